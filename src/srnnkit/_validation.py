@@ -1,0 +1,144 @@
+"""Named input checks that all build their messages from one template.
+
+Every public function validates user input through these helpers so that an
+error always says *which argument*, *what was expected* and *what came*::
+
+    ValueError: dt must be a finite number > 0; got -0.1.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_array",
+    "check_choice",
+    "check_finite_array",
+    "check_int",
+    "check_positive",
+    "describe",
+    "fail",
+]
+
+
+def describe(value: Any) -> str:
+    """Short description of a received value for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)) and len(value) > 6:
+        return f"{type(value).__name__} of length {len(value)}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def fail(name: str, expected: str, got: Any, exc: type[Exception] = ValueError,
+         hint: str | None = None) -> None:
+    """Raise ``exc`` with the library's single message template."""
+    msg = f"{name} must be {expected}; got {describe(got)}."
+    if hint:
+        msg += " " + hint
+    raise exc(msg)
+
+
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an ``int``, checking type and range."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        rng = _range_text(low, high)
+        fail(name, f"an integer{rng}", value, TypeError)
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        fail(name, f"an integer{_range_text(low, high)}", value)
+    return value
+
+
+def _range_text(low: Any, high: Any, closed_low: bool = True) -> str:
+    if low is not None and high is not None:
+        return f" in [{low}, {high}]"
+    if low is not None:
+        return f" >= {low}" if closed_low else f" > {low}"
+    if high is not None:
+        return f" <= {high}"
+    return ""
+
+
+def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite positive ``float``."""
+    op = ">= 0" if allow_zero else "> 0"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        fail(name, f"a finite number {op}", value, TypeError)
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        fail(name, f"a finite number {op}", value)
+    return value
+
+
+def check_choice(name: str, value: Any, options: tuple[str, ...] | list[str]) -> str:
+    """Check that ``value`` is one of the string ``options``."""
+    if not isinstance(value, str) or value not in options:
+        exc = ValueError if isinstance(value, str) else TypeError
+        fail(name, "one of " + ", ".join(repr(o) for o in options), value, exc)
+    return value
+
+
+def check_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
+                shape: tuple[int | None, ...] | None = None, shape_text: str | None = None,
+                dtype: Any = np.float64, finite: bool = True) -> np.ndarray:
+    """Convert ``value`` to a numeric array and check its shape and finiteness.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in messages.
+    ndim : int or tuple of int, optional
+        Allowed numbers of dimensions.
+    shape : tuple, optional
+        Required shape; ``None`` entries are free.
+    shape_text : str, optional
+        Human description of the expected shape, e.g. ``"(n_steps, n_inputs)"``.
+    dtype : numpy dtype, default=float64
+        Target dtype; ``None`` keeps float32/float64 as given (other kinds become float64).
+    finite : bool, default=True
+        Reject NaN and infinity.
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        fail(name, "a numeric array" + (f" of shape {shape_text}" if shape_text else ""),
+             value, TypeError)
+    try:
+        arr = np.asarray(value)
+    except Exception as err:  # ragged nested lists raise here
+        raise ValueError(f"{name} must be a rectangular numeric array; got {describe(value)} "
+                         f"({err}).") from None
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        fail(name, "a real numeric array" + (f" of shape {shape_text}" if shape_text else ""),
+             value if arr.dtype != object else arr, TypeError)
+    if dtype is None:
+        arr = arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float64)
+    else:
+        arr = arr.astype(dtype, copy=False)
+    expected = f"an array of shape {shape_text}" if shape_text else "an array"
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            dims = " or ".join(str(d) for d in allowed)
+            fail(name, f"{expected} ({dims}-D)", arr)
+    if shape is not None:
+        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+            fail(name, expected, arr)
+    if arr.size == 0:
+        fail(name, f"a non-empty {expected[3:] if expected.startswith('an ') else expected}", arr)
+    if finite and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must contain only finite values; got {bad} NaN or infinite "
+                         f"entr{'y' if bad == 1 else 'ies'} in {describe(arr)}.")
+    return arr
+
+
+def check_finite_array(name: str, arr: np.ndarray) -> np.ndarray:
+    """Reject NaN/inf in an already converted array."""
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values; got {describe(arr)} "
+                         "with NaN or infinite entries.")
+    return arr

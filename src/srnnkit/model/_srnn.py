@@ -1,0 +1,281 @@
+"""The SRNN model: parameters, drift, diffusion and readout."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from .._random import SeedLike, child_sequences
+from .._validation import check_array, check_choice, check_int, check_positive, fail
+from ._activations import ACTIVATIONS, BOUNDED, LIPSCHITZ, apply_activation
+from ._readouts import Linear, as_readout
+
+__all__ = ["SRNN", "DissipativityWarning"]
+
+
+class DissipativityWarning(UserWarning):
+    """The SRNN may have no stationary law (THEORY.md assumption A1 looks violated)."""
+
+
+class SRNN:
+    r"""Continuous-time stochastic recurrent neural network.
+
+    .. math::
+
+        dh_t = \bigl[-\Gamma h_t + a(W h_t + b) + C u_t\bigr]\,dt + \sigma\, dB_t,
+        \qquad y_t = f(h_t),
+
+    with hidden state :math:`h_t \in \mathbb{R}^n`, input :math:`u_t \in \mathbb{R}^m`, an
+    r-dimensional Brownian motion :math:`B_t`, elementwise activation ``a`` and readout ``f``.
+    The hidden weights are fixed; the theory (Lim, JMLR 2021) describes the expected output
+    :math:`E f(h_t)` as a Volterra series in ``u``.
+
+    Parameters
+    ----------
+    W : array-like of shape (n, n)
+        Recurrent weights.
+    C : array-like of shape (n, m)
+        Input weights.
+    sigma : float, array-like of shape (n,) or (n, r)
+        Noise amplitude: a scalar means :math:`\sigma I_n`, a vector a diagonal matrix.
+    gamma : float, array-like of shape (n,) or (n, n), default=1.0
+        Leak (damping) :math:`\Gamma`: scalar, diagonal or full.
+    b : array-like of shape (n,), optional
+        Bias; zero when omitted.
+    activation : {"tanh", "identity", "relu", "sigmoid"}, default="tanh"
+        Elementwise activation ``a``.
+    readout : None, array-like of shape (p, n), Linear, Quadratic or callable, default=None
+        ``None`` is the identity readout ``f(h) = h``; a matrix ``Q`` means ``f(h) = Q h``; a
+        callable must be vectorised, mapping ``(..., n)`` to ``(..., p)``.
+
+    Attributes
+    ----------
+    n_hidden, n_inputs, n_outputs, n_noise : int
+        n, m, p and r.
+    is_linear : bool
+        True for the identity activation (Gaussian, closed forms available).
+
+    Warns
+    -----
+    DissipativityWarning
+        When the dissipativity assumption A1 looks violated (no stationary law is guaranteed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]], sigma=0.5,
+    ...                 gamma=[1.0, 0.8], activation="identity", readout=[[1.0, 0.5]])
+    >>> model.n_hidden, model.n_inputs, model.n_outputs, model.is_linear
+    (2, 1, 1, True)
+    """
+
+    def __init__(self, W: Any, C: Any, sigma: Any, gamma: Any = 1.0, b: Any = None,
+                 activation: str = "tanh", readout: Any = None) -> None:
+        W = check_array("W", W, ndim=2, shape_text="(n, n)")
+        n = W.shape[0]
+        if W.shape != (n, n):
+            fail("W", "a square array of shape (n, n)", W)
+        C = check_array("C", C, ndim=(1, 2), shape_text=f"({n}, m)")
+        if C.ndim == 1:
+            C = C[:, None]
+        if C.shape[0] != n:
+            fail("C", f"an array of shape ({n}, m) to match W of shape {W.shape}", C)
+        self.W = W
+        self.C = C
+        self.b = (np.zeros(n) if b is None else
+                  check_array("b", b, shape=(n,), shape_text=f"({n},)"))
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.gamma, self.gamma_kind = _as_gamma(gamma, n)
+        self.sigma, self.noise_diagonal = _as_sigma(sigma, n)
+        self.readout = as_readout(readout, n)
+        self._check_dissipativity()
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def n_hidden(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.C.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.readout.n_outputs
+
+    @property
+    def n_noise(self) -> int:
+        return self.sigma.shape[1]
+
+    @property
+    def is_linear(self) -> bool:
+        return self.activation == "identity"
+
+    # ------------------------------------------------------------ derived math
+    @property
+    def gamma_matrix(self) -> np.ndarray:
+        """:math:`\\Gamma` as an (n, n) array."""
+        if self.gamma_kind == "full":
+            return self.gamma
+        return np.diag(np.broadcast_to(self.gamma, (self.n_hidden,)).astype(float))
+
+    @property
+    def gamma_diag(self) -> np.ndarray | None:
+        """The diagonal of :math:`\\Gamma` as (n,), or None when Γ is a full matrix."""
+        if self.gamma_kind == "full":
+            return None
+        return np.broadcast_to(self.gamma, (self.n_hidden,)).astype(float)
+
+    @property
+    def diffusion(self) -> np.ndarray:
+        """:math:`D = \\sigma\\sigma^\\top`, shape (n, n)."""
+        return self.sigma @ self.sigma.T
+
+    @property
+    def A(self) -> np.ndarray:
+        """Linear drift matrix :math:`A = \\Gamma - W` (drift ``-A h + b + C u``), linear SRNNs."""
+        self._require_linear("A")
+        return self.gamma_matrix - self.W
+
+    def stationary_mean(self) -> np.ndarray:
+        """:math:`m_\\infty = A^{-1} b` of a linear SRNN (shape (n,))."""
+        return np.linalg.solve(self.A, self.b)
+
+    def _require_linear(self, what: str) -> None:
+        if not self.is_linear:
+            raise ValueError(f"{what} needs a linear SRNN (activation='identity'); this model has "
+                             f"activation={self.activation!r}. Use a Monte Carlo method instead.")
+
+    def drift(self, h: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+        """Drift :math:`-\\Gamma h + a(Wh+b) + Cu` for states of shape (..., n)."""
+        h = np.asarray(h, dtype=float)
+        out = apply_activation(self.activation, h @ self.W.T + self.b)
+        if self.gamma_kind == "full":
+            out -= h @ self.gamma.T
+        else:
+            out -= self.gamma * h
+        if u is not None:
+            out += np.asarray(u, dtype=float) @ self.C.T
+        return out
+
+    def output(self, h: np.ndarray) -> np.ndarray:
+        """Readout ``f(h)`` for states of shape (..., n); returns (..., p)."""
+        return self.readout(np.asarray(h, dtype=float))
+
+    # ------------------------------------------------------------- assumptions
+    def _check_dissipativity(self) -> None:
+        G = self.gamma_matrix
+        lam_sym = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
+        if self.is_linear:
+            re = float(np.linalg.eigvals(-(G - self.W)).real.max())
+            if re >= 0:
+                warnings.warn(
+                    f"linear SRNN with A = Gamma - W not Hurwitz-stable (largest real part of "
+                    f"eig(-A) is {re:.3g} >= 0): no stationary law exists; increase gamma or "
+                    "scale W down.", DissipativityWarning, stacklevel=3)
+        elif BOUNDED[self.activation]:
+            if lam_sym <= 0:
+                warnings.warn(
+                    f"the symmetric part of gamma has smallest eigenvalue {lam_sym:.3g} <= 0, so "
+                    "the dissipativity assumption A1 fails and the network may have no stationary "
+                    "law; make gamma positive definite.", DissipativityWarning, stacklevel=3)
+        else:
+            lip = LIPSCHITZ[self.activation] * float(np.linalg.norm(self.W, 2))
+            if lam_sym <= lip:
+                warnings.warn(
+                    f"activation {self.activation!r} is unbounded and the smallest eigenvalue of "
+                    f"sym(gamma), {lam_sym:.3g}, does not exceed Lip(a)*||W||_2 = {lip:.3g}: "
+                    "the state may diverge; increase gamma or scale W down.",
+                    DissipativityWarning, stacklevel=3)
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def random(cls, n_hidden: int, n_inputs: int, *, n_outputs: int = 1,
+               spectral_radius: float = 0.9, input_scale: float = 1.0, noise: float = 0.1,
+               gamma: Any = 1.0, density: float = 1.0, bias_scale: float = 0.0,
+               activation: str = "tanh", seed: SeedLike = None) -> SRNN:
+        """Reservoir-style random SRNN.
+
+        ``W`` is Gaussian with the given ``density`` (fraction of non-zeros), rescaled to the
+        given spectral radius; ``C`` is uniform on ``[-input_scale, input_scale]``; ``b`` is
+        uniform on ``[-bias_scale, bias_scale]``; ``sigma = noise * I``; the readout is a
+        Gaussian ``(n_outputs, n_hidden)`` matrix scaled by ``1/sqrt(n_hidden)``.
+
+        W, C, b and the readout each draw from their own child of ``seed``
+        (``SeedSequence`` children 0, 1, 2, 3), so changing one setting (say ``input_scale``
+        or ``density``) never changes the other matrices.
+
+        Examples
+        --------
+        >>> import srnnkit as sk
+        >>> model = sk.SRNN.random(64, 2, spectral_radius=0.9, noise=0.3, seed=0)
+        >>> model.n_hidden, model.n_inputs, model.n_outputs
+        (64, 2, 1)
+        """
+        n = check_int("n_hidden", n_hidden, low=1)
+        m = check_int("n_inputs", n_inputs, low=1)
+        p = check_int("n_outputs", n_outputs, low=1)
+        rho = check_positive("spectral_radius", spectral_radius, allow_zero=True)
+        input_scale = check_positive("input_scale", input_scale, allow_zero=True)
+        noise = check_positive("noise", noise, allow_zero=True)
+        bias_scale = check_positive("bias_scale", bias_scale, allow_zero=True)
+        if not isinstance(density, Real) or not 0 < float(density) <= 1:
+            fail("density", "a number in (0, 1]", density)
+        kids = child_sequences(seed, 4)
+        rng_w, rng_c, rng_b, rng_q = (np.random.default_rng(k) for k in kids)
+        W = rng_w.standard_normal((n, n))
+        if density < 1:
+            W *= rng_w.random((n, n)) < density
+        radius = float(np.abs(np.linalg.eigvals(W)).max()) if n > 0 else 0.0
+        W = W * (rho / radius) if radius > 0 else W
+        C = rng_c.uniform(-input_scale, input_scale, size=(n, m))
+        b = rng_b.uniform(-bias_scale, bias_scale, size=n)
+        Q = rng_q.standard_normal((p, n)) / np.sqrt(n)
+        return cls(W, C, sigma=noise, gamma=gamma, b=b, activation=activation,
+                   readout=Linear(Q))
+
+    def __repr__(self) -> str:
+        return (f"SRNN(n_hidden={self.n_hidden}, n_inputs={self.n_inputs}, "
+                f"n_outputs={self.n_outputs}, n_noise={self.n_noise}, "
+                f"activation={self.activation!r}, readout={self.readout!r})")
+
+
+def _as_gamma(gamma: Any, n: int) -> tuple[Any, str]:
+    if isinstance(gamma, Real) and not isinstance(gamma, bool):
+        g = float(gamma)
+        if not np.isfinite(g):
+            fail("gamma", "a finite scalar, an (n,) or an (n, n) array", gamma)
+        return np.full(n, g), "scalar"
+    g = check_array("gamma", gamma, ndim=(0, 1, 2), shape_text=f"() or ({n},) or ({n}, {n})")
+    if g.ndim == 0:
+        return np.full(n, float(g)), "scalar"
+    if g.ndim == 1:
+        if g.shape != (n,):
+            fail("gamma", f"a scalar, an array of shape ({n},) or ({n}, {n})", g)
+        return g, "diagonal"
+    if g.shape != (n, n):
+        fail("gamma", f"a scalar, an array of shape ({n},) or ({n}, {n})", g)
+    return g, "full"
+
+
+def _as_sigma(sigma: Any, n: int) -> tuple[np.ndarray, bool]:
+    if isinstance(sigma, Real) and not isinstance(sigma, bool):
+        s = float(sigma)
+        if not np.isfinite(s) or s < 0:
+            fail("sigma", "a finite scalar >= 0, an (n,) or an (n, r) array", sigma)
+        return s * np.eye(n), True
+    s = check_array("sigma", sigma, ndim=(0, 1, 2), shape_text=f"({n}, r)")
+    if s.ndim == 0:
+        return float(s) * np.eye(n), True
+    if s.ndim == 1:
+        if s.shape != (n,):
+            fail("sigma", f"a scalar, an array of shape ({n},) or ({n}, r)", s)
+        return np.diag(s), True
+    if s.shape[0] != n:
+        fail("sigma", f"an array of shape ({n}, r)", s)
+    diag = s.shape[1] == n and np.count_nonzero(s - np.diag(np.diag(s))) == 0
+    return s, bool(diag)
