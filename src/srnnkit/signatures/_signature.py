@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -84,7 +85,7 @@ def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
     bounds = np.linspace(0, n_items, n_threads + 1).round().astype(int)
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
         futures = [pool.submit(func, *args_for(int(lo), int(hi)))
-                   for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+                   for lo, hi in itertools.pairwise(bounds) if hi > lo]
         for f in futures:
             f.result()
 
