@@ -37,68 +37,75 @@ BLOCK = 4
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
 def _lower(S, x, d, depth, offs, inv, buf1, buf2, T):  # pragma: no cover - compiled
-    """T <- bracket of level ``depth`` (old S); then levels depth-1..1 <- times exp(x)."""
+    """T <- bracket of level ``depth`` (old S); then levels depth-1..1 <- times exp(x).
+
+    Indices are unsigned so that LLVM knows them non-negative (no wrap-around
+    fix-up) and emits contiguous vector loads and stores.
+    """
+    U = np.uint64
+    ud = U(d)
     n = depth
     cur = buf1
     nxt = buf2
     if n == 2:
-        for i in range(d):
+        for i in range(ud):
             T[i] = x[i] * inv[2] + S[i]
     else:
-        for i in range(d):
+        for i in range(ud):
             cur[i] = x[i] * inv[n] + S[i]
-        size = d
+        size = ud
         for j in range(1, n - 1):
-            Sn = S[offs[j + 1]:offs[j + 1] + size * d]
+            sb = U(offs[j + 1])
             cj = inv[n - j]
             dst = T if j == n - 2 else nxt
-            for a in range(d):
+            for a in range(ud):
                 cn = x[a] * cj
-                o = dst[a * size:(a + 1) * size]
-                s2 = Sn[a * size:(a + 1) * size]
+                ab = a * size
                 for i in range(size):
-                    o[i] = cur[i] * cn + s2[i]
+                    dst[ab + i] = cur[i] * cn + S[sb + ab + i]
             tmp = cur
             cur = nxt
             nxt = tmp
-            size *= d
+            size *= ud
     for n in range(depth - 1, 1, -1):
         cur = buf1
         nxt = buf2
         c1 = inv[n]
         c2 = inv[n - 1]
+        s2 = U(offs[2])
         if n == 2:
-            for a in range(d):
+            for a in range(ud):
                 xa = x[a]
-                o = S[offs[2] + a * d: offs[2] + (a + 1) * d]
-                for b in range(d):
-                    o[b] += (x[b] * c1 + S[b]) * xa
+                ab = a * ud
+                for b in range(ud):
+                    S[s2 + ab + b] += (x[b] * c1 + S[b]) * xa
             continue
-        for a in range(d):
+        for a in range(ud):
             xa = x[a] * c2
-            o = cur[a * d:(a + 1) * d]
-            for b in range(d):
-                o[b] = (x[b] * c1 + S[b]) * xa
-        size = d * d
+            ab = a * ud
+            for b in range(ud):
+                cur[ab + b] = (x[b] * c1 + S[b]) * xa
+        size = ud * ud
         for j in range(2, n - 1):
-            Sj = S[offs[j]:offs[j] + size]
+            sj = U(offs[j])
             cj = inv[n - j]
-            for a in range(d):
+            for a in range(ud):
                 cn = x[a] * cj
-                o = nxt[a * size:(a + 1) * size]
+                ab = a * size
                 for i in range(size):
-                    o[i] = (cur[i] + Sj[i]) * cn
+                    nxt[ab + i] = (cur[i] + S[sj + i]) * cn
             tmp = cur
             cur = nxt
             nxt = tmp
-            size *= d
-        Sm = S[offs[n - 1]:offs[n - 1] + size]
-        for a in range(d):
+            size *= ud
+        sm = U(offs[n - 1])
+        sn = U(offs[n])
+        for a in range(ud):
             cn = x[a]
-            o = S[offs[n] + a * size: offs[n] + (a + 1) * size]
+            ab = sn + a * size
             for i in range(size):
-                o[i] += (cur[i] + Sm[i]) * cn
-    for a in range(d):
+                S[ab + i] += (cur[i] + S[sm + i]) * cn
+    for a in range(ud):
         S[a] += x[a]
 
 
@@ -110,8 +117,9 @@ def advance(S, X, k, d, depth, offs, inv, buf1, buf2, T):  # pragma: no cover - 
             for a in range(d):
                 S[a] += X[s, a]
         return
-    top = T.shape[1]
-    sN = offs[depth]
+    U = np.uint64
+    top = U(T.shape[1])
+    sN = U(offs[depth])
     for s in range(k):
         _lower(S, X[s], d, depth, offs, inv, buf1, buf2, T[s])
     if k == 4:
@@ -124,26 +132,17 @@ def advance(S, X, k, d, depth, offs, inv, buf1, buf2, T):  # pragma: no cover - 
             x1 = X[1, a]
             x2 = X[2, a]
             x3 = X[3, a]
-            o = S[sN + a * top: sN + (a + 1) * top]
+            ab = sN + U(a) * top
             for i in range(top):
-                o[i] += T0[i] * x0 + T1[i] * x1 + T2[i] * x2 + T3[i] * x3
-    elif k == 2:
-        T0 = T[0]
-        T1 = T[1]
-        for a in range(d):
-            x0 = X[0, a]
-            x1 = X[1, a]
-            o = S[sN + a * top: sN + (a + 1) * top]
-            for i in range(top):
-                o[i] += T0[i] * x0 + T1[i] * x1
+                S[ab + i] += T0[i] * x0 + T1[i] * x1 + T2[i] * x2 + T3[i] * x3
     else:
         for s in range(k):
             Ts = T[s]
             for a in range(d):
                 x0 = X[s, a]
-                o = S[sN + a * top: sN + (a + 1) * top]
+                ab = sN + U(a) * top
                 for i in range(top):
-                    o[i] += Ts[i] * x0
+                    S[ab + i] += Ts[i] * x0
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
