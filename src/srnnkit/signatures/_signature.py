@@ -150,8 +150,8 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
     guard_bytes("signature output", out_shape, arr.itemsize, max_bytes,
                 "Reduce depth, the number of channels or (with stream=True) the path length,"
                 " or process the batch in chunks,")
-    # the kernel's working buffers: d**(depth-1) entries twice per thread, plus dim
-    guard_bytes("signature working memory", (3 * d ** (depth - 1) + dim,), arr.itemsize,
+    # the kernel's working buffers per thread: 4 + 2 blocks of d**(depth-1), plus dim
+    guard_bytes("signature working memory", (6 * d ** (depth - 1) + dim,), arr.itemsize,
                 max_bytes, "Reduce depth or the number of channels,")
     flat = np.ascontiguousarray(arr.reshape(-1, n_points, d))
     n_b = flat.shape[0]
