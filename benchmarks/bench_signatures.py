@@ -37,6 +37,17 @@ from srnnkit.features import MonomialBasis, response_features, tensor_path
 WORKLOADS = [(256, 500, 4, 5), (64, 200, 8, 4)]
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return platform.processor() or "?"
+
+
 def horner_flops(d: int, depth: int, n_segments: int) -> float:
     """Floating-point operations of the per-segment Horner scheme (one mul + one add per
     entry written): 2 * (d + sum_{n=2}^{N} sum_{j=1}^{n-1} d^(j+1)) per segment."""
@@ -123,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     emit()
     emit(f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
     emit(f"- command: `python benchmarks/bench_signatures.py --rounds {args.rounds}`")
-    emit(f"- machine: {platform.machine()}, {os.cpu_count()} cores ({platform.processor() or '?'})"
+    emit(f"- machine: {platform.machine()}, {os.cpu_count()} cores ({cpu_model()})"
          f", Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}")
     emit("- threads: one (NUMBA_NUM_THREADS=1, threadpoolctl limit 1, torch.set_num_threads(1), "
          "pysiglib n_jobs=1, srnnkit n_jobs=None)")

@@ -106,3 +106,21 @@ def test_word_index_round_trip(d, depth, scalar_term, data):
     w = index_to_word(i, d, scalar_term=scalar_term)
     assert len(w) <= depth
     assert word_to_index(w, d, scalar_term=scalar_term) == i
+
+
+def test_combine_and_inverse_broadcast_and_scalar_term():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 6, 2))
+    s = sk.signature(x, 3, scalar_term=True)
+    one = sk.signature(x[0], 3, scalar_term=True)
+    both = signature_combine(s, one, 2, 3, scalar_term=True)       # (3, dim) with (dim,)
+    assert both.shape == s.shape
+    for i in range(3):
+        np.testing.assert_allclose(
+            both[i], signature_combine(s[i], one, 2, 3, scalar_term=True), rtol=1e-14)
+    inv = signature_inverse(s, 2, 3, scalar_term=True)
+    assert np.all(inv[:, 0] == 1.0)
+    unit = signature_combine(s, inv, 2, 3, scalar_term=True)
+    np.testing.assert_allclose(unit[:, 1:], 0.0, atol=1e-12)
+    np.testing.assert_allclose(inv, sk.signature(x[:, ::-1], 3, scalar_term=True),
+                               rtol=1e-12, atol=1e-13)
