@@ -179,8 +179,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     hint = (f"The path has P*m = {P}*{m} = {d} channels; reduce depth, the basis degree or "
             "the number of inputs" + (", or use stream=False" if stream else "") + ",")
     guard_bytes("response_features output", out_shape, arr.itemsize, max_bytes, hint)
-    guard_bytes("response_features working memory", (6 * d ** (depth - 1) + signature_dim(d, depth),), arr.itemsize,
-                max_bytes, hint)
+    work = 6 * d ** (depth - 1) + signature_dim(d, depth)
+    guard_bytes("response_features working memory", (work,), arr.itemsize, max_bytes, hint)
     coef = _cell_integrals(basis, n_steps, dt, refine, arr.dtype)
     out = np.empty(out_shape, dtype=arr.dtype)
     if scalar_term:
