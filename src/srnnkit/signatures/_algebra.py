@@ -88,6 +88,19 @@ def signature_inverse(sig: Any, n_channels: int, depth: int, *,
     :math:`S^{-1}_{w_1\cdots w_k} = (-1)^k S_{w_k\cdots w_1}`, the signature of the
     time-reversed path.
 
+    Parameters
+    ----------
+    sig : array-like of shape (..., dim)
+        Signatures in the layout of `signature`.
+    n_channels, depth : int
+        Alphabet size and truncation depth.
+    scalar_term : bool, default=False
+        Whether ``sig`` carries (and the output gets) the level-0 term.
+
+    Returns
+    -------
+    ndarray of shape (..., dim)
+
     Examples
     --------
     >>> import numpy as np

@@ -94,6 +94,10 @@ def lead_lag(paths: Any) -> np.ndarray:
     moves first). The level-2 terms then carry the quadratic variation:
     :math:`S^{(k, d+k)} - S^{(d+k, k)} = \sum_i (\Delta x^k_i)^2`.
 
+    Parameters
+    ----------
+    paths : array-like of shape (..., n_points, n_channels)
+
     Returns
     -------
     ndarray of shape (..., 2 n_points - 1, 2 n_channels)

@@ -58,8 +58,18 @@ def signature_dim(n_channels: int, depth: int, scalar_term: bool = False) -> int
 def level_slices(n_channels: int, depth: int, scalar_term: bool = False) -> list[slice]:
     """Slices of each level ``0..depth`` in the flat layout.
 
-    Entry ``k`` selects level ``k`` (``d**k`` coordinates); entry 0 is ``slice(0, 1)``
-    with ``scalar_term=True`` and the empty ``slice(0, 0)`` without it.
+    Parameters
+    ----------
+    n_channels, depth : int
+        Alphabet size ``d`` and truncation depth.
+    scalar_term : bool, default=False
+        Whether the layout starts with the level-0 term.
+
+    Returns
+    -------
+    list of slice
+        Entry ``k`` selects level ``k`` (``d**k`` coordinates); entry 0 is ``slice(0, 1)``
+        with ``scalar_term=True`` and the empty ``slice(0, 0)`` without it.
 
     Examples
     --------
@@ -124,6 +134,19 @@ def word_to_index(word: Sequence[int], n_channels: int, *, scalar_term: bool = F
 def index_to_word(index: int, n_channels: int, *, scalar_term: bool = False) -> tuple[int, ...]:
     """Word (0-based letters, earliest first) at flat ``index``; inverse of `word_to_index`.
 
+    Parameters
+    ----------
+    index : int
+        Flat position (>= 0) in the signature layout.
+    n_channels : int
+        Alphabet size ``d``.
+    scalar_term : bool, default=False
+        Whether the layout starts with the level-0 term (index 0 is then the empty word).
+
+    Returns
+    -------
+    tuple of int
+
     Examples
     --------
     >>> from srnnkit.signatures import index_to_word
@@ -149,6 +172,17 @@ def index_to_word(index: int, n_channels: int, *, scalar_term: bool = False) -> 
 
 def words(n_channels: int, depth: int, *, scalar_term: bool = False) -> list[tuple[int, ...]]:
     """All words of the layout, in order (so ``words(...)[i] == index_to_word(i, ...)``).
+
+    Parameters
+    ----------
+    n_channels, depth : int
+        Alphabet size ``d`` and truncation depth.
+    scalar_term : bool, default=False
+        Start with the empty word (level 0).
+
+    Returns
+    -------
+    list of tuple of int
 
     Examples
     --------
