@@ -84,5 +84,5 @@ def test_killed_worker_does_not_change_result(client):
 
 def test_bad_executor():
     model, u = _problem()
-    with pytest.raises(TypeError, match="executor must be a dask.distributed.Client"):
+    with pytest.raises(TypeError, match=r"executor must be a dask\.distributed\.Client"):
         sk.simulate(model, u, dt=0.02, n_paths=10, executor="cluster")
