@@ -229,7 +229,6 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         LT = np.ascontiguousarray((sqdt * model.sigma).T)
         noise_diag = sqdt * np.diag(model.sigma).copy() if not full_noise else np.zeros(n)
 
-    zero_cu = (b[None, :] @ drift_map.T) if affine else np.zeros((1, n))
     ro_kind, QT, q, M = _readout_spec(model)
 
     # ------------------------------------------------------ initial states
@@ -262,7 +261,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     plan = _Plan(model=model, u=u, n=n, p=p, n_steps=n_steps, n_paths=n_paths, dt=dt,
                  method=method, affine=affine, act=act, b=b, g=g, GT=GT, full_gamma=full_gamma,
                  MT=MT, LT=LT, noise_diag=noise_diag, full_noise=full_noise,
-                 drift_map=drift_map, zero_cu=zero_cu, ro_kind=ro_kind, QT=QT, q=q, M=M,
+                 drift_map=drift_map, ro_kind=ro_kind, QT=QT, q=q, M=M,
                  h0_arr=h0_arr, L0=L0, mean0=mean0, burn_in=burn_in,
                  entropy=root.entropy, spawn_key=tuple(root.spawn_key),
                  pool_size=root.pool_size, keep_outputs=save == "paths",
@@ -380,29 +379,29 @@ class _Plan:
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
 
-    def additive_terms(self, series: int) -> np.ndarray:
-        """Row t: the additive term of step t (``C u_t``, or the affine ``c_t``)."""
-        n = self.n
-        base = self.b if self.affine else np.zeros(n)
-        if self.u is None:
-            cu = base[None, :].copy()
-        else:
-            cu = self.u[series] @ self.model.C.T + base
+    def additive_maps(self, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(U, Ceff, beff)``: the additive term of step t is ``beff + Ceff @ U[t]``."""
+        model = self.model
         if self.affine:
-            cu = cu @ self.drift_map.T
-        return np.ascontiguousarray(cu)
+            Ceff = self.drift_map @ model.C
+            beff = self.drift_map @ self.b
+        else:
+            Ceff = model.C.copy()
+            beff = np.zeros(self.n)
+        U = np.zeros((1, model.n_inputs)) if self.u is None else self.u[series]
+        return np.ascontiguousarray(U), np.ascontiguousarray(Ceff), beff
 
 
 def run_blocks(plan: _Plan, series: int, blocks: list[int]) -> list[tuple]:
     """Simulate the given blocks of one series; per block its statistics (and paths/states)."""
     from threadpoolctl import threadpool_limits
 
-    cu = plan.additive_terms(series)
+    maps = plan.additive_maps(series)
     with threadpool_limits(limits=1, user_api="blas"):
-        return [_run_block(plan, series, blk, cu) for blk in blocks]
+        return [_run_block(plan, series, blk, maps) for blk in blocks]
 
 
-def _run_block(plan: _Plan, series: int, blk: int, cu: np.ndarray) -> tuple:
+def _run_block(plan: _Plan, series: int, blk: int, maps: tuple) -> tuple:
     model, n, p, n_steps = plan.model, plan.n, plan.p, plan.n_steps
     lo = blk * BLOCK_SIZE
     B = min(BLOCK_SIZE, plan.n_paths - lo)
@@ -427,12 +426,15 @@ def _run_block(plan: _Plan, series: int, blk: int, cu: np.ndarray) -> tuple:
         fill_normals(state, xi, kt, wt, ft)
         H[:] = plan.mean0 + xi @ plan.L0.T
     common = (plan.MT, plan.affine, plan.b, plan.g, plan.GT, plan.full_gamma, plan.act)
+    U, Ceff, beff = maps
+    zero_in = (np.zeros((1, U.shape[1])), Ceff, beff, np.empty(n))
+    inp = (U, Ceff, beff, np.empty(n))
     noise = (plan.noise_diag, plan.LT, plan.full_noise, state, kt, wt, ft, Z, Z2, Xi)
     ro = (plan.QT, plan.q, plan.M, Yt, Yw)
     done = 0
     while done < plan.burn_in:
         k = min(plan.burn_in - done, 4096)
-        bad = run_window(H, *common, plan.zero_cu, 0, k, plan.dt, *noise, RO_NONE, *ro,
+        bad = run_window(H, *common, *zero_in, 0, k, plan.dt, *noise, RO_NONE, *ro,
                          False, Sw)
         if bad >= 0:
             _diverged(done + bad - plan.burn_in, plan.dt)
@@ -452,7 +454,7 @@ def _run_block(plan: _Plan, series: int, blk: int, cu: np.ndarray) -> tuple:
     t = 0
     while t < n_steps:
         k = min(win, n_steps - t)
-        bad = run_window(H, *common, cu, t, k, plan.dt, *noise, plan.ro_kind, *ro,
+        bad = run_window(H, *common, *inp, t, k, plan.dt, *noise, plan.ro_kind, *ro,
                          need_states, Sw)
         if bad >= 0:
             _diverged(bad + 1, plan.dt)
