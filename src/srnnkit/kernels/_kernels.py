@@ -29,7 +29,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-
 # Lanes per work item: independent PDE solves advanced together by the
 # innermost (SIMD) loop.  A module constant, so loops over lanes have a
 # compile-time trip count.
