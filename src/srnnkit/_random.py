@@ -17,7 +17,7 @@ import numpy as np
 
 SeedLike = Union[int, np.random.Generator, np.random.SeedSequence, None]
 
-__all__ = ["SeedLike", "as_generator", "as_seed_sequence", "child_sequences"]
+__all__ = ["SeedLike", "as_seed_sequence", "child_sequences", "as_generator"]
 
 
 def as_seed_sequence(seed: SeedLike, name: str = "seed") -> np.random.SeedSequence:
