@@ -114,12 +114,29 @@ def gram_pairs(nx: np.ndarray, ny: np.ndarray, symmetric: bool, lanes: int
     return np.ascontiguousarray(px), np.ascontiguousarray(py), n
 
 
-def gram_driver(solve: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
-                nx: np.ndarray, ny: np.ndarray, symmetric: bool, lanes: int) -> np.ndarray:
-    """Run ``solve(px, py, out)`` over all pairs and scatter into an (n_x, n_y) Gram matrix."""
+def choose_lanes(n_pairs: int, n_threads: int, max_lanes: int) -> int:
+    """Lanes per work item: up to ``max_lanes``, fewer when there are few pairs per thread."""
+    per_thread = -(-n_pairs // max(n_threads, 1))
+    lanes = 1
+    while lanes < per_thread and lanes < max_lanes:
+        lanes *= 2
+    return lanes
+
+
+def gram_driver(solve: Callable[[np.ndarray, np.ndarray, int, np.ndarray], None],
+                nx: np.ndarray, ny: np.ndarray, symmetric: bool, max_lanes: int,
+                n_threads: int) -> np.ndarray:
+    """Run ``solve(px, py, lanes, out)`` over all pairs; scatter into an (n_x, n_y) Gram.
+
+    The lane count depends on the problem size and thread count only through
+    the grouping of pairs; every pair's arithmetic is the same in any lane, so
+    the result does not depend on ``n_threads``.
+    """
+    n_pairs = len(nx) * (len(nx) + 1) // 2 if symmetric else len(nx) * len(ny)
+    lanes = choose_lanes(n_pairs, n_threads, max_lanes)
     px, py, n = gram_pairs(nx, ny, symmetric, lanes)
     out = np.empty(len(px))
-    solve(px, py, out)
+    solve(px, py, lanes, out)
     K = np.empty((len(nx), len(ny)))
     K[px[:n], py[:n]] = out[:n]
     if symmetric:
@@ -142,5 +159,15 @@ def richardson_combine(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     return (4.0 * fine - coarse) / 3.0
 
 
-__all__ = ["as_batch", "check_dyadic", "check_same_channels", "describe", "gram_driver",
-           "gram_pairs", "numba_threads", "resolve_n_jobs", "richardson_combine"]
+__all__ = [
+    "as_batch",
+    "check_dyadic",
+    "check_same_channels",
+    "choose_lanes",
+    "describe",
+    "gram_driver",
+    "gram_pairs",
+    "numba_threads",
+    "resolve_n_jobs",
+    "richardson_combine",
+]

@@ -29,10 +29,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-# Lanes per work item: independent PDE solves advanced together by the
-# innermost (SIMD) loop.  A module constant, so loops over lanes have a
-# compile-time trip count.
-LANES = 32
+# Most lanes per work item: independent PDE solves advanced together by the
+# innermost (SIMD) loop (the front end picks fewer for small problems).
+LANES = 64
 
 
 @njit(cache=True, inline="always")
@@ -42,18 +41,47 @@ def _coefficients(g, A, C, j, b):
 
 
 @njit(cache=True)
-def _sweep(k, diag, A, C, ncols, R):
+def _sweep(k, st, A, C, ncols, R):
     """Advance the row buffer ``k`` (n_cols*R + 1, n_lanes) by ``R`` sub-rows.
 
-    ``(left + old) A - diag C`` is evaluated as ``left A + (old A - diag C)`` so
-    that only one multiply-add sits on the sequential (left-to-right) chain.
-    The lane loop has a run-time trip count on purpose: LLVM then vectorises it
-    (with run-time alias checks), which it does not do for a fully unrolled one.
+    Every sub-row uses the same coefficients ``A``, ``C`` (n_cols, n_lanes), each
+    column repeated ``R`` times.  ``(left + up) A - diag C`` is evaluated as
+    ``left A + (up A - diag C)`` so that only one multiply and one add sit on
+    the sequential (left-to-right) chain.  Two sub-rows are advanced per pass
+    over the columns (the first one's new values feed the second at once), which
+    halves the traffic through ``k``.  The lane loop has a run-time trip count on
+    purpose: LLVM vectorises it (with run-time alias checks), which it does not
+    do for a fully unrolled one.  ``st`` (3, n_lanes) is scratch.
     """
     nl = k.shape[1]
-    for _ in range(R):
+    l1 = st[0]
+    l2 = st[1]
+    d1 = st[2]
+    for _ in range(R // 2):
         for b in range(nl):
-            diag[b] = k[0, b]
+            l1[b] = k[0, b]
+            l2[b] = k[0, b]
+            d1[b] = k[0, b]
+        col = 0
+        for j in range(ncols):
+            Aj = A[j]
+            Cj = C[j]
+            for _jj in range(R):
+                cur = k[col + 1]
+                for b in range(nl):
+                    a = Aj[b]
+                    c = Cj[b]
+                    up = cur[b]
+                    n1 = l1[b] * a + (up * a - d1[b] * c)
+                    n2 = l2[b] * a + (n1 * a - l1[b] * c)
+                    cur[b] = n2
+                    d1[b] = up
+                    l1[b] = n1
+                    l2[b] = n2
+                col += 1
+    if R % 2 == 1:
+        for b in range(nl):
+            d1[b] = k[0, b]
         col = 0
         for j in range(ncols):
             Aj = A[j]
@@ -62,101 +90,101 @@ def _sweep(k, diag, A, C, ncols, R):
                 left = k[col]
                 cur = k[col + 1]
                 for b in range(nl):
-                    old = cur[b]
-                    cur[b] = left[b] * Aj[b] + (old * Aj[b] - diag[b] * Cj[b])
-                    diag[b] = old
+                    up = cur[b]
+                    cur[b] = left[b] * Aj[b] + (up * Aj[b] - d1[b] * Cj[b])
+                    d1[b] = up
                 col += 1
 
 
 @njit(cache=True, inline="always")
-def _lane_extent(counts, idx, g):
+def _lane_extent(counts, idx, g, nl):
     n = 0
-    for b in range(LANES):
-        c = counts[idx[g * LANES + b]]
+    for b in range(nl):
+        c = counts[idx[g * nl + b]]
         if c > n:
             n = c
     return n
 
 
 @njit(cache=True, parallel=True)
-def sig_linear_gram(dX, nX, dY, nY, px, py, R, factor, out):
+def sig_linear_gram(dX, nX, dY, nY, px, py, R, factor, nl, out):
     """Linear static kernel, G = factor * <dx_i, dy_j> (factor = scale / R²).
 
     dX (nX, Lx, d) increments, nX (nX,) increment counts; same for Y.  Lane b of
     group g solves pair (px[g*LANES+b], py[g*LANES+b]) and writes out[g*LANES+b].
     """
-    n_groups = px.shape[0] // LANES
+    n_groups = px.shape[0] // nl
     d = dX.shape[2]
     for g in prange(n_groups):
-        nrow = _lane_extent(nX, px, g)
-        ncol = _lane_extent(nY, py, g)
-        Yp = np.zeros((ncol, d, LANES))
-        for b in range(LANES):
-            y = py[g * LANES + b]
+        nrow = _lane_extent(nX, px, g, nl)
+        ncol = _lane_extent(nY, py, g, nl)
+        Yp = np.zeros((ncol, d, nl))
+        for b in range(nl):
+            y = py[g * nl + b]
             for j in range(nY[y]):
                 for c in range(d):
                     Yp[j, c, b] = dY[y, j, c]
-        xr = np.zeros((d, LANES))
-        tmp = np.empty(LANES)
-        k = np.ones((ncol * R + 1, LANES))
-        diag = np.empty(LANES)
-        A = np.empty((ncol, LANES))
-        C = np.empty((ncol, LANES))
+        xr = np.zeros((d, nl))
+        tmp = np.empty(nl)
+        k = np.ones((ncol * R + 1, nl))
+        st = np.empty((3, nl))
+        A = np.empty((ncol, nl))
+        C = np.empty((ncol, nl))
         for i in range(nrow):
-            for b in range(LANES):
-                x = px[g * LANES + b]
+            for b in range(nl):
+                x = px[g * nl + b]
                 for c in range(d):
                     xr[c, b] = dX[x, i, c] if i < nX[x] else 0.0
             for j in range(ncol):
-                for b in range(LANES):
+                for b in range(nl):
                     tmp[b] = 0.0
                 for c in range(d):
-                    for b in range(LANES):
+                    for b in range(nl):
                         tmp[b] += xr[c, b] * Yp[j, c, b]
-                for b in range(LANES):
+                for b in range(nl):
                     _coefficients(tmp[b] * factor, A, C, j, b)
-            _sweep(k, diag, A, C, ncol, R)
-            for b in range(LANES):
-                t = g * LANES + b
+            _sweep(k, st, A, C, ncol, R)
+            for b in range(nl):
+                t = g * nl + b
                 if i == nX[px[t]] - 1:
                     out[t] = k[nY[py[t]] * R, b]
 
 
 @njit(cache=True, parallel=True)
-def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, out):
+def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, nl, out):
     """RBF static kernel k(x, y) = exp(-gamma |x - y|²) on sample points.
 
     G over cell (i, j) is the second mixed difference of k(x_s, y_t) times
     ``factor = 1 / R²``.  X (nX, Lx, d) points, nX (nX,) point counts.
     """
-    n_groups = px.shape[0] // LANES
+    n_groups = px.shape[0] // nl
     d = X.shape[2]
     for g in prange(n_groups):
-        nrow = _lane_extent(nX, px, g) - 1
-        npt = _lane_extent(nY, py, g)
+        nrow = _lane_extent(nX, px, g, nl) - 1
+        npt = _lane_extent(nY, py, g, nl)
         ncol = npt - 1
-        Yp = np.zeros((npt, d, LANES))
-        for b in range(LANES):
-            y = py[g * LANES + b]
+        Yp = np.zeros((npt, d, nl))
+        for b in range(nl):
+            y = py[g * nl + b]
             for j in range(npt):
                 jj = min(j, nY[y] - 1)  # repeat the last point: zero increments
                 for c in range(d):
                     Yp[j, c, b] = Y[y, jj, c]
-        xr = np.zeros((d, LANES))
-        k = np.ones((ncol * R + 1, LANES))
-        diag = np.empty(LANES)
-        A = np.empty((ncol, LANES))
-        C = np.empty((ncol, LANES))
-        kprev = np.empty((npt, LANES))
-        knext = np.empty((npt, LANES))
+        xr = np.zeros((d, nl))
+        k = np.ones((ncol * R + 1, nl))
+        st = np.empty((3, nl))
+        A = np.empty((ncol, nl))
+        C = np.empty((ncol, nl))
+        kprev = np.empty((npt, nl))
+        knext = np.empty((npt, nl))
         for i in range(nrow + 1):
-            for b in range(LANES):
-                x = px[g * LANES + b]
+            for b in range(nl):
+                x = px[g * nl + b]
                 ii = min(i, nX[x] - 1)
                 for c in range(d):
                     xr[c, b] = X[x, ii, c]
             for j in range(npt):
-                for b in range(LANES):
+                for b in range(nl):
                     s = 0.0
                     for c in range(d):
                         t = xr[c, b] - Yp[j, c, b]
@@ -164,67 +192,67 @@ def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, out):
                     knext[j, b] = np.exp(-gamma * s)
             if i > 0:
                 for j in range(ncol):
-                    for b in range(LANES):
+                    for b in range(nl):
                         gg = (knext[j + 1, b] - knext[j, b]) - (kprev[j + 1, b] - kprev[j, b])
                         _coefficients(gg * factor, A, C, j, b)
-                _sweep(k, diag, A, C, ncol, R)
-                for b in range(LANES):
-                    t = g * LANES + b
+                _sweep(k, st, A, C, ncol, R)
+                for b in range(nl):
+                    t = g * nl + b
                     if i == nX[px[t]] - 1:
                         out[t] = k[(nY[py[t]] - 1) * R, b]
             for j in range(npt):
-                for b in range(LANES):
+                for b in range(nl):
                     kprev[j, b] = knext[j, b]
 
 
 @njit(cache=True, parallel=True)
-def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, out):
+def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, nl, out):
     """Response kernel, G over piece pair (p, q) = factor kap[p, q] <u_{p//r}, v_{q//r}>.
 
     U (nU, L, m) inputs with nU (nU,) input cells each; same for V.  ``kap`` is
     the shared time factor (>= max cells * r square); r pieces per input cell;
     each piece pair is refined R x R for the PDE (factor = 1 / R²).
     """
-    n_groups = px.shape[0] // LANES
+    n_groups = px.shape[0] // nl
     m = U.shape[2]
     for g in prange(n_groups):
-        nrow = _lane_extent(nU, px, g)
-        ncell = _lane_extent(nV, py, g)
+        nrow = _lane_extent(nU, px, g, nl)
+        ncell = _lane_extent(nV, py, g, nl)
         ncol = ncell * r
-        Vp = np.zeros((ncell, m, LANES))
-        for b in range(LANES):
-            y = py[g * LANES + b]
+        Vp = np.zeros((ncell, m, nl))
+        for b in range(nl):
+            y = py[g * nl + b]
             for j in range(nV[y]):
                 for c in range(m):
                     Vp[j, c, b] = V[y, j, c]
-        ur = np.zeros((m, LANES))
-        uv = np.empty((ncell, LANES))
-        k = np.ones((ncol * R + 1, LANES))
-        diag = np.empty(LANES)
-        A = np.empty((ncol, LANES))
-        C = np.empty((ncol, LANES))
+        ur = np.zeros((m, nl))
+        uv = np.empty((ncell, nl))
+        k = np.ones((ncol * R + 1, nl))
+        st = np.empty((3, nl))
+        A = np.empty((ncol, nl))
+        C = np.empty((ncol, nl))
         for i in range(nrow):
-            for b in range(LANES):
-                x = px[g * LANES + b]
+            for b in range(nl):
+                x = px[g * nl + b]
                 for c in range(m):
                     ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
             for j in range(ncell):
-                for b in range(LANES):
+                for b in range(nl):
                     uv[j, b] = 0.0
                 for c in range(m):
-                    for b in range(LANES):
+                    for b in range(nl):
                         uv[j, b] += ur[c, b] * Vp[j, c, b]
-                for b in range(LANES):
+                for b in range(nl):
                     uv[j, b] *= factor
             for p in range(i * r, (i + 1) * r):
                 for q in range(ncol):
                     kq = kap[p, q]
                     jq = q // r
-                    for b in range(LANES):
+                    for b in range(nl):
                         _coefficients(kq * uv[jq, b], A, C, q, b)
-                _sweep(k, diag, A, C, ncol, R)
-            for b in range(LANES):
-                t = g * LANES + b
+                _sweep(k, st, A, C, ncol, R)
+            for b in range(nl):
+                t = g * nl + b
                 if i == nU[px[t]] - 1:
                     out[t] = k[nV[py[t]] * r * R, b]
 

@@ -138,7 +138,7 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
             else:
                 r, R = refine, 2 ** lv
                 kap = _exact_kappa(basis, dt, r, Up.shape[1], Vp.shape[1])
-            results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth))
+            results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth, nthreads))
     if rich:
         return cm.richardson_combine(results[1], results[0])
     return results[0]
@@ -182,18 +182,18 @@ def _exact_kappa(basis: Any, dt: float, r: int, la: int, lb: int) -> np.ndarray:
 
 
 def _gram(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symmetric: bool,
-          kap: np.ndarray, r: int, R: int, depth: int | None) -> np.ndarray:
+          kap: np.ndarray, r: int, R: int, depth: int | None, nthreads: int) -> np.ndarray:
     from . import _kernels as kr
 
     if depth is not None:
-        def solve(px: np.ndarray, py: np.ndarray, out: np.ndarray) -> None:
+        def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
             kr.response_truncated_gram(Up, nu, Vp, nv, kap, r, depth, px, py, out)
 
-        return cm.gram_driver(solve, nu, nv, symmetric, 1)
+        return cm.gram_driver(solve, nu, nv, symmetric, 1, nthreads)
 
     factor = 1.0 / (R * R)
 
-    def solve(px: np.ndarray, py: np.ndarray, out: np.ndarray) -> None:
-        kr.response_gram(Up, nu, Vp, nv, kap, r, px, py, R, factor, out)
+    def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
+        kr.response_gram(Up, nu, Vp, nv, kap, r, px, py, R, factor, nl, out)
 
-    return cm.gram_driver(solve, nu, nv, symmetric, kr.LANES)
+    return cm.gram_driver(solve, nu, nv, symmetric, kr.LANES, nthreads)

@@ -92,14 +92,15 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
         cm.check_same_channels("X", Xp, "Y", Yp)
     levels = [lev - 1, lev] if rich else [lev]
     with cm.numba_threads(nthreads):
-        results = [_gram(Xp, nx, Yp, ny, symmetric, static, 2 ** lv, scale) for lv in levels]
+        results = [_gram(Xp, nx, Yp, ny, symmetric, static, 2**lv, scale, nthreads)
+                   for lv in levels]
     if rich:
         return cm.richardson_combine(results[1], results[0])
     return results[0]
 
 
 def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,
-          static: str, R: int, scale: float) -> np.ndarray:
+          static: str, R: int, scale: float, nthreads: int) -> np.ndarray:
     from . import _kernels as kr
 
     if static == "linear":
@@ -107,13 +108,13 @@ def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmet
         dY = dX if symmetric else np.ascontiguousarray(np.diff(Yp, axis=1))
         factor = scale / (R * R)
 
-        def solve(px: np.ndarray, py: np.ndarray, out: np.ndarray) -> None:
-            kr.sig_linear_gram(dX, nx - 1, dY, ny - 1, px, py, R, factor, out)
+        def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
+            kr.sig_linear_gram(dX, nx - 1, dY, ny - 1, px, py, R, factor, nl, out)
     else:
         gamma = 0.5 / (scale * scale)
         factor = 1.0 / (R * R)
 
-        def solve(px: np.ndarray, py: np.ndarray, out: np.ndarray) -> None:
-            kr.sig_rbf_gram(Xp, nx, Yp, ny, px, py, R, gamma, factor, out)
+        def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
+            kr.sig_rbf_gram(Xp, nx, Yp, ny, px, py, R, gamma, factor, nl, out)
 
-    return cm.gram_driver(solve, nx, ny, symmetric, kr.LANES)
+    return cm.gram_driver(solve, nx, ny, symmetric, kr.LANES, nthreads)
