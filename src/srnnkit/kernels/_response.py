@@ -115,7 +115,8 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
     nthreads = cm.resolve_n_jobs(n_jobs)
     if not callable(getattr(basis, "kappa", None)):
         fail("basis", "a support basis with a kappa(s, t) method", basis, TypeError)
-    if refine is not None and not callable(getattr(basis, "integrals", None)):
+    if refine is not None and (not callable(getattr(basis, "integrals", None))
+                               or getattr(basis, "n_functions", 1) is None):
         fail("basis", "a finite support basis with an integrals(a, b) method when refine is "
              "given (use refine=None, the midpoint rule, for closed-form kappa only)",
              basis, TypeError)
