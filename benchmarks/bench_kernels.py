@@ -166,8 +166,8 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''} "
         f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
         f"pysiglib {getattr(pysiglib, '__version__', '?')}, torch {torch.__version__}  ",
-        "Timings: median over interleaved rounds; one-thread rows use process CPU time "
-        "(steadier on a shared machine), two-thread rows wall-clock time.",
+        "Timings: wall-clock medians over interleaved rounds; the CPU-time ratio column uses "
+        "process CPU time (steadier on a shared machine; for two threads it sums both).",
         "",
         "## W-KER: 64 x 64 paths, length 100, 3 channels, linear static kernel",
         "",

@@ -11,10 +11,6 @@ import numpy as np
 
 from .._validation import check_array, check_int, describe, fail
 
-# Lanes per block of right-hand paths: independent PDE solves advanced together
-# by the innermost (SIMD) loop of the compiled sweep.
-LANES = 8
-
 
 def as_batch(name: str, value: Any, *, min_len: int, len_text: str,
              what: str = "paths") -> tuple[np.ndarray, np.ndarray]:

@@ -5,23 +5,25 @@ and compiles on first call.
 
 Layout used by the Gram sweeps
 ------------------------------
-The right-hand paths are packed in *blocks* of ``B`` lanes with the lane index
-last (``(n_blocks, n_cells, ..., B)``), so that the innermost loop of the
-second-order update runs over independent PDE solves and vectorises (SIMD),
-while each lane's own column recursion stays strictly sequential.  Each lane's
-arithmetic is the same whatever the block it sits in or the thread that runs
-it, so results are bit-identical for every ``n_jobs``.
+A *work item* is a group of ``nl`` pairs (lanes).  Each lane's two paths are
+gathered into lane-last buffers (``(n_cells, ..., nl)``), so that the innermost
+loop of the second-order update runs over independent PDE solves and
+vectorises (SIMD), while each lane's own column recursion stays sequential.
+Each lane's arithmetic is the same whatever group it sits in, the lane count
+or the thread that runs it, so results are bit-identical for every ``n_jobs``.
+Groups are spread over threads with ``prange``.
 
-A *work item* is one left path against one block of right paths; items are
-spread over threads with ``prange``.  For each row cell of the left path the
-front end's cell quantities ``G`` (increment inner products, never stored for
-the whole pair: only one row of length ``n_cols`` per block) give the update
-coefficients
+For each row cell the cell quantities ``G`` (increment inner products, computed
+here for one row of one group at a time: never a pairwise table) give the
+update coefficients
 
     A = 1 + G/2 + G²/12,        C = 1 - G²/12,
     k[i+1, j+1] = (k[i+1, j] + k[i, j+1]) A - k[i, j] C,
 
-applied on an ``R x R`` refinement of every cell with ``G / R²``.
+applied on an ``R x R`` refinement of every cell with ``G / R²``.  Lanes whose
+paths are shorter than the group's longest see zero increments past their end
+and read their result at their own end point, which later rows and columns
+cannot change.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ def sig_linear_gram(dX, nX, dY, nY, px, py, R, factor, nl, out):
     """Linear static kernel, G = factor * <dx_i, dy_j> (factor = scale / R²).
 
     dX (nX, Lx, d) increments, nX (nX,) increment counts; same for Y.  Lane b of
-    group g solves pair (px[g*LANES+b], py[g*LANES+b]) and writes out[g*LANES+b].
+    group g solves pair (px[g*nl+b], py[g*nl+b]) and writes out[g*nl+b].
     """
     n_groups = px.shape[0] // nl
     d = dX.shape[2]
