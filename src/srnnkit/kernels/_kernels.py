@@ -267,20 +267,28 @@ def _truncated_pair(u, nu, v, nv, kap, r, depth):
     With S(X) = exp(ΔX_1) ⊗ ... ⊗ exp(ΔX_n), level n of <S(X), S(Y)> is the sum
     over non-decreasing index sequences p_1 <= ... <= p_n, q_1 <= ... <= q_n of
     Π G[p_k, q_k] / (Π mult(p)! Π mult(q)!).  The dynamic programme keeps, per
-    cell and level, the trailing run lengths (rr, ss) of repeated indices.
+    cell (p, q) and level n, M_n[rr, ss]: the sum over sequences ending at (p, q)
+    whose trailing runs of repeated indices have lengths rr (in p) and ss (in q):
+
+        M_{n+1}[1, 1]   = G Σ_{p'<p, q'<q} Σ M_n[p', q']
+        M_{n+1}[rr, 1]  = G/rr Σ_{q'<q} Σ_ss M_n[p, q'][rr-1, ss]
+        M_{n+1}[1, ss]  = G/ss Σ_{p'<p} Σ_rr M_n[p', q][rr, ss-1]
+        M_{n+1}[rr, ss] = G/(rr ss) M_n[p, q][rr-1, ss-1]
+
+    Cost O(n_a n_b depth³), memory O(n_b depth²).
     """
     N = depth
     m = u.shape[1]
     na = nu * r
     nb = nv * r
-    # colacc[n, q, s]: sum over rows < p, all rr, of M_n[., q, rr, s]
-    colacc = np.zeros((N + 1, nb, N + 1))
-    # colT[n, q]: sum over rows < p of T_n[., q]
-    colT = np.zeros((N + 1, nb))
-    rowM = np.zeros((N + 1, nb, N + 1, N + 1))
-    cur = np.zeros((N + 1, N + 1, N + 1))
-    rowacc = np.zeros((N + 1, N + 1))  # sum over q0 < q in this row, all ss, of M_n[p, q0, rr, .]
-    run2 = np.zeros(N + 1)  # sum over p0 < p, q0 < q of T_n
+    colacc = np.zeros((nb, N + 1, N + 1))  # [q, n, ss]: rows < p (then <= p), all rr
+    colT = np.zeros((nb, N + 1))  # [q, n]: rows < p of the cell totals
+    cur = np.zeros((N + 1, N + 1, N + 1))  # [n, rr, ss] of the current cell
+    rowacc = np.zeros((N + 1, N + 1))  # [n, rr]: columns < q of this row, all ss
+    run2 = np.zeros(N + 1)  # [n]: rows < p, columns < q
+    inv = np.zeros(N + 2)
+    for k in range(1, N + 2):
+        inv[k] = 1.0 / k
     total = 1.0
     for p in range(na):
         i = p // r
@@ -292,39 +300,32 @@ def _truncated_pair(u, nu, v, nv, kap, r, depth):
             for c in range(m):
                 s += u[i, c] * v[j, c]
             g = kap[p, q] * s
-            cur[:, :, :] = 0.0
-            # level 1
             cur[1, 1, 1] = g
             for n in range(1, N):
-                # level n+1 from level n
                 cur[n + 1, 1, 1] = g * run2[n]
                 for rr in range(2, n + 2):
-                    cur[n + 1, rr, 1] = g / rr * rowacc[n, rr - 1]
+                    cur[n + 1, rr, 1] = g * inv[rr] * rowacc[n, rr - 1]
                 for ss in range(2, n + 2):
-                    cur[n + 1, 1, ss] = g / ss * colacc[n, q, ss - 1]
+                    cur[n + 1, 1, ss] = g * inv[ss] * colacc[q, n, ss - 1]
                 for rr in range(2, n + 2):
+                    grr = g * inv[rr]
+                    prev = cur[n, rr - 1]
+                    nxt = cur[n + 1, rr]
                     for ss in range(2, n + 2):
-                        cur[n + 1, rr, ss] = g / (rr * ss) * cur[n, rr - 1, ss - 1]
+                        nxt[ss] = grr * inv[ss] * prev[ss - 1]
             for n in range(1, N + 1):
+                t = 0.0
                 for rr in range(1, n + 1):
                     rsum = 0.0
                     for ss in range(1, n + 1):
-                        rsum += cur[n, rr, ss]
-                        rowM[n, q, rr, ss] = cur[n, rr, ss]
-                    total += rsum
+                        x = cur[n, rr, ss]
+                        rsum += x
+                        colacc[q, n, ss] += x  # read again only from row p + 1 on
+                    t += rsum
                     rowacc[n, rr] += rsum  # strict prefix over q for the next column
-                run2[n] += colT[n, q]  # strict 2-D prefix for the next column
-        # fold this row into the column accumulators
-        for q in range(nb):
-            for n in range(1, N + 1):
-                t = 0.0
-                for ss in range(1, n + 1):
-                    csum = 0.0
-                    for rr in range(1, n + 1):
-                        csum += rowM[n, q, rr, ss]
-                    colacc[n, q, ss] += csum
-                    t += csum
-                colT[n, q] += t
+                total += t
+                run2[n] += colT[q, n]  # rows < p, so run2 stays a strict 2-D prefix
+                colT[q, n] += t
     return total
 
 
