@@ -205,6 +205,8 @@ def test_bad_input(small_inputs):
         response_kernel(U, dt=0.1, basis=basis, depth=0)
     with pytest.raises(ValueError, match="U must be a non-empty array"):
         response_kernel(np.zeros((2, 0, 1)), dt=0.1, basis=basis)
+    with pytest.raises(ValueError, match="the time table of response_kernel must fit in"):
+        response_kernel(np.ones((1, 3000, 1)), dt=0.1, basis=basis, dyadic_order=4)
     with pytest.raises(ValueError, match=r"basis.kappa\(s, t\) must be finite"):
         class Blowup:
             def kappa(self, s, t):

@@ -145,7 +145,21 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
     return results[0]
 
 
+# Largest shared time table kappa[p, q] (bytes) that response_kernel will build.
+MAX_TABLE_BYTES = 2**31
+
+
+def _check_table(r: int, la: int, lb: int) -> None:
+    nbytes = 8 * (la * r) * (lb * r)
+    if nbytes > MAX_TABLE_BYTES:
+        raise ValueError(
+            f"the time table of response_kernel must fit in {MAX_TABLE_BYTES / 2**30:.0f} GiB; "
+            f"got {la * r} x {lb * r} pieces ({nbytes / 2**30:.1f} GiB). Reduce dyadic_order "
+            "or refine, or split long series.")
+
+
 def _midpoint_kappa(basis: Any, dt: float, r: int, la: int, lb: int) -> np.ndarray:
+    _check_table(r, la, lb)
     h = dt / r
     a = (np.arange(la * r) + 0.5) * h
     b = (np.arange(lb * r) + 0.5) * h
@@ -169,6 +183,7 @@ def _call_kappa(basis: Any, s: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _exact_kappa(basis: Any, dt: float, r: int, la: int, lb: int) -> np.ndarray:
+    _check_table(r, la, lb)
     h = dt / r
     n = max(la, lb) * r
     edges = np.arange(n + 1) * h
