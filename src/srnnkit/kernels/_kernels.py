@@ -259,9 +259,13 @@ def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, nl, out):
                     out[t] = k[nV[py[t]] * r * R, b]
 
 
-@njit(cache=True)
-def _truncated_pair(u, nu, v, nv, kap, r, depth):
-    """Exact depth-``depth`` truncated signature kernel of two piecewise-linear paths.
+# Most lanes for the truncated programme (its per-lane state is O(n_b depth²)).
+TRUNC_LANES = 32
+
+
+@njit(cache=True, parallel=True)
+def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
+    """Exact depth-``depth`` truncated signature kernels of piecewise-linear paths.
 
     The pieces' increment inner products are G[p, q] = kap[p, q] <u_{p//r}, v_{q//r}>.
     With S(X) = exp(ΔX_1) ⊗ ... ⊗ exp(ΔX_n), level n of <S(X), S(Y)> is the sum
@@ -275,64 +279,109 @@ def _truncated_pair(u, nu, v, nv, kap, r, depth):
         M_{n+1}[1, ss]  = G/ss Σ_{p'<p} Σ_rr M_n[p', q][rr, ss-1]
         M_{n+1}[rr, ss] = G/(rr ss) M_n[p, q][rr-1, ss-1]
 
-    Cost O(n_a n_b depth³), memory O(n_b depth²).
+    Cost O(n_a n_b depth³) per pair, memory O(n_b depth² nl) per group.
+
+    Every quantity carries a trailing lane axis so that the innermost loops run
+    over ``nl`` independent pairs (SIMD).  Lanes past their own end see G = 0,
+    which adds nothing.
     """
+    n_groups = px.shape[0] // nl
+    m = U.shape[2]
     N = depth
-    m = u.shape[1]
-    na = nu * r
-    nb = nv * r
-    colacc = np.zeros((nb, N + 1, N + 1))  # [q, n, ss]: rows < p (then <= p), all rr
-    colT = np.zeros((nb, N + 1))  # [q, n]: rows < p of the cell totals
-    cur = np.zeros((N + 1, N + 1, N + 1))  # [n, rr, ss] of the current cell
-    rowacc = np.zeros((N + 1, N + 1))  # [n, rr]: columns < q of this row, all ss
-    run2 = np.zeros(N + 1)  # [n]: rows < p, columns < q
     inv = np.zeros(N + 2)
     for k in range(1, N + 2):
         inv[k] = 1.0 / k
-    total = 1.0
-    for p in range(na):
-        i = p // r
-        rowacc[:, :] = 0.0
-        run2[:] = 0.0
-        for q in range(nb):
-            j = q // r
-            s = 0.0
-            for c in range(m):
-                s += u[i, c] * v[j, c]
-            g = kap[p, q] * s
-            cur[1, 1, 1] = g
-            for n in range(1, N):
-                cur[n + 1, 1, 1] = g * run2[n]
-                for rr in range(2, n + 2):
-                    cur[n + 1, rr, 1] = g * inv[rr] * rowacc[n, rr - 1]
-                for ss in range(2, n + 2):
-                    cur[n + 1, 1, ss] = g * inv[ss] * colacc[q, n, ss - 1]
-                for rr in range(2, n + 2):
-                    grr = g * inv[rr]
-                    prev = cur[n, rr - 1]
-                    nxt = cur[n + 1, rr]
-                    for ss in range(2, n + 2):
-                        nxt[ss] = grr * inv[ss] * prev[ss - 1]
-            for n in range(1, N + 1):
-                t = 0.0
-                for rr in range(1, n + 1):
-                    rsum = 0.0
-                    for ss in range(1, n + 1):
-                        x = cur[n, rr, ss]
-                        rsum += x
-                        colacc[q, n, ss] += x  # read again only from row p + 1 on
-                    t += rsum
-                    rowacc[n, rr] += rsum  # strict prefix over q for the next column
-                total += t
-                run2[n] += colT[q, n]  # rows < p, so run2 stays a strict 2-D prefix
-                colT[q, n] += t
-    return total
-
-
-@njit(cache=True, parallel=True)
-def response_truncated_gram(U, nU, V, nV, kap, r, depth, pair_i, pair_j, out):
-    """Exact truncated response kernel for a list of pairs, spread over threads."""
-    for t in prange(pair_i.shape[0]):
-        i = pair_i[t]
-        j = pair_j[t]
-        out[t] = _truncated_pair(U[i], nU[i], V[j], nV[j], kap, r, depth)
+    for grp in prange(n_groups):
+        nrow = _lane_extent(nU, px, grp, nl)
+        ncell = _lane_extent(nV, py, grp, nl)
+        nb = ncell * r
+        Vp = np.zeros((ncell, m, nl))
+        for b in range(nl):
+            y = py[grp * nl + b]
+            for j in range(nV[y]):
+                for c in range(m):
+                    Vp[j, c, b] = V[y, j, c]
+        ur = np.zeros((m, nl))
+        uv = np.empty((ncell, nl))
+        colacc = np.zeros((nb, N + 1, N + 1, nl))
+        colT = np.zeros((nb, N + 1, nl))
+        cur = np.zeros((N + 1, N + 1, N + 1, nl))
+        rowacc = np.zeros((N + 1, N + 1, nl))
+        run2 = np.zeros((N + 1, nl))
+        g = np.empty(nl)
+        t = np.empty(nl)
+        rs = np.empty(nl)
+        total = np.ones(nl)
+        for i in range(nrow):
+            for b in range(nl):
+                x = px[grp * nl + b]
+                for c in range(m):
+                    ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
+            for j in range(ncell):
+                uvj = uv[j]
+                for b in range(nl):
+                    uvj[b] = 0.0
+                for c in range(m):
+                    urc = ur[c]
+                    vpc = Vp[j, c]
+                    for b in range(nl):
+                        uvj[b] += urc[b] * vpc[b]
+            for p in range(i * r, (i + 1) * r):
+                rowacc[:, :, :] = 0.0
+                run2[:, :] = 0.0
+                for q in range(nb):
+                    kq = kap[p, q]
+                    uvj = uv[q // r]
+                    for b in range(nl):
+                        g[b] = kq * uvj[b]
+                    c111 = cur[1, 1, 1]
+                    for b in range(nl):
+                        c111[b] = g[b]
+                    for n in range(1, N):
+                        dst = cur[n + 1, 1, 1]
+                        src = run2[n]
+                        for b in range(nl):
+                            dst[b] = g[b] * src[b]
+                        for rr in range(2, n + 2):
+                            w = inv[rr]
+                            dst = cur[n + 1, rr, 1]
+                            src = rowacc[n, rr - 1]
+                            for b in range(nl):
+                                dst[b] = g[b] * w * src[b]
+                        for ss in range(2, n + 2):
+                            w = inv[ss]
+                            dst = cur[n + 1, 1, ss]
+                            src = colacc[q, n, ss - 1]
+                            for b in range(nl):
+                                dst[b] = g[b] * w * src[b]
+                        for rr in range(2, n + 2):
+                            for ss in range(2, n + 2):
+                                w = inv[rr] * inv[ss]
+                                dst = cur[n + 1, rr, ss]
+                                src = cur[n, rr - 1, ss - 1]
+                                for b in range(nl):
+                                    dst[b] = g[b] * w * src[b]
+                    for n in range(1, N + 1):
+                        for b in range(nl):
+                            t[b] = 0.0
+                        for rr in range(1, n + 1):
+                            for b in range(nl):
+                                rs[b] = 0.0
+                            for ss in range(1, n + 1):
+                                x = cur[n, rr, ss]
+                                ca = colacc[q, n, ss]
+                                for b in range(nl):
+                                    rs[b] += x[b]
+                                    ca[b] += x[b]  # read again only from the next row on
+                            ra = rowacc[n, rr]
+                            for b in range(nl):
+                                t[b] += rs[b]
+                                ra[b] += rs[b]  # strict prefix over q for the next column
+                        ct = colT[q, n]
+                        r2 = run2[n]
+                        for b in range(nl):
+                            total[b] += t[b]
+                            r2[b] += ct[b]  # rows < p: run2 stays a strict 2-D prefix
+                            ct[b] += t[b]
+        for b in range(nl):
+            out[grp * nl + b] = total[b]

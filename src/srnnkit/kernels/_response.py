@@ -203,9 +203,9 @@ def _gram(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symmet
 
     if depth is not None:
         def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
-            kr.response_truncated_gram(Up, nu, Vp, nv, kap, r, depth, px, py, out)
+            kr.response_truncated_gram(Up, nu, Vp, nv, kap, r, depth, px, py, nl, out)
 
-        return cm.gram_driver(solve, nu, nv, symmetric, 1, nthreads)
+        return cm.gram_driver(solve, nu, nv, symmetric, kr.TRUNC_LANES, nthreads)
 
     factor = 1.0 / (R * R)
 
