@@ -147,6 +147,14 @@ def w_resp_ker(rounds: int, m: int, degree: int, amp: float) -> list[str]:
         e = np.abs(K - ref).max() / scale
         lines.append(f"| features + F F^T | {name} | {w:.4f} | {c:.4f} | {e:.1e} |")
         print(lines[-1], flush=True)
+    top = int(list(feat_cases)[-1].split(":")[0].split("=")[1])
+    res = interleave({"t": lambda: response_kernel(U, dt=dt, basis=basis, refine=r,
+                                                   depth=top)}, 3)
+    w, c, K = res["t"]
+    e = np.abs(K - ref).max() / scale
+    lines.append(f"| response_kernel(depth={top}) | exact truncated (no features) | {w:.4f} "
+                 f"| {c:.4f} | {e:.1e} |")
+    print(lines[-1], flush=True)
     return lines + skipped
 
 

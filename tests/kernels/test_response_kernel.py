@@ -166,6 +166,13 @@ def test_gram_symmetric_psd_and_threads():
     Kt2 = response_kernel(U[:9], U[:7], dt=0.1, basis=MonomialBasis(1), refine=2, depth=3,
                           n_jobs=2)
     assert np.array_equal(Kt1, Kt2)
+    # few pairs: the lane grouping differs between 1 and 2 threads
+    kt1 = response_kernel(U[:3], U[:2], dt=0.1, basis=MonomialBasis(1), refine=2, depth=3,
+                          n_jobs=1)
+    kt2 = response_kernel(U[:3], U[:2], dt=0.1, basis=MonomialBasis(1), refine=2, depth=3,
+                          n_jobs=2)
+    assert np.array_equal(kt1, kt2)
+    np.testing.assert_allclose(kt1, Kt1[:3, :2], rtol=1e-14)
 
 
 def test_unequal_lengths_match_single_pairs(small_inputs):
