@@ -1,0 +1,419 @@
+"""Monte Carlo engines for response kernels (THEORY.md section 7).
+
+All engines simulate the Euler–Maruyama chain
+
+    h_{i+1} = h_i + dt (F0(h_i) + C u_i) + sqrt(dt) sigma xi_i
+
+and stream over fixed-size blocks of paths (ensembles) or over independent chains (long
+stationary runs). Each block or chain draws from its own ``SeedSequence`` child, addressed by
+index, so every estimate is reproducible from its seed whatever the scheduling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .._random import SeedLike, child_sequences
+from ._linear import stationary_covariance
+
+#: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
+BLOCK_SIZE = 2048
+#: float64 numbers a long-run batch may hold at once
+_MEMORY_FLOATS = 2 ** 24
+
+
+# ----------------------------------------------------------------------------- helpers
+class _Acc:
+    """Streaming sum / sum of squares of per-sample values, for mean and standard error."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.s = np.zeros(shape)
+        self.ss = np.zeros(shape)
+        self.n = 0
+
+    def add(self, values: np.ndarray, axis: int = 0) -> None:
+        self.s += values.sum(axis=axis)
+        self.ss += (values * values).sum(axis=axis)
+        self.n += values.shape[axis]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        mean = self.s / self.n
+        if self.n < 2:
+            return mean, np.full_like(mean, np.nan)
+        var = np.maximum(self.ss / self.n - mean * mean, 0.0) * self.n / (self.n - 1)
+        return mean, np.sqrt(var / self.n)
+
+
+def iter_blocks(n_paths: int, seed: SeedLike, block_size: int = BLOCK_SIZE
+                ) -> Iterator[tuple[int, np.random.Generator]]:
+    """Yield ``(size, rng)`` for fixed-size blocks of an ensemble of ``n_paths`` paths."""
+    n_blocks = -(-n_paths // block_size)
+    for b, ss in enumerate(child_sequences(seed, n_blocks)):
+        yield min(block_size, n_paths - b * block_size), np.random.default_rng(ss)
+
+
+def default_burn_in(model: Any) -> float:
+    r"""Burn-in time for a nonlinear SRNN started at ``h = 0``.
+
+    Ten relaxation times, with the rate bound
+    :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2` when it is at least a tenth of
+    :math:`\lambda_{\min}(\Gamma_{sym})`, and that tenth otherwise.
+    """
+    G = model.gamma_matrix
+    lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
+    lip = {"tanh": 1.0, "identity": 1.0, "relu": 1.0, "sigmoid": 0.25}[model.activation]
+    rate = lam - lip * float(np.linalg.norm(model.W, 2))
+    rate = max(rate, 0.1 * lam)
+    if rate <= 0:
+        raise ValueError("cannot choose a burn-in: the leak gamma is not positive definite; "
+                         "pass burn_in (a time) explicitly.")
+    return 10.0 / rate
+
+
+class Stepper:
+    """Euler–Maruyama step of an SRNN with optional input, vectorised over leading axes."""
+
+    def __init__(self, model: Any, dt: float) -> None:
+        self.model = model
+        self.dt = dt
+        self.noise_T = np.sqrt(dt) * model.sigma.T          # (r, n)
+        self.r = model.sigma.shape[1]
+
+    def __call__(self, h: np.ndarray, xi: np.ndarray, cu: np.ndarray | None = None) -> np.ndarray:
+        """``h`` (..., n), ``xi`` broadcastable (..., r), ``cu`` = C u (n,) or None."""
+        out = h + self.dt * self.model.drift(h)
+        if cu is not None:
+            out += self.dt * cu
+        out += xi @ self.noise_T
+        return out
+
+
+def stationary_sampler(model: Any, dt: float, burn_in: float | None
+                       ) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """Return ``draw(rng, size) -> (size, n)`` states from the EM chain's stationary law.
+
+    Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
+    start at 0 and run ``burn_in`` time units (default :func:`default_burn_in`).
+    """
+    n = model.n_hidden
+    if model.is_linear and burn_in is None:
+        S = stationary_covariance(model, dt)
+        try:
+            L = np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:  # degenerate noise: a PSD square root still works
+            L = _psd_sqrt(S)
+        m = model.stationary_mean()
+
+        def draw(rng: np.random.Generator, size: int) -> np.ndarray:
+            return m + rng.standard_normal((size, n)) @ L.T
+        return draw
+    T_b = default_burn_in(model) if burn_in is None else float(burn_in)
+    n_burn = int(np.ceil(T_b / dt))
+    step = Stepper(model, dt)
+
+    def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
+        h = np.zeros((size, n))
+        for _ in range(n_burn):
+            h = step(h, rng.standard_normal((size, step.r)))
+        return h
+    return draw_burn
+
+
+def _psd_sqrt(S: np.ndarray) -> np.ndarray:
+    w, V = np.linalg.eigh(S)
+    return V * np.sqrt(np.clip(w, 0.0, None))
+
+
+def girsanov_matrix(model: Any, what: str) -> np.ndarray:
+    r""":math:`G = \sigma^+ C` (shape (r, m)); raise unless :math:`\sigma G = C`."""
+    G = np.linalg.pinv(model.sigma) @ model.C
+    resid = float(np.abs(model.sigma @ G - model.C).max())
+    if resid > 1e-9 * max(1.0, float(np.abs(model.C).max())):
+        raise ValueError(
+            f"{what} with method='girsanov' needs range(C) inside range(sigma) (every input "
+            f"direction must be driven by noise, THEORY.md 7(c)); here sigma @ pinv(sigma) @ C "
+            f"misses C by {resid:.3g}. Use method='perturbation' or method='fdt' instead.")
+    return G
+
+
+# ------------------------------------------------------------- perturbation (CRN kicks)
+def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
+                       seed: SeedLike, burn_in: float | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    m, p = model.n_inputs, model.n_outputs
+    kick = eps * model.C.T                                  # (m, n)
+    signs = np.array([1.0, -1.0])[:, None, None, None]
+    acc = _Acc((n_lags, m, p))
+    for size, rng in iter_blocks(n_paths, seed):
+        h0 = draw(rng, size)
+        H = h0[None, None] + signs * kick[None, :, None, :]   # (2, m, B, n)
+        vals = np.empty((n_lags, m, size, p))
+        for k in range(n_lags):
+            f = model.output(H)                               # (2, m, B, p)
+            vals[k] = (f[0] - f[1]) / (2.0 * eps)
+            if k + 1 < n_lags:
+                H = step(H, rng.standard_normal((size, step.r)))
+        acc.add(vals, axis=2)
+    mean, se = acc.result()                                   # (n_lags, m, p)
+    return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
+
+
+def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
+                        seed: SeedLike, burn_in: float | None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Mixed double-kick differences ``[Y++ - Y+- - Y-+ + Y--]/(4 eps^2)`` with CRN.
+
+    A kick ``±eps c_b`` at step 0 and ``±eps c_a`` at step ``k2`` (coincident for ``k2 = 0``),
+    read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``.
+    """
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    m, p = model.n_inputs, model.n_outputs
+    kick = eps * model.C.T                                   # (m, n)
+    sgn = np.array([1.0, -1.0])
+    weight = (sgn[:, None, None, None] * sgn[None, None, :, None]) / (4.0 * eps * eps)
+    wfull = weight * np.ones((2, m, 2, m))
+    acc = _Acc((n_lags, n_lags, m, m, p))
+    n_time = 2 * n_lags - 1
+    for size, rng in iter_blocks(n_paths, seed):
+        h0 = draw(rng, size)
+        base = h0[None, None] + sgn[:, None, None, None] * kick[None, :, None, :]  # (2,mb,B,n)
+        S = np.empty((n_lags, 2, m, 2, m, size, model.n_hidden))  # [gap, s2, b, s1, a]
+        vals = np.zeros((n_lags, n_lags, m, m, size, p))         # [k1, gap, a, b]
+        for t in range(n_time):
+            if t < n_lags:
+                S[t] = (base[:, :, None, None] + sgn[None, None, :, None, None, None]
+                        * kick[None, None, None, :, None, :])
+            lo, hi = max(0, t - n_lags + 1), min(t, n_lags - 1) + 1
+            f = model.output(S[lo:hi])                             # (g, 2, m, 2, m, B, p)
+            mixed = np.einsum("gsbtaBp,sbta->gabBp", f, wfull)
+            gaps = np.arange(lo, hi)
+            vals[t - gaps, gaps] = mixed
+            if t + 1 < n_time:
+                xi = rng.standard_normal((size, step.r))
+                S[lo:hi] = step(S[lo:hi], xi)
+                if t + 1 < n_lags:
+                    base = step(base, xi)
+        acc.add(vals, axis=4)
+    mean, se = acc.result()                                  # (k1, k2, a, b, p)
+    return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
+
+
+# ---------------------------------------------------------- long stationary runs (FDT etc.)
+def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLike,
+                burn_in: float | None, n_noise_extra: int = 0
+                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield batches ``(states (B, n_steps+1, n), noises (B, n_steps, r))`` of stationary chains.
+
+    Chain ``i`` uses ``SeedSequence`` child ``i`` only, so batching does not change results.
+    """
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    n, r = model.n_hidden, step.r
+    per_chain = (n_steps + 1) * (n + r + model.n_outputs + 4 * model.n_inputs)
+    batch = int(max(1, min(n_chains, _MEMORY_FLOATS // per_chain)))
+    kids = child_sequences(seed, n_chains)
+    for start in range(0, n_chains, batch):
+        ids = range(start, min(n_chains, start + batch))
+        rngs = [np.random.default_rng(kids[i]) for i in ids]
+        h = np.concatenate([draw(g, 1) for g in rngs], axis=0)         # (B, n)
+        xi = np.stack([g.standard_normal((n_steps, r)) for g in rngs])  # (B, L, r)
+        states = np.empty((len(rngs), n_steps + 1, n))
+        states[:, 0] = h
+        for i in range(n_steps):
+            h = step(h, xi[:, i])
+            states[:, i + 1] = h
+        if not np.all(np.isfinite(h)):
+            raise FloatingPointError("the SRNN state diverged in a stationary run; reduce dt.")
+        yield states, xi
+
+
+def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
+    """``out[b, k, i, a] = sum_{j=0}^{L-1-k} x[b, j, a] y[b, j+k, i]``, by FFT."""
+    L = x.shape[1]
+    nfft = 1 << int(np.ceil(np.log2(L + n_lags)))
+    X = np.fft.rfft(x, nfft, axis=1)
+    Y = np.fft.rfft(y, nfft, axis=1)
+    prod = np.conj(X)[:, :, None, :] * Y[:, :, :, None]          # (B, F, p, m)
+    return np.fft.irfft(prod, nfft, axis=1)[:, :n_lags]
+
+
+def _gaussian_moments(model: Any, dt: float, n_steps: int, seed: SeedLike,
+                      burn_in: float | None, n_chains: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    s = np.zeros(model.n_hidden)
+    ss = np.zeros((model.n_hidden, model.n_hidden))
+    cnt = 0
+    for states, _ in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
+        flat = states.reshape(-1, model.n_hidden)
+        s += flat.sum(0)
+        ss += flat.T @ flat
+        cnt += flat.shape[0]
+    mu = s / cnt
+    return mu, ss / cnt - np.outer(mu, mu)
+
+
+def make_score(model: Any, dt: float, score: Any, n_steps: int, seed: SeedLike,
+               burn_in: float | None) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+    """Conjugate variables ``v(h) (..., m)``: exact (linear), quasi-Gaussian or user callable."""
+    if callable(score):
+        return (lambda h: np.asarray(score(h), dtype=float)), "callable"
+    if score == "auto":
+        score = "exact" if model.is_linear else "gaussian"
+    if score == "exact":
+        if not model.is_linear:
+            raise ValueError("score='exact' needs a linear SRNN (the stationary density of a "
+                             f"{model.activation!r} SRNN is not known in closed form); use "
+                             "score='gaussian' (quasi-Gaussian, biased) or pass a callable.")
+        mu = model.stationary_mean()
+        S = stationary_covariance(model, dt)
+    else:
+        mu, S = _gaussian_moments(model, dt, n_steps, seed, burn_in)
+    try:
+        Bm = np.linalg.solve(S, model.C)                          # Sigma^{-1} C, (n, m)
+    except np.linalg.LinAlgError:
+        raise ValueError("the stationary covariance is singular, so the Gaussian score does not "
+                         "exist; use method='perturbation' or pass score=callable.") from None
+    return (lambda h: (h - mu) @ Bm), score
+
+
+def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
+              burn_in: float | None, score: Any) -> tuple[np.ndarray, np.ndarray, str]:
+    """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across chains."""
+    main, pilot = child_sequences(seed, 2)
+    v, score_kind = make_score(model, dt, score, n_steps, pilot, burn_in)
+    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
+    for states, _ in iter_chains(model, dt, n_chains, n_steps, main, burn_in):
+        f = model.output(states)
+        f = f - f.mean(axis=1, keepdims=True)
+        x = v(states)
+        x = x - x.mean(axis=1, keepdims=True)
+        acc.add(_xcorr(x, f, n_lags) / counts, axis=0)
+    mean, se = acc.result()
+    return mean, se, score_kind
+
+
+def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
+                   seed: SeedLike, burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``."""
+    G = girsanov_matrix(model, "linear_response")
+    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    counts = (n_steps - np.arange(n_lags))[None, :, None, None]
+    for states, xi in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
+        f = model.output(states[:, 1:])
+        f = f - f.mean(axis=1, keepdims=True)
+        omega = xi @ G / np.sqrt(dt)
+        acc.add(_xcorr(omega, f, n_lags) / counts, axis=0)
+    return acc.result()
+
+
+def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
+                    seed: SeedLike, burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
+    G = girsanov_matrix(model, "second_order_response")
+    GG = G.T @ G / dt
+    m, p = model.n_inputs, model.n_outputs
+    acc = _Acc((n_lags, n_lags, p, m, m))
+    L = n_steps
+    for states, xi in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
+        f = model.output(states[:, 1:])
+        f = f - f.mean(axis=1, keepdims=True)
+        omega = xi @ G / np.sqrt(dt)                              # (B, L, m)
+        B = omega.shape[0]
+        est = np.empty((B, n_lags, n_lags, p, m, m))
+        for g in range(n_lags):
+            z = np.zeros((B, L, m, m))
+            z[:, g:] = omega[:, g:, :, None] * omega[:, :L - g, None, :]
+            if g == 0:
+                z -= GG
+            counts = (L - g - np.arange(n_lags))[None, :, None, None]
+            est[:, :, g] = (_xcorr(z.reshape(B, L, m * m), f, n_lags) / counts
+                            ).reshape(B, n_lags, p, m, m)
+        acc.add(est, axis=0)
+    return acc.result()
+
+
+# --------------------------------------------------------------- inputs and Volterra terms
+def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
+                       n_paths: int, seed: SeedLike, burn_in: float | None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``E f^{eps w}(h_t) - E f^{0}(h_t)`` for each amplitude, common random numbers.
+
+    Returns ``(diff, diff_se, base, base_se)``: shapes (n_amp, n_steps+1, p) and
+    (n_steps+1, p).
+    """
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    N = inputs.shape[0]
+    cu = inputs @ model.C.T                                    # (N, n)
+    amps = np.concatenate([[0.0], amplitudes])[:, None, None]  # (A+1, 1, 1)
+    acc_d = _Acc((N + 1, amps.shape[0] - 1, model.n_outputs))
+    acc_b = _Acc((N + 1, model.n_outputs))
+    for size, rng in iter_blocks(n_paths, seed):
+        H = np.broadcast_to(draw(rng, size), (amps.shape[0], size, model.n_hidden)).copy()
+        d = np.empty((N + 1, amps.shape[0] - 1, size, model.n_outputs))
+        b = np.empty((N + 1, size, model.n_outputs))
+        for j in range(N + 1):
+            f = model.output(H)
+            d[j] = f[1:] - f[0]
+            b[j] = f[0]
+            if j < N:
+                xi = rng.standard_normal((size, step.r))
+                H = H + dt * model.drift(H) + dt * amps * cu[j] + xi @ step.noise_T
+        acc_d.add(d, axis=2)
+        acc_b.add(b, axis=1)
+    dm, ds = acc_d.result()
+    bm, bs = acc_b.result()
+    return dm.transpose(1, 0, 2), ds.transpose(1, 0, 2), bm, bs
+
+
+def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
+                  seed: SeedLike, burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
+
+    ``terms[n-1, t] = E_0[(f(h_t) - f̄) Q_t^{n/2} He_n(M_t / sqrt(Q_t)) / n!]`` with
+    :math:`M_t = \sum_{i<t} \sqrt\Delta (G w_i)\cdot\xi_i`, :math:`Q_t = \sum_{i<t}\Delta|Gw_i|^2`.
+    Returns ``(terms, stderr)`` of shape (order, n_steps+1, p).
+    """
+    G = girsanov_matrix(model, "volterra_terms")
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    N = inputs.shape[0]
+    a = inputs @ G.T                                          # (N, r)
+    Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])
+    fact = np.cumprod(np.arange(1, order + 1, dtype=float))
+    acc = _Acc((N + 1, order, model.n_outputs))
+    for size, rng in iter_blocks(n_paths, seed):
+        h = draw(rng, size)
+        M = np.zeros(size)
+        vals = np.empty((N + 1, order, size, model.n_outputs))
+        for j in range(N + 1):
+            f = model.output(h)
+            fc = (f - f.mean(0)) * (size / (size - 1.0)) if size > 1 else f * 0.0
+            P_prev, P = np.ones(size), M.copy()               # Q^{n/2} He_n(M / sqrt Q)
+            for n in range(1, order + 1):
+                vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]
+                P_prev, P = P, M * P - n * Qt[j] * P_prev
+            if j < N:
+                xi = rng.standard_normal((size, step.r))
+                M += np.sqrt(dt) * (xi @ a[j])
+                h = step(h, xi)
+        acc.add(vals, axis=2)
+    mean, se = acc.result()
+    return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
+
+
+def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
+                           burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
+    draw = stationary_sampler(model, dt, burn_in)
+    acc = _Acc((model.n_outputs,))
+    for size, rng in iter_blocks(n_paths, seed):
+        acc.add(model.output(draw(rng, size)), axis=0)
+    return acc.result()
