@@ -53,8 +53,12 @@ class GridChain:
         Grid spacing; must be at most half the one-step noise standard deviation
         :math:`s = \sqrt{\Delta}\,|\sigma|`.
     bounds : (float, float), optional
-        Grid range.  By default ``±(R + 8 sd + 2)`` around 0, where ``R`` bounds the fixed points
-        of the drift and ``sd`` is a (pessimistic) stationary standard deviation.
+        Grid range.  By default the support of :math:`p_\infty` (density above 1e-12 of its
+        maximum, found on a coarse pilot grid spanning ``±(R + 8 sd + 2)``, where ``R`` bounds
+        the fixed points of the drift and ``sd`` is a pessimistic stationary standard
+        deviation), widened by ``margin`` on both sides.
+    margin : float, default=1.5
+        Room left for inputs to move the law (pass wider ``bounds`` for large inputs).
 
     Attributes
     ----------
@@ -78,7 +82,7 @@ class GridChain:
     """
 
     def __init__(self, model: Any, dt: float, *, spacing: float = 0.01,
-                 bounds: tuple[float, float] | None = None) -> None:
+                 bounds: tuple[float, float] | None = None, margin: float = 1.5) -> None:
         if getattr(model, "n_hidden", None) != 1:
             fail("model", "an SRNN with n_hidden == 1 (the grid operator is one-dimensional)",
                  f"n_hidden={getattr(model, 'n_hidden', model)}",
@@ -98,6 +102,10 @@ class GridChain:
                  hint="Use a finer grid or a larger dt.")
         if bounds is None:
             bounds = self._default_bounds()
+            if spacing < self.s / 2.5:  # trim to the stationary support found on a coarse grid
+                pilot = GridChain(model, dt, spacing=self.s / 2.5, bounds=bounds)
+                keep = pilot.x[pilot.stationary > 1e-12 * pilot.stationary.max()]
+                bounds = (max(bounds[0], keep[0] - margin), min(bounds[1], keep[-1] + margin))
         else:
             bounds = tuple(float(v) for v in check_array("bounds", bounds, shape=(2,),
                                                          shape_text="(2,)"))
@@ -174,11 +182,29 @@ class GridChain:
         p = self.stationary if p0 is None else check_array("p0", p0, shape=self.x.shape)
         out = np.empty((u.shape[0] + 1, self.f.shape[1]))
         out[0] = p @ self.f
+        cache: dict[float, np.ndarray] = {0.0: self.K}
         for j in range(u.shape[0]):
             shift = self.dt * float(self.c @ u[j])
-            p = p @ (self.K if shift == 0.0 else self._kernel(shift))
+            if shift not in cache:
+                if len(cache) > 8:
+                    cache = {0.0: self.K}
+                cache[shift] = self._kernel(shift)
+            p = p @ cache[shift]
             out[j + 1] = p @ self.f
         return out
+
+    def conjugate_variable(self, h: Any) -> np.ndarray:
+        r"""Exact conjugate variables :math:`v_a(h) = -c_a\,\partial_h\log p_\infty(h)` (grid law).
+
+        ``h`` of shape (..., 1) gives (..., m); the log-density derivative is a centred
+        difference on the grid, linearly interpolated.  Pass it as ``score=`` to
+        ``linear_response(method="fdt")`` for an FDT estimate without the quasi-Gaussian bias.
+        """
+        h = np.asarray(h, dtype=float)
+        logp = np.log(np.maximum(self.stationary, 1e-300) / self.spacing)
+        dlogp = np.gradient(logp, self.spacing)
+        v = -np.interp(h[..., 0], self.x, dlogp)
+        return v[..., None] * self.c
 
     def _propagated_readouts(self, n_lags: int) -> np.ndarray:
         g = np.empty((n_lags, *self.f.shape))

@@ -96,7 +96,8 @@ def analytic_linear_response(model: Any, dt: float, n_lags: int,
     r"""Closed-form :math:`R^{(1)}(k\Delta) = E[\nabla f]\,e^{-Ak\Delta} C`, shape (n_lags, p, m).
 
     For a linear readout :math:`E\nabla f = Q`; for :math:`f = \tfrac12 h^\top M h` it is
-    :math:`m_\infty^\top M`.  With ``discrete`` the EM chain's :math:`Q P^k C`, :math:`P = I - \Delta A`.
+    :math:`m_\infty^\top M`.  With ``discrete`` the EM chain's :math:`Q P^k C`,
+    :math:`P = I - \Delta A`.
     """
     G = _readout_gradient_mean(model, "linear_response")
     E = _transition_powers(model, dt, n_lags, discrete)

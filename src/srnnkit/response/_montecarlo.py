@@ -244,56 +244,55 @@ def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
     return np.fft.irfft(prod, nfft, axis=1)[:, :n_lags]
 
 
-def _gaussian_moments(model: Any, dt: float, n_steps: int, seed: SeedLike,
-                      burn_in: float | None, n_chains: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    s = np.zeros(model.n_hidden)
-    ss = np.zeros((model.n_hidden, model.n_hidden))
-    cnt = 0
-    for states, _ in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
-        flat = states.reshape(-1, model.n_hidden)
-        s += flat.sum(0)
-        ss += flat.T @ flat
-        cnt += flat.shape[0]
-    mu = s / cnt
-    return mu, ss / cnt - np.outer(mu, mu)
-
-
-def make_score(model: Any, dt: float, score: Any, n_steps: int, seed: SeedLike,
-               burn_in: float | None) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
-    """Conjugate variables ``v(h) (..., m)``: exact (linear), quasi-Gaussian or user callable."""
+def make_score(model: Any, dt: float, score: Any
+               ) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
+    """Conjugate variables ``v(h) (..., m)``: exact (linear), user callable, or ``None`` for
+    the quasi-Gaussian score, which :func:`fdt_first` builds per stationary run."""
     if callable(score):
         return (lambda h: np.asarray(score(h), dtype=float)), "callable"
     if score == "auto":
         score = "exact" if model.is_linear else "gaussian"
-    if score == "exact":
-        if not model.is_linear:
-            raise ValueError("score='exact' needs a linear SRNN (the stationary density of a "
-                             f"{model.activation!r} SRNN is not known in closed form); use "
-                             "score='gaussian' (quasi-Gaussian, biased) or pass a callable.")
-        mu = model.stationary_mean()
-        S = stationary_covariance(model, dt)
-    else:
-        mu, S = _gaussian_moments(model, dt, n_steps, seed, burn_in)
+    if score == "gaussian":
+        return None, score
+    if not model.is_linear:
+        raise ValueError("score='exact' needs a linear SRNN (the stationary density of a "
+                         f"{model.activation!r} SRNN is not known in closed form); use "
+                         "score='gaussian' (quasi-Gaussian, biased) or pass a callable (for a "
+                         "1-D SRNN: GridChain(model, dt).conjugate_variable).")
+    mu = model.stationary_mean()
+    S = stationary_covariance(model, dt)
+    Bm = _solve_cov(S, model.C)
+    return (lambda h: (h - mu) @ Bm), score
+
+
+def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
     try:
-        Bm = np.linalg.solve(S, model.C)                          # Sigma^{-1} C, (n, m)
+        return np.linalg.solve(S, C)
     except np.linalg.LinAlgError:
         raise ValueError("the stationary covariance is singular, so the Gaussian score does not "
                          "exist; use method='perturbation' or pass score=callable.") from None
-    return (lambda h: (h - mu) @ Bm), score
 
 
 def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
               burn_in: float | None, score: Any) -> tuple[np.ndarray, np.ndarray, str]:
-    """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across chains."""
-    main, pilot = child_sequences(seed, 2)
-    v, score_kind = make_score(model, dt, score, n_steps, pilot, burn_in)
+    """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
+
+    The quasi-Gaussian score ``C^T S^{-1} (h - mu)`` uses each run's own mean and covariance,
+    which makes the lag-0 value exact for a linear readout.
+    """
+    v, score_kind = make_score(model, dt, score)
     acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
-    for states, _ in iter_chains(model, dt, n_chains, n_steps, main, burn_in):
+    for states, _ in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
         f = model.output(states)
         f = f - f.mean(axis=1, keepdims=True)
-        x = v(states)
-        x = x - x.mean(axis=1, keepdims=True)
+        if v is None:
+            dev = states - states.mean(axis=1, keepdims=True)
+            S = np.einsum("bti,btj->bij", dev, dev) / states.shape[1]
+            x = np.einsum("bti,bim->btm", dev, np.stack([_solve_cov(s, model.C) for s in S]))
+        else:
+            x = v(states)
+            x = x - x.mean(axis=1, keepdims=True)
         acc.add(_xcorr(x, f, n_lags) / counts, axis=0)
     mean, se = acc.result()
     return mean, se, score_kind

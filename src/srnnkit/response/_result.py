@@ -86,12 +86,12 @@ class ResponseFunction:
     # -------------------------------------------------------------- discrete view
     @property
     def d2(self) -> np.ndarray:
-        """Diagonal term ``d2(m) = dt**2 * values[m, 0]`` of THEORY.md (2.4), shape (n_lags, p, m, m)."""
+        """Diagonal ``d2(m) = dt**2 * values[m, 0]`` of THEORY.md (2.4): (n_lags, p, m, m)."""
         self._need_order(2, "d2")
         return self.dt ** 2 * self.values[:, 0]
 
     def r2(self, m1: int, m2: int) -> np.ndarray:
-        """EM-indexed entry ``r2(m1, m2) = values[m1, m2 + 1]`` of THEORY.md (2.4), shape (p, m, m)."""
+        """EM-indexed ``r2(m1, m2) = values[m1, m2 + 1]`` of THEORY.md (2.4): (p, m, m)."""
         self._need_order(2, "r2")
         return self.values[m1, m2 + 1]
 
@@ -127,8 +127,9 @@ class ResponseFunction:
                              f"ResponseFunction ({self.method!r}) is exact.")
         err = self.error_to(reference)
         with np.errstate(divide="ignore", invalid="ignore"):
+            tiny = 1e-12 * np.maximum(1.0, np.abs(self.values))
             return np.where(self.stderr > 0, err / self.stderr,
-                            np.where(err == 0, 0.0, np.inf))
+                            np.where(np.abs(err) <= tiny, 0.0, np.inf))
 
     def __repr__(self) -> str:
         kind = "discrete EM" if self.discrete else "continuous"
