@@ -77,7 +77,7 @@ class GridChain:
     >>> round(float(chain.mean_output[0]), 6)
     0.600797
     >>> rf = chain.linear_response(3)
-    >>> float(rf.values[0, 0, 0])
+    >>> round(float(rf.values[0, 0, 0]), 6)
     1.0
     """
 

@@ -319,7 +319,8 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     >>> import numpy as np
     >>> import srnnkit as sk
     >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
-    >>> res = sk.response.volterra_convergence(model, np.ones((50, 1)), dt=0.02)
+    >>> step = np.r_[np.ones(50), np.zeros(50)][:, None]      # w = 1 on [0, 1), T = 2
+    >>> res = sk.response.volterra_convergence(model, step, dt=0.02)
     >>> bool(abs(res.slope1 - 2) < 0.15 and abs(res.slope2 - 3) < 0.2)
     True
     """
