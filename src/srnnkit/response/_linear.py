@@ -126,3 +126,17 @@ def analytic_second_order(model: Any, dt: float, n_lags: int,
     for k1 in range(n_lags):
         out[k1, :, 0] = np.einsum("ja,kjb->kab", left[k1], EC[k1:k1 + n_lags])
     return out
+
+
+def analytic_output_mean(model: Any, dt: float | None = None) -> np.ndarray:
+    """Stationary mean output of a linear SRNN (EM chain's when ``dt`` is given): (p,)."""
+    ro = model.readout
+    kind = getattr(ro, "kind", "callable")
+    m = model.stationary_mean()
+    if kind in ("linear", "identity"):
+        return ro.Q @ m + ro.q
+    if kind == "quadratic":
+        S = stationary_covariance(model, dt)
+        return np.array([0.5 * np.trace(ro.M @ S) + 0.5 * m @ ro.M @ m])
+    raise ValueError(f"the analytic stationary mean needs a linear or Quadratic readout; got "
+                     f"{ro!r}. Use a Monte Carlo method.")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, child_sequences
-from ._linear import stationary_covariance
+from ._linear import analytic_output_mean, stationary_covariance
 
 #: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
 BLOCK_SIZE = 2048
@@ -234,6 +234,21 @@ def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLi
         yield states, xi
 
 
+def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: float | None,
+                      n_pilot: int = 4096) -> np.ndarray:
+    """A noise-independent estimate of ``<f>`` to centre f in correlation estimators.
+
+    Centring each run by its own mean would bias the estimates by ``O(sum_k r1(k) / n_steps)``
+    (the run mean correlates with the weights); an independent constant costs no bias.
+    Exact for linear SRNNs with a linear or quadratic readout, else ``n_pilot`` stationary draws
+    from ``seed``.
+    """
+    if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
+                                                                   "quadratic"):
+        return analytic_output_mean(model, dt)
+    return stationary_output_mean(model, dt, n_pilot, seed, burn_in)[0]
+
+
 def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
     """``out[b, k, i, a] = sum_{j=0}^{L-1-k} x[b, j, a] y[b, j+k, i]``, by FFT."""
     L = x.shape[1]
@@ -278,21 +293,25 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
 
     The quasi-Gaussian score ``C^T S^{-1} (h - mu)`` uses each run's own mean and covariance,
-    which makes the lag-0 value exact for a linear readout.
+    which makes the lag-0 value exact for a linear readout (f is centred by the run's mean).
+    Exact and callable scores (mean zero) are used as they are, and f is centred by a
+    noise-independent constant (:func:`centring_constant`), so no ``O(1/n_steps)`` bias.
     """
     v, score_kind = make_score(model, dt, score)
+    runs, pilot = child_sequences(seed, 2)
+    fbar = None if v is None else centring_constant(model, dt, pilot, burn_in)
     acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
-    for states, _ in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
+    for states, _ in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
         f = model.output(states)
-        f = f - f.mean(axis=1, keepdims=True)
         if v is None:
+            f = f - f.mean(axis=1, keepdims=True)
             dev = states - states.mean(axis=1, keepdims=True)
             S = np.einsum("bti,btj->bij", dev, dev) / states.shape[1]
             x = np.einsum("bti,bim->btm", dev, np.stack([_solve_cov(s, model.C) for s in S]))
-        else:
+        else:  # an exact score has mean zero: no centring of v, none of f by the run
+            f = f - fbar
             x = v(states)
-            x = x - x.mean(axis=1, keepdims=True)
         acc.add(_xcorr(x, f, n_lags) / counts, axis=0)
     mean, se = acc.result()
     return mean, se, score_kind
@@ -300,13 +319,18 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
 
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                    seed: SeedLike, burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``."""
+    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
+
+    ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
+    variate, since ``E omega = 0``.
+    """
     G = girsanov_matrix(model, "linear_response")
+    runs, pilot = child_sequences(seed, 2)
+    fbar = centring_constant(model, dt, pilot, burn_in)
     acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps - np.arange(n_lags))[None, :, None, None]
-    for states, xi in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
-        f = model.output(states[:, 1:])
-        f = f - f.mean(axis=1, keepdims=True)
+    for states, xi in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
+        f = model.output(states[:, 1:]) - fbar
         omega = xi @ G / np.sqrt(dt)
         acc.add(_xcorr(omega, f, n_lags) / counts, axis=0)
     return acc.result()
@@ -318,11 +342,12 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
     G = girsanov_matrix(model, "second_order_response")
     GG = G.T @ G / dt
     m, p = model.n_inputs, model.n_outputs
+    runs, pilot = child_sequences(seed, 2)
+    fbar = centring_constant(model, dt, pilot, burn_in)
     acc = _Acc((n_lags, n_lags, p, m, m))
     L = n_steps
-    for states, xi in iter_chains(model, dt, n_chains, n_steps, seed, burn_in):
-        f = model.output(states[:, 1:])
-        f = f - f.mean(axis=1, keepdims=True)
+    for states, xi in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
+        f = model.output(states[:, 1:]) - fbar
         omega = xi @ G / np.sqrt(dt)                              # (B, L, m)
         B = omega.shape[0]
         est = np.empty((B, n_lags, n_lags, p, m, m))

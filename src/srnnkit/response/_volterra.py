@@ -11,7 +11,7 @@ import numpy as np
 from .._random import SeedLike, child_sequences
 from .._validation import check_array, check_choice, check_int, check_positive, fail
 from ._api import check_model, linear_response, second_order_response
-from ._linear import stationary_covariance
+from ._linear import analytic_output_mean
 from ._montecarlo import (
     crn_input_response,
     girsanov_matrix,
@@ -131,7 +131,7 @@ class VolterraSeries:
 
             mean = GridChain(model, dt, spacing=kwargs.get("spacing", 0.01)).mean_output
         elif method == "analytic":
-            mean = _analytic_mean(model, dt if discrete else None)
+            mean = analytic_output_mean(model, dt if discrete else None)
         else:
             mean = stationary_output_mean(model, dt, mean_paths, s3, kwargs.get("burn_in"))[0]
         return cls(first, second, mean=mean)
@@ -178,19 +178,6 @@ class VolterraSeries:
     def __repr__(self) -> str:
         return (f"VolterraSeries(order={self.order}, dt={self.dt:g}, "
                 f"n_lags={self.first.n_lags}, method={self.first.method!r})")
-
-
-def _analytic_mean(model: Any, dt: float | None) -> np.ndarray:
-    ro = model.readout
-    kind = getattr(ro, "kind", "callable")
-    m = model.stationary_mean()
-    if kind in ("linear", "identity"):
-        return ro.Q @ m + ro.q
-    if kind == "quadratic":
-        S = stationary_covariance(model, dt)
-        return np.array([0.5 * np.trace(ro.M @ S) + 0.5 * m @ ro.M @ m])
-    raise ValueError(f"the analytic stationary mean needs a linear or Quadratic readout; got "
-                     f"{ro!r}. Use a Monte Carlo method.")
 
 
 # ------------------------------------------------------------ Girsanov contracted terms
