@@ -38,7 +38,6 @@ def test_linear_estimators_within_4se(ou, method):
     assert np.abs(rf.error_to(ex)).max() < 0.12
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("method,tol", [("girsanov", 0.04), ("fdt", 0.05)])
 def test_linear_estimators_full_size(ou, method, tol):
     # THEORY.md 9.3: 2e6 samples at dt = 0.01 (T_obs = 2e4)
@@ -47,6 +46,22 @@ def test_linear_estimators_full_size(ou, method, tol):
                            n_steps=62_500, seed=11)
     assert np.abs(rf.error_to(ex)).max() <= tol
     assert within(rf, ex)[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["girsanov", "fdt-grid-score", "perturbation"])
+def test_tanh_full_size_within_4se(tanh1d, grid_kernels, method):
+    # 2e6 samples (64 runs x 31250 steps, T_obs = 4e4) or 20000 kicked paths
+    chain, r1, _ = grid_kernels
+    kw = dict(n_paths=64, n_steps=31_250, seed=12)
+    if method == "perturbation":
+        kw = dict(n_paths=20_000, seed=12)
+    if method == "fdt-grid-score":
+        method, kw["score"] = "fdt", chain.conjugate_variable
+    rf = R.linear_response(tanh1d, dt=0.02, n_lags=60, method=method, **kw)
+    ok, worst = within(rf, r1)
+    assert ok, f"{method}: worst {worst:.2f} SE"
+    assert np.abs(rf.error_to(r1)).max() < 0.03
 
 
 def test_fdt_exact_score_lag0_identity(ou):

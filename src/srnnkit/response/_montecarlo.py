@@ -21,6 +21,8 @@ from ._linear import analytic_output_mean, stationary_covariance
 
 #: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
 BLOCK_SIZE = 2048
+#: below this many paths the compiled loop beats NumPy's per-step overhead
+_VECTOR_MIN = 256
 #: float64 numbers a long-run batch may hold at once
 _MEMORY_FLOATS = 2 ** 24
 
@@ -112,14 +114,38 @@ def stationary_sampler(model: Any, dt: float, burn_in: float | None
         return draw
     T_b = default_burn_in(model) if burn_in is None else float(burn_in)
     n_burn = int(np.ceil(T_b / dt))
+    args = kernel_args(model, dt)
+    r = model.n_noise
+
     step = Stepper(model, dt)
 
     def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
         h = np.zeros((size, n))
-        for _ in range(n_burn):
-            h = step(h, rng.standard_normal((size, step.r)))
+        if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
+            for _ in range(n_burn):
+                h = step(h, rng.standard_normal((size, r)))
+            return h
+        from ._kernels import em_final  # numba is imported (and compiles) on first use only
+
+        chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
+        done = 0
+        while done < n_burn:
+            k = min(chunk, n_burn - done)
+            xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
+            em_final(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
+            done += k
         return h
     return draw_burn
+
+
+def kernel_args(model: Any, dt: float) -> tuple:
+    """Arguments of the compiled EM loops after ``(h, xi)``."""
+    from ._kernels import ACT_CODES
+
+    return (np.ascontiguousarray(model.W, dtype=float), np.ascontiguousarray(model.b, dtype=float),
+            np.ascontiguousarray(model.gamma_matrix, dtype=float),
+            np.ascontiguousarray(np.sqrt(dt) * model.sigma.T, dtype=float), float(dt),
+            ACT_CODES[model.activation])
 
 
 def _psd_sqrt(S: np.ndarray) -> np.ndarray:
@@ -213,9 +239,11 @@ def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLi
 
     Chain ``i`` uses ``SeedSequence`` child ``i`` only, so batching does not change results.
     """
+    from ._kernels import em_states
+
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
-    n, r = model.n_hidden, step.r
+    args = kernel_args(model, dt)
+    n, r = model.n_hidden, model.n_noise
     per_chain = (n_steps + 1) * (n + r + model.n_outputs + 4 * model.n_inputs)
     batch = int(max(1, min(n_chains, _MEMORY_FLOATS // per_chain)))
     kids = child_sequences(seed, n_chains)
@@ -225,28 +253,26 @@ def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLi
         h = np.concatenate([draw(g, 1) for g in rngs], axis=0)         # (B, n)
         xi = np.stack([g.standard_normal((n_steps, r)) for g in rngs])  # (B, L, r)
         states = np.empty((len(rngs), n_steps + 1, n))
-        states[:, 0] = h
-        for i in range(n_steps):
-            h = step(h, xi[:, i])
-            states[:, i + 1] = h
-        if not np.all(np.isfinite(h)):
+        em_states(h, xi, *args, states)
+        if not np.all(np.isfinite(states[:, -1])):
             raise FloatingPointError("the SRNN state diverged in a stationary run; reduce dt.")
         yield states, xi
 
 
 def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: float | None,
-                      n_pilot: int = 4096) -> np.ndarray:
+                      n_steps: int) -> np.ndarray:
     """A noise-independent estimate of ``<f>`` to centre f in correlation estimators.
 
     Centring each run by its own mean would bias the estimates by ``O(sum_k r1(k) / n_steps)``
-    (the run mean correlates with the weights); an independent constant costs no bias.
-    Exact for linear SRNNs with a linear or quadratic readout, else ``n_pilot`` stationary draws
-    from ``seed``.
+    (the run mean correlates with the weights); an independent constant costs no bias, and its
+    own error only adds a negligible variance.  Exact for linear SRNNs with a linear or
+    quadratic readout, else the time average of one independent stationary run of ``n_steps``.
     """
     if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
                                                                    "quadratic"):
         return analytic_output_mean(model, dt)
-    return stationary_output_mean(model, dt, n_pilot, seed, burn_in)[0]
+    states, _ = next(iter_chains(model, dt, 1, n_steps, seed, burn_in))
+    return model.output(states[0]).mean(axis=0)
 
 
 def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
@@ -299,7 +325,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     """
     v, score_kind = make_score(model, dt, score)
     runs, pilot = child_sequences(seed, 2)
-    fbar = None if v is None else centring_constant(model, dt, pilot, burn_in)
+    fbar = None if v is None else centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
     for states, _ in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
@@ -326,7 +352,7 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     """
     G = girsanov_matrix(model, "linear_response")
     runs, pilot = child_sequences(seed, 2)
-    fbar = centring_constant(model, dt, pilot, burn_in)
+    fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps - np.arange(n_lags))[None, :, None, None]
     for states, xi in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
@@ -343,7 +369,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
     GG = G.T @ G / dt
     m, p = model.n_inputs, model.n_outputs
     runs, pilot = child_sequences(seed, 2)
-    fbar = centring_constant(model, dt, pilot, burn_in)
+    fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = _Acc((n_lags, n_lags, p, m, m))
     L = n_steps
     for states, xi in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
