@@ -11,13 +11,12 @@ the blocks are scheduled.
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Union
 
 import numpy as np
 
-SeedLike = Union[int, np.random.Generator, np.random.SeedSequence, None]
+SeedLike = int | np.random.Generator | np.random.SeedSequence | None
 
-__all__ = ["SeedLike", "as_seed_sequence", "child_sequences", "as_generator"]
+__all__ = ["SeedLike", "as_generator", "as_seed_sequence", "child_sequences"]
 
 
 def as_seed_sequence(seed: SeedLike, name: str = "seed") -> np.random.SeedSequence:

@@ -125,7 +125,8 @@ def check_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = N
             dims = " or ".join(str(d) for d in allowed)
             fail(name, f"{expected} ({dims}-D)", arr)
     if shape is not None:
-        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        if arr.ndim != len(shape) or any(s is not None and s != a
+                                         for s, a in zip(shape, arr.shape, strict=False)):
             fail(name, expected, arr)
     if arr.size == 0:
         fail(name, f"a non-empty {expected[3:] if expected.startswith('an ') else expected}", arr)

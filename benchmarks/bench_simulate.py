@@ -1,0 +1,166 @@
+"""W-SIM: SRNN ensemble simulation, srnnkit vs a plain NumPy loop, JAX lax.scan and torchsde.
+
+Workload (BENCHMARKS.md): n=64 hidden units, m=2 inputs, tanh, spectral radius 0.9,
+sigma=0.3, u = (sin t, cos 2t), Euler-Maruyama dt=0.01, 2000 steps, 2048 paths, keep the
+ensemble mean of the (linear, 1-output) readout at every step. Every implementation starts
+from h=0 (no burn-in) and runs in this one process, interleaved (A B C A B C ...), median of
+the rounds. ``--threads 1`` pins every library to one thread; ``--threads 2`` lets each use two.
+
+Run:  python benchmarks/bench_simulate.py --threads 1 [--rounds 5] [--skip-torchsde]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--rounds", type=int, default=5)
+parser.add_argument("--skip-torchsde", action="store_true")
+parser.add_argument("--skip-jax", action="store_true")
+parser.add_argument("--memory", action="store_true", help="peak memory of save='mean' only")
+args = parser.parse_args()
+
+T = str(args.threads)
+os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+                           if args.threads == 1 else "")
+os.environ["NUMBA_NUM_THREADS"] = T
+
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import srnnkit as sk  # noqa: E402
+
+N_HIDDEN, N_PATHS, N_STEPS, DT, SIGMA = 64, 2048, 2000, 0.01, 0.3
+model = sk.SRNN.random(N_HIDDEN, 2, spectral_radius=0.9, noise=SIGMA, seed=0)
+t = np.arange(N_STEPS) * DT
+U = np.stack([np.sin(t), np.cos(2 * t)], axis=1)
+W, C, Q = model.W, model.C, model.readout.Q[0]
+CU = U @ C.T
+
+
+def run_srnnkit():
+    return sk.simulate(model, U, dt=DT, n_paths=N_PATHS, seed=1, h0="zeros",
+                       n_jobs=args.threads).mean[:, 0]
+
+
+def run_numpy():
+    rng = np.random.default_rng(1)
+    h = np.zeros((N_PATHS, N_HIDDEN))
+    out = np.empty(N_STEPS + 1)
+    out[0] = 0.0
+    s = SIGMA * np.sqrt(DT)
+    WT = W.T.copy()
+    for j in range(N_STEPS):
+        h = h + DT * (-h + np.tanh(h @ WT) + CU[j]) + s * rng.standard_normal((N_PATHS, N_HIDDEN))
+        out[j + 1] = (h @ Q).mean()
+    return out
+
+
+impls = {"srnnkit": run_srnnkit, "numpy loop": run_numpy}
+
+if not args.skip_jax:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    jW, jCU, jQ = jnp.asarray(W.T), jnp.asarray(CU), jnp.asarray(Q)
+
+    @jax.jit
+    def _jax_sim(key):
+        s = SIGMA * np.sqrt(DT)
+
+        def step(carry, cu):
+            h, key = carry
+            key, sub = jax.random.split(key)
+            h = h + DT * (-h + jnp.tanh(h @ jW) + cu) + s * jax.random.normal(
+                sub, h.shape, dtype=jnp.float64)
+            return (h, key), (h @ jQ).mean()
+
+        (_, _), means = jax.lax.scan(step, (jnp.zeros((N_PATHS, N_HIDDEN)), key), jCU)
+        return means
+
+    def run_jax():
+        return np.asarray(_jax_sim(jax.random.PRNGKey(1)).block_until_ready())
+
+    run_jax()  # compile outside the timing
+    impls["JAX lax.scan"] = run_jax
+
+if not args.skip_torchsde:
+    import torch
+    import torchsde
+
+    torch.set_num_threads(args.threads)
+    tW, tCU = torch.tensor(W.T), torch.tensor(CU)
+    tQ = torch.tensor(Q)
+
+    class _SDE(torch.nn.Module):
+        noise_type, sde_type = "diagonal", "ito"
+
+        def f(self, s, h):
+            j = min(int(float(s) / DT + 1e-6), N_STEPS - 1)
+            return -h + torch.tanh(h @ tW) + tCU[j]
+
+        def g(self, s, h):
+            return torch.full_like(h, SIGMA)
+
+    def run_torchsde():
+        torch.manual_seed(1)
+        ts = torch.arange(N_STEPS + 1, dtype=torch.float64) * DT
+        with torch.no_grad():
+            ys = torchsde.sdeint(_SDE(), torch.zeros(N_PATHS, N_HIDDEN, dtype=torch.float64),
+                                 ts, method="euler", dt=DT)
+        return (ys @ tQ).mean(dim=1).numpy()
+
+    impls["torchsde"] = run_torchsde
+
+
+def peak_memory(n_steps: int) -> float:
+    u = np.stack([np.sin(np.arange(n_steps) * DT), np.cos(2 * np.arange(n_steps) * DT)], 1)
+    tracemalloc.start()
+    sk.simulate(model, u, dt=DT, n_paths=N_PATHS, seed=1, h0="zeros", n_jobs=args.threads)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    print(f"# W-SIM  {platform.processor() or platform.machine()}  python {sys.version.split()[0]}"
+          f"  numpy {np.__version__}  srnnkit {sk.__version__}  threads={args.threads}")
+    with threadpool_limits(limits=args.threads):
+        if args.memory:
+            for n_steps in (2000, 20000):
+                print(f"peak traced memory, save='mean', {n_steps} steps: "
+                      f"{peak_memory(n_steps):.1f} MiB")
+            return
+        run_srnnkit()  # compile
+        times = {k: [] for k in impls}
+        results = {}
+        for r in range(args.rounds):
+            for name, fn in impls.items():
+                if name == "torchsde" and r >= 3:
+                    continue  # slow; three rounds suffice
+                t0 = time.perf_counter()
+                results[name] = fn()
+                times[name].append(time.perf_counter() - t0)
+        base = statistics.median(times["numpy loop"])
+        print("| implementation | median s | ratio to NumPy loop |")
+        print("|---|---|---|")
+        for name, ts in times.items():
+            med = statistics.median(ts)
+            print(f"| {name} | {med:.3f} | {med / base:.3f} |")
+        ref = results["numpy loop"]
+        for name, res in results.items():
+            # different noise streams: the ensemble means agree statistically
+            print(f"# {name}: mean output at T = {res[-1]:+.4f} (NumPy loop {ref[-1]:+.4f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The result object of :func:`srnnkit.simulate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["DivergenceError", "Trajectory"]
+
+
+class DivergenceError(FloatingPointError):
+    """A simulated state became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Monte Carlo ensemble of an SRNN, as returned by :func:`srnnkit.simulate`.
+
+    Attributes
+    ----------
+    ts : ndarray of shape (n_steps + 1,)
+        Times ``k * dt``; index 0 is the initial state.
+    mean : ndarray of shape (n_steps + 1, p) or (n_series, n_steps + 1, p)
+        Ensemble mean of the output ``f(h_t)``, an estimate of ``E f(h_t)``.
+    stderr : ndarray like ``mean``, or None
+        Standard error of ``mean`` (sample standard deviation / sqrt(n_paths)); None for a
+        single path.
+    outputs : ndarray of shape (n_paths, n_steps + 1, p) (per series), or None
+        Outputs of every path (``save="paths"``).
+    states : ndarray of shape (n_paths, n_saved, n) (per series), or None
+        Hidden states every ``save_every`` steps (``save="states"``), at ``state_ts``.
+    state_ts : ndarray of shape (n_saved,) or None
+    dt : float
+    n_paths : int
+    method : str
+        ``"euler"`` or ``"exact"``.
+    seed_entropy : int
+        Entropy of the root SeedSequence: passing it as ``seed`` repeats the run exactly.
+    """
+
+    ts: np.ndarray
+    mean: np.ndarray
+    stderr: np.ndarray | None
+    dt: float
+    n_paths: int
+    method: str
+    seed_entropy: int
+    outputs: np.ndarray | None = None
+    states: np.ndarray | None = None
+    state_ts: np.ndarray | None = None
+    burn_in: int = 0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.ts) - 1
+
+    def __repr__(self) -> str:
+        extra = []
+        if self.outputs is not None:
+            extra.append(f"outputs={self.outputs.shape}")
+        if self.states is not None:
+            extra.append(f"states={self.states.shape}")
+        tail = (", " + ", ".join(extra)) if extra else ""
+        return (f"Trajectory(method={self.method!r}, n_paths={self.n_paths}, dt={self.dt}, "
+                f"mean={self.mean.shape}{tail})")

@@ -1,0 +1,29 @@
+"""Shared problem factories (THEORY.md reference setups)."""
+
+import numpy as np
+import pytest
+
+import srnnkit as sk
+
+
+def ou_model(readout=None) -> "sk.SRNN":
+    """The two-unit linear SRNN of THEORY.md section 9.1 (V1)."""
+    return sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]],
+                   sigma=[[0.6, 0.0], [0.2, 0.5]], gamma=[1.0, 0.8],
+                   activation="identity", readout=readout)
+
+
+@pytest.fixture
+def ou():
+    return ou_model()
+
+
+@pytest.fixture
+def tanh1d():
+    """The 1-D tanh SRNN of THEORY.md V2 (gamma=1, w=0.8, b=0.3, c=1, sigma=0.5, f=h)."""
+    return sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3], activation="tanh")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
