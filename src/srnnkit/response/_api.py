@@ -34,6 +34,10 @@ def check_model(model: Any) -> Any:
     return model
 
 
+def check_burn_in(burn_in: Any) -> int | None:
+    return None if burn_in is None else check_int("burn_in", burn_in, low=0)
+
+
 def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, ...]
             ) -> tuple[Any, float, int, str]:
     model = check_model(model)
@@ -63,7 +67,7 @@ def _grid_only(model: Any, what: str) -> None:
 def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                     discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
                     n_steps: int | None = None, eps: float = 1e-3, score: Any = "auto",
-                    burn_in: float | None = None, spacing: float = 0.01) -> ResponseFunction:
+                    burn_in: int | None = None, spacing: float = 0.01) -> ResponseFunction:
     r"""First-order response kernel :math:`R^{(1)}(k\,\Delta)`, k = 0..n_lags-1.
 
     .. math:: E f(h_t) = \langle f\rangle_\infty + \int_0^t R^{(1)}(t-s)\,u_s\,ds + O(u^2),
@@ -120,10 +124,11 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         Kick size (perturbation).
     score : {"auto", "exact", "gaussian"} or callable, default="auto"
         Conjugate variables for ``"fdt"``; "auto" is "exact" for linear SRNNs.
-    burn_in : float, optional
-        Burn-in *time* for nonlinear SRNNs started at 0 (default ten relaxation times, see
-        ``default_burn_in``); linear SRNNs draw exactly from :math:`N(m_\infty, \Sigma_\Delta)`
-        unless ``burn_in`` is given.
+    burn_in : int, optional
+        Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
+        contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
+        linear SRNNs draw exactly from :math:`N(m_\infty, \Sigma_\Delta)` unless ``burn_in``
+        is given.
     spacing : float, default=0.01
         Grid spacing for ``"grid"``.
 
@@ -146,6 +151,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     True
     """
     model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS)
+    burn_in = check_burn_in(burn_in)
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:
@@ -186,7 +192,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
 def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                           discrete: bool = False, n_paths: int | None = None,
                           seed: SeedLike = None, n_steps: int | None = None, eps: float = 1e-2,
-                          burn_in: float | None = None, spacing: float = 0.01
+                          burn_in: int | None = None, spacing: float = 0.01
                           ) -> ResponseFunction:
     r"""Second-order response kernel :math:`R^{(2)}(k_1\Delta, k_2\Delta)`.
 
@@ -233,6 +239,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     (1.3626, 1.087)
     """
     model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS)
+    burn_in = check_burn_in(burn_in)
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:

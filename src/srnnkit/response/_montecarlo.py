@@ -57,12 +57,14 @@ def iter_blocks(n_paths: int, seed: SeedLike, block_size: int = BLOCK_SIZE
         yield min(block_size, n_paths - b * block_size), np.random.default_rng(ss)
 
 
-def default_burn_in(model: Any) -> float:
-    r"""Burn-in time for a nonlinear SRNN started at ``h = 0``.
+def default_burn_in(model: Any, dt: float) -> int:
+    r"""Burn-in steps for a nonlinear SRNN started at ``h = 0``: ten relaxation times.
 
-    Ten relaxation times, with the rate bound
+    The relaxation rate is the synchronous-coupling contraction bound
     :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2` when it is at least a tenth of
-    :math:`\lambda_{\min}(\Gamma_{sym})`, and that tenth otherwise.
+    :math:`\lambda_{\min}(\Gamma_{sym})`, and that tenth otherwise (50 time units for the V2
+    tanh SRNN, whose bound is 0.2).  This is longer than :func:`srnnkit.simulate.default_burn_in`
+    (leak only), because the recurrent term can slow relaxation down.
     """
     G = model.gamma_matrix
     lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
@@ -71,8 +73,8 @@ def default_burn_in(model: Any) -> float:
     rate = max(rate, 0.1 * lam)
     if rate <= 0:
         raise ValueError("cannot choose a burn-in: the leak gamma is not positive definite; "
-                         "pass burn_in (a time) explicitly.")
-    return 10.0 / rate
+                         "pass burn_in (a number of steps) explicitly.")
+    return int(np.ceil(10.0 / (rate * dt)))
 
 
 class Stepper:
@@ -93,12 +95,12 @@ class Stepper:
         return out
 
 
-def stationary_sampler(model: Any, dt: float, burn_in: float | None
+def stationary_sampler(model: Any, dt: float, burn_in: int | None
                        ) -> Callable[[np.random.Generator, int], np.ndarray]:
     """Return ``draw(rng, size) -> (size, n)`` states from the EM chain's stationary law.
 
     Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
-    start at 0 and run ``burn_in`` time units (default :func:`default_burn_in`).
+    start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`).
     """
     n = model.n_hidden
     if model.is_linear and burn_in is None:
@@ -112,8 +114,7 @@ def stationary_sampler(model: Any, dt: float, burn_in: float | None
         def draw(rng: np.random.Generator, size: int) -> np.ndarray:
             return m + rng.standard_normal((size, n)) @ L.T
         return draw
-    T_b = default_burn_in(model) if burn_in is None else float(burn_in)
-    n_burn = int(np.ceil(T_b / dt))
+    n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
     args = kernel_args(model, dt)
     r = model.n_noise
 
@@ -167,7 +168,7 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
 
 # ------------------------------------------------------------- perturbation (CRN kicks)
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                       seed: SeedLike, burn_in: float | None
+                       seed: SeedLike, burn_in: int | None
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
     draw = stationary_sampler(model, dt, burn_in)
@@ -191,7 +192,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
 
 
 def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                        seed: SeedLike, burn_in: float | None
+                        seed: SeedLike, burn_in: int | None
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Mixed double-kick differences ``[Y++ - Y+- - Y-+ + Y--]/(4 eps^2)`` with CRN.
 
@@ -233,7 +234,7 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
 
 # ---------------------------------------------------------- long stationary runs (FDT etc.)
 def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLike,
-                burn_in: float | None, n_noise_extra: int = 0
+                burn_in: int | None, n_noise_extra: int = 0
                 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield batches ``(states (B, n_steps+1, n), noises (B, n_steps, r))`` of stationary chains.
 
@@ -259,7 +260,7 @@ def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLi
         yield states, xi
 
 
-def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: float | None,
+def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None,
                       n_steps: int) -> np.ndarray:
     """A noise-independent estimate of ``<f>`` to centre f in correlation estimators.
 
@@ -315,7 +316,7 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-              burn_in: float | None, score: Any) -> tuple[np.ndarray, np.ndarray, str]:
+              burn_in: int | None, score: Any) -> tuple[np.ndarray, np.ndarray, str]:
     """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
 
     The quasi-Gaussian score ``C^T S^{-1} (h - mu)`` uses each run's own mean and covariance,
@@ -344,7 +345,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
 
 
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+                   seed: SeedLike, burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
     """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
 
     ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
@@ -363,7 +364,7 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
 
 
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                    seed: SeedLike, burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+                    seed: SeedLike, burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
     """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
     G = girsanov_matrix(model, "second_order_response")
     GG = G.T @ G / dt
@@ -391,7 +392,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 
 # --------------------------------------------------------------- inputs and Volterra terms
 def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
-                       n_paths: int, seed: SeedLike, burn_in: float | None
+                       n_paths: int, seed: SeedLike, burn_in: int | None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``E f^{eps w}(h_t) - E f^{0}(h_t)`` for each amplitude, common random numbers.
 
@@ -424,7 +425,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
 
 
 def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
-                  seed: SeedLike, burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+                  seed: SeedLike, burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
     r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
 
     ``terms[n-1, t] = E_0[(f(h_t) - f̄) Q_t^{n/2} He_n(M_t / sqrt(Q_t)) / n!]`` with
@@ -460,7 +461,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
 
 
 def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
-                           burn_in: float | None) -> tuple[np.ndarray, np.ndarray]:
+                           burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
     draw = stationary_sampler(model, dt, burn_in)
     acc = _Acc((model.n_outputs,))

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._random import SeedLike, child_sequences
 from .._validation import check_array, check_choice, check_int, check_positive, fail
-from ._api import check_model, linear_response, second_order_response
+from ._api import check_burn_in, check_model, linear_response, second_order_response
 from ._linear import analytic_output_mean
 from ._montecarlo import (
     crn_input_response,
@@ -133,7 +133,8 @@ class VolterraSeries:
         elif method == "analytic":
             mean = analytic_output_mean(model, dt if discrete else None)
         else:
-            mean = stationary_output_mean(model, dt, mean_paths, s3, kwargs.get("burn_in"))[0]
+            mean = stationary_output_mean(model, dt, check_int("mean_paths", mean_paths, low=2),
+                                          s3, check_burn_in(kwargs.get("burn_in")))[0]
         return cls(first, second, mean=mean)
 
     # ---------------------------------------------------------------- evaluation
@@ -193,7 +194,7 @@ class VolterraTerms:
 
 def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
                    n_paths: int = 100_000, seed: SeedLike = None,
-                   burn_in: float | None = None) -> VolterraTerms:
+                   burn_in: int | None = None) -> VolterraTerms:
     r"""Order-n Volterra terms of :math:`E f(h_t)` for one input, by Girsanov weights.
 
     For the EM chain (exact at any ``dt``), with :math:`G = \sigma^+ C`,
@@ -230,6 +231,7 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     if not single:
         fail("inputs", "a single series of shape (n_steps, m)", u)
     girsanov_matrix(model, "volterra_terms")
+    burn_in = check_burn_in(burn_in)
     terms, se = hermite_terms(model, u[0], dt, order, n_paths, seed, burn_in)
     return VolterraTerms(ts=dt * np.arange(u.shape[1] + 1), terms=terms, stderr=se,
                          n_paths=n_paths)
@@ -266,7 +268,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                          amplitudes: Any = (0.4, 0.2, 0.1, 0.05, 0.025),
                          series: VolterraSeries | None = None, reference: str = "auto",
                          output: int = 0, n_paths: int = 100_000, seed: SeedLike = None,
-                         burn_in: float | None = None, spacing: float = 0.01
+                         burn_in: int | None = None, spacing: float = 0.01
                          ) -> VolterraConvergence:
     r"""Check the Volterra series of ``model`` against the exact response at the final time.
 
@@ -321,6 +323,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     if eps.size < 2 or np.any(eps <= 0):
         fail("amplitudes", "at least two positive amplitudes", eps)
     reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
+    burn_in = check_burn_in(burn_in)
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
