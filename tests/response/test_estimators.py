@@ -167,3 +167,32 @@ def test_estimates_reproducible_from_seed(tanh1d):
     p2 = R.linear_response(tanh1d, dt=0.02, n_lags=5, method="perturbation", n_paths=50,
                            seed=np.random.SeedSequence(5))
     np.testing.assert_array_equal(p1.values, p2.values)
+
+
+def test_two_channel_second_order_ordering():
+    # linear SRNN, two inputs, quadratic readout: R2_{ab} is not symmetric in (a, b), so this
+    # pins the channel order (a = most recent input) of every estimator against (3.1)
+    model = sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0, 0.2], [0.5, -1.0]],
+                    sigma=[[0.6, 0.0], [0.2, 0.5]], gamma=[1.0, 0.8], activation="identity",
+                    readout=sk.readouts.Quadratic([[1.0, 0.3], [0.3, 0.5]]))
+    ex = R.second_order_response(model, dt=0.05, n_lags=6, discrete=True)
+    assert np.abs(ex.values[2, 3, 0, 0, 1] - ex.values[2, 3, 0, 1, 0]) > 1e-2
+    p = R.second_order_response(model, dt=0.05, n_lags=6, method="perturbation", n_paths=20,
+                                seed=0)
+    assert np.abs(p.error_to(ex)).max() < 1e-9
+    g = R.second_order_response(model, dt=0.05, n_lags=6, method="girsanov", n_paths=16,
+                                n_steps=20_000, seed=1)
+    assert within(g, ex)[0]
+    # and the series built from them reproduces the exact EM mean for a 2-channel input
+    u = np.stack([np.sin(np.arange(6) / 2.0), np.cos(np.arange(6) / 3.0)], axis=1)
+    vs = R.VolterraSeries(R.linear_response(model, dt=0.05, n_lags=6, discrete=True), p,
+                          mean=R.VolterraSeries.from_model(model, 1, dt=0.05, n_lags=6,
+                                                           discrete=True).mean)
+    A = np.array([[1.0, -0.5], [0.3, 0.8]])
+    mu = np.zeros(2)
+    S = R.stationary_covariance(model, 0.05)
+    M = np.array([[1.0, 0.3], [0.3, 0.5]])
+    for j in range(6):
+        mu = mu + 0.05 * (-A @ mu + model.C @ u[j])
+    assert vs.predict(u)[-1, 0] == pytest.approx(0.5 * np.trace(M @ S) + 0.5 * mu @ M @ mu,
+                                                 abs=1e-9)

@@ -111,6 +111,12 @@ def test_from_model_monte_carlo_series(tanh1d, series, step_input):
     assert abs(pred - exact) < 0.02
     vs1 = R.VolterraSeries.from_model(tanh1d, order=1, dt=DT, n_lags=100, method="grid")
     assert vs1.order == 1 and vs1.second is None
+    gt = vs1.girsanov_terms(step_input, n_paths=4000, seed=5)
+    assert gt.terms.shape == (1, 101, 1)
+    exact1 = vs1.terms(step_input)[0, -1, 0]
+    assert abs(gt.terms[0, -1, 0] - exact1) <= 4 * gt.stderr[0, -1, 0]
+    with pytest.raises(ValueError, match="model"):
+        series.girsanov_terms(step_input, n_paths=10)
 
 
 def test_grid_and_series_agree_with_simulate(tanh1d, chain, series, step_input):

@@ -61,6 +61,8 @@ class VolterraSeries:
         ``d2 = dt**2 values[:, 0]``.
     mean : array-like of shape (p,)
         :math:`\langle f\rangle_\infty`.
+    model : SRNN, optional
+        The network (set by :meth:`from_model`), used by :meth:`girsanov_terms`.
 
     Examples
     --------
@@ -77,7 +79,7 @@ class VolterraSeries:
     """
 
     def __init__(self, first: ResponseFunction, second: ResponseFunction | None = None, *,
-                 mean: Any) -> None:
+                 mean: Any, model: Any = None) -> None:
         if not isinstance(first, ResponseFunction) or first.order != 1:
             fail("first", "an order-1 ResponseFunction", first, TypeError)
         if second is not None:
@@ -94,6 +96,7 @@ class VolterraSeries:
         self.mean = check_array("mean", np.atleast_1d(mean), shape=(first.n_outputs,),
                                 shape_text=f"({first.n_outputs},)")
         self.dt = first.dt
+        self.model = None if model is None else check_model(model)
 
     @property
     def order(self) -> int:
@@ -135,7 +138,7 @@ class VolterraSeries:
         else:
             mean = stationary_output_mean(model, dt, check_int("mean_paths", mean_paths, low=2),
                                           s3, check_burn_in(kwargs.get("burn_in")))[0]
-        return cls(first, second, mean=mean)
+        return cls(first, second, mean=mean, model=model)
 
     # ---------------------------------------------------------------- evaluation
     def terms(self, inputs: Any) -> np.ndarray:
@@ -170,6 +173,19 @@ class VolterraSeries:
                 conv = np.fft.irfft(np.einsum("fgpab,fgab->fp", RV, ZF), nfft2, axis=0)[:N]
                 out[s, 1, 1:] = dt * dt * conv
         return out[0] if single else out
+
+    def girsanov_terms(self, inputs: Any, *, model: Any = None, n_paths: int = 100_000,
+                       seed: SeedLike = None, burn_in: int | None = None) -> VolterraTerms:
+        """Contracted terms of ``inputs`` by Girsanov weights, without kernels.
+
+        :func:`volterra_terms` up to this series' order, for ``model`` (default: the model the
+        series was built from).  Compare with :meth:`terms`, which contracts the kernels.
+        """
+        model = self.model if model is None else model
+        if model is None:
+            fail("model", "an SRNN (this series was not built by from_model)", model)
+        return volterra_terms(model, inputs, dt=self.dt, order=self.order, n_paths=n_paths,
+                              seed=seed, burn_in=burn_in)
 
     def predict(self, inputs: Any) -> np.ndarray:
         """Predicted :math:`E f(h_t)`, t = 0..n_steps: shape (n_steps+1, p) (batch: leading
