@@ -94,3 +94,14 @@ def test_volterra_input_errors(tanh1d, ou):
         R.VolterraSeries(np.ones((3, 1, 1)), mean=[0.0])
     with pytest.raises(ValueError, match="order-2"):
         _ = vs.first.d2
+
+
+def test_divergence_is_reported_with_the_step():
+    model = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.5, gamma=1.0, activation="identity")
+    with pytest.raises(sk.DivergenceError, match="step"):
+        # dt * gamma = 2.5 makes the EM chain explode (no stationary law for the chain)
+        R.linear_response(model, dt=2.5, n_lags=3, method="girsanov", n_paths=2, n_steps=2000,
+                          burn_in=10)
+    with pytest.raises(sk.DivergenceError, match="kicked ensemble"):
+        R.linear_response(model, dt=2.5, n_lags=2000, method="perturbation", n_paths=4,
+                          burn_in=0)

@@ -49,6 +49,39 @@ class _Acc:
         return mean, np.sqrt(var / self.n)
 
 
+def _diverged(where: str, dt: float) -> None:
+    from ..simulate import DivergenceError
+
+    raise DivergenceError(
+        f"the simulated state became NaN or infinite {where} with dt={dt}. The Euler-Maruyama "
+        "step is unstable for this dt or the network is not dissipative: use a smaller dt, "
+        "smaller weights or kicks (eps), or a larger gamma.")
+
+
+def _check_states(states: np.ndarray, dt: float, what: str) -> None:
+    """``states`` (..., n_steps+1, n): raise naming the first non-finite step."""
+    ok = np.isfinite(states).reshape(-1, states.shape[-2], states.shape[-1]).all(axis=(0, 2))
+    if not ok.all():
+        step = int(np.argmin(ok))
+        _diverged(f"at step {step} (t = {step * dt:.6g}) of {what}", dt)
+
+
+def _check_final(h: np.ndarray, dt: float, n_steps: int, what: str) -> None:
+    if not np.all(np.isfinite(h)):
+        _diverged(f"within the {n_steps} steps of {what}", dt)
+
+
+def _quiet(func: Callable) -> Callable:
+    """Silence overflow warnings inside an engine: divergence is reported by the checks."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return func(*args, **kwargs)
+    return wrapper
+
+
 def iter_blocks(n_paths: int, seed: SeedLike, block_size: int = BLOCK_SIZE
                 ) -> Iterator[tuple[int, np.random.Generator]]:
     """Yield ``(size, rng)`` for fixed-size blocks of an ensemble of ``n_paths`` paths."""
@@ -120,11 +153,13 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
 
     step = Stepper(model, dt)
 
+    @_quiet
     def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
         h = np.zeros((size, n))
         if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
             for _ in range(n_burn):
                 h = step(h, rng.standard_normal((size, r)))
+            _check_final(h, dt, n_burn, "the burn-in")
             return h
         from ._kernels import em_final  # numba is imported (and compiles) on first use only
 
@@ -135,6 +170,7 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
             xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
             em_final(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
             done += k
+        _check_final(h, dt, n_burn, "the burn-in")
         return h
     return draw_burn
 
@@ -167,6 +203,7 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------- perturbation (CRN kicks)
+@_quiet
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
                        seed: SeedLike, burn_in: int | None
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -186,11 +223,13 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
             vals[k] = (f[0] - f[1]) / (2.0 * eps)
             if k + 1 < n_lags:
                 H = step(H, rng.standard_normal((size, step.r)))
+        _check_final(H, dt, n_lags, "a kicked ensemble")
         acc.add(vals, axis=2)
     mean, se = acc.result()                                   # (n_lags, m, p)
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
 
 
+@_quiet
 def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
                         seed: SeedLike, burn_in: int | None
                         ) -> tuple[np.ndarray, np.ndarray]:
@@ -227,6 +266,7 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
                 S[lo:hi] = step(S[lo:hi], xi)
                 if t + 1 < n_lags:
                     base = step(base, xi)
+        _check_final(vals, dt, n_time, "a doubly kicked ensemble")
         acc.add(vals, axis=4)
     mean, se = acc.result()                                  # (k1, k2, a, b, p)
     return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
@@ -234,8 +274,7 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
 
 # ---------------------------------------------------------- long stationary runs (FDT etc.)
 def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLike,
-                burn_in: int | None, n_noise_extra: int = 0
-                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                burn_in: int | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield batches ``(states (B, n_steps+1, n), noises (B, n_steps, r))`` of stationary chains.
 
     Chain ``i`` uses ``SeedSequence`` child ``i`` only, so batching does not change results.
@@ -255,8 +294,7 @@ def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLi
         xi = np.stack([g.standard_normal((n_steps, r)) for g in rngs])  # (B, L, r)
         states = np.empty((len(rngs), n_steps + 1, n))
         em_states(h, xi, *args, states)
-        if not np.all(np.isfinite(states[:, -1])):
-            raise FloatingPointError("the SRNN state diverged in a stationary run; reduce dt.")
+        _check_states(states, dt, "a stationary run")
         yield states, xi
 
 
@@ -391,6 +429,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 
 
 # --------------------------------------------------------------- inputs and Volterra terms
+@_quiet
 def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
                        n_paths: int, seed: SeedLike, burn_in: int | None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -417,6 +456,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
             if j < N:
                 xi = rng.standard_normal((size, step.r))
                 H = H + dt * model.drift(H) + dt * amps * cu[j] + xi @ step.noise_T
+        _check_final(H, dt, N, "an ensemble driven by the input")
         acc_d.add(d, axis=2)
         acc_b.add(b, axis=1)
     dm, ds = acc_d.result()
@@ -424,6 +464,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     return dm.transpose(1, 0, 2), ds.transpose(1, 0, 2), bm, bs
 
 
+@_quiet
 def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
                   seed: SeedLike, burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
     r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
@@ -455,11 +496,13 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
                 xi = rng.standard_normal((size, step.r))
                 M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
+        _check_final(h, dt, N, "a Girsanov ensemble")
         acc.add(vals, axis=2)
     mean, se = acc.result()
     return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
 
 
+@_quiet
 def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
                            burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
