@@ -8,6 +8,7 @@ from .._random import SeedLike
 from .._validation import check_choice, check_int, check_positive, fail
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
+    Parallel,
     fdt_first,
     girsanov_first,
     girsanov_matrix,
@@ -32,6 +33,15 @@ def check_model(model: Any) -> Any:
     if not isinstance(model, SRNN):
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
     return model
+
+
+def make_parallel(n_jobs: Any, executor: Any, device: Any) -> Parallel:
+    """Validate ``n_jobs``, ``executor`` and ``device`` (the estimators run on the CPU)."""
+    check_choice("device", device, ("cpu", "cuda"))
+    if device == "cuda":
+        raise ValueError("device='cuda' is not available for the response estimators; use "
+                         "device='cpu' (n_jobs= threads or executor= a Dask client to scale).")
+    return Parallel(n_jobs, executor)
 
 
 def check_burn_in(burn_in: Any) -> int | None:
@@ -67,7 +77,8 @@ def _grid_only(model: Any, what: str) -> None:
 def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                     discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
                     n_steps: int | None = None, eps: float = 1e-3, score: Any = "auto",
-                    burn_in: int | None = None, spacing: float = 0.01) -> ResponseFunction:
+                    burn_in: int | None = None, spacing: float = 0.01, n_jobs: int | None = None,
+                    executor: Any = None, device: str = "cpu") -> ResponseFunction:
     r"""First-order response kernel :math:`R^{(1)}(k\,\Delta)`, k = 0..n_lags-1.
 
     .. math:: E f(h_t) = \langle f\rangle_\infty + \int_0^t R^{(1)}(t-s)\,u_s\,ds + O(u^2),
@@ -131,6 +142,15 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         is given.
     spacing : float, default=0.01
         Grid spacing for ``"grid"``.
+    n_jobs : int, optional
+        Threads for the Monte Carlo blocks or runs (``None``: 1; ``-1``: all cores).
+    executor : dask.distributed.Client or concurrent.futures.Executor, optional
+        Runs the blocks or runs as tasks instead of threads.
+    device : {"cpu"}, default="cpu"
+        The estimators run on the CPU; ``"cuda"`` raises.
+
+    The estimate does not depend on ``n_jobs`` or ``executor``: every block or run has its own
+    seed child and the results are folded in order.
 
     Returns
     -------
@@ -152,6 +172,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     """
     model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS)
     burn_in = check_burn_in(burn_in)
+    par = make_parallel(n_jobs, executor, device)
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:
@@ -170,7 +191,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation"] if n_paths is None
                             else n_paths, low=2)
         eps = check_positive("eps", eps)
-        values, se = perturbation_first(model, dt, n_lags, n_paths, eps, seed, burn_in)
+        values, se = perturbation_first(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
         n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
@@ -181,18 +202,20 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
             if not (callable(score) or score in ("auto", "exact", "gaussian")):
                 fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
             values, se, kind = fdt_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
-                                         score)
+                                         score, par)
             info["score"] = kind
         else:
             girsanov_matrix(model, "linear_response")
-            values, se = girsanov_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in)
+            values, se = girsanov_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
+                                        par)
     return ResponseFunction(values, dt=dt, stderr=se, method=method, discrete=True, info=info)
 
 
 def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                           discrete: bool = False, n_paths: int | None = None,
                           seed: SeedLike = None, n_steps: int | None = None, eps: float = 1e-2,
-                          burn_in: int | None = None, spacing: float = 0.01
+                          burn_in: int | None = None, spacing: float = 0.01,
+                          n_jobs: int | None = None, executor: Any = None, device: str = "cpu"
                           ) -> ResponseFunction:
     r"""Second-order response kernel :math:`R^{(2)}(k_1\Delta, k_2\Delta)`.
 
@@ -221,7 +244,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     for ``k2 >= 1`` and ``values[k1, 0] = d2(k1) / dt**2`` (coincident kicks; see
     :attr:`ResponseFunction.d2` and :meth:`ResponseFunction.r2`), which makes THEORY.md (2.4)
     exact.  Parameters are those of :func:`linear_response` (``eps`` defaults to 1e-2 here:
-    the mixed difference divides by :math:`\varepsilon^2`).
+    the mixed difference divides by :math:`\varepsilon^2`), including ``n_jobs``, ``executor``
+    and ``device``.
 
     Returns
     -------
@@ -240,6 +264,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     """
     model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS)
     burn_in = check_burn_in(burn_in)
+    par = make_parallel(n_jobs, executor, device)
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:
@@ -258,14 +283,14 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation2"] if n_paths is None
                             else n_paths, low=2)
         eps = check_positive("eps", eps)
-        values, se = perturbation_second(model, dt, n_lags, n_paths, eps, seed, burn_in)
+        values, se = perturbation_second(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
         girsanov_matrix(model, "second_order_response")
         n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
                             low=2)
         n_steps = _chain_length(n_steps, n_lags)
-        values, se = girsanov_second(model, dt, n_lags, n_paths, n_steps, seed, burn_in)
+        values, se = girsanov_second(model, dt, n_lags, n_paths, n_steps, seed, burn_in, par)
         info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)

@@ -27,7 +27,7 @@ def _act(code: int, z: float) -> float:
     return 0.5 * (1.0 + math.tanh(0.5 * z))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _step(h, xi_t, W, b, Gam, S, dt, code, out):
     n = h.shape[0]
     r = xi_t.shape[0]
@@ -43,7 +43,7 @@ def _step(h, xi_t, W, b, Gam, S, dt, code, out):
         out[i] = h[i] + dt * (_act(code, z) - g) + noise
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def em_states(h0, xi, W, b, Gam, S, dt, code, out):
     """Unperturbed EM runs: ``out[p, 0] = h0[p]``, ``out[p, t+1]`` after noise ``xi[p, t]``.
 
@@ -56,7 +56,7 @@ def em_states(h0, xi, W, b, Gam, S, dt, code, out):
             _step(out[p, t], xi[p, t], W, b, Gam, S, dt, code, out[p, t + 1])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def em_final(h, xi, W, b, Gam, S, dt, code):
     """Advance states ``h`` (B, n) in place through the noise ``xi`` (B, L, r)."""
     B, L = xi.shape[0], xi.shape[1]

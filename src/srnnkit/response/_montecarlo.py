@@ -21,6 +21,8 @@ from ._linear import analytic_output_mean, stationary_covariance
 
 #: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
 BLOCK_SIZE = 2048
+#: stationary runs per task
+CHAIN_GROUP = 4
 #: below this many paths the compiled loop beats NumPy's per-step overhead
 _VECTOR_MIN = 256
 #: float64 numbers a long-run batch may hold at once
@@ -71,6 +73,80 @@ def _check_final(h: np.ndarray, dt: float, n_steps: int, what: str) -> None:
         _diverged(f"within the {n_steps} steps of {what}", dt)
 
 
+def _moments(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return values.sum(axis=axis), (values * values).sum(axis=axis), values.shape[axis]
+
+
+def _fold(acc: _Acc, moments: tuple[np.ndarray, np.ndarray, int]) -> None:
+    acc.s += moments[0]
+    acc.ss += moments[1]
+    acc.n += moments[2]
+
+
+class Parallel:
+    """Runs independent tasks (ensemble blocks, groups of stationary runs) in order.
+
+    ``n_jobs`` threads (``None``: 1; negative: all cores but ``-n_jobs - 1``), or an
+    ``executor``: a ``dask.distributed.Client`` (tasks are shipped with cloudpickle and gathered)
+    or any ``concurrent.futures.Executor``.  Each task owns its ``SeedSequence`` child and the
+    results are folded in task order, so the estimate is identical for every setting.
+    """
+
+    def __init__(self, n_jobs: Any = None, executor: Any = None) -> None:
+        import os
+
+        from .._validation import check_int, fail
+
+        if n_jobs is None:
+            self.n_threads = 1
+        else:
+            n_jobs = check_int("n_jobs", n_jobs)
+            if n_jobs == 0:
+                fail("n_jobs", "a non-zero integer or None", n_jobs)
+            cpus = os.cpu_count() or 1
+            self.n_threads = max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
+        if executor is not None and not hasattr(executor, "map"):
+            fail("executor", "a dask.distributed.Client, a concurrent.futures.Executor or None",
+                 type(executor).__name__, TypeError)
+        self.executor = executor
+
+    def map(self, fn: Callable, items: list) -> Iterator:
+        fn = _quiet(fn)  # errstate is per thread: set it inside every task
+        if self.executor is not None:
+            if hasattr(self.executor, "gather"):  # dask.distributed.Client
+                return iter(self.executor.gather(self.executor.map(fn, items, pure=False)))
+            return iter(self.executor.map(fn, items))
+        if self.n_threads > 1 and len(items) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=self.n_threads) as pool:
+                return iter(list(pool.map(fn, items)))
+        return map(fn, items)
+
+    def map_blocks(self, body: Callable, n_paths: int, seed: SeedLike,
+                   block_size: int = BLOCK_SIZE) -> Iterator:
+        """``body(size, rng)`` for each fixed-size block of an ensemble, in block order."""
+        n_blocks = -(-n_paths // block_size)
+        items = [(min(block_size, n_paths - b * block_size), ss)
+                 for b, ss in enumerate(child_sequences(seed, n_blocks))]
+        return self.map(lambda it: body(it[0], np.random.default_rng(it[1])), items)
+
+    def map_chains(self, body: Callable, model: Any, dt: float, n_chains: int, n_steps: int,
+                   seed: SeedLike, burn_in: int | None) -> Iterator:
+        """``body(states, noises)`` for groups of independent stationary runs, in order."""
+        per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
+                                     + 4 * model.n_inputs)
+        # fixed-size groups (not a function of n_jobs), so sums are folded identically
+        group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
+        kids = child_sequences(seed, n_chains)
+        items = [kids[i:i + group] for i in range(0, n_chains, group)]
+        return self.map(lambda seqs: body(*chain_group(model, dt, n_steps, seqs, burn_in)),
+                        items)
+
+
+SERIAL = Parallel()
+
+
 def _quiet(func: Callable) -> Callable:
     """Silence overflow warnings inside an engine: divergence is reported by the checks."""
     import functools
@@ -80,14 +156,6 @@ def _quiet(func: Callable) -> Callable:
         with np.errstate(over="ignore", invalid="ignore"):
             return func(*args, **kwargs)
     return wrapper
-
-
-def iter_blocks(n_paths: int, seed: SeedLike, block_size: int = BLOCK_SIZE
-                ) -> Iterator[tuple[int, np.random.Generator]]:
-    """Yield ``(size, rng)`` for fixed-size blocks of an ensemble of ``n_paths`` paths."""
-    n_blocks = -(-n_paths // block_size)
-    for b, ss in enumerate(child_sequences(seed, n_blocks)):
-        yield min(block_size, n_paths - b * block_size), np.random.default_rng(ss)
 
 
 def default_burn_in(model: Any, dt: float) -> int:
@@ -205,7 +273,7 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
 # ------------------------------------------------------------- perturbation (CRN kicks)
 @_quiet
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                       seed: SeedLike, burn_in: int | None
+                       seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
     draw = stationary_sampler(model, dt, burn_in)
@@ -214,7 +282,8 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     kick = eps * model.C.T                                  # (m, n)
     signs = np.array([1.0, -1.0])[:, None, None, None]
     acc = _Acc((n_lags, m, p))
-    for size, rng in iter_blocks(n_paths, seed):
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
         h0 = draw(rng, size)
         H = h0[None, None] + signs * kick[None, :, None, :]   # (2, m, B, n)
         vals = np.empty((n_lags, m, size, p))
@@ -224,14 +293,17 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
             if k + 1 < n_lags:
                 H = step(H, rng.standard_normal((size, step.r)))
         _check_final(H, dt, n_lags, "a kicked ensemble")
-        acc.add(vals, axis=2)
+        return _moments(vals, axis=2)
+
+    for mom in par.map_blocks(block, n_paths, seed):
+        _fold(acc, mom)
     mean, se = acc.result()                                   # (n_lags, m, p)
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
 
 
 @_quiet
 def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                        seed: SeedLike, burn_in: int | None
+                        seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Mixed double-kick differences ``[Y++ - Y+- - Y-+ + Y--]/(4 eps^2)`` with CRN.
 
@@ -247,7 +319,8 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
     wfull = weight * np.ones((2, m, 2, m))
     acc = _Acc((n_lags, n_lags, m, m, p))
     n_time = 2 * n_lags - 1
-    for size, rng in iter_blocks(n_paths, seed):
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
         h0 = draw(rng, size)
         base = h0[None, None] + sgn[:, None, None, None] * kick[None, :, None, :]  # (2,mb,B,n)
         S = np.empty((n_lags, 2, m, 2, m, size, model.n_hidden))  # [gap, s2, b, s1, a]
@@ -267,35 +340,30 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
                 if t + 1 < n_lags:
                     base = step(base, xi)
         _check_final(vals, dt, n_time, "a doubly kicked ensemble")
-        acc.add(vals, axis=4)
+        return _moments(vals, axis=4)
+
+    for mom in par.map_blocks(block, n_paths, seed):
+        _fold(acc, mom)
     mean, se = acc.result()                                  # (k1, k2, a, b, p)
     return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
 
 
 # ---------------------------------------------------------- long stationary runs (FDT etc.)
-def iter_chains(model: Any, dt: float, n_chains: int, n_steps: int, seed: SeedLike,
-                burn_in: int | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield batches ``(states (B, n_steps+1, n), noises (B, n_steps, r))`` of stationary chains.
-
-    Chain ``i`` uses ``SeedSequence`` child ``i`` only, so batching does not change results.
-    """
+def chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary runs, one per ``SeedSequence`` in ``seqs``: states (B, n_steps+1, n) and
+    noises (B, n_steps, r).  Run ``i`` uses ``seqs[i]`` only, so grouping changes nothing."""
     from ._kernels import em_states
 
     draw = stationary_sampler(model, dt, burn_in)
     args = kernel_args(model, dt)
-    n, r = model.n_hidden, model.n_noise
-    per_chain = (n_steps + 1) * (n + r + model.n_outputs + 4 * model.n_inputs)
-    batch = int(max(1, min(n_chains, _MEMORY_FLOATS // per_chain)))
-    kids = child_sequences(seed, n_chains)
-    for start in range(0, n_chains, batch):
-        ids = range(start, min(n_chains, start + batch))
-        rngs = [np.random.default_rng(kids[i]) for i in ids]
-        h = np.concatenate([draw(g, 1) for g in rngs], axis=0)         # (B, n)
-        xi = np.stack([g.standard_normal((n_steps, r)) for g in rngs])  # (B, L, r)
-        states = np.empty((len(rngs), n_steps + 1, n))
-        em_states(h, xi, *args, states)
-        _check_states(states, dt, "a stationary run")
-        yield states, xi
+    rngs = [np.random.default_rng(ss) for ss in seqs]
+    h = np.concatenate([draw(g, 1) for g in rngs], axis=0)                  # (B, n)
+    xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
+    states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
+    em_states(h, xi, *args, states)
+    _check_states(states, dt, "a stationary run")
+    return states, xi
 
 
 def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None,
@@ -310,7 +378,7 @@ def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None
     if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
                                                                    "quadratic"):
         return analytic_output_mean(model, dt)
-    states, _ = next(iter_chains(model, dt, 1, n_steps, seed, burn_in))
+    states, _ = chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)
     return model.output(states[0]).mean(axis=0)
 
 
@@ -354,7 +422,8 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-              burn_in: int | None, score: Any) -> tuple[np.ndarray, np.ndarray, str]:
+              burn_in: int | None, score: Any, par: Parallel = SERIAL
+              ) -> tuple[np.ndarray, np.ndarray, str]:
     """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
 
     The quasi-Gaussian score ``C^T S^{-1} (h - mu)`` uses each run's own mean and covariance,
@@ -367,7 +436,8 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     fbar = None if v is None else centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
-    for states, _ in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
+
+    def body(states: np.ndarray, _: np.ndarray) -> np.ndarray:
         f = model.output(states)
         if v is None:
             f = f - f.mean(axis=1, keepdims=True)
@@ -377,13 +447,17 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
         else:  # an exact score has mean zero: no centring of v, none of f by the run
             f = f - fbar
             x = v(states)
-        acc.add(_xcorr(x, f, n_lags) / counts, axis=0)
+        return _xcorr(x, f, n_lags) / counts
+
+    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+        acc.add(est, axis=0)
     mean, se = acc.result()
     return mean, se, score_kind
 
 
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
+                   seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
 
     ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
@@ -394,15 +468,19 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps - np.arange(n_lags))[None, :, None, None]
-    for states, xi in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
+
+    def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
         f = model.output(states[:, 1:]) - fbar
-        omega = xi @ G / np.sqrt(dt)
-        acc.add(_xcorr(omega, f, n_lags) / counts, axis=0)
+        return _xcorr(xi @ G / np.sqrt(dt), f, n_lags) / counts
+
+    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+        acc.add(est, axis=0)
     return acc.result()
 
 
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                    seed: SeedLike, burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
+                    seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
     G = girsanov_matrix(model, "second_order_response")
     GG = G.T @ G / dt
@@ -411,7 +489,8 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = _Acc((n_lags, n_lags, p, m, m))
     L = n_steps
-    for states, xi in iter_chains(model, dt, n_chains, n_steps, runs, burn_in):
+
+    def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
         f = model.output(states[:, 1:]) - fbar
         omega = xi @ G / np.sqrt(dt)                              # (B, L, m)
         B = omega.shape[0]
@@ -424,6 +503,9 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
             counts = (L - g - np.arange(n_lags))[None, :, None, None]
             est[:, :, g] = (_xcorr(z.reshape(B, L, m * m), f, n_lags) / counts
                             ).reshape(B, n_lags, p, m, m)
+        return est
+
+    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
     return acc.result()
 
@@ -431,7 +513,8 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 # --------------------------------------------------------------- inputs and Volterra terms
 @_quiet
 def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
-                       n_paths: int, seed: SeedLike, burn_in: int | None
+                       n_paths: int, seed: SeedLike, burn_in: int | None,
+                       par: Parallel = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``E f^{eps w}(h_t) - E f^{0}(h_t)`` for each amplitude, common random numbers.
 
@@ -445,7 +528,8 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     amps = np.concatenate([[0.0], amplitudes])[:, None, None]  # (A+1, 1, 1)
     acc_d = _Acc((N + 1, amps.shape[0] - 1, model.n_outputs))
     acc_b = _Acc((N + 1, model.n_outputs))
-    for size, rng in iter_blocks(n_paths, seed):
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
         H = np.broadcast_to(draw(rng, size), (amps.shape[0], size, model.n_hidden)).copy()
         d = np.empty((N + 1, amps.shape[0] - 1, size, model.n_outputs))
         b = np.empty((N + 1, size, model.n_outputs))
@@ -457,8 +541,11 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
                 xi = rng.standard_normal((size, step.r))
                 H = H + dt * model.drift(H) + dt * amps * cu[j] + xi @ step.noise_T
         _check_final(H, dt, N, "an ensemble driven by the input")
-        acc_d.add(d, axis=2)
-        acc_b.add(b, axis=1)
+        return _moments(d, axis=2), _moments(b, axis=1)
+
+    for mom_d, mom_b in par.map_blocks(block, n_paths, seed):
+        _fold(acc_d, mom_d)
+        _fold(acc_b, mom_b)
     dm, ds = acc_d.result()
     bm, bs = acc_b.result()
     return dm.transpose(1, 0, 2), ds.transpose(1, 0, 2), bm, bs
@@ -466,7 +553,8 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
 
 @_quiet
 def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
-                  seed: SeedLike, burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
+                  seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                  ) -> tuple[np.ndarray, np.ndarray]:
     r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
 
     ``terms[n-1, t] = E_0[(f(h_t) - f̄) Q_t^{n/2} He_n(M_t / sqrt(Q_t)) / n!]`` with
@@ -481,7 +569,8 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])
     fact = np.cumprod(np.arange(1, order + 1, dtype=float))
     acc = _Acc((N + 1, order, model.n_outputs))
-    for size, rng in iter_blocks(n_paths, seed):
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
         h = draw(rng, size)
         M = np.zeros(size)
         vals = np.empty((N + 1, order, size, model.n_outputs))
@@ -497,17 +586,22 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
                 M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
         _check_final(h, dt, N, "a Girsanov ensemble")
-        acc.add(vals, axis=2)
+        return _moments(vals, axis=2)
+
+    for mom in par.map_blocks(block, n_paths, seed):
+        _fold(acc, mom)
     mean, se = acc.result()
     return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
 
 
 @_quiet
 def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
-                           burn_in: int | None) -> tuple[np.ndarray, np.ndarray]:
+                           burn_in: int | None, par: Parallel = SERIAL
+                           ) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
     draw = stationary_sampler(model, dt, burn_in)
     acc = _Acc((model.n_outputs,))
-    for size, rng in iter_blocks(n_paths, seed):
-        acc.add(model.output(draw(rng, size)), axis=0)
+    for mom in par.map_blocks(lambda size, rng: _moments(model.output(draw(rng, size)), 0),
+                              n_paths, seed):
+        _fold(acc, mom)
     return acc.result()

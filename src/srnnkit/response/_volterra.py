@@ -10,7 +10,13 @@ import numpy as np
 
 from .._random import SeedLike, child_sequences
 from .._validation import check_array, check_choice, check_int, check_positive, fail
-from ._api import check_burn_in, check_model, linear_response, second_order_response
+from ._api import (
+    check_burn_in,
+    check_model,
+    linear_response,
+    make_parallel,
+    second_order_response,
+)
 from ._linear import analytic_output_mean
 from ._montecarlo import (
     crn_input_response,
@@ -136,8 +142,10 @@ class VolterraSeries:
         elif method == "analytic":
             mean = analytic_output_mean(model, dt if discrete else None)
         else:
+            par = make_parallel(kwargs.get("n_jobs"), kwargs.get("executor"),
+                                kwargs.get("device", "cpu"))
             mean = stationary_output_mean(model, dt, check_int("mean_paths", mean_paths, low=2),
-                                          s3, check_burn_in(kwargs.get("burn_in")))[0]
+                                          s3, check_burn_in(kwargs.get("burn_in")), par)[0]
         return cls(first, second, mean=mean, model=model)
 
     # ---------------------------------------------------------------- evaluation
@@ -175,7 +183,8 @@ class VolterraSeries:
         return out[0] if single else out
 
     def girsanov_terms(self, inputs: Any, *, model: Any = None, n_paths: int = 100_000,
-                       seed: SeedLike = None, burn_in: int | None = None) -> VolterraTerms:
+                       seed: SeedLike = None, burn_in: int | None = None,
+                       n_jobs: int | None = None, executor: Any = None) -> VolterraTerms:
         """Contracted terms of ``inputs`` by Girsanov weights, without kernels.
 
         :func:`volterra_terms` up to this series' order, for ``model`` (default: the model the
@@ -185,7 +194,7 @@ class VolterraSeries:
         if model is None:
             fail("model", "an SRNN (this series was not built by from_model)", model)
         return volterra_terms(model, inputs, dt=self.dt, order=self.order, n_paths=n_paths,
-                              seed=seed, burn_in=burn_in)
+                              seed=seed, burn_in=burn_in, n_jobs=n_jobs, executor=executor)
 
     def predict(self, inputs: Any) -> np.ndarray:
         """Predicted :math:`E f(h_t)`, t = 0..n_steps: shape (n_steps+1, p) (batch: leading
@@ -210,7 +219,8 @@ class VolterraTerms:
 
 def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
                    n_paths: int = 100_000, seed: SeedLike = None,
-                   burn_in: int | None = None) -> VolterraTerms:
+                   burn_in: int | None = None, n_jobs: int | None = None, executor: Any = None,
+                   device: str = "cpu") -> VolterraTerms:
     r"""Order-n Volterra terms of :math:`E f(h_t)` for one input, by Girsanov weights.
 
     For the EM chain (exact at any ``dt``), with :math:`G = \sigma^+ C`,
@@ -248,7 +258,8 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
         fail("inputs", "a single series of shape (n_steps, m)", u)
     girsanov_matrix(model, "volterra_terms")
     burn_in = check_burn_in(burn_in)
-    terms, se = hermite_terms(model, u[0], dt, order, n_paths, seed, burn_in)
+    par = make_parallel(n_jobs, executor, device)
+    terms, se = hermite_terms(model, u[0], dt, order, n_paths, seed, burn_in, par)
     return VolterraTerms(ts=dt * np.arange(u.shape[1] + 1), terms=terms, stderr=se,
                          n_paths=n_paths)
 
@@ -284,7 +295,8 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                          amplitudes: Any = (0.4, 0.2, 0.1, 0.05, 0.025),
                          series: VolterraSeries | None = None, reference: str = "auto",
                          output: int = 0, n_paths: int = 100_000, seed: SeedLike = None,
-                         burn_in: int | None = None, spacing: float = 0.01
+                         burn_in: int | None = None, spacing: float = 0.01,
+                         n_jobs: int | None = None, executor: Any = None, device: str = "cpu"
                          ) -> VolterraConvergence:
     r"""Check the Volterra series of ``model`` against the exact response at the final time.
 
@@ -310,8 +322,9 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         share initial states and noise).  "auto" picks "grid" for 1-D SRNNs.
     output : int, default=0
         Which output to check.
-    n_paths, seed, burn_in
-        Monte Carlo settings (children 0 and 1 of ``seed`` feed reference and terms).
+    n_paths, seed, burn_in, n_jobs, executor, device
+        Monte Carlo settings as in :func:`linear_response` (children 0 and 1 of ``seed`` feed
+        the reference and the terms).
     spacing : float, default=0.01
         Grid spacing.
 
@@ -340,6 +353,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         fail("amplitudes", "at least two positive amplitudes", eps)
     reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
     burn_in = check_burn_in(burn_in)
+    par = make_parallel(n_jobs, executor, device)
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
@@ -358,7 +372,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         exact_se = np.zeros_like(exact)
     else:
         d, dse, _, _ = crn_input_response(model, w, dt, eps, check_int("n_paths", n_paths, low=2),
-                                          s_ref, burn_in)
+                                          s_ref, burn_in, par)
         exact, exact_se = d[:, -1, output], dse[:, -1, output]
     if series is not None:
         if series.order < 2:
@@ -372,7 +386,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         v, v_se, how = t, np.zeros(2), "grid"
     else:
         res = volterra_terms(model, w, dt=dt, order=2, n_paths=n_paths, seed=s_terms,
-                             burn_in=burn_in)
+                             burn_in=burn_in, n_jobs=n_jobs, executor=executor)
         v, v_se, how = res.terms[:, -1, output], res.stderr[:, -1, output], "girsanov"
     e1 = exact - eps * v[0]
     e2 = e1 - eps ** 2 * v[1]
