@@ -158,6 +158,22 @@ def _quiet(func: Callable) -> Callable:
     return wrapper
 
 
+def _engine(func: Callable) -> Callable:
+    """An estimator entry point: quiet overflow, one BLAS thread (the products are small and
+    the parallelism is over blocks; threaded BLAS on a busy machine is many times slower)."""
+    import functools
+
+    quiet = _quiet(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return quiet(*args, **kwargs)
+    return wrapper
+
+
 def default_burn_in(model: Any, dt: float) -> int:
     r"""Burn-in steps for a nonlinear SRNN started at ``h = 0``: ten relaxation times.
 
@@ -271,7 +287,7 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------- perturbation (CRN kicks)
-@_quiet
+@_engine
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
                        seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -301,7 +317,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
 
 
-@_quiet
+@_engine
 def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
                         seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
                         ) -> tuple[np.ndarray, np.ndarray]:
@@ -421,6 +437,7 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
                          "exist; use method='perturbation' or pass score=callable.") from None
 
 
+@_engine
 def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
               burn_in: int | None, score: Any, par: Parallel = SERIAL
               ) -> tuple[np.ndarray, np.ndarray, str]:
@@ -455,6 +472,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     return mean, se, score_kind
 
 
+@_engine
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                    seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -478,6 +496,7 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     return acc.result()
 
 
+@_engine
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                     seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
                     ) -> tuple[np.ndarray, np.ndarray]:
@@ -511,7 +530,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 
 
 # --------------------------------------------------------------- inputs and Volterra terms
-@_quiet
+@_engine
 def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
                        n_paths: int, seed: SeedLike, burn_in: int | None,
                        par: Parallel = SERIAL
@@ -551,7 +570,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     return dm.transpose(1, 0, 2), ds.transpose(1, 0, 2), bm, bs
 
 
-@_quiet
+@_engine
 def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
                   seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -594,7 +613,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
 
 
-@_quiet
+@_engine
 def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
                            burn_in: int | None, par: Parallel = SERIAL
                            ) -> tuple[np.ndarray, np.ndarray]:

@@ -75,9 +75,9 @@ class VolterraSeries:
     >>> import numpy as np
     >>> import srnnkit as sk
     >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
-    >>> vs = sk.response.VolterraSeries.from_model(model, order=2, dt=0.02, n_lags=100,
+    >>> vs = sk.response.VolterraSeries.from_model(model, order=2, dt=0.02, n_lags=50,
     ...                                            method="grid")
-    >>> u = 0.1 * np.ones((100, 1))
+    >>> u = 0.1 * np.ones((50, 1))
     >>> chain = sk.response.GridChain(model, dt=0.02)
     >>> exact = chain.expectation(u)[-1, 0]
     >>> bool(abs(vs.predict(u)[-1, 0] - exact) < 2e-4)
@@ -128,6 +128,15 @@ class VolterraSeries:
             raise ValueError("method='fdt' has no second-order estimator; pass "
                              "second_method='girsanov', 'perturbation', 'analytic' or 'grid'.")
         s1, s2, s3 = child_sequences(seed, 3)
+        if method == "grid" and (order == 1 or second_method == "grid"):
+            from ._grid import GridChain
+
+            chain = GridChain(check_model(model), check_positive("dt", dt),
+                              spacing=kwargs.get("spacing", 0.01))
+            n_lags = check_int("n_lags", n_lags, low=1)
+            return cls(chain.linear_response(n_lags),
+                       chain.second_order_response(n_lags) if order == 2 else None,
+                       mean=chain.mean_output, model=model)
         first = linear_response(model, dt=dt, n_lags=n_lags, method=method, discrete=discrete,
                                 n_paths=n_paths, seed=s1, **kwargs)
         second = None
