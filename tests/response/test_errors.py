@@ -94,6 +94,11 @@ def test_volterra_input_errors(tanh1d, ou):
         R.VolterraSeries(np.ones((3, 1, 1)), mean=[0.0])
     with pytest.raises(ValueError, match="order-2"):
         _ = vs.first.d2
+    with pytest.raises(TypeError, match="order-2 VolterraSeries"):
+        R.volterra_convergence(tanh1d, np.ones((5, 1)), dt=0.02, series=vs)
+    vs2 = R.VolterraSeries.from_model(ou, order=2, dt=0.1, n_lags=5)
+    with pytest.raises(ValueError, match=r"dt = 0\.02"):
+        R.volterra_convergence(ou, np.ones((5, 1)), dt=0.02, series=vs2)
 
 
 def test_divergence_is_reported_with_the_step():

@@ -595,7 +595,9 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
         vals = np.empty((N + 1, order, size, model.n_outputs))
         for j in range(N + 1):
             f = model.output(h)
-            fc = (f - f.mean(0)) * (size / (size - 1.0)) if size > 1 else f * 0.0
+            # block-mean centring is unbiased after the factor B/(B-1) (E H = 0, paths iid);
+            # a one-path block is left uncentred (also unbiased)
+            fc = (f - f.mean(0)) * (size / (size - 1.0)) if size > 1 else f
             P_prev, P = np.ones(size), M.copy()               # Q^{n/2} He_n(M / sqrt Q)
             for n in range(1, order + 1):
                 vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]

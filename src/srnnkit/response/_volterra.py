@@ -363,6 +363,11 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
+    if series is not None:
+        if not isinstance(series, VolterraSeries) or series.order < 2:
+            fail("series", "an order-2 VolterraSeries", series, TypeError)
+        if not np.isclose(series.dt, dt):
+            fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
@@ -384,8 +389,6 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                                           s_ref, burn_in, par)
         exact, exact_se = d[:, -1, output], dse[:, -1, output]
     if series is not None:
-        if series.order < 2:
-            fail("series", "an order-2 VolterraSeries", series)
         t = series.terms(w)[:, -1, output]
         v, v_se, how = t, np.zeros(2), f"series ({series.first.method})"
     elif chain is not None:
