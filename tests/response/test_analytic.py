@@ -108,3 +108,19 @@ def test_volterra_order1_exact_for_linear_readout(ou):
     batch = vs.predict(np.stack([u, 2 * u]))
     assert batch.shape == (2, N + 1, 1)
     np.testing.assert_allclose(batch[1, :, 0], 2 * mu @ [1.0, 0.5], atol=1e-12)
+
+
+def test_quadratic_readout_with_mean_first_order(ou_quad):
+    # with a bias, m_inf != 0 and R1 = m_inf^T M e^{-A tau} C; checked by CRN kicks (within 4 SE)
+    model = sk.SRNN(W=ou_quad.W, C=ou_quad.C, sigma=ou_quad.sigma, gamma=[1.0, 0.8],
+                    b=[0.5, -0.2], activation="identity", readout=ou_quad.readout)
+    ex = R.linear_response(model, dt=0.05, n_lags=20, discrete=True)
+    assert np.abs(ex.values).max() > 0.1
+    mc = R.linear_response(model, dt=0.05, n_lags=20, method="perturbation", n_paths=4000,
+                           seed=0)
+    assert np.all(np.abs(mc.values - ex.values) <= 4 * mc.stderr + 1e-12)
+    vs = R.VolterraSeries.from_model(model, order=2, dt=0.05, n_lags=20, discrete=True)
+    S = R.stationary_covariance(model, 0.05)
+    m = model.stationary_mean()
+    M = np.array([[1.0, 0.3], [0.3, 0.5]])
+    assert vs.mean[0] == pytest.approx(0.5 * np.trace(M @ S) + 0.5 * m @ M @ m, abs=1e-12)
