@@ -73,9 +73,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {s: {k: v[0] for k, v in keys.items()}
 #: overrides applied by ``--quick`` (about a minute on 2 cores)
 QUICK: dict[str, dict[str, Any]] = {
     "simulation": {"n_steps": 200, "n_paths": 2048},
-    "response": {"n_lags": 100, "n_paths": 40_000, "fdt_steps": 100_000,
+    "response": {"n_lags": 100, "n_paths": 10_000, "fdt_steps": 100_000,
                  "second_order_lags": 12},
-    "volterra": {"n_paths": 20_000, "n_steps": 60},
+    "volterra": {"n_paths": 10_000, "n_steps": 60},
     "kernel": {"n_series": 24, "dyadic_order": 0},
     "learning": {"n_train": 60, "n_test": 30},
 }
