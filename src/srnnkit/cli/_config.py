@@ -40,7 +40,7 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any]]] = {
         "second_order_lags": (25, "int", (1, None)),
     },
     "volterra": {
-        "amplitudes": ([0.8, 0.4, 0.2, 0.1], "list[float]", (0, None)),
+        "amplitudes": ([0.8, 0.4, 0.2, 0.1, 0.05], "list[float]", (0, None)),
         "n_paths": (100_000, "int", (1, None)),
         "n_steps": (100, "int", (2, None)),
     },

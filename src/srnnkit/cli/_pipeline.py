@@ -103,9 +103,11 @@ def stage_response(cfg: dict, ctx: dict, out: Path) -> dict:
     for label, rf in curves.items():
         if rf is ref:
             continue
-        z = np.abs(rf.values - ref.values) / np.hypot(rf.stderr, ref.stderr)
-        metrics[f"max |z| {label} vs perturbation"] = float(np.nanmax(z))
-        metrics[f"median |z| {label} vs perturbation"] = float(np.nanmedian(z))
+        se = np.hypot(rf.stderr, ref.stderr)
+        ok = se > 0                      # lag 0 of a linear readout can be exact (SE 0)
+        z = np.abs(rf.values - ref.values)[ok] / se[ok]
+        metrics[f"max |z| {label} vs perturbation"] = float(z.max())
+        metrics[f"median |z| {label} vs perturbation"] = float(np.median(z))
     figs = []
     for ch in range(model.n_inputs):
         disp = ResponseDisplay.from_responses(curves, channel=ch, title=(
@@ -145,11 +147,11 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
 
     v, seed = cfg["volterra"], cfg["run"]["seed"]
     amps = np.asarray(v["amplitudes"])
+    eps = float(amps.max())
     # (a) THEORY.md V2: the 1-D tanh SRNN, exact on a grid (no sampling noise)
     v2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
     step = np.r_[np.ones(50), np.zeros(50)][:, None]
-    exact = sk.response.volterra_convergence(v2, step, dt=0.02,
-                                             amplitudes=(0.4, 0.2, 0.1, 0.05, 0.025))
+    exact = sk.response.volterra_convergence(v2, step, dt=0.02, amplitudes=amps / eps * 0.4)
     # (b) the default network: kernels by Girsanov weights, truth by Monte Carlo with
     # common random numbers (the same seed gives the same noise with and without input)
     model, dt = ctx["model"], cfg["simulation"]["dt"]
@@ -158,7 +160,6 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
         model, order=2, dt=dt, n_lags=v["n_steps"], method="girsanov",
         n_paths=max(2, cfg["response"]["fdt_steps"] // 2000), n_steps=2000, seed=seed,
         burn_in=ctx["burn_in"])
-    eps = float(amps.max())
     base = sk.simulate(model, np.zeros_like(w), dt=dt, n_paths=v["n_paths"], seed=seed + 5,
                        save="paths", burn_in=ctx["burn_in"], n_jobs=cfg["run"]["n_jobs"])
     pert = sk.simulate(model, eps * w, dt=dt, n_paths=v["n_paths"], seed=seed + 5,
@@ -170,9 +171,6 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
     preds = {"order 1": terms[0], "order 1 + 2": terms[0] + terms[1]}
     err1 = float(np.abs(preds["order 1"] - mc).max())
     err2 = float(np.abs(preds["order 1 + 2"] - mc).max())
-    conv = sk.response.volterra_convergence(model, w, dt=dt, amplitudes=amps,
-                                            reference="montecarlo", n_paths=v["n_paths"],
-                                            seed=seed, burn_in=ctx["burn_in"])
     disp = VolterraDisplay.from_predictions(
         pert.ts, mc, mc_se, preds, amplitudes=exact.amplitudes,
         errors={"order 1 (V2 grid)": np.abs(exact.error1),
@@ -189,9 +187,7 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
                         "V2 V2": float(np.ravel(exact.v2)[0]),
                         "default max error order 1": err1,
                         "default max error order 2": err2,
-                        "default max MC SE": float(mc_se.max()),
-                        "default order-1 slope": conv.slope1,
-                        "default order-2 slope": conv.slope2},
+                        "default max MC SE": float(mc_se.max())},
             "figures": [fig]}
 
 
