@@ -1,0 +1,316 @@
+"""Support bases psi and their reproducing kernels kappa(s, t) = <psi(s), psi(t)>.
+
+THEORY.md section 6 lists the closed forms used here.  Every basis is callable on
+times (``basis(t) -> (len(t), P)``), has ``kappa(s, t)`` elementwise with NumPy
+broadcasting, ``integrals(a, b)`` (exact ``∫_a^b psi``, finite bases only) and
+``n_functions`` (``None`` for an infinite basis).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_array, check_int, check_positive, fail
+
+__all__ = [
+    "ExponentialBasis",
+    "LegendreBasis",
+    "MonomialBasis",
+    "SupportBasis",
+    "WeightedMonomialBasis",
+]
+
+
+def _times(name: str, t: Any) -> np.ndarray:
+    arr = check_array(name, t, shape_text="(n_times,)")
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        fail(name, "a 1-D array of times of shape (n_times,)", arr)
+    return arr
+
+
+def _pair(s: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+    for name, v in (("s", s), ("t", t)):
+        if v is None or isinstance(v, (str, bytes)):
+            fail(name, "a real number or array of times", v, TypeError)
+    s_arr = np.asarray(s, dtype=float)
+    t_arr = np.asarray(t, dtype=float)
+    try:
+        s_arr, t_arr = np.broadcast_arrays(s_arr, t_arr)
+    except ValueError:
+        raise ValueError(f"s and t must broadcast together; got shapes {np.shape(s)} and "
+                         f"{np.shape(t)}.") from None
+    return s_arr, t_arr
+
+
+def _scalarize(x: np.ndarray) -> Any:
+    return x[()] if x.ndim == 0 else x
+
+
+class SupportBasis:
+    """Base class: a family of functions ``psi_p(s)``, ``p = 0..P-1`` (or infinite).
+
+    Subclasses implement `_eval` (times -> (n, P)) and `kappa`.
+    """
+
+    #: Number of functions P, or ``None`` for an infinite basis.
+    n_functions: int | None = None
+
+    def __call__(self, t: Any) -> np.ndarray:
+        """Evaluate all basis functions: ``(len(t), n_functions)``."""
+        self._require_finite("evaluating the basis")
+        return self._eval(_times("t", t))
+
+    def _eval(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def kappa(self, s: Any, t: Any) -> Any:  # pragma: no cover - abstract
+        """``<psi(s), psi(t)>`` elementwise (broadcasting)."""
+        raise NotImplementedError
+
+    def integrals(self, a: Any, b: Any) -> np.ndarray:
+        """Exact ``∫_a^b psi_p(s) ds`` for each pair ``(a[i], b[i])``: ``(len(a), P)``."""
+        self._require_finite("integrals")
+        a_arr = _times("a", a)
+        b_arr = _times("b", b)
+        if a_arr.shape != b_arr.shape:
+            raise ValueError(f"a and b must have the same length; got {a_arr.shape[0]} and "
+                             f"{b_arr.shape[0]}.")
+        return self._integrals(a_arr, b_arr)
+
+    def _integrals(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # Gauss-Legendre with ceil((deg+1)/2) nodes is exact for polynomials of this degree;
+        # it avoids the cancellation of b**(p+1) - a**(p+1) on short cells.
+        n_nodes = self._degree // 2 + 1
+        nodes, weights = np.polynomial.legendre.leggauss(n_nodes)
+        half = 0.5 * (b - a)
+        mid = 0.5 * (b + a)
+        pts = mid[:, None] + half[:, None] * nodes[None, :]
+        vals = self._eval(pts.ravel()).reshape(a.shape[0], n_nodes, -1)
+        return half[:, None] * np.einsum("q,iqp->ip", weights, vals)
+
+    def _require_finite(self, what: str) -> None:
+        if self.n_functions is None:
+            raise ValueError(f"{type(self).__name__}(degree=None) is infinite: {what} needs a "
+                             "finite basis. Give a degree, or use its kappa (closed form) "
+                             "through sk.kernels.response_kernel.")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._repr_args()})"
+
+    def _repr_args(self) -> str:  # pragma: no cover - overridden
+        return ""
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and repr(self) == repr(other)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+
+class MonomialBasis(SupportBasis):
+    r"""Monomials :math:`\psi_p(s) = s^p`, :math:`p = 0, \dots, \text{degree}`.
+
+    .. math:: \kappa(s, t) = \sum_{p=0}^{\text{degree}} (st)^p .
+
+    These are the support functions produced by the Taylor expansion of the response
+    kernels (THEORY.md section 4).
+
+    Parameters
+    ----------
+    degree : int
+        Highest power (>= 0); ``n_functions = degree + 1``.
+
+    Examples
+    --------
+    >>> from srnnkit.features import MonomialBasis
+    >>> b = MonomialBasis(2)
+    >>> b([0.5, 2.0])
+    array([[1.  , 0.5 , 0.25],
+           [1.  , 2.  , 4.  ]])
+    >>> float(b.kappa(0.5, 2.0))
+    3.0
+    """
+
+    def __init__(self, degree: int) -> None:
+        self.degree = check_int("degree", degree, low=0)
+        self._degree = self.degree
+        self.n_functions = self.degree + 1
+
+    def _eval(self, t: np.ndarray) -> np.ndarray:
+        return t[:, None] ** np.arange(self.n_functions)[None, :]
+
+    def kappa(self, s: Any, t: Any) -> Any:
+        """``sum_p (s t)**p`` elementwise (Horner), broadcasting ``s`` against ``t``."""
+        s_arr, t_arr = _pair(s, t)
+        z = s_arr * t_arr
+        out = np.ones_like(z)
+        for _ in range(self.degree):
+            out = out * z + 1.0
+        return _scalarize(out)
+
+    def _repr_args(self) -> str:
+        return f"degree={self.degree}"
+
+
+class WeightedMonomialBasis(SupportBasis):
+    r"""Weighted monomials :math:`\psi_p(s) = s^p/\sqrt{p!}`; infinite when ``degree=None``.
+
+    .. math:: \kappa(s, t) = \sum_{p=0}^{\text{degree}} \frac{(st)^p}{p!}
+              \xrightarrow{\text{degree}=\infty} e^{st}.
+
+    With ``degree=None`` the basis is infinite: only `kappa` is available (the response
+    kernel needs nothing else); `__call__`, `integrals` and features need a degree.
+
+    Parameters
+    ----------
+    degree : int or None, default=None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.features import WeightedMonomialBasis
+    >>> float(WeightedMonomialBasis().kappa(1.0, 2.0)) == float(np.exp(2.0))
+    True
+    """
+
+    def __init__(self, degree: int | None = None) -> None:
+        self.degree = None if degree is None else check_int("degree", degree, low=0)
+        self._degree = self.degree
+        self.n_functions = None if degree is None else self.degree + 1
+
+    def _eval(self, t: np.ndarray) -> np.ndarray:
+        p = np.arange(self.n_functions)
+        scale = np.exp(-0.5 * np.array([math.lgamma(k + 1.0) for k in p]))
+        return t[:, None] ** p[None, :] * scale[None, :]
+
+    def kappa(self, s: Any, t: Any) -> Any:
+        """``exp(s t)`` (infinite) or ``sum_{p<=degree} (s t)**p / p!`` elementwise."""
+        s_arr, t_arr = _pair(s, t)
+        z = s_arr * t_arr
+        if self.degree is None:
+            return _scalarize(np.exp(z))
+        out = np.ones_like(z)
+        for p in range(self.degree, 0, -1):  # Horner: 1 + z/1 (1 + z/2 (1 + ...))
+            out = 1.0 + z * out / p
+        return _scalarize(out)
+
+    def _repr_args(self) -> str:
+        return f"degree={self.degree}"
+
+
+class LegendreBasis(SupportBasis):
+    r"""Orthonormal shifted Legendre polynomials on :math:`[0, T]`.
+
+    .. math:: \psi_p(s) = \sqrt{\tfrac{2p+1}{T}}\, P_p\!\left(\tfrac{2s}{T} - 1\right),
+              \qquad \int_0^T \psi_p\psi_q\,ds = \delta_{pq},
+
+    .. math:: \kappa(s, t) = \sum_{p=0}^{\text{degree}} \frac{2p+1}{T}
+              P_p\!\left(\tfrac{2s}{T}-1\right) P_p\!\left(\tfrac{2t}{T}-1\right)
+
+    (the Christoffel–Darboux kernel, evaluated by the three-term recurrence, which is
+    stable also on the diagonal ``s = t``).
+
+    Parameters
+    ----------
+    degree : int
+        Highest polynomial degree (>= 0); ``n_functions = degree + 1``.
+    T : float
+        Length of the interval (> 0). Times outside ``[0, T]`` are allowed (polynomial
+        extension) but lose orthonormality.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.features import LegendreBasis
+    >>> b = LegendreBasis(3, T=2.0)
+    >>> s = np.linspace(0, 2, 2001)
+    >>> G = b.integrals(s[:-1], s[1:])       # exact cell integrals
+    >>> bool(np.allclose(G.sum(0), [np.sqrt(2), 0, 0, 0]))
+    True
+    """
+
+    def __init__(self, degree: int, T: float) -> None:
+        self.degree = check_int("degree", degree, low=0)
+        self._degree = self.degree
+        self.T = check_positive("T", T)
+        self.n_functions = self.degree + 1
+
+    def _legendre(self, x: np.ndarray) -> list[np.ndarray]:
+        vals = [np.ones_like(x)]
+        if self.degree >= 1:
+            vals.append(x.copy())
+        for n in range(1, self.degree):
+            vals.append(((2 * n + 1) * x * vals[n] - n * vals[n - 1]) / (n + 1))
+        return vals
+
+    def _eval(self, t: np.ndarray) -> np.ndarray:
+        x = 2.0 * t / self.T - 1.0
+        norm = np.sqrt((2 * np.arange(self.n_functions) + 1) / self.T)
+        return np.stack(self._legendre(x), axis=-1) * norm
+
+    def kappa(self, s: Any, t: Any) -> Any:
+        """Christoffel–Darboux sum, elementwise with broadcasting."""
+        s_arr, t_arr = _pair(s, t)
+        ps = self._legendre(2.0 * s_arr / self.T - 1.0)
+        pt = self._legendre(2.0 * t_arr / self.T - 1.0)
+        out = np.zeros(s_arr.shape)
+        for p in range(self.n_functions):
+            out = out + (2 * p + 1) / self.T * ps[p] * pt[p]
+        return _scalarize(out)
+
+    def _repr_args(self) -> str:
+        return f"degree={self.degree}, T={self.T!r}"
+
+
+class ExponentialBasis(SupportBasis):
+    r"""Exponentials :math:`\psi_p(s) = e^{-\lambda_p s}` for given rates :math:`\lambda_p`.
+
+    .. math:: \kappa(s, t) = \sum_p e^{-\lambda_p (s + t)} .
+
+    For a linear SRNN with linear readout, the eigenvalues of ``A = Gamma - W`` form an
+    exact finite support basis (THEORY.md section 4).
+
+    Parameters
+    ----------
+    rates : array-like of shape (P,)
+        Real, finite decay rates (0 gives the constant function).
+
+    Examples
+    --------
+    >>> from srnnkit.features import ExponentialBasis
+    >>> b = ExponentialBasis([0.0, 1.0])
+    >>> b.integrals([0.0], [1.0]).round(6)
+    array([[1.      , 0.632121]])
+    """
+
+    def __init__(self, rates: Any) -> None:
+        self.rates = check_array("rates", rates, ndim=1, shape_text="(P,)")
+        self.n_functions = int(self.rates.shape[0])
+
+    def _eval(self, t: np.ndarray) -> np.ndarray:
+        return np.exp(-t[:, None] * self.rates[None, :])
+
+    def kappa(self, s: Any, t: Any) -> Any:
+        """``sum_p exp(-rate_p (s + t))`` elementwise."""
+        s_arr, t_arr = _pair(s, t)
+        z = s_arr + t_arr
+        out = np.zeros(z.shape)
+        for lam in self.rates:
+            out = out + np.exp(-lam * z)
+        return _scalarize(out)
+
+    def _integrals(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        lam = self.rates[None, :]
+        h = (b - a)[:, None]
+        safe = np.where(lam == 0, 1.0, lam)
+        # e^{-lam a} (1 - e^{-lam h}) / lam, without cancellation for small lam*h
+        val = np.exp(-lam * a[:, None]) * (-np.expm1(-lam * h)) / safe
+        return np.where(lam == 0, h, val)
+
+    def _repr_args(self) -> str:
+        return f"rates={self.rates.tolist()!r}"

@@ -1,0 +1,187 @@
+"""Front end of the truncated-signature computation."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_array, check_int, fail
+from ._words import level_offsets, reversed_layout_perm, signature_dim
+
+__all__ = ["DEFAULT_MAX_BYTES", "signature"]
+
+#: Default memory guard: a request whose output needs more bytes raises ValueError.
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
+def resolve_n_jobs(n_jobs: Any, n_tasks: int) -> int:
+    """joblib semantics: None -> 1, -1 -> all cores, -2 -> all but one; capped by tasks."""
+    if n_jobs is None:
+        return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        fail("n_jobs", "None or a non-zero integer (-1 = all cores)", n_jobs,
+             TypeError if not isinstance(n_jobs, (int, np.integer)) else ValueError)
+    n_cpu = os.cpu_count() or 1
+    n = int(n_jobs) if n_jobs > 0 else max(1, n_cpu + 1 + int(n_jobs))
+    return max(1, min(n, n_tasks))
+
+
+def check_max_bytes(max_bytes: Any) -> int:
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer, float)) \
+            or not max_bytes > 0:
+        fail("max_bytes", "a positive number of bytes", max_bytes,
+             TypeError if not isinstance(max_bytes, (int, np.integer, float)) else ValueError)
+    return int(max_bytes)
+
+
+def guard_bytes(what: str, shape: tuple[int, ...], itemsize: int, max_bytes: int,
+                hint: str) -> None:
+    """Raise a ValueError when an output of ``shape`` would exceed ``max_bytes``."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    need = n * itemsize
+    if need > max_bytes:
+        raise ValueError(
+            f"{what} would need {_fmt_bytes(need)} (shape {tuple(int(s) for s in shape)}, "
+            f"{itemsize} bytes per entry), more than max_bytes={_fmt_bytes(max_bytes)}. "
+            f"{hint} or raise max_bytes if the memory is really there.")
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit, size in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"
+
+
+@lru_cache(maxsize=64)
+def layout_tables(d: int, depth: int, dtype_char: str) -> tuple[np.ndarray, ...]:
+    """Level offsets, 1/k table and lexicographic->internal permutation (cached)."""
+    offs = level_offsets(d, depth)
+    inv = np.zeros(depth + 1, dtype=np.dtype(dtype_char))
+    inv[1:] = 1.0 / np.arange(1, depth + 1, dtype=np.float64)
+    perm = reversed_layout_perm(d, depth)
+    for a in (offs, inv, perm):
+        a.setflags(write=False)
+    return offs, inv, perm
+
+
+def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
+    """Run ``func(*args_for(lo, hi))`` over contiguous chunks of the batch, in threads.
+
+    The kernels release the GIL; every item is computed by the same sequential
+    loop whatever the chunking, so results do not depend on ``n_jobs``.
+    """
+    n_threads = resolve_n_jobs(n_jobs, n_items)
+    if n_threads == 1:
+        func(*args_for(0, n_items))
+        return
+    bounds = np.linspace(0, n_items, n_threads + 1).round().astype(int)
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        futures = [pool.submit(func, *args_for(int(lo), int(hi)))
+                   for lo, hi in itertools.pairwise(bounds) if hi > lo]
+        for f in futures:
+            f.result()
+
+
+def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool = False,
+              n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    r"""Truncated signature of piecewise-linear paths.
+
+    For a path :math:`x` with points :math:`x_0, \dots, x_{L-1}` in :math:`\mathbb{R}^d`, the
+    level-:math:`k` coordinate of word :math:`w = w_1\cdots w_k` is the iterated integral
+
+    .. math:: S^{w}(x) = \int_{0<r_1<\cdots<r_k<1} dx^{w_1}_{r_1}\cdots dx^{w_k}_{r_k},
+
+    computed exactly for the linear interpolation by Chen's identity,
+    :math:`S(x) = \exp(\Delta x_1)\otimes\cdots\otimes\exp(\Delta x_{L-1})`, one segment at a
+    time with a Horner scheme (cost :math:`O(L\, d^N)` per path).
+
+    Parameters
+    ----------
+    paths : array-like of shape (..., n_points, n_channels)
+        One path ``(n_points, n_channels)`` or any batch of them. float32 input is computed
+        and returned in float32; other real input in float64.
+    depth : int
+        Truncation depth ``N >= 1``.
+    stream : bool, default=False
+        Also return the signature of every prefix: row ``i`` is the signature of the path
+        up to point ``i + 1`` (iisignature's format 2).
+    scalar_term : bool, default=False
+        Prepend the level-0 term 1.
+    n_jobs : int, optional
+        Threads over the batch (``None``: 1, ``-1``: all cores). Results do not depend on it.
+    max_bytes : int, default=2 GiB
+        Refuse (ValueError) a request whose output would need more memory.
+
+    Returns
+    -------
+    ndarray of shape (..., dim) or, with ``stream=True``, (..., n_points - 1, dim)
+        ``dim = signature_dim(n_channels, depth, scalar_term)``; levels 1..depth in
+        lexicographic word order, earliest letter first (see `word_to_index`).
+
+    See Also
+    --------
+    signature_dim, word_to_index, signature_combine
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> path = np.array([[0., 0.], [1., 2.], [3., -1.], [2.5, .5]])
+    >>> sk.signature(path, 2)     # levels 1 and 2: (1), (2), (1,1), (1,2), (2,1), (2,2)
+    array([ 2.5  ,  0.5  ,  3.125, -0.875,  2.125,  0.125])
+    """
+    arr = _check_paths(paths)
+    depth = check_int("depth", depth, low=1)
+    if not isinstance(stream, (bool, np.bool_)):
+        fail("stream", "a bool", stream, TypeError)
+    max_bytes = check_max_bytes(max_bytes)
+    *lead, n_points, d = arr.shape
+    dim = signature_dim(d, depth)
+    col0 = 1 if scalar_term else 0
+    out_shape = (*lead, n_points - 1, dim + col0) if stream else (*lead, dim + col0)
+    guard_bytes("signature output", out_shape, arr.itemsize, max_bytes,
+                "Reduce depth, the number of channels or (with stream=True) the path length,"
+                " or process the batch in chunks,")
+    # the kernel's working buffers per thread: 4 + 2 blocks of d**(depth-1), plus dim
+    guard_bytes("signature working memory", (6 * d ** (depth - 1) + dim,), arr.itemsize,
+                max_bytes, "Reduce depth or the number of channels,")
+    flat = np.ascontiguousarray(arr.reshape(-1, n_points, d))
+    n_b = flat.shape[0]
+    out = np.empty((n_b, n_points - 1 if stream else 1, dim + col0), dtype=arr.dtype)
+    if scalar_term:
+        out[..., 0] = 1
+    offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
+    from ._kernels import sig_paths
+
+    run_batched(sig_paths, n_b, n_jobs,
+                lambda lo, hi: (flat[lo:hi], depth, offs, inv, perm, out[lo:hi], col0,
+                                bool(stream)))
+    return out.reshape(out_shape)
+
+
+def _check_paths(paths: Any, name: str = "paths") -> np.ndarray:
+    text = "(..., n_points, n_channels)"
+    if isinstance(paths, (list, tuple)) and paths and all(
+            isinstance(p, np.ndarray) for p in paths) and len({p.shape for p in paths}) > 1:
+        raise ValueError(f"{name} must be a rectangular array of shape {text}; got a "
+                         f"{type(paths).__name__} of arrays with different shapes "
+                         f"{sorted({p.shape for p in paths})[:3]}. Compute unequal-length paths "
+                         "one at a time (or pad them by repeating the last point, which leaves "
+                         "the signature unchanged).")
+    arr = check_array(name, paths, dtype=None, shape_text=text)
+    if arr.ndim < 2:
+        fail(name, f"an array of shape {text} (at least 2-D)", arr)
+    if arr.shape[-2] < 2:
+        fail(name, "paths with at least 2 points (axis -2)", arr,
+             hint="A single point has the trivial signature (1, 0, 0, ...).")
+    if arr.shape[-1] < 1:
+        fail(name, "paths with at least 1 channel (axis -1)", arr)
+    return arr
