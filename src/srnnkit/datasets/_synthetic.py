@@ -128,7 +128,7 @@ def mackey_glass(n_steps: int, tau: float = 17.0, *, a: float = 0.2, b: float = 
     d = tau / h
     if abs(d - round(d)) > 1e-9 * max(1.0, d):
         fail("tau", f"a multiple of the integration step dt/substeps = {h:g}", tau)
-    d = int(round(d))
+    d = round(d)
     total = (n_steps - 1) * substeps + 1
     x = np.empty(d + total)
     if seed is None:

@@ -113,7 +113,7 @@ def load_ts(path: Any, *, missing: str = "raise", return_type: str = "auto"):
     >>> from srnnkit.datasets import load_ts
     >>> text = "@univariate true\n@classLabel true a b\n@data\n1,2,3:a\n4,5,6:b\n"
     >>> X, y = load_ts(io.StringIO(text))
-    >>> X.shape, list(y)
+    >>> X.shape, y.tolist()
     ((2, 3, 1), ['a', 'b'])
     """
     check_choice("missing", missing, ("raise", "interpolate", "nan"))

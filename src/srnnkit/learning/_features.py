@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -120,7 +120,7 @@ class ResponseFeatures(TransformerMixin, BaseEstimator):
     (4, 42)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "basis": [None, SupportBasis],
         "depth": [Interval(Integral, 1, None, closed="left")],
         "dt": [None, Interval(Real, 0, None, closed="neither")],
@@ -220,7 +220,7 @@ class SignatureTransformer(TransformerMixin, BaseEstimator):
     (3, 12)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "depth": [Interval(Integral, 1, None, closed="left")],
         "time_augment": ["boolean"],
         "basepoint": ["boolean"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -110,7 +110,7 @@ def _solve(K: np.ndarray, Y: np.ndarray, alpha: float) -> np.ndarray:
 
 
 class _KernelBase(BaseEstimator):
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "kernel": [StrOptions({"response", "signature", "precomputed"})],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "alphas": [None, "array-like"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -82,8 +82,9 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
     Because the theory is about :math:`\mathbb{E} f(h_T)`, a linear readout trained on these
     features is a kernel machine with the SRNN-induced kernel
     :math:`K(u, v) = \langle \bar h_T(u), \bar h_T(v)\rangle` (THEORY.md section 5). With
-    ``dt=1`` and ``leak=1`` the noiseless network is the classic echo-state network
-    :math:`h_{j+1} = \tanh(W h_j + C u_j)`. Stability of the Euler step needs
+    ``dt=1`` and ``leak=1`` the noiseless network is the echo-state-type recursion
+    :math:`h_{j+1} = \tanh(W h_j + b) + C u_j` (the input enters the SRNN drift additively,
+    outside the activation). Stability of the Euler step needs
     ``leak * dt < 2``.
 
     Parameters
@@ -100,8 +101,9 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         Leak :math:`\gamma` (the damping :math:`\Gamma = \gamma I`).
     density : float, default=1.0
         Fraction of non-zero entries of ``W``.
-    bias_scale : float, default=0.0
-        ``b`` is uniform on ``[-bias_scale, bias_scale]``.
+    bias_scale : float, default=0.5
+        ``b`` is uniform on ``[-bias_scale, bias_scale]``; a bias breaks the odd symmetry of
+        tanh, so that pooled states also see even functionals of the input (e.g. its power).
     dt : float, default=1.0
         Time step; one input sample per step.
     n_paths : int, default=8
@@ -135,12 +137,12 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
     (5, 32)
     """
 
-    _parameter_constraints: dict = {**_RESERVOIR_PARAMS,
+    _parameter_constraints: ClassVar[dict] = {**_RESERVOIR_PARAMS,
                                     "pooling": [StrOptions({"last", "mean", "both"})]}
 
     def __init__(self, n_hidden: int = 100, *, spectral_radius: float = 0.9,
                  input_scale: float = 1.0, noise: float = 0.05, leak: float = 1.0,
-                 density: float = 1.0, bias_scale: float = 0.0, dt: float = 1.0,
+                 density: float = 1.0, bias_scale: float = 0.5, dt: float = 1.0,
                  n_paths: int = 8, pooling: str = "last", activation: str = "tanh",
                  random_state: Any = None, n_jobs: int | None = None) -> None:
         self.n_hidden = n_hidden
@@ -283,7 +285,7 @@ activation, random_state, n_jobs
     (5, 1)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **_RESERVOIR_PARAMS,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "washout": [Interval(Integral, 0, None, closed="left")],
