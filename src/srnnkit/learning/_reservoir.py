@@ -37,9 +37,16 @@ _RESERVOIR_PARAMS = {
 }
 
 
-def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int]:
-    """The fixed SRNN (identity readout) and the integer noise seed, from ``random_state``."""
-    kid_model, kid_noise = child_sequences(est.random_state, 2, name="random_state")
+def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int, np.ndarray]:
+    """The fixed SRNN (identity readout), the integer noise seed and the stationary start.
+
+    ``random_state`` has three children: the weights, the noise along a series, and the
+    burn-in. The burn-in (ten relaxation times ``1 / (leak dt)`` from ``h = 0`` with no input)
+    is run ONCE here; every series then starts from the same ensemble of ``n_paths`` states,
+    and uses the same noise (common random numbers), so a series' features never depend on
+    the other series in the batch and no series pays for a burn-in.
+    """
+    kid_model, kid_noise, kid_burn = child_sequences(est.random_state, 3, name="random_state")
     base = SRNN.random(est.n_hidden, n_inputs, spectral_radius=est.spectral_radius,
                        input_scale=est.input_scale, noise=est.noise, gamma=est.leak,
                        density=est.density, bias_scale=est.bias_scale,
@@ -47,21 +54,22 @@ def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int]:
     model = SRNN(base.W, base.C, base.sigma, gamma=est.leak, b=base.b,
                  activation=est.activation, readout=None)
     noise_seed = int(kid_noise.generate_state(2, np.uint64)[0] >> np.uint64(1))
-    return model, noise_seed
+    n_burn = math.ceil(10.0 / (est.leak * est.dt))
+    burn = simulate(model, None, dt=est.dt, n_steps=n_burn, n_paths=est.n_paths,
+                    seed=kid_burn, h0="zeros", burn_in=0, save="states", save_every=n_burn)
+    return model, noise_seed, np.ascontiguousarray(burn.states[:, -1, :])
 
 
-def _mean_states(model: SRNN, u: np.ndarray, dt: float, n_paths: int, seed: int,
-                 keep_ensemble: bool = False):
+def _mean_states(est: Any, u: np.ndarray, keep_ensemble: bool = False):
     """Noise-averaged hidden states ``(n_steps + 1, n)`` for one series (and the final ensemble).
 
-    Every series uses the same noise seed (common random numbers), so a series' features never
-    depend on the other series in the batch.
+    Every series starts from ``est.h0_`` and uses the seed ``est.noise_seed_``.
     """
+    kw = dict(dt=est.dt, n_paths=est.n_paths, seed=est.noise_seed_, h0=est.h0_, burn_in=0)
     if keep_ensemble:
-        traj = simulate(model, u, dt=dt, n_paths=n_paths, seed=seed, save="states")
-        states = traj.states                      # (n_paths, n_steps + 1, n)
+        states = simulate(est.model_, u, save="states", **kw).states  # (n_paths, L + 1, n)
         return states.mean(axis=0), states[:, -1, :].copy()
-    return simulate(model, u, dt=dt, n_paths=n_paths, seed=seed, save="mean").mean, None
+    return simulate(est.model_, u, save="mean", **kw).mean, None
 
 
 class SRNNReservoir(TransformerMixin, BaseEstimator):
@@ -122,6 +130,9 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         The fixed network (identity readout).
     noise_seed_ : int
         Seed of the noise paths (the same for every series: common random numbers).
+    h0_ : ndarray of shape (n_paths, n_hidden)
+        The ensemble every series starts from: the network after a burn-in of ten relaxation
+        times ``1 / (leak dt)`` from ``h = 0`` with no input (run once in ``fit``).
     n_features_in_ : int
         Number of input channels ``m``.
     n_features_out_ : int
@@ -175,7 +186,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         self._validate_params()
         series = as_series_list(X)
         self.n_features_in_ = series[0].shape[1]
-        self.model_, self.noise_seed_ = _build_model(self, self.n_features_in_)
+        self.model_, self.noise_seed_, self.h0_ = _build_model(self, self.n_features_in_)
         self.n_features_out_ = self.n_hidden * (2 if self.pooling == "both" else 1)
         return self
 
@@ -198,7 +209,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
 
     def _pooled(self, series: list[np.ndarray]) -> np.ndarray:
         def one(u: np.ndarray) -> np.ndarray:
-            hbar, _ = _mean_states(self.model_, u, self.dt, self.n_paths, self.noise_seed_)
+            hbar, _ = _mean_states(self, u)
             last = hbar[-1]
             if self.pooling == "last":
                 return last
@@ -348,9 +359,8 @@ activation, random_state, n_jobs
         else:
             self.mean_, self.scale_ = np.zeros(m), np.ones(m)
         z = (z - self.mean_) / self.scale_
-        self.model_, self.noise_seed_ = _build_model(self, m)
-        hbar, ens = _mean_states(self.model_, z, self.dt, self.n_paths, self.noise_seed_,
-                                 keep_ensemble=True)
+        self.model_, self.noise_seed_, self.h0_ = _build_model(self, m)
+        hbar, ens = _mean_states(self, z, keep_ensemble=True)
         # features at t = 1..L-1: [hbar_t, z_{t-1}] -> target z_{t+k-1}, k = 1..H
         H = 1 if self.strategy == "recursive" else self.max_horizon
         rows = np.arange(1 + self.washout, L - H + 1)
@@ -398,7 +408,7 @@ activation, random_state, n_jobs
         if z.shape[1] != self.n_features_in_:
             fail("series", f"a series with {self.n_features_in_} channel(s)", z)
         z = (z - self.mean_) / self.scale_
-        hbar, _ = _mean_states(self.model_, z, self.dt, self.n_paths, self.noise_seed_)
+        hbar, _ = _mean_states(self, z)
         pred = self._readout(hbar[1:], z, horizon) * self.scale_ + self.mean_
         return pred[:, 0] if np.ndim(series) == 1 else pred
 
@@ -430,8 +440,7 @@ activation, random_state, n_jobs
             if z.shape[1] != self.n_features_in_:
                 fail("history", f"a series with {self.n_features_in_} channel(s)", z)
             z = (z - self.mean_) / self.scale_
-            _, ens = _mean_states(self.model_, z, self.dt, self.n_paths, self.noise_seed_,
-                                  keep_ensemble=True)
+            _, ens = _mean_states(self, z, keep_ensemble=True)
             zprev = z[-1]
         if self.strategy == "direct":
             hbar = ens.mean(axis=0)
