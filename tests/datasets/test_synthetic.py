@@ -99,27 +99,28 @@ def mg():
 
 
 def test_forecast_mackey_glass_one_step(mg):
-    """One-step-ahead NRMSE on 1000 test steps < 1e-2 (ReservoirPy ESN-500 reaches 3.6e-3)."""
+    """One-step-ahead NRMSE on 1000 test steps < 1e-3 (observed 2.5e-4; BENCHMARKS.md quotes
+    3.6e-3 for a 500-unit ReservoirPy ESN)."""
     fc = ReservoirForecaster(n_hidden=100, random_state=0).fit(mg[:2000])
     pred = fc.predict_next(mg[:3000])[1999:2999]
     target = mg[2000:3000]
     nrmse = np.sqrt(np.mean((pred - target) ** 2)) / target.std()
-    assert nrmse < 1e-2
+    assert nrmse < 1e-3
     # the first closed-loop forecast is the one-step prediction
     assert fc.predict(1)[0, 0] == pytest.approx(fc.predict_next(mg[:2000])[-1], rel=1e-10)
 
 
 def test_forecast_mackey_glass_multi_step(mg):
-    """Direct 10-step NRMSE < 0.1 along the test part; recursive 10-step closed loop < 0.15."""
+    """Direct 10-step NRMSE < 0.02 along the test part; recursive 50-step closed loop < 0.05."""
     fc = ReservoirForecaster(n_hidden=100, strategy="direct", max_horizon=10,
                              random_state=0).fit(mg[:2000])
     pred = fc.predict_next(mg[:3000], horizon=10)[1999:2990]
     target = mg[2009:3000]
-    assert np.sqrt(np.mean((pred - target) ** 2)) / target.std() < 0.1
+    assert np.sqrt(np.mean((pred - target) ** 2)) / target.std() < 0.02
     np.testing.assert_allclose(fc.predict(10)[-1, 0], fc.predict_next(mg[:2000], 10)[-1],
                                rtol=1e-10)
     rec = ReservoirForecaster(n_hidden=100, random_state=0).fit(mg[:2000])
-    f = rec.predict(10)[:, 0]
-    assert np.sqrt(np.mean((f - mg[2000:2010]) ** 2)) / mg.std() < 0.15
+    f = rec.predict(50)[:, 0]
+    assert np.sqrt(np.mean((f - mg[2000:2050]) ** 2)) / mg.std() < 0.05
     with pytest.raises(ValueError, match="n_ahead"):
         fc.predict(11)
