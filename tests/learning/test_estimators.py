@@ -218,3 +218,10 @@ def test_end_to_end_srnn_teacher_regression():
     X, y, _ = sk.datasets.srnn_teacher(120, 40, n_paths=256, seed=11)
     est = ResponseKernelRidge(alphas=np.logspace(-6, 0, 7)).fit(X[:90], y[:90])
     assert r2_score(y[90:], est.predict(X[90:])) >= 0.9
+
+
+def test_float_scaling_divides_the_inputs():
+    X = _inputs(3, 7, 1, 8)
+    est = ResponseFeatures(depth=2, scaling=2.0, time_augment=False, dt=0.1).fit(X)
+    ref = sk.response_features(X / 2.0, dt=0.1, basis=MonomialBasis(1), depth=2)
+    np.testing.assert_allclose(est.transform(X), ref, rtol=1e-12)

@@ -28,7 +28,7 @@ def _fit_scaling(est: Any, series: list[np.ndarray]) -> None:
         est.scale_ = np.where(sd > 0, sd, 1.0)
     else:
         est.shift_ = np.zeros(m)
-        est.scale_ = np.full(m, 1.0 if est.scaling is None else 1.0 / float(est.scaling))
+        est.scale_ = np.full(m, 1.0 if est.scaling is None else float(est.scaling))
     est.dt_ = float(est.dt) if est.dt is not None else 1.0 / max(s.shape[0] for s in series)
 
 
