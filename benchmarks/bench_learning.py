@@ -47,7 +47,10 @@ def load(name: str, split: str):
 
     X, y = load_classification(name, split=split)
     if isinstance(X, list):                                   # unequal lengths: (m, L_i)
-        return [np.asarray(x, float).T for x in X], X, y
+        L = max(x.shape[1] for x in X)                        # aeon: edge-pad to equal length
+        padded = np.stack([np.pad(np.asarray(x, float), ((0, 0), (0, L - x.shape[1])),
+                                  mode="edge") for x in X])
+        return [np.asarray(x, float).T for x in X], padded, y
     return np.transpose(X, (0, 2, 1)).astype(float), X, y
 
 
