@@ -166,6 +166,13 @@ def test_gram_symmetric_psd_and_threads():
     Kt2 = response_kernel(U[:9], U[:7], dt=0.1, basis=MonomialBasis(1), refine=2, depth=3,
                           n_jobs=2)
     assert np.array_equal(Kt1, Kt2)
+    # few pairs: the lane grouping differs between 1 and 2 threads
+    kt1 = response_kernel(U[:3], U[:2], dt=0.1, basis=MonomialBasis(1), refine=2, depth=3,
+                          n_jobs=1)
+    kt2 = response_kernel(U[:3], U[:2], dt=0.1, basis=MonomialBasis(1), refine=2, depth=3,
+                          n_jobs=2)
+    assert np.array_equal(kt1, kt2)
+    np.testing.assert_allclose(kt1, Kt1[:3, :2], rtol=1e-14)
 
 
 def test_unequal_lengths_match_single_pairs(small_inputs):
@@ -205,6 +212,8 @@ def test_bad_input(small_inputs):
         response_kernel(U, dt=0.1, basis=basis, depth=0)
     with pytest.raises(ValueError, match="U must be a non-empty array"):
         response_kernel(np.zeros((2, 0, 1)), dt=0.1, basis=basis)
+    with pytest.raises(ValueError, match="the time table of response_kernel must fit in"):
+        response_kernel(np.ones((1, 3000, 1)), dt=0.1, basis=basis, dyadic_order=4)
     with pytest.raises(ValueError, match=r"basis.kappa\(s, t\) must be finite"):
         class Blowup:
             def kappa(self, s, t):

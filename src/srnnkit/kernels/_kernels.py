@@ -5,23 +5,25 @@ and compiles on first call.
 
 Layout used by the Gram sweeps
 ------------------------------
-The right-hand paths are packed in *blocks* of ``B`` lanes with the lane index
-last (``(n_blocks, n_cells, ..., B)``), so that the innermost loop of the
-second-order update runs over independent PDE solves and vectorises (SIMD),
-while each lane's own column recursion stays strictly sequential.  Each lane's
-arithmetic is the same whatever the block it sits in or the thread that runs
-it, so results are bit-identical for every ``n_jobs``.
+A *work item* is a group of ``nl`` pairs (lanes).  Each lane's two paths are
+gathered into lane-last buffers (``(n_cells, ..., nl)``), so that the innermost
+loop of the second-order update runs over independent PDE solves and
+vectorises (SIMD), while each lane's own column recursion stays sequential.
+Each lane's arithmetic is the same whatever group it sits in, the lane count
+or the thread that runs it, so results are bit-identical for every ``n_jobs``.
+Groups are spread over threads with ``prange``.
 
-A *work item* is one left path against one block of right paths; items are
-spread over threads with ``prange``.  For each row cell of the left path the
-front end's cell quantities ``G`` (increment inner products, never stored for
-the whole pair: only one row of length ``n_cols`` per block) give the update
-coefficients
+For each row cell the cell quantities ``G`` (increment inner products, computed
+here for one row of one group at a time: never a pairwise table) give the
+update coefficients
 
     A = 1 + G/2 + G²/12,        C = 1 - G²/12,
     k[i+1, j+1] = (k[i+1, j] + k[i, j+1]) A - k[i, j] C,
 
-applied on an ``R x R`` refinement of every cell with ``G / R²``.
+applied on an ``R x R`` refinement of every cell with ``G / R²``.  Lanes whose
+paths are shorter than the group's longest see zero increments past their end
+and read their result at their own end point, which later rows and columns
+cannot change.
 """
 
 from __future__ import annotations
@@ -96,6 +98,39 @@ def _sweep(k, st, A, C, ncols, R):
                 col += 1
 
 
+@njit(cache=True)
+def _sweep_g(k, d1, G, ncols):
+    """One row (R = 1) with the coefficients formed from ``G`` (n_cols, n_lanes) in
+    the lane loop itself: the same arithmetic as `_coefficients` + `_sweep`."""
+    nl = k.shape[1]
+    for b in range(nl):
+        d1[b] = k[0, b]
+    for j in range(ncols):
+        gj = G[j]
+        left = k[j]
+        cur = k[j + 1]
+        for b in range(nl):
+            g = gj[b]
+            a = 1.0 + g * (0.5 + g * (1.0 / 12.0))
+            c = 1.0 - g * g * (1.0 / 12.0)
+            up = cur[b]
+            cur[b] = left[b] * a + (up * a - d1[b] * c)
+            d1[b] = up
+
+
+@njit(cache=True)
+def _advance(k, st, A, C, ncols, R):
+    """Advance ``k`` by one cell row of ``R`` sub-rows; ``A`` holds G on entry."""
+    if R == 1:
+        _sweep_g(k, st[0], A, ncols)
+        return
+    nl = k.shape[1]
+    for j in range(ncols):
+        for b in range(nl):
+            _coefficients(A[j, b], A, C, j, b)
+    _sweep(k, st, A, C, ncols, R)
+
+
 @njit(cache=True, inline="always")
 def _lane_extent(counts, idx, g, nl):
     n = 0
@@ -111,7 +146,7 @@ def sig_linear_gram(dX, nX, dY, nY, px, py, R, factor, nl, out):
     """Linear static kernel, G = factor * <dx_i, dy_j> (factor = scale / R²).
 
     dX (nX, Lx, d) increments, nX (nX,) increment counts; same for Y.  Lane b of
-    group g solves pair (px[g*LANES+b], py[g*LANES+b]) and writes out[g*LANES+b].
+    group g solves pair (px[g*nl+b], py[g*nl+b]) and writes out[g*nl+b].
     """
     n_groups = px.shape[0] // nl
     d = dX.shape[2]
@@ -142,8 +177,8 @@ def sig_linear_gram(dX, nX, dY, nY, px, py, R, factor, nl, out):
                     for b in range(nl):
                         tmp[b] += xr[c, b] * Yp[j, c, b]
                 for b in range(nl):
-                    _coefficients(tmp[b] * factor, A, C, j, b)
-            _sweep(k, st, A, C, ncol, R)
+                    A[j, b] = tmp[b] * factor
+            _advance(k, st, A, C, ncol, R)
             for b in range(nl):
                 t = g * nl + b
                 if i == nX[px[t]] - 1:
@@ -194,8 +229,8 @@ def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, nl, out):
                 for j in range(ncol):
                     for b in range(nl):
                         gg = (knext[j + 1, b] - knext[j, b]) - (kprev[j + 1, b] - kprev[j, b])
-                        _coefficients(gg * factor, A, C, j, b)
-                _sweep(k, st, A, C, ncol, R)
+                        A[j, b] = gg * factor
+                _advance(k, st, A, C, ncol, R)
                 for b in range(nl):
                     t = g * nl + b
                     if i == nX[px[t]] - 1:
@@ -203,6 +238,27 @@ def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, nl, out):
             for j in range(npt):
                 for b in range(nl):
                     kprev[j, b] = knext[j, b]
+
+
+@njit(cache=True)
+def _sweep_response_fused(k, d1, kaprow, uv, r, ncols):
+    """One sub-row of the response sweep (R = 1) with the coefficients formed in the
+    lane loop from G = kap[p, q] <u, v> (no coefficient arrays; same arithmetic)."""
+    nl = k.shape[1]
+    for b in range(nl):
+        d1[b] = k[0, b]
+    for q in range(ncols):
+        kq = kaprow[q]
+        uvj = uv[q // r]
+        left = k[q]
+        cur = k[q + 1]
+        for b in range(nl):
+            g = kq * uvj[b]
+            a = 1.0 + g * (0.5 + g * (1.0 / 12.0))
+            c = 1.0 - g * g * (1.0 / 12.0)
+            up = cur[b]
+            cur[b] = left[b] * a + (up * a - d1[b] * c)
+            d1[b] = up
 
 
 @njit(cache=True, parallel=True)
@@ -245,91 +301,144 @@ def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, nl, out):
                 for b in range(nl):
                     uv[j, b] *= factor
             for p in range(i * r, (i + 1) * r):
+                if R == 1:
+                    _sweep_response_fused(k, st[0], kap[p], uv, r, ncol)
+                    continue
                 for q in range(ncol):
                     kq = kap[p, q]
                     jq = q // r
                     for b in range(nl):
-                        _coefficients(kq * uv[jq, b], A, C, q, b)
-                _sweep(k, st, A, C, ncol, R)
+                        A[q, b] = kq * uv[jq, b]
+                _advance(k, st, A, C, ncol, R)
             for b in range(nl):
                 t = g * nl + b
                 if i == nU[px[t]] - 1:
                     out[t] = k[nV[py[t]] * r * R, b]
 
 
-@njit(cache=True)
-def _truncated_pair(u, nu, v, nv, kap, r, depth):
-    """Exact depth-``depth`` truncated signature kernel of two piecewise-linear paths.
+# Most lanes for the truncated programme (its per-lane state is O(n_b depth²)).
+TRUNC_LANES = 32
+
+
+@njit(cache=True, parallel=True)
+def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
+    """Exact depth-``depth`` truncated signature kernels of piecewise-linear paths.
 
     The pieces' increment inner products are G[p, q] = kap[p, q] <u_{p//r}, v_{q//r}>.
     With S(X) = exp(ΔX_1) ⊗ ... ⊗ exp(ΔX_n), level n of <S(X), S(Y)> is the sum
     over non-decreasing index sequences p_1 <= ... <= p_n, q_1 <= ... <= q_n of
     Π G[p_k, q_k] / (Π mult(p)! Π mult(q)!).  The dynamic programme keeps, per
-    cell and level, the trailing run lengths (rr, ss) of repeated indices.
+    cell (p, q) and level n, M_n[rr, ss]: the sum over sequences ending at (p, q)
+    whose trailing runs of repeated indices have lengths rr (in p) and ss (in q):
+
+        M_{n+1}[1, 1]   = G Σ_{p'<p, q'<q} Σ M_n[p', q']
+        M_{n+1}[rr, 1]  = G/rr Σ_{q'<q} Σ_ss M_n[p, q'][rr-1, ss]
+        M_{n+1}[1, ss]  = G/ss Σ_{p'<p} Σ_rr M_n[p', q][rr, ss-1]
+        M_{n+1}[rr, ss] = G/(rr ss) M_n[p, q][rr-1, ss-1]
+
+    Cost O(n_a n_b depth³) per pair, memory O(n_b depth² nl) per group.
+
+    Every quantity carries a trailing lane axis so that the innermost loops run
+    over ``nl`` independent pairs (SIMD).  Lanes past their own end see G = 0,
+    which adds nothing.
     """
+    n_groups = px.shape[0] // nl
+    m = U.shape[2]
     N = depth
-    m = u.shape[1]
-    na = nu * r
-    nb = nv * r
-    # colacc[n, q, s]: sum over rows < p, all rr, of M_n[., q, rr, s]
-    colacc = np.zeros((N + 1, nb, N + 1))
-    # colT[n, q]: sum over rows < p of T_n[., q]
-    colT = np.zeros((N + 1, nb))
-    rowM = np.zeros((N + 1, nb, N + 1, N + 1))
-    cur = np.zeros((N + 1, N + 1, N + 1))
-    rowacc = np.zeros((N + 1, N + 1))  # sum over q0 < q in this row, all ss, of M_n[p, q0, rr, .]
-    run2 = np.zeros(N + 1)  # sum over p0 < p, q0 < q of T_n
-    total = 1.0
-    for p in range(na):
-        i = p // r
-        rowacc[:, :] = 0.0
-        run2[:] = 0.0
-        for q in range(nb):
-            j = q // r
-            s = 0.0
-            for c in range(m):
-                s += u[i, c] * v[j, c]
-            g = kap[p, q] * s
-            cur[:, :, :] = 0.0
-            # level 1
-            cur[1, 1, 1] = g
-            for n in range(1, N):
-                # level n+1 from level n
-                cur[n + 1, 1, 1] = g * run2[n]
-                for rr in range(2, n + 2):
-                    cur[n + 1, rr, 1] = g / rr * rowacc[n, rr - 1]
-                for ss in range(2, n + 2):
-                    cur[n + 1, 1, ss] = g / ss * colacc[n, q, ss - 1]
-                for rr in range(2, n + 2):
-                    for ss in range(2, n + 2):
-                        cur[n + 1, rr, ss] = g / (rr * ss) * cur[n, rr - 1, ss - 1]
-            for n in range(1, N + 1):
-                for rr in range(1, n + 1):
-                    rsum = 0.0
-                    for ss in range(1, n + 1):
-                        rsum += cur[n, rr, ss]
-                        rowM[n, q, rr, ss] = cur[n, rr, ss]
-                    total += rsum
-                    rowacc[n, rr] += rsum  # strict prefix over q for the next column
-                run2[n] += colT[n, q]  # strict 2-D prefix for the next column
-        # fold this row into the column accumulators
-        for q in range(nb):
-            for n in range(1, N + 1):
-                t = 0.0
-                for ss in range(1, n + 1):
-                    csum = 0.0
-                    for rr in range(1, n + 1):
-                        csum += rowM[n, q, rr, ss]
-                    colacc[n, q, ss] += csum
-                    t += csum
-                colT[n, q] += t
-    return total
-
-
-@njit(cache=True, parallel=True)
-def response_truncated_gram(U, nU, V, nV, kap, r, depth, pair_i, pair_j, out):
-    """Exact truncated response kernel for a list of pairs, spread over threads."""
-    for t in prange(pair_i.shape[0]):
-        i = pair_i[t]
-        j = pair_j[t]
-        out[t] = _truncated_pair(U[i], nU[i], V[j], nV[j], kap, r, depth)
+    inv = np.zeros(N + 2)
+    for k in range(1, N + 2):
+        inv[k] = 1.0 / k
+    for grp in prange(n_groups):
+        nrow = _lane_extent(nU, px, grp, nl)
+        ncell = _lane_extent(nV, py, grp, nl)
+        nb = ncell * r
+        Vp = np.zeros((ncell, m, nl))
+        for b in range(nl):
+            y = py[grp * nl + b]
+            for j in range(nV[y]):
+                for c in range(m):
+                    Vp[j, c, b] = V[y, j, c]
+        ur = np.zeros((m, nl))
+        uv = np.empty((ncell, nl))
+        colacc = np.zeros((nb, N + 1, N + 1, nl))
+        colT = np.zeros((nb, N + 1, nl))
+        cur = np.zeros((N + 1, N + 1, N + 1, nl))
+        rowacc = np.zeros((N + 1, N + 1, nl))
+        run2 = np.zeros((N + 1, nl))
+        g = np.empty(nl)
+        t = np.empty(nl)
+        rs = np.empty(nl)
+        total = np.ones(nl)
+        for i in range(nrow):
+            for b in range(nl):
+                x = px[grp * nl + b]
+                for c in range(m):
+                    ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
+            for j in range(ncell):
+                uvj = uv[j]
+                for b in range(nl):
+                    uvj[b] = 0.0
+                for c in range(m):
+                    urc = ur[c]
+                    vpc = Vp[j, c]
+                    for b in range(nl):
+                        uvj[b] += urc[b] * vpc[b]
+            for p in range(i * r, (i + 1) * r):
+                rowacc[:, :, :] = 0.0
+                run2[:, :] = 0.0
+                for q in range(nb):
+                    kq = kap[p, q]
+                    uvj = uv[q // r]
+                    for b in range(nl):
+                        g[b] = kq * uvj[b]
+                    c111 = cur[1, 1, 1]
+                    for b in range(nl):
+                        c111[b] = g[b]
+                    for n in range(1, N):
+                        dst = cur[n + 1, 1, 1]
+                        src = run2[n]
+                        for b in range(nl):
+                            dst[b] = g[b] * src[b]
+                        for rr in range(2, n + 2):
+                            w = inv[rr]
+                            dst = cur[n + 1, rr, 1]
+                            src = rowacc[n, rr - 1]
+                            for b in range(nl):
+                                dst[b] = g[b] * w * src[b]
+                        for ss in range(2, n + 2):
+                            w = inv[ss]
+                            dst = cur[n + 1, 1, ss]
+                            src = colacc[q, n, ss - 1]
+                            for b in range(nl):
+                                dst[b] = g[b] * w * src[b]
+                        for rr in range(2, n + 2):
+                            for ss in range(2, n + 2):
+                                w = inv[rr] * inv[ss]
+                                dst = cur[n + 1, rr, ss]
+                                src = cur[n, rr - 1, ss - 1]
+                                for b in range(nl):
+                                    dst[b] = g[b] * w * src[b]
+                    for n in range(1, N + 1):
+                        for b in range(nl):
+                            t[b] = 0.0
+                        for rr in range(1, n + 1):
+                            for b in range(nl):
+                                rs[b] = 0.0
+                            for ss in range(1, n + 1):
+                                x = cur[n, rr, ss]
+                                ca = colacc[q, n, ss]
+                                for b in range(nl):
+                                    rs[b] += x[b]
+                                    ca[b] += x[b]  # read again only from the next row on
+                            ra = rowacc[n, rr]
+                            for b in range(nl):
+                                t[b] += rs[b]
+                                ra[b] += rs[b]  # strict prefix over q for the next column
+                        ct = colT[q, n]
+                        r2 = run2[n]
+                        for b in range(nl):
+                            total[b] += t[b]
+                            r2[b] += ct[b]  # rows < p: run2 stays a strict 2-D prefix
+                            ct[b] += t[b]
+        for b in range(nl):
+            out[grp * nl + b] = total[b]

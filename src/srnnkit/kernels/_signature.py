@@ -75,7 +75,7 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
     >>> import numpy as np
     >>> from srnnkit.kernels import signature_kernel
     >>> x = np.array([[0.0, 0.0], [1.0, 0.5]])
-    >>> K = signature_kernel(x[None], dyadic_order=3)
+    >>> K = signature_kernel(x[None], dyadic_order=4, richardson=True)
     >>> bool(np.isclose(K[0, 0], np.i0(2 * np.sqrt(1.25)), rtol=1e-4))  # straight line
     True
     """
