@@ -353,8 +353,8 @@ def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: boo
 
     model = default_model(cfg)
     # burn-in of ten leak times: the library's default (ten contraction times, floored at
-    # 50 leak times for networks that are not provably contracting) is safe but 5x longer
-    # for this reservoir; its measured autocorrelation time is well under one leak time.
+    # 50 leak times for networks that are not provably contracting, as this reservoir is
+    # not) is safer but 5x longer; configure [model] gamma to change it.
     burn_in = math.ceil(10.0 / (cfg["model"]["gamma"] * cfg["simulation"]["dt"]))
     ctx: dict[str, Any] = {"model": model, "progress": progress, "burn_in": burn_in}
     records = []
