@@ -115,6 +115,7 @@ def test_batched_series_use_their_own_streams():
     assert not np.allclose(both.outputs[1] - both.outputs[0], 0)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # simulator
 def test_errors():
     model = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.1, gamma=1.0, activation="identity")
     with pytest.raises(DivergenceError, match=r"step \d+ .*device='cuda'"):

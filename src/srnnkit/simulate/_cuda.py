@@ -326,7 +326,7 @@ def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajector
     m2_t = cuda.device_array((n_tiles, win, p), dtype=f64)
     dummy_Y = cuda.device_array((1, p, 1), dtype=f64)
     dummy_S = cuda.device_array((1, 1, 1), dtype=f64)
-    no_slot = to(np.full(win, -1, dtype=np.int64))
+    no_slot = to(np.full(max(win, lc.window), -1, dtype=np.int64))   # burn-in windows
     bad = to(np.array([_NO_BAD], dtype=np.int64))
     state_idx = plan.state_idx
     save_states = save == "states"
