@@ -127,3 +127,14 @@ def test_errors():
         sk.simulate(callable_ro, n_steps=3, dt=0.1, device="cuda")
     with pytest.raises(ValueError, match="executor must be None with device='cuda'"):
         sk.simulate(model, n_steps=3, dt=0.1, device="cuda", executor=object())
+
+
+def test_burn_in_longer_than_the_run_and_split_windows(launch):
+    """Burn-in windows longer than n_steps; the split into windows changes nothing."""
+    model = sk.SRNN.random(2, 1, noise=0.2, seed=1)
+    kw = dict(n_steps=2, dt=0.1, n_paths=4, seed=9, burn_in=7, save="states", device="cuda")
+    a = sk.simulate(model, **kw)
+    launch(window=3)
+    b = sk.simulate(model, **kw)
+    assert np.all(np.isfinite(a.states)) and a.burn_in == 7
+    np.testing.assert_array_equal(a.states, b.states)
