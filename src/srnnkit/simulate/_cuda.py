@@ -228,7 +228,9 @@ def _tile_stats(Y, k_win, mean_t, m2_t):  # pragma: no cover - device code
         j = rem // p
         c = rem - j * p
         lo = tile * TILE
-        hi = min(lo + TILE, n_paths)
+        hi = lo + TILE
+        if hi > n_paths:
+            hi = n_paths
         s = 0.0
         for i in range(lo, hi):
             s += Y[j, c, i]
