@@ -37,9 +37,9 @@ f1, f2, f3 = np.zeros(3), np.zeros((2, 2)), np.zeros((2, 2, 2))
 i1, u2, key = np.zeros(3, np.int64), np.zeros((2, 4), np.uint64), np.uint64(1)
 KERNELS = {
     "signatures.sig_kernel": (sc.sig_kernel, (f3, f2, f3, True, 1, 3, i1, i1, f1, f3, 0, False,
-                                              f2)),
+                                              f2, True)),
     "kernels._gram_kernel": (kc._gram_kernel, (0, f3, i1, f3, i1, f2, 1, 1, 0.5, 0.5, i1, i1,
-                                               f1, f3)),
+                                               f1, f2, True)),
     "simulate._philox_kernel": (mc._philox_kernel, (u2, np.zeros(2, np.uint64), u2)),
     "simulate._normals_kernel": (mc._normals_kernel, (np.zeros((2, 4), np.int64),
                                                       np.zeros(2, np.uint64), f1)),

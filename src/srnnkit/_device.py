@@ -17,6 +17,9 @@ needed for correctness: results do not depend on them):
     Cap on the grid size; blocks loop over the remaining work (grid-stride).
 ``SRNNKIT_CUDA_WINDOW``
     Steps per ``simulate`` kernel launch (the state stays on chip within a launch).
+``SRNNKIT_CUDA_SHARED_BYTES``
+    Shared memory a block may use for a signature or three PDE diagonals (default 48 KiB;
+    larger ones live in global scratch).
 """
 
 from __future__ import annotations

@@ -32,11 +32,15 @@ def test_signature_kernel_straight_line_closed_form():
 
 
 def test_unequal_lengths_and_tiled_diagonals(launch):
-    """Unequal lengths; 4 threads per block, so each anti-diagonal is swept in tiles."""
+    """Unequal lengths; 4 threads per block, so each anti-diagonal is swept in tiles; the
+    diagonals in shared memory (default) and in global scratch."""
     rng = np.random.default_rng(5)
     L = [0.4 * rng.normal(size=(n, 2)) for n in (7, 3, 5)]
     ref = signature_kernel(L, dyadic_order=1)
     launch(threads=4, max_blocks=2)
+    np.testing.assert_allclose(signature_kernel(L, dyadic_order=1, device="cuda"), ref,
+                               rtol=RTOL)
+    launch(shared_bytes=0)
     np.testing.assert_allclose(signature_kernel(L, dyadic_order=1, device="cuda"), ref,
                                rtol=RTOL)
 

@@ -39,7 +39,8 @@ def test_signature_theory_reference_values():
 def test_signature_launch_independent_and_float32(launch):
     X = np.random.default_rng(7).normal(size=(5, 4, 3))
     a = sk.signature(X, 3, device="cuda")
-    launch(threads=7, max_blocks=2)          # fewer threads than words, blocks loop over paths
+    # fewer threads than words, blocks loop over paths, S in global scratch (not shared)
+    launch(threads=7, max_blocks=2, shared_bytes=0)
     b = sk.signature(X, 3, device="cuda")
     np.testing.assert_array_equal(a, b)
     c = sk.signature(X.astype(np.float32), 3, device="cuda")

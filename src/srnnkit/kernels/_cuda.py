@@ -5,7 +5,9 @@ the pair's Goursat problem on its ``(M+1) x (N+1)`` grid of (refined) cells by a
 *anti-diagonal sweep*: every cell on diagonal ``s = a + b`` depends only on diagonals
 ``s-1`` and ``s-2``, so the block's threads update the cells of one diagonal in parallel
 (striding over it when it is longer than the block: any length works, 1024 is no limit) and
-``__syncthreads`` between diagonals.  Three diagonals rotate in a per-block scratch row.
+``__syncthreads`` between diagonals.  Three diagonals rotate in shared memory when they fit
+(``24 (M+1)`` bytes <= 48 KiB, i.e. up to about 2000 refined rows; tunable with
+``SRNNKIT_CUDA_SHARED_BYTES``), otherwise in a per-block global scratch row.
 
 Each cell is updated with exactly the CPU loops' second-order rule and association,
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cuda
+from numba import cuda, float64
 
 from .._device import cuda_module, launch_setting
 
@@ -70,11 +72,16 @@ def _cell_g(mode, A, B, x, y, i, j, kap, p, q, gamma, factor):  # pragma: no cov
 
 
 @cuda.jit
-def _gram_kernel(mode, A, nA, B, nB, kap, r, R, gamma, factor, px, py, out,
-                 scratch):  # pragma: no cover - device code
+def _gram_kernel(mode, A, nA, B, nB, kap, r, R, gamma, factor, px, py, out, scratch,
+                 shared_diag):  # pragma: no cover - device code
+    sh = cuda.shared.array(0, float64)
     tid = cuda.threadIdx.x
     nt = cuda.blockDim.x
-    buf = scratch[cuda.blockIdx.x]
+    L = scratch.shape[1] // 3
+    if shared_diag:
+        buf = sh[0:3 * L]
+    else:
+        buf = scratch[cuda.blockIdx.x]
     for t in range(cuda.blockIdx.x, px.shape[0], cuda.gridDim.x):
         x = px[t]
         y = py[t]
@@ -82,15 +89,15 @@ def _gram_kernel(mode, A, nA, B, nB, kap, r, R, gamma, factor, px, py, out,
         M = nA[x] * rr
         N = nB[y] * rr
         for s in range(M + N + 1):
-            cur = buf[s % 3]
-            prv = buf[(s + 2) % 3]
-            pp = buf[(s + 1) % 3]
+            cur = (s % 3) * L
+            prv = ((s + 2) % 3) * L
+            pp = ((s + 1) % 3) * L
             lo = s - N if s > N else 0
             hi = s if s < M else M
             for a in range(lo + tid, hi + 1, nt):
                 b = s - a
                 if a == 0 or b == 0:
-                    cur[a] = 1.0
+                    buf[cur + a] = 1.0
                 else:
                     p = (a - 1) // R
                     q = (b - 1) // R
@@ -98,10 +105,11 @@ def _gram_kernel(mode, A, nA, B, nB, kap, r, R, gamma, factor, px, py, out,
                     ca = 1.0 + g * (0.5 + g * (1.0 / 12.0))
                     cc = 1.0 - g * g * (1.0 / 12.0)
                     # left = k[a, b-1] (diag s-1, row a); up = k[a-1, b] (diag s-1, row a-1)
-                    cur[a] = prv[a] * ca + (prv[a - 1] * ca - pp[a - 1] * cc)
+                    buf[cur + a] = buf[prv + a] * ca + (buf[prv + a - 1] * ca
+                                                        - buf[pp + a - 1] * cc)
             cuda.syncthreads()
         if tid == 0:
-            out[t] = buf[(M + N) % 3][M]
+            out[t] = buf[((M + N) % 3) * L + M]
         cuda.syncthreads()
 
 
@@ -128,13 +136,16 @@ def _run(mode: int, A: np.ndarray, nA: np.ndarray, B: np.ndarray, nB: np.ndarray
     blocks = max(1, min(n_pairs, launch_setting("MAX_BLOCKS", 4096)))
     to = cuda_mod.to_device
     d_out = cuda_mod.device_array(n_pairs, dtype=np.float64)
-    scratch = cuda_mod.device_array((blocks, 3, longest), dtype=np.float64)
+    shared_diag = 3 * 8 * longest <= launch_setting("SHARED_BYTES", 48 * 1024, 0)
+    scratch = cuda_mod.device_array((1 if shared_diag else blocks, 3 * longest),
+                                    dtype=np.float64)
     dA = to(np.ascontiguousarray(A, dtype=np.float64))
     dB = dA if B is A else to(np.ascontiguousarray(B, dtype=np.float64))
-    _gram_kernel[blocks, threads](mode, dA, to(nA.astype(np.int64)), dB,
-                                  to(nB.astype(np.int64)), to(np.ascontiguousarray(kap)),
-                                  int(r), int(R), float(gamma), float(factor), to(px), to(py),
-                                  d_out, scratch)
+    n_shared = 3 * 8 * longest if shared_diag else 0
+    _gram_kernel[blocks, threads, 0, n_shared](
+        mode, dA, to(nA.astype(np.int64)), dB, to(nB.astype(np.int64)),
+        to(np.ascontiguousarray(kap)), int(r), int(R), float(gamma), float(factor), to(px),
+        to(py), d_out, scratch, shared_diag)
     vals = d_out.copy_to_host()
     K[px, py] = vals
     if symmetric:

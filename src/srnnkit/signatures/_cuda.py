@@ -14,8 +14,10 @@ coordinate is computed by one thread in a fixed order, so results do not depend 
 launch configuration; they equal the CPU loops to float64 rounding (the CPU uses the same
 recursion in a different association and with blocked top-level updates).
 
-The running signature of the block's current path lives in a global scratch row (cached in
-L1/L2); the increment ``x`` is staged in shared memory.  Everything is computed in float64
+The running signature of the block's current path lives in shared memory when it fits
+(``8 (d + dim)`` bytes <= 48 KiB, tunable with ``SRNNKIT_CUDA_SHARED_BYTES``), otherwise in a
+per-block global scratch row (cached in L1/L2); the increment ``x`` is staged in shared
+memory.  Everything is computed in float64
 (float32 input is cast back on return).
 
 This module imports ``numba.cuda``; the front ends import it only when ``device="cuda"``
@@ -50,19 +52,20 @@ def advance(S, x, depth, d, pw, offs, inv, tid, nt):  # pragma: no cover - devic
             S[base + w] += acc * x[w % d]
         cuda.syncthreads()
 
+
 @cuda.jit(device=True)
 def write(out_row, S, dim, col0, tid, nt):  # pragma: no cover - device code
     for k in range(tid, dim, nt):
         out_row[col0 + k] = S[k]
 
+
 @cuda.jit
 def sig_kernel(paths, coef, inputs, rank_one, refine, depth, pw, offs, inv, out, col0,
-               stream, Sg):  # pragma: no cover - device code
-    x = cuda.shared.array(0, float64)
+               stream, Sg, shared_S):  # pragma: no cover - device code
+    sh = cuda.shared.array(0, float64)
     tid = cuda.threadIdx.x
     nt = cuda.blockDim.x
-    S = Sg[cuda.blockIdx.x]
-    dim = S.shape[0]
+    dim = Sg.shape[1]
     if rank_one:
         n_b = inputs.shape[0]
         m = inputs.shape[2]
@@ -73,6 +76,11 @@ def sig_kernel(paths, coef, inputs, rank_one, refine, depth, pw, offs, inv, out,
         n_b = paths.shape[0]
         d = paths.shape[2]
         n_seg = paths.shape[1] - 1
+    x = sh[0:d]
+    if shared_S:
+        S = sh[d:d + dim]
+    else:
+        S = Sg[cuda.blockIdx.x]
     for b in range(cuda.blockIdx.x, n_b, cuda.gridDim.x):
         for k in range(tid, dim, nt):
             S[k] = 0.0
@@ -122,14 +130,17 @@ def _run(paths, coef, inputs, rank_one, refine, depth, d, out, col0, stream) -> 
     dim = signature_dim(d, depth)
     pw, offs, inv = _tables(d, depth)
     blocks, threads = _launch(n_b, d**depth)
+    shared_S = 8 * (d + dim) <= launch_setting("SHARED_BYTES", 48 * 1024, 0)
     out64 = np.ascontiguousarray(out, dtype=np.float64)
     d_out = cuda.to_device(out64)
-    d_S = cuda.device_array((blocks, dim), dtype=np.float64)
+    d_S = cuda.device_array((1 if shared_S else blocks, dim), dtype=np.float64)
     args = [cuda.to_device(np.ascontiguousarray(a, dtype=np.float64))
             for a in (paths, coef, inputs)]
-    sig_kernel[blocks, threads, 0, 8 * d](*args, bool(rank_one), int(refine), int(depth),
-                                    cuda.to_device(pw), cuda.to_device(offs),
-                                    cuda.to_device(inv), d_out, int(col0), bool(stream), d_S)
+    shared = 8 * (d + dim) if shared_S else 8 * d
+    sig_kernel[blocks, threads, 0, shared](*args, bool(rank_one), int(refine), int(depth),
+                                           cuda.to_device(pw), cuda.to_device(offs),
+                                           cuda.to_device(inv), d_out, int(col0), bool(stream),
+                                           d_S, shared_S)
     out[...] = d_out.copy_to_host()
 
 
