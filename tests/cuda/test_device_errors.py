@@ -71,3 +71,24 @@ def test_missing_cuda_is_a_clear_runtime_error():
 def test_truncated_response_kernel_is_cpu_only():
     with pytest.raises(ValueError, match=r"device='cuda'.*depth"):
         response_kernel(PATH[None], dt=0.1, basis=MonomialBasis(1), depth=2, device="cuda")
+
+
+def test_cpu_path_never_imports_numba_cuda():
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np, srnnkit as sk
+        from srnnkit.features import MonomialBasis
+        from srnnkit.kernels import response_kernel, signature_kernel
+        x = np.random.default_rng(0).normal(size=(2, 5, 2))
+        sk.signature(x, 2, device="cpu")
+        sk.response_features(x, dt=0.1, basis=MonomialBasis(1), depth=2)
+        signature_kernel(x)
+        response_kernel(x, dt=0.1, basis=MonomialBasis(1))
+        sk.simulate(sk.SRNN.random(2, 2, seed=0), x[0], dt=0.1, n_paths=4, seed=0)
+        print("LOADED" if "numba.cuda" in sys.modules else "CLEAN")
+    """)
+    src = os.path.dirname(os.path.dirname(sk.__file__))
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert res.stdout.strip().endswith("CLEAN"), res.stdout + res.stderr
