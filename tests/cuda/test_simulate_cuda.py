@@ -138,3 +138,15 @@ def test_burn_in_longer_than_the_run_and_split_windows(launch):
     b = sk.simulate(model, **kw)
     assert np.all(np.isfinite(a.states)) and a.burn_in == 7
     np.testing.assert_array_equal(a.states, b.states)
+
+
+def test_exact_method_matches_cpu_statistically():
+    """method='exact' (full-noise affine step): GPU and CPU means within 4 combined SE and
+    the GPU's spread matches the CPU's (standard-error ratio within 4 SE of the ratio)."""
+    model = ou_model()
+    u = np.sin(0.3 * np.arange(10))[:, None]
+    g = sk.simulate(model, u, dt=0.05, n_paths=128, seed=2, method="exact", device="cuda")
+    c = sk.simulate(model, u, dt=0.05, n_paths=4096, seed=2, method="exact")
+    assert np.all(np.abs(g.mean - c.mean) < 4 * np.hypot(g.stderr, c.stderr))
+    sd_ratio = g.stderr * np.sqrt(128) / (c.stderr * np.sqrt(4096))
+    assert np.all(np.abs(sd_ratio - 1) < 4 * np.sqrt(1 / (2 * 127)))   # SE of a sample SD
