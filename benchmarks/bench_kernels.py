@@ -168,14 +168,16 @@ NOTES = """
   so the left-to-right recursion of every pair runs in SIMD registers side by side; two
   sub-rows are advanced per pass over the columns; increment inner products are formed per
   row inside the compiled loop (no pairwise table).
-- Two-thread rows: the machine was shared with other jobs (load average 2 to 3 on 2 cores),
-  so neither library gained wall-clock time from a second thread here. The CPU-time column
-  shows the work is the same. Rerun on an idle machine for thread scaling.
+- The machine was shared with other jobs (load average 3 to 9 on 2 cores) while this ran.
+  Absolute times are inflated about 2-3x against a quiet machine: on a quieter run, order 0
+  took 0.047 s (srnnkit full) vs 0.13 s (pysiglib). The ratios from the interleaved rounds
+  are the meaningful numbers. For the same reason neither library gained wall-clock time
+  from a second thread here. Rerun on an idle machine for thread scaling.
 - Response kernel vs features: the cost of features grows like d^N (d = path channels,
   N = depth). For a 6-channel path, features are cheaper at about 1e-6 accuracy, and the
   PDE with Richardson is cheaper at about 2e-8. For a 16-channel path, the PDE reaches
-  7.5e-6 in about 0.02 s, while features need 2 to 3 s at depth 5 for 1.1e-5, and depth 6
-  does not fit in memory. The exact truncated kernel (`depth=N`, no features) costs
+  7.5e-6 in about 0.01 s CPU, while features need about 2 s CPU at depth 5 for 1.1e-5, and
+  depth 6 does not fit in memory. The exact truncated kernel (`depth=N`, no features) costs
   O((L r)² N³) per pair whatever d: 0.7 s CPU at depth 5 there, 3x less than the features.
 """
 

@@ -1,4 +1,4 @@
-"""Shared front-end helpers: batches of paths, lane blocks, work items, threads."""
+"""Shared front-end helpers: batches of paths, pairs grouped in lanes, threads."""
 
 from __future__ import annotations
 
