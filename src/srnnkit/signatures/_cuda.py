@@ -1,14 +1,15 @@
 """CUDA kernels for truncated signatures and response features (``device="cuda"``).
 
-Launch: one thread block per path (grid-stride over the batch), the block's threads split
-the words of each level.  For every segment with increment ``x`` the levels are updated from
-the top down, so that each level reads the *old* lower levels:
+Launch: one thread block per path (grid-stride over the batch); the block's threads split
+each level into word-blocks: a thread owns a prefix ``w_1..w_{n-1}`` and updates the ``d``
+words that extend it, sharing the prefix's bracket.  For every segment with increment ``x``
+the levels are updated from the top down, so that each level reads the *old* lower levels:
 
 .. math:: S_n[w] \\mathrel{+}= \\Big(\\big((x_{w_1}/n + S_1[w_1])\\,x_{w_2}/(n-1)
           + S_2[w_1w_2]\\big)\\cdots + S_{n-1}[w_1\\cdots w_{n-1}]\\Big)\\,x_{w_n},
 
 the Horner form of :math:`\\sum_{j\\le n} S_j \\otimes x^{\\otimes(n-j)}/(n-j)!` evaluated
-word by word (a word's digits come from its lexicographic index, so the output is written
+per word-block (a word's digits come from its lexicographic index, so the output is written
 in the public layout with no permutation).  A ``__syncthreads`` separates the levels.  Each
 coordinate is computed by one thread in a fixed order, so results do not depend on the
 launch configuration; they equal the CPU loops to float64 rounding (the CPU uses the same
@@ -37,19 +38,24 @@ __all__ = ["sig_paths_cuda", "sig_rank_one_cuda"]
 
 @cuda.jit(device=True)
 def advance(S, x, depth, d, pw, offs, inv, tid, nt):  # pragma: no cover - device code
+    """Levels depth..1 of S times exp(x); a thread owns a prefix (word-block of d words)."""
     for n in range(depth, 0, -1):
-        size = pw[n]
         base = offs[n]
-        for w in range(tid, size, nt):
-            if n == 1:
-                S[base + w] += x[w]
-                continue
-            div = pw[n - 1]
-            acc = x[(w // div) % d] * inv[n] + S[offs[1] + w // div]
-            for i in range(2, n):
-                div = pw[n - i]
-                acc = acc * (x[(w // div) % d] * inv[n - i + 1]) + S[offs[i] + w // div]
-            S[base + w] += acc * x[w % d]
+        if n == 1:
+            for a in range(tid, d, nt):
+                S[base + a] += x[a]
+        else:
+            # prefix u = w_1..w_{n-1} (index in level n-1); its bracket is shared by the d
+            # words u a, a = 0..d-1
+            for u in range(tid, pw[n - 1], nt):
+                div = pw[n - 2]
+                acc = x[(u // div) % d] * inv[n] + S[offs[1] + u // div]
+                for i in range(2, n):
+                    div = pw[n - 1 - i]
+                    acc = acc * (x[(u // div) % d] * inv[n - i + 1]) + S[offs[i] + u // div]
+                row = base + u * d
+                for a in range(d):
+                    S[row + a] += acc * x[a]
         cuda.syncthreads()
 
 
@@ -129,7 +135,7 @@ def _run(paths, coef, inputs, rank_one, refine, depth, d, out, col0, stream) -> 
         return
     dim = signature_dim(d, depth)
     pw, offs, inv = _tables(d, depth)
-    blocks, threads = _launch(n_b, d**depth)
+    blocks, threads = _launch(n_b, d ** (depth - 1))   # word-blocks of the top level
     shared_S = 8 * (d + dim) <= launch_setting("SHARED_BYTES", 48 * 1024, 0)
     out64 = np.ascontiguousarray(out, dtype=np.float64)
     d_out = cuda.to_device(out64)
