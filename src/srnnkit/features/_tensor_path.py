@@ -115,7 +115,7 @@ def tensor_path(inputs: Any, *, dt: float, basis: SupportBasis, refine: int = 1,
 def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int,
                       stream: bool = False, refine: int = 1, scalar_term: bool = False,
                       n_jobs: int | None = None,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+                      max_bytes: int = DEFAULT_MAX_BYTES, device: str = "cpu") -> np.ndarray:
     r"""Response features: the truncated signature of :math:`X = \int \psi\otimes u`.
 
     By THEORY.md section 4, the expected SRNN output is a linear functional of these
@@ -146,6 +146,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
         Threads over the series (results do not depend on it).
     max_bytes : int, default=2 GiB
         Refuse (ValueError) an output larger than this.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"`` runs on the GPU (see docs/cuda.md); equal to the CPU to float64 rounding.
 
     Returns
     -------
@@ -160,6 +162,9 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     >>> sk.response_features(u, dt=1.0, basis=sk.features.MonomialBasis(1), depth=1)
     array([3. , 3.5])
     """
+    from .._device import check_device
+
+    device = check_device(device, "response_features")
     arr = _check_inputs(inputs)
     dt = check_positive("dt", dt)
     basis = _check_basis(basis)
@@ -185,13 +190,18 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     out = np.empty(out_shape, dtype=arr.dtype)
     if scalar_term:
         out[..., 0] = 1
-    offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
     batch = np.ascontiguousarray(batch)
-    from ..signatures._kernels import sig_rank_one
+    if device == "cuda":
+        from ..signatures._cuda import sig_rank_one_cuda
 
-    run_batched(sig_rank_one, n_series, n_jobs,
-                lambda lo, hi: (batch[lo:hi], coef, refine, depth, offs, inv, perm,
-                                out[lo:hi], col0, bool(stream)))
+        sig_rank_one_cuda(batch, coef, refine, depth, out, col0, bool(stream))
+    else:
+        offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
+        from ..signatures._kernels import sig_rank_one
+
+        run_batched(sig_rank_one, n_series, n_jobs,
+                    lambda lo, hi: (batch[lo:hi], coef, refine, depth, offs, inv, perm,
+                                    out[lo:hi], col0, bool(stream)))
     if not stream:
         out = out[:, 0]
     return out[0] if single else out

@@ -91,7 +91,8 @@ def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
 
 
 def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool = False,
-              n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+              n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+              device: str = "cpu") -> np.ndarray:
     r"""Truncated signature of piecewise-linear paths.
 
     For a path :math:`x` with points :math:`x_0, \dots, x_{L-1}` in :math:`\mathbb{R}^d`, the
@@ -119,6 +120,9 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
         Threads over the batch (``None``: 1, ``-1``: all cores). Results do not depend on it.
     max_bytes : int, default=2 GiB
         Refuse (ValueError) a request whose output would need more memory.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"`` runs on the GPU (one thread block per path; see docs/cuda.md); results
+        equal the CPU's to float64 rounding.
 
     Returns
     -------
@@ -138,6 +142,9 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
     >>> sk.signature(path, 2)     # levels 1 and 2: (1), (2), (1,1), (1,2), (2,1), (2,2)
     array([ 2.5  ,  0.5  ,  3.125, -0.875,  2.125,  0.125])
     """
+    from .._device import check_device
+
+    device = check_device(device, "signature")
     arr = _check_paths(paths)
     depth = check_int("depth", depth, low=1)
     if not isinstance(stream, (bool, np.bool_)):
@@ -158,6 +165,11 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
     out = np.empty((n_b, n_points - 1 if stream else 1, dim + col0), dtype=arr.dtype)
     if scalar_term:
         out[..., 0] = 1
+    if device == "cuda":
+        from ._cuda import sig_paths_cuda
+
+        sig_paths_cuda(flat, depth, out, col0, bool(stream))
+        return out.reshape(out_shape)
     offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
     from ._kernels import sig_paths
 
