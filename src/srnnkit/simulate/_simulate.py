@@ -418,6 +418,16 @@ class _Plan:
         U = np.zeros((1, model.n_inputs)) if self.u is None else self.u[series]
         return np.ascontiguousarray(U), np.ascontiguousarray(Ceff), beff
 
+    def additive_terms(self, series: int) -> np.ndarray:
+        """Row t: the additive term of step t, ``beff + Ceff @ U[t]`` (for the CUDA path)."""
+        U, Ceff, beff = self.additive_maps(series)
+        return np.ascontiguousarray(U @ Ceff.T + beff)
+
+    @property
+    def zero_cu(self) -> np.ndarray:
+        """The additive term with no input, shape (1, n)."""
+        return self.additive_maps(0)[2][None, :].copy()
+
 
 def run_blocks(plan: _Plan, series: int, blocks: list[int]) -> list[tuple]:
     """Simulate the given blocks of one series; per block its statistics (and paths/states)."""
