@@ -1,0 +1,169 @@
+"""Shared front-end helpers: batches of paths, lane blocks, work items, threads."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_array, check_int, describe, fail
+
+
+def as_batch(name: str, value: Any, *, min_len: int, len_text: str,
+             what: str = "paths") -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(padded, lengths)`` for a batch of series.
+
+    ``value`` is an array ``(n, L, d)``, a single series ``(L, d)``, or a list of
+    ``(L_i, d)`` arrays of unequal lengths.  ``padded`` is ``(n, max L, d)``
+    float64 with zeros after each series' end; ``lengths`` is ``(n,)`` int64.
+    """
+    shape3 = f"(n_{what}, n_steps, n_channels)"
+    if isinstance(value, (list, tuple)) and len(value) > 0 and not _is_scalar_seq(value):
+        items = [check_array(f"{name}[{i}]", v, ndim=2, shape_text="(n_steps, n_channels)")
+                 for i, v in enumerate(value)]
+        d = items[0].shape[1]
+        for i, it in enumerate(items):
+            if it.shape[1] != d:
+                fail(f"{name}[{i}]", f"an array with {d} channels like {name}[0]", it)
+        lengths = np.array([it.shape[0] for it in items], dtype=np.int64)
+        padded = np.zeros((len(items), int(lengths.max()), d))
+        for i, it in enumerate(items):
+            padded[i, : it.shape[0]] = it
+    else:
+        arr = check_array(name, value, ndim=(2, 3), shape_text=shape3 + " or (n_steps, n_channels)")
+        if arr.ndim == 2:
+            arr = arr[None]
+        padded = np.ascontiguousarray(arr)
+        lengths = np.full(arr.shape[0], arr.shape[1], dtype=np.int64)
+    bad = np.flatnonzero(lengths < min_len)
+    if bad.size:
+        i = int(bad[0])
+        fail(name, f"{what} of length >= {min_len} ({len_text})",
+             f"length {int(lengths[i])} at index {i}" if padded.shape[0] > 1
+             else f"length {int(lengths[i])}")
+    return padded, lengths
+
+
+def _is_scalar_seq(value: Any) -> bool:
+    first = value[0]
+    return np.isscalar(first) or (isinstance(first, (list, tuple)) and len(first) > 0
+                                  and np.isscalar(first[0]))
+
+
+def check_same_channels(xname: str, X: np.ndarray, yname: str, Y: np.ndarray) -> None:
+    if X.shape[2] != Y.shape[2]:
+        raise ValueError(f"{yname} must have the same number of channels as {xname} "
+                         f"({X.shape[2]}); got {Y.shape[2]} channels.")
+
+
+def resolve_n_jobs(n_jobs: Any) -> int:
+    """joblib semantics: None -> 1, -1 -> all cores, -2 -> all but one, ..."""
+    import numba
+
+    max_threads = int(numba.config.NUMBA_NUM_THREADS)
+    if n_jobs is None:
+        return 1
+    n = check_int("n_jobs", n_jobs)
+    if n == 0:
+        fail("n_jobs", "a non-zero integer or None", n_jobs)
+    if n < 0:
+        n = (os.cpu_count() or 1) + 1 + n
+    return int(min(max(n, 1), max_threads))
+
+
+@contextmanager
+def numba_threads(n: int) -> Iterator[None]:
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def gram_pairs(nx: np.ndarray, ny: np.ndarray, symmetric: bool, lanes: int
+               ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs (x, y) to solve, grouped by similar lengths and padded to whole lane groups.
+
+    With ``symmetric`` only ``x <= y`` is listed, so every pair is computed once.
+    Returns ``(px, py, n_pairs)``; entries past ``n_pairs`` repeat the last pair.
+    """
+    if symmetric:
+        px, py = np.triu_indices(len(nx))
+    else:
+        px, py = np.divmod(np.arange(len(nx) * len(ny)), len(ny))
+    px = px.astype(np.int64)
+    py = py.astype(np.int64)
+    # similar (rows, cols) in one lane group -> little padding work
+    order = np.lexsort((py, px, ny[py], nx[px]))
+    px, py = px[order], py[order]
+    n = len(px)
+    pad = (-n) % lanes
+    if pad:
+        px = np.concatenate([px, np.full(pad, px[-1])])
+        py = np.concatenate([py, np.full(pad, py[-1])])
+    return np.ascontiguousarray(px), np.ascontiguousarray(py), n
+
+
+def choose_lanes(n_pairs: int, n_threads: int, max_lanes: int) -> int:
+    """Lanes per work item: up to ``max_lanes``, fewer when there are few pairs per thread."""
+    per_thread = -(-n_pairs // max(n_threads, 1))
+    lanes = 1
+    while lanes < per_thread and lanes < max_lanes:
+        lanes *= 2
+    return lanes
+
+
+def gram_driver(solve: Callable[[np.ndarray, np.ndarray, int, np.ndarray], None],
+                nx: np.ndarray, ny: np.ndarray, symmetric: bool, max_lanes: int,
+                n_threads: int) -> np.ndarray:
+    """Run ``solve(px, py, lanes, out)`` over all pairs; scatter into an (n_x, n_y) Gram.
+
+    The lane count depends on the problem size and thread count only through
+    the grouping of pairs; every pair's arithmetic is the same in any lane, so
+    the result does not depend on ``n_threads``.
+    """
+    n_pairs = len(nx) * (len(nx) + 1) // 2 if symmetric else len(nx) * len(ny)
+    lanes = choose_lanes(n_pairs, n_threads, max_lanes)
+    px, py, n = gram_pairs(nx, ny, symmetric, lanes)
+    out = np.empty(len(px))
+    solve(px, py, lanes, out)
+    K = np.empty((len(nx), len(ny)))
+    K[px[:n], py[:n]] = out[:n]
+    if symmetric:
+        K[py[:n], px[:n]] = out[:n]
+    return K
+
+
+def check_dyadic(dyadic_order: Any, richardson: Any) -> tuple[int, bool]:
+    lev = check_int("dyadic_order", dyadic_order, low=0, high=12)
+    if not isinstance(richardson, (bool, np.bool_)):
+        fail("richardson", "a bool", richardson, TypeError)
+    if richardson and lev < 1:
+        fail("dyadic_order", "an integer >= 1 when richardson=True (Richardson extrapolation "
+             "combines dyadic orders dyadic_order and dyadic_order - 1)", dyadic_order)
+    return lev, bool(richardson)
+
+
+def richardson_combine(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """(4 K_lev - K_{lev-1}) / 3 for a scheme with error ~ 4^{-lev}."""
+    return (4.0 * fine - coarse) / 3.0
+
+
+__all__ = [
+    "as_batch",
+    "check_dyadic",
+    "check_same_channels",
+    "choose_lanes",
+    "describe",
+    "gram_driver",
+    "gram_pairs",
+    "numba_threads",
+    "resolve_n_jobs",
+    "richardson_combine",
+]

@@ -1,0 +1,387 @@
+"""Compiled Numba loops for the Goursat (signature-kernel PDE) solvers.
+
+Nothing here is compiled at import time: every function is ``@njit(cache=True)``
+and compiles on first call.
+
+Layout used by the Gram sweeps
+------------------------------
+A *work item* is a group of ``nl`` pairs (lanes).  Each lane's two paths are
+gathered into lane-last buffers (``(n_cells, ..., nl)``), so that the innermost
+loop of the second-order update runs over independent PDE solves and
+vectorises (SIMD), while each lane's own column recursion stays sequential.
+Each lane's arithmetic is the same whatever group it sits in, the lane count
+or the thread that runs it, so results are bit-identical for every ``n_jobs``.
+Groups are spread over threads with ``prange``.
+
+For each row cell the cell quantities ``G`` (increment inner products, computed
+here for one row of one group at a time: never a pairwise table) give the
+update coefficients
+
+    A = 1 + G/2 + G²/12,        C = 1 - G²/12,
+    k[i+1, j+1] = (k[i+1, j] + k[i, j+1]) A - k[i, j] C,
+
+applied on an ``R x R`` refinement of every cell with ``G / R²``.  Lanes whose
+paths are shorter than the group's longest see zero increments past their end
+and read their result at their own end point, which later rows and columns
+cannot change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Most lanes per work item: independent PDE solves advanced together by the
+# innermost (SIMD) loop (the front end picks fewer for small problems).
+LANES = 64
+
+
+@njit(cache=True, inline="always")
+def _coefficients(g, A, C, j, b):
+    A[j, b] = 1.0 + g * (0.5 + g * (1.0 / 12.0))
+    C[j, b] = 1.0 - g * g * (1.0 / 12.0)
+
+
+@njit(cache=True)
+def _sweep(k, st, A, C, ncols, R):
+    """Advance the row buffer ``k`` (n_cols*R + 1, n_lanes) by ``R`` sub-rows.
+
+    Every sub-row uses the same coefficients ``A``, ``C`` (n_cols, n_lanes), each
+    column repeated ``R`` times.  ``(left + up) A - diag C`` is evaluated as
+    ``left A + (up A - diag C)`` so that only one multiply and one add sit on
+    the sequential (left-to-right) chain.  Two sub-rows are advanced per pass
+    over the columns (the first one's new values feed the second at once), which
+    halves the traffic through ``k``.  The lane loop has a run-time trip count on
+    purpose: LLVM vectorises it (with run-time alias checks), which it does not
+    do for a fully unrolled one.  ``st`` (3, n_lanes) is scratch.
+    """
+    nl = k.shape[1]
+    l1 = st[0]
+    l2 = st[1]
+    d1 = st[2]
+    for _ in range(R // 2):
+        for b in range(nl):
+            l1[b] = k[0, b]
+            l2[b] = k[0, b]
+            d1[b] = k[0, b]
+        col = 0
+        for j in range(ncols):
+            Aj = A[j]
+            Cj = C[j]
+            for _jj in range(R):
+                cur = k[col + 1]
+                for b in range(nl):
+                    a = Aj[b]
+                    c = Cj[b]
+                    up = cur[b]
+                    n1 = l1[b] * a + (up * a - d1[b] * c)
+                    n2 = l2[b] * a + (n1 * a - l1[b] * c)
+                    cur[b] = n2
+                    d1[b] = up
+                    l1[b] = n1
+                    l2[b] = n2
+                col += 1
+    if R % 2 == 1:
+        for b in range(nl):
+            d1[b] = k[0, b]
+        col = 0
+        for j in range(ncols):
+            Aj = A[j]
+            Cj = C[j]
+            for _jj in range(R):
+                left = k[col]
+                cur = k[col + 1]
+                for b in range(nl):
+                    up = cur[b]
+                    cur[b] = left[b] * Aj[b] + (up * Aj[b] - d1[b] * Cj[b])
+                    d1[b] = up
+                col += 1
+
+
+@njit(cache=True, inline="always")
+def _lane_extent(counts, idx, g, nl):
+    n = 0
+    for b in range(nl):
+        c = counts[idx[g * nl + b]]
+        if c > n:
+            n = c
+    return n
+
+
+@njit(cache=True, parallel=True)
+def sig_linear_gram(dX, nX, dY, nY, px, py, R, factor, nl, out):
+    """Linear static kernel, G = factor * <dx_i, dy_j> (factor = scale / R²).
+
+    dX (nX, Lx, d) increments, nX (nX,) increment counts; same for Y.  Lane b of
+    group g solves pair (px[g*nl+b], py[g*nl+b]) and writes out[g*nl+b].
+    """
+    n_groups = px.shape[0] // nl
+    d = dX.shape[2]
+    for g in prange(n_groups):
+        nrow = _lane_extent(nX, px, g, nl)
+        ncol = _lane_extent(nY, py, g, nl)
+        Yp = np.zeros((ncol, d, nl))
+        for b in range(nl):
+            y = py[g * nl + b]
+            for j in range(nY[y]):
+                for c in range(d):
+                    Yp[j, c, b] = dY[y, j, c]
+        xr = np.zeros((d, nl))
+        tmp = np.empty(nl)
+        k = np.ones((ncol * R + 1, nl))
+        st = np.empty((3, nl))
+        A = np.empty((ncol, nl))
+        C = np.empty((ncol, nl))
+        for i in range(nrow):
+            for b in range(nl):
+                x = px[g * nl + b]
+                for c in range(d):
+                    xr[c, b] = dX[x, i, c] if i < nX[x] else 0.0
+            for j in range(ncol):
+                for b in range(nl):
+                    tmp[b] = 0.0
+                for c in range(d):
+                    for b in range(nl):
+                        tmp[b] += xr[c, b] * Yp[j, c, b]
+                for b in range(nl):
+                    _coefficients(tmp[b] * factor, A, C, j, b)
+            _sweep(k, st, A, C, ncol, R)
+            for b in range(nl):
+                t = g * nl + b
+                if i == nX[px[t]] - 1:
+                    out[t] = k[nY[py[t]] * R, b]
+
+
+@njit(cache=True, parallel=True)
+def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, nl, out):
+    """RBF static kernel k(x, y) = exp(-gamma |x - y|²) on sample points.
+
+    G over cell (i, j) is the second mixed difference of k(x_s, y_t) times
+    ``factor = 1 / R²``.  X (nX, Lx, d) points, nX (nX,) point counts.
+    """
+    n_groups = px.shape[0] // nl
+    d = X.shape[2]
+    for g in prange(n_groups):
+        nrow = _lane_extent(nX, px, g, nl) - 1
+        npt = _lane_extent(nY, py, g, nl)
+        ncol = npt - 1
+        Yp = np.zeros((npt, d, nl))
+        for b in range(nl):
+            y = py[g * nl + b]
+            for j in range(npt):
+                jj = min(j, nY[y] - 1)  # repeat the last point: zero increments
+                for c in range(d):
+                    Yp[j, c, b] = Y[y, jj, c]
+        xr = np.zeros((d, nl))
+        k = np.ones((ncol * R + 1, nl))
+        st = np.empty((3, nl))
+        A = np.empty((ncol, nl))
+        C = np.empty((ncol, nl))
+        kprev = np.empty((npt, nl))
+        knext = np.empty((npt, nl))
+        for i in range(nrow + 1):
+            for b in range(nl):
+                x = px[g * nl + b]
+                ii = min(i, nX[x] - 1)
+                for c in range(d):
+                    xr[c, b] = X[x, ii, c]
+            for j in range(npt):
+                for b in range(nl):
+                    s = 0.0
+                    for c in range(d):
+                        t = xr[c, b] - Yp[j, c, b]
+                        s += t * t
+                    knext[j, b] = np.exp(-gamma * s)
+            if i > 0:
+                for j in range(ncol):
+                    for b in range(nl):
+                        gg = (knext[j + 1, b] - knext[j, b]) - (kprev[j + 1, b] - kprev[j, b])
+                        _coefficients(gg * factor, A, C, j, b)
+                _sweep(k, st, A, C, ncol, R)
+                for b in range(nl):
+                    t = g * nl + b
+                    if i == nX[px[t]] - 1:
+                        out[t] = k[(nY[py[t]] - 1) * R, b]
+            for j in range(npt):
+                for b in range(nl):
+                    kprev[j, b] = knext[j, b]
+
+
+@njit(cache=True, parallel=True)
+def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, nl, out):
+    """Response kernel, G over piece pair (p, q) = factor kap[p, q] <u_{p//r}, v_{q//r}>.
+
+    U (nU, L, m) inputs with nU (nU,) input cells each; same for V.  ``kap`` is
+    the shared time factor (>= max cells * r square); r pieces per input cell;
+    each piece pair is refined R x R for the PDE (factor = 1 / R²).
+    """
+    n_groups = px.shape[0] // nl
+    m = U.shape[2]
+    for g in prange(n_groups):
+        nrow = _lane_extent(nU, px, g, nl)
+        ncell = _lane_extent(nV, py, g, nl)
+        ncol = ncell * r
+        Vp = np.zeros((ncell, m, nl))
+        for b in range(nl):
+            y = py[g * nl + b]
+            for j in range(nV[y]):
+                for c in range(m):
+                    Vp[j, c, b] = V[y, j, c]
+        ur = np.zeros((m, nl))
+        uv = np.empty((ncell, nl))
+        k = np.ones((ncol * R + 1, nl))
+        st = np.empty((3, nl))
+        A = np.empty((ncol, nl))
+        C = np.empty((ncol, nl))
+        for i in range(nrow):
+            for b in range(nl):
+                x = px[g * nl + b]
+                for c in range(m):
+                    ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
+            for j in range(ncell):
+                for b in range(nl):
+                    uv[j, b] = 0.0
+                for c in range(m):
+                    for b in range(nl):
+                        uv[j, b] += ur[c, b] * Vp[j, c, b]
+                for b in range(nl):
+                    uv[j, b] *= factor
+            for p in range(i * r, (i + 1) * r):
+                for q in range(ncol):
+                    kq = kap[p, q]
+                    jq = q // r
+                    for b in range(nl):
+                        _coefficients(kq * uv[jq, b], A, C, q, b)
+                _sweep(k, st, A, C, ncol, R)
+            for b in range(nl):
+                t = g * nl + b
+                if i == nU[px[t]] - 1:
+                    out[t] = k[nV[py[t]] * r * R, b]
+
+
+# Most lanes for the truncated programme (its per-lane state is O(n_b depth²)).
+TRUNC_LANES = 32
+
+
+@njit(cache=True, parallel=True)
+def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
+    """Exact depth-``depth`` truncated signature kernels of piecewise-linear paths.
+
+    The pieces' increment inner products are G[p, q] = kap[p, q] <u_{p//r}, v_{q//r}>.
+    With S(X) = exp(ΔX_1) ⊗ ... ⊗ exp(ΔX_n), level n of <S(X), S(Y)> is the sum
+    over non-decreasing index sequences p_1 <= ... <= p_n, q_1 <= ... <= q_n of
+    Π G[p_k, q_k] / (Π mult(p)! Π mult(q)!).  The dynamic programme keeps, per
+    cell (p, q) and level n, M_n[rr, ss]: the sum over sequences ending at (p, q)
+    whose trailing runs of repeated indices have lengths rr (in p) and ss (in q):
+
+        M_{n+1}[1, 1]   = G Σ_{p'<p, q'<q} Σ M_n[p', q']
+        M_{n+1}[rr, 1]  = G/rr Σ_{q'<q} Σ_ss M_n[p, q'][rr-1, ss]
+        M_{n+1}[1, ss]  = G/ss Σ_{p'<p} Σ_rr M_n[p', q][rr, ss-1]
+        M_{n+1}[rr, ss] = G/(rr ss) M_n[p, q][rr-1, ss-1]
+
+    Cost O(n_a n_b depth³) per pair, memory O(n_b depth² nl) per group.
+
+    Every quantity carries a trailing lane axis so that the innermost loops run
+    over ``nl`` independent pairs (SIMD).  Lanes past their own end see G = 0,
+    which adds nothing.
+    """
+    n_groups = px.shape[0] // nl
+    m = U.shape[2]
+    N = depth
+    inv = np.zeros(N + 2)
+    for k in range(1, N + 2):
+        inv[k] = 1.0 / k
+    for grp in prange(n_groups):
+        nrow = _lane_extent(nU, px, grp, nl)
+        ncell = _lane_extent(nV, py, grp, nl)
+        nb = ncell * r
+        Vp = np.zeros((ncell, m, nl))
+        for b in range(nl):
+            y = py[grp * nl + b]
+            for j in range(nV[y]):
+                for c in range(m):
+                    Vp[j, c, b] = V[y, j, c]
+        ur = np.zeros((m, nl))
+        uv = np.empty((ncell, nl))
+        colacc = np.zeros((nb, N + 1, N + 1, nl))
+        colT = np.zeros((nb, N + 1, nl))
+        cur = np.zeros((N + 1, N + 1, N + 1, nl))
+        rowacc = np.zeros((N + 1, N + 1, nl))
+        run2 = np.zeros((N + 1, nl))
+        g = np.empty(nl)
+        t = np.empty(nl)
+        rs = np.empty(nl)
+        total = np.ones(nl)
+        for i in range(nrow):
+            for b in range(nl):
+                x = px[grp * nl + b]
+                for c in range(m):
+                    ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
+            for j in range(ncell):
+                uvj = uv[j]
+                for b in range(nl):
+                    uvj[b] = 0.0
+                for c in range(m):
+                    urc = ur[c]
+                    vpc = Vp[j, c]
+                    for b in range(nl):
+                        uvj[b] += urc[b] * vpc[b]
+            for p in range(i * r, (i + 1) * r):
+                rowacc[:, :, :] = 0.0
+                run2[:, :] = 0.0
+                for q in range(nb):
+                    kq = kap[p, q]
+                    uvj = uv[q // r]
+                    for b in range(nl):
+                        g[b] = kq * uvj[b]
+                    c111 = cur[1, 1, 1]
+                    for b in range(nl):
+                        c111[b] = g[b]
+                    for n in range(1, N):
+                        dst = cur[n + 1, 1, 1]
+                        src = run2[n]
+                        for b in range(nl):
+                            dst[b] = g[b] * src[b]
+                        for rr in range(2, n + 2):
+                            w = inv[rr]
+                            dst = cur[n + 1, rr, 1]
+                            src = rowacc[n, rr - 1]
+                            for b in range(nl):
+                                dst[b] = g[b] * w * src[b]
+                        for ss in range(2, n + 2):
+                            w = inv[ss]
+                            dst = cur[n + 1, 1, ss]
+                            src = colacc[q, n, ss - 1]
+                            for b in range(nl):
+                                dst[b] = g[b] * w * src[b]
+                        for rr in range(2, n + 2):
+                            for ss in range(2, n + 2):
+                                w = inv[rr] * inv[ss]
+                                dst = cur[n + 1, rr, ss]
+                                src = cur[n, rr - 1, ss - 1]
+                                for b in range(nl):
+                                    dst[b] = g[b] * w * src[b]
+                    for n in range(1, N + 1):
+                        for b in range(nl):
+                            t[b] = 0.0
+                        for rr in range(1, n + 1):
+                            for b in range(nl):
+                                rs[b] = 0.0
+                            for ss in range(1, n + 1):
+                                x = cur[n, rr, ss]
+                                ca = colacc[q, n, ss]
+                                for b in range(nl):
+                                    rs[b] += x[b]
+                                    ca[b] += x[b]  # read again only from the next row on
+                            ra = rowacc[n, rr]
+                            for b in range(nl):
+                                t[b] += rs[b]
+                                ra[b] += rs[b]  # strict prefix over q for the next column
+                        ct = colT[q, n]
+                        r2 = run2[n]
+                        for b in range(nl):
+                            total[b] += t[b]
+                            r2[b] += ct[b]  # rows < p: run2 stays a strict 2-D prefix
+                            ct[b] += t[b]
+        for b in range(nl):
+            out[grp * nl + b] = total[b]
