@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_positive, fail
+from .._validation import check_array, check_finite_result, check_int, check_positive, fail
 from ..signatures._signature import (
     DEFAULT_MAX_BYTES,
+    OVERFLOW_REMEDY,
     check_max_bytes,
     guard_bytes,
     layout_tables,
@@ -181,6 +182,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     guard_bytes("response_features output", out_shape, arr.itemsize, max_bytes, hint)
     work = 6 * d ** (depth - 1) + signature_dim(d, depth)
     guard_bytes("response_features working memory", (work,), arr.itemsize, max_bytes, hint)
+    guard_bytes("response_features cell integrals", (n_steps * refine + 1, P), 8, max_bytes,
+                "Reduce refine,")
     coef = _cell_integrals(basis, n_steps, dt, refine, arr.dtype)
     out = np.empty(out_shape, dtype=arr.dtype)
     if scalar_term:
@@ -192,6 +195,11 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     run_batched(sig_rank_one, n_series, n_jobs,
                 lambda lo, hi: (batch[lo:hi], coef, refine, depth, offs, inv, perm,
                                 out[lo:hi], col0, bool(stream)))
+    check_finite_result("response_features", out,
+                        OVERFLOW_REMEDY.replace("the path (divide it", "the inputs (divide them")
+                        .replace("its typical increment size or total variation",
+                                 "their typical size") + " A shorter window (n_steps * dt) or a "
+                        "basis bounded on it (e.g. LegendreBasis) also helps.")
     if not stream:
         out = out[:, 0]
     return out[0] if single else out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._random import SeedLike
-from .._validation import check_choice, check_int, check_positive, fail
+from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
     fdt_first,
@@ -146,6 +146,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     True
     """
     model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS)
+    check_memory("n_lags", n_lags, "the kernel values and their stderr",
+                 (4, n_lags, model.n_outputs, model.n_inputs))
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:
@@ -233,6 +235,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     (1.3626, 1.087)
     """
     model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS)
+    check_memory("n_lags", n_lags, "the second-order kernel values and their stderr",
+                 (4, n_lags, n_lags, model.n_outputs, model.n_inputs, model.n_inputs))
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:

@@ -11,7 +11,14 @@ import numpy as np
 from scipy import linalg
 
 from .._random import SeedLike, as_seed_sequence
-from .._validation import check_array, check_choice, check_int, check_positive, fail
+from .._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    fail,
+)
 from ..model import SRNN
 from ._kernels import ACT_CODES, RO_LINEAR, RO_NONE, RO_QUADRATIC, run_window
 from ._rng import fill_normals, make_states, ziggurat_tables
@@ -200,6 +207,16 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         if n_steps is not None and check_int("n_steps", n_steps, low=1) != u.shape[1]:
             fail("n_steps", f"equal to the inputs' length {u.shape[1]} (or None)", n_steps)
         n_steps = u.shape[1]
+
+    check_memory("n_steps", n_steps, "the mean and stderr of the output",
+                 (3, n_series, n_steps + 1, p))
+    if save == "paths":
+        check_memory("n_paths", n_paths, "save='paths' (every path's output)",
+                     (n_series, n_paths, n_steps + 1, p), hint="Use save='mean' or fewer paths.")
+    elif save == "states":
+        check_memory("n_paths", n_paths, "save='states' (every path's hidden states)",
+                     (n_series, n_paths, n_steps // save_every + 1, n),
+                     hint="Use a larger save_every, save='mean' or fewer paths.")
 
     # --------------------------------------------------- step operator pieces
     affine = model.is_linear
