@@ -323,7 +323,9 @@ def load(path: str | os.PathLike) -> Any:
     path = _check_path(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"path {str(path)!r} does not exist.")
-    where = f"{str(path)!r}"
+    if os.path.isdir(path):
+        fail("path", "a file written by srnnkit.save", f"the directory {str(path)!r}")
+    where = f"path {str(path)!r}"
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -341,8 +343,12 @@ def load(path: str | os.PathLike) -> Any:
     except ValueError as err:
         if "srnnkit file" in str(err):
             raise
-        raise ValueError(f"{where} is not a readable srnnkit file (corrupted, truncated or "
-                         f"holding pickled objects): {err}") from None
+        if "pickle" in str(err):
+            raise ValueError(f"{where} is not a readable srnnkit file: it holds pickled data "
+                             "(or is not a NumPy file at all), which srnnkit never writes and "
+                             "never loads.") from None
+        raise ValueError(f"{where} is not a readable srnnkit file (corrupted or truncated): "
+                         f"{err}") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError,
             NotImplementedError) as err:
         if isinstance(err, (FileNotFoundError, IsADirectoryError, PermissionError)):

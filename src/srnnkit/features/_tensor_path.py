@@ -168,6 +168,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     refine = check_int("refine", refine, low=1)
     if not isinstance(stream, (bool, np.bool_)):
         fail("stream", "a bool", stream, TypeError)
+    if not isinstance(scalar_term, (bool, np.bool_)):
+        fail("scalar_term", "a bool", scalar_term, TypeError)
     max_bytes = check_max_bytes(max_bytes)
     single = arr.ndim == 2
     batch = arr[None] if single else arr

@@ -146,6 +146,8 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
     depth = check_int("depth", depth, low=1)
     if not isinstance(stream, (bool, np.bool_)):
         fail("stream", "a bool", stream, TypeError)
+    if not isinstance(scalar_term, (bool, np.bool_)):
+        fail("scalar_term", "a bool", scalar_term, TypeError)
     max_bytes = check_max_bytes(max_bytes)
     *lead, n_points, d = arr.shape
     dim = signature_dim(d, depth)

@@ -274,6 +274,8 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     # ------------------------------------------------------------- blocks
     root = as_seed_sequence(seed)
     n_blocks = -(-n_paths // BLOCK_SIZE)
+    check_memory("n_paths", n_paths, "the schedule of 256-path blocks", (n_series, n_blocks),
+                 itemsize=256, hint="Split the ensemble into several runs.")
     save_states = save == "states"
     state_idx = np.arange(0, n_steps + 1, save_every)
     plan = _Plan(model=model, u=u, n=n, p=p, n_steps=n_steps, n_paths=n_paths, dt=dt,
