@@ -1,4 +1,4 @@
-"""Shared front-end helpers: batches of paths, lane blocks, work items, threads."""
+"""Shared front-end helpers: batches of paths, pairs grouped in lanes, threads."""
 
 from __future__ import annotations
 
@@ -41,9 +41,9 @@ def as_batch(name: str, value: Any, *, min_len: int, len_text: str,
     bad = np.flatnonzero(lengths < min_len)
     if bad.size:
         i = int(bad[0])
-        fail(name, f"{what} of length >= {min_len} ({len_text})",
-             f"length {int(lengths[i])} at index {i}" if padded.shape[0] > 1
-             else f"length {int(lengths[i])}")
+        where = f" at index {i}" if padded.shape[0] > 1 else ""
+        raise ValueError(f"{name} must be {what} of length >= {min_len} ({len_text}); got "
+                         f"length {int(lengths[i])}{where}.")
     return padded, lengths
 
 

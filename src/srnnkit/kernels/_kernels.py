@@ -98,6 +98,39 @@ def _sweep(k, st, A, C, ncols, R):
                 col += 1
 
 
+@njit(cache=True)
+def _sweep_g(k, d1, G, ncols):
+    """One row (R = 1) with the coefficients formed from ``G`` (n_cols, n_lanes) in
+    the lane loop itself: the same arithmetic as `_coefficients` + `_sweep`."""
+    nl = k.shape[1]
+    for b in range(nl):
+        d1[b] = k[0, b]
+    for j in range(ncols):
+        gj = G[j]
+        left = k[j]
+        cur = k[j + 1]
+        for b in range(nl):
+            g = gj[b]
+            a = 1.0 + g * (0.5 + g * (1.0 / 12.0))
+            c = 1.0 - g * g * (1.0 / 12.0)
+            up = cur[b]
+            cur[b] = left[b] * a + (up * a - d1[b] * c)
+            d1[b] = up
+
+
+@njit(cache=True)
+def _advance(k, st, A, C, ncols, R):
+    """Advance ``k`` by one cell row of ``R`` sub-rows; ``A`` holds G on entry."""
+    if R == 1:
+        _sweep_g(k, st[0], A, ncols)
+        return
+    nl = k.shape[1]
+    for j in range(ncols):
+        for b in range(nl):
+            _coefficients(A[j, b], A, C, j, b)
+    _sweep(k, st, A, C, ncols, R)
+
+
 @njit(cache=True, inline="always")
 def _lane_extent(counts, idx, g, nl):
     n = 0
@@ -144,8 +177,8 @@ def sig_linear_gram(dX, nX, dY, nY, px, py, R, factor, nl, out):
                     for b in range(nl):
                         tmp[b] += xr[c, b] * Yp[j, c, b]
                 for b in range(nl):
-                    _coefficients(tmp[b] * factor, A, C, j, b)
-            _sweep(k, st, A, C, ncol, R)
+                    A[j, b] = tmp[b] * factor
+            _advance(k, st, A, C, ncol, R)
             for b in range(nl):
                 t = g * nl + b
                 if i == nX[px[t]] - 1:
@@ -196,8 +229,8 @@ def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, nl, out):
                 for j in range(ncol):
                     for b in range(nl):
                         gg = (knext[j + 1, b] - knext[j, b]) - (kprev[j + 1, b] - kprev[j, b])
-                        _coefficients(gg * factor, A, C, j, b)
-                _sweep(k, st, A, C, ncol, R)
+                        A[j, b] = gg * factor
+                _advance(k, st, A, C, ncol, R)
                 for b in range(nl):
                     t = g * nl + b
                     if i == nX[px[t]] - 1:
@@ -205,6 +238,27 @@ def sig_rbf_gram(X, nX, Y, nY, px, py, R, gamma, factor, nl, out):
             for j in range(npt):
                 for b in range(nl):
                     kprev[j, b] = knext[j, b]
+
+
+@njit(cache=True)
+def _sweep_response_fused(k, d1, kaprow, uv, r, ncols):
+    """One sub-row of the response sweep (R = 1) with the coefficients formed in the
+    lane loop from G = kap[p, q] <u, v> (no coefficient arrays; same arithmetic)."""
+    nl = k.shape[1]
+    for b in range(nl):
+        d1[b] = k[0, b]
+    for q in range(ncols):
+        kq = kaprow[q]
+        uvj = uv[q // r]
+        left = k[q]
+        cur = k[q + 1]
+        for b in range(nl):
+            g = kq * uvj[b]
+            a = 1.0 + g * (0.5 + g * (1.0 / 12.0))
+            c = 1.0 - g * g * (1.0 / 12.0)
+            up = cur[b]
+            cur[b] = left[b] * a + (up * a - d1[b] * c)
+            d1[b] = up
 
 
 @njit(cache=True, parallel=True)
@@ -247,12 +301,15 @@ def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, nl, out):
                 for b in range(nl):
                     uv[j, b] *= factor
             for p in range(i * r, (i + 1) * r):
+                if R == 1:
+                    _sweep_response_fused(k, st[0], kap[p], uv, r, ncol)
+                    continue
                 for q in range(ncol):
                     kq = kap[p, q]
                     jq = q // r
                     for b in range(nl):
-                        _coefficients(kq * uv[jq, b], A, C, q, b)
-                _sweep(k, st, A, C, ncol, R)
+                        A[q, b] = kq * uv[jq, b]
+                _advance(k, st, A, C, ncol, R)
             for b in range(nl):
                 t = g * nl + b
                 if i == nU[px[t]] - 1:

@@ -1,0 +1,213 @@
+"""W-TSC and W-FORECAST (BENCHMARKS.md): srnnkit.learning beside aeon MiniRocket and ReservoirPy.
+
+Run (one thread per method, peers in the same process, interleaved over seeds)::
+
+    python benchmarks/bench_learning.py tsc --seeds 5
+    python benchmarks/bench_learning.py forecast --seeds 5
+
+Peers: ``pip install aeon reservoirpy`` (aeon bundles the four UCR/UEA data sets offline).
+Accuracy is reported as mean and standard deviation over seeds (MiniRocket, the reservoirs and
+SRNNReservoir are random; the response-feature methods are deterministic), time as the median
+fit + predict seconds.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+
+import numpy as np  # noqa: E402
+from sklearn.linear_model import RidgeClassifierCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import srnnkit as sk  # noqa: E402
+from srnnkit.learning import (  # noqa: E402
+    ReservoirForecaster,
+    ResponseFeatures,
+    ResponseKernelClassifier,
+    SRNNReservoir,
+)
+
+ALPHAS = np.logspace(-3, 3, 13)
+DATASETS = ["JapaneseVowels", "BasicMotions", "GunPoint", "ItalyPowerDemand"]
+
+
+def load(name: str, split: str):
+    from aeon.datasets import load_classification
+
+    X, y = load_classification(name, split=split)
+    if isinstance(X, list):                                   # unequal lengths: (m, L_i)
+        L = max(x.shape[1] for x in X)                        # aeon: edge-pad to equal length
+        padded = np.stack([np.pad(np.asarray(x, float), ((0, 0), (0, L - x.shape[1])),
+                                  mode="edge") for x in X])
+        return [np.asarray(x, float).T for x in X], padded, y
+    return np.transpose(X, (0, 2, 1)).astype(float), X, y
+
+
+# ------------------------------------------------------------------ TSC methods
+class ESNFeatures:
+    """ReservoirPy reservoir run on each series from a reset state; last and mean state."""
+
+    def __init__(self, units=200, pooling="both", seed=0):
+        self.units, self.pooling, self.seed = units, pooling, seed
+
+    def fit(self, X, y=None):
+        from reservoirpy.nodes import Reservoir
+
+        self.res_ = Reservoir(self.units, sr=0.9, lr=0.5, input_scaling=1.0, seed=self.seed)
+        return self
+
+    def transform(self, X):
+        rows = []
+        for x in X:
+            self.res_.reset()
+            s = self.res_.run(x)
+            last, mean = s[-1], s.mean(axis=0)
+            rows.append({"last": last, "mean": mean}.get(self.pooling,
+                                                          np.concatenate([last, mean])))
+        return np.stack(rows)
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+    def get_params(self, deep=False):
+        return {"units": self.units, "pooling": self.pooling, "seed": self.seed}
+
+
+def tsc_methods(seed: int):
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    def ridge():
+        return RidgeClassifierCV(alphas=ALPHAS)
+
+    return {
+        "aeon MiniRocket": ("aeon", lambda: MiniRocketClassifier(random_state=seed)),
+        "ReservoirPy ESN-200 last": ("ours", lambda: make_pipeline(
+            ESNFeatures(200, "last", seed), StandardScaler(), ridge())),
+        "ReservoirPy ESN-200 mean": ("ours", lambda: make_pipeline(
+            ESNFeatures(200, "mean", seed), StandardScaler(), ridge())),
+        "SRNNReservoir-200 both": ("ours", lambda: make_pipeline(
+            SRNNReservoir(n_hidden=200, n_paths=4, pooling="both", random_state=seed),
+            StandardScaler(), ridge())),
+        "ResponseFeatures d3 + ridge": ("ours", lambda: make_pipeline(
+            ResponseFeatures(depth=3), StandardScaler(), ridge())),
+        "ResponseKernelClassifier": ("ours", lambda: ResponseKernelClassifier(
+            alphas=np.logspace(-6, 2, 9))),
+    }
+
+
+DETERMINISTIC = {"ResponseFeatures d3 + ridge", "ResponseKernelClassifier"}
+
+
+def run_tsc(seeds: int, names: list[str]) -> None:
+    print("\n## W-TSC: test accuracy (mean ± std over seeds), median fit+predict seconds\n")
+    header = "| dataset | method | accuracy | seconds |"
+    print(header + "\n|---|---|---|---|")
+    for name in names:
+        X, Xa, y = load(name, "train")
+        Xt, Xta, yt = load(name, "test")
+        acc, secs = defaultdict(list), defaultdict(list)
+        for seed in range(seeds):                             # interleaved rounds
+            for label, (layout, make) in tsc_methods(seed).items():
+                if label in DETERMINISTIC and seed >= 3:
+                    continue                                  # deterministic: 3 timing rounds
+                est = make()
+                tr, te = (Xa, Xta) if layout == "aeon" else (X, Xt)
+                t0 = time.perf_counter()
+                est.fit(tr, y)
+                a = float(np.mean(est.predict(te) == yt))
+                secs[label].append(time.perf_counter() - t0)
+                acc[label].append(a)
+        for label in acc:
+            a = np.array(acc[label])
+            spread = "" if label in DETERMINISTIC else f" ± {a.std():.3f}"
+            print(f"| {name} | {label} | {a.mean():.3f}{spread} | "
+                  f"{np.median(secs[label]):.2f} |", flush=True)
+
+
+# -------------------------------------------------------------- forecasting
+def esn_forecast(train, test_full, units, seed):
+    from reservoirpy.nodes import Reservoir, Ridge
+
+    res = Reservoir(units, sr=0.9, lr=1.0, input_scaling=0.3, seed=seed)
+    ro = Ridge(ridge=1e-6)
+    mu, sd = train.mean(), train.std()
+    z = ((test_full - mu) / sd)[:, None]
+    n_tr = len(train)
+    s = res.run(z)
+    feats = s[100:n_tr - 1]
+    ro.fit(feats, z[101:n_tr])
+    pred = ro.run(s[n_tr - 1:-1])[:, 0] * sd + mu
+    return pred
+
+
+def run_forecast(seeds: int) -> None:
+    print("\n## W-FORECAST: Mackey-Glass tau=17 (dt=1), 2000 train / 2000 test, one-step NRMSE"
+          "\n")
+    print("| method | NRMSE (mean ± std) | fit+predict seconds |\n|---|---|---|")
+    x = sk.datasets.mackey_glass(4001)
+    train, target = x[:2000], x[2000:4000]
+    res = defaultdict(list)
+    tim = defaultdict(list)
+    for seed in range(seeds):
+        for units in (200, 500):
+            t0 = time.perf_counter()
+            p = esn_forecast(train, x[:4000], units, seed)
+            tim[f"ReservoirPy ESN-{units}"].append(time.perf_counter() - t0)
+            res[f"ReservoirPy ESN-{units}"].append(
+                np.sqrt(np.mean((p - target) ** 2)) / target.std())
+            t0 = time.perf_counter()
+            fc = ReservoirForecaster(n_hidden=units, random_state=seed).fit(train)
+            p = fc.predict_next(x[:4000])[1999:3999]
+            tim[f"ReservoirForecaster-{units}"].append(time.perf_counter() - t0)
+            res[f"ReservoirForecaster-{units}"].append(
+                np.sqrt(np.mean((p - target) ** 2)) / target.std())
+    for label in res:
+        r = np.array(res[label])
+        print(f"| {label} | {r.mean():.2e} ± {r.std():.1e} | {np.median(tim[label]):.2f} |")
+    # multi-step (direct strategy), one seed
+    fc = ReservoirForecaster(n_hidden=200, strategy="direct", max_horizon=20,
+                             random_state=0).fit(train)
+    rows = []
+    for h in (1, 5, 10, 20):
+        p = fc.predict_next(x[:4000], horizon=h)[1999:4000 - h]
+        tg = x[1999 + h:4000]
+        rows.append(f"h={h}: {np.sqrt(np.mean((p - tg) ** 2)) / tg.std():.2e}")
+    print("\nReservoirForecaster-200, direct multi-step NRMSE: " + ", ".join(rows))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("workload", choices=["tsc", "forecast", "all"])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--datasets", default=",".join(DATASETS))
+    args = ap.parse_args(argv)
+    import aeon
+    import reservoirpy
+    import sklearn
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, sklearn "
+          f"{sklearn.__version__}, aeon {aeon.__version__}, reservoirpy "
+          f"{reservoirpy.__version__}, srnnkit {sk.__version__}; {platform.machine()} "
+          f"{os.cpu_count()} cores; one thread per method")
+    print("command: python " + " ".join(sys.argv))
+    with threadpool_limits(1):
+        if args.workload in ("tsc", "all"):
+            run_tsc(args.seeds, args.datasets.split(","))
+        if args.workload in ("forecast", "all"):
+            run_forecast(args.seeds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,27 @@
+"""scikit-learn estimators over the functional core (thin shells).
+
+- :class:`SRNNReservoir` -- noise-averaged hidden states of a fixed random SRNN.
+- :class:`ResponseFeatures` -- signatures of :math:`\\int\\psi\\otimes u` (response features).
+- :class:`SignatureTransformer` -- signatures of the series as paths (stateless).
+- :class:`ResponseKernelRidge`, :class:`ResponseKernelClassifier` -- kernel ridge with the
+  response (or signature) kernel, penalty by efficient leave-one-out / GCV.
+- :class:`ReservoirForecaster` -- one- and multi-step-ahead forecasting.
+- :func:`kernel_ridge_cv` -- the closed-form cross-validation behind ``alphas=``.
+
+``X`` is ``(n_series, n_steps, n_channels)``, ``(n_series, n_steps)`` (univariate) or a list
+of ``(n_steps_i, n_channels)`` arrays of unequal lengths.
+"""
+
+from ._features import ResponseFeatures, SignatureTransformer
+from ._kernel_ridge import ResponseKernelClassifier, ResponseKernelRidge, kernel_ridge_cv
+from ._reservoir import ReservoirForecaster, SRNNReservoir
+
+__all__ = [
+    "ReservoirForecaster",
+    "ResponseFeatures",
+    "ResponseKernelClassifier",
+    "ResponseKernelRidge",
+    "SRNNReservoir",
+    "SignatureTransformer",
+    "kernel_ridge_cv",
+]

@@ -1,0 +1,103 @@
+"""Input handling shared by the estimators: batches of (possibly unequal-length) series.
+
+Accepted ``X``:
+
+- an array of shape ``(n_series, n_steps, n_channels)``;
+- an array of shape ``(n_series, n_steps)``: univariate series (this is also what
+  scikit-learn's common checks pass);
+- a list of ``(n_steps_i, n_channels)`` or ``(n_steps_i,)`` arrays of unequal lengths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from sklearn.utils import check_array as sk_check_array
+
+from .._validation import check_array, describe, fail
+
+__all__ = ["as_series_list", "by_length", "check_targets", "stack_rows"]
+
+_SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
+          "(n_steps_i, n_channels) arrays")
+
+
+def _is_ragged(X: Any) -> bool:
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return False
+    try:
+        lens = {len(x) for x in X}
+    except TypeError:
+        return False
+    if len(lens) > 1:
+        return True
+    return all(isinstance(x, np.ndarray) for x in X) and len({x.shape for x in X}) > 1
+
+
+def as_series_list(X: Any, name: str = "X", *, min_len: int = 1) -> list[np.ndarray]:
+    """Validate ``X`` and return a list of float64 ``(n_steps_i, n_channels)`` arrays."""
+    if X is None:
+        fail(name, f"a batch of series of shape {_SHAPE}", X, TypeError)
+    if _is_ragged(X):
+        out = []
+        for i, x in enumerate(X):
+            arr = check_array(f"{name}[{i}]", x, ndim=(1, 2),
+                              shape_text="(n_steps_i, n_channels) or (n_steps_i,)")
+            out.append(arr[:, None] if arr.ndim == 1 else arr)
+        m = out[0].shape[1]
+        for i, arr in enumerate(out):
+            if arr.shape[1] != m:
+                fail(f"{name}[{i}]", f"a series with {m} channel(s) like {name}[0]", arr)
+    else:
+        arr = sk_check_array(X, allow_nd=True, dtype=np.float64, input_name=name,
+                             ensure_min_samples=1)
+        if arr.ndim == 2:
+            arr = arr[:, :, None]
+        elif arr.ndim != 3:
+            fail(name, f"an array of shape {_SHAPE}", arr)
+        if arr.shape[1] == 0 or arr.shape[2] == 0:
+            fail(name, "series with at least one step and one channel", arr)
+        out = list(arr)
+    short = [i for i, x in enumerate(out) if x.shape[0] < min_len]
+    if short:
+        i = short[0]
+        fail(name, f"series of at least {min_len} steps", f"length {out[i].shape[0]} at index {i}")
+    return out
+
+
+def by_length(series: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(indices, stacked batch)`` for each group of equal-length series."""
+    lengths = np.array([s.shape[0] for s in series])
+    for L in np.unique(lengths):
+        idx = np.flatnonzero(lengths == L)
+        yield idx, np.stack([series[i] for i in idx])
+
+
+def stack_rows(series: list[np.ndarray], func: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply ``func`` to each equal-length batch and reassemble the rows in input order."""
+    out = None
+    for idx, batch in by_length(series):
+        rows = np.asarray(func(batch))
+        if out is None:
+            out = np.empty((len(series), *rows.shape[1:]), dtype=rows.dtype)
+        out[idx] = rows
+    return out
+
+
+def check_targets(y: Any, n: int, *, numeric: bool = True) -> np.ndarray:
+    """Validate ``y`` (1-D or 2-D, ``n`` rows)."""
+    if y is None:
+        raise ValueError("This estimator requires y to be passed, but the target y is None "
+                         "(y must be an array of targets of length n_series).")
+    if numeric:
+        y = sk_check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    else:
+        y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        fail("y", "an array of shape (n_series,) or (n_series, n_targets)", y)
+    if y.shape[0] != n:
+        raise ValueError(f"y must have one entry per series (inconsistent numbers of samples): "
+                         f"X has {n} series; got {describe(y)}.")
+    return y

@@ -1,0 +1,464 @@
+"""Fixed random SRNN reservoirs: noise-averaged hidden states as features, and forecasting."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._random import as_generator, child_sequences
+from .._validation import check_array, check_int, fail
+from ..model import SRNN
+from ..simulate import simulate
+from ..simulate._simulate import _n_threads
+from ._input import as_series_list
+
+__all__ = ["ReservoirForecaster", "SRNNReservoir"]
+
+_RESERVOIR_PARAMS = {
+    "n_hidden": [Interval(Integral, 1, None, closed="left")],
+    "spectral_radius": [Interval(Real, 0, None, closed="left")],
+    "input_scale": [Interval(Real, 0, None, closed="left")],
+    "noise": [Interval(Real, 0, None, closed="left")],
+    "leak": [Interval(Real, 0, None, closed="neither")],
+    "density": [Interval(Real, 0, 1, closed="right")],
+    "bias_scale": [Interval(Real, 0, None, closed="left")],
+    "dt": [Interval(Real, 0, None, closed="neither")],
+    "n_paths": [Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions({"tanh", "identity", "relu", "sigmoid"})],
+    "random_state": ["random_state", np.random.Generator],
+    "n_jobs": [Integral, None],
+}
+
+
+def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int, np.ndarray]:
+    """The fixed SRNN (identity readout), the integer noise seed and the stationary start.
+
+    ``random_state`` has three children: the weights, the noise along a series, and the
+    burn-in. The burn-in (ten relaxation times ``1 / (leak dt)`` from ``h = 0`` with no input)
+    is run ONCE here; every series then starts from the same ensemble of ``n_paths`` states,
+    and uses the same noise (common random numbers), so a series' features never depend on
+    the other series in the batch and no series pays for a burn-in.
+    """
+    kid_model, kid_noise, kid_burn = child_sequences(est.random_state, 3, name="random_state")
+    base = SRNN.random(est.n_hidden, n_inputs, spectral_radius=est.spectral_radius,
+                       input_scale=est.input_scale, noise=est.noise, gamma=est.leak,
+                       density=est.density, bias_scale=est.bias_scale,
+                       activation=est.activation, seed=kid_model)
+    model = SRNN(base.W, base.C, base.sigma, gamma=est.leak, b=base.b,
+                 activation=est.activation, readout=None)
+    noise_seed = int(kid_noise.generate_state(2, np.uint64)[0] >> np.uint64(1))
+    n_burn = math.ceil(10.0 / (est.leak * est.dt))
+    burn = simulate(model, None, dt=est.dt, n_steps=n_burn, n_paths=est.n_paths,
+                    seed=kid_burn, h0="zeros", burn_in=0, save="states", save_every=n_burn)
+    return model, noise_seed, np.ascontiguousarray(burn.states[:, -1, :])
+
+
+def _mean_states(est: Any, u: np.ndarray, keep_ensemble: bool = False):
+    """Noise-averaged hidden states ``(n_steps + 1, n)`` for one series (and the final ensemble).
+
+    Every series starts from ``est.h0_`` and uses the seed ``est.noise_seed_``.
+    """
+    kw = dict(dt=est.dt, n_paths=est.n_paths, seed=est.noise_seed_, h0=est.h0_, burn_in=0)
+    if keep_ensemble:
+        states = simulate(est.model_, u, save="states", **kw).states  # (n_paths, L + 1, n)
+        return states.mean(axis=0), states[:, -1, :].copy()
+    return simulate(est.model_, u, save="mean", **kw).mean, None
+
+
+class SRNNReservoir(TransformerMixin, BaseEstimator):
+    r"""Noise-averaged hidden states of a fixed random SRNN as features of a time series.
+
+    Each series :math:`u` drives the SRNN (THEORY.md section 1)
+
+    .. math::
+
+        dh_t = [-\gamma h_t + \tanh(W h_t + b) + C u_t]\,dt + \sigma\,dB_t,
+
+    simulated by Euler–Maruyama with step ``dt`` (``u[j]`` acts on :math:`[j\,dt, (j+1)\,dt)`),
+    started from the unperturbed stationary regime (a burn-in of ten relaxation times). The
+    features are the ensemble mean :math:`\bar h_t \approx \mathbb{E} h_t` over ``n_paths``
+    noise paths, pooled over time: the last state :math:`\bar h_T` (``"last"``), the time
+    average :math:`\frac{1}{L}\sum_{j=1}^{L} \bar h_{j\,dt}` (``"mean"``) or both concatenated.
+
+    Because the theory is about :math:`\mathbb{E} f(h_T)`, a linear readout trained on these
+    features is a kernel machine with the SRNN-induced kernel
+    :math:`K(u, v) = \langle \bar h_T(u), \bar h_T(v)\rangle` (THEORY.md section 5). With
+    ``dt=1`` and ``leak=1`` the noiseless network is the echo-state-type recursion
+    :math:`h_{j+1} = \tanh(W h_j + b) + C u_j` (the input enters the SRNN drift additively,
+    outside the activation). Stability of the Euler step needs
+    ``leak * dt < 2``.
+
+    Parameters
+    ----------
+    n_hidden : int, default=100
+        Number of hidden units ``n``.
+    spectral_radius : float, default=0.9
+        Spectral radius of the recurrent matrix ``W``.
+    input_scale : float, default=1.0
+        ``C`` is uniform on ``[-input_scale, input_scale]``.
+    noise : float, default=0.05
+        Noise amplitude, :math:`\sigma = \text{noise}\cdot I`.
+    leak : float, default=1.0
+        Leak :math:`\gamma` (the damping :math:`\Gamma = \gamma I`).
+    density : float, default=1.0
+        Fraction of non-zero entries of ``W``.
+    bias_scale : float, default=0.5
+        ``b`` is uniform on ``[-bias_scale, bias_scale]``; a bias breaks the odd symmetry of
+        tanh, so that pooled states also see even functionals of the input (e.g. its power).
+    dt : float, default=1.0
+        Time step; one input sample per step.
+    n_paths : int, default=8
+        Noise paths averaged per series.
+    pooling : {"last", "mean", "both"}, default="last"
+        Time pooling of the mean hidden states.
+    activation : {"tanh", "identity", "relu", "sigmoid"}, default="tanh"
+    random_state : int, numpy Generator or None, default=None
+        Seeds the weights (one child stream) and the noise (another). Stored unmodified.
+    n_jobs : int or None, default=None
+        Threads over the series (``-1``: all cores). Results do not depend on it.
+
+    Attributes
+    ----------
+    model_ : SRNN
+        The fixed network (identity readout).
+    noise_seed_ : int
+        Seed of the noise paths (the same for every series: common random numbers).
+    h0_ : ndarray of shape (n_paths, n_hidden)
+        The ensemble every series starts from: the network after a burn-in of ten relaxation
+        times ``1 / (leak dt)`` from ``h = 0`` with no input (run once in ``fit``).
+    n_features_in_ : int
+        Number of input channels ``m``.
+    n_features_out_ : int
+        ``n_hidden`` (``2 * n_hidden`` for ``pooling="both"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.learning import SRNNReservoir
+    >>> X = np.random.default_rng(0).standard_normal((5, 30, 2))
+    >>> res = SRNNReservoir(n_hidden=16, n_paths=4, pooling="both", random_state=0)
+    >>> res.fit_transform(X).shape
+    (5, 32)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {**_RESERVOIR_PARAMS,
+                                    "pooling": [StrOptions({"last", "mean", "both"})]}
+
+    def __init__(self, n_hidden: int = 100, *, spectral_radius: float = 0.9,
+                 input_scale: float = 1.0, noise: float = 0.05, leak: float = 1.0,
+                 density: float = 1.0, bias_scale: float = 0.5, dt: float = 1.0,
+                 n_paths: int = 8, pooling: str = "last", activation: str = "tanh",
+                 random_state: Any = None, n_jobs: int | None = None) -> None:
+        self.n_hidden = n_hidden
+        self.spectral_radius = spectral_radius
+        self.input_scale = input_scale
+        self.noise = noise
+        self.leak = leak
+        self.density = density
+        self.bias_scale = bias_scale
+        self.dt = dt
+        self.n_paths = n_paths
+        self.pooling = pooling
+        self.activation = activation
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X: Any, y: Any = None) -> SRNNReservoir:
+        """Draw the fixed network for the number of input channels of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+            Series (unequal lengths as a list of ``(n_steps_i, m)`` arrays).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        series = as_series_list(X)
+        self.n_features_in_ = series[0].shape[1]
+        self.model_, self.noise_seed_, self.h0_ = _build_model(self, self.n_features_in_)
+        self.n_features_out_ = self.n_hidden * (2 if self.pooling == "both" else 1)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Pooled noise-averaged hidden states.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_features_out_)
+        """
+        check_is_fitted(self, "model_")
+        series = as_series_list(X)
+        if series[0].shape[1] != self.n_features_in_:
+            fail("X", f"series with {self.n_features_in_} channel(s) (as in fit)", series[0])
+        return self._pooled(series)
+
+    def _pooled(self, series: list[np.ndarray]) -> np.ndarray:
+        def one(u: np.ndarray) -> np.ndarray:
+            hbar, _ = _mean_states(self, u)
+            last = hbar[-1]
+            if self.pooling == "last":
+                return last
+            avg = hbar[1:].mean(axis=0)
+            return avg if self.pooling == "mean" else np.concatenate([last, avg])
+
+        n_threads = min(_n_threads(self.n_jobs), len(series))
+        if n_threads > 1:
+            with ThreadPoolExecutor(n_threads) as pool:
+                rows = list(pool.map(one, series))
+        else:
+            rows = [one(u) for u in series]
+        return np.stack(rows)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names ``h_last_i`` / ``h_mean_i`` of the output features."""
+        check_is_fitted(self, "model_")
+        names = []
+        if self.pooling in ("last", "both"):
+            names += [f"h_last_{i}" for i in range(self.n_hidden)]
+        if self.pooling in ("mean", "both"):
+            names += [f"h_mean_{i}" for i in range(self.n_hidden)]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class ReservoirForecaster(BaseEstimator):
+    r"""One- and multi-step-ahead forecasting with a fixed SRNN reservoir and a ridge readout.
+
+    The (standardised) series :math:`z_0, z_1, \dots` drives the SRNN of `SRNNReservoir`;
+    the noise-averaged state :math:`\bar h_{t}` (which has seen :math:`z_0..z_{t-1}`) and the
+    last value :math:`z_{t-1}` predict the next value by ridge regression:
+
+    .. math:: \hat z_t = A\,\bar h_t + B\,z_{t-1} + c .
+
+    ``predict(n_ahead)`` runs the network in closed loop from the end of the training series
+    (each forecast becomes the next input; the ``n_paths`` ensemble keeps evolving with its own
+    noise), and `predict_next` gives teacher-forced one-step-ahead predictions along a series.
+
+    Parameters
+    ----------
+    n_hidden, spectral_radius, input_scale, noise, leak, density, bias_scale, dt, n_paths, \
+activation, random_state, n_jobs
+        As in `SRNNReservoir` (defaults here: ``n_hidden=200``, ``input_scale=0.3``,
+        ``bias_scale=0.5``, ``noise=0``, ``n_paths=1``: small inputs keep the units near
+        their linear range, the bias breaks the odd symmetry of tanh). For a deterministic
+        series the noise-averaged state carries a Monte Carlo floor of about
+        ``noise / sqrt(n_paths)`` that limits the one-step accuracy (on Mackey-Glass,
+        ``noise=1e-4`` gives 3x the one-step error of ``noise=0``); noise helps as a
+        regulariser for noisy data.
+    alpha : float, default=1e-8
+        Ridge penalty of the readout (on standardised data).
+    washout : int, default=100
+        Leading steps of the training series not used to fit the readout (transient).
+    standardize : bool, default=True
+        Standardise the series (per channel) before driving the network.
+    strategy : {"recursive", "direct"}, default="recursive"
+        Multi-step forecasts: ``"recursive"`` feeds each forecast back as the next input
+        (closed loop); ``"direct"`` fits one readout per horizon
+        :math:`\hat z_{t+k-1} = A_k \bar h_t + B_k z_{t-1} + c_k`, ``k = 1..max_horizon``
+        (all horizons from one factorisation), and reads them all off the last state.
+    max_horizon : int, default=1
+        Largest horizon of ``strategy="direct"``.
+
+    Attributes
+    ----------
+    model_ : SRNN
+    coef_ : ndarray of shape (n_hidden + m, m * H)
+        Readout weights on ``[h̄_t, z_{t-1}]``, horizon ``k`` in columns
+        ``(k-1) m .. k m - 1`` (``H = 1`` for ``"recursive"``, ``max_horizon`` for ``"direct"``).
+    intercept_ : ndarray of shape (m * H,)
+    mean_, scale_ : ndarray of shape (m,)
+        Standardisation of the series.
+    n_features_in_ : int
+        Number of channels ``m``.
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.learning import ReservoirForecaster
+    >>> series = sk.datasets.mackey_glass(700, seed=0)
+    >>> fc = ReservoirForecaster(n_hidden=50, n_paths=2, random_state=0).fit(series[:600])
+    >>> fc.predict(5).shape
+    (5, 1)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_RESERVOIR_PARAMS,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "washout": [Interval(Integral, 0, None, closed="left")],
+        "standardize": ["boolean"],
+        "strategy": [StrOptions({"recursive", "direct"})],
+        "max_horizon": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, n_hidden: int = 200, *, spectral_radius: float = 0.9,
+                 input_scale: float = 0.3, noise: float = 0.0, leak: float = 1.0,
+                 density: float = 1.0, bias_scale: float = 0.5, dt: float = 1.0,
+                 n_paths: int = 1, activation: str = "tanh", alpha: float = 1e-8,
+                 washout: int = 100, standardize: bool = True, strategy: str = "recursive",
+                 max_horizon: int = 1, random_state: Any = None,
+                 n_jobs: int | None = None) -> None:
+        self.n_hidden = n_hidden
+        self.spectral_radius = spectral_radius
+        self.input_scale = input_scale
+        self.noise = noise
+        self.leak = leak
+        self.density = density
+        self.bias_scale = bias_scale
+        self.dt = dt
+        self.n_paths = n_paths
+        self.activation = activation
+        self.alpha = alpha
+        self.washout = washout
+        self.standardize = standardize
+        self.strategy = strategy
+        self.max_horizon = max_horizon
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    @staticmethod
+    def _series(series: Any, name: str = "series") -> np.ndarray:
+        arr = check_array(name, series, ndim=(1, 2), shape_text="(n_steps,) or (n_steps, m)")
+        return arr[:, None] if arr.ndim == 1 else arr
+
+    def fit(self, series: Any, y: Any = None) -> ReservoirForecaster:
+        """Fit the readout to predict ``series[t]`` from the past.
+
+        Parameters
+        ----------
+        series : array-like of shape (n_steps,) or (n_steps, m)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        z = self._series(series)
+        L, m = z.shape
+        self.n_features_in_ = m
+        self._1d = np.ndim(series) == 1
+        if self.standardize:
+            self.mean_ = z.mean(axis=0)
+            sd = z.std(axis=0)
+            self.scale_ = np.where(sd > 0, sd, 1.0)
+        else:
+            self.mean_, self.scale_ = np.zeros(m), np.ones(m)
+        z = (z - self.mean_) / self.scale_
+        self.model_, self.noise_seed_, self.h0_ = _build_model(self, m)
+        hbar, ens = _mean_states(self, z, keep_ensemble=True)
+        # features at t = 1..L-1: [hbar_t, z_{t-1}] -> target z_{t+k-1}, k = 1..H
+        H = 1 if self.strategy == "recursive" else self.max_horizon
+        rows = np.arange(1 + self.washout, L - H + 1)
+        if rows.size < 2:
+            fail("series", f"a series longer than washout + max_horizon + 1 = "
+                 f"{self.washout + H + 1} steps", z)
+        F = np.hstack([hbar[rows], z[rows - 1]])
+        T = np.hstack([z[rows + k - 1] for k in range(1, H + 1)])
+        Fm, Tm = F.mean(axis=0), T.mean(axis=0)
+        Fc, Tc = F - Fm, T - Tm
+        G = Fc.T @ Fc + self.alpha * np.eye(F.shape[1])
+        self.coef_ = np.linalg.solve(G, Fc.T @ Tc)
+        self.intercept_ = Tm - Fm @ self.coef_
+        self.ensemble_ = ens
+        self.last_state_ = hbar[-1]
+        self.last_value_ = z[-1]
+        return self
+
+    def _readout(self, hbar: np.ndarray, zprev: np.ndarray, horizon: int = 1) -> np.ndarray:
+        m = self.n_features_in_
+        sl = slice((horizon - 1) * m, horizon * m)
+        return np.concatenate([hbar, zprev], axis=-1) @ self.coef_[:, sl] + self.intercept_[sl]
+
+    def predict_next(self, series: Any, horizon: int = 1) -> np.ndarray:
+        """Teacher-forced ``horizon``-step-ahead predictions along ``series``.
+
+        Row ``t`` predicts ``series[t + horizon]`` from ``series[0..t]`` (the network starts
+        from its stationary regime at ``series[0]``, so the first ``washout`` rows carry a
+        transient). ``horizon > 1`` needs ``strategy="direct"``.
+
+        Parameters
+        ----------
+        series : array-like of shape (n_steps,) or (n_steps, m)
+        horizon : int, default=1
+            At most ``max_horizon`` (``strategy="direct"``) or 1 (``"recursive"``).
+
+        Returns
+        -------
+        ndarray of shape (n_steps, m) (or (n_steps,) for a 1-D series)
+        """
+        check_is_fitted(self, "coef_")
+        h_max = self.coef_.shape[1] // self.n_features_in_
+        horizon = check_int("horizon", horizon, low=1, high=h_max)
+        z = self._series(series)
+        if z.shape[1] != self.n_features_in_:
+            fail("series", f"a series with {self.n_features_in_} channel(s)", z)
+        z = (z - self.mean_) / self.scale_
+        hbar, _ = _mean_states(self, z)
+        pred = self._readout(hbar[1:], z, horizon) * self.scale_ + self.mean_
+        return pred[:, 0] if np.ndim(series) == 1 else pred
+
+    def predict(self, n_ahead: int, history: Any = None, seed: Any = None) -> np.ndarray:
+        """Closed-loop forecast of the next ``n_ahead`` values.
+
+        Parameters
+        ----------
+        n_ahead : int
+            Number of future steps.
+        history : array-like of shape (n_steps,) or (n_steps, m), optional
+            Continue from the end of this series instead of the training series.
+        seed : int, Generator or None, optional
+            Seed of the noise in the closed loop (default: derived from ``random_state``).
+
+        Returns
+        -------
+        ndarray of shape (n_ahead, m)
+        """
+        check_is_fitted(self, "coef_")
+        n_ahead = check_int("n_ahead", n_ahead, low=1)
+        if self.strategy == "direct" and n_ahead > self.max_horizon:
+            fail("n_ahead", f"an integer <= max_horizon = {self.max_horizon} with "
+                 "strategy='direct'", n_ahead)
+        if history is None:
+            ens, zprev = self.ensemble_.copy(), self.last_value_.copy()
+        else:
+            z = self._series(history, "history")
+            if z.shape[1] != self.n_features_in_:
+                fail("history", f"a series with {self.n_features_in_} channel(s)", z)
+            z = (z - self.mean_) / self.scale_
+            _, ens = _mean_states(self, z, keep_ensemble=True)
+            zprev = z[-1]
+        if self.strategy == "direct":
+            hbar = ens.mean(axis=0)
+            out = np.stack([self._readout(hbar, zprev, k) for k in range(1, n_ahead + 1)])
+            return out * self.scale_ + self.mean_
+        rng = as_generator(self.noise_seed_ + 1 if seed is None else seed, "seed")
+        model, dt = self.model_, self.dt
+        sig = model.sigma * math.sqrt(dt)
+        out = np.empty((n_ahead, self.n_features_in_))
+        for k in range(n_ahead):
+            zhat = self._readout(ens.mean(axis=0), zprev)
+            out[k] = zhat
+            ens = ens + dt * model.drift(ens, zhat)
+            if self.noise > 0:
+                ens = ens + rng.standard_normal((ens.shape[0], sig.shape[1])) @ sig.T
+            zprev = zhat
+        return out * self.scale_ + self.mean_

@@ -1,0 +1,172 @@
+"""The .ts reader on small files written by the tests, malformed files and fuzzed bytes."""
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srnnkit.datasets import load_ts
+
+UNI = """# a comment
+@problemName Toy
+@timeStamps false
+@missing false
+@univariate true
+@equalLength true
+@seriesLength 4
+@classLabel true up down
+@data
+1,2,3,4:up
+4,3,2,1:down
+0.5,0.5,1e1,-2:up
+"""
+
+MULTI_UNEQUAL = """@problemName Multi
+@timeStamps false
+@univariate false
+@dimensions 2
+@equalLength false
+@classLabel true 1 2 3
+@data
+1,2,3:4,5,6:1
+7,8:9,10:3
+1,1,1,1:2,2,2,2:2
+"""
+
+REGRESSION = """@problemName Reg
+@univariate false
+@dimensions 2
+@equalLength true
+@targetLabel true
+@data
+1,2:3,4:0.25
+5,6:7,8:-1.5e2
+"""
+
+NOLABEL = """@problemName NoLabel
+@univariate true
+@classLabel false
+@data
+1,2,3
+4,5,6
+"""
+
+MISSING = """@univariate true
+@missing true
+@classLabel true a
+@data
+1,?,3,?:a
+?,2,2,5:a
+"""
+
+
+def test_univariate_equal_class_labels(tmp_path):
+    p = tmp_path / "uni.ts"
+    p.write_text(UNI)
+    X, y = load_ts(p)
+    assert X.shape == (3, 4, 1)
+    np.testing.assert_array_equal(X[:, :, 0], [[1, 2, 3, 4], [4, 3, 2, 1], [0.5, 0.5, 10, -2]])
+    np.testing.assert_array_equal(y, ["up", "down", "up"])
+
+
+def test_multivariate_unequal_lengths_list():
+    X, y = load_ts(io.StringIO(MULTI_UNEQUAL))
+    assert isinstance(X, list) and [x.shape for x in X] == [(3, 2), (2, 2), (4, 2)]
+    np.testing.assert_array_equal(X[1], [[7, 9], [8, 10]])
+    np.testing.assert_array_equal(y, ["1", "3", "2"])
+    with pytest.raises(ValueError, match="return_type='array' needs series of equal length"):
+        load_ts(io.StringIO(MULTI_UNEQUAL), return_type="array")
+
+
+def test_regression_targets_and_binary_input():
+    X, y = load_ts(io.BytesIO(REGRESSION.encode()))
+    assert X.shape == (2, 2, 2)
+    np.testing.assert_array_equal(X[1], [[5, 7], [6, 8]])
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(y, [0.25, -150.0])
+
+
+def test_no_labels_and_list_return():
+    X, y = load_ts(io.StringIO(NOLABEL), return_type="list")
+    assert y is None and isinstance(X, list) and X[1][:, 0].tolist() == [4, 5, 6]
+
+
+def test_missing_values_options():
+    with pytest.raises(ValueError, match=r"line 5: missing value .* position 1"):
+        load_ts(io.StringIO(MISSING))
+    X, _ = load_ts(io.StringIO(MISSING), missing="interpolate")
+    np.testing.assert_array_equal(X[:, :, 0], [[1, 2, 3, 3], [2, 2, 2, 5]])
+    X, _ = load_ts(io.StringIO(MISSING), missing="nan")
+    assert np.isnan(X[0, 1, 0]) and np.isnan(X[1, 0, 0]) and X[0, 2, 0] == 3
+
+
+@pytest.mark.parametrize(("text", "line", "what"), [
+    ("1,2,3\n@data\n", 1, "expected a header line"),
+    ("@univariate maybe\n@data\n1,2\n", 1, "must be 'true' or 'false'"),
+    ("@classLabel true a b\n@data\n1,2:c\n", 3, "not among the declared labels"),
+    ("@classLabel true a\n@data\n1,x,3:a\n", 3, "expected a number"),
+    ("@classLabel true a\n@data\n1,,3:a\n", 3, "empty value"),
+    ("@univariate true\n@data\n1,2:3,4\n", 3, "@univariate true but the case has 2"),
+    ("@data\n1,2:3\n", 2, "same length"),
+    ("@data\n1,2\n1,2:3,4\n", 3, "expected 1 dimension"),
+    ("@equalLength true\n@data\n1,2\n1,2,3\n", 4, "@equalLength true"),
+    ("@targetLabel true\n@data\n1,2:abc\n", 3, "regression target must be a number"),
+    ("@targetLabel true\n@data\n1,2\n", 3, "followed by ':<label>'"),
+    ("@dimensions 0\n@data\n1\n", 1, "positive integer"),
+    ("@timeStamps true\n@data\n(0,1),(1,2)\n", 2, "not supported"),
+    ("@univariate true\n\n", 2, "no '@data' line"),
+    ("@data\n# only a comment\n", 2, "no data"),
+    ("@data\n1,inf\n", 2, "finite"),
+    ("@classLabel true a\n@classLabel true b\n@data\n", 2, "duplicate"),
+])
+def test_malformed_files_name_the_line(text, line, what):
+    with pytest.raises(ValueError, match=rf"line {line}: .*{what}"):
+        load_ts(io.StringIO(text))
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="path must be"):
+        load_ts(12)
+    with pytest.raises(ValueError, match="missing must be one of"):
+        load_ts(io.StringIO(UNI), missing="drop")
+
+
+def test_invalid_utf8_is_a_value_error():
+    with pytest.raises(ValueError, match="UTF-8"):
+        load_ts(io.BytesIO(b"@data\n\xff\xfe1,2\n"))
+
+
+_TS_ALPHABET = st.sampled_from(
+    ["@data\n", "@univariate true\n", "@classLabel true a b\n", "@targetLabel true\n",
+     "@equalLength true\n", "@dimensions 2\n", "1", "2.5", ",", ":", "?", "a", "\n", "#",
+     "-", "e", "nan", " ", "(", "@", "\r\n", "\xff"])
+
+
+def _check_result(res):
+    X, y = res
+    items = X if isinstance(X, list) else list(X)
+    assert items and all(x.ndim == 2 for x in items)
+    assert y is None or len(y) == len(items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_fuzz_bytes_give_result_or_value_error(data):
+    try:
+        res = load_ts(io.BytesIO(data))
+    except ValueError:
+        return
+    _check_result(res)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TS_ALPHABET, max_size=40).map("".join),
+       st.sampled_from(["raise", "interpolate", "nan"]))
+def test_fuzz_ts_like_text_gives_result_or_value_error(text, missing):
+    try:
+        res = load_ts(io.BytesIO(text.encode("utf-8", "surrogatepass")), missing=missing)
+    except ValueError:
+        return
+    _check_result(res)

@@ -1,0 +1,227 @@
+"""Numerical tests of srnnkit.learning against independent computations."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.metrics import r2_score
+
+import srnnkit as sk
+from srnnkit.features import LegendreBasis, MonomialBasis
+from srnnkit.learning import (
+    ResponseFeatures,
+    ResponseKernelClassifier,
+    ResponseKernelRidge,
+    SignatureTransformer,
+    SRNNReservoir,
+    kernel_ridge_cv,
+)
+
+
+def _inputs(n, L, m, seed):
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.standard_normal((n, L, m)), axis=1) / np.sqrt(L)
+
+
+# ------------------------------------------------------------------ SRNNReservoir
+def test_reservoir_noiseless_equals_plain_esn_recursion():
+    """noise=0, dt=1, leak=1: the features follow the recursion h <- tanh(Wh + b) + Cu."""
+    X = _inputs(4, 25, 2, 0)
+    res = SRNNReservoir(n_hidden=10, noise=0.0, n_paths=1, pooling="both",
+                        random_state=3).fit(X)
+    F = res.transform(X)
+    W, C, b = res.model_.W, res.model_.C, res.model_.b
+    for i, u in enumerate(X):
+        h = np.zeros(10)
+        for _ in range(10):          # default burn-in: ten relaxation times 1/(leak dt)
+            h = np.tanh(W @ h + b)
+        hs = []
+        for t in range(len(u)):
+            h = np.tanh(W @ h + b) + C @ u[t]
+            hs.append(h)
+        np.testing.assert_allclose(F[i, :10], hs[-1], atol=1e-12)
+        np.testing.assert_allclose(F[i, 10:], np.mean(hs, axis=0), atol=1e-12)
+
+
+def test_reservoir_noise_average_matches_independent_euler_maruyama():
+    """Mean last state over 1024 paths vs a plain NumPy EM ensemble (4 standard errors)."""
+    u = _inputs(1, 30, 1, 1)[0]
+    res = SRNNReservoir(n_hidden=5, noise=0.3, leak=2.0, dt=0.1, n_paths=1024,
+                        random_state=0).fit(u[None])
+    f = res.transform(u[None])[0]
+    W, C, b = res.model_.W, res.model_.C, res.model_.b
+    rng = np.random.default_rng(7)
+    M, dt = 4096, 0.1
+    H = np.zeros((M, 5))
+    for _ in range(60):                     # burn-in: 10 relaxation times 1/(leak dt) = 50 steps
+        H += dt * (-2.0 * H + np.tanh(H @ W.T + b)) \
+            + np.sqrt(dt) * 0.3 * rng.standard_normal(H.shape)
+    for t in range(30):
+        H += dt * (-2.0 * H + np.tanh(H @ W.T + b) + u[t] @ C.T) \
+            + np.sqrt(dt) * 0.3 * rng.standard_normal(H.shape)
+    se = np.sqrt(H.var(axis=0) / M + H.var(axis=0) / 1024)
+    assert np.all(np.abs(f - H.mean(axis=0)) < 4 * se)
+
+
+def test_reservoir_batch_independence_and_unequal_lengths():
+    X = [np.sin(np.arange(L)[:, None] * [0.1, 0.2]) for L in (12, 20, 12, 7)]
+    res = SRNNReservoir(n_hidden=8, n_paths=3, random_state=1, pooling="mean").fit(X)
+    F = res.transform(X)
+    for i, x in enumerate(X):
+        np.testing.assert_array_equal(F[i], res.transform(x[None])[0])
+    # same random_state -> same network and noise; different -> different
+    F2 = SRNNReservoir(n_hidden=8, n_paths=3, random_state=1, pooling="mean").fit(X).transform(X)
+    np.testing.assert_array_equal(F, F2)
+    F3 = SRNNReservoir(n_hidden=8, n_paths=3, random_state=2, pooling="mean").fit(X).transform(X)
+    assert not np.allclose(F, F3)
+    # n_jobs does not change the result
+    F4 = SRNNReservoir(n_hidden=8, n_paths=3, random_state=1, pooling="mean",
+                       n_jobs=2).fit(X).transform(X)
+    np.testing.assert_array_equal(F, F4)
+
+
+def test_reservoir_rejects_wrong_channels():
+    res = SRNNReservoir(n_hidden=4, n_paths=1, random_state=0).fit(np.zeros((2, 5, 2)))
+    with pytest.raises(ValueError, match="X must be series with 2 channel"):
+        res.transform(np.zeros((2, 5, 3)))
+
+
+# --------------------------------------------------- THEORY.md section 5 equivalence
+def test_kernel_machine_equivalence_primal_dual():
+    """Ridge on noise-averaged SRNN features == kernel ridge with K = Phi Phi^T (to 1e-8)."""
+    X, y, _ = sk.datasets.srnn_teacher(40, 30, n_paths=64, seed=0)
+    res = SRNNReservoir(n_hidden=12, noise=0.2, dt=0.1, n_paths=16, random_state=0).fit(X)
+    Phi = res.transform(X)
+    tr, te = slice(0, 30), slice(30, 40)
+    alpha = 0.05
+    primal = Ridge(alpha=alpha, fit_intercept=False, solver="cholesky").fit(Phi[tr], y[tr])
+    dual = ResponseKernelRidge(kernel="precomputed", alpha=alpha).fit(Phi[tr] @ Phi[tr].T, y[tr])
+    pred_p = primal.predict(Phi[te])
+    pred_d = dual.predict(Phi[te] @ Phi[tr].T)
+    np.testing.assert_allclose(pred_d, pred_p, rtol=1e-8, atol=1e-10)
+    # the primal weights are the dual coefficients mapped back: theta = Phi^T c
+    np.testing.assert_allclose(Phi[tr].T @ dual.dual_coef_, primal.coef_, rtol=1e-8,
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("basis", [MonomialBasis(1), LegendreBasis(2, 1.0)])
+@pytest.mark.parametrize("unequal", [False, True])
+def test_truncated_response_kernel_ridge_equals_ridge_on_features(basis, unequal):
+    """ResponseKernelRidge(depth=N, refine=1) == Ridge on ResponseFeatures(depth=N) + scalar."""
+    X = _inputs(24, 10, 1, 2)
+    if unequal:
+        X = [x[: 6 + i % 5] for i, x in enumerate(X)]
+    y = np.array([np.sin(3 * x.sum()) for x in X])
+    Xtr, Xte, ytr = X[:18], X[18:], y[:18]
+    depth, alpha = 3, 1e-3
+    feats = ResponseFeatures(basis, depth=depth, refine=1, scalar_term=True).fit(Xtr)
+    primal = Ridge(alpha=alpha, fit_intercept=False, solver="cholesky").fit(
+        feats.transform(Xtr), ytr)
+    krr = ResponseKernelRidge(basis=basis, depth=depth, refine=1, alpha=alpha).fit(Xtr, ytr)
+    np.testing.assert_allclose(krr.predict(Xte), primal.predict(feats.transform(Xte)),
+                               rtol=1e-8, atol=1e-10)
+
+
+# --------------------------------------------------------------- efficient CV
+def _brute_loo(K, y, alpha):
+    n = len(y)
+    err = 0.0
+    for i in range(n):
+        keep = np.arange(n) != i
+        c = np.linalg.solve(K[np.ix_(keep, keep)] + alpha * np.eye(n - 1), y[keep])
+        err += np.sum((K[i, keep] @ c - y[i]) ** 2)
+    return err / n
+
+
+def test_cv_alpha_equals_brute_force_loo():
+    X = _inputs(25, 12, 2, 3)
+    y = np.stack([X[:, :, 0].mean(1) ** 2, np.tanh(X[:, -1, 1])], axis=1)
+    alphas = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
+    kw = dict(dt=0.1, scaling=None, time_augment=False, basis=MonomialBasis(1))
+    est = ResponseKernelRidge(alphas=alphas, **kw).fit(X, y)
+    Kx = sk.kernels.response_kernel(X, dt=0.1, basis=MonomialBasis(1))
+    brute = np.array([_brute_loo(Kx, y, a) for a in alphas])
+    np.testing.assert_allclose(est.cv_errors_, brute, rtol=1e-8)
+    assert est.alpha_ == alphas[int(np.argmin(brute))]
+    np.testing.assert_allclose(est.dual_coef_, np.linalg.solve(
+        Kx + est.alpha_ * np.eye(len(y)), y), rtol=1e-8, atol=1e-12)
+
+
+def test_gcv_matches_definition():
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((15, 6))
+    K = A @ A.T
+    y = rng.standard_normal(15)
+    alphas = np.array([1e-2, 1.0, 5.0])
+    _, _, errs = kernel_ridge_cv(K, y, alphas, cv="gcv")
+    for a, e in zip(alphas, errs, strict=True):
+        H = K @ np.linalg.inv(K + a * np.eye(15))
+        r = y - H @ y
+        assert np.isclose(e, 15 * r @ r / np.trace(np.eye(15) - H) ** 2, rtol=1e-9)
+
+
+def test_kernel_ridge_cv_rejects_bad_alphas():
+    with pytest.raises(ValueError, match="alphas must be positive"):
+        kernel_ridge_cv(np.eye(3), np.ones(3), [0.0, 1.0])
+
+
+# ------------------------------------------------------------------ classifier
+def test_classifier_is_one_vs_rest_kernel_ridge():
+    rng = np.random.default_rng(5)
+    labels = np.repeat(["x", "y", "z"], 10)
+    X = rng.standard_normal((30, 15, 1)) * 0.3 + np.repeat([-1.0, 0.0, 1.0], 10)[:, None, None]
+    X[labels == "y"] += 0.5 * np.sin(np.arange(15))[None, :, None]
+    clf = ResponseKernelClassifier(alpha=0.1).fit(X, labels)
+    Y = np.where(labels[:, None] == np.array(["x", "y", "z"])[None], 1.0, -1.0)
+    reg = ResponseKernelRidge(alpha=0.1).fit(X, Y)
+    np.testing.assert_allclose(clf.decision_function(X), reg.predict(X), rtol=1e-10)
+    np.testing.assert_array_equal(clf.predict(X), np.array(["x", "y", "z"])[
+        reg.predict(X).argmax(1)])
+    Xt = rng.standard_normal((30, 15, 1)) * 0.3 + np.repeat([-1.0, 0.0, 1.0], 10)[:, None, None]
+    Xt[labels == "y"] += 0.5 * np.sin(np.arange(15))[None, :, None]
+    assert clf.score(Xt, labels) >= 0.9
+
+
+def test_classifier_binary_decision_sign():
+    X = _inputs(20, 8, 1, 6)
+    y = (X[:, -1, 0] > 0).astype(int)
+    clf = ResponseKernelClassifier(alphas=[1e-3, 1e-1]).fit(X, y)
+    d = clf.decision_function(X)
+    assert d.shape == (20,)
+    np.testing.assert_array_equal(clf.predict(X), (d > 0).astype(int))
+
+
+# ---------------------------------------------------------------- transformers
+def test_response_features_transformer_matches_functional_core():
+    X = _inputs(5, 9, 2, 7)
+    est = ResponseFeatures(MonomialBasis(2), depth=2, refine=2).fit(X)
+    mu = X.reshape(-1, 2).mean(0)
+    sd = X.reshape(-1, 2).std(0)
+    Z = (X - mu) / sd
+    Z = np.concatenate([np.ones((5, 9, 1)), Z], axis=2)
+    ref = sk.response_features(Z, dt=1 / 9, basis=MonomialBasis(2), depth=2, refine=2)
+    np.testing.assert_allclose(est.transform(X), ref, rtol=1e-12)
+    assert est.n_features_out_ == ref.shape[1]
+
+
+def test_signature_transformer_matches_iisignature():
+    iisignature = pytest.importorskip("iisignature")
+    X = [np.random.default_rng(i).standard_normal((6 + i, 2)) for i in range(4)]
+    F = SignatureTransformer(depth=3, basepoint=True).transform(X)
+    for i, x in enumerate(X):
+        x0 = np.vstack([np.zeros(2), x])
+        path = np.hstack([np.linspace(0, 1, len(x0))[:, None], x0])
+        np.testing.assert_allclose(F[i], iisignature.sig(path, 3), rtol=1e-10, atol=1e-12)
+
+
+def test_end_to_end_srnn_teacher_regression():
+    """Response-kernel ridge learns an SRNN teacher's mean output: test R^2 >= 0.9."""
+    X, y, _ = sk.datasets.srnn_teacher(120, 40, n_paths=256, seed=11)
+    est = ResponseKernelRidge(alphas=np.logspace(-6, 0, 7)).fit(X[:90], y[:90])
+    assert r2_score(y[90:], est.predict(X[90:])) >= 0.9
+
+
+def test_float_scaling_divides_the_inputs():
+    X = _inputs(3, 7, 1, 8)
+    est = ResponseFeatures(depth=2, scaling=2.0, time_augment=False, dt=0.1).fit(X)
+    ref = sk.response_features(X / 2.0, dt=0.1, basis=MonomialBasis(1), depth=2)
+    np.testing.assert_allclose(est.transform(X), ref, rtol=1e-12)
