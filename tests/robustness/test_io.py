@@ -275,3 +275,77 @@ def test_save_overwrites_atomically(tmp_path):
     sk.save(MonomialBasis(2), p)
     assert sk.load(p) == MonomialBasis(2)
     assert sorted(x.name for x in tmp_path.iterdir()) == ["m.npz"]
+
+
+# ------------------------------------------------------------------- fitted estimators
+def _series(n=10, length=16, m=2, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, length, m))
+
+
+def _estimators():
+    from srnnkit import learning as L
+
+    X = _series()
+    Xl = [np.random.default_rng(i).standard_normal((12 + i, 2)) for i in range(10)]
+    y = np.random.default_rng(1).standard_normal(10)
+    labels = np.array(["up", "down"] * 5)
+    leg = LegendreBasis(1, 1.0)
+    return [
+        ("SRNNReservoir", L.SRNNReservoir(n_hidden=8, n_paths=2, random_state=0), X, None,
+         "transform"),
+        ("ResponseFeatures", L.ResponseFeatures(leg, depth=2), X, None, "transform"),
+        ("SignatureTransformer", L.SignatureTransformer(2), X, None, "transform"),
+        ("ResponseKernelRidge", L.ResponseKernelRidge(basis=leg, alphas=[0.1, 1.0]), X, y,
+         "predict"),
+        ("ResponseKernelRidge-unequal", L.ResponseKernelRidge(basis=leg), Xl, y, "predict"),
+        ("ResponseKernelRidge-signature", L.ResponseKernelRidge("signature"), X, y,
+         "predict"),
+        ("ResponseKernelClassifier", L.ResponseKernelClassifier(basis=leg), X, labels,
+         "predict"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(7), ids=[e[0] for e in _estimators()])
+def test_estimator_round_trip(tmp_path, index):
+    name, est, X, y, method = _estimators()[index]
+    est.fit(X, y)
+    sk.save(est, tmp_path / "e.npz")
+    back = sk.load(tmp_path / "e.npz")
+    assert type(back) is type(est)
+    assert back.get_params().keys() == est.get_params().keys()
+    for key, value in est.get_params(deep=False).items():
+        assert repr(back.get_params(deep=False)[key]) == repr(value), key
+    X_new = X[:3] if isinstance(X, np.ndarray) else X[:3]
+    a, b = getattr(est, method)(X_new), getattr(back, method)(X_new)
+    assert a.dtype == b.dtype and np.array_equal(a, b)
+    if name == "ResponseKernelClassifier":
+        assert np.array_equal(back.classes_, est.classes_)
+
+
+def test_forecaster_round_trip(tmp_path):
+    from srnnkit.learning import ReservoirForecaster
+
+    series = np.sin(np.arange(300) * 0.1)[:, None]
+    est = ReservoirForecaster(n_hidden=20, washout=10, random_state=0).fit(series)
+    sk.save(est, tmp_path / "f.npz")
+    back = sk.load(tmp_path / "f.npz")
+    assert np.array_equal(back.predict(25, seed=1), est.predict(25, seed=1))
+    assert np.array_equal(back.predict_next(series[:100]), est.predict_next(series[:100]))
+
+
+def test_unfitted_estimator_is_refused(tmp_path):
+    from srnnkit.learning import SRNNReservoir
+
+    with pytest.raises(TypeError, match="fitted"):
+        sk.save(SRNNReservoir(), tmp_path / "e.npz")
+
+
+def test_estimator_with_unstorable_parameter(tmp_path):
+    from srnnkit.learning import ResponseFeatures
+
+    class MyBasis(MonomialBasis):
+        pass
+
+    est = ResponseFeatures(MyBasis(1), depth=2).fit(_series())
+    with pytest.raises(TypeError, match="basis"):
+        sk.save(est, tmp_path / "e.npz")
