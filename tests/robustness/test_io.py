@@ -315,7 +315,7 @@ def test_estimator_round_trip(tmp_path, index):
     assert back.get_params().keys() == est.get_params().keys()
     for key, value in est.get_params(deep=False).items():
         assert repr(back.get_params(deep=False)[key]) == repr(value), key
-    X_new = X[:3] if isinstance(X, np.ndarray) else X[:3]
+    X_new = X[:3]
     a, b = getattr(est, method)(X_new), getattr(back, method)(X_new)
     assert a.dtype == b.dtype and np.array_equal(a, b)
     if name == "ResponseKernelClassifier":

@@ -328,7 +328,15 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
             if pool is not None:
                 pool.shutdown()
 
-    stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    for arr in (mean, stderr):
+        if arr is not None and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+            raise DivergenceError(
+                "the output f(h_t) (its ensemble mean or spread) overflowed although every "
+                "simulated state stayed finite: the readout maps the states beyond the float "
+                "range (a Quadratic readout squares them). Rescale the readout or the "
+                "network (smaller weights, inputs or h0).")
     if not batched:
         mean = mean[0]
         stderr = stderr[0] if stderr is not None else None
@@ -456,11 +464,12 @@ def _run_block(plan: _Plan, series: int, blk: int, cu: np.ndarray) -> tuple:
         if bad >= 0:
             _diverged(done + bad - plan.burn_in, plan.dt)
         done += k
-    y0 = model.output(H)
     mean_b = np.empty((n_steps + 1, p))
     m2_b = np.empty((n_steps + 1, p))
-    mean_b[0] = y0.mean(axis=0)
-    m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported by simulate
+        y0 = model.output(H)
+        mean_b[0] = y0.mean(axis=0)
+        m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
     yb = np.empty((B, n_steps + 1, p)) if plan.keep_outputs else None
     state_idx = plan.state_idx
     sb = np.empty((B, len(state_idx), n)) if plan.save_states else None
