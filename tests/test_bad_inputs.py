@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 633 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 828 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 633
+N_CASES = 828
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -49,6 +49,61 @@ def _rf1():
 
 def _rf2():
     return ResponseFunction(np.ones((4, 4, 1, 2, 2)), dt=0.1, order=2)
+
+
+def _ts_file():
+    with open("data.ts", "w") as fh:
+        fh.write("@univariate true\n@classLabel true a b\n@data\n1,2,3:a\n4,5,6:b\n")
+    return "data.ts"
+
+
+def _series_batch():
+    return np.random.default_rng(5).standard_normal((6, 8, 2))
+
+
+def _labels():
+    return np.array([0, 1] * 3)
+
+
+def _estimator(name, **params):
+    cls = getattr(sk.learning, name)
+    if name in ("ResponseFeatures", "ResponseKernelRidge", "ResponseKernelClassifier") \
+            and "basis" not in params and params.get("kernel") != "signature":
+        params.setdefault("basis", LegendreBasis(1, 1.0))
+    if name == "SRNNReservoir":
+        params.setdefault("n_hidden", 6)
+        params.setdefault("n_paths", 2)
+    return cls(**params)
+
+
+def _fit(name):
+    def run(X):
+        y = _labels() if name == "ResponseKernelClassifier" else np.arange(6.0)
+        if name in ("SRNNReservoir", "ResponseFeatures", "SignatureTransformer"):
+            y = None
+        return _estimator(name).fit(X, y)
+    return run
+
+
+def _transform(name):
+    def run(X):
+        est = _fit(name)(_series_batch())
+        return est.predict(X) if name == "ResponseKernelRidge" else est.transform(X)
+    return run
+
+
+def _fit_with(name):
+    def run(**params):
+        X = _series_batch()
+        y = np.arange(len(X), dtype=float) if name == "ResponseKernelRidge" else None
+        est = _estimator(name, **params).fit(X, y)
+        return est.transform(X) if hasattr(est, "transform") else est
+    return run
+
+
+def _forecaster():
+    return sk.learning.ReservoirForecaster(n_hidden=10, washout=5, random_state=0).fit(
+        np.sin(np.arange(60) * 0.2))
 
 
 def _saved_file():
@@ -118,6 +173,12 @@ SEED = {
     "string": (lambda v: "seed", T),
 }
 NJOBS = {"zero": (lambda v: 0, V), "float": (lambda v: 1.5, T), "string": (lambda v: "2", T)}
+
+
+# Estimators follow scikit-learn's input conventions (its common checks demand them): an
+# object array is converted to float, so None becomes NaN (ValueError), and complex input is a
+# ValueError ("Complex data not supported").
+SKLEARN_X = {"object": (_object, V), "complex": (ARRAY["complex"][0], V)}
 
 
 @dataclass
@@ -390,6 +451,67 @@ TARGETS: list[Target] = [
            lambda: dict(gram=np.eye(3)),
            {"gram": {**but(ARRAY, "empty", "ndim-", "inf", "nan"),
                      "not-square": const(np.ones((2, 3)), V)}}),
+    # ----------------------------------------------------------------------- datasets
+    Target("narma10", lambda **k: sk.datasets.narma10(**k),
+           lambda: dict(n_steps=50, seed=0),
+           {"n_steps": {**COUNT, "huge": const(HUGE, V)}, "seed": SEED}),
+    Target("mackey_glass", lambda **k: sk.datasets.mackey_glass(**k),
+           lambda: dict(n_steps=50, tau=17.0, dt=1.0),
+           {"n_steps": {**COUNT, "huge": const(HUGE, V)}, "tau": POSITIVE,
+            "dt": POSITIVE}),
+    Target("srnn_teacher", lambda **k: sk.datasets.srnn_teacher(**k),
+           lambda: dict(n_series=3, n_steps=10, n_paths=4, seed=0),
+           {"n_series": only(COUNT, "float", "zero", "string"),
+            "n_steps": only(COUNT, "float", "zero", "string"),
+            "n_paths": only(COUNT, "float", "zero", "string")}),
+    Target("load_ts", lambda **k: sk.datasets.load_ts(**k),
+           lambda: dict(path=_ts_file(), missing="raise", return_type="auto"),
+           {"path": {"int": const(3, T), "none": const(None, T)},
+            "missing": CHOICE, "return_type": CHOICE}),
+    # --------------------------------------------------------------------- learning
+    *[Target(f"{name}.fit", _fit(name), lambda: dict(X=_series_batch()),
+             {"X": {**but(ARRAY, "ndim-", "ndim+"), "4-D": const(np.ones((2, 3, 4, 2)), V),
+                    **SKLEARN_X,
+                    "ragged-channels": const([np.ones((5, 2)), np.ones((4, 3))], V)}})
+      for name in ("SRNNReservoir", "ResponseFeatures", "SignatureTransformer",
+                   "ResponseKernelRidge", "ResponseKernelClassifier")],
+    *[Target(f"{name}.transform", _transform(name), lambda: dict(X=_series_batch()),
+             {"X": {**only(ARRAY, "nan", "inf", "string"), **SKLEARN_X,
+                    "channels": const(np.ones((3, 8, 3)), V)}})
+      for name in ("SRNNReservoir", "ResponseFeatures", "ResponseKernelRidge")],
+    Target("SRNNReservoir(params)", _fit_with("SRNNReservoir"), lambda: {},
+           {"n_hidden": {**but(COUNT, "none"), "huge": const(HUGE, V)},
+            "dt": but(POSITIVE, "none", "list"),
+            "n_paths": but(COUNT, "none", "bool"), "pooling": CHOICE, "activation": CHOICE,
+            "random_state": SEED}),
+    Target("ResponseFeatures(params)", _fit_with("ResponseFeatures"), lambda: {},
+           {"depth": {**but(COUNT, "none", "bool"), "huge": const(40, V)},
+            "basis": {"string": const("legendre", T)},
+            "dt": only(POSITIVE, "negative", "zero", "nan", "string"),
+            "refine": but(COUNT, "none", "bool")}),
+    Target("SignatureTransformer(params)", _fit_with("SignatureTransformer"), lambda: {},
+           {"depth": {**but(COUNT, "none", "bool"), "huge": const(40, V)}}),
+    Target("ResponseKernelRidge(params)", _fit_with("ResponseKernelRidge"), lambda: {},
+           {"kernel": CHOICE, "alpha": only(POSITIVE, "negative", "nan", "string"),
+            "alphas": {"negative": const([1.0, -1.0], V), "string": const("many", T),
+                       "empty": const([], V)},
+            "cv": CHOICE, "dyadic_order": {"negative": const(-1, V), "float": const(0.5, T)}}),
+    Target("ReservoirForecaster.fit", lambda **k: sk.learning.ReservoirForecaster(
+               n_hidden=10, washout=5, random_state=0).fit(**k),
+           lambda: dict(series=np.sin(np.arange(60) * 0.2)),
+           {"series": {**but(ARRAY, "ndim-", "ndim+", "empty"),
+                       "too-short": const(np.ones(4), V)}}),
+    Target("ReservoirForecaster.predict", lambda **k: _forecaster().predict(**k),
+           lambda: dict(n_ahead=5),
+           {"n_ahead": {**but(COUNT, "none"), "huge": const(HUGE, V)},
+            "history": {**only(ARRAY, "nan", "string", "object"),
+                        "channels": const(np.ones((20, 2)), V)}}),
+    Target("kernel_ridge_cv", lambda **k: sk.learning.kernel_ridge_cv(**k),
+           lambda: dict(K=np.eye(4) + 0.1, y=np.arange(4.0), alphas=[0.1, 1.0]),
+           {"K": {**but(ARRAY, "ndim-", "none"), "not-square": const(np.ones((4, 3)), V)},
+            "y": {**only(ARRAY, "nan", "inf", "string"), "length": const(np.ones(3), V)},
+            "alphas": {"negative": const([-1.0], V), "string": const("x", T)},
+            "cv": CHOICE}),
     # ------------------------------------------------------------------ persistence
     Target("save", lambda **k: sk.save(**k),
            lambda: dict(obj=MonomialBasis(1), path="unused.npz"),
