@@ -362,6 +362,9 @@ def load(path: str | os.PathLike) -> Any:
                       meta["type"])
     except _Corrupt as err:
         raise ValueError(f"{where} is corrupted: {err}.") from None
+    except RecursionError:
+        raise ValueError(f"{where} is corrupted: its state tree is nested too deeply.") \
+            from None
 
 
 def _check_path(path: Any) -> str | os.PathLike:
@@ -377,7 +380,7 @@ def _parse_meta(raw: np.ndarray, where: str) -> dict:
         raise ValueError(f"{where} is corrupted: the {_META} entry is not UTF-8 JSON bytes.")
     try:
         meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ValueError(f"{where} is corrupted: its metadata is not valid JSON ({err}).") \
             from None
     if not isinstance(meta, dict) or meta.get("format") != _MAGIC:

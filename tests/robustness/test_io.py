@@ -349,3 +349,25 @@ def test_estimator_with_unstorable_parameter(tmp_path):
     est = ResponseFeatures(MyBasis(1), depth=2).fit(_series())
     with pytest.raises(TypeError, match="basis"):
         sk.save(est, tmp_path / "e.npz")
+
+
+def test_deeply_nested_state_is_refused(tmp_path):
+    p = tmp_path / "m.npz"
+    sk.save(MonomialBasis(1), p)
+    text = ('{"format": "srnnkit", "format_version": 1, "type": "MonomialBasis", "arrays": {}, '
+            '"state": {"dict": {"degree": ' + '{"list": [' * 5000 + "1" + "]}" * 5000 + "}}}")
+    np.savez(p, __srnnkit__=np.frombuffer(text.encode(), dtype=np.uint8))
+    with pytest.raises(ValueError, match="corrupted"):
+        sk.load(p)
+
+
+def test_fitted_attribute_names_cannot_reach_private_state(tmp_path):
+    from srnnkit.learning import SignatureTransformer
+
+    p = tmp_path / "e.npz"
+    sk.save(SignatureTransformer(2).fit(_series()), p)
+    meta = _meta(p)
+    meta["state"]["dict"]["fitted"]["dict"]["__class__"] = "x"
+    _rewrite(p, meta)
+    with pytest.raises(ValueError, match="corrupted"):
+        sk.load(p)
