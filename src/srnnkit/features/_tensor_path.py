@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_positive, fail
+from .._validation import check_array, check_finite_result, check_int, check_positive, fail
 from ..signatures._signature import (
     DEFAULT_MAX_BYTES,
+    OVERFLOW_REMEDY,
     check_max_bytes,
     guard_bytes,
     layout_tables,
@@ -172,6 +173,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     refine = check_int("refine", refine, low=1)
     if not isinstance(stream, (bool, np.bool_)):
         fail("stream", "a bool", stream, TypeError)
+    if not isinstance(scalar_term, (bool, np.bool_)):
+        fail("scalar_term", "a bool", scalar_term, TypeError)
     max_bytes = check_max_bytes(max_bytes)
     single = arr.ndim == 2
     batch = arr[None] if single else arr
@@ -186,6 +189,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     guard_bytes("response_features output", out_shape, arr.itemsize, max_bytes, hint)
     work = 6 * d ** (depth - 1) + signature_dim(d, depth)
     guard_bytes("response_features working memory", (work,), arr.itemsize, max_bytes, hint)
+    guard_bytes("response_features cell integrals", (n_steps * refine + 1, P), 8, max_bytes,
+                "Reduce refine,")
     coef = _cell_integrals(basis, n_steps, dt, refine, arr.dtype)
     out = np.empty(out_shape, dtype=arr.dtype)
     if scalar_term:
@@ -202,6 +207,11 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
         run_batched(sig_rank_one, n_series, n_jobs,
                     lambda lo, hi: (batch[lo:hi], coef, refine, depth, offs, inv, perm,
                                     out[lo:hi], col0, bool(stream)))
+    check_finite_result("response_features", out,
+                        OVERFLOW_REMEDY.replace("the path (divide it", "the inputs (divide them")
+                        .replace("its typical increment size or total variation",
+                                 "their typical size") + " A shorter window (n_steps * dt) or a "
+                        "basis bounded on it (e.g. LegendreBasis) also helps.")
     if not stream:
         out = out[:, 0]
     return out[0] if single else out

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_positive, fail
+from .._validation import check_finite_result, check_int, check_positive, fail
 from . import _common as cm
 
 
@@ -156,9 +156,11 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
                 results.append(response_gram_cuda(Up, nu, Vp, nv, symmetric, kap, r, R))
             else:
                 results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth, nthreads))
-    if rich:
-        return cm.richardson_combine(results[1], results[0])
-    return results[0]
+    out = cm.richardson_combine(results[1], results[0]) if rich else results[0]
+    return check_finite_result(
+        "response_kernel", out, "The kernel grows exponentially with the inputs' size and "
+        "with kappa on the window: rescale the inputs, shorten the window (n_steps * dt), "
+        "use a basis bounded on it, or give a finite depth.")
 
 
 # Largest shared time table kappa[p, q] (bytes) that response_kernel will build.

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_finite_result, check_positive
 from . import _common as cm
 
 _STATICS = ("linear", "rbf")
@@ -106,9 +106,11 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
         with cm.numba_threads(nthreads):
             results = [_gram(Xp, nx, Yp, ny, symmetric, static, 2**lv, scale, nthreads)
                        for lv in levels]
-    if rich:
-        return cm.richardson_combine(results[1], results[0])
-    return results[0]
+    out = cm.richardson_combine(results[1], results[0]) if rich else results[0]
+    return check_finite_result(
+        "signature_kernel", out, "The kernel grows like exp(|X| |Y|) in the path lengths: "
+        "rescale the paths (scale=..., or divide them by their typical size), or use the "
+        "RBF static kernel.")
 
 
 def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,

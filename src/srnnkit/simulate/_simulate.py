@@ -11,7 +11,14 @@ import numpy as np
 from scipy import linalg
 
 from .._random import SeedLike, as_seed_sequence
-from .._validation import check_array, check_choice, check_int, check_positive, fail
+from .._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    fail,
+)
 from ..model import SRNN
 from ._kernels import ACT_CODES, RO_LINEAR, RO_NONE, RO_QUADRATIC, run_window
 from ._rng import fill_normals, make_states, ziggurat_tables
@@ -224,6 +231,16 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
             fail("n_steps", f"equal to the inputs' length {u.shape[1]} (or None)", n_steps)
         n_steps = u.shape[1]
 
+    check_memory("n_steps", n_steps, "the mean and stderr of the output",
+                 (3, n_series, n_steps + 1, p))
+    if save == "paths":
+        check_memory("n_paths", n_paths, "save='paths' (every path's output)",
+                     (n_series, n_paths, n_steps + 1, p), hint="Use save='mean' or fewer paths.")
+    elif save == "states":
+        check_memory("n_paths", n_paths, "save='states' (every path's hidden states)",
+                     (n_series, n_paths, n_steps // save_every + 1, n),
+                     hint="Use a larger save_every, save='mean' or fewer paths.")
+
     # --------------------------------------------------- step operator pieces
     affine = model.is_linear
     act = ACT_CODES[model.activation]
@@ -279,6 +296,8 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     # ------------------------------------------------------------- blocks
     root = as_seed_sequence(seed)
     n_blocks = -(-n_paths // BLOCK_SIZE)
+    check_memory("n_paths", n_paths, "the schedule of 256-path blocks", (n_series, n_blocks),
+                 itemsize=256, hint="Split the ensemble into several runs.")
     save_states = save == "states"
     state_idx = np.arange(0, n_steps + 1, save_every)
     plan = _Plan(model=model, u=u, n=n, p=p, n_steps=n_steps, n_paths=n_paths, dt=dt,
@@ -335,7 +354,15 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
             if pool is not None:
                 pool.shutdown()
 
-    stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    for arr in (mean, stderr):
+        if arr is not None and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+            raise DivergenceError(
+                "the output f(h_t) (its ensemble mean or spread) overflowed although every "
+                "simulated state stayed finite: the readout maps the states beyond the float "
+                "range (a Quadratic readout squares them). Rescale the readout or the "
+                "network (smaller weights, inputs or h0).")
     if not batched:
         mean = mean[0]
         stderr = stderr[0] if stderr is not None else None
@@ -476,11 +503,12 @@ def _run_block(plan: _Plan, series: int, blk: int, maps: tuple) -> tuple:
         if bad >= 0:
             _diverged(done + bad - plan.burn_in, plan.dt)
         done += k
-    y0 = model.output(H)
     mean_b = np.empty((n_steps + 1, p))
     m2_b = np.empty((n_steps + 1, p))
-    mean_b[0] = y0.mean(axis=0)
-    m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported by simulate
+        y0 = model.output(H)
+        mean_b[0] = y0.mean(axis=0)
+        m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
     yb = np.empty((B, n_steps + 1, p)) if plan.keep_outputs else None
     state_idx = plan.state_idx
     sb = np.empty((B, len(state_idx), n)) if plan.save_states else None
