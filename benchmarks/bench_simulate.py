@@ -136,6 +136,7 @@ def main() -> None:
           f"  numpy {np.__version__}  srnnkit {sk.__version__}  threads={args.threads}")
     with threadpool_limits(limits=args.threads):
         if args.memory:
+            peak_memory(50)  # warm up (compilation, caches)
             for n_steps in (2000, 20000):
                 print(f"peak traced memory, save='mean', {n_steps} steps: "
                       f"{peak_memory(n_steps):.1f} MiB")

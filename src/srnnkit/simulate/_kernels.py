@@ -108,26 +108,28 @@ def _a_identity(z):
 
 
 @njit(inline="always", error_model="numpy")
-def _drift_update(H, Z, Z2, b, g, cu, tu, dt, full_gamma, f):
+def _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, f):
     B, n = H.shape
     if full_gamma:
         for i in range(B):
             for k in range(n):
-                H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k]) - Z2[i, k] + cu[tu, k])
+                H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k]) - Z2[i, k] + cu[k])
     else:
         for i in range(B):
             for k in range(n):
-                H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k]) - g[k] * H[i, k] + cu[tu, k])
+                H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k]) - g[k] * H[i, k] + cu[k])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_window(H, MT, affine, b, g, GT, full_gamma, act, cu, t_start, n_win, dt,
+def run_window(H, MT, affine, b, g, GT, full_gamma, act, U, Ceff, beff, cu, t_start, n_win, dt,
                noise_diag, LT, full_noise, state, kt, wt, ft,
                Z, Z2, Xi, ro_kind, QT, q, M, Yt, Yw, save_states, Sw):
     """Advance ``H`` (B, n) by ``n_win`` steps; return -1, or the first non-finite step.
 
-    ``cu`` is (n_u, n): row ``t`` (or row 0 when n_u == 1) is the additive input term
-    ``C u_t`` (nonlinear) or ``c_t`` (affine). ``noise_diag`` (n,) scales i.i.d. normals when
+    The additive term of step ``t`` is ``cu = beff + Ceff @ U[t]`` (row 0 when U has one
+    row): ``C u_t`` for the nonlinear step, ``c_t`` for the affine one. It is formed per step
+    into the buffer ``cu`` (n,), so memory never grows with paths x steps or hidden x steps.
+    ``noise_diag`` (n,) scales i.i.d. normals when
     ``full_noise`` is False; otherwise ``Xi`` (B, r) normals are mapped by ``LT`` (r, n).
     Outputs of step j go to ``Yw[:, j, :]`` (linear/quadratic readout) and, if
     ``save_states``, states to ``Sw[:, j, :]``.
@@ -137,29 +139,35 @@ def run_window(H, MT, affine, b, g, GT, full_gamma, act, cu, t_start, n_win, dt,
     s1 = state[1]
     s2 = state[2]
     s3 = state[3]
-    n_u = cu.shape[0]
+    n_u = U.shape[0]
+    m = U.shape[1]
     bad = -1
     for j in range(n_win):
         t = t_start + j
         tu = t if n_u > 1 else 0
+        for k in range(n):
+            acc_k = beff[k]
+            for c in range(m):
+                acc_k += Ceff[k, c] * U[tu, c]
+            cu[k] = acc_k
         np.dot(H, MT, Z)
         acc = 0.0
         if affine:
             for i in range(B):
                 for k in range(n):
-                    H[i, k] = Z[i, k] + cu[tu, k]
+                    H[i, k] = Z[i, k] + cu[k]
         else:
             if full_gamma:
                 np.dot(H, GT, Z2)
             # one loop per activation, so that each vectorises
             if act == TANH:
-                _drift_update(H, Z, Z2, b, g, cu, tu, dt, full_gamma, _a_tanh)
+                _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, _a_tanh)
             elif act == RELU:
-                _drift_update(H, Z, Z2, b, g, cu, tu, dt, full_gamma, _a_relu)
+                _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, _a_relu)
             elif act == SIGMOID:
-                _drift_update(H, Z, Z2, b, g, cu, tu, dt, full_gamma, _a_sigmoid)
+                _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, _a_sigmoid)
             else:
-                _drift_update(H, Z, Z2, b, g, cu, tu, dt, full_gamma, _a_identity)
+                _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, _a_identity)
         if full_noise:
             r = Xi.shape[1]
             for i in range(B):

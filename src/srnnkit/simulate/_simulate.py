@@ -11,10 +11,17 @@ import numpy as np
 from scipy import linalg
 
 from .._random import SeedLike, as_seed_sequence
-from .._validation import check_array, check_choice, check_int, check_positive, fail
+from .._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    fail,
+)
 from ..model import SRNN
 from ._kernels import ACT_CODES, RO_LINEAR, RO_NONE, RO_QUADRATIC, run_window
-from ._rng import make_states, ziggurat_tables
+from ._rng import fill_normals, make_states, ziggurat_tables
 from ._trajectory import DivergenceError, Trajectory
 
 __all__ = ["BLOCK_SIZE", "default_burn_in", "simulate"]
@@ -26,16 +33,29 @@ _WINDOW = 64  # steps per kernel call (bounds the per-block output buffer)
 
 
 def default_burn_in(model: SRNN, dt: float) -> int:
-    """Burn-in steps for a nonlinear SRNN started at zero: 10 relaxation times.
+    """Burn-in steps for a nonlinear SRNN started at zero: ten relaxation times.
 
-    The relaxation time is ``1/λ`` with ``λ`` the smallest eigenvalue of the symmetric part of
-    Γ (the leak alone; the contraction of ``a(Wh+b)`` is not assumed), so after the burn-in the
-    memory of ``h = 0`` has decayed by at least ``e^{-10}`` for a contracting network.
+    The relaxation rate is the contraction bound ``λ - Lip(a)·‖W‖₂``, with ``λ`` the smallest
+    eigenvalue of the symmetric part of Γ, floored at ``λ/5`` (a network that is not provably
+    contracting still forgets its start at the leak's pace, only slower), so the burn-in is
+    ``10 / max(λ - Lip(a)‖W‖₂, λ/5)`` time units: at most 50 leak times.
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.simulate import default_burn_in
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])   # THEORY.md V2
+    >>> default_burn_in(model, 0.02)                                 # 50 time units
+    2500
     """
+    from ..model._activations import LIPSCHITZ
+
     G = model.gamma_matrix
     lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
     lam = lam if lam > 0 else 1.0
-    return math.ceil(10.0 / (lam * dt))
+    lip = LIPSCHITZ[model.activation] * float(np.linalg.norm(model.W, 2))
+    rate = max(lam - lip, lam / 5.0)
+    return math.ceil(10.0 / (rate * dt) - 1e-9)
 
 
 def _n_threads(n_jobs: int | None) -> int:
@@ -90,7 +110,8 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
              n_paths: int = 1, seed: SeedLike = None, h0: Any = "stationary",
              burn_in: int | None = None, method: str = "euler", save: str = "mean",
              save_every: int = 1, chunk_size: int | None = None,
-             n_jobs: int | None = None) -> Trajectory:
+             n_jobs: int | None = None, executor: Any = None,
+             device: str = "cpu") -> Trajectory:
     r"""Simulate a Monte Carlo ensemble of an SRNN and its output.
 
     Euler–Maruyama (``method="euler"``, any SRNN), with input value ``u[j]`` acting on
@@ -124,7 +145,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         (the Euler–Maruyama chain's own law :math:`N(m_\infty, \Sigma_\Delta)` for
         ``method="euler"``, the continuous law for ``"exact"``); a nonlinear SRNN starts at 0
         and runs ``burn_in`` unperturbed steps first (default :func:`default_burn_in`: ten
-        relaxation times of Γ).
+        relaxation times).
     burn_in : int, optional
         Unperturbed steps run before time 0 (any ``h0``); overrides the default.
     method : {"euler", "exact"}, default="euler"
@@ -138,6 +159,16 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         Paths per task (rounded up to a multiple of 256); a scheduling knob only.
     n_jobs : int, optional
         Threads (``None``: 1; ``-1``: all cores). The GIL is released in the compiled loop.
+    executor : dask.distributed.Client, optional
+        Run the blocks as Dask tasks (extra ``dask``). The result is bit-identical to the
+        single-process one; with ``save="mean"`` the fold over blocks runs on a worker, so no
+        path arrays travel.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"`` runs the ensemble on the GPU (docs/cuda.md): one kernel keeps each path's
+        state on chip over windows of steps; the noise is Philox4x32-10 keyed by (seed,
+        series, path), so the run is reproducible from ``seed`` and independent of the launch
+        configuration, but it is a different stream from the CPU's (means agree
+        statistically, not path by path). Linear, identity and quadratic readouts only.
 
     Returns
     -------
@@ -160,6 +191,9 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     """
     if not isinstance(model, SRNN):
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+    from .._device import check_device
+
+    device = check_device(device, "simulate")
     dt = check_positive("dt", dt)
     n_paths = check_int("n_paths", n_paths, low=1)
     method = check_choice("method", method, ("euler", "exact"))
@@ -197,6 +231,16 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
             fail("n_steps", f"equal to the inputs' length {u.shape[1]} (or None)", n_steps)
         n_steps = u.shape[1]
 
+    check_memory("n_steps", n_steps, "the mean and stderr of the output",
+                 (3, n_series, n_steps + 1, p))
+    if save == "paths":
+        check_memory("n_paths", n_paths, "save='paths' (every path's output)",
+                     (n_series, n_paths, n_steps + 1, p), hint="Use save='mean' or fewer paths.")
+    elif save == "states":
+        check_memory("n_paths", n_paths, "save='states' (every path's hidden states)",
+                     (n_series, n_paths, n_steps // save_every + 1, n),
+                     hint="Use a larger save_every, save='mean' or fewer paths.")
+
     # --------------------------------------------------- step operator pieces
     affine = model.is_linear
     act = ACT_CODES[model.activation]
@@ -225,20 +269,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         LT = np.ascontiguousarray((sqdt * model.sigma).T)
         noise_diag = sqdt * np.diag(model.sigma).copy() if not full_noise else np.zeros(n)
 
-    def additive_terms(series: int | None) -> np.ndarray:
-        """Row t: the additive term of step t (C u_t, or the affine c_t)."""
-        base = b if affine else np.zeros(n)
-        if u is None:
-            cu = base[None, :].copy()
-        else:
-            cu = u[series] @ model.C.T + base
-        if affine:
-            cu = cu @ drift_map.T
-        return np.ascontiguousarray(cu)
-
-    zero_cu = (b[None, :] @ drift_map.T) if affine else np.zeros((1, n))
     ro_kind, QT, q, M = _readout_spec(model)
-    callable_readout = ro_kind == RO_NONE
 
     # ------------------------------------------------------ initial states
     stationary = isinstance(h0, str) and h0 == "stationary"
@@ -265,119 +296,73 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     # ------------------------------------------------------------- blocks
     root = as_seed_sequence(seed)
     n_blocks = -(-n_paths // BLOCK_SIZE)
-    kt, wt, ft = ziggurat_tables()
+    check_memory("n_paths", n_paths, "the schedule of 256-path blocks", (n_series, n_blocks),
+                 itemsize=256, hint="Split the ensemble into several runs.")
     save_states = save == "states"
     state_idx = np.arange(0, n_steps + 1, save_every)
+    plan = _Plan(model=model, u=u, n=n, p=p, n_steps=n_steps, n_paths=n_paths, dt=dt,
+                 method=method, affine=affine, act=act, b=b, g=g, GT=GT, full_gamma=full_gamma,
+                 MT=MT, LT=LT, noise_diag=noise_diag, full_noise=full_noise,
+                 drift_map=drift_map, ro_kind=ro_kind, QT=QT, q=q, M=M,
+                 h0_arr=h0_arr, L0=L0, mean0=mean0, burn_in=burn_in,
+                 entropy=root.entropy, spawn_key=tuple(root.spawn_key),
+                 pool_size=root.pool_size, keep_outputs=save == "paths",
+                 save_states=save_states, state_idx=state_idx)
+    if device == "cuda":
+        from ._cuda_front import run_cuda
+
+        return run_cuda(plan, save=save, batched=batched, n_series=n_series, executor=executor)
 
     outputs = np.empty((n_series, n_paths, n_steps + 1, p)) if save == "paths" else None
     states = (np.empty((n_series, n_paths, len(state_idx), n)) if save_states else None)
-
-    def run_block(series: int, blk: int, cu: np.ndarray):
-        lo = blk * BLOCK_SIZE
-        B = min(BLOCK_SIZE, n_paths - lo)
-        ss = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, series, blk),
-                                    pool_size=root.pool_size)
-        state = make_states([ss])[0]
-        H = np.zeros((B, n))
-        Z = np.empty((B, n))
-        Z2 = np.zeros((B, n))
-        Xi = np.empty((B, model.n_noise if method == "euler" else n))
-        Yt = np.empty((B, QT.shape[1]))
-        win = min(_WINDOW, n_steps)
-        Yw = np.empty((B, win, p)) if not callable_readout else np.empty((1, 1, 1))
-        need_states = save_states or callable_readout
-        Sw = np.empty((B, win, n)) if need_states else np.empty((1, 1, 1))
-        if h0_arr is not None:
-            H[:] = h0_arr if h0_arr.ndim == 1 else h0_arr[lo:lo + B]
-        elif L0 is not None:
-            xi = np.empty((B, n))
-            from ._rng import fill_normals
-
-            fill_normals(state, xi, kt, wt, ft)
-            H[:] = mean0 + xi @ L0.T
-        common = (MT, affine, b, g, GT, full_gamma, act)
-        noise = (noise_diag, LT, full_noise, state, kt, wt, ft, Z, Z2, Xi)
-        done = 0
-        while done < burn_in:
-            k = min(burn_in - done, 4096)
-            bad = run_window(H, *common, zero_cu, 0, k, dt, *noise, RO_NONE, QT, q, M, Yt,
-                             Yw, False, Sw)
-            if bad >= 0:
-                _diverged(done + bad - burn_in, dt)
-            done += k
-        y0 = model.output(H)
-        mean_b = np.empty((n_steps + 1, p))
-        m2_b = np.empty((n_steps + 1, p))
-        mean_b[0] = y0.mean(axis=0)
-        m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
-        if outputs is not None:
-            outputs[series, lo:lo + B, 0] = y0
-        if save_states:
-            states[series, lo:lo + B, 0] = H
-        t = 0
-        while t < n_steps:
-            k = min(win, n_steps - t)
-            bad = run_window(H, *common, cu, t, k, dt, *noise, ro_kind, QT, q, M, Yt, Yw,
-                             need_states, Sw)
-            if bad >= 0:
-                _diverged(bad + 1, dt)
-            Y = model.output(Sw[:, :k]) if callable_readout else Yw[:, :k]
-            with np.errstate(over="ignore", invalid="ignore"):
-                mu = Y.mean(axis=0)
-                mean_b[t + 1:t + 1 + k] = mu
-                m2_b[t + 1:t + 1 + k] = ((Y - mu) ** 2).sum(axis=0)
-            if outputs is not None:
-                outputs[series, lo:lo + B, t + 1:t + 1 + k] = Y
-            if save_states:
-                sel = state_idx[(state_idx > t) & (state_idx <= t + k)]
-                states[series][lo:lo + B, np.searchsorted(state_idx, sel)] = \
-                    Sw[:, sel - t - 1]
-            t += k
-        return B, mean_b, m2_b
-
     paths_per_task = BLOCK_SIZE if chunk_size is None else \
         BLOCK_SIZE * -(-check_int("chunk_size", chunk_size, low=1) // BLOCK_SIZE)
     blocks_per_task = paths_per_task // BLOCK_SIZE
+    tasks = [(s, list(range(j, min(j + blocks_per_task, n_blocks))))
+             for s in range(n_series) for j in range(0, n_blocks, blocks_per_task)]
 
     mean = np.empty((n_series, n_steps + 1, p))
     m2 = np.empty((n_series, n_steps + 1, p))
-    from threadpoolctl import threadpool_limits
+    folds = [_Fold(mean[s], m2[s]) for s in range(n_series)]
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        for s in range(n_series):
-            cu = additive_terms(s)
-            tasks = [list(range(j, min(j + blocks_per_task, n_blocks)))
-                     for j in range(0, n_blocks, blocks_per_task)]
+    def consume(results) -> None:
+        for res in results:
+            for s, blk, B, mb, m2b, yb, sb in res:
+                folds[s].add(B, mb, m2b)   # block order: tasks are consumed in order
+                lo = blk * BLOCK_SIZE
+                if outputs is not None:
+                    outputs[s, lo:lo + B] = yb
+                if states is not None:
+                    states[s, lo:lo + B] = sb
 
-            def run_task(blks, s=s, cu=cu):
-                return [run_block(s, j, cu) for j in blks]
+    if executor is not None:
+        _run_on_executor(executor, plan, tasks, consume, folds, save == "mean")
+    else:
+        from threadpoolctl import threadpool_limits
 
-            count = 0
-            tot_mean = mean[s]
-            tot_m2 = m2[s]
-            wave = max(1, 2 * n_threads)
-            pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
-            try:
+        wave = max(1, 2 * n_threads)
+        pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
                 for w0 in range(0, len(tasks), wave):
                     group = tasks[w0:w0 + wave]
-                    results = (list(pool.map(run_task, group)) if pool is not None
-                               else [run_task(g_) for g_ in group])
-                    for res in results:
-                        for B, mb, m2b in res:  # combine in block order (Chan et al.)
-                            if count == 0:
-                                tot_mean[:] = mb
-                                tot_m2[:] = m2b
-                            else:
-                                delta = mb - tot_mean
-                                tot = count + B
-                                tot_mean += delta * (B / tot)
-                                tot_m2 += m2b + delta**2 * (count * B / tot)
-                            count += B
-            finally:
-                if pool is not None:
-                    pool.shutdown()
+                    if pool is not None:
+                        consume(pool.map(lambda t: run_blocks(plan, *t), group))
+                    else:
+                        consume(run_blocks(plan, *t) for t in group)
+        finally:
+            if pool is not None:
+                pool.shutdown()
 
-    stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    for arr in (mean, stderr):
+        if arr is not None and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+            raise DivergenceError(
+                "the output f(h_t) (its ensemble mean or spread) overflowed although every "
+                "simulated state stayed finite: the readout maps the states beyond the float "
+                "range (a Quadratic readout squares them). Rescale the readout or the "
+                "network (smaller weights, inputs or h0).")
     if not batched:
         mean = mean[0]
         stderr = stderr[0] if stderr is not None else None
@@ -387,6 +372,169 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
                       n_paths=n_paths, method=method, seed_entropy=root.entropy,
                       outputs=outputs, states=states,
                       state_ts=state_idx * dt if save_states else None, burn_in=burn_in)
+
+
+class _Fold:
+    """Running (count, mean, M2) over blocks, combined in block order (Chan et al.)."""
+
+    def __init__(self, mean: np.ndarray, m2: np.ndarray) -> None:
+        self.mean, self.m2, self.count = mean, m2, 0
+
+    def add(self, B: int, mb: np.ndarray, m2b: np.ndarray) -> None:
+        if self.count == 0:
+            self.mean[:] = mb
+            self.m2[:] = m2b
+        else:
+            delta = mb - self.mean
+            tot = self.count + B
+            self.mean += delta * (B / tot)
+            self.m2 += m2b + delta**2 * (self.count * B / tot)
+        self.count += B
+
+
+def _fold_blocks(n_series: int, shape: tuple[int, int], *task_results):
+    """Fold per-block statistics in block order (runs on a Dask worker)."""
+    mean = np.empty((n_series, *shape))
+    m2 = np.empty((n_series, *shape))
+    folds = [_Fold(mean[s], m2[s]) for s in range(n_series)]
+    for res in task_results:
+        for s, _blk, B, mb, m2b, _y, _st in res:
+            folds[s].add(B, mb, m2b)
+    return mean, m2, [f.count for f in folds]
+
+
+def _run_on_executor(client, plan, tasks, consume, folds, mean_only: bool) -> None:
+    """Run block tasks on a ``dask.distributed.Client``; results equal the local run bitwise.
+
+    With ``save="mean"`` the fold over blocks happens on a worker, so only the (n_steps, p)
+    statistics travel back; otherwise each task's paths/states come back to be placed.
+    """
+    if not hasattr(client, "submit") or not hasattr(client, "map"):
+        fail("executor", "a dask.distributed.Client (or None)", type(client).__name__,
+             TypeError)
+    futures = [client.submit(run_blocks, plan, s, blks, pure=False) for s, blks in tasks]
+    if mean_only:
+        n_series = max(s for s, _ in tasks) + 1
+        total = client.submit(_fold_blocks, n_series, (plan.n_steps + 1, plan.p), *futures,
+                              pure=False)
+        mean, m2, counts = total.result()
+        for s, f in enumerate(folds):
+            f.mean[:] = mean[s]
+            f.m2[:] = m2[s]
+            f.count = counts[s]
+    else:
+        for fut in futures:
+            consume([fut.result()])
+
+
+class _Plan:
+    """Everything a block task needs (picklable, so tasks can run on Dask workers)."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    def additive_maps(self, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(U, Ceff, beff)``: the additive term of step t is ``beff + Ceff @ U[t]``."""
+        model = self.model
+        if self.affine:
+            Ceff = self.drift_map @ model.C
+            beff = self.drift_map @ self.b
+        else:
+            Ceff = model.C.copy()
+            beff = np.zeros(self.n)
+        U = np.zeros((1, model.n_inputs)) if self.u is None else self.u[series]
+        return np.ascontiguousarray(U), np.ascontiguousarray(Ceff), beff
+
+    def additive_terms(self, series: int) -> np.ndarray:
+        """Row t: the additive term of step t, ``beff + Ceff @ U[t]`` (for the CUDA path)."""
+        U, Ceff, beff = self.additive_maps(series)
+        return np.ascontiguousarray(U @ Ceff.T + beff)
+
+    @property
+    def zero_cu(self) -> np.ndarray:
+        """The additive term with no input, shape (1, n)."""
+        return self.additive_maps(0)[2][None, :].copy()
+
+
+def run_blocks(plan: _Plan, series: int, blocks: list[int]) -> list[tuple]:
+    """Simulate the given blocks of one series; per block its statistics (and paths/states)."""
+    from threadpoolctl import threadpool_limits
+
+    maps = plan.additive_maps(series)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return [_run_block(plan, series, blk, maps) for blk in blocks]
+
+
+def _run_block(plan: _Plan, series: int, blk: int, maps: tuple) -> tuple:
+    model, n, p, n_steps = plan.model, plan.n, plan.p, plan.n_steps
+    lo = blk * BLOCK_SIZE
+    B = min(BLOCK_SIZE, plan.n_paths - lo)
+    ss = np.random.SeedSequence(plan.entropy, spawn_key=(*plan.spawn_key, series, blk),
+                                pool_size=plan.pool_size)
+    state = make_states([ss])[0]
+    kt, wt, ft = ziggurat_tables()
+    callable_readout = plan.ro_kind == RO_NONE
+    H = np.zeros((B, n))
+    Z = np.empty((B, n))
+    Z2 = np.zeros((B, n))
+    Xi = np.empty((B, plan.LT.shape[0]))
+    Yt = np.empty((B, plan.QT.shape[1]))
+    win = min(_WINDOW, n_steps)
+    Yw = np.empty((B, win, p)) if not callable_readout else np.empty((1, 1, 1))
+    need_states = plan.save_states or callable_readout
+    Sw = np.empty((B, win, n)) if need_states else np.empty((1, 1, 1))
+    if plan.h0_arr is not None:
+        H[:] = plan.h0_arr if plan.h0_arr.ndim == 1 else plan.h0_arr[lo:lo + B]
+    elif plan.L0 is not None:
+        xi = np.empty((B, n))
+        fill_normals(state, xi, kt, wt, ft)
+        H[:] = plan.mean0 + xi @ plan.L0.T
+    common = (plan.MT, plan.affine, plan.b, plan.g, plan.GT, plan.full_gamma, plan.act)
+    U, Ceff, beff = maps
+    zero_in = (np.zeros((1, U.shape[1])), Ceff, beff, np.empty(n))
+    inp = (U, Ceff, beff, np.empty(n))
+    noise = (plan.noise_diag, plan.LT, plan.full_noise, state, kt, wt, ft, Z, Z2, Xi)
+    ro = (plan.QT, plan.q, plan.M, Yt, Yw)
+    done = 0
+    while done < plan.burn_in:
+        k = min(plan.burn_in - done, 4096)
+        bad = run_window(H, *common, *zero_in, 0, k, plan.dt, *noise, RO_NONE, *ro,
+                         False, Sw)
+        if bad >= 0:
+            _diverged(done + bad - plan.burn_in, plan.dt)
+        done += k
+    mean_b = np.empty((n_steps + 1, p))
+    m2_b = np.empty((n_steps + 1, p))
+    with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported by simulate
+        y0 = model.output(H)
+        mean_b[0] = y0.mean(axis=0)
+        m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
+    yb = np.empty((B, n_steps + 1, p)) if plan.keep_outputs else None
+    state_idx = plan.state_idx
+    sb = np.empty((B, len(state_idx), n)) if plan.save_states else None
+    if yb is not None:
+        yb[:, 0] = y0
+    if sb is not None:
+        sb[:, 0] = H
+    t = 0
+    while t < n_steps:
+        k = min(win, n_steps - t)
+        bad = run_window(H, *common, *inp, t, k, plan.dt, *noise, plan.ro_kind, *ro,
+                         need_states, Sw)
+        if bad >= 0:
+            _diverged(bad + 1, plan.dt)
+        Y = model.output(Sw[:, :k]) if callable_readout else Yw[:, :k]
+        with np.errstate(over="ignore", invalid="ignore"):
+            mu = Y.mean(axis=0)
+            mean_b[t + 1:t + 1 + k] = mu
+            m2_b[t + 1:t + 1 + k] = ((Y - mu) ** 2).sum(axis=0)
+        if yb is not None:
+            yb[:, t + 1:t + 1 + k] = Y
+        if sb is not None:
+            sel = state_idx[(state_idx > t) & (state_idx <= t + k)]
+            sb[:, np.searchsorted(state_idx, sel)] = Sw[:, sel - t - 1]
+        t += k
+    return series, blk, B, mean_b, m2_b, yb, sb
 
 
 def _diverged(step: int, dt: float) -> None:

@@ -1,0 +1,5 @@
+"""``python -m srnnkit``: the command line."""
+
+from srnnkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""Configuration of ``srnnkit run``: defaults, TOML loading, validation, resolved output."""
+
+from __future__ import annotations
+
+import copy
+import math
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULTS", "QUICK", "ConfigError", "dump_toml", "load_config"]
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown, of the wrong type or out of range."""
+
+
+# section -> key -> (default, kind, constraint); kinds: int, float, str, bool, list[float], str?
+_SPEC: dict[str, dict[str, tuple[Any, str, Any]]] = {
+    "model": {
+        "n_hidden": (16, "int", (1, None)),
+        "n_inputs": (2, "int", (1, None)),
+        "spectral_radius": (0.8, "float", (0, None)),
+        "input_scale": (0.5, "float", (0, None)),
+        "noise": (0.3, "float", (0, None)),
+        "gamma": (1.0, "float", (0, None)),
+        "bias_scale": (0.2, "float", (0, None)),
+        "activation": ("tanh", "str", ("tanh", "identity", "relu", "sigmoid")),
+    },
+    "simulation": {
+        "dt": (0.02, "float", (0, None)),
+        "n_steps": (400, "int", (2, None)),
+        "n_paths": (8192, "int", (1, None)),
+        "input_amplitude": (0.5, "float", (0, None)),
+    },
+    "response": {
+        "n_lags": (150, "int", (1, None)),
+        "n_paths": (200_000, "int", (1, None)),
+        "fdt_steps": (400_000, "int", (100, None)),
+        "second_order_lags": (25, "int", (1, None)),
+    },
+    "volterra": {
+        "amplitudes": ([0.8, 0.4, 0.2, 0.1, 0.05], "list[float]", (0, None)),
+        "n_paths": (100_000, "int", (1, None)),
+        "n_steps": (100, "int", (2, None)),
+    },
+    "features": {
+        "basis": ("legendre", "str", ("monomial", "weighted_monomial", "legendre",
+                                      "exponential")),
+        "degree": (2, "int", (0, None)),
+        "depth": (3, "int", (1, None)),
+    },
+    "kernel": {
+        "n_series": (40, "int", (2, None)),
+        "dyadic_order": (1, "int", (0, None)),
+    },
+    "learning": {
+        "task": ("srnn_teacher", "str", ("srnn_teacher", "narma10", "mackey_glass")),
+        "n_train": (120, "int", (4, None)),
+        "n_test": (60, "int", (2, None)),
+        "train": ("", "str", None),
+        "test": ("", "str", None),
+    },
+    "run": {
+        "seed": (0, "int", (0, None)),
+        "n_jobs": (-1, "int", None),
+    },
+}
+
+DEFAULTS: dict[str, dict[str, Any]] = {s: {k: v[0] for k, v in keys.items()}
+                                       for s, keys in _SPEC.items()}
+
+#: overrides applied by ``--quick`` (about a minute on 2 cores)
+QUICK: dict[str, dict[str, Any]] = {
+    "simulation": {"n_steps": 200, "n_paths": 2048},
+    "response": {"n_lags": 100, "n_paths": 10_000, "fdt_steps": 100_000,
+                 "second_order_lags": 12},
+    "volterra": {"n_paths": 10_000, "n_steps": 60},
+    "kernel": {"n_series": 24, "dyadic_order": 0},
+    "learning": {"n_train": 60, "n_test": 30},
+}
+
+
+def _finite(value: Any) -> bool:
+    """math.isfinite that is False (not OverflowError) for ints beyond the float range."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int with more digits than Python will print
+        text = f"an integer of about {int(value).bit_length()} bits"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check(section: str, key: str, value: Any) -> Any:
+    _default, kind, cons = _SPEC[section][key]
+    name = f"{section}.{key}"
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise ConfigError(f"config key {name} must be an integer; got {_short(value)}.")
+        value = int(value)
+    elif kind == "float":
+        if isinstance(value, bool) or not isinstance(value, Real) or not _finite(value):
+            raise ConfigError(f"config key {name} must be a finite number; got {_short(value)}.")
+        value = float(value)
+    elif kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"config key {name} must be a string; got {_short(value)}.")
+        if isinstance(cons, tuple) and value not in cons:
+            raise ConfigError(f"config key {name} must be one of {', '.join(cons)}; "
+                              f"got {_short(value)}.")
+        return value
+    elif kind == "list[float]":
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, Real) and not isinstance(v, bool) and _finite(v)
+                for v in value):
+            raise ConfigError(f"config key {name} must be a non-empty list of numbers; "
+                              f"got {_short(value)}.")
+        value = [float(v) for v in value]
+        if cons is not None and any(v <= cons[0] for v in value):
+            raise ConfigError(f"config key {name} must hold numbers > {cons[0]}; "
+                              f"got {_short(value)}.")
+        return value
+    if isinstance(cons, tuple) and kind in ("int", "float"):
+        lo, hi = cons
+        if lo is not None and (value <= lo if kind == "float" else value < lo):
+            op = ">" if kind == "float" else ">="
+            raise ConfigError(f"config key {name} must be {op} {lo}; got {_short(value)}.")
+        if hi is not None and value > hi:
+            raise ConfigError(f"config key {name} must be <= {hi}; got {_short(value)}.")
+    return value
+
+
+def merge(base: dict, override: dict, source: str) -> dict:
+    """Validated deep merge of ``override`` (a parsed config) into ``base``."""
+    out = copy.deepcopy(base)
+    if not isinstance(override, dict):
+        raise ConfigError(f"{source} must be a table of sections; got {type(override).__name__}.")
+    for section, keys in override.items():
+        if section not in _SPEC:
+            raise ConfigError(f"unknown config section {section!r} in {source}; known sections: "
+                              f"{', '.join(_SPEC)}.")
+        if not isinstance(keys, dict):
+            raise ConfigError(f"config section {section!r} in {source} must be a table; got "
+                              f"{_short(keys)}.")
+        for key, value in keys.items():
+            if key not in _SPEC[section]:
+                raise ConfigError(f"unknown config key {section}.{key} in {source}; known keys "
+                                  f"of [{section}]: {', '.join(_SPEC[section])}.")
+            out[section][key] = _check(section, key, value)
+    return out
+
+
+def load_config(path: str | Path | None = None, *, quick: bool = False,
+                seed: int | None = None) -> dict[str, dict[str, Any]]:
+    """Defaults, then ``--quick`` overrides, then the TOML file, then ``--seed``."""
+    cfg = copy.deepcopy(DEFAULTS)
+    if quick:
+        cfg = merge(cfg, QUICK, "--quick")
+    if path is not None:
+        import tomllib
+
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(p)!r} does not exist.") from None
+        except OSError as err:  # a directory, no permission, ...
+            raise ConfigError(f"config file {str(p)!r} cannot be read: "
+                              f"{err.strerror or err}.") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"config file {str(p)!r} is not valid TOML: {err}.") from None
+        cfg = merge(cfg, data, str(p))
+    if seed is not None:
+        cfg = merge(cfg, {"run": {"seed": seed}}, "--seed")
+    return cfg
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return repr(v)
+
+
+def dump_toml(cfg: dict[str, dict[str, Any]]) -> str:
+    """The resolved configuration as TOML (readable back by ``--config``)."""
+    lines = []
+    for section, keys in cfg.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in keys.items())
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,300 @@
+"""Front ends: ``linear_response`` and ``second_order_response``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._random import SeedLike
+from .._validation import check_choice, check_int, check_memory, check_positive, fail
+from ._linear import analytic_linear_response, analytic_second_order
+from ._montecarlo import (
+    Parallel,
+    fdt_first,
+    girsanov_first,
+    girsanov_matrix,
+    girsanov_second,
+    perturbation_first,
+    perturbation_second,
+)
+from ._result import ResponseFunction
+
+__all__ = ["linear_response", "second_order_response"]
+
+FIRST_METHODS = ("analytic", "perturbation", "fdt", "girsanov", "grid")
+SECOND_METHODS = ("analytic", "perturbation", "girsanov", "grid")
+
+#: default sample sizes (ensemble paths; long-run chains and their length)
+DEFAULT_PATHS = {"perturbation": 10_000, "perturbation2": 4_000, "chains": 16}
+
+
+def check_model(model: Any) -> Any:
+    from ..model import SRNN
+
+    if not isinstance(model, SRNN):
+        fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+    return model
+
+
+def make_parallel(n_jobs: Any, executor: Any, device: Any) -> Parallel:
+    """Validate ``n_jobs``, ``executor`` and ``device`` (the estimators run on the CPU)."""
+    check_choice("device", device, ("cpu", "cuda"))
+    if device == "cuda":
+        raise ValueError("device='cuda' is not available for the response estimators; use "
+                         "device='cpu' (n_jobs= threads or executor= a Dask client to scale).")
+    return Parallel(n_jobs, executor)
+
+
+def check_burn_in(burn_in: Any) -> int | None:
+    return None if burn_in is None else check_int("burn_in", burn_in, low=0)
+
+
+def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, ...]
+            ) -> tuple[Any, float, int, str]:
+    model = check_model(model)
+    dt = check_positive("dt", dt)
+    n_lags = check_int("n_lags", n_lags, low=1)
+    method = check_choice("method", method, methods)
+    return model, dt, n_lags, method
+
+
+def _chain_length(n_steps: Any, n_lags: int) -> int:
+    if n_steps is None:
+        return max(20_000, 50 * n_lags)
+    n_steps = check_int("n_steps", n_steps, low=1)
+    if n_steps < 2 * n_lags:
+        fail("n_steps", f"an integer >= 2 * n_lags = {2 * n_lags} (each stationary run must be "
+             "much longer than the lag window)", n_steps)
+    return n_steps
+
+
+def _grid_only(model: Any, what: str) -> None:
+    if model.n_hidden != 1:
+        raise ValueError(f"{what} with method='grid' needs a one-dimensional SRNN (n_hidden == 1);"
+                         f" this model has n_hidden={model.n_hidden}. Use method='perturbation' "
+                         "or 'girsanov'.")
+
+
+def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
+                    discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
+                    n_steps: int | None = None, eps: float = 1e-3, score: Any = "auto",
+                    burn_in: int | None = None, spacing: float = 0.01, n_jobs: int | None = None,
+                    executor: Any = None, device: str = "cpu") -> ResponseFunction:
+    r"""First-order response kernel :math:`R^{(1)}(k\,\Delta)`, k = 0..n_lags-1.
+
+    .. math:: E f(h_t) = \langle f\rangle_\infty + \int_0^t R^{(1)}(t-s)\,u_s\,ds + O(u^2),
+              \qquad R^{(1)}_{ia}(\tau) = E_{p_\infty}\bigl[c_a\cdot\nabla\,
+              e^{\tau L_0} f_i\bigr].
+
+    Methods (THEORY.md sections 3 and 7):
+
+    - ``"analytic"`` -- linear SRNNs (``activation="identity"``) with a linear or Quadratic
+      readout: :math:`E[\nabla f]\,e^{-A\tau}C` (scipy ``expm``), or with ``discrete=True`` the
+      Euler–Maruyama chain's :math:`E[\nabla f]\,(I-\Delta A)^k C`.
+    - ``"perturbation"`` -- kicks :math:`h\to h\pm\varepsilon c_a` of a stationary ensemble,
+      central differences with common random numbers (bias :math:`O(\varepsilon^2)`, variance
+      bounded as :math:`\varepsilon\to0`; exact up to rounding for linear SRNNs).
+    - ``"fdt"`` -- fluctuation-dissipation: :math:`E_{stat}[(f(h_{i+k}) - \bar f)\,v(h_i)]`
+      along ``n_paths`` independent stationary runs of ``n_steps`` steps, all lags at once by
+      FFT.  The conjugate variable :math:`v = -C^\top\nabla\log p_\infty` is exact for linear
+      SRNNs (EM-chain covariance :math:`\Sigma_\Delta`, so the estimate is unbiased for the
+      discrete kernel) and quasi-Gaussian, :math:`C^\top\hat\Sigma^{-1}(h-\hat\mu)`, otherwise:
+      the quasi-Gaussian estimate is **biased** for nonlinear SRNNs (exact only at lag 0 for a
+      linear readout; about 2 % on the V2 tanh SRNN), bounded by
+      :math:`\|f-\langle f\rangle\|\,\|C^\top(\nabla\log\hat p - \nabla\log p_\infty)\|`.
+      A callable ``score(h) -> v(h)`` of shape (..., m) may be passed instead.
+    - ``"girsanov"`` -- likelihood-ratio weights: :math:`r_1(k) = E_0[(f(h_{j+1+k})-\bar f)\,
+      \omega_j]`, :math:`\omega_j = G^\top\xi_j/\sqrt\Delta`, :math:`G = \sigma^+C`, along
+      stationary runs (FFT).  Unbiased for the EM chain at any ``dt``; needs
+      :math:`\mathrm{range}\,C\subseteq\mathrm{range}\,\sigma`.
+    - ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel from the grid transfer operator
+      (:class:`GridChain`), no sampling noise.
+
+    All Monte Carlo methods and ``"grid"`` estimate the Euler–Maruyama chain's kernel ``r1(k)``
+    (``discrete=True`` in the result), which differs from :math:`R^{(1)}(k\Delta)` by
+    :math:`O(\Delta)`.  Standard errors: across independent paths (perturbation) or independent
+    stationary runs used as batch means (fdt, girsanov).
+
+    Parameters
+    ----------
+    model : SRNN
+    dt : float
+        Lag spacing and Euler–Maruyama step.
+    n_lags : int
+        Number of lags, ``lags = dt * arange(n_lags)``.
+    method : {"analytic", "perturbation", "fdt", "girsanov", "grid"}, default="analytic"
+    discrete : bool, default=False
+        ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
+    n_paths : int, optional
+        Ensemble size (perturbation, default 10000) or number of independent stationary runs
+        (fdt, girsanov, default 16; at least 2 for a standard error).
+    seed : int, Generator, SeedSequence or None
+        Every estimate is reproducible from its seed (blocks and runs have their own children).
+    n_steps : int, optional
+        Length of each stationary run (fdt, girsanov), default ``max(20000, 50 * n_lags)``.
+    eps : float, default=1e-3
+        Kick size (perturbation).
+    score : {"auto", "exact", "gaussian"} or callable, default="auto"
+        Conjugate variables for ``"fdt"``; "auto" is "exact" for linear SRNNs.
+    burn_in : int, optional
+        Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
+        contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
+        linear SRNNs draw exactly from :math:`N(m_\infty, \Sigma_\Delta)` unless ``burn_in``
+        is given.
+    spacing : float, default=0.01
+        Grid spacing for ``"grid"``.
+    n_jobs : int, optional
+        Threads for the Monte Carlo blocks or runs (``None``: 1; ``-1``: all cores).
+    executor : dask.distributed.Client or concurrent.futures.Executor, optional
+        Runs the blocks or runs as tasks instead of threads.
+    device : {"cpu"}, default="cpu"
+        The estimators run on the CPU; ``"cuda"`` raises.
+
+    The estimate does not depend on ``n_jobs`` or ``executor``: every block or run has its own
+    seed child and the results are folded in order.
+
+    Returns
+    -------
+    ResponseFunction
+        ``values`` and ``stderr`` of shape (n_lags, p, m).
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0, .5], [-.3, 0]], C=[[1], [.5]], sigma=[[.6, 0], [.2, .5]],
+    ...                 gamma=[1, .8], activation="identity", readout=[[1, .5]])
+    >>> rf = sk.response.linear_response(model, dt=0.5, n_lags=3)
+    >>> rf.values[:, 0, 0].round(6)
+    array([1.25    , 0.791052, 0.482979])
+    >>> mc = sk.response.linear_response(model, dt=0.01, n_lags=3, method="perturbation",
+    ...                                  n_paths=100, seed=0)
+    >>> float(abs(mc.values[0, 0, 0] - 1.25)) < 1e-10
+    True
+    """
+    model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS)
+    burn_in = check_burn_in(burn_in)
+    par = make_parallel(n_jobs, executor, device)
+    check_memory("n_lags", n_lags, "the kernel values and their stderr",
+                 (4, n_lags, model.n_outputs, model.n_inputs))
+    info: dict[str, Any] = {}
+    if method == "analytic":
+        if not model.is_linear:
+            raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
+                             f"(activation='identity'); this model has activation="
+                             f"{model.activation!r}. Use method='perturbation', 'fdt' or "
+                             "'girsanov' (or 'grid' for a one-dimensional SRNN).")
+        values = analytic_linear_response(model, dt, n_lags, discrete=bool(discrete))
+        return ResponseFunction(values, dt=dt, method=method, discrete=bool(discrete))
+    if method == "grid":
+        _grid_only(model, "linear_response")
+        from ._grid import GridChain
+
+        return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+    if method == "perturbation":
+        n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation"] if n_paths is None
+                            else n_paths, low=2)
+        eps = check_positive("eps", eps)
+        values, se = perturbation_first(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
+        info.update(n_paths=n_paths, eps=eps)
+    else:
+        n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
+                            low=2)
+        n_steps = _chain_length(n_steps, n_lags)
+        info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
+        if method == "fdt":
+            if not (callable(score) or score in ("auto", "exact", "gaussian")):
+                fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
+            values, se, kind = fdt_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
+                                         score, par)
+            info["score"] = kind
+        else:
+            girsanov_matrix(model, "linear_response")
+            values, se = girsanov_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
+                                        par)
+    return ResponseFunction(values, dt=dt, stderr=se, method=method, discrete=True, info=info)
+
+
+def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
+                          discrete: bool = False, n_paths: int | None = None,
+                          seed: SeedLike = None, n_steps: int | None = None, eps: float = 1e-2,
+                          burn_in: int | None = None, spacing: float = 0.01,
+                          n_jobs: int | None = None, executor: Any = None, device: str = "cpu"
+                          ) -> ResponseFunction:
+    r"""Second-order response kernel :math:`R^{(2)}(k_1\Delta, k_2\Delta)`.
+
+    In the ordered-simplex convention of THEORY.md (2.1) (no :math:`1/2!`),
+
+    .. math:: R^{(2)}_{i;ab}(\tau_1,\tau_2) = E_{p_\infty}\bigl[B_b e^{\tau_2 L_0} B_a
+              e^{\tau_1 L_0} f_i\bigr], \qquad \tau_1 = t-s_1,\ \tau_2 = s_1-s_2,
+
+    so ``values[k1, k2, i, a, b]`` has ``a`` the channel of the most recent input.
+
+    Methods:
+
+    - ``"analytic"`` -- linear SRNN with a :class:`~srnnkit.readouts.Quadratic` readout
+      (THEORY.md 3.1): :math:`c_a^\top e^{-A^\top\tau_1} M e^{-A(\tau_1+\tau_2)} c_b`, or with
+      ``discrete=True`` the EM chain's :math:`c_a^\top (P^{k_1})^\top M P^{k_1+k_2} c_b`;
+      identically zero for a linear readout.
+    - ``"perturbation"`` -- double kicks with common random numbers, mixed difference
+      :math:`[Y_{++}-Y_{+-}-Y_{-+}+Y_{--}]/(4\varepsilon^2)`; cost grows like ``n_lags**2``.
+    - ``"girsanov"`` -- :math:`E_0[(f(h_N)-\bar f)\,\omega_{j,a}\,\omega_{j-k_2,b}]` along
+      stationary runs (one FFT per ``k2``); a single entry has variance
+      :math:`\propto 1/\Delta^2` per sample -- contracted terms
+      (:func:`volterra_terms`) are far less noisy.
+    - ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel (:class:`GridChain`).
+
+    For the EM chain the layout is ``values[k1, k2] = r2(k1, k2 - 1)`` (kick gap ``k2`` steps)
+    for ``k2 >= 1`` and ``values[k1, 0] = d2(k1) / dt**2`` (coincident kicks; see
+    :attr:`ResponseFunction.d2` and :meth:`ResponseFunction.r2`), which makes THEORY.md (2.4)
+    exact.  Parameters are those of :func:`linear_response` (``eps`` defaults to 1e-2 here:
+    the mixed difference divides by :math:`\varepsilon^2`), including ``n_jobs``, ``executor``
+    and ``device``.
+
+    Returns
+    -------
+    ResponseFunction
+        ``order=2``; ``values`` and ``stderr`` of shape (n_lags, n_lags, p, m, m).
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0, .5], [-.3, 0]], C=[[1], [.5]], sigma=[[.6, 0], [.2, .5]],
+    ...                 gamma=[1, .8], activation="identity",
+    ...                 readout=sk.readouts.Quadratic([[1, .3], [.3, .5]]))
+    >>> r2 = sk.response.second_order_response(model, dt=0.05, n_lags=4, discrete=True)
+    >>> round(float(r2.r2(0, 0)[0, 0, 0]), 4), round(float(r2.r2(2, 1)[0, 0, 0]), 4)
+    (1.3626, 1.087)
+    """
+    model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS)
+    burn_in = check_burn_in(burn_in)
+    par = make_parallel(n_jobs, executor, device)
+    check_memory("n_lags", n_lags, "the second-order kernel values and their stderr",
+                 (4, n_lags, n_lags, model.n_outputs, model.n_inputs, model.n_inputs))
+    info: dict[str, Any] = {}
+    if method == "analytic":
+        if not model.is_linear:
+            raise ValueError(f"second_order_response with method='analytic' needs a linear SRNN "
+                             f"(activation='identity'); this model has activation="
+                             f"{model.activation!r}. Use method='perturbation' or 'girsanov' "
+                             "(or 'grid' for a one-dimensional SRNN).")
+        values = analytic_second_order(model, dt, n_lags, discrete=bool(discrete))
+        return ResponseFunction(values, dt=dt, method=method, order=2, discrete=bool(discrete))
+    if method == "grid":
+        _grid_only(model, "second_order_response")
+        from ._grid import GridChain
+
+        return GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
+    if method == "perturbation":
+        n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation2"] if n_paths is None
+                            else n_paths, low=2)
+        eps = check_positive("eps", eps)
+        values, se = perturbation_second(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
+        info.update(n_paths=n_paths, eps=eps)
+    else:
+        girsanov_matrix(model, "second_order_response")
+        n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
+                            low=2)
+        n_steps = _chain_length(n_steps, n_lags)
+        values, se = girsanov_second(model, dt, n_lags, n_paths, n_steps, seed, burn_in, par)
+        info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
+    return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
+                            info=info)

@@ -1,0 +1,628 @@
+"""Monte Carlo engines for response kernels (THEORY.md section 7).
+
+All engines simulate the Euler–Maruyama chain
+
+    h_{i+1} = h_i + dt (F0(h_i) + C u_i) + sqrt(dt) sigma xi_i
+
+and stream over fixed-size blocks of paths (ensembles) or over independent chains (long
+stationary runs). Each block or chain draws from its own ``SeedSequence`` child, addressed by
+index, so every estimate is reproducible from its seed whatever the scheduling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .._random import SeedLike, child_sequences
+from ._linear import analytic_output_mean, stationary_covariance
+
+#: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
+BLOCK_SIZE = 2048
+#: stationary runs per task
+CHAIN_GROUP = 4
+#: below this many paths the compiled loop beats NumPy's per-step overhead
+_VECTOR_MIN = 256
+#: float64 numbers a long-run batch may hold at once
+_MEMORY_FLOATS = 2 ** 24
+
+
+# ----------------------------------------------------------------------------- helpers
+class _Acc:
+    """Streaming sum / sum of squares of per-sample values, for mean and standard error."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.s = np.zeros(shape)
+        self.ss = np.zeros(shape)
+        self.n = 0
+
+    def add(self, values: np.ndarray, axis: int = 0) -> None:
+        self.s += values.sum(axis=axis)
+        self.ss += (values * values).sum(axis=axis)
+        self.n += values.shape[axis]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        mean = self.s / self.n
+        if self.n < 2:
+            return mean, np.full_like(mean, np.nan)
+        var = np.maximum(self.ss / self.n - mean * mean, 0.0) * self.n / (self.n - 1)
+        return mean, np.sqrt(var / self.n)
+
+
+def _diverged(where: str, dt: float) -> None:
+    from ..simulate import DivergenceError
+
+    raise DivergenceError(
+        f"the simulated state became NaN or infinite {where} with dt={dt}. The Euler-Maruyama "
+        "step is unstable for this dt or the network is not dissipative: use a smaller dt, "
+        "smaller weights or kicks (eps), or a larger gamma.")
+
+
+def _check_states(states: np.ndarray, dt: float, what: str) -> None:
+    """``states`` (..., n_steps+1, n): raise naming the first non-finite step."""
+    ok = np.isfinite(states).reshape(-1, states.shape[-2], states.shape[-1]).all(axis=(0, 2))
+    if not ok.all():
+        step = int(np.argmin(ok))
+        _diverged(f"at step {step} (t = {step * dt:.6g}) of {what}", dt)
+
+
+def _check_final(h: np.ndarray, dt: float, n_steps: int, what: str) -> None:
+    if not np.all(np.isfinite(h)):
+        _diverged(f"within the {n_steps} steps of {what}", dt)
+
+
+def _moments(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return values.sum(axis=axis), (values * values).sum(axis=axis), values.shape[axis]
+
+
+def _fold(acc: _Acc, moments: tuple[np.ndarray, np.ndarray, int]) -> None:
+    acc.s += moments[0]
+    acc.ss += moments[1]
+    acc.n += moments[2]
+
+
+class Parallel:
+    """Runs independent tasks (ensemble blocks, groups of stationary runs) in order.
+
+    ``n_jobs`` threads (``None``: 1; negative: all cores but ``-n_jobs - 1``), or an
+    ``executor``: a ``dask.distributed.Client`` (tasks are shipped with cloudpickle and gathered)
+    or any ``concurrent.futures.Executor``.  Each task owns its ``SeedSequence`` child and the
+    results are folded in task order, so the estimate is identical for every setting.
+    """
+
+    def __init__(self, n_jobs: Any = None, executor: Any = None) -> None:
+        import os
+
+        from .._validation import check_int, fail
+
+        if n_jobs is None:
+            self.n_threads = 1
+        else:
+            n_jobs = check_int("n_jobs", n_jobs)
+            if n_jobs == 0:
+                fail("n_jobs", "a non-zero integer or None", n_jobs)
+            cpus = os.cpu_count() or 1
+            self.n_threads = max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
+        if executor is not None and not hasattr(executor, "map"):
+            fail("executor", "a dask.distributed.Client, a concurrent.futures.Executor or None",
+                 type(executor).__name__, TypeError)
+        self.executor = executor
+
+    def map(self, fn: Callable, items: list) -> Iterator:
+        fn = _quiet(fn)  # errstate is per thread: set it inside every task
+        if self.executor is not None:
+            if hasattr(self.executor, "gather"):  # dask.distributed.Client
+                return iter(self.executor.gather(self.executor.map(fn, items, pure=False)))
+            return iter(self.executor.map(fn, items))
+        if self.n_threads > 1 and len(items) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=self.n_threads) as pool:
+                return iter(list(pool.map(fn, items)))
+        return map(fn, items)
+
+    def map_blocks(self, body: Callable, n_paths: int, seed: SeedLike,
+                   block_size: int = BLOCK_SIZE) -> Iterator:
+        """``body(size, rng)`` for each fixed-size block of an ensemble, in block order."""
+        n_blocks = -(-n_paths // block_size)
+        items = [(min(block_size, n_paths - b * block_size), ss)
+                 for b, ss in enumerate(child_sequences(seed, n_blocks))]
+        return self.map(lambda it: body(it[0], np.random.default_rng(it[1])), items)
+
+    def map_chains(self, body: Callable, model: Any, dt: float, n_chains: int, n_steps: int,
+                   seed: SeedLike, burn_in: int | None) -> Iterator:
+        """``body(states, noises)`` for groups of independent stationary runs, in order."""
+        per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
+                                     + 4 * model.n_inputs)
+        # fixed-size groups (not a function of n_jobs), so sums are folded identically
+        group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
+        kids = child_sequences(seed, n_chains)
+        items = [kids[i:i + group] for i in range(0, n_chains, group)]
+        return self.map(lambda seqs: body(*chain_group(model, dt, n_steps, seqs, burn_in)),
+                        items)
+
+
+SERIAL = Parallel()
+
+
+def _quiet(func: Callable) -> Callable:
+    """Silence overflow warnings inside an engine: divergence is reported by the checks."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def _engine(func: Callable) -> Callable:
+    """An estimator entry point: quiet overflow, one BLAS thread (the products are small and
+    the parallelism is over blocks; threaded BLAS on a busy machine is many times slower)."""
+    import functools
+
+    quiet = _quiet(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return quiet(*args, **kwargs)
+    return wrapper
+
+
+def default_burn_in(model: Any, dt: float) -> int:
+    r"""Burn-in steps for a nonlinear SRNN started at ``h = 0``: ten relaxation times.
+
+    The relaxation rate is the synchronous-coupling contraction bound
+    :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2` when it is at least a tenth of
+    :math:`\lambda_{\min}(\Gamma_{sym})`, and that tenth otherwise (50 time units for the V2
+    tanh SRNN, whose bound is 0.2).  This is longer than :func:`srnnkit.simulate.default_burn_in`
+    (leak only), because the recurrent term can slow relaxation down.
+    """
+    G = model.gamma_matrix
+    lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
+    lip = {"tanh": 1.0, "identity": 1.0, "relu": 1.0, "sigmoid": 0.25}[model.activation]
+    rate = lam - lip * float(np.linalg.norm(model.W, 2))
+    rate = max(rate, 0.1 * lam)
+    if rate <= 0:
+        raise ValueError("cannot choose a burn-in: the leak gamma is not positive definite; "
+                         "pass burn_in (a number of steps) explicitly.")
+    return int(np.ceil(10.0 / (rate * dt)))
+
+
+class Stepper:
+    """Euler–Maruyama step of an SRNN with optional input, vectorised over leading axes."""
+
+    def __init__(self, model: Any, dt: float) -> None:
+        self.model = model
+        self.dt = dt
+        self.noise_T = np.sqrt(dt) * model.sigma.T          # (r, n)
+        self.r = model.sigma.shape[1]
+
+    def __call__(self, h: np.ndarray, xi: np.ndarray, cu: np.ndarray | None = None) -> np.ndarray:
+        """``h`` (..., n), ``xi`` broadcastable (..., r), ``cu`` = C u (n,) or None."""
+        out = h + self.dt * self.model.drift(h)
+        if cu is not None:
+            out += self.dt * cu
+        out += xi @ self.noise_T
+        return out
+
+
+def stationary_sampler(model: Any, dt: float, burn_in: int | None
+                       ) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """Return ``draw(rng, size) -> (size, n)`` states from the EM chain's stationary law.
+
+    Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
+    start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`).
+    """
+    n = model.n_hidden
+    if model.is_linear and burn_in is None:
+        S = stationary_covariance(model, dt)
+        try:
+            L = np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:  # degenerate noise: a PSD square root still works
+            L = _psd_sqrt(S)
+        m = model.stationary_mean()
+
+        def draw(rng: np.random.Generator, size: int) -> np.ndarray:
+            return m + rng.standard_normal((size, n)) @ L.T
+        return draw
+    n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
+    args = kernel_args(model, dt)
+    r = model.n_noise
+
+    step = Stepper(model, dt)
+
+    @_quiet
+    def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
+        h = np.zeros((size, n))
+        if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
+            for _ in range(n_burn):
+                h = step(h, rng.standard_normal((size, r)))
+            _check_final(h, dt, n_burn, "the burn-in")
+            return h
+        from ._kernels import em_final  # numba is imported (and compiles) on first use only
+
+        chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
+        done = 0
+        while done < n_burn:
+            k = min(chunk, n_burn - done)
+            xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
+            em_final(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
+            done += k
+        _check_final(h, dt, n_burn, "the burn-in")
+        return h
+    return draw_burn
+
+
+def kernel_args(model: Any, dt: float) -> tuple:
+    """Arguments of the compiled EM loops after ``(h, xi)``."""
+    from ._kernels import ACT_CODES
+
+    return (np.ascontiguousarray(model.W, dtype=float), np.ascontiguousarray(model.b, dtype=float),
+            np.ascontiguousarray(model.gamma_matrix, dtype=float),
+            np.ascontiguousarray(np.sqrt(dt) * model.sigma.T, dtype=float), float(dt),
+            ACT_CODES[model.activation])
+
+
+def _psd_sqrt(S: np.ndarray) -> np.ndarray:
+    w, V = np.linalg.eigh(S)
+    return V * np.sqrt(np.clip(w, 0.0, None))
+
+
+def girsanov_matrix(model: Any, what: str) -> np.ndarray:
+    r""":math:`G = \sigma^+ C` (shape (r, m)); raise unless :math:`\sigma G = C`."""
+    G = np.linalg.pinv(model.sigma) @ model.C
+    resid = float(np.abs(model.sigma @ G - model.C).max())
+    if resid > 1e-9 * max(1.0, float(np.abs(model.C).max())):
+        raise ValueError(
+            f"{what} with method='girsanov' needs range(C) inside range(sigma) (every input "
+            f"direction must be driven by noise, THEORY.md 7(c)); here sigma @ pinv(sigma) @ C "
+            f"misses C by {resid:.3g}. Use method='perturbation' or method='fdt' instead.")
+    return G
+
+
+# ------------------------------------------------------------- perturbation (CRN kicks)
+@_engine
+def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
+                       seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    m, p = model.n_inputs, model.n_outputs
+    kick = eps * model.C.T                                  # (m, n)
+    signs = np.array([1.0, -1.0])[:, None, None, None]
+    acc = _Acc((n_lags, m, p))
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
+        h0 = draw(rng, size)
+        H = h0[None, None] + signs * kick[None, :, None, :]   # (2, m, B, n)
+        vals = np.empty((n_lags, m, size, p))
+        for k in range(n_lags):
+            f = model.output(H)                               # (2, m, B, p)
+            vals[k] = (f[0] - f[1]) / (2.0 * eps)
+            if k + 1 < n_lags:
+                H = step(H, rng.standard_normal((size, step.r)))
+        _check_final(H, dt, n_lags, "a kicked ensemble")
+        return _moments(vals, axis=2)
+
+    for mom in par.map_blocks(block, n_paths, seed):
+        _fold(acc, mom)
+    mean, se = acc.result()                                   # (n_lags, m, p)
+    return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
+
+
+@_engine
+def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
+                        seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Mixed double-kick differences ``[Y++ - Y+- - Y-+ + Y--]/(4 eps^2)`` with CRN.
+
+    A kick ``±eps c_b`` at step 0 and ``±eps c_a`` at step ``k2`` (coincident for ``k2 = 0``),
+    read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``.
+    """
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    m, p = model.n_inputs, model.n_outputs
+    kick = eps * model.C.T                                   # (m, n)
+    sgn = np.array([1.0, -1.0])
+    weight = (sgn[:, None, None, None] * sgn[None, None, :, None]) / (4.0 * eps * eps)
+    wfull = weight * np.ones((2, m, 2, m))
+    acc = _Acc((n_lags, n_lags, m, m, p))
+    n_time = 2 * n_lags - 1
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
+        h0 = draw(rng, size)
+        base = h0[None, None] + sgn[:, None, None, None] * kick[None, :, None, :]  # (2,mb,B,n)
+        S = np.empty((n_lags, 2, m, 2, m, size, model.n_hidden))  # [gap, s2, b, s1, a]
+        vals = np.zeros((n_lags, n_lags, m, m, size, p))         # [k1, gap, a, b]
+        for t in range(n_time):
+            if t < n_lags:
+                S[t] = (base[:, :, None, None] + sgn[None, None, :, None, None, None]
+                        * kick[None, None, None, :, None, :])
+            lo, hi = max(0, t - n_lags + 1), min(t, n_lags - 1) + 1
+            f = model.output(S[lo:hi])                             # (g, 2, m, 2, m, B, p)
+            mixed = np.einsum("gsbtaBp,sbta->gabBp", f, wfull)
+            gaps = np.arange(lo, hi)
+            vals[t - gaps, gaps] = mixed
+            if t + 1 < n_time:
+                xi = rng.standard_normal((size, step.r))
+                S[lo:hi] = step(S[lo:hi], xi)
+                if t + 1 < n_lags:
+                    base = step(base, xi)
+        _check_final(vals, dt, n_time, "a doubly kicked ensemble")
+        return _moments(vals, axis=4)
+
+    for mom in par.map_blocks(block, n_paths, seed):
+        _fold(acc, mom)
+    mean, se = acc.result()                                  # (k1, k2, a, b, p)
+    return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
+
+
+# ---------------------------------------------------------- long stationary runs (FDT etc.)
+def chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary runs, one per ``SeedSequence`` in ``seqs``: states (B, n_steps+1, n) and
+    noises (B, n_steps, r).  Run ``i`` uses ``seqs[i]`` only, so grouping changes nothing."""
+    from ._kernels import em_states
+
+    draw = stationary_sampler(model, dt, burn_in)
+    args = kernel_args(model, dt)
+    rngs = [np.random.default_rng(ss) for ss in seqs]
+    h = np.concatenate([draw(g, 1) for g in rngs], axis=0)                  # (B, n)
+    xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
+    states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
+    em_states(h, xi, *args, states)
+    _check_states(states, dt, "a stationary run")
+    return states, xi
+
+
+def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None,
+                      n_steps: int) -> np.ndarray:
+    """A noise-independent estimate of ``<f>`` to centre f in correlation estimators.
+
+    Centring each run by its own mean would bias the estimates by ``O(sum_k r1(k) / n_steps)``
+    (the run mean correlates with the weights); an independent constant costs no bias, and its
+    own error only adds a negligible variance.  Exact for linear SRNNs with a linear or
+    quadratic readout, else the time average of one independent stationary run of ``n_steps``.
+    """
+    if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
+                                                                   "quadratic"):
+        return analytic_output_mean(model, dt)
+    states, _ = chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)
+    return model.output(states[0]).mean(axis=0)
+
+
+def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
+    """``out[b, k, i, a] = sum_{j=0}^{L-1-k} x[b, j, a] y[b, j+k, i]``, by FFT."""
+    L = x.shape[1]
+    nfft = 1 << int(np.ceil(np.log2(L + n_lags)))
+    X = np.fft.rfft(x, nfft, axis=1)
+    Y = np.fft.rfft(y, nfft, axis=1)
+    prod = np.conj(X)[:, :, None, :] * Y[:, :, :, None]          # (B, F, p, m)
+    return np.fft.irfft(prod, nfft, axis=1)[:, :n_lags]
+
+
+def make_score(model: Any, dt: float, score: Any
+               ) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
+    """Conjugate variables ``v(h) (..., m)``: exact (linear), user callable, or ``None`` for
+    the quasi-Gaussian score, which :func:`fdt_first` builds per stationary run."""
+    if callable(score):
+        return (lambda h: np.asarray(score(h), dtype=float)), "callable"
+    if score == "auto":
+        score = "exact" if model.is_linear else "gaussian"
+    if score == "gaussian":
+        return None, score
+    if not model.is_linear:
+        raise ValueError("score='exact' needs a linear SRNN (the stationary density of a "
+                         f"{model.activation!r} SRNN is not known in closed form); use "
+                         "score='gaussian' (quasi-Gaussian, biased) or pass a callable (for a "
+                         "1-D SRNN: GridChain(model, dt).conjugate_variable).")
+    mu = model.stationary_mean()
+    S = stationary_covariance(model, dt)
+    Bm = _solve_cov(S, model.C)
+    return (lambda h: (h - mu) @ Bm), score
+
+
+def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(S, C)
+    except np.linalg.LinAlgError:
+        raise ValueError("the stationary covariance is singular, so the Gaussian score does not "
+                         "exist; use method='perturbation' or pass score=callable.") from None
+
+
+@_engine
+def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
+              burn_in: int | None, score: Any, par: Parallel = SERIAL
+              ) -> tuple[np.ndarray, np.ndarray, str]:
+    """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
+
+    The quasi-Gaussian score ``C^T S^{-1} (h - mu)`` uses each run's own mean and covariance,
+    which makes the lag-0 value exact for a linear readout (f is centred by the run's mean).
+    Exact and callable scores (mean zero) are used as they are, and f is centred by a
+    noise-independent constant (:func:`centring_constant`), so no ``O(1/n_steps)`` bias.
+    """
+    v, score_kind = make_score(model, dt, score)
+    runs, pilot = child_sequences(seed, 2)
+    fbar = None if v is None else centring_constant(model, dt, pilot, burn_in, n_steps)
+    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
+
+    def body(states: np.ndarray, _: np.ndarray) -> np.ndarray:
+        f = model.output(states)
+        if v is None:
+            f = f - f.mean(axis=1, keepdims=True)
+            dev = states - states.mean(axis=1, keepdims=True)
+            S = np.einsum("bti,btj->bij", dev, dev) / states.shape[1]
+            x = np.einsum("bti,bim->btm", dev, np.stack([_solve_cov(s, model.C) for s in S]))
+        else:  # an exact score has mean zero: no centring of v, none of f by the run
+            f = f - fbar
+            x = v(states)
+        return _xcorr(x, f, n_lags) / counts
+
+    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+        acc.add(est, axis=0)
+    mean, se = acc.result()
+    return mean, se, score_kind
+
+
+@_engine
+def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
+                   seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
+
+    ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
+    variate, since ``E omega = 0``.
+    """
+    G = girsanov_matrix(model, "linear_response")
+    runs, pilot = child_sequences(seed, 2)
+    fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
+    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    counts = (n_steps - np.arange(n_lags))[None, :, None, None]
+
+    def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
+        f = model.output(states[:, 1:]) - fbar
+        return _xcorr(xi @ G / np.sqrt(dt), f, n_lags) / counts
+
+    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+        acc.add(est, axis=0)
+    return acc.result()
+
+
+@_engine
+def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
+                    seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
+    G = girsanov_matrix(model, "second_order_response")
+    GG = G.T @ G / dt
+    m, p = model.n_inputs, model.n_outputs
+    runs, pilot = child_sequences(seed, 2)
+    fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
+    acc = _Acc((n_lags, n_lags, p, m, m))
+    L = n_steps
+
+    def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
+        f = model.output(states[:, 1:]) - fbar
+        omega = xi @ G / np.sqrt(dt)                              # (B, L, m)
+        B = omega.shape[0]
+        est = np.empty((B, n_lags, n_lags, p, m, m))
+        for g in range(n_lags):
+            z = np.zeros((B, L, m, m))
+            z[:, g:] = omega[:, g:, :, None] * omega[:, :L - g, None, :]
+            if g == 0:
+                z -= GG
+            counts = (L - g - np.arange(n_lags))[None, :, None, None]
+            est[:, :, g] = (_xcorr(z.reshape(B, L, m * m), f, n_lags) / counts
+                            ).reshape(B, n_lags, p, m, m)
+        return est
+
+    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+        acc.add(est, axis=0)
+    return acc.result()
+
+
+# --------------------------------------------------------------- inputs and Volterra terms
+@_engine
+def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
+                       n_paths: int, seed: SeedLike, burn_in: int | None,
+                       par: Parallel = SERIAL
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``E f^{eps w}(h_t) - E f^{0}(h_t)`` for each amplitude, common random numbers.
+
+    Returns ``(diff, diff_se, base, base_se)``: shapes (n_amp, n_steps+1, p) and
+    (n_steps+1, p).
+    """
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    N = inputs.shape[0]
+    cu = inputs @ model.C.T                                    # (N, n)
+    amps = np.concatenate([[0.0], amplitudes])[:, None, None]  # (A+1, 1, 1)
+    acc_d = _Acc((N + 1, amps.shape[0] - 1, model.n_outputs))
+    acc_b = _Acc((N + 1, model.n_outputs))
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
+        H = np.broadcast_to(draw(rng, size), (amps.shape[0], size, model.n_hidden)).copy()
+        d = np.empty((N + 1, amps.shape[0] - 1, size, model.n_outputs))
+        b = np.empty((N + 1, size, model.n_outputs))
+        for j in range(N + 1):
+            f = model.output(H)
+            d[j] = f[1:] - f[0]
+            b[j] = f[0]
+            if j < N:
+                xi = rng.standard_normal((size, step.r))
+                H = H + dt * model.drift(H) + dt * amps * cu[j] + xi @ step.noise_T
+        _check_final(H, dt, N, "an ensemble driven by the input")
+        return _moments(d, axis=2), _moments(b, axis=1)
+
+    for mom_d, mom_b in par.map_blocks(block, n_paths, seed):
+        _fold(acc_d, mom_d)
+        _fold(acc_b, mom_b)
+    dm, ds = acc_d.result()
+    bm, bs = acc_b.result()
+    return dm.transpose(1, 0, 2), ds.transpose(1, 0, 2), bm, bs
+
+
+@_engine
+def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
+                  seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
+
+    ``terms[n-1, t] = E_0[(f(h_t) - f̄) Q_t^{n/2} He_n(M_t / sqrt(Q_t)) / n!]`` with
+    :math:`M_t = \sum_{i<t} \sqrt\Delta (G w_i)\cdot\xi_i`, :math:`Q_t = \sum_{i<t}\Delta|Gw_i|^2`.
+    Returns ``(terms, stderr)`` of shape (order, n_steps+1, p).
+    """
+    G = girsanov_matrix(model, "volterra_terms")
+    draw = stationary_sampler(model, dt, burn_in)
+    step = Stepper(model, dt)
+    N = inputs.shape[0]
+    a = inputs @ G.T                                          # (N, r)
+    Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])
+    fact = np.cumprod(np.arange(1, order + 1, dtype=float))
+    acc = _Acc((N + 1, order, model.n_outputs))
+
+    def block(size: int, rng: np.random.Generator) -> tuple:
+        h = draw(rng, size)
+        M = np.zeros(size)
+        vals = np.empty((N + 1, order, size, model.n_outputs))
+        for j in range(N + 1):
+            f = model.output(h)
+            # block-mean centring is unbiased after the factor B/(B-1) (E H = 0, paths iid);
+            # a one-path block is left uncentred (also unbiased)
+            fc = (f - f.mean(0)) * (size / (size - 1.0)) if size > 1 else f
+            P_prev, P = np.ones(size), M.copy()               # Q^{n/2} He_n(M / sqrt Q)
+            for n in range(1, order + 1):
+                vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]
+                P_prev, P = P, M * P - n * Qt[j] * P_prev
+            if j < N:
+                xi = rng.standard_normal((size, step.r))
+                M += np.sqrt(dt) * (xi @ a[j])
+                h = step(h, xi)
+        _check_final(h, dt, N, "a Girsanov ensemble")
+        return _moments(vals, axis=2)
+
+    for mom in par.map_blocks(block, n_paths, seed):
+        _fold(acc, mom)
+    mean, se = acc.result()
+    return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
+
+
+@_engine
+def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
+                           burn_in: int | None, par: Parallel = SERIAL
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
+    draw = stationary_sampler(model, dt, burn_in)
+    acc = _Acc((model.n_outputs,))
+    for mom in par.map_blocks(lambda size, rng: _moments(model.output(draw(rng, size)), 0),
+                              n_paths, seed):
+        _fold(acc, mom)
+    return acc.result()

@@ -1,0 +1,414 @@
+"""Volterra series of the expected output, Girsanov contracted terms, convergence checks."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._random import SeedLike, child_sequences
+from .._validation import check_array, check_choice, check_int, check_positive, fail
+from ._api import (
+    check_burn_in,
+    check_model,
+    linear_response,
+    make_parallel,
+    second_order_response,
+)
+from ._linear import analytic_output_mean
+from ._montecarlo import (
+    crn_input_response,
+    girsanov_matrix,
+    hermite_terms,
+    stationary_output_mean,
+)
+from ._result import ResponseFunction
+
+__all__ = ["VolterraConvergence", "VolterraSeries", "VolterraTerms", "volterra_convergence",
+           "volterra_terms"]
+
+
+def _as_inputs(inputs: Any, m: int, name: str = "inputs") -> tuple[np.ndarray, bool]:
+    """(n_series, n_steps, m) array and whether a single series was given."""
+    u = check_array(name, inputs, ndim=(1, 2, 3), shape_text="(n_steps, m) or "
+                    "(n_series, n_steps, m)")
+    if u.ndim == 1:
+        if m != 1:
+            fail(name, f"an array of shape (n_steps, {m})", u)
+        u = u[:, None]
+    single = u.ndim == 2
+    if single:
+        u = u[None]
+    if u.shape[-1] != m:
+        fail(name, f"an array whose last axis has the model's n_inputs = {m}", u)
+    return u, single
+
+
+class VolterraSeries:
+    r"""Truncated Volterra series of :math:`E f(h_t)` (THEORY.md (2.1) and its EM form (2.4)).
+
+    .. math::
+
+        E f(h_N) \approx \langle f\rangle_\infty + \sum_j \Delta\, r_1(N-1-j)\,u_j
+        + \sum_{j_1>j_2} \Delta^2 r_2(N-1-j_1, j_1-j_2-1)[u_{j_1}, u_{j_2}]
+        + \tfrac12\sum_j d_2(N-1-j)[u_j, u_j],
+
+    with ``inputs[j]`` acting on :math:`[t_j, t_{j+1})` (it first changes :math:`h_{j+1}`).
+    Kernel values beyond the lag window are taken as zero.
+
+    Parameters
+    ----------
+    first : ResponseFunction
+        Order-1 kernel (its ``dt`` is the series' step).
+    second : ResponseFunction, optional
+        Order-2 kernel on the same ``dt``; its ``values[:, 0]`` supply the diagonal
+        ``d2 = dt**2 values[:, 0]``.
+    mean : array-like of shape (p,)
+        :math:`\langle f\rangle_\infty`.
+    model : SRNN, optional
+        The network (set by :meth:`from_model`), used by :meth:`girsanov_terms`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    >>> vs = sk.response.VolterraSeries.from_model(model, order=2, dt=0.02, n_lags=50,
+    ...                                            method="grid")
+    >>> u = 0.1 * np.ones((50, 1))
+    >>> chain = sk.response.GridChain(model, dt=0.02)
+    >>> exact = chain.expectation(u)[-1, 0]
+    >>> bool(abs(vs.predict(u)[-1, 0] - exact) < 2e-4)
+    True
+    """
+
+    def __init__(self, first: ResponseFunction, second: ResponseFunction | None = None, *,
+                 mean: Any, model: Any = None) -> None:
+        if not isinstance(first, ResponseFunction) or first.order != 1:
+            fail("first", "an order-1 ResponseFunction", first, TypeError)
+        if second is not None:
+            if not isinstance(second, ResponseFunction) or second.order != 2:
+                fail("second", "an order-2 ResponseFunction or None", second, TypeError)
+            if not np.isclose(second.dt, first.dt):
+                fail("second", f"a kernel with dt = {first.dt} (that of first)",
+                     f"dt = {second.dt}")
+            if second.n_inputs != first.n_inputs or second.n_outputs != first.n_outputs:
+                fail("second", f"a kernel with (p, m) = ({first.n_outputs}, {first.n_inputs})",
+                     f"(p, m) = ({second.n_outputs}, {second.n_inputs})")
+        self.first = first
+        self.second = second
+        self.mean = check_array("mean", np.atleast_1d(mean), shape=(first.n_outputs,),
+                                shape_text=f"({first.n_outputs},)")
+        self.dt = first.dt
+        self.model = None if model is None else check_model(model)
+
+    @property
+    def order(self) -> int:
+        return 1 if self.second is None else 2
+
+    @classmethod
+    def from_model(cls, model: Any, order: int = 2, *, dt: float, n_lags: int,
+                   method: str = "analytic", second_method: str | None = None,
+                   discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
+                   mean_paths: int = 100_000, **kwargs: Any) -> VolterraSeries:
+        """Estimate the kernels (and :math:`\\langle f\\rangle_\\infty`) of ``model``.
+
+        ``method`` is passed to :func:`linear_response`; ``second_method`` (default: ``method``)
+        to :func:`second_order_response` (``"fdt"`` has no second-order form).  The mean is
+        exact for ``"analytic"`` (linear SRNN) and ``"grid"``, else a Monte Carlo average over
+        ``mean_paths`` stationary draws.  ``seed`` children 0, 1, 2 feed the order-1 kernel, the
+        order-2 kernel and the mean.  Extra keyword arguments go to both estimators.
+        """
+        model = check_model(model)
+        order = check_int("order", order, low=1, high=2)
+        second_method = method if second_method is None else second_method
+        if order == 2 and second_method == "fdt":
+            raise ValueError("method='fdt' has no second-order estimator; pass "
+                             "second_method='girsanov', 'perturbation', 'analytic' or 'grid'.")
+        s1, s2, s3 = child_sequences(seed, 3)
+        if method == "grid" and (order == 1 or second_method == "grid"):
+            from ._grid import GridChain
+
+            chain = GridChain(check_model(model), check_positive("dt", dt),
+                              spacing=kwargs.get("spacing", 0.01))
+            n_lags = check_int("n_lags", n_lags, low=1)
+            return cls(chain.linear_response(n_lags),
+                       chain.second_order_response(n_lags) if order == 2 else None,
+                       mean=chain.mean_output, model=model)
+        first = linear_response(model, dt=dt, n_lags=n_lags, method=method, discrete=discrete,
+                                n_paths=n_paths, seed=s1, **kwargs)
+        second = None
+        if order == 2:
+            second = second_order_response(model, dt=dt, n_lags=n_lags, method=second_method,
+                                           discrete=discrete, n_paths=n_paths, seed=s2,
+                                           **kwargs)
+        if method == "grid":
+            from ._grid import GridChain
+
+            mean = GridChain(model, dt, spacing=kwargs.get("spacing", 0.01)).mean_output
+        elif method == "analytic":
+            mean = analytic_output_mean(model, dt if discrete else None)
+        else:
+            par = make_parallel(kwargs.get("n_jobs"), kwargs.get("executor"),
+                                kwargs.get("device", "cpu"))
+            mean = stationary_output_mean(model, dt, check_int("mean_paths", mean_paths, low=2),
+                                          s3, check_burn_in(kwargs.get("burn_in")), par)[0]
+        return cls(first, second, mean=mean, model=model)
+
+    # ---------------------------------------------------------------- evaluation
+    def terms(self, inputs: Any) -> np.ndarray:
+        """Order-n contributions on the input's grid, shape (order, n_steps+1, p)
+        (or (n_series, order, n_steps+1, p) for a batch)."""
+        u, single = _as_inputs(inputs, self.first.n_inputs)
+        N = u.shape[1]
+        if N > self.first.n_lags:
+            warnings.warn(f"inputs has n_steps={N} > n_lags={self.first.n_lags}: kernel values "
+                          "beyond the lag window are taken as zero.", UserWarning, stacklevel=2)
+        out = np.zeros((u.shape[0], self.order, N + 1, self.first.n_outputs))
+        dt = self.dt
+        L1 = self.first.n_lags
+        nfft = 1 << int(np.ceil(np.log2(L1 + N)))
+        R1 = np.fft.rfft(self.first.values, nfft, axis=0)            # (F, p, m)
+        for s in range(u.shape[0]):
+            U = np.fft.rfft(u[s], nfft, axis=0)                       # (F, m)
+            conv = np.fft.irfft(np.einsum("fpm,fm->fp", R1, U), nfft, axis=0)[:N]
+            out[s, 0, 1:] = dt * conv
+        if self.second is not None:
+            V = self.second.values                                    # (L, L, p, m, m)
+            L2 = V.shape[0]
+            G = min(L2, N)
+            nfft2 = 1 << int(np.ceil(np.log2(L2 + N)))
+            RV = np.fft.rfft(V[:, :G], nfft2, axis=0)                 # (F, G, p, m, m)
+            for s in range(u.shape[0]):
+                Z = np.zeros((N, G, u.shape[2], u.shape[2]))
+                for g in range(G):
+                    Z[g:, g] = u[s, g:, :, None] * u[s, :N - g, None, :]
+                Z[:, 0] *= 0.5
+                ZF = np.fft.rfft(Z, nfft2, axis=0)                     # (F, G, m, m)
+                conv = np.fft.irfft(np.einsum("fgpab,fgab->fp", RV, ZF), nfft2, axis=0)[:N]
+                out[s, 1, 1:] = dt * dt * conv
+        return out[0] if single else out
+
+    def girsanov_terms(self, inputs: Any, *, model: Any = None, n_paths: int = 100_000,
+                       seed: SeedLike = None, burn_in: int | None = None,
+                       n_jobs: int | None = None, executor: Any = None) -> VolterraTerms:
+        """Contracted terms of ``inputs`` by Girsanov weights, without kernels.
+
+        :func:`volterra_terms` up to this series' order, for ``model`` (default: the model the
+        series was built from).  Compare with :meth:`terms`, which contracts the kernels.
+        """
+        model = self.model if model is None else model
+        if model is None:
+            fail("model", "an SRNN (this series was not built by from_model)", model)
+        return volterra_terms(model, inputs, dt=self.dt, order=self.order, n_paths=n_paths,
+                              seed=seed, burn_in=burn_in, n_jobs=n_jobs, executor=executor)
+
+    def predict(self, inputs: Any) -> np.ndarray:
+        """Predicted :math:`E f(h_t)`, t = 0..n_steps: shape (n_steps+1, p) (batch: leading
+        n_series axis)."""
+        return self.mean + self.terms(inputs).sum(axis=-3)
+
+    def __repr__(self) -> str:
+        return (f"VolterraSeries(order={self.order}, dt={self.dt:g}, "
+                f"n_lags={self.first.n_lags}, method={self.first.method!r})")
+
+
+# ------------------------------------------------------------ Girsanov contracted terms
+@dataclass
+class VolterraTerms:
+    """Contracted Volterra terms ``terms[n-1, t]`` of one input, with standard errors."""
+
+    ts: np.ndarray
+    terms: np.ndarray
+    stderr: np.ndarray
+    n_paths: int
+
+
+def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
+                   n_paths: int = 100_000, seed: SeedLike = None,
+                   burn_in: int | None = None, n_jobs: int | None = None, executor: Any = None,
+                   device: str = "cpu") -> VolterraTerms:
+    r"""Order-n Volterra terms of :math:`E f(h_t)` for one input, by Girsanov weights.
+
+    For the EM chain (exact at any ``dt``), with :math:`G = \sigma^+ C`,
+    :math:`M_t = \sum_{i<t}\sqrt\Delta\,(G u_i)\cdot\xi_i` and
+    :math:`Q_t = \sum_{i<t}\Delta|G u_i|^2`, the likelihood ratio is
+    :math:`Z = e^{M - Q/2} = \sum_n Q^{n/2} He_n(M/\sqrt Q)/n!`, so the n-th term is
+
+    .. math:: V_n(t) = E_0\bigl[(f(h_t)-\bar f)\, Q_t^{n/2}\, He_n(M_t/\sqrt{Q_t})/n!\bigr]
+
+    (n = 1: :math:`E[fM]`; n = 2: :math:`\tfrac12E[f(M^2-Q)]`).  These contract the kernels
+    with the input inside the expectation, so they stay accurate where single second-order
+    kernel entries are very noisy.  ``inputs`` carries its amplitude: the term of ``eps * w``
+    is ``eps**n`` times that of ``w``.  Its variance grows like :math:`Q^n`.
+
+    Returns
+    -------
+    VolterraTerms
+        ``terms`` and ``stderr`` of shape (order, n_steps+1, p); ``ts`` (n_steps+1,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    >>> res = sk.response.volterra_terms(model, np.ones((10, 1)), dt=0.02, n_paths=2000, seed=0)
+    >>> res.terms.shape
+    (2, 11, 1)
+    """
+    model = check_model(model)
+    dt = check_positive("dt", dt)
+    order = check_int("order", order, low=1, high=8)
+    n_paths = check_int("n_paths", n_paths, low=2)
+    u, single = _as_inputs(inputs, model.n_inputs)
+    if not single:
+        fail("inputs", "a single series of shape (n_steps, m)", u)
+    girsanov_matrix(model, "volterra_terms")
+    burn_in = check_burn_in(burn_in)
+    par = make_parallel(n_jobs, executor, device)
+    terms, se = hermite_terms(model, u[0], dt, order, n_paths, seed, burn_in, par)
+    return VolterraTerms(ts=dt * np.arange(u.shape[1] + 1), terms=terms, stderr=se,
+                         n_paths=n_paths)
+
+
+# -------------------------------------------------------------------- convergence check
+@dataclass
+class VolterraConvergence:
+    """Truncation errors of a Volterra series against the exact response, per amplitude.
+
+    ``exact[i]`` is :math:`E f^{\\varepsilon_i w}(h_T) - E f^0(h_T)`; ``v1``, ``v2`` the order-1
+    and -2 terms of ``w`` (so the truncations are :math:`\\varepsilon v_1` and
+    :math:`\\varepsilon v_1 + \\varepsilon^2 v_2`); ``error1``, ``error2`` the truncation errors
+    and ``error_stderr`` their standard errors (zero with the grid reference and grid terms);
+    ``slope1``, ``slope2`` the log-log slopes of ``|error|`` against ``eps`` (expected 2 and 3).
+    """
+
+    amplitudes: np.ndarray
+    exact: np.ndarray
+    exact_stderr: np.ndarray
+    v1: np.ndarray
+    v2: np.ndarray
+    v_stderr: np.ndarray
+    error1: np.ndarray
+    error2: np.ndarray
+    error_stderr: np.ndarray
+    slope1: float
+    slope2: float
+    reference: str
+    terms_method: str
+
+
+def volterra_convergence(model: Any, inputs: Any, *, dt: float,
+                         amplitudes: Any = (0.4, 0.2, 0.1, 0.05, 0.025),
+                         series: VolterraSeries | None = None, reference: str = "auto",
+                         output: int = 0, n_paths: int = 100_000, seed: SeedLike = None,
+                         burn_in: int | None = None, spacing: float = 0.01,
+                         n_jobs: int | None = None, executor: Any = None, device: str = "cpu"
+                         ) -> VolterraConvergence:
+    r"""Check the Volterra series of ``model`` against the exact response at the final time.
+
+    For each amplitude :math:`\varepsilon`, the exact change :math:`Y(\varepsilon) =
+    E f^{\varepsilon w}(h_T) - E f^0(h_T)` is compared with the order-1 and order-2
+    truncations :math:`\varepsilon V_1` and :math:`\varepsilon V_1 + \varepsilon^2 V_2`; the
+    errors should scale like :math:`\varepsilon^2` and :math:`\varepsilon^3`.
+
+    Parameters
+    ----------
+    model : SRNN
+    inputs : array-like of shape (n_steps, m)
+        The input shape ``w`` (amplitude 1); ``T = n_steps * dt``.
+    dt : float
+    amplitudes : sequence of float
+    series : VolterraSeries, optional
+        Supplies :math:`V_1, V_2` (its :meth:`~VolterraSeries.terms`).  By default the exact
+        grid kernels for a one-dimensional SRNN, otherwise Girsanov contracted terms
+        (:func:`volterra_terms`).
+    reference : {"auto", "grid", "montecarlo"}, default="auto"
+        The exact response: the grid transfer operator (1-D SRNNs; no noise) or a
+        common-random-numbers ensemble of ``n_paths`` paths (perturbed and unperturbed runs
+        share initial states and noise).  "auto" picks "grid" for 1-D SRNNs.
+    output : int, default=0
+        Which output to check.
+    n_paths, seed, burn_in, n_jobs, executor, device
+        Monte Carlo settings as in :func:`linear_response` (children 0 and 1 of ``seed`` feed
+        the reference and the terms).
+    spacing : float, default=0.01
+        Grid spacing.
+
+    Returns
+    -------
+    VolterraConvergence
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    >>> step = np.r_[np.ones(50), np.zeros(50)][:, None]      # w = 1 on [0, 1), T = 2
+    >>> res = sk.response.volterra_convergence(model, step, dt=0.02)
+    >>> bool(abs(res.slope1 - 2) < 0.15 and abs(res.slope2 - 3) < 0.2)
+    True
+    """
+    model = check_model(model)
+    dt = check_positive("dt", dt)
+    u, single = _as_inputs(inputs, model.n_inputs)
+    if not single:
+        fail("inputs", "a single series of shape (n_steps, m)", u)
+    w = u[0]
+    eps = check_array("amplitudes", np.atleast_1d(amplitudes), ndim=1)
+    if eps.size < 2 or np.any(eps <= 0):
+        fail("amplitudes", "at least two positive amplitudes", eps)
+    reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
+    burn_in = check_burn_in(burn_in)
+    par = make_parallel(n_jobs, executor, device)
+    if series is not None:
+        if not isinstance(series, VolterraSeries) or series.order < 2:
+            fail("series", "an order-2 VolterraSeries", series, TypeError)
+        if not np.isclose(series.dt, dt):
+            fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
+    output = check_int("output", output, low=0, high=model.n_outputs - 1)
+    if reference == "auto":
+        reference = "grid" if model.n_hidden == 1 else "montecarlo"
+    s_ref, s_terms = child_sequences(seed, 2)
+    chain = None
+    if reference == "grid" or (series is None and model.n_hidden == 1):
+        from ._grid import GridChain
+
+        if model.n_hidden != 1:
+            raise ValueError("reference='grid' needs a one-dimensional SRNN; use "
+                             "reference='montecarlo'.")
+        chain = GridChain(model, dt, spacing=spacing)
+    if reference == "grid":
+        exact = np.array([chain.expectation(e * w)[-1, output] for e in eps]) \
+            - chain.mean_output[output]
+        exact_se = np.zeros_like(exact)
+    else:
+        d, dse, _, _ = crn_input_response(model, w, dt, eps, check_int("n_paths", n_paths, low=2),
+                                          s_ref, burn_in, par)
+        exact, exact_se = d[:, -1, output], dse[:, -1, output]
+    if series is not None:
+        t = series.terms(w)[:, -1, output]
+        v, v_se, how = t, np.zeros(2), f"series ({series.first.method})"
+    elif chain is not None:
+        N = w.shape[0]
+        t = VolterraSeries(chain.linear_response(N), chain.second_order_response(N),
+                           mean=chain.mean_output).terms(w)[:, -1, output]
+        v, v_se, how = t, np.zeros(2), "grid"
+    else:
+        res = volterra_terms(model, w, dt=dt, order=2, n_paths=n_paths, seed=s_terms,
+                             burn_in=burn_in, n_jobs=n_jobs, executor=executor)
+        v, v_se, how = res.terms[:, -1, output], res.stderr[:, -1, output], "girsanov"
+    e1 = exact - eps * v[0]
+    e2 = e1 - eps ** 2 * v[1]
+    err_se = np.sqrt(exact_se ** 2 + (eps * v_se[0]) ** 2)
+    err_se2 = np.sqrt(err_se ** 2 + (eps ** 2 * v_se[1]) ** 2)
+    with np.errstate(divide="ignore"):
+        le = np.log(eps)
+        slope1 = float(np.polyfit(le, np.log(np.abs(e1)), 1)[0])
+        slope2 = float(np.polyfit(le, np.log(np.abs(e2)), 1)[0])
+    return VolterraConvergence(amplitudes=eps, exact=exact, exact_stderr=exact_se, v1=v[0],
+                               v2=v[1], v_stderr=v_se, error1=e1, error2=e2,
+                               error_stderr=np.stack([err_se, err_se2]), slope1=slope1,
+                               slope2=slope2, reference=reference, terms_method=how)

@@ -1,0 +1,64 @@
+"""The main job end to end: `srnnkit run --quick` writes a complete, sensible report."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from srnnkit.cli import main
+
+FIGURES = ["simulation.png", "response_channel0.png", "response_channel1.png",
+           "second_order.png", "volterra.png", "features.png", "gram.png", "fit.png"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["run", "--quick", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_run_quick_writes_everything(report):
+    for name in [*FIGURES, "metrics.json", "report.html", "config.toml"]:
+        assert (report / name).stat().st_size > 100, name
+    html = (report / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(FIGURES)
+    assert not list(report.glob(".*.partial"))
+
+
+@pytest.mark.slow
+def test_run_quick_metrics_in_range(report):
+    m = json.loads((report / "metrics.json").read_text())
+    # Volterra truncation errors scale like eps^2 and eps^3 (THEORY.md 9.5 tolerances)
+    assert abs(m["volterra"]["V2 order-1 slope"] - 2) < 0.15
+    assert abs(m["volterra"]["V2 order-2 slope"] - 3) < 0.2
+    # order 2 improves on order 1 against common-random-numbers Monte Carlo
+    assert m["volterra"]["default max error order 2"] < 0.5 * m["volterra"][
+        "default max error order 1"]
+    # independent estimators agree: Girsanov vs perturbation within their standard errors
+    assert m["response"]["median |z| Girsanov vs perturbation"] < 1.5
+    assert m["response"]["max |z| Girsanov vs perturbation"] < 5
+    # the response kernel: symmetric, PSD, and equal to the feature Gram at finite depth
+    assert m["kernel"]["symmetric max abs"] == 0.0
+    assert m["kernel"]["min eigenvalue / trace"] > -1e-10
+    assert m["kernel"]["depth-3 kernel vs feature Gram max rel diff"] < 1e-10
+    # kernel ridge learns the SRNN teacher
+    assert m["fit"]["ResponseKernelRidge NRMSE"] < 0.5
+    assert 0 < m["simulate"]["max_stderr"] < 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
+                    reason="headless Chromium is not installed")
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    res = subprocess.run(
+        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path}",
+         "--enable-logging=stderr", "--v=0", "--dump-dom", (report / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0
+    assert "srnnkit report" in res.stdout
+    assert "Uncaught" not in res.stderr and "CONSOLE(" not in res.stderr

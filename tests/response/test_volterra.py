@@ -1,0 +1,129 @@
+"""Volterra series and its convergence on the V2 tanh SRNN (THEORY.md 9.5)."""
+
+import numpy as np
+import pytest
+from response_reference import volterra_sum
+
+import srnnkit as sk
+
+R = sk.response
+DT = 0.02
+
+
+@pytest.fixture(scope="module")
+def chain():
+    model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    return R.GridChain(model, dt=DT)
+
+
+@pytest.fixture(scope="module")
+def series(chain):
+    return R.VolterraSeries(chain.linear_response(100), chain.second_order_response(100),
+                            mean=chain.mean_output)
+
+
+def test_reference_kernels_and_mean(chain, series):
+    assert chain.mean_output[0] == pytest.approx(0.60079734, abs=1e-6)
+    r1 = series.first.values[:, 0, 0]
+    np.testing.assert_allclose(r1[[0, 25, 50]], [1.0, 0.765021, 0.589304], atol=1e-5)
+    assert series.second.r2(10, 5)[0, 0, 0] == pytest.approx(-0.060166, abs=1e-5)
+
+
+def test_grid_spacing_converged(tanh1d):
+    # the grid rule is spectrally accurate: halving the spacing changes nothing visible
+    a = R.GridChain(tanh1d, dt=DT, spacing=0.02)
+    b = R.GridChain(tanh1d, dt=DT, spacing=0.01)
+    assert abs(a.mean_output[0] - b.mean_output[0]) < 1e-10
+    np.testing.assert_allclose(a.linear_response(30).values, b.linear_response(30).values,
+                               atol=1e-10)
+
+
+def test_kernel_sums_equal_direct_propagation(chain, series, step_input):
+    # "jet" check: the order-1 / order-2 terms equal the odd / even parts of the exact response
+    # Y(eps) = E f^{eps w}(h_T) - <f> (finite differences of the grid propagation)
+    eps = 1e-3
+    yp = chain.expectation(eps * step_input)[:, 0] - chain.mean_output[0]
+    ym = chain.expectation(-eps * step_input)[:, 0] - chain.mean_output[0]
+    terms = series.terms(step_input)[:, :, 0]
+    np.testing.assert_allclose((yp - ym) / (2 * eps), terms[0], atol=1e-6)
+    np.testing.assert_allclose((yp + ym) / (2 * eps ** 2), terms[1], atol=1e-5)
+
+
+def test_predict_matches_plain_loop(series):
+    u = 0.3 * np.sin(np.arange(100) / 7.0)[:, None]
+    s = series.second
+    ref = volterra_sum(series.first.values, s.values[:, 1:], s.d2, series.mean, u, DT)
+    np.testing.assert_allclose(series.predict(u), ref, atol=1e-12)
+
+
+def test_convergence_slopes_grid(tanh1d, step_input):
+    res = R.volterra_convergence(tanh1d, step_input, dt=DT,
+                                 amplitudes=[0.4, 0.2, 0.1, 0.05, 0.025])
+    assert res.reference == "grid" and res.terms_method == "grid"
+    assert res.slope1 == pytest.approx(2.0, abs=0.15)
+    assert res.slope2 == pytest.approx(3.0, abs=0.2)
+    # errors shrink by the truncation order and the order-2 series is far better
+    assert np.all(np.abs(res.error2) < np.abs(res.error1))
+    np.testing.assert_array_equal(res.error_stderr, 0.0)
+
+
+def test_convergence_montecarlo_reference_agrees_with_grid(tanh1d, step_input):
+    # CRN Monte Carlo truth vs the grid truth (within 4 SE) at amplitudes where it is resolved
+    amps = [0.4, 0.2]
+    grid = R.volterra_convergence(tanh1d, step_input, dt=DT, amplitudes=amps)
+    mc = R.volterra_convergence(tanh1d, step_input, dt=DT, amplitudes=amps,
+                                reference="montecarlo", n_paths=20_000, seed=0)
+    assert mc.reference == "montecarlo"
+    assert np.all(np.abs(mc.exact - grid.exact) <= 4 * mc.exact_stderr)
+    assert np.all(mc.exact_stderr > 0)
+
+
+def test_girsanov_terms_match_grid_series(tanh1d, series, step_input):
+    # contracted order-1 and order-2 terms by Girsanov weights (Hermite form) vs exact sums
+    res = R.volterra_terms(tanh1d, step_input, dt=DT, order=2, n_paths=40_000, seed=1)
+    exact = series.terms(step_input)[:, :, 0]
+    z = (res.terms[:, :, 0] - exact) / np.where(res.stderr[:, :, 0] > 0, res.stderr[:, :, 0], 1)
+    assert np.all(np.abs(z) <= 4)
+    assert res.terms[:, 0].max() == 0.0                       # nothing before the input acts
+    assert res.stderr[1, -1, 0] < 0.02
+
+
+def test_girsanov_series_convergence_2d(tanh2d):
+    # no grid in 2-D: Monte Carlo reference and Girsanov terms; order 2 beats order 1
+    u = np.zeros((40, 2))
+    u[:20, 0] = 1.0
+    u[10:30, 1] = -0.5
+    res = R.volterra_convergence(tanh2d, u, dt=0.05, amplitudes=[0.8, 0.4], n_paths=20_000,
+                                 seed=2)
+    assert res.reference == "montecarlo" and res.terms_method == "girsanov"
+    assert np.all(np.abs(res.error1) <= 4 * res.error_stderr[0] + 0.1 * res.amplitudes ** 2)
+    # the order-2 truncation agrees with the CRN truth within its standard error
+    assert np.all(np.abs(res.error2) <= 4 * res.error_stderr[1])
+    assert np.all(res.error_stderr > 0) and np.all(res.v_stderr > 0)
+
+
+def test_from_model_monte_carlo_series(tanh1d, series, step_input):
+    vs = R.VolterraSeries.from_model(tanh1d, order=2, dt=DT, n_lags=100, method="girsanov",
+                                     n_paths=8, n_steps=30_000, seed=3, mean_paths=20_000)
+    assert vs.order == 2 and vs.first.stderr is not None
+    pred = vs.predict(0.2 * step_input)[-1, 0]
+    exact = series.predict(0.2 * step_input)[-1, 0]
+    assert abs(pred - exact) < 0.02
+    vs1 = R.VolterraSeries.from_model(tanh1d, order=1, dt=DT, n_lags=100, method="grid")
+    assert vs1.order == 1 and vs1.second is None
+    gt = vs1.girsanov_terms(step_input, n_paths=4000, seed=5)
+    assert gt.terms.shape == (1, 101, 1)
+    exact1 = vs1.terms(step_input)[0, -1, 0]
+    assert abs(gt.terms[0, -1, 0] - exact1) <= 4 * gt.stderr[0, -1, 0]
+    with pytest.raises(ValueError, match="model"):
+        series.girsanov_terms(step_input, n_paths=10)
+
+
+def test_grid_and_series_agree_with_simulate(tanh1d, chain, series, step_input):
+    # an independent simulator (srnnkit.simulate, EM, stationary start after a burn-in)
+    u = 0.3 * step_input
+    traj = sk.simulate(tanh1d, u, dt=DT, n_paths=20_000, seed=4, burn_in=2500)
+    exact = chain.expectation(u)[:, 0]
+    assert np.all(np.abs(traj.mean[:, 0] - exact) <= 4 * traj.stderr[:, 0] + 1e-12)
+    # the order-2 series is within 1e-3 of the exact mean at this amplitude (THEORY.md V2)
+    assert np.abs(series.predict(u)[:, 0] - exact).max() < 1e-3
