@@ -25,9 +25,9 @@ def _one_blas_thread(func: Any) -> Any:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from threadpoolctl import threadpool_limits
+        from .._threads import single_threaded_blas
 
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return func(*args, **kwargs)
     return wrapper
 

@@ -167,9 +167,9 @@ def _engine(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from threadpoolctl import threadpool_limits
+        from .._threads import single_threaded_blas
 
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return quiet(*args, **kwargs)
     return wrapper
 

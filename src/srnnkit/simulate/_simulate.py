@@ -338,12 +338,12 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     if executor is not None:
         _run_on_executor(executor, plan, tasks, consume, folds, save == "mean")
     else:
-        from threadpoolctl import threadpool_limits
+        from .._threads import single_threaded_blas
 
         wave = max(1, 2 * n_threads)
         pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
         try:
-            with threadpool_limits(limits=1, user_api="blas"):
+            with single_threaded_blas():
                 for w0 in range(0, len(tasks), wave):
                     group = tasks[w0:w0 + wave]
                     if pool is not None:
@@ -458,10 +458,10 @@ class _Plan:
 
 def run_blocks(plan: _Plan, series: int, blocks: list[int]) -> list[tuple]:
     """Simulate the given blocks of one series; per block its statistics (and paths/states)."""
-    from threadpoolctl import threadpool_limits
+    from .._threads import single_threaded_blas
 
     maps = plan.additive_maps(series)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return [_run_block(plan, series, blk, maps) for blk in blocks]
 
 
