@@ -325,8 +325,13 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     m2 = np.empty((n_series, n_steps + 1, p))
     folds = [_Fold(mean[s], m2[s]) for s in range(n_series)]
 
+    from .._progress import progress
+
+    bar = progress(len(tasks), "simulate")
+
     def consume(results) -> None:
         for res in results:
+            bar.update()
             for s, blk, B, mb, m2b, yb, sb in res:
                 folds[s].add(B, mb, m2b)   # block order: tasks are consumed in order
                 lo = blk * BLOCK_SIZE
