@@ -111,3 +111,24 @@ def test_linear_response_on_cluster_is_bit_identical(client):
     rf = sk.response.linear_response(model, executor=client, **kw)
     np.testing.assert_array_equal(rf.values, ref.values)
     np.testing.assert_array_equal(rf.stderr, ref.stderr)
+
+
+def test_cli_workers_gives_the_same_numbers(tmp_path):
+    import json
+
+    from srnnkit.cli import main
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["simulate", "--quick", "--quiet", "--out", str(a)]) == 0
+    assert main(["simulate", "--quick", "--quiet", "--workers", "2", "--out", str(b)]) == 0
+    ma = json.loads((a / "metrics.json").read_text())["simulate"]
+    mb = json.loads((b / "metrics.json").read_text())["simulate"]
+    assert ma["final_mean"] == mb["final_mean"] and ma["max_stderr"] == mb["max_stderr"]
+
+
+def test_cli_bad_scheduler_is_reported(tmp_path, capsys):
+    from srnnkit.cli import main
+
+    assert main(["simulate", "--quick", "--scheduler", "tcp://127.0.0.1:9",
+                 "--out", str(tmp_path)]) == 2
+    assert "cannot reach the Dask cluster" in capsys.readouterr().err
