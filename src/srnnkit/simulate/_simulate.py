@@ -26,11 +26,20 @@ _WINDOW = 64  # steps per kernel call (bounds the per-block output buffer)
 
 
 def default_burn_in(model: SRNN, dt: float) -> int:
-    """Burn-in steps for a nonlinear SRNN started at zero: 10 relaxation times.
+    r"""Burn-in steps for a nonlinear SRNN started at zero: 10 relaxation times.
 
     The relaxation time is ``1/λ`` with ``λ`` the smallest eigenvalue of the symmetric part of
     Γ (the leak alone; the contraction of ``a(Wh+b)`` is not assumed), so after the burn-in the
     memory of ``h = 0`` has decayed by at least ``e^{-10}`` for a contracting network.
+
+    .. math:: n_{\mathrm{burn}} = \lceil 10 / (\lambda_{\min}(\mathrm{sym}\,\Gamma)\,\Delta) \rceil
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.simulate import default_burn_in
+    >>> default_burn_in(sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=2.0), dt=0.01)
+    500
     """
     G = model.gamma_matrix
     lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
