@@ -216,7 +216,7 @@ def test_quadratic_readout_mean(ou):
 def test_nonlinear_burn_in_reaches_stationarity(tanh1d):
     # after the default burn-in the mean no longer drifts: compare t=0 with t=5
     tr = sk.simulate(tanh1d, None, n_steps=250, dt=0.02, n_paths=40_000, seed=2)
-    assert tr.burn_in == default_burn_in(tanh1d, 0.02) == 500
+    assert tr.burn_in == default_burn_in(tanh1d, 0.02) == 2500   # 10 / (1 - 0.8) time units
     d = tr.mean[-1, 0] - tr.mean[0, 0]
     assert abs(d) < 4 * np.hypot(tr.stderr[0, 0], tr.stderr[-1, 0])
     # THEORY.md 9.5: <f>_inf = 0.60079734 for this network (dt = 0.02)

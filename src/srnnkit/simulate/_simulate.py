@@ -26,25 +26,32 @@ _WINDOW = 64  # steps per kernel call (bounds the per-block output buffer)
 
 
 def default_burn_in(model: SRNN, dt: float) -> int:
-    r"""Burn-in steps for a nonlinear SRNN started at zero: 10 relaxation times.
+    r"""Burn-in steps for a nonlinear SRNN started at zero: ten relaxation times.
 
-    The relaxation time is ``1/λ`` with ``λ`` the smallest eigenvalue of the symmetric part of
-    Γ (the leak alone; the contraction of ``a(Wh+b)`` is not assumed), so after the burn-in the
-    memory of ``h = 0`` has decayed by at least ``e^{-10}`` for a contracting network.
+    The relaxation rate is the contraction bound ``λ - Lip(a)·‖W‖₂``, with ``λ`` the smallest
+    eigenvalue of the symmetric part of Γ, floored at ``λ/5`` (a network that is not provably
+    contracting still forgets its start at the leak's pace, only slower), so the burn-in is
+    ``10 / max(λ - Lip(a)‖W‖₂, λ/5)`` time units: at most 50 leak times.
 
-    .. math:: n_{\mathrm{burn}} = \lceil 10 / (\lambda_{\min}(\mathrm{sym}\,\Gamma)\,\Delta) \rceil
+    .. math:: n_{\mathrm{burn}} = \Bigl\lceil \frac{10}{\max(\lambda - \mathrm{Lip}(a)
+              \|W\|_2,\ \lambda/5)\,\Delta} \Bigr\rceil
 
     Examples
     --------
     >>> import srnnkit as sk
     >>> from srnnkit.simulate import default_burn_in
-    >>> default_burn_in(sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=2.0), dt=0.01)
-    500
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])   # THEORY.md V2
+    >>> default_burn_in(model, 0.02)                                 # 50 time units
+    2500
     """
+    from ..model._activations import LIPSCHITZ
+
     G = model.gamma_matrix
     lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
     lam = lam if lam > 0 else 1.0
-    return math.ceil(10.0 / (lam * dt))
+    lip = LIPSCHITZ[model.activation] * float(np.linalg.norm(model.W, 2))
+    rate = max(lam - lip, lam / 5.0)
+    return math.ceil(10.0 / (rate * dt) - 1e-9)
 
 
 def _n_threads(n_jobs: int | None) -> int:
@@ -133,7 +140,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         (the Euler–Maruyama chain's own law :math:`N(m_\infty, \Sigma_\Delta)` for
         ``method="euler"``, the continuous law for ``"exact"``); a nonlinear SRNN starts at 0
         and runs ``burn_in`` unperturbed steps first (default :func:`default_burn_in`: ten
-        relaxation times of Γ).
+        relaxation times).
     burn_in : int, optional
         Unperturbed steps run before time 0 (any ``h0``); overrides the default.
     method : {"euler", "exact"}, default="euler"
