@@ -81,3 +81,70 @@ def test_reexported_pages_point_to_documented_objects():
     model_names = _autosummary_names((API / "model.rst").read_text())
     mod = importlib.import_module("srnnkit.readouts")
     assert set(mod.__all__) <= model_names
+
+
+# ------------------------------------------------------------------- the guide's code runs
+# page -> (marked slow?, requirement). The default run executes the cheap pages; the slow
+# step of CI runs the rest. cuda.md needs a GPU (or the CUDA simulator) and runs only there.
+GUIDE = {
+    "simulation.md": False,
+    "response.md": True,
+    "volterra.md": True,
+    "signatures.md": False,
+    "kernels.md": False,
+    "learning.md": True,
+    "parallel.md": True,
+    "conventions.md": False,
+    "paper_map.md": False,
+    "cuda.md": True,
+}
+
+
+def _python_blocks(text: str) -> list[str]:
+    """Bodies of the fenced blocks whose info string is exactly ``python``."""
+    return re.findall(r"^```python[ \t]*\n(.*?)^```[ \t]*$", text, re.S | re.M)
+
+
+def _run_page(page: str) -> None:
+    import doctest
+    import warnings
+
+    text = (DOCS / page).read_text()
+    namespace: dict = {"__name__": f"docs_{page[:-3]}"}
+    parser = doctest.DocTestParser()
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    for i, block in enumerate(_python_blocks(text)):
+        name = f"docs/{page}, python block {i + 1}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if block.lstrip().startswith(">>>"):
+                test = parser.get_doctest(block, namespace, name, str(DOCS / page), 0)
+                runner = doctest.DocTestRunner(optionflags=flags)
+                runner.run(test, clear_globs=False)
+                assert runner.failures == 0, f"{name}: doctest failed (output above)"
+            else:
+                exec(compile(block, name, "exec"), namespace)
+
+
+def test_guide_pages_listed():
+    """Every Markdown page of docs/ is either run here or has no python blocks."""
+    for path in sorted(DOCS.glob("*.md")):
+        if path.name not in GUIDE:
+            assert not _python_blocks(path.read_text()), f"{path.name}: add it to GUIDE"
+
+
+@pytest.mark.parametrize("page", [
+    pytest.param(p, marks=[pytest.mark.slow] if slow else []) for p, slow in GUIDE.items()])
+def test_guide_page_runs(page, monkeypatch, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    if page == "cuda.md":
+        numba_cuda = pytest.importorskip("numba.cuda")
+        if not numba_cuda.is_available():
+            pytest.skip("no CUDA device")
+    if page == "parallel.md":
+        pytest.importorskip("dask.distributed")
+    monkeypatch.setenv("SRNNKIT_DOCS", str(DOCS))
+    monkeypatch.chdir(tmp_path)             # pages may write files (CLI, saved models)
+    _run_page(page)
