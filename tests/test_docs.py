@@ -57,6 +57,14 @@ def test_every_subpackage_has_an_api_page():
         assert re.search(rf"^\s+{sub}\s*$", index, re.M), f"{sub} not in docs/api/index.rst"
 
 
+def test_every_markdown_page_in_the_site():
+    """A docs/*.md page outside the index's toctrees would fail the -W build: say which."""
+    index = (DOCS / "index.md").read_text()
+    entries = set(re.findall(r"^([\w/.-]+)\s*$", index, re.M))
+    missing = [p.stem for p in DOCS.glob("*.md") if p.stem != "index" and p.stem not in entries]
+    assert not missing, f"add these pages to a toctree in docs/index.md: {missing}"
+
+
 def test_top_level_names_in_api_reference():
     text = (API / "srnnkit.rst").read_text()
     listed = _literal_names(text)
@@ -93,6 +101,7 @@ GUIDE = {
     "signatures.md": False,
     "kernels.md": False,
     "learning.md": True,
+    "cli.md": True,
     "parallel.md": True,
     "conventions.md": False,
     "paper_map.md": False,
