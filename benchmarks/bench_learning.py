@@ -42,16 +42,23 @@ ALPHAS = np.logspace(-3, 3, 13)
 DATASETS = ["JapaneseVowels", "BasicMotions", "GunPoint", "ItalyPowerDemand"]
 
 
-def load(name: str, split: str):
+def load(name: str, split: str, pad_to: int = 0):
+    """Ours: (n, L, m) or a list of (L_i, m); aeon: (n, m, L), edge-padded to ``pad_to``."""
     from aeon.datasets import load_classification
 
     X, y = load_classification(name, split=split)
     if isinstance(X, list):                                   # unequal lengths: (m, L_i)
-        L = max(x.shape[1] for x in X)                        # aeon: edge-pad to equal length
-        padded = np.stack([np.pad(np.asarray(x, float), ((0, 0), (0, L - x.shape[1])),
+        padded = np.stack([np.pad(np.asarray(x, float), ((0, 0), (0, pad_to - x.shape[1])),
                                   mode="edge") for x in X])
         return [np.asarray(x, float).T for x in X], padded, y
     return np.transpose(X, (0, 2, 1)).astype(float), X, y
+
+
+def max_length(name: str) -> int:
+    from aeon.datasets import load_classification
+
+    return max(max(np.shape(x)[-1] for x in load_classification(name, split=s)[0])
+               for s in ("train", "test"))
 
 
 # ------------------------------------------------------------------ TSC methods
@@ -70,7 +77,8 @@ class ESNFeatures:
     def transform(self, X):
         rows = []
         for x in X:
-            self.res_.reset()
+            if self.res_.initialized:
+                self.res_.reset()
             s = self.res_.run(x)
             last, mean = s[-1], s.mean(axis=0)
             rows.append({"last": last, "mean": mean}.get(self.pooling,
@@ -114,8 +122,9 @@ def run_tsc(seeds: int, names: list[str]) -> None:
     header = "| dataset | method | accuracy | seconds |"
     print(header + "\n|---|---|---|---|")
     for name in names:
-        X, Xa, y = load(name, "train")
-        Xt, Xta, yt = load(name, "test")
+        L = max_length(name)
+        X, Xa, y = load(name, "train", L)
+        Xt, Xta, yt = load(name, "test", L)
         acc, secs = defaultdict(list), defaultdict(list)
         for seed in range(seeds):                             # interleaved rounds
             for label, (layout, make) in tsc_methods(seed).items():

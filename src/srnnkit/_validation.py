@@ -17,7 +17,9 @@ __all__ = [
     "check_array",
     "check_choice",
     "check_finite_array",
+    "check_finite_result",
     "check_int",
+    "check_memory",
     "check_positive",
     "describe",
     "fail",
@@ -142,4 +144,66 @@ def check_finite_array(name: str, arr: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite values; got {describe(arr)} "
                          "with NaN or infinite entries.")
+    return arr
+
+
+def format_bytes(n: int) -> str:
+    """``n`` bytes as a short human string (exact for any Python int)."""
+    n = int(n)
+    if n.bit_length() > 70:
+        return f"about 2^{n.bit_length() - 1} B"
+    for unit, size in (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2),
+                       ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    """``shape`` as text, printing huge entries as powers of two (safe for any int)."""
+    parts = [str(int(x)) if int(x).bit_length() <= 64 else f"~2^{int(x).bit_length() - 1}"
+             for x in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory (``2**40`` when the platform does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return 2**40
+
+
+def check_memory(name: str, value: Any, what: str, shape: tuple[int, ...], itemsize: int = 8,
+                 hint: str | None = None) -> None:
+    """Raise ValueError naming ``name`` when an array of ``shape`` cannot fit in memory.
+
+    Absurd sizes (a typo such as ``n_paths=10**12``) then fail at once with the argument's
+    name instead of a ``MemoryError`` deep inside NumPy (or an endless loop).
+    """
+    need = int(itemsize)
+    for s in shape:
+        need *= int(s)
+    have = physical_memory()
+    if need > have:
+        msg = (f"{name}={describe(value)} is too large: {what} would need {format_bytes(need)} "
+               f"(shape {format_shape(shape)}), more than this machine's "
+               f"{format_bytes(have)} of memory.")
+        raise ValueError(msg + (" " + hint if hint else ""))
+
+
+def check_finite_result(what: str, arr: np.ndarray, remedy: str) -> np.ndarray:
+    """Numerical guard: raise ValueError when a computed ``arr`` holds NaN or infinity.
+
+    Called on outputs computed from finite inputs, so a non-finite entry means overflow
+    (never a silent NaN). Two reductions (min, max; NaN propagates), no temporary array.
+    """
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{what} overflowed: {bad} of {arr.size} entries are NaN or infinite "
+                         f"although the inputs are finite (dtype {arr.dtype}). {remedy}"
+                         + (" float32 overflows beyond 3.4e38: float64 input goes much "
+                            "further." if arr.dtype == np.float32 else ""))
     return arr

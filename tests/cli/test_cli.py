@@ -63,3 +63,20 @@ def test_simulate_stage_writes_outputs(tmp_path):
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "</html>" in html
     assert load_config(out / "config.toml", quick=False)["simulation"]["n_paths"] == 2048
+
+
+def test_interrupt_leaves_no_report(tmp_path, monkeypatch, capsys):
+    from srnnkit.cli import _pipeline
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "report.html").write_text("<html>an old, complete-looking report</html>")
+
+    def interrupted(cfg, ctx, out_dir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "response", interrupted)
+    assert main(["run", "--quick", "--quiet", "--out", str(out)]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not (out / "report.html").exists()        # the old report was removed first
+    assert not list(out.glob(".*.partial"))

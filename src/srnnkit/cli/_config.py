@@ -81,41 +81,58 @@ QUICK: dict[str, dict[str, Any]] = {
 }
 
 
+def _finite(value: Any) -> bool:
+    """math.isfinite that is False (not OverflowError) for ints beyond the float range."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int with more digits than Python will print
+        text = f"an integer of about {int(value).bit_length()} bits"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _check(section: str, key: str, value: Any) -> Any:
     _default, kind, cons = _SPEC[section][key]
     name = f"{section}.{key}"
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, Integral):
-            raise ConfigError(f"config key {name} must be an integer; got {value!r}.")
+            raise ConfigError(f"config key {name} must be an integer; got {_short(value)}.")
         value = int(value)
     elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-            raise ConfigError(f"config key {name} must be a finite number; got {value!r}.")
+        if isinstance(value, bool) or not isinstance(value, Real) or not _finite(value):
+            raise ConfigError(f"config key {name} must be a finite number; got {_short(value)}.")
         value = float(value)
     elif kind == "str":
         if not isinstance(value, str):
-            raise ConfigError(f"config key {name} must be a string; got {value!r}.")
+            raise ConfigError(f"config key {name} must be a string; got {_short(value)}.")
         if isinstance(cons, tuple) and value not in cons:
             raise ConfigError(f"config key {name} must be one of {', '.join(cons)}; "
-                              f"got {value!r}.")
+                              f"got {_short(value)}.")
         return value
     elif kind == "list[float]":
         if not isinstance(value, list) or not value or not all(
-                isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v)
+                isinstance(v, Real) and not isinstance(v, bool) and _finite(v)
                 for v in value):
             raise ConfigError(f"config key {name} must be a non-empty list of numbers; "
-                              f"got {value!r}.")
+                              f"got {_short(value)}.")
         value = [float(v) for v in value]
         if cons is not None and any(v <= cons[0] for v in value):
-            raise ConfigError(f"config key {name} must hold numbers > {cons[0]}; got {value!r}.")
+            raise ConfigError(f"config key {name} must hold numbers > {cons[0]}; "
+                              f"got {_short(value)}.")
         return value
     if isinstance(cons, tuple) and kind in ("int", "float"):
         lo, hi = cons
         if lo is not None and (value <= lo if kind == "float" else value < lo):
             op = ">" if kind == "float" else ">="
-            raise ConfigError(f"config key {name} must be {op} {lo}; got {value!r}.")
+            raise ConfigError(f"config key {name} must be {op} {lo}; got {_short(value)}.")
         if hi is not None and value > hi:
-            raise ConfigError(f"config key {name} must be <= {hi}; got {value!r}.")
+            raise ConfigError(f"config key {name} must be <= {hi}; got {_short(value)}.")
     return value
 
 
@@ -130,7 +147,7 @@ def merge(base: dict, override: dict, source: str) -> dict:
                               f"{', '.join(_SPEC)}.")
         if not isinstance(keys, dict):
             raise ConfigError(f"config section {section!r} in {source} must be a table; got "
-                              f"{keys!r}.")
+                              f"{_short(keys)}.")
         for key, value in keys.items():
             if key not in _SPEC[section]:
                 raise ConfigError(f"unknown config key {section}.{key} in {source}; known keys "
@@ -150,9 +167,12 @@ def load_config(path: str | Path | None = None, *, quick: bool = False,
 
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text())
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file {str(p)!r} does not exist.") from None
+        except OSError as err:  # a directory, no permission, ...
+            raise ConfigError(f"config file {str(p)!r} cannot be read: "
+                              f"{err.strerror or err}.") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError(f"config file {str(p)!r} is not valid TOML: {err}.") from None
         cfg = merge(cfg, data, str(p))

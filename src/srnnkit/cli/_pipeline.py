@@ -357,13 +357,16 @@ def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: boo
     # not) is safer but 5x longer; configure [model] gamma to change it.
     burn_in = math.ceil(10.0 / (cfg["model"]["gamma"] * cfg["simulation"]["dt"]))
     ctx: dict[str, Any] = {"model": model, "progress": progress, "burn_in": burn_in}
+    from srnnkit._progress import show_progress
+
     records = []
     for name in stages:
         func = STAGE_FUNCS.get(name)
         if func is None:
             continue
         t0 = time.perf_counter()
-        rec = func(cfg, ctx, out)
+        with show_progress(progress):
+            rec = func(cfg, ctx, out)
         rec["name"] = name
         rec["seconds"] = time.perf_counter() - t0
         records.append(rec)

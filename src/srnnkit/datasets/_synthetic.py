@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, as_generator, child_sequences
-from .._validation import check_int, check_positive, fail
+from .._validation import check_int, check_memory, check_positive, fail
 
 __all__ = ["mackey_glass", "narma10", "srnn_teacher"]
 
@@ -51,6 +51,7 @@ def narma10(n_steps: int, seed: SeedLike = None, *, low: float = 0.0,
     ((500,), (500,))
     """
     n_steps = check_int("n_steps", n_steps, low=11)
+    check_memory("n_steps", n_steps, "the input and target series", (2, n_steps))
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         fail("low, high", "finite numbers with low < high", (low, high))
     u = as_generator(seed).uniform(low, high, n_steps)
@@ -120,6 +121,7 @@ def mackey_glass(n_steps: int, tau: float = 17.0, *, a: float = 0.2, b: float = 
     True
     """
     n_steps = check_int("n_steps", n_steps, low=1)
+    check_memory("n_steps", n_steps, "the series", (2, n_steps))
     tau = check_positive("tau", tau)
     dt = check_positive("dt", dt)
     substeps = check_int("substeps", substeps, low=1)
@@ -196,6 +198,7 @@ def srnn_teacher(n_series: int, n_steps: int, *, n_inputs: int = 1, n_hidden: in
 
     n_series = check_int("n_series", n_series, low=1)
     n_steps = check_int("n_steps", n_steps, low=1)
+    check_memory("n_steps", n_steps, "the series", (2, n_steps))
     dt = check_positive("dt", dt)
     input_corr = check_positive("input_corr", input_corr)
     kid_model, kid_input, kid_noise = child_sequences(seed, 3)

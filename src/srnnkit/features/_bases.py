@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_positive, fail
+from .._validation import check_array, check_int, check_memory, check_positive, fail
 
 __all__ = [
     "ExponentialBasis",
@@ -84,7 +84,9 @@ class SupportBasis:
     def __call__(self, t: Any) -> np.ndarray:
         """Evaluate all basis functions: ``(len(t), n_functions)``."""
         self._require_finite("evaluating the basis")
-        return self._eval(_times("t", t))
+        t = _times("t", t)
+        check_memory("degree", self.n_functions - 1, "the basis values", (t.size, self.n_functions))
+        return self._eval(t)
 
     def _eval(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -98,6 +100,9 @@ class SupportBasis:
         self._require_finite("integrals")
         a_arr = _times("a", a)
         b_arr = _times("b", b)
+        check_memory("degree", self.n_functions - 1, "the basis integrals",
+                     (2 * a_arr.size, self._degree // 2 + 1 if hasattr(self, "_degree") else 1,
+                      self.n_functions))
         if a_arr.shape != b_arr.shape:
             raise ValueError(f"a and b must have the same length; got {a_arr.shape[0]} and "
                              f"{b_arr.shape[0]}.")

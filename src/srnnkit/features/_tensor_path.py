@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_positive, fail
+from .._validation import check_array, check_finite_result, check_int, check_positive, fail
 from ..signatures._signature import (
     DEFAULT_MAX_BYTES,
+    OVERFLOW_REMEDY,
     check_max_bytes,
     guard_bytes,
     layout_tables,
@@ -115,7 +116,7 @@ def tensor_path(inputs: Any, *, dt: float, basis: SupportBasis, refine: int = 1,
 def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int,
                       stream: bool = False, refine: int = 1, scalar_term: bool = False,
                       n_jobs: int | None = None,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+                      max_bytes: int = DEFAULT_MAX_BYTES, device: str = "cpu") -> np.ndarray:
     r"""Response features: the truncated signature of :math:`X = \int \psi\otimes u`.
 
     By THEORY.md section 4, the expected SRNN output is a linear functional of these
@@ -146,6 +147,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
         Threads over the series (results do not depend on it).
     max_bytes : int, default=2 GiB
         Refuse (ValueError) an output larger than this.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"`` runs on the GPU (see docs/cuda.md); equal to the CPU to float64 rounding.
 
     Returns
     -------
@@ -160,6 +163,9 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     >>> sk.response_features(u, dt=1.0, basis=sk.features.MonomialBasis(1), depth=1)
     array([3. , 3.5])
     """
+    from .._device import check_device
+
+    device = check_device(device, "response_features")
     arr = _check_inputs(inputs)
     dt = check_positive("dt", dt)
     basis = _check_basis(basis)
@@ -167,6 +173,8 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     refine = check_int("refine", refine, low=1)
     if not isinstance(stream, (bool, np.bool_)):
         fail("stream", "a bool", stream, TypeError)
+    if not isinstance(scalar_term, (bool, np.bool_)):
+        fail("scalar_term", "a bool", scalar_term, TypeError)
     max_bytes = check_max_bytes(max_bytes)
     single = arr.ndim == 2
     batch = arr[None] if single else arr
@@ -181,17 +189,29 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
     guard_bytes("response_features output", out_shape, arr.itemsize, max_bytes, hint)
     work = 6 * d ** (depth - 1) + signature_dim(d, depth)
     guard_bytes("response_features working memory", (work,), arr.itemsize, max_bytes, hint)
+    guard_bytes("response_features cell integrals", (n_steps * refine + 1, P), 8, max_bytes,
+                "Reduce refine,")
     coef = _cell_integrals(basis, n_steps, dt, refine, arr.dtype)
     out = np.empty(out_shape, dtype=arr.dtype)
     if scalar_term:
         out[..., 0] = 1
-    offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
     batch = np.ascontiguousarray(batch)
-    from ..signatures._kernels import sig_rank_one
+    if device == "cuda":
+        from ..signatures._cuda import sig_rank_one_cuda
 
-    run_batched(sig_rank_one, n_series, n_jobs,
-                lambda lo, hi: (batch[lo:hi], coef, refine, depth, offs, inv, perm,
-                                out[lo:hi], col0, bool(stream)))
+        sig_rank_one_cuda(batch, coef, refine, depth, out, col0, bool(stream))
+    else:
+        offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
+        from ..signatures._kernels import sig_rank_one
+
+        run_batched(sig_rank_one, n_series, n_jobs,
+                    lambda lo, hi: (batch[lo:hi], coef, refine, depth, offs, inv, perm,
+                                    out[lo:hi], col0, bool(stream)))
+    check_finite_result("response_features", out,
+                        OVERFLOW_REMEDY.replace("the path (divide it", "the inputs (divide them")
+                        .replace("its typical increment size or total variation",
+                                 "their typical size") + " A shorter window (n_steps * dt) or a "
+                        "basis bounded on it (e.g. LegendreBasis) also helps.")
     if not stream:
         out = out[:, 0]
     return out[0] if single else out

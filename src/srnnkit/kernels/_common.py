@@ -128,11 +128,27 @@ def gram_driver(solve: Callable[[np.ndarray, np.ndarray, int, np.ndarray], None]
     the grouping of pairs; every pair's arithmetic is the same in any lane, so
     the result does not depend on ``n_threads``.
     """
+    from .._progress import progress, progress_enabled
+
     n_pairs = len(nx) * (len(nx) + 1) // 2 if symmetric else len(nx) * len(ny)
     lanes = choose_lanes(n_pairs, n_threads, max_lanes)
     px, py, n = gram_pairs(nx, ny, symmetric, lanes)
     out = np.empty(len(px))
-    solve(px, py, lanes, out)
+    if progress_enabled() and len(px) >= 2 * lanes:
+        # solve in up to 20 chunks of whole lane groups to report progress; each pair's
+        # arithmetic does not depend on its chunk, so the Gram matrix is the same
+        step = lanes * -(-len(px) // (min(20, len(px) // lanes) * lanes))
+        bar = progress(-(-len(px) // step), "Gram matrix")
+        for lo in range(0, len(px), step):
+            hi = min(lo + step, len(px))
+            chunk = np.empty(hi - lo)
+            solve(np.ascontiguousarray(px[lo:hi]), np.ascontiguousarray(py[lo:hi]), lanes,
+                  chunk)
+            out[lo:hi] = chunk
+            bar.update()
+        bar.close()
+    else:
+        solve(px, py, lanes, out)
     K = np.empty((len(nx), len(ny)))
     K[px[:n], py[:n]] = out[:n]
     if symmetric:

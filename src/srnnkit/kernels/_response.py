@@ -6,13 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_positive, fail
+from .._validation import check_finite_result, check_int, check_positive, fail
 from . import _common as cm
 
 
 def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_order: int = 0,
                     depth: int | None = None, richardson: bool = False,
-                    refine: int | None = None, n_jobs: int | None = None) -> np.ndarray:
+                    refine: int | None = None, n_jobs: int | None = None,
+                    device: str = "cpu") -> np.ndarray:
     r"""Gram matrix of the response kernel of piecewise-constant inputs.
 
     For inputs :math:`u, v` (``u[j]`` acts on :math:`[j\,dt, (j+1)\,dt)`) and a support
@@ -82,6 +83,9 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
         integrals); ``None`` uses the midpoint rule on the dyadic grid.
     n_jobs : int or None, default=None
         Threads (joblib semantics).  Results are bit-identical whatever ``n_jobs``.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"``: one GPU thread block per pair, anti-diagonal sweep (docs/cuda.md); equal
+        to the CPU result to float64 rounding.  The truncated kernel (``depth``) is CPU only.
 
     Returns
     -------
@@ -106,6 +110,13 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
     >>> bool(np.isclose(K[0, 0], np.i0(2.0), rtol=1e-5))
     True
     """
+    from .._device import check_device
+
+    device = check_device(device, "response_kernel")
+    if device == "cuda" and depth is not None:
+        raise ValueError(f"device='cuda' supports the untruncated response kernel only; got "
+                         f"depth={depth!r}. Use depth=None on the GPU, or device='cpu' for the "
+                         "truncated kernel.")
     dt = check_positive("dt", dt)
     lev, rich = cm.check_dyadic(dyadic_order, richardson)
     if depth is not None:
@@ -139,10 +150,17 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
             else:
                 r, R = refine, 2 ** lv
                 kap = _exact_kappa(basis, dt, r, Up.shape[1], Vp.shape[1])
-            results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth, nthreads))
-    if rich:
-        return cm.richardson_combine(results[1], results[0])
-    return results[0]
+            if device == "cuda":
+                from ._cuda import response_gram_cuda
+
+                results.append(response_gram_cuda(Up, nu, Vp, nv, symmetric, kap, r, R))
+            else:
+                results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth, nthreads))
+    out = cm.richardson_combine(results[1], results[0]) if rich else results[0]
+    return check_finite_result(
+        "response_kernel", out, "The kernel grows exponentially with the inputs' size and "
+        "with kappa on the window: rescale the inputs, shorten the window (n_steps * dt), "
+        "use a basis bounded on it, or give a finite depth.")
 
 
 # Largest shared time table kappa[p, q] (bytes) that response_kernel will build.

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_finite_result, check_positive
 from . import _common as cm
 
 _STATICS = ("linear", "rbf")
@@ -14,7 +14,7 @@ _STATICS = ("linear", "rbf")
 
 def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_order: int = 0,
                      richardson: bool = False, scale: float = 1.0,
-                     n_jobs: int | None = None) -> np.ndarray:
+                     n_jobs: int | None = None, device: str = "cpu") -> np.ndarray:
     r"""Gram matrix of the untruncated signature kernel of piecewise-linear paths.
 
     For paths :math:`x, y` the signature kernel
@@ -61,6 +61,9 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
     n_jobs : int or None, default=None
         Threads (joblib semantics: None means 1, -1 all cores).  Results are
         bit-identical whatever ``n_jobs``.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"``: one GPU thread block per pair, anti-diagonal sweep (docs/cuda.md); equal
+        to the CPU result to float64 rounding.
 
     Returns
     -------
@@ -79,6 +82,9 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
     >>> bool(np.isclose(K[0, 0], np.i0(2 * np.sqrt(1.25)), rtol=1e-4))  # straight line
     True
     """
+    from .._device import check_device
+
+    device = check_device(device, "signature_kernel")
     static = check_choice("static", static, _STATICS)
     lev, rich = cm.check_dyadic(dyadic_order, richardson)
     scale = check_positive("scale", scale)
@@ -91,12 +97,20 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
         Yp, ny = cm.as_batch("Y", Y, min_len=2, len_text="at least two sample points")
         cm.check_same_channels("X", Xp, "Y", Yp)
     levels = [lev - 1, lev] if rich else [lev]
-    with cm.numba_threads(nthreads):
-        results = [_gram(Xp, nx, Yp, ny, symmetric, static, 2**lv, scale, nthreads)
+    if device == "cuda":
+        from ._cuda import signature_gram_cuda
+
+        results = [signature_gram_cuda(Xp, nx, Yp, ny, symmetric, static, 2**lv, scale)
                    for lv in levels]
-    if rich:
-        return cm.richardson_combine(results[1], results[0])
-    return results[0]
+    else:
+        with cm.numba_threads(nthreads):
+            results = [_gram(Xp, nx, Yp, ny, symmetric, static, 2**lv, scale, nthreads)
+                       for lv in levels]
+    out = cm.richardson_combine(results[1], results[0]) if rich else results[0]
+    return check_finite_result(
+        "signature_kernel", out, "The kernel grows like exp(|X| |Y|) in the path lengths: "
+        "rescale the paths (scale=..., or divide them by their typical size), or use the "
+        "RBF static kernel.")
 
 
 def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,

@@ -38,7 +38,7 @@ def _is_ragged(X: Any) -> bool:
 
 def as_series_list(X: Any, name: str = "X", *, min_len: int = 1) -> list[np.ndarray]:
     """Validate ``X`` and return a list of float64 ``(n_steps_i, n_channels)`` arrays."""
-    if X is None:
+    if X is None or isinstance(X, (str, bytes)):
         fail(name, f"a batch of series of shape {_SHAPE}", X, TypeError)
     if _is_ragged(X):
         out = []
@@ -51,8 +51,13 @@ def as_series_list(X: Any, name: str = "X", *, min_len: int = 1) -> list[np.ndar
             if arr.shape[1] != m:
                 fail(f"{name}[{i}]", f"a series with {m} channel(s) like {name}[0]", arr)
     else:
-        arr = sk_check_array(X, allow_nd=True, dtype=np.float64, input_name=name,
-                             ensure_min_samples=1)
+        try:
+            arr = sk_check_array(X, allow_nd=True, dtype=np.float64, input_name=name,
+                                 ensure_min_samples=1)
+        except ValueError as err:   # keep sklearn's text (its checks match it), name the input
+            if name in str(err).split():
+                raise
+            raise ValueError(f"{name}: {err}") from None
         if arr.ndim == 2:
             arr = arr[:, :, None]
         elif arr.ndim != 3:

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._validation import check_array, fail
+from .._validation import check_array, check_choice, fail
 from ..features import SupportBasis
 from ..kernels import response_kernel, signature_kernel
 from ._features import _SCALING, _fit_scaling, check_basis, prepare_inputs
@@ -69,14 +69,13 @@ def kernel_ridge_cv(K: Any, y: Any, alphas: Any, *, cv: str = "loo"):
     n = K.shape[0]
     if K.shape != (n, n):
         fail("K", "a square Gram matrix of shape (n, n)", K)
-    y = np.asarray(y, dtype=np.float64)
+    y = check_array("y", y, ndim=(1, 2), shape_text=f"({n},) or ({n}, k)")
     if y.shape[0] != n:
         fail("y", f"an array with {n} rows (one per Gram row)", y)
     alphas = check_array("alphas", alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
     if np.any(alphas <= 0):
         fail("alphas", "positive penalties", alphas)
-    if cv not in ("loo", "gcv"):
-        fail("cv", "'loo' or 'gcv'", cv)
+    check_choice("cv", cv, ("loo", "gcv"))
     if n < 2:
         raise ValueError(f"cross-validation over alphas needs at least 2 samples; got "
                          f"n_samples={n}.")

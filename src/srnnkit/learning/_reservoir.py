@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._random import as_generator, child_sequences
-from .._validation import check_array, check_int, fail
+from .._validation import check_array, check_int, check_memory, fail
 from ..model import SRNN
 from ..simulate import simulate
 from ..simulate._simulate import _n_threads
@@ -435,6 +435,7 @@ class ReservoirForecaster(BaseEstimator):
         """
         check_is_fitted(self, "coef_")
         n_ahead = check_int("n_ahead", n_ahead, low=1)
+        check_memory("n_ahead", n_ahead, "the forecast", (n_ahead, self.n_features_in_))
         if self.strategy == "direct" and n_ahead > self.max_horizon:
             fail("n_ahead", f"an integer <= max_horizon = {self.max_horizon} with "
                  "strategy='direct'", n_ahead)

@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, child_sequences
-from .._validation import check_array, check_choice, check_int, check_positive, fail
+from .._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    fail,
+)
 from ._activations import ACTIVATIONS, BOUNDED, LIPSCHITZ, apply_activation
 from ._readouts import Linear, as_readout
 
@@ -230,6 +237,9 @@ class SRNN:
         n = check_int("n_hidden", n_hidden, low=1)
         m = check_int("n_inputs", n_inputs, low=1)
         p = check_int("n_outputs", n_outputs, low=1)
+        check_memory("n_hidden", n, "the recurrent weights W", (n, n))
+        check_memory("n_inputs", m, "the input weights C", (n, m))
+        check_memory("n_outputs", p, "the readout matrix", (p, n))
         rho = check_positive("spectral_radius", spectral_radius, allow_zero=True)
         input_scale = check_positive("input_scale", input_scale, allow_zero=True)
         noise = check_positive("noise", noise, allow_zero=True)

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_array, fail
+
 __all__ = ["GramDisplay", "ResponseDisplay", "TrajectoryDisplay", "VolterraDisplay"]
 
 
@@ -40,6 +42,11 @@ class TrajectoryDisplay:
 
     @classmethod
     def from_trajectory(cls, traj: Any, label: str = "E f(h_t)") -> TrajectoryDisplay:
+        from ..simulate import Trajectory
+
+        if not isinstance(traj, Trajectory):
+            fail("traj", "an srnnkit.Trajectory (the result of sk.simulate)",
+                 type(traj).__name__, TypeError)
         mean = traj.mean if traj.mean.ndim == 2 else traj.mean[0]
         se = None if traj.stderr is None else (traj.stderr if traj.stderr.ndim == 2
                                                else traj.stderr[0])
@@ -199,7 +206,10 @@ class GramDisplay:
     """
 
     def __init__(self, gram: np.ndarray, title: str = "Gram matrix") -> None:
-        self.gram, self.title = np.asarray(gram), title
+        gram = check_array("gram", gram, ndim=2, shape_text="(n, n)", finite=False)
+        if gram.shape[0] != gram.shape[1]:
+            fail("gram", "a square array of shape (n, n)", gram)
+        self.gram, self.title = gram, title
 
     @classmethod
     def from_gram(cls, gram, title: str = "Gram matrix") -> GramDisplay:

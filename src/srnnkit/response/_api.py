@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._random import SeedLike
-from .._validation import check_choice, check_int, check_positive, fail
+from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
     Parallel,
@@ -173,6 +173,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS)
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
+    check_memory("n_lags", n_lags, "the kernel values and their stderr",
+                 (4, n_lags, model.n_outputs, model.n_inputs))
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:
@@ -265,6 +267,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS)
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
+    check_memory("n_lags", n_lags, "the second-order kernel values and their stderr",
+                 (4, n_lags, n_lags, model.n_outputs, model.n_inputs, model.n_inputs))
     info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:

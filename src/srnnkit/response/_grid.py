@@ -25,9 +25,9 @@ def _one_blas_thread(func: Any) -> Any:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from threadpoolctl import threadpool_limits
+        from .._threads import single_threaded_blas
 
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return func(*args, **kwargs)
     return wrapper
 
@@ -98,7 +98,11 @@ class GridChain:
     @_one_blas_thread
     def __init__(self, model: Any, dt: float, *, spacing: float = 0.01,
                  bounds: tuple[float, float] | None = None, margin: float = 1.5) -> None:
-        if getattr(model, "n_hidden", None) != 1:
+        from ..model import SRNN
+
+        if not isinstance(model, SRNN):
+            fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+        if model.n_hidden != 1:
             fail("model", "an SRNN with n_hidden == 1 (the grid operator is one-dimensional)",
                  f"n_hidden={getattr(model, 'n_hidden', model)}",
                  hint="Use a Monte Carlo method ('perturbation', 'fdt', 'girsanov') for larger "

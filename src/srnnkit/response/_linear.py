@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg
 
-from .._validation import check_positive
+from .._validation import check_positive, fail
 
 __all__ = ["stationary_covariance"]
 
@@ -46,6 +46,10 @@ def stationary_covariance(model: Any, dt: float | None = None) -> np.ndarray:
     array([[0.216637, 0.073275],
            [0.073275, 0.153772]])
     """
+    from ..model import SRNN
+
+    if not isinstance(model, SRNN):
+        fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
     model._require_linear("stationary_covariance")
     A = model.A
     D = model.diffusion

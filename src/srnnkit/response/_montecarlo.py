@@ -111,6 +111,16 @@ class Parallel:
         self.executor = executor
 
     def map(self, fn: Callable, items: list) -> Iterator:
+        """``fn`` over ``items``, results in order (with a progress bar when switched on)."""
+        from .._progress import progress
+
+        bar = progress(len(items), "response estimator")
+        for res in self._map(fn, items):
+            bar.update()
+            yield res
+        bar.close()
+
+    def _map(self, fn: Callable, items: list) -> Iterator:
         fn = _quiet(fn)  # errstate is per thread: set it inside every task
         if self.executor is not None:
             if hasattr(self.executor, "gather"):  # dask.distributed.Client
@@ -167,9 +177,9 @@ def _engine(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from threadpoolctl import threadpool_limits
+        from .._threads import single_threaded_blas
 
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return quiet(*args, **kwargs)
     return wrapper
 

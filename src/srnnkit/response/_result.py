@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, fail
+from .._validation import check_array, check_int, check_positive, fail
 
 __all__ = ["ResponseFunction"]
 
@@ -64,7 +64,7 @@ class ResponseFunction:
         self.stderr = None if stderr is None else check_array("stderr", stderr,
                                                               shape=self.values.shape,
                                                               finite=False)
-        self.dt = float(dt)
+        self.dt = check_positive("dt", dt)
         self.method = method
         self.discrete = bool(discrete)
         self.info = dict(info or {})

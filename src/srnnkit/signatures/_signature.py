@@ -10,10 +10,21 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_int, fail
+from .._validation import (
+    check_array,
+    check_finite_result,
+    check_int,
+    fail,
+    format_bytes,
+    format_shape,
+)
 from ._words import level_offsets, reversed_layout_perm, signature_dim
 
 __all__ = ["DEFAULT_MAX_BYTES", "signature"]
+
+#: What an overflowing signature (non-finite output from finite input) should do instead.
+OVERFLOW_REMEDY = ("Level k grows like |path increments|^k / k!: rescale the path (divide it by "
+                   "its typical increment size or total variation), or lower the depth.")
 
 #: Default memory guard: a request whose output needs more bytes raises ValueError.
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -48,16 +59,9 @@ def guard_bytes(what: str, shape: tuple[int, ...], itemsize: int, max_bytes: int
     need = n * itemsize
     if need > max_bytes:
         raise ValueError(
-            f"{what} would need {_fmt_bytes(need)} (shape {tuple(int(s) for s in shape)}, "
-            f"{itemsize} bytes per entry), more than max_bytes={_fmt_bytes(max_bytes)}. "
+            f"{what} would need {format_bytes(need)} (shape {format_shape(shape)}, "
+            f"{itemsize} bytes per entry), more than max_bytes={format_bytes(max_bytes)}. "
             f"{hint} or raise max_bytes if the memory is really there.")
-
-
-def _fmt_bytes(n: int) -> str:
-    for unit, size in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n} B"
 
 
 @lru_cache(maxsize=64)
@@ -91,7 +95,8 @@ def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
 
 
 def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool = False,
-              n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+              n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+              device: str = "cpu") -> np.ndarray:
     r"""Truncated signature of piecewise-linear paths.
 
     For a path :math:`x` with points :math:`x_0, \dots, x_{L-1}` in :math:`\mathbb{R}^d`, the
@@ -119,6 +124,9 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
         Threads over the batch (``None``: 1, ``-1``: all cores). Results do not depend on it.
     max_bytes : int, default=2 GiB
         Refuse (ValueError) a request whose output would need more memory.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"`` runs on the GPU (one thread block per path; see docs/cuda.md); results
+        equal the CPU's to float64 rounding.
 
     Returns
     -------
@@ -138,10 +146,15 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
     >>> sk.signature(path, 2)     # levels 1 and 2: (1), (2), (1,1), (1,2), (2,1), (2,2)
     array([ 2.5  ,  0.5  ,  3.125, -0.875,  2.125,  0.125])
     """
+    from .._device import check_device
+
+    device = check_device(device, "signature")
     arr = _check_paths(paths)
     depth = check_int("depth", depth, low=1)
     if not isinstance(stream, (bool, np.bool_)):
         fail("stream", "a bool", stream, TypeError)
+    if not isinstance(scalar_term, (bool, np.bool_)):
+        fail("scalar_term", "a bool", scalar_term, TypeError)
     max_bytes = check_max_bytes(max_bytes)
     *lead, n_points, d = arr.shape
     dim = signature_dim(d, depth)
@@ -158,12 +171,18 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
     out = np.empty((n_b, n_points - 1 if stream else 1, dim + col0), dtype=arr.dtype)
     if scalar_term:
         out[..., 0] = 1
+    if device == "cuda":
+        from ._cuda import sig_paths_cuda
+
+        sig_paths_cuda(flat, depth, out, col0, bool(stream))
+        return out.reshape(out_shape)
     offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
     from ._kernels import sig_paths
 
     run_batched(sig_paths, n_b, n_jobs,
                 lambda lo, hi: (flat[lo:hi], depth, offs, inv, perm, out[lo:hi], col0,
                                 bool(stream)))
+    check_finite_result("signature", out, OVERFLOW_REMEDY)
     return out.reshape(out_shape)
 
 

@@ -9,6 +9,7 @@ are in lexicographic order, earliest letter first, so the word sits at
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from numbers import Integral
 
@@ -23,6 +24,15 @@ __all__ = [
     "word_to_index",
     "words",
 ]
+
+
+def _check_addressable(d: int, n: int, what: str, limit_bits: int = 62) -> None:
+    """Refuse layouts whose size cannot be indexed (or, for lists, held) at all."""
+    bits = n * math.log2(d) if d > 1 else math.log2(n)
+    if bits > limit_bits:
+        raise ValueError(f"depth={n} with n_channels={d} is too large: {what} would have about "
+                         f"2^{bits:.0f} entries (limit 2^{limit_bits}). Reduce depth or the "
+                         "number of channels.")
 
 
 def signature_dim(n_channels: int, depth: int, scalar_term: bool = False) -> int:
@@ -79,6 +89,7 @@ def level_slices(n_channels: int, depth: int, scalar_term: bool = False) -> list
     """
     d = check_int("n_channels", n_channels, low=1)
     n = check_int("depth", depth, low=1)
+    _check_addressable(d, n, "the signature layout")
     start = 1 if scalar_term else 0
     out = [slice(0, start)]
     for k in range(1, n + 1):
@@ -192,6 +203,7 @@ def words(n_channels: int, depth: int, *, scalar_term: bool = False) -> list[tup
     """
     d = check_int("n_channels", n_channels, low=1)
     n = check_int("depth", depth, low=1)
+    _check_addressable(d, n, "the list of words", limit_bits=27)
     out: list[tuple[int, ...]] = [()] if scalar_term else []
     for k in range(1, n + 1):
         out.extend(tuple(int(v) for v in w) for w in np.ndindex(*([d] * k)))

@@ -87,6 +87,16 @@ def tanh_array(x, out):
         of[i] = fast_tanh(xf[i])
 
 
+@njit(nogil=True, error_model="numpy", fastmath={"reassoc"})
+def _state_sum(H):
+    """Sum of all entries (NaN or inf in, non-finite out); reassociated so it vectorises."""
+    acc = 0.0
+    for i in range(H.shape[0]):
+        for k in range(H.shape[1]):
+            acc += H[i, k]
+    return acc
+
+
 @njit(inline="always", error_model="numpy")
 def _a_tanh(z):
     return fast_tanh(z)
@@ -151,7 +161,6 @@ def run_window(H, MT, affine, b, g, GT, full_gamma, act, U, Ceff, beff, cu, t_st
                 acc_k += Ceff[k, c] * U[tu, c]
             cu[k] = acc_k
         np.dot(H, MT, Z)
-        acc = 0.0
         if affine:
             for i in range(B):
                 for k in range(n):
@@ -177,14 +186,14 @@ def run_window(H, MT, affine, b, g, GT, full_gamma, act, U, Ceff, beff, cu, t_st
             for i in range(B):
                 for k in range(n):
                     H[i, k] += Z2[i, k]
-                    acc += H[i, k]
         else:
             for i in range(B):
                 for k in range(n):
                     xi, s0, s1, s2, s3 = next_normal(s0, s1, s2, s3, kt, wt, ft)
                     H[i, k] += noise_diag[k] * xi
-                    acc += H[i, k]
-        if not math.isfinite(acc):
+        # divergence check in a separate vectorised pass (a running sum inside the scalar
+        # noise loop would add a floating-point latency chain to every draw)
+        if not math.isfinite(_state_sum(H)):
             bad = t
             break
         if ro_kind == RO_LINEAR:

@@ -11,7 +11,14 @@ import numpy as np
 from scipy import linalg
 
 from .._random import SeedLike, as_seed_sequence
-from .._validation import check_array, check_choice, check_int, check_positive, fail
+from .._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    fail,
+)
 from ..model import SRNN
 from ._kernels import ACT_CODES, RO_LINEAR, RO_NONE, RO_QUADRATIC, run_window
 from ._rng import fill_normals, make_states, ziggurat_tables
@@ -106,7 +113,8 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
              n_paths: int = 1, seed: SeedLike = None, h0: Any = "stationary",
              burn_in: int | None = None, method: str = "euler", save: str = "mean",
              save_every: int = 1, chunk_size: int | None = None,
-             n_jobs: int | None = None, executor: Any = None) -> Trajectory:
+             n_jobs: int | None = None, executor: Any = None,
+             device: str = "cpu") -> Trajectory:
     r"""Simulate a Monte Carlo ensemble of an SRNN and its output.
 
     Euler–Maruyama (``method="euler"``, any SRNN), with input value ``u[j]`` acting on
@@ -158,6 +166,12 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         Run the blocks as Dask tasks (extra ``dask``). The result is bit-identical to the
         single-process one; with ``save="mean"`` the fold over blocks runs on a worker, so no
         path arrays travel.
+    device : {"cpu", "cuda"}, default="cpu"
+        ``"cuda"`` runs the ensemble on the GPU (docs/cuda.md): one kernel keeps each path's
+        state on chip over windows of steps; the noise is Philox4x32-10 keyed by (seed,
+        series, path), so the run is reproducible from ``seed`` and independent of the launch
+        configuration, but it is a different stream from the CPU's (means agree
+        statistically, not path by path). Linear, identity and quadratic readouts only.
 
     Returns
     -------
@@ -180,6 +194,9 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     """
     if not isinstance(model, SRNN):
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+    from .._device import check_device
+
+    device = check_device(device, "simulate")
     dt = check_positive("dt", dt)
     n_paths = check_int("n_paths", n_paths, low=1)
     method = check_choice("method", method, ("euler", "exact"))
@@ -216,6 +233,16 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         if n_steps is not None and check_int("n_steps", n_steps, low=1) != u.shape[1]:
             fail("n_steps", f"equal to the inputs' length {u.shape[1]} (or None)", n_steps)
         n_steps = u.shape[1]
+
+    check_memory("n_steps", n_steps, "the mean and stderr of the output",
+                 (3, n_series, n_steps + 1, p))
+    if save == "paths":
+        check_memory("n_paths", n_paths, "save='paths' (every path's output)",
+                     (n_series, n_paths, n_steps + 1, p), hint="Use save='mean' or fewer paths.")
+    elif save == "states":
+        check_memory("n_paths", n_paths, "save='states' (every path's hidden states)",
+                     (n_series, n_paths, n_steps // save_every + 1, n),
+                     hint="Use a larger save_every, save='mean' or fewer paths.")
 
     # --------------------------------------------------- step operator pieces
     affine = model.is_linear
@@ -272,6 +299,8 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     # ------------------------------------------------------------- blocks
     root = as_seed_sequence(seed)
     n_blocks = -(-n_paths // BLOCK_SIZE)
+    check_memory("n_paths", n_paths, "the schedule of 256-path blocks", (n_series, n_blocks),
+                 itemsize=256, hint="Split the ensemble into several runs.")
     save_states = save == "states"
     state_idx = np.arange(0, n_steps + 1, save_every)
     plan = _Plan(model=model, u=u, n=n, p=p, n_steps=n_steps, n_paths=n_paths, dt=dt,
@@ -282,6 +311,10 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
                  entropy=root.entropy, spawn_key=tuple(root.spawn_key),
                  pool_size=root.pool_size, keep_outputs=save == "paths",
                  save_states=save_states, state_idx=state_idx)
+    if device == "cuda":
+        from ._cuda_front import run_cuda
+
+        return run_cuda(plan, save=save, batched=batched, n_series=n_series, executor=executor)
 
     outputs = np.empty((n_series, n_paths, n_steps + 1, p)) if save == "paths" else None
     states = (np.empty((n_series, n_paths, len(state_idx), n)) if save_states else None)
@@ -295,8 +328,13 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     m2 = np.empty((n_series, n_steps + 1, p))
     folds = [_Fold(mean[s], m2[s]) for s in range(n_series)]
 
+    from .._progress import progress
+
+    bar = progress(len(tasks), "simulate")
+
     def consume(results) -> None:
         for res in results:
+            bar.update()
             for s, blk, B, mb, m2b, yb, sb in res:
                 folds[s].add(B, mb, m2b)   # block order: tasks are consumed in order
                 lo = blk * BLOCK_SIZE
@@ -308,12 +346,12 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     if executor is not None:
         _run_on_executor(executor, plan, tasks, consume, folds, save == "mean")
     else:
-        from threadpoolctl import threadpool_limits
+        from .._threads import single_threaded_blas
 
         wave = max(1, 2 * n_threads)
         pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
         try:
-            with threadpool_limits(limits=1, user_api="blas"):
+            with single_threaded_blas():
                 for w0 in range(0, len(tasks), wave):
                     group = tasks[w0:w0 + wave]
                     if pool is not None:
@@ -324,7 +362,15 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
             if pool is not None:
                 pool.shutdown()
 
-    stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    for arr in (mean, stderr):
+        if arr is not None and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+            raise DivergenceError(
+                "the output f(h_t) (its ensemble mean or spread) overflowed although every "
+                "simulated state stayed finite: the readout maps the states beyond the float "
+                "range (a Quadratic readout squares them). Rescale the readout or the "
+                "network (smaller weights, inputs or h0).")
     if not batched:
         mean = mean[0]
         stderr = stderr[0] if stderr is not None else None
@@ -407,13 +453,23 @@ class _Plan:
         U = np.zeros((1, model.n_inputs)) if self.u is None else self.u[series]
         return np.ascontiguousarray(U), np.ascontiguousarray(Ceff), beff
 
+    def additive_terms(self, series: int) -> np.ndarray:
+        """Row t: the additive term of step t, ``beff + Ceff @ U[t]`` (for the CUDA path)."""
+        U, Ceff, beff = self.additive_maps(series)
+        return np.ascontiguousarray(U @ Ceff.T + beff)
+
+    @property
+    def zero_cu(self) -> np.ndarray:
+        """The additive term with no input, shape (1, n)."""
+        return self.additive_maps(0)[2][None, :].copy()
+
 
 def run_blocks(plan: _Plan, series: int, blocks: list[int]) -> list[tuple]:
     """Simulate the given blocks of one series; per block its statistics (and paths/states)."""
-    from threadpoolctl import threadpool_limits
+    from .._threads import single_threaded_blas
 
     maps = plan.additive_maps(series)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return [_run_block(plan, series, blk, maps) for blk in blocks]
 
 
@@ -455,11 +511,12 @@ def _run_block(plan: _Plan, series: int, blk: int, maps: tuple) -> tuple:
         if bad >= 0:
             _diverged(done + bad - plan.burn_in, plan.dt)
         done += k
-    y0 = model.output(H)
     mean_b = np.empty((n_steps + 1, p))
     m2_b = np.empty((n_steps + 1, p))
-    mean_b[0] = y0.mean(axis=0)
-    m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported by simulate
+        y0 = model.output(H)
+        mean_b[0] = y0.mean(axis=0)
+        m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
     yb = np.empty((B, n_steps + 1, p)) if plan.keep_outputs else None
     state_idx = plan.state_idx
     sb = np.empty((B, len(state_idx), n)) if plan.save_states else None

@@ -1,0 +1,429 @@
+"""CUDA ensembles for :func:`srnnkit.simulate` (``device="cuda"``).
+
+Launch
+------
+A thread block holds ``ppb`` paths (``threadIdx.y``) x ``ntx`` unit threads
+(``threadIdx.x``; thread ``x`` owns units ``x, x + ntx, ...``); blocks loop over groups of
+paths (grid-stride).  One kernel launch advances every path by a *window* of steps with the
+paths' states kept on chip, in shared memory (two ping-pong buffers of ``ppb x n`` and, for a
+full noise matrix, the ``ppb x r`` normals); they go back to global memory only between
+windows.  Per step, thread ``(path, k)`` forms ``(W h)_k`` (or ``(M h)_k`` for the affine
+step) from the shared state, adds drift, input and noise, writes the new value into the other
+buffer, and the block synchronises once (twice with full noise).  The readout of every path
+goes to a ``(window, p, n_paths)`` buffer; a second kernel reduces it in fixed tiles of
+``TILE = 32`` paths (mean and centred sum of squares per tile), and the host folds the tiles
+in order.  Nothing depends on the block or grid size: every path's arithmetic and every
+reduction order is fixed.
+
+Noise stream
+------------
+Normals come from the counter-based generator Philox4x32-10 (Salmon et al. 2011), keyed by two
+32-bit words drawn from the seed's ``SeedSequence``.  Normal number ``i`` of step counter
+``s`` of path ``path`` of series ``series`` is the Box–Muller transform of the output block
+at counter ``(i // 2, s, path, series)`` (two 53-bit uniforms; ``i`` even takes the cosine,
+odd the sine branch).  Step counter 0 draws a stationary initial state, counters
+``1..burn_in`` the burn-in, ``burn_in + 1 + t`` step ``t``.  The stream is therefore a pure
+function of ``(seed, series, path, step, index)``: reproducible from the seed and independent
+of the launch configuration.  It is **not** the CPU's xoshiro256++/ziggurat stream, so CPU
+and GPU ensembles agree statistically (within their standard errors), not path by path.
+
+This module imports ``numba.cuda``; ``simulate`` imports it only for ``device="cuda"``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import cuda, float64
+
+from .._device import launch_setting
+from ._kernels import RELU, RO_LINEAR, RO_QUADRATIC, SIGMOID, TANH
+from ._trajectory import DivergenceError, Trajectory
+
+__all__ = ["TILE", "normals_cuda", "philox4x32", "simulate_cuda"]
+
+#: Paths per reduction tile (fixed: the reduction order never depends on the launch).
+TILE = 32
+
+_M0 = np.uint64(0xD2511F53)
+_M1 = np.uint64(0xCD9E8D57)
+_W0 = np.uint64(0x9E3779B9)
+_W1 = np.uint64(0xBB67AE85)
+_MASK = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_S5 = np.uint64(5)
+_S6 = np.uint64(6)
+_NO_BAD = 2**62
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@cuda.jit(device=True)
+def philox4x32(c0, c1, c2, c3, k0, k1):  # pragma: no cover - device code
+    """Philox4x32-10 block of counter ``(c0..c3)`` under key ``(k0, k1)`` (uint64 holders)."""
+    for _ in range(10):
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        n0 = (p1 >> _S32) ^ c1 ^ k0
+        n2 = (p0 >> _S32) ^ c3 ^ k1
+        c1 = p1 & _MASK
+        c3 = p0 & _MASK
+        c0 = n0
+        c2 = n2
+        k0 = (k0 + _W0) & _MASK
+        k1 = (k1 + _W1) & _MASK
+    return c0, c1, c2, c3
+
+
+@cuda.jit(device=True)
+def _normal(k0, k1, i, s, path, series):  # pragma: no cover - device code
+    """Standard normal number ``i`` at step counter ``s`` of ``(path, series)``."""
+    c0, c1, c2, c3 = philox4x32(np.uint64(i >> 1), np.uint64(s), np.uint64(path),
+                                np.uint64(series), k0, k1)
+    u1 = (np.float64(c0 >> _S5) * 67108864.0 + np.float64(c1 >> _S6) + 0.5) * _TWO_M53
+    u2 = (np.float64(c2 >> _S5) * 67108864.0 + np.float64(c3 >> _S6) + 0.5) * _TWO_M53
+    rad = math.sqrt(-2.0 * math.log(u1))
+    th = 6.283185307179586 * u2
+    if i & 1:
+        return rad * math.sin(th)
+    return rad * math.cos(th)
+
+
+@cuda.jit(device=True)
+def _act(act, z):  # pragma: no cover - device code
+    if act == TANH:
+        return math.tanh(z)
+    if act == RELU:
+        return z if z > 0.0 else 0.0
+    if act == SIGMOID:
+        return 0.5 + 0.5 * math.tanh(0.5 * z)
+    return z
+
+
+@cuda.jit
+def _philox_kernel(ctr, key, out):  # pragma: no cover - device code
+    i = cuda.grid(1)
+    if i < ctr.shape[0]:
+        a, b, c, d = philox4x32(ctr[i, 0], ctr[i, 1], ctr[i, 2], ctr[i, 3], key[0], key[1])
+        out[i, 0] = a
+        out[i, 1] = b
+        out[i, 2] = c
+        out[i, 3] = d
+
+
+@cuda.jit
+def _normals_kernel(idx, key, out):  # pragma: no cover - device code
+    i = cuda.grid(1)
+    if i < idx.shape[0]:
+        out[i] = _normal(key[0], key[1], idx[i, 0], idx[i, 1], idx[i, 2], idx[i, 3])
+
+
+@cuda.jit
+def _init_stationary(H, mean0, L0, k0, k1, series):  # pragma: no cover - device code
+    n = H.shape[1]
+    for path in range(cuda.grid(1), H.shape[0], cuda.gridsize(1)):
+        for k in range(n):
+            H[path, k] = mean0[k]
+        for m in range(n):
+            xi = _normal(k0, k1, m, 0, path, series)
+            for k in range(n):
+                H[path, k] += L0[k, m] * xi
+
+
+@cuda.jit
+def _sim_window(H, t0, n_win, s0, affine, act, full_gamma, full_noise, dt, MT, GT, g, b, cu,
+                LT, nd, k0, k1, series, ro_kind, QT, q, M, Y, S, slot,
+                bad):  # pragma: no cover - device code
+    sh = cuda.shared.array(0, float64)
+    tx = cuda.threadIdx.x
+    ntx = cuda.blockDim.x
+    ty = cuda.threadIdx.y
+    ppb = cuda.blockDim.y
+    n_paths = H.shape[0]
+    n = H.shape[1]
+    r = LT.shape[0]
+    p = Y.shape[1]
+    n_cu = cu.shape[0]
+    n_groups = (n_paths + ppb - 1) // ppb
+    for grp in range(cuda.blockIdx.x, n_groups, cuda.gridDim.x):
+        path = grp * ppb + ty
+        active = path < n_paths
+        cur = ty * n
+        nxt = ppb * n + ty * n
+        xio = 2 * ppb * n + ty * r
+        for k in range(tx, n, ntx):
+            sh[cur + k] = H[path, k] if active else 0.0
+        cuda.syncthreads()
+        for j in range(n_win):
+            s = s0 + j
+            tu = t0 + j if n_cu > 1 else 0
+            if full_noise:
+                for i in range(tx, r, ntx):
+                    sh[xio + i] = _normal(k0, k1, i, s, path, series)
+                cuda.syncthreads()
+            for k in range(tx, n, ntx):
+                z = 0.0
+                for ll in range(n):
+                    z += sh[cur + ll] * MT[ll, k]
+                if affine:
+                    hn = z + cu[tu, k]
+                else:
+                    hk = sh[cur + k]
+                    if full_gamma:
+                        gam = 0.0
+                        for ll in range(n):
+                            gam += sh[cur + ll] * GT[ll, k]
+                    else:
+                        gam = g[k] * hk
+                    hn = hk + dt * (_act(act, z + b[k]) - gam + cu[tu, k])
+                if full_noise:
+                    e = 0.0
+                    for i in range(r):
+                        e += sh[xio + i] * LT[i, k]
+                    hn += e
+                else:
+                    hn += nd[k] * _normal(k0, k1, k, s, path, series)
+                if active and not math.isfinite(hn):
+                    cuda.atomic.min(bad, 0, s)
+                sh[nxt + k] = hn
+            cuda.syncthreads()
+            tmp = cur
+            cur = nxt
+            nxt = tmp
+            if active:
+                if ro_kind == RO_LINEAR:
+                    for c in range(tx, p, ntx):
+                        y = 0.0
+                        for k in range(n):
+                            y += sh[cur + k] * QT[k, c]
+                        Y[j, c, path] = y + q[c]
+                elif ro_kind == RO_QUADRATIC:
+                    if tx == 0:
+                        acc = 0.0
+                        for k in range(n):
+                            zk = 0.0
+                            for ll in range(n):
+                                zk += sh[cur + ll] * M[ll, k]
+                            acc += sh[cur + k] * zk
+                        Y[j, 0, path] = 0.5 * acc
+                sl = slot[j]
+                if sl >= 0:
+                    for k in range(tx, n, ntx):
+                        S[path, sl, k] = sh[cur + k]
+        if active:
+            for k in range(tx, n, ntx):
+                H[path, k] = sh[cur + k]
+        cuda.syncthreads()
+
+
+@cuda.jit
+def _tile_stats(Y, k_win, mean_t, m2_t):  # pragma: no cover - device code
+    n_paths = Y.shape[2]
+    p = Y.shape[1]
+    n_tiles = mean_t.shape[0]
+    per = k_win * p
+    for w in range(cuda.grid(1), n_tiles * per, cuda.gridsize(1)):
+        tile = w // per
+        rem = w - tile * per
+        j = rem // p
+        c = rem - j * p
+        lo = tile * TILE
+        hi = lo + TILE
+        if hi > n_paths:
+            hi = n_paths
+        s = 0.0
+        for i in range(lo, hi):
+            s += Y[j, c, i]
+        mu = s / (hi - lo)
+        m2 = 0.0
+        for i in range(lo, hi):
+            dv = Y[j, c, i] - mu
+            m2 += dv * dv
+        mean_t[tile, j, c] = mu
+        m2_t[tile, j, c] = m2
+
+
+# ------------------------------------------------------------------------------- host side
+def _key(plan) -> tuple[np.uint64, np.uint64]:
+    ss = np.random.SeedSequence(plan.entropy, spawn_key=plan.spawn_key,
+                                pool_size=plan.pool_size)
+    w = ss.generate_state(2, np.uint32)
+    return np.uint64(w[0]), np.uint64(w[1])
+
+
+def philox_blocks(counters: np.ndarray, key: tuple[int, int]) -> np.ndarray:
+    """Philox4x32-10 output blocks for ``counters`` (N, 4) under ``key`` on the device."""
+    c = np.ascontiguousarray(counters, dtype=np.uint64)
+    out = cuda.device_array(c.shape, dtype=np.uint64)
+    threads = 64
+    _philox_kernel[max(1, -(-len(c) // threads)), threads](
+        cuda.to_device(c), cuda.to_device(np.asarray(key, dtype=np.uint64)), out)
+    return out.copy_to_host()
+
+
+def normals_cuda(index: np.ndarray, key: tuple[int, int]) -> np.ndarray:
+    """Device normals for rows ``(i, step, path, series)`` of ``index`` (for tests)."""
+    idx = np.ascontiguousarray(index, dtype=np.int64)
+    out = cuda.device_array(len(idx), dtype=np.float64)
+    threads = 64
+    _normals_kernel[max(1, -(-len(idx) // threads)), threads](
+        cuda.to_device(idx), cuda.to_device(np.asarray(key, dtype=np.uint64)), out)
+    return out.copy_to_host()
+
+
+class _Launch:
+    def __init__(self, n: int, r: int, n_paths: int) -> None:
+        self.ntx = min(n, launch_setting("UNIT_THREADS", 1024, 1, 1024))
+        ppb = launch_setting("PATHS_PER_BLOCK", max(1, 256 // self.ntx), 1, 1024)
+        ppb = max(1, min(ppb, 1024 // self.ntx))
+        while ppb > 1 and 8 * ppb * (2 * n + r) > 48 * 1024:
+            ppb //= 2
+        if 8 * ppb * (2 * n + r) > 48 * 1024:
+            raise ValueError(f"device='cuda' keeps each path's state in shared memory; "
+                             f"n_hidden={n} (noise dimension {r}) needs "
+                             f"{8 * (2 * n + r)} bytes per path, more than 48 KiB. Use "
+                             "device='cpu' for networks this large.")
+        self.ppb = ppb
+        n_groups = -(-n_paths // ppb)
+        self.blocks = max(1, min(n_groups, launch_setting("MAX_BLOCKS", 1 << 20)))
+        self.shared = 8 * ppb * (2 * n + r)
+        self.window = launch_setting("WINDOW", 256)
+
+
+def _fold_tiles(mean_t: np.ndarray, m2_t: np.ndarray, counts: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Combine per-tile (mean, M2) of shape (n_tiles, k, p) in tile order (Chan et al.)."""
+    N = counts.sum()
+    w = counts[:, None, None].astype(np.float64)
+    mean = (w * mean_t).sum(axis=0) / N
+    m2 = m2_t.sum(axis=0) + (w * (mean_t - mean) ** 2).sum(axis=0)
+    return mean, m2
+
+
+def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajectory:
+    """Run the ensemble described by ``plan`` (see ``_simulate._Plan``) on the GPU."""
+    n, p, n_steps, n_paths = plan.n, plan.p, plan.n_steps, plan.n_paths
+    full_noise = bool(plan.full_noise)
+    r = plan.LT.shape[0] if full_noise else 0
+    lc = _Launch(n, r, n_paths)
+    k0, k1 = _key(plan)
+    to = cuda.to_device
+    f64 = np.float64
+    MT = to(np.ascontiguousarray(plan.MT, dtype=f64))
+    GT = to(np.ascontiguousarray(plan.GT, dtype=f64))
+    g = to(np.ascontiguousarray(plan.g, dtype=f64))
+    b = to(np.ascontiguousarray(plan.b, dtype=f64))
+    LT = to(np.ascontiguousarray(plan.LT if full_noise else np.zeros((1, n)), dtype=f64))
+    nd = to(np.ascontiguousarray(plan.noise_diag, dtype=f64))
+    QT = to(np.ascontiguousarray(plan.QT, dtype=f64))
+    q = to(np.ascontiguousarray(plan.q, dtype=f64))
+    Mq = to(np.ascontiguousarray(plan.M, dtype=f64))
+    zero_cu = to(np.ascontiguousarray(plan.zero_cu, dtype=f64))
+    win = max(1, min(lc.window, n_steps))
+    n_tiles = -(-n_paths // TILE)
+    counts = np.full(n_tiles, TILE, dtype=np.int64)
+    counts[-1] = n_paths - TILE * (n_tiles - 1)
+    Yd = cuda.device_array((win, p, n_paths), dtype=f64)
+    mean_t = cuda.device_array((n_tiles, win, p), dtype=f64)
+    m2_t = cuda.device_array((n_tiles, win, p), dtype=f64)
+    dummy_Y = cuda.device_array((1, p, 1), dtype=f64)
+    dummy_S = cuda.device_array((1, 1, 1), dtype=f64)
+    no_slot = to(np.full(max(win, lc.window), -1, dtype=np.int64))   # burn-in windows
+    bad = to(np.array([_NO_BAD], dtype=np.int64))
+    state_idx = plan.state_idx
+    save_states = save == "states"
+
+    mean = np.empty((n_series, n_steps + 1, p))
+    m2 = np.empty((n_series, n_steps + 1, p))
+    outputs = np.empty((n_series, n_paths, n_steps + 1, p)) if save == "paths" else None
+    states = np.empty((n_series, n_paths, len(state_idx), n)) if save_states else None
+
+    def launch(H, t0, k, s0, cu, ro_kind, Y, S, slot):
+        _sim_window[lc.blocks, (lc.ntx, lc.ppb), 0, lc.shared](
+            H, t0, k, s0, bool(plan.affine), int(plan.act), bool(plan.full_gamma),
+            full_noise, float(plan.dt), MT, GT, g, b, cu, LT, nd, k0, k1, series,
+            ro_kind, QT, q, Mq, Y, S, slot, bad)
+        first = int(bad.copy_to_host()[0])
+        if first != _NO_BAD:
+            step = first - 1 - plan.burn_in
+            where = f"step {step + 1} (t = {(step + 1) * plan.dt:.6g})" if step >= 0 else \
+                f"burn-in step {step} before t = 0"
+            raise DivergenceError(
+                f"the simulated state became NaN or infinite at {where} with dt={plan.dt} "
+                "(device='cuda'). The Euler-Maruyama step is unstable for this dt or the "
+                "network is not dissipative: use a smaller dt, smaller weights or inputs, or "
+                "a larger gamma.")
+
+    for series in range(n_series):
+        # ------------------------------------------------------------ initial states
+        if plan.h0_arr is not None:
+            H0 = np.broadcast_to(plan.h0_arr, (n_paths, n)).astype(f64)
+            H = to(np.ascontiguousarray(H0))
+        elif plan.L0 is not None:
+            H = cuda.device_array((n_paths, n), dtype=f64)
+            tpb = 128
+            _init_stationary[max(1, min(-(-n_paths // tpb), 4096)), tpb](
+                H, to(np.asarray(plan.mean0, dtype=f64)),
+                to(np.ascontiguousarray(plan.L0, dtype=f64)), k0, k1, series)
+        else:
+            H = to(np.zeros((n_paths, n)))
+        done = 0
+        while done < plan.burn_in:
+            k = min(plan.burn_in - done, lc.window)
+            launch(H, 0, k, 1 + done, zero_cu, -1, dummy_Y, dummy_S, no_slot)
+            done += k
+        H_host = H.copy_to_host()
+        y0 = plan.model.output(H_host)
+        mean[series, 0] = y0.mean(axis=0)
+        m2[series, 0] = ((y0 - mean[series, 0]) ** 2).sum(axis=0)
+        if outputs is not None:
+            outputs[series, :, 0] = y0
+        if states is not None:
+            states[series, :, 0] = H_host
+        cu = to(plan.additive_terms(series))
+        if save_states:
+            sel_all = np.searchsorted(state_idx, np.arange(n_steps + 1))
+            is_saved = np.isin(np.arange(n_steps + 1), state_idx)
+            n_in_win = int(min(win, len(state_idx)))
+            Sd = cuda.device_array((n_paths, max(1, n_in_win), n), dtype=f64)
+        t = 0
+        while t < n_steps:
+            k = min(win, n_steps - t)
+            slot_h = np.full(win, -1, dtype=np.int64)
+            if save_states:
+                steps = np.arange(t + 1, t + 1 + k)
+                keep = is_saved[steps]
+                slot_h[:k][keep] = np.arange(int(keep.sum()))
+                S_arg = Sd
+            else:
+                S_arg = dummy_S
+            launch(H, t, k, 1 + plan.burn_in + t, cu, plan.ro_kind, Yd, S_arg, to(slot_h))
+            threads = 128
+            _tile_stats[max(1, min(-(-(n_tiles * k * p) // threads), 4096)), threads](
+                Yd, k, mean_t, m2_t)
+            mt = mean_t.copy_to_host()[:, :k]
+            vt = m2_t.copy_to_host()[:, :k]
+            mean[series, t + 1:t + 1 + k], m2[series, t + 1:t + 1 + k] = \
+                _fold_tiles(mt, vt, counts)
+            if outputs is not None:
+                outputs[series, :, t + 1:t + 1 + k] = \
+                    Yd.copy_to_host()[:k].transpose(2, 0, 1)
+            if save_states:
+                nk = int(keep.sum())
+                if nk:
+                    steps_kept = steps[keep]
+                    states[series][:, sel_all[steps_kept]] = Sd.copy_to_host()[:, :nk]
+            t += k
+
+    stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    if not batched:
+        mean = mean[0]
+        stderr = stderr[0] if stderr is not None else None
+        outputs = outputs[0] if outputs is not None else None
+        states = states[0] if states is not None else None
+    return Trajectory(ts=np.arange(n_steps + 1) * plan.dt, mean=mean, stderr=stderr,
+                      dt=plan.dt, n_paths=n_paths, method=plan.method,
+                      seed_entropy=plan.entropy, outputs=outputs, states=states,
+                      state_ts=state_idx * plan.dt if save_states else None,
+                      burn_in=plan.burn_in,
+                      info={"device": "cuda", "rng": "philox4x32-10 + Box-Muller"})
