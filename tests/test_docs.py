@@ -105,6 +105,7 @@ GUIDE = {
     "parallel.md": True,
     "conventions.md": False,
     "paper_map.md": False,
+    "robustness.md": False,
     "cuda.md": True,
 }
 
@@ -157,3 +158,27 @@ def test_guide_page_runs(page, monkeypatch, tmp_path):
     monkeypatch.setenv("SRNNKIT_DOCS", str(DOCS))
     monkeypatch.chdir(tmp_path)             # pages may write files (CLI, saved models)
     _run_page(page)
+
+
+def _public_objects():
+    import inspect
+
+    seen = {}
+    modules = [srnnkit] + [importlib.import_module(f"srnnkit.{s}") for s in _subpackages()]
+    for mod in modules:
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if inspect.ismodule(obj) or not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            seen.setdefault(id(obj), (f"{mod.__name__}.{name}", obj))
+    return sorted(seen.values(), key=lambda x: x[0])
+
+
+def test_every_public_object_has_an_example():
+    """numpydoc docstrings with an Examples section (run as doctests by pytest)."""
+    import inspect
+
+    missing = [name for name, obj in _public_objects()
+               if ">>>" not in (inspect.getdoc(obj) or "")
+               or "Examples\n--------" not in (inspect.getdoc(obj) or "")]
+    assert not missing, f"public objects without an Examples section: {missing}"
