@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--quiet", action="store_true", help="no progress bars")
         sp.add_argument("--train", help="training set (.ts file) for the learning stage")
         sp.add_argument("--test", help="test set (.ts file) for the learning stage")
+        sp.add_argument("--scheduler", help="address of a Dask scheduler to run on")
+        sp.add_argument("--workers", type=int,
+                        help="start a local Dask cluster with this many worker processes")
 
     common(sub.add_parser("run", help="the whole pipeline and an HTML report"))
     for name in STAGES:
@@ -91,14 +94,47 @@ def main(argv: list[str] | None = None) -> int:
     stages = STAGES if args.command == "run" else (args.command,)
     t0 = time.perf_counter()
     try:
+        client = _dask_client(args)
+    except (ImportError, OSError, ValueError) as err:
+        print(f"srnnkit: error: cannot reach the Dask cluster: {err}", file=sys.stderr)
+        return 2
+    try:
         run_pipeline(cfg, out, stages, progress=not args.quiet and sys.stderr.isatty(),
-                     verbose=not args.quiet)
+                     verbose=not args.quiet, executor=client)
     except KeyboardInterrupt:
         print("srnnkit: interrupted; no report was written.", file=sys.stderr)
         return 130
+    finally:
+        if client is not None:
+            cluster = getattr(client, "_srnnkit_cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
     if not args.quiet:
         print(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}")
     return 0
+
+
+def _dask_client(args):
+    """A dask.distributed.Client for ``--scheduler`` / ``--workers``, or None."""
+    if args.scheduler is None and args.workers is None:
+        return None
+    if args.scheduler is not None and args.workers is not None:
+        raise ValueError("give --scheduler or --workers, not both")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError("the dask extra is not installed (pip install 'srnnkit[dask]')") \
+            from None
+    if args.scheduler is not None:
+        return Client(args.scheduler, timeout=10)
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1; got {args.workers}")
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    client = Client(cluster)
+    client._srnnkit_cluster = cluster
+    return client
 
 
 def console_main() -> None:

@@ -47,7 +47,7 @@ def stage_simulate(cfg: dict, ctx: dict, out: Path) -> dict:
     model = ctx["model"]
     u = default_input(s["n_steps"], model.n_inputs, s["dt"], s["input_amplitude"])
     traj = sk.simulate(model, u, dt=s["dt"], n_paths=s["n_paths"], seed=cfg["run"]["seed"],
-                       n_jobs=cfg["run"]["n_jobs"])
+                       n_jobs=cfg["run"]["n_jobs"], executor=ctx["executor"])
     ctx["trajectory"] = traj
     disp = TrajectoryDisplay.from_trajectory(traj).plot()
     disp.ax_.set_title(f"{model.n_hidden}-unit {model.activation} SRNN, {s['n_paths']} paths",
@@ -85,7 +85,7 @@ def stage_response(cfg: dict, ctx: dict, out: Path) -> dict:
     model, seed, dt = ctx["model"], cfg["run"]["seed"], s["dt"]
     # burn-in: ten relaxation times of the leak (the estimators' own default is the
     # contraction-based bound, which is very long for this non-contracting reservoir)
-    kw = dict(dt=dt, n_lags=r["n_lags"], burn_in=ctx["burn_in"])
+    kw = dict(dt=dt, n_lags=r["n_lags"], burn_in=ctx["burn_in"], executor=ctx["executor"])
     curves = {
         "perturbation (CRN)": sk.response.linear_response(
             model, method="perturbation", n_paths=r["n_paths"], seed=seed, **kw),
@@ -118,7 +118,7 @@ def stage_response(cfg: dict, ctx: dict, out: Path) -> dict:
     r2 = sk.response.second_order_response(model, dt=dt, n_lags=k2, method="girsanov",
                                            n_paths=max(2, r["fdt_steps"] // 2000),
                                            n_steps=2000, seed=seed + 3,
-                                           burn_in=ctx["burn_in"])
+                                           burn_in=ctx["burn_in"], executor=ctx["executor"])
     ctx["second_order"] = r2
     import matplotlib.pyplot as plt
 
@@ -247,7 +247,7 @@ def stage_kernel(cfg: dict, ctx: dict, out: Path) -> dict:
     U = _smooth_inputs(k["n_series"], n_steps, model.n_inputs, dt, cfg["run"]["seed"] + 7)
     t0 = time.perf_counter()
     K = sk.kernels.response_kernel(U, dt=dt, basis=basis, dyadic_order=k["dyadic_order"],
-                                   n_jobs=cfg["run"]["n_jobs"])
+                                   n_jobs=cfg["run"]["n_jobs"], executor=ctx["executor"])
     pde_s = time.perf_counter() - t0
     eig = np.linalg.eigvalsh(0.5 * (K + K.T))
     # the kernel-machine equivalence at finite depth: truncated kernel = feature Gram
@@ -337,7 +337,7 @@ STAGE_FUNCS: dict[str, Callable[[dict, dict, Path], dict]] = {
 
 
 def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: bool = False,
-                 verbose: bool = True) -> list[dict]:
+                 verbose: bool = True, executor: Any = None) -> list[dict]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -356,7 +356,8 @@ def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: boo
     # 50 leak times for networks that are not provably contracting, as this reservoir is
     # not) is safer but 5x longer; configure [model] gamma to change it.
     burn_in = math.ceil(10.0 / (cfg["model"]["gamma"] * cfg["simulation"]["dt"]))
-    ctx: dict[str, Any] = {"model": model, "progress": progress, "burn_in": burn_in}
+    ctx: dict[str, Any] = {"model": model, "progress": progress, "burn_in": burn_in,
+                           "executor": executor}
     from srnnkit._progress import show_progress
 
     records = []

@@ -13,7 +13,8 @@ from . import _common as cm
 def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_order: int = 0,
                     depth: int | None = None, richardson: bool = False,
                     refine: int | None = None, n_jobs: int | None = None,
-                    device: str = "cpu") -> np.ndarray:
+                    device: str = "cpu", executor: Any = None,
+                    tile: int | None = None) -> np.ndarray:
     r"""Gram matrix of the response kernel of piecewise-constant inputs.
 
     For inputs :math:`u, v` (``u[j]`` acts on :math:`[j\,dt, (j+1)\,dt)`) and a support
@@ -87,6 +88,12 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
         ``"cuda"``: one GPU thread block per pair, anti-diagonal sweep (docs/cuda.md); equal
         to the CPU result to float64 rounding.  The truncated kernel (``depth``) is CPU only.
 
+    executor : dask.distributed.Client, optional
+        Compute the Gram matrix in tiles of ``tile`` series (default 32) on a Dask cluster;
+        the result is bit-identical to the single-process one.
+    tile : int, optional
+        Series per tile with ``executor``.
+
     Returns
     -------
     K : ndarray of shape (n_u, n_v)
@@ -113,6 +120,12 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
     from .._device import check_device
 
     device = check_device(device, "response_kernel")
+    if executor is not None:
+        from ._tiles import gram_on_executor
+
+        return gram_on_executor(response_kernel, U, V, executor, tile, dt=dt, basis=basis,
+                                dyadic_order=dyadic_order, depth=depth,
+                                richardson=richardson, refine=refine)
     if device == "cuda" and depth is not None:
         raise ValueError(f"device='cuda' supports the untruncated response kernel only; got "
                          f"depth={depth!r}. Use depth=None on the GPU, or device='cpu' for the "

@@ -14,7 +14,8 @@ _STATICS = ("linear", "rbf")
 
 def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_order: int = 0,
                      richardson: bool = False, scale: float = 1.0,
-                     n_jobs: int | None = None, device: str = "cpu") -> np.ndarray:
+                     n_jobs: int | None = None, device: str = "cpu", executor: Any = None,
+                     tile: int | None = None) -> np.ndarray:
     r"""Gram matrix of the untruncated signature kernel of piecewise-linear paths.
 
     For paths :math:`x, y` the signature kernel
@@ -65,6 +66,12 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
         ``"cuda"``: one GPU thread block per pair, anti-diagonal sweep (docs/cuda.md); equal
         to the CPU result to float64 rounding.
 
+    executor : dask.distributed.Client, optional
+        Compute the Gram matrix in tiles of ``tile`` series (default 32) on a Dask cluster;
+        the result is bit-identical to the single-process one.
+    tile : int, optional
+        Series per tile with ``executor``.
+
     Returns
     -------
     K : ndarray of shape (n_x, n_y)
@@ -85,6 +92,11 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
     from .._device import check_device
 
     device = check_device(device, "signature_kernel")
+    if executor is not None:
+        from ._tiles import gram_on_executor
+
+        return gram_on_executor(signature_kernel, X, Y, executor, tile, static=static,
+                                dyadic_order=dyadic_order, richardson=richardson, scale=scale)
     static = check_choice("static", static, _STATICS)
     lev, rich = cm.check_dyadic(dyadic_order, richardson)
     scale = check_positive("scale", scale)
