@@ -30,7 +30,26 @@ _ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("srnnkit_progres
 
 @contextmanager
 def show_progress(enabled: bool = True) -> Iterator[None]:
-    """Within the block, long srnnkit loops draw tqdm progress bars on stderr."""
+    """Within the block, long srnnkit loops draw tqdm progress bars on stderr.
+
+    Progress bars are off by default (the CLI switches them on when it writes to a
+    terminal). The setting is a context variable, so it holds for this thread or task only.
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        Draw bars (``False`` silences them inside an enclosing ``show_progress()``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN.random(4, 1, seed=0)
+    >>> with sk.show_progress(False):
+    ...     traj = sk.simulate(model, np.zeros((20, 1)), dt=0.05, n_paths=512, seed=0)
+    >>> traj.mean.shape
+    (21, 1)
+    """
     token = _ENABLED.set(bool(enabled))
     try:
         yield

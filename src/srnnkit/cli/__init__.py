@@ -42,7 +42,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 success, 2 bad usage or config, 1 error)."""
+    """Entry point; returns the process exit code (0 success, 2 bad usage or config, 1 error).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``srnnkit`` (default: ``sys.argv[1:]``), e.g.
+        ``["run", "--quick"]``; commands are ``run``, one stage name (``simulate``,
+        ``response``, ``volterra``, ``features``, ``kernel``, ``fit``) or ``config``.
+
+    Returns
+    -------
+    int
+        The exit code.
+
+    Examples
+    --------
+    >>> from srnnkit.cli import main
+    >>> main(["config"])  # doctest: +ELLIPSIS
+    [model]
+    ...
+    0
+    """
     from ._config import DEFAULTS, ConfigError, dump_toml, load_config
 
     args = _parser().parse_args(argv)
@@ -117,5 +138,21 @@ def _dask_client(args):
 
 
 def console_main() -> None:
-    """``srnnkit`` console script."""
+    """``srnnkit`` console script: :func:`main` on ``sys.argv``, then exit with its code.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from srnnkit.cli import console_main
+    >>> saved, sys.argv = sys.argv, ["srnnkit", "config"]
+    >>> try:
+    ...     console_main()  # doctest: +ELLIPSIS
+    ... except SystemExit as stop:
+    ...     print("exit code", stop.code)
+    ... finally:
+    ...     sys.argv = saved
+    [model]
+    ...
+    exit code 0
+    """
     raise SystemExit(main())

@@ -52,9 +52,30 @@ def _scalarize(x: np.ndarray) -> Any:
 
 
 class SupportBasis:
-    """Base class: a family of functions ``psi_p(s)``, ``p = 0..P-1`` (or infinite).
+    r"""Base class: a family of functions ``psi_p(s)``, ``p = 0..P-1`` (or infinite).
 
-    Subclasses implement `_eval` (times -> (n, P)) and `kappa`.
+    Subclasses implement ``_eval`` (times -> (n, P)) and ``kappa``; an infinite basis
+    (``n_functions is None``) needs only ``kappa``, the reproducing kernel
+
+    .. math:: \kappa(s, t) = \langle \psi(s), \psi(t) \rangle = \sum_p \psi_p(s)\,\psi_p(t).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.features import SupportBasis
+    >>> class Cosines(SupportBasis):
+    ...     n_functions = 2
+    ...     _degree = 8
+    ...     def _eval(self, t):
+    ...         return np.stack([np.ones_like(t), np.cos(t)], axis=1)
+    ...     def kappa(self, s, t):
+    ...         return 1.0 + np.cos(s) * np.cos(t)
+    >>> basis = Cosines()
+    >>> basis([0.0, np.pi])
+    array([[ 1.,  1.],
+           [ 1., -1.]])
+    >>> float(basis.kappa(0.0, np.pi))
+    0.0
     """
 
     #: Number of functions P, or ``None`` for an infinite basis.

@@ -104,7 +104,7 @@ class ResponseFeatures(TransformerMixin, BaseEstimator):
     ----------
     basis_ : SupportBasis
     dt_ : float
-    shift_, scale_ : ndarray of shape (n_features_in_,)
+    shift_, scale_ : ndarray of shape (``n_features_in_``,)
         Learned scaling ``u -> (u - shift_) / scale_``.
     n_features_in_ : int
         Number of input channels ``m``.
@@ -174,7 +174,7 @@ class ResponseFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_series, n_features_out_)
+        ndarray of shape (n_series, ``n_features_out_``)
         """
         check_is_fitted(self, "basis_")
         series = prepare_inputs(self, as_series_list(X))

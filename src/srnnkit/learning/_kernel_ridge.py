@@ -253,6 +253,7 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
     is :math:`c = (K + \alpha I)^{-1} y` and :math:`F(u) = \sum_i c_i K(u, u_i)`, the
     minimum-RKHS-norm interpolant (representer theorem). Every noise-averaged SRNN readout
     is an element of this RKHS.
+
     {params}
     Attributes
     ----------
@@ -328,6 +329,7 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
     largest decision value (its sign for two classes). With ``alphas`` the penalty minimises
     the efficient leave-one-out squared error on the :math:`\pm 1` targets (as sklearn's
     ``RidgeClassifierCV``).
+
     {params}
     Attributes
     ----------

@@ -199,7 +199,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_series, n_features_out_)
+        ndarray of shape (n_series, ``n_features_out_``)
         """
         check_is_fitted(self, "model_")
         series = as_series_list(X)
@@ -255,8 +255,9 @@ class ReservoirForecaster(BaseEstimator):
 
     Parameters
     ----------
-    n_hidden, spectral_radius, input_scale, noise, leak, density, bias_scale, dt, n_paths, \
-activation, random_state, n_jobs
+    n_hidden, spectral_radius, input_scale, noise, leak, density : see `SRNNReservoir`
+        As in `SRNNReservoir`.
+    bias_scale, dt, n_paths, activation, random_state, n_jobs : see `SRNNReservoir`
         As in `SRNNReservoir` (defaults here: ``n_hidden=200``, ``input_scale=0.3``,
         ``bias_scale=0.5``, ``noise=0``, ``n_paths=1``: small inputs keep the units near
         their linear range, the bias breaks the odd symmetry of tanh). For a deterministic

@@ -24,7 +24,18 @@ __all__ = ["SRNN", "DissipativityWarning"]
 
 
 class DissipativityWarning(UserWarning):
-    """The SRNN may have no stationary law (THEORY.md assumption A1 looks violated)."""
+    """The SRNN may have no stationary law (THEORY.md assumption A1 looks violated).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import srnnkit as sk
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = sk.SRNN(W=[[3.0]], C=[[1.0]], sigma=0.1, activation="identity")
+    >>> caught[0].category.__name__
+    'DissipativityWarning'
+    """
 
 
 class SRNN:

@@ -74,6 +74,22 @@ class ResponseDisplay:
     """Response kernels R(τ) from several estimators, each with a ±2 SE band.
 
     ``curves`` maps a label to ``(lags, values, stderr_or_None)`` for one output/input pair.
+    A curve without standard errors (a closed form) is drawn as a dashed black line.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import srnnkit as sk
+    >>> from srnnkit.plotting import ResponseDisplay
+    >>> ou = sk.SRNN(W=[[0, .5], [-.3, 0]], C=[[1], [.5]], sigma=[[.6, 0], [.2, .5]],
+    ...              gamma=[1, .8], activation="identity", readout=[[1, .5]])
+    >>> exact = sk.response.linear_response(ou, dt=0.02, n_lags=50, method="analytic")
+    >>> kicks = sk.response.linear_response(ou, dt=0.02, n_lags=50, method="perturbation",
+    ...                                     n_paths=256, seed=0)
+    >>> disp = ResponseDisplay.from_responses({"closed form": exact, "kicks": kicks}).plot()
+    >>> len(disp.lines_)
+    2
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(self, curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]],
@@ -112,7 +128,24 @@ class ResponseDisplay:
 
 
 class VolterraDisplay:
-    """Volterra predictions against Monte Carlo, and truncation errors against amplitude."""
+    """Volterra predictions against Monte Carlo, and truncation errors against amplitude.
+
+    ``predictions`` maps a label (e.g. ``"order 1"``) to a predicted mean; ``errors``, when
+    given, maps a label to truncation errors at ``amplitudes`` (drawn on log-log axes).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from srnnkit.plotting import VolterraDisplay
+    >>> ts = np.linspace(0, 1, 11)
+    >>> disp = VolterraDisplay.from_predictions(
+    ...     ts, np.sin(ts), 0.01 * np.ones(11), {"order 1": 0.9 * ts, "order 2": np.sin(ts)},
+    ...     amplitudes=[0.1, 0.2, 0.4], errors={"order 1": [1e-3, 4e-3, 1.6e-2]}).plot()
+    >>> len(disp.ax_)
+    2
+    >>> plt.close(disp.figure_)
+    """
 
     def __init__(self, ts: np.ndarray, mc_mean: np.ndarray, mc_stderr: np.ndarray | None,
                  predictions: dict[str, np.ndarray], amplitudes: np.ndarray | None = None,
@@ -158,7 +191,19 @@ class VolterraDisplay:
 
 
 class GramDisplay:
-    """A Gram matrix as an image."""
+    """A Gram matrix as an image (``log10 |K|`` by default).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from srnnkit.plotting import GramDisplay
+    >>> disp = GramDisplay.from_gram(np.exp(-np.subtract.outer(np.arange(5), np.arange(5))**2))
+    >>> disp = disp.plot()
+    >>> disp.image_.get_array().shape
+    (5, 5)
+    >>> plt.close(disp.figure_)
+    """
 
     def __init__(self, gram: np.ndarray, title: str = "Gram matrix") -> None:
         gram = check_array("gram", gram, ndim=2, shape_text="(n, n)", finite=False)

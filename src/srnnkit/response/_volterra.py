@@ -218,7 +218,20 @@ class VolterraSeries:
 # ------------------------------------------------------------ Girsanov contracted terms
 @dataclass
 class VolterraTerms:
-    """Contracted Volterra terms ``terms[n-1, t]`` of one input, with standard errors."""
+    r"""Contracted Volterra terms ``terms[n-1, t]`` of one input, with standard errors.
+
+    Returned by :func:`volterra_terms`: ``terms[n - 1]`` is :math:`V_n(t)`, the order-n
+    contribution of the input to :math:`E f(h_t) - \langle f\rangle_\infty`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    >>> res = sk.response.volterra_terms(model, np.ones((10, 1)), dt=0.02, n_paths=2000, seed=0)
+    >>> res.ts.shape, res.terms.shape, res.stderr.shape, res.n_paths
+    ((11,), (2, 11, 1), (2, 11, 1), 2000)
+    """
 
     ts: np.ndarray
     terms: np.ndarray
@@ -283,6 +296,18 @@ class VolterraConvergence:
     :math:`\\varepsilon v_1 + \\varepsilon^2 v_2`); ``error1``, ``error2`` the truncation errors
     and ``error_stderr`` their standard errors (zero with the grid reference and grid terms);
     ``slope1``, ``slope2`` the log-log slopes of ``|error|`` against ``eps`` (expected 2 and 3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    >>> step = np.r_[np.ones(50), np.zeros(50)][:, None]
+    >>> res = sk.response.volterra_convergence(model, step, dt=0.02)
+    >>> res.reference, res.amplitudes.shape, res.error1.shape
+    ('grid', (5,), (5,))
+    >>> round(res.slope1), round(res.slope2)
+    (2, 3)
     """
 
     amplitudes: np.ndarray

@@ -144,7 +144,7 @@ def standard_normal(seed, size) -> np.ndarray:
     --------
     >>> from srnnkit.simulate import standard_normal
     >>> z = standard_normal(0, 100_000)
-    >>> abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02
+    >>> bool(abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02)
     True
     """
     from .._random import as_seed_sequence

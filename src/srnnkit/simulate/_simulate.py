@@ -33,12 +33,15 @@ _WINDOW = 64  # steps per kernel call (bounds the per-block output buffer)
 
 
 def default_burn_in(model: SRNN, dt: float) -> int:
-    """Burn-in steps for a nonlinear SRNN started at zero: ten relaxation times.
+    r"""Burn-in steps for a nonlinear SRNN started at zero: ten relaxation times.
 
     The relaxation rate is the contraction bound ``λ - Lip(a)·‖W‖₂``, with ``λ`` the smallest
     eigenvalue of the symmetric part of Γ, floored at ``λ/5`` (a network that is not provably
     contracting still forgets its start at the leak's pace, only slower), so the burn-in is
     ``10 / max(λ - Lip(a)‖W‖₂, λ/5)`` time units: at most 50 leak times.
+
+    .. math:: n_{\mathrm{burn}} = \Bigl\lceil \frac{10}{\max(\lambda - \mathrm{Lip}(a)
+              \|W\|_2,\ \lambda/5)\,\Delta} \Bigr\rceil
 
     Examples
     --------

@@ -1,0 +1,135 @@
+"""Make the user guide's figures (small PNGs committed in docs/figures/).
+
+Usage::
+
+    python docs/make_figures.py            # every figure (about a minute on 2 cores)
+    python docs/make_figures.py volterra   # only some: simulation, response, volterra, kernel
+
+The Sphinx build does not run this script; it only shows the committed PNGs. Each figure is
+drawn from the same calls as the code on its guide page, with fixed seeds.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import runpy
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+import srnnkit as sk
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "figures"
+DPI = 90
+
+
+def simulation() -> None:
+    """guide_simulation.png: ensemble mean ± 2 SE of a tanh reservoir, and a few paths."""
+    model = sk.SRNN.random(64, 2, spectral_radius=0.9, noise=0.3, seed=0)
+    t = np.arange(1000) * 0.01
+    u = np.stack([np.sin(t), np.cos(2 * t)], axis=1)
+    traj = sk.simulate(model, u, dt=0.01, n_paths=1024, seed=1, save="paths")
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for path in traj.outputs[:5, :, 0]:
+        ax.plot(traj.ts, path, lw=0.6, color="0.6")
+    sk.plotting.TrajectoryDisplay.from_trajectory(traj).plot(ax=ax)
+    ax.set_xlabel("t")
+    ax.set_title("64-unit tanh SRNN: 5 paths (grey) and E f(h_t) ± 2 SE (1024 paths)",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(OUT / "guide_simulation.png", dpi=DPI)
+    plt.close(fig)
+
+
+def response() -> None:
+    """response_kernels.png: the estimators against the closed form (benchmarks script)."""
+    runpy.run_path(str(ROOT / "benchmarks" / "plot_response.py"), run_name="__main__")
+
+
+def volterra() -> None:
+    """guide_volterra.png: orders 1 and 2 against the exact mean and Monte Carlo; slopes."""
+    v2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    dt, n = 0.02, 200
+    series = sk.response.VolterraSeries.from_model(v2, order=2, dt=dt, n_lags=n,
+                                                   method="grid")
+    ts = dt * np.arange(n + 1)
+    u = 0.5 * np.sin(np.pi * ts[:-1])[:, None]
+    terms = series.terms(u)
+    order1 = series.mean + terms[0]
+    order2 = order1 + terms[1]
+    exact = sk.response.GridChain(v2, dt).expectation(u)
+    mc = sk.simulate(v2, u, dt=dt, n_paths=20_000, seed=0)
+    w = np.r_[np.ones(50), np.zeros(50)][:, None]
+    res = sk.response.volterra_convergence(v2, w, dt=dt)
+    fig, axs = plt.subplots(1, 3, figsize=(12, 3.4))
+    a = axs[0]
+    a.plot(ts, mc.mean[:, 0], color="k", lw=1, label="Monte Carlo (20k paths)")
+    a.fill_between(ts, mc.mean[:, 0] - 2 * mc.stderr[:, 0], mc.mean[:, 0] + 2 * mc.stderr[:, 0],
+                   color="k", alpha=0.2, lw=0)
+    a.plot(ts, order1[:, 0], "C0--", label="order 1")
+    a.plot(ts, order2[:, 0], "C1-", lw=1.2, label="order 2")
+    a.set_title("E f(h_t), input 0.5 sin(πt)", fontsize=9)
+    a.set_xlabel("t")
+    a.legend(fontsize=7)
+    a = axs[1]
+    a.plot(ts, order1[:, 0] - exact[:, 0], "C0--", label="order 1 - exact")
+    a.plot(ts, order2[:, 0] - exact[:, 0], "C1-", label="order 2 - exact")
+    a.fill_between(ts, -2 * mc.stderr[:, 0], 2 * mc.stderr[:, 0], color="k", alpha=0.15, lw=0,
+                   label="±2 SE of Monte Carlo")
+    a.set_title("errors against the exact grid mean", fontsize=9)
+    a.set_xlabel("t")
+    a.legend(fontsize=7)
+    a = axs[2]
+    eps = res.amplitudes
+    a.loglog(eps, np.abs(res.error1), "C0o-", label=f"order 1 (slope {res.slope1:.2f})")
+    a.loglog(eps, np.abs(res.error2), "C1s-", label=f"order 2 (slope {res.slope2:.2f})")
+    a.loglog(eps, np.abs(res.error1[0]) * (eps / eps[0]) ** 2, "k:", lw=0.8, label="ε², ε³")
+    a.loglog(eps, np.abs(res.error2[0]) * (eps / eps[0]) ** 3, "k:", lw=0.8)
+    a.set_xticks(eps, [f"{e:g}" for e in eps])
+    a.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    a.set_xlabel("amplitude ε")
+    a.set_title("truncation error at T = 2 (step input)", fontsize=9)
+    a.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(OUT / "guide_volterra.png", dpi=DPI)
+    plt.close(fig)
+
+
+def kernel() -> None:
+    """guide_kernel.png: truncated response kernels converge to the PDE value with depth."""
+    rng = np.random.default_rng(0)
+    U = rng.normal(size=(6, 20, 2))
+    basis = sk.features.MonomialBasis(2)
+    full = sk.kernels.response_kernel(U, dt=0.05, basis=basis, refine=2, dyadic_order=4,
+                                      richardson=True)
+    depths = range(1, 9)
+    errs = [np.abs(sk.kernels.response_kernel(U, dt=0.05, basis=basis, refine=2, depth=N)
+                   - full).max() / np.abs(full).max() for N in depths]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.semilogy(list(depths), errs, "o-")
+    ax.set_xlabel("truncation depth N")
+    ax.set_ylabel("max |K_N - K| / max K")
+    ax.set_title("truncated response kernel → PDE kernel", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(OUT / "guide_kernel.png", dpi=DPI)
+    plt.close(fig)
+
+
+FIGURES = {"simulation": simulation, "response": response, "volterra": volterra,
+           "kernel": kernel}
+
+
+def main(names: list[str]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in names or list(FIGURES):
+        FIGURES[name]()
+        print("made", name)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
