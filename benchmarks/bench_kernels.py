@@ -194,7 +194,7 @@ def main() -> None:
         "# Kernel benchmarks (W-KER, response kernel)",
         "",
         f"Command: `python benchmarks/bench_kernels.py --rounds {args.rounds}`  ",
-        f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
+        f"Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''} "
         f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
         f"pysiglib {getattr(pysiglib, '__version__', '?')}, torch {torch.__version__}  ",

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
     emit("# Signature benchmarks (W-SIG)")
     emit()
-    emit(f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    emit(f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     emit(f"- command: `python benchmarks/bench_signatures.py --rounds {args.rounds}`")
     emit(f"- machine: {platform.machine()}, {os.cpu_count()} cores ({cpu_model()})"
          f", Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}")

@@ -36,9 +36,11 @@ def test_run_quick_metrics_in_range(report):
     assert abs(m["volterra"]["V2 order-2 slope"] - 3) < 0.2
     # order 2 improves on order 1 against common-random-numbers Monte Carlo
     v = m["volterra"]
-    assert v["default max errors order 2"][0] < 0.5 * v["default max errors order 1"][0]
-    assert 1.5 < v["default order-1 slope"] < 2.3     # estimator noise flattens small-ε errors
-    assert v["default order-2 slope"] > v["default order-1 slope"] + 0.3
+    # the order-2 term improves the prediction against CRN Monte Carlo (to within its noise)
+    assert v["V2 max error order 2 vs MC"] < 0.5 * v["V2 max error order 1 vs MC"]
+    assert v["V2 max error order 2 vs MC"] < 5 * v["V2 max MC SE"] + 1e-4
+    # the default network's order-1 truncation error scales like eps^2 (kernel by CRN)
+    assert 1.6 < v["default order-1 slope"] < 2.3
     # independent estimators agree: Girsanov vs perturbation within their standard errors
     assert m["response"]["median |z| Girsanov vs perturbation"] < 1.5
     assert m["response"]["max |z| Girsanov vs perturbation"] < 5

@@ -1,0 +1,15 @@
+"""The README's Python examples run as written."""
+
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_blocks_run():
+    text = README.read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert blocks, "the README should show a Python example"
+    namespace: dict = {}
+    exec(compile("\n".join(blocks), str(README), "exec"), namespace)
+    assert namespace["K"].shape == (20, 20)
+    assert namespace["krr"].predict(namespace["U"][15:]).shape == (5,)
