@@ -150,6 +150,12 @@ def test_guide_page_runs(page, monkeypatch, tmp_path):
 
     matplotlib.use("Agg")
     if page == "cuda.md":
+        import os
+
+        if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+            # the simulator runs kernels as Python: the page's GPU-sized examples would take
+            # far too long (tests/cuda checks the kernels on small sizes instead)
+            pytest.skip("CUDA simulator only: the page needs a real GPU")
         numba_cuda = pytest.importorskip("numba.cuda")
         if not numba_cuda.is_available():
             pytest.skip("no CUDA device")
