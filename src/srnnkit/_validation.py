@@ -20,6 +20,7 @@ __all__ = [
     "check_finite_result",
     "check_int",
     "check_memory",
+    "check_n_jobs",
     "check_positive",
     "describe",
     "fail",
@@ -64,6 +65,20 @@ def _range_text(low: Any, high: Any, closed_low: bool = True) -> str:
     if high is not None:
         return f" <= {high}"
     return ""
+
+
+def check_n_jobs(n_jobs: Any) -> int:
+    """Threads for ``n_jobs`` with joblib's semantics: None -> 1, -1 -> all cores, -2 -> all
+    but one, ...; 0 is an error. Callers cap the result by their own limits.
+    """
+    import os
+
+    if n_jobs is None:
+        return 1
+    n = check_int("n_jobs", n_jobs)
+    if n == 0:
+        fail("n_jobs", "a non-zero integer or None (-1: all cores)", n_jobs)
+    return n if n > 0 else max(1, (os.cpu_count() or 1) + 1 + n)
 
 
 def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:

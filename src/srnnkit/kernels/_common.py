@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -63,15 +62,9 @@ def resolve_n_jobs(n_jobs: Any) -> int:
     """joblib semantics: None -> 1, -1 -> all cores, -2 -> all but one, ..."""
     import numba
 
-    max_threads = int(numba.config.NUMBA_NUM_THREADS)
-    if n_jobs is None:
-        return 1
-    n = check_int("n_jobs", n_jobs)
-    if n == 0:
-        fail("n_jobs", "a non-zero integer or None", n_jobs)
-    if n < 0:
-        n = (os.cpu_count() or 1) + 1 + n
-    return int(min(max(n, 1), max_threads))
+    from .._validation import check_n_jobs
+
+    return int(min(check_n_jobs(n_jobs), int(numba.config.NUMBA_NUM_THREADS)))
 
 
 @contextmanager

@@ -93,18 +93,10 @@ class Parallel:
     """
 
     def __init__(self, n_jobs: Any = None, executor: Any = None) -> None:
-        import os
 
-        from .._validation import check_int, fail
+        from .._validation import check_n_jobs, fail
 
-        if n_jobs is None:
-            self.n_threads = 1
-        else:
-            n_jobs = check_int("n_jobs", n_jobs)
-            if n_jobs == 0:
-                fail("n_jobs", "a non-zero integer or None", n_jobs)
-            cpus = os.cpu_count() or 1
-            self.n_threads = max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
+        self.n_threads = check_n_jobs(n_jobs)
         if executor is not None and not hasattr(executor, "map"):
             fail("executor", "a dask.distributed.Client, a concurrent.futures.Executor or None",
                  type(executor).__name__, TypeError)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
@@ -32,14 +31,9 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 
 def resolve_n_jobs(n_jobs: Any, n_tasks: int) -> int:
     """joblib semantics: None -> 1, -1 -> all cores, -2 -> all but one; capped by tasks."""
-    if n_jobs is None:
-        return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        fail("n_jobs", "None or a non-zero integer (-1 = all cores)", n_jobs,
-             TypeError if not isinstance(n_jobs, (int, np.integer)) else ValueError)
-    n_cpu = os.cpu_count() or 1
-    n = int(n_jobs) if n_jobs > 0 else max(1, n_cpu + 1 + int(n_jobs))
-    return max(1, min(n, n_tasks))
+    from .._validation import check_n_jobs
+
+    return max(1, min(check_n_jobs(n_jobs), n_tasks))
 
 
 def check_max_bytes(max_bytes: Any) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -62,15 +61,9 @@ def default_burn_in(model: SRNN, dt: float) -> int:
 
 
 def _n_threads(n_jobs: int | None) -> int:
-    if n_jobs is None:
-        return 1
-    n_jobs = check_int("n_jobs", n_jobs)
-    cpus = os.cpu_count() or 1
-    if n_jobs < 0:
-        return max(1, cpus + 1 + n_jobs)
-    if n_jobs == 0:
-        fail("n_jobs", "a non-zero integer or None", n_jobs)
-    return n_jobs
+    from .._validation import check_n_jobs
+
+    return check_n_jobs(n_jobs)
 
 
 def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
