@@ -13,10 +13,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._random import as_generator, child_sequences
-from .._validation import check_array, check_int, check_memory, fail
+from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
 from ..model import SRNN
 from ..simulate import simulate
-from ..simulate._simulate import _n_threads
 from ._input import as_series_list
 
 __all__ = ["ReservoirForecaster", "SRNNReservoir"]
@@ -216,7 +215,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
             avg = hbar[1:].mean(axis=0)
             return avg if self.pooling == "mean" else np.concatenate([last, avg])
 
-        n_threads = min(_n_threads(self.n_jobs), len(series))
+        n_threads = min(check_n_jobs(self.n_jobs), len(series))
         if n_threads > 1:
             with ThreadPoolExecutor(n_threads) as pool:
                 rows = list(pool.map(one, series))

@@ -15,6 +15,7 @@ from .._validation import (
     check_choice,
     check_int,
     check_memory,
+    check_n_jobs,
     check_positive,
     fail,
 )
@@ -58,12 +59,6 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     lip = LIPSCHITZ[model.activation] * float(np.linalg.norm(model.W, 2))
     rate = max(lam - lip, lam / 5.0)
     return math.ceil(10.0 / (rate * dt) - 1e-9)
-
-
-def _n_threads(n_jobs: int | None) -> int:
-    from .._validation import check_n_jobs
-
-    return check_n_jobs(n_jobs)
 
 
 def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
@@ -195,7 +190,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     method = check_choice("method", method, ("euler", "exact"))
     save = check_choice("save", save, ("mean", "paths", "states"))
     save_every = check_int("save_every", save_every, low=1)
-    n_threads = _n_threads(n_jobs)
+    n_threads = check_n_jobs(n_jobs)
     n, m, p = model.n_hidden, model.n_inputs, model.n_outputs
     if method == "exact" and not model.is_linear:
         raise ValueError(f"method='exact' needs a linear SRNN (activation='identity'); this "
