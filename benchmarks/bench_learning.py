@@ -5,7 +5,8 @@ Run (one thread per method, peers in the same process, interleaved over seeds)::
     python benchmarks/bench_learning.py tsc --seeds 5
     python benchmarks/bench_learning.py forecast --seeds 5
 
-Peers: ``pip install aeon reservoirpy`` (aeon bundles the four UCR/UEA data sets offline).
+Peers: ``pip install aeon reservoirpy roughpy`` (aeon bundles the four UCR/UEA data sets
+offline; roughpy is what aeon's SignatureClassifier needs).
 Accuracy is reported as mean and standard deviation over seeds (MiniRocket, the reservoirs and
 SRNNReservoir are random; the response-feature methods are deterministic), time as the median
 fit + predict seconds.
@@ -25,17 +26,21 @@ import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
 import numpy as np  # noqa: E402
-from sklearn.linear_model import RidgeClassifierCV  # noqa: E402
+from sklearn.linear_model import RidgeClassifierCV, RidgeCV  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import srnnkit as sk  # noqa: E402
+from srnnkit.features import LegendreBasis  # noqa: E402
 from srnnkit.learning import (  # noqa: E402
+    LinearSRNNClassifier,
+    LinearSRNNRegressor,
     ReservoirForecaster,
     ResponseFeatures,
     ResponseKernelClassifier,
     SRNNReservoir,
+    sliding_windows,
 )
 
 ALPHAS = np.logspace(-3, 3, 13)
@@ -94,12 +99,14 @@ class ESNFeatures:
 
 def tsc_methods(seed: int):
     from aeon.classification.convolution_based import MiniRocketClassifier
+    from aeon.classification.feature_based import SignatureClassifier
 
     def ridge():
         return RidgeClassifierCV(alphas=ALPHAS)
 
     return {
         "aeon MiniRocket": ("aeon", lambda: MiniRocketClassifier(random_state=seed)),
+        "aeon SignatureClassifier": ("aeon", lambda: SignatureClassifier(random_state=seed)),
         "ReservoirPy ESN-200 last": ("ours", lambda: make_pipeline(
             ESNFeatures(200, "last", seed), StandardScaler(), ridge())),
         "ReservoirPy ESN-200 mean": ("ours", lambda: make_pipeline(
@@ -107,6 +114,9 @@ def tsc_methods(seed: int):
         "SRNNReservoir-200 both": ("ours", lambda: make_pipeline(
             SRNNReservoir(n_hidden=200, n_paths=4, pooling="both", random_state=seed),
             StandardScaler(), ridge())),
+        "LinearSRNNClassifier": ("ours", lambda: LinearSRNNClassifier(random_state=seed)),
+        "LinearSRNNClassifier noise=0.1": ("ours", lambda: LinearSRNNClassifier(
+            noise=0.1, random_state=seed)),
         "ResponseFeatures d3 + ridge": ("ours", lambda: make_pipeline(
             ResponseFeatures(depth=3), StandardScaler(), ridge())),
         "ResponseKernelClassifier": ("ours", lambda: ResponseKernelClassifier(
@@ -160,6 +170,60 @@ def esn_forecast(train, test_full, units, seed):
     return pred
 
 
+def window_model(depth: int):
+    """ψ = Legendre polynomials of degree < 4 on each window, signature depth ``depth``."""
+    return make_pipeline(ResponseFeatures(LegendreBasis(3, 1.0), depth=depth), StandardScaler(),
+                         RidgeCV(alphas=np.logspace(-9, 3, 25)))
+
+
+def esn_driven(u, y, n_tr, units, seed):
+    """ReservoirPy ESN driven by u; ridge on [state after u[t], u[t]] -> y[t+1]."""
+    from reservoirpy.nodes import Reservoir, Ridge
+
+    res = Reservoir(units, sr=0.9, lr=1.0, input_scaling=0.3, seed=seed)
+    z = ((u - u[:n_tr].mean()) / u[:n_tr].std())[:, None]
+    F = np.hstack([res.run(z), z])
+    ro = Ridge(ridge=1e-6).fit(F[100:n_tr - 1], y[101:n_tr, None])
+    return ro.run(F[n_tr - 1:-1])[:, 0]
+
+
+def run_narma(seeds: int) -> None:
+    print("\n## W-FORECAST: NARMA10, 2000 train / 2000 test, one-step NRMSE of y[t+1] from "
+          "u[..t]\n")
+    print("| method | NRMSE (mean ± std) | fit+predict seconds |\n|---|---|---|")
+    u, y = sk.datasets.narma10(4001, seed=0)
+    nr = lambda p, t: np.sqrt(np.mean((p - t) ** 2)) / t.std()  # noqa: E731
+    target = y[2000:4000]
+    res, tim = defaultdict(list), defaultdict(list)
+    for seed in range(seeds):
+        for units in (200, 500):
+            t0 = time.perf_counter()
+            p = esn_driven(u[:4000], y[:4000], 2000, units, seed)
+            tim[f"ReservoirPy ESN-{units}"].append(time.perf_counter() - t0)
+            res[f"ReservoirPy ESN-{units}"].append(nr(p, target))
+            t0 = time.perf_counter()
+            fc = ReservoirForecaster(n_hidden=units, random_state=seed).fit(u[:2000], y[:2000])
+            p = fc.predict_next(u[:4000])[1999:3999]
+            tim[f"ReservoirForecaster-{units} (driven)"].append(time.perf_counter() - t0)
+            res[f"ReservoirForecaster-{units} (driven)"].append(nr(p, target))
+    X, T, ends = sliding_windows(u[:4000], 20, targets=y[:4000])
+    tr, te = ends < 1999, (ends >= 1999) & (ends < 3999)
+    for label, make in [("ResponseFeatures d2 on 20-step windows + ridge",
+                         lambda s: make_pipeline(ResponseFeatures(LegendreBasis(6, 1.0), depth=2),
+                                                 StandardScaler(),
+                                                 RidgeCV(alphas=np.logspace(-6, 3, 19)))),
+                        ("LinearSRNNRegressor on 20-step windows",
+                         lambda s: LinearSRNNRegressor(random_state=s))]:
+        for seed in range(seeds if "Linear" in label else 1):
+            t0 = time.perf_counter()
+            p = make(seed).fit(X[tr], T[tr]).predict(X[te])
+            tim[label].append(time.perf_counter() - t0)
+            res[label].append(nr(p, T[te]))
+    for label in res:
+        r = np.array(res[label])
+        print(f"| {label} | {r.mean():.3f} ± {r.std():.3f} | {np.median(tim[label]):.2f} |")
+
+
 def run_forecast(seeds: int) -> None:
     print("\n## W-FORECAST: Mackey-Glass tau=17 (dt=1), 2000 train / 2000 test, one-step NRMSE"
           "\n")
@@ -184,6 +248,15 @@ def run_forecast(seeds: int) -> None:
     for label in res:
         r = np.array(res[label])
         print(f"| {label} | {r.mean():.2e} ± {r.std():.1e} | {np.median(tim[label]):.2f} |")
+    # the response-feature model on sliding windows (deterministic: one fit)
+    X, T, ends = sliding_windows(x[:4000], 20)
+    tr, te = ends < 1999, (ends >= 1999) & (ends < 3999)
+    t0 = time.perf_counter()
+    est = window_model(3).fit(X[tr], T[tr])
+    p = est.predict(X[te])
+    print(f"| ResponseFeatures d3 on 20-step windows + ridge | "
+          f"{np.sqrt(np.mean((p - T[te]) ** 2)) / T[te].std():.2e} | "
+          f"{time.perf_counter() - t0:.2f} |")
     # multi-step (direct strategy), one seed
     fc = ReservoirForecaster(n_hidden=200, strategy="direct", max_horizon=20,
                              random_state=0).fit(train)
@@ -215,6 +288,7 @@ def main(argv=None) -> int:
             run_tsc(args.seeds, args.datasets.split(","))
         if args.workload in ("forecast", "all"):
             run_forecast(args.seeds)
+            run_narma(args.seeds)
     return 0
 
 

@@ -10,6 +10,9 @@ fail; they are listed below with the reason. ``n_features_in_`` is the number of
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from srnnkit.learning import (
+    LinearSRNNClassifier,
+    LinearSRNNFeatures,
+    LinearSRNNRegressor,
     ResponseFeatures,
     ResponseKernelClassifier,
     ResponseKernelRidge,
@@ -18,6 +21,10 @@ from srnnkit.learning import (
 )
 
 ESTIMATORS = [
+    LinearSRNNFeatures(n_oscillators=5, n_thresholds=2, random_state=0),
+    LinearSRNNFeatures(n_oscillators=5, noise=0.1, readout="relu", random_state=0),
+    LinearSRNNClassifier(n_oscillators=10, random_state=0),
+    LinearSRNNRegressor(n_oscillators=10, random_state=0),
     SRNNReservoir(n_hidden=6, n_paths=2, random_state=0),
     ResponseFeatures(depth=2),
     SignatureTransformer(depth=2),
@@ -37,11 +44,11 @@ def expected_failures(est):
         "check_n_features_in": _N_FEATURES,
         "check_n_features_in_after_fitting": _LENGTH_FREE,
     }
-    if isinstance(est, (SRNNReservoir, ResponseFeatures)):
+    if isinstance(est, (SRNNReservoir, ResponseFeatures, LinearSRNNFeatures)):
         # transform(X[:, :-1]) must raise in the check; shorter series are valid here
         failures["check_transformer_general"] = _LENGTH_FREE
         failures["check_transformer_general(readonly_memmap=True)"] = _LENGTH_FREE
-    if isinstance(est, ResponseKernelClassifier):
+    if isinstance(est, (ResponseKernelClassifier, LinearSRNNClassifier)):
         # predict(X[:, :-1]) must raise in the check; shorter series are valid here
         for variant in ("", "(readonly_memmap=True)", "(readonly_memmap=True,X_dtype=float32)"):
             failures["check_classifiers_train" + variant] = _LENGTH_FREE

@@ -302,10 +302,15 @@ def _estimators():
          "predict"),
         ("ResponseKernelClassifier", L.ResponseKernelClassifier(basis=leg), X, labels,
          "predict"),
+        ("LinearSRNNFeatures", L.LinearSRNNFeatures(8, noise=0.1, random_state=0), X, None,
+         "transform"),
+        ("LinearSRNNClassifier", L.LinearSRNNClassifier(8, random_state=0), X, labels,
+         "predict"),
+        ("LinearSRNNRegressor", L.LinearSRNNRegressor(8, random_state=0), X, y, "predict"),
     ]
 
 
-@pytest.mark.parametrize("index", range(7), ids=[e[0] for e in _estimators()])
+@pytest.mark.parametrize("index", range(10), ids=[e[0] for e in _estimators()])
 def test_estimator_round_trip(tmp_path, index):
     name, est, X, y, method = _estimators()[index]
     est.fit(X, y)
@@ -318,7 +323,7 @@ def test_estimator_round_trip(tmp_path, index):
     X_new = X[:3]
     a, b = getattr(est, method)(X_new), getattr(back, method)(X_new)
     assert a.dtype == b.dtype and np.array_equal(a, b)
-    if name == "ResponseKernelClassifier":
+    if name in ("ResponseKernelClassifier", "LinearSRNNClassifier"):
         assert np.array_equal(back.classes_, est.classes_)
 
 

@@ -1,12 +1,17 @@
 """scikit-learn estimators over the functional core (thin shells).
 
 - :class:`SRNNReservoir` -- noise-averaged hidden states of a fixed random SRNN.
+- :class:`LinearSRNNFeatures` -- exact noise-averaged threshold readouts of a random linear
+  SRNN (damped oscillators); :class:`LinearSRNNClassifier` / :class:`LinearSRNNRegressor`
+  add a cross-validated ridge readout.
 - :class:`ResponseFeatures` -- signatures of :math:`\\int\\psi\\otimes u` (response features).
 - :class:`SignatureTransformer` -- signatures of the series as paths (stateless).
 - :class:`ResponseKernelRidge`, :class:`ResponseKernelClassifier` -- kernel ridge with the
   response (or signature) kernel, penalty by efficient leave-one-out / GCV.
 - :class:`ReservoirForecaster` -- one- and multi-step-ahead forecasting.
 - :func:`kernel_ridge_cv` -- the closed-form cross-validation behind ``alphas=``.
+- :func:`sliding_windows` -- (window, target) pairs from one long series, for forecasting
+  with any of the above.
 
 ``X`` is ``(n_series, n_steps, n_channels)``, ``(n_series, n_steps)`` (univariate) or a list
 of ``(n_steps_i, n_channels)`` arrays of unequal lengths.
@@ -14,9 +19,14 @@ of ``(n_steps_i, n_channels)`` arrays of unequal lengths.
 
 from ._features import ResponseFeatures, SignatureTransformer
 from ._kernel_ridge import ResponseKernelClassifier, ResponseKernelRidge, kernel_ridge_cv
+from ._oscillator import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
 from ._reservoir import ReservoirForecaster, SRNNReservoir
+from ._windows import sliding_windows
 
 __all__ = [
+    "LinearSRNNClassifier",
+    "LinearSRNNFeatures",
+    "LinearSRNNRegressor",
     "ReservoirForecaster",
     "ResponseFeatures",
     "ResponseKernelClassifier",
@@ -24,4 +34,5 @@ __all__ = [
     "SRNNReservoir",
     "SignatureTransformer",
     "kernel_ridge_cv",
+    "sliding_windows",
 ]

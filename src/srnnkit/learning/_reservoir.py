@@ -287,6 +287,12 @@ class ReservoirForecaster(BaseEstimator):
     intercept_ : ndarray of shape (m * H,)
     mean_, scale_ : ndarray of shape (m,)
         Standardisation of the series.
+    driven_ : bool
+        Whether the readout was fitted to targets ``y`` (driven task) instead of the series.
+    target_mean_, target_scale_ : ndarray of shape (k,)
+        Standardisation of the targets (the series' own in autonomous mode).
+    target_ndim_ : int
+        Dimension of the fitted targets (1-D targets give 1-D predictions).
     n_features_in_ : int
         Number of channels ``m``.
 
@@ -340,12 +346,17 @@ class ReservoirForecaster(BaseEstimator):
         return arr[:, None] if arr.ndim == 1 else arr
 
     def fit(self, series: Any, y: Any = None) -> ReservoirForecaster:
-        """Fit the readout to predict ``series[t]`` from the past.
+        """Fit the readout to predict ``series[t]`` (or ``y[t]``) from the past of ``series``.
 
         Parameters
         ----------
         series : array-like of shape (n_steps,) or (n_steps, m)
-        y : ignored
+            The series (autonomous forecasting), or the driving input of a driven task.
+        y : array-like of shape (n_steps,) or (n_steps, k), optional
+            Targets of a driven (input-output) task such as NARMA10: the readout then predicts
+            ``y[t]`` from the state that has seen ``series[0..t-1]`` and from ``series[t-1]``,
+            the same information as in autonomous mode, and `predict_next` returns predictions
+            of ``y``. Closed-loop `predict` needs the autonomous mode.
 
         Returns
         -------
@@ -372,7 +383,21 @@ class ReservoirForecaster(BaseEstimator):
             fail("series", f"a series longer than washout + max_horizon + 1 = "
                  f"{self.washout + H + 1} steps", z)
         F = np.hstack([hbar[rows], z[rows - 1]])
-        T = np.hstack([z[rows + k - 1] for k in range(1, H + 1)])
+        if y is not None:
+            tgt = self._series(y, "y")
+            if tgt.shape[0] != L:
+                fail("y", f"targets with one row per step of series ({L})", tgt)
+            self.target_mean_ = tgt.mean(axis=0)
+            sd = tgt.std(axis=0)
+            self.target_scale_ = np.where(sd > 0, sd, 1.0)
+            self.target_ndim_ = int(np.ndim(y))
+            tgt = (tgt - self.target_mean_) / self.target_scale_
+        else:
+            tgt = z
+            self.target_mean_, self.target_scale_ = self.mean_, self.scale_
+            self.target_ndim_ = int(np.ndim(series))
+        self.driven_ = y is not None
+        T = np.hstack([tgt[rows + k - 1] for k in range(1, H + 1)])
         Fm, Tm = F.mean(axis=0), T.mean(axis=0)
         Fc, Tc = F - Fm, T - Tm
         G = Fc.T @ Fc + self.alpha * np.eye(F.shape[1])
@@ -384,14 +409,15 @@ class ReservoirForecaster(BaseEstimator):
         return self
 
     def _readout(self, hbar: np.ndarray, zprev: np.ndarray, horizon: int = 1) -> np.ndarray:
-        m = self.n_features_in_
+        m = self.target_mean_.shape[0]
         sl = slice((horizon - 1) * m, horizon * m)
         return np.concatenate([hbar, zprev], axis=-1) @ self.coef_[:, sl] + self.intercept_[sl]
 
     def predict_next(self, series: Any, horizon: int = 1) -> np.ndarray:
         """Teacher-forced ``horizon``-step-ahead predictions along ``series``.
 
-        Row ``t`` predicts ``series[t + horizon]`` from ``series[0..t]`` (the network starts
+        Row ``t`` predicts ``series[t + horizon]`` (``y[t + horizon]`` for a forecaster fitted
+        to targets ``y``) from ``series[0..t]`` (the network starts
         from its stationary regime at ``series[0]``, so the first ``washout`` rows carry a
         transient). ``horizon > 1`` needs ``strategy="direct"``.
 
@@ -406,15 +432,16 @@ class ReservoirForecaster(BaseEstimator):
         ndarray of shape (n_steps, m) (or (n_steps,) for a 1-D series)
         """
         check_is_fitted(self, "coef_")
-        h_max = self.coef_.shape[1] // self.n_features_in_
+        h_max = self.coef_.shape[1] // self.target_mean_.shape[0]
         horizon = check_int("horizon", horizon, low=1, high=h_max)
         z = self._series(series)
         if z.shape[1] != self.n_features_in_:
             fail("series", f"a series with {self.n_features_in_} channel(s)", z)
         z = (z - self.mean_) / self.scale_
         hbar, _ = _mean_states(self, z)
-        pred = self._readout(hbar[1:], z, horizon) * self.scale_ + self.mean_
-        return pred[:, 0] if np.ndim(series) == 1 else pred
+        pred = self._readout(hbar[1:], z, horizon) * self.target_scale_ + self.target_mean_
+        one = self.target_ndim_ == 1 if self.driven_ else np.ndim(series) == 1
+        return pred[:, 0] if one else pred
 
     def predict(self, n_ahead: int, history: Any = None, seed: Any = None) -> np.ndarray:
         """Closed-loop forecast of the next ``n_ahead`` values.
@@ -433,6 +460,10 @@ class ReservoirForecaster(BaseEstimator):
         ndarray of shape (n_ahead, m)
         """
         check_is_fitted(self, "coef_")
+        if self.driven_:
+            raise ValueError("predict(n_ahead) runs the network in closed loop, which needs a "
+                             "forecaster fitted without y (autonomous mode); this one was "
+                             "fitted to targets y: use predict_next(inputs).")
         n_ahead = check_int("n_ahead", n_ahead, low=1)
         check_memory("n_ahead", n_ahead, "the forecast", (n_ahead, self.n_features_in_))
         if self.strategy == "direct" and n_ahead > self.max_horizon:

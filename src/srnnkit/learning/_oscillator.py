@@ -1,0 +1,546 @@
+"""Exact noise-averaged readouts of a linear SRNN (a bank of damped oscillators).
+
+`LinearSRNNFeatures` is the transformer; `LinearSRNNClassifier` and `LinearSRNNRegressor` put
+a standardisation and a cross-validated ridge on top (the usual "random features + ridge"
+recipe of MiniRocket and reservoir computing), as one scikit-learn estimator.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.linear_model import RidgeClassifierCV, RidgeCV
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._random import as_generator
+from .._validation import check_memory, check_n_jobs, fail
+from . import _oscillator_kernels as _k
+from ._input import as_series_list
+
+__all__ = ["LinearSRNNClassifier", "LinearSRNNFeatures", "LinearSRNNRegressor",
+           "gaussian_tables"]
+
+_FEATURE_PARAMS: dict[str, list] = {
+    "n_oscillators": [Interval(Integral, 1, None, closed="left")],
+    "n_thresholds": [Interval(Integral, 1, None, closed="left")],
+    "noise": [Interval(Real, 0, None, closed="left")],
+    "max_decay": [Interval(Real, 0, None, closed="neither")],
+    "max_frequency": [Interval(Real, 0, math.pi, closed="both"), None],
+    "oscillating": [Interval(Real, 0, 1, closed="both")],
+    "derivative": ["boolean"],
+    "readout": [StrOptions({"step", "relu", "both"})],
+    "standardize": ["boolean"],
+    "random_state": ["random_state", np.random.Generator],
+    "n_jobs": [Integral, None],
+}
+
+# Quantile levels of the thresholds, as MiniRocket draws its biases.
+_QUANTILES = (0.1, 0.9)
+
+
+@lru_cache(maxsize=1)
+def gaussian_tables() -> np.ndarray:
+    """Tables ``(4, n)`` of Phi, its scaled slope, phi and its scaled slope on [-8, 8].
+
+    Built once, on first use (not at import), from ``math.erfc`` and ``math.exp``.
+    """
+    h = 1.0 / _k.TABLE_STEPS
+    n = round(-2.0 * _k.TABLE_LO * _k.TABLE_STEPS) + 2
+    x = _k.TABLE_LO + h * np.arange(n)
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    cdf = np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) for v in x])
+    tables = np.stack([cdf, pdf * h, pdf, -x * pdf * h])
+    tables.setflags(write=False)
+    return tables
+
+
+def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
+    """Standardise with the training statistics and append the first differences."""
+    m = est.n_features_in_
+    for i, s in enumerate(series):
+        if s.shape[1] != m:
+            fail(f"X[{i}]" if len(series) > 1 else "X",
+                 f"series with {m} channel(s) (as in fit)", s)
+    out = [(s - est.shift_) / est.scale_ for s in series]
+    if est.derivative:
+        out = [np.hstack([z, np.diff(z, axis=0, prepend=z[:1])]) for z in out]
+    return out
+
+
+class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
+    r"""Exact noise-averaged readouts of a random linear SRNN: a bank of damped oscillators.
+
+    The network is a linear SRNN (THEORY.md section 1 with :math:`a` the identity and
+    :math:`W = 0`) made of ``n_oscillators`` two-dimensional blocks. Block :math:`j`, written
+    as the complex state :math:`z_j = x_j + i y_j`, obeys
+
+    .. math::
+
+        dz_j = \bigl[-(\gamma_j - i\,\omega_j)\, z_j + c_j \cdot u_t\bigr]\,dt
+               + \sigma\,(dB^1_t + i\,dB^2_t),
+
+    i.e. :math:`\Gamma_j = \begin{pmatrix}\gamma_j & \omega_j\\ -\omega_j & \gamma_j
+    \end{pmatrix}`, one input sample per unit of time, started from its stationary law.
+    Its law at each step is Gaussian, :math:`h_t \sim N(m_t, s^2 I)`, with the mean
+    :math:`m_t` (the exact first-order response to the input, a damped-oscillator filter of
+    it) given by the exact recursion
+    :math:`m_{t+1} = \lambda_j m_t + \kappa_j\, c_j\cdot u_t`,
+    :math:`\lambda_j = e^{-(\gamma_j - i\omega_j)}`,
+    :math:`\kappa_j = (1-\lambda_j)/(\gamma_j - i\omega_j)`, and
+    :math:`s_j = \sigma/\sqrt{2\gamma_j}`. The features are the network's mean outputs
+    :math:`\frac1L\sum_{t=1}^{L}\mathbb{E}\, f(h_t)` for threshold readouts
+    :math:`f(h) = 1\{h_r > b\}` (``"step"``) and :math:`f(h) = (h_r - b)_+` (``"relu"``),
+    computed in closed form, with no Monte Carlo:
+
+    .. math::
+
+        \mathbb{E}\,1\{h_r > b\} = \Phi(d/s), \qquad
+        \mathbb{E}\,(h_r - b)_+ = d\,\Phi(d/s) + s\,\varphi(d/s), \qquad d = m_{r,t} - b,
+
+    (the indicator and :math:`\max(d, 0)` of the mean when ``noise=0``). The step readout is
+    MiniRocket's "proportion of positive values", the relu one MultiRocket's "mean of positive
+    values", here on the states of an SRNN instead of convolutions.
+
+    Defaults (chosen on the four UCR/UEA sets of benchmarks/learning.md, see docs/learning.md):
+
+    - decay rates :math:`\gamma_j` log-uniform on :math:`[1/L, \text{max\_decay}]` (``L`` the
+      longest training series): memories from one sample to the whole series;
+    - frequencies :math:`\omega_j` uniform on ``[0, max_frequency]`` for a fraction
+      ``oscillating`` of the blocks (0 for the rest, pure low-pass filters), with
+      ``max_frequency`` defaulting to :math:`\min(\pi, 24\pi/L)` (periods of at least
+      ``L / 12`` samples);
+    - input weights :math:`c_j` Gaussian, each block reading about two channels of a
+      multichannel input, scaled so that a unit white-noise input gives each block unit
+      variance;
+    - ``n_thresholds`` thresholds per hidden unit at random quantiles (10%-90%) of that unit's
+      mean state on a random training series.
+
+    Parameters
+    ----------
+    n_oscillators : int, default=500
+        Number of 2-D blocks ``U`` (``2U`` hidden units).
+    n_thresholds : int, default=4
+        Thresholds ``b`` per hidden unit.
+    noise : float, default=0.0
+        Noise amplitude :math:`\sigma` (``0``: the noiseless limit, step/relu of the mean
+        state; ``> 0``: the exact Gaussian averages above, about 10x slower).
+    max_decay : float, default=0.5
+        Largest decay rate per sample.
+    max_frequency : float or None, default=None
+        Largest angular frequency per sample, at most :math:`\pi` (``None``: the rule above).
+    oscillating : float, default=0.75
+        Fraction of blocks with a non-zero frequency.
+    derivative : bool, default=True
+        Also feed the first differences of the (standardised) series as input channels.
+    readout : {"step", "relu", "both"}, default="both"
+    standardize : bool, default=True
+        Standardise each channel with the training mean and standard deviation.
+    random_state : int, numpy Generator or None, default=None
+        Seeds the network and the thresholds. Stored unmodified.
+    n_jobs : int or None, default=None
+        Threads over the series (``-1``: all cores). Results do not depend on it.
+
+    Attributes
+    ----------
+    gamma_, omega_ : ndarray of shape (n_oscillators,)
+        Decay rates and frequencies.
+    input_weights_ : ndarray of shape (n_inputs, n_oscillators)
+        :math:`c_j` by column (``n_inputs = 2m`` with ``derivative``).
+    thresholds_ : ndarray of shape (2 * n_oscillators, n_thresholds)
+        Thresholds per hidden unit (``x_j`` for row ``j``, ``y_j`` for row ``U + j``).
+    shift_, scale_ : ndarray of shape (m,)
+        Standardisation.
+    n_features_in_ : int
+        Number of input channels ``m``.
+    n_features_out_ : int
+        ``2 U n_thresholds`` per readout.
+
+    See Also
+    --------
+    LinearSRNNClassifier, LinearSRNNRegressor : these features with a ridge readout.
+    SRNNReservoir : a nonlinear SRNN, noise-averaged by Monte Carlo.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.learning import LinearSRNNFeatures
+    >>> X = np.random.default_rng(0).standard_normal((5, 40, 2))
+    >>> feats = LinearSRNNFeatures(n_oscillators=10, n_thresholds=2, random_state=0)
+    >>> feats.fit_transform(X).shape
+    (5, 80)
+    """
+
+    _parameter_constraints: ClassVar[dict] = dict(_FEATURE_PARAMS)
+
+    def __init__(self, n_oscillators: int = 500, *, n_thresholds: int = 4, noise: float = 0.0,
+                 max_decay: float = 0.5, max_frequency: float | None = None,
+                 oscillating: float = 0.75, derivative: bool = True, readout: str = "both",
+                 standardize: bool = True, random_state: Any = None,
+                 n_jobs: int | None = None) -> None:
+        self.n_oscillators = n_oscillators
+        self.n_thresholds = n_thresholds
+        self.noise = noise
+        self.max_decay = max_decay
+        self.max_frequency = max_frequency
+        self.oscillating = oscillating
+        self.derivative = derivative
+        self.readout = readout
+        self.standardize = standardize
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X: Any, y: Any = None) -> LinearSRNNFeatures:
+        """Draw the oscillators and the thresholds from the training series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+            Series (unequal lengths as a list of ``(n_steps_i, m)`` arrays).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        series = as_series_list(X)
+        m = series[0].shape[1]
+        self.n_features_in_ = m
+        if self.standardize:
+            allv = np.concatenate(series, axis=0)
+            self.shift_ = allv.mean(axis=0)
+            sd = allv.std(axis=0)
+            self.scale_ = np.where(sd > 0, sd, 1.0)
+        else:
+            self.shift_, self.scale_ = np.zeros(m), np.ones(m)
+        inputs = _prepare(self, series)
+        n_in = inputs[0].shape[1]
+        L = max(s.shape[0] for s in series)
+        U = self.n_oscillators
+        rng = as_generator(self.random_state, "random_state")
+
+        lo = min(1.0 / L, self.max_decay)
+        self.gamma_ = np.exp(rng.uniform(math.log(lo), math.log(self.max_decay), U))
+        w_max = (min(math.pi, 24.0 * math.pi / L) if self.max_frequency is None
+                 else float(self.max_frequency))
+        self.omega_ = rng.uniform(0.0, w_max, U) * (rng.random(U) < self.oscillating)
+        C = rng.standard_normal((n_in, U))
+        if n_in > 1:
+            mask = rng.random((n_in, U)) < min(1.0, 2.0 / n_in)
+            mask[rng.integers(0, n_in, U), np.arange(U)] = True
+            C *= mask
+        lam, kap = self._lam_kap()
+        C *= (np.sqrt(1.0 - np.abs(lam) ** 2) / np.abs(kap))[None, :]
+        self.input_weights_ = C
+
+        # thresholds: random quantiles of each unit's mean state on a random training series
+        nb = self.n_thresholds
+        pick = rng.integers(0, len(inputs), 2 * U)
+        levels = rng.uniform(*_QUANTILES, (2 * U, nb))
+        B = np.empty((2 * U, nb))
+        for i in np.unique(pick):
+            units = np.flatnonzero(pick == i)
+            states = self._states(inputs[i])[:, units]
+            for col, r in enumerate(units):
+                B[r] = np.quantile(states[:, col], levels[r])
+        self.thresholds_ = B
+        n_read = 2 if self.readout == "both" else 1
+        self.n_features_out_ = 2 * U * nb * n_read
+        return self
+
+    def _lam_kap(self) -> tuple[np.ndarray, np.ndarray]:
+        a = self.gamma_ - 1j * self.omega_
+        lam = np.exp(-a)
+        return lam, -np.expm1(-a) / a
+
+    def _states(self, x: np.ndarray) -> np.ndarray:
+        lam, kap = self._lam_kap()
+        return _k.mean_states(np.ascontiguousarray(x), np.ascontiguousarray(self.input_weights_),
+                              lam.real.copy(), lam.imag.copy(), kap.real.copy(), kap.imag.copy())
+
+    def mean_states(self, x: Any) -> np.ndarray:
+        r"""Mean hidden states :math:`m_t = \mathbb{E} h_t` of one series, ``(n_steps, 2U)``.
+
+        Column ``j`` is :math:`\mathbb{E} x_j`, column ``U + j`` is :math:`\mathbb{E} y_j`,
+        after the input step ``t``.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_steps, m) or (n_steps,)
+
+        Returns
+        -------
+        ndarray of shape (n_steps, 2 * n_oscillators)
+        """
+        check_is_fitted(self, "thresholds_")
+        return self._states(_prepare(self, as_series_list([np.asarray(x, float)], "x"))[0])
+
+    def stationary_std(self) -> np.ndarray:
+        r"""Stationary standard deviation :math:`s = \sigma/\sqrt{2\gamma_j}` per hidden unit."""
+        check_is_fitted(self, "thresholds_")
+        s = self.noise / np.sqrt(2.0 * self.gamma_)
+        return np.concatenate([s, s])
+
+    def to_srnn(self):
+        r"""The equivalent `srnnkit.SRNN` (inputs: the standardised channels, then differences).
+
+        Hidden units are ordered ``(x_0, y_0, x_1, y_1, ...)`` there (block-diagonal
+        :math:`\Gamma`, :math:`c_j` on the row of :math:`x_j`, :math:`\sigma` = ``noise`` I),
+        so that ``simulate(..., method="exact", dt=1)`` of the prepared inputs has the mean
+        `mean_states` (columns reordered). Used by the tests as an independent check.
+
+        Returns
+        -------
+        SRNN
+        """
+        from ..model import SRNN
+
+        check_is_fitted(self, "thresholds_")
+        U = self.n_oscillators
+        n_in = self.input_weights_.shape[0]
+        G = np.zeros((2 * U, 2 * U))
+        Cm = np.zeros((2 * U, n_in))
+        for j in range(U):
+            g, w = self.gamma_[j], self.omega_[j]
+            G[2 * j:2 * j + 2, 2 * j:2 * j + 2] = [[g, w], [-w, g]]
+            Cm[2 * j] = self.input_weights_[:, j]
+        sigma = self.noise * np.eye(2 * U)
+        return SRNN(np.zeros((2 * U, 2 * U)), Cm, sigma, gamma=G, activation="identity",
+                    readout=None)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Time-averaged readouts of every series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+
+        Returns
+        -------
+        ndarray of shape (n_series, ``n_features_out_``)
+            Step features first (unit-major: ``r * n_thresholds + b``), then relu features.
+        """
+        check_is_fitted(self, "thresholds_")
+        inputs = _prepare(self, as_series_list(X))
+        n = len(inputs)
+        check_memory("X", f"{n} series", "the features", (n, self.n_features_out_))
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([z.shape[0] for z in inputs])
+        Xs = np.ascontiguousarray(np.concatenate(inputs, axis=0))
+        lam, kap = self._lam_kap()
+        s = self.stationary_std()
+        inv_s = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
+        args = (Xs, offsets)
+        rest = (np.ascontiguousarray(self.input_weights_), lam.real.copy(), lam.imag.copy(),
+                kap.real.copy(), kap.imag.copy(), np.ascontiguousarray(self.thresholds_.T),
+                inv_s, s, gaussian_tables(), self.readout in ("step", "both"),
+                self.readout in ("relu", "both"))
+        out = np.empty((n, self.n_features_out_))
+        n_threads = min(check_n_jobs(self.n_jobs), n)
+        cuts = np.linspace(0, n, max(1, 4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
+        tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+        if n_threads > 1:
+            with ThreadPoolExecutor(n_threads) as pool:
+                list(pool.map(lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out),
+                              tasks))
+        else:
+            for a, b in tasks:
+                _k.pooled_readouts(*args, a, b, *rest, out)
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class _LinearSRNNModel(BaseEstimator):
+    """Shared shell: `LinearSRNNFeatures`, standardisation, cross-validated ridge."""
+
+    _parameter_constraints: ClassVar[dict] = {**_FEATURE_PARAMS,
+                                              "alphas": ["array-like", None]}
+
+    def __init__(self, n_oscillators: int = 500, *, n_thresholds: int = 4, noise: float = 0.0,
+                 max_decay: float = 0.5, max_frequency: float | None = None,
+                 oscillating: float = 0.75, derivative: bool = True, readout: str = "both",
+                 standardize: bool = True, alphas: Any = None, random_state: Any = None,
+                 n_jobs: int | None = None) -> None:
+        self.n_oscillators = n_oscillators
+        self.n_thresholds = n_thresholds
+        self.noise = noise
+        self.max_decay = max_decay
+        self.max_frequency = max_frequency
+        self.oscillating = oscillating
+        self.derivative = derivative
+        self.readout = readout
+        self.standardize = standardize
+        self.alphas = alphas
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _features(self, X: Any, y: Any) -> np.ndarray:
+        self._validate_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None.")
+        params = {k: getattr(self, k) for k in _FEATURE_PARAMS}
+        self.features_ = LinearSRNNFeatures(**params)
+        F = self.features_.fit_transform(X)
+        self.n_features_in_ = self.features_.n_features_in_
+        scaler = StandardScaler().fit(F)
+        self.feature_mean_, self.feature_scale_ = scaler.mean_, scaler.scale_
+        return scaler.transform(F)
+
+    def _alphas(self) -> np.ndarray:
+        return np.logspace(-3, 3, 13) if self.alphas is None else np.asarray(self.alphas, float)
+
+    def _keep(self, ridge: Any) -> None:
+        """Keep the readout as plain arrays (so that `srnnkit.save` needs no pickle)."""
+        self.coef_ = ridge.coef_
+        self.intercept_ = np.asarray(ridge.intercept_, float)
+        self.alpha_ = float(ridge.alpha_)
+
+    def _scores(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        F = (self.features_.transform(X) - self.feature_mean_) / self.feature_scale_
+        return F @ self.coef_.T + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+_SHELL_DOC = """
+    Parameters
+    ----------
+    n_oscillators, n_thresholds, noise, max_decay, max_frequency, oscillating : see
+        `LinearSRNNFeatures`.
+    derivative, readout, standardize, random_state, n_jobs : see `LinearSRNNFeatures`.
+    alphas : array-like or None, default=None
+        Ridge penalties tried by efficient leave-one-out cross-validation on the training set
+        (``None``: ``logspace(-3, 3, 13)``).
+
+    Attributes
+    ----------
+    features_ : LinearSRNNFeatures
+        The fitted transformer.
+    feature_mean_, feature_scale_ : ndarray of shape (n_features,)
+        Standardisation of the features.
+    coef_, intercept_ : ndarray
+        The ridge readout (fitted by scikit-learn's `{est}`, kept as arrays).
+    alpha_ : float
+        The penalty chosen by leave-one-out.
+    n_features_in_ : int
+        Number of input channels.
+"""
+
+
+class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
+    __doc__ = r"""Time-series classifier: `LinearSRNNFeatures`, standardisation, ridge.
+
+    A one-line classifier on the exact noise-averaged readouts of a random linear SRNN; the
+    readout alone is trained, by ridge regression on one-vs-rest targets with the penalty
+    chosen by leave-one-out (scikit-learn's `RidgeClassifierCV`). On the four UCR/UEA sets of
+    benchmarks/learning.md it matches or beats aeon's MiniRocket at a similar cost.
+""" + _SHELL_DOC.format(est="sklearn.linear_model.RidgeClassifierCV") + r"""
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.learning import LinearSRNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.linspace(0, 1, 50)
+    >>> X = np.stack([np.sin(2 * np.pi * (1 + k % 2) * t) + 0.3 * rng.standard_normal(50)
+    ...               for k in range(40)])
+    >>> y = np.arange(40) % 2
+    >>> clf = LinearSRNNClassifier(n_oscillators=50, random_state=0).fit(X[:30], y[:30])
+    >>> float(clf.score(X[30:], y[30:]))
+    1.0
+    """
+
+    def fit(self, X: Any, y: Any) -> LinearSRNNClassifier:
+        """Fit the features and the ridge readout.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+        y : array-like of shape (n_series,)
+            Class labels.
+
+        Returns
+        -------
+        self
+        """
+        F = self._features(X, y)
+        ridge = RidgeClassifierCV(alphas=self._alphas()).fit(F, y)
+        self.classes_ = ridge.classes_
+        self._keep(ridge)
+        self.coef_ = np.atleast_2d(self.coef_)      # (1, n_features) for two classes
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Ridge scores per class (``(n_series,)`` for two classes)."""
+        scores = self._scores(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class labels (the sign of the score for two classes, else its arg-max)."""
+        scores = self._scores(X)
+        if scores.shape[1] == 1:
+            return self.classes_[(scores[:, 0] > 0).astype(int)]
+        return self.classes_[scores.argmax(axis=1)]
+
+
+class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
+    __doc__ = r"""Time-series regressor: `LinearSRNNFeatures`, standardisation, ridge.
+
+    Predicts a scalar (or vector) target per series by ridge regression on the exact
+    noise-averaged readouts of a random linear SRNN, with the penalty chosen by efficient
+    leave-one-out (scikit-learn's `RidgeCV`).
+""" + _SHELL_DOC.format(est="sklearn.linear_model.RidgeCV") + r"""
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.learning import LinearSRNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 30))
+    >>> y = X[:, -5:].mean(axis=1)
+    >>> reg = LinearSRNNRegressor(n_oscillators=100, random_state=0).fit(X[:45], y[:45])
+    >>> bool(reg.score(X[45:], y[45:]) > 0.5)
+    True
+    """
+
+    def fit(self, X: Any, y: Any) -> LinearSRNNRegressor:
+        """Fit the features and the ridge readout.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+        y : array-like of shape (n_series,) or (n_series, n_targets)
+
+        Returns
+        -------
+        self
+        """
+        F = self._features(X, y)
+        self._keep(RidgeCV(alphas=self._alphas()).fit(F, y))
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets."""
+        return self._scores(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags

@@ -1,0 +1,245 @@
+"""LinearSRNNFeatures / LinearSRNNClassifier / LinearSRNNRegressor.
+
+Independent checks:
+
+- a plain-NumPy reference (complex recursion, scipy's ``ndtr``) for every feature;
+- the mean states against `srnnkit.simulate` of the equivalent SRNN (``to_srnn``) with the
+  exact method;
+- the closed-form Gaussian readouts against a Monte Carlo average over noisy paths of that
+  SRNN (fixed seed, tolerance 4 standard errors);
+- the Phi/phi tables against scipy.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
+
+import srnnkit as sk
+from srnnkit.learning import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
+from srnnkit.learning._oscillator import _prepare, gaussian_tables
+from srnnkit.learning._oscillator_kernels import gaussian_tables_eval
+
+
+def reference_features(est, series):
+    """Plain NumPy: complex recursion per series, then the readouts with scipy's ndtr."""
+    lam = np.exp(-(est.gamma_ - 1j * est.omega_))
+    kap = (1 - lam) / (est.gamma_ - 1j * est.omega_)
+    U = est.n_oscillators
+    s = np.concatenate([est.noise / np.sqrt(2 * est.gamma_)] * 2)
+    rows = []
+    for u in _prepare(est, series):
+        z = np.zeros(U, complex)
+        H = []
+        for t in range(len(u)):
+            z = lam * z + kap * (u[t] @ est.input_weights_)
+            H.append(np.concatenate([z.real, z.imag]))
+        H = np.array(H)                                   # (L, 2U)
+        d = H[:, :, None] - est.thresholds_[None]         # (L, 2U, nb)
+        if est.noise > 0:
+            q = d / s[None, :, None]
+            step = ndtr(q)
+            relu = d * ndtr(q) + s[None, :, None] * np.exp(-q * q / 2) / math.sqrt(2 * math.pi)
+        else:
+            step = (d > 0).astype(float)
+            relu = np.maximum(d, 0)
+        parts = {"step": [step], "relu": [relu], "both": [step, relu]}[est.readout]
+        rows.append(np.concatenate([p.mean(axis=0).ravel() for p in parts]))
+    return np.array(rows)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((7, 25, 3)).cumsum(axis=1) * 0.3 + 1.0
+    return X
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.25])
+@pytest.mark.parametrize("readout", ["step", "relu", "both"])
+@pytest.mark.parametrize("derivative", [True, False])
+def test_features_match_numpy_reference(data, noise, readout, derivative):
+    est = LinearSRNNFeatures(n_oscillators=7, n_thresholds=3, noise=noise, readout=readout,
+                             derivative=derivative, random_state=1).fit(data)
+    F = est.transform(data)
+    ref = reference_features(est, list(data))
+    assert F.shape == (7, est.n_features_out_)
+    np.testing.assert_allclose(F, ref, rtol=0, atol=1e-9 if noise else 1e-12)
+
+
+def test_unequal_lengths_and_threads(data):
+    series = [data[0][:10], data[1], data[2][:3], data[3][:1]]
+    est = LinearSRNNFeatures(n_oscillators=6, noise=0.1, random_state=0).fit(series)
+    F1 = est.transform(series)
+    rows = np.vstack([est.transform([s]) for s in series])
+    np.testing.assert_array_equal(F1, rows)
+    np.testing.assert_array_equal(F1, est.set_params(n_jobs=2).transform(series))
+    np.testing.assert_allclose(F1, reference_features(est, series), atol=1e-9)
+
+
+def test_mean_states_equal_simulate_exact(data):
+    est = LinearSRNNFeatures(n_oscillators=5, n_thresholds=2, random_state=0).fit(data)
+    model = est.to_srnn()
+    u = _prepare(est, [data[0]])[0]
+    tr = sk.simulate(model, u, dt=1.0, n_paths=1, method="exact", h0="zeros", save="states",
+                     seed=0)
+    U = est.n_oscillators
+    order = np.r_[0:2 * U:2, 1:2 * U:2]          # (x0, y0, x1, ...) -> (x..., y...)
+    np.testing.assert_allclose(tr.states[0, 1:][:, order], est.mean_states(data[0]),
+                               rtol=0, atol=1e-12)
+
+
+def test_gaussian_readouts_equal_monte_carlo(data):
+    """Closed form E f(h_t) vs the average over noisy paths of the equivalent SRNN."""
+    est = LinearSRNNFeatures(n_oscillators=3, n_thresholds=2, noise=0.4, max_decay=0.8,
+                             random_state=2).fit(data)
+    model = est.to_srnn()
+    u = _prepare(est, [data[4]])[0]
+    n_paths = 4000
+    tr = sk.simulate(model, u, dt=1.0, n_paths=n_paths, method="exact", h0="stationary",
+                     save="states", seed=11)
+    U = est.n_oscillators
+    order = np.r_[0:2 * U:2, 1:2 * U:2]
+    H = tr.states[:, 1:][:, :, order]                      # (paths, L, 2U)
+    d = H[..., None] - est.thresholds_[None, None]         # (paths, L, 2U, nb)
+    per_path = np.concatenate([(d > 0).mean(axis=1).reshape(n_paths, -1),
+                               np.maximum(d, 0).mean(axis=1).reshape(n_paths, -1)], axis=1)
+    mc, se = per_path.mean(axis=0), per_path.std(axis=0, ddof=1) / math.sqrt(n_paths)
+    exact = est.transform(data[4:5])[0]
+    z = np.abs(mc - exact) / se
+    assert z.max() < 4.5, (z.max(), se.max())
+    assert se.max() < 0.02
+
+
+def test_gaussian_tables_accuracy():
+    x = np.linspace(-9.5, 9.5, 200001)
+    P, p = gaussian_tables_eval(x, gaussian_tables())
+    assert np.abs(P - ndtr(x)).max() < 1e-9
+    assert np.abs(p - np.exp(-x * x / 2) / math.sqrt(2 * math.pi)).max() < 1e-9
+
+
+def test_reproducible_and_seed_dependent(data):
+    a = LinearSRNNFeatures(n_oscillators=8, random_state=5).fit_transform(data)
+    b = LinearSRNNFeatures(n_oscillators=8, random_state=5).fit_transform(data)
+    c = LinearSRNNFeatures(n_oscillators=8, random_state=6).fit_transform(data)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_default_frequency_and_decay_ranges():
+    X = np.random.default_rng(0).standard_normal((4, 120))
+    est = LinearSRNNFeatures(n_oscillators=400, random_state=0).fit(X)
+    assert est.gamma_.min() >= 1 / 120 and est.gamma_.max() <= 0.5
+    assert est.omega_.max() <= 24 * np.pi / 120
+    assert 0.65 < np.mean(est.omega_ > 0) < 0.85
+    # each block reads about two of the (2m = 8) channels
+    nnz = (est.input_weights_ != 0).sum(axis=0)
+    assert nnz.min() >= 1 and 1.5 < nnz.mean() < 3.5
+
+
+def _two_class_task(n, seed):
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, 60)
+    y = rng.integers(0, 2, n)
+    f = np.where(y == 1, 3.0, 2.0)
+    X = np.sin(2 * np.pi * f[:, None] * t + rng.uniform(0, 2 * np.pi, (n, 1)))
+    return X + 0.3 * rng.standard_normal(X.shape), y
+
+
+def test_classifier_end_to_end():
+    X, y = _two_class_task(120, 0)
+    clf = LinearSRNNClassifier(n_oscillators=100, random_state=0).fit(X[:80], y[:80])
+    assert clf.score(X[80:], y[80:]) >= 0.95
+    assert set(clf.classes_) == {0, 1}
+    assert clf.decision_function(X[80:]).shape == (40,)
+    assert clf.alpha_ in np.logspace(-3, 3, 13)
+
+
+def test_shells_equal_sklearn_pipelines():
+    """The shells equal LinearSRNNFeatures + StandardScaler + RidgeClassifierCV / RidgeCV."""
+    from sklearn.linear_model import RidgeClassifierCV, RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _two_class_task(60, 1)
+    y3 = np.arange(60) % 3
+    kw = dict(n_oscillators=30, random_state=0)
+    for labels in (y, y3):
+        ours = LinearSRNNClassifier(**kw).fit(X[:40], labels[:40])
+        ref = make_pipeline(LinearSRNNFeatures(**kw), StandardScaler(),
+                            RidgeClassifierCV(alphas=np.logspace(-3, 3, 13)))
+        ref.fit(X[:40], labels[:40])
+        np.testing.assert_array_equal(ours.predict(X[40:]), ref.predict(X[40:]))
+        np.testing.assert_allclose(ours.decision_function(X[40:]), ref.decision_function(X[40:]),
+                                   rtol=1e-10, atol=1e-10)
+    t = np.c_[X[:, -3:].sum(axis=1), X[:, :5].mean(axis=1)]
+    ours = LinearSRNNRegressor(**kw).fit(X[:40], t[:40])
+    ref = make_pipeline(LinearSRNNFeatures(**kw), StandardScaler(),
+                        RidgeCV(alphas=np.logspace(-3, 3, 13))).fit(X[:40], t[:40])
+    np.testing.assert_allclose(ours.predict(X[40:]), ref.predict(X[40:]), rtol=1e-10, atol=1e-10)
+
+
+def test_regressor_on_srnn_teacher():
+    """Regress a known SRNN's mean output at T (srnn_teacher task) from its input series."""
+    X, y, _ = sk.datasets.srnn_teacher(160, 40, n_paths=256, seed=0)
+    reg = LinearSRNNRegressor(n_oscillators=200, random_state=0).fit(X[:120], y[:120])
+    assert reg.score(X[120:], y[120:]) > 0.8
+
+
+def test_bad_inputs(data):
+    est = LinearSRNNFeatures(n_oscillators=4).fit(data)
+    with pytest.raises(ValueError, match="3 channel"):
+        est.transform(data[:, :, :2])
+    bad = data.copy()
+    bad[0, 3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        LinearSRNNFeatures(n_oscillators=4).fit(bad)
+    with pytest.raises(ValueError, match="max_frequency"):
+        LinearSRNNFeatures(max_frequency=4.0).fit(data)
+    with pytest.raises(ValueError, match="readout"):
+        LinearSRNNFeatures(readout="max").fit(data)
+    with pytest.raises(ValueError, match="requires y"):
+        LinearSRNNClassifier(n_oscillators=4).fit(data, None)
+
+
+# ------------------------------------------------------------------ sliding windows
+def test_sliding_windows_definition():
+    from srnnkit.learning import sliding_windows
+
+    x = np.arange(20.0).reshape(10, 2)
+    X, y, ends = sliding_windows(x, 4, horizon=2, stride=3)
+    np.testing.assert_array_equal(ends, [3, 6])
+    for i, t in enumerate(ends):
+        np.testing.assert_array_equal(X[i], x[t - 3:t + 1])
+        np.testing.assert_array_equal(y[i], x[t + 2])
+    tg = np.arange(10.0) ** 2
+    X, y, ends = sliding_windows(x[:, 0], 3, targets=tg)
+    assert X.shape == (7, 3, 1) and y.shape == (7,)
+    np.testing.assert_array_equal(y, tg[ends + 1])
+    X[0, 0, 0] = -1.0                                   # a copy, not a view
+    assert x[0, 0] == 0.0
+    with pytest.raises(ValueError, match="window"):
+        sliding_windows(x, 10)
+    with pytest.raises(ValueError, match="targets"):
+        sliding_windows(x, 3, targets=tg[:5])
+    with pytest.raises(ValueError, match="horizon"):
+        sliding_windows(x, 3, horizon=-1)
+
+
+def test_driven_forecaster_on_narma10():
+    """ReservoirForecaster fitted to targets: NARMA10 one-step NRMSE (an ESN of this size
+    gets about 0.45-0.5, benchmarks/learning.md); teacher-forced rows align with y[t+1]."""
+    from srnnkit.learning import ReservoirForecaster
+
+    u, y = sk.datasets.narma10(2400, seed=0)
+    fc = ReservoirForecaster(n_hidden=100, random_state=0).fit(u[:1200], y[:1200])
+    assert fc.driven_
+    p = fc.predict_next(u)[1199:2399]
+    t = y[1200:2400]
+    nrmse = np.sqrt(np.mean((p - t) ** 2)) / t.std()
+    assert p.shape == t.shape and nrmse < 0.6
+    with pytest.raises(ValueError, match="closed loop"):
+        fc.predict(5)
+    with pytest.raises(ValueError, match="targets with one row"):
+        ReservoirForecaster(n_hidden=10).fit(u[:300], y[:200])
