@@ -512,10 +512,11 @@ class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
     >>> import numpy as np
     >>> from srnnkit.learning import LinearSRNNRegressor
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((60, 30))
-    >>> y = X[:, -5:].mean(axis=1)
-    >>> reg = LinearSRNNRegressor(n_oscillators=100, random_state=0).fit(X[:45], y[:45])
-    >>> bool(reg.score(X[45:], y[45:]) > 0.5)
+    >>> t = np.linspace(0, 1, 50)
+    >>> f = rng.uniform(1, 4, 60)                          # target: each series' frequency
+    >>> X = np.sin(2 * np.pi * f[:, None] * t) + 0.1 * rng.standard_normal((60, 50))
+    >>> reg = LinearSRNNRegressor(n_oscillators=100, random_state=0).fit(X[:45], f[:45])
+    >>> bool(reg.score(X[45:], f[45:]) > 0.95)
     True
     """
 
