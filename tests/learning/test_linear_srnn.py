@@ -45,7 +45,11 @@ def reference_features(est, series):
             step = (d > 0).astype(float)
             relu = np.maximum(d, 0)
         parts = {"step": [step], "relu": [relu], "both": [step, relu]}[est.readout]
-        rows.append(np.concatenate([p.mean(axis=0).ravel() for p in parts]))
+        feats = [p.mean(axis=0).ravel() for p in parts]
+        if est.pooling == "mean+time":
+            w = (np.arange(1, len(u) + 1) / len(u))[:, None, None]
+            feats += [(w * p).mean(axis=0).ravel() for p in parts]
+        rows.append(np.concatenate(feats))
     return np.array(rows)
 
 
@@ -59,9 +63,10 @@ def data():
 @pytest.mark.parametrize("noise", [0.0, 0.25])
 @pytest.mark.parametrize("readout", ["step", "relu", "both"])
 @pytest.mark.parametrize("derivative", [True, False])
-def test_features_match_numpy_reference(data, noise, readout, derivative):
+@pytest.mark.parametrize("pooling", ["mean", "mean+time"])
+def test_features_match_numpy_reference(data, noise, readout, derivative, pooling):
     est = LinearSRNNFeatures(n_oscillators=7, n_thresholds=3, noise=noise, readout=readout,
-                             derivative=derivative, random_state=1).fit(data)
+                             derivative=derivative, pooling=pooling, random_state=1).fit(data)
     F = est.transform(data)
     ref = reference_features(est, list(data))
     assert F.shape == (7, est.n_features_out_)
@@ -93,7 +98,7 @@ def test_mean_states_equal_simulate_exact(data):
 def test_gaussian_readouts_equal_monte_carlo(data):
     """Closed form E f(h_t) vs the average over noisy paths of the equivalent SRNN."""
     est = LinearSRNNFeatures(n_oscillators=3, n_thresholds=2, noise=0.4, max_decay=0.8,
-                             random_state=2).fit(data)
+                             pooling="mean", random_state=2).fit(data)
     model = est.to_srnn()
     u = _prepare(est, [data[4]])[0]
     n_paths = 4000

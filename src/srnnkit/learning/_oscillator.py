@@ -38,6 +38,7 @@ _FEATURE_PARAMS: dict[str, list] = {
     "oscillating": [Interval(Real, 0, 1, closed="both")],
     "derivative": ["boolean"],
     "readout": [StrOptions({"step", "relu", "both"})],
+    "pooling": [StrOptions({"mean", "mean+time"})],
     "standardize": ["boolean"],
     "random_state": ["random_state", np.random.Generator],
     "n_jobs": [Integral, None],
@@ -97,7 +98,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     :math:`\lambda_j = e^{-(\gamma_j - i\omega_j)}`,
     :math:`\kappa_j = (1-\lambda_j)/(\gamma_j - i\omega_j)`, and
     :math:`s_j = \sigma/\sqrt{2\gamma_j}`. The features are the network's mean outputs
-    :math:`\frac1L\sum_{t=1}^{L}\mathbb{E}\, f(h_t)` for threshold readouts
+    :math:`\frac1L\sum_{t=1}^{L}\mathbb{E}\, f(h_t)` (and its time-weighted version, see
+    ``pooling``) for threshold readouts
     :math:`f(h) = 1\{h_r > b\}` (``"step"``) and :math:`f(h) = (h_r - b)_+` (``"relu"``),
     computed in closed form, with no Monte Carlo:
 
@@ -142,6 +144,12 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     derivative : bool, default=True
         Also feed the first differences of the (standardised) series as input channels.
     readout : {"step", "relu", "both"}, default="both"
+    pooling : {"mean", "mean+time"}, default="mean+time"
+        ``"mean"``: the time average :math:`\frac1L\sum_t \mathbb{E} f(h_t)`;
+        ``"mean+time"`` adds the time-weighted average
+        :math:`\frac1L\sum_t \frac{t}{L}\,\mathbb{E} f(h_t)`, which tells when in the
+        series a unit is above its threshold (the role of MultiRocket's "mean of indices of
+        positive values").
     standardize : bool, default=True
         Standardise each channel with the training mean and standard deviation.
     random_state : int, numpy Generator or None, default=None
@@ -162,7 +170,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of input channels ``m``.
     n_features_out_ : int
-        ``2 U n_thresholds`` per readout.
+        ``2 U n_thresholds`` per readout and pooling.
 
     See Also
     --------
@@ -176,7 +184,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     >>> X = np.random.default_rng(0).standard_normal((5, 40, 2))
     >>> feats = LinearSRNNFeatures(n_oscillators=10, n_thresholds=2, random_state=0)
     >>> feats.fit_transform(X).shape
-    (5, 80)
+    (5, 160)
     """
 
     _parameter_constraints: ClassVar[dict] = dict(_FEATURE_PARAMS)
@@ -184,7 +192,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     def __init__(self, n_oscillators: int = 500, *, n_thresholds: int = 4, noise: float = 0.0,
                  max_decay: float = 0.5, max_frequency: float | None = None,
                  oscillating: float = 0.75, derivative: bool = True, readout: str = "both",
-                 standardize: bool = True, random_state: Any = None,
+                 pooling: str = "mean+time", standardize: bool = True, random_state: Any = None,
                  n_jobs: int | None = None) -> None:
         self.n_oscillators = n_oscillators
         self.n_thresholds = n_thresholds
@@ -194,6 +202,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         self.oscillating = oscillating
         self.derivative = derivative
         self.readout = readout
+        self.pooling = pooling
         self.standardize = standardize
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -253,7 +262,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
             for col, r in enumerate(units):
                 B[r] = np.quantile(states[:, col], levels[r])
         self.thresholds_ = B
-        n_read = 2 if self.readout == "both" else 1
+        n_read = (2 if self.readout == "both" else 1) * (2 if self.pooling == "mean+time" else 1)
         self.n_features_out_ = 2 * U * nb * n_read
         return self
 
@@ -327,7 +336,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_series, ``n_features_out_``)
-            Step features first (unit-major: ``r * n_thresholds + b``), then relu features.
+            Step features first (unit-major: ``r * n_thresholds + b``), then relu features,
+            then (``"mean+time"``) the time-weighted step and relu features.
         """
         check_is_fitted(self, "thresholds_")
         inputs = _prepare(self, as_series_list(X))
@@ -343,7 +353,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         rest = (np.ascontiguousarray(self.input_weights_), lam.real.copy(), lam.imag.copy(),
                 kap.real.copy(), kap.imag.copy(), np.ascontiguousarray(self.thresholds_.T),
                 inv_s, s, gaussian_tables(), self.readout in ("step", "both"),
-                self.readout in ("relu", "both"))
+                self.readout in ("relu", "both"), self.pooling == "mean+time")
         out = np.empty((n, self.n_features_out_))
         n_threads = min(check_n_jobs(self.n_jobs), n)
         cuts = np.linspace(0, n, max(1, 4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
@@ -372,7 +382,8 @@ class _LinearSRNNModel(BaseEstimator):
     def __init__(self, n_oscillators: int = 500, *, n_thresholds: int = 4, noise: float = 0.0,
                  max_decay: float = 0.5, max_frequency: float | None = None,
                  oscillating: float = 0.75, derivative: bool = True, readout: str = "both",
-                 standardize: bool = True, alphas: Any = None, random_state: Any = None,
+                 pooling: str = "mean+time", standardize: bool = True, alphas: Any = None,
+                 random_state: Any = None,
                  n_jobs: int | None = None) -> None:
         self.n_oscillators = n_oscillators
         self.n_thresholds = n_thresholds
@@ -382,6 +393,7 @@ class _LinearSRNNModel(BaseEstimator):
         self.oscillating = oscillating
         self.derivative = derivative
         self.readout = readout
+        self.pooling = pooling
         self.standardize = standardize
         self.alphas = alphas
         self.random_state = random_state
@@ -425,7 +437,8 @@ _SHELL_DOC = """
     ----------
     n_oscillators, n_thresholds, noise, max_decay, max_frequency, oscillating : see
         `LinearSRNNFeatures`.
-    derivative, readout, standardize, random_state, n_jobs : see `LinearSRNNFeatures`.
+    derivative, readout, pooling, standardize, random_state, n_jobs : see
+        `LinearSRNNFeatures`.
     alphas : array-like or None, default=None
         Ridge penalties tried by efficient leave-one-out cross-validation on the training set
         (``None``: ``logspace(-3, 3, 13)``).

@@ -94,13 +94,14 @@ def mean_states(x, C, lr, li, kr, ki):
 
 @njit(cache=True, nogil=True)
 def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, tables,
-                    step, relu, out):
+                    step, relu, timed, out):
     """Time-averaged readouts of series ``first..last-1`` into rows of ``out``.
 
     ``X`` holds the series stacked along time (rows ``offsets[i]:offsets[i+1]``), ``BT`` the
     thresholds ``(n_thresholds, 2U)``, ``inv_s``/``s`` the stationary standard deviation per
     unit (``inv_s = 0`` selects the noiseless readouts). Row layout: step features
-    ``r * nb + b`` first, then relu features.
+    ``r * nb + b`` first, then relu features; with ``timed``, the same again with the time
+    weight ``t / L`` (``t = 1..L``) after them.
     """
     U = lr.size
     R = 2 * U
@@ -111,6 +112,10 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
     h = np.empty(R)
     acc_p = np.empty((nb, R))
     acc_r = np.empty((nb, R))
+    tacc_p = np.empty((nb, R))
+    tacc_r = np.empty((nb, R))
+    fp = np.empty(R)
+    fr = np.empty(R)
     TP, DP, TD, DD = tables[0], tables[1], tables[2], tables[3]
     noisy = inv_s[0] > 0.0
     for i in range(first, last):
@@ -120,7 +125,10 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
         zi[:] = 0.0
         acc_p[:] = 0.0
         acc_r[:] = 0.0
+        tacc_p[:] = 0.0
+        tacc_r[:] = 0.0
         for t in range(L):
+            wt = (t + 1.0) / L
             _advance(x, t, C, lr, li, kr, ki, zr, zi, d)
             for j in range(U):
                 h[j] = zr[j]
@@ -129,21 +137,27 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
                 Bb = BT[b]
                 ap = acc_p[b]
                 ar = acc_r[b]
+                tp = tacc_p[b]
+                tr = tacc_r[b]
                 if noisy:
                     for r in range(R):
                         q = (h[r] - Bb[r]) * inv_s[r]
                         P = _hermite(q, TP, DP)
-                        if step:
-                            ap[r] += P
-                        if relu:
-                            ar[r] += (h[r] - Bb[r]) * P + s[r] * _hermite(q, TD, DD)
+                        fp[r] = P
+                        fr[r] = ((h[r] - Bb[r]) * P + s[r] * _hermite(q, TD, DD)) if relu else 0.0
                 else:
                     for r in range(R):
                         dd = h[r] - Bb[r]
-                        if step:
-                            ap[r] += 1.0 if dd > 0.0 else 0.0
-                        if relu:
-                            ar[r] += dd if dd > 0.0 else 0.0
+                        fp[r] = 1.0 if dd > 0.0 else 0.0
+                        fr[r] = dd if dd > 0.0 else 0.0
+                # accumulate (unused accumulators are simply not written out)
+                for r in range(R):
+                    ap[r] += fp[r]
+                    ar[r] += fr[r]
+                if timed:
+                    for r in range(R):
+                        tp[r] += wt * fp[r]
+                        tr[r] += wt * fr[r]
         w = 1.0 / L
         row = out[i]
         col = 0
@@ -157,3 +171,14 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
                 for b in range(nb):
                     row[col] = acc_r[b, r] * w
                     col += 1
+        if timed:
+            if step:
+                for r in range(R):
+                    for b in range(nb):
+                        row[col] = tacc_p[b, r] * w
+                        col += 1
+            if relu:
+                for r in range(R):
+                    for b in range(nb):
+                        row[col] = tacc_r[b, r] * w
+                        col += 1
