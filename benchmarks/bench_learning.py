@@ -127,7 +127,7 @@ def tsc_methods(seed: int):
 DETERMINISTIC = {"ResponseFeatures d3 + ridge", "ResponseKernelClassifier"}
 
 
-def run_tsc(seeds: int, names: list[str]) -> None:
+def run_tsc(seeds: int, names: list[str], only: list[str] | None = None) -> None:
     print("\n## W-TSC: test accuracy (mean ± std over seeds), median fit+predict seconds\n")
     header = "| dataset | method | accuracy | seconds |"
     print(header + "\n|---|---|---|---|")
@@ -138,6 +138,8 @@ def run_tsc(seeds: int, names: list[str]) -> None:
         acc, secs = defaultdict(list), defaultdict(list)
         for seed in range(seeds):                             # interleaved rounds
             for label, (layout, make) in tsc_methods(seed).items():
+                if only and not any(o.lower() in label.lower() for o in only):
+                    continue
                 if label in DETERMINISTIC and seed >= 3:
                     continue                                  # deterministic: 3 timing rounds
                 est = make()
@@ -273,6 +275,8 @@ def main(argv=None) -> int:
     ap.add_argument("workload", choices=["tsc", "forecast", "all"])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--datasets", default=",".join(DATASETS))
+    ap.add_argument("--methods", default="",
+                    help="comma-separated substrings of the method labels to run (default all)")
     args = ap.parse_args(argv)
     import aeon
     import reservoirpy
@@ -285,7 +289,8 @@ def main(argv=None) -> int:
     print("command: python " + " ".join(sys.argv))
     with threadpool_limits(1):
         if args.workload in ("tsc", "all"):
-            run_tsc(args.seeds, args.datasets.split(","))
+            run_tsc(args.seeds, args.datasets.split(","),
+                    [m for m in args.methods.split(",") if m])
         if args.workload in ("forecast", "all"):
             run_forecast(args.seeds)
             run_narma(args.seeds)

@@ -248,3 +248,14 @@ def test_driven_forecaster_on_narma10():
         fc.predict(5)
     with pytest.raises(ValueError, match="targets with one row"):
         ReservoirForecaster(n_hidden=10).fit(u[:300], y[:200])
+
+
+def test_quantiles_equal_numpy():
+    from srnnkit.learning._oscillator import _quantiles
+
+    rng = np.random.default_rng(0)
+    for L in (1, 2, 7, 50):
+        states = rng.standard_normal((L, 9))
+        levels = rng.uniform(0.1, 0.9, (9, 3))
+        ref = np.array([np.quantile(states[:, k], levels[k]) for k in range(9)])
+        np.testing.assert_allclose(_quantiles(states, levels), ref, rtol=0, atol=1e-14)

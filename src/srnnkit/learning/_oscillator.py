@@ -64,6 +64,20 @@ def gaussian_tables() -> np.ndarray:
     return tables
 
 
+def _quantiles(states: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Column-wise quantiles: ``out[k, b]`` is quantile ``levels[k, b]`` of ``states[:, k]``.
+
+    NumPy's default ("linear") definition, vectorised over columns (one sort).
+    """
+    S = np.sort(states, axis=0)                              # (L, k)
+    pos = levels * (S.shape[0] - 1)                          # (k, nb)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, S.shape[0] - 1)
+    cols = np.arange(S.shape[1])[:, None]
+    a, b = S[lo, cols], S[hi, cols]
+    return a + (pos - lo) * (b - a)
+
+
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
     """Standardise with the training statistics and append the first differences."""
     m = est.n_features_in_
@@ -258,9 +272,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         B = np.empty((2 * U, nb))
         for i in np.unique(pick):
             units = np.flatnonzero(pick == i)
-            states = self._states(inputs[i])[:, units]
-            for col, r in enumerate(units):
-                B[r] = np.quantile(states[:, col], levels[r])
+            B[units] = _quantiles(self._states(inputs[i])[:, units], levels[units])
         self.thresholds_ = B
         n_read = (2 if self.readout == "both" else 1) * (2 if self.pooling == "mean+time" else 1)
         self.n_features_out_ = 2 * U * nb * n_read
@@ -343,6 +355,11 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         inputs = _prepare(self, as_series_list(X))
         n = len(inputs)
         check_memory("X", f"{n} series", "the features", (n, self.n_features_out_))
+        return self._readouts(inputs, np.empty((n, self.n_features_out_)))
+
+    def _readouts(self, inputs: list[np.ndarray], out: np.ndarray) -> np.ndarray:
+        """Features of prepared ``inputs`` written into ``out[:len(inputs)]``."""
+        n = len(inputs)
         offsets = np.zeros(n + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([z.shape[0] for z in inputs])
         Xs = np.ascontiguousarray(np.concatenate(inputs, axis=0))
@@ -354,7 +371,6 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
                 kap.real.copy(), kap.imag.copy(), np.ascontiguousarray(self.thresholds_.T),
                 inv_s, s, gaussian_tables(), self.readout in ("step", "both"),
                 self.readout in ("relu", "both"), self.pooling == "mean+time")
-        out = np.empty((n, self.n_features_out_))
         n_threads = min(check_n_jobs(self.n_jobs), n)
         cuts = np.linspace(0, n, max(1, 4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
         tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
@@ -365,7 +381,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         else:
             for a, b in tasks:
                 _k.pooled_readouts(*args, a, b, *rest, out)
-        return out
+        return out[:n]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -422,9 +438,22 @@ class _LinearSRNNModel(BaseEstimator):
         self.alpha_ = float(ridge.alpha_)
 
     def _scores(self, X: Any) -> np.ndarray:
+        """Readout scores, in blocks of series: the feature matrix is never formed whole.
+
+        The standardisation is folded into the weights,
+        ``((F - mean) / scale) W + c = F (W / scale) + (c - (mean / scale) W)``.
+        """
         check_is_fitted(self, "coef_")
-        F = (self.features_.transform(X) - self.feature_mean_) / self.feature_scale_
-        return F @ self.coef_.T + self.intercept_
+        feats = self.features_
+        check_is_fitted(feats, "thresholds_")
+        inputs = _prepare(feats, as_series_list(X))
+        W = (self.coef_ / self.feature_scale_).T                  # (n_features, n_outputs)
+        c = self.intercept_ - (self.feature_mean_ / self.feature_scale_) @ self.coef_.T
+        block = max(1, min(len(inputs), (1 << 24) // max(1, feats.n_features_out_)))
+        buf = np.empty((block, feats.n_features_out_))
+        parts = [feats._readouts(inputs[a:a + block], buf) @ W + c
+                 for a in range(0, len(inputs), block)]
+        return np.concatenate(parts, axis=0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
