@@ -73,13 +73,16 @@ def _estimator(name, **params):
     if name == "SRNNReservoir":
         params.setdefault("n_hidden", 6)
         params.setdefault("n_paths", 2)
+    if name.startswith("LinearSRNN"):
+        params.setdefault("n_oscillators", 5)
     return cls(**params)
 
 
 def _fit(name):
     def run(X):
-        y = _labels() if name == "ResponseKernelClassifier" else np.arange(6.0)
-        if name in ("SRNNReservoir", "ResponseFeatures", "SignatureTransformer"):
+        y = _labels() if name.endswith("Classifier") else np.arange(6.0)
+        if name in ("SRNNReservoir", "ResponseFeatures", "SignatureTransformer",
+                    "LinearSRNNFeatures"):
             y = None
         return _estimator(name).fit(X, y)
     return run
@@ -88,7 +91,7 @@ def _fit(name):
 def _transform(name):
     def run(X):
         est = _fit(name)(_series_batch())
-        return est.predict(X) if name == "ResponseKernelRidge" else est.transform(X)
+        return est.transform(X) if hasattr(est, "transform") else est.predict(X)
     return run
 
 
@@ -474,11 +477,13 @@ TARGETS: list[Target] = [
                     **SKLEARN_X,
                     "ragged-channels": const([np.ones((5, 2)), np.ones((4, 3))], V)}})
       for name in ("SRNNReservoir", "ResponseFeatures", "SignatureTransformer",
-                   "ResponseKernelRidge", "ResponseKernelClassifier")],
+                   "ResponseKernelRidge", "ResponseKernelClassifier", "LinearSRNNFeatures",
+                   "LinearSRNNClassifier", "LinearSRNNRegressor")],
     *[Target(f"{name}.transform", _transform(name), lambda: dict(X=_series_batch()),
              {"X": {**only(ARRAY, "nan", "inf", "string"), **SKLEARN_X,
                     "channels": const(np.ones((3, 8, 3)), V)}})
-      for name in ("SRNNReservoir", "ResponseFeatures", "ResponseKernelRidge")],
+      for name in ("SRNNReservoir", "ResponseFeatures", "ResponseKernelRidge",
+                   "LinearSRNNFeatures", "LinearSRNNRegressor")],
     Target("SRNNReservoir(params)", _fit_with("SRNNReservoir"), lambda: {},
            {"n_hidden": {**but(COUNT, "none"), "huge": const(HUGE, V)},
             "dt": but(POSITIVE, "none", "list"),
@@ -489,6 +494,15 @@ TARGETS: list[Target] = [
             "basis": {"string": const("legendre", T)},
             "dt": only(POSITIVE, "negative", "zero", "nan", "string"),
             "refine": but(COUNT, "none", "bool")}),
+    Target("LinearSRNNFeatures(params)", _fit_with("LinearSRNNFeatures"), lambda: {},
+           {"n_oscillators": {**but(COUNT, "none"), "huge": const(HUGE, V)},
+            "n_thresholds": but(COUNT, "none"),
+            "noise": but(POSITIVE, "zero"), "max_decay": POSITIVE,
+            "max_frequency": {"negative": const(-1.0, V), "too-big": const(4.0, V),
+                              "string": const("pi", T)},
+            "oscillating": {"too-big": const(1.5, V), "negative": const(-0.1, V)},
+            "derivative": FLAG, "standardize": FLAG, "readout": CHOICE, "pooling": CHOICE,
+            "random_state": SEED, "n_jobs": NJOBS}),
     Target("SignatureTransformer(params)", _fit_with("SignatureTransformer"), lambda: {},
            {"depth": {**but(COUNT, "none", "bool"), "huge": const(40, V)}}),
     Target("ResponseKernelRidge(params)", _fit_with("ResponseKernelRidge"), lambda: {},

@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._random import as_generator
-from .._validation import check_memory, check_n_jobs, fail
+from .._validation import check_int, check_memory, check_n_jobs, fail
 from . import _oscillator_kernels as _k
 from ._input import as_series_list
 
@@ -235,6 +235,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        for name in ("n_oscillators", "n_thresholds"):      # sklearn lets bools through
+            check_int(name, getattr(self, name), low=1)
         series = as_series_list(X)
         m = series[0].shape[1]
         self.n_features_in_ = m
@@ -249,6 +251,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         n_in = inputs[0].shape[1]
         L = max(s.shape[0] for s in series)
         U = self.n_oscillators
+        check_memory("n_oscillators", U, "the network's weights and thresholds",
+                     (2 * U, 2 * n_in + self.n_thresholds + L))
         rng = as_generator(self.random_state, "random_state")
 
         lo = min(1.0 / L, self.max_decay)
