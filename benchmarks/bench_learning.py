@@ -39,6 +39,7 @@ from srnnkit.learning import (  # noqa: E402
     ReservoirForecaster,
     ResponseFeatures,
     ResponseKernelClassifier,
+    SignatureTransformer,
     SRNNReservoir,
     sliding_windows,
 )
@@ -119,12 +120,15 @@ def tsc_methods(seed: int):
             noise=0.1, random_state=seed)),
         "ResponseFeatures d3 + ridge": ("ours", lambda: make_pipeline(
             ResponseFeatures(depth=3), StandardScaler(), ridge())),
+        "SignatureTransformer d3 + ridge": ("ours", lambda: make_pipeline(
+            SignatureTransformer(depth=3), StandardScaler(), ridge())),
         "ResponseKernelClassifier": ("ours", lambda: ResponseKernelClassifier(
             alphas=np.logspace(-6, 2, 9))),
     }
 
 
-DETERMINISTIC = {"ResponseFeatures d3 + ridge", "ResponseKernelClassifier"}
+DETERMINISTIC = {"ResponseFeatures d3 + ridge", "SignatureTransformer d3 + ridge",
+                 "ResponseKernelClassifier"}
 
 
 def run_tsc(seeds: int, names: list[str], only: list[str] | None = None) -> None:
