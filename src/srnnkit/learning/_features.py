@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import fail
 from ..features import MonomialBasis, SupportBasis, response_features
 from ..signatures import signature, signature_dim
-from ._input import as_series_list, stack_rows
+from ._input import as_series_list, check_channels, stack_rows, standardization
 
 __all__ = ["ResponseFeatures", "SignatureTransformer", "prepare_inputs"]
 
@@ -22,10 +22,7 @@ def _fit_scaling(est: Any, series: list[np.ndarray]) -> None:
     """Learn ``shift_``/``scale_`` (per channel) and ``dt_`` from the training series."""
     m = series[0].shape[1]
     if isinstance(est.scaling, str):  # "standard"
-        allv = np.concatenate(series, axis=0)
-        est.shift_ = allv.mean(axis=0)
-        sd = allv.std(axis=0)
-        est.scale_ = np.where(sd > 0, sd, 1.0)
+        est.shift_, est.scale_ = standardization(np.concatenate(series, axis=0))
     else:
         est.shift_ = np.zeros(m)
         est.scale_ = np.full(m, 1.0 if est.scaling is None else float(est.scaling))
@@ -38,11 +35,7 @@ def prepare_inputs(est: Any, series: list[np.ndarray], time: bool = False) -> li
     The channel is the constant 1 (response inputs) or, with ``time=True``, the time
     ``i * dt_`` (paths for the signature kernel).
     """
-    m = est.n_features_in_
-    for i, s in enumerate(series):
-        if s.shape[1] != m:
-            fail(f"X[{i}]" if len(series) > 1 else "X",
-                 f"series with {m} channel(s) (as in fit)", s)
+    check_channels(series, est.n_features_in_)
     out = [(s - est.shift_) / est.scale_ for s in series]
     if est.time_augment:
         out = [np.hstack([(np.arange(s.shape[0]) * est.dt_)[:, None] if time

@@ -18,7 +18,8 @@ from sklearn.utils import check_array as sk_check_array
 
 from .._validation import check_array, describe, fail
 
-__all__ = ["as_series_list", "by_length", "check_targets", "stack_rows"]
+__all__ = ["as_series_list", "by_length", "check_channels", "check_targets", "stack_rows",
+           "standardization"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
@@ -70,6 +71,20 @@ def as_series_list(X: Any, name: str = "X", *, min_len: int = 1) -> list[np.ndar
         i = short[0]
         fail(name, f"series of at least {min_len} steps", f"length {out[i].shape[0]} at index {i}")
     return out
+
+
+def check_channels(series: list[np.ndarray], m: int) -> None:
+    """Raise ValueError naming ``X[i]`` when a series does not have the ``m`` channels of fit."""
+    for i, s in enumerate(series):
+        if s.shape[1] != m:
+            fail(f"X[{i}]" if len(series) > 1 else "X",
+                 f"series with {m} channel(s) (as in fit)", s)
+
+
+def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and standard deviation of ``values`` (n, m); a zero deviation gives 1."""
+    sd = values.std(axis=0)
+    return values.mean(axis=0), np.where(sd > 0, sd, 1.0)
 
 
 def by_length(series: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:

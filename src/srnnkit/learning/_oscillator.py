@@ -22,9 +22,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._random import as_generator
-from .._validation import check_int, check_memory, check_n_jobs, fail
+from .._validation import check_int, check_memory, check_n_jobs
 from . import _oscillator_kernels as _k
-from ._input import as_series_list
+from ._input import as_series_list, check_channels, standardization
 
 __all__ = ["LinearSRNNClassifier", "LinearSRNNFeatures", "LinearSRNNRegressor",
            "gaussian_tables"]
@@ -80,11 +80,7 @@ def _quantiles(states: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
     """Standardise with the training statistics and append the first differences."""
-    m = est.n_features_in_
-    for i, s in enumerate(series):
-        if s.shape[1] != m:
-            fail(f"X[{i}]" if len(series) > 1 else "X",
-                 f"series with {m} channel(s) (as in fit)", s)
+    check_channels(series, est.n_features_in_)
     out = [(s - est.shift_) / est.scale_ for s in series]
     if est.derivative:
         out = [np.hstack([z, np.diff(z, axis=0, prepend=z[:1])]) for z in out]
@@ -241,10 +237,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         m = series[0].shape[1]
         self.n_features_in_ = m
         if self.standardize:
-            allv = np.concatenate(series, axis=0)
-            self.shift_ = allv.mean(axis=0)
-            sd = allv.std(axis=0)
-            self.scale_ = np.where(sd > 0, sd, 1.0)
+            self.shift_, self.scale_ = standardization(np.concatenate(series, axis=0))
         else:
             self.shift_, self.scale_ = np.zeros(m), np.ones(m)
         inputs = _prepare(self, series)
@@ -274,9 +267,10 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         pick = rng.integers(0, len(inputs), 2 * U)
         levels = rng.uniform(*_QUANTILES, (2 * U, nb))
         B = np.empty((2 * U, nb))
+        net = self._network()
         for i in np.unique(pick):
             units = np.flatnonzero(pick == i)
-            B[units] = _quantiles(self._states(inputs[i])[:, units], levels[units])
+            B[units] = _quantiles(self._states(inputs[i], net)[:, units], levels[units])
         self.thresholds_ = B
         n_read = (2 if self.readout == "both" else 1) * (2 if self.pooling == "mean+time" else 1)
         self.n_features_out_ = 2 * U * nb * n_read
@@ -287,10 +281,14 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         lam = np.exp(-a)
         return lam, -np.expm1(-a) / a
 
-    def _states(self, x: np.ndarray) -> np.ndarray:
+    def _network(self) -> tuple[np.ndarray, ...]:
+        """The compiled loops' view of the network: ``C, Re lam, Im lam, Re kap, Im kap``."""
         lam, kap = self._lam_kap()
-        return _k.mean_states(np.ascontiguousarray(x), np.ascontiguousarray(self.input_weights_),
-                              lam.real.copy(), lam.imag.copy(), kap.real.copy(), kap.imag.copy())
+        return (np.ascontiguousarray(self.input_weights_), lam.real.copy(), lam.imag.copy(),
+                kap.real.copy(), kap.imag.copy())
+
+    def _states(self, x: np.ndarray, net: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+        return _k.mean_states(np.ascontiguousarray(x), *(net or self._network()))
 
     def mean_states(self, x: Any) -> np.ndarray:
         r"""Mean hidden states :math:`m_t = \mathbb{E} h_t` of one series, ``(n_steps, 2U)``.
@@ -367,16 +365,14 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         offsets = np.zeros(n + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([z.shape[0] for z in inputs])
         Xs = np.ascontiguousarray(np.concatenate(inputs, axis=0))
-        lam, kap = self._lam_kap()
         s = self.stationary_std()
         inv_s = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
         args = (Xs, offsets)
-        rest = (np.ascontiguousarray(self.input_weights_), lam.real.copy(), lam.imag.copy(),
-                kap.real.copy(), kap.imag.copy(), np.ascontiguousarray(self.thresholds_.T),
+        rest = (*self._network(), np.ascontiguousarray(self.thresholds_.T),
                 inv_s, s, gaussian_tables(), self.readout in ("step", "both"),
                 self.readout in ("relu", "both"), self.pooling == "mean+time")
         n_threads = min(check_n_jobs(self.n_jobs), n)
-        cuts = np.linspace(0, n, max(1, 4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
+        cuts = np.linspace(0, n, (4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
         tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
         if n_threads > 1:
             with ThreadPoolExecutor(n_threads) as pool:
@@ -449,7 +445,6 @@ class _LinearSRNNModel(BaseEstimator):
         """
         check_is_fitted(self, "coef_")
         feats = self.features_
-        check_is_fitted(feats, "thresholds_")
         inputs = _prepare(feats, as_series_list(X))
         W = (self.coef_ / self.feature_scale_).T                  # (n_features, n_outputs)
         c = self.intercept_ - (self.feature_mean_ / self.feature_scale_) @ self.coef_.T

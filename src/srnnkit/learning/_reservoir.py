@@ -16,7 +16,7 @@ from .._random import as_generator, child_sequences
 from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
 from ..model import SRNN
 from ..simulate import simulate
-from ._input import as_series_list
+from ._input import as_series_list, standardization
 
 __all__ = ["ReservoirForecaster", "SRNNReservoir"]
 
@@ -366,11 +366,8 @@ class ReservoirForecaster(BaseEstimator):
         z = self._series(series)
         L, m = z.shape
         self.n_features_in_ = m
-        self._1d = np.ndim(series) == 1
         if self.standardize:
-            self.mean_ = z.mean(axis=0)
-            sd = z.std(axis=0)
-            self.scale_ = np.where(sd > 0, sd, 1.0)
+            self.mean_, self.scale_ = standardization(z)
         else:
             self.mean_, self.scale_ = np.zeros(m), np.ones(m)
         z = (z - self.mean_) / self.scale_
@@ -387,9 +384,7 @@ class ReservoirForecaster(BaseEstimator):
             tgt = self._series(y, "y")
             if tgt.shape[0] != L:
                 fail("y", f"targets with one row per step of series ({L})", tgt)
-            self.target_mean_ = tgt.mean(axis=0)
-            sd = tgt.std(axis=0)
-            self.target_scale_ = np.where(sd > 0, sd, 1.0)
+            self.target_mean_, self.target_scale_ = standardization(tgt)
             self.target_ndim_ = int(np.ndim(y))
             tgt = (tgt - self.target_mean_) / self.target_scale_
         else:
