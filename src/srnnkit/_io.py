@@ -445,7 +445,8 @@ def _srnn_to(model: Any) -> dict:
             "attach the callable after loading.")
     return {"W": model.W, "C": model.C, "sigma": model.sigma, "gamma": model.gamma,
             "gamma_kind": model.gamma_kind, "b": model.b, "activation": model.activation,
-            "noise_diagonal": bool(model.noise_diagonal), "readout": readout}
+            "noise_diagonal": bool(model.noise_diagonal), "readout": readout,
+            "input_mode": model.input_mode}
 
 
 @_srnn_to.loader
@@ -473,7 +474,8 @@ def _srnn_from(s: dict) -> Any:
     else:
         raise ValueError(f"unknown gamma_kind {gk!r}")
     model = SRNN(s["W"], s["C"], s["sigma"], gamma=gamma_arg, b=s["b"],
-                 activation=s["activation"], readout=readout)
+                 activation=s["activation"], readout=readout,
+                 input_mode=s.get("input_mode", "additive"))
     if model.gamma_kind != gk or model.noise_diagonal != s["noise_diagonal"]:
         raise ValueError("the rebuilt model's gamma/noise structure differs from the saved one")
     return model

@@ -112,3 +112,20 @@ def test_bad_random_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         sk.SRNN.random(args.pop("n_hidden"), args.pop("n_inputs"), **args)
+
+
+def test_input_mode_activation_drift_and_io(tmp_path):
+    """input_mode='activation' puts Cu inside the activation; save/load keeps it."""
+    m = sk.SRNN.random(4, 2, seed=0, bias_scale=0.3, input_mode="activation")
+    rng = np.random.default_rng(0)
+    h, u = rng.standard_normal((3, 4)), rng.standard_normal((3, 2))
+    ref = np.tanh(h @ m.W.T + u @ m.C.T + m.b) - h
+    np.testing.assert_allclose(m.drift(h, u), ref, rtol=0, atol=1e-15)
+    add = sk.SRNN(m.W, m.C, sigma=0.1, b=m.b)
+    np.testing.assert_allclose(add.drift(h, u), np.tanh(h @ m.W.T + m.b) - h + u @ m.C.T,
+                               rtol=0, atol=1e-15)
+    sk.save(m, tmp_path / "m.npz")
+    assert sk.load(tmp_path / "m.npz").input_mode == "activation"
+    assert "input_mode='activation'" in repr(m)
+    with pytest.raises(ValueError, match="input_mode"):
+        sk.SRNN(m.W, m.C, sigma=0.1, input_mode="inside")

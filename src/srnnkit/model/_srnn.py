@@ -20,7 +20,10 @@ from .._validation import (
 from ._activations import ACTIVATIONS, BOUNDED, LIPSCHITZ, apply_activation
 from ._readouts import Linear, as_readout
 
-__all__ = ["SRNN", "DissipativityWarning"]
+__all__ = ["INPUT_MODES", "SRNN", "DissipativityWarning"]
+
+#: where the input enters the drift (THEORY: the additive SRNN and the Lipschitz / noisy-RNN form)
+INPUT_MODES = ("additive", "activation")
 
 
 class DissipativityWarning(UserWarning):
@@ -68,6 +71,11 @@ class SRNN:
     readout : None, array-like of shape (p, n), Linear, Quadratic or callable, default=None
         ``None`` is the identity readout ``f(h) = h``; a matrix ``Q`` means ``f(h) = Q h``; a
         callable must be vectorised, mapping ``(..., n)`` to ``(..., p)``.
+    input_mode : {"additive", "activation"}, default="additive"
+        Where the input enters the drift: ``"additive"`` gives
+        :math:`-\Gamma h + a(Wh + b) + Cu` (the paper's SRNN); ``"activation"`` gives
+        :math:`-\Gamma h + a(Wh + Cu + b)`, the Lipschitz / noisy-RNN form of trained
+        networks. With the identity activation both are the same model.
 
     Attributes
     ----------
@@ -92,7 +100,8 @@ class SRNN:
     """
 
     def __init__(self, W: Any, C: Any, sigma: Any, gamma: Any = 1.0, b: Any = None,
-                 activation: str = "tanh", readout: Any = None) -> None:
+                 activation: str = "tanh", readout: Any = None,
+                 input_mode: str = "additive") -> None:
         W = check_array("W", W, ndim=2, shape_text="(n, n)")
         n = W.shape[0]
         if W.shape != (n, n):
@@ -107,6 +116,7 @@ class SRNN:
         self.b = (np.zeros(n) if b is None else
                   check_array("b", b, shape=(n,), shape_text=f"({n},)"))
         self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.input_mode = check_choice("input_mode", input_mode, INPUT_MODES)
         self.gamma, self.gamma_kind = _as_gamma(gamma, n)
         self.sigma, self.noise_diagonal = _as_sigma(sigma, n)
         self.readout = as_readout(readout, n)
@@ -163,21 +173,36 @@ class SRNN:
         """:math:`m_\\infty = A^{-1} b` of a linear SRNN (shape (n,))."""
         return np.linalg.solve(self.A, self.b)
 
+    def _require_additive(self, what: str) -> None:
+        """Raise for input-in-the-activation networks where ``what`` supports only additive."""
+        if self.input_mode != "additive" and not self.is_linear:
+            raise NotImplementedError(
+                f"{what} does not support input_mode={self.input_mode!r} with a nonlinear "
+                f"activation ({self.activation!r}) yet; use input_mode='additive'.")
+
     def _require_linear(self, what: str) -> None:
         if not self.is_linear:
             raise ValueError(f"{what} needs a linear SRNN (activation='identity'); this model has "
                              f"activation={self.activation!r}. Use a Monte Carlo method instead.")
 
     def drift(self, h: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
-        """Drift :math:`-\\Gamma h + a(Wh+b) + Cu` for states of shape (..., n)."""
+        """Drift for states of shape (..., n) and inputs of shape (..., m).
+
+        :math:`-\\Gamma h + a(Wh+b) + Cu` (``input_mode="additive"``) or
+        :math:`-\\Gamma h + a(Wh+Cu+b)` (``input_mode="activation"``).
+        """
         h = np.asarray(h, dtype=float)
-        out = apply_activation(self.activation, h @ self.W.T + self.b)
+        z = h @ self.W.T + self.b
+        cu = None if u is None else np.asarray(u, dtype=float) @ self.C.T
+        if cu is not None and self.input_mode == "activation":
+            z = z + cu
+        out = apply_activation(self.activation, z)
         if self.gamma_kind == "full":
             out -= h @ self.gamma.T
         else:
             out -= self.gamma * h
-        if u is not None:
-            out += np.asarray(u, dtype=float) @ self.C.T
+        if cu is not None and self.input_mode == "additive":
+            out += cu
         return out
 
     def output(self, h: np.ndarray) -> np.ndarray:
@@ -215,7 +240,8 @@ class SRNN:
     def random(cls, n_hidden: int, n_inputs: int, *, n_outputs: int = 1,
                spectral_radius: float = 0.9, input_scale: float = 1.0, noise: float = 0.1,
                gamma: Any = 1.0, density: float = 1.0, bias_scale: float = 0.0,
-               activation: str = "tanh", seed: SeedLike = None) -> SRNN:
+               activation: str = "tanh", input_mode: str = "additive",
+               seed: SeedLike = None) -> SRNN:
         """Reservoir-style random SRNN.
 
         ``W`` is Gaussian with the given ``density`` (fraction of non-zeros), rescaled to the
@@ -257,12 +283,13 @@ class SRNN:
         b = rng_b.uniform(-bias_scale, bias_scale, size=n)
         Q = rng_q.standard_normal((p, n)) / np.sqrt(n)
         return cls(W, C, sigma=noise, gamma=gamma, b=b, activation=activation,
-                   readout=Linear(Q))
+                   readout=Linear(Q), input_mode=input_mode)
 
     def __repr__(self) -> str:
+        mode = "" if self.input_mode == "additive" else f", input_mode={self.input_mode!r}"
         return (f"SRNN(n_hidden={self.n_hidden}, n_inputs={self.n_inputs}, "
                 f"n_outputs={self.n_outputs}, n_noise={self.n_noise}, "
-                f"activation={self.activation!r}, readout={self.readout!r})")
+                f"activation={self.activation!r}, readout={self.readout!r}{mode})")
 
 
 def _as_gamma(gamma: Any, n: int) -> tuple[Any, str]:

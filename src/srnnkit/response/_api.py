@@ -32,6 +32,7 @@ def check_model(model: Any) -> Any:
 
     if not isinstance(model, SRNN):
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+    model._require_additive("the response estimators")
     return model
 
 

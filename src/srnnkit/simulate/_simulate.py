@@ -182,6 +182,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     """
     if not isinstance(model, SRNN):
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+    model._require_additive("simulate")
     from .._device import check_device
 
     device = check_device(device, "simulate")
