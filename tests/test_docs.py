@@ -105,6 +105,7 @@ GUIDE = {
     "parallel.md": True,
     "conventions.md": False,
     "paper_map.md": False,
+    "theory.md": False,
     "robustness.md": False,
     "cuda.md": True,
 }
