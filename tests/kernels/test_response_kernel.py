@@ -31,6 +31,27 @@ def v4_inputs():
     return u, v
 
 
+def test_reference_values_9_7():
+    """docs/theory.md §9.7: K for the stated inputs u, v (T = 1, six cells, amplitude 2.5)."""
+    u = 2.5 * np.array([0.9, -0.4, 1.3, 0.2, -1.1, 0.6])[None, :, None]
+    v = 2.5 * np.array([0.3, 1.0, -0.7, 0.8, 0.5, -0.2])[None, :, None]
+
+    def K(**kw):
+        return float(response_kernel(u, v, dt=DT, **kw)[0, 0])
+
+    from srnnkit import features
+
+    linear = features.MonomialBasis(1)
+    assert K(basis=linear, dyadic_order=6, richardson=True) == pytest.approx(1.5448172, abs=1e-6)
+    # the piecewise-linear path on 4 sub-pieces per cell: features and PDE agree
+    assert K(basis=linear, refine=4, depth=14) == pytest.approx(1.5447657, abs=1e-6)
+    assert K(basis=linear, refine=4, dyadic_order=6, richardson=True) == \
+        pytest.approx(1.5447657, abs=1e-6)
+    kappa_exp = features.WeightedMonomialBasis(None)
+    assert K(basis=kappa_exp, dyadic_order=6, richardson=True) == \
+        pytest.approx(1.5518962, abs=1e-6)
+
+
 @pytest.fixture(scope="module")
 def small_inputs():
     rng = np.random.default_rng(11)

@@ -29,6 +29,19 @@ def test_reference_kernels_and_mean(chain, series):
     assert series.second.r2(10, 5)[0, 0, 0] == pytest.approx(-0.060166, abs=1e-5)
 
 
+def test_reference_volterra_terms_9_5(chain, series):
+    """docs/theory.md §9.5: V1, V2 at t = T for w_j = 0.5 + 0.8 sin(2π t_j / T), and the exact
+    E f(h_N) - <f> at ε = 0.1 (grid transfer operator, spacing 0.01)."""
+    n = 100
+    t = DT * np.arange(n)
+    w = (0.5 + 0.8 * np.sin(2 * np.pi * t / (n * DT)))[:, None]
+    v1, v2 = series.terms(w)[:, -1, 0]
+    assert v1 == pytest.approx(0.46117339, abs=1e-6)
+    assert v2 == pytest.approx(-0.07676812, abs=1e-6)
+    exact = chain.expectation(0.1 * w)[-1, 0] - chain.mean_output[0]
+    assert exact == pytest.approx(0.04535663, abs=1e-6)
+
+
 def test_grid_spacing_converged(tanh1d):
     # the grid rule is spectrally accurate: halving the spacing changes nothing visible
     a = R.GridChain(tanh1d, dt=DT, spacing=0.02)
