@@ -24,8 +24,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit")
 
-#: measured wall time of each command on 2 busy cores (docs/cli.md says how)
-TIMES = {"run": "about 6 minutes", "run --quick": "about a minute"}
+#: measured wall time on 2 cores shared with other work (load 5-9; docs/cli.md)
+TIMES = {"run": "about 4 minutes", "run --quick": "15 to 30 seconds"}
 
 _EXIT_TEXT = """exit codes:
   0    success
@@ -40,7 +40,7 @@ Carlo, response features, the response-kernel Gram matrix and a learning task.
 The report's "Problems found" box lists what it measured to be wrong or
 unresolved (also the "warnings" list of metrics.json).
 
-Time on 2 cores: {TIMES['run --quick']} with --quick, {TIMES['run']} without.
+Time on 2 busy cores: {TIMES['run --quick']} with --quick, {TIMES['run']} without.
 Change sizes with --config FILE.toml (`srnnkit config > FILE.toml` to start)."""
 
 
@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="srnnkit", formatter_class=_Formatter, epilog=_EXIT_TEXT,
         description="Stochastic RNNs and nonequilibrium response theory (Lim, JMLR 2021).\n"
-                    "`srnnkit run --quick` runs everything in about a minute; "
+                    "`srnnkit run --quick` runs everything in under a minute; "
                     "`srnnkit COMMAND --help` says more.")
     p.add_argument("--version", action="version", version=f"srnnkit {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="output directory, created if missing")
         sp.add_argument("--seed", type=int, help="root seed (overrides run.seed)")
         sp.add_argument("--quick", action="store_true",
-                        help="small sample sizes: about a minute for `run`")
+                        help="small sample sizes: under a minute for `run`")
         sp.add_argument("--quiet", action="store_true",
                         help="no progress bars and no per-stage lines")
         sp.add_argument("--train", metavar="FILE.ts",

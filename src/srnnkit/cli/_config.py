@@ -80,7 +80,7 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
 DEFAULTS: dict[str, dict[str, Any]] = {s: {k: v[0] for k, v in keys.items()}
                                        for s, keys in _SPEC.items()}
 
-#: overrides applied by ``--quick`` (about a minute on 2 cores)
+#: overrides applied by ``--quick`` (under a minute on 2 cores)
 QUICK: dict[str, dict[str, Any]] = {
     "simulation": {"n_steps": 200, "n_paths": 2048},
     "response": {"n_lags": 100, "n_paths": 2048, "fdt_steps": 100_000,

@@ -368,25 +368,32 @@ def _errors(amplitudes: Any, errors: Any) -> tuple[Any, Any, Any]:
     for k, v in errors.items():
         e = check_array(f"errors[{k!r}]", v, ndim=1, shape_text=f"({len(amps)},)")
         if e.shape != amps.shape:
-            fail(f"errors[{k!r}]", f"one error per amplitude ({len(amps)} values)", e)
+            fail(f"errors[{k!r}]", f"one error per entry of amplitudes ({len(amps)} values)", e)
         errs[str(k)] = np.abs(e)
     return amps, errs, {}
 
 
 def _plot_errors(b: Any, amps: np.ndarray, errors: dict, stderr: dict) -> None:
     """Truncation errors on log-log axes with the slopes 2 and 3 of the theory as guides."""
+    from matplotlib.ticker import NullFormatter
+
     order = np.argsort(amps)
+    x = amps[order]
     for label, err in errors.items():
         se = stderr.get(label)
-        b.loglog(amps[order], err[order], "o-", label=label)
+        b.loglog(x, err[order], "o-", label=label)
         if se is not None:
-            b.errorbar(amps[order], err[order], yerr=2 * se[order], fmt="none", ecolor="0.5")
-    ref = next(iter(errors.values()))
-    i = order[-1]
-    if ref[i] > 0:
-        for power, ls in ((2, ":"), (3, "-.")):
-            b.loglog(amps[order], ref[i] * (amps[order] / amps[i]) ** power, color="0.4",
-                     ls=ls, lw=0.8, label=f"ε^{power}")
+            b.errorbar(x, err[order], yerr=2 * se[order], fmt="none", ecolor="0.5")
+    # guides: slope 2 under the first curve, slope 3 under the second (a third of their value
+    # at the largest amplitude, so that they do not hide the data)
+    curves = list(errors.values())
+    for power, ls, err in ((2, ":", curves[0]), (3, "-.", curves[min(1, len(curves) - 1)])):
+        top = err[order][-1]
+        if top > 0:
+            b.loglog(x, top / 3 * (x / x[-1]) ** power, color="0.35", ls=ls, lw=1.0,
+                     label=f"slope {power} (ε{'²' if power == 2 else '³'})")
+    b.set_xticks(x, [f"{a:g}" for a in x])
+    b.xaxis.set_minor_formatter(NullFormatter())
     b.set_xlabel("amplitude ε")
     b.set_ylabel("max truncation error")
     b.legend(fontsize=7)

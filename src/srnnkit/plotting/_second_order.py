@@ -13,7 +13,8 @@ __all__ = ["SecondOrderDisplay"]
 
 
 class SecondOrderDisplay:
-    r"""Heat map of :math:`R^{(2)}_{i;ab}(\tau_1, \tau_2)` and, for an estimate, of |R2|/SE.
+    r"""Heat map of :math:`R^{(2)}_{i;ab}(\tau_1, \tau_2)` and, for an estimate, of its
+    signal-to-noise ratio :math:`|R^{(2)}|/\mathrm{SE}`.
 
     The first panel shows the kernel on its lag grid (:math:`\tau_1 = t - s_1` up,
     :math:`\tau_2 = s_1 - s_2` across, a diverging colour map centred on 0). When the kernel
@@ -87,7 +88,7 @@ class SecondOrderDisplay:
 
     @property
     def snr(self) -> np.ndarray | None:
-        """|values| / stderr (NaN where the standard error is 0), or None when exact."""
+        """``abs(values) / stderr`` (NaN where the standard error is 0), or None when exact."""
         if self.stderr is None:
             return None
         with np.errstate(divide="ignore", invalid="ignore"):
