@@ -175,7 +175,7 @@ def displays() -> None:
     _save(VolterraDisplay.from_series(series, 0.4 * w, traj, convergence=conv).plot(),
           "display_volterra.png")
 
-    U = np.random.default_rng(0).standard_normal((20, 40, 2))
+    U = 0.5 * np.random.default_rng(0).standard_normal((20, 40, 2)).cumsum(axis=1) / 3
     K = sk.kernels.response_kernel(U, dt=0.025, basis=sk.features.LegendreBasis(2, 1.0))
     _save(GramDisplay.from_gram(K, title="response kernel, log10 |K|").plot(),
           "display_gram.png")

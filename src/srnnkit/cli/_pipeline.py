@@ -221,8 +221,8 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
         ylabel="E f(h_t) - E f⁰(h_t)").plot()
     disp.ax_[0].set_title(f"1-D tanh SRNN V2, step input of amplitude {eps2:g}", fontsize=10)
     bx = disp.ax_[1]
-    bx.loglog(0.4 * rel, err1, "s--", color="C2", alpha=0.8,
-              label=f"order 1, default network (ε × {0.4 / amps.max():g})")
+    bx.plot(0.4 * rel, err1, "s--", color="C2", alpha=0.8,
+            label=f"order 1, default network (ε × {0.4 / amps.max():g})")
     bx.legend(fontsize=7)
     bx.set_title("truncation errors ~ ε² and ε³", fontsize=10)
     fig = _savefig(disp.figure_, out, "volterra.png")

@@ -433,6 +433,10 @@ class GramDisplay:
             data = np.ma.masked_invalid(np.log10(np.abs(self.gram)) if log else self.gram)
         self.image_ = ax.imshow(data, cmap="viridis")
         self.figure_.colorbar(self.image_, ax=ax, label="log10 |K|" if log else "K")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("series j")
         ax.set_ylabel("series i")
         ax.set_title(self.title, fontsize=10)
