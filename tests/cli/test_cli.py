@@ -107,8 +107,8 @@ def test_missing_data_file_is_one_line_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize("text,match", [
-    ("@data\n1,2,x:a\n", r"cannot read the learning data.*line"),
-    (b"\xff\xfe\x00garbage", r"cannot read the learning data.*UTF-8"),
+    ("@data\n1,2,x:a\n", r"cannot read the learning data: '.*bad\.ts': .*line"),
+    (b"\xff\xfe\x00garbage", r"cannot read the learning data: '.*bad\.ts': .*UTF-8"),
 ])
 def test_unreadable_data_file_exit_2(tmp_path, capsys, text, match):
     bad = tmp_path / "bad.ts"
@@ -243,3 +243,17 @@ def test_problems_reach_report_and_metrics(tmp_path, monkeypatch):
     assert main(["features", "--quiet", "--out", str(out)]) == 0
     assert "No problems found" in (out / "report.html").read_text()
     assert json.loads((out / "metrics.json").read_text())["warnings"] == []
+
+
+@pytest.mark.parametrize("task", [
+    "narma10", pytest.param("mackey_glass", marks=pytest.mark.slow)])
+def test_learning_task_key_selects_the_task(tmp_path, task):
+    """[learning] task: each documented choice runs its own task (it was ignored before)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[learning]\ntask = "{task}"\n')
+    out = tmp_path / "o"
+    assert main(["fit", "--quick", "--quiet", "--config", str(cfg), "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())["fit"]
+    assert m["task"].lower().startswith(task.replace("_", "-")[:6])
+    assert m["n_train"] == 60 and m["n_test"] == 30
+    assert m["ResponseKernelRidge NRMSE"] < 1.0 and m["SRNNReservoir+ridge NRMSE"] < 1.0

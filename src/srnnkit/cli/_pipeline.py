@@ -336,14 +336,33 @@ def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
 
     lcfg, seed = cfg["learning"], cfg["run"]["seed"]
     if lcfg["train"]:
-        Xtr, ytr = datasets.load_ts(lcfg["train"])
-        Xte, yte = datasets.load_ts(lcfg["test"])
+        def read(path: str) -> tuple:
+            try:
+                return datasets.load_ts(path)
+            except ValueError as err:                    # name the file in parse errors
+                raise ValueError(f"{path!r}: {err}") from None
+
+        (Xtr, ytr), (Xte, yte) = read(lcfg["train"]), read(lcfg["test"])
         return Xtr, ytr, Xte, yte, "dataset"
-    n = lcfg["n_train"] + lcfg["n_test"]
-    X, y, _teacher = datasets.srnn_teacher(n, 40, n_inputs=2, n_hidden=8, dt=0.1, n_paths=512,
-                                           seed=seed)
-    k = lcfg["n_train"]
-    return X[:k], y[:k], X[k:], y[k:], "SRNN teacher (target: a known SRNN's mean output)"
+    n, k = lcfg["n_train"] + lcfg["n_test"], lcfg["n_train"]
+    if lcfg["task"] == "srnn_teacher":
+        X, y, _teacher = datasets.srnn_teacher(n, 40, n_inputs=2, n_hidden=8, dt=0.1,
+                                               n_paths=512, seed=seed)
+        return X[:k], y[:k], X[k:], y[k:], "SRNN teacher (target: a known SRNN's mean output)"
+    from srnnkit.learning import sliding_windows
+
+    # windows of 40 steps every 5 steps, split in time (train before test)
+    length = 40 + 5 * n + 10
+    if lcfg["task"] == "narma10":
+        u, target = datasets.narma10(length, seed=seed)
+        X, y, _ends = sliding_windows(u, 40, horizon=1, targets=target, stride=5)
+        task = "NARMA10 (target: the next output of the NARMA10 system driven by the window)"
+    else:
+        x = datasets.mackey_glass(length, seed=seed)
+        X, y, _ends = sliding_windows(x, 40, horizon=5, stride=5)
+        task = "Mackey-Glass (target: the series 5 steps after the window)"
+    X, y = X[-n:], y[-n:]
+    return X[:k], y[:k], X[k:], y[k:], task
 
 
 def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, list[str]]:

@@ -132,6 +132,7 @@ def _check_workspace(model: Any, order: int, method: str, n_lags: int, n_paths: 
             f"this machine's {V.format_bytes(have)} of memory. {hint}"
             + (", or use fewer threads (n_jobs)." if tasks > 1 else "."))
 
+
 def _chain_length(n_steps: Any, n_lags: int) -> int:
     if n_steps is None:
         return max(20_000, 50 * n_lags)
@@ -195,7 +196,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     dt : float
         Lag spacing and Euler–Maruyama step.
     n_lags : int
-        Number of lags, ``lags = dt * arange(n_lags)``.
+        Number of lags, ``lags = dt * arange(n_lags)``. A window whose working arrays would
+        not fit in memory raises ``ValueError`` naming ``n_lags`` before any work.
     method : {"analytic", "perturbation", "fdt", "girsanov", "grid"}, default="analytic"
     discrete : bool, default=False
         ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
@@ -230,7 +232,10 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     Returns
     -------
     ResponseFunction
-        ``values`` and ``stderr`` of shape (n_lags, p, m).
+        ``values`` and ``stderr`` of shape (n_lags, p, m). For the Monte Carlo methods
+        ``info`` records the sample sizes and ``seed``, the root seed's entropy (the int
+        seed, or the fresh entropy drawn for ``seed=None``): ``seed=info["seed"]`` repeats
+        the estimate.
 
     Examples
     --------
