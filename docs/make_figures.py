@@ -2,8 +2,9 @@
 
 Usage::
 
-    python docs/make_figures.py            # every figure (about a minute on 2 cores)
-    python docs/make_figures.py volterra   # only some: simulation, response, volterra, kernel
+    python docs/make_figures.py            # every figure (a few minutes on 2 cores)
+    python docs/make_figures.py volterra   # only some: simulation, response, volterra, kernel,
+                                           # displays (the display_*.png of docs/plotting.md)
 
 The Sphinx build does not run this script; it only shows the committed PNGs. Each figure is
 drawn from the same calls as the code on its guide page, with fixed seeds.
@@ -120,8 +121,68 @@ def kernel() -> None:
     plt.close(fig)
 
 
+def _save(disp, name: str) -> None:
+    disp.figure_.savefig(OUT / name, dpi=DPI)
+    plt.close(disp.figure_)
+
+
+def displays() -> None:
+    """display_*.png: the calls of docs/plotting.md with larger sample sizes."""
+    from srnnkit.plotting import (
+        GramDisplay,
+        ResponseDisplay,
+        SecondOrderDisplay,
+        TrajectoryDisplay,
+        VolterraDisplay,
+    )
+
+    model = sk.SRNN.random(32, 2, noise=0.3, seed=0)
+    t = np.arange(500) * 0.02
+    u = np.stack([np.sin(t), np.cos(2 * t)], axis=1)
+    traj = sk.simulate(model, u, dt=0.02, n_paths=2048, seed=1)
+    _save(TrajectoryDisplay.from_trajectory(traj).plot(), "display_trajectory.png")
+
+    ou = sk.SRNN(W=[[0, .5], [-.3, 0]], C=[[1], [.5]], sigma=[[.6, 0], [.2, .5]],
+                 gamma=[1, .8], activation="identity", readout=[[1, .5]])
+    kw = dict(dt=0.02, n_lags=150)
+    kernels = {
+        "closed form (EM chain)": sk.response.linear_response(ou, discrete=True, **kw),
+        "Girsanov": sk.response.linear_response(ou, method="girsanov", n_paths=16,
+                                                n_steps=25_000, seed=0, **kw),
+        "FDT": sk.response.linear_response(ou, method="fdt", n_paths=16, n_steps=25_000,
+                                           seed=0, **kw),
+    }
+    _save(ResponseDisplay.from_responses(kernels, title="linear SRNN, R(τ)").plot(),
+          "display_response.png")
+
+    v2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    exact = sk.response.second_order_response(v2, dt=0.05, n_lags=30, method="grid")
+    est = sk.response.second_order_response(v2, dt=0.05, n_lags=30, method="girsanov",
+                                            n_paths=32, n_steps=20_000, seed=0)
+    _fig, axs = plt.subplots(1, 3, figsize=(13.5, 3.8), layout="constrained")
+    SecondOrderDisplay.from_response(exact, title="exact (grid)").plot(ax=axs[0])
+    disp = SecondOrderDisplay.from_response(est, title="Girsanov, 32 runs x 20000 steps")
+    disp.plot(ax=axs[1:], threshold=3.0)
+    for im in (axs[0].images[0], axs[1].images[0]):        # one colour scale for both maps
+        im.set_clim(axs[0].images[0].get_clim())
+    _save(disp, "display_second_order.png")
+
+    series = sk.response.VolterraSeries.from_model(v2, order=2, dt=0.02, n_lags=100,
+                                                   method="grid")
+    w = np.r_[np.ones(50), np.zeros(50)][:, None]
+    traj = sk.simulate(v2, 0.4 * w, dt=0.02, n_paths=20_000, seed=0)
+    conv = sk.response.volterra_convergence(v2, w, dt=0.02)
+    _save(VolterraDisplay.from_series(series, 0.4 * w, traj, convergence=conv).plot(),
+          "display_volterra.png")
+
+    U = 0.5 * np.random.default_rng(0).standard_normal((20, 40, 2)).cumsum(axis=1) / 3
+    K = sk.kernels.response_kernel(U, dt=0.025, basis=sk.features.LegendreBasis(2, 1.0))
+    _save(GramDisplay.from_gram(K, title="response kernel, log10 |K|").plot(),
+          "display_gram.png")
+
+
 FIGURES = {"simulation": simulation, "response": response, "volterra": volterra,
-           "kernel": kernel}
+           "kernel": kernel, "displays": displays}
 
 
 def main(names: list[str]) -> None:

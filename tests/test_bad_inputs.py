@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 908 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 936 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 908
+N_CASES = 936
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -285,6 +285,19 @@ TARGETS: list[Target] = [
                         seed=0),
            {"n_paths": only(COUNT, "float", "zero", "string"), "seed": SEED,
             "eps": only(POSITIVE, "negative", "zero", "nan", "string")}),
+    Target("linear_response(lag window)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="perturbation", n_paths=2048,
+                        seed=0),
+           {"n_lags": {"window-too-large": const(10**8, V)}}),
+    Target("linear_response(girsanov window)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="girsanov", n_paths=2,
+                        seed=0),
+           {"n_lags": {"window-too-large": const(10**8, V)}}),
+    Target("second_order_response(lag window)",
+           lambda **k: sk.response.second_order_response(**k),
+           lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="perturbation", n_paths=64,
+                        seed=0),
+           {"n_lags": {"window-too-large": const(10**5, V)}}),
     Target("second_order_response", lambda **k: sk.response.second_order_response(**k),
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="analytic"),
            {"model": {"string": const("model", T)}, "dt": POSITIVE,
@@ -453,7 +466,32 @@ TARGETS: list[Target] = [
     Target("GramDisplay", lambda **k: sk.plotting.GramDisplay.from_gram(**k),
            lambda: dict(gram=np.eye(3)),
            {"gram": {**but(ARRAY, "empty", "ndim-", "inf", "nan"),
-                     "not-square": const(np.ones((2, 3)), V)}}),
+                     "3-d": const(np.ones((2, 3, 3)), V)}}),
+    Target("ResponseDisplay", lambda **k: sk.plotting.ResponseDisplay.from_responses(**k),
+           lambda: dict(responses={"a": _rf2()}, output=0, channel=(1, 0), lag2=2),
+           {"responses": {"string": const("rf", T), "empty": const([], V),
+                          "array": const([np.ones((4, 1, 2))], T)},
+            "output": {"too-large": const(1, V), "float": const(0.5, T)},
+            "channel": {"too-large": const(2, V), "triple": const((0, 0, 0), V)},
+            "lag2": {"too-large": const(4, V), "string": const("1", T)}}),
+    Target("SecondOrderDisplay", lambda **k: sk.plotting.SecondOrderDisplay.from_response(**k),
+           lambda: dict(response=_rf2(), output=0, channels=(0, 1)),
+           {"response": {"string": const("rf", T), "order-1": (lambda v: _rf1(), V)},
+            "channels": {"too-large": const((0, 2), V), "float": const(0.5, T)},
+            "output": {"too-large": const(3, V)}}),
+    Target("VolterraDisplay", lambda **k: sk.plotting.VolterraDisplay.from_predictions(**k),
+           lambda: dict(ts=np.linspace(0, 1, 5), mc_mean=np.ones((5, 1)), mc_stderr=None,
+                        predictions={"p": np.ones((5, 1))}, amplitudes=[0.1, 0.2],
+                        errors={"e": [1e-3, 4e-3]}, output=0),
+           {"ts": {"2-d": const(np.ones((5, 2)), V), "nan": const([0, np.nan, 1, 2, 3], V)},
+            "mc_mean": {"length": const(np.ones((4, 1)), V), "string": const("m", T)},
+            "mc_stderr": {"length": const(np.ones(6), V)},
+            "predictions": {"list": const([np.ones(5)], T),
+                            "length": const({"p": np.ones((3, 1))}, V)},
+            "amplitudes": {"negative": const([-0.1, 0.2], V), "length": const([0.1], V)},
+            "errors": {"string": const("e", T)},
+            "output": {"too-large": const(1, V)}},
+           names={"predictions": r"predictions", "errors": r"errors"}),
     # ----------------------------------------------------------------------- datasets
     Target("narma10", lambda **k: sk.datasets.narma10(**k),
            lambda: dict(n_steps=50, seed=0),

@@ -102,6 +102,7 @@ GUIDE = {
     "kernels.md": False,
     "learning.md": True,
     "cli.md": True,
+    "plotting.md": False,
     "parallel.md": True,
     "conventions.md": False,
     "paper_map.md": False,
@@ -189,3 +190,74 @@ def test_every_public_object_has_an_example():
                if ">>>" not in (inspect.getdoc(obj) or "")
                or "Examples\n--------" not in (inspect.getdoc(obj) or "")]
     assert not missing, f"public objects without an Examples section: {missing}"
+
+
+# ------------------------------------------------------------- the site works offline
+def _check_site():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_site", DOCS / "check_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MATH = '<p><span class="math notranslate nohighlight">\\(R(\\tau)\\)</span></p>'
+
+
+def test_site_checker_flags_remote_math(tmp_path):
+    check = _check_site()
+    (tmp_path / "_static" / "mathjax").mkdir(parents=True)
+    (tmp_path / "_static" / "mathjax" / "tex-chtml.js").write_text("// MathJax")
+    cdn = '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
+    local = '<script defer src="_static/mathjax/tex-chtml.js"></script>'
+    pages = {"cdn.html": cdn + MATH, "none.html": MATH, "local.html": local + MATH,
+             "link.html": '<a href="https://www.sphinx-doc.org/">Sphinx</a><link rel="next" '
+                          'href="https://example.org/x.html">',
+             "font.html": '<link rel="stylesheet" href="//fonts.example.org/a.css">'}
+    for name, body in pages.items():
+        (tmp_path / name).write_text(f"<html><head></head><body>{body}</body></html>")
+    found = "\n".join(check.site_problems(tmp_path))
+    assert "cdn.html: fetches https://cdn.jsdelivr.net" in found
+    assert "none.html: has math but loads no local MathJax" in found
+    assert "font.html: fetches //fonts.example.org/a.css" in found
+    assert "local.html" not in found and "link.html" not in found
+
+
+def test_docs_config_ships_mathjax_and_the_theme():
+    """conf.py serves MathJax from the site (no CDN) with the pydata theme, both declared in
+    the docs extra (the build itself runs in .ci/run, then docs/check_site.py)."""
+    import importlib.util
+    import tomllib
+
+    text = (DOCS / "conf.py").read_text()
+    assert '"sphinx-mathjax-offline"' in text and 'html_theme = "pydata_sphinx_theme"' in text
+    extra = tomllib.loads((DOCS.parent / "pyproject.toml").read_text())[
+        "project"]["optional-dependencies"]["docs"]
+    assert any(d.startswith("sphinx-mathjax-offline") for d in extra)
+    assert any(d.startswith("pydata-sphinx-theme") for d in extra)
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None:
+        pytest.skip("the docs extra is not installed")
+    bundled = Path(spec.origin).parent / "static" / "mathjax" / "tex-chtml.js"
+    assert bundled.stat().st_size > 100_000                  # MathJax itself, not a stub
+
+
+def test_built_site_loads_nothing_from_the_network():
+    site = DOCS / "_build" / "html"
+    if not (site / "index.html").exists():
+        pytest.skip("the site is not built (.ci/run builds and checks it)")
+    assert _check_site().site_problems(site) == []
+
+
+def test_code_blocks_fit_the_page():
+    """Code lines of the guide are at most 100 characters: the width the theme shows without
+    a scroll bar in a 1280-pixel window (checked by a headless-Chromium screenshot)."""
+    long = []
+    for path in sorted(DOCS.glob("*.md")):
+        text = path.read_text()
+        blocks = re.findall(r"^```(?:python|bash|\{code-block\}[^\n]*)[ \t]*\n(.*?)^```",
+                            text, re.S | re.M)
+        long += [f"{path.name}: {line[:60]}... ({len(line)})" for block in blocks
+                 for line in block.splitlines() if len(line) > 100]
+    assert not long, long

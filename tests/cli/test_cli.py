@@ -1,5 +1,9 @@
 import json
 import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +84,176 @@ def test_interrupt_leaves_no_report(tmp_path, monkeypatch, capsys):
     assert "interrupted" in capsys.readouterr().err
     assert not (out / "report.html").exists()        # the old report was removed first
     assert not list(out.glob(".*.partial"))
+
+
+# ------------------------------------------------------------ issue #20: the first hour
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _console(*args, cwd):
+    """The real console entry point in a subprocess (what a user sees on the terminal)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    return subprocess.run([sys.executable, "-m", "srnnkit", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_missing_data_file_is_one_line_exit_2(tmp_path):
+    res = _console("fit", "--quick", "--train", "nope.ts", "--test", "nope2.ts", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [
+        "srnnkit: error: cannot read the learning data 'nope.ts': No such file or directory."]
+    assert not (tmp_path / "srnnkit-report").exists()          # nothing was written
+
+
+@pytest.mark.parametrize("text,match", [
+    ("@data\n1,2,x:a\n", r"cannot read the learning data: '.*bad\.ts': .*line"),
+    (b"\xff\xfe\x00garbage", r"cannot read the learning data: '.*bad\.ts': .*UTF-8"),
+])
+def test_unreadable_data_file_exit_2(tmp_path, capsys, text, match):
+    bad = tmp_path / "bad.ts"
+    bad.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert main(["fit", "--train", str(bad), "--test", str(bad), "--out",
+                 str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err) and len(err.strip().splitlines()) == 1
+
+
+def test_bad_toml_and_missing_config_are_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[simulation\ndt = ")
+    for cfg in (bad, tmp_path / "missing.toml"):
+        res = _console("run", "--quick", "--config", str(cfg), cwd=tmp_path)
+        assert res.returncode == 2 and "Traceback" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+        assert str(cfg) in res.stderr
+
+
+def test_divergence_is_one_line_exit_1(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[simulation]\ndt = 200.0\nn_steps = 200\nn_paths = 64\n")
+    res = _console("simulate", "--config", str(cfg), "--quiet", "--out", "o", cwd=tmp_path)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the simulate stage failed: the simulation diverged" in lines[0]
+    assert "[simulation] dt" in lines[0]
+    assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_stage_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    from srnnkit import DivergenceError
+    from srnnkit.cli import _pipeline
+
+    def raiser(exc):
+        def stage(cfg, ctx, out):
+            raise exc
+        return stage
+
+    out = str(tmp_path / "o")
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "kernel",
+                        raiser(DivergenceError("state became inf at step 3")))
+    assert main(["kernel", "--quiet", "--out", out]) == 1
+    assert "the kernel stage failed: the simulation diverged" in capsys.readouterr().err
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "kernel", raiser(MemoryError()))
+    assert main(["kernel", "--quiet", "--out", out]) == 1
+    assert "out of memory" in capsys.readouterr().err
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "kernel", raiser(KeyError("oops")))
+    assert main(["kernel", "--quiet", "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "KeyError" in err and "--traceback" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(KeyError):                         # for bug reports
+        main(["kernel", "--quiet", "--traceback", "--out", out])
+
+
+def test_version(capsys):
+    import srnnkit
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"srnnkit {srnnkit.__version__}"
+
+
+@pytest.mark.parametrize("command", ["run", "simulate", "response", "volterra", "features",
+                                     "kernel", "fit", "config"])
+def test_every_subcommand_has_a_helpful_help(command, capsys):
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    description = text.split("\n\n")[1]
+    assert len(description.split()) >= 8, description          # a real description
+    assert "exit codes:" in text and "130" in text
+    if command != "config":
+        assert "(default: srnnkit-report)" in " ".join(text.split())
+    if command == "run":
+        assert "30 seconds with --quick" in text and "minutes without" in text
+
+
+def test_usage_error_exit_2(capsys):
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_config_prints_commented_toml(capsys):
+    from srnnkit.cli._config import _SPEC
+
+    assert main(["config"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    for section, keys in _SPEC.items():
+        start = lines.index(f"[{section}]")
+        for key in keys:
+            i = next(n for n in range(start, len(lines)) if lines[n].startswith(f"{key} = "))
+            assert lines[i - 1].startswith("#"), f"{section}.{key} has no comment"
+    assert max(len(ln) for ln in lines) <= 100
+    import tomllib
+
+    assert tomllib.loads(text) == DEFAULTS
+    assert main(["config", "--quick"]) == 0
+    assert "n_paths = 2048" in capsys.readouterr().out
+
+
+def test_fit_uses_the_configured_classifier(tmp_path):
+    """--train/--test: LinearSRNNClassifier by default (the one the README recommends)."""
+    out = tmp_path / "o"
+    assert main(["fit", "--quiet", "--out", str(out),
+                 "--train", str(DOCS / "data" / "GunPoint_TRAIN.ts"),
+                 "--test", str(DOCS / "data" / "GunPoint_TEST.ts")]) == 0
+    m = json.loads((out / "metrics.json").read_text())["fit"]
+    assert m["LinearSRNNClassifier accuracy"] > 0.95          # README: 0.993
+    assert m["majority-class rate"] == pytest.approx(0.5067, abs=1e-3)
+    assert (out / "fit.png").stat().st_size > 1000
+    assert DEFAULTS["learning"]["classifier"] == "LinearSRNNClassifier"
+
+
+def test_problems_reach_report_and_metrics(tmp_path, monkeypatch):
+    from srnnkit.cli import _pipeline
+
+    def flawed(cfg, ctx, out):
+        return {"text": "t", "metrics": {"x": 1.0}, "figures": [],
+                "problems": ["the widget is not resolved (z = 1.2 < 3)."]}
+
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "features", flawed)
+    out = tmp_path / "o"
+    assert main(["features", "--quiet", "--out", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert "Problems found (1)" in html and "the widget is not resolved" in html
+    assert html.index("Problems found") < html.index("<h2 id='features'>")   # at the top
+    assert json.loads((out / "metrics.json").read_text())["warnings"] == [
+        "features: the widget is not resolved (z = 1.2 < 3)."]
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "features",
+                        lambda cfg, ctx, out: {"text": "t", "metrics": {}, "figures": []})
+    assert main(["features", "--quiet", "--out", str(out)]) == 0
+    assert "No problems found" in (out / "report.html").read_text()
+    assert json.loads((out / "metrics.json").read_text())["warnings"] == []
+
+
+@pytest.mark.parametrize("task", [
+    "narma10", pytest.param("mackey_glass", marks=pytest.mark.slow)])
+def test_learning_task_key_selects_the_task(tmp_path, task):
+    """[learning] task: each documented choice runs its own task (it was ignored before)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[learning]\ntask = "{task}"\n')
+    out = tmp_path / "o"
+    assert main(["fit", "--quick", "--quiet", "--config", str(cfg), "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())["fit"]
+    assert m["task"].lower().startswith(task.replace("_", "-")[:6])
+    assert m["n_train"] == 60 and m["n_test"] == 30
+    assert m["ResponseKernelRidge NRMSE"] < 1.0 and m["SRNNReservoir+ridge NRMSE"] < 1.0

@@ -31,7 +31,7 @@ def test_run_quick_writes_everything(report):
 @pytest.mark.slow
 def test_run_quick_metrics_in_range(report):
     m = json.loads((report / "metrics.json").read_text())
-    # Volterra truncation errors scale like eps^2 and eps^3 (THEORY.md 9.5 tolerances)
+    # Volterra truncation errors scale like eps^2 and eps^3 (docs/theory.md §9.5 tolerances)
     assert abs(m["volterra"]["V2 order-1 slope"] - 2) < 0.15
     assert abs(m["volterra"]["V2 order-2 slope"] - 3) < 0.2
     # order 2 improves on order 1 against common-random-numbers Monte Carlo
@@ -51,6 +51,22 @@ def test_run_quick_metrics_in_range(report):
     # kernel ridge learns the SRNN teacher
     assert m["fit"]["ResponseKernelRidge NRMSE"] < 0.5
     assert 0 < m["simulate"]["max_stderr"] < 0.05
+
+
+@pytest.mark.slow
+def test_run_quick_flags_exactly_what_it_measured(report):
+    """The Problems box and metrics.json's warnings follow the measured numbers."""
+    m = json.loads((report / "metrics.json").read_text())
+    warnings, r = m["warnings"], m["response"]
+    unresolved = r["R2 max |entry|/SE"] < r["R2 resolution threshold"]
+    assert unresolved == any("second-order kernel is not resolved" in w for w in warnings)
+    fdt = r["median |z| FDT (quasi-Gaussian score) vs perturbation"]
+    assert (fdt > 3) == any(w.startswith("response: FDT") for w in warnings)
+    html = (report / "report.html").read_text()
+    assert (f"Problems found ({len(warnings)})" in html) == bool(warnings)
+    assert ("No problems found" in html) == (not warnings)
+    # the default network's second-order kernel is measured, with its significance level
+    assert r["R2 resolution threshold"] == pytest.approx(3.98, abs=0.01)    # 12 x 12 map
 
 
 @pytest.mark.slow

@@ -199,7 +199,7 @@ def test_paths_states_and_readouts_consistent():
     np.testing.assert_allclose(tp.outputs[:, ::7], model.output(tr.states), atol=1e-12)
     # a callable readout goes through the states and gives the same numbers
     Q = model.readout.Q
-    fc = sk.SRNN(W=model.W, C=model.C, sigma=0.3, readout=lambda h: h @ Q.T)
+    fc = sk.SRNN(W=model.W, C=model.C, sigma=0.3, b=model.b, readout=lambda h: h @ Q.T)
     tc = sk.simulate(fc, u, dt=0.05, n_paths=50, seed=1, save="paths")
     np.testing.assert_allclose(tc.outputs, tp.outputs, atol=1e-12)
 

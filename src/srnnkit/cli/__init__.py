@@ -2,7 +2,13 @@
 
 ``srnnkit run`` runs the whole pipeline on a built-in default and writes a report;
 ``srnnkit simulate|response|volterra|features|kernel|fit`` run single stages with the same
-configuration keys. Heavy imports happen inside each stage.
+configuration keys; ``srnnkit config`` prints the configuration. Heavy imports happen inside
+each stage.
+
+Exit codes: 0 success; 1 a stage failed at run time (divergence, memory, a numerical
+check; one line on stderr names the stage); 2 bad usage, configuration, data file or output
+directory (nothing was computed); 130 interrupted (Ctrl-C). User errors never print a Python
+traceback (``--traceback`` shows it, for bug reports).
 """
 
 from __future__ import annotations
@@ -14,35 +20,115 @@ from pathlib import Path
 
 __all__ = ["console_main", "main"]
 
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
 STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit")
+
+#: measured wall time on 2 cores shared with other work (load 5-9; docs/cli.md)
+TIMES = {"run": "about 4 minutes", "run --quick": "15 to 30 seconds"}
+
+_EXIT_TEXT = """exit codes:
+  0    success
+  1    a stage failed while running (divergence, out of memory, a numerical check)
+  2    bad usage, configuration, data file or output directory (nothing computed)
+  130  interrupted (Ctrl-C); no report is written"""
+
+_RUN_TEXT = f"""Run the whole pipeline of Lim (JMLR 2021) on a built-in random tanh SRNN and
+write a self-contained HTML report to --out: simulation, response kernels by
+three estimators, the second-order kernel, the Volterra series against Monte
+Carlo, response features, the response-kernel Gram matrix and a learning task.
+The report's "Problems found" box lists what it measured to be wrong or
+unresolved (also the "warnings" list of metrics.json).
+
+Time on 2 busy cores: {TIMES['run --quick']} with --quick, {TIMES['run']} without.
+Change sizes with --config FILE.toml (`srnnkit config > FILE.toml` to start)."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the descriptions' line breaks; says every default."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _stage_text(name: str) -> str:
+    from ._pipeline import STAGE_FUNCS
+
+    doc = ((getattr(STAGE_FUNCS.get(name), "__doc__", None) or "").strip().splitlines()
+           or [f"the {name} stage."])[0]
+    return (f"Only the {name} stage of `srnnkit run`:\n{doc}\nWrites report.html, "
+            "metrics.json, config.toml and the stage's figures to --out.")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="srnnkit", description="Stochastic RNNs and "
-                                "nonequilibrium response theory (Lim, JMLR 2021).")
-    sub = p.add_subparsers(dest="command", required=True)
+    from .. import __version__
 
-    def common(sp):
-        sp.add_argument("--config", help="TOML file overriding the built-in defaults")
-        sp.add_argument("--out", default="srnnkit-report", help="output directory")
+    p = argparse.ArgumentParser(
+        prog="srnnkit", formatter_class=_Formatter, epilog=_EXIT_TEXT,
+        description="Stochastic RNNs and nonequilibrium response theory (Lim, JMLR 2021).\n"
+                    "`srnnkit run --quick` runs everything in under a minute; "
+                    "`srnnkit COMMAND --help` says more.")
+    p.add_argument("--version", action="version", version=f"srnnkit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--config", metavar="FILE.toml",
+                        help="TOML file overriding the built-in defaults (`srnnkit config`)")
+        sp.add_argument("--out", default="srnnkit-report", metavar="DIR",
+                        help="output directory, created if missing")
         sp.add_argument("--seed", type=int, help="root seed (overrides run.seed)")
-        sp.add_argument("--quick", action="store_true", help="small sizes: about a minute")
-        sp.add_argument("--quiet", action="store_true", help="no progress bars")
-        sp.add_argument("--train", help="training set (.ts file) for the learning stage")
-        sp.add_argument("--test", help="test set (.ts file) for the learning stage")
-        sp.add_argument("--scheduler", help="address of a Dask scheduler to run on")
-        sp.add_argument("--workers", type=int,
-                        help="start a local Dask cluster with this many worker processes")
+        sp.add_argument("--quick", action="store_true",
+                        help="small sample sizes: under a minute for `run`")
+        sp.add_argument("--quiet", action="store_true",
+                        help="no progress bars and no per-stage lines")
+        sp.add_argument("--train", metavar="FILE.ts",
+                        help="training set (UCR/UEA .ts file) for the fit stage")
+        sp.add_argument("--test", metavar="FILE.ts",
+                        help="test set (.ts file) for the fit stage; with --train")
+        sp.add_argument("--scheduler", metavar="ADDRESS",
+                        help="address of a Dask scheduler to run the Monte Carlo on")
+        sp.add_argument("--workers", type=int, metavar="N",
+                        help="start a local Dask cluster with N worker processes")
+        sp.add_argument("--traceback", action="store_true",
+                        help="on an error, show the Python traceback (for bug reports)")
 
-    common(sub.add_parser("run", help="the whole pipeline and an HTML report"))
+    common(sub.add_parser("run", help="the whole pipeline and an HTML report",
+                          description=_RUN_TEXT, epilog=_EXIT_TEXT, formatter_class=_Formatter))
     for name in STAGES:
-        common(sub.add_parser(name, help=f"only the {name} stage"))
-    sub.add_parser("config", help="print the default configuration as TOML")
+        common(sub.add_parser(name, help=f"only the {name} stage", description=_stage_text(name),
+                              epilog=_EXIT_TEXT, formatter_class=_Formatter))
+    cp = sub.add_parser("config", help="print the configuration as commented TOML",
+                        formatter_class=_Formatter, epilog=_EXIT_TEXT,
+                        description="Print the built-in configuration as TOML, every key "
+                                    "explained in a comment;\nedit it and pass it back with "
+                                    "`srnnkit run --config FILE.toml`.")
+    cp.add_argument("--quick", action="store_true", help="the sizes that --quick uses")
     return p
 
 
+def _error(message: str, code: int) -> int:
+    print(f"srnnkit: error: {message}", file=sys.stderr)
+    return code
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if text.endswith(".") else text + "."
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 success, 2 bad usage or config, 1 error).
+    """Entry point; returns the process exit code.
+
+    0 success; 1 a stage failed at run time; 2 bad usage, configuration, data file or output
+    directory (checked before any work); 130 interrupted. Errors are one line on stderr.
 
     Parameters
     ----------
@@ -60,16 +146,36 @@ def main(argv: list[str] | None = None) -> int:
     --------
     >>> from srnnkit.cli import main
     >>> main(["config"])  # doctest: +ELLIPSIS
+    # srnnkit configuration: ...
     [model]
+    # hidden units of the built-in random tanh SRNN
+    n_hidden = 16
     ...
     0
     """
-    from ._config import DEFAULTS, ConfigError, dump_toml, load_config
-
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:                       # --help, --version, usage errors
+        return int(stop.code or 0) if isinstance(stop.code, int) else EXIT_USAGE
     if args.command == "config":
-        print(dump_toml(DEFAULTS))
-        return 0
+        from ._config import dump_toml, load_config
+
+        print(dump_toml(load_config(quick=args.quick)))
+        return EXIT_OK
+    try:
+        return _run(args)
+    except Exception as err:  # a bug: one line unless --traceback
+        if args.traceback:
+            raise
+        return _error(f"internal error ({type(err).__name__}: {_one_line(err)}) This is a "
+                      "bug in srnnkit; rerun with --traceback and report it.", EXIT_FAILED)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
+    """Configuration, data files and output directory, checked before any work."""
+    from ._config import ConfigError, load_config
+    from ._pipeline import load_data
+
     try:
         cfg = load_config(args.config, quick=args.quick, seed=args.seed)
         if args.train or args.test:
@@ -77,8 +183,17 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError("--train and --test must be given together.")
             cfg["learning"]["train"], cfg["learning"]["test"] = args.train, args.test
     except ConfigError as err:
-        print(f"srnnkit: error: {err}", file=sys.stderr)
-        return 2
+        return _error(_one_line(err), EXIT_USAGE)
+    data = None
+    if cfg["learning"]["train"] and args.command in ("run", "fit"):
+        try:
+            data = load_data(cfg)
+        except (OSError, ValueError, TypeError) as err:
+            what = err.strerror if isinstance(err, OSError) and err.strerror else err
+            name = getattr(err, "filename", None)
+            where = f" {str(name)!r}" if name else ""
+            return _error(f"cannot read the learning data{where}: {_one_line(what)}",
+                          EXIT_USAGE)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -86,33 +201,67 @@ def main(argv: list[str] | None = None) -> int:
         probe.write_text("")
         probe.unlink()
     except OSError as err:
-        print(f"srnnkit: error: cannot write to output directory {str(out)!r}: "
-              f"{err.strerror or err}.", file=sys.stderr)
-        return 2
-    from ._pipeline import run_pipeline
+        return _error(f"cannot write to output directory {str(out)!r}: "
+                      f"{err.strerror or err}.", EXIT_USAGE)
+    return cfg, out, data
+
+
+def _run(args: argparse.Namespace) -> int:
+    prepared = _prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    cfg, out, data = prepared
+    from ._pipeline import StageFailed, run_pipeline
 
     stages = STAGES if args.command == "run" else (args.command,)
     t0 = time.perf_counter()
     try:
         client = _dask_client(args)
     except (ImportError, OSError, ValueError) as err:
-        print(f"srnnkit: error: cannot reach the Dask cluster: {err}", file=sys.stderr)
-        return 2
+        return _error(f"cannot reach the Dask cluster: {_one_line(err)}", EXIT_USAGE)
     try:
-        run_pipeline(cfg, out, stages, progress=not args.quiet and sys.stderr.isatty(),
-                     verbose=not args.quiet, executor=client)
+        records = run_pipeline(cfg, out, stages, progress=not args.quiet and sys.stderr.isatty(),
+                               verbose=not args.quiet, executor=client, data=data)
     except KeyboardInterrupt:
         print("srnnkit: interrupted; no report was written.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except StageFailed as failed:
+        if args.traceback:
+            raise failed.error from None
+        return _error(_stage_failure(failed), EXIT_FAILED)
     finally:
-        if client is not None:
-            cluster = getattr(client, "_srnnkit_cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        _close(client)
     if not args.quiet:
-        print(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}")
-    return 0
+        n = sum(len(r.get("problems", [])) for r in records)
+        found = f"; {n} problem(s) found, see its Problems box" if n else ""
+        print(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}{found}")
+    return EXIT_OK
+
+
+def _stage_failure(failed) -> str:
+    """One line for a stage that raised: what happened, and what to change."""
+    from .. import DivergenceError
+
+    err = failed.error
+    head = f"the {failed.stage} stage failed: "
+    if isinstance(err, DivergenceError):
+        return head + (f"the simulation diverged: {_one_line(err)} (Configuration keys: "
+                       "[simulation] dt, [model] spectral_radius, input_scale, gamma.)")
+    if isinstance(err, MemoryError):
+        return head + "out of memory. Lower the sample sizes in --config (or use --quick)."
+    if isinstance(err, (ValueError, TypeError, ArithmeticError, OSError)):
+        return head + f"{type(err).__name__}: {_one_line(err)}"
+    return head + (f"{type(err).__name__}: {_one_line(err)} This may be a bug in srnnkit; "
+                   "rerun with --traceback and report it.")
+
+
+def _close(client) -> None:
+    if client is None:
+        return
+    cluster = getattr(client, "_srnnkit_cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _dask_client(args):
@@ -144,15 +293,19 @@ def console_main() -> None:
     --------
     >>> import sys
     >>> from srnnkit.cli import console_main
-    >>> saved, sys.argv = sys.argv, ["srnnkit", "config"]
+    >>> saved, sys.argv = sys.argv, ["srnnkit", "--version"]
     >>> try:
     ...     console_main()  # doctest: +ELLIPSIS
     ... except SystemExit as stop:
     ...     print("exit code", stop.code)
     ... finally:
     ...     sys.argv = saved
-    [model]
-    ...
+    srnnkit ...
     exit code 0
     """
-    raise SystemExit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:            # Ctrl-C outside a stage (imports, argument parsing)
+        print("srnnkit: interrupted.", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    raise SystemExit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import textwrap
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -15,65 +16,74 @@ class ConfigError(ValueError):
     """A configuration key is unknown, of the wrong type or out of range."""
 
 
-# section -> key -> (default, kind, constraint); kinds: int, float, str, bool, list[float], str?
-_SPEC: dict[str, dict[str, tuple[Any, str, Any]]] = {
+# section -> key -> (default, kind, constraint, help); kinds: int, float, str, list[float]
+_SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
     "model": {
-        "n_hidden": (16, "int", (1, None)),
-        "n_inputs": (2, "int", (1, None)),
-        "spectral_radius": (0.8, "float", (0, None)),
-        "input_scale": (0.5, "float", (0, None)),
-        "noise": (0.3, "float", (0, None)),
-        "gamma": (1.0, "float", (0, None)),
-        "bias_scale": (0.2, "float", (0, None)),
-        "activation": ("tanh", "str", ("tanh", "identity", "relu", "sigmoid")),
+        "n_hidden": (16, "int", (1, None), "hidden units of the built-in random tanh SRNN"),
+        "n_inputs": (2, "int", (1, None), "input channels"),
+        "spectral_radius": (0.8, "float", (0, None), "spectral radius of W"),
+        "input_scale": (0.5, "float", (0, None), "C is uniform on [-input_scale, input_scale]"),
+        "noise": (0.3, "float", (0, None), "noise level: sigma = noise * I"),
+        "gamma": (1.0, "float", (0, None), "leak rate Γ = gamma * I (relaxation time 1/gamma)"),
+        "bias_scale": (0.5, "float", (0, None),
+                       "b is uniform on [-bias_scale, bias_scale]; 0 makes a tanh network odd "
+                       "and its second-order kernel zero"),
+        "activation": ("tanh", "str", ("tanh", "identity", "relu", "sigmoid"),
+                       "activation a in -Γh + a(Wh + b) + Cu"),
     },
     "simulation": {
-        "dt": (0.02, "float", (0, None)),
-        "n_steps": (400, "int", (2, None)),
-        "n_paths": (8192, "int", (1, None)),
-        "input_amplitude": (0.5, "float", (0, None)),
+        "dt": (0.02, "float", (0, None), "Euler-Maruyama step, also the lag spacing of kernels"),
+        "n_steps": (400, "int", (2, None), "steps of the simulated input"),
+        "n_paths": (8192, "int", (1, None), "Monte Carlo paths of the simulate stage"),
+        "input_amplitude": (0.5, "float", (0, None), "amplitude of the smooth sine input"),
     },
     "response": {
-        "n_lags": (150, "int", (1, None)),
-        "n_paths": (200_000, "int", (1, None)),
-        "fdt_steps": (400_000, "int", (100, None)),
-        "second_order_lags": (25, "int", (1, None)),
+        "n_lags": (150, "int", (1, None), "lags of the first-order kernels (window n_lags * dt)"),
+        "n_paths": (20_000, "int", (1, None), "kicked paths of the perturbation estimator"),
+        "fdt_steps": (400_000, "int", (100, None),
+                      "total stationary steps of the FDT and Girsanov estimators"),
+        "second_order_lags": (25, "int", (1, None), "lags per axis of the second-order kernel"),
     },
     "volterra": {
-        "amplitudes": ([0.8, 0.4, 0.2, 0.1, 0.05], "list[float]", (0, None)),
-        "n_paths": (100_000, "int", (1, None)),
-        "n_steps": (100, "int", (2, None)),
+        "amplitudes": ([0.8, 0.4, 0.2, 0.1, 0.05], "list[float]", (0, None),
+                       "input amplitudes of the truncation-error slopes"),
+        "n_paths": (100_000, "int", (1, None), "paths of the common-random-numbers Monte Carlo"),
+        "n_steps": (100, "int", (2, None), "steps of the default network's test input"),
     },
     "features": {
         "basis": ("legendre", "str", ("monomial", "weighted_monomial", "legendre",
-                                      "exponential")),
-        "degree": (2, "int", (0, None)),
-        "depth": (3, "int", (1, None)),
+                                      "exponential"), "support basis ψ of the features"),
+        "degree": (2, "int", (0, None), "degree of the basis (degree + 1 functions)"),
+        "depth": (3, "int", (1, None), "signature depth of the response features"),
     },
     "kernel": {
-        "n_series": (40, "int", (2, None)),
-        "dyadic_order": (1, "int", (0, None)),
+        "n_series": (40, "int", (2, None), "input series in the response-kernel Gram matrix"),
+        "dyadic_order": (1, "int", (0, None), "PDE grid refinement (2**dyadic_order per step)"),
     },
     "learning": {
-        "task": ("srnn_teacher", "str", ("srnn_teacher", "narma10", "mackey_glass")),
-        "n_train": (120, "int", (4, None)),
-        "n_test": (60, "int", (2, None)),
-        "train": ("", "str", None),
-        "test": ("", "str", None),
+        "task": ("srnn_teacher", "str", ("srnn_teacher", "narma10", "mackey_glass"),
+                 "synthetic task when no --train/--test files are given"),
+        "n_train": (120, "int", (4, None), "training series of the synthetic task"),
+        "n_test": (60, "int", (2, None), "test series of the synthetic task"),
+        "classifier": ("LinearSRNNClassifier", "str",
+                       ("LinearSRNNClassifier", "ResponseKernelClassifier"),
+                       "classifier for labelled --train/--test data"),
+        "train": ("", "str", None, "training .ts file (set by --train)"),
+        "test": ("", "str", None, "test .ts file (set by --test)"),
     },
     "run": {
-        "seed": (0, "int", (0, None)),
-        "n_jobs": (-1, "int", None),
+        "seed": (0, "int", (0, None), "root seed of every random draw (--seed)"),
+        "n_jobs": (-1, "int", None, "threads: -1 all cores, 1 one thread"),
     },
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {s: {k: v[0] for k, v in keys.items()}
                                        for s, keys in _SPEC.items()}
 
-#: overrides applied by ``--quick`` (about a minute on 2 cores)
+#: overrides applied by ``--quick`` (under a minute on 2 cores)
 QUICK: dict[str, dict[str, Any]] = {
     "simulation": {"n_steps": 200, "n_paths": 2048},
-    "response": {"n_lags": 100, "n_paths": 10_000, "fdt_steps": 100_000,
+    "response": {"n_lags": 100, "n_paths": 2048, "fdt_steps": 100_000,
                  "second_order_lags": 12},
     "volterra": {"n_paths": 10_000, "n_steps": 60},
     "kernel": {"n_series": 24, "dyadic_order": 0},
@@ -98,7 +108,7 @@ def _short(value: Any) -> str:
 
 
 def _check(section: str, key: str, value: Any) -> Any:
-    _default, kind, cons = _SPEC[section][key]
+    _default, kind, cons, _help = _SPEC[section][key]
     name = f"{section}.{key}"
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, Integral):
@@ -191,11 +201,27 @@ def _toml_value(v: Any) -> str:
     return repr(v)
 
 
-def dump_toml(cfg: dict[str, dict[str, Any]]) -> str:
-    """The resolved configuration as TOML (readable back by ``--config``)."""
+def dump_toml(cfg: dict[str, dict[str, Any]], *, comments: bool = True) -> str:
+    """The configuration as TOML (readable back by ``--config``), each key explained.
+
+    With ``comments`` every key is preceded by a comment saying what it does, and by its
+    built-in default when the value differs from it.
+    """
     lines = []
+    if comments:
+        lines += ["# srnnkit configuration: pass it with `srnnkit run --config FILE.toml`.",
+                  "# Every key is optional; a missing key keeps its built-in default.", ""]
     for section, keys in cfg.items():
         lines.append(f"[{section}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in keys.items())
+        for k, v in keys.items():
+            if comments and section in _SPEC and k in _SPEC[section]:
+                default, _kind, cons, text = _SPEC[section][k]
+                if isinstance(cons, tuple) and all(isinstance(c, str) for c in cons):
+                    text += f" ({' | '.join(cons)})"
+                if v != default:
+                    text += f"; built-in default {_toml_value(default)}"
+                lines += textwrap.wrap(text, 88, initial_indent="# ",
+                                       subsequent_indent="#   ", break_on_hyphens=False)
+            lines.append(f"{k} = {_toml_value(v)}")
         lines.append("")
     return "\n".join(lines)

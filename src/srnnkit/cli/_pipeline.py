@@ -1,4 +1,12 @@
-"""The stages of ``srnnkit run``; each returns a record for the report."""
+"""The stages of ``srnnkit run``; each returns a record for the report.
+
+A stage is a function ``stage(cfg, ctx, out) -> record`` registered in :data:`STAGE_FUNCS`
+(its docstring's first line is the subcommand's help). The record is a dict with ``text``
+(a paragraph), ``metrics`` (name -> number or string, also written to ``metrics.json``),
+``figures`` (PNG names in ``out``) and ``problems`` (one-line findings from
+:mod:`._checks`, shown in the report's "Problems found" box). ``ctx`` carries results from
+earlier stages (``model``, ``trajectory``, ``responses``, ``second_order``, ...).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["default_input", "default_model", "run_pipeline"]
+__all__ = ["STAGE_FUNCS", "StageFailed", "default_input", "default_model", "load_data",
+           "run_pipeline"]
+
+
+class StageFailed(Exception):
+    """A stage raised; ``stage`` names it and ``error`` is the original exception."""
+
+    def __init__(self, stage: str, error: BaseException) -> None:
+        super().__init__(f"stage {stage!r} failed: {error}")
+        self.stage, self.error = stage, error
 
 
 def default_model(cfg: dict) -> Any:
@@ -33,15 +50,19 @@ def default_input(n_steps: int, n_inputs: int, dt: float, amplitude: float) -> n
 def _savefig(fig, out: Path, name: str) -> str:
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if not fig.get_layout_engine():         # displays' figures use constrained layout
+        fig.set_layout_engine("constrained")
     fig.savefig(out / name, dpi=100)
     plt.close(fig)
     return name
 
 
 def stage_simulate(cfg: dict, ctx: dict, out: Path) -> dict:
+    """Monte Carlo ensemble of the default network: mean output with a ±2 SE band."""
     import srnnkit as sk
     from srnnkit.plotting import TrajectoryDisplay
+
+    from ._checks import simulate_problems
 
     s = cfg["simulation"]
     model = ctx["model"]
@@ -53,13 +74,15 @@ def stage_simulate(cfg: dict, ctx: dict, out: Path) -> dict:
     disp.ax_.set_title(f"{model.n_hidden}-unit {model.activation} SRNN, {s['n_paths']} paths",
                        fontsize=10)
     fig = _savefig(disp.figure_, out, "simulation.png")
+    metrics = {"n_paths": s["n_paths"], "n_steps": s["n_steps"], "dt": s["dt"],
+               "max_stderr": float(traj.stderr.max()),
+               "mean range": float(np.ptp(traj.mean[:, 0])),
+               "max |mean|": float(np.abs(traj.mean).max()),
+               "final_mean": float(traj.mean[-1, 0])}
     return {
         "text": "Monte Carlo ensemble of the default network driven by a smooth input: the "
                 "ensemble mean of the readout with a ±2 standard-error band.",
-        "metrics": {"n_paths": s["n_paths"], "n_steps": s["n_steps"], "dt": s["dt"],
-                    "max_stderr": float(traj.stderr.max()),
-                    "final_mean": float(traj.mean[-1, 0])},
-        "figures": [fig],
+        "metrics": metrics, "figures": [fig], "problems": simulate_problems(metrics),
     }
 
 
@@ -78,28 +101,34 @@ def _basis(cfg: dict, T: float):
 
 
 def stage_response(cfg: dict, ctx: dict, out: Path) -> dict:
+    """Linear response kernels by three estimators and the second-order kernel."""
     import srnnkit as sk
-    from srnnkit.plotting import ResponseDisplay
+    from srnnkit.plotting import ResponseDisplay, SecondOrderDisplay
+
+    from ._checks import resolution_threshold, response_problems
 
     r, s = cfg["response"], cfg["simulation"]
     model, seed, dt = ctx["model"], cfg["run"]["seed"], s["dt"]
-    # burn-in: ten relaxation times of the leak (the estimators' own default is the
-    # contraction-based bound, which is very long for this non-contracting reservoir)
     kw = dict(dt=dt, n_lags=r["n_lags"], burn_in=ctx["burn_in"], executor=ctx["executor"])
+    # fdt_steps stationary steps as runs of about 10000 steps (each run pays a burn-in), at
+    # least 8 runs for the batch-means standard errors
+    runs = max(8, r["fdt_steps"] // 10_000)
+    steps = max(2 * r["n_lags"], r["fdt_steps"] // runs)
     curves = {
         "perturbation (CRN)": sk.response.linear_response(
             model, method="perturbation", n_paths=r["n_paths"], seed=seed, **kw),
         "Girsanov": sk.response.linear_response(
-            model, method="girsanov", n_paths=max(2, r["fdt_steps"] // 2000),
-            n_steps=2000, seed=seed + 1, **kw),
+            model, method="girsanov", n_paths=runs, n_steps=steps, seed=seed + 1, **kw),
         "FDT (quasi-Gaussian score)": sk.response.linear_response(
-            model, method="fdt", n_paths=max(2, r["fdt_steps"] // 2000), n_steps=2000,
-            seed=seed + 2, **kw),
+            model, method="fdt", n_paths=runs, n_steps=steps, seed=seed + 2, **kw),
     }
     ctx["responses"] = curves
     ref = curves["perturbation (CRN)"]
     metrics: dict[str, object] = {"n_lags": r["n_lags"], "R(0) perturbation":
                                   float(ref.values[0, 0, 0])}
+    ok = ref.stderr > 0
+    metrics["R max |entry|/SE perturbation"] = float(
+        (np.abs(ref.values)[ok] / ref.stderr[ok]).max()) if ok.any() else float("inf")
     for label, rf in curves.items():
         if rf is ref:
             continue
@@ -114,43 +143,39 @@ def stage_response(cfg: dict, ctx: dict, out: Path) -> dict:
             f"first-order response kernel, input channel {ch} (±2 SE)")).plot()
         figs.append(_savefig(disp.figure_, out, f"response_channel{ch}.png"))
     # second order: Girsanov kernel entries on a small lag grid
-    k2 = r["second_order_lags"]
-    r2 = sk.response.second_order_response(model, dt=dt, n_lags=k2, method="girsanov",
-                                           n_paths=max(2, r["fdt_steps"] // 2000),
-                                           n_steps=2000, seed=seed + 3,
-                                           burn_in=ctx["burn_in"], executor=ctx["executor"])
+    r2 = sk.response.second_order_response(model, dt=dt, n_lags=r["second_order_lags"],
+                                           method="girsanov", n_paths=runs, n_steps=steps,
+                                           seed=seed + 3, burn_in=ctx["burn_in"],
+                                           executor=ctx["executor"])
     ctx["second_order"] = r2
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-    im = ax[0].imshow(r2.values[:, :, 0, 0, 0], origin="lower", cmap="RdBu_r",
-                      extent=(0, k2 * dt, 0, k2 * dt))
-    fig.colorbar(im, ax=ax[0])
-    ax[0].set_xlabel("τ2")
-    ax[0].set_ylabel("τ1")
-    ax[0].set_title("R2(τ1, τ2), channels (0, 0), Girsanov", fontsize=10)
-    zs = r2.values[:, :, 0, 0, 0] / r2.stderr[:, :, 0, 0, 0]
-    ax[1].hist(zs.ravel(), bins=30)
-    ax[1].set_title("entry / standard error", fontsize=10)
-    figs.append(_savefig(fig, out, "second_order.png"))
-    metrics["R2 max |entry|/SE"] = float(np.nanmax(np.abs(zs)))
+    level = resolution_threshold(r["second_order_lags"] ** 2)
+    disp = SecondOrderDisplay.from_response(
+        r2, title="R2(τ1, τ2), channels (0, 0), Girsanov").plot(threshold=level)
+    figs.append(_savefig(disp.figure_, out, "second_order.png"))
+    metrics["R2 max |entry|/SE"] = disp.max_snr_
+    metrics["R2 resolution threshold"] = level
     return {"text": "Linear response kernels of the default network by three independent "
                     "Monte Carlo estimators (they must agree within their standard errors; the "
                     "quasi-Gaussian FDT score is biased for nonlinear networks), and the "
-                    "second-order kernel by Girsanov weights.",
-            "metrics": metrics, "figures": figs}
+                    "second-order kernel by Girsanov weights with its signal-to-noise map "
+                    "(outlined where |R2|/SE exceeds what noise alone reaches over that many "
+                    "entries with 1% probability).",
+            "metrics": metrics, "figures": figs, "problems": response_problems(metrics)}
 
 
 def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
+    """Volterra series against Monte Carlo; truncation errors falling like ε² and ε³."""
     import srnnkit as sk
     from srnnkit.plotting import VolterraDisplay
+
+    from ._checks import volterra_problems
 
     v, seed = cfg["volterra"], cfg["run"]["seed"]
     amps = np.asarray(v["amplitudes"])
     rel = amps / amps.max()
-    # (a) THEORY.md V2, the 1-D tanh SRNN: exact kernels and exact truncation errors on a grid
-    # (no sampling noise), and its Volterra prediction against Monte Carlo with common random
-    # numbers (the same seed gives the same noise with and without input)
+    # (a) V2 of docs/theory.md §9, the 1-D tanh SRNN: exact kernels and exact truncation
+    # errors on a grid (no sampling noise), and its Volterra prediction against Monte Carlo
+    # with common random numbers (the same seed gives the same noise with and without input)
     v2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
     step = np.r_[np.ones(50), np.zeros(50)][:, None]
     exact = sk.response.volterra_convergence(v2, step, dt=0.02, amplitudes=0.4 * rel)
@@ -168,53 +193,55 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
     # (b) the default network: order-1 kernel by CRN perturbation, truth by CRN Monte Carlo
     model, dt = ctx["model"], cfg["simulation"]["dt"]
     w = default_input(v["n_steps"], model.n_inputs, dt, 1.0)
-    first = sk.response.linear_response(
-        model, dt=dt, n_lags=v["n_steps"], method="perturbation",
-        n_paths=cfg["response"]["n_paths"], seed=seed, burn_in=ctx["burn_in"],
-        executor=ctx["executor"])
+    first = ctx.get("responses", {}).get("perturbation (CRN)")   # the response stage's
+    if first is None or first.n_lags < v["n_steps"]:
+        first = sk.response.linear_response(
+            model, dt=dt, n_lags=v["n_steps"], method="perturbation",
+            n_paths=cfg["response"]["n_paths"], seed=seed, burn_in=ctx["burn_in"],
+            executor=ctx["executor"])
     vs = sk.response.VolterraSeries(first, mean=0.0, model=model)
-    b0 = sk.simulate(model, np.zeros_like(w), dt=dt, n_paths=v["n_paths"], seed=seed + 6,
-                     save="paths", burn_in=ctx["burn_in"], n_jobs=cfg["run"]["n_jobs"],
-                     executor=ctx["executor"])
+    # common random numbers: one stationary ensemble (one burn-in), then the same noise
+    # with and without each input
+    sim = dict(dt=dt, n_paths=v["n_paths"], n_jobs=cfg["run"]["n_jobs"],
+               executor=ctx["executor"])
+    h0 = sk.simulate(model, None, n_steps=1, seed=seed + 6, save="states", save_every=1,
+                     burn_in=ctx["burn_in"], **sim).states[:, 0]
+    b0 = sk.simulate(model, np.zeros_like(w), seed=seed + 7, h0=h0, burn_in=0, save="paths",
+                     **sim)
     err1 = []
     for a in amps:
-        pa = sk.simulate(model, a * w, dt=dt, n_paths=v["n_paths"], seed=seed + 6,
-                         save="paths", burn_in=ctx["burn_in"], n_jobs=cfg["run"]["n_jobs"],
-                         executor=ctx["executor"])
+        pa = sk.simulate(model, a * w, seed=seed + 7, h0=h0, burn_in=0, save="paths", **sim)
         d = (pa.outputs[..., 0] - b0.outputs[..., 0]).mean(0)
         err1.append(float(np.abs(vs.terms(a * w)[0, :, 0] - d).max()))
     slope1 = float(np.polyfit(np.log(amps), np.log(err1), 1)[0])
     disp = VolterraDisplay.from_predictions(
         pert.ts, mc, mc_se, preds, amplitudes=exact.amplitudes,
-        errors={"order 1 (V2, exact grid)": np.abs(exact.error1),
-                "order 2 (V2, exact grid)": np.abs(exact.error2)}).plot()
-    disp.ax_[0].set_title(f"THEORY.md V2 network, step input of amplitude {eps2:g}",
-                          fontsize=10)
+        errors={"order 1 (V2, exact grid)": exact.error1,
+                "order 2 (V2, exact grid)": exact.error2},
+        ylabel="E f(h_t) - E f⁰(h_t)").plot()
+    disp.ax_[0].set_title(f"1-D tanh SRNN V2, step input of amplitude {eps2:g}", fontsize=10)
     bx = disp.ax_[1]
-    bx.loglog(0.4 * rel, err1, "s--", color="C2", alpha=0.8,
-              label=f"order 1, default network (ε × {0.4 / amps.max():g})")
+    bx.plot(0.4 * rel, err1, "s--", color="C2", alpha=0.8,
+            label=f"order 1, default network (ε × {0.4 / amps.max():g})")
     bx.legend(fontsize=7)
     bx.set_title("truncation errors ~ ε² and ε³", fontsize=10)
     fig = _savefig(disp.figure_, out, "volterra.png")
+    metrics = {"V2 order-1 slope": exact.slope1, "V2 order-2 slope": exact.slope2,
+               "V2 V1": float(np.ravel(exact.v1)[0]),
+               "V2 V2": float(np.ravel(exact.v2)[0]),
+               "V2 max error order 1 vs MC": float(np.abs(preds["order 1"] - mc).max()),
+               "V2 max error order 2 vs MC": float(np.abs(preds["order 1 + 2"] - mc).max()),
+               "V2 max MC SE": float(mc_se.max()),
+               "default amplitudes": [float(a) for a in amps],
+               "default max errors order 1": err1,
+               "default order-1 slope": slope1}
     return {"text": "Volterra series truncated at orders 1 and 2 against the exact response: "
-                    "the errors fall like ε² and ε³. Left: the 1-D tanh SRNN of THEORY.md V2, "
-                    "its series from exact grid kernels against common-random-numbers Monte "
-                    "Carlo. Right: its exact truncation errors (circles) and the default "
-                    "network's order-1 errors against CRN Monte Carlo, with its order-1 kernel "
-                    "estimated by perturbation (squares). The default network's second-order "
-                    "kernel, estimated by Girsanov weights in the response stage, is too noisy "
-                    "at these sample sizes to improve a prediction pointwise.",
-            "metrics": {"V2 order-1 slope": exact.slope1, "V2 order-2 slope": exact.slope2,
-                        "V2 V1": float(np.ravel(exact.v1)[0]),
-                        "V2 V2": float(np.ravel(exact.v2)[0]),
-                        "V2 max error order 1 vs MC": float(np.abs(preds["order 1"] - mc).max()),
-                        "V2 max error order 2 vs MC": float(
-                            np.abs(preds["order 1 + 2"] - mc).max()),
-                        "V2 max MC SE": float(mc_se.max()),
-                        "default amplitudes": [float(a) for a in amps],
-                        "default max errors order 1": err1,
-                        "default order-1 slope": slope1},
-            "figures": [fig]}
+                    "the errors fall like ε² and ε³. Left: the 1-D tanh SRNN V2 of the theory "
+                    "page (§9), its series from exact grid kernels against common-random-"
+                    "numbers Monte Carlo. Right: its exact truncation errors (circles) and the "
+                    "default network's order-1 errors against CRN Monte Carlo, with its "
+                    "order-1 kernel estimated by perturbation (squares).",
+            "metrics": metrics, "figures": [fig], "problems": volterra_problems(metrics)}
 
 
 def _smooth_inputs(n_series: int, n_steps: int, m: int, dt: float, seed: int) -> np.ndarray:
@@ -228,6 +255,7 @@ def _smooth_inputs(n_series: int, n_steps: int, m: int, dt: float, seed: int) ->
 
 
 def stage_features(cfg: dict, ctx: dict, out: Path) -> dict:
+    """Response features: signatures of X = ∫ψ⊗u, level by level."""
     import matplotlib.pyplot as plt
 
     import srnnkit as sk
@@ -243,7 +271,7 @@ def stage_features(cfg: dict, ctx: dict, out: Path) -> dict:
     ctx["features"] = (U, basis)
     P = basis.n_functions
     dims = [sk.signature_dim(P * model.n_inputs, d) for d in range(1, f["depth"] + 1)]
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     t = np.arange(1, feats.shape[1] + 1) * dt
     lo = 0
     for lvl, hi in enumerate(dims, start=1):
@@ -259,12 +287,15 @@ def stage_features(cfg: dict, ctx: dict, out: Path) -> dict:
     return {"text": "Response features: the signature of X = ∫ψ⊗u along time, level by level.",
             "metrics": {"basis": type(basis).__name__, "n_functions": P, "depth": f["depth"],
                         "feature_dim": int(feats.shape[-1])},
-            "figures": [fig_name]}
+            "figures": [fig_name], "problems": []}
 
 
 def stage_kernel(cfg: dict, ctx: dict, out: Path) -> dict:
+    """Response-kernel Gram matrix by the Goursat PDE; equality with the feature Gram."""
     import srnnkit as sk
     from srnnkit.plotting import GramDisplay
+
+    from ._checks import kernel_problems
 
     k, f, s = cfg["kernel"], cfg["features"], cfg["simulation"]
     model = ctx["model"]
@@ -283,73 +314,135 @@ def stage_kernel(cfg: dict, ctx: dict, out: Path) -> dict:
     G = 1.0 + S @ S.T
     disp = GramDisplay.from_gram(K, title="response kernel Gram matrix (PDE), log10").plot()
     fig = _savefig(disp.figure_, out, "gram.png")
+    metrics = {"n_series": k["n_series"], "pde_seconds": pde_s,
+               "symmetric max abs": float(np.abs(K - K.T).max()),
+               "min eigenvalue / trace": float(eig.min() / eig.sum()),
+               "top eigenvalue / trace": float(eig.max() / eig.sum()),
+               f"depth-{N} kernel vs feature Gram max rel diff":
+                   float(np.abs(Kn - G).max() / np.abs(G).max())}
     return {"text": "The response kernel <S(∫ψ⊗u), S(∫ψ⊗v)> by the Goursat PDE with "
                     "κ(s,t) = <ψ(s),ψ(t)>, and its equality with the Gram matrix of truncated "
                     "response features.",
-            "metrics": {"n_series": k["n_series"], "pde_seconds": pde_s,
-                        "symmetric max abs": float(np.abs(K - K.T).max()),
-                        "min eigenvalue / trace": float(eig.min() / eig.sum()),
-                        f"depth-{N} kernel vs feature Gram max rel diff":
-                            float(np.abs(Kn - G).max() / np.abs(G).max())},
-            "figures": [fig]}
+            "metrics": metrics, "figures": [fig], "problems": kernel_problems(metrics)}
+
+
+def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
+    """The learning stage's data: the ``--train/--test`` files, or the synthetic task.
+
+    Raises ``FileNotFoundError``, ``OSError`` or ``ValueError`` (from the ``.ts`` reader) for
+    a file that cannot be used; the CLI calls it before any work starts.
+    """
+    from srnnkit import datasets
+
+    lcfg, seed = cfg["learning"], cfg["run"]["seed"]
+    if lcfg["train"]:
+        def read(path: str) -> tuple:
+            try:
+                return datasets.load_ts(path)
+            except ValueError as err:                    # name the file in parse errors
+                raise ValueError(f"{path!r}: {err}") from None
+
+        (Xtr, ytr), (Xte, yte) = read(lcfg["train"]), read(lcfg["test"])
+        return Xtr, ytr, Xte, yte, "dataset"
+    n, k = lcfg["n_train"] + lcfg["n_test"], lcfg["n_train"]
+    if lcfg["task"] == "srnn_teacher":
+        X, y, _teacher = datasets.srnn_teacher(n, 40, n_inputs=2, n_hidden=8, dt=0.1,
+                                               n_paths=512, seed=seed)
+        return X[:k], y[:k], X[k:], y[k:], "SRNN teacher (target: a known SRNN's mean output)"
+    from srnnkit.learning import sliding_windows
+
+    # windows of 40 steps every 5 steps, split in time (train before test)
+    length = 40 + 5 * n + 10
+    if lcfg["task"] == "narma10":
+        u, target = datasets.narma10(length, seed=seed)
+        X, y, _ends = sliding_windows(u, 40, horizon=1, targets=target, stride=5)
+        task = "NARMA10 (target: the next output of the NARMA10 system driven by the window)"
+    else:
+        x = datasets.mackey_glass(length, seed=seed)
+        X, y, _ends = sliding_windows(x, 40, horizon=5, stride=5)
+        task = "Mackey-Glass (target: the series 5 steps after the window)"
+    X, y = X[-n:], y[-n:]
+    return X[:k], y[:k], X[k:], y[k:], task
+
+
+def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, list[str]]:
+    import matplotlib.pyplot as plt
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+
+    from srnnkit.learning import ResponseKernelRidge, SRNNReservoir
+
+    alphas = np.logspace(-6, 1, 8)
+    krr = ResponseKernelRidge(alphas=alphas).fit(Xtr, ytr)
+    pred = krr.predict(Xte)
+    res = make_pipeline(SRNNReservoir(n_hidden=64, random_state=seed),
+                        RidgeCV(alphas=alphas)).fit(Xtr, ytr)
+    pred_r = res.predict(Xte)
+    sd = float(np.std(yte))
+    metrics = {"ResponseKernelRidge NRMSE": float(np.sqrt(np.mean((pred - yte) ** 2)) / sd),
+               "SRNNReservoir+ridge NRMSE": float(np.sqrt(np.mean((pred_r - yte) ** 2)) / sd),
+               "alpha chosen": float(krr.alpha_)}
+    fig, ax = plt.subplots(figsize=(4.5, 4.0), layout="constrained")
+    ax.scatter(yte, pred, s=12, label="response kernel ridge")
+    ax.scatter(yte, pred_r, s=12, marker="x", label="SRNN reservoir + ridge")
+    lim = [min(np.min(yte), np.min(pred)), max(np.max(yte), np.max(pred))]
+    ax.plot(lim, lim, "k--", lw=1)
+    ax.set_xlabel("target")
+    ax.set_ylabel("prediction")
+    ax.legend(fontsize=8)
+    return metrics, [_savefig(fig, out, "fit.png")]
+
+
+def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
+                        ) -> tuple[dict, list[str]]:
+    import matplotlib.pyplot as plt
+
+    from srnnkit import learning
+
+    if name == "ResponseKernelClassifier":
+        clf = learning.ResponseKernelClassifier(alphas=np.logspace(-6, 1, 8))
+    else:
+        clf = getattr(learning, name)(random_state=seed)
+    clf.fit(Xtr, ytr)
+    pred = clf.predict(Xte)
+    labels, counts = np.unique(np.asarray(yte), return_counts=True)
+    metrics = {f"{name} accuracy": float(np.mean(pred == np.asarray(yte))),
+               "majority-class rate": float(counts.max() / counts.sum()),
+               "n_classes": len(labels)}
+    confusion = np.array([[np.sum((np.asarray(yte) == a) & (pred == b)) for b in labels]
+                          for a in labels])
+    fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
+    im = ax.imshow(confusion, cmap="Blues")
+    fig.colorbar(im, ax=ax, label="test series")
+    ticks = np.arange(len(labels))
+    ax.set_xticks(ticks, [str(x) for x in labels], rotation=90 if len(labels) > 6 else 0)
+    ax.set_yticks(ticks, [str(x) for x in labels])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(f"{name}: confusion matrix", fontsize=9)
+    return metrics, [_savefig(fig, out, "fit.png")]
 
 
 def stage_fit(cfg: dict, ctx: dict, out: Path) -> dict:
-    import matplotlib.pyplot as plt
-
-    from srnnkit import datasets
-    from srnnkit.learning import ResponseKernelRidge, SRNNReservoir
+    """Readout-only learning: a regression task or labelled --train/--test data."""
+    from ._checks import fit_problems
 
     lcfg, seed = cfg["learning"], cfg["run"]["seed"]
-    metrics: dict[str, object] = {}
-    if lcfg["train"]:
-        Xtr, ytr = datasets.load_ts(lcfg["train"])
-        Xte, yte = datasets.load_ts(lcfg["test"])
-        task = "dataset"
-    else:
-        n = lcfg["n_train"] + lcfg["n_test"]
-        X, y, _teacher = datasets.srnn_teacher(n, 40, n_inputs=2, n_hidden=8, dt=0.1,
-                                               n_paths=512, seed=seed)
-        Xtr, ytr, Xte, yte = X[:lcfg["n_train"]], y[:lcfg["n_train"]], \
-            X[lcfg["n_train"]:], y[lcfg["n_train"]:]
-        task = "SRNN teacher (target: a known SRNN's mean output)"
-    numeric = np.issubdtype(np.asarray(ytr).dtype, np.number)
-    alphas = np.logspace(-6, 1, 8)
-    if numeric:
-        from sklearn.linear_model import RidgeCV
-        from sklearn.pipeline import make_pipeline
-
-        krr = ResponseKernelRidge(alphas=alphas).fit(Xtr, ytr)
-        pred = krr.predict(Xte)
-        res = make_pipeline(SRNNReservoir(n_hidden=64, random_state=seed),
-                            RidgeCV(alphas=alphas)).fit(Xtr, ytr)
-        pred_r = res.predict(Xte)
-        sd = float(np.std(yte))
-        metrics.update({"task": task, "n_train": len(ytr), "n_test": len(yte),
-                        "ResponseKernelRidge NRMSE": float(
-                            np.sqrt(np.mean((pred - yte) ** 2)) / sd),
-                        "SRNNReservoir+ridge NRMSE": float(
-                            np.sqrt(np.mean((pred_r - yte) ** 2)) / sd),
-                        "alpha chosen": float(krr.alpha_)})
-        fig, ax = plt.subplots(figsize=(4.5, 4.0))
-        ax.scatter(yte, pred, s=12, label="response kernel ridge")
-        ax.scatter(yte, pred_r, s=12, marker="x", label="SRNN reservoir + ridge")
-        lim = [min(np.min(yte), np.min(pred)), max(np.max(yte), np.max(pred))]
-        ax.plot(lim, lim, "k--", lw=1)
-        ax.set_xlabel("target")
-        ax.set_ylabel("prediction")
-        ax.legend(fontsize=8)
-        figs = [_savefig(fig, out, "fit.png")]
-    else:
-        from srnnkit.learning import ResponseKernelClassifier
-
-        clf = ResponseKernelClassifier(alphas=alphas).fit(Xtr, ytr)
-        metrics.update({"task": task, "n_train": len(ytr), "n_test": len(yte),
-                        "ResponseKernelClassifier accuracy": float(clf.score(Xte, yte))})
-        figs = []
-    return {"text": "Readout-only learning: kernel ridge regression with the response kernel "
-                    "(the kernel machine an SRNN with a trained readout is) and a fixed SRNN "
-                    "reservoir with a ridge readout.", "metrics": metrics, "figures": figs}
+    data = ctx.get("data") or load_data(cfg)
+    Xtr, ytr, Xte, yte, task = data
+    metrics: dict[str, object] = {"task": task, "n_train": len(ytr), "n_test": len(yte)}
+    if np.issubdtype(np.asarray(ytr).dtype, np.number):      # a regression target
+        extra, figs = _fit_regression(Xtr, ytr, Xte, yte, seed, out)
+        text = ("Readout-only learning: kernel ridge regression with the response kernel (the "
+                "kernel machine an SRNN with a trained readout is) and a fixed SRNN reservoir "
+                "with a ridge readout.")
+    else:                                                    # class labels
+        extra, figs = _fit_classification(Xtr, ytr, Xte, yte, lcfg["classifier"], seed, out)
+        text = (f"Classification with {lcfg['classifier']} (learning.classifier), trained on "
+                "the training set and scored on the test set.")
+    metrics.update(extra)
+    return {"text": text, "metrics": metrics, "figures": figs,
+            "problems": fit_problems(metrics)}
 
 
 STAGE_FUNCS: dict[str, Callable[[dict, dict, Path], dict]] = {
@@ -363,10 +456,17 @@ STAGE_FUNCS: dict[str, Callable[[dict, dict, Path], dict]] = {
 
 
 def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: bool = False,
-                 verbose: bool = True, executor: Any = None) -> list[dict]:
+                 verbose: bool = True, executor: Any = None, data: Any = None) -> list[dict]:
+    """Run ``stages`` in order, then write ``metrics.json`` and ``report.html``.
+
+    An exception inside a stage is re-raised as :class:`StageFailed` naming the stage
+    (``KeyboardInterrupt`` passes through); no report is written then.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
+    from srnnkit._progress import show_progress
+
     from ._config import dump_toml
     from ._report import atomic_write, write_metrics, write_report
 
@@ -375,30 +475,32 @@ def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: boo
         report.unlink()
     config_toml = dump_toml(cfg)
     atomic_write(out / "config.toml", config_toml)
-    import math
-
     model = default_model(cfg)
-    # burn-in of ten leak times: the library's default (ten contraction times, floored at
-    # 50 leak times for networks that are not provably contracting, as this reservoir is
-    # not) is safer but 5x longer; configure [model] gamma to change it.
-    burn_in = math.ceil(10.0 / (cfg["model"]["gamma"] * cfg["simulation"]["dt"]))
+    # burn-in: the library's default (ten contraction times, at least 50 leak times for
+    # networks that are not provably contracting, as this reservoir is not). Ten leak times
+    # are not enough: the slowest mode of the default network relaxes in about 1/(1 - 0.8)
+    # leak times, and 10 leak times leave its stationary mean biased by ~6 standard errors.
+    burn_in = None
     ctx: dict[str, Any] = {"model": model, "progress": progress, "burn_in": burn_in,
-                           "executor": executor}
-    from srnnkit._progress import show_progress
-
+                           "executor": executor, "data": data}
     records = []
     for name in stages:
         func = STAGE_FUNCS.get(name)
         if func is None:
             continue
         t0 = time.perf_counter()
-        with show_progress(progress):
-            rec = func(cfg, ctx, out)
+        try:
+            with show_progress(progress):
+                rec = func(cfg, ctx, out)
+        except Exception as err:
+            raise StageFailed(name, err) from err
         rec["name"] = name
         rec["seconds"] = time.perf_counter() - t0
+        rec.setdefault("problems", [])
         records.append(rec)
         if verbose:
-            print(f"[{name}] {rec['seconds']:.1f} s")
+            flag = f", {len(rec['problems'])} problem(s)" if rec["problems"] else ""
+            print(f"[{name}] {rec['seconds']:.1f} s{flag}")
     write_metrics(out, records)
     write_report(out, "srnnkit report", records, config_toml)
     return records

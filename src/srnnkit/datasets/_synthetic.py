@@ -159,8 +159,9 @@ def srnn_teacher(n_series: int, n_steps: int, *, n_inputs: int = 1, n_hidden: in
 
     Inputs are independent Ornstein–Uhlenbeck-like series (AR(1) with coefficient
     :math:`\rho = e^{-dt/\text{input\_corr}}` and unit stationary variance). The teacher is
-    ``srnnkit.SRNN.random(n_hidden, n_inputs, ...)`` with a random linear readout, and the
-    target of series ``i`` is :math:`\mathbb{E} f(h_T)` at the final time, estimated by
+    ``srnnkit.SRNN.random(n_hidden, n_inputs, ..., bias_scale=0)`` with a random linear
+    readout, and the target of series ``i`` is :math:`\mathbb{E} f(h_T)` at the final time,
+    estimated by
     ``srnnkit.simulate(teacher, X, dt=dt, n_paths=n_paths)``; its Monte Carlo standard error
     is returned with the teacher.
     By THEORY.md section 4 the target is a linear functional of the response features.
@@ -202,8 +203,10 @@ def srnn_teacher(n_series: int, n_steps: int, *, n_inputs: int = 1, n_hidden: in
     dt = check_positive("dt", dt)
     input_corr = check_positive("input_corr", input_corr)
     kid_model, kid_input, kid_noise = child_sequences(seed, 3)
+    # the task is defined with an unbiased teacher (bias_scale=0, SRNN.random's default
+    # before it became 0.5), so its data stay the same across versions
     model = SRNN.random(n_hidden, n_inputs, spectral_radius=spectral_radius,
-                        input_scale=input_scale, noise=noise, seed=kid_model)
+                        input_scale=input_scale, noise=noise, bias_scale=0.0, seed=kid_model)
     rng = np.random.default_rng(kid_input)
     rho = math.exp(-dt / input_corr)
     eps = rng.standard_normal((n_series, n_steps, n_inputs))

@@ -239,7 +239,7 @@ class SRNN:
     @classmethod
     def random(cls, n_hidden: int, n_inputs: int, *, n_outputs: int = 1,
                spectral_radius: float = 0.9, input_scale: float = 1.0, noise: float = 0.1,
-               gamma: Any = 1.0, density: float = 1.0, bias_scale: float = 0.0,
+               gamma: Any = 1.0, density: float = 1.0, bias_scale: float = 0.5,
                activation: str = "tanh", input_mode: str = "additive",
                seed: SeedLike = None) -> SRNN:
         """Reservoir-style random SRNN.
@@ -252,6 +252,15 @@ class SRNN:
         W, C, b and the readout each draw from their own child of ``seed``
         (``SeedSequence`` children 0, 1, 2, 3), so changing one setting (say ``input_scale``
         or ``density``) never changes the other matrices.
+
+        Why a bias by default (``bias_scale=0.5``): with ``b = 0`` and an odd activation
+        (``tanh``, the identity) the drift is odd, :math:`F(-h) = -F(h)`, so the stationary
+        law is symmetric and, with the (odd) linear readout, :math:`E f(h_t)` is an odd
+        functional of the input: the response to ``-u`` mirrors the response to ``u``, every
+        even-order kernel vanishes and the second-order kernel is identically zero (the
+        theory page, §3). A bias uniform on ``[-0.5, 0.5]`` breaks the symmetry while keeping
+        the units in the responsive part of ``tanh`` (``tanh'(b) >= 0.79``). Pass
+        ``bias_scale=0`` for the odd network.
 
         Examples
         --------

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._random import SeedLike
+import numpy as np
+
+from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
+    BLOCK_SIZE,
+    CHAIN_GROUP,
     Parallel,
     fdt_first,
     girsanov_first,
@@ -56,6 +60,77 @@ def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, .
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
     return model, dt, n_lags, method
+
+
+def _seed_info(seed: SeedLike) -> tuple[Any, dict[str, Any]]:
+    """The root ``SeedSequence`` of an estimate and what ``info`` records to repeat it.
+
+    ``info["seed"]`` is the root's entropy (the int seed itself, or the fresh entropy drawn
+    for ``seed=None``), so ``seed=info["seed"]`` repeats the estimate; a child sequence (as
+    ``VolterraSeries.from_model`` passes) also records its ``spawn_key``.
+    """
+    root = as_seed_sequence(seed)
+    entropy = root.entropy
+    info: dict[str, Any] = {"seed": list(entropy) if isinstance(entropy, (list, tuple))
+                            else int(entropy)}
+    if root.spawn_key:
+        info["spawn_key"] = [int(k) for k in root.spawn_key]
+    return root, info
+
+
+def _nfft(n: int) -> int:
+    return 1 << int(max(n, 1) - 1).bit_length()
+
+
+def _check_workspace(model: Any, order: int, method: str, n_lags: int, n_paths: int,
+                     n_steps: int | None, n_steps_given: bool, par: Parallel) -> None:
+    """Refuse, naming the argument, a lag window whose working arrays cannot fit in memory.
+
+    Counts the arrays one task holds at once (a block of ``BLOCK_SIZE`` kicked paths and
+    their outputs at every lag; or a group of stationary runs with their noises, outputs,
+    FFTs and per-run kernels), times the tasks that run at once, so ``n_lags=10**6`` fails
+    at once with the argument's name instead of a NumPy ``MemoryError`` inside the estimator.
+    """
+    from .. import _validation as V
+
+    n, m, p, r = model.n_hidden, model.n_inputs, model.n_outputs, model.n_noise
+    tasks = 1 if par.executor is not None else max(1, par.n_threads)
+    name, value = "n_lags", n_lags
+    if method == "perturbation":
+        B = min(BLOCK_SIZE, n_paths)
+        if order == 1:
+            shape = (n_lags, m, B, p)
+            what = f"the kicked ensemble's outputs at every lag, shape {V.format_shape(shape)},"
+        else:
+            shape = (n_lags, n_lags, m, m, B, p)
+            what = ("the doubly kicked ensembles' outputs at every pair of lags, shape "
+                    f"{V.format_shape(shape)},")
+        need = 8 * int(np.prod(shape, dtype=float))
+    else:  # a group of long stationary runs (fdt, girsanov), as Parallel.map_chains forms it
+        per_run = (n_steps + 1) * (n + r + p + 4 * m)
+        G = int(max(1, min(CHAIN_GROUP, n_paths, 2 ** 24 // per_run)))
+        F = _nfft(n_steps + n_lags) // 2 + 1
+        mm = m * m if order == 2 else m
+        runs = 8 * G * per_run
+        need = runs + 16 * G * F * (mm + p + 2 * p * mm)
+        if order == 2:
+            need += 8 * G * n_lags * n_lags * p * m * m
+        what = (f"{G} stationary run(s) of {n_steps} steps with their noises, outputs and "
+                "FFTs" + (" and per-run kernels" if order == 2 else ""))
+        if n_steps_given and runs > need // 2:
+            name, value = "n_steps", n_steps
+    tasks = min(tasks, -(-n_paths // (B if method == "perturbation" else G)))
+    need *= tasks
+    have = V.physical_memory()
+    if need > have:
+        hint = ("Lower n_lags (the lag window is n_lags * dt time units; a kernel that has "
+                "decayed needs no longer window)" if name == "n_lags" else
+                "Lower n_steps (the length of each stationary run)")
+        raise ValueError(
+            f"{name}={V.describe(value)} is too large: {what} would need "
+            f"{V.format_bytes(need)}{f' ({tasks} at once)' if tasks > 1 else ''}, more than "
+            f"this machine's {V.format_bytes(have)} of memory. {hint}"
+            + (", or use fewer threads (n_jobs)." if tasks > 1 else "."))
 
 
 def _chain_length(n_steps: Any, n_lags: int) -> int:
@@ -121,7 +196,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     dt : float
         Lag spacing and Euler–Maruyama step.
     n_lags : int
-        Number of lags, ``lags = dt * arange(n_lags)``.
+        Number of lags, ``lags = dt * arange(n_lags)``. A window whose working arrays would
+        not fit in memory raises ``ValueError`` naming ``n_lags`` before any work.
     method : {"analytic", "perturbation", "fdt", "girsanov", "grid"}, default="analytic"
     discrete : bool, default=False
         ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
@@ -156,7 +232,10 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     Returns
     -------
     ResponseFunction
-        ``values`` and ``stderr`` of shape (n_lags, p, m).
+        ``values`` and ``stderr`` of shape (n_lags, p, m). For the Monte Carlo methods
+        ``info`` records the sample sizes and ``seed``, the root seed's entropy (the int
+        seed, or the fresh entropy drawn for ``seed=None``): ``seed=info["seed"]`` repeats
+        the estimate.
 
     Examples
     --------
@@ -176,7 +255,6 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     par = make_parallel(n_jobs, executor, device)
     check_memory("n_lags", n_lags, "the kernel values and their stderr",
                  (4, n_lags, model.n_outputs, model.n_inputs))
-    info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:
             raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
@@ -190,26 +268,30 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         from ._grid import GridChain
 
         return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+    root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation"] if n_paths is None
                             else n_paths, low=2)
         eps = check_positive("eps", eps)
-        values, se = perturbation_first(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
+        _check_workspace(model, 1, method, n_lags, n_paths, None, False, par)
+        values, se = perturbation_first(model, dt, n_lags, n_paths, eps, root, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
         n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
                             low=2)
+        given = n_steps is not None
         n_steps = _chain_length(n_steps, n_lags)
+        _check_workspace(model, 1, method, n_lags, n_paths, n_steps, given, par)
         info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
         if method == "fdt":
             if not (callable(score) or score in ("auto", "exact", "gaussian")):
                 fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
-            values, se, kind = fdt_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
+            values, se, kind = fdt_first(model, dt, n_lags, n_paths, n_steps, root, burn_in,
                                          score, par)
             info["score"] = kind
         else:
             girsanov_matrix(model, "linear_response")
-            values, se = girsanov_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
+            values, se = girsanov_first(model, dt, n_lags, n_paths, n_steps, root, burn_in,
                                         par)
     return ResponseFunction(values, dt=dt, stderr=se, method=method, discrete=True, info=info)
 
@@ -270,7 +352,6 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     par = make_parallel(n_jobs, executor, device)
     check_memory("n_lags", n_lags, "the second-order kernel values and their stderr",
                  (4, n_lags, n_lags, model.n_outputs, model.n_inputs, model.n_inputs))
-    info: dict[str, Any] = {}
     if method == "analytic":
         if not model.is_linear:
             raise ValueError(f"second_order_response with method='analytic' needs a linear SRNN "
@@ -284,18 +365,22 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         from ._grid import GridChain
 
         return GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
+    root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation2"] if n_paths is None
                             else n_paths, low=2)
         eps = check_positive("eps", eps)
-        values, se = perturbation_second(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
+        _check_workspace(model, 2, method, n_lags, n_paths, None, False, par)
+        values, se = perturbation_second(model, dt, n_lags, n_paths, eps, root, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
         girsanov_matrix(model, "second_order_response")
         n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
                             low=2)
+        given = n_steps is not None
         n_steps = _chain_length(n_steps, n_lags)
-        values, se = girsanov_second(model, dt, n_lags, n_paths, n_steps, seed, burn_in, par)
+        _check_workspace(model, 2, method, n_lags, n_paths, n_steps, given, par)
+        values, se = girsanov_second(model, dt, n_lags, n_paths, n_steps, root, burn_in, par)
         info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)

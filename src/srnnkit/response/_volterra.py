@@ -166,6 +166,11 @@ class VolterraSeries:
         if N > self.first.n_lags:
             warnings.warn(f"inputs has n_steps={N} > n_lags={self.first.n_lags}: kernel values "
                           "beyond the lag window are taken as zero.", UserWarning, stacklevel=2)
+        elif self.second is not None and N > self.second.n_lags:
+            warnings.warn(f"inputs has n_steps={N} > the second-order kernel's n_lags="
+                          f"{self.second.n_lags}: its values beyond that window are taken as "
+                          "zero, so the order-2 term misses input older than "
+                          f"{self.second.n_lags} steps.", UserWarning, stacklevel=2)
         out = np.zeros((u.shape[0], self.order, N + 1, self.first.n_outputs))
         dt = self.dt
         L1 = self.first.n_lags

@@ -1,0 +1,64 @@
+"""Shared helpers of the displays: figures that never clip their labels, column selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_array, check_int, fail
+
+__all__ = ["as_curve", "new_figure", "pick_index"]
+
+
+def new_figure(ncols: int = 1, *, width: float = 6.4, height: float = 3.6):
+    """A figure with ``ncols`` axes and matplotlib's constrained layout.
+
+    The constrained layout keeps axis labels, tick labels, titles and colour bars inside the
+    figure, so a PNG saved without ``bbox_inches="tight"`` is not clipped.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(1, ncols, figsize=(width * ncols, height), layout="constrained")
+    return fig, np.atleast_1d(axs)
+
+
+def axes_or_new(ax: Any, ncols: int = 1, **kwargs: Any) -> tuple[np.ndarray, Any]:
+    """The user's axes (one or a sequence of ``ncols``) or a new constrained-layout figure."""
+    if ax is None:
+        fig, axs = new_figure(ncols, **kwargs)
+        return axs, fig
+    axs = np.atleast_1d(np.asarray(ax, dtype=object))
+    if len(axs) < ncols:
+        fail("ax", f"a sequence of {ncols} matplotlib Axes (this plot has {ncols} panels)",
+             f"{len(axs)} Axes")
+    for a in axs:
+        if not hasattr(a, "plot") or not hasattr(a, "figure"):
+            fail("ax", "a matplotlib Axes (or a sequence of them) or None",
+                 type(a).__name__, TypeError)
+    return axs, axs[0].figure
+
+
+def pick_index(name: str, value: Any, size: int, what: str) -> int:
+    """Check an index into an axis of length ``size`` (negative indices count from the end)."""
+    idx = check_int(name, value, low=-size, high=size - 1)
+    return idx % size if size else idx
+
+
+def as_curve(name: str, value: Any, length: int | None, output: int,
+             output_name: str = "output") -> np.ndarray:
+    """One curve from an array as the library returns it.
+
+    Accepts ``(n,)``, a column ``(n, p)`` (``simulate``'s mean and stderr, ``predict``'s
+    output; column ``output`` is taken) and checks the length against ``length`` (the time
+    axis) when given.
+    """
+    arr = check_array(name, value, ndim=(1, 2), shape_text="(n_times,) or (n_times, n_outputs)",
+                      finite=False)
+    if length is not None and arr.shape[0] != length:
+        fail(name, f"an array with {length} values along its first axis (one per time in "
+             "ts)", arr)
+    if arr.ndim == 2:
+        col = pick_index(output_name, output, arr.shape[1], f"{name}'s outputs")
+        arr = arr[:, col]
+    return arr

@@ -1,0 +1,78 @@
+"""The report's checks flag what they measure to be wrong, and only that."""
+
+import re
+
+import pytest
+
+from srnnkit.cli._checks import (
+    fit_problems,
+    kernel_problems,
+    response_problems,
+    simulate_problems,
+    volterra_problems,
+)
+
+GOOD = {
+    "simulate": {"max_stderr": 0.008, "mean range": 0.29, "max |mean|": 0.5},
+    "response": {"R max |entry|/SE perturbation": 40.0, "R2 max |entry|/SE": 6.0,
+                 "median |z| Girsanov vs perturbation": 0.4,
+                 "median |z| FDT (quasi-Gaussian score) vs perturbation": 1.1},
+    "volterra": {"V2 order-1 slope": 1.99, "V2 order-2 slope": 3.05,
+                 "default order-1 slope": 2.1, "V2 max error order 2 vs MC": 1e-4,
+                 "V2 max MC SE": 1e-4},
+    "kernel": {"symmetric max abs": 0.0, "min eigenvalue / trace": 1e-5,
+               "top eigenvalue / trace": 0.56, "depth-3 kernel vs feature Gram max rel diff":
+               1e-14},
+    "fit": {"LinearSRNNClassifier accuracy": 0.99, "majority-class rate": 0.5,
+            "ResponseKernelRidge NRMSE": 0.2},
+}
+CHECKS = {"simulate": simulate_problems, "response": response_problems,
+          "volterra": volterra_problems, "kernel": kernel_problems, "fit": fit_problems}
+
+
+@pytest.mark.parametrize("stage", list(GOOD))
+def test_good_results_raise_nothing(stage):
+    assert CHECKS[stage](GOOD[stage]) == []
+
+
+@pytest.mark.parametrize("stage,change,match", [
+    ("simulate", {"max |mean|": 3.6e64}, "diverged"),
+    ("simulate", {"max_stderr": 0.05}, "the ensemble mean is noisy"),
+    ("response", {"R2 max |entry|/SE": 1.93}, "second-order kernel is not resolved.*1.93"),
+    ("response", {"R2 max |entry|/SE": 3.5, "R2 resolution threshold": 3.98},
+     "second-order kernel is not resolved.*3.5, below 3.98"),
+    ("response", {"R max |entry|/SE perturbation": 2.0}, "first-order kernel is not resolved"),
+    ("response", {"median |z| FDT (quasi-Gaussian score) vs perturbation": 3.02},
+     "FDT .* and perturbation disagree.*3.02.*quasi-Gaussian score is biased"),
+    ("response", {"median |z| Girsanov vs perturbation": 4.0},
+     "Girsanov and perturbation disagree.*undersampled"),
+    ("volterra", {"V2 order-1 slope": 1.5}, "V2 order-1 slope is 1.5, off its theory value 2"),
+    ("volterra", {"V2 order-2 slope": 2.5}, "V2 order-2 slope is 2.5, off its theory value 3"),
+    ("volterra", {"default order-1 slope": 1.2}, "default order-1 slope.*volterra.n_paths"),
+    ("volterra", {"V2 max error order 2 vs MC": 1e-2}, "more than 5 standard errors"),
+    ("kernel", {"top eigenvalue / trace": 0.999}, "nearly constant: .*99.90%"),
+    ("kernel", {"min eigenvalue / trace": -1e-3}, "not positive semi-definite"),
+    ("kernel", {"symmetric max abs": 1e-3}, "not symmetric"),
+    ("kernel", {"depth-3 kernel vs feature Gram max rel diff": 1e-3}, "differs from the"),
+    ("fit", {"LinearSRNNClassifier accuracy": 0.5}, "LinearSRNNClassifier is no better than"),
+    ("fit", {"ResponseKernelRidge NRMSE": 1.3}, "no better than predicting the mean"),
+])
+def test_bad_results_are_flagged(stage, change, match):
+    found = CHECKS[stage]({**GOOD[stage], **change})
+    assert len(found) == 1, found
+    assert re.search(match, found[0]), found[0]
+
+
+def test_resolution_threshold_controls_false_alarms():
+    """The largest |z| of n null entries exceeds the threshold with probability ~1 %."""
+    import numpy as np
+
+    from srnnkit.cli._checks import resolution_threshold
+
+    assert resolution_threshold(1) == 3.0 and resolution_threshold(144) == pytest.approx(
+        3.98, abs=0.01)
+    rng = np.random.default_rng(0)
+    maxima = np.abs(rng.standard_normal((20_000, 144))).max(axis=1)
+    rate = np.mean(maxima >= resolution_threshold(144))
+    assert abs(rate - 0.01) < 4 * np.sqrt(0.01 * 0.99 / 20_000)     # 4 SE of a binomial
+    assert np.mean(maxima >= 3.0) > 0.25                              # why 3 is not enough

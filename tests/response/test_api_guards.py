@@ -1,0 +1,104 @@
+"""Estimator front ends: lag-window size guards, the seed in ``info``, Volterra windows."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import srnnkit as sk
+import srnnkit._validation as validation
+
+NET = sk.SRNN.random(8, 2, noise=0.3, seed=0)
+V2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+
+
+@pytest.fixture
+def memory_16gib(monkeypatch):
+    """A 16 GiB machine, so the thresholds do not depend on where the tests run."""
+    monkeypatch.setattr(validation, "physical_memory", lambda: 16 * 2**30)
+
+
+@pytest.mark.parametrize("call,size", [
+    # the sizes of issue #20: a raw MemoryError of 30.5 GiB and a request for 1.49 TiB
+    (lambda: sk.response.linear_response(NET, dt=0.01, n_lags=10**6, method="perturbation"),
+     "30.5 GiB"),
+    (lambda: sk.response.second_order_response(NET, dt=0.01, n_lags=5000,
+                                               method="perturbation"), "1.49 TiB"),
+    (lambda: sk.response.linear_response(NET, dt=0.01, n_lags=3 * 10**6, method="girsanov"),
+     None),
+    (lambda: sk.response.linear_response(NET, dt=0.01, n_lags=3 * 10**6, method="fdt"), None),
+])
+def test_huge_lag_windows_are_refused_by_name(memory_16gib, call, size):
+    with pytest.raises(ValueError, match=r"^n_lags=\d+ is too large: .*Lower n_lags") as info:
+        call()
+    assert "16 GiB" in str(info.value)
+    if size:
+        assert size in str(info.value)
+
+
+def test_long_runs_name_n_steps(memory_16gib):
+    with pytest.raises(ValueError, match=r"^n_steps=1000000000 is too large"):
+        sk.response.linear_response(NET, dt=0.01, n_lags=100, method="girsanov",
+                                    n_steps=10**9)
+
+
+def test_threads_count_in_the_guard(monkeypatch):
+    # a block of kicked paths of 100 lags: 2048 * 2 * 100 * 8 B = 3.3 MB per thread
+    monkeypatch.setattr(validation, "physical_memory", lambda: 5 * 2**20)
+    sk.response.linear_response(NET, dt=0.01, n_lags=100, method="perturbation",
+                                n_paths=4096, seed=0)
+    sk.response.linear_response(NET, dt=0.01, n_lags=100, method="perturbation",
+                                n_paths=2048, seed=0, n_jobs=2)     # one block: one task
+    with pytest.raises(ValueError, match=r"\(2 at once\).*fewer threads \(n_jobs\)"):
+        sk.response.linear_response(NET, dt=0.01, n_lags=100, method="perturbation",
+                                    n_paths=4096, seed=0, n_jobs=2)
+
+
+def test_reasonable_windows_pass_the_guard():
+    rf = sk.response.linear_response(NET, dt=0.01, n_lags=400, method="girsanov",
+                                     n_paths=2, n_steps=1000, seed=0)
+    assert rf.values.shape == (400, 1, 2)
+
+
+# --------------------------------------------------------------------------- the seed
+@pytest.mark.parametrize("method", ["perturbation", "fdt", "girsanov"])
+def test_info_records_the_seed_and_it_repeats_the_estimate(method):
+    kw = dict(dt=0.05, n_lags=4, method=method, n_paths=4 if method != "perturbation" else 64,
+              **({"n_steps": 200} if method != "perturbation" else {}))
+    fresh = sk.response.linear_response(NET, seed=None, **kw)
+    again = sk.response.linear_response(NET, seed=fresh.info["seed"], **kw)
+    np.testing.assert_array_equal(fresh.values, again.values)
+    assert sk.response.linear_response(NET, seed=7, **kw).info["seed"] == 7
+
+
+def test_second_order_and_saved_info_keep_the_seed(tmp_path):
+    r2 = sk.response.second_order_response(V2, dt=0.05, n_lags=3, method="girsanov",
+                                           n_paths=2, n_steps=100, seed=None)
+    assert isinstance(r2.info["seed"], int) and r2.info["seed"] > 2**64
+    sk.save(r2, tmp_path / "r2.npz")
+    assert sk.load(tmp_path / "r2.npz").info["seed"] == r2.info["seed"]
+
+
+def test_generator_seed_is_recorded_as_entropy():
+    rf = sk.response.linear_response(NET, dt=0.05, n_lags=3, method="perturbation",
+                                     n_paths=16, seed=np.random.default_rng(0))
+    again = sk.response.linear_response(NET, dt=0.05, n_lags=3, method="perturbation",
+                                        n_paths=16,
+                                        seed=np.random.SeedSequence(rf.info["seed"]))
+    np.testing.assert_array_equal(rf.values, again.values)
+
+
+# ------------------------------------------------------------- Volterra lag windows
+def test_volterra_warns_when_the_second_order_window_is_short():
+    first = sk.response.linear_response(V2, dt=0.02, n_lags=100, method="grid")
+    second = sk.response.second_order_response(V2, dt=0.02, n_lags=20, method="grid")
+    vs = sk.response.VolterraSeries(first, second, mean=0.0)
+    with pytest.warns(UserWarning, match=r"second-order kernel's n_lags=20"):
+        vs.predict(0.1 * np.ones((50, 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vs.predict(0.1 * np.ones((20, 1)))                 # inside both windows: quiet
+    with pytest.warns(UserWarning, match=r"n_steps=150 > n_lags=100"):
+        vs.predict(0.1 * np.ones((150, 1)))
