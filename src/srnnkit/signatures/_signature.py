@@ -102,6 +102,29 @@ def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
             f.result()
 
 
+def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream: bool,
+              n_jobs: Any) -> None:
+    """Signatures of the C-contiguous batch ``paths`` (B, L, d) into ``out``.
+
+    `_kernels.sig_paths` or, for large batches, its generated twin (the same bits).
+    """
+    n_b, n_points, d = paths.shape
+    if use_fixed(d, depth, n_b * (n_points - 1) * out.shape[-1]):
+        from ._codegen import fixed_layout, paths_kernel
+
+        lay = fixed_layout(d, depth, paths.itemsize)
+        run_batched(paths_kernel(d, depth), n_b, n_jobs,
+                    lambda lo, hi: (paths[lo:hi], lay.perm, lay.n_state, lay.size, out[lo:hi],
+                                    col0, stream))
+    else:
+        from ._kernels import sig_paths
+
+        offs, inv, perm = layout_tables(d, depth, paths.dtype.char)
+        run_batched(sig_paths, n_b, n_jobs,
+                    lambda lo, hi: (paths[lo:hi], depth, offs, inv, perm, out[lo:hi], col0,
+                                    stream))
+
+
 def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
                  out: np.ndarray, col0: int, stream: bool, n_jobs: Any) -> None:
     """Signatures of ∫ psi ⊗ u for piecewise-constant inputs (response features), in ``out``.
@@ -210,20 +233,7 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
 
         sig_paths_cuda(flat, depth, out, col0, bool(stream))
         return out.reshape(out_shape)
-    if use_fixed(d, depth, n_b * (n_points - 1) * dim):
-        from ._codegen import fixed_layout, paths_kernel
-
-        lay = fixed_layout(d, depth, arr.itemsize)
-        run_batched(paths_kernel(d, depth), n_b, n_jobs,
-                    lambda lo, hi: (flat[lo:hi], lay.perm, lay.n_state, lay.size, out[lo:hi],
-                                    col0, bool(stream)))
-    else:
-        offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
-        from ._kernels import sig_paths
-
-        run_batched(sig_paths, n_b, n_jobs,
-                    lambda lo, hi: (flat[lo:hi], depth, offs, inv, perm, out[lo:hi], col0,
-                                    bool(stream)))
+    run_paths(flat, depth, out, col0, bool(stream), n_jobs)
     # An entry that overflowed stays non-finite in every later prefix (each update adds to
     # it), so the last prefix of each path tells: one pass over n_b rows, not the stream.
     check_finite_result("signature", out[:, -1], OVERFLOW_REMEDY)
