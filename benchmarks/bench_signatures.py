@@ -83,8 +83,11 @@ def numpy_horner(paths: np.ndarray, depth: int) -> np.ndarray:
 
 
 def general_loops(x: np.ndarray, depth: int, **kw: object) -> np.ndarray:
-    """srnnkit with its general loops only (the update generated per (d, depth) switched off)."""
-    old = _signature.FIXED_MIN_WORK
+    """srnnkit with its general loops only (the update generated per (d, depth) switched off;
+    versions before it have only the general loops)."""
+    old = getattr(_signature, "FIXED_MIN_WORK", None)
+    if old is None:
+        return sk.signature(x, depth, **kw)
     _signature.FIXED_MIN_WORK = 10**30
     try:
         return sk.signature(x, depth, **kw)
