@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         table(emit, res, pname or "srnnkit", horner_flops(d, N, L - 1) * B, missing)
 
     stream_section(emit, rng, ps, args.rounds)
+    prefix_section(emit, rng, args.rounds)
     features_section(emit, rng, args.rounds)
     threads_section(emit, rng, args.rounds)
     emit(f"- load average at the end (1, 5, 15 min): {load()}")
@@ -284,6 +285,24 @@ def stream_section(emit: Callable[[str], None], rng: np.random.Generator,
              f"prefixes, {ref.nbytes / 2**20:.0f} MiB of output)")
         emit()
         table(emit, res, base, None, [])
+
+
+def prefix_section(emit: Callable[[str], None], rng: np.random.Generator, rounds: int) -> None:
+    x = rng.standard_normal((32, 200, 4))
+    funcs = {
+        "stream=True (one pass)": lambda: sk.signature(x, 4, stream=True),
+        "one signature() call per prefix": lambda: [sk.signature(x[:, : i + 1], 4)
+                                                    for i in range(1, x.shape[1])],
+    }
+    res = bench(funcs, max(5, rounds // 2))
+    emit("## stream=True vs one call per prefix (32 paths, length 200, 4 channels, depth 4)")
+    emit()
+    emit("| method | wall median [ms] | CPU median [ms] | ratio to stream=True (CPU) |")
+    emit("|---|---:|---:|---:|")
+    b = res["stream=True (one pass)"]["cpu"]
+    for k, r in res.items():
+        emit(f"| {k} | {1e3 * r['wall']:.1f} | {1e3 * r['cpu']:.1f} | {r['cpu'] / b:.1f} |")
+    emit()
 
 
 def features_section(emit: Callable[[str], None], rng: np.random.Generator,
