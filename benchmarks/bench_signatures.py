@@ -45,6 +45,48 @@ STREAM_WORKLOADS = [(32, 500, 4, 5), (16, 200, 8, 4)]
 GOAL = 0.77  # W-SIG: srnnkit <= 0.77x pysiglib's time
 
 
+NOTES = """
+## Notes (development measurements, 2026-11-30, this machine, CPU time / pysiglib's)
+
+- Before this round (commit a8f0d70, general loops only; same script, 11 rounds, load 6):
+  workload (1) 1.20, workload (2) 1.36, stream=True 0.69 and 0.70. The older script at the
+  start of the session (load 0.4): 1.26 and 1.08.
+- What paid, in order: (i) the update generated as LLVM IR per (channels, depth)
+  (`signatures/_codegen.py`, through a Numba intrinsic): constant trip counts and offsets,
+  no alias checks, Horner intermediates of up to 8 vectors kept in registers, short steps
+  unrolled; (ii) a 64-byte aligned workspace with every level padded to a vector boundary
+  (unaligned, the same code swung between 0.35 and 0.58 from run to run); (iii) 64-byte
+  vectors where the CPU has AVX-512 (32-byte ones: 14.0 ms and 4.6 ms instead of about
+  12.5 and 3.8 ms); (iv) one `llvm.fmuladd` per entry (the general loops alone: 1.17 ->
+  1.06 and 1.20 -> 1.05); (v) for stream=True, the overflow check on the last prefix only
+  (an overflowed entry stays non-finite in every later prefix): it was a second pass over
+  the whole output, 24 of 67 ms on the first stream workload.
+- What did not pay: lexicographic layout with the channel count a compile-time constant
+  (LLVM vectorised across words with shuffles: 1.6x and 2.1x pysiglib's time); the general
+  loops with (channels, depth) as closure constants (0.88, 0.66: the level loops stay
+  run-time loops); Numba source generated per (channels, depth) (0.49-0.51 and 0.55-0.71,
+  but 2-13 s to compile each pair, mostly in Numba's front end; the IR route compiles in
+  0.4-2.7 s) and the same with the letter loop not unrolled (0.83, 1.05); blocks of 8
+  segments instead of 4 for the top level, and reusing each loaded bracket vector for 2-8
+  letters (both within noise: the top level runs from L1/L2 at about one 64-byte FMA per
+  cycle); the generated update without registers or alignment (0.86, 0.74).
+- Profile of the generated update (CPU ms, one thread, by leaving parts out): workload (1)
+  10.7 in all, 3.7 of it the top level (1024 entries per segment, blocked), 5.6 the lower
+  levels, 0.5 neither; workload (2) 3.35, 2.2 the top level (4096 entries), 1.2 the lower
+  levels, 0.3 neither.
+- pysiglib's own time on workload (2) is bimodal from process to process (5.6-6.3 ms or
+  6.8-8.9 ms), so its ratio ranges 0.51-0.64 over runs; srnnkit's time is steady
+  (3.2-4.0 ms). Over the development runs: workload (1) 0.34-0.38, streams 0.41-0.55.
+- stream=True writes (length - 1) x dim entries: the memory floor row (allocate and fill
+  an array of the output's size) is most of the time; srnnkit is within 1.3-1.4x of it.
+- Threads: a second thread costs 4-16 % more CPU time in total (AVX-512 clocks lower when
+  both cores run it; thread start-up), so two free cores give at best about 1.7x; on this
+  shared machine the other core was rarely free (best observed 1.6x, workload (1)).
+- signax and signatory were not installed (signatory needs a matching torch build, signax
+  needs JAX): skipped as the brief allows.
+"""
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as fh:
@@ -251,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     features_section(emit, rng, args.rounds)
     threads_section(emit, rng, args.rounds)
     emit(f"- load average at the end (1, 5, 15 min): {load()}")
+    emit()
+    for line in NOTES.strip().splitlines():
+        emit(line)
     emit()
     if args.output:
         with open(args.output, "w") as fh:
