@@ -79,9 +79,11 @@ NOTES = """
   (3.2-4.0 ms). Over the development runs: workload (1) 0.34-0.38, streams 0.41-0.55.
 - stream=True writes (length - 1) x dim entries: the memory floor row (allocate and fill
   an array of the output's size) is most of the time; srnnkit is within 1.3-1.4x of it.
-- Threads: a second thread costs 4-16 % more CPU time in total (AVX-512 clocks lower when
-  both cores run it; thread start-up), so two free cores give at best about 1.7x; on this
-  shared machine the other core was rarely free (best observed 1.6x, workload (1)).
+- Threads: a second thread costs 11-22 % more CPU time in total (4-15 % with 32-byte
+  vectors: the AVX-512 clock drops when both cores run it; thread start-up), so two free
+  cores give at best about 1.7x; measured 1.3-1.65x on workload (1) and 1.65x on 1024 such
+  paths when the other core was free (it often was not), 1.33x at best on workload (2)
+  (3.4 ms in all). The general loops lose less (1.8x) but start 3.5x slower.
 - signax and signatory were not installed (signatory needs a matching torch build, signax
   needs JAX): skipped as the brief allows.
 """
