@@ -83,7 +83,8 @@ NOTES = """
   vectors: the AVX-512 clock drops when both cores run it; thread start-up), so two free
   cores give at best about 1.7x; measured 1.3-1.65x on workload (1) and 1.65x on 1024 such
   paths when the other core was free (it often was not), 1.33x at best on workload (2)
-  (3.4 ms in all). The general loops lose less (1.8x) but start 3.5x slower.
+  (3.4 ms in all). The loops before this round scaled better (1.8x) but were 3.6x
+  slower on one thread.
 - signax and signatory were not installed (signatory needs a matching torch build, signax
   needs JAX): skipped as the brief allows.
 """
