@@ -12,8 +12,7 @@ from ..signatures._signature import (
     OVERFLOW_REMEDY,
     check_max_bytes,
     guard_bytes,
-    layout_tables,
-    run_batched,
+    run_rank_one,
 )
 from ..signatures._words import signature_dim
 from ._bases import SupportBasis
@@ -201,12 +200,7 @@ def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int
 
         sig_rank_one_cuda(batch, coef, refine, depth, out, col0, bool(stream))
     else:
-        offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
-        from ..signatures._kernels import sig_rank_one
-
-        run_batched(sig_rank_one, n_series, n_jobs,
-                    lambda lo, hi: (batch[lo:hi], coef, refine, depth, offs, inv, perm,
-                                    out[lo:hi], col0, bool(stream)))
+        run_rank_one(batch, coef, refine, depth, out, col0, bool(stream), n_jobs)
     check_finite_result("response_features", out,
                         OVERFLOW_REMEDY.replace("the path (divide it", "the inputs (divide them")
                         .replace("its typical increment size or total variation",

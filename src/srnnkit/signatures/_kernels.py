@@ -1,4 +1,6 @@
-"""Compiled Numba loops for truncated signatures (nothing is compiled at import).
+"""Compiled Numba loops for truncated signatures, any channels and depth (nothing is
+compiled at import).  `_codegen` generates the same update specialised to one
+(channels, depth) pair; the front end uses it for large batches.
 
 Internal layout
 ---------------
@@ -16,15 +18,19 @@ so that the lower levels are still the old ones when level ``n`` is formed):
 
 which is ``sum_{j<=n} S_j ⊗ x^{⊗(n-j)}/(n-j)!`` in Horner form.
 
+Every entry is updated with one ``fmuladd`` (``a * b + c``, fused on CPUs with
+FMA), the same operation `_codegen` emits, so both give bit-identical results.
+
 Top-level blocking: the top level ``N`` is read by no other level, so its update
 ``S_N += T ⊗ x`` (``T`` the bracket above, of size ``d**(N-1)``) is deferred over a
 block of up to four segments and applied in one pass,
-``S_N += T_1 ⊗ x_1 + ... + T_4 ⊗ x_4``: the largest block of memory is then
-read and written once per four segments instead of once per segment.  Each
-``T_s`` is formed from the lower levels as they are after segments ``1..s-1``,
-so the result is the exact sequential product (only the summation order of the
-top level changes).  Every path is computed by the same sequential loop, so
-results do not depend on how a batch is split over threads.
+``S_N += T_1 ⊗ x_1 + ... + T_4 ⊗ x_4`` (accumulated in segment order, the same
+operations as one segment at a time): the largest block of memory is then read
+and written once per four segments instead of once per segment.  Each ``T_s`` is
+formed from the lower levels as they are after segments ``1..s-1``, so the result
+is exactly the sequential product; ``stream=True`` (one segment at a time) gives
+the same bits.  Every path is computed by the same sequential loop, so results
+do not depend on how a batch is split over threads.
 """
 
 from __future__ import annotations
@@ -32,79 +38,45 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-BLOCK = 4
+from ._codegen import BLOCK, fmuladd
 
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
 def _lower(S, x, d, depth, offs, inv, buf1, buf2, T):  # pragma: no cover - compiled
-    """T <- bracket of level ``depth`` (old S); then levels depth-1..1 <- times exp(x).
+    """Levels depth..1 of one segment; T <- the top bracket (S_depth itself is not touched).
 
-    Indices are unsigned so that LLVM knows them non-negative (no wrap-around
-    fix-up) and emits contiguous vector loads and stores.
+    The same operations in the same order as `_codegen._segment` (one ``fmuladd`` per
+    entry), so both give bit-identical results.  Indices are unsigned so that LLVM
+    knows them non-negative (no wrap-around fix-up) and emits contiguous vector code.
     """
     U = np.uint64
     ud = U(d)
-    n = depth
-    cur = buf1
-    nxt = buf2
-    if n == 2:
+    for n in range(depth, 1, -1):
+        c = inv[n]
+        cur = T if n == depth == 2 else buf1
         for i in range(ud):
-            T[i] = x[i] * inv[2] + S[i]
-    else:
-        for i in range(ud):
-            cur[i] = x[i] * inv[n] + S[i]
+            cur[i] = fmuladd(x[i], c, S[i])
+        nxt = buf2
         size = ud
         for j in range(1, n - 1):
-            sb = U(offs[j + 1])
             cj = inv[n - j]
-            dst = T if j == n - 2 else nxt
+            sb = U(offs[j + 1])
+            dst = T if n == depth and j == n - 2 else nxt
             for a in range(ud):
                 cn = x[a] * cj
                 ab = a * size
                 for i in range(size):
-                    dst[ab + i] = cur[i] * cn + S[sb + ab + i]
-            tmp = cur
-            cur = nxt
-            nxt = tmp
+                    dst[ab + i] = fmuladd(cur[i], cn, S[sb + ab + i])
+            nxt = cur
+            cur = dst
             size *= ud
-    for n in range(depth - 1, 1, -1):
-        cur = buf1
-        nxt = buf2
-        c1 = inv[n]
-        c2 = inv[n - 1]
-        s2 = U(offs[2])
-        if n == 2:
+        if n < depth:
+            sn = U(offs[n])
             for a in range(ud):
                 xa = x[a]
-                ab = a * ud
-                for b in range(ud):
-                    S[s2 + ab + b] += (x[b] * c1 + S[b]) * xa
-            continue
-        for a in range(ud):
-            xa = x[a] * c2
-            ab = a * ud
-            for b in range(ud):
-                cur[ab + b] = (x[b] * c1 + S[b]) * xa
-        size = ud * ud
-        for j in range(2, n - 1):
-            sj = U(offs[j])
-            cj = inv[n - j]
-            for a in range(ud):
-                cn = x[a] * cj
-                ab = a * size
+                ab = sn + a * size
                 for i in range(size):
-                    nxt[ab + i] = (cur[i] + S[sj + i]) * cn
-            tmp = cur
-            cur = nxt
-            nxt = tmp
-            size *= ud
-        sm = U(offs[n - 1])
-        sn = U(offs[n])
-        for a in range(ud):
-            cn = x[a]
-            ab = sn + a * size
-            for i in range(size):
-                S[ab + i] += (cur[i] + S[sm + i]) * cn
+                    S[ab + i] = fmuladd(cur[i], xa, S[ab + i])
     for a in range(ud):
         S[a] += x[a]
 
@@ -134,7 +106,8 @@ def advance(S, X, k, d, depth, offs, inv, buf1, buf2, T):  # pragma: no cover - 
             x3 = X[3, a]
             ab = sN + U(a) * top
             for i in range(top):
-                S[ab + i] += T0[i] * x0 + T1[i] * x1 + T2[i] * x2 + T3[i] * x3
+                S[ab + i] = fmuladd(T3[i], x3, fmuladd(T2[i], x2, fmuladd(
+                    T1[i], x1, fmuladd(T0[i], x0, S[ab + i]))))
     else:
         for s in range(k):
             Ts = T[s]
@@ -142,7 +115,7 @@ def advance(S, X, k, d, depth, offs, inv, buf1, buf2, T):  # pragma: no cover - 
                 x0 = X[s, a]
                 ab = sN + U(a) * top
                 for i in range(top):
-                    S[ab + i] += Ts[i] * x0
+                    S[ab + i] = fmuladd(Ts[i], x0, S[ab + i])
 
 
 @njit(cache=True, nogil=True, boundscheck=False)

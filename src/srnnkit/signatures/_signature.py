@@ -28,6 +28,15 @@ OVERFLOW_REMEDY = ("Level k grows like |path increments|^k / k!: rescale the pat
 #: Default memory guard: a request whose output needs more bytes raises ValueError.
 DEFAULT_MAX_BYTES = 2 * 1024**3
 
+#: Batches with at least this many (path x segment x signature entry) updates use the update
+#: generated for their (channels, depth) pair (`_codegen`: compiled on first use, about a
+#: second, then cached on disk); smaller ones the general loops. Both give the same bits.
+FIXED_MIN_WORK = 4_000_000
+#: Largest channel count and depth for which an update is generated (code size grows
+#: like depth**2 * channels); larger ones always use the general loops.
+FIXED_MAX_CHANNELS = 16
+FIXED_MAX_DEPTH = 12
+
 
 def resolve_n_jobs(n_jobs: Any, n_tasks: int) -> int:
     """joblib semantics: None -> 1, -1 -> all cores, -2 -> all but one; capped by tasks."""
@@ -70,6 +79,11 @@ def layout_tables(d: int, depth: int, dtype_char: str) -> tuple[np.ndarray, ...]
     return offs, inv, perm
 
 
+def use_fixed(d: int, depth: int, work: int) -> bool:
+    """Whether to run the update generated for ``(d, depth)`` (see `FIXED_MIN_WORK`)."""
+    return work >= FIXED_MIN_WORK and d <= FIXED_MAX_CHANNELS and depth <= FIXED_MAX_DEPTH
+
+
 def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
     """Run ``func(*args_for(lo, hi))`` over contiguous chunks of the batch, in threads.
 
@@ -86,6 +100,55 @@ def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
                    for lo, hi in itertools.pairwise(bounds) if hi > lo]
         for f in futures:
             f.result()
+
+
+def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream: bool,
+              n_jobs: Any) -> None:
+    """Signatures of the C-contiguous batch ``paths`` (B, L, d) into ``out``.
+
+    `_kernels.sig_paths` or, for large batches, its generated twin (the same bits).
+    """
+    n_b, n_points, d = paths.shape
+    if use_fixed(d, depth, n_b * (n_points - 1) * out.shape[-1]):
+        from ._codegen import fixed_layout, paths_kernel
+
+        lay = fixed_layout(d, depth, paths.itemsize)
+        run_batched(paths_kernel(d, depth), n_b, n_jobs,
+                    lambda lo, hi: (paths[lo:hi], lay.perm, lay.n_state, lay.size, out[lo:hi],
+                                    col0, stream))
+    else:
+        from ._kernels import sig_paths
+
+        offs, inv, perm = layout_tables(d, depth, paths.dtype.char)
+        run_batched(sig_paths, n_b, n_jobs,
+                    lambda lo, hi: (paths[lo:hi], depth, offs, inv, perm, out[lo:hi], col0,
+                                    stream))
+
+
+def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
+                 out: np.ndarray, col0: int, stream: bool, n_jobs: Any) -> None:
+    """Signatures of ∫ psi ⊗ u for piecewise-constant inputs (response features), in ``out``.
+
+    inputs (B, n_steps, m) C-contiguous, coef (n_steps * refine, P) the cell integrals of
+    psi; the kernel is `_kernels.sig_rank_one` or, for large batches, its generated twin
+    (the same bits).
+    """
+    n_b, n_steps, m = inputs.shape
+    d = coef.shape[1] * m
+    if use_fixed(d, depth, n_b * n_steps * refine * signature_dim(d, depth)):
+        from ._codegen import fixed_layout, rank_one_kernel
+
+        lay = fixed_layout(d, depth, inputs.itemsize)
+        run_batched(rank_one_kernel(d, depth), n_b, n_jobs,
+                    lambda lo, hi: (inputs[lo:hi], coef, refine, lay.perm, lay.n_state,
+                                    lay.size, out[lo:hi], col0, stream))
+    else:
+        from ._kernels import sig_rank_one
+
+        offs, inv, perm = layout_tables(d, depth, inputs.dtype.char)
+        run_batched(sig_rank_one, n_b, n_jobs,
+                    lambda lo, hi: (inputs[lo:hi], coef, refine, depth, offs, inv, perm,
+                                    out[lo:hi], col0, stream))
 
 
 def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool = False,
@@ -170,13 +233,10 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
 
         sig_paths_cuda(flat, depth, out, col0, bool(stream))
         return out.reshape(out_shape)
-    offs, inv, perm = layout_tables(d, depth, arr.dtype.char)
-    from ._kernels import sig_paths
-
-    run_batched(sig_paths, n_b, n_jobs,
-                lambda lo, hi: (flat[lo:hi], depth, offs, inv, perm, out[lo:hi], col0,
-                                bool(stream)))
-    check_finite_result("signature", out, OVERFLOW_REMEDY)
+    run_paths(flat, depth, out, col0, bool(stream), n_jobs)
+    # An entry that overflowed stays non-finite in every later prefix (each update adds to
+    # it), so the last prefix of each path tells: one pass over n_b rows, not the stream.
+    check_finite_result("signature", out[:, -1], OVERFLOW_REMEDY)
     return out.reshape(out_shape)
 
 
