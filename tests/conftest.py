@@ -1,9 +1,19 @@
 """Shared problem factories (THEORY.md reference setups)."""
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import srnnkit as sk
+
+# Fuzz tests draw their examples from a fixed seed (derandomized), so every CI run checks the
+# same cases and a failure reproduces; `--hypothesis-seed` or HYPOTHESIS_PROFILE=explore draws
+# new ones by hand.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def ou_model(readout=None) -> "sk.SRNN":
