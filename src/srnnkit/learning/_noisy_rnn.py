@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._progress import progress
 from .._random import child_sequences
-from .._validation import check_int, check_memory, check_n_jobs
+from .._validation import check_int, check_memory
 from ._input import as_series_list, check_channels, check_targets, standardization
 
 __all__ = ["NoisyRNNClassifier", "NoisyRNNRegressor"]
@@ -44,7 +44,6 @@ _PARAMS: dict[str, list] = {
     "prediction": [StrOptions({"noise-free", "noise-averaged"})],
     "n_paths": [Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state", np.random.Generator],
-    "n_jobs": [Integral, None],
 }
 
 
@@ -126,8 +125,8 @@ class _NoisyRNNModel(BaseEstimator):
                  parameterization: str = "dissipative", learning_rate: float = 3e-3,
                  batch_size: int = 32, max_updates: int = 1000, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 20,
-                 prediction: str = "noise-free", n_paths: int = 32, random_state: Any = None,
-                 n_jobs: int | None = None) -> None:
+                 prediction: str = "noise-free", n_paths: int = 32,
+                 random_state: Any = None) -> None:
         self.n_hidden = n_hidden
         self.dt = dt
         self.sigma = sigma
@@ -143,7 +142,6 @@ class _NoisyRNNModel(BaseEstimator):
         self.prediction = prediction
         self.n_paths = n_paths
         self.random_state = random_state
-        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ training
     def _fit(self, X: Any, y: Any) -> np.ndarray:
@@ -151,7 +149,6 @@ class _NoisyRNNModel(BaseEstimator):
         self._validate_params()
         for name in ("n_hidden", "batch_size", "max_updates", "n_iter_no_change", "n_paths"):
             check_int(name, getattr(self, name), low=1)      # sklearn lets bools through
-        threads = check_n_jobs(self.n_jobs)
         series = as_series_list(X)
         targets = self._targets(y, len(series))
         m = series[0].shape[1]
@@ -168,7 +165,7 @@ class _NoisyRNNModel(BaseEstimator):
 
         torch = _import_torch()
         saved_threads = torch.get_num_threads()
-        torch.set_num_threads(threads)
+        torch.set_num_threads(1)         # bit-for-bit the same weights on any machine
         try:
             net = self._train(torch, inputs, targets, L, kids)
         finally:
@@ -380,9 +377,10 @@ _DOC_PARAMS = r"""
     random_state : int, numpy Generator or None, default=None
         Seeds the initial weights, the mini-batches and the injected noise (a
         ``torch.Generator``; torch's global state is not used), the validation split and the
-        prediction noise. The same seed gives the same weights.
-    n_jobs : int or None, default=None
-        Torch threads during `fit` (None: 1; restored afterwards).
+        prediction noise. The same seed gives the same weights: `fit` runs torch on one
+        thread (restoring the caller's setting afterwards), since reductions split over
+        several threads round differently (and these small products gain nothing from
+        them); fit several models in parallel processes instead.
 """
 
 _DOC_ATTRS = r"""
@@ -469,10 +467,12 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
 
     def _targets(self, y: Any, n: int) -> np.ndarray:
         from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import column_or_1d
 
         y = check_targets(y, n, numeric=False)
-        if y.ndim != 1:
+        if y.ndim == 2 and y.shape[1] != 1:
             raise ValueError(f"y must be a 1-D array of class labels; got shape {y.shape}.")
+        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         return codes.astype(np.int64)
@@ -505,7 +505,8 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the largest score."""
-        return self.classes_[self._outputs(X).argmax(axis=1)]
+        out = self._outputs(X)
+        return self.classes_[out.argmax(axis=1)]
 
 
 class NoisyRNNRegressor(RegressorMixin, _NoisyRNNModel):
