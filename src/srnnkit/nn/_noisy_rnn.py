@@ -11,7 +11,15 @@ import numpy as np
 import torch
 
 from .._random import SeedLike, child_sequences
-from .._validation import check_array, check_choice, check_int, check_positive, describe, fail
+from .._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    describe,
+    fail,
+)
 
 __all__ = ["PARAMETERIZATIONS", "READOUTS", "NoisyRNN"]
 
@@ -19,6 +27,7 @@ __all__ = ["PARAMETERIZATIONS", "READOUTS", "NoisyRNN"]
 PARAMETERIZATIONS = ("free", "dissipative", "lipschitz")
 #: What the module returns: the readout of the last state or of every state.
 READOUTS = ("last", "all")
+_INTEGER_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 _ACTIVATIONS = {
     "tanh": torch.tanh,
     "identity": lambda z: z,
@@ -142,6 +151,9 @@ class NoisyRNN(torch.nn.Module):
         m = check_int("n_inputs", n_inputs, low=1)
         n = check_int("n_hidden", n_hidden, low=1)
         p = check_int("n_outputs", n_outputs, low=1)
+        check_memory("n_hidden", n, "the recurrent weights", (n, n))
+        check_memory("n_inputs", m, "the input weights", (n, m))
+        check_memory("n_outputs", p, "the readout", (p, n))
         self.dt = check_positive("dt", dt)
         self.sigma_mult = check_positive("sigma_mult", sigma_mult, allow_zero=True)
         self.activation = check_choice("activation", activation, tuple(_ACTIVATIONS))
@@ -235,15 +247,19 @@ class NoisyRNN(torch.nn.Module):
 
     # ------------------------------------------------------------------ stepping
     def _inputs(self, u: Any) -> tuple[torch.Tensor, bool]:
+        m = self.n_inputs
+        shape = f"(batch, n_steps, {m}) or (n_steps, {m})"
         if not isinstance(u, torch.Tensor):
-            u = torch.as_tensor(np.asarray(u, dtype=float))
-        if u.ndim == 2:
-            u, single = u[None], True
-        else:
-            single = False
-        if u.ndim != 3 or u.shape[2] != self.n_inputs or u.shape[1] == 0:
-            fail("u", f"a tensor of shape (batch, n_steps, {self.n_inputs}) or "
-                 f"(n_steps, {self.n_inputs})", tuple(u.shape))
+            u = torch.as_tensor(check_array("u", u, ndim=(2, 3), shape_text=shape))
+        elif not (u.dtype.is_floating_point or u.dtype in _INTEGER_DTYPES):
+            fail("u", f"a real tensor of shape {shape}", f"a tensor of dtype {u.dtype}",
+                 TypeError)
+        single = u.ndim == 2
+        if single:
+            u = u[None]
+        if u.ndim != 3 or u.shape[2] != m or u.shape[1] == 0:
+            fail("u", f"a tensor of shape {shape}",
+                 f"shape {tuple(u.shape[1:] if single else u.shape)}")
         return u.to(dtype=self.C.dtype, device=self.C.device), single
 
     def _noise(self, T: int, batch: int, noise: bool, generator: torch.Generator | None,
@@ -348,7 +364,9 @@ class NoisyRNN(torch.nn.Module):
     @staticmethod
     def _lengths(lengths: Any, batch: int, T: int) -> torch.Tensor:
         arr = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
-        if arr.shape != (batch,) or arr.dtype.kind not in "iu":
+        if arr.dtype.kind not in "iu":
+            fail("lengths", f"integers of shape ({batch},)", arr, TypeError)
+        if arr.shape != (batch,):
             fail("lengths", f"integers of shape ({batch},)", arr)
         if arr.min() < 1 or arr.max() > T:
             fail("lengths", f"integers in [1, {T}]", arr)
