@@ -101,6 +101,7 @@ GUIDE = {
     "signatures.md": False,
     "kernels.md": False,
     "learning.md": True,
+    "trained.md": True,
     "cli.md": True,
     "parallel.md": True,
     "conventions.md": False,

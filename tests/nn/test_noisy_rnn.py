@@ -270,21 +270,26 @@ def test_seed_fixes_the_initial_weights():
     assert not torch.equal(a.W, c.W)
 
 
-def test_adam_equals_torch_optim():
+@pytest.mark.parametrize("cosine", [False, True])
+def test_adam_equals_torch_optim(cosine):
     from srnnkit.learning._noisy_rnn import _Adam
 
     g = torch.Generator().manual_seed(0)
     a = [torch.randn(5, 3, dtype=torch.float64, generator=g).requires_grad_(),
          torch.randn(4, dtype=torch.float64, generator=g).requires_grad_()]
     b = [x.detach().clone().requires_grad_() for x in a]
-    ours, theirs = _Adam(torch, b, lr=1e-2), torch.optim.Adam(a, lr=1e-2)
+    ours = _Adam(torch, b, lr=1e-2, total=30 if cosine else None)
+    theirs = torch.optim.Adam(a, lr=1e-2)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(theirs, T_max=30) if cosine else None
     for _ in range(30):
         for params, opt in ((a, theirs), (b, ours)):
             opt.zero_grad()
             ((params[0] ** 2).sum().sin() + (params[1] ** 3).sum()).backward()
             opt.step()
+        if schedule is not None:
+            schedule.step()
     for x, y in zip(a, b, strict=True):
-        np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy(), rtol=1e-12)
 
 
 def test_input_checks():

@@ -122,7 +122,7 @@ class _NoisyRNNModel(BaseEstimator):
 
     def __init__(self, n_hidden: int = 64, *, dt: float | None = None, sigma: float = 0.1,
                  sigma_mult: float = 0.0, activation: str = "tanh",
-                 parameterization: str = "dissipative", learning_rate: float = 3e-3,
+                 parameterization: str = "dissipative", learning_rate: float = 1e-2,
                  batch_size: int = 32, max_updates: int = 1000, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 20,
                  prediction: str = "noise-free", n_paths: int = 32,
@@ -197,10 +197,11 @@ class _NoisyRNNModel(BaseEstimator):
         Y = torch.as_tensor(targets)
         loss_fn = (torch.nn.CrossEntropyLoss() if self._loss == "cross-entropy"
                    else torch.nn.MSELoss())
-        opt = _Adam(torch, list(net.parameters()), lr=self.learning_rate)
         batch = min(self.batch_size, len(train))
         per_epoch = math.ceil(len(train) / batch)
         n_epochs = math.ceil(self.max_updates / per_epoch)
+        opt = _Adam(torch, list(net.parameters()), lr=self.learning_rate,
+                    total=n_epochs * per_epoch)
         self.loss_curve_, self.validation_scores_ = [], []
         best, best_state, since = -np.inf, None, 0
         with progress(n_epochs, type(self).__name__) as bar:
@@ -294,8 +295,9 @@ class _Adam:
     """
 
     def __init__(self, torch: Any, params: list, lr: float, betas: tuple = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+                 eps: float = 1e-8, total: int | None = None) -> None:
         self.torch, self.params, self.lr, self.eps = torch, params, lr, eps
+        self.total = total
         self.b1, self.b2 = betas
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]
@@ -318,7 +320,10 @@ class _Adam:
             denom = torch._foreach_sqrt(self.v)
             torch._foreach_div_(denom, c2)
             torch._foreach_add_(denom, self.eps)
-            torch._foreach_addcdiv_(self.params, self.m, denom, -self.lr / c1)
+            lr = self.lr
+            if self.total:                        # cosine decay to 0 over `total` steps
+                lr *= 0.5 * (1.0 + math.cos(math.pi * min(self.t - 1, self.total) / self.total))
+            torch._foreach_addcdiv_(self.params, self.m, denom, -lr / c1)
 
 
 def _pad(torch: Any, inputs: list[np.ndarray]) -> tuple[Any, np.ndarray]:
@@ -357,8 +362,9 @@ _DOC_PARAMS = r"""
         the trained SRNN has a stationary law. Initial leak rates are log-uniform on
         :math:`[1, 10] / (L\Delta)` (memories from a tenth of the series to all of it), at
         most :math:`1/\Delta`.
-    learning_rate : float, default=3e-3
-        Adam's step size.
+    learning_rate : float, default=1e-2
+        Adam's initial step size, decayed to 0 over the training budget by a cosine
+        schedule, :math:`\eta_t = \eta\,(1 + \cos(\pi t / T))/2`.
     batch_size : int, default=32
     max_updates : int, default=1000
         Training budget in Adam steps (mini-batches); the number of epochs is
