@@ -153,15 +153,17 @@ def test_regressor_targets_in_their_units_and_multi_output(tmp_path):
 
 
 def test_early_stopping_keeps_the_best_epoch():
-    X, y = _two_frequencies(80)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((80, 16)), rng.integers(0, 2, 80)   # nothing to learn
     clf = NoisyRNNClassifier(n_hidden=8, max_updates=2000, batch_size=16, early_stopping=True,
                              validation_fraction=0.25, n_iter_no_change=3, random_state=0)
     clf.fit(X, y)
     scores = clf.validation_scores_
     assert len(scores) == clf.n_epochs_ < math.ceil(2000 / 4)          # stopped early
-    best = int(np.argmax(scores))
+    best = len(scores) - 1 - int(np.argmax(scores[::-1]))              # the last best (ties)
     assert clf.n_epochs_ == best + 1 + 3                               # patience ran out
-    assert all(s <= scores[best] for s in scores[best + 1:])
+    assert clf.best_epoch_ == best + 1
+    assert all(s < scores[best] for s in scores[best + 1:])
     assert NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y).validation_scores_ == []
 
 

@@ -204,6 +204,7 @@ class _NoisyRNNModel(BaseEstimator):
                     total=n_epochs * per_epoch)
         self.loss_curve_, self.validation_scores_ = [], []
         best, best_state, since = -np.inf, None, 0
+        self.best_epoch_ = None
         with progress(n_epochs, type(self).__name__) as bar:
             for epoch in range(n_epochs):
                 net.train()
@@ -227,8 +228,8 @@ class _NoisyRNNModel(BaseEstimator):
                 if len(val):
                     score = self._validation_score(torch, net, U, lengths, val, targets)
                     self.validation_scores_.append(score)
-                    if score > best:
-                        best, since = score, 0
+                    if score >= best:            # ties: keep the later weights
+                        best, since, self.best_epoch_ = score, 0, epoch + 1
                         best_state = {k: v.clone() for k, v in net.state_dict().items()}
                     else:
                         since += 1
@@ -238,6 +239,8 @@ class _NoisyRNNModel(BaseEstimator):
             net.load_state_dict(best_state)
         self.n_epochs_ = epoch + 1
         self.n_updates_ = self.n_epochs_ * per_epoch
+        if self.best_epoch_ is None:
+            self.best_epoch_ = self.n_epochs_
         return net
 
     def _split(self, targets: np.ndarray, seed: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -406,7 +409,10 @@ _DOC_ATTRS = r"""
     loss_curve_ : list of float
         Mean training loss per epoch (with the noise on).
     validation_scores_ : list of float
-        Validation score per epoch (empty without early stopping).
+        Validation score per epoch (accuracy or R²; empty without early stopping).
+    best_epoch_ : int
+        The epoch whose weights were kept: the last one with the best validation score
+        (ties keep the later weights), or the last epoch without early stopping.
     noise_seed_ : int
         Seed of the prediction noise (``prediction="noise-averaged"``).
 """
