@@ -144,8 +144,8 @@ class _NoisyRNNModel(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
-    def _fit(self, X: Any, y: Any) -> np.ndarray:
-        """Validate, standardise and train; returns nothing but sets the fitted attributes."""
+    def _fit(self, X: Any, y: Any) -> None:
+        """Validate, standardise, train, and set the fitted attributes."""
         self._validate_params()
         for name in ("n_hidden", "batch_size", "max_updates", "n_iter_no_change", "n_paths"):
             check_int(name, getattr(self, name), low=1)      # sklearn lets bools through
@@ -171,7 +171,6 @@ class _NoisyRNNModel(BaseEstimator):
         finally:
             torch.set_num_threads(saved_threads)
         self.srnn_ = self._as_srnn(net)
-        return targets
 
     def _network(self, torch: Any, m: int, L: int, kids: list) -> Any:
         from ..nn import NoisyRNN
@@ -405,7 +404,7 @@ _DOC_ATTRS = r"""
     n_features_in_ : int
         Number of input channels m.
     n_epochs_, n_updates_ : int
-        Epochs and Adam steps taken.
+        Epochs and Adam steps taken (the budget is rounded up to whole epochs).
     loss_curve_ : list of float
         Mean training loss per epoch (with the noise on).
     validation_scores_ : list of float
