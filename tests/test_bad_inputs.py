@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 936 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1159 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 936
+N_CASES = 1159
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -75,6 +75,10 @@ def _estimator(name, **params):
         params.setdefault("n_paths", 2)
     if name.startswith("LinearSRNN"):
         params.setdefault("n_oscillators", 5)
+    if name.startswith("NoisyRNN"):
+        pytest.importorskip("torch")                 # the optional extra srnnkit[torch]
+        params.setdefault("n_hidden", 4)
+        params.setdefault("max_updates", 2)
     return cls(**params)
 
 
@@ -102,6 +106,18 @@ def _fit_with(name):
         est = _estimator(name, **params).fit(X, y)
         return est.transform(X) if hasattr(est, "transform") else est
     return run
+
+
+def _fit_noisy(name):
+    def run(**params):
+        y = _labels() if name.endswith("Classifier") else np.arange(6.0)
+        return _estimator(name, **params).fit(_series_batch(), y)
+    return run
+
+
+def _noisy_net(**kw):
+    pytest.importorskip("torch")
+    return sk.nn.NoisyRNN(2, 3, 1, dt=0.1, seed=0, **kw)
 
 
 def _forecaster():
@@ -516,12 +532,14 @@ TARGETS: list[Target] = [
                     "ragged-channels": const([np.ones((5, 2)), np.ones((4, 3))], V)}})
       for name in ("SRNNReservoir", "ResponseFeatures", "SignatureTransformer",
                    "ResponseKernelRidge", "ResponseKernelClassifier", "LinearSRNNFeatures",
-                   "LinearSRNNClassifier", "LinearSRNNRegressor")],
+                   "LinearSRNNClassifier", "LinearSRNNRegressor", "NoisyRNNClassifier",
+                   "NoisyRNNRegressor")],
     *[Target(f"{name}.transform", _transform(name), lambda: dict(X=_series_batch()),
              {"X": {**only(ARRAY, "nan", "inf", "string"), **SKLEARN_X,
                     "channels": const(np.ones((3, 8, 3)), V)}})
       for name in ("SRNNReservoir", "ResponseFeatures", "ResponseKernelRidge",
-                   "LinearSRNNFeatures", "LinearSRNNRegressor")],
+                   "LinearSRNNFeatures", "LinearSRNNRegressor", "NoisyRNNClassifier",
+                   "NoisyRNNRegressor")],
     Target("SRNNReservoir(params)", _fit_with("SRNNReservoir"), lambda: {},
            {"n_hidden": {**but(COUNT, "none"), "huge": const(HUGE, V)},
             "dt": but(POSITIVE, "none", "list"),
@@ -548,6 +566,53 @@ TARGETS: list[Target] = [
             "alphas": {"negative": const([1.0, -1.0], V), "string": const("many", T),
                        "empty": const([], V)},
             "cv": CHOICE, "dyadic_order": {"negative": const(-1, V), "float": const(0.5, T)}}),
+    *[Target(f"{name}(params)", _fit_noisy(name), lambda: {},
+             {"n_hidden": {**but(COUNT, "none"), "huge": const(HUGE, V)},
+              "dt": {**but(POSITIVE, "none")},
+              "sigma": only(POSITIVE, "negative", "nan", "string"),
+              "sigma_mult": only(POSITIVE, "negative", "inf", "string"),
+              "activation": CHOICE, "parameterization": CHOICE, "prediction": CHOICE,
+              "learning_rate": but(POSITIVE, "none"),
+              "batch_size": but(COUNT, "none"), "max_updates": but(COUNT, "none"),
+              "n_iter_no_change": only(COUNT, "zero", "bool", "string"),
+              "n_paths": only(COUNT, "zero", "float", "bool"),
+              "early_stopping": FLAG,
+              "validation_fraction": {"zero": const(0.0, V), "one": const(1.0, V),
+                                      "string": const("0.1", T)},
+              "random_state": SEED})
+      for name in ("NoisyRNNClassifier", "NoisyRNNRegressor")],
+    Target("NoisyRNN", lambda **k: (pytest.importorskip("torch"), sk.nn.NoisyRNN(**k)),
+           lambda: dict(n_inputs=2, n_hidden=3, n_outputs=1, dt=0.1, sigma=0.1, sigma_mult=0.0,
+                        activation="tanh", parameterization="free", gamma=1.0, beta=0.75,
+                        readout="last", init_scale=1.0, seed=0),
+           {"n_inputs": {**COUNT, "huge": const(HUGE, V)},
+            "n_hidden": {**COUNT, "huge": const(HUGE, V)},
+            "n_outputs": {**COUNT, "huge": const(HUGE, V)},
+            "dt": POSITIVE,
+            "sigma": {**only(ARRAY, "nan", "inf", "string", "object", "none", "ndim+"),
+                      "negative": const(-0.5, V), "shape": const(np.ones(4), V)},
+            "sigma_mult": but(POSITIVE, "zero"),
+            "activation": CHOICE, "parameterization": CHOICE, "readout": CHOICE,
+            "gamma": {**only(ARRAY, "nan", "string", "ndim+"), "shape": const(np.ones(4), V)},
+            "beta": {"zero": const(0.0, V), "one": const(1.0, V), "string": const("0.5", T)},
+            "init_scale": only(POSITIVE, "negative", "nan", "string"),
+            "seed": SEED}),
+    Target("NoisyRNN.forward", lambda **k: _noisy_net()(**k),
+           lambda: dict(u=np.ones((4, 5, 2)), lengths=None),
+           {"u": {**but(ARRAY, "ndim-", "ndim+"), "channels": const(np.ones((4, 5, 3)), V),
+                  "4-D": const(np.ones((1, 4, 5, 2)), V)},
+            "lengths": {"zero": const([1, 0, 2, 3], V), "long": const([1, 6, 2, 3], V),
+                        "float": const([1.0, 2.0, 2.0, 3.0], T),
+                        "shape": const([1, 2], V)}}),
+    Target("NoisyRNN.from_srnn", lambda **k: (pytest.importorskip("torch"),
+                                             sk.nn.NoisyRNN.from_srnn(**k)),
+           lambda: dict(model=sk.SRNN.random(3, 1, input_mode="activation", seed=0), dt=0.1),
+           {"model": {"string": const("model", T), "none": const(None, T),
+                      "additive": const(_model(), V),
+                      "quadratic": const(sk.SRNN(np.zeros((2, 2)), np.ones((2, 1)), 0.1,
+                                                 readout=Quadratic(np.eye(2)),
+                                                 input_mode="activation"), V)},
+            "dt": POSITIVE, "parameterization": CHOICE}),
     Target("ReservoirForecaster.fit", lambda **k: sk.learning.ReservoirForecaster(
                n_hidden=10, washout=5, random_state=0).fit(**k),
            lambda: dict(series=np.sin(np.arange(60) * 0.2)),

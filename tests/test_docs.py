@@ -101,6 +101,7 @@ GUIDE = {
     "signatures.md": False,
     "kernels.md": False,
     "learning.md": True,
+    "trained.md": True,
     "cli.md": True,
     "plotting.md": False,
     "parallel.md": True,

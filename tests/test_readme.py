@@ -15,6 +15,8 @@ def test_readme_python_blocks_run(monkeypatch):
     assert namespace["K"].shape == (20, 20)
     assert namespace["krr"].predict(namespace["U"][15:]).shape == (5,)
     assert namespace["clf"].score(namespace["X_test"], namespace["labels_test"]) > 0.97
+    assert namespace["rnn"].score(namespace["D_test"], namespace["d_test"]) > 0.96
+    assert namespace["rnn"].srnn_.input_mode == "activation"
 
 
 def test_readme_shows_the_response_kernel_four_ways(monkeypatch):

@@ -40,6 +40,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "datasets": ("srnnkit.datasets", None),
     "plotting": ("srnnkit.plotting", None),
     "cli": ("srnnkit.cli", None),
+    "nn": ("srnnkit.nn", None),
 }
 
 __all__ = [

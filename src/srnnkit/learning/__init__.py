@@ -9,6 +9,9 @@
 - :class:`ResponseKernelRidge`, :class:`ResponseKernelClassifier` -- kernel ridge with the
   response (or signature) kernel, penalty by efficient leave-one-out / GCV.
 - :class:`ReservoirForecaster` -- one- and multi-step-ahead forecasting.
+- :class:`NoisyRNNClassifier`, :class:`NoisyRNNRegressor` -- noise-injected RNNs trained by
+  gradient (PyTorch, the optional ``srnnkit[torch]`` extra, imported only when they fit);
+  the fitted ``srnn_`` is the trained network as an SRNN.
 - :func:`kernel_ridge_cv` -- the closed-form cross-validation behind ``alphas=``.
 - :func:`sliding_windows` -- (window, target) pairs from one long series, for forecasting
   with any of the above.
@@ -19,6 +22,7 @@ of ``(n_steps_i, n_channels)`` arrays of unequal lengths.
 
 from ._features import ResponseFeatures, SignatureTransformer
 from ._kernel_ridge import ResponseKernelClassifier, ResponseKernelRidge, kernel_ridge_cv
+from ._noisy_rnn import NoisyRNNClassifier, NoisyRNNRegressor
 from ._oscillator import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
 from ._reservoir import ReservoirForecaster, SRNNReservoir
 from ._windows import sliding_windows
@@ -27,6 +31,8 @@ __all__ = [
     "LinearSRNNClassifier",
     "LinearSRNNFeatures",
     "LinearSRNNRegressor",
+    "NoisyRNNClassifier",
+    "NoisyRNNRegressor",
     "ReservoirForecaster",
     "ResponseFeatures",
     "ResponseKernelClassifier",

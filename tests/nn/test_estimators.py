@@ -1,0 +1,184 @@
+"""NoisyRNNClassifier / NoisyRNNRegressor: training, reproducibility, prediction, save/load.
+
+Tiny networks and budgets (a second or so each). Prediction runs in NumPy on ``srnn_``; it is
+checked against the torch module rebuilt from ``srnn_`` (an independent implementation of the
+same chain) and, for the noise average, against the module's own noisy forward passes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import srnnkit as sk  # noqa: E402
+from srnnkit.learning import NoisyRNNClassifier, NoisyRNNRegressor  # noqa: E402
+from srnnkit.nn import NoisyRNN  # noqa: E402
+
+SMALL = dict(n_hidden=8, max_updates=60, batch_size=16)
+
+
+def _two_frequencies(n=60, L=16, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, L)
+    y = np.arange(n) % 2
+    X = np.sin(2 * np.pi * (1 + y[:, None]) * t) + 0.2 * rng.standard_normal((n, L))
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _two_frequencies()
+    return NoisyRNNClassifier(**SMALL, random_state=0).fit(X[:40], y[:40]), X, y
+
+
+def test_learns_and_exposes_its_srnn(fitted):
+    clf, X, y = fitted
+    assert clf.score(X[40:], y[40:]) >= 0.9
+    model = clf.srnn_
+    assert isinstance(model, sk.SRNN) and model.input_mode == "activation"
+    assert model.n_inputs == 1 and model.n_outputs == 2 and model.n_hidden == 8
+    assert clf.dt_ == pytest.approx(4.0 / 16)
+    assert clf.n_features_in_ == 1 and list(clf.classes_) == [0, 1]
+    assert clf.n_updates_ == 60 and len(clf.loss_curve_) == clf.n_epochs_
+    G = model.gamma_matrix
+    assert np.linalg.eigvalsh(0.5 * (G + G.T)).min() > 0          # dissipative by default
+
+
+def test_prediction_is_the_chain_of_srnn_(fitted):
+    """NumPy prediction == the float64 torch module rebuilt from srnn_, on standardised input."""
+    clf, X, _ = fitted
+    net = NoisyRNN.from_srnn(clf.srnn_, dt=clf.dt_).eval()
+    Z = (X[:, :, None] - clf.shift_) / clf.scale_
+    scores = net(torch.from_numpy(Z)).detach().numpy()
+    np.testing.assert_allclose(clf.decision_function(X), scores[:, 1] - scores[:, 0],
+                               rtol=0, atol=1e-10)
+    proba = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), proba, atol=1e-10)
+
+
+def test_noise_averaged_prediction_is_the_monte_carlo_mean(fitted):
+    clf, X, _ = fitted
+    clf = sk.learning.NoisyRNNClassifier(**{**clf.get_params(), "prediction": "noise-averaged",
+                                            "n_paths": 400})
+    clf.__dict__.update({k: v for k, v in fitted[0].__dict__.items() if k.endswith("_")})
+    ours = clf.decision_function(X[:5])
+    again = clf.decision_function(X[:5])
+    np.testing.assert_array_equal(ours, again)                     # a fixed prediction seed
+    net = NoisyRNN.from_srnn(clf.srnn_, dt=clf.dt_)
+    Z = (X[:5, :, None] - clf.shift_) / clf.scale_
+    reps = torch.from_numpy(np.repeat(Z, 4000, axis=0))
+    out = net(reps, noise=True, generator=torch.Generator().manual_seed(0)).detach().numpy()
+    diff = (out[:, 1] - out[:, 0]).reshape(5, 4000)
+    se = np.sqrt(diff.var(axis=1) / 4000 + diff.var(axis=1) / 400)   # both are estimates
+    assert np.all(np.abs(diff.mean(axis=1) - ours) < 4 * se)
+    assert np.any(np.abs(ours - fitted[0].decision_function(X[:5])) > 0)
+
+
+def test_same_seed_same_weights_whatever_the_thread_setting():
+    X, y = _two_frequencies(30)
+    before = torch.get_num_threads()
+    a = NoisyRNNClassifier(**SMALL, random_state=7).fit(X, y).srnn_
+    torch.set_num_threads(2)
+    try:
+        b = NoisyRNNClassifier(**SMALL, random_state=7).fit(X, y).srnn_
+        assert torch.get_num_threads() == 2                          # restored after fit
+    finally:
+        torch.set_num_threads(before)
+    c = NoisyRNNClassifier(**SMALL, random_state=8).fit(X, y).srnn_
+    for attr in ("W", "C", "b", "gamma_matrix"):
+        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
+    assert not np.array_equal(a.W, c.W)
+
+
+def test_unequal_lengths_read_out_at_each_series_own_end():
+    rng = np.random.default_rng(1)
+    X = [rng.standard_normal((L, 2)) for L in (5, 9, 7, 9, 4, 6) * 4]
+    y = np.array([0, 1, 2] * 8)
+    clf = NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y)
+    assert clf.srnn_.n_outputs == 3
+    together = clf.decision_function(X)
+    alone = np.concatenate([clf.decision_function([x]) for x in X])
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-12)
+    # the same network on a zero-padded batch with lengths gives the same scores
+    net = NoisyRNN.from_srnn(clf.srnn_, dt=clf.dt_).eval()
+    Z = np.zeros((len(X), 9, 2))
+    for i, x in enumerate(X):
+        Z[i, :len(x)] = (x - clf.shift_) / clf.scale_
+    lengths = np.array([len(x) for x in X])
+    np.testing.assert_allclose(net(torch.from_numpy(Z), lengths).detach().numpy(), together,
+                               atol=1e-10)
+    clf.set_params(prediction="noise-averaged", n_paths=4)
+    noisy = clf.decision_function(X)
+    np.testing.assert_allclose(noisy[:3], clf.decision_function(X[:3]), atol=1e-12)
+
+
+def test_save_load_predicts_identically(tmp_path, fitted):
+    clf, X, _ = fitted
+    for prediction in ("noise-free", "noise-averaged"):
+        clf.set_params(prediction=prediction, n_paths=8)
+        path = tmp_path / f"clf-{prediction}.npz"
+        sk.save(clf, path)
+        back = sk.load(path)
+        assert isinstance(back, NoisyRNNClassifier) and back.prediction == prediction
+        np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+        np.testing.assert_array_equal(back.predict(X), clf.predict(X))
+        np.testing.assert_array_equal(back.srnn_.W, clf.srnn_.W)
+    clf.set_params(prediction="noise-free")
+    with open(tmp_path / "clf-noise-free.npz", "rb") as fh:
+        assert b"pickle" not in fh.read()[:0]                     # npz, read allow_pickle=False
+
+
+def test_regressor_targets_in_their_units_and_multi_output(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 10, 2))
+    y = 5.0 + 3.0 * X[:, :, 0].mean(axis=1)
+    reg = NoisyRNNRegressor(n_hidden=16, max_updates=300, random_state=0).fit(X[:60], y[:60])
+    assert reg.score(X[60:], y[60:]) > 0.8
+    pred = reg.predict(X[60:])
+    assert pred.shape == (20,)
+    # srnn_'s readout gives the targets in their own units (standardisation folded in)
+    net = NoisyRNN.from_srnn(reg.srnn_, dt=reg.dt_).eval()
+    Z = (X[60:] - reg.shift_) / reg.scale_
+    np.testing.assert_allclose(net(torch.from_numpy(Z)).detach().numpy()[:, 0], pred,
+                               atol=1e-9)
+    sk.save(reg, tmp_path / "reg.npz")
+    np.testing.assert_array_equal(sk.load(tmp_path / "reg.npz").predict(X[60:]), pred)
+    Y = np.stack([y, -y], axis=1)
+    multi = NoisyRNNRegressor(**SMALL, random_state=0).fit(X, Y)
+    assert multi.predict(X[:3]).shape == (3, 2) and multi.srnn_.n_outputs == 2
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((80, 16)), rng.integers(0, 2, 80)   # nothing to learn
+    clf = NoisyRNNClassifier(n_hidden=8, max_updates=2000, batch_size=16, early_stopping=True,
+                             validation_fraction=0.25, n_iter_no_change=3, random_state=0)
+    clf.fit(X, y)
+    scores = clf.validation_scores_
+    assert len(scores) == clf.n_epochs_ < math.ceil(2000 / 4)          # stopped early
+    best = len(scores) - 1 - int(np.argmax(scores[::-1]))              # the last best (ties)
+    assert clf.n_epochs_ == best + 1 + 3                               # patience ran out
+    assert clf.best_epoch_ == best + 1
+    assert all(s < scores[best] for s in scores[best + 1:])
+    assert NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y).validation_scores_ == []
+
+
+def test_progress_bar_only_when_asked(capsys):
+    X, y = _two_frequencies(20)
+    NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+    with sk.show_progress():
+        NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y)
+    assert "NoisyRNNClassifier" in capsys.readouterr().err
+
+
+def test_divergence_is_reported():
+    X, y = _two_frequencies(20)
+    clf = NoisyRNNClassifier(n_hidden=8, activation="relu", parameterization="free",
+                             learning_rate=1e4, max_updates=200, random_state=0)
+    with pytest.raises(ValueError, match="diverged"):
+        clf.fit(X * 1e3, y)
