@@ -6,9 +6,9 @@ Girsanov likelihood ratios), a grid-exact transfer operator for one-dimensional 
 (an independent oracle), and the Volterra series they define.
 """
 
+from ..model._linear import stationary_covariance
 from ._api import linear_response, second_order_response
 from ._grid import GridChain
-from ._linear import stationary_covariance
 from ._result import ResponseFunction
 from ._volterra import (
     VolterraConvergence,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, child_sequences
-from ._linear import analytic_output_mean, stationary_covariance
+from ..model._linear import analytic_output_mean, psd_sqrt, stationary_covariance
 
 #: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
 BLOCK_SIZE = 2048
@@ -227,7 +227,7 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
         try:
             L = np.linalg.cholesky(S)
         except np.linalg.LinAlgError:  # degenerate noise: a PSD square root still works
-            L = _psd_sqrt(S)
+            L = psd_sqrt(S)
         m = model.stationary_mean()
 
         def draw(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -269,11 +269,6 @@ def kernel_args(model: Any, dt: float) -> tuple:
             np.ascontiguousarray(model.gamma_matrix, dtype=float),
             np.ascontiguousarray(np.sqrt(dt) * model.sigma.T, dtype=float), float(dt),
             ACT_CODES[model.activation])
-
-
-def _psd_sqrt(S: np.ndarray) -> np.ndarray:
-    w, V = np.linalg.eigh(S)
-    return V * np.sqrt(np.clip(w, 0.0, None))
 
 
 def girsanov_matrix(model: Any, what: str) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._random import SeedLike, child_sequences
 from .._validation import check_array, check_choice, check_int, check_positive, fail
+from ..model._linear import analytic_output_mean
 from ._api import (
     check_burn_in,
     check_model,
@@ -17,7 +18,6 @@ from ._api import (
     make_parallel,
     second_order_response,
 )
-from ._linear import analytic_output_mean
 from ._montecarlo import (
     crn_input_response,
     girsanov_matrix,

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 
 from .._random import SeedLike, as_seed_sequence
 from .._validation import (
@@ -20,6 +19,7 @@ from .._validation import (
     fail,
 )
 from ..model import SRNN
+from ..model._linear import exact_transition, psd_sqrt, stationary_covariance
 from ._kernels import ACT_CODES, RO_LINEAR, RO_NONE, RO_QUADRATIC, run_window
 from ._rng import fill_normals, make_states, ziggurat_tables
 from ._trajectory import DivergenceError, Trajectory
@@ -59,31 +59,6 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     lip = LIPSCHITZ[model.activation] * float(np.linalg.norm(model.W, 2))
     rate = max(lam - lip, lam / 5.0)
     return math.ceil(10.0 / (rate * dt) - 1e-9)
-
-
-def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
-    """L with L Lᵀ = S for a symmetric positive semi-definite S (eigen-decomposition)."""
-    w, V = np.linalg.eigh(0.5 * (S + S.T))
-    return V * np.sqrt(np.clip(w, 0.0, None))
-
-
-def _exact_transition(model: SRNN, dt: float):
-    """Φ = e^{-AΔ}, Ψ = ∫_0^Δ e^{-As} ds and the noise covariance Σ_Δ (Van Loan)."""
-    A = model.A
-    n = A.shape[0]
-    D = model.diffusion
-    big = np.zeros((2 * n, 2 * n))
-    big[:n, :n] = -A
-    big[:n, n:] = np.eye(n)
-    E = linalg.expm(big * dt)
-    Phi, Psi = E[:n, :n], E[:n, n:]
-    vl = np.zeros((2 * n, 2 * n))
-    vl[:n, :n] = -A
-    vl[:n, n:] = D
-    vl[n:, n:] = A.T
-    F = linalg.expm(vl * dt)
-    Q = F[:n, n:] @ Phi.T
-    return Phi, Psi, 0.5 * (Q + Q.T)
 
 
 def _readout_spec(model: SRNN):
@@ -243,9 +218,9 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     GT = np.ascontiguousarray(model.gamma_matrix.T) if full_gamma else np.zeros((n, n))
     sqdt = math.sqrt(dt)
     if method == "exact":
-        Phi, Psi, Qdt = _exact_transition(model, dt)
+        Phi, Psi, Qdt = exact_transition(model, dt)
         MT = np.ascontiguousarray(Phi.T)
-        L = _sqrtm_psd(Qdt)
+        L = psd_sqrt(Qdt)
         full_noise = True
         LT = np.ascontiguousarray(L.T)
         noise_diag = np.zeros(n)
@@ -279,10 +254,8 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         burn_in = check_int("burn_in", burn_in, low=0)
     L0 = mean0 = None
     if stationary and model.is_linear:
-        from ..response import stationary_covariance
-
         S0 = stationary_covariance(model, dt=None if method == "exact" else dt)
-        L0 = _sqrtm_psd(S0)
+        L0 = psd_sqrt(S0)
         mean0 = model.stationary_mean()
 
     # ------------------------------------------------------------- blocks
