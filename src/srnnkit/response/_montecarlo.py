@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, child_sequences
+from ..dynamics._activations import ACTIVATIONS
+from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
+from ..dynamics._drift import EulerStep
 from ..model._linear import analytic_output_mean, psd_sqrt, stationary_covariance
 
 #: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
@@ -52,7 +55,7 @@ class _Acc:
 
 
 def _diverged(where: str, dt: float) -> None:
-    from ..simulate import DivergenceError
+    from ..dynamics._divergence import DivergenceError
 
     raise DivergenceError(
         f"the simulated state became NaN or infinite {where} with dt={dt}. The Euler-Maruyama "
@@ -177,41 +180,11 @@ def _engine(func: Callable) -> Callable:
 
 
 def default_burn_in(model: Any, dt: float) -> int:
-    r"""Burn-in steps for a nonlinear SRNN started at ``h = 0``: ten relaxation times.
-
-    The relaxation rate is the synchronous-coupling contraction bound
-    :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2` when it is at least a tenth of
-    :math:`\lambda_{\min}(\Gamma_{sym})`, and that tenth otherwise (50 time units for the V2
-    tanh SRNN, whose bound is 0.2).  This is longer than :func:`srnnkit.simulate.default_burn_in`
-    (leak only), because the recurrent term can slow relaxation down.
-    """
-    G = model.gamma_matrix
-    lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
-    lip = {"tanh": 1.0, "identity": 1.0, "relu": 1.0, "sigmoid": 0.25}[model.activation]
-    rate = lam - lip * float(np.linalg.norm(model.W, 2))
-    rate = max(rate, 0.1 * lam)
-    if rate <= 0:
-        raise ValueError("cannot choose a burn-in: the leak gamma is not positive definite; "
-                         "pass burn_in (a number of steps) explicitly.")
-    return int(np.ceil(10.0 / (rate * dt)))
-
-
-class Stepper:
-    """Euler–Maruyama step of an SRNN with optional input, vectorised over leading axes."""
-
-    def __init__(self, model: Any, dt: float) -> None:
-        self.model = model
-        self.dt = dt
-        self.noise_T = np.sqrt(dt) * model.sigma.T          # (r, n)
-        self.r = model.sigma.shape[1]
-
-    def __call__(self, h: np.ndarray, xi: np.ndarray, cu: np.ndarray | None = None) -> np.ndarray:
-        """``h`` (..., n), ``xi`` broadcastable (..., r), ``cu`` = C u (n,) or None."""
-        out = h + self.dt * self.model.drift(h)
-        if cu is not None:
-            out += self.dt * cu
-        out += xi @ self.noise_T
-        return out
+    """Burn-in steps of the estimators for a nonlinear SRNN started at ``h = 0``: ten
+    relaxation times with the rate floored at a tenth of the leak rate (the rule of the
+    dynamics core, :func:`srnnkit.dynamics.burn_in_steps`; 50 time units for the V2 tanh
+    SRNN, whose contraction bound is 0.2)."""
+    return burn_in_steps(model, dt, floor=BURN_IN_FLOORS["estimators"], slack=0.0)
 
 
 def stationary_sampler(model: Any, dt: float, burn_in: int | None
@@ -237,7 +210,7 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
     args = kernel_args(model, dt)
     r = model.n_noise
 
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
 
     @_quiet
     def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -247,14 +220,14 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
                 h = step(h, rng.standard_normal((size, r)))
             _check_final(h, dt, n_burn, "the burn-in")
             return h
-        from ._kernels import em_final  # numba is imported (and compiles) on first use only
+        from ..dynamics._em_loops import advance_chains  # numba: imported on first use only
 
         chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
         done = 0
         while done < n_burn:
             k = min(chunk, n_burn - done)
             xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
-            em_final(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
+            advance_chains(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
             done += k
         _check_final(h, dt, n_burn, "the burn-in")
         return h
@@ -263,12 +236,10 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
 
 def kernel_args(model: Any, dt: float) -> tuple:
     """Arguments of the compiled EM loops after ``(h, xi)``."""
-    from ._kernels import ACT_CODES
-
     return (np.ascontiguousarray(model.W, dtype=float), np.ascontiguousarray(model.b, dtype=float),
             np.ascontiguousarray(model.gamma_matrix, dtype=float),
             np.ascontiguousarray(np.sqrt(dt) * model.sigma.T, dtype=float), float(dt),
-            ACT_CODES[model.activation])
+            ACTIVATIONS[model.activation].code)
 
 
 def girsanov_matrix(model: Any, what: str) -> np.ndarray:
@@ -290,7 +261,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
     m, p = model.n_inputs, model.n_outputs
     kick = eps * model.C.T                                  # (m, n)
     signs = np.array([1.0, -1.0])[:, None, None, None]
@@ -324,7 +295,7 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
     read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``.
     """
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
     m, p = model.n_inputs, model.n_outputs
     kick = eps * model.C.T                                   # (m, n)
     sgn = np.array([1.0, -1.0])
@@ -366,7 +337,7 @@ def chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | 
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Stationary runs, one per ``SeedSequence`` in ``seqs``: states (B, n_steps+1, n) and
     noises (B, n_steps, r).  Run ``i`` uses ``seqs[i]`` only, so grouping changes nothing."""
-    from ._kernels import em_states
+    from ..dynamics._em_loops import run_chains
 
     draw = stationary_sampler(model, dt, burn_in)
     args = kernel_args(model, dt)
@@ -374,7 +345,7 @@ def chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | 
     h = np.concatenate([draw(g, 1) for g in rngs], axis=0)                  # (B, n)
     xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
     states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
-    em_states(h, xi, *args, states)
+    run_chains(h, xi, *args, states)
     _check_states(states, dt, "a stationary run")
     return states, xi
 
@@ -538,7 +509,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     (n_steps+1, p).
     """
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
     N = inputs.shape[0]
     cu = inputs @ model.C.T                                    # (N, n)
     amps = np.concatenate([[0.0], amplitudes])[:, None, None]  # (A+1, 1, 1)
@@ -555,7 +526,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
             b[j] = f[0]
             if j < N:
                 xi = rng.standard_normal((size, step.r))
-                H = H + dt * model.drift(H) + dt * amps * cu[j] + xi @ step.noise_T
+                H = step(H, xi, shift=dt * amps * cu[j])
         _check_final(H, dt, N, "an ensemble driven by the input")
         return _moments(d, axis=2), _moments(b, axis=1)
 
@@ -579,7 +550,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     """
     G = girsanov_matrix(model, "volterra_terms")
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
     N = inputs.shape[0]
     a = inputs @ G.T                                          # (N, r)
     Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])

@@ -38,7 +38,8 @@ import numpy as np
 from numba import cuda, float64
 
 from .._device import launch_setting
-from ._kernels import RELU, RO_LINEAR, RO_QUADRATIC, SIGMOID, TANH
+from ..dynamics._activations import RELU, SIGMOID, TANH
+from ..dynamics._em_loops import RO_LINEAR, RO_QUADRATIC
 from ._trajectory import DivergenceError, Trajectory
 
 __all__ = ["TILE", "normals_cuda", "philox4x32", "simulate_cuda"]

@@ -18,10 +18,12 @@ from .._validation import (
     check_positive,
     fail,
 )
+from ..dynamics._activations import ACTIVATIONS
+from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
+from ..dynamics._em_loops import RO_LINEAR, RO_NONE, RO_QUADRATIC, advance_block
+from ..dynamics._rng import fill_normals, make_states, ziggurat_tables
 from ..model import SRNN
 from ..model._linear import exact_transition, psd_sqrt, stationary_covariance
-from ._kernels import ACT_CODES, RO_LINEAR, RO_NONE, RO_QUADRATIC, run_window
-from ._rng import fill_normals, make_states, ziggurat_tables
 from ._trajectory import DivergenceError, Trajectory
 
 __all__ = ["BLOCK_SIZE", "default_burn_in", "simulate"]
@@ -38,7 +40,8 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     The relaxation rate is the contraction bound ``λ - Lip(a)·‖W‖₂``, with ``λ`` the smallest
     eigenvalue of the symmetric part of Γ, floored at ``λ/5`` (a network that is not provably
     contracting still forgets its start at the leak's pace, only slower), so the burn-in is
-    ``10 / max(λ - Lip(a)‖W‖₂, λ/5)`` time units: at most 50 leak times.
+    ``10 / max(λ - Lip(a)‖W‖₂, λ/5)`` time units: at most 50 leak times (the rule of the
+    dynamics core, :func:`srnnkit.dynamics.burn_in_steps`).
 
     .. math:: n_{\mathrm{burn}} = \Bigl\lceil \frac{10}{\max(\lambda - \mathrm{Lip}(a)
               \|W\|_2,\ \lambda/5)\,\Delta} \Bigr\rceil
@@ -51,14 +54,7 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     >>> default_burn_in(model, 0.02)                                 # 50 time units
     2500
     """
-    from ..model._activations import LIPSCHITZ
-
-    G = model.gamma_matrix
-    lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
-    lam = lam if lam > 0 else 1.0
-    lip = LIPSCHITZ[model.activation] * float(np.linalg.norm(model.W, 2))
-    rate = max(lam - lip, lam / 5.0)
-    return math.ceil(10.0 / (rate * dt) - 1e-9)
+    return burn_in_steps(model, dt, floor=BURN_IN_FLOORS["simulate"])
 
 
 def _readout_spec(model: SRNN):
@@ -210,7 +206,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
 
     # --------------------------------------------------- step operator pieces
     affine = model.is_linear
-    act = ACT_CODES[model.activation]
+    act = ACTIVATIONS[model.activation].code
     b = model.b.copy()
     gdiag = model.gamma_diag
     full_gamma = gdiag is None
@@ -459,17 +455,20 @@ def _run_block(plan: _Plan, series: int, blk: int, maps: tuple) -> tuple:
         xi = np.empty((B, n))
         fill_normals(state, xi, kt, wt, ft)
         H[:] = plan.mean0 + xi @ plan.L0.T
-    common = (plan.MT, plan.affine, plan.b, plan.g, plan.GT, plan.full_gamma, plan.act)
+    drift = (plan.MT, plan.GT, plan.b, plan.g, plan.full_gamma, plan.affine, plan.act,
+             False, plan.dt)
     U, Ceff, beff = maps
-    zero_in = (np.zeros((1, U.shape[1])), Ceff, beff, np.empty(n))
-    inp = (U, Ceff, beff, np.empty(n))
-    noise = (plan.noise_diag, plan.LT, plan.full_noise, state, kt, wt, ft, Z, Z2, Xi)
-    ro = (plan.QT, plan.q, plan.M, Yt, Yw)
+    zero_in = (np.zeros((1, U.shape[1])), Ceff, beff)
+    noise = (plan.noise_diag, plan.LT, plan.full_noise)
+    rng = (state, kt, wt, ft)
+    scratch = (Z, Z2, Xi, Yt, np.empty(n))
+    ro_none = (RO_NONE, plan.QT, plan.q, plan.M)
+    ro = (plan.ro_kind, plan.QT, plan.q, plan.M)
     done = 0
     while done < plan.burn_in:
         k = min(plan.burn_in - done, 4096)
-        bad = run_window(H, *common, *zero_in, 0, k, plan.dt, *noise, RO_NONE, *ro,
-                         False, Sw)
+        bad = advance_block(H, drift, zero_in, noise, rng, ro_none, (Yw, False, Sw), scratch,
+                            0, k)
         if bad >= 0:
             _diverged(done + bad - plan.burn_in, plan.dt)
         done += k
@@ -489,8 +488,8 @@ def _run_block(plan: _Plan, series: int, blk: int, maps: tuple) -> tuple:
     t = 0
     while t < n_steps:
         k = min(win, n_steps - t)
-        bad = run_window(H, *common, *inp, t, k, plan.dt, *noise, plan.ro_kind, *ro,
-                         need_states, Sw)
+        bad = advance_block(H, drift, maps, noise, rng, ro, (Yw, need_states, Sw), scratch,
+                            t, k)
         if bad >= 0:
             _diverged(bad + 1, plan.dt)
         Y = model.output(Sw[:, :k]) if callable_readout else Yw[:, :k]
