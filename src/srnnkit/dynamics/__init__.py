@@ -27,6 +27,14 @@ _LAZY = {
     "burn_in_steps": "._burn_in",
     "relaxation_rate": "._burn_in",
     "DivergenceError": "._divergence",
+    "Moments": "._moments",
+    "batch_moments": "._moments",
+    "CHAIN_GROUP": "._blocks",
+    "ENSEMBLE_BLOCK": "._blocks",
+    "PATH_BLOCK": "._blocks",
+    "block_sizes": "._blocks",
+    "StepArrays": "._spec",
+    "step_arrays": "._spec",
 }
 
 __all__ = sorted(_LAZY)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._parallel import Runner
 from .._random import SeedLike
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
-    Parallel,
     fdt_first,
     girsanov_first,
     girsanov_matrix,
@@ -36,13 +36,13 @@ def check_model(model: Any) -> Any:
     return model
 
 
-def make_parallel(n_jobs: Any, executor: Any, device: Any) -> Parallel:
+def make_parallel(n_jobs: Any, executor: Any, device: Any) -> Runner:
     """Validate ``n_jobs``, ``executor`` and ``device`` (the estimators run on the CPU)."""
     check_choice("device", device, ("cpu", "cuda"))
     if device == "cuda":
         raise ValueError("device='cuda' is not available for the response estimators; use "
                          "device='cpu' (n_jobs= threads or executor= a Dask client to scale).")
-    return Parallel(n_jobs, executor)
+    return Runner(n_jobs, executor, desc="response estimator")
 
 
 def check_burn_in(burn_in: Any) -> int | None:

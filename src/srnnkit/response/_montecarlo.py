@@ -11,25 +11,24 @@ index, so every estimate is reproducible from its seed whatever the scheduling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._parallel import Runner, quiet
 from .._random import SeedLike, child_sequences
-from ..dynamics._activations import ACTIVATIONS
-from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ..dynamics._drift import EulerStep
-from ..model._linear import analytic_output_mean, psd_sqrt, stationary_covariance
+from ..dynamics._ensembles import (
+    check_final,
+    map_blocks,
+    map_chains,
+    run_chain_group,
+    stationary_sampler,
+)
+from ..model._linear import analytic_output_mean, stationary_covariance
 
-#: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
-BLOCK_SIZE = 2048
-#: stationary runs per task
-CHAIN_GROUP = 4
-#: below this many paths the compiled loop beats NumPy's per-step overhead
-_VECTOR_MIN = 256
-#: float64 numbers a long-run batch may hold at once
-_MEMORY_FLOATS = 2 ** 24
+SERIAL = Runner(desc="response estimator")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -54,28 +53,6 @@ class _Acc:
         return mean, np.sqrt(var / self.n)
 
 
-def _diverged(where: str, dt: float) -> None:
-    from ..dynamics._divergence import DivergenceError
-
-    raise DivergenceError(
-        f"the simulated state became NaN or infinite {where} with dt={dt}. The Euler-Maruyama "
-        "step is unstable for this dt or the network is not dissipative: use a smaller dt, "
-        "smaller weights or kicks (eps), or a larger gamma.")
-
-
-def _check_states(states: np.ndarray, dt: float, what: str) -> None:
-    """``states`` (..., n_steps+1, n): raise naming the first non-finite step."""
-    ok = np.isfinite(states).reshape(-1, states.shape[-2], states.shape[-1]).all(axis=(0, 2))
-    if not ok.all():
-        step = int(np.argmin(ok))
-        _diverged(f"at step {step} (t = {step * dt:.6g}) of {what}", dt)
-
-
-def _check_final(h: np.ndarray, dt: float, n_steps: int, what: str) -> None:
-    if not np.all(np.isfinite(h)):
-        _diverged(f"within the {n_steps} steps of {what}", dt)
-
-
 def _moments(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, int]:
     return values.sum(axis=axis), (values * values).sum(axis=axis), values.shape[axis]
 
@@ -86,160 +63,20 @@ def _fold(acc: _Acc, moments: tuple[np.ndarray, np.ndarray, int]) -> None:
     acc.n += moments[2]
 
 
-class Parallel:
-    """Runs independent tasks (ensemble blocks, groups of stationary runs) in order.
-
-    ``n_jobs`` threads (``None``: 1; negative: all cores but ``-n_jobs - 1``), or an
-    ``executor``: a ``dask.distributed.Client`` (tasks are shipped with cloudpickle and gathered)
-    or any ``concurrent.futures.Executor``.  Each task owns its ``SeedSequence`` child and the
-    results are folded in task order, so the estimate is identical for every setting.
-    """
-
-    def __init__(self, n_jobs: Any = None, executor: Any = None) -> None:
-
-        from .._validation import check_n_jobs, fail
-
-        self.n_threads = check_n_jobs(n_jobs)
-        if executor is not None and not hasattr(executor, "map"):
-            fail("executor", "a dask.distributed.Client, a concurrent.futures.Executor or None",
-                 type(executor).__name__, TypeError)
-        self.executor = executor
-
-    def map(self, fn: Callable, items: list) -> Iterator:
-        """``fn`` over ``items``, results in order (with a progress bar when switched on)."""
-        from .._progress import progress
-
-        bar = progress(len(items), "response estimator")
-        for res in self._map(fn, items):
-            bar.update()
-            yield res
-        bar.close()
-
-    def _map(self, fn: Callable, items: list) -> Iterator:
-        fn = _quiet(fn)  # errstate is per thread: set it inside every task
-        if self.executor is not None:
-            if hasattr(self.executor, "gather"):  # dask.distributed.Client
-                return iter(self.executor.gather(self.executor.map(fn, items, pure=False)))
-            return iter(self.executor.map(fn, items))
-        if self.n_threads > 1 and len(items) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=self.n_threads) as pool:
-                return iter(list(pool.map(fn, items)))
-        return map(fn, items)
-
-    def map_blocks(self, body: Callable, n_paths: int, seed: SeedLike,
-                   block_size: int = BLOCK_SIZE) -> Iterator:
-        """``body(size, rng)`` for each fixed-size block of an ensemble, in block order."""
-        n_blocks = -(-n_paths // block_size)
-        items = [(min(block_size, n_paths - b * block_size), ss)
-                 for b, ss in enumerate(child_sequences(seed, n_blocks))]
-        return self.map(lambda it: body(it[0], np.random.default_rng(it[1])), items)
-
-    def map_chains(self, body: Callable, model: Any, dt: float, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: int | None) -> Iterator:
-        """``body(states, noises)`` for groups of independent stationary runs, in order."""
-        per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
-                                     + 4 * model.n_inputs)
-        # fixed-size groups (not a function of n_jobs), so sums are folded identically
-        group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
-        kids = child_sequences(seed, n_chains)
-        items = [kids[i:i + group] for i in range(0, n_chains, group)]
-        return self.map(lambda seqs: body(*chain_group(model, dt, n_steps, seqs, burn_in)),
-                        items)
-
-
-SERIAL = Parallel()
-
-
-def _quiet(func: Callable) -> Callable:
-    """Silence overflow warnings inside an engine: divergence is reported by the checks."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return func(*args, **kwargs)
-    return wrapper
-
-
 def _engine(func: Callable) -> Callable:
     """An estimator entry point: quiet overflow, one BLAS thread (the products are small and
     the parallelism is over blocks; threaded BLAS on a busy machine is many times slower)."""
     import functools
 
-    quiet = _quiet(func)
+    quiet_func = quiet(func)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .._threads import single_threaded_blas
 
         with single_threaded_blas():
-            return quiet(*args, **kwargs)
+            return quiet_func(*args, **kwargs)
     return wrapper
-
-
-def default_burn_in(model: Any, dt: float) -> int:
-    """Burn-in steps of the estimators for a nonlinear SRNN started at ``h = 0``: ten
-    relaxation times with the rate floored at a tenth of the leak rate (the rule of the
-    dynamics core, :func:`srnnkit.dynamics.burn_in_steps`; 50 time units for the V2 tanh
-    SRNN, whose contraction bound is 0.2)."""
-    return burn_in_steps(model, dt, floor=BURN_IN_FLOORS["estimators"], slack=0.0)
-
-
-def stationary_sampler(model: Any, dt: float, burn_in: int | None
-                       ) -> Callable[[np.random.Generator, int], np.ndarray]:
-    """Return ``draw(rng, size) -> (size, n)`` states from the EM chain's stationary law.
-
-    Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
-    start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`).
-    """
-    n = model.n_hidden
-    if model.is_linear and burn_in is None:
-        S = stationary_covariance(model, dt)
-        try:
-            L = np.linalg.cholesky(S)
-        except np.linalg.LinAlgError:  # degenerate noise: a PSD square root still works
-            L = psd_sqrt(S)
-        m = model.stationary_mean()
-
-        def draw(rng: np.random.Generator, size: int) -> np.ndarray:
-            return m + rng.standard_normal((size, n)) @ L.T
-        return draw
-    n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
-    args = kernel_args(model, dt)
-    r = model.n_noise
-
-    step = EulerStep(model, dt)
-
-    @_quiet
-    def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
-        h = np.zeros((size, n))
-        if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
-            for _ in range(n_burn):
-                h = step(h, rng.standard_normal((size, r)))
-            _check_final(h, dt, n_burn, "the burn-in")
-            return h
-        from ..dynamics._em_loops import advance_chains  # numba: imported on first use only
-
-        chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
-        done = 0
-        while done < n_burn:
-            k = min(chunk, n_burn - done)
-            xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
-            advance_chains(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
-            done += k
-        _check_final(h, dt, n_burn, "the burn-in")
-        return h
-    return draw_burn
-
-
-def kernel_args(model: Any, dt: float) -> tuple:
-    """Arguments of the compiled EM loops after ``(h, xi)``."""
-    return (np.ascontiguousarray(model.W, dtype=float), np.ascontiguousarray(model.b, dtype=float),
-            np.ascontiguousarray(model.gamma_matrix, dtype=float),
-            np.ascontiguousarray(np.sqrt(dt) * model.sigma.T, dtype=float), float(dt),
-            ACTIVATIONS[model.activation].code)
 
 
 def girsanov_matrix(model: Any, what: str) -> np.ndarray:
@@ -257,7 +94,7 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
 # ------------------------------------------------------------- perturbation (CRN kicks)
 @_engine
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                       seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                       seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
     draw = stationary_sampler(model, dt, burn_in)
@@ -276,10 +113,10 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
             vals[k] = (f[0] - f[1]) / (2.0 * eps)
             if k + 1 < n_lags:
                 H = step(H, rng.standard_normal((size, step.r)))
-        _check_final(H, dt, n_lags, "a kicked ensemble")
+        check_final(H, dt, n_lags, "a kicked ensemble")
         return _moments(vals, axis=2)
 
-    for mom in par.map_blocks(block, n_paths, seed):
+    for mom in map_blocks(par, block, n_paths, seed):
         _fold(acc, mom)
     mean, se = acc.result()                                   # (n_lags, m, p)
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
@@ -287,7 +124,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
 
 @_engine
 def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                        seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                        seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Mixed double-kick differences ``[Y++ - Y+- - Y-+ + Y--]/(4 eps^2)`` with CRN.
 
@@ -323,31 +160,13 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
                 S[lo:hi] = step(S[lo:hi], xi)
                 if t + 1 < n_lags:
                     base = step(base, xi)
-        _check_final(vals, dt, n_time, "a doubly kicked ensemble")
+        check_final(vals, dt, n_time, "a doubly kicked ensemble")
         return _moments(vals, axis=4)
 
-    for mom in par.map_blocks(block, n_paths, seed):
+    for mom in map_blocks(par, block, n_paths, seed):
         _fold(acc, mom)
     mean, se = acc.result()                                  # (k1, k2, a, b, p)
     return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
-
-
-# ---------------------------------------------------------- long stationary runs (FDT etc.)
-def chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Stationary runs, one per ``SeedSequence`` in ``seqs``: states (B, n_steps+1, n) and
-    noises (B, n_steps, r).  Run ``i`` uses ``seqs[i]`` only, so grouping changes nothing."""
-    from ..dynamics._em_loops import run_chains
-
-    draw = stationary_sampler(model, dt, burn_in)
-    args = kernel_args(model, dt)
-    rngs = [np.random.default_rng(ss) for ss in seqs]
-    h = np.concatenate([draw(g, 1) for g in rngs], axis=0)                  # (B, n)
-    xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
-    states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
-    run_chains(h, xi, *args, states)
-    _check_states(states, dt, "a stationary run")
-    return states, xi
 
 
 def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None,
@@ -362,7 +181,7 @@ def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None
     if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
                                                                    "quadratic"):
         return analytic_output_mean(model, dt)
-    states, _ = chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)
+    states, _ = run_chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)
     return model.output(states[0]).mean(axis=0)
 
 
@@ -407,7 +226,7 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 @_engine
 def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-              burn_in: int | None, score: Any, par: Parallel = SERIAL
+              burn_in: int | None, score: Any, par: Runner = SERIAL
               ) -> tuple[np.ndarray, np.ndarray, str]:
     """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
 
@@ -434,7 +253,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
             x = v(states)
         return _xcorr(x, f, n_lags) / counts
 
-    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
     mean, se = acc.result()
     return mean, se, score_kind
@@ -442,7 +261,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
 
 @_engine
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
 
@@ -459,14 +278,14 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
         f = model.output(states[:, 1:]) - fbar
         return _xcorr(xi @ G / np.sqrt(dt), f, n_lags) / counts
 
-    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
     return acc.result()
 
 
 @_engine
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                    seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                    seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                     ) -> tuple[np.ndarray, np.ndarray]:
     """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
     G = girsanov_matrix(model, "second_order_response")
@@ -492,7 +311,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
                             ).reshape(B, n_lags, p, m, m)
         return est
 
-    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
     return acc.result()
 
@@ -501,7 +320,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 @_engine
 def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
                        n_paths: int, seed: SeedLike, burn_in: int | None,
-                       par: Parallel = SERIAL
+                       par: Runner = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``E f^{eps w}(h_t) - E f^{0}(h_t)`` for each amplitude, common random numbers.
 
@@ -527,10 +346,10 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
             if j < N:
                 xi = rng.standard_normal((size, step.r))
                 H = step(H, xi, shift=dt * amps * cu[j])
-        _check_final(H, dt, N, "an ensemble driven by the input")
+        check_final(H, dt, N, "an ensemble driven by the input")
         return _moments(d, axis=2), _moments(b, axis=1)
 
-    for mom_d, mom_b in par.map_blocks(block, n_paths, seed):
+    for mom_d, mom_b in map_blocks(par, block, n_paths, seed):
         _fold(acc_d, mom_d)
         _fold(acc_b, mom_b)
     dm, ds = acc_d.result()
@@ -540,7 +359,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
 
 @_engine
 def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
-                  seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                  seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                   ) -> tuple[np.ndarray, np.ndarray]:
     r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
 
@@ -574,10 +393,10 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
                 xi = rng.standard_normal((size, step.r))
                 M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
-        _check_final(h, dt, N, "a Girsanov ensemble")
+        check_final(h, dt, N, "a Girsanov ensemble")
         return _moments(vals, axis=2)
 
-    for mom in par.map_blocks(block, n_paths, seed):
+    for mom in map_blocks(par, block, n_paths, seed):
         _fold(acc, mom)
     mean, se = acc.result()
     return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
@@ -585,12 +404,12 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
 
 @_engine
 def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
-                           burn_in: int | None, par: Parallel = SERIAL
+                           burn_in: int | None, par: Runner = SERIAL
                            ) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
     draw = stationary_sampler(model, dt, burn_in)
     acc = _Acc((model.n_outputs,))
-    for mom in par.map_blocks(lambda size, rng: _moments(model.output(draw(rng, size)), 0),
+    for mom in map_blocks(par, lambda size, rng: _moments(model.output(draw(rng, size)), 0),
                               n_paths, seed):
         _fold(acc, mom)
     return acc.result()

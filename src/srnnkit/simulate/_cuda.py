@@ -246,9 +246,7 @@ def _tile_stats(Y, k_win, mean_t, m2_t):  # pragma: no cover - device code
 
 # ------------------------------------------------------------------------------- host side
 def _key(plan) -> tuple[np.uint64, np.uint64]:
-    ss = np.random.SeedSequence(plan.entropy, spawn_key=plan.spawn_key,
-                                pool_size=plan.pool_size)
-    w = ss.generate_state(2, np.uint32)
+    w = plan.seed.generate_state(2, np.uint32)
     return np.uint64(w[0]), np.uint64(w[1])
 
 
@@ -302,23 +300,24 @@ def _fold_tiles(mean_t: np.ndarray, m2_t: np.ndarray, counts: np.ndarray
 
 
 def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajectory:
-    """Run the ensemble described by ``plan`` (see ``_simulate._Plan``) on the GPU."""
+    """Run the ensemble described by ``plan`` (``_plan.SimulationPlan``) on the GPU."""
     n, p, n_steps, n_paths = plan.n, plan.p, plan.n_steps, plan.n_paths
-    full_noise = bool(plan.full_noise)
-    r = plan.LT.shape[0] if full_noise else 0
+    st = plan.step
+    full_noise = bool(st.full_noise)
+    r = st.LT.shape[0] if full_noise else 0
     lc = _Launch(n, r, n_paths)
     k0, k1 = _key(plan)
     to = cuda.to_device
     f64 = np.float64
-    MT = to(np.ascontiguousarray(plan.MT, dtype=f64))
-    GT = to(np.ascontiguousarray(plan.GT, dtype=f64))
-    g = to(np.ascontiguousarray(plan.g, dtype=f64))
-    b = to(np.ascontiguousarray(plan.b, dtype=f64))
-    LT = to(np.ascontiguousarray(plan.LT if full_noise else np.zeros((1, n)), dtype=f64))
-    nd = to(np.ascontiguousarray(plan.noise_diag, dtype=f64))
-    QT = to(np.ascontiguousarray(plan.QT, dtype=f64))
-    q = to(np.ascontiguousarray(plan.q, dtype=f64))
-    Mq = to(np.ascontiguousarray(plan.M, dtype=f64))
+    MT = to(np.ascontiguousarray(st.MT, dtype=f64))
+    GT = to(np.ascontiguousarray(st.GT, dtype=f64))
+    g = to(np.ascontiguousarray(st.g, dtype=f64))
+    b = to(np.ascontiguousarray(st.b, dtype=f64))
+    LT = to(np.ascontiguousarray(st.LT if full_noise else np.zeros((1, n)), dtype=f64))
+    nd = to(np.ascontiguousarray(st.noise_diag, dtype=f64))
+    QT = to(np.ascontiguousarray(plan.readout[1], dtype=f64))
+    q = to(np.ascontiguousarray(plan.readout[2], dtype=f64))
+    Mq = to(np.ascontiguousarray(plan.readout[3], dtype=f64))
     zero_cu = to(np.ascontiguousarray(plan.zero_cu, dtype=f64))
     win = max(1, min(lc.window, n_steps))
     n_tiles = -(-n_paths // TILE)
@@ -341,7 +340,7 @@ def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajector
 
     def launch(H, t0, k, s0, cu, ro_kind, Y, S, slot):
         _sim_window[lc.blocks, (lc.ntx, lc.ppb), 0, lc.shared](
-            H, t0, k, s0, bool(plan.affine), int(plan.act), bool(plan.full_gamma),
+            H, t0, k, s0, bool(st.affine), int(st.act), bool(st.full_gamma),
             full_noise, float(plan.dt), MT, GT, g, b, cu, LT, nd, k0, k1, series,
             ro_kind, QT, q, Mq, Y, S, slot, bad)
         first = int(bad.copy_to_host()[0])
