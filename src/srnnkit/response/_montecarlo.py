@@ -26,41 +26,16 @@ from ..dynamics._ensembles import (
     run_chain_group,
     stationary_sampler,
 )
+from ..dynamics._moments import Moments, batch_moments
 from ..model._linear import analytic_output_mean, stationary_covariance
 
 SERIAL = Runner(desc="response estimator")
 
 
 # ----------------------------------------------------------------------------- helpers
-class _Acc:
-    """Streaming sum / sum of squares of per-sample values, for mean and standard error."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.s = np.zeros(shape)
-        self.ss = np.zeros(shape)
-        self.n = 0
-
-    def add(self, values: np.ndarray, axis: int = 0) -> None:
-        self.s += values.sum(axis=axis)
-        self.ss += (values * values).sum(axis=axis)
-        self.n += values.shape[axis]
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        mean = self.s / self.n
-        if self.n < 2:
-            return mean, np.full_like(mean, np.nan)
-        var = np.maximum(self.ss / self.n - mean * mean, 0.0) * self.n / (self.n - 1)
-        return mean, np.sqrt(var / self.n)
-
-
-def _moments(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, int]:
-    return values.sum(axis=axis), (values * values).sum(axis=axis), values.shape[axis]
-
-
-def _fold(acc: _Acc, moments: tuple[np.ndarray, np.ndarray, int]) -> None:
-    acc.s += moments[0]
-    acc.ss += moments[1]
-    acc.n += moments[2]
+def _result(acc: Moments) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, stderr)`` of an estimator's accumulator (NaN stderr below two samples)."""
+    return acc.mean, acc.stderr()
 
 
 def _engine(func: Callable) -> Callable:
@@ -102,7 +77,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     m, p = model.n_inputs, model.n_outputs
     kick = eps * model.C.T                                  # (m, n)
     signs = np.array([1.0, -1.0])[:, None, None, None]
-    acc = _Acc((n_lags, m, p))
+    acc = Moments((n_lags, m, p))
 
     def block(size: int, rng: np.random.Generator) -> tuple:
         h0 = draw(rng, size)
@@ -114,11 +89,11 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
             if k + 1 < n_lags:
                 H = step(H, rng.standard_normal((size, step.r)))
         check_final(H, dt, n_lags, "a kicked ensemble")
-        return _moments(vals, axis=2)
+        return batch_moments(vals, axis=2)
 
     for mom in map_blocks(par, block, n_paths, seed):
-        _fold(acc, mom)
-    mean, se = acc.result()                                   # (n_lags, m, p)
+        acc.merge(*mom)
+    mean, se = _result(acc)                                   # (n_lags, m, p)
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
 
 
@@ -138,7 +113,7 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
     sgn = np.array([1.0, -1.0])
     weight = (sgn[:, None, None, None] * sgn[None, None, :, None]) / (4.0 * eps * eps)
     wfull = weight * np.ones((2, m, 2, m))
-    acc = _Acc((n_lags, n_lags, m, m, p))
+    acc = Moments((n_lags, n_lags, m, m, p))
     n_time = 2 * n_lags - 1
 
     def block(size: int, rng: np.random.Generator) -> tuple:
@@ -161,11 +136,11 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
                 if t + 1 < n_lags:
                     base = step(base, xi)
         check_final(vals, dt, n_time, "a doubly kicked ensemble")
-        return _moments(vals, axis=4)
+        return batch_moments(vals, axis=4)
 
     for mom in map_blocks(par, block, n_paths, seed):
-        _fold(acc, mom)
-    mean, se = acc.result()                                  # (k1, k2, a, b, p)
+        acc.merge(*mom)
+    mean, se = _result(acc)                                  # (k1, k2, a, b, p)
     return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
 
 
@@ -238,7 +213,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     v, score_kind = make_score(model, dt, score)
     runs, pilot = child_sequences(seed, 2)
     fbar = None if v is None else centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
 
     def body(states: np.ndarray, _: np.ndarray) -> np.ndarray:
@@ -255,7 +230,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
 
     for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
-    mean, se = acc.result()
+    mean, se = _result(acc)
     return mean, se, score_kind
 
 
@@ -271,7 +246,7 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     G = girsanov_matrix(model, "linear_response")
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps - np.arange(n_lags))[None, :, None, None]
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
@@ -280,7 +255,7 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
 
     for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
-    return acc.result()
+    return _result(acc)
 
 
 @_engine
@@ -293,7 +268,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
     m, p = model.n_inputs, model.n_outputs
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = _Acc((n_lags, n_lags, p, m, m))
+    acc = Moments((n_lags, n_lags, p, m, m))
     L = n_steps
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
@@ -313,7 +288,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 
     for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
-    return acc.result()
+    return _result(acc)
 
 
 # --------------------------------------------------------------- inputs and Volterra terms
@@ -332,8 +307,8 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     N = inputs.shape[0]
     cu = inputs @ model.C.T                                    # (N, n)
     amps = np.concatenate([[0.0], amplitudes])[:, None, None]  # (A+1, 1, 1)
-    acc_d = _Acc((N + 1, amps.shape[0] - 1, model.n_outputs))
-    acc_b = _Acc((N + 1, model.n_outputs))
+    acc_d = Moments((N + 1, amps.shape[0] - 1, model.n_outputs))
+    acc_b = Moments((N + 1, model.n_outputs))
 
     def block(size: int, rng: np.random.Generator) -> tuple:
         H = np.broadcast_to(draw(rng, size), (amps.shape[0], size, model.n_hidden)).copy()
@@ -347,13 +322,13 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
                 xi = rng.standard_normal((size, step.r))
                 H = step(H, xi, shift=dt * amps * cu[j])
         check_final(H, dt, N, "an ensemble driven by the input")
-        return _moments(d, axis=2), _moments(b, axis=1)
+        return batch_moments(d, axis=2), batch_moments(b, axis=1)
 
     for mom_d, mom_b in map_blocks(par, block, n_paths, seed):
-        _fold(acc_d, mom_d)
-        _fold(acc_b, mom_b)
-    dm, ds = acc_d.result()
-    bm, bs = acc_b.result()
+        acc_d.merge(*mom_d)
+        acc_b.merge(*mom_b)
+    dm, ds = _result(acc_d)
+    bm, bs = _result(acc_b)
     return dm.transpose(1, 0, 2), ds.transpose(1, 0, 2), bm, bs
 
 
@@ -374,7 +349,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     a = inputs @ G.T                                          # (N, r)
     Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])
     fact = np.cumprod(np.arange(1, order + 1, dtype=float))
-    acc = _Acc((N + 1, order, model.n_outputs))
+    acc = Moments((N + 1, order, model.n_outputs))
 
     def block(size: int, rng: np.random.Generator) -> tuple:
         h = draw(rng, size)
@@ -394,11 +369,11 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
                 M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
         check_final(h, dt, N, "a Girsanov ensemble")
-        return _moments(vals, axis=2)
+        return batch_moments(vals, axis=2)
 
     for mom in map_blocks(par, block, n_paths, seed):
-        _fold(acc, mom)
-    mean, se = acc.result()
+        acc.merge(*mom)
+    mean, se = _result(acc)
     return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
 
 
@@ -408,8 +383,8 @@ def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
                            ) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
     draw = stationary_sampler(model, dt, burn_in)
-    acc = _Acc((model.n_outputs,))
-    for mom in map_blocks(par, lambda size, rng: _moments(model.output(draw(rng, size)), 0),
+    acc = Moments((model.n_outputs,))
+    for mom in map_blocks(par, lambda size, rng: batch_moments(model.output(draw(rng, size)), 0),
                               n_paths, seed):
-        _fold(acc, mom)
-    return acc.result()
+        acc.merge(*mom)
+    return _result(acc)
