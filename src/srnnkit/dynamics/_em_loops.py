@@ -35,7 +35,7 @@ from ._activations import IDENTITY, RELU, SIGMOID, TANH
 from ._rng import next_normal
 
 __all__ = ["RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "SCALAR_ACTIVATIONS", "advance_block",
-           "advance_chains", "fast_tanh", "run_chains", "tanh_array"]
+           "advance_chains", "em_unit", "fast_tanh", "run_chains", "tanh_array"]
 
 # readout codes
 RO_NONE, RO_LINEAR, RO_QUADRATIC = -1, 0, 1
@@ -129,25 +129,39 @@ def _a_identity(z):
 
 
 @njit(inline="always", error_model="numpy")
+def em_unit(h, z, b, gam, cu, dt, activation_input, f):
+    """One unit of the Euler-Maruyama drift update, ``h + dt F`` before the noise, from
+    ``z = (W h)_k``, the bias ``b_k``, the leak term ``gam = (Γ h)_k`` and the input term
+    ``cu = (C u)_k``: ``h + dt (a(z + b) - gam + cu)``, or with the input inside the
+    activation ``h + dt (a(z + b + cu) - gam)``. Every compiled loop steps through it."""
+    if activation_input:
+        return h + dt * (f(z + b + cu) - gam)
+    return h + dt * (f(z + b) - gam + cu)
+
+
+@njit(inline="always", error_model="numpy")
 def _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, activation_input, f):
+    # the input-mode flag is a literal in each branch, so every loop vectorises
     B, n = H.shape
-    if activation_input:     # input inside the activation: a(Wh + b + Cu) - Γh
+    if activation_input:
         if full_gamma:
             for i in range(B):
                 for k in range(n):
-                    H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k] + cu[k]) - Z2[i, k])
+                    H[i, k] = em_unit(H[i, k], Z[i, k], b[k], Z2[i, k], cu[k], dt, True, f)
         else:
             for i in range(B):
                 for k in range(n):
-                    H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k] + cu[k]) - g[k] * H[i, k])
+                    H[i, k] = em_unit(H[i, k], Z[i, k], b[k], g[k] * H[i, k], cu[k], dt,
+                                      True, f)
     elif full_gamma:
         for i in range(B):
             for k in range(n):
-                H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k]) - Z2[i, k] + cu[k])
+                H[i, k] = em_unit(H[i, k], Z[i, k], b[k], Z2[i, k], cu[k], dt, False, f)
     else:
         for i in range(B):
             for k in range(n):
-                H[i, k] = H[i, k] + dt * (f(Z[i, k] + b[k]) - g[k] * H[i, k] + cu[k])
+                H[i, k] = em_unit(H[i, k], Z[i, k], b[k], g[k] * H[i, k], cu[k], dt, False,
+                                  f)
 
 
 SCALAR_ACTIVATIONS = {TANH: _a_tanh, IDENTITY: _a_identity, RELU: _a_relu,
@@ -281,52 +295,79 @@ def advance_block(H, drift, inputs, noise, rng, readout, out, scratch, t_start, 
 
 
 # ------------------------------------------------------------------ long runs, given noise
-@njit(cache=True, inline="always")
-def _act_libm(code: int, z: float) -> float:
-    if code == 0:
-        return math.tanh(z)
-    if code == 1:
-        return z
-    if code == 2:
-        return z if z > 0.0 else 0.0
-    return 0.5 * (1.0 + math.tanh(0.5 * z))
-
-
-@njit(cache=True, nogil=True)
-def _chain_step(h, xi_t, W, b, Gam, S, dt, code, out):
+@njit(inline="always", error_model="numpy")
+def _chain_step(h, xi_t, drift, noise, f, out):
+    """One unperturbed step of one path ``h`` (n,) with the normals ``xi_t`` (r,)."""
+    W, Gam, b, g, full_gamma, _act, dt = drift
+    noise_diag, LT, full_noise = noise
     n = h.shape[0]
-    r = xi_t.shape[0]
-    for i in range(n):
-        z = b[i]
-        g = 0.0
+    for k in range(n):
+        z = 0.0
         for j in range(n):
-            z += W[i, j] * h[j]
-            g += Gam[i, j] * h[j]
-        noise = 0.0
-        for k in range(r):
-            noise += xi_t[k] * S[k, i]
-        out[i] = h[i] + dt * (_act_libm(code, z) - g) + noise
+            z += W[k, j] * h[j]
+        if full_gamma:
+            gam = 0.0
+            for j in range(n):
+                gam += Gam[k, j] * h[j]
+        else:
+            gam = g[k] * h[k]
+        hn = em_unit(h[k], z, b[k], gam, 0.0, dt, False, f)
+        if full_noise:
+            e = 0.0
+            for i in range(LT.shape[0]):
+                e += xi_t[i] * LT[i, k]
+            hn += e
+        else:
+            hn += noise_diag[k] * xi_t[k]
+        out[k] = hn
 
 
-@njit(cache=True, nogil=True)
-def run_chains(h0, xi, W, b, Gam, S, dt, code, out):
-    """Unperturbed EM runs: ``out[p, 0] = h0[p]``, ``out[p, t+1]`` after noise ``xi[p, t]``.
-
-    ``S = sqrt(dt) * sigma.T`` (r, n); ``Gam`` the full leak matrix.
-    """
+@njit(inline="always", error_model="numpy")
+def _chains(h0, xi, drift, noise, f, out):
     B, L = xi.shape[0], xi.shape[1]
     for p in range(B):
         out[p, 0] = h0[p]
         for t in range(L):
-            _chain_step(out[p, t], xi[p, t], W, b, Gam, S, dt, code, out[p, t + 1])
+            _chain_step(out[p, t], xi[p, t], drift, noise, f, out[p, t + 1])
 
 
-@njit(cache=True, nogil=True)
-def advance_chains(h, xi, W, b, Gam, S, dt, code):
-    """Advance states ``h`` (B, n) in place through the noise ``xi`` (B, L, r)."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_chains(h0, xi, drift, noise, out):
+    """Unperturbed runs: ``out[p, 0] = h0[p]``, ``out[p, t+1]`` after the normals ``xi[p, t]``.
+
+    ``drift = (W, Γ, b, g, full_gamma, act, dt)`` (row-major matrices), ``noise`` as in
+    :func:`advance_block`; the arithmetic of one step is :func:`em_unit`'s.
+    """
+    act = drift[5]
+    if act == TANH:
+        _chains(h0, xi, drift, noise, _a_tanh, out)
+    elif act == RELU:
+        _chains(h0, xi, drift, noise, _a_relu, out)
+    elif act == SIGMOID:
+        _chains(h0, xi, drift, noise, _a_sigmoid, out)
+    else:
+        _chains(h0, xi, drift, noise, _a_identity, out)
+
+
+@njit(inline="always", error_model="numpy")
+def _advance(h, xi, drift, noise, f):
     B, L = xi.shape[0], xi.shape[1]
     tmp = np.empty(h.shape[1])
     for p in range(B):
         for t in range(L):
-            _chain_step(h[p], xi[p, t], W, b, Gam, S, dt, code, tmp)
+            _chain_step(h[p], xi[p, t], drift, noise, f, tmp)
             h[p, :] = tmp
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def advance_chains(h, xi, drift, noise):
+    """Advance states ``h`` (B, n) in place through the normals ``xi`` (B, L, r)."""
+    act = drift[5]
+    if act == TANH:
+        _advance(h, xi, drift, noise, _a_tanh)
+    elif act == RELU:
+        _advance(h, xi, drift, noise, _a_relu)
+    elif act == SIGMOID:
+        _advance(h, xi, drift, noise, _a_sigmoid)
+    else:
+        _advance(h, xi, drift, noise, _a_identity)

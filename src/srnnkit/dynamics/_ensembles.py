@@ -18,10 +18,10 @@ import numpy as np
 
 from .._parallel import Runner, quiet
 from .._random import SeedLike, child_sequences
-from ._activations import ACTIVATIONS
 from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, block_sizes
 from ._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ._drift import EulerStep
+from ._spec import step_arrays
 
 __all__ = ["check_final", "default_burn_in", "map_blocks", "map_chains", "run_chain_group",
            "stationary_sampler"]
@@ -105,7 +105,7 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
             return m + rng.standard_normal((size, n)) @ L.T
         return draw
     n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
-    args = kernel_args(model, dt)
+    args = chain_arrays(model, dt)
     r = model.n_noise
 
     step = EulerStep(model, dt)
@@ -132,12 +132,10 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
     return draw_burn
 
 
-def kernel_args(model: Any, dt: float) -> tuple:
-    """Arguments of the compiled EM loops after ``(h, xi)``."""
-    return (np.ascontiguousarray(model.W, dtype=float), np.ascontiguousarray(model.b, dtype=float),
-            np.ascontiguousarray(model.gamma_matrix, dtype=float),
-            np.ascontiguousarray(np.sqrt(dt) * model.sigma.T, dtype=float), float(dt),
-            ACTIVATIONS[model.activation].code)
+def chain_arrays(model: Any, dt: float) -> tuple[tuple, tuple]:
+    """``(drift, noise)`` of the compiled per-path loops (:func:`run_chains`)."""
+    st = step_arrays(model, dt, affine=False)
+    return st.chain_drift, st.noise
 
 
 def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None
@@ -147,7 +145,7 @@ def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: in
     from ..dynamics._em_loops import run_chains
 
     draw = stationary_sampler(model, dt, burn_in)
-    args = kernel_args(model, dt)
+    args = chain_arrays(model, dt)
     rngs = [np.random.default_rng(ss) for ss in seqs]
     h = np.concatenate([draw(g, 1) for g in rngs], axis=0)                  # (B, n)
     xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)

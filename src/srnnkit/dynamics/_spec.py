@@ -52,6 +52,13 @@ class StepArrays:
         """``(noise_diag, LT, full_noise)``."""
         return (self.noise_diag, self.LT, self.full_noise)
 
+    @property
+    def chain_drift(self) -> tuple:
+        """``(W, Γ, b, g, full_gamma, act, dt)`` with row-major ``W`` and ``Γ``, for the
+        per-path loops of long runs (the nonlinear form: build with ``affine=False``)."""
+        return (np.ascontiguousarray(self.MT.T), np.ascontiguousarray(self.GT.T), self.b,
+                self.g, self.full_gamma, self.act, self.dt)
+
     def additive_maps(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(Ceff, beff)``: the input term of a step is ``beff + Ceff @ u_t``."""
         if self.affine:
