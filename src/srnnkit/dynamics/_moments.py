@@ -58,6 +58,16 @@ class Moments:
             self.m2 += m2 + delta**2 * (self.count * count / tot)
         self.count += count
 
+    def merge_groups(self, counts: np.ndarray, means: np.ndarray, m2s: np.ndarray) -> None:
+        """Merge many groups at once (groups along axis 0): the same update in its pooled,
+        vectorised form, :math:`\\bar x = \\sum n_i \\bar x_i / N`,
+        :math:`M_2 = \\sum M_{2,i} + \\sum n_i (\\bar x_i - \\bar x)^2` (the CUDA tiles)."""
+        N = int(counts.sum())
+        w = counts.reshape(-1, *([1] * (means.ndim - 1))).astype(np.float64)
+        mean = (w * means).sum(axis=0) / N
+        m2 = m2s.sum(axis=0) + (w * (means - mean) ** 2).sum(axis=0)
+        self.merge(N, mean, m2)
+
     def add(self, values: np.ndarray, axis: int = 0) -> None:
         """Merge the samples ``values`` (samples along ``axis``)."""
         self.merge(*batch_moments(values, axis))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, child_sequences
+from .._series import as_series
 from .._validation import check_array, check_choice, check_int, check_positive, fail
 from ..model._linear import analytic_output_mean
 from ._api import (
@@ -31,19 +32,11 @@ __all__ = ["VolterraConvergence", "VolterraSeries", "VolterraTerms", "volterra_c
 
 
 def _as_inputs(inputs: Any, m: int, name: str = "inputs") -> tuple[np.ndarray, bool]:
-    """(n_series, n_steps, m) array and whether a single series was given."""
-    u = check_array(name, inputs, ndim=(1, 2, 3), shape_text="(n_steps, m) or "
-                    "(n_series, n_steps, m)")
-    if u.ndim == 1:
-        if m != 1:
-            fail(name, f"an array of shape (n_steps, {m})", u)
-        u = u[:, None]
-    single = u.ndim == 2
-    if single:
-        u = u[None]
-    if u.shape[-1] != m:
-        fail(name, f"an array whose last axis has the model's n_inputs = {m}", u)
-    return u, single
+    """(n_series, n_steps, m) array and whether a single series was given (the series rule
+    of docs/conventions.md: 1-D one univariate series, 2-D one series, 3-D a batch)."""
+    series = as_series(inputs, name, n_channels=m, kind="input ",
+                       what=f"to match the kernels' n_inputs={m}")
+    return series.values, series.single
 
 
 class VolterraSeries:

@@ -40,6 +40,7 @@ from numba import cuda, float64
 from .._device import launch_setting
 from ..dynamics._activations import RELU, SIGMOID, TANH
 from ..dynamics._em_loops import RO_LINEAR, RO_QUADRATIC
+from ..dynamics._moments import Moments, batch_moments
 from ._trajectory import DivergenceError, Trajectory
 
 __all__ = ["TILE", "normals_cuda", "philox4x32", "simulate_cuda"]
@@ -289,16 +290,6 @@ class _Launch:
         self.window = launch_setting("WINDOW", 256)
 
 
-def _fold_tiles(mean_t: np.ndarray, m2_t: np.ndarray, counts: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Combine per-tile (mean, M2) of shape (n_tiles, k, p) in tile order (Chan et al.)."""
-    N = counts.sum()
-    w = counts[:, None, None].astype(np.float64)
-    mean = (w * mean_t).sum(axis=0) / N
-    m2 = m2_t.sum(axis=0) + (w * (mean_t - mean) ** 2).sum(axis=0)
-    return mean, m2
-
-
 def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajectory:
     """Run the ensemble described by ``plan`` (``_plan.SimulationPlan``) on the GPU."""
     n, p, n_steps, n_paths = plan.n, plan.p, plan.n_steps, plan.n_paths
@@ -374,8 +365,7 @@ def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajector
             done += k
         H_host = H.copy_to_host()
         y0 = plan.model.output(H_host)
-        mean[series, 0] = y0.mean(axis=0)
-        m2[series, 0] = ((y0 - mean[series, 0]) ** 2).sum(axis=0)
+        _, mean[series, 0], m2[series, 0] = batch_moments(y0)
         if outputs is not None:
             outputs[series, :, 0] = y0
         if states is not None:
@@ -403,8 +393,8 @@ def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajector
                 Yd, k, mean_t, m2_t)
             mt = mean_t.copy_to_host()[:, :k]
             vt = m2_t.copy_to_host()[:, :k]
-            mean[series, t + 1:t + 1 + k], m2[series, t + 1:t + 1 + k] = \
-                _fold_tiles(mt, vt, counts)
+            Moments(mean=mean[series, t + 1:t + 1 + k],
+                    m2=m2[series, t + 1:t + 1 + k]).merge_groups(counts, mt, vt)
             if outputs is not None:
                 outputs[series, :, t + 1:t + 1 + k] = \
                     Yd.copy_to_host()[:k].transpose(2, 0, 1)
