@@ -230,13 +230,13 @@ case("r1/perturbation/sigmoid_quad")(lambda: _lr(
     rebuild(tanh2d(), activation="sigmoid",
             readout=__import__("srnnkit").readouts.Quadratic([[1.0, 0.2], [0.2, 0.4]])),
     dt=0.05, n_lags=5, method="perturbation", n_paths=260, seed=6))
-case("r1/fdt/ou_exact")(lambda: _lr(ou_lin(), dt=0.05, n_lags=8, method="fdt", n_paths=3,
+case("r1/fdt/ou_exact")(lambda: _lr(ou_lin(), dt=0.05, n_lags=8, method="fdt", n_chains=3,
                                     n_steps=2000, seed=7))
-case("r1/fdt/ou_gaussian")(lambda: _lr(ou_lin(), dt=0.05, n_lags=8, method="fdt", n_paths=3,
+case("r1/fdt/ou_gaussian")(lambda: _lr(ou_lin(), dt=0.05, n_lags=8, method="fdt", n_chains=3,
                                        n_steps=2000, seed=7, score="gaussian"))
-case("r1/fdt/tanh1d")(lambda: _lr(tanh1d(), dt=0.05, n_lags=8, method="fdt", n_paths=3,
+case("r1/fdt/tanh1d")(lambda: _lr(tanh1d(), dt=0.05, n_lags=8, method="fdt", n_chains=3,
                                   n_steps=2000, seed=8))
-case("r1/fdt/tanh2d")(lambda: _lr(tanh2d(), dt=0.05, n_lags=8, method="fdt", n_paths=5,
+case("r1/fdt/tanh2d")(lambda: _lr(tanh2d(), dt=0.05, n_lags=8, method="fdt", n_chains=5,
                                   n_steps=1500, seed=9))
 
 
@@ -245,20 +245,20 @@ def _fdt_grid():
     import srnnkit as sk
 
     chain = sk.response.GridChain(tanh1d(), dt=0.05)
-    return _lr(tanh1d(), dt=0.05, n_lags=8, method="fdt", n_paths=3, n_steps=2000, seed=8,
+    return _lr(tanh1d(), dt=0.05, n_lags=8, method="fdt", n_chains=3, n_steps=2000, seed=8,
                score=chain.conjugate_variable)
 
 
-case("r1/girsanov/ou")(lambda: _lr(ou_lin(), dt=0.05, n_lags=8, method="girsanov", n_paths=3,
+case("r1/girsanov/ou")(lambda: _lr(ou_lin(), dt=0.05, n_lags=8, method="girsanov", n_chains=3,
                                    n_steps=2000, seed=10))
 case("r1/girsanov/ou_quad")(lambda: _lr(ou_quad(), dt=0.05, n_lags=8, method="girsanov",
-                                        n_paths=3, n_steps=2000, seed=10))
+                                        n_chains=3, n_steps=2000, seed=10))
 case("r1/girsanov/tanh1d")(lambda: _lr(tanh1d(), dt=0.05, n_lags=8, method="girsanov",
-                                       n_paths=3, n_steps=2000, seed=11))
+                                       n_chains=3, n_steps=2000, seed=11))
 case("r1/girsanov/tanh2d_njobs2")(lambda: _lr(tanh2d(), dt=0.05, n_lags=8, method="girsanov",
-                                              n_paths=5, n_steps=1500, seed=12, n_jobs=2))
+                                              n_chains=5, n_steps=1500, seed=12, n_jobs=2))
 case("r1/girsanov/relu2d_burn")(lambda: _lr(rebuild(tanh2d(), activation="relu"), dt=0.05,
-                                            n_lags=6, method="girsanov", n_paths=3,
+                                            n_lags=6, method="girsanov", n_chains=3,
                                             n_steps=1000, seed=12, burn_in=50))
 case("r1/grid/tanh1d")(lambda: _lr(tanh1d(), dt=0.05, n_lags=8, method="grid"))
 
@@ -272,11 +272,11 @@ case("r2/perturbation/tanh2d")(lambda: _r2(tanh2d(), dt=0.05, n_lags=3,
 case("r2/perturbation/ou_quad")(lambda: _r2(ou_quad(), dt=0.05, n_lags=3,
                                             method="perturbation", n_paths=300, seed=15))
 case("r2/girsanov/tanh1d")(lambda: _r2(tanh1d(), dt=0.05, n_lags=4, method="girsanov",
-                                       n_paths=3, n_steps=1500, seed=16))
+                                       n_chains=3, n_steps=1500, seed=16))
 case("r2/girsanov/tanh2d")(lambda: _r2(tanh2d(), dt=0.05, n_lags=3, method="girsanov",
-                                       n_paths=3, n_steps=1000, seed=17))
+                                       n_chains=3, n_steps=1000, seed=17))
 case("r2/girsanov/ou_quad")(lambda: _r2(ou_quad(), dt=0.05, n_lags=3, method="girsanov",
-                                        n_paths=3, n_steps=1000, seed=18))
+                                        n_chains=3, n_steps=1000, seed=18))
 case("r2/grid/tanh1d")(lambda: _r2(tanh1d(), dt=0.05, n_lags=4, method="grid"))
 
 
@@ -300,11 +300,11 @@ case("vs/perturbation")(lambda: _vs(tanh2d(), inputs(6), order=2, dt=0.05, n_lag
                                     method="perturbation", n_paths=120, seed=19,
                                     mean_paths=500))
 case("vs/girsanov")(lambda: _vs(tanh1d(), inputs(8, 1), order=2, dt=0.05, n_lags=8,
-                                method="girsanov", n_paths=3, n_steps=800, seed=20,
+                                method="girsanov", n_chains=3, n_steps=800, seed=20,
                                 mean_paths=300))
 case("vs/girsanov_batch")(lambda: _vs(tanh1d(), np.stack([inputs(8, 1, s) for s in (1, 2)]),
                                       order=1, dt=0.05, n_lags=8, method="girsanov",
-                                      n_paths=3, n_steps=800, seed=20, mean_paths=300))
+                                      n_chains=3, n_steps=800, seed=20, mean_paths=300))
 
 
 @case("vs/girsanov_terms")

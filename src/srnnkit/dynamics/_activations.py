@@ -98,6 +98,16 @@ class Activation:
         Lipschitz constant of ``a``.
     bounded : bool
         Whether ``a`` is bounded; ``sup_abs`` is ``sup |a|`` (``inf`` when unbounded).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.dynamics import ACTIVATIONS
+    >>> tanh = ACTIVATIONS["tanh"]
+    >>> tanh.code, tanh.lipschitz, tanh.bounded, tanh.sup_abs
+    (0, 1.0, True, 1.0)
+    >>> tanh.second_derivative(np.array([-1.0, 1.0])).round(4)
+    array([ 0.6397, -0.6397])
     """
 
     name: str
@@ -147,7 +157,14 @@ ACTIVATION_NAMES = tuple(sorted(ACTIVATIONS, key=lambda k: ACTIVATIONS[k].code))
 
 
 def activation(name: str) -> Activation:
-    """The table entry of ``name`` (ValueError naming the choices otherwise)."""
+    """The table entry of ``name`` (ValueError naming the choices otherwise).
+
+    Examples
+    --------
+    >>> from srnnkit.dynamics import activation
+    >>> activation("relu").code
+    2
+    """
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):

@@ -25,6 +25,13 @@ CHAIN_GROUP = 4
 
 
 def block_sizes(n_paths: int, block: int) -> list[int]:
-    """Sizes of the blocks of ``n_paths`` paths (all ``block`` but the last)."""
+    """Sizes of the blocks of ``n_paths`` paths (all ``block`` but the last).
+
+    Examples
+    --------
+    >>> from srnnkit.dynamics import PATH_BLOCK, block_sizes
+    >>> block_sizes(600, PATH_BLOCK)
+    [256, 256, 88]
+    """
     n_blocks = -(-n_paths // block)
     return [min(block, n_paths - b * block) for b in range(n_blocks)]

@@ -44,7 +44,16 @@ def leak_rate(model: Any) -> float:
 
 
 def relaxation_rate(model: Any, floor: float) -> float:
-    """The contraction bound ``λ - Lip(a) ‖W‖₂``, at least ``floor * λ``."""
+    """The contraction bound ``λ - Lip(a) ‖W‖₂``, at least ``floor * λ``.
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import relaxation_rate
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    >>> round(relaxation_rate(model, 0.2), 12), relaxation_rate(model, 0.5)
+    (0.2, 0.5)
+    """
     lam = leak_rate(model)
     lip = ACTIVATIONS[model.activation].lipschitz * float(np.linalg.norm(model.W, 2))
     return max(lam - lip, floor * lam)

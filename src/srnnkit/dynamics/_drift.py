@@ -24,7 +24,17 @@ __all__ = ["EulerStep", "drift"]
 
 
 def drift(model: Any, h: Any, u: Any = None) -> np.ndarray:
-    """Drift ``F(h, u)`` for states (..., n) and inputs (..., m) (``u=None``: no input)."""
+    """Drift ``F(h, u)`` for states (..., n) and inputs (..., m) (``u=None``: no input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import drift
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3], input_mode="activation")
+    >>> drift(model, np.array([[0.5]]), np.array([[0.2]])).round(6)   # -h + tanh(wh + cu + b)
+    array([[0.216298]])
+    """
     h = np.asarray(h, dtype=float)
     z = h @ model.W.T + model.b
     cu = None if u is None else np.asarray(u, dtype=float) @ model.C.T

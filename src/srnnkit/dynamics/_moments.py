@@ -31,14 +31,33 @@ __all__ = ["Moments", "batch_moments"]
 
 
 def batch_moments(values: np.ndarray, axis: int = 0) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(count, mean, M2)`` of ``values`` along ``axis`` (two passes)."""
+    """``(count, mean, M2)`` of ``values`` along ``axis`` (two passes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.dynamics import batch_moments
+    >>> batch_moments(np.array([1.0, 2.0, 4.0]))
+    (3, np.float64(2.3333333333333335), np.float64(4.666666666666667))
+    """
     mean = values.mean(axis=axis)
     m2 = ((values - np.expand_dims(mean, axis)) ** 2).sum(axis=axis)
     return values.shape[axis], mean, m2
 
 
 class Moments:
-    """Streaming ``(count, mean, M2)``; ``mean`` and ``m2`` may be given (filled in place)."""
+    """Streaming ``(count, mean, M2)``; ``mean`` and ``m2`` may be given (filled in place).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.dynamics import Moments
+    >>> acc = Moments((2,))
+    >>> for block in np.array_split(np.arange(20.0).reshape(10, 2), 3):
+    ...     acc.add(block)
+    >>> acc.count, acc.mean, acc.stderr().round(4)
+    (10, array([ 9., 10.]), array([1.9149, 1.9149]))
+    """
 
     def __init__(self, shape: tuple[int, ...] | None = None, *, mean: np.ndarray | None = None,
                  m2: np.ndarray | None = None) -> None:

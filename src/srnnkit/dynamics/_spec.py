@@ -25,7 +25,16 @@ __all__ = ["StepArrays", "step_arrays"]
 
 @dataclass
 class StepArrays:
-    """One step of an SRNN as arrays (picklable: blocks may run on Dask workers)."""
+    """One step of an SRNN as arrays (picklable: blocks may run on Dask workers).
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import step_arrays
+    >>> st = step_arrays(sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3]), 0.02)
+    >>> st.affine, st.act, st.full_gamma, st.noise_diag.round(4)
+    (False, 0, False, array([0.0707]))
+    """
 
     MT: np.ndarray
     GT: np.ndarray
@@ -70,7 +79,16 @@ class StepArrays:
 def step_arrays(model: Any, dt: float, method: str = "euler", affine: bool | None = None
                 ) -> StepArrays:
     """The step arrays of ``model`` (``method`` "euler" or "exact"; ``affine=False`` keeps the
-    nonlinear form for a linear SRNN, as the estimators' long runs do)."""
+    nonlinear form for a linear SRNN, as the estimators' long runs do).
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import step_arrays
+    >>> ou = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.5, gamma=2.0, activation="identity")
+    >>> step_arrays(ou, 0.1).MT, step_arrays(ou, 0.1, affine=False).MT     # I - dt A or W^T
+    (array([[0.8]]), array([[0.]]))
+    """
     from ..model._linear import exact_transition, psd_sqrt
 
     n = model.n_hidden

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .._parallel import Runner
@@ -68,6 +69,34 @@ def _chain_length(n_steps: Any, n_lags: int) -> int:
     return n_steps
 
 
+def _ensemble_size(n_paths: Any, n_chains: Any, default: str, method: str) -> int:
+    """``n_paths`` of an ensemble method (``n_chains`` does not apply)."""
+    if n_chains is not None:
+        fail("n_chains", f"None with method={method!r} (an ensemble of n_paths paths; n_chains "
+             "counts the stationary runs of 'fdt' and 'girsanov')", n_chains)
+    return check_int("n_paths", DEFAULT_PATHS[default] if n_paths is None else n_paths, low=2)
+
+
+def _chain_count(n_paths: Any, n_chains: Any, method: str) -> int:
+    """``n_chains`` of a stationary-run method; ``n_paths`` is its deprecated alias."""
+    name = "n_chains"
+    if n_paths is not None:
+        if n_chains is not None:
+            fail("n_paths", f"None when n_chains is given (method={method!r} counts "
+                 "stationary runs with n_chains)", n_paths)
+        warnings.warn(f"n_paths with method={method!r} counts independent stationary runs; "
+                      "pass n_chains instead (n_paths will only mean ensemble paths).",
+                      DeprecationWarning, stacklevel=3)
+        n_chains, name = n_paths, "n_paths"
+    return check_int(name, DEFAULT_PATHS["chains"] if n_chains is None else n_chains, low=2)
+
+
+def _chain_info(n_chains: int, n_steps: int, dt: float) -> dict[str, Any]:
+    # "n_paths" is kept for readers of older results
+    return dict(n_chains=n_chains, n_paths=n_chains, n_steps=n_steps,
+                t_obs=n_chains * n_steps * dt)
+
+
 def _grid_only(model: Any, what: str) -> None:
     if model.n_hidden != 1:
         raise ValueError(f"{what} with method='grid' needs a one-dimensional SRNN (n_hidden == 1);"
@@ -79,7 +108,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
                     discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
                     n_steps: int | None = None, eps: float = 1e-3, score: Any = "auto",
                     burn_in: int | None = None, spacing: float = 0.01, n_jobs: int | None = None,
-                    executor: Any = None, device: str = "cpu") -> ResponseFunction:
+                    executor: Any = None, device: str = "cpu", n_chains: int | None = None
+                    ) -> ResponseFunction:
     r"""First-order response kernel :math:`R^{(1)}(k\,\Delta)`, k = 0..n_lags-1.
 
     .. math:: E f(h_t) = \langle f\rangle_\infty + \int_0^t R^{(1)}(t-s)\,u_s\,ds + O(u^2),
@@ -95,7 +125,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
       central differences with common random numbers (bias :math:`O(\varepsilon^2)`, variance
       bounded as :math:`\varepsilon\to0`; exact up to rounding for linear SRNNs).
     - ``"fdt"`` -- fluctuation-dissipation: :math:`E_{stat}[(f(h_{i+k}) - \bar f)\,v(h_i)]`
-      along ``n_paths`` independent stationary runs of ``n_steps`` steps, all lags at once by
+      along ``n_chains`` independent stationary runs of ``n_steps`` steps, all lags at once by
       FFT.  The conjugate variable :math:`v = -C^\top\nabla\log p_\infty` is exact for linear
       SRNNs (EM-chain covariance :math:`\Sigma_\Delta`, so the estimate is unbiased for the
       discrete kernel) and quasi-Gaussian, :math:`C^\top\hat\Sigma^{-1}(h-\hat\mu)`, otherwise:
@@ -126,8 +156,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     discrete : bool, default=False
         ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
     n_paths : int, optional
-        Ensemble size (perturbation, default 10000) or number of independent stationary runs
-        (fdt, girsanov, default 16; at least 2 for a standard error).
+        Ensemble size of ``"perturbation"`` (default 10000). For ``"fdt"`` and
+        ``"girsanov"`` it is a deprecated alias of ``n_chains``.
     seed : int, Generator, SeedSequence or None
         Every estimate is reproducible from its seed (blocks and runs have their own children).
     n_steps : int, optional
@@ -149,6 +179,9 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         Runs the blocks or runs as tasks instead of threads.
     device : {"cpu"}, default="cpu"
         The estimators run on the CPU; ``"cuda"`` raises.
+    n_chains : int, optional
+        Independent stationary runs of ``"fdt"`` and ``"girsanov"`` (default 16; at least 2
+        for a standard error), each ``n_steps`` long.
 
     The estimate does not depend on ``n_jobs`` or ``executor``: every block or run has its own
     seed child and the results are folded in order.
@@ -191,25 +224,23 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
 
         return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
     if method == "perturbation":
-        n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation"] if n_paths is None
-                            else n_paths, low=2)
+        n_paths = _ensemble_size(n_paths, n_chains, "perturbation", method)
         eps = check_positive("eps", eps)
         values, se = perturbation_first(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
-        n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
-                            low=2)
+        n_chains = _chain_count(n_paths, n_chains, method)
         n_steps = _chain_length(n_steps, n_lags)
-        info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
+        info.update(_chain_info(n_chains, n_steps, dt))
         if method == "fdt":
             if not (callable(score) or score in ("auto", "exact", "gaussian")):
                 fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
-            values, se, kind = fdt_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
+            values, se, kind = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
                                          score, par)
             info["score"] = kind
         else:
             girsanov_matrix(model, "linear_response")
-            values, se = girsanov_first(model, dt, n_lags, n_paths, n_steps, seed, burn_in,
+            values, se = girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
                                         par)
     return ResponseFunction(values, dt=dt, stderr=se, method=method, discrete=True, info=info)
 
@@ -218,8 +249,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
                           discrete: bool = False, n_paths: int | None = None,
                           seed: SeedLike = None, n_steps: int | None = None, eps: float = 1e-2,
                           burn_in: int | None = None, spacing: float = 0.01,
-                          n_jobs: int | None = None, executor: Any = None, device: str = "cpu"
-                          ) -> ResponseFunction:
+                          n_jobs: int | None = None, executor: Any = None, device: str = "cpu",
+                          n_chains: int | None = None) -> ResponseFunction:
     r"""Second-order response kernel :math:`R^{(2)}(k_1\Delta, k_2\Delta)`.
 
     In the ordered-simplex convention of THEORY.md (2.1) (no :math:`1/2!`),
@@ -285,17 +316,15 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
 
         return GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
     if method == "perturbation":
-        n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation2"] if n_paths is None
-                            else n_paths, low=2)
+        n_paths = _ensemble_size(n_paths, n_chains, "perturbation2", method)
         eps = check_positive("eps", eps)
         values, se = perturbation_second(model, dt, n_lags, n_paths, eps, seed, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
         girsanov_matrix(model, "second_order_response")
-        n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
-                            low=2)
+        n_chains = _chain_count(n_paths, n_chains, method)
         n_steps = _chain_length(n_steps, n_lags)
-        values, se = girsanov_second(model, dt, n_lags, n_paths, n_steps, seed, burn_in, par)
-        info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
+        values, se = girsanov_second(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)
+        info.update(_chain_info(n_chains, n_steps, dt))
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)

@@ -39,6 +39,14 @@ def _as_inputs(inputs: Any, m: int, name: str = "inputs") -> tuple[np.ndarray, b
     return series.values, series.single
 
 
+def _sizes(method: str, n_paths: Any, n_chains: Any) -> dict[str, Any]:
+    """The sample sizes that apply to ``method``: ``n_paths`` for an ensemble, ``n_chains``
+    for stationary runs (``n_paths`` there only when no ``n_chains`` is given: deprecated)."""
+    if method in ("fdt", "girsanov"):
+        return {"n_chains": n_chains} if n_chains is not None else {"n_paths": n_paths}
+    return {"n_paths": n_paths}
+
+
 class VolterraSeries:
     r"""Truncated Volterra series of :math:`E f(h_t)` (THEORY.md (2.1) and its EM form (2.4)).
 
@@ -105,14 +113,16 @@ class VolterraSeries:
     def from_model(cls, model: Any, order: int = 2, *, dt: float, n_lags: int,
                    method: str = "analytic", second_method: str | None = None,
                    discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
-                   mean_paths: int = 100_000, **kwargs: Any) -> VolterraSeries:
+                   mean_paths: int = 100_000, n_chains: int | None = None,
+                   **kwargs: Any) -> VolterraSeries:
         """Estimate the kernels (and :math:`\\langle f\\rangle_\\infty`) of ``model``.
 
         ``method`` is passed to :func:`linear_response`; ``second_method`` (default: ``method``)
         to :func:`second_order_response` (``"fdt"`` has no second-order form).  The mean is
         exact for ``"analytic"`` (linear SRNN) and ``"grid"``, else a Monte Carlo average over
         ``mean_paths`` stationary draws.  ``seed`` children 0, 1, 2 feed the order-1 kernel, the
-        order-2 kernel and the mean.  Extra keyword arguments go to both estimators.
+        order-2 kernel and the mean.  ``n_paths`` (ensembles) and ``n_chains`` (stationary
+        runs) go to the estimator they apply to; extra keyword arguments go to both.
         """
         model = check_model(model)
         order = check_int("order", order, low=1, high=2)
@@ -131,12 +141,12 @@ class VolterraSeries:
                        chain.second_order_response(n_lags) if order == 2 else None,
                        mean=chain.mean_output, model=model)
         first = linear_response(model, dt=dt, n_lags=n_lags, method=method, discrete=discrete,
-                                n_paths=n_paths, seed=s1, **kwargs)
+                                seed=s1, **_sizes(method, n_paths, n_chains), **kwargs)
         second = None
         if order == 2:
             second = second_order_response(model, dt=dt, n_lags=n_lags, method=second_method,
-                                           discrete=discrete, n_paths=n_paths, seed=s2,
-                                           **kwargs)
+                                           discrete=discrete, seed=s2,
+                                           **_sizes(second_method, n_paths, n_chains), **kwargs)
         if method == "grid":
             from ._grid import GridChain
 

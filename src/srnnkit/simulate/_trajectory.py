@@ -39,8 +39,6 @@ class Trajectory:
     Examples
     --------
     >>> import numpy as np
-
-from ..dynamics._divergence import DivergenceError
     >>> import srnnkit as sk
     >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
     >>> traj = sk.simulate(model, np.zeros((100, 1)), dt=0.01, n_paths=512, seed=0)
