@@ -24,8 +24,6 @@ Everything runs without the GIL.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -35,7 +33,7 @@ from ._activations import IDENTITY, RELU, SIGMOID, TANH
 from ._rng import next_normal
 
 __all__ = ["RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "SCALAR_ACTIVATIONS", "advance_block",
-           "advance_chains", "em_unit", "fast_tanh", "run_chains", "tanh_array"]
+           "advance_chains", "em_unit", "fast_tanh", "n_outside", "run_chains", "tanh_array"]
 
 # readout codes
 RO_NONE, RO_LINEAR, RO_QUADRATIC = -1, 0, 1
@@ -98,14 +96,14 @@ def tanh_array(x, out):
         of[i] = fast_tanh(xf[i])
 
 
-@njit(nogil=True, error_model="numpy", fastmath={"reassoc"})
-def _state_sum(H):
-    """Sum of all entries (NaN or inf in, non-finite out); reassociated so it vectorises."""
-    acc = 0.0
+@njit(nogil=True, error_model="numpy")
+def n_outside(H, bound):
+    """Entries of ``H`` beyond ``±bound`` or NaN (an integer count, so the loop vectorises)."""
+    c = 0
     for i in range(H.shape[0]):
         for k in range(H.shape[1]):
-            acc += H[i, k]
-    return acc
+            c += not (abs(H[i, k]) <= bound)
+    return c
 
 
 @njit(inline="always", error_model="numpy")
@@ -259,8 +257,9 @@ def _readout_step(H, readout, Yt, Yw, Z2, j):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def advance_block(H, drift, inputs, noise, rng, readout, out, scratch, t_start, n_win):
-    """Advance ``H`` (B, n) by ``n_win`` steps; return -1, or the first non-finite step.
+def advance_block(H, drift, inputs, noise, rng, readout, out, scratch, t_start, n_win, bound):
+    """Advance ``H`` (B, n) by ``n_win`` steps; return -1, or the first step after which an
+    entry of ``H`` is beyond ``±bound`` or NaN (the divergence guard; ``H`` is left there).
 
     The additive term of step ``t`` is ``cu = beff + Ceff @ U[t]`` (row 0 when U has one
     row): ``C u_t`` for the nonlinear step (inside the activation when ``activation_input``),
@@ -281,9 +280,9 @@ def advance_block(H, drift, inputs, noise, rng, readout, out, scratch, t_start, 
         _additive_terms(U, Ceff, beff, cu, t if n_u > 1 else 0)
         _drift_step(H, drift, Z, Z2, cu)
         _add_noise(H, noise, rng, Z2, Xi)
-        # divergence check in a separate vectorised pass (a running sum inside the scalar
-        # noise loop would add a floating-point latency chain to every draw)
-        if not math.isfinite(_state_sum(H)):
+        # divergence check in a separate vectorised pass (a check inside the scalar noise
+        # loop would add a dependency chain to every draw)
+        if n_outside(H, bound) > 0:
             bad = t
             break
         _readout_step(H, readout, Yt, Yw, Z2, j)
@@ -323,51 +322,61 @@ def _chain_step(h, xi_t, drift, noise, f, out):
 
 
 @njit(inline="always", error_model="numpy")
-def _chains(h0, xi, drift, noise, f, out):
+def _chains(h0, xi, drift, noise, f, out, bound):
     B, L = xi.shape[0], xi.shape[1]
+    n = h0.shape[1]
     for p in range(B):
         out[p, 0] = h0[p]
         for t in range(L):
             _chain_step(out[p, t], xi[p, t], drift, noise, f, out[p, t + 1])
+            for k in range(n):
+                if not (abs(out[p, t + 1, k]) <= bound):
+                    return p * (L + 1) + t + 1
+    return -1
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_chains(h0, xi, drift, noise, out):
+def run_chains(h0, xi, drift, noise, out, bound):
     """Unperturbed runs: ``out[p, 0] = h0[p]``, ``out[p, t+1]`` after the normals ``xi[p, t]``.
 
     ``drift = (W, Γ, b, g, full_gamma, act, dt)`` (row-major matrices), ``noise`` as in
-    :func:`advance_block`; the arithmetic of one step is :func:`em_unit`'s.
+    :func:`advance_block`; the arithmetic of one step is :func:`em_unit`'s. Returns -1, or
+    ``p * (L + 1) + t`` for the first state ``out[p, t]`` beyond ``±bound`` or NaN.
     """
     act = drift[5]
     if act == TANH:
-        _chains(h0, xi, drift, noise, _a_tanh, out)
-    elif act == RELU:
-        _chains(h0, xi, drift, noise, _a_relu, out)
-    elif act == SIGMOID:
-        _chains(h0, xi, drift, noise, _a_sigmoid, out)
-    else:
-        _chains(h0, xi, drift, noise, _a_identity, out)
+        return _chains(h0, xi, drift, noise, _a_tanh, out, bound)
+    if act == RELU:
+        return _chains(h0, xi, drift, noise, _a_relu, out, bound)
+    if act == SIGMOID:
+        return _chains(h0, xi, drift, noise, _a_sigmoid, out, bound)
+    return _chains(h0, xi, drift, noise, _a_identity, out, bound)
 
 
 @njit(inline="always", error_model="numpy")
-def _advance(h, xi, drift, noise, f):
+def _advance(h, xi, drift, noise, f, bound):
     B, L = xi.shape[0], xi.shape[1]
-    tmp = np.empty(h.shape[1])
+    n = h.shape[1]
+    tmp = np.empty(n)
     for p in range(B):
         for t in range(L):
             _chain_step(h[p], xi[p, t], drift, noise, f, tmp)
             h[p, :] = tmp
+            for k in range(n):
+                if not (abs(tmp[k]) <= bound):
+                    return p * L + t
+    return -1
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def advance_chains(h, xi, drift, noise):
-    """Advance states ``h`` (B, n) in place through the normals ``xi`` (B, L, r)."""
+def advance_chains(h, xi, drift, noise, bound):
+    """Advance states ``h`` (B, n) in place through the normals ``xi`` (B, L, r); returns -1,
+    or ``p * L + t`` for the first path ``p`` beyond ``±bound`` (or NaN) after step ``t``."""
     act = drift[5]
     if act == TANH:
-        _advance(h, xi, drift, noise, _a_tanh)
-    elif act == RELU:
-        _advance(h, xi, drift, noise, _a_relu)
-    elif act == SIGMOID:
-        _advance(h, xi, drift, noise, _a_sigmoid)
-    else:
-        _advance(h, xi, drift, noise, _a_identity)
+        return _advance(h, xi, drift, noise, _a_tanh, bound)
+    if act == RELU:
+        return _advance(h, xi, drift, noise, _a_relu, bound)
+    if act == SIGMOID:
+        return _advance(h, xi, drift, noise, _a_sigmoid, bound)
+    return _advance(h, xi, drift, noise, _a_identity, bound)

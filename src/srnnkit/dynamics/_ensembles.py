@@ -11,20 +11,23 @@ for a linear SRNN and a burn-in from ``h = 0`` otherwise (the estimators' rule o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._parallel import Runner, quiet
+from .._parallel import Runner
 from .._random import SeedLike, child_sequences
 from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, block_sizes
 from ._burn_in import BURN_IN_FLOORS, burn_in_steps
+from ._divergence import DivergenceError, divergence_message, first_bad_path, state_bound
 from ._drift import EulerStep
 from ._spec import step_arrays
 
-__all__ = ["check_final", "default_burn_in", "map_blocks", "map_chains", "run_chain_group",
-           "stationary_sampler"]
+__all__ = ["Guard", "default_burn_in", "make_guard", "map_blocks", "map_chains",
+           "run_chain_group", "stationary_sampler"]
 
 #: below this many paths the compiled loop beats NumPy's per-step overhead
 _VECTOR_MIN = 256
@@ -42,10 +45,13 @@ def default_burn_in(model: Any, dt: float) -> int:
 
 def map_blocks(runner: Runner, body: Callable, n_paths: int, seed: SeedLike,
                block_size: int = ENSEMBLE_BLOCK) -> Iterator:
-    """``body(size, rng)`` for each fixed-size block of an ensemble, in block order."""
+    """``body(size, rng, lo)`` for each fixed-size block of an ensemble (``lo``: the index of
+    its first path), in block order."""
     sizes = block_sizes(n_paths, block_size)
-    items = list(zip(sizes, child_sequences(seed, len(sizes)), strict=True))
-    return runner.map(lambda it: body(it[0], np.random.default_rng(it[1])), items)
+    kids = child_sequences(seed, len(sizes))
+    items = [(size, kid, b * block_size) for b, (size, kid) in enumerate(zip(sizes, kids,
+                                                                           strict=True))]
+    return runner.map(lambda it: body(it[0], np.random.default_rng(it[1]), it[2]), items)
 
 
 def map_chains(runner: Runner, body: Callable, model: Any, dt: float, n_chains: int,
@@ -56,39 +62,51 @@ def map_chains(runner: Runner, body: Callable, model: Any, dt: float, n_chains: 
     # fixed-size groups (not a function of n_jobs), so sums are folded identically
     group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
     kids = child_sequences(seed, n_chains)
-    items = [kids[i:i + group] for i in range(0, n_chains, group)]
-    return runner.map(lambda seqs: body(*run_chain_group(model, dt, n_steps, seqs, burn_in)),
-                      items)
+    items = [(i, kids[i:i + group]) for i in range(0, n_chains, group)]
+    return runner.map(
+        lambda it: body(*run_chain_group(model, dt, n_steps, it[1], burn_in, first=it[0])),
+        items)
 
 
-def _diverged(where: str, dt: float) -> None:
-    from ..dynamics._divergence import DivergenceError
+@dataclass(frozen=True)
+class Guard:
+    """The divergence guard of one Monte Carlo run: ``check(H, step, lo)`` raises
+    :class:`DivergenceError` when an entry of the states ``H`` (..., B, n) is beyond
+    ``±bound`` or NaN (see :func:`state_bound`)."""
 
-    raise DivergenceError(
-        f"the simulated state became NaN or infinite {where} with dt={dt}. The Euler-Maruyama "
-        "step is unstable for this dt or the network is not dissipative: use a smaller dt, "
-        "smaller weights or kicks (eps), or a larger gamma.")
+    model: Any
+    dt: float
+    bound: float
+    what: str
+    burn_in: int = 0
+
+    def check(self, H: np.ndarray, step: int, lo: int = 0) -> None:
+        if H.max() <= self.bound and H.min() >= -self.bound:   # NaN fails both
+            return
+        B = H.shape[-2]
+        i, value = first_bad_path(H.reshape(-1, H.shape[-1]), self.bound)
+        self.fail(step, lo + i % B, value)
+
+    def fail(self, step: int, path: int, value: float = math.nan) -> None:
+        raise DivergenceError(divergence_message(
+            self.model, self.dt, self.bound, step=step, path=path, what=self.what,
+            value=value, burn_in=self.burn_in))
 
 
-def check_states(states: np.ndarray, dt: float, what: str) -> None:
-    """``states`` (..., n_steps+1, n): raise naming the first non-finite step."""
-    ok = np.isfinite(states).reshape(-1, states.shape[-2], states.shape[-1]).all(axis=(0, 2))
-    if not ok.all():
-        step = int(np.argmin(ok))
-        _diverged(f"at step {step} (t = {step * dt:.6g}) of {what}", dt)
-
-
-def check_final(h: np.ndarray, dt: float, n_steps: int, what: str) -> None:
-    if not np.all(np.isfinite(h)):
-        _diverged(f"within the {n_steps} steps of {what}", dt)
+def make_guard(model: Any, dt: float, what: str, *, n_steps: int, burn_in: int = 0,
+               inputs: Any = None, kick: float = 0.0) -> Guard:
+    """The guard of a run of ``n_steps`` steps after ``burn_in`` (the bound at its end)."""
+    sb = state_bound(model, dt, inputs=inputs, kick=kick)
+    return Guard(model, dt, sb.at((burn_in + n_steps) * dt), what, burn_in)
 
 
 def stationary_sampler(model: Any, dt: float, burn_in: int | None
-                       ) -> Callable[[np.random.Generator, int], np.ndarray]:
-    """Return ``draw(rng, size) -> (size, n)`` states from the EM chain's stationary law.
+                       ) -> Callable[..., np.ndarray]:
+    """Return ``draw(rng, size, lo=0) -> (size, n)`` states from the EM chain's stationary law.
 
     Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
-    start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`).
+    start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`), guarded against
+    divergence (``lo`` numbers the paths in messages).
     """
     n = model.n_hidden
     if model.is_linear and burn_in is None:
@@ -101,35 +119,53 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
             L = psd_sqrt(S)
         m = model.stationary_mean()
 
-        def draw(rng: np.random.Generator, size: int) -> np.ndarray:
+        def draw(rng: np.random.Generator, size: int, lo: int = 0) -> np.ndarray:
             return m + rng.standard_normal((size, n)) @ L.T
         return draw
     n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
-    args = chain_arrays(model, dt)
-    r = model.n_noise
+    return _BurnIn(model, dt, n_burn)
 
-    step = EulerStep(model, dt)
 
-    @quiet
-    def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
+class _BurnIn:
+    """Stationary draws by a burn-in from ``h = 0`` (wide blocks in NumPy, narrow ones in the
+    compiled per-path loop; both consume the same random numbers)."""
+
+    def __init__(self, model: Any, dt: float, n_burn: int) -> None:
+        self.model, self.dt, self.n_burn = model, dt, n_burn
+        self.args = chain_arrays(model, dt)
+        self.step = EulerStep(model, dt)
+        self.guard = make_guard(model, dt, "the burn-in", n_steps=0, burn_in=n_burn)
+
+    def __call__(self, rng: np.random.Generator, size: int, lo: int = 0) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._draw(rng, size, lo)
+
+    def _draw(self, rng: np.random.Generator, size: int, lo: int) -> np.ndarray:
+        n, r, n_burn = self.model.n_hidden, self.model.n_noise, self.n_burn
         h = np.zeros((size, n))
         if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
-            for _ in range(n_burn):
-                h = step(h, rng.standard_normal((size, r)))
-            check_final(h, dt, n_burn, "the burn-in")
+            for j in range(n_burn):
+                h = self.step(h, rng.standard_normal((size, r)))
+                self.guard.check(h, j + 1 - n_burn, lo)
             return h
-        from ..dynamics._em_loops import advance_chains  # numba: imported on first use only
+        from ._em_loops import advance_chains  # numba: imported on first use only
 
         chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
         done = 0
         while done < n_burn:
             k = min(chunk, n_burn - done)
             xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
-            advance_chains(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
+            bad = advance_chains(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *self.args,
+                                 self.guard.bound)
+            if bad >= 0:
+                p, t = divmod(bad, k)
+                self.guard.fail(done + t + 1 - n_burn, lo + p, _value(h[p]))
             done += k
-        check_final(h, dt, n_burn, "the burn-in")
         return h
-    return draw_burn
+
+
+def _value(h: np.ndarray) -> float:
+    return float(np.abs(h).max())
 
 
 def chain_arrays(model: Any, dt: float) -> tuple[tuple, tuple]:
@@ -138,20 +174,24 @@ def chain_arrays(model: Any, dt: float) -> tuple[tuple, tuple]:
     return st.chain_drift, st.noise
 
 
-def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Stationary runs, one per ``SeedSequence`` in ``seqs``: states (B, n_steps+1, n) and
-    noises (B, n_steps, r).  Run ``i`` uses ``seqs[i]`` only, so grouping changes nothing."""
-    from ..dynamics._em_loops import run_chains
+def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None,
+                    first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary runs, one per ``SeedSequence`` in ``seqs`` (runs ``first, first + 1, ...``):
+    states (B, n_steps+1, n) and noises (B, n_steps, r). Run ``i`` uses ``seqs[i]`` only, so
+    grouping changes nothing."""
+    from ._em_loops import run_chains
 
     draw = stationary_sampler(model, dt, burn_in)
-    args = chain_arrays(model, dt)
     rngs = [np.random.default_rng(ss) for ss in seqs]
-    h = np.concatenate([draw(g, 1) for g in rngs], axis=0)                  # (B, n)
+    h = np.concatenate([draw(g, 1, first + i) for i, g in enumerate(rngs)], axis=0)  # (B, n)
     xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
     states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
-    run_chains(h, xi, *args, states)
-    check_states(states, dt, "a stationary run")
+    guard = make_guard(model, dt, "a stationary run", n_steps=n_steps,
+                       burn_in=0 if burn_in is None and model.is_linear else
+                       (default_burn_in(model, dt) if burn_in is None else burn_in))
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = run_chains(h, xi, *chain_arrays(model, dt), states, guard.bound)
+    if bad >= 0:
+        p, t = divmod(bad, n_steps + 1)
+        guard.fail(t, first + p, _value(states[p, t]))
     return states, xi
-
-

@@ -33,7 +33,6 @@ def check_model(model: Any) -> Any:
 
     if not isinstance(model, SRNN):
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
-    model._require_additive("the response estimators")
     return model
 
 
@@ -56,6 +55,8 @@ def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, .
     dt = check_positive("dt", dt)
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
+    if method != "perturbation":   # the input inside the activation: perturbation only, yet
+        model._require_additive(f"method={method!r}")
     return model, dt, n_lags, method
 
 

@@ -11,7 +11,7 @@ index, so every estimate is reproducible from its seed whatever the scheduling.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,8 @@ from .._parallel import Runner, quiet
 from .._random import SeedLike, child_sequences
 from ..dynamics._drift import EulerStep
 from ..dynamics._ensembles import (
-    check_final,
+    default_burn_in,
+    make_guard,
     map_blocks,
     map_chains,
     run_chain_group,
@@ -67,34 +68,65 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------- perturbation (CRN kicks)
+def _kicks(model: Any, eps: float) -> tuple[np.ndarray, bool]:
+    """``(kick, in_drift)``: additive SRNNs kick the state, ``eps * C^T`` (m, n); with the
+    input inside the activation the kick is one Euler-Maruyama step with ``u = eps e_a``,
+    ``eps * I`` (m, m) (docs/theory.md section 11)."""
+    if model.input_mode == "activation" and not model.is_linear:
+        return eps * np.eye(model.n_inputs), True
+    return eps * model.C.T, False
+
+
 @_engine
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
                        seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
+    """Central-difference impulse response with common random numbers (THEORY.md 7a).
+
+    Additive SRNNs: kicks ``h_0 ± eps c_a``, ``r1(k) = [f(h_k^+) - f(h_k^-)] / (2 eps)``. Input
+    inside the activation: the first step is taken with ``u_0 = ±eps e_a`` (the drift itself
+    kicks), ``r1(k) = [f(h_{k+1}^+) - f(h_{k+1}^-)] / (2 eps dt)``.
+    """
     draw = stationary_sampler(model, dt, burn_in)
     step = EulerStep(model, dt)
     m, p = model.n_inputs, model.n_outputs
-    kick = eps * model.C.T                                  # (m, n)
+    kick, in_drift = _kicks(model, eps)
     signs = np.array([1.0, -1.0])[:, None, None, None]
+    scale = 2.0 * eps * dt if in_drift else 2.0 * eps
+    guard = make_guard(model, dt, "a kicked ensemble", n_steps=n_lags,
+                       kick=_kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
     acc = Moments((n_lags, m, p))
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        h0 = draw(rng, size)
-        H = h0[None, None] + signs * kick[None, :, None, :]   # (2, m, B, n)
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        h0 = draw(rng, size, lo)
+        if in_drift:   # one step with u = ±eps e_a from the common start
+            H = step(h0[None, None], rng.standard_normal((size, step.r)),
+                     u=signs * kick[None, :, None, :])
+        else:
+            H = h0[None, None] + signs * kick[None, :, None, :]   # (2, m, B, n)
         vals = np.empty((n_lags, m, size, p))
         for k in range(n_lags):
+            guard.check(H, k + in_drift, lo)
             f = model.output(H)                               # (2, m, B, p)
-            vals[k] = (f[0] - f[1]) / (2.0 * eps)
+            vals[k] = (f[0] - f[1]) / scale
             if k + 1 < n_lags:
                 H = step(H, rng.standard_normal((size, step.r)))
-        check_final(H, dt, n_lags, "a kicked ensemble")
         return batch_moments(vals, axis=2)
 
     for mom in map_blocks(par, block, n_paths, seed):
         acc.merge(*mom)
     mean, se = _result(acc)                                   # (n_lags, m, p)
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
+
+
+def _kick_size(model: Any, eps: float) -> float:
+    return 2.0 * eps * float(np.abs(model.C).sum(axis=0).max())
+
+
+def _burn(model: Any, dt: float, burn_in: int | None) -> int:
+    if burn_in is not None:
+        return int(burn_in)
+    return 0 if model.is_linear else default_burn_in(model, dt)
 
 
 @_engine
@@ -104,44 +136,94 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
     """Mixed double-kick differences ``[Y++ - Y+- - Y-+ + Y--]/(4 eps^2)`` with CRN.
 
     A kick ``±eps c_b`` at step 0 and ``±eps c_a`` at step ``k2`` (coincident for ``k2 = 0``),
-    read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``.
+    read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``. With the input
+    inside the activation the kicks are the steps with ``u = ±eps e_b`` at step 0 and
+    ``±eps e_a`` at step ``k2`` (their sum when coincident), and the difference is divided by
+    ``4 eps^2 dt^2``.
     """
     draw = stationary_sampler(model, dt, burn_in)
     step = EulerStep(model, dt)
     m, p = model.n_inputs, model.n_outputs
-    kick = eps * model.C.T                                   # (m, n)
+    kick, in_drift = _kicks(model, eps)
     sgn = np.array([1.0, -1.0])
     weight = (sgn[:, None, None, None] * sgn[None, None, :, None]) / (4.0 * eps * eps)
     wfull = weight * np.ones((2, m, 2, m))
-    acc = Moments((n_lags, n_lags, m, m, p))
+    if in_drift:
+        wfull = wfull / (dt * dt)
     n_time = 2 * n_lags - 1
+    guard = make_guard(model, dt, "a doubly kicked ensemble", n_steps=n_time + 1,
+                       kick=2 * _kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
+    acc = Moments((n_lags, n_lags, m, m, p))
+    kb = sgn[:, None, None, None] * kick[None, :, None, :]          # (2, m, 1, width)
+    ka = sgn[None, None, :, None, None, None] * kick[None, None, None, :, None, :]
+    run = _double_kicks_in_drift if in_drift else _double_kicks
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        h0 = draw(rng, size)
-        base = h0[None, None] + sgn[:, None, None, None] * kick[None, :, None, :]  # (2,mb,B,n)
-        S = np.empty((n_lags, 2, m, 2, m, size, model.n_hidden))  # [gap, s2, b, s1, a]
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        h0 = draw(rng, size, lo)
         vals = np.zeros((n_lags, n_lags, m, m, size, p))         # [k1, gap, a, b]
-        for t in range(n_time):
-            if t < n_lags:
-                S[t] = (base[:, :, None, None] + sgn[None, None, :, None, None, None]
-                        * kick[None, None, None, :, None, :])
-            lo, hi = max(0, t - n_lags + 1), min(t, n_lags - 1) + 1
-            f = model.output(S[lo:hi])                             # (g, 2, m, 2, m, B, p)
+        for t, lo_g, S in run(step, h0, kb, ka, n_lags, rng, guard, lo):
+            f = model.output(S)                                    # (g, 2, m, 2, m, B, p)
             mixed = np.einsum("gsbtaBp,sbta->gabBp", f, wfull)
-            gaps = np.arange(lo, hi)
+            gaps = np.arange(lo_g, lo_g + S.shape[0])
             vals[t - gaps, gaps] = mixed
-            if t + 1 < n_time:
-                xi = rng.standard_normal((size, step.r))
-                S[lo:hi] = step(S[lo:hi], xi)
-                if t + 1 < n_lags:
-                    base = step(base, xi)
-        check_final(vals, dt, n_time, "a doubly kicked ensemble")
         return batch_moments(vals, axis=4)
 
     for mom in map_blocks(par, block, n_paths, seed):
         acc.merge(*mom)
     mean, se = _result(acc)                                  # (k1, k2, a, b, p)
     return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
+
+
+def _double_kicks(step: Any, h0: np.ndarray, kb: np.ndarray, ka: np.ndarray, n_lags: int,
+                  rng: np.random.Generator, guard: Any, lo: int) -> Iterator:
+    """Additive SRNNs: yield ``(t, g0, S[g0:g1])``, the doubly kicked states at time ``t`` of
+    the gaps still read (state kicks ``±eps c_b`` at time 0 and ``±eps c_a`` at time ``g``)."""
+    size, n = h0.shape
+    m = kb.shape[1]
+    n_time = 2 * n_lags - 1
+    base = h0[None, None] + kb                                        # (2, m, B, n)
+    S = np.empty((n_lags, 2, m, 2, m, size, n))                       # [gap, s2, b, s1, a]
+    for t in range(n_time):
+        if t < n_lags:
+            S[t] = base[:, :, None, None] + ka
+        g0, g1 = max(0, t - n_lags + 1), min(t, n_lags - 1) + 1
+        guard.check(S[g0:g1], t, lo)
+        yield t, g0, S[g0:g1]
+        if t + 1 < n_time:
+            xi = rng.standard_normal((size, step.r))
+            S[g0:g1] = step(S[g0:g1], xi)
+            if t + 1 < n_lags:
+                base = step(base, xi)
+
+
+def _double_kicks_in_drift(step: Any, h0: np.ndarray, kb: np.ndarray, ka: np.ndarray,
+                           n_lags: int, rng: np.random.Generator, guard: Any, lo: int
+                           ) -> Iterator:
+    """Input inside the activation: the kicks are steps with ``u = ±eps e_b`` at step 0 and
+    ``±eps e_a`` at step ``g`` (one step with their sum when ``g = 0``); yields like
+    :func:`_double_kicks`, ``S[g]`` read ``t - g`` steps after the state the second kicked
+    step produced."""
+    size, n = h0.shape
+    m = kb.shape[1]
+    n_time = 2 * n_lags - 1
+    S = np.empty((n_lags, 2, m, 2, m, size, n))
+    base = h0[None, None]                                             # unkicked, then kicked
+    for t in range(n_time):
+        xi = rng.standard_normal((size, step.r))
+        g0, g1 = max(0, t - n_lags + 1), min(t, n_lags)
+        if g1 > g0:
+            S[g0:g1] = step(S[g0:g1], xi)
+        if t < n_lags:
+            if t == 0:
+                S[0] = step(base[:, :, None, None], xi, u=kb[:, :, None, None] + ka)
+                base = step(base, xi, u=kb)
+            else:
+                S[t] = step(base[:, :, None, None], xi, u=ka)
+                if t + 1 < n_lags:
+                    base = step(base, xi)
+        g1 = min(t, n_lags - 1) + 1
+        guard.check(S[g0:g1], t + 1, lo)
+        yield t, g0, S[g0:g1]
 
 
 def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None,
@@ -307,11 +389,15 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     N = inputs.shape[0]
     cu = inputs @ model.C.T                                    # (N, n)
     amps = np.concatenate([[0.0], amplitudes])[:, None, None]  # (A+1, 1, 1)
+    in_drift = model.input_mode == "activation" and not model.is_linear
+    guard = make_guard(model, dt, "an ensemble driven by the input", n_steps=N,
+                       inputs=float(np.abs(amps).max()) * inputs,
+                       burn_in=_burn(model, dt, burn_in))
     acc_d = Moments((N + 1, amps.shape[0] - 1, model.n_outputs))
     acc_b = Moments((N + 1, model.n_outputs))
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        H = np.broadcast_to(draw(rng, size), (amps.shape[0], size, model.n_hidden)).copy()
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        H = np.broadcast_to(draw(rng, size, lo), (amps.shape[0], size, model.n_hidden)).copy()
         d = np.empty((N + 1, amps.shape[0] - 1, size, model.n_outputs))
         b = np.empty((N + 1, size, model.n_outputs))
         for j in range(N + 1):
@@ -320,8 +406,11 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
             b[j] = f[0]
             if j < N:
                 xi = rng.standard_normal((size, step.r))
-                H = step(H, xi, shift=dt * amps * cu[j])
-        check_final(H, dt, N, "an ensemble driven by the input")
+                if in_drift:
+                    H = step(H, xi, u=amps * inputs[j])
+                else:
+                    H = step(H, xi, shift=dt * amps * cu[j])
+                guard.check(H, j + 1, lo)
         return batch_moments(d, axis=2), batch_moments(b, axis=1)
 
     for mom_d, mom_b in map_blocks(par, block, n_paths, seed):
@@ -351,8 +440,11 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     fact = np.cumprod(np.arange(1, order + 1, dtype=float))
     acc = Moments((N + 1, order, model.n_outputs))
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        h = draw(rng, size)
+    guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N,
+                       burn_in=_burn(model, dt, burn_in))
+
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        h = draw(rng, size, lo)
         M = np.zeros(size)
         vals = np.empty((N + 1, order, size, model.n_outputs))
         for j in range(N + 1):
@@ -368,7 +460,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
                 xi = rng.standard_normal((size, step.r))
                 M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
-        check_final(h, dt, N, "a Girsanov ensemble")
+                guard.check(h, j + 1, lo)
         return batch_moments(vals, axis=2)
 
     for mom in map_blocks(par, block, n_paths, seed):
@@ -384,7 +476,7 @@ def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
     """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
     draw = stationary_sampler(model, dt, burn_in)
     acc = Moments((model.n_outputs,))
-    for mom in map_blocks(par, lambda size, rng: batch_moments(model.output(draw(rng, size)), 0),
-                              n_paths, seed):
+    for mom in map_blocks(par, lambda size, rng, lo: batch_moments(
+            model.output(draw(rng, size, lo)), 0), n_paths, seed):
         acc.merge(*mom)
     return _result(acc)

@@ -275,6 +275,7 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     (2, 11, 1)
     """
     model = check_model(model)
+    model._require_additive("volterra_terms (Girsanov weights)")
     dt = check_positive("dt", dt)
     order = check_int("order", order, low=1, high=8)
     n_paths = check_int("n_paths", n_paths, low=2)
@@ -397,6 +398,9 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         if not np.isclose(series.dt, dt):
             fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
+    if series is None:
+        model._require_additive("volterra_convergence without a series (its terms come from "
+                                "Girsanov weights or the grid)")
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
     s_ref, s_terms = child_sequences(seed, 2)

@@ -8,13 +8,12 @@ bit-identical whatever the chunking, threads or workers.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .._parallel import Runner
 from .._threads import single_threaded_blas
 from ..dynamics._blocks import PATH_BLOCK
+from ..dynamics._divergence import DivergenceError, divergence_message, first_bad_path
 from ..dynamics._em_loops import RO_NONE, advance_block
 from ..dynamics._moments import Moments, batch_moments
 from ..dynamics._rng import fill_normals, make_states, ziggurat_tables
@@ -139,20 +138,30 @@ class _Block:
         done = 0
         while done < plan.burn_in:
             k = min(plan.burn_in - done, _BURN_WINDOW)
+            bound = plan.bound.at((done + k) * plan.dt)
             bad = advance_block(self.H, plan.step.drift, zero_in, plan.step.noise, self.rng,
-                                ro_none, (self.Yw, False, self.Sw), self.scratch, 0, k)
+                                ro_none, (self.Yw, False, self.Sw), self.scratch, 0, k, bound)
             if bad >= 0:
-                _diverged(done + bad - plan.burn_in, plan.dt)
+                self.diverged(plan, done + bad - plan.burn_in, bound)
             done += k
 
     def window(self, plan: SimulationPlan, maps: tuple, t: int, k: int) -> np.ndarray:
         """Advance ``k`` steps from step ``t``; the outputs (B, k, p) of those steps."""
+        bound = plan.bound.at((plan.burn_in + t + k) * plan.dt)
         bad = advance_block(self.H, plan.step.drift, maps, plan.step.noise, self.rng,
                             plan.readout, (self.Yw, self.need_states, self.Sw), self.scratch,
-                            t, k)
+                            t, k, bound)
         if bad >= 0:
-            _diverged(bad + 1, plan.dt)
+            self.diverged(plan, bad + 1, bound)
         return plan.model.output(self.Sw[:, :k]) if self.callable_readout else self.Yw[:, :k]
+
+
+    def diverged(self, plan: SimulationPlan, step: int, bound: float) -> None:
+        """Raise :class:`DivergenceError` for the first path of this block beyond ``bound``."""
+        i, value = first_bad_path(self.H, bound)
+        raise DivergenceError(divergence_message(
+            plan.model, plan.dt, bound, step=step, path=self.lo + max(i, 0), value=value,
+            burn_in=plan.burn_in))
 
 
 def _run_block(plan: SimulationPlan, series: int, blk: int, maps: tuple) -> tuple:
@@ -187,12 +196,3 @@ def _run_block(plan: SimulationPlan, series: int, blk: int, maps: tuple) -> tupl
     return series, blk, B, mean_b, m2_b, yb, sb
 
 
-def _diverged(step: int, dt: float) -> Any:
-    from ..dynamics._divergence import DivergenceError
-
-    where = f"step {step} (t = {step * dt:.6g})" if step > 0 else \
-        f"burn-in step {step} before t = 0"
-    raise DivergenceError(
-        f"the simulated state became NaN or infinite at {where} with dt={dt}. The Euler-Maruyama "
-        "step is unstable for this dt or the network is not dissipative: use a smaller dt, "
-        "smaller weights or inputs, or a larger gamma.")

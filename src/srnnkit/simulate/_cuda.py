@@ -39,9 +39,10 @@ from numba import cuda, float64
 
 from .._device import launch_setting
 from ..dynamics._activations import RELU, SIGMOID, TANH
+from ..dynamics._divergence import DivergenceError, divergence_message
 from ..dynamics._em_loops import RO_LINEAR, RO_QUADRATIC
 from ..dynamics._moments import Moments, batch_moments
-from ._trajectory import DivergenceError, Trajectory
+from ._trajectory import Trajectory
 
 __all__ = ["TILE", "normals_cuda", "philox4x32", "simulate_cuda"]
 
@@ -57,6 +58,7 @@ _S32 = np.uint64(32)
 _S5 = np.uint64(5)
 _S6 = np.uint64(6)
 _NO_BAD = 2**62
+_KEY = 2**31          # bad = step * _KEY + path
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
@@ -132,10 +134,26 @@ def _init_stationary(H, mean0, L0, k0, k1, series):  # pragma: no cover - device
                 H[path, k] += L0[k, m] * xi
 
 
+@cuda.jit(device=True)
+def _em_unit(h, z, b, gam, cu, dt, activation_input, act):  # pragma: no cover - device code
+    """The core's Euler-Maruyama update of one unit (``dynamics._em_loops.em_unit``)."""
+    if activation_input:
+        return h + dt * (_act(act, z + b + cu) - gam)
+    return h + dt * (_act(act, z + b) - gam + cu)
+
+
 @cuda.jit
-def _sim_window(H, t0, n_win, s0, affine, act, full_gamma, full_noise, dt, MT, GT, g, b, cu,
-                LT, nd, k0, k1, series, ro_kind, QT, q, M, Y, S, slot,
-                bad):  # pragma: no cover - device code
+def _sim_window(H, window, drift, noise, readout, out, bad):  # pragma: no cover - device code
+    """Advance every path by ``n_win`` steps; grouped arguments as in ``dynamics._em_loops``:
+    ``window = (t0, n_win, s0, series, bound)``, ``drift = (MT, GT, g, b, cu, affine, act,
+    full_gamma, activation_input, dt)``, ``noise = (LT, nd, full_noise, k0, k1)``,
+    ``readout = (ro_kind, QT, q, M)``, ``out = (Y, S, slot)``; ``bad[0]`` receives the
+    smallest ``step * 2**31 + path`` of a state beyond ``±bound`` (or NaN)."""
+    t0, n_win, s0, series, bound = window
+    MT, GT, g, b, cu, affine, act, full_gamma, activation_input, dt = drift
+    LT, nd, full_noise, k0, k1 = noise
+    ro_kind, QT, q, M = readout
+    Y, S, slot = out
     sh = cuda.shared.array(0, float64)
     tx = cuda.threadIdx.x
     ntx = cuda.blockDim.x
@@ -177,7 +195,7 @@ def _sim_window(H, t0, n_win, s0, affine, act, full_gamma, full_noise, dt, MT, G
                             gam += sh[cur + ll] * GT[ll, k]
                     else:
                         gam = g[k] * hk
-                    hn = hk + dt * (_act(act, z + b[k]) - gam + cu[tu, k])
+                    hn = _em_unit(hk, z, b[k], gam, cu[tu, k], dt, activation_input, act)
                 if full_noise:
                     e = 0.0
                     for i in range(r):
@@ -185,8 +203,8 @@ def _sim_window(H, t0, n_win, s0, affine, act, full_gamma, full_noise, dt, MT, G
                     hn += e
                 else:
                     hn += nd[k] * _normal(k0, k1, k, s, path, series)
-                if active and not math.isfinite(hn):
-                    cuda.atomic.min(bad, 0, s)
+                if active and not (abs(hn) <= bound):
+                    cuda.atomic.min(bad, 0, np.int64(s) * _KEY + path)
                 sh[nxt + k] = hn
             cuda.syncthreads()
             tmp = cur
@@ -329,21 +347,23 @@ def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajector
     outputs = np.empty((n_series, n_paths, n_steps + 1, p)) if save == "paths" else None
     states = np.empty((n_series, n_paths, len(state_idx), n)) if save_states else None
 
+    drift_c = (MT, GT, g, b, None, bool(st.affine), int(st.act), bool(st.full_gamma),
+               bool(st.activation_input), float(plan.dt))
+    noise_c = (LT, nd, full_noise, k0, k1)
+    ro_c = (int(plan.ro_kind), QT, q, Mq)
+
     def launch(H, t0, k, s0, cu, ro_kind, Y, S, slot):
+        bound = plan.bound.at((s0 - 1 + k) * plan.dt)
         _sim_window[lc.blocks, (lc.ntx, lc.ppb), 0, lc.shared](
-            H, t0, k, s0, bool(st.affine), int(st.act), bool(st.full_gamma),
-            full_noise, float(plan.dt), MT, GT, g, b, cu, LT, nd, k0, k1, series,
-            ro_kind, QT, q, Mq, Y, S, slot, bad)
+            H, (t0, k, s0, series, bound), (*drift_c[:4], cu, *drift_c[5:]), noise_c,
+            (ro_kind, *ro_c[1:]), (Y, S, slot), bad)
         first = int(bad.copy_to_host()[0])
         if first != _NO_BAD:
-            step = first - 1 - plan.burn_in
-            where = f"step {step + 1} (t = {(step + 1) * plan.dt:.6g})" if step >= 0 else \
-                f"burn-in step {step} before t = 0"
-            raise DivergenceError(
-                f"the simulated state became NaN or infinite at {where} with dt={plan.dt} "
-                "(device='cuda'). The Euler-Maruyama step is unstable for this dt or the "
-                "network is not dissipative: use a smaller dt, smaller weights or inputs, or "
-                "a larger gamma.")
+            step, path = divmod(first, _KEY)
+            value = float(np.abs(H[path:path + 1].copy_to_host()).max())   # window's end
+            raise DivergenceError(divergence_message(
+                plan.model, plan.dt, bound, step=step - plan.burn_in, path=path, value=value,
+                burn_in=plan.burn_in) + " (device='cuda')")
 
     for series in range(n_series):
         # ------------------------------------------------------------ initial states

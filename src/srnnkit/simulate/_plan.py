@@ -13,6 +13,7 @@ from .._series import as_series
 from .._validation import check_array, check_choice, check_int, check_memory, check_positive, fail
 from ..dynamics._blocks import PATH_BLOCK
 from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
+from ..dynamics._divergence import StateBound, state_bound
 from ..dynamics._em_loops import RO_LINEAR, RO_NONE, RO_QUADRATIC
 from ..dynamics._spec import StepArrays, step_arrays
 from ..model import SRNN
@@ -41,6 +42,7 @@ class SimulationPlan:
     mean0: np.ndarray | None
     burn_in: int
     seed: np.random.SeedSequence
+    bound: StateBound
     paths_per_task: int = PATH_BLOCK
 
     # ------------------------------------------------------------------ shapes
@@ -122,7 +124,8 @@ def make_plan(model: Any, inputs: Any, *, dt: Any, n_steps: Any, n_paths: Any, s
         model=model, u=u, batched=batched, n_steps=n_steps, n_paths=n_paths, dt=dt,
         method=method, save=save, state_idx=np.arange(0, n_steps + 1, save_every),
         step=step_arrays(model, dt, method), readout=_readout_spec(model), h0_arr=h0_arr,
-        L0=L0, mean0=mean0, burn_in=burn_in, seed=root, paths_per_task=per_task)
+        L0=L0, mean0=mean0, burn_in=burn_in, seed=root, paths_per_task=per_task,
+        bound=state_bound(model, dt, h0=h0_arr if h0_arr is not None else mean0, inputs=u))
 
 
 def _parse_inputs(model: SRNN, inputs: Any, n_steps: Any

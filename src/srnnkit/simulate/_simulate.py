@@ -138,7 +138,6 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
         from .._validation import fail
 
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
-    model._require_additive("simulate")
     from .._device import check_device
 
     device = check_device(device, "simulate")
