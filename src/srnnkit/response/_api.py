@@ -117,34 +117,13 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
               \qquad R^{(1)}_{ia}(\tau) = E_{p_\infty}\bigl[c_a\cdot\nabla\,
               e^{\tau L_0} f_i\bigr].
 
-    Methods (THEORY.md sections 3 and 7):
-
-    - ``"analytic"`` -- linear SRNNs (``activation="identity"``) with a linear or Quadratic
-      readout: :math:`E[\nabla f]\,e^{-A\tau}C` (scipy ``expm``), or with ``discrete=True`` the
-      Euler–Maruyama chain's :math:`E[\nabla f]\,(I-\Delta A)^k C`.
-    - ``"perturbation"`` -- kicks :math:`h\to h\pm\varepsilon c_a` of a stationary ensemble,
-      central differences with common random numbers (bias :math:`O(\varepsilon^2)`, variance
-      bounded as :math:`\varepsilon\to0`; exact up to rounding for linear SRNNs).
-    - ``"fdt"`` -- fluctuation-dissipation: :math:`E_{stat}[(f(h_{i+k}) - \bar f)\,v(h_i)]`
-      along ``n_chains`` independent stationary runs of ``n_steps`` steps, all lags at once by
-      FFT.  The conjugate variable :math:`v = -C^\top\nabla\log p_\infty` is exact for linear
-      SRNNs (EM-chain covariance :math:`\Sigma_\Delta`, so the estimate is unbiased for the
-      discrete kernel) and quasi-Gaussian, :math:`C^\top\hat\Sigma^{-1}(h-\hat\mu)`, otherwise:
-      the quasi-Gaussian estimate is **biased** for nonlinear SRNNs (exact only at lag 0 for a
-      linear readout; about 2 % on the V2 tanh SRNN), bounded by
-      :math:`\|f-\langle f\rangle\|\,\|C^\top(\nabla\log\hat p - \nabla\log p_\infty)\|`.
-      A callable ``score(h) -> v(h)`` of shape (..., m) may be passed instead.
-    - ``"girsanov"`` -- likelihood-ratio weights: :math:`r_1(k) = E_0[(f(h_{j+1+k})-\bar f)\,
-      \omega_j]`, :math:`\omega_j = G^\top\xi_j/\sqrt\Delta`, :math:`G = \sigma^+C`, along
-      stationary runs (FFT).  Unbiased for the EM chain at any ``dt``; needs
-      :math:`\mathrm{range}\,C\subseteq\mathrm{range}\,\sigma`.
-    - ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel from the grid transfer operator
-      (:class:`GridChain`), no sampling noise.
-
-    All Monte Carlo methods and ``"grid"`` estimate the Euler–Maruyama chain's kernel ``r1(k)``
-    (``discrete=True`` in the result), which differs from :math:`R^{(1)}(k\Delta)` by
-    :math:`O(\Delta)`.  Standard errors: across independent paths (perturbation) or independent
-    stationary runs used as batch means (fdt, girsanov).
+    ``method`` is one of the estimators described in :mod:`srnnkit.response`: the closed
+    form (``"analytic"``, linear SRNNs), common-random-number kicks (``"perturbation"``, any
+    SRNN, also with the input inside the activation), fluctuation-dissipation (``"fdt"``),
+    likelihood-ratio weights (``"girsanov"``) or the grid transfer operator (``"grid"``,
+    one-dimensional SRNNs). All but ``"analytic"`` estimate the Euler–Maruyama chain's kernel
+    ``r1(k)`` (``discrete=True`` in the result), :math:`O(\Delta)` from
+    :math:`R^{(1)}(k\Delta)`.
 
     Parameters
     ----------
@@ -211,19 +190,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     check_memory("n_lags", n_lags, "the kernel values and their stderr",
                  (4, n_lags, model.n_outputs, model.n_inputs))
     info: dict[str, Any] = {}
-    if method == "analytic":
-        if not model.is_linear:
-            raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
-                             f"(activation='identity'); this model has activation="
-                             f"{model.activation!r}. Use method='perturbation', 'fdt' or "
-                             "'girsanov' (or 'grid' for a one-dimensional SRNN).")
-        values = analytic_linear_response(model, dt, n_lags, discrete=bool(discrete))
-        return ResponseFunction(values, dt=dt, method=method, discrete=bool(discrete))
-    if method == "grid":
-        _grid_only(model, "linear_response")
-        from ._grid import GridChain
-
-        return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+    if method in ("analytic", "grid"):
+        return _exact_first(model, method, dt, n_lags, bool(discrete), spacing)
     if method == "perturbation":
         n_paths = _ensemble_size(n_paths, n_chains, "perturbation", method)
         eps = check_positive("eps", eps)
@@ -233,17 +201,40 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         n_chains = _chain_count(n_paths, n_chains, method)
         n_steps = _chain_length(n_steps, n_lags)
         info.update(_chain_info(n_chains, n_steps, dt))
-        if method == "fdt":
-            if not (callable(score) or score in ("auto", "exact", "gaussian")):
-                fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
-            values, se, kind = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
-                                         score, par)
-            info["score"] = kind
-        else:
-            girsanov_matrix(model, "linear_response")
-            values, se = girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
-                                        par)
+        values, se = _first_order_runs(model, method, dt, n_lags, n_chains, n_steps, seed,
+                                       burn_in, score, par, info)
     return ResponseFunction(values, dt=dt, stderr=se, method=method, discrete=True, info=info)
+
+
+def _exact_first(model: Any, method: str, dt: float, n_lags: int, discrete: bool,
+                 spacing: float) -> ResponseFunction:
+    """The closed form (linear SRNN) or the grid transfer operator (1-D SRNN)."""
+    if method == "grid":
+        _grid_only(model, "linear_response")
+        from ._grid import GridChain
+
+        return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+    if not model.is_linear:
+        raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
+                         f"(activation='identity'); this model has activation="
+                         f"{model.activation!r}. Use method='perturbation', 'fdt' or "
+                         "'girsanov' (or 'grid' for a one-dimensional SRNN).")
+    values = analytic_linear_response(model, dt, n_lags, discrete=discrete)
+    return ResponseFunction(values, dt=dt, method=method, discrete=discrete)
+
+
+def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, n_chains: int,
+                      n_steps: int, seed: SeedLike, burn_in: int | None, score: Any,
+                      par: Runner, info: dict) -> tuple[Any, Any]:
+    """``"fdt"`` or ``"girsanov"`` along ``n_chains`` stationary runs."""
+    if method == "fdt":
+        if not (callable(score) or score in ("auto", "exact", "gaussian")):
+            fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
+        values, se, info["score"] = fdt_first(model, dt, n_lags, n_chains, n_steps, seed,
+                                              burn_in, score, par)
+        return values, se
+    girsanov_matrix(model, "linear_response")
+    return girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)
 
 
 def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",

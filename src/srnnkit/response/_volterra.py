@@ -392,11 +392,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
-    if series is not None:
-        if not isinstance(series, VolterraSeries) or series.order < 2:
-            fail("series", "an order-2 VolterraSeries", series, TypeError)
-        if not np.isclose(series.dt, dt):
-            fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
+    _check_series(series, dt)
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
     if series is None:
         model._require_additive("volterra_convergence without a series (its terms come from "
@@ -420,18 +416,43 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         d, dse, _, _ = crn_input_response(model, w, dt, eps, check_int("n_paths", n_paths, low=2),
                                           s_ref, burn_in, par)
         exact, exact_se = d[:, -1, output], dse[:, -1, output]
+    v, v_se, how = _order_terms(model, w, dt, output, series, chain, n_paths, s_terms, burn_in,
+                                n_jobs, executor)
+    e1, e2, err_se, slope1, slope2 = _truncation_errors(eps, exact, exact_se, v, v_se)
+    return VolterraConvergence(amplitudes=eps, exact=exact, exact_stderr=exact_se, v1=v[0],
+                               v2=v[1], v_stderr=v_se, error1=e1, error2=e2,
+                               error_stderr=err_se, slope1=slope1,
+                               slope2=slope2, reference=reference, terms_method=how)
+
+
+def _check_series(series: Any, dt: float) -> None:
     if series is not None:
-        t = series.terms(w)[:, -1, output]
-        v, v_se, how = t, np.zeros(2), f"series ({series.first.method})"
-    elif chain is not None:
+        if not isinstance(series, VolterraSeries) or series.order < 2:
+            fail("series", "an order-2 VolterraSeries", series, TypeError)
+        if not np.isclose(series.dt, dt):
+            fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
+
+
+def _order_terms(model: Any, w: np.ndarray, dt: float, output: int, series: Any, chain: Any,
+                 n_paths: int, seed: Any, burn_in: int | None, n_jobs: Any, executor: Any
+                 ) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(v, v_stderr, how)``: the order-1 and -2 terms of ``w`` at the final time, from the
+    given series, the grid kernels (1-D) or Girsanov weights."""
+    if series is not None:
+        return series.terms(w)[:, -1, output], np.zeros(2), f"series ({series.first.method})"
+    if chain is not None:
         N = w.shape[0]
         t = VolterraSeries(chain.linear_response(N), chain.second_order_response(N),
                            mean=chain.mean_output).terms(w)[:, -1, output]
-        v, v_se, how = t, np.zeros(2), "grid"
-    else:
-        res = volterra_terms(model, w, dt=dt, order=2, n_paths=n_paths, seed=s_terms,
-                             burn_in=burn_in, n_jobs=n_jobs, executor=executor)
-        v, v_se, how = res.terms[:, -1, output], res.stderr[:, -1, output], "girsanov"
+        return t, np.zeros(2), "grid"
+    res = volterra_terms(model, w, dt=dt, order=2, n_paths=n_paths, seed=seed,
+                         burn_in=burn_in, n_jobs=n_jobs, executor=executor)
+    return res.terms[:, -1, output], res.stderr[:, -1, output], "girsanov"
+
+
+def _truncation_errors(eps: np.ndarray, exact: np.ndarray, exact_se: np.ndarray,
+                       v: np.ndarray, v_se: np.ndarray) -> tuple:
+    """Errors of the order-1 and -2 truncations, their standard errors and log-log slopes."""
     e1 = exact - eps * v[0]
     e2 = e1 - eps ** 2 * v[1]
     err_se = np.sqrt(exact_se ** 2 + (eps * v_se[0]) ** 2)
@@ -440,7 +461,4 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         le = np.log(eps)
         slope1 = float(np.polyfit(le, np.log(np.abs(e1)), 1)[0])
         slope2 = float(np.polyfit(le, np.log(np.abs(e2)), 1)[0])
-    return VolterraConvergence(amplitudes=eps, exact=exact, exact_stderr=exact_se, v1=v[0],
-                               v2=v[1], v_stderr=v_se, error1=e1, error2=e2,
-                               error_stderr=np.stack([err_se, err_se2]), slope1=slope1,
-                               slope2=slope2, reference=reference, terms_method=how)
+    return e1, e2, np.stack([err_se, err_se2]), slope1, slope2

@@ -153,7 +153,7 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     return _trajectory(plan, run_cpu(plan, runner))
 
 
-def _trajectory(plan: SimulationPlan, ens: Any) -> Trajectory:
+def _trajectory(plan: SimulationPlan, ens: Any, info: dict | None = None) -> Trajectory:
     """The :class:`Trajectory` of a finished run (divergence of the output reported)."""
     n_paths = plan.n_paths
     with np.errstate(over="ignore", invalid="ignore"):
@@ -176,4 +176,4 @@ def _trajectory(plan: SimulationPlan, ens: Any) -> Trajectory:
                       dt=plan.dt, n_paths=n_paths, method=plan.method,
                       seed_entropy=plan.entropy, outputs=outputs, states=states,
                       state_ts=plan.state_idx * plan.dt if save_states else None,
-                      burn_in=plan.burn_in)
+                      burn_in=plan.burn_in, info=dict(info or {}))
