@@ -46,7 +46,15 @@ def default_burn_in(model: Any, dt: float) -> int:
 def map_blocks(runner: Runner, body: Callable, n_paths: int, seed: SeedLike,
                block_size: int = ENSEMBLE_BLOCK) -> Iterator:
     """``body(size, rng, lo)`` for each fixed-size block of an ensemble (``lo``: the index of
-    its first path), in block order."""
+    its first path), in block order.
+
+    Examples
+    --------
+    >>> from srnnkit._parallel import Runner
+    >>> from srnnkit.dynamics import map_blocks
+    >>> [r for r in map_blocks(Runner(), lambda size, rng, lo: (lo, size), 5000, seed=0)]
+    [(0, 2048), (2048, 2048), (4096, 904)]
+    """
     sizes = block_sizes(n_paths, block_size)
     kids = child_sequences(seed, len(sizes))
     items = [(size, kid, b * block_size) for b, (size, kid) in enumerate(zip(sizes, kids,
@@ -56,7 +64,19 @@ def map_blocks(runner: Runner, body: Callable, n_paths: int, seed: SeedLike,
 
 def map_chains(runner: Runner, body: Callable, model: Any, dt: float, n_chains: int,
                n_steps: int, seed: SeedLike, burn_in: int | None) -> Iterator:
-    """``body(states, noises)`` for groups of independent stationary runs, in order."""
+    """``body(states, noises)`` for groups of independent stationary runs, in order.
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit._parallel import Runner
+    >>> from srnnkit.dynamics import map_chains
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    >>> shapes = map_chains(Runner(), lambda h, xi: (h.shape, xi.shape), model, 0.02, 5, 100,
+    ...                     seed=0, burn_in=50)
+    >>> list(shapes)
+    [((4, 101, 1), (4, 100, 1)), ((1, 101, 1), (1, 100, 1))]
+    """
     per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
                                  + 4 * model.n_inputs)
     # fixed-size groups (not a function of n_jobs), so sums are folded identically
@@ -72,7 +92,22 @@ def map_chains(runner: Runner, body: Callable, model: Any, dt: float, n_chains: 
 class Guard:
     """The divergence guard of one Monte Carlo run: ``check(H, step, lo)`` raises
     :class:`DivergenceError` when an entry of the states ``H`` (..., B, n) is beyond
-    ``±bound`` or NaN (see :func:`state_bound`)."""
+    ``±bound`` or NaN (see :func:`state_bound`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import make_guard
+    >>> guard = make_guard(sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3]), 0.02, "a test",
+    ...                    n_steps=10)
+    >>> guard.check(np.zeros((3, 1)), step=1)                # fine: nothing happens
+    >>> try:
+    ...     guard.check(np.array([[0.0], [1e6], [0.0]]), step=4, lo=100)
+    ... except sk.DivergenceError as err:
+    ...     print(str(err)[:56])
+    the simulated state diverged at step 4 (t = 0.08) of pat
+    """
 
     model: Any
     dt: float
@@ -95,7 +130,16 @@ class Guard:
 
 def make_guard(model: Any, dt: float, what: str, *, n_steps: int, burn_in: int = 0,
                inputs: Any = None, kick: float = 0.0) -> Guard:
-    """The guard of a run of ``n_steps`` steps after ``burn_in`` (the bound at its end)."""
+    """The guard of a run of ``n_steps`` steps after ``burn_in`` (the bound at its end).
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import make_guard
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    >>> round(make_guard(model, 0.02, "a run", n_steps=100).bound, 2)
+    135.36
+    """
     sb = state_bound(model, dt, inputs=inputs, kick=kick)
     return Guard(model, dt, sb.at((burn_in + n_steps) * dt), what, burn_in)
 
@@ -107,6 +151,15 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
     Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
     start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`), guarded against
     divergence (``lo`` numbers the paths in messages).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import stationary_sampler
+    >>> draw = stationary_sampler(sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3]), 0.02, 500)
+    >>> draw(np.random.default_rng(0), 4).shape
+    (4, 1)
     """
     n = model.n_hidden
     if model.is_linear and burn_in is None:
@@ -178,7 +231,18 @@ def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: in
                     first: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Stationary runs, one per ``SeedSequence`` in ``seqs`` (runs ``first, first + 1, ...``):
     states (B, n_steps+1, n) and noises (B, n_steps, r). Run ``i`` uses ``seqs[i]`` only, so
-    grouping changes nothing."""
+    grouping changes nothing.
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit._parallel import seed_children
+    >>> from srnnkit.dynamics import run_chain_group
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    >>> states, xi = run_chain_group(model, 0.02, 50, seed_children(0, 2), burn_in=100)
+    >>> states.shape, xi.shape
+    ((2, 51, 1), (2, 50, 1))
+    """
     from ._em_loops import run_chains
 
     draw = stationary_sampler(model, dt, burn_in)
