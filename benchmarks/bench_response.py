@@ -87,7 +87,8 @@ def run_first(cases, rounds):
         se_emp = float(np.sqrt(np.mean(E.std(axis=0, ddof=1) ** 2)))
         se_rep = float(np.sqrt(np.mean(np.array(ses[i]) ** 2)))
         bias = float(np.abs(E.mean(0) - ex[:, 0, 0]).max())
-        samples = kw.get("n_paths", 0) * (kw.get("n_steps") or kw["n_lags"])
+        samples = (kw.get("n_paths") or kw.get("n_chains", 0)) * (kw.get("n_steps")
+                                                                   or kw["n_lags"])
         rows.append((name, meth, samples, t, se_emp, se_rep, bias))
     return rows
 
