@@ -57,13 +57,13 @@ def first_order_cases(quick):
         cases.append((name, "perturbation", ex, dict(model=model, dt=dt, n_lags=nl,
                       method="perturbation", n_paths=int(4000 * s))))
         cases.append((name, "fdt", ex, dict(model=model, dt=dt, n_lags=nl, method="fdt",
-                      n_paths=4, n_steps=int(50_000 * s))))
+                      n_chains=4, n_steps=int(50_000 * s))))
         if model is tanh:
             cases.append((name, "fdt (grid score)", ex, dict(
-                model=model, dt=dt, n_lags=nl, method="fdt", n_paths=4,
+                model=model, dt=dt, n_lags=nl, method="fdt", n_chains=4,
                 n_steps=int(50_000 * s), score=chain.conjugate_variable)))
         cases.append((name, "girsanov", ex, dict(model=model, dt=dt, n_lags=nl,
-                      method="girsanov", n_paths=4, n_steps=int(50_000 * s))))
+                      method="girsanov", n_chains=4, n_steps=int(50_000 * s))))
     return cases
 
 
@@ -87,7 +87,8 @@ def run_first(cases, rounds):
         se_emp = float(np.sqrt(np.mean(E.std(axis=0, ddof=1) ** 2)))
         se_rep = float(np.sqrt(np.mean(np.array(ses[i]) ** 2)))
         bias = float(np.abs(E.mean(0) - ex[:, 0, 0]).max())
-        samples = kw.get("n_paths", 0) * (kw.get("n_steps") or kw["n_lags"])
+        samples = (kw.get("n_paths") or kw.get("n_chains", 0)) * (kw.get("n_steps")
+                                                                   or kw["n_lags"])
         rows.append((name, meth, samples, t, se_emp, se_rep, bias))
     return rows
 
@@ -140,7 +141,7 @@ def _hermite(model, w, dt, n_paths, seed):
 
 def _kernel_route(model, w, dt, N, n_steps, seed):
     """Girsanov second-order kernel (long runs), contracted with w by VolterraSeries.terms."""
-    r2 = R.second_order_response(model, dt=dt, n_lags=N, method="girsanov", n_paths=4,
+    r2 = R.second_order_response(model, dt=dt, n_lags=N, method="girsanov", n_chains=4,
                                  n_steps=n_steps, seed=seed)
     r1 = R.ResponseFunction(np.zeros((N, 1, 1)), dt=dt)
     return R.VolterraSeries(r1, r2, mean=[0.0]).terms(w)[1, -1, 0], np.nan

@@ -44,9 +44,10 @@ KERNELS = {
     "simulate._normals_kernel": (mc._normals_kernel, (np.zeros((2, 4), np.int64),
                                                       np.zeros(2, np.uint64), f1)),
     "simulate._init_stationary": (mc._init_stationary, (f2, f1, f2, key, key, 0)),
-    "simulate._sim_window": (mc._sim_window, (f2, 0, 5, 1, True, 0, False, True, 0.1, f2, f2,
-                                              f1, f1, f2, f2, f1, key, key, 0, 0, f2, f1, f2,
-                                              f3, f3, i1, i1)),
+    "simulate._sim_window": (mc._sim_window, (f2, (0, 5, 1, 0, 1e3),
+                                              (f2, f2, f1, f1, f2, True, 0, False, False, 0.1),
+                                              (f2, f1, True, key, key), (0, f2, f1, f2),
+                                              (f3, f3, i1), i1)),
     "simulate._tile_stats": (mc._tile_stats, (f3, 5, f3, f3)),
 }
 

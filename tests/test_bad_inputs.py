@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1159 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1164 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1159
+N_CASES = 1164
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -314,6 +314,11 @@ TARGETS: list[Target] = [
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="perturbation", n_paths=64,
                         seed=0),
            {"n_lags": {"window-too-large": const(10**5, V)}}),
+    Target("linear_response(girsanov)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="girsanov", n_chains=2,
+                        n_steps=20, seed=0),
+           {"n_chains": {**only(COUNT, "float", "zero", "string", "bool"),
+                         "one": const(1, V)}}),
     Target("second_order_response", lambda **k: sk.response.second_order_response(**k),
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="analytic"),
            {"model": {"string": const("model", T)}, "dt": POSITIVE,

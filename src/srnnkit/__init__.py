@@ -32,6 +32,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "model": ("srnnkit.model", None),
     "readouts": ("srnnkit.readouts", None),
     "simulation": ("srnnkit.simulate", None),
+    "dynamics": ("srnnkit.dynamics", None),
     "response": ("srnnkit.response", None),
     "signatures": ("srnnkit.signatures", None),
     "features": ("srnnkit.features", None),

@@ -79,8 +79,6 @@ def test_forward_equals_simulate_identity():
     _simulate_check("identity")
 
 
-@pytest.mark.xfail(raises=NotImplementedError, strict=False,
-                   reason="simulate gains input_mode='activation' with the core stream")
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
 def test_forward_equals_simulate(activation):
     _simulate_check(activation)

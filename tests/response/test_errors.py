@@ -26,9 +26,9 @@ def test_girsanov_needs_c_in_range_of_sigma():
     model = sk.SRNN(W=[[0.0, 0.2], [0.1, 0.0]], C=[[0.0], [1.0]], sigma=[[0.5], [0.0]],
                     activation="identity")
     with pytest.raises(ValueError, match=r"range\(C\) inside range\(sigma\).*perturbation"):
-        R.linear_response(model, dt=0.1, n_lags=3, method="girsanov", n_paths=2, n_steps=10)
+        R.linear_response(model, dt=0.1, n_lags=3, method="girsanov", n_chains=2, n_steps=10)
     with pytest.raises(ValueError, match="range"):
-        R.second_order_response(model, dt=0.1, n_lags=3, method="girsanov", n_paths=2,
+        R.second_order_response(model, dt=0.1, n_lags=3, method="girsanov", n_chains=2,
                                 n_steps=10)
     with pytest.raises(ValueError, match="range"):
         R.volterra_terms(model, np.ones((5, 1)), dt=0.1, n_paths=4)
@@ -63,7 +63,7 @@ def test_bad_method_model_and_options(ou, tanh1d, tanh2d):
     with pytest.raises(ValueError, match="n_hidden == 1"):
         R.linear_response(tanh2d, dt=0.1, n_lags=3, method="grid")
     with pytest.raises(ValueError, match="score='exact' needs a linear SRNN"):
-        R.linear_response(tanh1d, dt=0.1, n_lags=3, method="fdt", score="exact", n_paths=2,
+        R.linear_response(tanh1d, dt=0.1, n_lags=3, method="fdt", score="exact", n_chains=2,
                           n_steps=10)
     with pytest.raises(ValueError, match="n_steps"):
         R.linear_response(ou, dt=0.1, n_lags=30, method="fdt", n_steps=20)
@@ -105,7 +105,7 @@ def test_divergence_is_reported_with_the_step():
     model = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.5, gamma=1.0, activation="identity")
     with pytest.raises(sk.DivergenceError, match="step"):
         # dt * gamma = 2.5 makes the EM chain explode (no stationary law for the chain)
-        R.linear_response(model, dt=2.5, n_lags=3, method="girsanov", n_paths=2, n_steps=2000,
+        R.linear_response(model, dt=2.5, n_lags=3, method="girsanov", n_chains=2, n_steps=2000,
                           burn_in=10)
     with pytest.raises(sk.DivergenceError, match="kicked ensemble"):
         R.linear_response(model, dt=2.5, n_lags=2000, method="perturbation", n_paths=4,

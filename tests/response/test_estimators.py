@@ -30,8 +30,8 @@ def test_linear_estimators_within_4se(ou, method):
     # 16 runs x 12500 steps = 2e5 samples (T_obs = 2000); SE about 0.02-0.03 per lag, itself
     # estimated from the 16 independent runs (batch means)
     ex = R.linear_response(ou, dt=0.01, n_lags=301, discrete=True)
-    rf = R.linear_response(ou, dt=0.01, n_lags=301, method=method, n_paths=16, n_steps=12_500,
-                           seed=1)
+    rf = R.linear_response(ou, dt=0.01, n_lags=301, method=method, n_chains=16,
+                           n_steps=12_500, seed=1)
     ok, worst = within(rf, ex)
     assert ok, f"{method}: worst error {worst:.2f} SE"
     assert rf.info["t_obs"] == pytest.approx(2000.0)
@@ -42,7 +42,7 @@ def test_linear_estimators_within_4se(ou, method):
 def test_linear_estimators_full_size(ou, method, tol):
     # THEORY.md 9.3: 2e6 samples at dt = 0.01 (T_obs = 2e4)
     ex = R.linear_response(ou, dt=0.01, n_lags=301, discrete=True)
-    rf = R.linear_response(ou, dt=0.01, n_lags=301, method=method, n_paths=32,
+    rf = R.linear_response(ou, dt=0.01, n_lags=301, method=method, n_chains=32,
                            n_steps=62_500, seed=11)
     assert np.abs(rf.error_to(ex)).max() <= tol
     assert within(rf, ex)[0]
@@ -53,7 +53,7 @@ def test_linear_estimators_full_size(ou, method, tol):
 def test_tanh_full_size_within_4se(tanh1d, grid_kernels, method):
     # 2e6 samples (64 runs x 31250 steps, T_obs = 4e4) or 20000 kicked paths
     chain, r1, _ = grid_kernels
-    kw = dict(n_paths=64, n_steps=31_250, seed=12)
+    kw = dict(n_chains=64, n_steps=31_250, seed=12)
     if method == "perturbation":
         kw = dict(n_paths=20_000, seed=12)
     if method == "fdt-grid-score":
@@ -66,14 +66,14 @@ def test_tanh_full_size_within_4se(tanh1d, grid_kernels, method):
 
 def test_fdt_exact_score_lag0_identity(ou):
     # with the exact EM score, lag 0 is E[(f - <f>) v] = Q Sigma_dt Sigma_dt^{-1} C = 1.25
-    rf = R.linear_response(ou, dt=0.01, n_lags=2, method="fdt", n_paths=4, n_steps=20_000,
+    rf = R.linear_response(ou, dt=0.01, n_lags=2, method="fdt", n_chains=4, n_steps=20_000,
                            seed=2)
     assert abs(rf.values[0, 0, 0] - 1.25) < 4 * rf.stderr[0, 0, 0]
 
 
 def test_second_order_girsanov_within_4se(ou_quad):
     ex = R.second_order_response(ou_quad, dt=0.05, n_lags=12, discrete=True)
-    g = R.second_order_response(ou_quad, dt=0.05, n_lags=12, method="girsanov", n_paths=16,
+    g = R.second_order_response(ou_quad, dt=0.05, n_lags=12, method="girsanov", n_chains=16,
                                 n_steps=20_000, seed=3)
     ok, worst = within(g, ex)
     assert ok, f"worst error {worst:.2f} SE"
@@ -90,7 +90,7 @@ def test_second_order_perturbation_linear_exact(ou_quad):
 
 
 def test_first_order_of_quadratic_readout_is_zero_by_girsanov(ou_quad):
-    g = R.linear_response(ou_quad, dt=0.05, n_lags=20, method="girsanov", n_paths=16,
+    g = R.linear_response(ou_quad, dt=0.05, n_lags=20, method="girsanov", n_chains=16,
                           n_steps=10_000, seed=5)
     assert within(g, np.zeros_like(g.values))[0]
 
@@ -106,7 +106,7 @@ def grid_kernels():
 @pytest.mark.parametrize("method", ["perturbation", "girsanov", "fdt-grid-score"])
 def test_tanh_first_order_methods_agree_with_grid(tanh1d, grid_kernels, method):
     chain, r1, _ = grid_kernels
-    kw = dict(n_paths=16, n_steps=20_000, seed=6)
+    kw = dict(n_chains=16, n_steps=20_000, seed=6)
     if method == "perturbation":
         kw = dict(n_paths=6000, seed=6)
     if method == "fdt-grid-score":
@@ -119,7 +119,7 @@ def test_tanh_first_order_methods_agree_with_grid(tanh1d, grid_kernels, method):
 def test_tanh_quasi_gaussian_fdt_bias_is_small_but_documented(tanh1d, grid_kernels):
     _, r1, _ = grid_kernels
     rf = R.linear_response(tanh1d, dt=0.02, n_lags=60, method="fdt", score="gaussian",
-                           n_paths=8, n_steps=40_000, seed=7)
+                           n_chains=8, n_steps=40_000, seed=7)
     assert rf.info["score"] == "gaussian"
     assert rf.values[0, 0, 0] == pytest.approx(1.0, abs=1e-10)   # exact at lag 0, linear f
     assert np.abs(rf.error_to(r1)).max() < 0.05                  # THEORY.md V2C: ~1.7e-2
@@ -129,7 +129,7 @@ def test_tanh_quasi_gaussian_fdt_bias_is_small_but_documented(tanh1d, grid_kerne
 def test_tanh_second_order_methods_agree_with_grid(tanh1d, grid_kernels, method):
     _, _, r2 = grid_kernels
     kw = (dict(n_paths=6000, seed=8) if method == "perturbation"
-          else dict(n_paths=16, n_steps=20_000, seed=8))
+          else dict(n_chains=16, n_steps=20_000, seed=8))
     est = R.second_order_response(tanh1d, dt=0.02, n_lags=8, method=method, **kw)
     ok, worst = within(est, r2)
     assert ok, f"{method}: worst {worst:.2f} SE"
@@ -140,7 +140,7 @@ def test_selection_rule_linear_readout(tanh1d, grid_kernels):
     _, _, r2 = grid_kernels
     assert np.abs(r2.values[0]).max() < 1e-12
     assert np.abs(r2.values[1]).max() > 1e-3
-    g = R.second_order_response(tanh1d, dt=0.02, n_lags=4, method="girsanov", n_paths=4,
+    g = R.second_order_response(tanh1d, dt=0.02, n_lags=4, method="girsanov", n_chains=4,
                                 n_steps=20_000, seed=9)
     assert np.all(np.abs(g.values[0]) <= 4 * g.stderr[0])
 
@@ -148,7 +148,7 @@ def test_selection_rule_linear_readout(tanh1d, grid_kernels):
 def test_tanh2d_perturbation_and_girsanov_agree(tanh2d):
     kw = dict(dt=0.05, n_lags=30)
     p = R.linear_response(tanh2d, method="perturbation", n_paths=4000, seed=10, **kw)
-    g = R.linear_response(tanh2d, method="girsanov", n_paths=16, n_steps=10_000, seed=10, **kw)
+    g = R.linear_response(tanh2d, method="girsanov", n_chains=16, n_steps=10_000, seed=10, **kw)
     assert p.values.shape == (30, 2, 2)
     se = np.sqrt(p.stderr ** 2 + g.stderr ** 2)
     assert np.all(np.abs(p.values - g.values) <= 4 * se)
@@ -156,7 +156,7 @@ def test_tanh2d_perturbation_and_girsanov_agree(tanh2d):
 
 
 def test_estimates_reproducible_from_seed(tanh1d):
-    kw = dict(dt=0.02, n_lags=10, method="girsanov", n_paths=3, n_steps=2000)
+    kw = dict(dt=0.02, n_lags=10, method="girsanov", n_chains=3, n_steps=2000)
     a = R.linear_response(tanh1d, seed=123, **kw)
     b = R.linear_response(tanh1d, seed=123, **kw)
     c = R.linear_response(tanh1d, seed=124, **kw)
@@ -180,7 +180,7 @@ def test_two_channel_second_order_ordering():
     p = R.second_order_response(model, dt=0.05, n_lags=6, method="perturbation", n_paths=20,
                                 seed=0)
     assert np.abs(p.error_to(ex)).max() < 1e-9
-    g = R.second_order_response(model, dt=0.05, n_lags=6, method="girsanov", n_paths=16,
+    g = R.second_order_response(model, dt=0.05, n_lags=6, method="girsanov", n_chains=16,
                                 n_steps=20_000, seed=1)
     assert within(g, ex)[0]
     # and the series built from them reproduces the exact EM mean for a 2-channel input

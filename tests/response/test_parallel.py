@@ -12,8 +12,8 @@ R = sk.response
 
 @pytest.mark.parametrize("method,kw", [
     ("perturbation", dict(n_paths=2100)),          # two blocks, the second one partial
-    ("girsanov", dict(n_paths=5, n_steps=3000)),
-    ("fdt", dict(n_paths=5, n_steps=3000)),
+    ("girsanov", dict(n_chains=5, n_steps=3000)),
+    ("fdt", dict(n_chains=5, n_steps=3000)),
 ])
 def test_first_order_identical_across_threads_and_executors(tanh2d, method, kw):
     args = dict(dt=0.05, n_lags=12, method=method, seed=3, **kw)
@@ -27,9 +27,9 @@ def test_first_order_identical_across_threads_and_executors(tanh2d, method, kw):
 
 
 def test_second_order_and_terms_identical_across_threads(tanh1d):
-    a = R.second_order_response(tanh1d, dt=0.05, n_lags=4, method="girsanov", n_paths=4,
+    a = R.second_order_response(tanh1d, dt=0.05, n_lags=4, method="girsanov", n_chains=4,
                                 n_steps=2000, seed=1)
-    b = R.second_order_response(tanh1d, dt=0.05, n_lags=4, method="girsanov", n_paths=4,
+    b = R.second_order_response(tanh1d, dt=0.05, n_lags=4, method="girsanov", n_chains=4,
                                 n_steps=2000, seed=1, n_jobs=-1)
     np.testing.assert_array_equal(a.values, b.values)
     u = np.ones((20, 1))

@@ -117,7 +117,7 @@ def test_girsanov_series_convergence_2d(tanh2d):
 
 def test_from_model_monte_carlo_series(tanh1d, series, step_input):
     vs = R.VolterraSeries.from_model(tanh1d, order=2, dt=DT, n_lags=100, method="girsanov",
-                                     n_paths=8, n_steps=30_000, seed=3, mean_paths=20_000)
+                                     n_chains=8, n_steps=30_000, seed=3, mean_paths=20_000)
     assert vs.order == 2 and vs.first.stderr is not None
     pred = vs.predict(0.2 * step_input)[-1, 0]
     exact = series.predict(0.2 * step_input)[-1, 0]

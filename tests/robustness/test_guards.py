@@ -60,32 +60,72 @@ def test_kernel_overflow_raises():
         sk.kernels.response_kernel(U, dt=1.0, basis=LegendreBasis(1, 40.0))
 
 
-def _reference_divergence_step(a, dt, h0, n_steps):
-    """First step k with a non-finite state of the deterministic chain h <- (1 + dt*a) h."""
+def _reference_divergence_step(a, dt, h0, bound, n_steps):
+    """First step k whose state of the deterministic chain h <- (1 + dt*a) h is beyond the
+    bound (or not finite)."""
     h = np.float64(h0)
     with np.errstate(over="ignore"):
         for k in range(1, n_steps + 1):
             h = h + dt * (a * h)
-            if not np.isfinite(h):
+            if not abs(h) <= bound:
                 return k
     return None
 
 
-@pytest.mark.parametrize(("a", "dt"), [(50.0, 0.5), (3.0, 0.9), (1.0, 2.0)])
+@pytest.mark.parametrize(("a", "dt"), [(50.0, 0.5), (3.0, 0.9), (0.05, 1.0)])
 def test_divergence_error_names_the_step(a, dt):
-    # linear SRNN without noise: dh = (-gamma + w) h dt, so h_k = (1 + dt*a)**k h_0
+    # linear SRNN without noise: dh = (-gamma + w) h dt, so h_k = (1 + dt*a)**k h_0; its
+    # divergence bound is 100 times its state scale, here |h_0| (no bias, input or noise)
     with pytest.warns(sk.DissipativityWarning, match="not Hurwitz"):
         model = sk.SRNN(W=[[a + 1.0]], C=[[0.0]], sigma=0.0, gamma=1.0, activation="identity")
+    bound = sk.dynamics.state_bound(model, dt, h0=[[1.0]]).base
+    assert bound == 100.0
     n_steps = 2000
-    step = _reference_divergence_step(a, dt, 1.0, n_steps)
-    assert step is not None and step > 64         # beyond the first 64-step window
+    step = _reference_divergence_step(a, dt, 1.0, bound, n_steps)
+    assert step is not None
     with pytest.raises(sk.DivergenceError) as info:
         sk.simulate(model, None, n_steps=n_steps, dt=dt, h0=[1.0])
-    found = re.search(r"at step (\d+) \(t = ([0-9.e+]+)\)", str(info.value))
-    assert found, str(info.value)
-    assert int(found.group(1)) == step
+    msg = str(info.value)
+    found = re.search(r"at step (\d+) \(t = ([0-9.e+]+)\) of path 0", msg)
+    assert found, msg
+    assert int(found.group(1)) == step              # (0.05, 1.0): step 95, a later window
     assert float(found.group(2)) == pytest.approx(step * dt)
-    assert "smaller dt" in str(info.value)
+    assert "not dissipative" in msg and f"exp({a:.3g} t)" in msg
+
+
+@pytest.mark.parametrize("dt", [5.0, 2.5])
+def test_unstable_dt_is_caught_early_with_its_cause(dt):
+    """The example of the issue: a random tanh network at dt=5.0 returned 1e64 silently."""
+    model = sk.SRNN.random(8, 2, n_outputs=1, spectral_radius=0.9, input_scale=1.0, noise=0.1,
+                           gamma=1.0, density=1.0, bias_scale=0.0, activation="tanh", seed=0)
+    with pytest.raises(sk.DivergenceError) as info:
+        sk.simulate(model, np.zeros((100, 2)), dt=dt, n_paths=64, seed=0)
+    msg = str(info.value)
+    step = int(re.search(r"step (-?\d+)", msg).group(1))
+    assert -20 <= step <= 0 and "burn-in" in msg               # within a few steps
+    assert re.search(r"of path \d+", msg)
+    assert f"dt={dt:g} is too large" in msg and "use dt < 1." in msg
+
+
+def test_relu_network_with_large_weights_is_not_dissipative():
+    model = sk.SRNN.random(8, 2, n_outputs=1, spectral_radius=3.0, input_scale=1.0, noise=0.1,
+                           gamma=1.0, density=1.0, bias_scale=0.0, activation="relu", seed=0)
+    with pytest.raises(sk.DivergenceError, match="weights are not dissipative"):
+        sk.simulate(model, np.zeros((100, 2)), dt=0.01, n_paths=16, seed=0)
+
+
+def test_estimators_raise_divergence_with_the_path():
+    model = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.5, gamma=1.0)       # tanh, dt * gamma = 2.5
+    R = sk.response
+    for call in (lambda: R.linear_response(model, dt=2.5, n_lags=20, method="perturbation",
+                                           n_paths=300, seed=0),
+                 lambda: R.linear_response(model, dt=2.5, n_lags=3, method="girsanov",
+                                           n_chains=2, n_steps=200, seed=0),
+                 lambda: R.volterra_terms(model, np.ones((20, 1)), dt=2.5, n_paths=10, seed=0,
+                                          burn_in=0)):
+        with pytest.raises(sk.DivergenceError, match=r"diverged at .*step -?\d+.* of path \d+"
+                           r".*dt=2.5 is too large"):
+            call()
 
 
 def test_divergence_in_burn_in():

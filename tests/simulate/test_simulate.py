@@ -225,7 +225,7 @@ def test_nonlinear_burn_in_reaches_stationarity(tanh1d):
 
 def test_divergence_is_reported():
     model = sk.SRNN(W=np.zeros((1, 1)), C=[[1.0]], sigma=0.1, gamma=50.0, activation="tanh")
-    with pytest.raises(sk.DivergenceError, match=r"step \d+ .*smaller dt"):
+    with pytest.raises(sk.DivergenceError, match=r"step \d+ .*dt=0.5 is too large"):
         sk.simulate(model, None, n_steps=2000, dt=0.5, n_paths=4, seed=0, h0=[1.0])
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -12,8 +10,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._parallel import Runner
 from .._random import as_generator, child_sequences
-from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
+from .._validation import check_array, check_int, check_memory, fail
+from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
+from ..dynamics._drift import EulerStep
 from ..model import SRNN
 from ..simulate import simulate
 from ._input import as_series_list, standardization
@@ -53,7 +54,7 @@ def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int, np.ndarray]:
     model = SRNN(base.W, base.C, base.sigma, gamma=est.leak, b=base.b,
                  activation=est.activation, readout=None)
     noise_seed = int(kid_noise.generate_state(2, np.uint64)[0] >> np.uint64(1))
-    n_burn = math.ceil(10.0 / (est.leak * est.dt))
+    n_burn = burn_in_steps(model, est.dt, floor=BURN_IN_FLOORS["reservoir"], slack=0.0)
     burn = simulate(model, None, dt=est.dt, n_steps=n_burn, n_paths=est.n_paths,
                     seed=kid_burn, h0="zeros", burn_in=0, save="states", save_every=n_burn)
     return model, noise_seed, np.ascontiguousarray(burn.states[:, -1, :])
@@ -215,13 +216,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
             avg = hbar[1:].mean(axis=0)
             return avg if self.pooling == "mean" else np.concatenate([last, avg])
 
-        n_threads = min(check_n_jobs(self.n_jobs), len(series))
-        if n_threads > 1:
-            with ThreadPoolExecutor(n_threads) as pool:
-                rows = list(pool.map(one, series))
-        else:
-            rows = [one(u) for u in series]
-        return np.stack(rows)
+        return np.stack(list(Runner(self.n_jobs, desc="SRNNReservoir").map(one, series)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names ``h_last_i`` / ``h_mean_i`` of the output features."""
@@ -478,14 +473,13 @@ class ReservoirForecaster(BaseEstimator):
             out = np.stack([self._readout(hbar, zprev, k) for k in range(1, n_ahead + 1)])
             return out * self.scale_ + self.mean_
         rng = as_generator(self.noise_seed_ + 1 if seed is None else seed, "seed")
-        model, dt = self.model_, self.dt
-        sig = model.sigma * math.sqrt(dt)
+        step = EulerStep(self.model_, self.dt)        # the dynamics core's step
+        no_noise = np.zeros((ens.shape[0], step.r))
         out = np.empty((n_ahead, self.n_features_in_))
         for k in range(n_ahead):
             zhat = self._readout(ens.mean(axis=0), zprev)
             out[k] = zhat
-            ens = ens + dt * model.drift(ens, zhat)
-            if self.noise > 0:
-                ens = ens + rng.standard_normal((ens.shape[0], sig.shape[1])) @ sig.T
+            xi = rng.standard_normal((ens.shape[0], step.r)) if self.noise > 0 else no_noise
+            ens = step(ens, xi, u=zhat)
             zprev = zhat
         return out * self.scale_ + self.mean_

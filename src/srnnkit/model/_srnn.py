@@ -17,7 +17,8 @@ from .._validation import (
     check_positive,
     fail,
 )
-from ._activations import ACTIVATIONS, BOUNDED, LIPSCHITZ, apply_activation
+from ..dynamics._activations import ACTIVATION_NAMES, ACTIVATIONS
+from ..dynamics._drift import drift as _drift
 from ._readouts import Linear, as_readout
 
 __all__ = ["INPUT_MODES", "SRNN", "DissipativityWarning"]
@@ -115,7 +116,7 @@ class SRNN:
         self.C = C
         self.b = (np.zeros(n) if b is None else
                   check_array("b", b, shape=(n,), shape_text=f"({n},)"))
-        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.activation = check_choice("activation", activation, ACTIVATION_NAMES)
         self.input_mode = check_choice("input_mode", input_mode, INPUT_MODES)
         self.gamma, self.gamma_kind = _as_gamma(gamma, n)
         self.sigma, self.noise_diagonal = _as_sigma(sigma, n)
@@ -189,21 +190,10 @@ class SRNN:
         """Drift for states of shape (..., n) and inputs of shape (..., m).
 
         :math:`-\\Gamma h + a(Wh+b) + Cu` (``input_mode="additive"``) or
-        :math:`-\\Gamma h + a(Wh+Cu+b)` (``input_mode="activation"``).
+        :math:`-\\Gamma h + a(Wh+Cu+b)` (``input_mode="activation"``); see
+        :func:`srnnkit.dynamics.drift`.
         """
-        h = np.asarray(h, dtype=float)
-        z = h @ self.W.T + self.b
-        cu = None if u is None else np.asarray(u, dtype=float) @ self.C.T
-        if cu is not None and self.input_mode == "activation":
-            z = z + cu
-        out = apply_activation(self.activation, z)
-        if self.gamma_kind == "full":
-            out -= h @ self.gamma.T
-        else:
-            out -= self.gamma * h
-        if cu is not None and self.input_mode == "additive":
-            out += cu
-        return out
+        return _drift(self, h, u)
 
     def output(self, h: np.ndarray) -> np.ndarray:
         """Readout ``f(h)`` for states of shape (..., n); returns (..., p)."""
@@ -220,14 +210,14 @@ class SRNN:
                     f"linear SRNN with A = Gamma - W not Hurwitz-stable (largest real part of "
                     f"eig(-A) is {re:.3g} >= 0): no stationary law exists; increase gamma or "
                     "scale W down.", DissipativityWarning, stacklevel=3)
-        elif BOUNDED[self.activation]:
+        elif ACTIVATIONS[self.activation].bounded:
             if lam_sym <= 0:
                 warnings.warn(
                     f"the symmetric part of gamma has smallest eigenvalue {lam_sym:.3g} <= 0, so "
                     "the dissipativity assumption A1 fails and the network may have no stationary "
                     "law; make gamma positive definite.", DissipativityWarning, stacklevel=3)
         else:
-            lip = LIPSCHITZ[self.activation] * float(np.linalg.norm(self.W, 2))
+            lip = ACTIVATIONS[self.activation].lipschitz * float(np.linalg.norm(self.W, 2))
             if lam_sym <= lip:
                 warnings.warn(
                     f"activation {self.activation!r} is unbounded and the smallest eigenvalue of "

@@ -1,14 +1,47 @@
-"""Response theory: closed forms, response-kernel estimators and Volterra series.
+r"""Response theory: closed forms, response-kernel estimators and Volterra series.
 
-THEORY.md sections 2, 3 and 7: first- and second-order response kernels four ways
-(analytic closed forms, common-random-number perturbation, fluctuation-dissipation,
-Girsanov likelihood ratios), a grid-exact transfer operator for one-dimensional SRNNs
-(an independent oracle), and the Volterra series they define.
+First- and second-order response kernels four ways (analytic closed forms,
+common-random-number perturbation, fluctuation-dissipation, Girsanov likelihood ratios), a
+grid-exact transfer operator for one-dimensional SRNNs (an independent oracle), and the
+Volterra series they define (the theory page, sections 2, 3 and 7).
+
+Estimators of the first-order kernel (``linear_response``; the theory page, sections 3
+and 7):
+
+- ``"analytic"`` -- linear SRNNs (``activation="identity"``) with a linear or Quadratic
+  readout: :math:`E[\nabla f]\,e^{-A\tau}C` (scipy ``expm``), or with ``discrete=True`` the
+  Euler–Maruyama chain's :math:`E[\nabla f]\,(I-\Delta A)^k C`.
+- ``"perturbation"`` -- kicks :math:`h\to h\pm\varepsilon c_a` of a stationary ensemble,
+  central differences with common random numbers (bias :math:`O(\varepsilon^2)`, variance
+  bounded as :math:`\varepsilon\to0`; exact up to rounding for linear SRNNs). With the input
+  inside the activation (``input_mode="activation"``) the kick is one Euler–Maruyama step
+  with :math:`u = \pm\varepsilon e_a` (the drift itself kicks), divided by :math:`\Delta`.
+  The other estimators support only the additive input so far.
+- ``"fdt"`` -- fluctuation-dissipation: :math:`E_{stat}[(f(h_{i+k}) - \bar f)\,v(h_i)]`
+  along ``n_chains`` independent stationary runs of ``n_steps`` steps, all lags at once by
+  FFT.  The conjugate variable :math:`v = -C^\top\nabla\log p_\infty` is exact for linear
+  SRNNs (EM-chain covariance :math:`\Sigma_\Delta`, so the estimate is unbiased for the
+  discrete kernel) and quasi-Gaussian, :math:`C^\top\hat\Sigma^{-1}(h-\hat\mu)`, otherwise:
+  the quasi-Gaussian estimate is **biased** for nonlinear SRNNs (exact only at lag 0 for a
+  linear readout; about 2 % on the V2 tanh SRNN), bounded by
+  :math:`\|f-\langle f\rangle\|\,\|C^\top(\nabla\log\hat p - \nabla\log p_\infty)\|`.
+  A callable ``score(h) -> v(h)`` of shape (..., m) may be passed instead.
+- ``"girsanov"`` -- likelihood-ratio weights: :math:`r_1(k) = E_0[(f(h_{j+1+k})-\bar f)\,
+  \omega_j]`, :math:`\omega_j = G^\top\xi_j/\sqrt\Delta`, :math:`G = \sigma^+C`, along
+  stationary runs (FFT).  Unbiased for the EM chain at any ``dt``; needs
+  :math:`\mathrm{range}\,C\subseteq\mathrm{range}\,\sigma`.
+- ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel from the grid transfer operator
+  (:class:`GridChain`), no sampling noise.
+
+All Monte Carlo methods and ``"grid"`` estimate the Euler–Maruyama chain's kernel ``r1(k)``
+(``discrete=True`` in the result), which differs from :math:`R^{(1)}(k\Delta)` by
+:math:`O(\Delta)`.  Standard errors: across independent paths (perturbation) or independent
+stationary runs used as batch means (fdt, girsanov).
 """
 
+from ..model._linear import stationary_covariance
 from ._api import linear_response, second_order_response
 from ._grid import GridChain
-from ._linear import stationary_covariance
 from ._result import ResponseFunction
 from ._volterra import (
     VolterraConvergence,

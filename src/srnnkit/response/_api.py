@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
+from .._parallel import Runner
 from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
-    BLOCK_SIZE,
-    CHAIN_GROUP,
-    Parallel,
     fdt_first,
     girsanov_first,
     girsanov_matrix,
@@ -36,17 +35,16 @@ def check_model(model: Any) -> Any:
 
     if not isinstance(model, SRNN):
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
-    model._require_additive("the response estimators")
     return model
 
 
-def make_parallel(n_jobs: Any, executor: Any, device: Any) -> Parallel:
+def make_parallel(n_jobs: Any, executor: Any, device: Any) -> Runner:
     """Validate ``n_jobs``, ``executor`` and ``device`` (the estimators run on the CPU)."""
     check_choice("device", device, ("cpu", "cuda"))
     if device == "cuda":
         raise ValueError("device='cuda' is not available for the response estimators; use "
                          "device='cpu' (n_jobs= threads or executor= a Dask client to scale).")
-    return Parallel(n_jobs, executor)
+    return Runner(n_jobs, executor, desc="response estimator")
 
 
 def check_burn_in(burn_in: Any) -> int | None:
@@ -59,6 +57,8 @@ def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, .
     dt = check_positive("dt", dt)
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
+    if method != "perturbation":   # the input inside the activation: perturbation only, yet
+        model._require_additive(f"method={method!r}")
     return model, dt, n_lags, method
 
 
@@ -82,44 +82,52 @@ def _nfft(n: int) -> int:
     return 1 << int(max(n, 1) - 1).bit_length()
 
 
+def _workspace_need(model: Any, order: int, method: str, n_lags: int, n_paths: int,
+                    n_steps: int | None) -> tuple[float, int, str, bool]:
+    """Bytes one task holds at once, the samples per task, what they are, and whether the
+    stationary runs themselves (not the lag window) dominate."""
+    from .. import _validation as V
+    from ..dynamics._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK
+    from ..dynamics._ensembles import _MEMORY_FLOATS
+
+    n, m, p, r = model.n_hidden, model.n_inputs, model.n_outputs, model.n_noise
+    if method == "perturbation":
+        B = min(ENSEMBLE_BLOCK, n_paths)
+        shape = (n_lags, m, B, p) if order == 1 else (n_lags, n_lags, m, m, B, p)
+        what = (f"the kicked ensemble's outputs at every lag, shape {V.format_shape(shape)},"
+                if order == 1 else "the doubly kicked ensembles' outputs at every pair of "
+                f"lags, shape {V.format_shape(shape)},")
+        return 8 * float(np.prod(shape, dtype=float)), B, what, False
+    per_run = (n_steps + 1) * (n + r + p + 4 * m)
+    G = int(max(1, min(CHAIN_GROUP, n_paths, _MEMORY_FLOATS // per_run)))
+    F = _nfft(n_steps + n_lags) // 2 + 1
+    mm = m * m if order == 2 else m
+    runs = 8 * G * per_run
+    need = runs + 16 * G * F * (mm + p + 2 * p * mm)
+    if order == 2:
+        need += 8 * G * n_lags * n_lags * p * m * m
+    what = (f"{G} stationary run(s) of {n_steps} steps with their noises, outputs and FFTs"
+            + (" and per-run kernels" if order == 2 else ""))
+    return float(need), G, what, runs > need // 2
+
+
 def _check_workspace(model: Any, order: int, method: str, n_lags: int, n_paths: int,
-                     n_steps: int | None, n_steps_given: bool, par: Parallel) -> None:
+                     n_steps: int | None, n_steps_given: bool, par: Runner) -> None:
     """Refuse, naming the argument, a lag window whose working arrays cannot fit in memory.
 
-    Counts the arrays one task holds at once (a block of ``BLOCK_SIZE`` kicked paths and
-    their outputs at every lag; or a group of stationary runs with their noises, outputs,
-    FFTs and per-run kernels), times the tasks that run at once, so ``n_lags=10**6`` fails
-    at once with the argument's name instead of a NumPy ``MemoryError`` inside the estimator.
+    Counts the arrays one task holds at once (a block of kicked paths and their outputs at
+    every lag; or a group of stationary runs with their noises, outputs, FFTs and per-run
+    kernels), times the tasks that run at once, so ``n_lags=10**6`` fails at once with the
+    argument's name instead of a NumPy ``MemoryError`` inside the estimator.
     """
     from .. import _validation as V
 
-    n, m, p, r = model.n_hidden, model.n_inputs, model.n_outputs, model.n_noise
+    need, per_task, what, runs_dominate = _workspace_need(model, order, method, n_lags,
+                                                          n_paths, n_steps)
+    name, value = ("n_steps", n_steps) if (n_steps_given and runs_dominate) else \
+        ("n_lags", n_lags)
     tasks = 1 if par.executor is not None else max(1, par.n_threads)
-    name, value = "n_lags", n_lags
-    if method == "perturbation":
-        B = min(BLOCK_SIZE, n_paths)
-        if order == 1:
-            shape = (n_lags, m, B, p)
-            what = f"the kicked ensemble's outputs at every lag, shape {V.format_shape(shape)},"
-        else:
-            shape = (n_lags, n_lags, m, m, B, p)
-            what = ("the doubly kicked ensembles' outputs at every pair of lags, shape "
-                    f"{V.format_shape(shape)},")
-        need = 8 * int(np.prod(shape, dtype=float))
-    else:  # a group of long stationary runs (fdt, girsanov), as Parallel.map_chains forms it
-        per_run = (n_steps + 1) * (n + r + p + 4 * m)
-        G = int(max(1, min(CHAIN_GROUP, n_paths, 2 ** 24 // per_run)))
-        F = _nfft(n_steps + n_lags) // 2 + 1
-        mm = m * m if order == 2 else m
-        runs = 8 * G * per_run
-        need = runs + 16 * G * F * (mm + p + 2 * p * mm)
-        if order == 2:
-            need += 8 * G * n_lags * n_lags * p * m * m
-        what = (f"{G} stationary run(s) of {n_steps} steps with their noises, outputs and "
-                "FFTs" + (" and per-run kernels" if order == 2 else ""))
-        if n_steps_given and runs > need // 2:
-            name, value = "n_steps", n_steps
-    tasks = min(tasks, -(-n_paths // (B if method == "perturbation" else G)))
+    tasks = min(tasks, -(-n_paths // per_task))
     need *= tasks
     have = V.physical_memory()
     if need > have:
@@ -128,8 +136,8 @@ def _check_workspace(model: Any, order: int, method: str, n_lags: int, n_paths: 
                 "Lower n_steps (the length of each stationary run)")
         raise ValueError(
             f"{name}={V.describe(value)} is too large: {what} would need "
-            f"{V.format_bytes(need)}{f' ({tasks} at once)' if tasks > 1 else ''}, more than "
-            f"this machine's {V.format_bytes(have)} of memory. {hint}"
+            f"{V.format_bytes(int(need))}{f' ({tasks} at once)' if tasks > 1 else ''}, more "
+            f"than this machine's {V.format_bytes(have)} of memory. {hint}"
             + (", or use fewer threads (n_jobs)." if tasks > 1 else "."))
 
 
@@ -143,6 +151,34 @@ def _chain_length(n_steps: Any, n_lags: int) -> int:
     return n_steps
 
 
+def _ensemble_size(n_paths: Any, n_chains: Any, default: str, method: str) -> int:
+    """``n_paths`` of an ensemble method (``n_chains`` does not apply)."""
+    if n_chains is not None:
+        fail("n_chains", f"None with method={method!r} (an ensemble of n_paths paths; n_chains "
+             "counts the stationary runs of 'fdt' and 'girsanov')", n_chains)
+    return check_int("n_paths", DEFAULT_PATHS[default] if n_paths is None else n_paths, low=2)
+
+
+def _chain_count(n_paths: Any, n_chains: Any, method: str, stacklevel: int = 3) -> int:
+    """``n_chains`` of a stationary-run method; ``n_paths`` is its deprecated alias."""
+    name = "n_chains"
+    if n_paths is not None:
+        if n_chains is not None:
+            fail("n_paths", f"None when n_chains is given (method={method!r} counts "
+                 "stationary runs with n_chains)", n_paths)
+        warnings.warn(f"n_paths with method={method!r} counts independent stationary runs; "
+                      "pass n_chains instead (n_paths will only mean ensemble paths).",
+                      DeprecationWarning, stacklevel=stacklevel)
+        n_chains, name = n_paths, "n_paths"
+    return check_int(name, DEFAULT_PATHS["chains"] if n_chains is None else n_chains, low=2)
+
+
+def _chain_info(n_chains: int, n_steps: int, dt: float) -> dict[str, Any]:
+    # "n_paths" is kept for readers of older results
+    return dict(n_chains=n_chains, n_paths=n_chains, n_steps=n_steps,
+                t_obs=n_chains * n_steps * dt)
+
+
 def _grid_only(model: Any, what: str) -> None:
     if model.n_hidden != 1:
         raise ValueError(f"{what} with method='grid' needs a one-dimensional SRNN (n_hidden == 1);"
@@ -154,41 +190,21 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
                     discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
                     n_steps: int | None = None, eps: float = 1e-3, score: Any = "auto",
                     burn_in: int | None = None, spacing: float = 0.01, n_jobs: int | None = None,
-                    executor: Any = None, device: str = "cpu") -> ResponseFunction:
+                    executor: Any = None, device: str = "cpu", n_chains: int | None = None
+                    ) -> ResponseFunction:
     r"""First-order response kernel :math:`R^{(1)}(k\,\Delta)`, k = 0..n_lags-1.
 
     .. math:: E f(h_t) = \langle f\rangle_\infty + \int_0^t R^{(1)}(t-s)\,u_s\,ds + O(u^2),
               \qquad R^{(1)}_{ia}(\tau) = E_{p_\infty}\bigl[c_a\cdot\nabla\,
               e^{\tau L_0} f_i\bigr].
 
-    Methods (THEORY.md sections 3 and 7):
-
-    - ``"analytic"`` -- linear SRNNs (``activation="identity"``) with a linear or Quadratic
-      readout: :math:`E[\nabla f]\,e^{-A\tau}C` (scipy ``expm``), or with ``discrete=True`` the
-      Euler–Maruyama chain's :math:`E[\nabla f]\,(I-\Delta A)^k C`.
-    - ``"perturbation"`` -- kicks :math:`h\to h\pm\varepsilon c_a` of a stationary ensemble,
-      central differences with common random numbers (bias :math:`O(\varepsilon^2)`, variance
-      bounded as :math:`\varepsilon\to0`; exact up to rounding for linear SRNNs).
-    - ``"fdt"`` -- fluctuation-dissipation: :math:`E_{stat}[(f(h_{i+k}) - \bar f)\,v(h_i)]`
-      along ``n_paths`` independent stationary runs of ``n_steps`` steps, all lags at once by
-      FFT.  The conjugate variable :math:`v = -C^\top\nabla\log p_\infty` is exact for linear
-      SRNNs (EM-chain covariance :math:`\Sigma_\Delta`, so the estimate is unbiased for the
-      discrete kernel) and quasi-Gaussian, :math:`C^\top\hat\Sigma^{-1}(h-\hat\mu)`, otherwise:
-      the quasi-Gaussian estimate is **biased** for nonlinear SRNNs (exact only at lag 0 for a
-      linear readout; about 2 % on the V2 tanh SRNN), bounded by
-      :math:`\|f-\langle f\rangle\|\,\|C^\top(\nabla\log\hat p - \nabla\log p_\infty)\|`.
-      A callable ``score(h) -> v(h)`` of shape (..., m) may be passed instead.
-    - ``"girsanov"`` -- likelihood-ratio weights: :math:`r_1(k) = E_0[(f(h_{j+1+k})-\bar f)\,
-      \omega_j]`, :math:`\omega_j = G^\top\xi_j/\sqrt\Delta`, :math:`G = \sigma^+C`, along
-      stationary runs (FFT).  Unbiased for the EM chain at any ``dt``; needs
-      :math:`\mathrm{range}\,C\subseteq\mathrm{range}\,\sigma`.
-    - ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel from the grid transfer operator
-      (:class:`GridChain`), no sampling noise.
-
-    All Monte Carlo methods and ``"grid"`` estimate the Euler–Maruyama chain's kernel ``r1(k)``
-    (``discrete=True`` in the result), which differs from :math:`R^{(1)}(k\Delta)` by
-    :math:`O(\Delta)`.  Standard errors: across independent paths (perturbation) or independent
-    stationary runs used as batch means (fdt, girsanov).
+    ``method`` is one of the estimators described in :mod:`srnnkit.response`: the closed
+    form (``"analytic"``, linear SRNNs), common-random-number kicks (``"perturbation"``, any
+    SRNN, also with the input inside the activation), fluctuation-dissipation (``"fdt"``),
+    likelihood-ratio weights (``"girsanov"``) or the grid transfer operator (``"grid"``,
+    one-dimensional SRNNs). All but ``"analytic"`` estimate the Euler–Maruyama chain's kernel
+    ``r1(k)`` (``discrete=True`` in the result), :math:`O(\Delta)` from
+    :math:`R^{(1)}(k\Delta)`.
 
     Parameters
     ----------
@@ -202,8 +218,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     discrete : bool, default=False
         ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
     n_paths : int, optional
-        Ensemble size (perturbation, default 10000) or number of independent stationary runs
-        (fdt, girsanov, default 16; at least 2 for a standard error).
+        Ensemble size of ``"perturbation"`` (default 10000). For ``"fdt"`` and
+        ``"girsanov"`` it is a deprecated alias of ``n_chains``.
     seed : int, Generator, SeedSequence or None
         Every estimate is reproducible from its seed (blocks and runs have their own children).
     n_steps : int, optional
@@ -225,6 +241,9 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         Runs the blocks or runs as tasks instead of threads.
     device : {"cpu"}, default="cpu"
         The estimators run on the CPU; ``"cuda"`` raises.
+    n_chains : int, optional
+        Independent stationary runs of ``"fdt"`` and ``"girsanov"`` (default 16; at least 2
+        for a standard error), each ``n_steps`` long.
 
     The estimate does not depend on ``n_jobs`` or ``executor``: every block or run has its own
     seed child and the results are folded in order.
@@ -232,10 +251,9 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     Returns
     -------
     ResponseFunction
-        ``values`` and ``stderr`` of shape (n_lags, p, m). For the Monte Carlo methods
-        ``info`` records the sample sizes and ``seed``, the root seed's entropy (the int
-        seed, or the fresh entropy drawn for ``seed=None``): ``seed=info["seed"]`` repeats
-        the estimate.
+        ``values`` and ``stderr`` of shape (n_lags, p, m). Monte Carlo ``info`` records the
+        sample sizes and ``seed`` (the int seed, or the entropy drawn for ``seed=None``):
+        ``seed=info["seed"]`` repeats the estimate.
 
     Examples
     --------
@@ -255,53 +273,68 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     par = make_parallel(n_jobs, executor, device)
     check_memory("n_lags", n_lags, "the kernel values and their stderr",
                  (4, n_lags, model.n_outputs, model.n_inputs))
-    if method == "analytic":
-        if not model.is_linear:
-            raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
-                             f"(activation='identity'); this model has activation="
-                             f"{model.activation!r}. Use method='perturbation', 'fdt' or "
-                             "'girsanov' (or 'grid' for a one-dimensional SRNN).")
-        values = analytic_linear_response(model, dt, n_lags, discrete=bool(discrete))
-        return ResponseFunction(values, dt=dt, method=method, discrete=bool(discrete))
-    if method == "grid":
-        _grid_only(model, "linear_response")
-        from ._grid import GridChain
-
-        return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+    if method in ("analytic", "grid"):
+        return _exact_first(model, method, dt, n_lags, bool(discrete), spacing)
     root, info = _seed_info(seed)
     if method == "perturbation":
-        n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation"] if n_paths is None
-                            else n_paths, low=2)
+        n_paths = _ensemble_size(n_paths, n_chains, "perturbation", method)
         eps = check_positive("eps", eps)
         _check_workspace(model, 1, method, n_lags, n_paths, None, False, par)
         values, se = perturbation_first(model, dt, n_lags, n_paths, eps, root, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
-        n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
-                            low=2)
-        given = n_steps is not None
-        n_steps = _chain_length(n_steps, n_lags)
-        _check_workspace(model, 1, method, n_lags, n_paths, n_steps, given, par)
-        info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
-        if method == "fdt":
-            if not (callable(score) or score in ("auto", "exact", "gaussian")):
-                fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
-            values, se, kind = fdt_first(model, dt, n_lags, n_paths, n_steps, root, burn_in,
-                                         score, par)
-            info["score"] = kind
-        else:
-            girsanov_matrix(model, "linear_response")
-            values, se = girsanov_first(model, dt, n_lags, n_paths, n_steps, root, burn_in,
-                                        par)
+        values, se = _first_order_runs(model, method, dt, n_lags, (n_paths, n_chains, n_steps),
+                                       root, burn_in, score, par, info)
     return ResponseFunction(values, dt=dt, stderr=se, method=method, discrete=True, info=info)
+
+
+def _exact_first(model: Any, method: str, dt: float, n_lags: int, discrete: bool,
+                 spacing: float) -> ResponseFunction:
+    """The closed form (linear SRNN) or the grid transfer operator (1-D SRNN)."""
+    if method == "grid":
+        _grid_only(model, "linear_response")
+        from ._grid import GridChain
+
+        return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+    if not model.is_linear:
+        raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
+                         f"(activation='identity'); this model has activation="
+                         f"{model.activation!r}. Use method='perturbation', 'fdt' or "
+                         "'girsanov' (or 'grid' for a one-dimensional SRNN).")
+    values = analytic_linear_response(model, dt, n_lags, discrete=discrete)
+    return ResponseFunction(values, dt=dt, method=method, discrete=discrete)
+
+
+def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tuple,
+                      seed: SeedLike, burn_in: int | None, score: Any, par: Runner,
+                      info: dict) -> tuple[Any, Any]:
+    """``"fdt"`` or ``"girsanov"`` along ``n_chains`` stationary runs.
+
+    ``sizes`` is ``(n_paths, n_chains, n_steps)`` as the user gave them; ``info`` gains the
+    chain sizes (and the score kind for ``"fdt"``).
+    """
+    n_paths, n_chains, n_steps = sizes
+    n_chains = _chain_count(n_paths, n_chains, method, stacklevel=4)
+    given = n_steps is not None
+    n_steps = _chain_length(n_steps, n_lags)
+    _check_workspace(model, 1, method, n_lags, n_chains, n_steps, given, par)
+    info.update(_chain_info(n_chains, n_steps, dt))
+    if method == "fdt":
+        if not (callable(score) or score in ("auto", "exact", "gaussian")):
+            fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
+        values, se, info["score"] = fdt_first(model, dt, n_lags, n_chains, n_steps, seed,
+                                              burn_in, score, par)
+        return values, se
+    girsanov_matrix(model, "linear_response")
+    return girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)
 
 
 def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                           discrete: bool = False, n_paths: int | None = None,
                           seed: SeedLike = None, n_steps: int | None = None, eps: float = 1e-2,
                           burn_in: int | None = None, spacing: float = 0.01,
-                          n_jobs: int | None = None, executor: Any = None, device: str = "cpu"
-                          ) -> ResponseFunction:
+                          n_jobs: int | None = None, executor: Any = None, device: str = "cpu",
+                          n_chains: int | None = None) -> ResponseFunction:
     r"""Second-order response kernel :math:`R^{(2)}(k_1\Delta, k_2\Delta)`.
 
     In the ordered-simplex convention of THEORY.md (2.1) (no :math:`1/2!`),
@@ -367,20 +400,18 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         return GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
     root, info = _seed_info(seed)
     if method == "perturbation":
-        n_paths = check_int("n_paths", DEFAULT_PATHS["perturbation2"] if n_paths is None
-                            else n_paths, low=2)
+        n_paths = _ensemble_size(n_paths, n_chains, "perturbation2", method)
         eps = check_positive("eps", eps)
         _check_workspace(model, 2, method, n_lags, n_paths, None, False, par)
         values, se = perturbation_second(model, dt, n_lags, n_paths, eps, root, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)
     else:
         girsanov_matrix(model, "second_order_response")
-        n_paths = check_int("n_paths", DEFAULT_PATHS["chains"] if n_paths is None else n_paths,
-                            low=2)
+        n_chains = _chain_count(n_paths, n_chains, method)
         given = n_steps is not None
         n_steps = _chain_length(n_steps, n_lags)
-        _check_workspace(model, 2, method, n_lags, n_paths, n_steps, given, par)
-        values, se = girsanov_second(model, dt, n_lags, n_paths, n_steps, root, burn_in, par)
-        info.update(n_paths=n_paths, n_steps=n_steps, t_obs=n_paths * n_steps * dt)
+        _check_workspace(model, 2, method, n_lags, n_chains, n_steps, given, par)
+        values, se = girsanov_second(model, dt, n_lags, n_chains, n_steps, root, burn_in, par)
+        info.update(_chain_info(n_chains, n_steps, dt))
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)

@@ -102,6 +102,7 @@ class GridChain:
 
         if not isinstance(model, SRNN):
             fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+        model._require_additive("GridChain")
         if model.n_hidden != 1:
             fail("model", "an SRNN with n_hidden == 1 (the grid operator is one-dimensional)",
                  f"n_hidden={getattr(model, 'n_hidden', model)}",

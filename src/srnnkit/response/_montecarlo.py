@@ -16,148 +16,27 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import Runner, quiet
 from .._random import SeedLike, child_sequences
-from ._linear import analytic_output_mean, stationary_covariance
+from ..dynamics._drift import EulerStep
+from ..dynamics._ensembles import (
+    default_burn_in,
+    make_guard,
+    map_blocks,
+    map_chains,
+    run_chain_group,
+    stationary_sampler,
+)
+from ..dynamics._moments import Moments, batch_moments
+from ..model._linear import analytic_output_mean, stationary_covariance
 
-#: paths per ensemble block (fixed: results do not depend on how blocks are scheduled)
-BLOCK_SIZE = 2048
-#: stationary runs per task
-CHAIN_GROUP = 4
-#: below this many paths the compiled loop beats NumPy's per-step overhead
-_VECTOR_MIN = 256
-#: float64 numbers a long-run batch may hold at once
-_MEMORY_FLOATS = 2 ** 24
+SERIAL = Runner(desc="response estimator")
 
 
 # ----------------------------------------------------------------------------- helpers
-class _Acc:
-    """Streaming sum / sum of squares of per-sample values, for mean and standard error."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.s = np.zeros(shape)
-        self.ss = np.zeros(shape)
-        self.n = 0
-
-    def add(self, values: np.ndarray, axis: int = 0) -> None:
-        self.s += values.sum(axis=axis)
-        self.ss += (values * values).sum(axis=axis)
-        self.n += values.shape[axis]
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        mean = self.s / self.n
-        if self.n < 2:
-            return mean, np.full_like(mean, np.nan)
-        var = np.maximum(self.ss / self.n - mean * mean, 0.0) * self.n / (self.n - 1)
-        return mean, np.sqrt(var / self.n)
-
-
-def _diverged(where: str, dt: float) -> None:
-    from ..simulate import DivergenceError
-
-    raise DivergenceError(
-        f"the simulated state became NaN or infinite {where} with dt={dt}. The Euler-Maruyama "
-        "step is unstable for this dt or the network is not dissipative: use a smaller dt, "
-        "smaller weights or kicks (eps), or a larger gamma.")
-
-
-def _check_states(states: np.ndarray, dt: float, what: str) -> None:
-    """``states`` (..., n_steps+1, n): raise naming the first non-finite step."""
-    ok = np.isfinite(states).reshape(-1, states.shape[-2], states.shape[-1]).all(axis=(0, 2))
-    if not ok.all():
-        step = int(np.argmin(ok))
-        _diverged(f"at step {step} (t = {step * dt:.6g}) of {what}", dt)
-
-
-def _check_final(h: np.ndarray, dt: float, n_steps: int, what: str) -> None:
-    if not np.all(np.isfinite(h)):
-        _diverged(f"within the {n_steps} steps of {what}", dt)
-
-
-def _moments(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, int]:
-    return values.sum(axis=axis), (values * values).sum(axis=axis), values.shape[axis]
-
-
-def _fold(acc: _Acc, moments: tuple[np.ndarray, np.ndarray, int]) -> None:
-    acc.s += moments[0]
-    acc.ss += moments[1]
-    acc.n += moments[2]
-
-
-class Parallel:
-    """Runs independent tasks (ensemble blocks, groups of stationary runs) in order.
-
-    ``n_jobs`` threads (``None``: 1; negative: all cores but ``-n_jobs - 1``), or an
-    ``executor``: a ``dask.distributed.Client`` (tasks are shipped with cloudpickle and gathered)
-    or any ``concurrent.futures.Executor``.  Each task owns its ``SeedSequence`` child and the
-    results are folded in task order, so the estimate is identical for every setting.
-    """
-
-    def __init__(self, n_jobs: Any = None, executor: Any = None) -> None:
-
-        from .._validation import check_n_jobs, fail
-
-        self.n_threads = check_n_jobs(n_jobs)
-        if executor is not None and not hasattr(executor, "map"):
-            fail("executor", "a dask.distributed.Client, a concurrent.futures.Executor or None",
-                 type(executor).__name__, TypeError)
-        self.executor = executor
-
-    def map(self, fn: Callable, items: list) -> Iterator:
-        """``fn`` over ``items``, results in order (with a progress bar when switched on)."""
-        from .._progress import progress
-
-        bar = progress(len(items), "response estimator")
-        for res in self._map(fn, items):
-            bar.update()
-            yield res
-        bar.close()
-
-    def _map(self, fn: Callable, items: list) -> Iterator:
-        fn = _quiet(fn)  # errstate is per thread: set it inside every task
-        if self.executor is not None:
-            if hasattr(self.executor, "gather"):  # dask.distributed.Client
-                return iter(self.executor.gather(self.executor.map(fn, items, pure=False)))
-            return iter(self.executor.map(fn, items))
-        if self.n_threads > 1 and len(items) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=self.n_threads) as pool:
-                return iter(list(pool.map(fn, items)))
-        return map(fn, items)
-
-    def map_blocks(self, body: Callable, n_paths: int, seed: SeedLike,
-                   block_size: int = BLOCK_SIZE) -> Iterator:
-        """``body(size, rng)`` for each fixed-size block of an ensemble, in block order."""
-        n_blocks = -(-n_paths // block_size)
-        items = [(min(block_size, n_paths - b * block_size), ss)
-                 for b, ss in enumerate(child_sequences(seed, n_blocks))]
-        return self.map(lambda it: body(it[0], np.random.default_rng(it[1])), items)
-
-    def map_chains(self, body: Callable, model: Any, dt: float, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: int | None) -> Iterator:
-        """``body(states, noises)`` for groups of independent stationary runs, in order."""
-        per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
-                                     + 4 * model.n_inputs)
-        # fixed-size groups (not a function of n_jobs), so sums are folded identically
-        group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
-        kids = child_sequences(seed, n_chains)
-        items = [kids[i:i + group] for i in range(0, n_chains, group)]
-        return self.map(lambda seqs: body(*chain_group(model, dt, n_steps, seqs, burn_in)),
-                        items)
-
-
-SERIAL = Parallel()
-
-
-def _quiet(func: Callable) -> Callable:
-    """Silence overflow warnings inside an engine: divergence is reported by the checks."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return func(*args, **kwargs)
-    return wrapper
+def _result(acc: Moments) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, stderr)`` of an estimator's accumulator (NaN stderr below two samples)."""
+    return acc.mean, acc.stderr()
 
 
 def _engine(func: Callable) -> Callable:
@@ -165,115 +44,15 @@ def _engine(func: Callable) -> Callable:
     the parallelism is over blocks; threaded BLAS on a busy machine is many times slower)."""
     import functools
 
-    quiet = _quiet(func)
+    quiet_func = quiet(func)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .._threads import single_threaded_blas
 
         with single_threaded_blas():
-            return quiet(*args, **kwargs)
+            return quiet_func(*args, **kwargs)
     return wrapper
-
-
-def default_burn_in(model: Any, dt: float) -> int:
-    r"""Burn-in steps for a nonlinear SRNN started at ``h = 0``: ten relaxation times.
-
-    The relaxation rate is the synchronous-coupling contraction bound
-    :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2` when it is at least a tenth of
-    :math:`\lambda_{\min}(\Gamma_{sym})`, and that tenth otherwise (50 time units for the V2
-    tanh SRNN, whose bound is 0.2).  This is longer than :func:`srnnkit.simulate.default_burn_in`
-    (leak only), because the recurrent term can slow relaxation down.
-    """
-    G = model.gamma_matrix
-    lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
-    lip = {"tanh": 1.0, "identity": 1.0, "relu": 1.0, "sigmoid": 0.25}[model.activation]
-    rate = lam - lip * float(np.linalg.norm(model.W, 2))
-    rate = max(rate, 0.1 * lam)
-    if rate <= 0:
-        raise ValueError("cannot choose a burn-in: the leak gamma is not positive definite; "
-                         "pass burn_in (a number of steps) explicitly.")
-    return int(np.ceil(10.0 / (rate * dt)))
-
-
-class Stepper:
-    """Euler–Maruyama step of an SRNN with optional input, vectorised over leading axes."""
-
-    def __init__(self, model: Any, dt: float) -> None:
-        self.model = model
-        self.dt = dt
-        self.noise_T = np.sqrt(dt) * model.sigma.T          # (r, n)
-        self.r = model.sigma.shape[1]
-
-    def __call__(self, h: np.ndarray, xi: np.ndarray, cu: np.ndarray | None = None) -> np.ndarray:
-        """``h`` (..., n), ``xi`` broadcastable (..., r), ``cu`` = C u (n,) or None."""
-        out = h + self.dt * self.model.drift(h)
-        if cu is not None:
-            out += self.dt * cu
-        out += xi @ self.noise_T
-        return out
-
-
-def stationary_sampler(model: Any, dt: float, burn_in: int | None
-                       ) -> Callable[[np.random.Generator, int], np.ndarray]:
-    """Return ``draw(rng, size) -> (size, n)`` states from the EM chain's stationary law.
-
-    Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
-    start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`).
-    """
-    n = model.n_hidden
-    if model.is_linear and burn_in is None:
-        S = stationary_covariance(model, dt)
-        try:
-            L = np.linalg.cholesky(S)
-        except np.linalg.LinAlgError:  # degenerate noise: a PSD square root still works
-            L = _psd_sqrt(S)
-        m = model.stationary_mean()
-
-        def draw(rng: np.random.Generator, size: int) -> np.ndarray:
-            return m + rng.standard_normal((size, n)) @ L.T
-        return draw
-    n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
-    args = kernel_args(model, dt)
-    r = model.n_noise
-
-    step = Stepper(model, dt)
-
-    @_quiet
-    def draw_burn(rng: np.random.Generator, size: int) -> np.ndarray:
-        h = np.zeros((size, n))
-        if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
-            for _ in range(n_burn):
-                h = step(h, rng.standard_normal((size, r)))
-            _check_final(h, dt, n_burn, "the burn-in")
-            return h
-        from ._kernels import em_final  # numba is imported (and compiles) on first use only
-
-        chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
-        done = 0
-        while done < n_burn:
-            k = min(chunk, n_burn - done)
-            xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
-            em_final(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *args)
-            done += k
-        _check_final(h, dt, n_burn, "the burn-in")
-        return h
-    return draw_burn
-
-
-def kernel_args(model: Any, dt: float) -> tuple:
-    """Arguments of the compiled EM loops after ``(h, xi)``."""
-    from ._kernels import ACT_CODES
-
-    return (np.ascontiguousarray(model.W, dtype=float), np.ascontiguousarray(model.b, dtype=float),
-            np.ascontiguousarray(model.gamma_matrix, dtype=float),
-            np.ascontiguousarray(np.sqrt(dt) * model.sigma.T, dtype=float), float(dt),
-            ACT_CODES[model.activation])
-
-
-def _psd_sqrt(S: np.ndarray) -> np.ndarray:
-    w, V = np.linalg.eigh(S)
-    return V * np.sqrt(np.clip(w, 0.0, None))
 
 
 def girsanov_matrix(model: Any, what: str) -> np.ndarray:
@@ -289,99 +68,162 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------- perturbation (CRN kicks)
+def _kicks(model: Any, eps: float) -> tuple[np.ndarray, bool]:
+    """``(kick, in_drift)``: additive SRNNs kick the state, ``eps * C^T`` (m, n); with the
+    input inside the activation the kick is one Euler-Maruyama step with ``u = eps e_a``,
+    ``eps * I`` (m, m) (docs/theory.md section 11)."""
+    if model.input_mode == "activation" and not model.is_linear:
+        return eps * np.eye(model.n_inputs), True
+    return eps * model.C.T, False
+
+
 @_engine
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                       seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                       seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Central-difference impulse response with common random numbers (THEORY.md 7a)."""
-    draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
-    m, p = model.n_inputs, model.n_outputs
-    kick = eps * model.C.T                                  # (m, n)
-    signs = np.array([1.0, -1.0])[:, None, None, None]
-    acc = _Acc((n_lags, m, p))
+    """Central-difference impulse response with common random numbers (THEORY.md 7a).
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        h0 = draw(rng, size)
-        H = h0[None, None] + signs * kick[None, :, None, :]   # (2, m, B, n)
+    Additive SRNNs: kicks ``h_0 ± eps c_a``, ``r1(k) = [f(h_k^+) - f(h_k^-)] / (2 eps)``. Input
+    inside the activation: the first step is taken with ``u_0 = ±eps e_a`` (the drift itself
+    kicks), ``r1(k) = [f(h_{k+1}^+) - f(h_{k+1}^-)] / (2 eps dt)``.
+    """
+    draw = stationary_sampler(model, dt, burn_in)
+    step = EulerStep(model, dt)
+    m, p = model.n_inputs, model.n_outputs
+    kick, in_drift = _kicks(model, eps)
+    signs = np.array([1.0, -1.0])[:, None, None, None]
+    scale = 2.0 * eps * dt if in_drift else 2.0 * eps
+    guard = make_guard(model, dt, "a kicked ensemble", n_steps=n_lags,
+                       kick=_kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
+    acc = Moments((n_lags, m, p))
+
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        h0 = draw(rng, size, lo)
+        if in_drift:   # one step with u = ±eps e_a from the common start
+            H = step(h0[None, None], rng.standard_normal((size, step.r)),
+                     u=signs * kick[None, :, None, :])
+        else:
+            H = h0[None, None] + signs * kick[None, :, None, :]   # (2, m, B, n)
         vals = np.empty((n_lags, m, size, p))
         for k in range(n_lags):
+            guard.check(H, k + in_drift, lo)
             f = model.output(H)                               # (2, m, B, p)
-            vals[k] = (f[0] - f[1]) / (2.0 * eps)
+            vals[k] = (f[0] - f[1]) / scale
             if k + 1 < n_lags:
                 H = step(H, rng.standard_normal((size, step.r)))
-        _check_final(H, dt, n_lags, "a kicked ensemble")
-        return _moments(vals, axis=2)
+        return batch_moments(vals, axis=2)
 
-    for mom in par.map_blocks(block, n_paths, seed):
-        _fold(acc, mom)
-    mean, se = acc.result()                                   # (n_lags, m, p)
+    for mom in map_blocks(par, block, n_paths, seed):
+        acc.merge(*mom)
+    mean, se = _result(acc)                                   # (n_lags, m, p)
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
+
+
+def _kick_size(model: Any, eps: float) -> float:
+    return 2.0 * eps * float(np.abs(model.C).sum(axis=0).max())
+
+
+def _burn(model: Any, dt: float, burn_in: int | None) -> int:
+    if burn_in is not None:
+        return int(burn_in)
+    return 0 if model.is_linear else default_burn_in(model, dt)
 
 
 @_engine
 def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
-                        seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                        seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Mixed double-kick differences ``[Y++ - Y+- - Y-+ + Y--]/(4 eps^2)`` with CRN.
 
     A kick ``±eps c_b`` at step 0 and ``±eps c_a`` at step ``k2`` (coincident for ``k2 = 0``),
-    read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``.
+    read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``. With the input
+    inside the activation the kicks are the steps with ``u = ±eps e_b`` at step 0 and
+    ``±eps e_a`` at step ``k2`` (their sum when coincident), and the difference is divided by
+    ``4 eps^2 dt^2``.
     """
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
     m, p = model.n_inputs, model.n_outputs
-    kick = eps * model.C.T                                   # (m, n)
+    kick, in_drift = _kicks(model, eps)
     sgn = np.array([1.0, -1.0])
     weight = (sgn[:, None, None, None] * sgn[None, None, :, None]) / (4.0 * eps * eps)
     wfull = weight * np.ones((2, m, 2, m))
-    acc = _Acc((n_lags, n_lags, m, m, p))
+    if in_drift:
+        wfull = wfull / (dt * dt)
     n_time = 2 * n_lags - 1
+    guard = make_guard(model, dt, "a doubly kicked ensemble", n_steps=n_time + 1,
+                       kick=2 * _kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
+    acc = Moments((n_lags, n_lags, m, m, p))
+    kb = sgn[:, None, None, None] * kick[None, :, None, :]          # (2, m, 1, width)
+    ka = sgn[None, None, :, None, None, None] * kick[None, None, None, :, None, :]
+    run = _double_kicks_in_drift if in_drift else _double_kicks
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        h0 = draw(rng, size)
-        base = h0[None, None] + sgn[:, None, None, None] * kick[None, :, None, :]  # (2,mb,B,n)
-        S = np.empty((n_lags, 2, m, 2, m, size, model.n_hidden))  # [gap, s2, b, s1, a]
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        h0 = draw(rng, size, lo)
         vals = np.zeros((n_lags, n_lags, m, m, size, p))         # [k1, gap, a, b]
-        for t in range(n_time):
-            if t < n_lags:
-                S[t] = (base[:, :, None, None] + sgn[None, None, :, None, None, None]
-                        * kick[None, None, None, :, None, :])
-            lo, hi = max(0, t - n_lags + 1), min(t, n_lags - 1) + 1
-            f = model.output(S[lo:hi])                             # (g, 2, m, 2, m, B, p)
+        for t, lo_g, S in run(step, h0, kb, ka, n_lags, rng, guard, lo):
+            f = model.output(S)                                    # (g, 2, m, 2, m, B, p)
             mixed = np.einsum("gsbtaBp,sbta->gabBp", f, wfull)
-            gaps = np.arange(lo, hi)
+            gaps = np.arange(lo_g, lo_g + S.shape[0])
             vals[t - gaps, gaps] = mixed
-            if t + 1 < n_time:
-                xi = rng.standard_normal((size, step.r))
-                S[lo:hi] = step(S[lo:hi], xi)
-                if t + 1 < n_lags:
-                    base = step(base, xi)
-        _check_final(vals, dt, n_time, "a doubly kicked ensemble")
-        return _moments(vals, axis=4)
+        return batch_moments(vals, axis=4)
 
-    for mom in par.map_blocks(block, n_paths, seed):
-        _fold(acc, mom)
-    mean, se = acc.result()                                  # (k1, k2, a, b, p)
+    for mom in map_blocks(par, block, n_paths, seed):
+        acc.merge(*mom)
+    mean, se = _result(acc)                                  # (k1, k2, a, b, p)
     return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
 
 
-# ---------------------------------------------------------- long stationary runs (FDT etc.)
-def chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Stationary runs, one per ``SeedSequence`` in ``seqs``: states (B, n_steps+1, n) and
-    noises (B, n_steps, r).  Run ``i`` uses ``seqs[i]`` only, so grouping changes nothing."""
-    from ._kernels import em_states
+def _double_kicks(step: Any, h0: np.ndarray, kb: np.ndarray, ka: np.ndarray, n_lags: int,
+                  rng: np.random.Generator, guard: Any, lo: int) -> Iterator:
+    """Additive SRNNs: yield ``(t, g0, S[g0:g1])``, the doubly kicked states at time ``t`` of
+    the gaps still read (state kicks ``±eps c_b`` at time 0 and ``±eps c_a`` at time ``g``)."""
+    size, n = h0.shape
+    m = kb.shape[1]
+    n_time = 2 * n_lags - 1
+    base = h0[None, None] + kb                                        # (2, m, B, n)
+    S = np.empty((n_lags, 2, m, 2, m, size, n))                       # [gap, s2, b, s1, a]
+    for t in range(n_time):
+        if t < n_lags:
+            S[t] = base[:, :, None, None] + ka
+        g0, g1 = max(0, t - n_lags + 1), min(t, n_lags - 1) + 1
+        guard.check(S[g0:g1], t, lo)
+        yield t, g0, S[g0:g1]
+        if t + 1 < n_time:
+            xi = rng.standard_normal((size, step.r))
+            S[g0:g1] = step(S[g0:g1], xi)
+            if t + 1 < n_lags:
+                base = step(base, xi)
 
-    draw = stationary_sampler(model, dt, burn_in)
-    args = kernel_args(model, dt)
-    rngs = [np.random.default_rng(ss) for ss in seqs]
-    h = np.concatenate([draw(g, 1) for g in rngs], axis=0)                  # (B, n)
-    xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
-    states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
-    em_states(h, xi, *args, states)
-    _check_states(states, dt, "a stationary run")
-    return states, xi
+
+def _double_kicks_in_drift(step: Any, h0: np.ndarray, kb: np.ndarray, ka: np.ndarray,
+                           n_lags: int, rng: np.random.Generator, guard: Any, lo: int
+                           ) -> Iterator:
+    """Input inside the activation: the kicks are steps with ``u = ±eps e_b`` at step 0 and
+    ``±eps e_a`` at step ``g`` (one step with their sum when ``g = 0``); yields like
+    :func:`_double_kicks`, ``S[g]`` read ``t - g`` steps after the state the second kicked
+    step produced."""
+    size, n = h0.shape
+    m = kb.shape[1]
+    n_time = 2 * n_lags - 1
+    S = np.empty((n_lags, 2, m, 2, m, size, n))
+    base = h0[None, None]                                             # unkicked, then kicked
+    for t in range(n_time):
+        xi = rng.standard_normal((size, step.r))
+        g0, g1 = max(0, t - n_lags + 1), min(t, n_lags)
+        if g1 > g0:
+            S[g0:g1] = step(S[g0:g1], xi)
+        if t < n_lags:
+            if t == 0:
+                S[0] = step(base[:, :, None, None], xi, u=kb[:, :, None, None] + ka)
+                base = step(base, xi, u=kb)
+            else:
+                S[t] = step(base[:, :, None, None], xi, u=ka)
+                if t + 1 < n_lags:
+                    base = step(base, xi)
+        g1 = min(t, n_lags - 1) + 1
+        guard.check(S[g0:g1], t + 1, lo)
+        yield t, g0, S[g0:g1]
 
 
 def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None,
@@ -396,7 +238,7 @@ def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None
     if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
                                                                    "quadratic"):
         return analytic_output_mean(model, dt)
-    states, _ = chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)
+    states, _ = run_chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)
     return model.output(states[0]).mean(axis=0)
 
 
@@ -441,7 +283,7 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 @_engine
 def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-              burn_in: int | None, score: Any, par: Parallel = SERIAL
+              burn_in: int | None, score: Any, par: Runner = SERIAL
               ) -> tuple[np.ndarray, np.ndarray, str]:
     """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
 
@@ -453,7 +295,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     v, score_kind = make_score(model, dt, score)
     runs, pilot = child_sequences(seed, 2)
     fbar = None if v is None else centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
 
     def body(states: np.ndarray, _: np.ndarray) -> np.ndarray:
@@ -468,15 +310,15 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
             x = v(states)
         return _xcorr(x, f, n_lags) / counts
 
-    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
-    mean, se = acc.result()
+    mean, se = _result(acc)
     return mean, se, score_kind
 
 
 @_engine
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
 
@@ -486,21 +328,21 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     G = girsanov_matrix(model, "linear_response")
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = _Acc((n_lags, model.n_outputs, model.n_inputs))
+    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps - np.arange(n_lags))[None, :, None, None]
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
         f = model.output(states[:, 1:]) - fbar
         return _xcorr(xi @ G / np.sqrt(dt), f, n_lags) / counts
 
-    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
-    return acc.result()
+    return _result(acc)
 
 
 @_engine
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                    seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                    seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                     ) -> tuple[np.ndarray, np.ndarray]:
     """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
     G = girsanov_matrix(model, "second_order_response")
@@ -508,7 +350,7 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
     m, p = model.n_inputs, model.n_outputs
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = _Acc((n_lags, n_lags, p, m, m))
+    acc = Moments((n_lags, n_lags, p, m, m))
     L = n_steps
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
@@ -526,16 +368,16 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
                             ).reshape(B, n_lags, p, m, m)
         return est
 
-    for est in par.map_chains(body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
-    return acc.result()
+    return _result(acc)
 
 
 # --------------------------------------------------------------- inputs and Volterra terms
 @_engine
 def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np.ndarray,
                        n_paths: int, seed: SeedLike, burn_in: int | None,
-                       par: Parallel = SERIAL
+                       par: Runner = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``E f^{eps w}(h_t) - E f^{0}(h_t)`` for each amplitude, common random numbers.
 
@@ -543,15 +385,19 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     (n_steps+1, p).
     """
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
     N = inputs.shape[0]
     cu = inputs @ model.C.T                                    # (N, n)
     amps = np.concatenate([[0.0], amplitudes])[:, None, None]  # (A+1, 1, 1)
-    acc_d = _Acc((N + 1, amps.shape[0] - 1, model.n_outputs))
-    acc_b = _Acc((N + 1, model.n_outputs))
+    in_drift = model.input_mode == "activation" and not model.is_linear
+    guard = make_guard(model, dt, "an ensemble driven by the input", n_steps=N,
+                       inputs=float(np.abs(amps).max()) * inputs,
+                       burn_in=_burn(model, dt, burn_in))
+    acc_d = Moments((N + 1, amps.shape[0] - 1, model.n_outputs))
+    acc_b = Moments((N + 1, model.n_outputs))
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        H = np.broadcast_to(draw(rng, size), (amps.shape[0], size, model.n_hidden)).copy()
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        H = np.broadcast_to(draw(rng, size, lo), (amps.shape[0], size, model.n_hidden)).copy()
         d = np.empty((N + 1, amps.shape[0] - 1, size, model.n_outputs))
         b = np.empty((N + 1, size, model.n_outputs))
         for j in range(N + 1):
@@ -560,21 +406,24 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
             b[j] = f[0]
             if j < N:
                 xi = rng.standard_normal((size, step.r))
-                H = H + dt * model.drift(H) + dt * amps * cu[j] + xi @ step.noise_T
-        _check_final(H, dt, N, "an ensemble driven by the input")
-        return _moments(d, axis=2), _moments(b, axis=1)
+                if in_drift:
+                    H = step(H, xi, u=amps * inputs[j])
+                else:
+                    H = step(H, xi, shift=dt * amps * cu[j])
+                guard.check(H, j + 1, lo)
+        return batch_moments(d, axis=2), batch_moments(b, axis=1)
 
-    for mom_d, mom_b in par.map_blocks(block, n_paths, seed):
-        _fold(acc_d, mom_d)
-        _fold(acc_b, mom_b)
-    dm, ds = acc_d.result()
-    bm, bs = acc_b.result()
+    for mom_d, mom_b in map_blocks(par, block, n_paths, seed):
+        acc_d.merge(*mom_d)
+        acc_b.merge(*mom_b)
+    dm, ds = _result(acc_d)
+    bm, bs = _result(acc_b)
     return dm.transpose(1, 0, 2), ds.transpose(1, 0, 2), bm, bs
 
 
 @_engine
 def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
-                  seed: SeedLike, burn_in: int | None, par: Parallel = SERIAL
+                  seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                   ) -> tuple[np.ndarray, np.ndarray]:
     r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
 
@@ -584,15 +433,18 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     """
     G = girsanov_matrix(model, "volterra_terms")
     draw = stationary_sampler(model, dt, burn_in)
-    step = Stepper(model, dt)
+    step = EulerStep(model, dt)
     N = inputs.shape[0]
     a = inputs @ G.T                                          # (N, r)
     Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])
     fact = np.cumprod(np.arange(1, order + 1, dtype=float))
-    acc = _Acc((N + 1, order, model.n_outputs))
+    acc = Moments((N + 1, order, model.n_outputs))
 
-    def block(size: int, rng: np.random.Generator) -> tuple:
-        h = draw(rng, size)
+    guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N,
+                       burn_in=_burn(model, dt, burn_in))
+
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        h = draw(rng, size, lo)
         M = np.zeros(size)
         vals = np.empty((N + 1, order, size, model.n_outputs))
         for j in range(N + 1):
@@ -608,23 +460,23 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
                 xi = rng.standard_normal((size, step.r))
                 M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
-        _check_final(h, dt, N, "a Girsanov ensemble")
-        return _moments(vals, axis=2)
+                guard.check(h, j + 1, lo)
+        return batch_moments(vals, axis=2)
 
-    for mom in par.map_blocks(block, n_paths, seed):
-        _fold(acc, mom)
-    mean, se = acc.result()
+    for mom in map_blocks(par, block, n_paths, seed):
+        acc.merge(*mom)
+    mean, se = _result(acc)
     return mean.transpose(1, 0, 2), se.transpose(1, 0, 2)
 
 
 @_engine
 def stationary_output_mean(model: Any, dt: float, n_paths: int, seed: SeedLike,
-                           burn_in: int | None, par: Parallel = SERIAL
+                           burn_in: int | None, par: Runner = SERIAL
                            ) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo ``<f>_inf`` of the EM chain from stationary draws."""
     draw = stationary_sampler(model, dt, burn_in)
-    acc = _Acc((model.n_outputs,))
-    for mom in par.map_blocks(lambda size, rng: _moments(model.output(draw(rng, size)), 0),
-                              n_paths, seed):
-        _fold(acc, mom)
-    return acc.result()
+    acc = Moments((model.n_outputs,))
+    for mom in map_blocks(par, lambda size, rng, lo: batch_moments(
+            model.output(draw(rng, size, lo)), 0), n_paths, seed):
+        acc.merge(*mom)
+    return _result(acc)

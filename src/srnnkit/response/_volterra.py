@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from .._random import SeedLike, child_sequences
+from .._series import as_series
 from .._validation import check_array, check_choice, check_int, check_positive, fail
+from ..model._linear import analytic_output_mean
 from ._api import (
     check_burn_in,
     check_model,
@@ -17,7 +19,6 @@ from ._api import (
     make_parallel,
     second_order_response,
 )
-from ._linear import analytic_output_mean
 from ._montecarlo import (
     crn_input_response,
     girsanov_matrix,
@@ -31,19 +32,19 @@ __all__ = ["VolterraConvergence", "VolterraSeries", "VolterraTerms", "volterra_c
 
 
 def _as_inputs(inputs: Any, m: int, name: str = "inputs") -> tuple[np.ndarray, bool]:
-    """(n_series, n_steps, m) array and whether a single series was given."""
-    u = check_array(name, inputs, ndim=(1, 2, 3), shape_text="(n_steps, m) or "
-                    "(n_series, n_steps, m)")
-    if u.ndim == 1:
-        if m != 1:
-            fail(name, f"an array of shape (n_steps, {m})", u)
-        u = u[:, None]
-    single = u.ndim == 2
-    if single:
-        u = u[None]
-    if u.shape[-1] != m:
-        fail(name, f"an array whose last axis has the model's n_inputs = {m}", u)
-    return u, single
+    """(n_series, n_steps, m) array and whether a single series was given (the series rule
+    of docs/conventions.md: 1-D one univariate series, 2-D one series, 3-D a batch)."""
+    series = as_series(inputs, name, n_channels=m, kind="input ",
+                       what=f"to match the kernels' n_inputs={m}")
+    return series.values, series.single
+
+
+def _sizes(method: str, n_paths: Any, n_chains: Any) -> dict[str, Any]:
+    """The sample sizes that apply to ``method``: ``n_paths`` for an ensemble, ``n_chains``
+    for stationary runs (``n_paths`` there only when no ``n_chains`` is given: deprecated)."""
+    if method in ("fdt", "girsanov"):
+        return {"n_chains": n_chains} if n_chains is not None else {"n_paths": n_paths}
+    return {"n_paths": n_paths}
 
 
 class VolterraSeries:
@@ -112,14 +113,16 @@ class VolterraSeries:
     def from_model(cls, model: Any, order: int = 2, *, dt: float, n_lags: int,
                    method: str = "analytic", second_method: str | None = None,
                    discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
-                   mean_paths: int = 100_000, **kwargs: Any) -> VolterraSeries:
+                   mean_paths: int = 100_000, n_chains: int | None = None,
+                   **kwargs: Any) -> VolterraSeries:
         """Estimate the kernels (and :math:`\\langle f\\rangle_\\infty`) of ``model``.
 
         ``method`` is passed to :func:`linear_response`; ``second_method`` (default: ``method``)
         to :func:`second_order_response` (``"fdt"`` has no second-order form).  The mean is
         exact for ``"analytic"`` (linear SRNN) and ``"grid"``, else a Monte Carlo average over
         ``mean_paths`` stationary draws.  ``seed`` children 0, 1, 2 feed the order-1 kernel, the
-        order-2 kernel and the mean.  Extra keyword arguments go to both estimators.
+        order-2 kernel and the mean.  ``n_paths`` (ensembles) and ``n_chains`` (stationary
+        runs) go to the estimator they apply to; extra keyword arguments go to both.
         """
         model = check_model(model)
         order = check_int("order", order, low=1, high=2)
@@ -138,12 +141,12 @@ class VolterraSeries:
                        chain.second_order_response(n_lags) if order == 2 else None,
                        mean=chain.mean_output, model=model)
         first = linear_response(model, dt=dt, n_lags=n_lags, method=method, discrete=discrete,
-                                n_paths=n_paths, seed=s1, **kwargs)
+                                seed=s1, **_sizes(method, n_paths, n_chains), **kwargs)
         second = None
         if order == 2:
             second = second_order_response(model, dt=dt, n_lags=n_lags, method=second_method,
-                                           discrete=discrete, n_paths=n_paths, seed=s2,
-                                           **kwargs)
+                                           discrete=discrete, seed=s2,
+                                           **_sizes(second_method, n_paths, n_chains), **kwargs)
         if method == "grid":
             from ._grid import GridChain
 
@@ -277,6 +280,7 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     (2, 11, 1)
     """
     model = check_model(model)
+    model._require_additive("volterra_terms (Girsanov weights)")
     dt = check_positive("dt", dt)
     order = check_int("order", order, low=1, high=8)
     n_paths = check_int("n_paths", n_paths, low=2)
@@ -393,12 +397,11 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
-    if series is not None:
-        if not isinstance(series, VolterraSeries) or series.order < 2:
-            fail("series", "an order-2 VolterraSeries", series, TypeError)
-        if not np.isclose(series.dt, dt):
-            fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
+    _check_series(series, dt)
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
+    if series is None:
+        model._require_additive("volterra_convergence without a series (its terms come from "
+                                "Girsanov weights or the grid)")
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
     s_ref, s_terms = child_sequences(seed, 2)
@@ -418,18 +421,43 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         d, dse, _, _ = crn_input_response(model, w, dt, eps, check_int("n_paths", n_paths, low=2),
                                           s_ref, burn_in, par)
         exact, exact_se = d[:, -1, output], dse[:, -1, output]
+    v, v_se, how = _order_terms(model, w, dt, output, series, chain, n_paths, s_terms, burn_in,
+                                n_jobs, executor)
+    e1, e2, err_se, slope1, slope2 = _truncation_errors(eps, exact, exact_se, v, v_se)
+    return VolterraConvergence(amplitudes=eps, exact=exact, exact_stderr=exact_se, v1=v[0],
+                               v2=v[1], v_stderr=v_se, error1=e1, error2=e2,
+                               error_stderr=err_se, slope1=slope1,
+                               slope2=slope2, reference=reference, terms_method=how)
+
+
+def _check_series(series: Any, dt: float) -> None:
     if series is not None:
-        t = series.terms(w)[:, -1, output]
-        v, v_se, how = t, np.zeros(2), f"series ({series.first.method})"
-    elif chain is not None:
+        if not isinstance(series, VolterraSeries) or series.order < 2:
+            fail("series", "an order-2 VolterraSeries", series, TypeError)
+        if not np.isclose(series.dt, dt):
+            fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
+
+
+def _order_terms(model: Any, w: np.ndarray, dt: float, output: int, series: Any, chain: Any,
+                 n_paths: int, seed: Any, burn_in: int | None, n_jobs: Any, executor: Any
+                 ) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(v, v_stderr, how)``: the order-1 and -2 terms of ``w`` at the final time, from the
+    given series, the grid kernels (1-D) or Girsanov weights."""
+    if series is not None:
+        return series.terms(w)[:, -1, output], np.zeros(2), f"series ({series.first.method})"
+    if chain is not None:
         N = w.shape[0]
         t = VolterraSeries(chain.linear_response(N), chain.second_order_response(N),
                            mean=chain.mean_output).terms(w)[:, -1, output]
-        v, v_se, how = t, np.zeros(2), "grid"
-    else:
-        res = volterra_terms(model, w, dt=dt, order=2, n_paths=n_paths, seed=s_terms,
-                             burn_in=burn_in, n_jobs=n_jobs, executor=executor)
-        v, v_se, how = res.terms[:, -1, output], res.stderr[:, -1, output], "girsanov"
+        return t, np.zeros(2), "grid"
+    res = volterra_terms(model, w, dt=dt, order=2, n_paths=n_paths, seed=seed,
+                         burn_in=burn_in, n_jobs=n_jobs, executor=executor)
+    return res.terms[:, -1, output], res.stderr[:, -1, output], "girsanov"
+
+
+def _truncation_errors(eps: np.ndarray, exact: np.ndarray, exact_se: np.ndarray,
+                       v: np.ndarray, v_se: np.ndarray) -> tuple:
+    """Errors of the order-1 and -2 truncations, their standard errors and log-log slopes."""
     e1 = exact - eps * v[0]
     e2 = e1 - eps ** 2 * v[1]
     err_se = np.sqrt(exact_se ** 2 + (eps * v_se[0]) ** 2)
@@ -438,7 +466,4 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         le = np.log(eps)
         slope1 = float(np.polyfit(le, np.log(np.abs(e1)), 1)[0])
         slope2 = float(np.polyfit(le, np.log(np.abs(e2)), 1)[0])
-    return VolterraConvergence(amplitudes=eps, exact=exact, exact_stderr=exact_se, v1=v[0],
-                               v2=v[1], v_stderr=v_se, error1=e1, error2=e2,
-                               error_stderr=np.stack([err_se, err_se2]), slope1=slope1,
-                               slope2=slope2, reference=reference, terms_method=how)
+    return e1, e2, np.stack([err_se, err_se2]), slope1, slope2

@@ -1,6 +1,6 @@
 """Monte Carlo simulation of SRNN ensembles."""
 
-from ._rng import standard_normal
+from ..dynamics._rng import standard_normal
 from ._simulate import BLOCK_SIZE, default_burn_in, simulate
 from ._trajectory import DivergenceError, Trajectory
 

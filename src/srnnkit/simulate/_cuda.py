@@ -38,8 +38,11 @@ import numpy as np
 from numba import cuda, float64
 
 from .._device import launch_setting
-from ._kernels import RELU, RO_LINEAR, RO_QUADRATIC, SIGMOID, TANH
-from ._trajectory import DivergenceError, Trajectory
+from ..dynamics._activations import RELU, SIGMOID, TANH
+from ..dynamics._divergence import DivergenceError, divergence_message
+from ..dynamics._em_loops import RO_LINEAR, RO_QUADRATIC
+from ..dynamics._moments import Moments, batch_moments
+from ._trajectory import Trajectory
 
 __all__ = ["TILE", "normals_cuda", "philox4x32", "simulate_cuda"]
 
@@ -55,6 +58,7 @@ _S32 = np.uint64(32)
 _S5 = np.uint64(5)
 _S6 = np.uint64(6)
 _NO_BAD = 2**62
+_KEY = 2**31          # bad = step * _KEY + path
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
@@ -130,10 +134,26 @@ def _init_stationary(H, mean0, L0, k0, k1, series):  # pragma: no cover - device
                 H[path, k] += L0[k, m] * xi
 
 
+@cuda.jit(device=True)
+def _em_unit(h, z, b, gam, cu, dt, activation_input, act):  # pragma: no cover - device code
+    """The core's Euler-Maruyama update of one unit (``dynamics._em_loops.em_unit``)."""
+    if activation_input:
+        return h + dt * (_act(act, z + b + cu) - gam)
+    return h + dt * (_act(act, z + b) - gam + cu)
+
+
 @cuda.jit
-def _sim_window(H, t0, n_win, s0, affine, act, full_gamma, full_noise, dt, MT, GT, g, b, cu,
-                LT, nd, k0, k1, series, ro_kind, QT, q, M, Y, S, slot,
-                bad):  # pragma: no cover - device code
+def _sim_window(H, window, drift, noise, readout, out, bad):  # pragma: no cover - device code
+    """Advance every path by ``n_win`` steps; grouped arguments as in ``dynamics._em_loops``:
+    ``window = (t0, n_win, s0, series, bound)``, ``drift = (MT, GT, g, b, cu, affine, act,
+    full_gamma, activation_input, dt)``, ``noise = (LT, nd, full_noise, k0, k1)``,
+    ``readout = (ro_kind, QT, q, M)``, ``out = (Y, S, slot)``; ``bad[0]`` receives the
+    smallest ``step * 2**31 + path`` of a state beyond ``±bound`` (or NaN)."""
+    t0, n_win, s0, series, bound = window
+    MT, GT, g, b, cu, affine, act, full_gamma, activation_input, dt = drift
+    LT, nd, full_noise, k0, k1 = noise
+    ro_kind, QT, q, M = readout
+    Y, S, slot = out
     sh = cuda.shared.array(0, float64)
     tx = cuda.threadIdx.x
     ntx = cuda.blockDim.x
@@ -175,7 +195,7 @@ def _sim_window(H, t0, n_win, s0, affine, act, full_gamma, full_noise, dt, MT, G
                             gam += sh[cur + ll] * GT[ll, k]
                     else:
                         gam = g[k] * hk
-                    hn = hk + dt * (_act(act, z + b[k]) - gam + cu[tu, k])
+                    hn = _em_unit(hk, z, b[k], gam, cu[tu, k], dt, activation_input, act)
                 if full_noise:
                     e = 0.0
                     for i in range(r):
@@ -183,8 +203,8 @@ def _sim_window(H, t0, n_win, s0, affine, act, full_gamma, full_noise, dt, MT, G
                     hn += e
                 else:
                     hn += nd[k] * _normal(k0, k1, k, s, path, series)
-                if active and not math.isfinite(hn):
-                    cuda.atomic.min(bad, 0, s)
+                if active and not (abs(hn) <= bound):
+                    cuda.atomic.min(bad, 0, np.int64(s) * _KEY + path)
                 sh[nxt + k] = hn
             cuda.syncthreads()
             tmp = cur
@@ -245,9 +265,7 @@ def _tile_stats(Y, k_win, mean_t, m2_t):  # pragma: no cover - device code
 
 # ------------------------------------------------------------------------------- host side
 def _key(plan) -> tuple[np.uint64, np.uint64]:
-    ss = np.random.SeedSequence(plan.entropy, spawn_key=plan.spawn_key,
-                                pool_size=plan.pool_size)
-    w = ss.generate_state(2, np.uint32)
+    w = plan.seed.generate_state(2, np.uint32)
     return np.uint64(w[0]), np.uint64(w[1])
 
 
@@ -290,140 +308,140 @@ class _Launch:
         self.window = launch_setting("WINDOW", 256)
 
 
-def _fold_tiles(mean_t: np.ndarray, m2_t: np.ndarray, counts: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Combine per-tile (mean, M2) of shape (n_tiles, k, p) in tile order (Chan et al.)."""
-    N = counts.sum()
-    w = counts[:, None, None].astype(np.float64)
-    mean = (w * mean_t).sum(axis=0) / N
-    m2 = m2_t.sum(axis=0) + (w * (mean_t - mean) ** 2).sum(axis=0)
-    return mean, m2
-
-
 def simulate_cuda(plan, *, save: str, batched: bool, n_series: int) -> Trajectory:
-    """Run the ensemble described by ``plan`` (see ``_simulate._Plan``) on the GPU."""
-    n, p, n_steps, n_paths = plan.n, plan.p, plan.n_steps, plan.n_paths
-    full_noise = bool(plan.full_noise)
-    r = plan.LT.shape[0] if full_noise else 0
-    lc = _Launch(n, r, n_paths)
-    k0, k1 = _key(plan)
-    to = cuda.to_device
-    f64 = np.float64
-    MT = to(np.ascontiguousarray(plan.MT, dtype=f64))
-    GT = to(np.ascontiguousarray(plan.GT, dtype=f64))
-    g = to(np.ascontiguousarray(plan.g, dtype=f64))
-    b = to(np.ascontiguousarray(plan.b, dtype=f64))
-    LT = to(np.ascontiguousarray(plan.LT if full_noise else np.zeros((1, n)), dtype=f64))
-    nd = to(np.ascontiguousarray(plan.noise_diag, dtype=f64))
-    QT = to(np.ascontiguousarray(plan.QT, dtype=f64))
-    q = to(np.ascontiguousarray(plan.q, dtype=f64))
-    Mq = to(np.ascontiguousarray(plan.M, dtype=f64))
-    zero_cu = to(np.ascontiguousarray(plan.zero_cu, dtype=f64))
-    win = max(1, min(lc.window, n_steps))
-    n_tiles = -(-n_paths // TILE)
-    counts = np.full(n_tiles, TILE, dtype=np.int64)
-    counts[-1] = n_paths - TILE * (n_tiles - 1)
-    Yd = cuda.device_array((win, p, n_paths), dtype=f64)
-    mean_t = cuda.device_array((n_tiles, win, p), dtype=f64)
-    m2_t = cuda.device_array((n_tiles, win, p), dtype=f64)
-    dummy_Y = cuda.device_array((1, p, 1), dtype=f64)
-    dummy_S = cuda.device_array((1, 1, 1), dtype=f64)
-    no_slot = to(np.full(max(win, lc.window), -1, dtype=np.int64))   # burn-in windows
-    bad = to(np.array([_NO_BAD], dtype=np.int64))
-    state_idx = plan.state_idx
-    save_states = save == "states"
+    """Run the ensemble described by ``plan`` (``_plan.SimulationPlan``) on the GPU."""
+    from ._cpu import Ensemble
+    from ._simulate import _trajectory
 
-    mean = np.empty((n_series, n_steps + 1, p))
-    m2 = np.empty((n_series, n_steps + 1, p))
-    outputs = np.empty((n_series, n_paths, n_steps + 1, p)) if save == "paths" else None
-    states = np.empty((n_series, n_paths, len(state_idx), n)) if save_states else None
-
-    def launch(H, t0, k, s0, cu, ro_kind, Y, S, slot):
-        _sim_window[lc.blocks, (lc.ntx, lc.ppb), 0, lc.shared](
-            H, t0, k, s0, bool(plan.affine), int(plan.act), bool(plan.full_gamma),
-            full_noise, float(plan.dt), MT, GT, g, b, cu, LT, nd, k0, k1, series,
-            ro_kind, QT, q, Mq, Y, S, slot, bad)
-        first = int(bad.copy_to_host()[0])
-        if first != _NO_BAD:
-            step = first - 1 - plan.burn_in
-            where = f"step {step + 1} (t = {(step + 1) * plan.dt:.6g})" if step >= 0 else \
-                f"burn-in step {step} before t = 0"
-            raise DivergenceError(
-                f"the simulated state became NaN or infinite at {where} with dt={plan.dt} "
-                "(device='cuda'). The Euler-Maruyama step is unstable for this dt or the "
-                "network is not dissipative: use a smaller dt, smaller weights or inputs, or "
-                "a larger gamma.")
-
+    run = _GpuRun(plan)
+    ens = Ensemble(plan)
     for series in range(n_series):
-        # ------------------------------------------------------------ initial states
+        H = run.start(series)
+        run.record_start(ens, series, H)
+        run.advance(ens, series, H)
+    return _trajectory(plan, ens, info={"device": "cuda",
+                                        "rng": "philox4x32-10 + Box-Muller"})
+
+
+class _GpuRun:
+    """The device arrays and buffers of one ``simulate(..., device="cuda")`` call."""
+
+    def __init__(self, plan) -> None:
+        self.plan = plan
+        n, p, n_paths = plan.n, plan.p, plan.n_paths
+        st = plan.step
+        full_noise = bool(st.full_noise)
+        self.lc = lc = _Launch(n, st.LT.shape[0] if full_noise else 0, n_paths)
+        self.k0, self.k1 = _key(plan)
+        to, f64 = cuda.to_device, np.float64
+
+        def dev(a):
+            return to(np.ascontiguousarray(a, dtype=f64))
+
+        self.drift = (dev(st.MT), dev(st.GT), dev(st.g), dev(st.b), None, bool(st.affine),
+                      int(st.act), bool(st.full_gamma), bool(st.activation_input),
+                      float(plan.dt))
+        self.noise = (dev(st.LT if full_noise else np.zeros((1, n))), dev(st.noise_diag),
+                      full_noise, self.k0, self.k1)
+        self.readout = tuple(dev(a) for a in plan.readout[1:])
+        self.zero_cu = dev(plan.zero_cu)
+        self.win = max(1, min(lc.window, plan.n_steps))
+        n_tiles = -(-n_paths // TILE)
+        self.counts = np.full(n_tiles, TILE, dtype=np.int64)
+        self.counts[-1] = n_paths - TILE * (n_tiles - 1)
+        self.Yd = cuda.device_array((self.win, p, n_paths), dtype=f64)
+        self.mean_t = cuda.device_array((n_tiles, self.win, p), dtype=f64)
+        self.m2_t = cuda.device_array((n_tiles, self.win, p), dtype=f64)
+        self.dummy_Y = cuda.device_array((1, p, 1), dtype=f64)
+        self.dummy_S = cuda.device_array((1, 1, 1), dtype=f64)
+        self.no_slot = to(np.full(max(self.win, lc.window), -1, dtype=np.int64))   # burn-in
+        self.bad = to(np.array([_NO_BAD], dtype=np.int64))
+
+    def launch(self, H, series, t0, k, s0, cu, ro_kind, Y, S, slot) -> None:
+        """One kernel launch of ``k`` steps (step counters ``s0..s0+k-1``), guarded."""
+        plan, lc = self.plan, self.lc
+        bound = plan.bound.at((s0 - 1 + k) * plan.dt)
+        _sim_window[lc.blocks, (lc.ntx, lc.ppb), 0, lc.shared](
+            H, (t0, k, s0, series, bound), (*self.drift[:4], cu, *self.drift[5:]),
+            self.noise, (ro_kind, *self.readout), (Y, S, slot), self.bad)
+        first = int(self.bad.copy_to_host()[0])
+        if first != _NO_BAD:
+            step, path = divmod(first, _KEY)
+            value = float(np.abs(H[path:path + 1].copy_to_host()).max())   # window's end
+            raise DivergenceError(divergence_message(
+                plan.model, plan.dt, bound, step=step - plan.burn_in, path=path, value=value,
+                burn_in=plan.burn_in) + " (device='cuda')")
+
+    def start(self, series: int):
+        """The initial states of ``series`` on the device, after the burn-in."""
+        plan, f64 = self.plan, np.float64
+        n, n_paths = plan.n, plan.n_paths
         if plan.h0_arr is not None:
-            H0 = np.broadcast_to(plan.h0_arr, (n_paths, n)).astype(f64)
-            H = to(np.ascontiguousarray(H0))
+            H = cuda.to_device(np.ascontiguousarray(
+                np.broadcast_to(plan.h0_arr, (n_paths, n)).astype(f64)))
         elif plan.L0 is not None:
             H = cuda.device_array((n_paths, n), dtype=f64)
             tpb = 128
             _init_stationary[max(1, min(-(-n_paths // tpb), 4096)), tpb](
-                H, to(np.asarray(plan.mean0, dtype=f64)),
-                to(np.ascontiguousarray(plan.L0, dtype=f64)), k0, k1, series)
+                H, cuda.to_device(np.asarray(plan.mean0, dtype=f64)),
+                cuda.to_device(np.ascontiguousarray(plan.L0, dtype=f64)), self.k0, self.k1,
+                series)
         else:
-            H = to(np.zeros((n_paths, n)))
+            H = cuda.to_device(np.zeros((n_paths, n)))
         done = 0
         while done < plan.burn_in:
-            k = min(plan.burn_in - done, lc.window)
-            launch(H, 0, k, 1 + done, zero_cu, -1, dummy_Y, dummy_S, no_slot)
+            k = min(plan.burn_in - done, self.lc.window)
+            self.launch(H, series, 0, k, 1 + done, self.zero_cu, -1, self.dummy_Y,
+                        self.dummy_S, self.no_slot)
             done += k
+        return H
+
+    def record_start(self, ens, series: int, H) -> None:
         H_host = H.copy_to_host()
-        y0 = plan.model.output(H_host)
-        mean[series, 0] = y0.mean(axis=0)
-        m2[series, 0] = ((y0 - mean[series, 0]) ** 2).sum(axis=0)
-        if outputs is not None:
-            outputs[series, :, 0] = y0
-        if states is not None:
-            states[series, :, 0] = H_host
-        cu = to(plan.additive_terms(series))
-        if save_states:
+        y0 = self.plan.model.output(H_host)
+        _, ens.mean[series, 0], ens.m2[series, 0] = batch_moments(y0)
+        if ens.outputs is not None:
+            ens.outputs[series, :, 0] = y0
+        if ens.states is not None:
+            ens.states[series, :, 0] = H_host
+
+    def advance(self, ens, series: int, H) -> None:
+        """All steps of ``series``, window by window: statistics, paths and states."""
+        plan, win = self.plan, self.win
+        n_steps, state_idx = plan.n_steps, plan.state_idx
+        cu = cuda.to_device(plan.additive_terms(series))
+        saving = ens.states is not None
+        if saving:
             sel_all = np.searchsorted(state_idx, np.arange(n_steps + 1))
             is_saved = np.isin(np.arange(n_steps + 1), state_idx)
-            n_in_win = int(min(win, len(state_idx)))
-            Sd = cuda.device_array((n_paths, max(1, n_in_win), n), dtype=f64)
+            Sd = cuda.device_array((plan.n_paths, max(1, int(min(win, len(state_idx)))),
+                                    plan.n), dtype=np.float64)
         t = 0
         while t < n_steps:
             k = min(win, n_steps - t)
             slot_h = np.full(win, -1, dtype=np.int64)
-            if save_states:
+            if saving:
                 steps = np.arange(t + 1, t + 1 + k)
                 keep = is_saved[steps]
                 slot_h[:k][keep] = np.arange(int(keep.sum()))
-                S_arg = Sd
-            else:
-                S_arg = dummy_S
-            launch(H, t, k, 1 + plan.burn_in + t, cu, plan.ro_kind, Yd, S_arg, to(slot_h))
-            threads = 128
-            _tile_stats[max(1, min(-(-(n_tiles * k * p) // threads), 4096)), threads](
-                Yd, k, mean_t, m2_t)
-            mt = mean_t.copy_to_host()[:, :k]
-            vt = m2_t.copy_to_host()[:, :k]
-            mean[series, t + 1:t + 1 + k], m2[series, t + 1:t + 1 + k] = \
-                _fold_tiles(mt, vt, counts)
-            if outputs is not None:
-                outputs[series, :, t + 1:t + 1 + k] = \
-                    Yd.copy_to_host()[:k].transpose(2, 0, 1)
-            if save_states:
-                nk = int(keep.sum())
-                if nk:
-                    steps_kept = steps[keep]
-                    states[series][:, sel_all[steps_kept]] = Sd.copy_to_host()[:, :nk]
+            self.launch(H, series, t, k, 1 + plan.burn_in + t, cu, plan.ro_kind, self.Yd,
+                        Sd if saving else self.dummy_S, cuda.to_device(slot_h))
+            self.window_stats(ens, series, t, k)
+            if saving and keep.any():
+                ens.states[series][:, sel_all[steps[keep]]] = \
+                    Sd.copy_to_host()[:, :int(keep.sum())]
             t += k
 
-    stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
-    if not batched:
-        mean = mean[0]
-        stderr = stderr[0] if stderr is not None else None
-        outputs = outputs[0] if outputs is not None else None
-        states = states[0] if states is not None else None
-    return Trajectory(ts=np.arange(n_steps + 1) * plan.dt, mean=mean, stderr=stderr,
-                      dt=plan.dt, n_paths=n_paths, method=plan.method,
-                      seed_entropy=plan.entropy, outputs=outputs, states=states,
-                      state_ts=state_idx * plan.dt if save_states else None,
-                      burn_in=plan.burn_in,
-                      info={"device": "cuda", "rng": "philox4x32-10 + Box-Muller"})
+    def window_stats(self, ens, series: int, t: int, k: int) -> None:
+        """Per-tile statistics on the device, merged on the host with the core accumulator."""
+        threads, p = 128, self.plan.p
+        n_tiles = self.counts.size
+        _tile_stats[max(1, min(-(-(n_tiles * k * p) // threads), 4096)), threads](
+            self.Yd, k, self.mean_t, self.m2_t)
+        mt = self.mean_t.copy_to_host()[:, :k]
+        vt = self.m2_t.copy_to_host()[:, :k]
+        Moments(mean=ens.mean[series, t + 1:t + 1 + k],
+                m2=ens.m2[series, t + 1:t + 1 + k]).merge_groups(self.counts, mt, vt)
+        if ens.outputs is not None:
+            ens.outputs[series, :, t + 1:t + 1 + k] = \
+                self.Yd.copy_to_host()[:k].transpose(2, 0, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._kernels import RO_NONE
+from ..dynamics._em_loops import RO_NONE
 
 
 def run_cuda(plan: Any, *, save: str, batched: bool, n_series: int, executor: Any) -> Any:

@@ -1,35 +1,31 @@
-"""``simulate``: Monte Carlo ensembles of an SRNN (Euler–Maruyama or exact linear)."""
+"""``simulate``: Monte Carlo ensembles of an SRNN (Euler–Maruyama or exact linear).
+
+A call is a plan (:mod:`._plan`: every argument checked, the step's arrays built) run on the
+CPU (:mod:`._cpu`, blocks of 256 paths through the dynamics core's compiled loop) or the GPU
+(:mod:`._cuda`), then turned into a :class:`Trajectory`.
+"""
 
 from __future__ import annotations
 
-import math
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 
-from .._random import SeedLike, as_seed_sequence
-from .._validation import (
-    check_array,
-    check_choice,
-    check_int,
-    check_memory,
-    check_n_jobs,
-    check_positive,
-    fail,
-)
+from .._parallel import Runner
+from .._random import SeedLike
+from ..dynamics._blocks import PATH_BLOCK
+from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
+from ..dynamics._divergence import DivergenceError
 from ..model import SRNN
-from ._kernels import ACT_CODES, RO_LINEAR, RO_NONE, RO_QUADRATIC, run_window
-from ._rng import fill_normals, make_states, ziggurat_tables
-from ._trajectory import DivergenceError, Trajectory
+from ._cpu import run_cpu
+from ._plan import SimulationPlan, make_plan
+from ._trajectory import Trajectory
 
 __all__ = ["BLOCK_SIZE", "default_burn_in", "simulate"]
 
 #: Paths per random-number block: each block has its own SeedSequence child, so results do
 #: not depend on ``chunk_size`` or on the number of threads.
-BLOCK_SIZE = 256
-_WINDOW = 64  # steps per kernel call (bounds the per-block output buffer)
+BLOCK_SIZE = PATH_BLOCK
 
 
 def default_burn_in(model: SRNN, dt: float) -> int:
@@ -38,7 +34,8 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     The relaxation rate is the contraction bound ``λ - Lip(a)·‖W‖₂``, with ``λ`` the smallest
     eigenvalue of the symmetric part of Γ, floored at ``λ/5`` (a network that is not provably
     contracting still forgets its start at the leak's pace, only slower), so the burn-in is
-    ``10 / max(λ - Lip(a)‖W‖₂, λ/5)`` time units: at most 50 leak times.
+    ``10 / max(λ - Lip(a)‖W‖₂, λ/5)`` time units: at most 50 leak times (the rule of the
+    dynamics core, :func:`srnnkit.dynamics.burn_in_steps`).
 
     .. math:: n_{\mathrm{burn}} = \Bigl\lceil \frac{10}{\max(\lambda - \mathrm{Lip}(a)
               \|W\|_2,\ \lambda/5)\,\Delta} \Bigr\rceil
@@ -51,50 +48,7 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     >>> default_burn_in(model, 0.02)                                 # 50 time units
     2500
     """
-    from ..model._activations import LIPSCHITZ
-
-    G = model.gamma_matrix
-    lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
-    lam = lam if lam > 0 else 1.0
-    lip = LIPSCHITZ[model.activation] * float(np.linalg.norm(model.W, 2))
-    rate = max(lam - lip, lam / 5.0)
-    return math.ceil(10.0 / (rate * dt) - 1e-9)
-
-
-def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
-    """L with L Lᵀ = S for a symmetric positive semi-definite S (eigen-decomposition)."""
-    w, V = np.linalg.eigh(0.5 * (S + S.T))
-    return V * np.sqrt(np.clip(w, 0.0, None))
-
-
-def _exact_transition(model: SRNN, dt: float):
-    """Φ = e^{-AΔ}, Ψ = ∫_0^Δ e^{-As} ds and the noise covariance Σ_Δ (Van Loan)."""
-    A = model.A
-    n = A.shape[0]
-    D = model.diffusion
-    big = np.zeros((2 * n, 2 * n))
-    big[:n, :n] = -A
-    big[:n, n:] = np.eye(n)
-    E = linalg.expm(big * dt)
-    Phi, Psi = E[:n, :n], E[:n, n:]
-    vl = np.zeros((2 * n, 2 * n))
-    vl[:n, :n] = -A
-    vl[:n, n:] = D
-    vl[n:, n:] = A.T
-    F = linalg.expm(vl * dt)
-    Q = F[:n, n:] @ Phi.T
-    return Phi, Psi, 0.5 * (Q + Q.T)
-
-
-def _readout_spec(model: SRNN):
-    ro = model.readout
-    n = model.n_hidden
-    empty2 = np.zeros((1, 1))
-    if ro.kind in ("linear", "identity"):
-        return RO_LINEAR, np.ascontiguousarray(ro.Q.T), ro.q.astype(float), empty2
-    if ro.kind == "quadratic":
-        return RO_QUADRATIC, np.zeros((n, 1)), np.zeros(1), np.ascontiguousarray(ro.M)
-    return RO_NONE, np.zeros((n, 1)), np.zeros(1), empty2
+    return burn_in_steps(model, dt, floor=BURN_IN_FLOORS["simulate"])
 
 
 def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None = None,
@@ -181,363 +135,45 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     ((201, 1), (201, 1))
     """
     if not isinstance(model, SRNN):
+        from .._validation import fail
+
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
-    model._require_additive("simulate")
     from .._device import check_device
 
     device = check_device(device, "simulate")
-    dt = check_positive("dt", dt)
-    n_paths = check_int("n_paths", n_paths, low=1)
-    method = check_choice("method", method, ("euler", "exact"))
-    save = check_choice("save", save, ("mean", "paths", "states"))
-    save_every = check_int("save_every", save_every, low=1)
-    n_threads = check_n_jobs(n_jobs)
-    n, m, p = model.n_hidden, model.n_inputs, model.n_outputs
-    if method == "exact" and not model.is_linear:
-        raise ValueError(f"method='exact' needs a linear SRNN (activation='identity'); this "
-                         f"model has activation={model.activation!r}. Use method='euler'.")
-
-    # ------------------------------------------------------------------ inputs
-    if inputs is None:
-        if n_steps is None:
-            raise ValueError("n_steps is required when inputs is None (the unperturbed network "
-                             "needs a length); got n_steps=None.")
-        n_steps = check_int("n_steps", n_steps, low=1)
-        u = None
-        n_series, batched = 1, False
-    else:
-        u = check_array("inputs", inputs, ndim=(1, 2, 3),
-                        shape_text="(n_steps, n_inputs) or (n_series, n_steps, n_inputs)")
-        if u.ndim == 1:
-            if m != 1:
-                fail("inputs", f"an array of shape (n_steps, {m})", u)
-            u = u[:, None]
-        batched = u.ndim == 3
-        if not batched:
-            u = u[None]
-        if u.shape[-1] != m:
-            fail("inputs", f"an array with {m} input channel(s) on its last axis to match "
-                 f"model.n_inputs={m}", u)
-        n_series = u.shape[0]
-        if n_steps is not None and check_int("n_steps", n_steps, low=1) != u.shape[1]:
-            fail("n_steps", f"equal to the inputs' length {u.shape[1]} (or None)", n_steps)
-        n_steps = u.shape[1]
-
-    check_memory("n_steps", n_steps, "the mean and stderr of the output",
-                 (3, n_series, n_steps + 1, p))
-    if save == "paths":
-        check_memory("n_paths", n_paths, "save='paths' (every path's output)",
-                     (n_series, n_paths, n_steps + 1, p), hint="Use save='mean' or fewer paths.")
-    elif save == "states":
-        check_memory("n_paths", n_paths, "save='states' (every path's hidden states)",
-                     (n_series, n_paths, n_steps // save_every + 1, n),
-                     hint="Use a larger save_every, save='mean' or fewer paths.")
-
-    # --------------------------------------------------- step operator pieces
-    affine = model.is_linear
-    act = ACT_CODES[model.activation]
-    b = model.b.copy()
-    gdiag = model.gamma_diag
-    full_gamma = gdiag is None
-    g = np.zeros(n) if full_gamma else gdiag.copy()
-    GT = np.ascontiguousarray(model.gamma_matrix.T) if full_gamma else np.zeros((n, n))
-    sqdt = math.sqrt(dt)
-    if method == "exact":
-        Phi, Psi, Qdt = _exact_transition(model, dt)
-        MT = np.ascontiguousarray(Phi.T)
-        L = _sqrtm_psd(Qdt)
-        full_noise = True
-        LT = np.ascontiguousarray(L.T)
-        noise_diag = np.zeros(n)
-        drift_map = Psi          # c_t = Psi (b + C u_t)
-    else:
-        if affine:
-            MT = np.ascontiguousarray((np.eye(n) - dt * model.A).T)
-            drift_map = dt * np.eye(n)
-        else:
-            MT = np.ascontiguousarray(model.W.T)
-            drift_map = None
-        full_noise = not model.noise_diagonal
-        LT = np.ascontiguousarray((sqdt * model.sigma).T)
-        noise_diag = sqdt * np.diag(model.sigma).copy() if not full_noise else np.zeros(n)
-
-    ro_kind, QT, q, M = _readout_spec(model)
-
-    # ------------------------------------------------------ initial states
-    stationary = isinstance(h0, str) and h0 == "stationary"
-    if isinstance(h0, str):
-        check_choice("h0", h0, ("stationary", "zeros"))
-        h0_arr = None
-    else:
-        h0_arr = check_array("h0", h0, ndim=(1, 2), shape_text=f"({n},) or ({n_paths}, {n})")
-        if h0_arr.shape not in ((n,), (n_paths, n)):
-            fail("h0", f"'stationary', 'zeros' or an array of shape ({n},) or ({n_paths}, {n})",
-                 h0_arr)
-    if burn_in is None:
-        burn_in = default_burn_in(model, dt) if (stationary and not model.is_linear) else 0
-    else:
-        burn_in = check_int("burn_in", burn_in, low=0)
-    L0 = mean0 = None
-    if stationary and model.is_linear:
-        from ..response import stationary_covariance
-
-        S0 = stationary_covariance(model, dt=None if method == "exact" else dt)
-        L0 = _sqrtm_psd(S0)
-        mean0 = model.stationary_mean()
-
-    # ------------------------------------------------------------- blocks
-    root = as_seed_sequence(seed)
-    n_blocks = -(-n_paths // BLOCK_SIZE)
-    check_memory("n_paths", n_paths, "the schedule of 256-path blocks", (n_series, n_blocks),
-                 itemsize=256, hint="Split the ensemble into several runs.")
-    save_states = save == "states"
-    state_idx = np.arange(0, n_steps + 1, save_every)
-    plan = _Plan(model=model, u=u, n=n, p=p, n_steps=n_steps, n_paths=n_paths, dt=dt,
-                 method=method, affine=affine, act=act, b=b, g=g, GT=GT, full_gamma=full_gamma,
-                 MT=MT, LT=LT, noise_diag=noise_diag, full_noise=full_noise,
-                 drift_map=drift_map, ro_kind=ro_kind, QT=QT, q=q, M=M,
-                 h0_arr=h0_arr, L0=L0, mean0=mean0, burn_in=burn_in,
-                 entropy=root.entropy, spawn_key=tuple(root.spawn_key),
-                 pool_size=root.pool_size, keep_outputs=save == "paths",
-                 save_states=save_states, state_idx=state_idx)
+    runner = Runner(n_jobs, executor if device == "cpu" else None, desc="simulate")
+    plan = make_plan(model, inputs, dt=dt, n_steps=n_steps, n_paths=n_paths, seed=seed, h0=h0,
+                     burn_in=burn_in, method=method, save=save, save_every=save_every,
+                     chunk_size=chunk_size)
     if device == "cuda":
         from ._cuda_front import run_cuda
 
-        return run_cuda(plan, save=save, batched=batched, n_series=n_series, executor=executor)
+        return run_cuda(plan, save=plan.save, batched=plan.batched, n_series=plan.n_series,
+                        executor=executor)
+    return _trajectory(plan, run_cpu(plan, runner))
 
-    outputs = np.empty((n_series, n_paths, n_steps + 1, p)) if save == "paths" else None
-    states = (np.empty((n_series, n_paths, len(state_idx), n)) if save_states else None)
-    paths_per_task = BLOCK_SIZE if chunk_size is None else \
-        BLOCK_SIZE * -(-check_int("chunk_size", chunk_size, low=1) // BLOCK_SIZE)
-    blocks_per_task = paths_per_task // BLOCK_SIZE
-    tasks = [(s, list(range(j, min(j + blocks_per_task, n_blocks))))
-             for s in range(n_series) for j in range(0, n_blocks, blocks_per_task)]
 
-    mean = np.empty((n_series, n_steps + 1, p))
-    m2 = np.empty((n_series, n_steps + 1, p))
-    folds = [_Fold(mean[s], m2[s]) for s in range(n_series)]
-
-    from .._progress import progress
-
-    bar = progress(len(tasks), "simulate")
-
-    def consume(results) -> None:
-        for res in results:
-            bar.update()
-            for s, blk, B, mb, m2b, yb, sb in res:
-                folds[s].add(B, mb, m2b)   # block order: tasks are consumed in order
-                lo = blk * BLOCK_SIZE
-                if outputs is not None:
-                    outputs[s, lo:lo + B] = yb
-                if states is not None:
-                    states[s, lo:lo + B] = sb
-
-    if executor is not None:
-        _run_on_executor(executor, plan, tasks, consume, folds, save == "mean")
-    else:
-        from .._threads import single_threaded_blas
-
-        wave = max(1, 2 * n_threads)
-        pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
-        try:
-            with single_threaded_blas():
-                for w0 in range(0, len(tasks), wave):
-                    group = tasks[w0:w0 + wave]
-                    if pool is not None:
-                        consume(pool.map(lambda t: run_blocks(plan, *t), group))
-                    else:
-                        consume(run_blocks(plan, *t) for t in group)
-        finally:
-            if pool is not None:
-                pool.shutdown()
-
+def _trajectory(plan: SimulationPlan, ens: Any, info: dict | None = None) -> Trajectory:
+    """The :class:`Trajectory` of a finished run (divergence of the output reported)."""
+    n_paths = plan.n_paths
     with np.errstate(over="ignore", invalid="ignore"):
-        stderr = np.sqrt(m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
-    for arr in (mean, stderr):
+        stderr = np.sqrt(ens.m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
+    for arr in (ens.mean, stderr):
         if arr is not None and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
             raise DivergenceError(
                 "the output f(h_t) (its ensemble mean or spread) overflowed although every "
                 "simulated state stayed finite: the readout maps the states beyond the float "
                 "range (a Quadratic readout squares them). Rescale the readout or the "
                 "network (smaller weights, inputs or h0).")
-    if not batched:
+    mean, outputs, states = ens.mean, ens.outputs, ens.states
+    if not plan.batched:
         mean = mean[0]
         stderr = stderr[0] if stderr is not None else None
         outputs = outputs[0] if outputs is not None else None
         states = states[0] if states is not None else None
-    return Trajectory(ts=np.arange(n_steps + 1) * dt, mean=mean, stderr=stderr, dt=dt,
-                      n_paths=n_paths, method=method, seed_entropy=root.entropy,
-                      outputs=outputs, states=states,
-                      state_ts=state_idx * dt if save_states else None, burn_in=burn_in)
-
-
-class _Fold:
-    """Running (count, mean, M2) over blocks, combined in block order (Chan et al.)."""
-
-    def __init__(self, mean: np.ndarray, m2: np.ndarray) -> None:
-        self.mean, self.m2, self.count = mean, m2, 0
-
-    def add(self, B: int, mb: np.ndarray, m2b: np.ndarray) -> None:
-        if self.count == 0:
-            self.mean[:] = mb
-            self.m2[:] = m2b
-        else:
-            delta = mb - self.mean
-            tot = self.count + B
-            self.mean += delta * (B / tot)
-            self.m2 += m2b + delta**2 * (self.count * B / tot)
-        self.count += B
-
-
-def _fold_blocks(n_series: int, shape: tuple[int, int], *task_results):
-    """Fold per-block statistics in block order (runs on a Dask worker)."""
-    mean = np.empty((n_series, *shape))
-    m2 = np.empty((n_series, *shape))
-    folds = [_Fold(mean[s], m2[s]) for s in range(n_series)]
-    for res in task_results:
-        for s, _blk, B, mb, m2b, _y, _st in res:
-            folds[s].add(B, mb, m2b)
-    return mean, m2, [f.count for f in folds]
-
-
-def _run_on_executor(client, plan, tasks, consume, folds, mean_only: bool) -> None:
-    """Run block tasks on a ``dask.distributed.Client``; results equal the local run bitwise.
-
-    With ``save="mean"`` the fold over blocks happens on a worker, so only the (n_steps, p)
-    statistics travel back; otherwise each task's paths/states come back to be placed.
-    """
-    if not hasattr(client, "submit") or not hasattr(client, "map"):
-        fail("executor", "a dask.distributed.Client (or None)", type(client).__name__,
-             TypeError)
-    futures = [client.submit(run_blocks, plan, s, blks, pure=False) for s, blks in tasks]
-    if mean_only:
-        n_series = max(s for s, _ in tasks) + 1
-        total = client.submit(_fold_blocks, n_series, (plan.n_steps + 1, plan.p), *futures,
-                              pure=False)
-        mean, m2, counts = total.result()
-        for s, f in enumerate(folds):
-            f.mean[:] = mean[s]
-            f.m2[:] = m2[s]
-            f.count = counts[s]
-    else:
-        for fut in futures:
-            consume([fut.result()])
-
-
-class _Plan:
-    """Everything a block task needs (picklable, so tasks can run on Dask workers)."""
-
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-
-    def additive_maps(self, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(U, Ceff, beff)``: the additive term of step t is ``beff + Ceff @ U[t]``."""
-        model = self.model
-        if self.affine:
-            Ceff = self.drift_map @ model.C
-            beff = self.drift_map @ self.b
-        else:
-            Ceff = model.C.copy()
-            beff = np.zeros(self.n)
-        U = np.zeros((1, model.n_inputs)) if self.u is None else self.u[series]
-        return np.ascontiguousarray(U), np.ascontiguousarray(Ceff), beff
-
-    def additive_terms(self, series: int) -> np.ndarray:
-        """Row t: the additive term of step t, ``beff + Ceff @ U[t]`` (for the CUDA path)."""
-        U, Ceff, beff = self.additive_maps(series)
-        return np.ascontiguousarray(U @ Ceff.T + beff)
-
-    @property
-    def zero_cu(self) -> np.ndarray:
-        """The additive term with no input, shape (1, n)."""
-        return self.additive_maps(0)[2][None, :].copy()
-
-
-def run_blocks(plan: _Plan, series: int, blocks: list[int]) -> list[tuple]:
-    """Simulate the given blocks of one series; per block its statistics (and paths/states)."""
-    from .._threads import single_threaded_blas
-
-    maps = plan.additive_maps(series)
-    with single_threaded_blas():
-        return [_run_block(plan, series, blk, maps) for blk in blocks]
-
-
-def _run_block(plan: _Plan, series: int, blk: int, maps: tuple) -> tuple:
-    model, n, p, n_steps = plan.model, plan.n, plan.p, plan.n_steps
-    lo = blk * BLOCK_SIZE
-    B = min(BLOCK_SIZE, plan.n_paths - lo)
-    ss = np.random.SeedSequence(plan.entropy, spawn_key=(*plan.spawn_key, series, blk),
-                                pool_size=plan.pool_size)
-    state = make_states([ss])[0]
-    kt, wt, ft = ziggurat_tables()
-    callable_readout = plan.ro_kind == RO_NONE
-    H = np.zeros((B, n))
-    Z = np.empty((B, n))
-    Z2 = np.zeros((B, n))
-    Xi = np.empty((B, plan.LT.shape[0]))
-    Yt = np.empty((B, plan.QT.shape[1]))
-    win = min(_WINDOW, n_steps)
-    Yw = np.empty((B, win, p)) if not callable_readout else np.empty((1, 1, 1))
-    need_states = plan.save_states or callable_readout
-    Sw = np.empty((B, win, n)) if need_states else np.empty((1, 1, 1))
-    if plan.h0_arr is not None:
-        H[:] = plan.h0_arr if plan.h0_arr.ndim == 1 else plan.h0_arr[lo:lo + B]
-    elif plan.L0 is not None:
-        xi = np.empty((B, n))
-        fill_normals(state, xi, kt, wt, ft)
-        H[:] = plan.mean0 + xi @ plan.L0.T
-    common = (plan.MT, plan.affine, plan.b, plan.g, plan.GT, plan.full_gamma, plan.act)
-    U, Ceff, beff = maps
-    zero_in = (np.zeros((1, U.shape[1])), Ceff, beff, np.empty(n))
-    inp = (U, Ceff, beff, np.empty(n))
-    noise = (plan.noise_diag, plan.LT, plan.full_noise, state, kt, wt, ft, Z, Z2, Xi)
-    ro = (plan.QT, plan.q, plan.M, Yt, Yw)
-    done = 0
-    while done < plan.burn_in:
-        k = min(plan.burn_in - done, 4096)
-        bad = run_window(H, *common, *zero_in, 0, k, plan.dt, *noise, RO_NONE, *ro,
-                         False, Sw)
-        if bad >= 0:
-            _diverged(done + bad - plan.burn_in, plan.dt)
-        done += k
-    mean_b = np.empty((n_steps + 1, p))
-    m2_b = np.empty((n_steps + 1, p))
-    with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported by simulate
-        y0 = model.output(H)
-        mean_b[0] = y0.mean(axis=0)
-        m2_b[0] = ((y0 - mean_b[0]) ** 2).sum(axis=0)
-    yb = np.empty((B, n_steps + 1, p)) if plan.keep_outputs else None
-    state_idx = plan.state_idx
-    sb = np.empty((B, len(state_idx), n)) if plan.save_states else None
-    if yb is not None:
-        yb[:, 0] = y0
-    if sb is not None:
-        sb[:, 0] = H
-    t = 0
-    while t < n_steps:
-        k = min(win, n_steps - t)
-        bad = run_window(H, *common, *inp, t, k, plan.dt, *noise, plan.ro_kind, *ro,
-                         need_states, Sw)
-        if bad >= 0:
-            _diverged(bad + 1, plan.dt)
-        Y = model.output(Sw[:, :k]) if callable_readout else Yw[:, :k]
-        with np.errstate(over="ignore", invalid="ignore"):
-            mu = Y.mean(axis=0)
-            mean_b[t + 1:t + 1 + k] = mu
-            m2_b[t + 1:t + 1 + k] = ((Y - mu) ** 2).sum(axis=0)
-        if yb is not None:
-            yb[:, t + 1:t + 1 + k] = Y
-        if sb is not None:
-            sel = state_idx[(state_idx > t) & (state_idx <= t + k)]
-            sb[:, np.searchsorted(state_idx, sel)] = Sw[:, sel - t - 1]
-        t += k
-    return series, blk, B, mean_b, m2_b, yb, sb
-
-
-def _diverged(step: int, dt: float) -> None:
-    where = f"step {step} (t = {step * dt:.6g})" if step > 0 else \
-        f"burn-in step {step} before t = 0"
-    raise DivergenceError(
-        f"the simulated state became NaN or infinite at {where} with dt={dt}. The Euler-Maruyama "
-        "step is unstable for this dt or the network is not dissipative: use a smaller dt, "
-        "smaller weights or inputs, or a larger gamma.")
+    save_states = plan.save == "states"
+    return Trajectory(ts=np.arange(plan.n_steps + 1) * plan.dt, mean=mean, stderr=stderr,
+                      dt=plan.dt, n_paths=n_paths, method=plan.method,
+                      seed_entropy=plan.entropy, outputs=outputs, states=states,
+                      state_ts=plan.state_idx * plan.dt if save_states else None,
+                      burn_in=plan.burn_in, info=dict(info or {}))

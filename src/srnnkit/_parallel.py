@@ -1,0 +1,177 @@
+"""One execution layer for every heavy function: ``n_jobs``, threads, Dask, seeds, progress.
+
+- :func:`n_threads` parses ``n_jobs`` with joblib's semantics (``None`` -> 1, ``-1`` all cores,
+  ``-2`` all but one, ...; 0 is an error), capped by the number of tasks or another limit.
+- :class:`Runner` runs independent tasks and yields their results **in task order**: on
+  threads (BLAS pinned to one thread, so the threads do not oversubscribe the cores; NumPy's
+  floating-point warnings silenced inside the tasks, whose callers report divergence
+  themselves), on a ``dask.distributed.Client`` (one submit/gather path; :meth:`Runner.fold`
+  folds on a worker so that only the fold's result travels back), or on any
+  ``concurrent.futures.Executor``. Results are folded in task order by the caller, so they do
+  not depend on the number of threads, on the executor or on the chunking.
+- :func:`seed_children` and :func:`seed_child` address independent random streams by index
+  (``SeedSequence`` spawn keys), never by a spawn counter: task ``i`` always gets child ``i``.
+- Progress bars come from :mod:`srnnkit._progress` (off unless switched on).
+
+Examples
+--------
+>>> from srnnkit._parallel import Runner, n_threads, seed_children
+>>> n_threads(None), n_threads(1, n_tasks=5)
+(1, 1)
+>>> runner = Runner(n_jobs=2)
+>>> list(runner.map(lambda x: x * x, [1, 2, 3]))
+[1, 4, 9]
+>>> [s.spawn_key for s in seed_children(7, 2)]
+[(0,), (1,)]
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ._random import SeedLike, as_seed_sequence, child_sequences
+from ._validation import check_n_jobs, fail
+
+__all__ = ["Runner", "n_threads", "quiet", "seed_child", "seed_children", "split"]
+
+
+def n_threads(n_jobs: Any, n_tasks: int | None = None, cap: int | None = None) -> int:
+    """Threads for ``n_jobs`` (joblib semantics), at most ``n_tasks`` and ``cap``, at least 1."""
+    n = check_n_jobs(n_jobs)
+    for limit in (n_tasks, cap):
+        if limit is not None:
+            n = min(n, int(limit))
+    return max(1, n)
+
+
+def seed_children(seed: SeedLike, n: int, name: str = "seed") -> list[np.random.SeedSequence]:
+    """``n`` independent children of ``seed``, child ``i`` at spawn key ``(..., i)``."""
+    return child_sequences(seed, n, name)
+
+
+def seed_child(root: SeedLike, *index: int) -> np.random.SeedSequence:
+    """The child of ``root`` at spawn key ``(*root.spawn_key, *index)``."""
+    ss = as_seed_sequence(root)
+    return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, *index),
+                                  pool_size=ss.pool_size)
+
+
+def split(n_items: int, n_parts: int) -> list[tuple[int, int]]:
+    """``n_parts`` contiguous ``(lo, hi)`` ranges covering ``range(n_items)`` (sizes differ by
+    at most one; empty ranges dropped)."""
+    bounds = np.linspace(0, n_items, max(1, n_parts) + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def quiet(func: Callable) -> Callable:
+    """``func`` with NumPy's overflow/invalid warnings off (``errstate`` is per thread, so it is
+    set inside every task); the callers detect and report divergence themselves."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def _is_dask(executor: Any) -> bool:
+    return hasattr(executor, "gather") and hasattr(executor, "submit")
+
+
+def _fold_remote(make_folder: Callable[[], Any], *results: Any) -> Any:
+    folder = make_folder()
+    for res in results:
+        folder.add(res)
+    return folder.result()
+
+
+class Runner:
+    """Run independent tasks on threads, a Dask client or an executor; results in task order.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        Threads when ``executor`` is None (joblib semantics).
+    executor : dask.distributed.Client or concurrent.futures.Executor, optional
+    desc : str
+        Label of the progress bar (shown only inside :func:`srnnkit.show_progress`).
+    """
+
+    def __init__(self, n_jobs: Any = None, executor: Any = None, *, desc: str = "tasks"
+                 ) -> None:
+        self.n_threads = n_threads(n_jobs)
+        if executor is not None and not (hasattr(executor, "submit")
+                                         and hasattr(executor, "map")):
+            fail("executor", "a dask.distributed.Client, a concurrent.futures.Executor or None",
+                 type(executor).__name__, TypeError)
+        self.executor = executor
+        self.desc = desc
+
+    @property
+    def is_dask(self) -> bool:
+        return self.executor is not None and _is_dask(self.executor)
+
+    def map(self, fn: Callable, items: Iterable) -> Iterator:
+        """``fn(item)`` for each item, yielded in order (bounded memory on threads)."""
+        from ._progress import progress
+
+        items = list(items)
+        bar = progress(len(items), self.desc)
+        for res in self._map(quiet(fn), items):
+            bar.update()
+            yield res
+        bar.close()
+
+    def _map(self, fn: Callable, items: list) -> Iterator:
+        from ._threads import single_threaded_blas
+
+        if self.executor is not None:    # on workers, every task pins its own BLAS
+            if self.is_dask:
+                futures = [self.executor.submit(_pinned(fn), it, pure=False) for it in items]
+                for fut in futures:
+                    yield fut.result()
+            else:
+                yield from self.executor.map(_pinned(fn), items)
+            return
+        with single_threaded_blas():     # a process-wide limit: set once, around all threads
+            if self.n_threads == 1 or len(items) <= 1:
+                yield from map(fn, items)
+                return
+            from concurrent.futures import ThreadPoolExecutor
+
+            wave = 2 * self.n_threads   # waves keep at most this many results in memory
+            with ThreadPoolExecutor(self.n_threads) as pool:
+                for w0 in range(0, len(items), wave):
+                    yield from pool.map(fn, items[w0:w0 + wave])
+
+    def fold(self, fn: Callable, items: Iterable, make_folder: Callable[[], Any]) -> Any:
+        """Fold ``fn(item)`` over the items in order with ``make_folder()`` (an object with
+        ``add(result)`` and ``result()``). On Dask the fold runs on a worker: only its result
+        comes back."""
+        items = list(items)
+        if self.is_dask:
+            futures = [self.executor.submit(_pinned(quiet(fn)), it, pure=False)
+                       for it in items]
+            return self.executor.submit(_fold_remote, make_folder, *futures,
+                                        pure=False).result()
+        folder = make_folder()
+        for res in self.map(fn, items):
+            folder.add(res)
+        return folder.result()
+
+
+def _pinned(fn: Callable) -> Callable:
+    """``fn`` with every loaded BLAS limited to one thread while it runs."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        from ._threads import single_threaded_blas
+
+        with single_threaded_blas():
+            return fn(*args)
+    return wrapper

@@ -1,0 +1,269 @@
+"""Monte Carlo ensembles of the response estimators on the dynamics core.
+
+The estimators stream over fixed-size blocks of paths (:data:`ENSEMBLE_BLOCK`) or over
+independent long stationary runs (chains, in groups of :data:`CHAIN_GROUP`); each block or run
+draws from its own ``SeedSequence`` child, addressed by index, and the execution layer
+(:class:`srnnkit._parallel.Runner`) hands results back in order, so every estimate is
+reproducible from its seed whatever the scheduling. The stationary start is an exact draw
+for a linear SRNN and a burn-in from ``h = 0`` otherwise (the estimators' rule of
+:func:`burn_in_steps`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .._parallel import Runner
+from .._random import SeedLike, child_sequences
+from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, block_sizes
+from ._burn_in import BURN_IN_FLOORS, burn_in_steps
+from ._divergence import DivergenceError, divergence_message, first_bad_path, state_bound
+from ._drift import EulerStep
+from ._spec import step_arrays
+
+__all__ = ["Guard", "default_burn_in", "make_guard", "map_blocks", "map_chains",
+           "run_chain_group", "stationary_sampler"]
+
+#: below this many paths the compiled loop beats NumPy's per-step overhead
+_VECTOR_MIN = 256
+#: float64 numbers a long-run batch may hold at once
+_MEMORY_FLOATS = 2 ** 24
+#: steps between divergence checks of a NumPy burn-in (a check costs ~8 % of a step there);
+#: nothing escapes (a NaN or inf fails the next check), only the step is named less precisely
+_BURN_CHECK = 32
+
+
+def default_burn_in(model: Any, dt: float) -> int:
+    """Burn-in steps of the estimators for a nonlinear SRNN started at ``h = 0``: ten
+    relaxation times with the rate floored at a tenth of the leak rate (the rule of
+    :func:`burn_in_steps`; 50 time units for the V2 tanh SRNN, whose contraction bound is
+    0.2)."""
+    return burn_in_steps(model, dt, floor=BURN_IN_FLOORS["estimators"], slack=0.0)
+
+
+def map_blocks(runner: Runner, body: Callable, n_paths: int, seed: SeedLike,
+               block_size: int = ENSEMBLE_BLOCK) -> Iterator:
+    """``body(size, rng, lo)`` for each fixed-size block of an ensemble (``lo``: the index of
+    its first path), in block order.
+
+    Examples
+    --------
+    >>> from srnnkit._parallel import Runner
+    >>> from srnnkit.dynamics import map_blocks
+    >>> [r for r in map_blocks(Runner(), lambda size, rng, lo: (lo, size), 5000, seed=0)]
+    [(0, 2048), (2048, 2048), (4096, 904)]
+    """
+    sizes = block_sizes(n_paths, block_size)
+    kids = child_sequences(seed, len(sizes))
+    items = [(size, kid, b * block_size) for b, (size, kid) in enumerate(zip(sizes, kids,
+                                                                           strict=True))]
+    return runner.map(lambda it: body(it[0], np.random.default_rng(it[1]), it[2]), items)
+
+
+def map_chains(runner: Runner, body: Callable, model: Any, dt: float, n_chains: int,
+               n_steps: int, seed: SeedLike, burn_in: int | None) -> Iterator:
+    """``body(states, noises)`` for groups of independent stationary runs, in order.
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit._parallel import Runner
+    >>> from srnnkit.dynamics import map_chains
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    >>> shapes = map_chains(Runner(), lambda h, xi: (h.shape, xi.shape), model, 0.02, 5, 100,
+    ...                     seed=0, burn_in=50)
+    >>> list(shapes)
+    [((4, 101, 1), (4, 100, 1)), ((1, 101, 1), (1, 100, 1))]
+    """
+    per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
+                                 + 4 * model.n_inputs)
+    # fixed-size groups (not a function of n_jobs), so sums are folded identically
+    group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
+    kids = child_sequences(seed, n_chains)
+    items = [(i, kids[i:i + group]) for i in range(0, n_chains, group)]
+    return runner.map(
+        lambda it: body(*run_chain_group(model, dt, n_steps, it[1], burn_in, first=it[0])),
+        items)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The divergence guard of one Monte Carlo run: ``check(H, step, lo)`` raises
+    :class:`DivergenceError` when an entry of the states ``H`` (..., B, n) is beyond
+    ``±bound`` or NaN (see :func:`state_bound`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import make_guard
+    >>> guard = make_guard(sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3]), 0.02, "a test",
+    ...                    n_steps=10)
+    >>> guard.check(np.zeros((3, 1)), step=1)                # fine: nothing happens
+    >>> try:
+    ...     guard.check(np.array([[0.0], [1e6], [0.0]]), step=4, lo=100)
+    ... except sk.DivergenceError as err:
+    ...     print(str(err)[:56])
+    the simulated state diverged at step 4 (t = 0.08) of pat
+    """
+
+    model: Any
+    dt: float
+    bound: float
+    what: str
+    burn_in: int = 0
+
+    def check(self, H: np.ndarray, step: int, lo: int = 0) -> None:
+        from ._em_loops import n_outside  # one compiled pass, no temporary
+
+        flat = H.reshape(-1, H.shape[-1])
+        if n_outside(flat, self.bound) == 0:
+            return
+        i, value = first_bad_path(flat, self.bound)
+        self.fail(step, lo + i % H.shape[-2], value)
+
+    def fail(self, step: int, path: int, value: float = math.nan) -> None:
+        raise DivergenceError(divergence_message(
+            self.model, self.dt, self.bound, step=step, path=path, what=self.what,
+            value=value, burn_in=self.burn_in))
+
+
+def make_guard(model: Any, dt: float, what: str, *, n_steps: int, burn_in: int = 0,
+               inputs: Any = None, kick: float = 0.0) -> Guard:
+    """The guard of a run of ``n_steps`` steps after ``burn_in`` (the bound at its end).
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import make_guard
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    >>> round(make_guard(model, 0.02, "a run", n_steps=100).bound, 2)
+    135.36
+    """
+    sb = state_bound(model, dt, inputs=inputs, kick=kick)
+    return Guard(model, dt, sb.at((burn_in + n_steps) * dt), what, burn_in)
+
+
+def stationary_sampler(model: Any, dt: float, burn_in: int | None
+                       ) -> Callable[..., np.ndarray]:
+    """Return ``draw(rng, size, lo=0) -> (size, n)`` states from the EM chain's stationary law.
+
+    Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
+    start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`), guarded against
+    divergence (``lo`` numbers the paths in messages).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> from srnnkit.dynamics import stationary_sampler
+    >>> draw = stationary_sampler(sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3]), 0.02, 500)
+    >>> draw(np.random.default_rng(0), 4).shape
+    (4, 1)
+    """
+    n = model.n_hidden
+    if model.is_linear and burn_in is None:
+        from ..model._linear import psd_sqrt, stationary_covariance
+
+        S = stationary_covariance(model, dt)
+        try:
+            L = np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:  # degenerate noise: a PSD square root still works
+            L = psd_sqrt(S)
+        m = model.stationary_mean()
+
+        def draw(rng: np.random.Generator, size: int, lo: int = 0) -> np.ndarray:
+            return m + rng.standard_normal((size, n)) @ L.T
+        return draw
+    n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
+    return _BurnIn(model, dt, n_burn)
+
+
+class _BurnIn:
+    """Stationary draws by a burn-in from ``h = 0`` (wide blocks in NumPy, narrow ones in the
+    compiled per-path loop; both consume the same random numbers)."""
+
+    def __init__(self, model: Any, dt: float, n_burn: int) -> None:
+        self.model, self.dt, self.n_burn = model, dt, n_burn
+        self.args = chain_arrays(model, dt)
+        self.step = EulerStep(model, dt)
+        self.guard = make_guard(model, dt, "the burn-in", n_steps=0, burn_in=n_burn)
+        self.coarse = replace(self.guard, what=f"the burn-in (checked every {_BURN_CHECK} "
+                                               "steps)")
+
+    def __call__(self, rng: np.random.Generator, size: int, lo: int = 0) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._draw(rng, size, lo)
+
+    def _draw(self, rng: np.random.Generator, size: int, lo: int) -> np.ndarray:
+        n, r, n_burn = self.model.n_hidden, self.model.n_noise, self.n_burn
+        h = np.zeros((size, n))
+        if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
+            for j in range(n_burn):
+                h = self.step(h, rng.standard_normal((size, r)))
+                if j % _BURN_CHECK == _BURN_CHECK - 1 or j == n_burn - 1:
+                    self.coarse.check(h, j + 1 - n_burn, lo)
+            return h
+        from ._em_loops import advance_chains  # numba: imported on first use only
+
+        chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
+        done = 0
+        while done < n_burn:
+            k = min(chunk, n_burn - done)
+            xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
+            bad = advance_chains(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *self.args,
+                                 self.guard.bound)
+            if bad >= 0:
+                p, t = divmod(bad, k)
+                self.guard.fail(done + t + 1 - n_burn, lo + p, _value(h[p]))
+            done += k
+        return h
+
+
+def _value(h: np.ndarray) -> float:
+    return float(np.abs(h).max())
+
+
+def chain_arrays(model: Any, dt: float) -> tuple[tuple, tuple]:
+    """``(drift, noise)`` of the compiled per-path loops (:func:`run_chains`)."""
+    st = step_arrays(model, dt, affine=False)
+    return st.chain_drift, st.noise
+
+
+def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: int | None,
+                    first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary runs, one per ``SeedSequence`` in ``seqs`` (runs ``first, first + 1, ...``):
+    states (B, n_steps+1, n) and noises (B, n_steps, r). Run ``i`` uses ``seqs[i]`` only, so
+    grouping changes nothing.
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit._parallel import seed_children
+    >>> from srnnkit.dynamics import run_chain_group
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    >>> states, xi = run_chain_group(model, 0.02, 50, seed_children(0, 2), burn_in=100)
+    >>> states.shape, xi.shape
+    ((2, 51, 1), (2, 50, 1))
+    """
+    from ._em_loops import run_chains
+
+    draw = stationary_sampler(model, dt, burn_in)
+    rngs = [np.random.default_rng(ss) for ss in seqs]
+    h = np.concatenate([draw(g, 1, first + i) for i, g in enumerate(rngs)], axis=0)  # (B, n)
+    xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
+    states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
+    guard = make_guard(model, dt, "a stationary run", n_steps=n_steps,
+                       burn_in=0 if burn_in is None and model.is_linear else
+                       (default_burn_in(model, dt) if burn_in is None else burn_in))
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = run_chains(h, xi, *chain_arrays(model, dt), states, guard.bound)
+    if bad >= 0:
+        p, t = divmod(bad, n_steps + 1)
+        guard.fail(t, first + p, _value(states[p, t]))
+    return states, xi

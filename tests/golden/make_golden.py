@@ -1,0 +1,51 @@
+"""Record the golden outputs of ``cases.py`` into ``golden.npz`` (compressed).
+
+Run from the repository root, before a refactor that must not change results:
+
+    NUMBA_ENABLE_CUDASIM=1 PYTHONPATH=src python tests/golden/make_golden.py [CASE ...]
+
+With case names (or prefixes) only those entries are re-recorded and the rest of the file
+is kept; every regenerated entry must be explained in CHANGELOG.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")   # the CUDA cases run on the simulator
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.golden import cases
+
+GOLDEN = Path(__file__).with_name("golden.npz")
+
+
+def main(argv: list[str]) -> int:
+    names = [n for n in cases.CASES if not argv or any(n.startswith(a) for a in argv)]
+    if not names:
+        print(f"no case matches {argv}")
+        return 1
+    data: dict[str, np.ndarray] = {}
+    if argv and GOLDEN.exists():
+        with np.load(GOLDEN) as old:
+            data = {k: old[k] for k in old.files
+                    if not any(k.startswith(n + "/") for n in names)}
+    for name in names:
+        t0 = time.perf_counter()
+        if cases.CASES[name][1] == "cuda" and not cases.cuda_ready():
+            print(f"skip {name}: no CUDA simulator or GPU")
+            continue
+        data.update(cases.run(name))
+        print(f"{time.perf_counter() - t0:7.2f} s  {name}")
+    np.savez_compressed(GOLDEN, **data)
+    print(f"{len(data)} arrays, {GOLDEN.stat().st_size / 1e6:.2f} MB -> {GOLDEN}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

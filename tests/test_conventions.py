@@ -1,0 +1,70 @@
+"""docs/conventions.md states the constants the code uses (block sizes, burn-in floors,
+divergence margin, lag layout, the 2-D rule); change one and this test says which line."""
+
+from pathlib import Path
+
+import numpy as np
+
+import srnnkit as sk
+from srnnkit import dynamics
+from srnnkit._series import as_collection, as_series, as_sklearn_series
+from srnnkit.simulate import BLOCK_SIZE, default_burn_in
+
+PAGE = (Path(__file__).resolve().parent.parent / "docs" / "conventions.md").read_text()
+
+
+def _says(text):
+    assert text in " ".join(PAGE.split()), f"docs/conventions.md should say: {text!r}"
+
+
+def test_block_sizes_and_seed_addressing():
+    assert BLOCK_SIZE == dynamics.PATH_BLOCK
+    _says(f"`simulate`: blocks of {dynamics.PATH_BLOCK} paths")
+    _says("SeedSequence(entropy, spawn_key=(s, j))")
+    _says(f"ensembles in blocks of {dynamics.ENSEMBLE_BLOCK} paths")
+    _says(f"in groups of {dynamics.CHAIN_GROUP} per task")
+
+
+def test_burn_in_rule_and_floors():
+    floors = dynamics.BURN_IN_FLOORS
+    _says(f"| `simulate` | `lambda / {1 / floors['simulate']:g}` | "
+          f"{10 / floors['simulate']:g} leak times |")
+    _says(f"| the Monte Carlo response estimators | `lambda / {1 / floors['estimators']:g}` | "
+          f"{10 / floors['estimators']:g} leak times |")
+    _says(f"`lambda / {1 / floors['reservoir']:g}` (the leak alone) | "
+          f"{10 / floors['reservoir']:g} leak times |")
+    _says("ceil(10 / (max(lambda - Lip(a) ||W||_2, f * lambda) * dt))")
+    # the rule itself: V2 tanh SRNN, contraction bound 0.2, dt 0.02 -> 50 time units
+    model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])
+    assert default_burn_in(model, 0.02) == 2500
+
+
+def test_divergence_margin():
+    _says(f"the bound is {dynamics.MARGIN:g} times the state scale")
+    model = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.0, gamma=1.0, activation="identity")
+    assert dynamics.state_bound(model, 0.1, h0=[[1.0]]).base == dynamics.MARGIN
+
+
+def test_lag_convention_matches_the_kernels():
+    _says("`r1(k)` is the response of the output at step `N` to the input at step "
+          "`j = N - 1 - k`")
+    _says("`values[k1, k2] = r2(k1, k2 - 1)` for `k2 >= 1`")
+    # a linear SRNN: an input at step j moves E h_N by dt * (I - dt A)^(N-1-j) C u_j
+    model = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.1, gamma=2.0, activation="identity")
+    rf = sk.response.linear_response(model, dt=0.1, n_lags=4, discrete=True)
+    np.testing.assert_allclose(rf.values[:, 0, 0], 0.8 ** np.arange(4))
+
+
+def test_two_d_rule():
+    _says("read a 2-D array as ONE series `(n_steps, n_channels)`")
+    _says("pass `U[:, :, None]` for n univariate series or `U[None]` for one series")
+    _says("a 2-D `X` is `(n_series, n_steps)`")
+    x = np.zeros((50, 3))
+    assert as_series(x).values.shape == (1, 50, 3)
+    assert as_sklearn_series(x).values.shape == (50, 3, 1)
+    try:
+        as_collection(x, "U")
+    except ValueError as err:
+        assert "U[:, :, None]" in str(err) and "(50, 3)" in str(err)
+    else:
+        raise AssertionError("a 2-D collection must raise")

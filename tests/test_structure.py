@@ -1,0 +1,45 @@
+"""Structure of the dynamics core and the modules built on it: dependencies point downward
+(simulate never imports response), no function over 100 lines (docstring included)."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "srnnkit"
+OWNED = ["dynamics", "simulate", "response", "model", "_parallel.py", "_series.py",
+         "_random.py", "_threads.py"]
+
+
+def _functions():
+    for entry in OWNED:
+        root = SRC / entry
+        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield f"{path.relative_to(SRC)}:{node.lineno} {node.name}", \
+                        node.end_lineno - node.lineno + 1
+
+
+def test_no_function_over_100_lines():
+    long = [f"{name} ({n} lines)" for name, n in _functions() if n > 100]
+    assert not long, f"functions over 100 lines: {long}"
+
+
+@pytest.mark.parametrize("module,forbidden", [
+    ("srnnkit.simulate", ("srnnkit.response", "srnnkit.learning")),
+    ("srnnkit.dynamics", ("srnnkit.simulate", "srnnkit.response", "srnnkit.learning")),
+    ("srnnkit.model", ("srnnkit.simulate", "srnnkit.response")),
+])
+def test_dependencies_point_downward(module, forbidden):
+    code = (f"import sys, numpy as np, srnnkit as sk, {module}\n"
+            "m = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, activation='identity')\n"
+            "sk.simulate(m, np.zeros((5, 1)), dt=0.1, n_paths=3, seed=0) "
+            f"if '{module}' == 'srnnkit.simulate' else None\n"
+            f"print(sorted(k for k in sys.modules if k.startswith({forbidden!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={"PYTHONPATH": str(SRC.parent),
+                                          "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
