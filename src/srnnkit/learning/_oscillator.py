@@ -16,15 +16,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
-from sklearn.linear_model import RidgeClassifierCV, RidgeCV
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._random import as_generator
-from .._validation import check_int, check_memory, check_n_jobs
+from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
 from . import _oscillator_kernels as _k
-from ._input import as_series_list, check_channels, standardization
+from ._input import (as_series_list, check_channels, check_not_constant, check_targets,
+                     standardization)
+from ._ridge import ridge_loo
 
 __all__ = ["LinearSRNNClassifier", "LinearSRNNFeatures", "LinearSRNNRegressor",
            "gaussian_tables"]
@@ -34,11 +36,13 @@ _FEATURE_PARAMS: dict[str, list] = {
     "n_thresholds": [Interval(Integral, 1, None, closed="left")],
     "noise": [Interval(Real, 0, None, closed="left")],
     "max_decay": [Interval(Real, 0, None, closed="neither")],
+    "max_memory": [Interval(Real, 0, None, closed="neither")],
     "max_frequency": [Interval(Real, 0, math.pi, closed="both"), None],
     "oscillating": [Interval(Real, 0, 1, closed="both")],
     "derivative": ["boolean"],
     "readout": [StrOptions({"step", "relu", "both"})],
     "pooling": [StrOptions({"mean", "mean+time"})],
+    "subsample": ["boolean"],
     "standardize": ["boolean"],
     "random_state": ["random_state", np.random.Generator],
     "n_jobs": [Integral, None],
@@ -46,6 +50,30 @@ _FEATURE_PARAMS: dict[str, list] = {
 
 # Quantile levels of the thresholds, as MiniRocket draws its biases.
 _QUANTILES = (0.1, 0.9)
+
+
+# max_memory="auto" (model shells): the "short" candidate keeps the oscillators whose time
+# constant is at most this fraction of the longest training series.
+_SHORT_MEMORY = 0.25
+
+# Each oscillator reads about this many input channels (at least one).
+_CHANNELS_PER_OSCILLATOR = 1.0
+
+# An oscillator is read about once per unit of its phase or decay (radians per step).
+_READS_PER_RADIAN = 1.0
+
+
+def _strides(gamma: np.ndarray, omega: np.ndarray) -> np.ndarray:
+    """Readout strides: the largest power of two <= 1 / (reads per radian * max(gamma, |omega|))."""
+    rate = np.maximum(gamma, np.abs(omega)) * _READS_PER_RADIAN
+    k = np.floor(np.log2(1.0 / np.maximum(rate, 1e-300)))
+    return (2 ** np.clip(k, 0, 62)).astype(np.int64)
+
+
+def _n_read(strides: np.ndarray) -> np.ndarray:
+    """``n_read[k]``: number of (sorted) oscillators with stride <= 2^k, k = 0..max."""
+    K = int(np.log2(strides.max())) if strides.size else 0
+    return np.searchsorted(strides, 2 ** np.arange(K + 1), side="right").astype(np.int64)
 
 
 @lru_cache(maxsize=1)
@@ -79,12 +107,25 @@ def _quantiles(states: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
-    """Standardise with the training statistics and append the first differences."""
+    """Standardise with the training statistics and append the (weighted) first differences."""
     check_channels(series, est.n_features_in_)
     out = [(s - est.shift_) / est.scale_ for s in series]
     if est.derivative:
-        out = [np.hstack([z, np.diff(z, axis=0, prepend=z[:1])]) for z in out]
+        w = getattr(est, "derivative_weight_", 1.0)
+        out = [np.hstack([z, w * np.diff(z, axis=0, prepend=z[:1])]) for z in out]
     return out
+
+
+def _derivative_weight(series: list[np.ndarray]) -> np.ndarray:
+    """Per-channel weight of the differences: mean |z| / mean |dz| over the training steps.
+
+    The differences of a series sampled k times more finely are about k times smaller; the
+    weight gives them the size of the (standardised) values whatever the sampling.
+    """
+    size = np.mean(np.abs(np.concatenate(series, axis=0)), axis=0)
+    diffs = [np.diff(z, axis=0) for z in series if z.shape[0] > 1]
+    rough = np.mean(np.abs(np.concatenate(diffs, axis=0)), axis=0) if diffs else size * 0
+    return np.where(rough > 0, size / np.where(rough > 0, rough, 1.0), 1.0)
 
 
 class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
@@ -174,7 +215,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     input_weights_ : ndarray of shape (n_inputs, n_oscillators)
         :math:`c_j` by column (``n_inputs = 2m`` with ``derivative``).
     thresholds_ : ndarray of shape (2 * n_oscillators, n_thresholds)
-        Thresholds per hidden unit (``x_j`` for row ``j``, ``y_j`` for row ``U + j``).
+        Thresholds per hidden unit (``x_j`` for row ``2j``, ``y_j`` for row ``2j + 1``).
     shift_, scale_ : ndarray of shape (m,)
         Standardisation.
     n_features_in_ : int
@@ -200,19 +241,22 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict] = dict(_FEATURE_PARAMS)
 
     def __init__(self, n_oscillators: int = 500, *, n_thresholds: int = 4, noise: float = 0.0,
-                 max_decay: float = 0.5, max_frequency: float | None = None,
-                 oscillating: float = 0.75, derivative: bool = True, readout: str = "both",
-                 pooling: str = "mean+time", standardize: bool = True, random_state: Any = None,
+                 max_decay: float = 1.0, max_memory: float = 1.0,
+                 max_frequency: float | None = None, oscillating: float = 0.75,
+                 derivative: bool = True, readout: str = "both", pooling: str = "mean+time",
+                 subsample: bool = True, standardize: bool = True, random_state: Any = None,
                  n_jobs: int | None = None) -> None:
         self.n_oscillators = n_oscillators
         self.n_thresholds = n_thresholds
         self.noise = noise
         self.max_decay = max_decay
+        self.max_memory = max_memory
         self.max_frequency = max_frequency
         self.oscillating = oscillating
         self.derivative = derivative
         self.readout = readout
         self.pooling = pooling
+        self.subsample = subsample
         self.standardize = standardize
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -240,6 +284,10 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
             self.shift_, self.scale_ = standardization(np.concatenate(series, axis=0))
         else:
             self.shift_, self.scale_ = np.zeros(m), np.ones(m)
+        check_not_constant(series, self.shift_, self.scale_)
+        if self.derivative:
+            self.derivative_weight_ = _derivative_weight(
+                [(s - self.shift_) / self.scale_ for s in series])
         inputs = _prepare(self, series)
         n_in = inputs[0].shape[1]
         L = max(s.shape[0] for s in series)
@@ -248,19 +296,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
                      (2 * U, 2 * n_in + self.n_thresholds + L))
         rng = as_generator(self.random_state, "random_state")
 
-        lo = min(1.0 / L, self.max_decay)
-        self.gamma_ = np.exp(rng.uniform(math.log(lo), math.log(self.max_decay), U))
-        w_max = (min(math.pi, 24.0 * math.pi / L) if self.max_frequency is None
-                 else float(self.max_frequency))
-        self.omega_ = rng.uniform(0.0, w_max, U) * (rng.random(U) < self.oscillating)
-        C = rng.standard_normal((n_in, U))
-        if n_in > 1:
-            mask = rng.random((n_in, U)) < min(1.0, 2.0 / n_in)
-            mask[rng.integers(0, n_in, U), np.arange(U)] = True
-            C *= mask
-        lam, kap = self._lam_kap()
-        C *= (np.sqrt(1.0 - np.abs(lam) ** 2) / np.abs(kap))[None, :]
-        self.input_weights_ = C
+        self._draw_network(rng, L, n_in)
 
         # thresholds: random quantiles of each unit's mean state on a random training series
         nb = self.n_thresholds
@@ -275,6 +311,37 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         n_read = (2 if self.readout == "both" else 1) * (2 if self.pooling == "mean+time" else 1)
         self.n_features_out_ = 2 * U * nb * n_read
         return self
+
+    def _draw_network(self, rng: np.random.Generator, L: int, n_in: int) -> None:
+        """Decay rates, frequencies, input weights and readout strides (sorted by stride)."""
+        U = self.n_oscillators
+        g_hi = float(self.max_decay)
+        g_lo = min(1.0 / (self.max_memory * L), g_hi)
+        gamma = np.exp(rng.uniform(math.log(g_lo), math.log(g_hi), U))
+        w_hi = math.pi if self.max_frequency is None else float(self.max_frequency)
+        w_lo = min(2.0 * math.pi / L, w_hi)
+        omega = np.exp(rng.uniform(math.log(w_lo), math.log(w_hi), U)) if w_hi > 0 \
+            else np.zeros(U)
+        omega *= rng.random(U) < self.oscillating
+        C = rng.standard_normal((n_in, U))
+        if n_in > 1:
+            mask = rng.random((n_in, U)) < min(1.0, _CHANNELS_PER_OSCILLATOR / n_in)
+            mask[rng.integers(0, n_in, U), np.arange(U)] = True
+            C *= mask
+        strides = _strides(gamma, omega) if self.subsample else np.ones(U, dtype=np.int64)
+        order = np.argsort(strides, kind="stable")
+        self.gamma_, self.omega_, self.strides_ = gamma[order], omega[order], strides[order]
+        lam, kap = self._lam_kap()
+        C = C[:, order] * (np.sqrt(1.0 - np.abs(lam) ** 2) / np.abs(kap))[None, :]
+        self.input_weights_ = C
+
+    def _keep_oscillators(self, keep: np.ndarray) -> None:
+        """Drop the oscillators where ``keep`` is False (used by the model shells)."""
+        self.gamma_, self.omega_ = self.gamma_[keep], self.omega_[keep]
+        self.strides_ = self.strides_[keep]
+        self.input_weights_ = self.input_weights_[:, keep]
+        self.thresholds_ = self.thresholds_[np.repeat(keep, 2)]
+        self.set_params(n_oscillators=int(keep.sum()))
 
     def _lam_kap(self) -> tuple[np.ndarray, np.ndarray]:
         a = self.gamma_ - 1j * self.omega_
@@ -293,7 +360,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     def mean_states(self, x: Any) -> np.ndarray:
         r"""Mean hidden states :math:`m_t = \mathbb{E} h_t` of one series, ``(n_steps, 2U)``.
 
-        Column ``j`` is :math:`\mathbb{E} x_j`, column ``U + j`` is :math:`\mathbb{E} y_j`,
+        Column ``2j`` is :math:`\mathbb{E} x_j`, column ``2j + 1`` is :math:`\mathbb{E} y_j`,
         after the input step ``t``.
 
         Parameters
@@ -311,15 +378,15 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         r"""Stationary standard deviation :math:`s = \sigma/\sqrt{2\gamma_j}` per hidden unit."""
         check_is_fitted(self, "thresholds_")
         s = self.noise / np.sqrt(2.0 * self.gamma_)
-        return np.concatenate([s, s])
+        return np.repeat(s, 2)
 
     def to_srnn(self):
         r"""The equivalent `srnnkit.SRNN` (inputs: the standardised channels, then differences).
 
-        Hidden units are ordered ``(x_0, y_0, x_1, y_1, ...)`` there (block-diagonal
-        :math:`\Gamma`, :math:`c_j` on the row of :math:`x_j`, :math:`\sigma` = ``noise`` I),
-        so that ``simulate(..., method="exact", dt=1)`` of the prepared inputs has the mean
-        `mean_states` (columns reordered). Used by the tests as an independent check.
+        Hidden units are ordered ``(x_0, y_0, x_1, y_1, ...)`` there, as everywhere here
+        (block-diagonal :math:`\Gamma`, :math:`c_j` on the row of :math:`x_j`,
+        :math:`\sigma` = ``noise`` I), so that ``simulate(..., method="exact", dt=1)`` of the
+        prepared inputs has the mean `mean_states`. Used by the tests as an independent check.
 
         Returns
         -------
@@ -369,7 +436,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         inv_s = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
         args = (Xs, offsets)
         rest = (*self._network(), np.ascontiguousarray(self.thresholds_.T),
-                inv_s, s, gaussian_tables(), self.readout in ("step", "both"),
+                inv_s, s, gaussian_tables(), _n_read(self.strides_), self.readout in ("step", "both"),
                 self.readout in ("relu", "both"), self.pooling == "mean+time")
         n_threads = min(check_n_jobs(self.n_jobs), n)
         cuts = np.linspace(0, n, (4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
@@ -390,55 +457,100 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
 
 
 class _LinearSRNNModel(BaseEstimator):
-    """Shared shell: `LinearSRNNFeatures`, standardisation, cross-validated ridge."""
+    """Shared shell: `LinearSRNNFeatures`, standardisation, ridge chosen by leave-one-out."""
 
-    _parameter_constraints: ClassVar[dict] = {**_FEATURE_PARAMS,
-                                              "alphas": ["array-like", None]}
+    _parameter_constraints: ClassVar[dict] = {
+        **_FEATURE_PARAMS, "pooling": [StrOptions({"mean", "mean+time", "auto"})],
+        "max_memory": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "alphas": ["array-like", None]}
 
     def __init__(self, n_oscillators: int = 500, *, n_thresholds: int = 4, noise: float = 0.0,
-                 max_decay: float = 0.5, max_frequency: float | None = None,
-                 oscillating: float = 0.75, derivative: bool = True, readout: str = "both",
-                 pooling: str = "mean+time", standardize: bool = True, alphas: Any = None,
+                 max_decay: float = 1.0, max_memory: float | str = "auto",
+                 max_frequency: float | None = None, oscillating: float = 0.75,
+                 derivative: bool = True, readout: str = "both", pooling: str = "auto",
+                 subsample: bool = True, standardize: bool = True, alphas: Any = None,
                  random_state: Any = None,
                  n_jobs: int | None = None) -> None:
         self.n_oscillators = n_oscillators
         self.n_thresholds = n_thresholds
         self.noise = noise
         self.max_decay = max_decay
+        self.max_memory = max_memory
         self.max_frequency = max_frequency
         self.oscillating = oscillating
         self.derivative = derivative
         self.readout = readout
         self.pooling = pooling
+        self.subsample = subsample
         self.standardize = standardize
         self.alphas = alphas
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _features(self, X: Any, y: Any) -> np.ndarray:
+    def _check_y(self, y: Any) -> None:
         self._validate_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None.")
+
+    def _fit_readout(self, X: Any, Y: np.ndarray) -> None:
+        """Features, their standardisation, and the ridge readout chosen by leave-one-out.
+
+        ``pooling="auto"``: the features are computed with ``"mean+time"`` and the
+        leave-one-out error decides whether the time-weighted half is kept.
+        ``max_memory="auto"``: the network's memories reach the whole series, and the
+        leave-one-out error decides whether the oscillators with a time constant beyond a
+        quarter of it are kept. The oscillators left out are dropped from ``features_``.
+        """
         params = {k: getattr(self, k) for k in _FEATURE_PARAMS}
-        self.features_ = LinearSRNNFeatures(**params)
-        F = self.features_.fit_transform(X)
-        self.n_features_in_ = self.features_.n_features_in_
-        scaler = StandardScaler().fit(F)
-        self.feature_mean_, self.feature_scale_ = scaler.mean_, scaler.scale_
-        return scaler.transform(F)
-
-    def _alphas(self) -> np.ndarray:
-        return np.logspace(-3, 3, 13) if self.alphas is None else np.asarray(self.alphas, float)
-
-    def _keep(self, ridge: Any) -> None:
-        """Keep the readout as plain arrays (so that `srnnkit.save` needs no pickle)."""
-        self.coef_ = ridge.coef_
-        self.intercept_ = np.asarray(ridge.intercept_, float)
-        self.alpha_ = float(ridge.alpha_)
+        pool_auto, mem_auto = self.pooling == "auto", self.max_memory == "auto"
+        if pool_auto:
+            params["pooling"] = "mean+time"
+        if mem_auto:
+            params["max_memory"] = 1.0
+        feats = LinearSRNNFeatures(**params)
+        F = feats.fit_transform(X)
+        self.n_features_in_ = feats.n_features_in_
+        mean, scale = standardization(F)
+        F -= mean
+        F /= scale
+        L = max(x.shape[0] for x in X)
+        keep_osc = [np.ones(feats.n_oscillators, dtype=bool)]
+        if mem_auto:
+            short = 1.0 / feats.gamma_ <= _SHORT_MEMORY * L
+            if short.any() and not short.all():
+                keep_osc.insert(0, short)
+        n_blocks = F.shape[1] // (2 * feats.n_oscillators * feats.n_thresholds)
+        candidates, labels = [], []
+        for osc in keep_osc:
+            cols = np.repeat(np.repeat(osc, 2), feats.n_thresholds)
+            for blocks in ([n_blocks // 2, n_blocks] if pool_auto else [n_blocks]):
+                candidates.append(np.flatnonzero(np.tile(cols, n_blocks) & (
+                    np.arange(F.shape[1]) < blocks * cols.size)))
+                labels.append((osc, blocks == n_blocks))
+        alphas = None if self.alphas is None else check_array(
+            "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
+        if alphas is not None and (alphas.size == 0 or np.any(alphas <= 0)):
+            fail("alphas", "a non-empty array of positive penalties", self.alphas)
+        fit = ridge_loo(F, Y, candidates, alphas, relative=alphas is None)
+        cols = candidates[fit.candidate]
+        osc, timed = labels[fit.candidate]
+        if pool_auto:
+            feats.set_params(pooling="mean+time" if timed else "mean")
+        if not osc.all():
+            feats._keep_oscillators(osc)
+        feats.n_features_out_ = cols.size
+        self.features_ = feats
+        self.pooling_ = feats.pooling
+        self.max_memory_ = float(_SHORT_MEMORY if not osc.all() else feats.max_memory)
+        self.feature_mean_, self.feature_scale_ = mean[cols], scale[cols]
+        self.coef_, self.intercept_ = fit.coef, fit.intercept
+        self.alpha_ = fit.alpha
+        self.cv_errors_ = fit.errors
 
     def _scores(self, X: Any) -> np.ndarray:
-        """Readout scores, in blocks of series: the feature matrix is never formed whole.
+        """Readout scores ``(n_series, n_outputs)``, in blocks of series: the feature matrix
+        is never formed whole.
 
         The standardisation is folded into the weights,
         ``((F - mean) / scale) W + c = F (W / scale) + (c - (mean / scale) W)``.
@@ -446,8 +558,9 @@ class _LinearSRNNModel(BaseEstimator):
         check_is_fitted(self, "coef_")
         feats = self.features_
         inputs = _prepare(feats, as_series_list(X))
-        W = (self.coef_ / self.feature_scale_).T                  # (n_features, n_outputs)
-        c = self.intercept_ - (self.feature_mean_ / self.feature_scale_) @ self.coef_.T
+        coef = np.atleast_2d(self.coef_)                            # (n_outputs, n_features)
+        W = (coef / self.feature_scale_).T
+        c = np.atleast_1d(self.intercept_) - (self.feature_mean_ / self.feature_scale_) @ coef.T
         block = max(1, min(len(inputs), (1 << 24) // max(1, feats.n_features_out_)))
         buf = np.empty((block, feats.n_features_out_))
         parts = [feats._readouts(inputs[a:a + block], buf) @ W + c
@@ -521,11 +634,17 @@ class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
         -------
         self
         """
-        F = self._features(X, y)
-        ridge = RidgeClassifierCV(alphas=self._alphas()).fit(F, y)
-        self.classes_ = ridge.classes_
-        self._keep(ridge)
-        self.coef_ = np.atleast_2d(self.coef_)      # (1, n_features) for two classes
+        self._check_y(y)
+        X = as_series_list(X)
+        y = column_or_1d(check_targets(y, len(X), numeric=False), warn=True)
+        check_classification_targets(y)
+        binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
+        Y = binarizer.fit_transform(y).astype(np.float64)
+        self.classes_ = binarizer.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must hold labels of at least two classes; got one class: "
+                             f"{self.classes_.tolist()}.")
+        self._fit_readout(X, Y)
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -573,13 +692,18 @@ class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
         -------
         self
         """
-        F = self._features(X, y)
-        self._keep(RidgeCV(alphas=self._alphas()).fit(F, y))
+        self._check_y(y)
+        X = as_series_list(X)
+        y = check_targets(y, len(X))
+        self._fit_readout(X, y.reshape(y.shape[0], -1))
+        if y.ndim == 1:
+            self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets."""
-        return self._scores(X)
+        scores = self._scores(X)
+        return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
