@@ -16,7 +16,6 @@ from srnnkit.learning import (
     kernel_ridge_cv,
 )
 
-
 # The plain kernel machine of docs/theory.md section 5: K(u, v) itself, no intercept, no
 # difference channel, no amplitude search, no block averaging, no normalisation.
 PLAIN = dict(fit_intercept=False, derivative=False, input_scale=1.0, max_length=None,
@@ -32,7 +31,8 @@ def _inputs(n, L, m, seed):
 def test_reservoir_noiseless_equals_plain_esn_recursion():
     """noise=0, dt=1, leak=1: the features follow the recursion h <- tanh(Wh + b) + Cu."""
     X = _inputs(4, 25, 2, 0)
-    res = SRNNReservoir(n_hidden=10, noise=0.0, n_paths=1, pooling="both",
+    res = SRNNReservoir(n_hidden=10, noise=0.0, n_paths=1, pooling="both", dt=1.0,
+                        standardize=False,
                         random_state=3).fit(X)
     F = res.transform(X)
     W, C, b = res.model_.W, res.model_.C, res.model_.b
@@ -51,7 +51,7 @@ def test_reservoir_noiseless_equals_plain_esn_recursion():
 def test_reservoir_noise_average_matches_independent_euler_maruyama():
     """Mean last state over 1024 paths vs a plain NumPy EM ensemble (4 standard errors)."""
     u = _inputs(1, 30, 1, 1)[0]
-    res = SRNNReservoir(n_hidden=5, noise=0.3, leak=2.0, dt=0.1, n_paths=1024,
+    res = SRNNReservoir(n_hidden=5, noise=0.3, leak=2.0, dt=0.1, n_paths=1024, standardize=False,
                         random_state=0).fit(u[None])
     f = res.transform(u[None])[0]
     W, C, b = res.model_.W, res.model_.C, res.model_.b

@@ -176,8 +176,8 @@ def test_shells_equal_sklearn_pipelines():
     kw = dict(n_oscillators=30, random_state=0)
     grid = np.logspace(-3, 3, 13)
     for labels in (y, y3):
-        ours = LinearSRNNClassifier(pooling="mean+time", alphas=grid, **kw).fit(X[:40],
-                                                                               labels[:40])
+        ours = LinearSRNNClassifier(pooling="mean+time", max_memory=1.0, alphas=grid,
+                                    **kw).fit(X[:40], labels[:40])
         ref = make_pipeline(LinearSRNNFeatures(**kw), StandardScaler(),
                             RidgeClassifierCV(alphas=np.logspace(-3, 3, 13)))
         ref.fit(X[:40], labels[:40])
@@ -185,7 +185,8 @@ def test_shells_equal_sklearn_pipelines():
         np.testing.assert_allclose(ours.decision_function(X[40:]), ref.decision_function(X[40:]),
                                    rtol=1e-10, atol=1e-10)
     t = np.c_[X[:, -3:].sum(axis=1), X[:, :5].mean(axis=1)]
-    ours = LinearSRNNRegressor(pooling="mean+time", alphas=grid, **kw).fit(X[:40], t[:40])
+    ours = LinearSRNNRegressor(pooling="mean+time", max_memory=1.0, alphas=grid, **kw).fit(
+        X[:40], t[:40])
     ref = make_pipeline(LinearSRNNFeatures(**kw), StandardScaler(),
                         RidgeCV(alphas=np.logspace(-3, 3, 13))).fit(X[:40], t[:40])
     assert ours.alpha_ == ref[-1].alpha_

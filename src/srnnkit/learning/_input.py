@@ -99,9 +99,15 @@ def check_not_constant(series: list[np.ndarray], shift: np.ndarray, scale: np.nd
 
 
 def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column mean and standard deviation of ``values`` (n, m); a zero deviation gives 1."""
+    """Per-column mean and standard deviation of ``values`` (n, m).
+
+    A column that is constant up to rounding (deviation within ``sqrt(n) eps`` of its size,
+    scikit-learn's rule) gets the scale 1, so rounding noise is never blown up.
+    """
+    mean = values.mean(axis=0)
     sd = values.std(axis=0)
-    return values.mean(axis=0), np.where(sd > 0, sd, 1.0)
+    tol = np.sqrt(max(values.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
+    return mean, np.where(sd > tol, sd, 1.0)
 
 
 def by_length(series: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:

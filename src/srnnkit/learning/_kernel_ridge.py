@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -11,9 +13,6 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-
-import math
-import warnings
 
 from .._validation import check_array, check_choice, fail
 from ..features import SupportBasis
@@ -348,7 +347,7 @@ class _KernelBase(BaseEstimator):
             fit = self._fit_dual(K, Y2)
             if best is None or fit[0] < best[0][0]:
                 best = (fit, lam, K, extra)
-        (err, alpha, dual, errors), lam, K, extra = best
+        (_, alpha, dual, errors), lam, K, extra = best
         _warn_if_constant(K)
         self.alpha_ = alpha
         self.cv_errors_ = errors if self.alpha is None else np.zeros(0)

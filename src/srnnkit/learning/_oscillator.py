@@ -17,15 +17,20 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._random import as_generator
 from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
 from . import _oscillator_kernels as _k
-from ._input import (as_series_list, check_channels, check_not_constant, check_targets,
-                     standardization)
+from ._input import (
+    as_series_list,
+    check_channels,
+    check_not_constant,
+    check_targets,
+    standardization,
+)
 from ._ridge import ridge_loo
 
 __all__ = ["LinearSRNNClassifier", "LinearSRNNFeatures", "LinearSRNNRegressor",
@@ -436,8 +441,9 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         inv_s = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
         args = (Xs, offsets)
         rest = (*self._network(), np.ascontiguousarray(self.thresholds_.T),
-                inv_s, s, gaussian_tables(), _n_read(self.strides_), self.readout in ("step", "both"),
-                self.readout in ("relu", "both"), self.pooling == "mean+time")
+                inv_s, s, gaussian_tables(), _n_read(self.strides_),
+                self.readout in ("step", "both"), self.readout in ("relu", "both"),
+                self.pooling == "mean+time")
         n_threads = min(check_n_jobs(self.n_jobs), n)
         cuts = np.linspace(0, n, (4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
         tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
@@ -515,26 +521,35 @@ class _LinearSRNNModel(BaseEstimator):
         F -= mean
         F /= scale
         L = max(x.shape[0] for x in X)
-        keep_osc = [np.ones(feats.n_oscillators, dtype=bool)]
-        if mem_auto:
-            short = 1.0 / feats.gamma_ <= _SHORT_MEMORY * L
-            if short.any() and not short.all():
-                keep_osc.insert(0, short)
-        n_blocks = F.shape[1] // (2 * feats.n_oscillators * feats.n_thresholds)
+        # column groups: (short-memory, long-memory oscillators) x (mean, time-weighted half)
+        U, nb = feats.n_oscillators, feats.n_thresholds
+        short = (1.0 / feats.gamma_ <= _SHORT_MEMORY * L) if mem_auto else np.ones(U, bool)
+        unit = np.repeat(np.repeat(short, 2), nb)               # columns of one block
+        n_blocks = F.shape[1] // unit.size
+        half = n_blocks // 2 if pool_auto else n_blocks
+        col_short = np.tile(unit, n_blocks)
+        col_mean = np.arange(F.shape[1]) < half * unit.size
+        groups = [np.flatnonzero(col_short & col_mean), np.flatnonzero(~col_short & col_mean),
+                  np.flatnonzero(col_short & ~col_mean), np.flatnonzero(~col_short & ~col_mean)]
+        mem_sets = []
+        if mem_auto and short.any() and not short.all():
+            mem_sets.append((short, [0]))
+        mem_sets.append((np.ones(U, dtype=bool), [0, 1]))
         candidates, labels = [], []
-        for osc in keep_osc:
-            cols = np.repeat(np.repeat(osc, 2), feats.n_thresholds)
-            for blocks in ([n_blocks // 2, n_blocks] if pool_auto else [n_blocks]):
-                candidates.append(np.flatnonzero(np.tile(cols, n_blocks) & (
-                    np.arange(F.shape[1]) < blocks * cols.size)))
-                labels.append((osc, blocks == n_blocks))
+        for osc, base in mem_sets:
+            for timed in ([False, True] if pool_auto else [False]):
+                sets = base + ([g + 2 for g in base] if timed else [])
+                candidates.append([g for g in sets if groups[g].size])
+                labels.append((osc, timed))
         alphas = None if self.alphas is None else check_array(
             "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
         if alphas is not None and (alphas.size == 0 or np.any(alphas <= 0)):
             fail("alphas", "a non-empty array of positive penalties", self.alphas)
-        fit = ridge_loo(F, Y, candidates, alphas, relative=alphas is None)
-        cols = candidates[fit.candidate]
+        fit = ridge_loo(F, Y, groups, candidates, alphas, relative=alphas is None)
         osc, timed = labels[fit.candidate]
+        chosen = np.concatenate([groups[g] for g in candidates[fit.candidate]])
+        order = np.argsort(chosen, kind="stable")            # back to the feature layout
+        cols, coef = chosen[order], fit.coef[:, order]
         if pool_auto:
             feats.set_params(pooling="mean+time" if timed else "mean")
         if not osc.all():
@@ -544,7 +559,7 @@ class _LinearSRNNModel(BaseEstimator):
         self.pooling_ = feats.pooling
         self.max_memory_ = float(_SHORT_MEMORY if not osc.all() else feats.max_memory)
         self.feature_mean_, self.feature_scale_ = mean[cols], scale[cols]
-        self.coef_, self.intercept_ = fit.coef, fit.intercept
+        self.coef_, self.intercept_ = coef, fit.intercept
         self.alpha_ = fit.alpha
         self.cv_errors_ = fit.errors
 

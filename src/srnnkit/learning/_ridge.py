@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class RidgeLOO:
 
     candidate: int
     alpha: float
-    coef: np.ndarray          # (n_outputs, n_features of the chosen candidate)
+    coef: np.ndarray          # (n_outputs, n_columns of the chosen candidate)
     intercept: np.ndarray     # (n_outputs,)
     errors: np.ndarray        # (n_candidates, n_alphas) mean squared LOO error
 
@@ -37,13 +38,18 @@ class RidgeLOO:
 _SMALL = 2048
 
 
+@lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def eigh(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``numpy.linalg.eigh``, on one BLAS thread for matrices below ``_SMALL``."""
     if A.shape[0] > _SMALL:
         return np.linalg.eigh(A)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return np.linalg.eigh(A)
 
 
@@ -70,36 +76,55 @@ def loo_errors(lam: np.ndarray, Q: np.ndarray, Yc: np.ndarray,
     For centred targets ``Yc`` and centred features with Gram
     :math:`G = Q\,\mathrm{diag}(\lambda)\,Q^\top`, the hat matrix of ridge with an
     unpenalised intercept is :math:`H = Q\,\mathrm{diag}(\lambda/(\lambda+\alpha))\,Q^\top
-    + \mathbf{1}\mathbf{1}^\top/n`, and the leave-one-out residual is
-    :math:`(y_i - \hat y_i)/(1 - H_{ii})` (without the :math:`1/n` term and the centring
-    when ``intercept`` is False).
+    + \mathbf{1}\mathbf{1}^\top/n` and the leave-one-out residual is
+    :math:`(y_i - \hat y_i)/(1 - H_{ii})` (without the :math:`1/n` term when ``intercept``
+    is False).
+
+    When ``Q`` is a full eigenbasis (``n x n``) the residual is evaluated as
+    :math:`c_i / D_{ii}` with :math:`c = M Y`, :math:`D = \mathrm{diag}(M)`,
+    :math:`M = \sum_j q_j q_j^\top/(\lambda_j+\alpha)` over the eigenvectors other than the
+    constant one (the intercept's direction; all of them without intercept): a sum of
+    positive terms, accurate even where ridge nearly interpolates (``1 - H_ii`` tiny), as
+    in scikit-learn's ``RidgeCV``. Otherwise (``Q`` spans the features' range only, more
+    samples than features) the complement is added in closed form.
     """
     n = Yc.shape[0]
     QtY = Q.T @ Yc
     Q2 = Q * Q
     out = np.empty(alphas.size)
+    full = Q.shape[1] == n
+    keep = np.ones(Q.shape[1])
+    if full and intercept:          # the eigenvector closest to the constant direction
+        keep[int(np.argmax(np.abs(Q.sum(axis=0))))] = 0.0
+    rest = np.clip(1.0 - Q2.sum(axis=1) - (1.0 / n if intercept else 0.0), 0.0, None)
     for i, a in enumerate(alphas):
-        shrink = lam / (lam + a)
-        resid = Yc - Q @ (QtY * shrink[:, None])
-        h = Q2 @ shrink + (1.0 / n if intercept else 0.0)
-        e = resid / np.maximum(1.0 - h, 1e-12)[:, None]
+        w = keep / (lam + a)
+        c = Q @ (QtY * w[:, None])
+        d = Q2 @ w
+        if not full:                # the null space of G outside Q's span, weight 1/alpha
+            c = c + (Yc - Q @ QtY) / a
+            d = d + rest / a
+        e = c / np.maximum(d, np.finfo(float).tiny)[:, None]
         out[i] = np.mean(np.sum(e * e, axis=1))
     return out
 
 
-def ridge_loo(F: np.ndarray, Y: np.ndarray, candidates: Sequence[np.ndarray],
-              alphas: np.ndarray | None = None, *, relative: bool = True) -> RidgeLOO:
-    """Choose a column subset of ``F`` and a penalty by exact leave-one-out, then fit.
+def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
+              candidates: Sequence[Sequence[int]], alphas: np.ndarray | None = None, *,
+              relative: bool = True) -> RidgeLOO:
+    """Choose a set of column groups of ``F`` and a penalty by exact leave-one-out, then fit.
 
     Parameters
     ----------
     F : ndarray of shape (n, p)
-        Features, already standardised (the intercept is fitted unpenalised, so ``F`` is
-        centred here).
+        Features with column means 0 (e.g. standardised); the intercept is unpenalised.
     Y : ndarray of shape (n, k)
         Targets (``+-1`` columns for one-vs-rest classification).
-    candidates : sequence of integer arrays
-        Column subsets to compare (e.g. ``[arange(p)]`` for plain ridge).
+    groups : sequence of integer arrays
+        Disjoint column groups.
+    candidates : sequence of sequences of int
+        The group sets to compare (e.g. ``[[0], [0, 1]]``); the Gram matrix of each group is
+        computed once and candidates sum them.
     alphas : ndarray or None
         Penalties; ``None``: `RELATIVE_ALPHAS`.
     relative : bool, default=True
@@ -108,17 +133,22 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, candidates: Sequence[np.ndarray],
     Returns
     -------
     RidgeLOO
-        Ties go to the earlier candidate and the larger penalty.
+        ``candidate`` indexes ``candidates``; ``coef`` is over the candidate's columns in
+        the order of its groups. Ties go to the earlier candidate and the larger penalty.
     """
-    n = F.shape[0]
+    n, p = F.shape
     Yc = Y - Y.mean(axis=0)
     grid = RELATIVE_ALPHAS if alphas is None else np.asarray(alphas, float)
+    columns = [np.concatenate([groups[g] for g in c]) for c in candidates]
     errors = np.empty((len(candidates), grid.size))
     spectra = []
-    for c, cols in enumerate(candidates):
-        Fc = F[:, cols]
-        Fc = Fc - Fc.mean(axis=0)
-        lam, Q = _spectrum(Fc)
+    blocks = [F[:, g] @ F[:, g].T for g in groups] if n <= p else None
+    for c, cols in enumerate(columns):
+        if blocks is not None:
+            lam, Q = eigh(sum(blocks[g] for g in candidates[c]))
+            lam = np.clip(lam, 0.0, None)
+        else:
+            lam, Q = _spectrum(F[:, cols])
         scale = max(lam.sum() / n, np.finfo(float).tiny) if relative else 1.0
         spectra.append((lam, Q, scale))
         errors[c] = loo_errors(lam, Q, Yc, grid * scale)
@@ -129,9 +159,7 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, candidates: Sequence[np.ndarray],
     a_i = int(np.flatnonzero(ok[c])[-1])
     lam, Q, scale = spectra[c]
     alpha = float(grid[a_i] * scale)
-    Fc = F[:, candidates[c]]
-    mean = Fc.mean(axis=0)
     dual = (Yc - Q @ ((Q.T @ Yc) * (lam / (lam + alpha))[:, None])) / alpha
-    coef = ((Fc - mean).T @ dual).T
-    intercept = Y.mean(axis=0) - coef @ mean
+    coef = (dual.T @ F[:, columns[c]])
+    intercept = Y.mean(axis=0)
     return RidgeLOO(c, alpha, coef, intercept, errors)
