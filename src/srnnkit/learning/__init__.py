@@ -18,7 +18,12 @@ of ``(n_steps_i, n_channels)`` arrays of unequal lengths.
 """
 
 from ._features import ResponseFeatures, SignatureTransformer
-from ._kernel_ridge import ResponseKernelClassifier, ResponseKernelRidge, kernel_ridge_cv
+from ._kernel_ridge import (
+    NearConstantGramWarning,
+    ResponseKernelClassifier,
+    ResponseKernelRidge,
+    kernel_ridge_cv,
+)
 from ._oscillator import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
 from ._reservoir import ReservoirForecaster, SRNNReservoir
 from ._windows import sliding_windows
@@ -27,6 +32,7 @@ __all__ = [
     "LinearSRNNClassifier",
     "LinearSRNNFeatures",
     "LinearSRNNRegressor",
+    "NearConstantGramWarning",
     "ReservoirForecaster",
     "ResponseFeatures",
     "ResponseKernelClassifier",

@@ -442,27 +442,31 @@ def _two_points(a: np.ndarray) -> np.ndarray:
 _DOC_PARAMS = r"""Parameters
     ----------
     kernel : {"response", "signature", "precomputed"}, default="response"
-        ``"response"``: ``srnnkit.kernels.response_kernel`` of the (scaled, time-augmented)
-        inputs with ``basis``, ``dt``, ``depth``, ``dyadic_order``, ``refine``.
+        ``"response"``: ``srnnkit.kernels.response_kernel`` of the prepared inputs (below)
+        with ``basis``, ``dt``, ``depth``, ``dyadic_order``, ``refine``.
         ``"signature"``: ``srnnkit.kernels.signature_kernel`` of the series as paths
         (``static``, ``dyadic_order``). ``"precomputed"``: ``X`` is a Gram matrix
-        (``(n_train, n_train)`` in ``fit``, ``(n_test, n_train)`` afterwards).
-    alpha : float, default=1.0
-        Ridge penalty (used when ``alphas`` is None).
+        (``(n_train, n_train)`` in ``fit``, ``(n_test, n_train)`` afterwards; used as given).
+    alpha : float or None, default=None
+        A fixed ridge penalty; ``None``: chosen by ``cv`` among ``alphas``.
     alphas : array-like of shape (n_alphas,) or None, default=None
-        Candidate penalties; the best is chosen by ``cv`` from one eigendecomposition of the
-        Gram matrix (`kernel_ridge_cv`).
+        Candidate penalties, scored by ``cv`` from one eigendecomposition of the (centred)
+        Gram matrix. ``None``: ``logspace(-6, 1, 15)`` times its mean eigenvalue.
     cv : {"loo", "gcv"}, default="loo"
         Efficient leave-one-out or generalised cross-validation.
     basis : SupportBasis or None, default=None
         Support basis :math:`\psi` (only its :math:`\kappa` is used unless ``refine`` is given);
         ``None`` means ``MonomialBasis(1)``.
     dt : float or None, default=None
-        Input time step; ``None``: ``1 / n_steps`` of the longest training series.
+        Input time step (before block averaging); ``None``: time rescaled so that the longest
+        training series spans :math:`[0, 1]`.
     depth : int or None, default=None
         Truncate the response kernel at this signature level (``None``: untruncated PDE).
-    dyadic_order : int, default=0
-        PDE grid refinement (see ``response_kernel``/``signature_kernel``).
+    dyadic_order : int or "auto", default="auto"
+        PDE grid refinement (see ``response_kernel``/``signature_kernel``). ``"auto"``: the
+        smallest order (at most 3) at which every sub-cell's increment product
+        :math:`\kappa\,|u|^2\,dt^2/4^{	ext{order}}` of a training path is at most 1/4; new
+        series with larger increments are compared on a finer grid.
     refine : int or None, default=None
         Pieces per input cell with exact cell integrals (``response_kernel``); with
         ``depth=N`` and ``refine=r`` the kernel is exactly the inner product of
@@ -472,8 +476,28 @@ _DOC_PARAMS = r"""Parameters
     time_augment : bool, default=True
         ``"response"``: prepend a constant input channel 1, so that :math:`X` contains the
         time path. ``"signature"``: prepend the time channel :math:`t_i = i\,dt`.
+    derivative : bool, default=True
+        ``"response"``: append the first differences of the (standardised, block-averaged)
+        channels, weighted by ``mean |z| / mean |dz|`` over the training cells, so that the
+        response path :math:`\int\psi\otimes u` also follows the series itself, whatever
+        its sampling rate.
     scaling : {"standard"}, float or None, default="standard"
         Input scaling learned in ``fit`` (see `ResponseFeatures`).
+    input_scale : float or "auto", default="auto"
+        Amplitude :math:`\lambda` of the data channels (the constant channel stays 1): the
+        kernel weighs signature level :math:`n` by about :math:`\lambda^{2n}`. ``"auto"``:
+        six candidates, the largest giving the training path of largest 1-variation the
+        variation 32 (and keeping every PDE cell within reach of the refinement rule), the
+        others it divided by 2, 4, ..., 32; the one with the smallest leave-one-out error
+        wins.
+    max_length : int or None, default=128
+        Series longer than this (the longest training series of ``L`` steps) are averaged
+        over blocks of ``ceil(L / max_length)`` steps, so that the :math:`O(L^2)` PDE stays
+        affordable; ``None``: never.
+    normalize : bool, default=True
+        Use :math:`K(u,v)/\sqrt{K(u,u)K(v,v)}` (every series has unit norm in the RKHS).
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept (kernel centred on the training series).
     n_jobs : int or None, default=None
         Threads for the Gram matrices.
 """
@@ -484,22 +508,40 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
 
     The Gram matrix :math:`K_{ij} = \langle S(X^{u_i}), S(X^{u_j})\rangle`,
     :math:`X^u = \int\psi\otimes u`, is computed by the Goursat PDE (or truncated); the fit
-    is :math:`c = (K + \alpha I)^{-1} y` and :math:`F(u) = \sum_i c_i K(u, u_i)`, the
-    minimum-RKHS-norm interpolant (representer theorem). Every noise-averaged SRNN readout
-    is an element of this RKHS.
+    is :math:`c = (K_c + \alpha I)^{-1} (y - \bar y)` with the centred Gram :math:`K_c` and
+    :math:`F(u) = \bar y + \sum_i c_i K_c(u, u_i)` (representer theorem, unpenalised
+    intercept). Every noise-averaged SRNN readout is an element of this RKHS.
+
+    With the defaults the machine is usable on real series of any length: see
+    docs/learning.md ("The kernel machine, defaults") for each rule and why.
 
     {params}
     Attributes
     ----------
     dual_coef_ : ndarray of shape (n_train,) or (n_train, n_targets)
+    intercept_ : float or ndarray of shape (n_targets,)
     alpha_ : float
-        The penalty used (chosen by cross-validation when ``alphas`` is given).
+        The penalty used.
     cv_errors_ : ndarray of shape (n_alphas,)
-        Mean squared cross-validation error per candidate (only with ``alphas``).
+        Mean squared cross-validation error per penalty at the chosen amplitude (empty with
+        a fixed ``alpha``).
+    input_scale_ : float
+        The amplitude in use.
+    dyadic_order_ : int
+        The PDE refinement of the training Gram matrix.
+    block_ : int
+        Block length of the averaging (1: none).
+    derivative_weight_ : ndarray of shape (m,)
+        Weight of the difference channels (with ``derivative``).
     X_fit_ : list of ndarray
-        Training series after scaling and augmentation.
+        Training paths' inputs after scaling, averaging and augmentation.
+    self_kernel_ : ndarray of shape (n_train,)
+        :math:`K(u_i, u_i)` of the training series (for the normalisation).
+    gram_col_mean_, gram_mean_ : ndarray, float
+        Column means and mean of the training Gram matrix (for the centring).
     basis_ : SupportBasis
     dt_ : float
+        Cell width of the (averaged) inputs.
     n_features_in_ : int
         Number of input channels (``n_train`` for ``kernel="precomputed"``).
 
@@ -558,21 +600,20 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
 
     The labels become :math:`\pm 1` targets (one column per class, a single column for two
     classes), fitted by kernel ridge as in `ResponseKernelRidge`; the predicted class is the
-    largest decision value (its sign for two classes). With ``alphas`` the penalty minimises
+    largest decision value (its sign for two classes). The penalty and the amplitude minimise
     the efficient leave-one-out squared error on the :math:`\pm 1` targets (as sklearn's
-    ``RidgeClassifierCV``).
+    ``RidgeClassifierCV`` does for the penalty).
 
     {params}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     dual_coef_ : ndarray of shape (n_train,) or (n_train, n_classes)
-    alpha_ : float
-    cv_errors_ : ndarray of shape (n_alphas,)
-    X_fit_ : list of ndarray
-    basis_ : SupportBasis
-    dt_ : float
-    n_features_in_ : int
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    alpha_, cv_errors_, input_scale_, dyadic_order_, block_, derivative_weight_ : see
+        `ResponseKernelRidge`.
+    X_fit_, self_kernel_, gram_col_mean_, gram_mean_, basis_, dt_, n_features_in_ : see
+        `ResponseKernelRidge`.
 
     Examples
     --------

@@ -168,19 +168,28 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     MiniRocket's "proportion of positive values", the relu one MultiRocket's "mean of positive
     values", here on the states of an SRNN instead of convolutions.
 
-    Defaults (chosen on the four UCR/UEA sets of benchmarks/learning.md, see docs/learning.md):
+    Every scale comes from the training data (``L`` is the longest training series, in
+    samples; docs/learning.md explains each rule):
 
-    - decay rates :math:`\gamma_j` log-uniform on :math:`[1/L, \text{max\_decay}]` (``L`` the
-      longest training series): memories from one sample to the whole series;
-    - frequencies :math:`\omega_j` uniform on ``[0, max_frequency]`` for a fraction
-      ``oscillating`` of the blocks (0 for the rest, pure low-pass filters), with
-      ``max_frequency`` defaulting to :math:`\min(\pi, 24\pi/L)` (periods of at least
-      ``L / 12`` samples);
-    - input weights :math:`c_j` Gaussian, each block reading about two channels of a
-      multichannel input, scaled so that a unit white-noise input gives each block unit
-      variance;
-    - ``n_thresholds`` thresholds per hidden unit at random quantiles (10%-90%) of that unit's
-      mean state on a random training series.
+    - decay rates :math:`\gamma_j` log-uniform on :math:`[1/(\text{max\_memory}\,L),
+      \text{max\_decay}]`: memories from one sample to the whole series, spread evenly on a
+      log scale (as MiniRocket spreads its dilations up to the series length);
+    - frequencies :math:`\omega_j` log-uniform on :math:`[2\pi/L, \text{max\_frequency}]`
+      (from one cycle per series to the sampling limit :math:`\pi`) for a fraction
+      ``oscillating`` of the blocks (0 for the rest: pure low-pass filters);
+    - inputs: each channel standardised with the training mean and deviation; the first
+      differences (``derivative``) weighted by ``mean |z| / mean |dz|`` over the training
+      steps, so that they have the size of the values whatever the sampling rate;
+    - input weights :math:`c_j` Gaussian, each block reading one channel (and each other one
+      with probability ``1 / n_inputs``), scaled so that a unit white-noise input gives each
+      block unit variance;
+    - ``n_thresholds`` thresholds per hidden unit at random quantiles (10%-90%) of that
+      unit's mean state on a random training series (MiniRocket's bias rule);
+    - ``subsample``: block :math:`j` is read every :math:`s_j` steps, the largest power of
+      two :math:`\le 1/\max(\gamma_j, \omega_j)` (about once per radian of its phase or
+      decay: a slow state is not re-read while it has barely moved); its features average
+      those reads. Its state still advances every step. On series of thousands of steps
+      this reads about 40 % of the units per step, at no measurable cost in accuracy.
 
     Parameters
     ----------
@@ -191,14 +200,17 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     noise : float, default=0.0
         Noise amplitude :math:`\sigma` (``0``: the noiseless limit, step/relu of the mean
         state; ``> 0``: the exact Gaussian averages above, about 10x slower).
-    max_decay : float, default=0.5
-        Largest decay rate per sample.
+    max_decay : float, default=1.0
+        Largest decay rate per sample (shortest memory: ``1 / max_decay`` samples).
+    max_memory : float, default=1.0
+        Longest memory (time constant), as a fraction of the longest training series.
     max_frequency : float or None, default=None
-        Largest angular frequency per sample, at most :math:`\pi` (``None``: the rule above).
+        Largest angular frequency per sample, at most :math:`\pi` (``None``: :math:`\pi`).
     oscillating : float, default=0.75
         Fraction of blocks with a non-zero frequency.
     derivative : bool, default=True
-        Also feed the first differences of the (standardised) series as input channels.
+        Also feed the (weighted) first differences of the standardised series as input
+        channels.
     readout : {"step", "relu", "both"}, default="both"
     pooling : {"mean", "mean+time"}, default="mean+time"
         ``"mean"``: the time average :math:`\frac1L\sum_t \mathbb{E} f(h_t)`;
@@ -206,6 +218,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         :math:`\frac1L\sum_t \frac{t}{L}\,\mathbb{E} f(h_t)`, which tells when in the
         series a unit is above its threshold (the role of MultiRocket's "mean of indices of
         positive values").
+    subsample : bool, default=True
+        Read slow blocks every :math:`s_j` steps (the rule above); ``False``: every step.
     standardize : bool, default=True
         Standardise each channel with the training mean and standard deviation.
     random_state : int, numpy Generator or None, default=None
@@ -216,7 +230,11 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     gamma_, omega_ : ndarray of shape (n_oscillators,)
-        Decay rates and frequencies.
+        Decay rates and frequencies (blocks sorted by readout stride).
+    strides_ : ndarray of shape (n_oscillators,)
+        Readout strides :math:`s_j` (powers of two, non-decreasing).
+    derivative_weight_ : ndarray of shape (m,)
+        Weight of the first differences (with ``derivative``).
     input_weights_ : ndarray of shape (n_inputs, n_oscillators)
         :math:`c_j` by column (``n_inputs = 2m`` with ``derivative``).
     thresholds_ : ndarray of shape (2 * n_oscillators, n_thresholds)
@@ -593,22 +611,36 @@ _SHELL_DOC = """
     ----------
     n_oscillators, n_thresholds, noise, max_decay, max_frequency, oscillating : see
         `LinearSRNNFeatures`.
-    derivative, readout, pooling, standardize, random_state, n_jobs : see
+    derivative, readout, subsample, standardize, random_state, n_jobs : see
         `LinearSRNNFeatures`.
+    max_memory : float or "auto", default="auto"
+        A float: as in `LinearSRNNFeatures`. ``"auto"``: memories up to the whole series,
+        and leave-one-out decides whether the blocks with a time constant beyond a quarter of
+        it are kept (they are dropped from ``features_`` otherwise).
+    pooling : {"mean", "mean+time", "auto"}, default="auto"
+        As in `LinearSRNNFeatures`; ``"auto"``: leave-one-out decides whether the
+        time-weighted averages are kept.
     alphas : array-like or None, default=None
-        Ridge penalties tried by efficient leave-one-out cross-validation on the training set
-        (``None``: ``logspace(-3, 3, 13)``).
+        Ridge penalties tried by efficient leave-one-out on the training set. ``None``:
+        ``logspace(-7, 1, 17)`` times the mean eigenvalue :math:`\\operatorname{tr}(G)/n` of
+        each candidate's (centred) Gram matrix, a grid relative to the features' own scale.
 
     Attributes
     ----------
     features_ : LinearSRNNFeatures
-        The fitted transformer.
+        The fitted transformer (with the chosen pooling and blocks).
+    pooling_ : str
+        The pooling in use.
+    max_memory_ : float
+        The longest memory kept, as a fraction of the longest training series.
     feature_mean_, feature_scale_ : ndarray of shape (n_features,)
         Standardisation of the features.
     coef_, intercept_ : ndarray
-        The ridge readout (fitted by scikit-learn's `{est}`, kept as arrays).
+        The ridge readout (unpenalised intercept).
     alpha_ : float
         The penalty chosen by leave-one-out.
+    cv_errors_ : ndarray of shape (n_candidates, n_alphas)
+        Mean squared leave-one-out error of each candidate (memory, pooling) and penalty.
     n_features_in_ : int
         Number of input channels.
 """
@@ -618,10 +650,12 @@ class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
     __doc__ = r"""Time-series classifier: `LinearSRNNFeatures`, standardisation, ridge.
 
     A one-line classifier on the exact noise-averaged readouts of a random linear SRNN; the
-    readout alone is trained, by ridge regression on one-vs-rest targets with the penalty
-    chosen by leave-one-out (scikit-learn's `RidgeClassifierCV`). On the four UCR/UEA sets of
-    benchmarks/learning.md it matches or beats aeon's MiniRocket at a similar cost.
-""" + _SHELL_DOC.format(est="sklearn.linear_model.RidgeClassifierCV") + r"""
+    readout alone is trained, by ridge regression on one-vs-rest :math:`\pm 1` targets with
+    an unpenalised intercept, the penalty, the pooling and the longest memory chosen by
+    exact leave-one-out on the training set (one eigendecomposition per candidate). On the
+    development panel of benchmarks/learning.md it matches aeon's MiniRocket on average, at
+    a similar cost.
+""" + _SHELL_DOC + r"""
     Examples
     --------
     >>> import numpy as np
@@ -679,9 +713,9 @@ class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
     __doc__ = r"""Time-series regressor: `LinearSRNNFeatures`, standardisation, ridge.
 
     Predicts a scalar (or vector) target per series by ridge regression on the exact
-    noise-averaged readouts of a random linear SRNN, with the penalty chosen by efficient
-    leave-one-out (scikit-learn's `RidgeCV`).
-""" + _SHELL_DOC.format(est="sklearn.linear_model.RidgeCV") + r"""
+    noise-averaged readouts of a random linear SRNN, with the penalty, the pooling and the
+    longest memory chosen by exact leave-one-out (as `LinearSRNNClassifier`).
+""" + _SHELL_DOC + r"""
     Examples
     --------
     >>> import numpy as np
