@@ -7,7 +7,9 @@
 - :class:`ResponseFeatures` -- signatures of :math:`\\int\\psi\\otimes u` (response features).
 - :class:`SignatureTransformer` -- signatures of the series as paths (stateless).
 - :class:`ResponseKernelRidge`, :class:`ResponseKernelClassifier` -- kernel ridge with the
-  response (or signature) kernel, penalty by efficient leave-one-out / GCV.
+  response (or signature) kernel; amplitude, refinement and penalty set from the data and
+  by efficient leave-one-out / GCV; :class:`NearConstantGramWarning` when the Gram matrix
+  cannot tell the series apart.
 - :class:`ReservoirForecaster` -- one- and multi-step-ahead forecasting.
 - :func:`kernel_ridge_cv` -- the closed-form cross-validation behind ``alphas=``.
 - :func:`sliding_windows` -- (window, target) pairs from one long series, for forecasting

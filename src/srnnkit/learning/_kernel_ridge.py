@@ -112,6 +112,18 @@ class NearConstantGramWarning(UserWarning):
     diagonal). Typical causes: inputs so small that every path is nearly the time path, or a
     normalised kernel at an amplitude where every pair looks alike. Rescale the inputs
     (``input_scale``) or keep the default ``input_scale="auto"``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from srnnkit.learning import NearConstantGramWarning, ResponseKernelRidge
+    >>> X = np.random.default_rng(0).standard_normal((8, 12))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = ResponseKernelRidge(input_scale=1e-7, alpha=1.0).fit(X, np.arange(8.0))
+    >>> any(issubclass(w.category, NearConstantGramWarning) for w in caught)
+    True
     """
 
 
