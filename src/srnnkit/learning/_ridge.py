@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["RELATIVE_ALPHAS", "RidgeLOO", "eigh", "loo_errors", "ridge_loo"]
+__all__ = ["RELATIVE_ALPHAS", "RidgeLOO", "eigh", "loo_errors", "loo_residuals", "ridge_loo"]
 
 # Penalties relative to the mean eigenvalue of the (centred) Gram matrix tr(G)/n.
 RELATIVE_ALPHAS = np.logspace(-7, 1, 17)
@@ -88,25 +88,29 @@ def loo_errors(lam: np.ndarray, Q: np.ndarray, Yc: np.ndarray,
     in scikit-learn's ``RidgeCV``. Otherwise (``Q`` spans the features' range only, more
     samples than features) the complement is added in closed form.
     """
+    return np.array([np.mean(np.sum(e * e, axis=1))
+                     for e in loo_residuals(lam, Q, Yc, alphas, intercept=intercept)])
+
+
+def loo_residuals(lam: np.ndarray, Q: np.ndarray, Yc: np.ndarray, alphas: np.ndarray, *,
+                  intercept: bool = True):
+    """Yield the leave-one-out residuals ``(n, k)`` for each penalty (see `loo_errors`)."""
     n = Yc.shape[0]
     QtY = Q.T @ Yc
     Q2 = Q * Q
-    out = np.empty(alphas.size)
     full = Q.shape[1] == n
     keep = np.ones(Q.shape[1])
     if full and intercept:          # the eigenvector closest to the constant direction
         keep[int(np.argmax(np.abs(Q.sum(axis=0))))] = 0.0
     rest = np.clip(1.0 - Q2.sum(axis=1) - (1.0 / n if intercept else 0.0), 0.0, None)
-    for i, a in enumerate(alphas):
+    for a in alphas:
         w = keep / (lam + a)
         c = Q @ (QtY * w[:, None])
         d = Q2 @ w
         if not full:                # the null space of G outside Q's span, weight 1/alpha
             c = c + (Yc - Q @ QtY) / a
             d = d + rest / a
-        e = c / np.maximum(d, np.finfo(float).tiny)[:, None]
-        out[i] = np.mean(np.sum(e * e, axis=1))
-    return out
+        yield c / np.maximum(d, np.finfo(float).tiny)[:, None]
 
 
 def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
@@ -134,7 +138,10 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     -------
     RidgeLOO
         ``candidate`` indexes ``candidates``; ``coef`` is over the candidate's columns in
-        the order of its groups. Ties go to the earlier candidate and the larger penalty.
+        the order of its groups. Each candidate is scored at its best penalty (ties go to
+        the larger); the chosen one is the first (list candidates simplest first) whose
+        score is within one standard error of the best score (the one-standard-error rule;
+        the standard error of the best candidate's mean leave-one-out error).
     """
     n, p = F.shape
     Yc = Y - Y.mean(axis=0)
@@ -152,13 +159,19 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
         scale = max(lam.sum() / n, np.finfo(float).tiny) if relative else 1.0
         spectra.append((lam, Q, scale))
         errors[c] = loo_errors(lam, Q, Yc, grid * scale)
-    # smallest error; ties (within rounding) -> earlier candidate, larger penalty
-    best = errors.min()
-    ok = errors <= best * (1.0 + 1e-10) + 1e-300
-    c = int(np.flatnonzero(ok.any(axis=1))[0])
-    a_i = int(np.flatnonzero(ok[c])[-1])
+    # each candidate at its best penalty (ties -> the larger); then the one-standard-error
+    # rule: the first (simplest) candidate within one standard error of the best one
+    best_a = [int(np.flatnonzero(row <= row.min() * (1.0 + 1e-10) + 1e-300)[-1])
+              for row in errors]
+    scores = errors[np.arange(len(candidates)), best_a]
+    b = int(np.argmin(scores))
+    lam, Q, scale = spectra[b]
+    e = next(loo_residuals(lam, Q, Yc, grid[best_a[b]:best_a[b] + 1] * scale))
+    per = np.sum(e * e, axis=1)
+    se = float(per.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    c = int(np.flatnonzero(scores <= scores[b] + se)[0])
     lam, Q, scale = spectra[c]
-    alpha = float(grid[a_i] * scale)
+    alpha = float(grid[best_a[c]] * scale)
     dual = (Yc - Q @ ((Q.T @ Yc) * (lam / (lam + alpha))[:, None])) / alpha
     coef = (dual.T @ F[:, columns[c]])
     intercept = Y.mean(axis=0)
