@@ -619,7 +619,9 @@ _SHELL_DOC = """
         it are kept (they are dropped from ``features_`` otherwise).
     pooling : {"mean", "mean+time", "auto"}, default="auto"
         As in `LinearSRNNFeatures`; ``"auto"``: leave-one-out decides whether the
-        time-weighted averages are kept.
+        time-weighted averages are kept. The "auto" candidates are scored by exact
+        leave-one-out at their best penalty and the simplest one within one standard error
+        of the best wins (short memories and plain averages count as simpler).
     alphas : array-like or None, default=None
         Ridge penalties tried by efficient leave-one-out on the training set. ``None``:
         ``logspace(-7, 1, 17)`` times the mean eigenvalue :math:`\\operatorname{tr}(G)/n` of
