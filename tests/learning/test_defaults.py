@@ -121,8 +121,10 @@ def test_ridge_leave_one_out_equals_brute_force_refit(n, p):
     best_a = fit.errors.argmin(axis=1)
     scores = fit.errors[[0, 1], best_a]
     b = int(np.argmin(scores))
-    per = _brute_loo(F[:, [groups[0], np.arange(p)][b]], Y, alphas[best_a[b]], True)
-    c = int(np.flatnonzero(scores <= scores[b] + per.std(ddof=1) / np.sqrt(n))[0])
+    per = [_brute_loo(F[:, cols], Y, alphas[a], True)
+           for cols, a in zip([groups[0], np.arange(p)], best_a, strict=True)]
+    se = np.array([np.std(q - per[b], ddof=1) / np.sqrt(n) for q in per])
+    c = int(np.flatnonzero(scores <= scores[b] + se)[0])
     assert (fit.candidate, fit.alpha) == (c, alphas[best_a[c]])
     cols = [groups[0], np.arange(p)][c]
     ref = Ridge(alpha=fit.alpha, solver="svd").fit(F[:, cols], Y)

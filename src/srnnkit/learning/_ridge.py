@@ -140,8 +140,9 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
         ``candidate`` indexes ``candidates``; ``coef`` is over the candidate's columns in
         the order of its groups. Each candidate is scored at its best penalty (ties go to
         the larger); the chosen one is the first (list candidates simplest first) whose
-        score is within one standard error of the best score (the one-standard-error rule;
-        the standard error of the best candidate's mean leave-one-out error).
+        score is within one standard error of the best score (the one-standard-error rule,
+        with the standard error of the mean paired difference of the per-sample
+        leave-one-out errors, candidate minus best).
     """
     n, p = F.shape
     Yc = Y - Y.mean(axis=0)
@@ -165,10 +166,12 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
               for row in errors]
     scores = errors[np.arange(len(candidates)), best_a]
     b = int(np.argmin(scores))
-    lam, Q, scale = spectra[b]
-    e = next(loo_residuals(lam, Q, Yc, grid[best_a[b]:best_a[b] + 1] * scale))
-    per = np.sum(e * e, axis=1)
-    se = float(per.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    per = []
+    for (lam, Q, scale), a_i in zip(spectra, best_a, strict=True):
+        e = next(loo_residuals(lam, Q, Yc, grid[a_i:a_i + 1] * scale))
+        per.append(np.sum(e * e, axis=1))
+    # standard error of each candidate's paired difference to the best (same samples)
+    se = np.array([np.std(p - per[b], ddof=1) / np.sqrt(n) if n > 1 else 0.0 for p in per])
     c = int(np.flatnonzero(scores <= scores[b] + se)[0])
     lam, Q, scale = spectra[c]
     alpha = float(grid[best_a[c]] * scale)
