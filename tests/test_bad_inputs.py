@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1164 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1189 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1164
+N_CASES = 1189
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -545,6 +545,12 @@ TARGETS: list[Target] = [
       for name in ("SRNNReservoir", "ResponseFeatures", "ResponseKernelRidge",
                    "LinearSRNNFeatures", "LinearSRNNRegressor", "NoisyRNNClassifier",
                    "NoisyRNNRegressor")],
+    # models of a series' time course: nothing to learn from constant or one-step series
+    *[Target(f"{name}.fit(time course)", _fit(name), lambda: dict(X=_series_batch()),
+             {"X": {"constant": const(np.ones((6, 8, 2)), V),
+                    "one-step": const(np.ones((6, 1, 2)), V)}})
+      for name in ("LinearSRNNFeatures", "LinearSRNNClassifier", "LinearSRNNRegressor",
+                   "ResponseKernelRidge", "ResponseKernelClassifier")],
     Target("SRNNReservoir(params)", _fit_with("SRNNReservoir"), lambda: {},
            {"n_hidden": {**but(COUNT, "none"), "huge": const(HUGE, V)},
             "dt": but(POSITIVE, "none", "list"),
@@ -559,6 +565,8 @@ TARGETS: list[Target] = [
            {"n_oscillators": {**but(COUNT, "none"), "huge": const(HUGE, V)},
             "n_thresholds": but(COUNT, "none"),
             "noise": but(POSITIVE, "zero"), "max_decay": POSITIVE,
+            "max_memory": only(POSITIVE, "negative", "zero", "nan", "string"),
+            "subsample": FLAG,
             "max_frequency": {"negative": const(-1.0, V), "too-big": const(4.0, V),
                               "string": const("pi", T)},
             "oscillating": {"too-big": const(1.5, V), "negative": const(-0.1, V)},
@@ -568,6 +576,10 @@ TARGETS: list[Target] = [
            {"depth": {**but(COUNT, "none", "bool"), "huge": const(40, V)}}),
     Target("ResponseKernelRidge(params)", _fit_with("ResponseKernelRidge"), lambda: {},
            {"kernel": CHOICE, "alpha": only(POSITIVE, "negative", "nan", "string"),
+            "input_scale": {**only(POSITIVE, "negative", "zero", "nan"),
+                            "string": const("big", V)},
+            "max_length": {**only(COUNT, "float", "zero"), "negative": const(-3, V)},
+            "normalize": FLAG, "derivative": FLAG, "fit_intercept": FLAG,
             "alphas": {"negative": const([1.0, -1.0], V), "string": const("many", T),
                        "empty": const([], V)},
             "cv": CHOICE, "dyadic_order": {"negative": const(-1, V), "float": const(0.5, T)}}),

@@ -374,7 +374,7 @@ def _stat_cov():
 # --------------------------------------------------------------------------- learning
 RESERVOIR = dict(n_hidden=12, spectral_radius=0.9, input_scale=1.0, noise=0.05, leak=1.0,
                  density=1.0, bias_scale=0.5, dt=1.0, n_paths=4, activation="tanh",
-                 random_state=0)
+                 standardize=False, random_state=0)
 
 
 def _series_batch():

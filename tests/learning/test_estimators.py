@@ -16,6 +16,11 @@ from srnnkit.learning import (
     kernel_ridge_cv,
 )
 
+# The plain kernel machine of docs/theory.md section 5: K(u, v) itself, no intercept, no
+# difference channel, no amplitude search, no block averaging, no normalisation.
+PLAIN = dict(fit_intercept=False, derivative=False, input_scale=1.0, max_length=None,
+             normalize=False, dyadic_order=0)
+
 
 def _inputs(n, L, m, seed):
     rng = np.random.default_rng(seed)
@@ -26,7 +31,8 @@ def _inputs(n, L, m, seed):
 def test_reservoir_noiseless_equals_plain_esn_recursion():
     """noise=0, dt=1, leak=1: the features follow the recursion h <- tanh(Wh + b) + Cu."""
     X = _inputs(4, 25, 2, 0)
-    res = SRNNReservoir(n_hidden=10, noise=0.0, n_paths=1, pooling="both",
+    res = SRNNReservoir(n_hidden=10, noise=0.0, n_paths=1, pooling="both", dt=1.0,
+                        standardize=False,
                         random_state=3).fit(X)
     F = res.transform(X)
     W, C, b = res.model_.W, res.model_.C, res.model_.b
@@ -45,7 +51,7 @@ def test_reservoir_noiseless_equals_plain_esn_recursion():
 def test_reservoir_noise_average_matches_independent_euler_maruyama():
     """Mean last state over 1024 paths vs a plain NumPy EM ensemble (4 standard errors)."""
     u = _inputs(1, 30, 1, 1)[0]
-    res = SRNNReservoir(n_hidden=5, noise=0.3, leak=2.0, dt=0.1, n_paths=1024,
+    res = SRNNReservoir(n_hidden=5, noise=0.3, leak=2.0, dt=0.1, n_paths=1024, standardize=False,
                         random_state=0).fit(u[None])
     f = res.transform(u[None])[0]
     W, C, b = res.model_.W, res.model_.C, res.model_.b
@@ -94,7 +100,8 @@ def test_kernel_machine_equivalence_primal_dual():
     tr, te = slice(0, 30), slice(30, 40)
     alpha = 0.05
     primal = Ridge(alpha=alpha, fit_intercept=False, solver="cholesky").fit(Phi[tr], y[tr])
-    dual = ResponseKernelRidge(kernel="precomputed", alpha=alpha).fit(Phi[tr] @ Phi[tr].T, y[tr])
+    dual = ResponseKernelRidge(kernel="precomputed", alpha=alpha, fit_intercept=False).fit(
+        Phi[tr] @ Phi[tr].T, y[tr])
     pred_p = primal.predict(Phi[te])
     pred_d = dual.predict(Phi[te] @ Phi[tr].T)
     np.testing.assert_allclose(pred_d, pred_p, rtol=1e-8, atol=1e-10)
@@ -116,7 +123,8 @@ def test_truncated_response_kernel_ridge_equals_ridge_on_features(basis, unequal
     feats = ResponseFeatures(basis, depth=depth, refine=1, scalar_term=True).fit(Xtr)
     primal = Ridge(alpha=alpha, fit_intercept=False, solver="cholesky").fit(
         feats.transform(Xtr), ytr)
-    krr = ResponseKernelRidge(basis=basis, depth=depth, refine=1, alpha=alpha).fit(Xtr, ytr)
+    krr = ResponseKernelRidge(basis=basis, depth=depth, refine=1, alpha=alpha, **PLAIN).fit(
+        Xtr, ytr)
     np.testing.assert_allclose(krr.predict(Xte), primal.predict(feats.transform(Xte)),
                                rtol=1e-8, atol=1e-10)
 
@@ -136,7 +144,7 @@ def test_cv_alpha_equals_brute_force_loo():
     X = _inputs(25, 12, 2, 3)
     y = np.stack([X[:, :, 0].mean(1) ** 2, np.tanh(X[:, -1, 1])], axis=1)
     alphas = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
-    kw = dict(dt=0.1, scaling=None, time_augment=False, basis=MonomialBasis(1))
+    kw = dict(dt=0.1, scaling=None, time_augment=False, basis=MonomialBasis(1), **PLAIN)
     est = ResponseKernelRidge(alphas=alphas, **kw).fit(X, y)
     Kx = sk.kernels.response_kernel(X, dt=0.1, basis=MonomialBasis(1))
     brute = np.array([_brute_loo(Kx, y, a) for a in alphas])

@@ -14,7 +14,7 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
                     depth: int | None = None, richardson: bool = False,
                     refine: int | None = None, n_jobs: int | None = None,
                     device: str = "cpu", executor: Any = None,
-                    tile: int | None = None) -> np.ndarray:
+                    tile: int | None = None, diagonal: bool = False) -> np.ndarray:
     r"""Gram matrix of the response kernel of piecewise-constant inputs.
 
     For inputs :math:`u, v` (``u[j]`` acts on :math:`[j\,dt, (j+1)\,dt)`) and a support
@@ -93,10 +93,13 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
         the result is bit-identical to the single-process one.
     tile : int, optional
         Series per tile with ``executor``.
+    diagonal : bool, default=False
+        Return only :math:`K(u_i, u_i)`, shape ``(n_u,)`` (``V`` must be None; CPU only),
+        e.g. to normalise a kernel, :math:`K(u,v)/\sqrt{K(u,u)K(v,v)}`.
 
     Returns
     -------
-    K : ndarray of shape (n_u, n_v)
+    K : ndarray of shape (n_u, n_v), or (n_u,) with ``diagonal=True``
 
     See Also
     --------
@@ -120,6 +123,11 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
     from .._device import check_device
 
     device = check_device(device, "response_kernel")
+    if not isinstance(diagonal, (bool, np.bool_)):
+        fail("diagonal", "a bool", diagonal, TypeError)
+    if diagonal and (V is not None or device != "cpu" or executor is not None):
+        fail("diagonal", "False when V, device='cuda' or an executor is given (the diagonal "
+             "K(u_i, u_i) is computed on the CPU, for U alone)", diagonal)
     if executor is not None:
         from ._tiles import gram_on_executor
 
@@ -167,6 +175,8 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
                 from ._cuda import response_gram_cuda
 
                 results.append(response_gram_cuda(Up, nu, Vp, nv, symmetric, kap, r, R))
+            elif diagonal:
+                results.append(_diagonal(Up, nu, kap, r, R, depth, nthreads))
             else:
                 results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth, nthreads))
     out = cm.richardson_combine(results[1], results[0]) if rich else results[0]
@@ -244,3 +254,23 @@ def _gram(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symmet
         kr.response_gram(Up, nu, Vp, nv, kap, r, px, py, R, factor, nl, out)
 
     return cm.gram_driver(solve, nu, nv, symmetric, kr.LANES, nthreads)
+
+
+def _diagonal(Up: np.ndarray, nu: np.ndarray, kap: np.ndarray, r: int, R: int,
+              depth: int | None, nthreads: int) -> np.ndarray:
+    """K(u_i, u_i) for every series: the pairs (i, i) only, grouped by length in lanes."""
+    from . import _kernels as kr
+
+    n = len(nu)
+    max_lanes = kr.LANES if depth is None else kr.TRUNC_LANES
+    lanes = cm.choose_lanes(n, nthreads, max_lanes)
+    order = np.argsort(nu, kind="stable").astype(np.int64)
+    px = np.ascontiguousarray(np.concatenate([order, np.full((-n) % lanes, order[-1])]))
+    out = np.empty(len(px))
+    if depth is not None:
+        kr.response_truncated_gram(Up, nu, Up, nu, kap, r, depth, px, px, lanes, out)
+    else:
+        kr.response_gram(Up, nu, Up, nu, kap, r, px, px, R, 1.0 / (R * R), lanes, out)
+    res = np.empty(n)
+    res[order] = out[:n]
+    return res

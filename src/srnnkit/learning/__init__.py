@@ -7,7 +7,9 @@
 - :class:`ResponseFeatures` -- signatures of :math:`\\int\\psi\\otimes u` (response features).
 - :class:`SignatureTransformer` -- signatures of the series as paths (stateless).
 - :class:`ResponseKernelRidge`, :class:`ResponseKernelClassifier` -- kernel ridge with the
-  response (or signature) kernel, penalty by efficient leave-one-out / GCV.
+  response (or signature) kernel; amplitude, refinement and penalty set from the data and
+  by efficient leave-one-out / GCV; :class:`NearConstantGramWarning` when the Gram matrix
+  cannot tell the series apart.
 - :class:`ReservoirForecaster` -- one- and multi-step-ahead forecasting.
 - :class:`NoisyRNNClassifier`, :class:`NoisyRNNRegressor` -- noise-injected RNNs trained by
   gradient (PyTorch, the optional ``srnnkit[torch]`` extra, imported only when they fit);
@@ -21,7 +23,12 @@ of ``(n_steps_i, n_channels)`` arrays of unequal lengths.
 """
 
 from ._features import ResponseFeatures, SignatureTransformer
-from ._kernel_ridge import ResponseKernelClassifier, ResponseKernelRidge, kernel_ridge_cv
+from ._kernel_ridge import (
+    NearConstantGramWarning,
+    ResponseKernelClassifier,
+    ResponseKernelRidge,
+    kernel_ridge_cv,
+)
 from ._noisy_rnn import NoisyRNNClassifier, NoisyRNNRegressor
 from ._oscillator import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
 from ._reservoir import ReservoirForecaster, SRNNReservoir
@@ -31,6 +38,7 @@ __all__ = [
     "LinearSRNNClassifier",
     "LinearSRNNFeatures",
     "LinearSRNNRegressor",
+    "NearConstantGramWarning",
     "NoisyRNNClassifier",
     "NoisyRNNRegressor",
     "ReservoirForecaster",

@@ -18,8 +18,8 @@ from sklearn.utils import check_array as sk_check_array
 
 from .._validation import check_array, describe, fail
 
-__all__ = ["as_series_list", "by_length", "check_channels", "check_targets", "stack_rows",
-           "standardization"]
+__all__ = ["as_series_list", "by_length", "check_channels", "check_not_constant",
+           "check_targets", "stack_rows", "standardization"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
@@ -81,10 +81,33 @@ def check_channels(series: list[np.ndarray], m: int) -> None:
                  f"series with {m} channel(s) (as in fit)", s)
 
 
+def check_not_constant(series: list[np.ndarray], shift: np.ndarray, scale: np.ndarray,
+                       name: str = "X") -> None:
+    """Raise ValueError when every training series is constant in time, channel by channel.
+
+    Such data carry nothing a model of the series' time course can learn (after
+    standardisation every input is zero). One flat series among others is valid.
+    """
+    if all(s.shape[0] < 2 for s in series):
+        raise ValueError(f"{name} must hold series of at least 2 steps to learn from their "
+                         f"time course; got {len(series)} series of 1 step (for a 2-D {name} "
+                         "of shape (n_series, n_steps) that is n_features=1).")
+    if all(np.ptp(s, axis=0).max(initial=0.0) == 0.0 for s in series):
+        raise ValueError(f"{name} must hold at least one series that varies in time; got "
+                         f"{len(series)} constant series (every value equal along each "
+                         "series), from which no time-series model can be learned.")
+
+
 def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column mean and standard deviation of ``values`` (n, m); a zero deviation gives 1."""
+    """Per-column mean and standard deviation of ``values`` (n, m).
+
+    A column that is constant up to rounding (deviation within ``sqrt(n) eps`` of its size,
+    scikit-learn's rule) gets the scale 1, so rounding noise is never blown up.
+    """
+    mean = values.mean(axis=0)
     sd = values.std(axis=0)
-    return values.mean(axis=0), np.where(sd > 0, sd, 1.0)
+    tol = np.sqrt(max(values.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
+    return mean, np.where(sd > tol, sd, 1.0)
 
 
 def by_length(series: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -15,10 +17,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from .._validation import check_array, check_choice, fail
 from ..features import SupportBasis
 from ..kernels import response_kernel, signature_kernel
-from ._features import _SCALING, _fit_scaling, check_basis, prepare_inputs
-from ._input import as_series_list, check_targets
+from ._features import _SCALING, _fit_scaling, check_basis
+from ._input import as_series_list, check_channels, check_not_constant, check_targets
+from ._ridge import eigh, loo_errors
 
-__all__ = ["ResponseKernelClassifier", "ResponseKernelRidge", "kernel_ridge_cv"]
+__all__ = ["NearConstantGramWarning", "ResponseKernelClassifier", "ResponseKernelRidge",
+           "kernel_ridge_cv"]
 
 
 def kernel_ridge_cv(K: Any, y: Any, alphas: Any, *, cv: str = "loo"):
@@ -79,7 +83,7 @@ def kernel_ridge_cv(K: Any, y: Any, alphas: Any, *, cv: str = "loo"):
     if n < 2:
         raise ValueError(f"cross-validation over alphas needs at least 2 samples; got "
                          f"n_samples={n}.")
-    lam, V = np.linalg.eigh(0.5 * (K + K.T))
+    lam, V = eigh(0.5 * (K + K.T))
     lam = np.clip(lam, 0.0, None)
     Y = y.reshape(n, -1)
     VtY = V.T @ Y
@@ -100,36 +104,90 @@ def kernel_ridge_cv(K: Any, y: Any, alphas: Any, *, cv: str = "loo"):
     return float(a), c.reshape(y.shape), errors
 
 
-def _solve(K: np.ndarray, Y: np.ndarray, alpha: float) -> np.ndarray:
-    A = K + alpha * np.eye(K.shape[0])
-    try:
-        return np.linalg.solve(A, Y)
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(A, Y, rcond=None)[0]
+class NearConstantGramWarning(UserWarning):
+    """The training Gram matrix is (nearly) constant: the kernel cannot tell the series apart.
+
+    Raised by the response-kernel estimators when, after the kernel's own scaling, the
+    centred Gram matrix holds less than ``1e-6`` of the Gram matrix's energy (its mean
+    diagonal). Typical causes: inputs so small that every path is nearly the time path, or a
+    normalised kernel at an amplitude where every pair looks alike. Rescale the inputs
+    (``input_scale``) or keep the default ``input_scale="auto"``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from srnnkit.learning import NearConstantGramWarning, ResponseKernelRidge
+    >>> X = np.random.default_rng(0).standard_normal((8, 12))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = ResponseKernelRidge(input_scale=1e-7, alpha=1.0).fit(X, np.arange(8.0))
+    >>> any(issubclass(w.category, NearConstantGramWarning) for w in caught)
+    True
+    """
+
+
+# A path's 1-variation bound for input_scale="auto": the largest scale puts the longest
+# training path (in 1-variation of its data channels) at this value; the candidate scales
+# are that one divided by 2^k, k = 0..N_SCALES-1, chosen by leave-one-out.
+MAX_VARIATION = 32.0
+N_SCALES = 6
+# dyadic_order="auto": refine the PDE grid until every sub-cell's increment product
+# |G| = kappa |u|^2 dt^2 / 4^order of a training path is at most this (most 4 orders).
+MAX_CELL_PRODUCT = 0.25
+MAX_AUTO_ORDER = 3
+# Penalties relative to the mean eigenvalue of the kernel's centred Gram matrix.
+KERNEL_ALPHAS = np.logspace(-6, 1, 15)
+
+
+def _block_mean(x: np.ndarray, k: int) -> np.ndarray:
+    """Average ``x`` (L, m) over consecutive blocks of ``k`` steps (the last may be shorter)."""
+    if k == 1:
+        return x
+    L = x.shape[0]
+    n = -(-L // k)
+    sums = np.add.reduceat(x, np.arange(0, L, k), axis=0)
+    counts = np.minimum(np.arange(1, n + 1) * k, L) - np.arange(0, L, k)
+    return sums / counts[:, None]
+
+
+def _centre_train(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    col = K.mean(axis=0)
+    tot = float(col.mean())
+    return K - col[None, :] - col[:, None] + tot, col, tot
 
 
 class _KernelBase(BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "kernel": [StrOptions({"response", "signature", "precomputed"})],
-        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="neither"), None],
         "alphas": [None, "array-like"],
         "cv": [StrOptions({"loo", "gcv"})],
         "basis": [None, SupportBasis],
         "dt": [None, Interval(Real, 0, None, closed="neither")],
         "depth": [None, Interval(Integral, 1, None, closed="left")],
-        "dyadic_order": [Interval(Integral, 0, None, closed="left")],
+        "dyadic_order": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "refine": [None, Interval(Integral, 1, None, closed="left")],
         "static": [StrOptions({"linear", "rbf"})],
         "time_augment": ["boolean"],
+        "derivative": ["boolean"],
         "scaling": _SCALING,
+        "input_scale": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "max_length": [None, Interval(Integral, 1, None, closed="left")],
+        "normalize": ["boolean"],
+        "fit_intercept": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, kernel: str = "response", *, alpha: float = 1.0, alphas: Any = None,
-                 cv: str = "loo", basis: SupportBasis | None = None, dt: float | None = None,
-                 depth: int | None = None, dyadic_order: int = 0, refine: int | None = None,
-                 static: str = "linear", time_augment: bool = True,
-                 scaling: str | float | None = "standard", n_jobs: int | None = None) -> None:
+    def __init__(self, kernel: str = "response", *, alpha: float | None = None,
+                 alphas: Any = None, cv: str = "loo", basis: SupportBasis | None = None,
+                 dt: float | None = None, depth: int | None = None,
+                 dyadic_order: int | str = "auto",
+                 refine: int | None = None, static: str = "linear", time_augment: bool = True,
+                 derivative: bool = True, scaling: str | float | None = "standard",
+                 input_scale: str | float = "auto", max_length: int | None = 128,
+                 normalize: bool = True, fit_intercept: bool = True,
+                 n_jobs: int | None = None) -> None:
         self.kernel = kernel
         self.alpha = alpha
         self.alphas = alphas
@@ -141,11 +199,17 @@ class _KernelBase(BaseEstimator):
         self.refine = refine
         self.static = static
         self.time_augment = time_augment
+        self.derivative = derivative
         self.scaling = scaling
+        self.input_scale = input_scale
+        self.max_length = max_length
+        self.normalize = normalize
+        self.fit_intercept = fit_intercept
         self.n_jobs = n_jobs
 
-    # ----------------------------------------------------------------- kernel
-    def _fit_inputs(self, X: Any) -> tuple[np.ndarray, int]:
+    # ----------------------------------------------------------------- inputs
+    def _fit_inputs(self, X: Any) -> tuple[list[np.ndarray] | np.ndarray, int]:
+        """Learn the input transformation; return the base training inputs (or the Gram)."""
         if self.kernel == "precomputed":
             K = check_array("X", X, ndim=2, shape_text="(n_series, n_series) Gram matrix")
             if K.shape[0] != K.shape[1]:
@@ -155,22 +219,191 @@ class _KernelBase(BaseEstimator):
         series = as_series_list(X)
         self.n_features_in_ = series[0].shape[1]
         _fit_scaling(self, series)
+        check_not_constant(series, self.shift_, self.scale_)
+        L = max(s.shape[0] for s in series)
+        self.block_ = 1 if self.max_length is None else -(-L // self.max_length)
+        n_cells = -(-L // self.block_)
+        self.dt_ = (float(self.dt) * self.block_ if self.dt is not None else 1.0 / n_cells)
         self.basis_ = check_basis(self.basis, finite=self.refine is not None)
-        self.X_fit_ = prepare_inputs(self, series, time=self.kernel == "signature")
-        return self._gram(self.X_fit_, None), len(series)
+        base = [_block_mean((s - self.shift_) / self.scale_, self.block_) for s in series]
+        if self.derivative and self.kernel == "response":
+            cells = np.concatenate(base, axis=0)
+            diffs = np.concatenate([np.diff(b, axis=0) for b in base], axis=0)
+            size = np.abs(cells).mean(axis=0)
+            rough = np.abs(diffs).mean(axis=0) if diffs.size else np.zeros_like(size)
+            # the differences get the level channels' mean size (1-variation balance)
+            self.derivative_weight_ = np.where(rough > 0, size / np.where(rough > 0, rough,
+                                                                           1.0), 0.0)
+        return base, len(series)
 
-    def _gram(self, A: list[np.ndarray], B: list[np.ndarray] | None) -> np.ndarray:
+    def _base(self, X: Any) -> list[np.ndarray]:
+        series = as_series_list(X)
+        check_channels(series, self.n_features_in_)
+        return [_block_mean((s - self.shift_) / self.scale_, self.block_) for s in series]
+
+    def _paths(self, base: list[np.ndarray], lam: float) -> list[np.ndarray]:
+        """Kernel inputs at amplitude ``lam``: [1 | time], lam z, lam w dz (see the docs)."""
+        out = []
+        for z in base:
+            parts = [lam * z]
+            if self.derivative and self.kernel == "response":
+                dz = np.diff(z, axis=0, prepend=z[:1])
+                parts.append(lam * self.derivative_weight_ * dz)
+            if self.time_augment:
+                lead = ((np.arange(z.shape[0]) * self.dt_)[:, None] if self.kernel ==
+                        "signature" else np.ones((z.shape[0], 1)))
+                parts.insert(0, lead)
+            out.append(np.hstack(parts))
+        return out
+
+    def _scales(self, base: list[np.ndarray]) -> np.ndarray:
+        """Candidate amplitudes: ``input_scale``, or the "auto" grid (docs/learning.md).
+
+        The largest candidate gives the training path of largest 1-variation (data channels)
+        the variation `MAX_VARIATION`, and keeps every PDE cell within reach of the
+        refinement rule (``MAX_CELL_PRODUCT`` at ``MAX_AUTO_ORDER``); the others are it
+        divided by 2, 4, ...
+        """
+        if self.input_scale != "auto":
+            return np.array([float(self.input_scale)])
+        var = peak = 0.0
+        for p in self._paths(base, 1.0):
+            data = p[:, 1:] if self.time_augment else p
+            norms = np.linalg.norm(data, axis=1)
+            var = max(var, float(norms.sum()) * self.dt_)
+            peak = max(peak, float(norms.max(initial=0.0)))
+        top = MAX_VARIATION / var if var > 0 else 1.0
+        if self.kernel == "response" and self.dyadic_order == "auto" and peak > 0:
+            t = (np.arange(max(b.shape[0] for b in base)) + 0.5) * self.dt_
+            kap = float(np.max(np.abs(self.basis_.kappa(t, t))))
+            cell = MAX_CELL_PRODUCT * 4.0 ** MAX_AUTO_ORDER / (kap * self.dt_ ** 2)
+            top = min(top, math.sqrt(max(cell - 1.0, 0.0)) / peak)
+        return top / 2.0 ** np.arange(N_SCALES)
+
+    # ----------------------------------------------------------------- kernel
+    def _order(self, paths: list[np.ndarray]) -> int:
+        """The PDE refinement: the given ``dyadic_order`` or the "auto" rule above."""
+        if self.dyadic_order != "auto":
+            return int(self.dyadic_order)
+        if self.kernel == "signature":
+            inc = max(float(np.max(np.sum(np.diff(p, axis=0) ** 2, axis=1), initial=0.0))
+                      for p in paths)
+        else:
+            t = (np.arange(max(p.shape[0] for p in paths)) + 0.5) * self.dt_
+            kap = float(np.max(np.abs(self.basis_.kappa(t, t))))
+            inc = kap * self.dt_ ** 2 * max(float(np.max(np.sum(p * p, axis=1))) for p in paths)
+        order = 0
+        while inc / 4.0 ** order > MAX_CELL_PRODUCT and order < MAX_AUTO_ORDER:
+            order += 1
+        return order
+
+    def _gram(self, A: list[np.ndarray], B: list[np.ndarray] | None,
+              order: int | None = None) -> np.ndarray:
+        order = self.dyadic_order_ if order is None else order
         if self.kernel == "response":
             return response_kernel(A, B, dt=self.dt_, basis=self.basis_,
-                                   dyadic_order=self.dyadic_order, depth=self.depth,
+                                   dyadic_order=order, depth=self.depth,
                                    refine=self.refine, n_jobs=self.n_jobs)
         if self.depth is not None:
             fail("depth", "None with kernel='signature' (the signature kernel is untruncated)",
                  self.depth)
         A = [_two_points(a) for a in A]
         B = None if B is None else [_two_points(b) for b in B]
-        return signature_kernel(A, B, static=self.static, dyadic_order=self.dyadic_order,
+        return signature_kernel(A, B, static=self.static, dyadic_order=order,
                                 n_jobs=self.n_jobs)
+
+    def _self_kernels(self, A: list[np.ndarray], order: int | None = None) -> np.ndarray:
+        """K(u, u) of each path (for the normalisation)."""
+        if self.kernel == "response":
+            return response_kernel(A, dt=self.dt_, basis=self.basis_,
+                                   dyadic_order=self.dyadic_order_ if order is None else order,
+                                   depth=self.depth, refine=self.refine, n_jobs=self.n_jobs,
+                                   diagonal=True)
+        return np.array([self._gram([a], None, order)[0, 0] for a in A])
+
+    def _train_gram(self, paths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        K = self._gram(paths, None)
+        diag = np.diag(K).copy()
+        if self.normalize:
+            root = np.sqrt(diag)
+            K = K / root[:, None] / root[None, :]
+        return K, diag
+
+    def _fit_kernel(self, X: Any, targets: Any) -> None:
+        """Inputs, amplitude and penalty (leave-one-out), and the dual coefficients.
+
+        ``targets(n)`` validates and returns the targets once the number of series is known.
+        """
+        base, n = self._fit_inputs(X)
+        Y = targets(n)
+        Y2 = Y.reshape(n, -1)
+        if self.kernel == "precomputed":
+            candidates = [(None, base, None)]
+        else:
+            candidates = []
+            for lam in self._scales(base):
+                paths = self._paths(base, lam)
+                self.dyadic_order_ = self._order(paths)
+                try:
+                    K, diag = self._train_gram(paths)
+                except ValueError:          # overflow: the kernel grows like exp(path size)
+                    continue
+                if np.all(np.isfinite(K)) and np.all(diag > 0):
+                    candidates.append((lam, K, (paths, diag, self.dyadic_order_)))
+            if not candidates:
+                fail("input_scale", "an amplitude at which the training Gram matrix is "
+                     "finite (the kernel grows like the exponential of the paths' size)",
+                     self.input_scale, hint="Give a smaller input_scale or a finite depth.")
+        best = None
+        for lam, K, extra in candidates:
+            fit = self._fit_dual(K, Y2)
+            if best is None or fit[0] < best[0][0]:
+                best = (fit, lam, K, extra)
+        (_, alpha, dual, errors), lam, K, extra = best
+        _warn_if_constant(K)
+        self.alpha_ = alpha
+        self.cv_errors_ = errors if self.alpha is None else np.zeros(0)
+        self.input_scale_ = lam
+        self.dual_coef_ = dual.reshape(Y.shape) if Y.ndim == 1 else dual
+        self.intercept_ = (Y2.mean(axis=0) if self.fit_intercept else np.zeros(Y2.shape[1]))
+        if Y.ndim == 1:
+            self.intercept_ = float(self.intercept_[0])
+        self.gram_col_mean_ = K.mean(axis=0) if self.fit_intercept else np.zeros(n)
+        self.gram_mean_ = float(K.mean()) if self.fit_intercept else 0.0
+        if extra is not None:
+            self.X_fit_, self.self_kernel_, self.dyadic_order_ = extra
+
+    def _fit_dual(self, K: np.ndarray, Y: np.ndarray):
+        """(best error, alpha, dual coefficients, errors per alpha) on a (centred) Gram.
+
+        One eigendecomposition gives the leave-one-out (or GCV) error of every penalty and
+        the dual coefficients of the best; a fixed ``alpha`` is scored the same way (the
+        amplitude search compares candidates by it).
+        """
+        n = K.shape[0]
+        Kc = _centre_train(K)[0] if self.fit_intercept else K
+        Yc = Y - Y.mean(axis=0) if self.fit_intercept else Y
+        lam, V = eigh(0.5 * (Kc + Kc.T))
+        lam = np.clip(lam, 0.0, None)
+        if self.alpha is not None:
+            grid = np.array([float(self.alpha)])
+        elif self.alphas is None:
+            grid = KERNEL_ALPHAS * max(float(lam.sum()) / n, np.finfo(float).tiny)
+        else:
+            grid = check_array("alphas", self.alphas, ndim=(0, 1),
+                               shape_text="(n_alphas,)").ravel()
+            if grid.size == 0 or np.any(grid <= 0):
+                fail("alphas", "a non-empty array of positive penalties", self.alphas)
+        if n < 2:
+            errs = np.zeros(grid.size)
+        elif self.cv == "gcv":
+            errs = kernel_ridge_cv(Kc, Yc, grid, cv="gcv")[2]
+        else:
+            errs = loo_errors(lam, V, Yc, grid, intercept=self.fit_intercept)
+        i = int(np.argmin(errs))
+        a = float(grid[i])
+        dual = V @ ((V.T @ Yc) / (lam + a)[:, None])
+        return float(errs[i]), a, dual, errs
 
     def _test_gram(self, X: Any) -> np.ndarray:
         if self.kernel == "precomputed":
@@ -179,26 +412,39 @@ class _KernelBase(BaseEstimator):
                 fail("X", f"a Gram matrix with {self.dual_coef_.shape[0]} columns (one per "
                      "training series)", K)
             return K
-        return self._gram(prepare_inputs(self, as_series_list(X), time=self.kernel == "signature"),
-                          self.X_fit_)
-
-    def _fit_dual(self, K: np.ndarray, Y: np.ndarray) -> None:
-        if self.alphas is not None:
-            self.alpha_, self.dual_coef_, self.cv_errors_ = kernel_ridge_cv(
-                K, Y, self.alphas, cv=self.cv)
-        else:
-            self.alpha_ = float(self.alpha)
-            self.dual_coef_ = _solve(K, Y, self.alpha_)
+        paths = self._paths(self._base(X), self.input_scale_)
+        # new paths with larger increments than the training ones get a finer PDE grid
+        order = max(self.dyadic_order_, self._order(paths))
+        K = self._gram(paths, self.X_fit_, order)
+        if self.normalize:
+            K = K / np.sqrt(self._self_kernels(paths, order))[:, None] \
+                / np.sqrt(self.self_kernel_)
+        return K
 
     def _decision(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "dual_coef_")
-        return self._test_gram(X) @ self.dual_coef_
+        K = self._test_gram(X)
+        if self.fit_intercept:
+            K = K - self.gram_col_mean_[None, :] - K.mean(axis=1)[:, None] + self.gram_mean_
+        return K @ self.dual_coef_ + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
+
+
+def _warn_if_constant(K: np.ndarray) -> None:
+    energy = float(np.mean(np.abs(np.diag(K))))
+    spread = float(np.mean(np.diag(_centre_train(K)[0]))) if K.shape[0] > 1 else energy
+    if energy > 0 and spread < 1e-6 * energy:
+        warnings.warn(
+            f"the training Gram matrix is nearly constant (its centred part holds "
+            f"{spread / energy:.1e} of its mean diagonal): the kernel cannot tell the series "
+            "apart and the fit is close to predicting the mean. Rescale the inputs "
+            "(input_scale, scaling) or use input_scale='auto'.",
+            NearConstantGramWarning, stacklevel=4)
 
 
 def _two_points(a: np.ndarray) -> np.ndarray:
@@ -208,27 +454,31 @@ def _two_points(a: np.ndarray) -> np.ndarray:
 _DOC_PARAMS = r"""Parameters
     ----------
     kernel : {"response", "signature", "precomputed"}, default="response"
-        ``"response"``: ``srnnkit.kernels.response_kernel`` of the (scaled, time-augmented)
-        inputs with ``basis``, ``dt``, ``depth``, ``dyadic_order``, ``refine``.
+        ``"response"``: ``srnnkit.kernels.response_kernel`` of the prepared inputs (below)
+        with ``basis``, ``dt``, ``depth``, ``dyadic_order``, ``refine``.
         ``"signature"``: ``srnnkit.kernels.signature_kernel`` of the series as paths
         (``static``, ``dyadic_order``). ``"precomputed"``: ``X`` is a Gram matrix
-        (``(n_train, n_train)`` in ``fit``, ``(n_test, n_train)`` afterwards).
-    alpha : float, default=1.0
-        Ridge penalty (used when ``alphas`` is None).
+        (``(n_train, n_train)`` in ``fit``, ``(n_test, n_train)`` afterwards; used as given).
+    alpha : float or None, default=None
+        A fixed ridge penalty; ``None``: chosen by ``cv`` among ``alphas``.
     alphas : array-like of shape (n_alphas,) or None, default=None
-        Candidate penalties; the best is chosen by ``cv`` from one eigendecomposition of the
-        Gram matrix (`kernel_ridge_cv`).
+        Candidate penalties, scored by ``cv`` from one eigendecomposition of the (centred)
+        Gram matrix. ``None``: ``logspace(-6, 1, 15)`` times its mean eigenvalue.
     cv : {"loo", "gcv"}, default="loo"
         Efficient leave-one-out or generalised cross-validation.
     basis : SupportBasis or None, default=None
         Support basis :math:`\psi` (only its :math:`\kappa` is used unless ``refine`` is given);
         ``None`` means ``MonomialBasis(1)``.
     dt : float or None, default=None
-        Input time step; ``None``: ``1 / n_steps`` of the longest training series.
+        Input time step (before block averaging); ``None``: time rescaled so that the longest
+        training series spans :math:`[0, 1]`.
     depth : int or None, default=None
         Truncate the response kernel at this signature level (``None``: untruncated PDE).
-    dyadic_order : int, default=0
-        PDE grid refinement (see ``response_kernel``/``signature_kernel``).
+    dyadic_order : int or "auto", default="auto"
+        PDE grid refinement (see ``response_kernel``/``signature_kernel``). ``"auto"``: the
+        smallest order (at most 3) at which every sub-cell's increment product
+        :math:`\kappa\,|u|^2\,dt^2/4^{	ext{order}}` of a training path is at most 1/4; new
+        series with larger increments are compared on a finer grid.
     refine : int or None, default=None
         Pieces per input cell with exact cell integrals (``response_kernel``); with
         ``depth=N`` and ``refine=r`` the kernel is exactly the inner product of
@@ -238,8 +488,28 @@ _DOC_PARAMS = r"""Parameters
     time_augment : bool, default=True
         ``"response"``: prepend a constant input channel 1, so that :math:`X` contains the
         time path. ``"signature"``: prepend the time channel :math:`t_i = i\,dt`.
+    derivative : bool, default=True
+        ``"response"``: append the first differences of the (standardised, block-averaged)
+        channels, weighted by ``mean |z| / mean |dz|`` over the training cells, so that the
+        response path :math:`\int\psi\otimes u` also follows the series itself, whatever
+        its sampling rate.
     scaling : {"standard"}, float or None, default="standard"
         Input scaling learned in ``fit`` (see `ResponseFeatures`).
+    input_scale : float or "auto", default="auto"
+        Amplitude :math:`\lambda` of the data channels (the constant channel stays 1): the
+        kernel weighs signature level :math:`n` by about :math:`\lambda^{2n}`. ``"auto"``:
+        six candidates, the largest giving the training path of largest 1-variation the
+        variation 32 (and keeping every PDE cell within reach of the refinement rule), the
+        others it divided by 2, 4, ..., 32; the one with the smallest leave-one-out error
+        wins.
+    max_length : int or None, default=128
+        Series longer than this (the longest training series of ``L`` steps) are averaged
+        over blocks of ``ceil(L / max_length)`` steps, so that the :math:`O(L^2)` PDE stays
+        affordable; ``None``: never.
+    normalize : bool, default=True
+        Use :math:`K(u,v)/\sqrt{K(u,u)K(v,v)}` (every series has unit norm in the RKHS).
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept (kernel centred on the training series).
     n_jobs : int or None, default=None
         Threads for the Gram matrices.
 """
@@ -250,22 +520,40 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
 
     The Gram matrix :math:`K_{ij} = \langle S(X^{u_i}), S(X^{u_j})\rangle`,
     :math:`X^u = \int\psi\otimes u`, is computed by the Goursat PDE (or truncated); the fit
-    is :math:`c = (K + \alpha I)^{-1} y` and :math:`F(u) = \sum_i c_i K(u, u_i)`, the
-    minimum-RKHS-norm interpolant (representer theorem). Every noise-averaged SRNN readout
-    is an element of this RKHS.
+    is :math:`c = (K_c + \alpha I)^{-1} (y - \bar y)` with the centred Gram :math:`K_c` and
+    :math:`F(u) = \bar y + \sum_i c_i K_c(u, u_i)` (representer theorem, unpenalised
+    intercept). Every noise-averaged SRNN readout is an element of this RKHS.
+
+    With the defaults the machine is usable on real series of any length: see
+    docs/learning.md ("The kernel machine, defaults") for each rule and why.
 
     {params}
     Attributes
     ----------
     dual_coef_ : ndarray of shape (n_train,) or (n_train, n_targets)
+    intercept_ : float or ndarray of shape (n_targets,)
     alpha_ : float
-        The penalty used (chosen by cross-validation when ``alphas`` is given).
+        The penalty used.
     cv_errors_ : ndarray of shape (n_alphas,)
-        Mean squared cross-validation error per candidate (only with ``alphas``).
+        Mean squared cross-validation error per penalty at the chosen amplitude (empty with
+        a fixed ``alpha``).
+    input_scale_ : float
+        The amplitude in use.
+    dyadic_order_ : int
+        The PDE refinement of the training Gram matrix.
+    block_ : int
+        Block length of the averaging (1: none).
+    derivative_weight_ : ndarray of shape (m,)
+        Weight of the difference channels (with ``derivative``).
     X_fit_ : list of ndarray
-        Training series after scaling and augmentation.
+        Training paths' inputs after scaling, averaging and augmentation.
+    self_kernel_ : ndarray of shape (n_train,)
+        :math:`K(u_i, u_i)` of the training series (for the normalisation).
+    gram_col_mean_, gram_mean_ : ndarray, float
+        Column means and mean of the training Gram matrix (for the centring).
     basis_ : SupportBasis
     dt_ : float
+        Cell width of the (averaged) inputs.
     n_features_in_ : int
         Number of input channels (``n_train`` for ``kernel="precomputed"``).
 
@@ -295,9 +583,7 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         self
         """
         self._validate_params()
-        K, n = self._fit_inputs(X)
-        y = check_targets(y, n)
-        self._fit_dual(K, y)
+        self._fit_kernel(X, lambda n: check_targets(y, n))
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -326,21 +612,20 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
 
     The labels become :math:`\pm 1` targets (one column per class, a single column for two
     classes), fitted by kernel ridge as in `ResponseKernelRidge`; the predicted class is the
-    largest decision value (its sign for two classes). With ``alphas`` the penalty minimises
+    largest decision value (its sign for two classes). The penalty and the amplitude minimise
     the efficient leave-one-out squared error on the :math:`\pm 1` targets (as sklearn's
-    ``RidgeClassifierCV``).
+    ``RidgeClassifierCV`` does for the penalty).
 
     {params}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     dual_coef_ : ndarray of shape (n_train,) or (n_train, n_classes)
-    alpha_ : float
-    cv_errors_ : ndarray of shape (n_alphas,)
-    X_fit_ : list of ndarray
-    basis_ : SupportBasis
-    dt_ : float
-    n_features_in_ : int
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    alpha_, cv_errors_, input_scale_, dyadic_order_, block_, derivative_weight_ : see
+        `ResponseKernelRidge`.
+    X_fit_, self_kernel_, gram_col_mean_, gram_mean_, basis_, dt_, n_features_in_ : see
+        `ResponseKernelRidge`.
 
     Examples
     --------
@@ -369,16 +654,19 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
         self
         """
         self._validate_params()
-        K, n = self._fit_inputs(X)
-        y = column_or_1d(check_targets(y, n, numeric=False), warn=True)
-        check_classification_targets(y)
-        self._binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
-        Y = self._binarizer.fit_transform(y).astype(np.float64)
-        self.classes_ = self._binarizer.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(f"y must hold labels of at least two classes; got one class: "
-                             f"{self.classes_.tolist()}.")
-        self._fit_dual(K, Y)
+
+        def targets(n: int) -> np.ndarray:
+            labels = column_or_1d(check_targets(y, n, numeric=False), warn=True)
+            check_classification_targets(labels)
+            binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
+            Y = binarizer.fit_transform(labels).astype(np.float64)
+            self.classes_ = binarizer.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(f"y must hold labels of at least two classes; got one "
+                                 f"class: {self.classes_.tolist()}.")
+            return Y
+
+        self._fit_kernel(X, targets)
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:

@@ -13,7 +13,7 @@ constant over each unit step, its mean follows the exact recursion
 
 and (started from the stationary law) ``x_t, y_t ~ N(Re/Im m_t, s_j^2)`` with
 ``s_j = sigma / sqrt(2 gamma_j)`` at every step. The hidden units are ``r = 0..2U-1``
-(``x_j`` for ``r = j``, ``y_j`` for ``r = U + j``); the readouts, averaged over the steps, are
+(``x_j`` for ``r = 2j``, ``y_j`` for ``r = 2j + 1``); the readouts, averaged over the steps, are
 
     step:  E 1{h_r > b}   = Phi(d / s)            (1{d > 0} when sigma = 0)
     relu:  E (h_r - b)_+  = d Phi(d / s) + s phi(d / s)   (max(d, 0) when sigma = 0)
@@ -87,14 +87,52 @@ def mean_states(x, C, lr, li, kr, ki):
     for t in range(L):
         _advance(x, t, C, lr, li, kr, ki, zr, zi, d)
         for j in range(U):
-            out[t, j] = zr[j]
-            out[t, U + j] = zi[j]
+            out[t, 2 * j] = zr[j]
+            out[t, 2 * j + 1] = zi[j]
     return out
 
 
 @njit(cache=True, nogil=True)
+def _plain_step_timed(h, B, wt, ap, ar, tp, tr, lo, hi):
+    """Noiseless readouts of units ``lo..hi-1`` at one step for one threshold row, plain and
+    time-weighted sums: one fused loop (no temporaries), so that it vectorises.
+    """
+    for r in range(lo, hi):
+        dd = h[r] - B[r]
+        p = 1.0 if dd > 0.0 else 0.0
+        q = dd if dd > 0.0 else 0.0
+        ap[r] += p
+        ar[r] += q
+        tp[r] += wt * p
+        tr[r] += wt * q
+
+
+@njit(cache=True, nogil=True)
+def _plain_step(h, B, ap, ar, lo, hi):
+    for r in range(lo, hi):
+        dd = h[r] - B[r]
+        ap[r] += 1.0 if dd > 0.0 else 0.0
+        ar[r] += dd if dd > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _noisy_step(h, B, inv_s, s, TP, DP, TD, DD, relu, timed, wt, ap, ar, tp, tr, lo, hi):
+    """Gaussian readouts Phi(d/s) and d Phi(d/s) + s phi(d/s) of units ``lo..hi-1``."""
+    for r in range(lo, hi):
+        d = h[r] - B[r]
+        q = d * inv_s[r]
+        P = _hermite(q, TP, DP)
+        F = (d * P + s[r] * _hermite(q, TD, DD)) if relu else 0.0
+        ap[r] += P
+        ar[r] += F
+        if timed:
+            tp[r] += wt * P
+            tr[r] += wt * F
+
+
+@njit(cache=True, nogil=True)
 def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, tables,
-                    step, relu, timed, out):
+                    n_read, step, relu, timed, out):
     """Time-averaged readouts of series ``first..last-1`` into rows of ``out``.
 
     ``X`` holds the series stacked along time (rows ``offsets[i]:offsets[i+1]``), ``BT`` the
@@ -102,10 +140,17 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
     unit (``inv_s = 0`` selects the noiseless readouts). Row layout: step features
     ``r * nb + b`` first, then relu features; with ``timed``, the same again with the time
     weight ``t / L`` (``t = 1..L``) after them.
+
+    Oscillators are sorted by their readout stride ``2^k`` (a power of two): oscillator ``j``
+    is read at the steps ``t`` (1-based) that are multiples of its stride, and its features
+    are averages over those reads; ``n_read[k]`` is the number of oscillators with stride
+    ``<= 2^k`` (the last entry: all of them). An oscillator whose stride exceeds the series
+    length is read once, at the last step. Every state is advanced at every step.
     """
     U = lr.size
     R = 2 * U
     nb = BT.shape[0]
+    K = n_read.size - 1
     zr = np.empty(U)
     zi = np.empty(U)
     d = np.empty(U)
@@ -114,9 +159,6 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
     acc_r = np.empty((nb, R))
     tacc_p = np.empty((nb, R))
     tacc_r = np.empty((nb, R))
-    fp = np.empty(R)
-    fr = np.empty(R)
-    TP, DP, TD, DD = tables[0], tables[1], tables[2], tables[3]
     noisy = inv_s[0] > 0.0
     for i in range(first, last):
         x = X[offsets[i]:offsets[i + 1]]
@@ -127,58 +169,68 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
         acc_r[:] = 0.0
         tacc_p[:] = 0.0
         tacc_r[:] = 0.0
+        # oscillators with a stride <= L (read at multiples of it); the rest: at the end
+        k_len = 0
+        while k_len < K and (2 << k_len) <= L:
+            k_len += 1
+        n_in_len = n_read[k_len]
         for t in range(L):
-            wt = (t + 1.0) / L
             _advance(x, t, C, lr, li, kr, ki, zr, zi, d)
+            t1 = t + 1
+            k = 0
+            while k < K and (t1 >> (k + 1)) << (k + 1) == t1:
+                k += 1
+            n = n_read[k]
+            tail = max(n, n_in_len) if t1 == L else U     # the end: strides beyond L
+            if n == 0 and tail == U:
+                continue
             for j in range(U):
-                h[j] = zr[j]
-                h[U + j] = zi[j]
+                h[2 * j] = zr[j]
+                h[2 * j + 1] = zi[j]
+            wt = t1 / L
             for b in range(nb):
-                Bb = BT[b]
-                ap = acc_p[b]
-                ar = acc_r[b]
-                tp = tacc_p[b]
-                tr = tacc_r[b]
                 if noisy:
-                    for r in range(R):
-                        q = (h[r] - Bb[r]) * inv_s[r]
-                        P = _hermite(q, TP, DP)
-                        fp[r] = P
-                        fr[r] = ((h[r] - Bb[r]) * P + s[r] * _hermite(q, TD, DD)) if relu else 0.0
+                    _noisy_step(h, BT[b], inv_s, s, tables[0], tables[1], tables[2], tables[3],
+                                relu, timed, wt, acc_p[b], acc_r[b], tacc_p[b], tacc_r[b],
+                                0, 2 * n)
+                    if tail < U:
+                        _noisy_step(h, BT[b], inv_s, s, tables[0], tables[1], tables[2],
+                                    tables[3], relu, timed, wt, acc_p[b], acc_r[b], tacc_p[b],
+                                    tacc_r[b], 2 * tail, R)
+                elif timed:
+                    _plain_step_timed(h, BT[b], wt, acc_p[b], acc_r[b], tacc_p[b], tacc_r[b],
+                                      0, 2 * n)
+                    if tail < U:
+                        _plain_step_timed(h, BT[b], wt, acc_p[b], acc_r[b], tacc_p[b],
+                                          tacc_r[b], 2 * tail, R)
                 else:
-                    for r in range(R):
-                        dd = h[r] - Bb[r]
-                        fp[r] = 1.0 if dd > 0.0 else 0.0
-                        fr[r] = dd if dd > 0.0 else 0.0
-                # accumulate (unused accumulators are simply not written out)
-                for r in range(R):
-                    ap[r] += fp[r]
-                    ar[r] += fr[r]
-                if timed:
-                    for r in range(R):
-                        tp[r] += wt * fp[r]
-                        tr[r] += wt * fr[r]
-        w = 1.0 / L
-        row = out[i]
-        col = 0
-        if step:
-            for r in range(R):
-                for b in range(nb):
-                    row[col] = acc_p[b, r] * w
-                    col += 1
-        if relu:
-            for r in range(R):
-                for b in range(nb):
-                    row[col] = acc_r[b, r] * w
-                    col += 1
-        if timed:
-            if step:
-                for r in range(R):
-                    for b in range(nb):
-                        row[col] = tacc_p[b, r] * w
-                        col += 1
-            if relu:
-                for r in range(R):
-                    for b in range(nb):
-                        row[col] = tacc_r[b, r] * w
-                        col += 1
+                    _plain_step(h, BT[b], acc_p[b], acc_r[b], 0, 2 * n)
+                    if tail < U:
+                        _plain_step(h, BT[b], acc_p[b], acc_r[b], 2 * tail, R)
+        _write_row(out[i], acc_p, acc_r, tacc_p, tacc_r, n_read, L, step, relu, timed)
+
+
+@njit(cache=True, nogil=True)
+def _write_row(row, acc_p, acc_r, tacc_p, tacc_r, n_read, L, step, relu, timed):
+    """Divide each oscillator's sums by its number of reads; write in the documented order."""
+    nb, R = acc_p.shape
+    U = R // 2
+    K = n_read.size - 1
+    w = np.empty(R)
+    k = 0
+    for j in range(U):
+        while k < K and j >= n_read[k]:
+            k += 1
+        c = L >> k                      # reads at the multiples of the stride 2^k
+        w[2 * j] = 1.0 / c if c > 0 else 1.0
+        w[2 * j + 1] = w[2 * j]
+    col = 0
+    for which in range(4):
+        if (which % 2 == 0 and not step) or (which % 2 == 1 and not relu) or \
+                (which >= 2 and not timed):
+            continue
+        A = (acc_p, acc_r, tacc_p, tacc_r)[which]
+        for r in range(R):
+            for b in range(nb):
+                row[col] = A[b, r] * w[r]
+                col += 1

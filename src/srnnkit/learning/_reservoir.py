@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -37,6 +38,11 @@ _RESERVOIR_PARAMS = {
 }
 
 
+def _step(est: Any) -> float:
+    """The time step in use: the fitted ``dt_`` (``dt="auto"``) or the given ``dt``."""
+    return float(getattr(est, "dt_", est.dt))
+
+
 def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int, np.ndarray]:
     """The fixed SRNN (identity readout), the integer noise seed and the stationary start.
 
@@ -54,8 +60,9 @@ def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int, np.ndarray]:
     model = SRNN(base.W, base.C, base.sigma, gamma=est.leak, b=base.b,
                  activation=est.activation, readout=None)
     noise_seed = int(kid_noise.generate_state(2, np.uint64)[0] >> np.uint64(1))
-    n_burn = burn_in_steps(model, est.dt, floor=BURN_IN_FLOORS["reservoir"], slack=0.0)
-    burn = simulate(model, None, dt=est.dt, n_steps=n_burn, n_paths=est.n_paths,
+    dt = _step(est)
+    n_burn = burn_in_steps(model, dt, floor=BURN_IN_FLOORS["reservoir"], slack=0.0)
+    burn = simulate(model, None, dt=dt, n_steps=n_burn, n_paths=est.n_paths,
                     seed=kid_burn, h0="zeros", burn_in=0, save="states", save_every=n_burn)
     return model, noise_seed, np.ascontiguousarray(burn.states[:, -1, :])
 
@@ -65,7 +72,7 @@ def _mean_states(est: Any, u: np.ndarray, keep_ensemble: bool = False):
 
     Every series starts from ``est.h0_`` and uses the seed ``est.noise_seed_``.
     """
-    kw = dict(dt=est.dt, n_paths=est.n_paths, seed=est.noise_seed_, h0=est.h0_, burn_in=0)
+    kw = dict(dt=_step(est), n_paths=est.n_paths, seed=est.noise_seed_, h0=est.h0_, burn_in=0)
     if keep_ensemble:
         states = simulate(est.model_, u, save="states", **kw).states  # (n_paths, L + 1, n)
         return states.mean(axis=0), states[:, -1, :].copy()
@@ -112,13 +119,19 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
     bias_scale : float, default=0.5
         ``b`` is uniform on ``[-bias_scale, bias_scale]``; a bias breaks the odd symmetry of
         tanh, so that pooled states also see even functionals of the input (e.g. its power).
-    dt : float, default=1.0
-        Time step; one input sample per step.
+    dt : float or "auto", default="auto"
+        Time step; one input sample per step. ``"auto"``: :math:`1/(\gamma\sqrt{L})` for
+        the longest training series of ``L`` steps, so that the network's relaxation time
+        :math:`1/\gamma` spans :math:`\sqrt{L}` samples, the geometric middle between one
+        sample and the whole series (about 12 samples for ``L = 150``, 45 for ``L = 2000``).
     n_paths : int, default=8
         Noise paths averaged per series.
     pooling : {"last", "mean", "both"}, default="last"
         Time pooling of the mean hidden states.
     activation : {"tanh", "identity", "relu", "sigmoid"}, default="tanh"
+    standardize : bool, default=True
+        Standardise each channel with the training mean and standard deviation (so that the
+        input amplitude ``input_scale`` is relative to the data's own).
     random_state : int, numpy Generator or None, default=None
         Seeds the weights (one child stream) and the noise (another). Stored unmodified.
     n_jobs : int or None, default=None
@@ -126,13 +139,17 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    dt_ : float
+        The time step in use.
+    shift_, scale_ : ndarray of shape (m,)
+        Standardisation of the channels (zeros and ones with ``standardize=False``).
     model_ : SRNN
         The fixed network (identity readout).
     noise_seed_ : int
         Seed of the noise paths (the same for every series: common random numbers).
     h0_ : ndarray of shape (n_paths, n_hidden)
         The ensemble every series starts from: the network after a burn-in of ten relaxation
-        times ``1 / (leak dt)`` from ``h = 0`` with no input (run once in ``fit``).
+        times ``1 / (leak dt_)`` steps from ``h = 0`` with no input (run once in ``fit``).
     n_features_in_ : int
         Number of input channels ``m``.
     n_features_out_ : int
@@ -148,14 +165,17 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
     (5, 32)
     """
 
-    _parameter_constraints: ClassVar[dict] = {**_RESERVOIR_PARAMS,
-                                    "pooling": [StrOptions({"last", "mean", "both"})]}
+    _parameter_constraints: ClassVar[dict] = {
+        **_RESERVOIR_PARAMS, "pooling": [StrOptions({"last", "mean", "both"})],
+        "standardize": ["boolean"],
+        "dt": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")]}
 
     def __init__(self, n_hidden: int = 100, *, spectral_radius: float = 0.9,
                  input_scale: float = 1.0, noise: float = 0.05, leak: float = 1.0,
-                 density: float = 1.0, bias_scale: float = 0.5, dt: float = 1.0,
+                 density: float = 1.0, bias_scale: float = 0.5, dt: float | str = "auto",
                  n_paths: int = 8, pooling: str = "last", activation: str = "tanh",
-                 random_state: Any = None, n_jobs: int | None = None) -> None:
+                 standardize: bool = True, random_state: Any = None,
+                 n_jobs: int | None = None) -> None:
         self.n_hidden = n_hidden
         self.spectral_radius = spectral_radius
         self.input_scale = input_scale
@@ -167,6 +187,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         self.n_paths = n_paths
         self.pooling = pooling
         self.activation = activation
+        self.standardize = standardize
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -186,6 +207,16 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         self._validate_params()
         series = as_series_list(X)
         self.n_features_in_ = series[0].shape[1]
+        if self.dt == "auto":
+            # relaxation time 1 / leak = sqrt(L) steps: the geometric middle of one step and
+            # the longest training series
+            L = max(s.shape[0] for s in series)
+            self.dt_ = 1.0 / (self.leak * math.sqrt(L))
+        else:
+            self.dt_ = float(self.dt)
+        m = self.n_features_in_
+        self.shift_, self.scale_ = (standardization(np.concatenate(series, axis=0))
+                                    if self.standardize else (np.zeros(m), np.ones(m)))
         self.model_, self.noise_seed_, self.h0_ = _build_model(self, self.n_features_in_)
         self.n_features_out_ = self.n_hidden * (2 if self.pooling == "both" else 1)
         return self
@@ -205,7 +236,8 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         series = as_series_list(X)
         if series[0].shape[1] != self.n_features_in_:
             fail("X", f"series with {self.n_features_in_} channel(s) (as in fit)", series[0])
-        return self._pooled(series)
+        shift, scale = getattr(self, "shift_", 0.0), getattr(self, "scale_", 1.0)
+        return self._pooled([(s - shift) / scale for s in series])
 
     def _pooled(self, series: list[np.ndarray]) -> np.ndarray:
         def one(u: np.ndarray) -> np.ndarray:

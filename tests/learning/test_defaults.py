@@ -1,0 +1,221 @@
+"""The data-driven defaults of srnnkit.learning (docs/learning.md, "Defaults from the data").
+
+Independent checks:
+
+- the oscillators' time scales and frequencies follow the series' own length: the same seed
+  on a series resampled to 4x its length gives the same draws in units of the length;
+- the leave-one-out errors of the ridge readouts (with an unpenalised intercept) equal a
+  brute-force refit without each sample, by scikit-learn's ``Ridge``;
+- the response-kernel defaults (difference channel, block averaging, amplitude, refinement)
+  make the normalised Gram matrix nearly invariant under resampling; the near-constant-Gram
+  warning fires when the inputs are too small to tell series apart.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from srnnkit.learning import (
+    LinearSRNNClassifier,
+    LinearSRNNFeatures,
+    NearConstantGramWarning,
+    ResponseKernelClassifier,
+    ResponseKernelRidge,
+)
+from srnnkit.learning import _kernel_ridge as krr
+from srnnkit.learning._ridge import ridge_loo
+
+
+def _smooth(n, L, seed):
+    """Smooth random series: a few random sines on [0, 1], sampled at L points."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 1.0, L)
+    f = rng.uniform(1.0, 4.0, (n, 3))
+    ph = rng.uniform(0.0, 2 * np.pi, (n, 3))
+    return np.sin(2 * np.pi * f[:, None, :] * t[None, :, None] + ph[:, None, :]).sum(-1)
+
+
+def _resample(X, factor):
+    L = X.shape[1]
+    t = np.linspace(0, L - 1, L * factor)
+    return np.stack([np.interp(t, np.arange(L), x) for x in X])
+
+
+def _unit_draws(values, lo, hi):
+    """Where each value sits in [lo, hi] on a log scale (0 at hi, 1 at lo), sorted."""
+    return np.sort(np.log(hi / values) / np.log(hi / lo))
+
+
+# ------------------------------------------------------------ oscillator defaults
+def test_time_scales_and_frequencies_follow_the_series_length():
+    X = _smooth(6, 40, 0)
+    X4 = _resample(X, 4)
+    a = LinearSRNNFeatures(n_oscillators=200, random_state=3).fit(X)
+    b = LinearSRNNFeatures(n_oscillators=200, random_state=3).fit(X4)
+    for est, L in ((a, 40), (b, 160)):
+        # decay rates log-uniform on [1 / (max_memory L), max_decay]: memories from one step
+        # to the whole series; frequencies log-uniform on [2 pi / L, pi] (or 0)
+        assert est.gamma_.min() >= 1.0 / L and est.gamma_.max() <= 1.0
+        w = est.omega_[est.omega_ > 0]
+        assert w.min() >= 2 * np.pi / L and w.max() <= np.pi
+        assert 0.65 < np.mean(est.omega_ > 0) < 0.85
+        # strides are powers of two, sorted, about one read per radian of phase or decay
+        rate = np.maximum(est.gamma_, est.omega_)
+        assert np.all(np.diff(est.strides_) >= 0)
+        assert np.all((est.strides_ <= np.maximum(1.0, 1 / rate))
+                      & ((est.strides_ == 1) | (2 * est.strides_ > 1 / rate)))
+    # the same seed draws the same positions on the log scale: in units of the series'
+    # length the slow end moves with it (4x), the fast end stays at the sampling step
+    np.testing.assert_allclose(_unit_draws(a.gamma_, 1 / 40, 1.0),
+                               _unit_draws(b.gamma_, 1 / 160, 1.0), atol=1e-12)
+    np.testing.assert_allclose(_unit_draws(a.omega_[a.omega_ > 0], 2 * np.pi / 40, np.pi),
+                               _unit_draws(b.omega_[b.omega_ > 0], 2 * np.pi / 160, np.pi),
+                               atol=1e-12)
+    # the difference channel is weighted to the level channel's size whatever the sampling
+    assert 3.5 < b.derivative_weight_[0] / a.derivative_weight_[0] < 4.5
+    assert a.strides_.max() < b.strides_.max()
+
+
+def test_resampled_series_keep_their_accuracy():
+    """A two-class task and its 4x resampling are classified alike (fixed seeds)."""
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 40)
+    t = np.linspace(0, 1, 50)
+    bump = np.exp(-((t[None, :] - np.where(y == 1, 0.3, 0.7)[:, None]) / 0.08) ** 2)
+    X = bump + 0.3 * rng.standard_normal((80, 50))
+    X4 = _resample(X, 4)
+    idx = rng.permutation(80)
+    tr, te = idx[:50], idx[50:]
+    kw = dict(n_oscillators=100, random_state=0)
+    acc = LinearSRNNClassifier(**kw).fit(X[tr], y[tr]).score(X[te], y[te])
+    acc4 = LinearSRNNClassifier(**kw).fit(X4[tr], y[tr]).score(X4[te], y[te])
+    assert acc >= 0.9 and acc4 >= 0.9
+
+
+# -------------------------------------------------------------- leave-one-out
+def _brute_loo(F, Y, alpha, per_sample=False):
+    errs = []
+    for i in range(len(F)):
+        keep = np.arange(len(F)) != i
+        model = Ridge(alpha=alpha, fit_intercept=True, solver="svd").fit(F[keep], Y[keep])
+        errs.append(np.sum((model.predict(F[i:i + 1]) - Y[i]) ** 2))
+    return np.array(errs) if per_sample else float(np.mean(errs))
+
+
+@pytest.mark.parametrize(("n", "p"), [(14, 5), (10, 30)])
+def test_ridge_leave_one_out_equals_brute_force_refit(n, p):
+    """Both regimes (more samples than features, and the reverse) and two column groups."""
+    rng = np.random.default_rng(n)
+    F = rng.standard_normal((n, p))
+    F -= F.mean(axis=0)
+    Y = np.c_[F[:, 0] - F[:, 1] ** 2, np.tanh(F[:, 2])] + 0.1 * rng.standard_normal((n, 2))
+    groups = [np.arange(p // 2), np.arange(p // 2, p)]
+    alphas = np.array([1e-3, 0.1, 1.0, 10.0])
+    fit = ridge_loo(F, Y, groups, [[0], [0, 1]], alphas, relative=False)
+    for c, cols in enumerate([groups[0], np.arange(p)]):
+        brute = [_brute_loo(F[:, cols], Y, a) for a in alphas]
+        np.testing.assert_allclose(fit.errors[c], brute, rtol=1e-7)
+    # each candidate at its best penalty; the first within one standard error of the best
+    best_a = fit.errors.argmin(axis=1)
+    scores = fit.errors[[0, 1], best_a]
+    b = int(np.argmin(scores))
+    per = [_brute_loo(F[:, cols], Y, alphas[a], True)
+           for cols, a in zip([groups[0], np.arange(p)], best_a, strict=True)]
+    se = np.array([np.std(q - per[b], ddof=1) / np.sqrt(n) for q in per])
+    c = int(np.flatnonzero(scores <= scores[b] + se)[0])
+    assert (fit.candidate, fit.alpha) == (c, alphas[best_a[c]])
+    cols = [groups[0], np.arange(p)][c]
+    ref = Ridge(alpha=fit.alpha, solver="svd").fit(F[:, cols], Y)
+    np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fit.intercept, ref.intercept_, rtol=1e-8, atol=1e-10)
+
+
+def test_kernel_leave_one_out_with_intercept_equals_brute_force():
+    """Kernel ridge with an unpenalised intercept == ridge on the features Phi, K = Phi Phi^T."""
+    rng = np.random.default_rng(7)
+    Phi = rng.standard_normal((12, 20))
+    y = Phi[:, 0] + 0.5 * Phi[:, 1] * Phi[:, 2] + 1.5
+    alphas = [1e-2, 0.3, 3.0]
+    est = ResponseKernelRidge(kernel="precomputed", alphas=alphas).fit(Phi @ Phi.T, y)
+    np.testing.assert_allclose(est.cv_errors_, [_brute_loo(Phi, y, a) for a in alphas],
+                               rtol=1e-7)
+    ref = Ridge(alpha=est.alpha_, solver="svd").fit(Phi, y)
+    Phi_t = rng.standard_normal((5, 20))
+    np.testing.assert_allclose(est.predict(Phi_t @ Phi.T), ref.predict(Phi_t), rtol=1e-8)
+
+
+def test_default_penalty_grid_is_relative_to_the_features():
+    """Scaling every feature by 100 scales the chosen penalty by 100**2 and nothing else."""
+    rng = np.random.default_rng(2)
+    F = rng.standard_normal((20, 50))
+    F -= F.mean(axis=0)
+    Y = F[:, :1] + 0.2 * rng.standard_normal((20, 1))
+    a = ridge_loo(F, Y, [np.arange(50)], [[0]])
+    b = ridge_loo(100 * F, Y, [np.arange(50)], [[0]])
+    assert math.isclose(b.alpha, 1e4 * a.alpha, rel_tol=1e-9)
+    np.testing.assert_allclose(100 * b.coef, a.coef, rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------------ kernels
+def test_kernel_gram_is_nearly_invariant_under_resampling():
+    """Time on [0, 1], the balanced difference channel: the normalised Gram of smooth series
+    barely moves when they are sampled 4x more finely (or block-averaged back)."""
+    X = _smooth(8, 30, 4)
+    X4 = _resample(X, 4)
+    y = np.arange(8.0)
+    kw = dict(input_scale=2.0, dyadic_order=1, alpha=1.0)
+    grams = []
+    for data, max_length in ((X, None), (X4, None), (X4, 30)):
+        est = ResponseKernelRidge(max_length=max_length, **kw).fit(data, y)
+        paths = est.X_fit_
+        K = est._gram(paths, None)
+        d = np.sqrt(np.diag(K))
+        grams.append(K / d[:, None] / d[None, :])
+    assert est.block_ == 4 and len(est.X_fit_[0]) == 30
+    assert np.abs(grams[0] - grams[1]).max() < 0.05
+    assert np.abs(grams[0] - grams[2]).max() < 0.05
+    assert np.abs(grams[0] - np.eye(8)).max() > 0.2      # and it is not a trivial Gram
+
+
+def test_kernel_amplitude_grid_and_refinement_rules():
+    X = _smooth(10, 25, 5)
+    est = ResponseKernelRidge().fit(X, np.arange(10.0))
+    # the amplitude is one of the candidates, the largest giving the largest training path
+    # a 1-variation of MAX_VARIATION (data channels) unless the refinement cap binds
+    paths = est._paths(est._base(X), 1.0)
+    var = max(np.linalg.norm(p[:, 1:], axis=1).sum() * est.dt_ for p in paths)
+    grid = est._scales(est._base(X))
+    assert grid[0] <= krr.MAX_VARIATION / var * (1 + 1e-12)
+    np.testing.assert_allclose(grid[1:] / grid[:-1], 0.5)
+    assert np.any(np.isclose(grid, est.input_scale_))
+    # every PDE sub-cell's increment product is within the bound at the chosen order
+    inc = max(np.max(np.sum(p * p, axis=1)) for p in est.X_fit_) * est.dt_ ** 2
+    inc *= np.max(est.basis_.kappa(np.array([1.0]), np.array([1.0])))
+    assert inc / 4.0 ** est.dyadic_order_ <= krr.MAX_CELL_PRODUCT
+    assert est.dyadic_order_ == 0 or inc / 4.0 ** (est.dyadic_order_ - 1) > \
+        krr.MAX_CELL_PRODUCT
+
+
+def test_near_constant_gram_warning():
+    X = _smooth(10, 20, 6)
+    y = np.repeat([0, 1], 5)
+    with pytest.warns(NearConstantGramWarning, match="nearly constant"):
+        ResponseKernelClassifier(input_scale=1e-7, alpha=1.0).fit(X, y)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NearConstantGramWarning)
+        ResponseKernelClassifier().fit(X, y)
+
+
+def test_kernel_classifier_defaults_on_a_shifted_bump_task():
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1], 20)
+    t = np.linspace(0, 1, 40)
+    X = np.exp(-((t[None] - np.where(y == 1, 0.3, 0.6)[:, None]) / 0.1) ** 2)
+    X = X + 0.2 * rng.standard_normal(X.shape)
+    idx = rng.permutation(40)
+    clf = ResponseKernelClassifier().fit(X[idx[:24]], y[idx[:24]])
+    assert clf.score(X[idx[24:]], y[idx[24:]]) >= 0.9
