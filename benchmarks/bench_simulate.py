@@ -41,13 +41,13 @@ N_HIDDEN, N_PATHS, N_STEPS, DT, SIGMA = 64, 2048, 2000, 0.01, 0.3
 model = sk.SRNN.random(N_HIDDEN, 2, spectral_radius=0.9, noise=SIGMA, seed=0)
 t = np.arange(N_STEPS) * DT
 U = np.stack([np.sin(t), np.cos(2 * t)], axis=1)
-W, C, Q = model.W, model.C, model.readout.Q[0]
+W, C, Q, BIAS = model.W, model.C, model.readout.Q[0], model.b   # SRNN.random has a bias
 CU = U @ C.T
 
 
-def run_srnnkit():
-    return sk.simulate(model, U, dt=DT, n_paths=N_PATHS, seed=1, h0="zeros",
-                       n_jobs=args.threads).mean[:, 0]
+def run_srnnkit(n_jobs=args.threads):
+    tr = sk.simulate(model, U, dt=DT, n_paths=N_PATHS, seed=1, h0="zeros", n_jobs=n_jobs)
+    return tr.mean[:, 0], tr.stderr[-1, 0]
 
 
 def run_numpy():
@@ -58,12 +58,15 @@ def run_numpy():
     s = SIGMA * np.sqrt(DT)
     WT = W.T.copy()
     for j in range(N_STEPS):
-        h = h + DT * (-h + np.tanh(h @ WT) + CU[j]) + s * rng.standard_normal((N_PATHS, N_HIDDEN))
+        h = h + DT * (-h + np.tanh(h @ WT + BIAS) + CU[j]) + s * rng.standard_normal(
+            (N_PATHS, N_HIDDEN))
         out[j + 1] = (h @ Q).mean()
-    return out
+    return out, (h @ Q).std(ddof=1) / np.sqrt(N_PATHS)
 
 
 impls = {"srnnkit": run_srnnkit, "numpy loop": run_numpy}
+if args.threads > 1:   # the speed-up over one thread, measured side by side
+    impls["srnnkit n_jobs=1"] = lambda: run_srnnkit(1)
 
 if not args.skip_jax:
     import jax
@@ -71,7 +74,7 @@ if not args.skip_jax:
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    jW, jCU, jQ = jnp.asarray(W.T), jnp.asarray(CU), jnp.asarray(Q)
+    jW, jCU, jQ, jb = jnp.asarray(W.T), jnp.asarray(CU), jnp.asarray(Q), jnp.asarray(BIAS)
 
     @jax.jit
     def _jax_sim(key):
@@ -80,7 +83,7 @@ if not args.skip_jax:
         def step(carry, cu):
             h, key = carry
             key, sub = jax.random.split(key)
-            h = h + DT * (-h + jnp.tanh(h @ jW) + cu) + s * jax.random.normal(
+            h = h + DT * (-h + jnp.tanh(h @ jW + jb) + cu) + s * jax.random.normal(
                 sub, h.shape, dtype=jnp.float64)
             return (h, key), (h @ jQ).mean()
 
@@ -88,7 +91,7 @@ if not args.skip_jax:
         return means
 
     def run_jax():
-        return np.asarray(_jax_sim(jax.random.PRNGKey(1)).block_until_ready())
+        return np.asarray(_jax_sim(jax.random.PRNGKey(1)).block_until_ready()), np.nan
 
     run_jax()  # compile outside the timing
     impls["JAX lax.scan"] = run_jax
@@ -98,7 +101,7 @@ if not args.skip_torchsde:
     import torchsde
 
     torch.set_num_threads(args.threads)
-    tW, tCU = torch.tensor(W.T), torch.tensor(CU)
+    tW, tCU, tb = torch.tensor(W.T), torch.tensor(CU), torch.tensor(BIAS)
     tQ = torch.tensor(Q)
 
     class _SDE(torch.nn.Module):
@@ -106,7 +109,7 @@ if not args.skip_torchsde:
 
         def f(self, s, h):
             j = min(int(float(s) / DT + 1e-6), N_STEPS - 1)
-            return -h + torch.tanh(h @ tW) + tCU[j]
+            return -h + torch.tanh(h @ tW + tb) + tCU[j]
 
         def g(self, s, h):
             return torch.full_like(h, SIGMA)
@@ -117,7 +120,7 @@ if not args.skip_torchsde:
         with torch.no_grad():
             ys = torchsde.sdeint(_SDE(), torch.zeros(N_PATHS, N_HIDDEN, dtype=torch.float64),
                                  ts, method="euler", dt=DT)
-        return (ys @ tQ).mean(dim=1).numpy()
+        return (ys @ tQ).mean(dim=1).numpy(), np.nan
 
     impls["torchsde"] = run_torchsde
 
@@ -142,26 +145,38 @@ def main() -> None:
                       f"{peak_memory(n_steps):.1f} MiB")
             return
         run_srnnkit()  # compile
-        times = {k: [] for k in impls}
+        wall = {k: [] for k in impls}
+        cpu = {k: [] for k in impls}
         results = {}
         for r in range(args.rounds):
             for name, fn in impls.items():
                 if name == "torchsde" and r >= 3:
                     continue  # slow; three rounds suffice
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 results[name] = fn()
-                times[name].append(time.perf_counter() - t0)
-        base = statistics.median(times["numpy loop"])
-        print("| implementation | median s | ratio to NumPy loop |")
-        print("|---|---|---|")
-        for name, ts in times.items():
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
+        base = statistics.median(wall["numpy loop"])
+        print("| implementation | median s | ratio to NumPy loop | per-round ratios | "
+              "CPU s (all threads) |")
+        print("|---|---|---|---|---|")
+        for name, ts in wall.items():
             med = statistics.median(ts)
-            print(f"| {name} | {med:.3f} | {med / base:.3f} |")
-        ref = results["numpy loop"]
-        for name, res in results.items():
+            per = [t / b for t, b in zip(ts, wall["numpy loop"], strict=False)]
+            print(f"| {name} | {med:.3f} | {med / base:.3f} | {min(per):.3f}-{max(per):.3f} "
+                  f"| {statistics.median(cpu[name]):.3f} |")
+        if "srnnkit n_jobs=1" in wall:
+            one, two = wall["srnnkit n_jobs=1"], wall["srnnkit"]
+            per = [a / b for a, b in zip(one, two, strict=True)]
+            print(f"# speed-up of n_jobs={args.threads} over n_jobs=1: "
+                  f"{statistics.median(one) / statistics.median(two):.2f}x "
+                  f"(per round {min(per):.2f}-{max(per):.2f}x)")
+        ref, ref_se = results["numpy loop"]
+        for name, (res, se) in results.items():
             # different noise streams: the ensemble means agree statistically
-            print(f"# {name}: mean output at T = {res[-1]:+.4f} (NumPy loop {ref[-1]:+.4f})")
-
+            z = (res[-1] - ref[-1]) / np.hypot(se, ref_se) if np.isfinite(se) else np.nan
+            print(f"# {name}: mean output at T = {res[-1]:+.4f} +- {se:.4f} "
+                  f"(NumPy loop {ref[-1]:+.4f} +- {ref_se:.4f}; z = {z:+.2f})")
 
 if __name__ == "__main__":
     main()

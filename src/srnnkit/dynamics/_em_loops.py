@@ -20,7 +20,7 @@ Every loop steps through :func:`em_unit` (the vector pass of :mod:`._simd` write
 operations out). Arguments are grouped in tuples: ``drift = (MT, GT, b, g, full_gamma,
 affine, act, activation_input, dt)``, ``inputs = (U, Ceff, beff)``, ``noise = (noise_diag,
 LT, full_noise)``, ``readout = (ro_kind, QT, q, M)``, ``out = (Yw, save_states, Sw)`` and the
-scratch arrays ``scratch = (Z, Z2, Xi, Yt, Zr, cu)``; ``state`` is the block's generator
+scratch arrays ``scratch = (Z, Z2, Xi, Yt, Zr, cu, buf)``; ``state`` is the block's generator
 state. Everything runs without the GIL.
 """
 
@@ -33,7 +33,7 @@ from numba.extending import intrinsic
 
 from ._activations import IDENTITY, RELU, SIGMOID, TANH
 from ._rng import next_normal
-from ._simd import GEMM_MAX, LANES, em_piece, gemm_rows
+from ._simd import GEMM_MAX, LANES, em_piece, em_row, gemm_rows
 
 __all__ = ["RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "SCALAR_ACTIVATIONS", "advance_block",
            "advance_chains", "em_unit", "fast_tanh", "n_outside", "run_chains", "tanh_array"]
@@ -189,15 +189,15 @@ def _product(H, MT, Z):
 
 
 @njit(inline="always", error_model="numpy")
-def _update(H, Z, Z2, X, nd, drift, cu, act, full_gamma):
-    """``H <- em_unit(H, Z, ...) + nd * X``, vector piece by vector piece (:func:`em_piece`;
-    ``act`` and ``full_gamma`` are compile-time constants)."""
+def _update(H, Z, Z2, X, nd, drift, cu, buf, act, full_gamma):
+    """``H <- em_unit(H, Z, ...) + nd * X`` row by row: the row's full vectors by
+    :func:`em_row`, the rest by narrower :func:`em_piece` s (``act`` and ``full_gamma`` are
+    compile-time constants)."""
     b, g, ain, dt = drift[2], drift[3], drift[7], drift[8]
     B, n = H.shape
     n_full = n // LANES * LANES
     for i in range(B):
-        for k in range(0, n_full, LANES):
-            em_piece(H, Z, Z2, X, b, g, cu, nd, i, k, dt, ain, act, full_gamma, LANES)
+        em_row(H, Z, Z2, X, b, g, cu, nd, i, n_full, dt, ain, act, full_gamma, buf)
         k = n_full
         if LANES > 4 and k + 4 <= n:
             em_piece(H, Z, Z2, X, b, g, cu, nd, i, k, dt, ain, act, full_gamma, 4)
@@ -210,26 +210,26 @@ def _update(H, Z, Z2, X, nd, drift, cu, act, full_gamma):
 
 
 @njit(inline="always", error_model="numpy")
-def _em_update(H, Z, Z2, X, nd, drift, cu):
+def _em_update(H, Z, Z2, X, nd, drift, cu, buf):
     """:func:`_update` with the activation and the leak's form as constants."""
     full_gamma, act = drift[4], drift[6]
     if full_gamma:
         if act == TANH:
-            _update(H, Z, Z2, X, nd, drift, cu, TANH, True)
+            _update(H, Z, Z2, X, nd, drift, cu, buf, TANH, True)
         elif act == RELU:
-            _update(H, Z, Z2, X, nd, drift, cu, RELU, True)
+            _update(H, Z, Z2, X, nd, drift, cu, buf, RELU, True)
         elif act == SIGMOID:
-            _update(H, Z, Z2, X, nd, drift, cu, SIGMOID, True)
+            _update(H, Z, Z2, X, nd, drift, cu, buf, SIGMOID, True)
         else:
-            _update(H, Z, Z2, X, nd, drift, cu, IDENTITY, True)
+            _update(H, Z, Z2, X, nd, drift, cu, buf, IDENTITY, True)
     elif act == TANH:
-        _update(H, Z, Z2, X, nd, drift, cu, TANH, False)
+        _update(H, Z, Z2, X, nd, drift, cu, buf, TANH, False)
     elif act == RELU:
-        _update(H, Z, Z2, X, nd, drift, cu, RELU, False)
+        _update(H, Z, Z2, X, nd, drift, cu, buf, RELU, False)
     elif act == SIGMOID:
-        _update(H, Z, Z2, X, nd, drift, cu, SIGMOID, False)
+        _update(H, Z, Z2, X, nd, drift, cu, buf, SIGMOID, False)
     else:
-        _update(H, Z, Z2, X, nd, drift, cu, IDENTITY, False)
+        _update(H, Z, Z2, X, nd, drift, cu, buf, IDENTITY, False)
 
 
 @njit(inline="always", error_model="numpy")
@@ -244,7 +244,7 @@ def _step(H, drift, noise, state, scratch, cu, ones):
     """
     MT, GT, full_gamma, affine = drift[0], drift[1], drift[4], drift[5]
     noise_diag, LT, full_noise = noise
-    Z, Z2, Xi, Zr = scratch[0], scratch[1], scratch[2], scratch[4]
+    Z, Z2, Xi, Zr, buf = scratch[0], scratch[1], scratch[2], scratch[4], scratch[6]
     B, n = H.shape
     _product(H, MT, Z)
     if affine:
@@ -262,9 +262,9 @@ def _step(H, drift, noise, state, scratch, cu, ones):
     _draw_normals(Xi, state)
     if full_noise:
         np.dot(Xi, LT, Zr)
-        _em_update(H, Z, Z2, Zr, ones, drift, cu)
+        _em_update(H, Z, Z2, Zr, ones, drift, cu, buf)
     else:
-        _em_update(H, Z, Z2, Xi, noise_diag, drift, cu)
+        _em_update(H, Z, Z2, Xi, noise_diag, drift, cu, buf)
 
 
 @njit(inline="always", error_model="numpy")
@@ -298,8 +298,8 @@ def advance_block(H, drift, inputs, noise, state, readout, out, scratch, t_start
     normals when ``full_noise`` is False; otherwise ``Xi`` (B, r) normals are mapped by ``LT``
     (r, n). ``state`` is the block's xoshiro256++ state (uint64[4]). ``MT`` (and ``GT``) may
     be column-padded to a multiple of 8 (n <= ``GEMM_MAX``), ``Z`` and ``Z2`` then have as many
-    columns; ``Zr`` is (B, n). Outputs of step j go to ``Yw[:, j, :]`` (linear/quadratic
-    readout) and, if ``save_states``, states to ``Sw[:, j, :]``.
+    columns; ``Zr`` is (B, n), ``buf`` (3 (n + 8),). Outputs of step j go to ``Yw[:, j, :]``
+    (linear/quadratic readout) and, if ``save_states``, states to ``Sw[:, j, :]``.
     """
     U, Ceff, beff = inputs
     Yw, save_states, Sw = out

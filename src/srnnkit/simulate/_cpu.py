@@ -119,7 +119,8 @@ class _Block:
         nz = self.drift[0].shape[1]     # the product's columns (padded for the kernel)
         self.scratch = (np.empty((B, nz)), np.zeros((B, nz)),
                         np.empty((B, plan.step.LT.shape[0])),
-                        np.empty((B, plan.readout[1].shape[1])), np.empty((B, n)), np.empty(n))
+                        np.empty((B, plan.readout[1].shape[1])), np.empty((B, n)), np.empty(n),
+                        np.zeros(3 * (n + 8)))
 
     def start(self, plan: SimulationPlan) -> None:
         """Initial states: the given ``h0``, an exact stationary draw, or zeros."""
