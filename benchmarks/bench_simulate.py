@@ -25,6 +25,8 @@ parser.add_argument("--rounds", type=int, default=5)
 parser.add_argument("--skip-torchsde", action="store_true")
 parser.add_argument("--skip-jax", action="store_true")
 parser.add_argument("--memory", action="store_true", help="peak memory of save='mean' only")
+parser.add_argument("--profile", action="store_true",
+                    help="per-block profile of the compiled loop only (thread CPU time)")
 args = parser.parse_args()
 
 T = str(args.threads)
@@ -134,10 +136,74 @@ def peak_memory(n_steps: int) -> float:
     return peak / 2**20
 
 
+def profile_block(reps: int = 1000) -> None:
+    """Thread CPU microseconds per 256-path block and step of each stage of the compiled loop
+    (the internal functions of ``dynamics/_em_loops.py``, each timed in its own loop)."""
+    from numba import njit
+
+    from srnnkit.dynamics import _em_loops as L
+    from srnnkit.dynamics._rng import make_states
+    from srnnkit.dynamics._spec import step_arrays
+
+    st = step_arrays(model, DT)
+    drift, noise, B, n = st.block_drift, st.noise, 256, N_HIDDEN
+    nz = drift[0].shape[1]
+    # states of a running ensemble (after 300 steps), so that the tanh sees its real arguments
+    H0 = sk.simulate(model, U[:300], dt=DT, n_paths=B, seed=2, h0="zeros", save="states",
+                     save_every=300).states[:, -1]
+    H = H0.copy()
+    scratch = (np.empty((B, nz)), np.zeros((B, nz)), np.empty((B, n)), np.empty((B, 1)),
+               np.empty((B, n)), np.empty(n), np.zeros(3 * (n + 8)))
+    cu, ones, QT = CU[0].copy(), np.ones(n), np.ascontiguousarray(model.readout.Q.T)
+    state = make_states([np.random.SeedSequence(1)])[0]
+
+    @njit(nogil=True, error_model="numpy")
+    def stage(which, H, drift, noise, state, scratch, cu, ones, QT, reps):
+        c = 0
+        for _ in range(reps):
+            if which == 0:
+                L._step(H, drift, noise, state, scratch, cu, ones)
+            elif which == 1:
+                L._draw_normals(scratch[2], state)
+            elif which == 2:
+                L._product(H, drift[0], scratch[0])
+            elif which == 3:
+                L._em_update(H, scratch[0], scratch[1], scratch[2], noise[0], drift, cu,
+                             scratch[6])
+            elif which == 4:
+                c += L.n_outside(H, 1e9)
+            else:
+                np.dot(H, QT, scratch[3])
+        return c
+
+    @njit
+    def L_product(H, MT, Z):
+        L._product(H, MT, Z)
+
+    names = ["whole step (draws + product + update)", "normals (ziggurat, 16384 draws)",
+             "product H W^T", "update (drift, tanh, noise)", "divergence check",
+             "readout (BLAS)"]
+    for which, name in enumerate(names):
+        stage(which, H, drift, noise, state, scratch, cu, ones, QT, 1)
+        ts = []
+        for _ in range(5):
+            H[:] = H0
+            L_product(H, drift[0], scratch[0])
+            t0 = time.thread_time()
+            stage(which, H, drift, noise, state, scratch, cu, ones, QT, reps)
+            ts.append(time.thread_time() - t0)
+        print(f"| {name} | {min(ts) / reps * 1e6:.1f} |")
+
+
 def main() -> None:
     print(f"# W-SIM  {platform.processor() or platform.machine()}  python {sys.version.split()[0]}"
           f"  numpy {np.__version__}  srnnkit {sk.__version__}  threads={args.threads}")
     with threadpool_limits(limits=args.threads):
+        if args.profile:
+            print("| stage (per 256-path block and step) | us |")
+            print("|---|---|")
+            profile_block()
+            return
         if args.memory:
             peak_memory(50)  # warm up (compilation, caches)
             for n_steps in (2000, 20000):
