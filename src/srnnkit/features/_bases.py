@@ -1,6 +1,6 @@
 """Support bases psi and their reproducing kernels kappa(s, t) = <psi(s), psi(t)>.
 
-THEORY.md section 6 lists the closed forms used here.  Every basis is callable on
+docs/theory.md §6 lists the closed forms used here.  Every basis is callable on
 times (``basis(t) -> (len(t), P)``), has ``kappa(s, t)`` elementwise with NumPy
 broadcasting, ``integrals(a, b)`` (exact ``∫_a^b psi``, finite bases only) and
 ``n_functions`` (``None`` for an infinite basis).
@@ -9,9 +9,9 @@ broadcasting, ``integrals(a, b)`` (exact ``∫_a^b psi``, finite bases only) and
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, check_int, check_memory, check_positive, fail
 
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-def _times(name: str, t: Any) -> np.ndarray:
+def _times(name: str, t: ArrayLike) -> np.ndarray:
     arr = check_array(name, t, shape_text="(n_times,)")
     if arr.ndim == 0:
         arr = arr.reshape(1)
@@ -33,7 +33,7 @@ def _times(name: str, t: Any) -> np.ndarray:
     return arr
 
 
-def _pair(s: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+def _pair(s: ArrayLike, t: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     for name, v in (("s", s), ("t", t)):
         if v is None or isinstance(v, (str, bytes)):
             fail(name, "a real number or array of times", v, TypeError)
@@ -47,7 +47,7 @@ def _pair(s: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
     return s_arr, t_arr
 
 
-def _scalarize(x: np.ndarray) -> Any:
+def _scalarize(x: np.ndarray) -> float | np.ndarray:
     return x[()] if x.ndim == 0 else x
 
 
@@ -58,6 +58,11 @@ class SupportBasis:
     (``n_functions is None``) needs only ``kappa``, the reproducing kernel
 
     .. math:: \kappa(s, t) = \langle \psi(s), \psi(t) \rangle = \sum_p \psi_p(s)\,\psi_p(t).
+
+    Attributes
+    ----------
+    n_functions : int or None
+        Number of functions P, or ``None`` for an infinite basis.
 
     Examples
     --------
@@ -78,10 +83,9 @@ class SupportBasis:
     0.0
     """
 
-    #: Number of functions P, or ``None`` for an infinite basis.
     n_functions: int | None = None
 
-    def __call__(self, t: Any) -> np.ndarray:
+    def __call__(self, t: ArrayLike) -> np.ndarray:
         """Evaluate all basis functions: ``(len(t), n_functions)``."""
         self._require_finite("evaluating the basis")
         t = _times("t", t)
@@ -91,12 +95,35 @@ class SupportBasis:
     def _eval(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def kappa(self, s: Any, t: Any) -> Any:  # pragma: no cover - abstract
-        """``<psi(s), psi(t)>`` elementwise (broadcasting)."""
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:  # pragma: no cover
+        """The reproducing kernel ``<psi(s), psi(t)>``, elementwise (broadcasting).
+
+        Parameters
+        ----------
+        s, t : float or array-like
+            Times; broadcast against each other.
+
+        Returns
+        -------
+        kappa : float or ndarray
+            ``sum_p psi_p(s) psi_p(t)``, of the broadcast shape of ``s`` and ``t``
+            (a float for scalars).
+        """
         raise NotImplementedError
 
-    def integrals(self, a: Any, b: Any) -> np.ndarray:
-        """Exact ``∫_a^b psi_p(s) ds`` for each pair ``(a[i], b[i])``: ``(len(a), P)``."""
+    def integrals(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
+        """Exact integrals ``∫_a^b psi_p(s) ds`` over cells ``[a[i], b[i]]`` (finite bases).
+
+        Parameters
+        ----------
+        a, b : array-like of shape (n_cells,)
+            Left and right ends of the cells.
+
+        Returns
+        -------
+        integrals : ndarray of shape (n_cells, n_functions)
+            ``integrals[i, p] = ∫_{a[i]}^{b[i]} psi_p(s) ds``.
+        """
         self._require_finite("integrals")
         a_arr = _times("a", a)
         b_arr = _times("b", b)
@@ -144,7 +171,7 @@ class MonomialBasis(SupportBasis):
     .. math:: \kappa(s, t) = \sum_{p=0}^{\text{degree}} (st)^p .
 
     These are the support functions produced by the Taylor expansion of the response
-    kernels (THEORY.md section 4).
+    kernels (docs/theory.md §4).
 
     Parameters
     ----------
@@ -170,8 +197,20 @@ class MonomialBasis(SupportBasis):
     def _eval(self, t: np.ndarray) -> np.ndarray:
         return t[:, None] ** np.arange(self.n_functions)[None, :]
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """``sum_p (s t)**p`` elementwise (Horner), broadcasting ``s`` against ``t``."""
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
+        """The kernel ``sum_p (s t)**p`` elementwise (Horner's scheme).
+
+        Parameters
+        ----------
+        s, t : float or array-like
+            Times; broadcast against each other.
+
+        Returns
+        -------
+        kappa : float or ndarray
+            ``sum_{p<=degree} (s t)**p``, of the broadcast shape of ``s`` and ``t``
+            (a float for scalars).
+        """
         s_arr, t_arr = _pair(s, t)
         z = s_arr * t_arr
         out = np.ones_like(z)
@@ -195,6 +234,8 @@ class WeightedMonomialBasis(SupportBasis):
     Parameters
     ----------
     degree : int or None, default=None
+        Highest power (>= 0), ``n_functions = degree + 1``; ``None`` for the infinite basis
+        (kernel ``exp(st)``).
 
     Examples
     --------
@@ -214,8 +255,19 @@ class WeightedMonomialBasis(SupportBasis):
         scale = np.exp(-0.5 * np.array([math.lgamma(k + 1.0) for k in p]))
         return t[:, None] ** p[None, :] * scale[None, :]
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """``exp(s t)`` (infinite) or ``sum_{p<=degree} (s t)**p / p!`` elementwise."""
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
+        """The kernel ``exp(s t)`` (infinite) or ``sum_{p<=degree} (s t)**p / p!``.
+
+        Parameters
+        ----------
+        s, t : float or array-like
+            Times; broadcast against each other.
+
+        Returns
+        -------
+        kappa : float or ndarray
+            The kernel, of the broadcast shape of ``s`` and ``t`` (a float for scalars).
+        """
         s_arr, t_arr = _pair(s, t)
         z = s_arr * t_arr
         if self.degree is None:
@@ -279,8 +331,20 @@ class LegendreBasis(SupportBasis):
         norm = np.sqrt((2 * np.arange(self.n_functions) + 1) / self.T)
         return np.stack(self._legendre(x), axis=-1) * norm
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """Christoffel–Darboux sum, elementwise with broadcasting."""
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
+        """The Christoffel–Darboux kernel, elementwise with broadcasting.
+
+        Parameters
+        ----------
+        s, t : float or array-like
+            Times; broadcast against each other.
+
+        Returns
+        -------
+        kappa : float or ndarray
+            ``sum_p (2p+1)/T P_p(2s/T-1) P_p(2t/T-1)``, of the broadcast shape of
+            ``s`` and ``t`` (a float for scalars).
+        """
         s_arr, t_arr = _pair(s, t)
         ps = self._legendre(2.0 * s_arr / self.T - 1.0)
         pt = self._legendre(2.0 * t_arr / self.T - 1.0)
@@ -299,7 +363,7 @@ class ExponentialBasis(SupportBasis):
     .. math:: \kappa(s, t) = \sum_p e^{-\lambda_p (s + t)} .
 
     For a linear SRNN with linear readout, the eigenvalues of ``A = Gamma - W`` form an
-    exact finite support basis (THEORY.md section 4).
+    exact finite support basis (docs/theory.md §4).
 
     Parameters
     ----------
@@ -314,15 +378,26 @@ class ExponentialBasis(SupportBasis):
     array([[1.      , 0.632121]])
     """
 
-    def __init__(self, rates: Any) -> None:
+    def __init__(self, rates: ArrayLike) -> None:
         self.rates = check_array("rates", rates, ndim=1, shape_text="(P,)")
         self.n_functions = int(self.rates.shape[0])
 
     def _eval(self, t: np.ndarray) -> np.ndarray:
         return np.exp(-t[:, None] * self.rates[None, :])
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """``sum_p exp(-rate_p (s + t))`` elementwise."""
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
+        """The kernel ``sum_p exp(-rate_p (s + t))`` elementwise.
+
+        Parameters
+        ----------
+        s, t : float or array-like
+            Times; broadcast against each other.
+
+        Returns
+        -------
+        kappa : float or ndarray
+            The kernel, of the broadcast shape of ``s`` and ``t`` (a float for scalars).
+        """
         s_arr, t_arr = _pair(s, t)
         z = s_arr + t_arr
         out = np.zeros(z.shape)
