@@ -10,7 +10,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "srnnkit"
 OWNED = ["dynamics", "simulate", "response", "model", "_parallel.py", "_series.py",
-         "_random.py", "_threads.py"]
+         "_random.py", "_threads.py", "datasets", "signatures", "features", "plotting", "nn",
+         "readouts.py", "_io.py", "_validation.py", "__init__.py"]
 
 
 def _functions():
