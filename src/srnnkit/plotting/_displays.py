@@ -381,6 +381,7 @@ class VolterraDisplay:
         predictions : dict of label -> array-like of shape (n_times,) or (n_times, p)
             E.g. ``{"order 2": series.predict(u)}``.
         amplitudes : array-like of shape (k,), optional
+            Input amplitudes at which ``errors`` were measured (> 0).
         errors : dict of label -> array-like of shape (k,), or a VolterraConvergence
             Truncation errors at ``amplitudes`` (a ``VolterraConvergence`` brings both).
         output : int, default=0
