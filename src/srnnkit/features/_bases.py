@@ -54,8 +54,9 @@ def _scalarize(x: np.ndarray) -> float | np.ndarray:
 class SupportBasis:
     r"""Base class: a family of functions ``psi_p(s)``, ``p = 0..P-1`` (or infinite).
 
-    Subclasses implement ``_eval`` (times -> (n, P)) and ``kappa``; an infinite basis
-    (``n_functions is None``) needs only ``kappa``, the reproducing kernel
+    Subclasses implement ``_eval`` (times -> (n, P)) and ``_kappa`` (the kernel on float
+    arrays of one shape; or override ``kappa`` itself); an infinite basis
+    (``n_functions is None``) needs only the reproducing kernel
 
     .. math:: \kappa(s, t) = \langle \psi(s), \psi(t) \rangle = \sum_p \psi_p(s)\,\psi_p(t).
 
@@ -95,8 +96,10 @@ class SupportBasis:
     def _eval(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:  # pragma: no cover
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
         """The reproducing kernel ``<psi(s), psi(t)>``, elementwise (broadcasting).
+
+        Each basis evaluates its closed form (the formula in its class description).
 
         Parameters
         ----------
@@ -109,6 +112,11 @@ class SupportBasis:
             ``sum_p psi_p(s) psi_p(t)``, of the broadcast shape of ``s`` and ``t``
             (a float for scalars).
         """
+        s_arr, t_arr = _pair(s, t)
+        return _scalarize(self._kappa(s_arr, t_arr))
+
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:  # pragma: no cover
+        """The kernel on float arrays ``s``, ``t`` of one shape."""
         raise NotImplementedError
 
     def integrals(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
@@ -197,26 +205,13 @@ class MonomialBasis(SupportBasis):
     def _eval(self, t: np.ndarray) -> np.ndarray:
         return t[:, None] ** np.arange(self.n_functions)[None, :]
 
-    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
-        """The kernel ``sum_p (s t)**p`` elementwise (Horner's scheme).
-
-        Parameters
-        ----------
-        s, t : float or array-like
-            Times; broadcast against each other.
-
-        Returns
-        -------
-        kappa : float or ndarray
-            ``sum_{p<=degree} (s t)**p``, of the broadcast shape of ``s`` and ``t``
-            (a float for scalars).
-        """
-        s_arr, t_arr = _pair(s, t)
-        z = s_arr * t_arr
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``sum_p (s t)**p`` (Horner's scheme)."""
+        z = s * t
         out = np.ones_like(z)
         for _ in range(self.degree):
             out = out * z + 1.0
-        return _scalarize(out)
+        return out
 
     def _repr_args(self) -> str:
         return f"degree={self.degree}"
@@ -255,27 +250,15 @@ class WeightedMonomialBasis(SupportBasis):
         scale = np.exp(-0.5 * np.array([math.lgamma(k + 1.0) for k in p]))
         return t[:, None] ** p[None, :] * scale[None, :]
 
-    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
-        """The kernel ``exp(s t)`` (infinite) or ``sum_{p<=degree} (s t)**p / p!``.
-
-        Parameters
-        ----------
-        s, t : float or array-like
-            Times; broadcast against each other.
-
-        Returns
-        -------
-        kappa : float or ndarray
-            The kernel, of the broadcast shape of ``s`` and ``t`` (a float for scalars).
-        """
-        s_arr, t_arr = _pair(s, t)
-        z = s_arr * t_arr
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``exp(s t)`` (infinite) or ``sum_{p<=degree} (s t)**p / p!``."""
+        z = s * t
         if self.degree is None:
-            return _scalarize(np.exp(z))
+            return np.exp(z)
         out = np.ones_like(z)
         for p in range(self.degree, 0, -1):  # Horner: 1 + z/1 (1 + z/2 (1 + ...))
             out = 1.0 + z * out / p
-        return _scalarize(out)
+        return out
 
     def _repr_args(self) -> str:
         return f"degree={self.degree}"
@@ -331,27 +314,14 @@ class LegendreBasis(SupportBasis):
         norm = np.sqrt((2 * np.arange(self.n_functions) + 1) / self.T)
         return np.stack(self._legendre(x), axis=-1) * norm
 
-    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
-        """The Christoffel–Darboux kernel, elementwise with broadcasting.
-
-        Parameters
-        ----------
-        s, t : float or array-like
-            Times; broadcast against each other.
-
-        Returns
-        -------
-        kappa : float or ndarray
-            ``sum_p (2p+1)/T P_p(2s/T-1) P_p(2t/T-1)``, of the broadcast shape of
-            ``s`` and ``t`` (a float for scalars).
-        """
-        s_arr, t_arr = _pair(s, t)
-        ps = self._legendre(2.0 * s_arr / self.T - 1.0)
-        pt = self._legendre(2.0 * t_arr / self.T - 1.0)
-        out = np.zeros(s_arr.shape)
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The Christoffel–Darboux sum ``sum_p (2p+1)/T P_p(2s/T-1) P_p(2t/T-1)``."""
+        ps = self._legendre(2.0 * s / self.T - 1.0)
+        pt = self._legendre(2.0 * t / self.T - 1.0)
+        out = np.zeros(s.shape)
         for p in range(self.n_functions):
             out = out + (2 * p + 1) / self.T * ps[p] * pt[p]
-        return _scalarize(out)
+        return out
 
     def _repr_args(self) -> str:
         return f"degree={self.degree}, T={self.T!r}"
@@ -385,25 +355,13 @@ class ExponentialBasis(SupportBasis):
     def _eval(self, t: np.ndarray) -> np.ndarray:
         return np.exp(-t[:, None] * self.rates[None, :])
 
-    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
-        """The kernel ``sum_p exp(-rate_p (s + t))`` elementwise.
-
-        Parameters
-        ----------
-        s, t : float or array-like
-            Times; broadcast against each other.
-
-        Returns
-        -------
-        kappa : float or ndarray
-            The kernel, of the broadcast shape of ``s`` and ``t`` (a float for scalars).
-        """
-        s_arr, t_arr = _pair(s, t)
-        z = s_arr + t_arr
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``sum_p exp(-rate_p (s + t))``."""
+        z = s + t
         out = np.zeros(z.shape)
         for lam in self.rates:
             out = out + np.exp(-lam * z)
-        return _scalarize(out)
+        return out
 
     def _integrals(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         lam = self.rates[None, :]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["AxesArg", "as_curve", "new_figure", "pick_index"]
+__all__ = ["AxesArg", "as_curve", "new_figure", "pick_index", "pick_pair"]
 
 #: What ``plot(ax=...)`` accepts: an Axes, a sequence of them (one per panel) or None.
 AxesArg: TypeAlias = "Axes | Sequence[Axes] | np.ndarray | None"
@@ -53,6 +53,15 @@ def pick_index(name: str, value: object, size: int, what: str) -> int:
     """Check an index into an axis of length ``size`` (negative indices count from the end)."""
     idx = check_int(name, value, low=-size, high=size - 1)
     return idx % size if size else idx
+
+
+def pick_pair(name: str, value: object, size: int) -> tuple[int, int]:
+    """A pair ``(a, b)`` of input channels, or one int for ``a = b`` (negative from the end)."""
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2:
+        fail(name, "an int or a pair (a, b) of input channels", value)
+    a, b = (pick_index(name, c, size, "input channels") for c in pair)
+    return a, b
 
 
 def as_curve(name: str, value: ArrayLike, length: int | None, output: int,

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import check_array, fail
-from ._common import AxesArg, as_curve, axes_or_new, pick_index
+from ._common import AxesArg, as_curve, axes_or_new, pick_index, pick_pair
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -246,10 +246,7 @@ class ResponseDisplay:
                 a = pick_index("channel", channel, r.n_inputs, "input channels")
                 sel: tuple = (slice(None), i, a)
             else:
-                pair = (channel, channel) if np.ndim(channel) == 0 else tuple(channel)
-                if len(pair) != 2:
-                    fail("channel", "an int or a pair (a, b) of input channels", channel)
-                a, b = (pick_index("channel", c, r.n_inputs, "input channels") for c in pair)
+                a, b = pick_pair("channel", channel, r.n_inputs)
                 k2 = pick_index("lag2", lag2, r.n_lags, "lags")
                 sel = (slice(None), k2, i, a, b)
             se = None if r.stderr is None else np.asarray(r.stderr)[sel]

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import check_array, check_positive, fail
-from ._common import AxesArg, axes_or_new, pick_index
+from ._common import AxesArg, axes_or_new, pick_index, pick_pair
 
 if TYPE_CHECKING:
     from ..response import ResponseFunction
@@ -112,10 +112,7 @@ class SecondOrderDisplay:
             fail("response", "an order-2 ResponseFunction (use ResponseDisplay for order 1)",
                  f"an order-{response.order} ResponseFunction")
         i = pick_index("output", output, response.n_outputs, "outputs")
-        pair = (channels, channels) if np.ndim(channels) == 0 else tuple(channels)
-        if len(pair) != 2:
-            fail("channels", "an int or a pair (a, b) of input channels", channels)
-        a, b = (pick_index("channels", c, response.n_inputs, "input channels") for c in pair)
+        a, b = pick_pair("channels", channels, response.n_inputs)
         sel = (slice(None), slice(None), i, a, b)
         se = None if response.stderr is None else response.stderr[sel]
         if title is None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -37,13 +35,6 @@ FIXED_MIN_WORK = 4_000_000
 #: like depth**2 * channels); larger ones always use the general loops.
 FIXED_MAX_CHANNELS = 16
 FIXED_MAX_DEPTH = 12
-
-
-def resolve_n_jobs(n_jobs: int | None, n_tasks: int) -> int:
-    """joblib semantics: None -> 1, -1 -> all cores, -2 -> all but one; capped by tasks."""
-    from .._validation import check_n_jobs
-
-    return max(1, min(check_n_jobs(n_jobs), n_tasks))
 
 
 def check_max_bytes(max_bytes: object) -> int:
@@ -90,18 +81,18 @@ def run_batched(func: Callable[..., object], n_items: int, n_jobs: int | None,
     """Run ``func(*args_for(lo, hi))`` over contiguous chunks of the batch, in threads.
 
     The kernels release the GIL; every item is computed by the same sequential
-    loop whatever the chunking, so results do not depend on ``n_jobs``.
+    loop whatever the chunking, so results do not depend on ``n_jobs``. ``n_jobs`` has
+    joblib's semantics and the threads come from the execution layer (`srnnkit._parallel`).
     """
-    n_threads = resolve_n_jobs(n_jobs, n_items)
-    if n_threads == 1:
+    from .._parallel import Runner, n_threads, split
+
+    chunks = split(n_items, n_threads(n_jobs, n_items))
+    if len(chunks) <= 1:
         func(*args_for(0, n_items))
         return
-    bounds = np.linspace(0, n_items, n_threads + 1).round().astype(int)
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        futures = [pool.submit(func, *args_for(int(lo), int(hi)))
-                   for lo, hi in itertools.pairwise(bounds) if hi > lo]
-        for f in futures:
-            f.result()
+    for _ in Runner(len(chunks), desc="signature batches").map(
+            lambda chunk: func(*args_for(*chunk)), chunks):
+        pass
 
 
 def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream: bool,
