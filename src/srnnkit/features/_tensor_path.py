@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import costed
 from .._validation import check_array, check_finite_result, check_int, check_positive, fail
 from ..signatures._signature import (
     DEFAULT_MAX_BYTES,
@@ -16,6 +17,7 @@ from ..signatures._signature import (
 )
 from ..signatures._words import signature_dim
 from ._bases import SupportBasis
+from ._cost import response_features_cost
 
 __all__ = ["response_features", "tensor_path"]
 
@@ -112,6 +114,7 @@ def tensor_path(inputs: Any, *, dt: float, basis: SupportBasis, refine: int = 1,
     return out
 
 
+@costed(response_features_cost)
 def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int,
                       stream: bool = False, refine: int = 1, scalar_term: bool = False,
                       n_jobs: int | None = None,

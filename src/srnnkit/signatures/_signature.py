@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import costed
 from .._validation import (
     check_array,
     check_finite_result,
@@ -17,6 +18,7 @@ from .._validation import (
     format_bytes,
     format_shape,
 )
+from ._cost import signature_cost
 from ._words import level_offsets, reversed_layout_perm, signature_dim
 
 __all__ = ["DEFAULT_MAX_BYTES", "signature"]
@@ -151,6 +153,7 @@ def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
                                     out[lo:hi], col0, stream))
 
 
+@costed(signature_cost)
 def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool = False,
               n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
               device: str = "cpu") -> np.ndarray:

@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import running
 from .._parallel import Runner
 from .._random import SeedLike
 from ..dynamics._blocks import PATH_BLOCK
 from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ..dynamics._divergence import DivergenceError
 from ..model import SRNN
+from ._cost import simulate_cost
 from ._cpu import run_cpu
 from ._plan import SimulationPlan, make_plan
 from ._trajectory import Trajectory
@@ -124,6 +126,14 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     DivergenceError
         When a state becomes NaN or infinite; the message names the step.
 
+    Warns
+    -----
+    CostWarning
+        Before any work, when the call is estimated to take more than 30 s, or when the
+        default burn-in is most of a call of more than a few seconds (the message names the
+        estimate and the argument to lower; :func:`srnnkit.estimate_cost` gives it without
+        running). Progress: :func:`srnnkit.show_progress`.
+
     Examples
     --------
     >>> import numpy as np
@@ -150,7 +160,25 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
 
         return run_cuda(plan, save=plan.save, batched=plan.batched, n_series=plan.n_series,
                         executor=executor)
-    return _trajectory(plan, run_cpu(plan, runner))
+    with running(lambda: simulate_cost(plan, runner.n_threads, burn_in is None), "simulate"):
+        return _trajectory(plan, run_cpu(plan, runner))
+
+
+def _estimate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None = None,
+              n_paths: int = 1, seed: SeedLike = None, h0: Any = "stationary",
+              burn_in: int | None = None, method: str = "euler", save: str = "mean",
+              save_every: int = 1, chunk_size: int | None = None, n_jobs: int | None = None,
+              executor: Any = None, device: str = "cpu") -> Any:
+    """The cost estimate of a :func:`simulate` call (:func:`srnnkit.estimate_cost`)."""
+    if device != "cpu":
+        return None
+    plan = make_plan(model, inputs, dt=dt, n_steps=n_steps, n_paths=n_paths, seed=0, h0=h0,
+                     burn_in=burn_in, method=method, save=save, save_every=save_every,
+                     chunk_size=chunk_size)
+    return simulate_cost(plan, Runner(n_jobs).n_threads, burn_in is None)
+
+
+simulate.__cost__ = _estimate  # type: ignore[attr-defined]
 
 
 def _trajectory(plan: SimulationPlan, ens: Any, info: dict | None = None) -> Trajectory:
