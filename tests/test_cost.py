@@ -226,3 +226,12 @@ def test_message_and_format():
     msg = est.message()
     assert msg.startswith("f is estimated to take about 2 min") and "lower n_a or n_b" in msg
     assert "83 %" in msg and not est.calibrated
+
+
+def test_mean_stderr_is_saved(tanh1d, tmp_path):
+    vs = R.VolterraSeries.from_model(tanh1d, order=1, dt=0.05, n_lags=4, method="girsanov",
+                                     n_chains=3, n_steps=500, seed=1)
+    sk.save(vs, tmp_path / "vs.npz")
+    back = sk.load(tmp_path / "vs.npz")
+    np.testing.assert_array_equal(back.mean_stderr, vs.mean_stderr)
+    np.testing.assert_array_equal(back.mean, vs.mean)

@@ -166,7 +166,7 @@ def test_one_bar_per_call_counts_every_path_step(name, monkeypatch):
     with sk.show_progress():
         CALLS[name]()
     assert len(seen) == 1, seen                   # nested estimators draw no second bar
-    desc, reported, total = seen[0]
+    _desc, reported, total = seen[0]
     assert total > 0 and reported == total, seen[0]
 
 
