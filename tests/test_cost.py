@@ -187,11 +187,21 @@ def test_estimate_cost_errors_and_threads():
         sk.estimate_cost(R.linear_response, _net(2, m=1), dt=0.1, n_lags=3, method="grid")
     with pytest.raises(ValueError, match=r"n_chains=.* is too large"):
         R.linear_response(_net(2), dt=0.1, n_lags=3, method="girsanov", n_chains=10**14)
-    if (__import__("os").cpu_count() or 1) > 1:
-        kw = dict(dt=0.01, n_paths=8192, seed=0, burn_in=10)
-        one = sk.estimate_cost(sk.simulate, _net(8), np.zeros((100, 2)), **kw)
-        two = sk.estimate_cost(sk.simulate, _net(8), np.zeros((100, 2)), n_jobs=2, **kw)
-        assert two.seconds < one.seconds and two.speedup > 1
+
+
+def test_threads_count_only_on_idle_cores(monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.0, 0.0))    # this process alone
+    assert _cost.idle_cores() == 4 and _cost.speedup(8, 100) == pytest.approx(3.4)
+    assert _cost.speedup(2, 1) == 1.0                                 # one task: one thread
+    kw = dict(dt=0.01, n_paths=8192, seed=0, burn_in=10)
+    one = sk.estimate_cost(sk.simulate, _net(8), np.zeros((100, 2)), **kw)
+    two = sk.estimate_cost(sk.simulate, _net(8), np.zeros((100, 2)), n_jobs=2, **kw)
+    assert two.seconds < one.seconds and two.speedup == pytest.approx(1.8)
+    monkeypatch.setattr(os, "getloadavg", lambda: (4.5, 0.0, 0.0))    # others use 3.5 cores
+    assert _cost.idle_cores() == 1 and _cost.speedup(4, 100) == 1.0
 
 
 def test_rates_are_measured_once_per_process_and_never_at_import():

@@ -238,10 +238,21 @@ def format_seconds(s: float) -> str:
     return f"about {s / 3.15e7:.2g} years"
 
 
+def idle_cores() -> int:
+    """Cores this process can expect to have: all of them less the others' load (the 1-minute
+    load average, this process counted as one), at least 1."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - not on POSIX
+        return cores
+    return int(max(1, min(cores, math.floor(cores + 1 - load + 0.5))))
+
+
 def speedup(n_threads: int, n_tasks: int) -> float:
-    """Speed-up of ``n_threads`` threads over ``n_tasks`` independent tasks (cores capped;
-    a thread beyond the first counts 0.8)."""
-    k = max(1, min(int(n_threads), int(n_tasks), os.cpu_count() or 1))
+    """Speed-up of ``n_threads`` threads over ``n_tasks`` independent tasks: capped by the
+    idle cores (:func:`idle_cores`), a thread beyond the first counting 0.8."""
+    k = max(1, min(int(n_threads), int(n_tasks), idle_cores()))
     return 1.0 + 0.8 * (k - 1)
 
 
