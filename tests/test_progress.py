@@ -157,7 +157,9 @@ CALLS = {
                                                burn_in=30),
     "volterra_convergence": lambda: R.volterra_convergence(
         tanh2, U8, dt=0.05, n_paths=300, seed=0, burn_in=30),
+    "SRNNReservoir.transform, threads": lambda: RESERVOIR.transform(np.stack([U8, 2 * U8])),
 }
+RESERVOIR = sk.learning.SRNNReservoir(n_hidden=6, n_paths=300, n_jobs=2).fit(U8[None])
 
 
 @pytest.mark.parametrize("name", list(CALLS))

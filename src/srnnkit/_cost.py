@@ -152,6 +152,7 @@ class Part:
     rate: Rate
     units: int = 0
     seconds: float = math.nan
+    more: tuple[tuple[float, Rate], ...] = ()    # further (work, rate) of the same part
 
 
 @dataclass
@@ -189,14 +190,17 @@ class CostEstimate:
     def resolve(self, calibrate: bool | None = None) -> CostEstimate:
         """Fill ``seconds``: priors first, measured rates when the call may be long (or when
         ``calibrate`` is True)."""
-        prior = sum(p.work * p.rate.value(False)[0] for p in self.parts) / self.speedup
+        prior = sum(w * r.value(False)[0] for p in self.parts
+                    for w, r in ((p.work, p.rate), *p.more)) / self.speedup
         if calibrate is None:
             calibrate = prior >= CALIBRATE_SECONDS
         measured = True
         for p in self.parts:
-            r, ok = p.rate.value(calibrate) if p.work > 0 else (0.0, True)
-            p.seconds = p.work * r / self.speedup
-            measured &= ok
+            p.seconds = 0.0
+            for w, rate in ((p.work, p.rate), *p.more):
+                r, ok = rate.value(calibrate) if w > 0 else (0.0, True)
+                p.seconds += w * r / self.speedup
+                measured &= ok
         self.seconds = float(sum(p.seconds for p in self.parts))
         self.calibrated = bool(calibrate and measured)
         return self
@@ -211,7 +215,8 @@ class CostEstimate:
         lines = [f"{self.call} is estimated to take {format_seconds(self.seconds)} on this "
                  f"machine{threads}: {shown}."]
         lines += self.notes
-        knobs = list(dict.fromkeys(p.knob for p in parts[:3]))
+        knobs = list(dict.fromkeys(p.knob for i, p in enumerate(parts[:3])
+                                   if i == 0 or p.seconds >= 0.1 * total))
         lines.append(f"To make it shorter, lower {' or '.join(knobs)}"
                      + (" (or use more threads: n_jobs=-1)" if self.speedup <= 1 else "")
                      + ". Silence this with warnings.simplefilter('ignore', "
@@ -272,8 +277,12 @@ def check_count(name: str, value: int, what: str, bytes_each: int, hint: str = "
 
 # ----------------------------------------------------------------------------- the wrapper
 def _internal(frame: Any) -> bool:
+    """srnnkit's own frames and the wrappers between it and the user (contextlib,
+    scikit-learn's output wrappers)."""
     name = frame.f_code.co_filename
-    return name.startswith(_PACKAGE_DIR) or name.endswith("contextlib.py")
+    module = frame.f_globals.get("__name__", "")
+    return (name.startswith(_PACKAGE_DIR) or name.endswith("contextlib.py")
+            or module.startswith("sklearn."))
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

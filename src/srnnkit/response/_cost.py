@@ -85,23 +85,20 @@ def _guard(name: str, count: int, what: str) -> None:
 
 
 def _draws(model: Any, dt: float, n: int, burn: int, name: str) -> list[Part]:
-    """The burn-ins of ``n`` stationary draws in blocks of 2048 (the last one narrower)."""
+    """The burn-ins of ``n`` stationary draws in blocks of 2048 (the last one narrower: below
+    256 paths it runs in the compiled per-path loop)."""
     if burn <= 0:
         return []
     full, rest = divmod(n, ENSEMBLE_BLOCK)
-    work = 0.0
-    parts = []
+    terms = []
     if full:
-        parts.append((full * ENSEMBLE_BLOCK, vec_rate(model, dt, ENSEMBLE_BLOCK)))
+        terms.append((float(full * ENSEMBLE_BLOCK) * burn, vec_rate(model, dt, ENSEMBLE_BLOCK)))
     if rest:
-        parts.append((rest, vec_rate(model, dt, rest) if rest >= _VECTOR_MIN
+        terms.append((float(rest) * burn, vec_rate(model, dt, rest) if rest >= _VECTOR_MIN
                       else chain_rate(model, dt)))
-    out = []
-    for count, rate in parts:
-        work = float(count) * burn
-        out.append(Part(f"{burn} burn-in steps x {count} {name}", "burn_in", work, rate,
-                        int(work)))
-    return out
+    (work, rate), *more = terms
+    return [Part(f"{burn} burn-in steps x {n} {name}", "burn_in", work, rate, n * burn,
+                 more=tuple(more))]
 
 
 def _threads(n_jobs: Any, executor: Any, n_tasks: int) -> float:
@@ -242,9 +239,8 @@ def _mean_parts(model: Any, dt: float, n_lags: int, method: str, mean_paths: Any
 
         mean_paths = check_int("mean_paths", mean_paths, low=2)
         _guard("mean_paths", mean_paths, "blocks")
-        return [Part(p.what.replace("paths", "paths of the stationary mean"), "mean_paths",
-                     p.work, p.rate, p.units)
-                for p in _draws(model, dt, mean_paths, burn, "paths")]
+        return [Part(p.what, "mean_paths", p.work, p.rate, p.units, more=p.more)
+                for p in _draws(model, dt, mean_paths, burn, "paths of the stationary mean")]
     if exact_mean_known(model):
         return []
     K, L = mean_runs_sizes(method, n_paths, n_chains, n_steps, n_lags)
@@ -276,7 +272,7 @@ def from_model_cost(cls: Any, model: Any, order: int = 2, *, dt: float, n_lags: 
 
 
 def _labelled(p: Part, prefix: str) -> Part:
-    return Part(prefix + p.what, p.knob, p.work, p.rate, p.units)
+    return Part(prefix + p.what, p.knob, p.work, p.rate, p.units, more=p.more)
 
 
 def _input_length(inputs: Any) -> int:
