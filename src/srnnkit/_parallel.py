@@ -13,7 +13,7 @@
   (``SeedSequence`` spawn keys), never by a spawn counter: task ``i`` always gets child ``i``.
 - Progress: a heavy call registers a :class:`srnnkit._progress.Task` with its cost estimate
   (:mod:`srnnkit._cost`); :meth:`Runner.map` carries it into its threads, so the engines'
-  :func:`srnnkit._progress.report` counts finished path-steps on the call's one bar. Without
+  :func:`report` counts finished path-steps on the call's one bar. Without
   such a call, the runner draws a bar over its tasks when bars are on
   (:func:`srnnkit.show_progress`).
 
@@ -38,10 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from ._progress import report
 from ._random import SeedLike, as_seed_sequence, child_sequences
 from ._validation import check_n_jobs, fail
 
-__all__ = ["Runner", "n_threads", "quiet", "seed_child", "seed_children", "split"]
+__all__ = ["Runner", "n_threads", "quiet", "report", "seed_child", "seed_children", "split"]
 
 
 def n_threads(n_jobs: Any, n_tasks: int | None = None, cap: int | None = None) -> int:

@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._parallel import Runner
-from .._progress import report
+from .._parallel import Runner, report
 from .._random import SeedLike, child_sequences
 from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, block_sizes
 from ._burn_in import BURN_IN_FLOORS, burn_in_steps

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._parallel import Runner
-from .._progress import report
+from .._parallel import Runner, report
 from .._threads import single_threaded_blas
 from ..dynamics._blocks import PATH_BLOCK
 from ..dynamics._divergence import DivergenceError, divergence_message, first_bad_path
