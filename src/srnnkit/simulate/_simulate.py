@@ -14,6 +14,7 @@ import numpy as np
 from .._cost import running
 from .._parallel import Runner
 from .._random import SeedLike
+from .._validation import fail
 from ..dynamics._blocks import PATH_BLOCK
 from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ..dynamics._divergence import DivergenceError
@@ -129,10 +130,8 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     Warns
     -----
     CostWarning
-        Before any work, when the call is estimated to take more than 30 s, or when the
-        default burn-in is most of a call of more than a few seconds (the message names the
-        estimate and the argument to lower; :func:`srnnkit.estimate_cost` gives it without
-        running). Progress: :func:`srnnkit.show_progress`.
+        Before any work, for a call estimated over 30 s or whose default burn-in dominates a
+        call of a few seconds (docs/parallel.md, "Cost and progress").
 
     Examples
     --------
@@ -145,8 +144,6 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     ((201, 1), (201, 1))
     """
     if not isinstance(model, SRNN):
-        from .._validation import fail
-
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
     from .._device import check_device
 
@@ -155,12 +152,18 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     plan = make_plan(model, inputs, dt=dt, n_steps=n_steps, n_paths=n_paths, seed=seed, h0=h0,
                      burn_in=burn_in, method=method, save=save, save_every=save_every,
                      chunk_size=chunk_size)
+    return _run(plan, runner, device, executor, burn_in is None)
+
+
+def _run(plan: SimulationPlan, runner: Runner, device: str, executor: Any,
+         default_burn_in: bool) -> Trajectory:
+    """Run ``plan`` on the GPU, or on the CPU with its cost said up front (:mod:`._cost`)."""
     if device == "cuda":
         from ._cuda_front import run_cuda
 
         return run_cuda(plan, save=plan.save, batched=plan.batched, n_series=plan.n_series,
                         executor=executor)
-    with running(lambda: simulate_cost(plan, runner.n_threads, burn_in is None), "simulate"):
+    with running(lambda: simulate_cost(plan, runner.n_threads, default_burn_in), "simulate"):
         return _trajectory(plan, run_cpu(plan, runner))
 
 
