@@ -37,3 +37,14 @@ def tanh1d():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _progress_switch_restored():
+    """A test that switches progress bars globally (sk.show_progress(...) called plainly)
+    leaves the switch as it found it."""
+    from srnnkit import _progress
+
+    before = _progress._SETTING
+    yield
+    _progress._SETTING = before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._cost import costed
 from .._validation import check_array, check_finite_result, check_int, check_positive, fail
 from ..signatures._signature import (
     DEFAULT_MAX_BYTES,
@@ -15,6 +16,7 @@ from ..signatures._signature import (
 )
 from ..signatures._words import signature_dim
 from ._bases import SupportBasis
+from ._cost import response_features_cost
 
 __all__ = ["response_features", "tensor_path"]
 
@@ -112,6 +114,7 @@ def tensor_path(inputs: ArrayLike, *, dt: float, basis: SupportBasis, refine: in
     return out
 
 
+@costed(response_features_cost)
 def response_features(inputs: ArrayLike, *, dt: float, basis: SupportBasis, depth: int,
                       stream: bool = False, refine: int = 1, scalar_term: bool = False,
                       n_jobs: int | None = None,

@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._cost import costed
 from .._validation import (
     check_array,
     check_finite_result,
@@ -16,6 +17,7 @@ from .._validation import (
     format_bytes,
     format_shape,
 )
+from ._cost import signature_cost
 from ._words import level_offsets, reversed_layout_perm, signature_dim
 
 __all__ = ["DEFAULT_MAX_BYTES", "signature"]
@@ -144,6 +146,7 @@ def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
                                     out[lo:hi], col0, stream))
 
 
+@costed(signature_cost)
 def signature(paths: ArrayLike, depth: int, *, stream: bool = False, scalar_term: bool = False,
               n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
               device: str = "cpu") -> np.ndarray:
