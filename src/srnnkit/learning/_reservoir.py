@@ -273,7 +273,18 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
             return np.stack(list(Runner(self.n_jobs, desc="SRNNReservoir").map(one, series)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names ``h_last_i`` / ``h_mean_i`` of the output features."""
+        """Names ``h_last_i`` / ``h_mean_i`` of the output features.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the features are named after the hidden units); kept for scikit-learn.
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_features_out,)
+            The names, in the order of the columns of `transform`.
+        """
         check_is_fitted(self, "model_")
         names = []
         if self.pooling in ("last", "both"):

@@ -43,6 +43,18 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     .. math:: n_{\mathrm{burn}} = \Bigl\lceil \frac{10}{\max(\lambda - \mathrm{Lip}(a)
               \|W\|_2,\ \lambda/5)\,\Delta} \Bigr\rceil
 
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+
+    Returns
+    -------
+    int
+        Number of Euler steps to discard.
+
     Examples
     --------
     >>> import srnnkit as sk
