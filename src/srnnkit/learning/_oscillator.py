@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -21,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .._parallel import Runner
 from .._random import as_generator
 from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
 from . import _oscillator_kernels as _k
@@ -472,13 +472,11 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         n_threads = min(check_n_jobs(self.n_jobs), n)
         cuts = np.linspace(0, n, (4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
         tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-        if n_threads > 1:
-            with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out),
-                              tasks))
-        else:
-            for a, b in tasks:
-                _k.pooled_readouts(*args, a, b, *rest, out)
+        # each task writes its own rows of ``out``: the result does not depend on n_jobs
+        runner = Runner(n_threads, desc="series blocks")
+        for _ in runner.map(lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out),
+                            tasks):
+            pass
         return out[:n]
 
     def __sklearn_tags__(self):
