@@ -73,7 +73,7 @@ def test_estimate_within_a_factor_three_of_the_measured_time(name):
     assert 1 / 3 < tries[-1][0] < 3, (name, tries)
 
 
-@pytest.mark.parametrize("name", list(SMALL) + ["response_features"])
+@pytest.mark.parametrize("name", [*list(SMALL), "response_features"])
 def test_every_costed_function_has_a_working_estimate(name):
     """An estimator that fails on valid arguments would make the call run unguarded (a
     CostWarning or size guard never said): each must give a positive estimate."""

@@ -23,9 +23,9 @@ def response_features_cost(inputs: Any, *, dt: float, basis: Any, depth: int,
                            max_bytes: Any = 2 * 1024**3, device: str = "cpu", **_: Any
                            ) -> CostEstimate | None:
     """The estimate of :func:`srnnkit.response_features` (same arguments)."""
+    from .._parallel import n_threads
     from .._validation import check_int
     from ..signatures._cost import signature_rate
-    from .._parallel import n_threads
     from ..signatures._signature import check_max_bytes, guard_bytes, use_fixed
     from ..signatures._words import signature_dim
     from ._tensor_path import response_features

@@ -40,8 +40,8 @@ def signature_cost(paths: Any, depth: int, *, stream: bool = False, n_jobs: Any 
                    max_bytes: Any = 2 * 1024**3, device: str = "cpu", **_: Any
                    ) -> CostEstimate | None:
     """The estimate of :func:`signature` (same arguments)."""
-    from .._validation import check_int
     from .._parallel import n_threads
+    from .._validation import check_int
     from ._signature import check_max_bytes, guard_bytes, signature, use_fixed
 
     if device != "cpu":
