@@ -7,6 +7,8 @@ from h=0 (no burn-in) and runs in this one process, interleaved (A B C A B C ...
 the rounds. ``--threads 1`` pins every library to one thread; ``--threads 2`` lets each use two.
 
 Run:  python benchmarks/bench_simulate.py --threads 1 [--rounds 5] [--skip-torchsde]
+      python benchmarks/bench_simulate.py --threads 2 --scaling   (n_jobs speed-up only)
+      python benchmarks/bench_simulate.py --profile   (per-stage profile of the compiled loop)
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--rounds", type=int, default=5)
 parser.add_argument("--skip-torchsde", action="store_true")
 parser.add_argument("--skip-jax", action="store_true")
+parser.add_argument("--scaling", action="store_true",
+                    help="only srnnkit at n_jobs=1, --threads and -1 (the thread speed-up)")
 parser.add_argument("--memory", action="store_true", help="peak memory of save='mean' only")
 parser.add_argument("--profile", action="store_true",
                     help="per-block profile of the compiled loop only (thread CPU time)")
@@ -66,11 +70,13 @@ def run_numpy():
     return out, (h @ Q).std(ddof=1) / np.sqrt(N_PATHS)
 
 
-impls = {"srnnkit": run_srnnkit, "numpy loop": run_numpy}
+impls = {"srnnkit": run_srnnkit} if args.scaling else {"srnnkit": run_srnnkit,
+                                                       "numpy loop": run_numpy}
 if args.threads > 1:   # the speed-up over one thread, measured side by side
     impls["srnnkit n_jobs=1"] = lambda: run_srnnkit(1)
+    impls["srnnkit n_jobs=-1"] = lambda: run_srnnkit(-1)
 
-if not args.skip_jax:
+if not (args.skip_jax or args.scaling):
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -98,7 +104,7 @@ if not args.skip_jax:
     run_jax()  # compile outside the timing
     impls["JAX lax.scan"] = run_jax
 
-if not args.skip_torchsde:
+if not (args.skip_torchsde or args.scaling):
     import torch
     import torchsde
 
@@ -222,21 +228,30 @@ def main() -> None:
                 results[name] = fn()
                 wall[name].append(time.perf_counter() - t0)
                 cpu[name].append(time.process_time() - c0)
-        base = statistics.median(wall["numpy loop"])
-        print("| implementation | median s | ratio to NumPy loop | per-round ratios | "
+        base = statistics.median(wall.get("numpy loop", wall["srnnkit"]))
+        ref_name = "srnnkit" if args.scaling else "NumPy loop"
+        print(f"| implementation | median s | ratio to {ref_name} | per-round ratios | "
               "CPU s (all threads) |")
         print("|---|---|---|---|---|")
         for name, ts in wall.items():
             med = statistics.median(ts)
-            per = [t / b for t, b in zip(ts, wall["numpy loop"], strict=False)]
+            per = [t / b for t, b in zip(ts, wall.get("numpy loop", wall["srnnkit"]),
+                                         strict=False)]
             print(f"| {name} | {med:.3f} | {med / base:.3f} | {min(per):.3f}-{max(per):.3f} "
                   f"| {statistics.median(cpu[name]):.3f} |")
         if "srnnkit n_jobs=1" in wall:
-            one, two = wall["srnnkit n_jobs=1"], wall["srnnkit"]
-            per = [a / b for a, b in zip(one, two, strict=True)]
-            print(f"# speed-up of n_jobs={args.threads} over n_jobs=1: "
-                  f"{statistics.median(one) / statistics.median(two):.2f}x "
-                  f"(per round {min(per):.2f}-{max(per):.2f}x)")
+            one = wall["srnnkit n_jobs=1"]
+            for name in ("srnnkit", "srnnkit n_jobs=-1"):
+                two = wall[name]
+                per = [a / b for a, b in zip(one, two, strict=True)]
+                jobs = args.threads if name == "srnnkit" else -1
+                print(f"# speed-up of n_jobs={jobs} over n_jobs=1: "
+                      f"{statistics.median(one) / statistics.median(two):.2f}x "
+                      f"(per round {min(per):.2f}-{max(per):.2f}x)")
+        if args.scaling:    # the same seed: the same bits for every n_jobs
+            same = all(np.array_equal(r[0], results["srnnkit"][0]) for r in results.values())
+            print(f"# bit-identical means across n_jobs: {same}")
+            return
         ref, ref_se = results["numpy loop"]
         for name, (res, se) in results.items():
             # different noise streams: the ensemble means agree statistically
