@@ -28,6 +28,8 @@ cannot change.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -442,3 +444,146 @@ def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
                             ct[b] += t[b]
         for b in range(nl):
             out[grp * nl + b] = total[b]
+
+
+# ----------------------------------------------------------------- pooled response kernel
+@njit(cache=True, inline="always")
+def _advance_modes(X, t, chan, lr, li, kr, ki, zr, zi):
+    """One exact step of every mode, ``z <- lam z + kap u[t, chan]`` (complex)."""
+    for j in range(lr.size):
+        d = X[t, chan[j]]
+        a = lr[j] * zr[j] - li[j] * zi[j] + kr[j] * d
+        zi[j] = lr[j] * zi[j] + li[j] * zr[j] + ki[j] * d
+        zr[j] = a
+
+
+@njit(cache=True, parallel=True)
+def pooled_states(X, offsets, chan, lr, li, kr, ki, cmode, cpart, every, starts, out):
+    """States of every coordinate at the steps ``t % every == 0`` of each series.
+
+    ``X`` (sum of lengths, m) holds the series one after the other (``offsets``); series
+    ``s`` writes its rows from ``starts[s]`` on. A coordinate is the real (``cpart`` 0) or
+    imaginary (1) part of mode ``cmode``.
+    """
+    n = offsets.size - 1
+    nc = cmode.size
+    for s in prange(n):
+        zr = np.zeros(lr.size)
+        zi = np.zeros(lr.size)
+        row = starts[s]
+        for t in range(offsets[s], offsets[s + 1]):
+            _advance_modes(X, t, chan, lr, li, kr, ki, zr, zi)
+            if (t - offsets[s]) % every == 0:
+                for c in range(nc):
+                    out[row, c] = zr[cmode[c]] if cpart[c] == 0 else zi[cmode[c]]
+                row += 1
+
+
+@njit(cache=True, inline="always")
+def _locate(e, iw, v):
+    """Knot interval ``i`` and weight ``f`` of ``v``: the hat weights are ``1-f`` on knot ``i``
+    and ``f`` on knot ``i+1`` (values beyond the end knots are clamped to them). A branchless
+    binary search (``e`` sorted; ``iw`` the inverse interval widths, 0 for empty ones)."""
+    B = e.size
+    x = min(max(v, e[0]), e[B - 1])
+    base = 0
+    length = B - 1
+    while length > 1:
+        half = length >> 1
+        base += half * (e[base + half] <= x)
+        length -= half
+    return base, (x - e[base]) * iw[base]
+
+
+# Steps per block of the pooled embedding: the states of a block are buffered per coordinate
+# (2 * n_modes * TIME_BLOCK doubles) so that each coordinate's knots and sums stay in cache.
+TIME_BLOCK = 64
+
+
+@njit(cache=True, parallel=True)
+def pooled_embed(X, offsets, cstart, lr, li, kr, ki, cidx, cstride, knots, inv_width, out,
+                 lin):
+    """Time-pooled hat weights of every coordinate's state on its knots, and its states.
+
+    ``out[s, p, c, :]`` is the mean over the read steps of coordinate ``c`` of the hat
+    weights of its state on ``knots[c]``, weighted by the shifted Legendre polynomial
+    :math:`\\sqrt{2p+1} P_p(2\\tau - 1)` of the relative time :math:`\\tau = (t + 1/2) / L`
+    (block 0: the plain average, a probability vector); ``lin[s, p, c]`` the same mean of
+    the state itself. Modes ``cstart[k]..cstart[k+1]-1`` read input channel ``k``.
+    Coordinate ``c`` is entry ``cidx[c]`` of the state vector
+    ``(Re z_0, ..., Re z_{M-1}, Im z_0, ...)`` and is read at the steps ``t`` that are
+    multiples of ``cstride[c]``; ``inv_width[c]`` holds the inverse widths of its knot
+    intervals (0 for empty ones). The states of ``TIME_BLOCK`` steps are computed first (row
+    ``tt + 1`` of a buffer holds the state after step ``t0 + tt``), then read coordinate by
+    coordinate: the knot interval of each read is the number of inner knots below it
+    (compares that vectorise over the reads).
+    """
+    n = offsets.size - 1
+    nb = out.shape[1]
+    M = lr.size
+    TB = TIME_BLOCK
+    B = knots.shape[1]
+    for s in prange(n):
+        L = offsets[s + 1] - offsets[s]
+        buf = np.zeros((min(TB, L) + 1, 2 * M))
+        w = np.empty((nb, min(TB, L)))
+        xs = np.empty(TB)
+        ws = np.empty(TB, dtype=np.int64)
+        cnt = np.empty(TB, dtype=np.int64)
+        acc = out[s]
+        acl = lin[s]
+        for t0 in range(0, L, TB):
+            nt = min(TB, L - t0)
+            if t0 > 0:
+                buf[0] = buf[TB]
+            for tt in range(nt):
+                row = offsets[s] + t0 + tt
+                prev = buf[tt]
+                cur = buf[tt + 1]
+                for k in range(cstart.size - 1):
+                    d = X[row, k]
+                    for j in range(cstart[k], cstart[k + 1]):
+                        cur[j] = lr[j] * prev[j] - li[j] * prev[M + j] + kr[j] * d
+                        cur[M + j] = lr[j] * prev[M + j] + li[j] * prev[j] + ki[j] * d
+                x = 2.0 * (t0 + tt + 0.5) / L - 1.0
+                p0, p1 = 1.0, x
+                w[0, tt] = 1.0
+                for p in range(1, nb):        # Legendre recurrence, normalised on [0, 1]
+                    w[p, tt] = p1 * math.sqrt(2.0 * p + 1.0)
+                    p0, p1 = p1, ((2.0 * p + 1.0) * x * p1 - p * p0) / (p + 1.0)
+            for c in range(cidx.size):
+                st = cstride[c]
+                first = (-t0) % st
+                if first >= nt:
+                    continue
+                e = knots[c]
+                iw = inv_width[c]
+                ci = cidx[c]
+                nr = 0
+                for tt in range(first, nt, st):        # the reads, clamped to the knots
+                    xs[nr] = min(max(buf[tt + 1, ci], e[0]), e[B - 1])
+                    ws[nr] = tt
+                    nr += 1
+                for r in range(nr):
+                    cnt[r] = 0
+                for k in range(1, B - 1):              # interval index: knots below x
+                    ek = e[k]
+                    for r in range(nr):
+                        cnt[r] += xs[r] >= ek
+                for r in range(nr):
+                    i = cnt[r]
+                    x = xs[r]
+                    f = (x - e[i]) * iw[i]
+                    g = 1.0 - f
+                    v = buf[ws[r] + 1, ci]
+                    for p in range(nb):
+                        wp = w[p, ws[r]]
+                        acc[p, c, i] += g * wp
+                        acc[p, c, i + 1] += f * wp
+                        acl[p, c] += v * wp
+        for c in range(cidx.size):
+            inv = 1.0 / ((L - 1) // cstride[c] + 1)
+            for p in range(nb):
+                acl[p, c] *= inv
+                for b in range(knots.shape[1]):
+                    acc[p, c, b] *= inv
