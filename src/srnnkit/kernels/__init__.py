@@ -1,4 +1,4 @@
-"""Signature and response kernels by the Goursat PDE (THEORY.md §6).
+"""Signature and response kernels by the Goursat PDE (docs/theory.md §6).
 
 Public functions:
 
@@ -13,8 +13,9 @@ Public functions:
 Compiled loops live in ``_kernels.py`` and compile on first use.
 """
 
+from ._common import CoarseGridWarning
 from ._pooled import pooled_response_kernel
 from ._response import response_kernel
 from ._signature import signature_kernel
 
-__all__ = ["pooled_response_kernel", "response_kernel", "signature_kernel"]
+__all__ = ["CoarseGridWarning", "pooled_response_kernel", "response_kernel", "signature_kernel"]

@@ -322,6 +322,98 @@ def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, nl, out):
 TRUNC_LANES = 32
 
 
+@njit(cache=True, inline="always")
+def _trunc_lane_cells(V, nV, py, grp, nl, ncell):
+    """The right series of a lane group, cells first and lanes last (zero past each end)."""
+    m = V.shape[2]
+    Vp = np.zeros((ncell, m, nl))
+    for b in range(nl):
+        y = py[grp * nl + b]
+        for j in range(nV[y]):
+            for c in range(m):
+                Vp[j, c, b] = V[y, j, c]
+    return Vp
+
+
+@njit(cache=True, inline="always")
+def _trunc_row_products(U, nU, px, grp, nl, i, Vp, ur, uv):
+    """``uv[j, lane] = <u_i, v_j>`` of row ``i`` of every lane (0 past a row's end)."""
+    m = ur.shape[0]
+    for b in range(nl):
+        x = px[grp * nl + b]
+        for c in range(m):
+            ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
+    for j in range(uv.shape[0]):
+        uvj = uv[j]
+        for b in range(nl):
+            uvj[b] = 0.0
+        for c in range(m):
+            urc = ur[c]
+            vpc = Vp[j, c]
+            for b in range(nl):
+                uvj[b] += urc[b] * vpc[b]
+
+
+@njit(cache=True, inline="always")
+def _trunc_cell_levels(g, cur, run2, rowacc, colacc, q, N, inv, nl):
+    """``cur[n, rr, ss]`` of cell (p, q) for every level from the prefix sums (see
+    `response_truncated_gram`)."""
+    c111 = cur[1, 1, 1]
+    for b in range(nl):
+        c111[b] = g[b]
+    for n in range(1, N):
+        dst = cur[n + 1, 1, 1]
+        src = run2[n]
+        for b in range(nl):
+            dst[b] = g[b] * src[b]
+        for rr in range(2, n + 2):
+            w = inv[rr]
+            dst = cur[n + 1, rr, 1]
+            src = rowacc[n, rr - 1]
+            for b in range(nl):
+                dst[b] = g[b] * w * src[b]
+        for ss in range(2, n + 2):
+            w = inv[ss]
+            dst = cur[n + 1, 1, ss]
+            src = colacc[q, n, ss - 1]
+            for b in range(nl):
+                dst[b] = g[b] * w * src[b]
+        for rr in range(2, n + 2):
+            for ss in range(2, n + 2):
+                w = inv[rr] * inv[ss]
+                dst = cur[n + 1, rr, ss]
+                src = cur[n, rr - 1, ss - 1]
+                for b in range(nl):
+                    dst[b] = g[b] * w * src[b]
+
+
+@njit(cache=True, inline="always")
+def _trunc_cell_sums(cur, colacc, rowacc, colT, run2, total, t, rs, q, N, nl):
+    """Add cell (p, q) to the kernel and to the row, column and 2-D prefix sums."""
+    for n in range(1, N + 1):
+        for b in range(nl):
+            t[b] = 0.0
+        for rr in range(1, n + 1):
+            for b in range(nl):
+                rs[b] = 0.0
+            for ss in range(1, n + 1):
+                x = cur[n, rr, ss]
+                ca = colacc[q, n, ss]
+                for b in range(nl):
+                    rs[b] += x[b]
+                    ca[b] += x[b]  # read again only from the next row on
+            ra = rowacc[n, rr]
+            for b in range(nl):
+                t[b] += rs[b]
+                ra[b] += rs[b]  # strict prefix over q for the next column
+        ct = colT[q, n]
+        r2 = run2[n]
+        for b in range(nl):
+            total[b] += t[b]
+            r2[b] += ct[b]  # rows < p: run2 stays a strict 2-D prefix
+            ct[b] += t[b]
+
+
 @njit(cache=True, parallel=True)
 def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
     """Exact depth-``depth`` truncated signature kernels of piecewise-linear paths.
@@ -354,12 +446,7 @@ def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
         nrow = _lane_extent(nU, px, grp, nl)
         ncell = _lane_extent(nV, py, grp, nl)
         nb = ncell * r
-        Vp = np.zeros((ncell, m, nl))
-        for b in range(nl):
-            y = py[grp * nl + b]
-            for j in range(nV[y]):
-                for c in range(m):
-                    Vp[j, c, b] = V[y, j, c]
+        Vp = _trunc_lane_cells(V, nV, py, grp, nl, ncell)
         ur = np.zeros((m, nl))
         uv = np.empty((ncell, nl))
         colacc = np.zeros((nb, N + 1, N + 1, nl))
@@ -372,19 +459,7 @@ def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
         rs = np.empty(nl)
         total = np.ones(nl)
         for i in range(nrow):
-            for b in range(nl):
-                x = px[grp * nl + b]
-                for c in range(m):
-                    ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
-            for j in range(ncell):
-                uvj = uv[j]
-                for b in range(nl):
-                    uvj[b] = 0.0
-                for c in range(m):
-                    urc = ur[c]
-                    vpc = Vp[j, c]
-                    for b in range(nl):
-                        uvj[b] += urc[b] * vpc[b]
+            _trunc_row_products(U, nU, px, grp, nl, i, Vp, ur, uv)
             for p in range(i * r, (i + 1) * r):
                 rowacc[:, :, :] = 0.0
                 run2[:, :] = 0.0
@@ -393,55 +468,8 @@ def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
                     uvj = uv[q // r]
                     for b in range(nl):
                         g[b] = kq * uvj[b]
-                    c111 = cur[1, 1, 1]
-                    for b in range(nl):
-                        c111[b] = g[b]
-                    for n in range(1, N):
-                        dst = cur[n + 1, 1, 1]
-                        src = run2[n]
-                        for b in range(nl):
-                            dst[b] = g[b] * src[b]
-                        for rr in range(2, n + 2):
-                            w = inv[rr]
-                            dst = cur[n + 1, rr, 1]
-                            src = rowacc[n, rr - 1]
-                            for b in range(nl):
-                                dst[b] = g[b] * w * src[b]
-                        for ss in range(2, n + 2):
-                            w = inv[ss]
-                            dst = cur[n + 1, 1, ss]
-                            src = colacc[q, n, ss - 1]
-                            for b in range(nl):
-                                dst[b] = g[b] * w * src[b]
-                        for rr in range(2, n + 2):
-                            for ss in range(2, n + 2):
-                                w = inv[rr] * inv[ss]
-                                dst = cur[n + 1, rr, ss]
-                                src = cur[n, rr - 1, ss - 1]
-                                for b in range(nl):
-                                    dst[b] = g[b] * w * src[b]
-                    for n in range(1, N + 1):
-                        for b in range(nl):
-                            t[b] = 0.0
-                        for rr in range(1, n + 1):
-                            for b in range(nl):
-                                rs[b] = 0.0
-                            for ss in range(1, n + 1):
-                                x = cur[n, rr, ss]
-                                ca = colacc[q, n, ss]
-                                for b in range(nl):
-                                    rs[b] += x[b]
-                                    ca[b] += x[b]  # read again only from the next row on
-                            ra = rowacc[n, rr]
-                            for b in range(nl):
-                                t[b] += rs[b]
-                                ra[b] += rs[b]  # strict prefix over q for the next column
-                        ct = colT[q, n]
-                        r2 = run2[n]
-                        for b in range(nl):
-                            total[b] += t[b]
-                            r2[b] += ct[b]  # rows < p: run2 stays a strict 2-D prefix
-                            ct[b] += t[b]
+                    _trunc_cell_levels(g, cur, run2, rowacc, colacc, q, N, inv, nl)
+                    _trunc_cell_sums(cur, colacc, rowacc, colT, run2, total, t, rs, q, N, nl)
         for b in range(nl):
             out[grp * nl + b] = total[b]
 

@@ -304,27 +304,15 @@ def pooled_response_kernel(U: Any, V: Any = None, *, reference: Any = None,
     >>> bool(K[0, 1] > K[0, 2])
     True
     """
-    Us = as_collection(U, "U").values
-    Vs = None if V is None else as_collection(V, "V", n_channels=Us[0].shape[-1]).values
-    Rs = Us if reference is None else as_collection(reference, "reference",
-                                                    n_channels=Us[0].shape[-1]).values
-    n_knots = check_int("n_knots", n_knots, low=2, high=4096)
-    if n_modes is not None:
-        n_modes = check_int("n_modes", n_modes, low=1)
-    bandwidth = check_positive("bandwidth", bandwidth)
-    degree = check_int("degree", degree, low=0, high=MAX_DEGREE)
-    linear = check_positive("linear", linear, allow_zero=True)
-    if not isinstance(normalize, (bool, np.bool_)):
-        fail("normalize", "a bool", normalize, TypeError)
-    for name, batch in (("U", Us), ("V", Vs), ("reference", Rs)):
-        if batch is not None and not all(np.all(np.isfinite(s)) for s in batch):
-            fail(name, "finite values", "NaN or infinite values")
-    bank = fit_bank(pack(list(Rs)), n_modes=n_modes, n_knots=n_knots, n_jobs=n_jobs)
+    Us, Vs, Rs = _check_pooled(U, V, reference, n_knots=n_knots, n_modes=n_modes,
+                               bandwidth=bandwidth, degree=degree, linear=linear,
+                               normalize=normalize)
+    bank = fit_bank(pack(list(Rs)), n_modes=n_modes, n_knots=int(n_knots), n_jobs=n_jobs)
 
     def features(batch: Any) -> np.ndarray:
-        E, S = embed(pack(list(batch)), bank, n_jobs, degree + 1)
-        return np.hstack([heat_features(E, bandwidth, degree),
-                          math.sqrt(linear) * state_features(S, degree)])
+        E, S = embed(pack(list(batch)), bank, n_jobs, int(degree) + 1)
+        return np.hstack([heat_features(E, float(bandwidth), int(degree)),
+                          math.sqrt(linear) * state_features(S, int(degree))])
 
     Fu = features(Us)
     Fv = Fu if Vs is None else features(Vs)
@@ -333,3 +321,24 @@ def pooled_response_kernel(U: Any, V: Any = None, *, reference: Any = None,
         K /= np.sqrt(np.einsum("ij,ij->i", Fu, Fu))[:, None]
         K /= np.sqrt(np.einsum("ij,ij->i", Fv, Fv))[None, :]
     return K
+
+
+def _check_pooled(U: Any, V: Any, reference: Any, **opts: Any) -> tuple[Any, Any, Any]:
+    """The series of `pooled_response_kernel` (``V`` may be None) and its checked options."""
+    Us = as_collection(U, "U").values
+    m = Us[0].shape[-1]
+    Vs = None if V is None else as_collection(V, "V", n_channels=m).values
+    Rs = Us if reference is None else as_collection(reference, "reference",
+                                                    n_channels=m).values
+    check_int("n_knots", opts["n_knots"], low=2, high=4096)
+    if opts["n_modes"] is not None:
+        check_int("n_modes", opts["n_modes"], low=1)
+    check_positive("bandwidth", opts["bandwidth"])
+    check_int("degree", opts["degree"], low=0, high=MAX_DEGREE)
+    check_positive("linear", opts["linear"], allow_zero=True)
+    if not isinstance(opts["normalize"], (bool, np.bool_)):
+        fail("normalize", "a bool", opts["normalize"], TypeError)
+    for name, batch in (("U", Us), ("V", Vs), ("reference", Rs)):
+        if batch is not None and not all(np.all(np.isfinite(s)) for s in batch):
+            fail(name, "finite values", "NaN or infinite values")
+    return Us, Vs, Rs

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._validation import check_array, check_choice, fail
 from ..features import SupportBasis
-from ..kernels import response_kernel, signature_kernel
+from ..kernels import CoarseGridWarning, response_kernel, signature_kernel
 from ..kernels._pooled import MAX_DEGREE, embed, fit_bank, heat_features, pack, state_features
 from ._features import _SCALING, _fit_scaling, check_basis
 from ._input import as_series_list, check_channels, check_not_constant, check_targets
@@ -123,7 +123,8 @@ class NearConstantGramWarning(UserWarning):
     >>> X = np.random.default_rng(0).standard_normal((8, 12))
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     _ = ResponseKernelRidge(input_scale=1e-7, alpha=1.0).fit(X, np.arange(8.0))
+    ...     _ = ResponseKernelRidge(kernel="response", input_scale=1e-7,
+    ...                             alpha=1.0).fit(X, np.arange(8.0))
     >>> any(issubclass(w.category, NearConstantGramWarning) for w in caught)
     True
     """
@@ -337,25 +338,31 @@ class _KernelBase(BaseEstimator):
     def _gram(self, A: list[np.ndarray], B: list[np.ndarray] | None,
               order: int | None = None) -> np.ndarray:
         order = self.dyadic_order_ if order is None else order
-        if self.kernel != "signature":
-            return response_kernel(A, B, dt=self.dt_, basis=self.basis_,
-                                   dyadic_order=order, depth=self.depth,
-                                   refine=self.refine, n_jobs=self.n_jobs)
-        if self.depth is not None:
+        if self.kernel == "signature" and self.depth is not None:
             fail("depth", "None with kernel='signature' (the signature kernel is untruncated)",
                  self.depth)
-        A = [_two_points(a) for a in A]
-        B = None if B is None else [_two_points(b) for b in B]
-        return signature_kernel(A, B, static=self.static, dyadic_order=order,
-                                n_jobs=self.n_jobs)
+        # the machine uses the discretised kernel at its chosen order (a valid kernel matrix
+        # whatever its distance to the exact PDE solution): no CoarseGridWarning from it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoarseGridWarning)
+            if self.kernel != "signature":
+                return response_kernel(A, B, dt=self.dt_, basis=self.basis_,
+                                       dyadic_order=order, depth=self.depth,
+                                       refine=self.refine, n_jobs=self.n_jobs)
+            A = [_two_points(a) for a in A]
+            B = None if B is None else [_two_points(b) for b in B]
+            return signature_kernel(A, B, static=self.static, dyadic_order=order,
+                                    n_jobs=self.n_jobs)
 
     def _self_kernels(self, A: list[np.ndarray], order: int | None = None) -> np.ndarray:
         """K(u, u) of each path (for the normalisation)."""
         if self.kernel != "signature":
-            return response_kernel(A, dt=self.dt_, basis=self.basis_,
-                                   dyadic_order=self.dyadic_order_ if order is None else order,
-                                   depth=self.depth, refine=self.refine, n_jobs=self.n_jobs,
-                                   diagonal=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CoarseGridWarning)
+                return response_kernel(A, dt=self.dt_, basis=self.basis_,
+                                       dyadic_order=self.dyadic_order_ if order is None
+                                       else order, depth=self.depth, refine=self.refine,
+                                       n_jobs=self.n_jobs, diagonal=True)
         return np.array([self._gram([a], None, order)[0, 0] for a in A])
 
     def _train_gram(self, paths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -631,11 +638,15 @@ def _two_points(a: np.ndarray) -> np.ndarray:
 
 _DOC_PARAMS = r"""Parameters
     ----------
-    kernel : {"response", "signature", "precomputed"}, default="response"
-        ``"response"``: ``srnnkit.kernels.response_kernel`` of the prepared inputs (below)
-        with ``basis``, ``dt``, ``depth``, ``dyadic_order``, ``refine``.
-        ``"signature"``: ``srnnkit.kernels.signature_kernel`` of the series as paths
-        (``static``, ``dyadic_order``). ``"precomputed"``: ``X`` is a Gram matrix
+    kernel : {"auto", "pooled", "response", "signature", "precomputed"}, default="auto"
+        ``"auto"``: a weighted sum of the pooled response kernel
+        (``srnnkit.kernels.pooled_response_kernel``: time-averaged readouts of a bank of
+        fading modes on the rank scale of their training states), its linear part, and the
+        normalised whole-path response kernel; weights by leave-one-out (docs/learning.md).
+        ``"pooled"``: the first two only. ``"response"``: ``srnnkit.kernels.response_kernel``
+        of the prepared inputs (below) with ``basis``, ``dt``, ``depth``, ``dyadic_order``,
+        ``refine``. ``"signature"``: ``srnnkit.kernels.signature_kernel`` of the series as
+        paths (``static``, ``dyadic_order``). ``"precomputed"``: ``X`` is a Gram matrix
         (``(n_train, n_train)`` in ``fit``, ``(n_test, n_train)`` afterwards; used as given).
     alpha : float or None, default=None
         A fixed ridge penalty; ``None``: chosen by ``cv`` among ``alphas``.
@@ -644,6 +655,20 @@ _DOC_PARAMS = r"""Parameters
         Gram matrix. ``None``: ``logspace(-6, 1, 15)`` times its mean eigenvalue.
     cv : {"loo", "gcv"}, default="loo"
         Efficient leave-one-out or generalised cross-validation.
+    n_modes : int or None, default=None
+        Modes of the pooled kernel; ``None``: ``max(256, 32 * n_channels)``.
+    n_knots : int, default=16
+        Quantile knots per coordinate of the pooled kernel.
+    bandwidth : float or "auto", default="auto"
+        Width of the pooled kernel's heat kernel on the rank scale; ``"auto"``: leave-one-out
+        among 1/32, 1/16, ..., 1.
+    degree : int or "auto", default="auto"
+        Degree (0-2) of the pooled readouts' weights in the relative time; ``"auto"``:
+        leave-one-out.
+    kernel_weights : array-like or "auto", default="auto"
+        Non-negative weights of the kernels combined (``"auto"``: pooled, linear, whole
+        path; ``"pooled"``: pooled, linear), normalised to sum 1; ``"auto"``: leave-one-out
+        over a grid in steps of 1/4 with the one-standard-error rule.
     basis : SupportBasis or None, default=None
         Support basis :math:`\psi` (only its :math:`\kappa` is used unless ``refine`` is given);
         ``None`` means ``MonomialBasis(1)``.
@@ -680,10 +705,11 @@ _DOC_PARAMS = r"""Parameters
         variation 32 (and keeping every PDE cell within reach of the refinement rule), the
         others it divided by 2, 4, ..., 32; the one with the smallest leave-one-out error
         wins.
-    max_length : int or None, default=128
-        Series longer than this (the longest training series of ``L`` steps) are averaged
-        over blocks of ``ceil(L / max_length)`` steps, so that the :math:`O(L^2)` PDE stays
-        affordable; ``None``: never.
+    max_length : int, "auto" or None, default="auto"
+        For the whole-path kernel, series longer than this (the longest training series of
+        ``L`` steps) are averaged over blocks of ``ceil(L / max_length)`` steps, so that the
+        :math:`O(L^2)` PDE stays affordable; ``"auto"``: 128 (64 when mixed with the pooled
+        kernels); ``None``: never.
     normalize : bool, default=True
         Use :math:`K(u,v)/\sqrt{K(u,u)K(v,v)}` (every series has unit norm in the RKHS).
     fit_intercept : bool, default=True
@@ -694,7 +720,7 @@ _DOC_PARAMS = r"""Parameters
 
 
 class ResponseKernelRidge(RegressorMixin, _KernelBase):
-    r"""Kernel ridge regression with the response kernel (THEORY.md sections 5-6).
+    r"""Kernel ridge regression with the response kernel (docs/theory.md §5-6).
 
     The Gram matrix :math:`K_{ij} = \langle S(X^{u_i}), S(X^{u_j})\rangle`,
     :math:`X^u = \int\psi\otimes u`, is computed by the Goursat PDE (or truncated); the fit
@@ -734,6 +760,14 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         Cell width of the (averaged) inputs.
     n_features_in_ : int
         Number of input channels (``n_train`` for ``kernel="precomputed"``).
+    kernel_weights_ : ndarray of shape (3,)
+        Weights of the pooled, linear and whole-path kernels in use.
+    weight_grid_, weight_errors_ : ndarray
+        The candidate weights and their leave-one-out errors.
+    bandwidth_, degree_ : float, int
+        The pooled kernel's bandwidth and time degree.
+    pooled_bank_ : dict
+        The pooled kernel's modes and knots.
 
     Examples
     --------
