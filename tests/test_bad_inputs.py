@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1251 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1252 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1251
+N_CASES = 1252
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -699,7 +699,7 @@ TARGETS: list[Target] = [
            {"n_modes": only(COUNT, "float", "zero", "string"),
             "n_knots": {**only(COUNT, "float", "string"), "one": const(1, V)},
             "bandwidth": {**only(POSITIVE, "negative", "zero", "nan"),
-                          "string": const("wide", V)},
+                          "string": const("wide", V), "huge": const(1e6, V)},
             "degree": {"three": const(3, V), "negative": const(-1, V),
                        "string": const("high", V)},
             "kernel_weights": {"negative": const([1.0, -1.0], V),

@@ -149,6 +149,9 @@ MIXED_LENGTH = 64
 # The whole-path kernel's amplitude is chosen on at most this many training series when it is
 # mixed (then its Gram of all series is computed once, at that amplitude).
 MIXED_SUBSET = 64
+# A pooled candidate whose centred Gram holds less than this share of its mean diagonal is
+# constant to rounding (e.g. a bandwidth much wider than the rank range): skipped.
+CONSTANT_SPREAD = 1e-12
 # New series' pooled features are computed in chunks of about this many values.
 CHUNK_VALUES = 1 << 22
 
@@ -414,9 +417,15 @@ class _KernelBase(BaseEstimator):
         for b, d, K in heat_grams(E, widths, top):
             if self.degree != "auto" and d != top:
                 continue
+            if _spread(K) <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
+                continue        # so wide that every series looks alike: not a candidate
             fit = self._score(K / _spread(K), Yc)
             if best is None or fit.error < best[0]:
                 best = (fit.error, b, d)
+        if best is None:
+            fail("bandwidth", "a width at which the pooled kernel tells the training series "
+                 "apart (at most about 1, the whole rank range)", self.bandwidth,
+                 hint="Use bandwidth='auto'.")
         _, self.bandwidth_, self.degree_ = best
         self.pooled_bank_ = bank
         F = {"pooled": heat_features(E, self.bandwidth_, self.degree_),
