@@ -138,3 +138,23 @@ def test_pooled_kernel_ridge_equals_precomputed_kernel_ridge():
     Kt = pooled_response_kernel(Xt, X, reference=X, **kw) / s2
     pre = ResponseKernelRidge(kernel="precomputed", alpha=0.05).fit(K, y)
     np.testing.assert_allclose(est.predict(Xt), pre.predict(Kt), rtol=1e-9, atol=1e-11)
+
+
+def test_pooled_kernel_is_free_of_the_amplitude_and_its_modes_scale_with_the_length():
+    """The rank scale: multiplying every series by a constant leaves the heat part of the
+    kernel unchanged (states, knots and hat weights scale together). The bank: its slowest
+    decay rate and lowest frequency are 1/L and 2 pi/L per step, so a set resampled to 4x
+    its length gets modes 4x slower per step (the same in physical time)."""
+    U = _series(4, 80, 2, 8)
+    K = pooled_response_kernel(U, n_modes=12)
+    K7 = pooled_response_kernel([7.0 * u for u in U], n_modes=12)
+    np.testing.assert_allclose(K7, K, rtol=1e-9, atol=1e-12)
+    b1 = fit_bank(pack(U), n_modes=64)
+    b4 = fit_bank(pack([np.repeat(u, 4, axis=0) for u in U]), n_modes=64)
+    # gamma = L^(-q) with the same low-discrepancy points q: the same place on the log scale
+    np.testing.assert_allclose(np.sort(np.log(b1["gamma"]) / np.log(1 / 80)),
+                               np.sort(np.log(b4["gamma"]) / np.log(1 / 320)), rtol=1e-12)
+    assert b1["gamma"].min() >= 1 / 80 and b4["gamma"].min() >= 1 / 320
+    w1, w4 = b1["omega"][b1["omega"] > 0], b4["omega"][b4["omega"] > 0]
+    assert w1.min() >= 2 * np.pi / 80 * (1 - 1e-12) and w4.min() >= 2 * np.pi / 320 * (1 - 1e-12)
+    assert w4.min() < w1.min() / 3
