@@ -417,7 +417,7 @@ class _KernelBase(BaseEstimator):
         for b, d, K in heat_grams(E, widths, top):
             if self.degree != "auto" and d != top:
                 continue
-            if _spread(K) <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
+            if K.shape[0] > 1 and _spread(K) <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
                 continue        # so wide that every series looks alike: not a candidate
             fit = self._score(K / _spread(K), Yc)
             if best is None or fit.error < best[0]:
