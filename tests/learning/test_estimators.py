@@ -18,8 +18,8 @@ from srnnkit.learning import (
 
 # The plain kernel machine of docs/theory.md section 5: K(u, v) itself, no intercept, no
 # difference channel, no amplitude search, no block averaging, no normalisation.
-PLAIN = dict(fit_intercept=False, derivative=False, input_scale=1.0, max_length=None,
-             normalize=False, dyadic_order=0)
+PLAIN = dict(kernel="response", fit_intercept=False, derivative=False, input_scale=1.0,
+             max_length=None, normalize=False, dyadic_order=0)
 
 
 def _inputs(n, L, m, seed):
@@ -91,7 +91,7 @@ def test_reservoir_rejects_wrong_channels():
         res.transform(np.zeros((2, 5, 3)))
 
 
-# --------------------------------------------------- THEORY.md section 5 equivalence
+# --------------------------------------------------- docs/theory.md §5 equivalence
 def test_kernel_machine_equivalence_primal_dual():
     """Ridge on noise-averaged SRNN features == kernel ridge with K = Phi Phi^T (to 1e-8)."""
     X, y, _ = sk.datasets.srnn_teacher(40, 30, n_paths=64, seed=0)

@@ -136,7 +136,7 @@ def _derivative_weight(series: list[np.ndarray]) -> np.ndarray:
 class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     r"""Exact noise-averaged readouts of a random linear SRNN: a bank of damped oscillators.
 
-    The network is a linear SRNN (THEORY.md section 1 with :math:`a` the identity and
+    The network is a linear SRNN (docs/theory.md §1 with :math:`a` the identity and
     :math:`W = 0`) made of ``n_oscillators`` two-dimensional blocks. Block :math:`j`, written
     as the complex state :math:`z_j = x_j + i y_j`, obeys
 
