@@ -4,8 +4,9 @@ Two loop layouts advance the same step (:mod:`._drift`):
 
 * :func:`advance_block` advances one block of ``B`` Monte Carlo paths ``H`` (B, n) over a
   window of steps, the noise drawn in-loop from the block's own xoshiro256++/ziggurat stream
-  (:mod:`._rng`); matrix products go to BLAS (``np.dot`` inside Numba) and the activations
-  are branch-free so that the elementwise loops vectorise (``simulate``);
+  (:mod:`._rng`). Per step: the block's normals (scalar generator, row-major order), the
+  product ``H W^T`` (a generated register-blocked kernel, :mod:`._simd`, or BLAS for
+  n > 256), then one vector pass of the update with the noise added (``simulate``);
 
   - nonlinear Euler-Maruyama: ``H += dt * (a(H W^T + b) - Γ H + C u_t) + sqrt(dt) σ ξ``
     (input mode "activation": ``a(H W^T + b + C u_t)`` and no additive term);
@@ -15,11 +16,12 @@ Two loop layouts advance the same step (:mod:`._drift`):
   noise drawn beforehand by NumPy (the stationary runs of the estimators, which need the
   noise itself for their weights).
 
-Arguments are grouped in tuples: ``drift = (MT, GT, b, g, full_gamma, affine, act,
-activation_input, dt)``, ``inputs = (U, Ceff, beff)``, ``noise = (noise_diag, LT,
-full_noise)``, ``rng = (state, kt, wt, ft)``, ``readout = (ro_kind, QT, q, M)``,
-``out = (Yw, save_states, Sw)`` and the scratch arrays ``scratch = (Z, Z2, Xi, Yt, cu)``.
-Everything runs without the GIL.
+Every loop steps through :func:`em_unit` (the vector pass of :mod:`._simd` writes the same
+operations out). Arguments are grouped in tuples: ``drift = (MT, GT, b, g, full_gamma,
+affine, act, activation_input, dt)``, ``inputs = (U, Ceff, beff)``, ``noise = (noise_diag,
+LT, full_noise)``, ``readout = (ro_kind, QT, q, M)``, ``out = (Yw, save_states, Sw)`` and the
+scratch arrays ``scratch = (Z, Z2, Xi, Yt, Zr, cu, buf)``; ``state`` is the block's generator
+state. Everything runs without the GIL.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from numba.extending import intrinsic
 
 from ._activations import IDENTITY, RELU, SIGMOID, TANH
 from ._rng import next_normal
+from ._simd import GEMM_MAX, LANES, em_piece, em_row, gemm_rows
 
 __all__ = ["RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "SCALAR_ACTIVATIONS", "advance_block",
            "advance_chains", "em_unit", "fast_tanh", "n_outside", "run_chains", "tanh_array"]
@@ -53,9 +56,12 @@ def _i64_as_f64(typingctx, v):
 def fast_tanh(x):
     """tanh(x) to 2 ulp without a libm call, so that loops over it vectorise.
 
-    |x| < 0.625: the Cephes rational approximation; otherwise
-    (1 - t)/(1 + t) with t = exp(-2|x|) = 2^-k e^r (degree-13 Taylor on |r| <= ln2/2,
-    the power of two built from its exponent bits).
+    |x| < 0.625: the Cephes rational approximation ``x + x z p(z) / q(z)``, z = x^2;
+    otherwise (1 - t)/(1 + t) with t = exp(-2|x|) = 2^-k e^r (degree-13 Taylor on
+    |r| <= ln2/2, the power of two built from its exponent bits). The two branches'
+    numerators and denominators are selected before one division (the same quotients as
+    dividing in each branch, at half the divisions); ``_simd._tanh`` writes the same
+    operations for vectors.
     """
     ax = abs(x)
     z = x * x
@@ -63,7 +69,6 @@ def fast_tanh(x):
         - 1.61468768441708447952e3
     q = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z \
         + 4.84406305325125486048e3
-    small = x + x * z * p / q
     y = -2.0 * (ax if ax < 20.0 else 20.0)
     ki = np.int64(-y * 1.4426950408889634 + 0.5)
     kf = -np.float64(ki)
@@ -82,9 +87,12 @@ def fast_tanh(x):
     e = e * r + 1.0
     e = e * r + 1.0
     t = e * _i64_as_f64((1023 - ki) << 52)
-    big = (1.0 - t) / (1.0 + t)
-    big = big if x >= 0.0 else -big
-    return small if ax < 0.625 else big
+    small = ax < 0.625
+    num = x * z * p if small else 1.0 - t
+    den = q if small else 1.0 + t
+    d = num / den
+    big = d if x >= 0.0 else -d
+    return x + d if small else big
 
 
 @njit(cache=True, error_model="numpy")
@@ -137,31 +145,6 @@ def em_unit(h, z, b, gam, cu, dt, activation_input, f):
     return h + dt * (f(z + b) - gam + cu)
 
 
-@njit(inline="always", error_model="numpy")
-def _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, activation_input, f):
-    # the input-mode flag is a literal in each branch, so every loop vectorises
-    B, n = H.shape
-    if activation_input:
-        if full_gamma:
-            for i in range(B):
-                for k in range(n):
-                    H[i, k] = em_unit(H[i, k], Z[i, k], b[k], Z2[i, k], cu[k], dt, True, f)
-        else:
-            for i in range(B):
-                for k in range(n):
-                    H[i, k] = em_unit(H[i, k], Z[i, k], b[k], g[k] * H[i, k], cu[k], dt,
-                                      True, f)
-    elif full_gamma:
-        for i in range(B):
-            for k in range(n):
-                H[i, k] = em_unit(H[i, k], Z[i, k], b[k], Z2[i, k], cu[k], dt, False, f)
-    else:
-        for i in range(B):
-            for k in range(n):
-                H[i, k] = em_unit(H[i, k], Z[i, k], b[k], g[k] * H[i, k], cu[k], dt, False,
-                                  f)
-
-
 SCALAR_ACTIVATIONS = {TANH: _a_tanh, IDENTITY: _a_identity, RELU: _a_relu,
                       SIGMOID: _a_sigmoid}
 
@@ -179,29 +162,16 @@ def _additive_terms(U, Ceff, beff, cu, tu):
 
 
 @njit(inline="always", error_model="numpy")
-def _add_noise(H, noise, rng, Z2, Xi):
-    """``H += sqrt(dt) σ ξ`` with fresh normals from the block's stream; returns the state."""
-    noise_diag, LT, full_noise = noise
-    state, kt, wt, ft = rng
-    B, n = H.shape
+def _draw_normals(Xi, state):
+    """Fill ``Xi`` with the block's next normals in row-major order (the order every version
+    of this loop has drawn them in)."""
     s0 = state[0]
     s1 = state[1]
     s2 = state[2]
     s3 = state[3]
-    if full_noise:
-        r = Xi.shape[1]
-        for i in range(B):
-            for k in range(r):
-                Xi[i, k], s0, s1, s2, s3 = next_normal(s0, s1, s2, s3, kt, wt, ft)
-        np.dot(Xi, LT, Z2)
-        for i in range(B):
-            for k in range(n):
-                H[i, k] += Z2[i, k]
-    else:
-        for i in range(B):
-            for k in range(n):
-                xi, s0, s1, s2, s3 = next_normal(s0, s1, s2, s3, kt, wt, ft)
-                H[i, k] += noise_diag[k] * xi
+    for i in range(Xi.shape[0]):
+        for k in range(Xi.shape[1]):
+            Xi[i, k], s0, s1, s2, s3 = next_normal(s0, s1, s2, s3)
     state[0] = s0
     state[1] = s1
     state[2] = s2
@@ -209,32 +179,92 @@ def _add_noise(H, noise, rng, Z2, Xi):
 
 
 @njit(inline="always", error_model="numpy")
-def _drift_step(H, drift, Z, Z2, cu):
-    """``H <- H + dt F(H)`` (or the affine ``H M^T + c``), with the input term ``cu``."""
-    MT, GT, b, g, full_gamma, affine, act, activation_input, dt = drift
-    B, n = H.shape
-    np.dot(H, MT, Z)
-    if affine:
-        for i in range(B):
-            for k in range(n):
-                H[i, k] = Z[i, k] + cu[k]
+def _product(H, MT, Z):
+    """``Z = H @ MT``: the generated kernel when ``MT`` is column-padded (n <= GEMM_MAX),
+    else BLAS; both sum each entry as one fused multiply-add chain over j (see ``_simd``)."""
+    if H.shape[1] <= GEMM_MAX and MT.shape[1] % 8 == 0 and Z.shape[1] == MT.shape[1]:
+        gemm_rows(H, MT, Z, 0, H.shape[0])
     else:
-        _nonlinear_update(H, Z, Z2, GT, b, g, cu, dt, full_gamma, act, activation_input)
+        np.dot(H, MT, Z)
 
 
 @njit(inline="always", error_model="numpy")
-def _nonlinear_update(H, Z, Z2, GT, b, g, cu, dt, full_gamma, act, activation_input):
+def _update(H, Z, Z2, X, nd, drift, cu, buf, act, full_gamma):
+    """``H <- em_unit(H, Z, ...) + nd * X`` row by row: the row's full vectors by
+    :func:`em_row`, the rest by narrower :func:`em_piece` s (``act`` and ``full_gamma`` are
+    compile-time constants)."""
+    b, g, ain, dt = drift[2], drift[3], drift[7], drift[8]
+    B, n = H.shape
+    n_full = n // LANES * LANES
+    for i in range(B):
+        em_row(H, Z, Z2, X, b, g, cu, nd, i, n_full, dt, ain, act, full_gamma, buf)
+        k = n_full
+        if LANES > 4 and k + 4 <= n:
+            em_piece(H, Z, Z2, X, b, g, cu, nd, i, k, dt, ain, act, full_gamma, 4)
+            k += 4
+        if k + 2 <= n:
+            em_piece(H, Z, Z2, X, b, g, cu, nd, i, k, dt, ain, act, full_gamma, 2)
+            k += 2
+        if k < n:
+            em_piece(H, Z, Z2, X, b, g, cu, nd, i, k, dt, ain, act, full_gamma, 1)
+
+
+@njit(inline="always", error_model="numpy")
+def _em_update(H, Z, Z2, X, nd, drift, cu, buf):
+    """:func:`_update` with the activation and the leak's form as constants."""
+    full_gamma, act = drift[4], drift[6]
     if full_gamma:
-        np.dot(H, GT, Z2)
-    # one loop per activation, so that each vectorises
-    if act == TANH:
-        _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, activation_input, _a_tanh)
+        if act == TANH:
+            _update(H, Z, Z2, X, nd, drift, cu, buf, TANH, True)
+        elif act == RELU:
+            _update(H, Z, Z2, X, nd, drift, cu, buf, RELU, True)
+        elif act == SIGMOID:
+            _update(H, Z, Z2, X, nd, drift, cu, buf, SIGMOID, True)
+        else:
+            _update(H, Z, Z2, X, nd, drift, cu, buf, IDENTITY, True)
+    elif act == TANH:
+        _update(H, Z, Z2, X, nd, drift, cu, buf, TANH, False)
     elif act == RELU:
-        _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, activation_input, _a_relu)
+        _update(H, Z, Z2, X, nd, drift, cu, buf, RELU, False)
     elif act == SIGMOID:
-        _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, activation_input, _a_sigmoid)
+        _update(H, Z, Z2, X, nd, drift, cu, buf, SIGMOID, False)
     else:
-        _drift_update(H, Z, Z2, b, g, cu, dt, full_gamma, activation_input, _a_identity)
+        _update(H, Z, Z2, X, nd, drift, cu, buf, IDENTITY, False)
+
+
+@njit(inline="always", error_model="numpy")
+def _step(H, drift, noise, state, scratch, cu, ones):
+    """One Euler-Maruyama (or affine) step of the block, noise included.
+
+    The noise is added in the same vector pass as the drift, ``em_unit(...) + nd * xi``,
+    with the same two roundings as the former separate passes (``1.0 * x`` is exact, so a
+    full noise matrix's product ``Xi L^T`` goes through the same pass with ``nd = 1``).
+    The normals are drawn first, in one scalar pass (drawing them inside the vector pass was
+    measured slower: the vector work crowds out the generator's dependency chain).
+    """
+    MT, GT, full_gamma, affine = drift[0], drift[1], drift[4], drift[5]
+    noise_diag, LT, full_noise = noise
+    Z, Z2, Xi, Zr, buf = scratch[0], scratch[1], scratch[2], scratch[4], scratch[6]
+    B, n = H.shape
+    _product(H, MT, Z)
+    if affine:
+        _draw_normals(Xi, state)
+        X, nd = Xi, noise_diag
+        if full_noise:
+            np.dot(Xi, LT, Zr)
+            X, nd = Zr, ones
+        for i in range(B):
+            for k in range(n):
+                H[i, k] = Z[i, k] + cu[k] + nd[k] * X[i, k]
+        return
+    if full_gamma:
+        _product(H, GT, Z2)
+    _draw_normals(Xi, state)
+    if full_noise:
+        np.dot(Xi, LT, Zr)
+        _em_update(H, Z, Z2, Zr, ones, drift, cu, buf)
+    else:
+        _em_update(H, Z, Z2, Xi, noise_diag, drift, cu, buf)
 
 
 @njit(inline="always", error_model="numpy")
@@ -257,7 +287,7 @@ def _readout_step(H, readout, Yt, Yw, Z2, j):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def advance_block(H, drift, inputs, noise, rng, readout, out, scratch, t_start, n_win, bound):
+def advance_block(H, drift, inputs, noise, state, readout, out, scratch, t_start, n_win, bound):
     """Advance ``H`` (B, n) by ``n_win`` steps; return -1, or the first step after which an
     entry of ``H`` is beyond ``±bound`` or NaN (the divergence guard; ``H`` is left there).
 
@@ -266,26 +296,28 @@ def advance_block(H, drift, inputs, noise, rng, readout, out, scratch, t_start, 
     ``c_t`` for the affine one. It is formed per step into the buffer ``cu`` (n,), so memory
     never grows with paths x steps or hidden x steps. ``noise_diag`` (n,) scales i.i.d.
     normals when ``full_noise`` is False; otherwise ``Xi`` (B, r) normals are mapped by ``LT``
-    (r, n). Outputs of step j go to ``Yw[:, j, :]`` (linear/quadratic readout) and, if
-    ``save_states``, states to ``Sw[:, j, :]``.
+    (r, n). ``state`` is the block's xoshiro256++ state (uint64[4]). ``MT`` (and ``GT``) may
+    be column-padded to a multiple of 8 (n <= ``GEMM_MAX``), ``Z`` and ``Z2`` then have as many
+    columns; ``Zr`` is (B, n), ``buf`` (3 (n + 8),). Outputs of step j go to ``Yw[:, j, :]``
+    (linear/quadratic readout) and, if ``save_states``, states to ``Sw[:, j, :]``.
     """
     U, Ceff, beff = inputs
     Yw, save_states, Sw = out
-    Z, Z2, Xi, Yt, cu = scratch
+    Yt, Zr, cu = scratch[3], scratch[4], scratch[5]
     B, n = H.shape
     n_u = U.shape[0]
+    ones = np.ones(n)
     bad = -1
     for j in range(n_win):
         t = t_start + j
         _additive_terms(U, Ceff, beff, cu, t if n_u > 1 else 0)
-        _drift_step(H, drift, Z, Z2, cu)
-        _add_noise(H, noise, rng, Z2, Xi)
+        _step(H, drift, noise, state, scratch, cu, ones)
         # divergence check in a separate vectorised pass (a check inside the scalar noise
         # loop would add a dependency chain to every draw)
         if n_outside(H, bound) > 0:
             bad = t
             break
-        _readout_step(H, readout, Yt, Yw, Z2, j)
+        _readout_step(H, readout, Yt, Yw, Zr, j)
         if save_states:
             for i in range(B):
                 for k in range(n):

@@ -12,6 +12,7 @@ diagonal ``σ``, else ``LT = (sqrt(Δ) σ)^T`` (r, n) (for the exact step ``L^T`
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,25 @@ class StepArrays:
         per-path loops of long runs (the nonlinear form: build with ``affine=False``)."""
         return (np.ascontiguousarray(self.MT.T), np.ascontiguousarray(self.GT.T), self.b,
                 self.g, self.full_gamma, self.act, self.dt)
+
+    @functools.cached_property
+    def block_drift(self) -> tuple:
+        """:attr:`drift` for the block loop: ``MT`` and ``GT`` with their columns padded with
+        zeros to a multiple of 8 when n <= 256, the layout of the generated product kernel
+        (``dynamics/_simd.py``); the products' first n columns are unchanged."""
+        from ._simd import GEMM_MAX
+
+        n = self.MT.shape[0]
+        if n > GEMM_MAX:
+            return self.drift
+        n8 = -(-n // 8) * 8
+
+        def pad(a: np.ndarray) -> np.ndarray:
+            out = np.zeros((n, n8))
+            out[:, :n] = a
+            return out
+
+        return (pad(self.MT), pad(self.GT) if self.full_gamma else self.GT, *self.drift[2:])
 
     def additive_maps(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(Ceff, beff)``: the input term of a step is ``beff + Ceff @ u_t``."""

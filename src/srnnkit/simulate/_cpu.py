@@ -16,7 +16,7 @@ from ..dynamics._blocks import PATH_BLOCK
 from ..dynamics._divergence import DivergenceError, divergence_message, first_bad_path
 from ..dynamics._em_loops import RO_NONE, advance_block
 from ..dynamics._moments import Moments, batch_moments
-from ..dynamics._rng import fill_normals, make_states, ziggurat_tables
+from ..dynamics._rng import fill_normals, make_states
 from ._plan import SimulationPlan
 
 __all__ = ["Ensemble", "run_cpu"]
@@ -109,16 +109,18 @@ class _Block:
         self.lo = blk * PATH_BLOCK
         self.B = B = min(PATH_BLOCK, plan.n_paths - self.lo)
         self.state = make_states([plan.block_seed(series, blk)])[0]
-        kt, wt, ft = ziggurat_tables()
-        self.rng = (self.state, kt, wt, ft)
+        self.drift = plan.step.block_drift
         self.callable_readout = plan.ro_kind == RO_NONE
         self.H = np.zeros((B, n))
         self.win = win = min(_WINDOW, plan.n_steps)
         self.Yw = np.empty((B, win, p)) if not self.callable_readout else np.empty((1, 1, 1))
         self.need_states = plan.save == "states" or self.callable_readout
         self.Sw = np.empty((B, win, n)) if self.need_states else np.empty((1, 1, 1))
-        self.scratch = (np.empty((B, n)), np.zeros((B, n)), np.empty((B, plan.step.LT.shape[0])),
-                        np.empty((B, plan.readout[1].shape[1])), np.empty(n))
+        nz = self.drift[0].shape[1]     # the product's columns (padded for the kernel)
+        self.scratch = (np.empty((B, nz)), np.zeros((B, nz)),
+                        np.empty((B, plan.step.LT.shape[0])),
+                        np.empty((B, plan.readout[1].shape[1])), np.empty((B, n)), np.empty(n),
+                        np.zeros(3 * (n + 8)))
 
     def start(self, plan: SimulationPlan) -> None:
         """Initial states: the given ``h0``, an exact stationary draw, or zeros."""
@@ -127,7 +129,7 @@ class _Block:
                 plan.h0_arr[self.lo:self.lo + self.B]
         elif plan.L0 is not None:
             xi = np.empty((self.B, plan.n))
-            fill_normals(self.state, xi, *self.rng[1:])
+            fill_normals(self.state, xi)
             self.H[:] = plan.mean0 + xi @ plan.L0.T
 
     def burn(self, plan: SimulationPlan, maps: tuple) -> None:
@@ -139,7 +141,7 @@ class _Block:
         while done < plan.burn_in:
             k = min(plan.burn_in - done, _BURN_WINDOW)
             bound = plan.bound.at((done + k) * plan.dt)
-            bad = advance_block(self.H, plan.step.drift, zero_in, plan.step.noise, self.rng,
+            bad = advance_block(self.H, self.drift, zero_in, plan.step.noise, self.state,
                                 ro_none, (self.Yw, False, self.Sw), self.scratch, 0, k, bound)
             if bad >= 0:
                 self.diverged(plan, done + bad - plan.burn_in, bound)
@@ -149,7 +151,7 @@ class _Block:
     def window(self, plan: SimulationPlan, maps: tuple, t: int, k: int) -> np.ndarray:
         """Advance ``k`` steps from step ``t``; the outputs (B, k, p) of those steps."""
         bound = plan.bound.at((plan.burn_in + t + k) * plan.dt)
-        bad = advance_block(self.H, plan.step.drift, maps, plan.step.noise, self.rng,
+        bad = advance_block(self.H, self.drift, maps, plan.step.noise, self.state,
                             plan.readout, (self.Yw, self.need_states, self.Sw), self.scratch,
                             t, k, bound)
         if bad >= 0:
