@@ -152,10 +152,9 @@ class Runner:
             from concurrent.futures import ThreadPoolExecutor
 
             fn = _in_task(fn, task)     # the calling thread's heavy call, in every thread
-            wave = 2 * self.n_threads   # waves keep at most this many results in memory
+            window = 2 * self.n_threads  # at most this many tasks in flight or waiting
             with ThreadPoolExecutor(self.n_threads) as pool:
-                for w0 in range(0, len(items), wave):
-                    yield from pool.map(fn, items[w0:w0 + wave])
+                yield from _in_order(pool, fn, items, window)
 
     def fold(self, fn: Callable, items: Iterable, make_folder: Callable[[], Any]) -> Any:
         """Fold ``fn(item)`` over the items in order with ``make_folder()`` (an object with
@@ -171,6 +170,30 @@ class Runner:
         for res in self.map(fn, items):
             folder.add(res)
         return folder.result()
+
+
+def _in_order(pool: Any, fn: Callable, items: list, window: int) -> Iterator:
+    """``fn(item)`` on ``pool``, results yielded in item order, with a sliding window of
+    ``window`` submitted tasks (a new one starts as soon as the oldest result is taken, so
+    a slow task never idles the other threads for a whole wave; memory stays bounded)."""
+    from collections import deque
+
+    pending: deque = deque()
+    queue = iter(items)
+    try:
+        for item in queue:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= window:
+                break
+        while pending:
+            result = pending.popleft().result()
+            for item in queue:
+                pending.append(pool.submit(fn, item))
+                break
+            yield result
+    finally:                    # an error (or an abandoned generator) cancels what waits
+        for fut in pending:
+            fut.cancel()
 
 
 def _in_task(fn: Callable, task: Any) -> Callable:
