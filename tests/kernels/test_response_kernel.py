@@ -27,7 +27,7 @@ DT = T / 6  # six input cells on [0, 1]
 
 @pytest.fixture(scope="module")
 def v4_inputs():
-    """Scalar inputs of amplitude 2.5 on 6 cells (the setting of THEORY.md V4 / 9.7)."""
+    """Scalar inputs of amplitude 2.5 on 6 cells (the setting of docs/theory.md V4 / 9.7)."""
     rng = np.random.default_rng(2021)
     u, v = 2.5 * rng.uniform(-1, 1, size=(2, 6, 1))
     return u, v
@@ -120,7 +120,7 @@ def test_refine_equals_signature_kernel_of_tensor_path(small_inputs):
 
 
 def test_pl_path_pde_equals_features(v4_inputs):
-    """THEORY.md 9.7(b) setting: same PL path (4 sub-pieces per cell), features vs PDE."""
+    """docs/theory.md §9.7(b) setting: same PL path (4 sub-pieces per cell), features vs PDE."""
     u, v = v4_inputs
     basis = MonomialBasis(1)
     feats = response_gram_features([u], [v], DT, basis, 16, 4)[0, 0]
