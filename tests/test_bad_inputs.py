@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1189 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1190 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1189
+N_CASES = 1190
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -41,6 +41,11 @@ def _model():
 def _linear():
     return sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]], sigma=0.5, gamma=1.0,
                    activation="identity", readout=[[1.0, 0.5]])
+
+
+def _activation_model(sigma=0.3):
+    return sk.SRNN(W=[[0.2, -0.4], [0.3, 0.1]], C=[[1.0], [0.5]], sigma=sigma, gamma=1.0,
+                   input_mode="activation")
 
 
 def _rf1():
@@ -319,6 +324,12 @@ TARGETS: list[Target] = [
                         n_steps=20, seed=0),
            {"n_chains": {**only(COUNT, "float", "zero", "string", "bool"),
                          "one": const(1, V)}}),
+    Target("linear_response(girsanov, input in the activation)",
+           lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_activation_model(), dt=0.1, n_lags=3, method="girsanov",
+                        n_chains=2, n_steps=20, seed=0, burn_in=10),
+           {"model": {"noise-misses-input": const(_activation_model(sigma=[[0.3], [0.1]]), V)}},
+           names={"model": "sigma"}),
     Target("second_order_response", lambda **k: sk.response.second_order_response(**k),
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="analytic"),
            {"model": {"string": const("model", T)}, "dt": POSITIVE,

@@ -14,17 +14,20 @@ from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
     fdt_first,
     girsanov_first,
-    girsanov_matrix,
     girsanov_second,
     perturbation_first,
     perturbation_second,
 )
 from ._result import ResponseFunction
+from ._weights import girsanov_matrix
 
 __all__ = ["linear_response", "second_order_response"]
 
 FIRST_METHODS = ("analytic", "perturbation", "fdt", "girsanov", "grid")
 SECOND_METHODS = ("analytic", "perturbation", "girsanov", "grid")
+
+#: the methods that support the input inside the activation (docs/theory.md §11)
+ACTIVATION_READY = ("perturbation", "girsanov", "grid")
 
 #: default sample sizes (ensemble paths; long-run chains and their length)
 DEFAULT_PATHS = {"perturbation": 10_000, "perturbation2": 4_000, "chains": 16}
@@ -57,7 +60,7 @@ def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, .
     dt = check_positive("dt", dt)
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
-    if method != "perturbation":   # the input inside the activation: perturbation only, yet
+    if method not in ACTIVATION_READY:   # the input inside the activation
         model._require_additive(f"method={method!r}")
     return model, dt, n_lags, method
 

@@ -29,6 +29,7 @@ from ..dynamics._ensembles import (
 )
 from ..dynamics._moments import Moments, batch_moments
 from ..model._linear import analytic_output_mean, stationary_covariance
+from ._weights import GirsanovWeights, girsanov_matrix
 
 SERIAL = Runner(desc="response estimator")
 
@@ -53,18 +54,6 @@ def _engine(func: Callable) -> Callable:
         with single_threaded_blas():
             return quiet_func(*args, **kwargs)
     return wrapper
-
-
-def girsanov_matrix(model: Any, what: str) -> np.ndarray:
-    r""":math:`G = \sigma^+ C` (shape (r, m)); raise unless :math:`\sigma G = C`."""
-    G = np.linalg.pinv(model.sigma) @ model.C
-    resid = float(np.abs(model.sigma @ G - model.C).max())
-    if resid > 1e-9 * max(1.0, float(np.abs(model.C).max())):
-        raise ValueError(
-            f"{what} with method='girsanov' needs range(C) inside range(sigma) (every input "
-            f"direction must be driven by noise, THEORY.md 7(c)); here sigma @ pinv(sigma) @ C "
-            f"misses C by {resid:.3g}. Use method='perturbation' or method='fdt' instead.")
-    return G
 
 
 # ------------------------------------------------------------- perturbation (CRN kicks)
@@ -320,12 +309,13 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                    seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
+    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = (sigma^+ G(h_j))^T xi_j /
+    sqrt(dt)`` (:class:`GirsanovWeights`; ``G = C`` for the additive input).
 
     ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
-    variate, since ``E omega = 0``.
+    variate, since ``E[omega_j | h_j] = 0``.
     """
-    G = girsanov_matrix(model, "linear_response")
+    weights = GirsanovWeights(model, dt, "linear_response")
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
@@ -333,7 +323,7 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
         f = model.output(states[:, 1:]) - fbar
-        return _xcorr(xi @ G / np.sqrt(dt), f, n_lags) / counts
+        return _xcorr(weights.first(states, xi), f, n_lags) / counts
 
     for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
@@ -344,9 +334,10 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                     seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
-    G = girsanov_matrix(model, "second_order_response")
-    GG = G.T @ G / dt
+    """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]``, plus the same-step term
+    ``c_{j,ab}`` at ``g = 0`` (:class:`GirsanovWeights`: ``-(G^T G)/dt`` for the additive
+    input; with the input inside the activation it carries the ``H`` part)."""
+    weights = GirsanovWeights(model, dt, "second_order_response")
     m, p = model.n_inputs, model.n_outputs
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
@@ -355,14 +346,14 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
         f = model.output(states[:, 1:]) - fbar
-        omega = xi @ G / np.sqrt(dt)                              # (B, L, m)
+        omega = weights.first(states, xi)                         # (B, L, m)
         B = omega.shape[0]
         est = np.empty((B, n_lags, n_lags, p, m, m))
         for g in range(n_lags):
             z = np.zeros((B, L, m, m))
             z[:, g:] = omega[:, g:, :, None] * omega[:, :L - g, None, :]
             if g == 0:
-                z -= GG
+                z += weights.same_step(states, xi)
             counts = (L - g - np.arange(n_lags))[None, :, None, None]
             est[:, :, g] = (_xcorr(z.reshape(B, L, m * m), f, n_lags) / counts
                             ).reshape(B, n_lags, p, m, m)
