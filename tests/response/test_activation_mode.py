@@ -81,7 +81,6 @@ def test_drift_kick_on_a_two_input_network_matches_finite_differences_of_simulat
 
 
 @pytest.mark.parametrize("call", [
-    lambda m: R.linear_response(m, dt=0.02, n_lags=3, method="fdt"),
     lambda m: R.volterra_terms(m, np.ones((3, 1)), dt=0.02),
 ])
 def test_other_estimators_still_refuse_the_activation_mode(v5, call):

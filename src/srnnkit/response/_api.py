@@ -10,9 +10,9 @@ import numpy as np
 from .._parallel import Runner
 from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
+from ._fdt import SCORES, fdt_first, warn_gaussian
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
-    fdt_first,
     girsanov_first,
     girsanov_second,
     perturbation_first,
@@ -27,7 +27,7 @@ FIRST_METHODS = ("analytic", "perturbation", "fdt", "girsanov", "grid")
 SECOND_METHODS = ("analytic", "perturbation", "girsanov", "grid")
 
 #: the methods that support the input inside the activation (docs/theory.md §11)
-ACTIVATION_READY = ("perturbation", "girsanov", "grid")
+ACTIVATION_READY = ("perturbation", "girsanov", "grid", "fdt")
 
 #: default sample sizes (ensemble paths; long-run chains and their length)
 DEFAULT_PATHS = {"perturbation": 10_000, "perturbation2": 4_000, "chains": 16}
@@ -323,10 +323,13 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     _check_workspace(model, 1, method, n_lags, n_chains, n_steps, given, par)
     info.update(_chain_info(n_chains, n_steps, dt))
     if method == "fdt":
-        if not (callable(score) or score in ("auto", "exact", "gaussian")):
-            fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
-        values, se, info["score"] = fdt_first(model, dt, n_lags, n_chains, n_steps, seed,
-                                              burn_in, score, par)
+        if not (callable(score) or (isinstance(score, str) and score in SCORES)):
+            fail("score", "'auto', 'exact', 'gaussian', 'learned' or a callable h -> v(h)",
+                 score)
+        warn_gaussian(model, score, stacklevel=3)
+        values, se, extra = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
+                                      score, par)
+        info.update(extra)
         return values, se
     girsanov_matrix(model, "linear_response")
     return girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)

@@ -28,7 +28,7 @@ from ..dynamics._ensembles import (
     stationary_sampler,
 )
 from ..dynamics._moments import Moments, batch_moments
-from ..model._linear import analytic_output_mean, stationary_covariance
+from ..model._linear import analytic_output_mean
 from ._weights import GirsanovWeights, girsanov_matrix
 
 SERIAL = Runner(desc="response estimator")
@@ -239,70 +239,6 @@ def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
     Y = np.fft.rfft(y, nfft, axis=1)
     prod = np.conj(X)[:, :, None, :] * Y[:, :, :, None]          # (B, F, p, m)
     return np.fft.irfft(prod, nfft, axis=1)[:, :n_lags]
-
-
-def make_score(model: Any, dt: float, score: Any
-               ) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
-    """Conjugate variables ``v(h) (..., m)``: exact (linear), user callable, or ``None`` for
-    the quasi-Gaussian score, which :func:`fdt_first` builds per stationary run."""
-    if callable(score):
-        return (lambda h: np.asarray(score(h), dtype=float)), "callable"
-    if score == "auto":
-        score = "exact" if model.is_linear else "gaussian"
-    if score == "gaussian":
-        return None, score
-    if not model.is_linear:
-        raise ValueError("score='exact' needs a linear SRNN (the stationary density of a "
-                         f"{model.activation!r} SRNN is not known in closed form); use "
-                         "score='gaussian' (quasi-Gaussian, biased) or pass a callable (for a "
-                         "1-D SRNN: GridChain(model, dt).conjugate_variable).")
-    mu = model.stationary_mean()
-    S = stationary_covariance(model, dt)
-    Bm = _solve_cov(S, model.C)
-    return (lambda h: (h - mu) @ Bm), score
-
-
-def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(S, C)
-    except np.linalg.LinAlgError:
-        raise ValueError("the stationary covariance is singular, so the Gaussian score does not "
-                         "exist; use method='perturbation' or pass score=callable.") from None
-
-
-@_engine
-def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-              burn_in: int | None, score: Any, par: Runner = SERIAL
-              ) -> tuple[np.ndarray, np.ndarray, str]:
-    """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
-
-    The quasi-Gaussian score ``C^T S^{-1} (h - mu)`` uses each run's own mean and covariance,
-    which makes the lag-0 value exact for a linear readout (f is centred by the run's mean).
-    Exact and callable scores (mean zero) are used as they are, and f is centred by a
-    noise-independent constant (:func:`centring_constant`), so no ``O(1/n_steps)`` bias.
-    """
-    v, score_kind = make_score(model, dt, score)
-    runs, pilot = child_sequences(seed, 2)
-    fbar = None if v is None else centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
-    counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
-
-    def body(states: np.ndarray, _: np.ndarray) -> np.ndarray:
-        f = model.output(states)
-        if v is None:
-            f = f - f.mean(axis=1, keepdims=True)
-            dev = states - states.mean(axis=1, keepdims=True)
-            S = np.einsum("bti,btj->bij", dev, dev) / states.shape[1]
-            x = np.einsum("bti,bim->btm", dev, np.stack([_solve_cov(s, model.C) for s in S]))
-        else:  # an exact score has mean zero: no centring of v, none of f by the run
-            f = f - fbar
-            x = v(states)
-        return _xcorr(x, f, n_lags) / counts
-
-    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
-        acc.add(est, axis=0)
-    mean, se = _result(acc)
-    return mean, se, score_kind
 
 
 @_engine
