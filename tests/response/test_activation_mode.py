@@ -80,14 +80,6 @@ def test_drift_kick_on_a_two_input_network_matches_finite_differences_of_simulat
         assert np.all(err < 4 * np.hypot(se, rf.stderr[:, 0, a]) + 5e-3), (a, err, se)
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: R.volterra_terms(m, np.ones((3, 1)), dt=0.02),
-])
-def test_other_estimators_still_refuse_the_activation_mode(v5, call):
-    with pytest.raises(NotImplementedError, match="input_mode='activation'"):
-        call(v5)
-
-
 # ----------------------------------------------------------------------------- grid (V5)
 @pytest.fixture(scope="module")
 def v5_chain():
@@ -227,3 +219,70 @@ def test_girsanov_refuses_units_the_noise_misses():
                  gamma=1.0, input_mode="activation")
     R.linear_response(ok, dt=0.05, n_lags=3, method="girsanov", n_chains=2, n_steps=100,
                       seed=0, burn_in=10)
+
+
+# ------------------------------------------------------------------------- Volterra
+V5_INPUT = (0.5 + 0.8 * np.sin(2 * np.pi * 0.02 * np.arange(100) / 2))[:, None]
+
+
+@pytest.mark.parametrize("N, n_paths, burn_in", [
+    (30, 8000, 1500),
+    pytest.param(100, 20_000, None, marks=pytest.mark.slow),
+])
+def test_volterra_terms_match_the_grid(v5_chain, N, n_paths, burn_in):
+    """Orders 1-3 of the V5 input by likelihood-ratio weights (the Taylor series of
+    exp(sum_j l_j(eps)), the third derivative of tanh included) against the grid: orders 1
+    and 2 from the exact kernels, order 3 from a fourth-order finite difference of the exact
+    E f(h_N) in eps (its own error O(e^2 V5) below 3e-4)."""
+    chain, v5 = v5_chain
+    w = V5_INPUT[:N]
+    vs = R.VolterraSeries(chain.linear_response(N), chain.second_order_response(N),
+                          mean=chain.mean_output)
+    exact = vs.terms(w)[:, -1, 0]
+
+    def Y(a):
+        return chain.expectation(a * w)[-1, 0] - chain.mean_output[0]
+
+    e = 0.05
+    v3 = (Y(2 * e) - 2 * Y(e) + 2 * Y(-e) - Y(-2 * e)) / (12 * e**3)
+    res = R.volterra_terms(v5, w, dt=0.02, order=3, n_paths=n_paths, seed=0, burn_in=burn_in)
+    got, se = res.terms[:, -1, 0], res.stderr[:, -1, 0]
+    assert np.all(np.abs(got - [*exact, v3]) < 4 * se + [0, 0, 3e-4]), (got, exact, v3, se)
+    assert se.max() < 0.01
+
+
+def test_volterra_series_and_convergence_with_the_input_inside_the_activation(v5_chain):
+    chain, v5 = v5_chain
+    vs = R.VolterraSeries.from_model(v5, order=2, dt=0.02, n_lags=100, method="grid")
+    assert abs(vs.predict(0.1 * V5_INPUT)[-1, 0] - chain.mean_output[0] - 0.0328308) < 2e-6
+    # grid reference and grid terms; amplitudes small enough for eps^3 V3 << eps^2 V2
+    conv = R.volterra_convergence(v5, V5_INPUT[:40], dt=0.02, amplitudes=(0.1, 0.05, 0.025))
+    assert conv.reference == "grid"
+    assert abs(conv.slope1 - 2) < 0.15 and abs(conv.slope2 - 3) < 0.2, (conv.slope1,
+                                                                         conv.slope2)
+    res = vs.girsanov_terms(V5_INPUT[:10], n_paths=500, seed=1)
+    assert res.terms.shape == (2, 11, 1) and np.all(np.isfinite(res.terms))
+
+
+def test_volterra_convergence_montecarlo_on_a_two_input_network(act2d):
+    """Common random numbers for the truth and likelihood-ratio terms, input inside the
+    activation: order-1 error slope ~2 over large amplitudes."""
+    w = np.stack([np.sin(np.arange(40) * 0.2), np.cos(np.arange(40) * 0.1)], axis=1)
+    res = R.volterra_convergence(act2d, w, dt=0.05, amplitudes=(1.6, 0.8, 0.4), n_paths=20_000,
+                                 seed=3, burn_in=400)
+    assert res.reference == "montecarlo" and res.terms_method == "girsanov"
+    assert abs(res.slope1 - 2) < 0.35, res.slope1
+
+
+def test_save_load_keeps_the_mode_and_the_series_model(v5, tmp_path):
+    rf = R.linear_response(v5, dt=0.05, n_lags=4, method="fdt", n_chains=2, n_steps=300,
+                           seed=0, burn_in=50)
+    sk.save(rf, tmp_path / "rf.npz")
+    back = sk.load(tmp_path / "rf.npz")
+    np.testing.assert_array_equal(back.values, rf.values)
+    assert back.info["score_fit"] == rf.info["score_fit"]
+    vs = R.VolterraSeries.from_model(v5, order=2, dt=0.05, n_lags=6, method="grid")
+    sk.save(vs, tmp_path / "vs.npz")
+    back = sk.load(tmp_path / "vs.npz")
+    assert back.model.input_mode == "activation"
+    np.testing.assert_array_equal(back.predict(V5_INPUT[:6]), vs.predict(V5_INPUT[:6]))

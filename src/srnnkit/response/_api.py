@@ -26,9 +26,6 @@ __all__ = ["linear_response", "second_order_response"]
 FIRST_METHODS = ("analytic", "perturbation", "fdt", "girsanov", "grid")
 SECOND_METHODS = ("analytic", "perturbation", "girsanov", "grid")
 
-#: the methods that support the input inside the activation (docs/theory.md §11)
-ACTIVATION_READY = ("perturbation", "girsanov", "grid", "fdt")
-
 #: default sample sizes (ensemble paths; long-run chains and their length)
 DEFAULT_PATHS = {"perturbation": 10_000, "perturbation2": 4_000, "chains": 16}
 
@@ -60,8 +57,6 @@ def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, .
     dt = check_positive("dt", dt)
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
-    if method not in ACTIVATION_READY:   # the input inside the activation
-        model._require_additive(f"method={method!r}")
     return model, dt, n_lags, method
 
 

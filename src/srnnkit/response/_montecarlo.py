@@ -29,7 +29,7 @@ from ..dynamics._ensembles import (
 )
 from ..dynamics._moments import Moments, batch_moments
 from ..model._linear import analytic_output_mean
-from ._weights import GirsanovWeights, girsanov_matrix
+from ._weights import GirsanovWeights, LikelihoodSeries, exp_series, girsanov_matrix, in_drift
 
 SERIAL = Runner(desc="response estimator")
 
@@ -356,6 +356,9 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
 
     ``terms[n-1, t] = E_0[(f(h_t) - f̄) Q_t^{n/2} He_n(M_t / sqrt(Q_t)) / n!]`` with
     :math:`M_t = \sum_{i<t} \sqrt\Delta (G w_i)\cdot\xi_i`, :math:`Q_t = \sum_{i<t}\Delta|Gw_i|^2`.
+    With the input inside the activation the log-likelihood ratio is no longer linear in the
+    amplitude: its Taylor coefficients (:class:`LikelihoodSeries`) are summed over the steps
+    and the weights are those of :math:`\exp\sum_k L_k\varepsilon^k` (:func:`exp_series`).
     Returns ``(terms, stderr)`` of shape (order, n_steps+1, p).
     """
     G = girsanov_matrix(model, "volterra_terms")
@@ -366,6 +369,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])
     fact = np.cumprod(np.arange(1, order + 1, dtype=float))
     acc = Moments((N + 1, order, model.n_outputs))
+    series = LikelihoodSeries(model, dt, order) if in_drift(model) else None
 
     guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N,
                        burn_in=_burn(model, dt, burn_in))
@@ -373,19 +377,26 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
         h = draw(rng, size, lo)
         M = np.zeros(size)
+        L = np.zeros((size, order))                           # sum_j of l_{j,k} (in drift)
         vals = np.empty((N + 1, order, size, model.n_outputs))
         for j in range(N + 1):
             f = model.output(h)
             # block-mean centring is unbiased after the factor B/(B-1) (E H = 0, paths iid);
             # a one-path block is left uncentred (also unbiased)
             fc = (f - f.mean(0)) * (size / (size - 1.0)) if size > 1 else f
-            P_prev, P = np.ones(size), M.copy()               # Q^{n/2} He_n(M / sqrt Q)
-            for n in range(1, order + 1):
-                vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]
-                P_prev, P = P, M * P - n * Qt[j] * P_prev
+            if series is not None:                           # exp(sum_k L_k eps^k)
+                vals[j] = fc[None] * exp_series(L).T[:, :, None]
+            else:
+                P_prev, P = np.ones(size), M.copy()           # Q^{n/2} He_n(M / sqrt Q)
+                for n in range(1, order + 1):
+                    vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]
+                    P_prev, P = P, M * P - n * Qt[j] * P_prev
             if j < N:
                 xi = rng.standard_normal((size, step.r))
-                M += np.sqrt(dt) * (xi @ a[j])
+                if series is not None:
+                    L += series(h, xi, inputs[j])
+                else:
+                    M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
                 guard.check(h, j + 1, lo)
         return batch_moments(vals, axis=2)

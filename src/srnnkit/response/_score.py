@@ -212,8 +212,8 @@ def fit_score(features: ScoreFeatures, runs: list[ScoreStats]) -> LearnedScore:
     whose standard error holds the score's noise but not its bias, and a lambda that jumps
     between seeds adds a variance no run-level standard error sees (measured on a 1-D tanh
     SRNN: the best-loss choice ranged over 1e-9..1e-1 and made the spread over seeds 1.2x
-    the reported standard error; with this rule, 1e-9 throughout and 1.0-1.1x). The Gaussian features alone (1 and h) are
-    fitted the same way for the diagnostic.
+    the reported standard error; with this rule, 1e-9 throughout and 1.0-1.1x). The
+    Gaussian features alone (1 and h) are fitted the same way for the diagnostic.
     """
     every = sum(runs, ScoreStats())
     K, n = every.div.shape

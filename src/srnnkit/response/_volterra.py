@@ -280,7 +280,6 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     (2, 11, 1)
     """
     model = check_model(model)
-    model._require_additive("volterra_terms (Girsanov weights)")
     dt = check_positive("dt", dt)
     order = check_int("order", order, low=1, high=8)
     n_paths = check_int("n_paths", n_paths, low=2)
@@ -399,9 +398,6 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     par = make_parallel(n_jobs, executor, device)
     _check_series(series, dt)
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
-    if series is None:
-        model._require_additive("volterra_convergence without a series (its terms come from "
-                                "Girsanov weights or the grid)")
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
     s_ref, s_terms = child_sequences(seed, 2)

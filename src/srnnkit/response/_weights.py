@@ -22,7 +22,7 @@ import numpy as np
 
 from ..dynamics._activations import ACTIVATIONS
 
-__all__ = ["GirsanovWeights", "girsanov_matrix", "in_drift"]
+__all__ = ["GirsanovWeights", "LikelihoodSeries", "exp_series", "girsanov_matrix", "in_drift"]
 
 
 def in_drift(model: Any) -> bool:
@@ -129,3 +129,68 @@ class GirsanovWeights:
         hess = np.einsum("ztk,ka,kc->ztac", eta * self.act.second_derivative(z), C, C,
                          optimize=True)
         return hess / dt ** 1.5 - quad / dt
+
+
+class LikelihoodSeries:
+    r"""Taylor coefficients in :math:`\varepsilon` of one step's log-likelihood ratio for the
+    input :math:`u_j = \varepsilon w_j` inside the activation (docs/theory.md §11).
+
+    With :math:`z = Wh_j + b` and :math:`\delta(\varepsilon) = a(z + \varepsilon Cw_j) - a(z)
+    = \sum_{k\ge1}\varepsilon^k d_k`, :math:`d_k = a^{(k)}(z)\circ(Cw_j)^k/k!`,
+
+    .. math:: \ell_j(\varepsilon) = \sqrt\Delta\,(\sigma^+\delta)\cdot\xi_j
+              - \tfrac\Delta2|\sigma^+\delta|^2 = \sum_k \varepsilon^k \ell_{j,k},\quad
+              \ell_{j,k} = \sqrt\Delta\,d_k\cdot\eta_j
+              - \tfrac\Delta2\sum_{i+i'=k} d_i^\top S\,d_{i'},
+
+    :math:`\eta_j = \sigma^{+\top}\xi_j`, :math:`S = \sigma^{+\top}\sigma^+`. The likelihood
+    ratio of the whole input is :math:`\exp\sum_j\ell_j(\varepsilon)`; its Taylor
+    coefficients (:func:`exp_series`) are the Volterra terms' weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=1.0, gamma=1.0, activation="identity")
+    >>> ls = LikelihoodSeries(model, 0.01, order=2)
+    >>> ls(np.zeros((1, 1)), np.ones((1, 1)), np.array([2.0])).round(6)  # sqrt(dt) 2, -dt 2
+    array([[ 0.2 , -0.02]])
+    """
+
+    def __init__(self, model: Any, dt: float, order: int) -> None:
+        self.model, self.dt, self.order = model, dt, order
+        self.act = ACTIVATIONS[model.activation]
+        self.pinv = np.linalg.pinv(model.sigma)                    # (r, n)
+        self.metric = self.pinv.T @ self.pinv                      # (n, n)
+        self.fact = np.cumprod(np.arange(1, order + 1, dtype=float))
+
+    def __call__(self, h: np.ndarray, xi: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """:math:`\\ell_{j,k}`, k = 1..order, for states ``h`` (B, n), noises ``xi`` (B, r)
+        and the input ``w`` (m,) of the step: shape (B, order)."""
+        m = self.model
+        z = h @ m.W.T + m.b
+        cw = m.C @ w
+        d = np.stack([self.act.nth_derivative(z, k) * cw ** k / self.fact[k - 1]
+                      for k in range(1, self.order + 1)])          # (order, B, n)
+        out = np.sqrt(self.dt) * np.einsum("kbn,bn->bk", d, xi @ self.pinv)
+        quad = np.einsum("ibn,nl,jbl->bij", d, self.metric, d, optimize=True)
+        for k in range(2, self.order + 1):
+            out[:, k - 1] -= 0.5 * self.dt * sum(quad[:, i - 1, k - i - 1] for i in range(1, k))
+        return out
+
+
+def exp_series(L: np.ndarray) -> np.ndarray:
+    r"""Taylor coefficients :math:`e_n` of :math:`\exp\sum_k L_k\varepsilon^k`, n = 1..order,
+    from ``L`` (..., order): :math:`n e_n = \sum_{k=1}^n k L_k e_{n-k}`, :math:`e_0 = 1`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exp_series(np.array([1.0, 0.0, 0.0]))         # exp(eps): 1, 1/2, 1/6
+    array([1.        , 0.5       , 0.16666667])
+    """
+    order = L.shape[-1]
+    e = [np.ones(L.shape[:-1])]
+    for n in range(1, order + 1):
+        e.append(sum(k * L[..., k - 1] * e[n - k] for k in range(1, n + 1)) / n)
+    return np.stack(e[1:], axis=-1)
