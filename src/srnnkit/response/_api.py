@@ -12,6 +12,7 @@ from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._fdt import SCORES, fdt_first, warn_gaussian
 from ._linear import analytic_linear_response, analytic_second_order
+from ._mixed import mixed_second
 from ._montecarlo import (
     girsanov_first,
     girsanov_second,
@@ -24,7 +25,7 @@ from ._weights import girsanov_matrix
 __all__ = ["linear_response", "second_order_response"]
 
 FIRST_METHODS = ("analytic", "perturbation", "fdt", "girsanov", "grid")
-SECOND_METHODS = ("analytic", "perturbation", "girsanov", "grid")
+SECOND_METHODS = ("analytic", "perturbation", "girsanov", "mixed", "grid")
 
 #: default sample sizes (ensemble paths; long-run chains and their length)
 DEFAULT_PATHS = {"perturbation": 10_000, "perturbation2": 4_000, "chains": 16}
@@ -412,7 +413,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         given = n_steps is not None
         n_steps = _chain_length(n_steps, n_lags)
         _check_workspace(model, 2, method, n_lags, n_chains, n_steps, given, par)
-        values, se = girsanov_second(model, dt, n_lags, n_chains, n_steps, root, burn_in, par)
+        engine = mixed_second if method == "mixed" else girsanov_second
+        values, se = engine(model, dt, n_lags, n_chains, n_steps, root, burn_in, par)
         info.update(_chain_info(n_chains, n_steps, dt))
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)
