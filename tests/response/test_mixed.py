@@ -98,3 +98,40 @@ def test_mixed_standard_error_is_calibrated():
     assert np.all((ratio > 0.8) & (ratio < 1.25)), ratio
     z = (vals.mean(axis=0) - exact) / (vals.std(axis=0, ddof=1) / np.sqrt(100))
     assert np.abs(z).max() < 4, z
+
+
+# ------------------------------------------------------------- pathwise (first order)
+@pytest.mark.parametrize("mode, readout", [("additive", None), ("activation", np.tanh)])
+def test_pathwise_matches_the_grid(mode, readout):
+    model = sk.SRNN(W=[[1.1]], C=[[0.9]], sigma=0.6, gamma=1.3, b=[-0.1], readout=readout,
+                    input_mode=mode)
+    exact = R.GridChain(model, dt=0.02).linear_response(101)
+    est = R.linear_response(model, dt=0.02, n_lags=101, method="pathwise", n_chains=16,
+                            n_steps=10_000, seed=2)
+    ok, worst = close(est, exact)
+    assert ok, worst
+    assert est.info["kick_stride"] == 10 and est.stderr.max() < 0.01
+
+
+def test_pathwise_is_exact_for_a_linear_srnn(ou):
+    """Linear drift, additive noise: the tangent does not depend on the path."""
+    exact = R.linear_response(ou, dt=0.05, n_lags=30, discrete=True)
+    est = R.linear_response(ou, dt=0.05, n_lags=30, method="pathwise", n_chains=2,
+                            n_steps=500, seed=0)
+    np.testing.assert_allclose(est.values, exact.values, atol=1e-12)
+
+
+def test_pathwise_agrees_with_perturbation_and_needs_no_noise_on_the_inputs(tanh2d):
+    kw = dict(dt=0.05, n_lags=20, burn_in=400)
+    est = R.linear_response(tanh2d, method="pathwise", n_chains=16, n_steps=10_000, seed=3,
+                            **kw)
+    ref = R.linear_response(tanh2d, method="perturbation", n_paths=4000, seed=4, **kw)
+    err = np.abs(est.values - ref.values)
+    assert np.all(err <= 4.5 * np.hypot(est.stderr, ref.stderr) + 1e-8)
+    # C outside range(sigma): no Girsanov weights, but the tangent exists
+    hypo = sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]], sigma=[[0.5], [0.0]],
+                   gamma=1.0, activation="identity", readout=[[1.0, 0.5]])
+    exact = R.linear_response(hypo, dt=0.05, n_lags=5, discrete=True)
+    got = R.linear_response(hypo, dt=0.05, n_lags=5, method="pathwise", n_chains=2,
+                            n_steps=200, seed=0, n_jobs=2)
+    np.testing.assert_allclose(got.values, exact.values, atol=1e-12)

@@ -12,7 +12,7 @@ from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._fdt import SCORES, fdt_first, warn_gaussian
 from ._linear import analytic_linear_response, analytic_second_order
-from ._mixed import mixed_second
+from ._mixed import mixed_second, pathwise_first
 from ._montecarlo import (
     girsanov_first,
     girsanov_second,
@@ -24,7 +24,7 @@ from ._weights import girsanov_matrix
 
 __all__ = ["linear_response", "second_order_response"]
 
-FIRST_METHODS = ("analytic", "perturbation", "fdt", "girsanov", "grid")
+FIRST_METHODS = ("analytic", "perturbation", "pathwise", "fdt", "girsanov", "grid")
 SECOND_METHODS = ("analytic", "perturbation", "girsanov", "mixed", "grid")
 
 #: default sample sizes (ensemble paths; long-run chains and their length)
@@ -154,7 +154,8 @@ def _ensemble_size(n_paths: Any, n_chains: Any, default: str, method: str) -> in
     """``n_paths`` of an ensemble method (``n_chains`` does not apply)."""
     if n_chains is not None:
         fail("n_chains", f"None with method={method!r} (an ensemble of n_paths paths; n_chains "
-             "counts the stationary runs of 'fdt' and 'girsanov')", n_chains)
+             "counts the stationary runs of 'fdt', 'girsanov', 'pathwise' and 'mixed')",
+             n_chains)
     return check_int("n_paths", DEFAULT_PATHS[default] if n_paths is None else n_paths, low=2)
 
 
@@ -318,6 +319,10 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     n_steps = _chain_length(n_steps, n_lags)
     _check_workspace(model, 1, method, n_lags, n_chains, n_steps, given, par)
     info.update(_chain_info(n_chains, n_steps, dt))
+    if method == "pathwise":
+        values, se, info["kick_stride"] = pathwise_first(model, dt, n_lags, n_chains, n_steps,
+                                                         seed, burn_in, par)
+        return values, se
     if method == "fdt":
         if not (callable(score) or (isinstance(score, str) and score in SCORES)):
             fail("score", "'auto', 'exact', 'gaussian', 'learned' or a callable h -> v(h)",

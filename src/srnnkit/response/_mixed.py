@@ -32,7 +32,7 @@ from ..dynamics._moments import Moments
 from ._montecarlo import SERIAL, _engine, _result, _xcorr
 from ._weights import GirsanovWeights, in_drift
 
-__all__ = ["Tangents", "mixed_second"]
+__all__ = ["Tangents", "mixed_second", "pathwise_first"]
 
 
 class Tangents:
@@ -79,16 +79,18 @@ class Tangents:
         fm = self.model.output(h[:, None, :] - eps * V)
         return ((fp - fm) / (2 * eps)).transpose(0, 2, 1)
 
-    def __call__(self, states: np.ndarray, n_lags: int) -> np.ndarray:
+    def __call__(self, states: np.ndarray, n_lags: int, stride: int = 1) -> np.ndarray:
+        """``T`` for kicks at steps ``0, stride, 2 stride, ...`` (every step by default)."""
         m, dt = self.model, self.dt
         L = states.shape[0] - 1
-        J = L + 1 - n_lags
-        V = np.array(self.directions(states[:J]), dtype=float)   # (J, d, n)
+        kicks = np.arange(0, L + 1 - n_lags, stride)
+        J = kicks.size
+        V = np.array(self.directions(states[kicks]), dtype=float)   # (J, d, n)
         d, n = V.shape[1:]
         step_T = np.eye(n) - dt * m.gamma_matrix.T                   # V -> V (I - dt Gamma)^T
         T = np.empty((J, n_lags, m.n_outputs, d))
         for k in range(n_lags):
-            h = states[k + 1:k + 1 + J]                              # h_{j+1+k}
+            h = states[kicks + k + 1]                                # h_{j+1+k}
             T[:, k] = self.readout_derivative(h, V)
             if k + 1 < n_lags:                                       # V <- J(h) V
                 a1 = self.act.derivative(h @ m.W.T + m.b)
@@ -141,3 +143,30 @@ def mixed_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int
         acc.add(est, axis=0)
     mean, se = _result(acc)
     return mean, se
+
+
+def kick_stride(n_lags: int) -> int:
+    """Steps between the kick times of :func:`pathwise_first`: about ten kicks per lag
+    window (tangents started closer together are nearly the same sample, and each costs
+    ``n_lags`` Jacobian products)."""
+    return max(1, n_lags // 10)
+
+
+@_engine
+def pathwise_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
+                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
+                   ) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""``r1(k) = E[\nabla f(h_{j+1+k}) J(j+1+k, j+1) G(h_j)]``: the derivative of common
+    random numbers (``eps -> 0``) along stationary runs, kicks every :func:`kick_stride`
+    steps, standard errors across the runs. Returns ``(mean, stderr, stride)``."""
+    tangents = Tangents(model, dt)
+    stride = kick_stride(n_lags)
+    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
+
+    def body(states: np.ndarray, _: Any = None) -> np.ndarray:
+        return np.stack([tangents(s, n_lags, stride).mean(axis=0) for s in states])
+
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, seed, burn_in):
+        acc.add(est, axis=0)
+    mean, se = _result(acc)
+    return mean, se, stride

@@ -39,10 +39,14 @@ def _as_inputs(inputs: Any, m: int, name: str = "inputs") -> tuple[np.ndarray, b
     return series.values, series.single
 
 
+#: the estimators that run along stationary runs (their sample size is ``n_chains``)
+RUN_METHODS = ("fdt", "girsanov", "pathwise", "mixed")
+
+
 def _sizes(method: str, n_paths: Any, n_chains: Any) -> dict[str, Any]:
     """The sample sizes that apply to ``method``: ``n_paths`` for an ensemble, ``n_chains``
     for stationary runs (``n_paths`` there only when no ``n_chains`` is given: deprecated)."""
-    if method in ("fdt", "girsanov"):
+    if method in RUN_METHODS:
         return {"n_chains": n_chains} if n_chains is not None else {"n_paths": n_paths}
     return {"n_paths": n_paths}
 
