@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import costed
 from .._parallel import Runner
 from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
+from ._cost import linear_response_cost, second_order_response_cost
 from ._fdt import SCORES, fdt_first, warn_gaussian
 from ._linear import analytic_linear_response, analytic_second_order
 from ._mixed import mixed_second, pathwise_first
@@ -159,7 +161,7 @@ def _ensemble_size(n_paths: Any, n_chains: Any, default: str, method: str) -> in
     return check_int("n_paths", DEFAULT_PATHS[default] if n_paths is None else n_paths, low=2)
 
 
-def _chain_count(n_paths: Any, n_chains: Any, method: str, stacklevel: int = 3) -> int:
+def _chain_count(n_paths: Any, n_chains: Any, method: str, stacklevel: int = 4) -> int:
     """``n_chains`` of a stationary-run method; ``n_paths`` is its deprecated alias."""
     name = "n_chains"
     if n_paths is not None:
@@ -186,6 +188,7 @@ def _grid_only(model: Any, what: str) -> None:
                          "or 'girsanov'.")
 
 
+@costed(linear_response_cost)
 def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                     discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
                     n_steps: int | None = None, eps: float = 1e-3, score: Any = "auto",
@@ -314,7 +317,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     chain sizes (and the score kind for ``"fdt"``).
     """
     n_paths, n_chains, n_steps = sizes
-    n_chains = _chain_count(n_paths, n_chains, method, stacklevel=4)
+    n_chains = _chain_count(n_paths, n_chains, method, stacklevel=5)
     given = n_steps is not None
     n_steps = _chain_length(n_steps, n_lags)
     _check_workspace(model, 1, method, n_lags, n_chains, n_steps, given, par)
@@ -327,7 +330,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
         if not (callable(score) or (isinstance(score, str) and score in SCORES)):
             fail("score", "'auto', 'exact', 'gaussian', 'learned' or a callable h -> v(h)",
                  score)
-        warn_gaussian(model, score, stacklevel=3)
+        warn_gaussian(model, score, stacklevel=4)
         values, se, extra = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
                                       score, par)
         info.update(extra)
@@ -336,6 +339,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     return girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)
 
 
+@costed(second_order_response_cost)
 def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                           discrete: bool = False, n_paths: int | None = None,
                           seed: SeedLike = None, n_steps: int | None = None, eps: float = 1e-2,
