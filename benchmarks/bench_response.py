@@ -276,7 +276,9 @@ def main():
     for name, model, dt, L, exact, ests in (cases(args.quick) if args.part != "goals" else []):
         if args.only and args.only not in name:
             continue
-        estimate(model, dt, L, "pathwise", dict(n_chains=2, n_steps=2 * L), 0)   # compile
+        for method, kw in ests.values():          # compile, calibrate, import: not timed
+            small = dict(kw, n_paths=8) if "n_paths" in kw else dict(kw, n_steps=2 * L)
+            estimate(model, dt, L, method, small, 0)
         rows, pair = run_case(name, model, dt, L, exact, ests, args.rounds)
         anchor = rows[0][3]
         print(f"\n## {name}: R(tau) on [0, 3] ({L} lags, dt = {dt}), output {pair[0]}, "
