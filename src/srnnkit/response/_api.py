@@ -203,10 +203,13 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
 
     ``method`` is one of the estimators described in :mod:`srnnkit.response`: the closed
     form (``"analytic"``, linear SRNNs), common-random-number kicks (``"perturbation"``, any
-    SRNN, also with the input inside the activation), fluctuation-dissipation (``"fdt"``),
-    likelihood-ratio weights (``"girsanov"``) or the grid transfer operator (``"grid"``,
-    one-dimensional SRNNs). All but ``"analytic"`` estimate the Euler–Maruyama chain's kernel
-    ``r1(k)`` (``discrete=True`` in the result), :math:`O(\Delta)` from
+    SRNN, also with the input inside the activation), their ``eps -> 0`` limit along
+    stationary runs (``"pathwise"``: tangent vectors, no noise needed on the input
+    directions), fluctuation-dissipation (``"fdt"``, with a learned score on nonlinear
+    SRNNs), likelihood-ratio weights (``"girsanov"``) or the grid transfer operator
+    (``"grid"``, one-dimensional SRNNs); docs/response.md says which to use when.
+    All but ``"analytic"`` estimate the Euler–Maruyama chain's kernel ``r1(k)``
+    (``discrete=True`` in the result), :math:`O(\Delta)` from
     :math:`R^{(1)}(k\Delta)`.
 
     Parameters
@@ -217,7 +220,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     n_lags : int
         Number of lags, ``lags = dt * arange(n_lags)``. A window whose working arrays would
         not fit in memory raises ``ValueError`` naming ``n_lags`` before any work.
-    method : {"analytic", "perturbation", "fdt", "girsanov", "grid"}, default="analytic"
+    method : {"analytic", "perturbation", "pathwise", "fdt", "girsanov", "grid"}
+        The estimator (default "analytic").
     discrete : bool, default=False
         ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
     n_paths : int, optional
@@ -226,11 +230,16 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     seed : int, Generator, SeedSequence or None
         Every estimate is reproducible from its seed (blocks and runs have their own children).
     n_steps : int, optional
-        Length of each stationary run (fdt, girsanov), default ``max(20000, 50 * n_lags)``.
+        Length of each stationary run (pathwise, fdt, girsanov), default
+        ``max(20000, 50 * n_lags)``.
     eps : float, default=1e-3
         Kick size (perturbation).
-    score : {"auto", "exact", "gaussian"} or callable, default="auto"
-        Conjugate variables for ``"fdt"``; "auto" is "exact" for linear SRNNs.
+    score : {"auto", "exact", "gaussian", "learned"} or callable, default="auto"
+        Score :math:`\nabla\log p_\infty` of ``"fdt"`` (docs/theory.md §12): "exact" (linear
+        SRNNs), "gaussian" (each run's sample Gaussian; biased on nonlinear SRNNs, with a
+        :class:`GaussianScoreWarning`), "learned" (score matching on the runs themselves,
+        its fit in ``info["score_fit"]``), or a callable ``h -> v(h)`` of conjugate
+        variables. "auto" is "exact" for linear SRNNs and "learned" otherwise.
     burn_in : int, optional
         Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
         contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
@@ -245,8 +254,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     device : {"cpu"}, default="cpu"
         The estimators run on the CPU; ``"cuda"`` raises.
     n_chains : int, optional
-        Independent stationary runs of ``"fdt"`` and ``"girsanov"`` (default 16; at least 2
-        for a standard error), each ``n_steps`` long.
+        Independent stationary runs of ``"pathwise"``, ``"fdt"`` and ``"girsanov"`` (default
+        16; at least 2 for a standard error), each ``n_steps`` long.
 
     The estimate does not depend on ``n_jobs`` or ``executor``: every block or run has its own
     seed child and the results are folded in order.
@@ -348,7 +357,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
                           n_chains: int | None = None) -> ResponseFunction:
     r"""Second-order response kernel :math:`R^{(2)}(k_1\Delta, k_2\Delta)`.
 
-    In the ordered-simplex convention of THEORY.md (2.1) (no :math:`1/2!`),
+    In the ordered-simplex convention of docs/theory.md §2 (2.1) (no :math:`1/2!`),
 
     .. math:: R^{(2)}_{i;ab}(\tau_1,\tau_2) = E_{p_\infty}\bigl[B_b e^{\tau_2 L_0} B_a
               e^{\tau_1 L_0} f_i\bigr], \qquad \tau_1 = t-s_1,\ \tau_2 = s_1-s_2,
@@ -358,7 +367,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     Methods:
 
     - ``"analytic"`` -- linear SRNN with a :class:`~srnnkit.readouts.Quadratic` readout
-      (THEORY.md 3.1): :math:`c_a^\top e^{-A^\top\tau_1} M e^{-A(\tau_1+\tau_2)} c_b`, or with
+      (docs/theory.md §3.1): :math:`c_a^\top e^{-A^\top\tau_1} M e^{-A(\tau_1+\tau_2)} c_b`, or with
       ``discrete=True`` the EM chain's :math:`c_a^\top (P^{k_1})^\top M P^{k_1+k_2} c_b`;
       identically zero for a linear readout.
     - ``"perturbation"`` -- double kicks with common random numbers, mixed difference
@@ -367,11 +376,14 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
       stationary runs (one FFT per ``k2``); a single entry has variance
       :math:`\propto 1/\Delta^2` per sample -- contracted terms
       (:func:`volterra_terms`) are far less noisy.
+    - ``"mixed"`` -- a pathwise tangent for the later kick and a Girsanov weight for the
+      earlier one along stationary runs (variance :math:`\propto 1/\Delta` per entry instead
+      of :math:`1/\Delta^2`); the resolved estimate for networks of any size.
     - ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel (:class:`GridChain`).
 
     For the EM chain the layout is ``values[k1, k2] = r2(k1, k2 - 1)`` (kick gap ``k2`` steps)
     for ``k2 >= 1`` and ``values[k1, 0] = d2(k1) / dt**2`` (coincident kicks; see
-    :attr:`ResponseFunction.d2` and :meth:`ResponseFunction.r2`), which makes THEORY.md (2.4)
+    :attr:`ResponseFunction.d2` and :meth:`ResponseFunction.r2`), which makes docs/theory.md (2.4)
     exact.  Parameters are those of :func:`linear_response` (``eps`` defaults to 1e-2 here:
     the mixed difference divides by :math:`\varepsilon^2`), including ``n_jobs``, ``executor``
     and ``device``.
