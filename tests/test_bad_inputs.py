@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1198 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1213 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1198
+N_CASES = 1213
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -691,6 +691,25 @@ TARGETS: list[Target] = [
            lambda: dict(U=U3.copy(), dt=0.1, basis=LegendreBasis(1, 1.0)),
            {"U": {"too-many-series": const(np.broadcast_to(np.zeros((1, 3, 2)),
                                                            (10**9, 3, 2)), V)}}),
+    # --------------------------------- resp: pathwise, mixed and the learned score (issue 18)
+    Target("linear_response(fdt score)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_model(), dt=0.1, n_lags=3, method="fdt", score="learned",
+                        n_chains=2, n_steps=20, seed=0, burn_in=5),
+           {"score": {"unknown": const("kde", V), "int": const(3, T), "none": const(None, T),
+                      "exact-nonlinear": const("exact", V)}}),
+    Target("linear_response(pathwise)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_activation_model(), dt=0.1, n_lags=3, method="pathwise",
+                        n_chains=2, n_steps=20, seed=0, burn_in=5),
+           {"n_chains": {**only(COUNT, "float", "zero", "string"), "one": const(1, V)},
+            "n_steps": {"shorter-than-two-windows": const(5, V), "float": const(20.5, T)}}),
+    Target("second_order_response(mixed)",
+           lambda **k: sk.response.second_order_response(**k),
+           lambda: dict(model=_activation_model(), dt=0.1, n_lags=3, method="mixed",
+                        n_chains=2, n_steps=20, seed=0, burn_in=5),
+           {"n_chains": {**only(COUNT, "float", "zero"), "one": const(1, V)},
+            "model": {"noise-misses-input": const(_activation_model(sigma=[[0.3], [0.1]]), V)},
+            "n_paths": {"with-n_chains": const(4, V)}},
+           names={"model": "sigma"}),
 ]
 
 

@@ -338,7 +338,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     if method == "fdt":
         if not (callable(score) or (isinstance(score, str) and score in SCORES)):
             fail("score", "'auto', 'exact', 'gaussian', 'learned' or a callable h -> v(h)",
-                 score)
+                 score, ValueError if isinstance(score, str) else TypeError)
         warn_gaussian(model, score, stacklevel=4)
         values, se, extra = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
                                       score, par)
