@@ -201,16 +201,11 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
               \qquad R^{(1)}_{ia}(\tau) = E_{p_\infty}\bigl[c_a\cdot\nabla\,
               e^{\tau L_0} f_i\bigr].
 
-    ``method`` is one of the estimators described in :mod:`srnnkit.response`: the closed
-    form (``"analytic"``, linear SRNNs), common-random-number kicks (``"perturbation"``, any
-    SRNN, also with the input inside the activation), their ``eps -> 0`` limit along
-    stationary runs (``"pathwise"``: tangent vectors, no noise needed on the input
-    directions), fluctuation-dissipation (``"fdt"``, with a learned score on nonlinear
-    SRNNs), likelihood-ratio weights (``"girsanov"``) or the grid transfer operator
-    (``"grid"``, one-dimensional SRNNs); docs/response.md says which to use when.
-    All but ``"analytic"`` estimate the Euler–Maruyama chain's kernel ``r1(k)``
-    (``discrete=True`` in the result), :math:`O(\Delta)` from
-    :math:`R^{(1)}(k\Delta)`.
+    ``method``: closed form (``"analytic"``, linear SRNNs), common-random-number kicks
+    (``"perturbation"``), their ``eps -> 0`` limit along stationary runs (``"pathwise"``),
+    fluctuation-dissipation (``"fdt"``), likelihood-ratio weights (``"girsanov"``) or the grid
+    transfer operator (``"grid"``, 1-D SRNNs); docs/response.md says which when. All but
+    ``"analytic"`` estimate the EM chain's kernel ``r1(k)`` (``discrete=True``).
 
     Parameters
     ----------
@@ -218,10 +213,9 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     dt : float
         Lag spacing and Euler–Maruyama step.
     n_lags : int
-        Number of lags, ``lags = dt * arange(n_lags)``. A window whose working arrays would
-        not fit in memory raises ``ValueError`` naming ``n_lags`` before any work.
+        Number of lags, ``lags = dt * arange(n_lags)`` (a window that cannot fit in memory
+        raises ``ValueError`` before any work).
     method : {"analytic", "perturbation", "pathwise", "fdt", "girsanov", "grid"}
-        The estimator (default "analytic").
     discrete : bool, default=False
         ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
     n_paths : int, optional
@@ -230,16 +224,14 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     seed : int, Generator, SeedSequence or None
         Every estimate is reproducible from its seed (blocks and runs have their own children).
     n_steps : int, optional
-        Length of each stationary run (pathwise, fdt, girsanov), default
-        ``max(20000, 50 * n_lags)``.
+        Length of each stationary run, default ``max(20000, 50 * n_lags)``.
     eps : float, default=1e-3
         Kick size (perturbation).
     score : {"auto", "exact", "gaussian", "learned"} or callable, default="auto"
-        Score :math:`\nabla\log p_\infty` of ``"fdt"`` (docs/theory.md §12): "exact" (linear
-        SRNNs), "gaussian" (each run's sample Gaussian; biased on nonlinear SRNNs, with a
-        :class:`GaussianScoreWarning`), "learned" (score matching on the runs themselves,
-        its fit in ``info["score_fit"]``), or a callable ``h -> v(h)`` of conjugate
-        variables. "auto" is "exact" for linear SRNNs and "learned" otherwise.
+        ``"fdt"``'s score (docs/theory.md §12): "exact" (linear), "gaussian" (biased on
+        nonlinear SRNNs: :class:`GaussianScoreWarning`), "learned" (score matching on the
+        runs; fit in ``info["score_fit"]``; what "auto" means for nonlinear SRNNs) or a
+        callable ``h -> v(h)`` of conjugate variables.
     burn_in : int, optional
         Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
         contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
@@ -248,7 +240,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     spacing : float, default=0.01
         Grid spacing for ``"grid"``.
     n_jobs : int, optional
-        Threads for the Monte Carlo blocks or runs (``None``: 1; ``-1``: all cores).
+        Threads for the Monte Carlo blocks or runs (``None``: 1; ``-1``: all cores); the
+        estimate does not depend on ``n_jobs`` or ``executor``.
     executor : dask.distributed.Client or concurrent.futures.Executor, optional
         Runs the blocks or runs as tasks instead of threads.
     device : {"cpu"}, default="cpu"
@@ -256,9 +249,6 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     n_chains : int, optional
         Independent stationary runs of ``"pathwise"``, ``"fdt"`` and ``"girsanov"`` (default
         16; at least 2 for a standard error), each ``n_steps`` long.
-
-    The estimate does not depend on ``n_jobs`` or ``executor``: every block or run has its own
-    seed child and the results are folded in order.
 
     Returns
     -------
