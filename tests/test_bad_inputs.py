@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1213 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1268 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1213
+N_CASES = 1268
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -691,6 +691,31 @@ TARGETS: list[Target] = [
            lambda: dict(U=U3.copy(), dt=0.1, basis=LegendreBasis(1, 1.0)),
            {"U": {"too-many-series": const(np.broadcast_to(np.zeros((1, 3, 2)),
                                                            (10**9, 3, 2)), V)}}),
+    # ------------------------------------- kernel stream: the pooled kernel, kernel machine
+    Target("pooled_response_kernel", lambda **k: sk.kernels.pooled_response_kernel(**k),
+           lambda: dict(U=U3.copy(), V=None, reference=None, n_modes=4, n_knots=5,
+                        bandwidth=0.25, degree=1, linear=0.5, normalize=False),
+           {"U": {**only(ARRAY, "nan", "inf", "string", "none", "empty")},
+            "V": {**only(ARRAY, "nan", "string"), "channels": const(np.ones((2, 5, 3)), V)},
+            "reference": {**only(ARRAY, "nan", "string"),
+                          "channels": const(np.ones((2, 5, 3)), V)},
+            "n_modes": but(COUNT, "none"),
+            "n_knots": {**but(COUNT, "none"), "one": const(1, V), "huge": const(10**5, V)},
+            "bandwidth": but(POSITIVE, "inf"),
+            "degree": {**only(COUNT, "float", "negative", "string"), "three": const(3, V)},
+            "linear": only(POSITIVE, "negative", "nan", "string"),
+            "normalize": FLAG}),
+    Target("ResponseKernelRidge(pooled params)", _fit_with("ResponseKernelRidge"),
+           lambda: dict(kernel="pooled"),
+           {"n_modes": only(COUNT, "float", "zero", "string"),
+            "n_knots": {**only(COUNT, "float", "string"), "one": const(1, V)},
+            "bandwidth": {**only(POSITIVE, "negative", "zero", "nan"),
+                          "string": const("wide", V), "huge": const(1e6, V)},
+            "degree": {"three": const(3, V), "negative": const(-1, V),
+                       "string": const("high", V)},
+            "kernel_weights": {"negative": const([1.0, -1.0], V),
+                               "length": const([1.0, 1.0, 1.0], V),
+                               "zeros": const([0.0, 0.0], V), "string": const("mix", V)}}),
     # --------------------------------- resp: pathwise, mixed and the learned score (issue 18)
     Target("linear_response(fdt score)", lambda **k: sk.response.linear_response(**k),
            lambda: dict(model=_model(), dt=0.1, n_lags=3, method="fdt", score="learned",

@@ -8,7 +8,9 @@ import pytest
 from srnnkit.kernels import response_kernel
 
 features = pytest.importorskip("srnnkit.features")
-pytestmark = pytest.mark.numba
+# these tests check the discretised scheme itself, coarse grids included
+pytestmark = [pytest.mark.numba,
+              pytest.mark.filterwarnings("ignore::srnnkit.kernels.CoarseGridWarning")]
 
 
 def _bases():

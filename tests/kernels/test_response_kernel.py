@@ -17,7 +17,9 @@ from kernel_oracles import (
 
 from srnnkit.kernels import response_kernel, signature_kernel
 
-pytestmark = pytest.mark.numba
+# these tests check the discretised scheme itself, coarse grids included
+pytestmark = [pytest.mark.numba,
+              pytest.mark.filterwarnings("ignore::srnnkit.kernels.CoarseGridWarning")]
 
 T = 1.0
 DT = T / 6  # six input cells on [0, 1]

@@ -8,7 +8,9 @@ from kernel_oracles import linear_cells, oracle_gram, rbf_cells, signature_featu
 
 from srnnkit.kernels import signature_kernel
 
-pytestmark = pytest.mark.numba
+# these tests check the discretised scheme itself, coarse grids included
+pytestmark = [pytest.mark.numba,
+              pytest.mark.filterwarnings("ignore::srnnkit.kernels.CoarseGridWarning")]
 
 
 @pytest.fixture(scope="module")

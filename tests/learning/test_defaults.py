@@ -165,7 +165,7 @@ def test_kernel_gram_is_nearly_invariant_under_resampling():
     X = _smooth(8, 30, 4)
     X4 = _resample(X, 4)
     y = np.arange(8.0)
-    kw = dict(input_scale=2.0, dyadic_order=1, alpha=1.0)
+    kw = dict(kernel="response", input_scale=2.0, dyadic_order=1, alpha=1.0)
     grams = []
     for data, max_length in ((X, None), (X4, None), (X4, 30)):
         est = ResponseKernelRidge(max_length=max_length, **kw).fit(data, y)
@@ -181,7 +181,7 @@ def test_kernel_gram_is_nearly_invariant_under_resampling():
 
 def test_kernel_amplitude_grid_and_refinement_rules():
     X = _smooth(10, 25, 5)
-    est = ResponseKernelRidge().fit(X, np.arange(10.0))
+    est = ResponseKernelRidge(kernel="response").fit(X, np.arange(10.0))
     # the amplitude is one of the candidates, the largest giving the largest training path
     # a 1-variation of MAX_VARIATION (data channels) unless the refinement cap binds
     paths = est._paths(est._base(X), 1.0)
@@ -202,7 +202,7 @@ def test_near_constant_gram_warning():
     X = _smooth(10, 20, 6)
     y = np.repeat([0, 1], 5)
     with pytest.warns(NearConstantGramWarning, match="nearly constant"):
-        ResponseKernelClassifier(input_scale=1e-7, alpha=1.0).fit(X, y)
+        ResponseKernelClassifier(kernel="response", input_scale=1e-7, alpha=1.0).fit(X, y)
     import warnings
 
     with warnings.catch_warnings():

@@ -18,8 +18,8 @@ from srnnkit.learning import (
 
 # The plain kernel machine of docs/theory.md section 5: K(u, v) itself, no intercept, no
 # difference channel, no amplitude search, no block averaging, no normalisation.
-PLAIN = dict(fit_intercept=False, derivative=False, input_scale=1.0, max_length=None,
-             normalize=False, dyadic_order=0)
+PLAIN = dict(kernel="response", fit_intercept=False, derivative=False, input_scale=1.0,
+             max_length=None, normalize=False, dyadic_order=0)
 
 
 def _inputs(n, L, m, seed):

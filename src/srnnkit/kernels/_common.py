@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -159,14 +162,72 @@ def check_dyadic(dyadic_order: Any, richardson: Any) -> tuple[int, bool]:
     return lev, bool(richardson)
 
 
+class CoarseGridWarning(UserWarning):
+    r"""The PDE grid of a signature or response kernel is too coarse for the paths.
+
+    Checked on the paths of largest squared variation (the self-kernels grow fastest):
+    their self-kernels are solved once more at ``dyadic_order + 1``; when the Richardson
+    estimate of the error at ``dyadic_order``, :math:`\frac43 |K_{\text{lev}} -
+    K_{\text{lev}+1}| / |K_{\text{lev}+1}|`, exceeds 1 %, the Gram entries can be off by
+    that much or more (even of the wrong sign). Raise ``dyadic_order`` (the message says
+    how far: the error falls about 4x per order) or rescale the paths.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from srnnkit.kernels import CoarseGridWarning, signature_kernel
+    >>> X = np.random.default_rng(210).uniform(-1, 1, (2, 5, 3))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = signature_kernel(X, dyadic_order=0)
+    >>> [w.category.__name__ for w in caught]
+    ['CoarseGridWarning']
+    """
+
+
+# The largest estimated relative error of the checked self-kernels without a warning.
+COARSE_ERROR = 0.01
+# Paths checked per batch (those of largest squared variation).
+COARSE_CHECKED = 2
+
+
+def check_grid(name: str, diagonal_at: Callable[[int, np.ndarray], np.ndarray],
+               variation: np.ndarray, dyadic_order: int) -> None:
+    """Warn (`CoarseGridWarning`) when the self-kernels of the paths of largest
+    ``variation``, solved by ``diagonal_at(order, indices)`` at ``dyadic_order`` and one
+    order finer, differ by more than `COARSE_ERROR` (Richardson estimate)."""
+    idx = np.argsort(variation, kind="stable")[-COARSE_CHECKED:].astype(np.int64)
+    with np.errstate(all="ignore"):
+        a = diagonal_at(dyadic_order, idx)
+        b = diagonal_at(dyadic_order + 1, idx)
+        err = float(np.max(4.0 / 3.0 * np.abs(a - b) / np.abs(b), initial=0.0))
+    if not err > COARSE_ERROR or not math.isfinite(err):
+        return
+    from .._cost import _internal
+
+    need = dyadic_order + math.ceil(math.log(err / COARSE_ERROR, 4.0))
+    frame, level = sys._getframe(1), 2
+    while frame is not None and _internal(frame):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"{name}: the PDE grid is too coarse for these paths: at dyadic_order={dyadic_order} "
+        f"the self-kernel of the path of largest variation is off by about {100 * err:.2g} % "
+        f"(compared with one order finer), and other entries can be as far off (even of the "
+        f"wrong sign). Use dyadic_order={need} or more (the error falls about 4x per order), "
+        "or rescale the paths.", CoarseGridWarning, stacklevel=level)
+
+
 def richardson_combine(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     """(4 K_lev - K_{lev-1}) / 3 for a scheme with error ~ 4^{-lev}."""
     return (4.0 * fine - coarse) / 3.0
 
 
 __all__ = [
+    "CoarseGridWarning",
     "as_batch",
     "check_dyadic",
+    "check_grid",
     "check_same_channels",
     "choose_lanes",
     "describe",

@@ -28,6 +28,8 @@ cannot change.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -320,6 +322,98 @@ def response_gram(U, nU, V, nV, kap, r, px, py, R, factor, nl, out):
 TRUNC_LANES = 32
 
 
+@njit(cache=True, inline="always")
+def _trunc_lane_cells(V, nV, py, grp, nl, ncell):
+    """The right series of a lane group, cells first and lanes last (zero past each end)."""
+    m = V.shape[2]
+    Vp = np.zeros((ncell, m, nl))
+    for b in range(nl):
+        y = py[grp * nl + b]
+        for j in range(nV[y]):
+            for c in range(m):
+                Vp[j, c, b] = V[y, j, c]
+    return Vp
+
+
+@njit(cache=True, inline="always")
+def _trunc_row_products(U, nU, px, grp, nl, i, Vp, ur, uv):
+    """``uv[j, lane] = <u_i, v_j>`` of row ``i`` of every lane (0 past a row's end)."""
+    m = ur.shape[0]
+    for b in range(nl):
+        x = px[grp * nl + b]
+        for c in range(m):
+            ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
+    for j in range(uv.shape[0]):
+        uvj = uv[j]
+        for b in range(nl):
+            uvj[b] = 0.0
+        for c in range(m):
+            urc = ur[c]
+            vpc = Vp[j, c]
+            for b in range(nl):
+                uvj[b] += urc[b] * vpc[b]
+
+
+@njit(cache=True, inline="always")
+def _trunc_cell_levels(g, cur, run2, rowacc, colacc, q, N, inv, nl):
+    """``cur[n, rr, ss]`` of cell (p, q) for every level from the prefix sums (see
+    `response_truncated_gram`)."""
+    c111 = cur[1, 1, 1]
+    for b in range(nl):
+        c111[b] = g[b]
+    for n in range(1, N):
+        dst = cur[n + 1, 1, 1]
+        src = run2[n]
+        for b in range(nl):
+            dst[b] = g[b] * src[b]
+        for rr in range(2, n + 2):
+            w = inv[rr]
+            dst = cur[n + 1, rr, 1]
+            src = rowacc[n, rr - 1]
+            for b in range(nl):
+                dst[b] = g[b] * w * src[b]
+        for ss in range(2, n + 2):
+            w = inv[ss]
+            dst = cur[n + 1, 1, ss]
+            src = colacc[q, n, ss - 1]
+            for b in range(nl):
+                dst[b] = g[b] * w * src[b]
+        for rr in range(2, n + 2):
+            for ss in range(2, n + 2):
+                w = inv[rr] * inv[ss]
+                dst = cur[n + 1, rr, ss]
+                src = cur[n, rr - 1, ss - 1]
+                for b in range(nl):
+                    dst[b] = g[b] * w * src[b]
+
+
+@njit(cache=True, inline="always")
+def _trunc_cell_sums(cur, colacc, rowacc, colT, run2, total, t, rs, q, N, nl):
+    """Add cell (p, q) to the kernel and to the row, column and 2-D prefix sums."""
+    for n in range(1, N + 1):
+        for b in range(nl):
+            t[b] = 0.0
+        for rr in range(1, n + 1):
+            for b in range(nl):
+                rs[b] = 0.0
+            for ss in range(1, n + 1):
+                x = cur[n, rr, ss]
+                ca = colacc[q, n, ss]
+                for b in range(nl):
+                    rs[b] += x[b]
+                    ca[b] += x[b]  # read again only from the next row on
+            ra = rowacc[n, rr]
+            for b in range(nl):
+                t[b] += rs[b]
+                ra[b] += rs[b]  # strict prefix over q for the next column
+        ct = colT[q, n]
+        r2 = run2[n]
+        for b in range(nl):
+            total[b] += t[b]
+            r2[b] += ct[b]  # rows < p: run2 stays a strict 2-D prefix
+            ct[b] += t[b]
+
+
 @njit(cache=True, parallel=True)
 def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
     """Exact depth-``depth`` truncated signature kernels of piecewise-linear paths.
@@ -352,12 +446,7 @@ def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
         nrow = _lane_extent(nU, px, grp, nl)
         ncell = _lane_extent(nV, py, grp, nl)
         nb = ncell * r
-        Vp = np.zeros((ncell, m, nl))
-        for b in range(nl):
-            y = py[grp * nl + b]
-            for j in range(nV[y]):
-                for c in range(m):
-                    Vp[j, c, b] = V[y, j, c]
+        Vp = _trunc_lane_cells(V, nV, py, grp, nl, ncell)
         ur = np.zeros((m, nl))
         uv = np.empty((ncell, nl))
         colacc = np.zeros((nb, N + 1, N + 1, nl))
@@ -370,19 +459,7 @@ def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
         rs = np.empty(nl)
         total = np.ones(nl)
         for i in range(nrow):
-            for b in range(nl):
-                x = px[grp * nl + b]
-                for c in range(m):
-                    ur[c, b] = U[x, i, c] if i < nU[x] else 0.0
-            for j in range(ncell):
-                uvj = uv[j]
-                for b in range(nl):
-                    uvj[b] = 0.0
-                for c in range(m):
-                    urc = ur[c]
-                    vpc = Vp[j, c]
-                    for b in range(nl):
-                        uvj[b] += urc[b] * vpc[b]
+            _trunc_row_products(U, nU, px, grp, nl, i, Vp, ur, uv)
             for p in range(i * r, (i + 1) * r):
                 rowacc[:, :, :] = 0.0
                 run2[:, :] = 0.0
@@ -391,54 +468,150 @@ def response_truncated_gram(U, nU, V, nV, kap, r, depth, px, py, nl, out):
                     uvj = uv[q // r]
                     for b in range(nl):
                         g[b] = kq * uvj[b]
-                    c111 = cur[1, 1, 1]
-                    for b in range(nl):
-                        c111[b] = g[b]
-                    for n in range(1, N):
-                        dst = cur[n + 1, 1, 1]
-                        src = run2[n]
-                        for b in range(nl):
-                            dst[b] = g[b] * src[b]
-                        for rr in range(2, n + 2):
-                            w = inv[rr]
-                            dst = cur[n + 1, rr, 1]
-                            src = rowacc[n, rr - 1]
-                            for b in range(nl):
-                                dst[b] = g[b] * w * src[b]
-                        for ss in range(2, n + 2):
-                            w = inv[ss]
-                            dst = cur[n + 1, 1, ss]
-                            src = colacc[q, n, ss - 1]
-                            for b in range(nl):
-                                dst[b] = g[b] * w * src[b]
-                        for rr in range(2, n + 2):
-                            for ss in range(2, n + 2):
-                                w = inv[rr] * inv[ss]
-                                dst = cur[n + 1, rr, ss]
-                                src = cur[n, rr - 1, ss - 1]
-                                for b in range(nl):
-                                    dst[b] = g[b] * w * src[b]
-                    for n in range(1, N + 1):
-                        for b in range(nl):
-                            t[b] = 0.0
-                        for rr in range(1, n + 1):
-                            for b in range(nl):
-                                rs[b] = 0.0
-                            for ss in range(1, n + 1):
-                                x = cur[n, rr, ss]
-                                ca = colacc[q, n, ss]
-                                for b in range(nl):
-                                    rs[b] += x[b]
-                                    ca[b] += x[b]  # read again only from the next row on
-                            ra = rowacc[n, rr]
-                            for b in range(nl):
-                                t[b] += rs[b]
-                                ra[b] += rs[b]  # strict prefix over q for the next column
-                        ct = colT[q, n]
-                        r2 = run2[n]
-                        for b in range(nl):
-                            total[b] += t[b]
-                            r2[b] += ct[b]  # rows < p: run2 stays a strict 2-D prefix
-                            ct[b] += t[b]
+                    _trunc_cell_levels(g, cur, run2, rowacc, colacc, q, N, inv, nl)
+                    _trunc_cell_sums(cur, colacc, rowacc, colT, run2, total, t, rs, q, N, nl)
         for b in range(nl):
             out[grp * nl + b] = total[b]
+
+
+# ----------------------------------------------------------------- pooled response kernel
+@njit(cache=True, inline="always")
+def _advance_modes(X, t, chan, lr, li, kr, ki, zr, zi):
+    """One exact step of every mode, ``z <- lam z + kap u[t, chan]`` (complex)."""
+    for j in range(lr.size):
+        d = X[t, chan[j]]
+        a = lr[j] * zr[j] - li[j] * zi[j] + kr[j] * d
+        zi[j] = lr[j] * zi[j] + li[j] * zr[j] + ki[j] * d
+        zr[j] = a
+
+
+@njit(cache=True, parallel=True)
+def pooled_states(X, offsets, chan, lr, li, kr, ki, cmode, cpart, every, starts, out):
+    """States of every coordinate at the steps ``t % every == 0`` of each series.
+
+    ``X`` (sum of lengths, m) holds the series one after the other (``offsets``); series
+    ``s`` writes its rows from ``starts[s]`` on. A coordinate is the real (``cpart`` 0) or
+    imaginary (1) part of mode ``cmode``.
+    """
+    n = offsets.size - 1
+    nc = cmode.size
+    for s in prange(n):
+        zr = np.zeros(lr.size)
+        zi = np.zeros(lr.size)
+        row = starts[s]
+        for t in range(offsets[s], offsets[s + 1]):
+            _advance_modes(X, t, chan, lr, li, kr, ki, zr, zi)
+            if (t - offsets[s]) % every == 0:
+                for c in range(nc):
+                    out[row, c] = zr[cmode[c]] if cpart[c] == 0 else zi[cmode[c]]
+                row += 1
+
+
+@njit(cache=True, inline="always")
+def _locate(e, iw, v):
+    """Knot interval ``i`` and weight ``f`` of ``v``: the hat weights are ``1-f`` on knot ``i``
+    and ``f`` on knot ``i+1`` (values beyond the end knots are clamped to them). A branchless
+    binary search (``e`` sorted; ``iw`` the inverse interval widths, 0 for empty ones)."""
+    B = e.size
+    x = min(max(v, e[0]), e[B - 1])
+    base = 0
+    length = B - 1
+    while length > 1:
+        half = length >> 1
+        base += half * (e[base + half] <= x)
+        length -= half
+    return base, (x - e[base]) * iw[base]
+
+
+# Steps per block of the pooled embedding: the states of a block are buffered per coordinate
+# (2 * n_modes * TIME_BLOCK doubles) so that each coordinate's knots and sums stay in cache.
+TIME_BLOCK = 64
+
+
+@njit(cache=True, parallel=True)
+def pooled_embed(X, offsets, cstart, lr, li, kr, ki, cidx, cstride, knots, inv_width, out,
+                 lin):
+    """Time-pooled hat weights of every coordinate's state on its knots, and its states.
+
+    ``out[s, p, c, :]`` is the mean over the read steps of coordinate ``c`` of the hat
+    weights of its state on ``knots[c]``, weighted by the shifted Legendre polynomial
+    :math:`\\sqrt{2p+1} P_p(2\\tau - 1)` of the relative time :math:`\\tau = (t + 1/2) / L`
+    (block 0: the plain average, a probability vector); ``lin[s, p, c]`` the same mean of
+    the state itself. Modes ``cstart[k]..cstart[k+1]-1`` read input channel ``k``.
+    Coordinate ``c`` is entry ``cidx[c]`` of the state vector
+    ``(Re z_0, ..., Re z_{M-1}, Im z_0, ...)`` and is read at the steps ``t`` that are
+    multiples of ``cstride[c]``; ``inv_width[c]`` holds the inverse widths of its knot
+    intervals (0 for empty ones). The states of ``TIME_BLOCK`` steps are computed first (row
+    ``tt + 1`` of a buffer holds the state after step ``t0 + tt``), then read coordinate by
+    coordinate: the knot interval of each read is the number of inner knots below it
+    (compares that vectorise over the reads).
+    """
+    n = offsets.size - 1
+    nb = out.shape[1]
+    M = lr.size
+    TB = TIME_BLOCK
+    B = knots.shape[1]
+    for s in prange(n):
+        L = offsets[s + 1] - offsets[s]
+        buf = np.zeros((min(TB, L) + 1, 2 * M))
+        w = np.empty((nb, min(TB, L)))
+        xs = np.empty(TB)
+        ws = np.empty(TB, dtype=np.int64)
+        cnt = np.empty(TB, dtype=np.int64)
+        acc = out[s]
+        acl = lin[s]
+        for t0 in range(0, L, TB):
+            nt = min(TB, L - t0)
+            if t0 > 0:
+                buf[0] = buf[TB]
+            for tt in range(nt):
+                row = offsets[s] + t0 + tt
+                prev = buf[tt]
+                cur = buf[tt + 1]
+                for k in range(cstart.size - 1):
+                    d = X[row, k]
+                    for j in range(cstart[k], cstart[k + 1]):
+                        cur[j] = lr[j] * prev[j] - li[j] * prev[M + j] + kr[j] * d
+                        cur[M + j] = lr[j] * prev[M + j] + li[j] * prev[j] + ki[j] * d
+                x = 2.0 * (t0 + tt + 0.5) / L - 1.0
+                p0, p1 = 1.0, x
+                w[0, tt] = 1.0
+                for p in range(1, nb):        # Legendre recurrence, normalised on [0, 1]
+                    w[p, tt] = p1 * math.sqrt(2.0 * p + 1.0)
+                    p0, p1 = p1, ((2.0 * p + 1.0) * x * p1 - p * p0) / (p + 1.0)
+            for c in range(cidx.size):
+                st = cstride[c]
+                first = (-t0) % st
+                if first >= nt:
+                    continue
+                e = knots[c]
+                iw = inv_width[c]
+                ci = cidx[c]
+                nr = 0
+                for tt in range(first, nt, st):        # the reads, clamped to the knots
+                    xs[nr] = min(max(buf[tt + 1, ci], e[0]), e[B - 1])
+                    ws[nr] = tt
+                    nr += 1
+                for r in range(nr):
+                    cnt[r] = 0
+                for k in range(1, B - 1):              # interval index: knots below x
+                    ek = e[k]
+                    for r in range(nr):
+                        cnt[r] += xs[r] >= ek
+                for r in range(nr):
+                    i = cnt[r]
+                    x = xs[r]
+                    f = (x - e[i]) * iw[i]
+                    g = 1.0 - f
+                    v = buf[ws[r] + 1, ci]
+                    for p in range(nb):
+                        wp = w[p, ws[r]]
+                        acc[p, c, i] += g * wp
+                        acc[p, c, i + 1] += f * wp
+                        acl[p, c] += v * wp
+        for c in range(cidx.size):
+            inv = 1.0 / ((L - 1) // cstride[c] + 1)
+            for p in range(nb):
+                acl[p, c] *= inv
+                for b in range(knots.shape[1]):
+                    acc[p, c, b] *= inv

@@ -1,4 +1,4 @@
-"""Response kernel <S(∫ψ⊗u), S(∫ψ⊗v)> from κ(s, t) = <ψ(s), ψ(t)> (THEORY.md §4-6)."""
+"""Response kernel <S(∫ψ⊗u), S(∫ψ⊗v)> from κ(s, t) = <ψ(s), ψ(t)> (docs/theory.md §4-6)."""
 
 from __future__ import annotations
 
@@ -31,36 +31,21 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
         \frac{\partial^2 k}{\partial a\,\partial b} = \kappa(a, b)\,\langle u_a, v_b\rangle\,k,
         \qquad k(0,\cdot) = k(\cdot,0) = 1,\qquad \kappa(a, b) = \langle\psi(a), \psi(b)\rangle,
 
-    so only :math:`\kappa` is needed and an infinite basis with a closed-form
-    :math:`\kappa` costs the same as a finite one.  Every input cell is split into
-    pieces; over a pair of pieces the increment inner product factors as
+    so only :math:`\kappa` is needed (an infinite basis with a closed-form :math:`\kappa` costs
+    the same as a finite one). Over a pair of pieces of input cells the increment product
+    factors as :math:`G = \langle u_i, v_j\rangle \iint \kappa(a, b)\,da\,db`
+    (:math:`O(L^2 (P + m))` work); the PDE is advanced by the scheme of `signature_kernel`.
 
-    .. math::
-
-        G = \langle u_i, v_j\rangle \iint_{\text{piece pair}} \kappa(a, b)\,da\,db,
-
-    costing :math:`O(L^2 (P + m))` work, never :math:`O(L^2 P m)`.  The PDE is advanced
-    with the second-order scheme of :func:`signature_kernel`.
-
-    Two cell rules:
-
-    * ``refine=None`` (default): :math:`2^{\text{dyadic\_order}}` pieces per input cell and
-      the midpoint rule, :math:`\iint\kappa \approx h^2\kappa(a_{p+1/2}, b_{q+1/2})`.  Works
-      for any ``basis.kappa``.  The total error (quadrature and scheme) falls about
-      4x per dyadic order.
-    * ``refine=r``: :math:`X` is the piecewise-linear interpolation of
-      :math:`\int\psi\otimes u` at ``r`` pieces per input cell (the path of
-      ``srnnkit.features.tensor_path(..., refine=r)``), with the exact inner products
-      :math:`\langle\int_{piece}\psi, \int_{piece}\psi\rangle` from
-      ``basis.integrals`` (finite bases only); each piece pair is then refined
-      :math:`2^{\text{dyadic\_order}}` times for the PDE.
-
-    With ``depth=N`` the kernel is truncated, :math:`\sum_{n\le N}\langle S^n(X),
-    S^n(Y)\rangle`, computed *exactly* for the piecewise-linear path whose pieces have
-    the increment inner products :math:`G` above (a dynamic programme over
-    non-decreasing index sequences, :math:`O(L^2 r^2 N^3)` per pair).  With
-    ``refine=r`` it equals the inner product of the depth-``N`` response features
-    computed with the same ``refine`` to rounding error.
+    Cell rules (details in docs/kernels.md): ``refine=None`` splits every input cell into
+    :math:`2^{\text{dyadic\_order}}` pieces with the midpoint rule
+    :math:`\iint\kappa \approx h^2\kappa(a_{p+1/2}, b_{q+1/2})` (any ``basis.kappa``; the
+    error falls about 4x per order); ``refine=r`` takes the piecewise-linear
+    :math:`\int\psi\otimes u` at ``r`` pieces per cell with the exact inner products from
+    ``basis.integrals`` (finite bases), each piece pair refined
+    :math:`2^{\text{dyadic\_order}}` times. ``depth=N`` gives the exact truncated kernel
+    :math:`\sum_{n\le N}\langle S^n(X), S^n(Y)\rangle` of that piecewise-linear path (equal
+    to the inner product of ``response_features(..., depth=N, refine=r)``). A grid too coarse
+    for the inputs (see `CoarseGridWarning`) is said.
 
     Parameters
     ----------
@@ -90,7 +75,6 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
     device : {"cpu", "cuda"}, default="cpu"
         ``"cuda"``: one GPU thread block per pair, anti-diagonal sweep (docs/cuda.md); equal
         to the CPU result to float64 rounding.  The truncated kernel (``depth``) is CPU only.
-
     executor : dask.distributed.Client, optional
         Compute the Gram matrix in tiles of ``tile`` series (default 32) on a Dask cluster;
         the result is bit-identical to the single-process one.
@@ -123,20 +107,51 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
     >>> bool(np.isclose(K[0, 0], np.i0(2.0), rtol=1e-5))
     True
     """
+    return _response_kernel(U, V, dt=dt, basis=basis, dyadic_order=dyadic_order, depth=depth,
+                            richardson=richardson, refine=refine, n_jobs=n_jobs,
+                            device=device, executor=executor, tile=tile, diagonal=diagonal)
+
+
+def _response_kernel(U: Any, V: Any, *, dt: Any, basis: Any, dyadic_order: Any, depth: Any,
+                     richardson: Any, refine: Any, n_jobs: Any, device: Any, executor: Any,
+                     tile: Any, diagonal: Any) -> np.ndarray:
+    """`response_kernel` after its docstring: checks, batches, the solve."""
     from .._device import check_device
 
     device = check_device(device, "response_kernel")
-    if not isinstance(diagonal, (bool, np.bool_)):
-        fail("diagonal", "a bool", diagonal, TypeError)
-    if diagonal and (V is not None or device != "cpu" or executor is not None):
-        fail("diagonal", "False when V, device='cuda' or an executor is given (the diagonal "
-             "K(u_i, u_i) is computed on the CPU, for U alone)", diagonal)
+    _check_diagonal(diagonal, V, device, executor)
     if executor is not None:
         from ._tiles import gram_on_executor
 
         return gram_on_executor(response_kernel, U, V, executor, tile, dt=dt, basis=basis,
                                 dyadic_order=dyadic_order, depth=depth,
                                 richardson=richardson, refine=refine)
+    opts = _check_options(dt, basis, dyadic_order, depth, richardson, refine, n_jobs, device)
+    Up, nu = cm.as_batch("U", U, min_len=1, len_text="at least one input cell",
+                         what="series")
+    Vp, nv = Up, nu
+    if V is not None:
+        Vp, nv = cm.as_batch("V", V, min_len=1, len_text="at least one input cell",
+                             what="series")
+        cm.check_same_channels("U", Up, "V", Vp)
+    out = _solve(Up, nu, Vp, nv, V is None, basis, device, diagonal, **opts)
+    return check_finite_result(
+        "response_kernel", out, "The kernel grows exponentially with the inputs' size and "
+        "with kappa on the window: rescale the inputs, shorten the window (n_steps * dt), "
+        "use a basis bounded on it, or give a finite depth.")
+
+
+def _check_diagonal(diagonal: Any, V: Any, device: str, executor: Any) -> None:
+    if not isinstance(diagonal, (bool, np.bool_)):
+        fail("diagonal", "a bool", diagonal, TypeError)
+    if diagonal and (V is not None or device != "cpu" or executor is not None):
+        fail("diagonal", "False when V, device='cuda' or an executor is given (the diagonal "
+             "K(u_i, u_i) is computed on the CPU, for U alone)", diagonal)
+
+
+def _check_options(dt: Any, basis: Any, dyadic_order: Any, depth: Any, richardson: Any,
+                   refine: Any, n_jobs: Any, device: str) -> dict[str, Any]:
+    """Validated ``dt, lev, rich, depth, refine, nthreads`` (see `response_kernel`)."""
     if device == "cuda" and depth is not None:
         raise ValueError(f"device='cuda' supports the untruncated response kernel only; got "
                          f"depth={depth!r}. Use depth=None on the GPU, or device='cpu' for the "
@@ -155,15 +170,16 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
         fail("basis", "a finite support basis with an integrals(a, b) method when refine is "
              "given (use refine=None, the midpoint rule, for closed-form kappa only)",
              basis, TypeError)
-    Up, nu = cm.as_batch("U", U, min_len=1, len_text="at least one input cell",
-                         what="series")
-    symmetric = V is None
-    if symmetric:
-        Vp, nv = Up, nu
-    else:
-        Vp, nv = cm.as_batch("V", V, min_len=1, len_text="at least one input cell",
-                             what="series")
-        cm.check_same_channels("U", Up, "V", Vp)
+    return dict(dt=dt, lev=lev, rich=rich, depth=depth, refine=refine, nthreads=nthreads)
+
+
+def _solve(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symmetric: bool,
+           basis: Any, device: str, diagonal: bool, *, dt: float, lev: int, rich: bool,
+           depth: int | None, refine: int | None, nthreads: int,
+           check: bool = True) -> np.ndarray:
+    """The Gram matrix (or its diagonal) at dyadic order ``lev`` (and ``lev - 1`` for
+    Richardson extrapolation); with ``check``, `CoarseGridWarning` if the grid is too coarse
+    (untruncated kernel)."""
     levels = [lev - 1, lev] if rich else [lev]
     results = []
     with cm.numba_threads(nthreads):
@@ -182,11 +198,13 @@ def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_orde
                 results.append(_diagonal(Up, nu, kap, r, R, depth, nthreads))
             else:
                 results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth, nthreads))
-    out = cm.richardson_combine(results[1], results[0]) if rich else results[0]
-    return check_finite_result(
-        "response_kernel", out, "The kernel grows exponentially with the inputs' size and "
-        "with kappa on the window: rescale the inputs, shorten the window (n_steps * dt), "
-        "use a basis bounded on it, or give a finite depth.")
+    if depth is None and check:
+        for P, n in ((Up, nu),) if symmetric else ((Up, nu), (Vp, nv)):
+            cm.check_grid("response_kernel", lambda lv, i, P=P, n=n: _solve(
+                P[i], n[i], P[i], n[i], True, basis, "cpu", True, dt=dt, lev=lv, rich=False,
+                depth=None, refine=refine, nthreads=nthreads, check=False),
+                np.einsum("ijk,ijk->i", P, P), lev)
+    return cm.richardson_combine(results[1], results[0]) if rich else results[0]
 
 
 # Largest shared time table kappa[p, q] (bytes) that response_kernel will build.

@@ -31,7 +31,7 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
 
     and the Gram entry is :math:`k` at the two end points.  Every cell of the
     grid of sample points is split into :math:`2^{\text{dyadic\_order}}` steps in each
-    direction, and the PDE is advanced by the second-order scheme (THEORY.md §6)
+    direction, and the PDE is advanced by the second-order scheme (docs/theory.md §6)
 
     .. math::
 
@@ -39,7 +39,9 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
 
     where :math:`G` is the sub-cell's increment inner product.  The error falls
     about 4x per dyadic order; ``richardson=True`` returns
-    :math:`(4 K_{\text{lev}} - K_{\text{lev}-1})/3`.
+    :math:`(4 K_{\text{lev}} - K_{\text{lev}-1})/3`. A grid too coarse for the paths (the
+    self-kernel of the largest path changes by more than 1 % one order finer) gives a
+    `CoarseGridWarning`.
 
     Parameters
     ----------
@@ -92,6 +94,15 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
     >>> bool(np.isclose(K[0, 0], np.i0(2 * np.sqrt(1.25)), rtol=1e-4))  # straight line
     True
     """
+    return _signature_kernel(X, Y, static=static, dyadic_order=dyadic_order,
+                             richardson=richardson, scale=scale, n_jobs=n_jobs, device=device,
+                             executor=executor, tile=tile)
+
+
+def _signature_kernel(X: Any, Y: Any, *, static: Any, dyadic_order: Any, richardson: Any,
+                      scale: Any, n_jobs: Any, device: Any, executor: Any,
+                      tile: Any) -> np.ndarray:
+    """`signature_kernel` after its docstring: checks, batches, the solve."""
     from .._device import check_device
 
     device = check_device(device, "signature_kernel")
@@ -105,12 +116,32 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
     scale = check_positive("scale", scale)
     nthreads = cm.resolve_n_jobs(n_jobs)
     Xp, nx = cm.as_batch("X", X, min_len=2, len_text="at least two sample points")
-    symmetric = Y is None
-    if symmetric:
-        Yp, ny = Xp, nx
-    else:
+    Yp, ny = Xp, nx
+    if Y is not None:
         Yp, ny = cm.as_batch("Y", Y, min_len=2, len_text="at least two sample points")
         cm.check_same_channels("X", Xp, "Y", Yp)
+    for P, n in ((Xp, nx),) if Y is None else ((Xp, nx), (Yp, ny)):
+        cm.check_grid("signature_kernel", lambda lv, i, P=P, n=n: np.diag(_levels(
+            P[i], n[i], P[i], n[i], True, static, lv, False, scale, nthreads, "cpu")),
+            _variation(P, n), lev)
+    out = _levels(Xp, nx, Yp, ny, Y is None, static, lev, rich, scale, nthreads, device)
+    return check_finite_result(
+        "signature_kernel", out, "The kernel grows like exp(|X| |Y|) in the path lengths: "
+        "rescale the paths (scale=..., or divide them by their typical size), or use the "
+        "RBF static kernel.")
+
+
+def _variation(P: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Squared variation of each path of a padded batch (lengths ``n``)."""
+    d = np.einsum("ijk,ijk->ij", np.diff(P, axis=1), np.diff(P, axis=1))
+    d[np.arange(d.shape[1])[None, :] >= (n - 1)[:, None]] = 0.0
+    return d.sum(axis=1)
+
+
+def _levels(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,
+            static: str, lev: int, rich: bool, scale: float, nthreads: int,
+            device: str) -> np.ndarray:
+    """The Gram matrix at dyadic order ``lev`` (Richardson: combined with ``lev - 1``)."""
     levels = [lev - 1, lev] if rich else [lev]
     if device == "cuda":
         from ._cuda import signature_gram_cuda
@@ -121,11 +152,7 @@ def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_or
         with cm.numba_threads(nthreads):
             results = [_gram(Xp, nx, Yp, ny, symmetric, static, 2**lv, scale, nthreads)
                        for lv in levels]
-    out = cm.richardson_combine(results[1], results[0]) if rich else results[0]
-    return check_finite_result(
-        "signature_kernel", out, "The kernel grows like exp(|X| |Y|) in the path lengths: "
-        "rescale the paths (scale=..., or divide them by their typical size), or use the "
-        "RBF static kernel.")
+    return cm.richardson_combine(results[1], results[0]) if rich else results[0]
 
 
 def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, fail
+from .._validation import check_int
 
 __all__ = ["gram_on_executor"]
 
@@ -28,33 +28,34 @@ def _n_series(X: Any) -> int:
     return len(X)
 
 
+def _solve_tile(task: tuple) -> np.ndarray:
+    fn, A, B, kwargs = task
+    return fn(A, B, **kwargs)
+
+
 def gram_on_executor(fn: Callable[..., np.ndarray], X: Any, Y: Any, client: Any,
                      tile: int | None, **kwargs: Any) -> np.ndarray:
-    """``fn(X_I, Y_J, **kwargs)`` per tile on ``client`` (a dask.distributed.Client)."""
-    if not hasattr(client, "submit"):
-        fail("executor", "a dask.distributed.Client (or None)", type(client).__name__,
-             TypeError)
+    """``fn(X_I, Y_J, **kwargs)`` per tile on ``client`` (a dask.distributed.Client or a
+    concurrent.futures executor), through the execution layer's `Runner`."""
+    from .._parallel import Runner
+
+    runner = Runner(executor=client, desc="Gram tiles")
     nx = _n_series(X)
     ny = nx if Y is None else _n_series(Y)
     tile = 32 if tile is None else check_int("tile", tile, low=1)
     bx = [(lo, min(lo + tile, nx)) for lo in range(0, nx, tile)]
     by = bx if Y is None else [(lo, min(lo + tile, ny)) for lo in range(0, ny, tile)]
-    futures = {}
+    keys, tasks = [], []
     for i, (a0, a1) in enumerate(bx):
         for j, (b0, b1) in enumerate(by):
             if Y is None and j < i:
                 continue
-            if Y is None and i == j:
-                futures[i, j] = client.submit(fn, _take(X, a0, a1), None, pure=False,
-                                              **kwargs)
-            else:
-                other = X if Y is None else Y
-                futures[i, j] = client.submit(fn, _take(X, a0, a1), _take(other, b0, b1),
-                                              pure=False, **kwargs)
+            other = None if Y is None and i == j else _take(X if Y is None else Y, b0, b1)
+            keys.append((i, j))
+            tasks.append((fn, _take(X, a0, a1), other, kwargs))
     K = np.empty((nx, ny))
-    for (i, j), fut in futures.items():
+    for (i, j), block in zip(keys, runner.map(_solve_tile, tasks), strict=True):
         (a0, a1), (b0, b1) = bx[i], by[j]
-        block = fut.result()
         K[a0:a1, b0:b1] = block
         if Y is None and i != j:
             K[b0:b1, a0:a1] = block.T

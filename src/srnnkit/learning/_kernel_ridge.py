@@ -16,10 +16,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._validation import check_array, check_choice, fail
 from ..features import SupportBasis
-from ..kernels import response_kernel, signature_kernel
+from ..kernels import CoarseGridWarning, response_kernel, signature_kernel
+from ..kernels._pooled import MAX_DEGREE, embed, fit_bank, heat_features, pack, state_features
 from ._features import _SCALING, _fit_scaling, check_basis
 from ._input import as_series_list, check_channels, check_not_constant, check_targets
-from ._ridge import eigh, loo_errors
+from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, mixture_grid, one_se
+from ._ridge import eigh
 
 __all__ = ["NearConstantGramWarning", "ResponseKernelClassifier", "ResponseKernelRidge",
            "kernel_ridge_cv"]
@@ -121,7 +123,8 @@ class NearConstantGramWarning(UserWarning):
     >>> X = np.random.default_rng(0).standard_normal((8, 12))
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     _ = ResponseKernelRidge(input_scale=1e-7, alpha=1.0).fit(X, np.arange(8.0))
+    ...     _ = ResponseKernelRidge(kernel="response", input_scale=1e-7,
+    ...                             alpha=1.0).fit(X, np.arange(8.0))
     >>> any(issubclass(w.category, NearConstantGramWarning) for w in caught)
     True
     """
@@ -136,8 +139,21 @@ N_SCALES = 6
 # |G| = kappa |u|^2 dt^2 / 4^order of a training path is at most this (most 4 orders).
 MAX_CELL_PRODUCT = 0.25
 MAX_AUTO_ORDER = 3
-# Penalties relative to the mean eigenvalue of the kernel's centred Gram matrix.
-KERNEL_ALPHAS = np.logspace(-6, 1, 15)
+# bandwidth="auto": widths of the pooled kernel's heat kernel on the rank scale, chosen by
+# leave-one-out (from about one knot spacing to the whole range).
+BANDWIDTHS = np.array([1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0])
+# max_length="auto": cells of the whole-path PDE kernel alone, and when it is mixed with the
+# pooled kernels (which see every step: the whole path then only carries the global shape).
+MAX_LENGTH = 128
+MIXED_LENGTH = 64
+# The whole-path kernel's amplitude is chosen on at most this many training series when it is
+# mixed (then its Gram of all series is computed once, at that amplitude).
+MIXED_SUBSET = 64
+# A pooled candidate whose centred Gram holds less than this share of its mean diagonal is
+# constant to rounding (e.g. a bandwidth much wider than the rank range): skipped.
+CONSTANT_SPREAD = 1e-12
+# New series' pooled features are computed in chunks of about this many values.
+CHUNK_VALUES = 1 << 22
 
 
 def _block_mean(x: np.ndarray, k: int) -> np.ndarray:
@@ -159,10 +175,15 @@ def _centre_train(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 
 class _KernelBase(BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
-        "kernel": [StrOptions({"response", "signature", "precomputed"})],
+        "kernel": [StrOptions({"auto", "pooled", "response", "signature", "precomputed"})],
         "alpha": [Interval(Real, 0, None, closed="neither"), None],
         "alphas": [None, "array-like"],
         "cv": [StrOptions({"loo", "gcv"})],
+        "n_modes": [None, Interval(Integral, 1, None, closed="left")],
+        "n_knots": [Interval(Integral, 2, 4096, closed="both")],
+        "bandwidth": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "degree": [StrOptions({"auto"}), Interval(Integral, 0, MAX_DEGREE, closed="both")],
+        "kernel_weights": [StrOptions({"auto"}), "array-like"],
         "basis": [None, SupportBasis],
         "dt": [None, Interval(Real, 0, None, closed="neither")],
         "depth": [None, Interval(Integral, 1, None, closed="left")],
@@ -173,25 +194,32 @@ class _KernelBase(BaseEstimator):
         "derivative": ["boolean"],
         "scaling": _SCALING,
         "input_scale": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "max_length": [None, Interval(Integral, 1, None, closed="left")],
+        "max_length": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "fit_intercept": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, kernel: str = "response", *, alpha: float | None = None,
-                 alphas: Any = None, cv: str = "loo", basis: SupportBasis | None = None,
-                 dt: float | None = None, depth: int | None = None,
-                 dyadic_order: int | str = "auto",
+    def __init__(self, kernel: str = "auto", *, alpha: float | None = None,
+                 alphas: Any = None, cv: str = "loo", n_modes: int | None = None,
+                 n_knots: int = 16, bandwidth: str | float = "auto",
+                 degree: str | int = "auto", kernel_weights: Any = "auto",
+                 basis: SupportBasis | None = None, dt: float | None = None,
+                 depth: int | None = None, dyadic_order: int | str = "auto",
                  refine: int | None = None, static: str = "linear", time_augment: bool = True,
                  derivative: bool = True, scaling: str | float | None = "standard",
-                 input_scale: str | float = "auto", max_length: int | None = 128,
+                 input_scale: str | float = "auto", max_length: int | str | None = "auto",
                  normalize: bool = True, fit_intercept: bool = True,
                  n_jobs: int | None = None) -> None:
         self.kernel = kernel
         self.alpha = alpha
         self.alphas = alphas
         self.cv = cv
+        self.n_modes = n_modes
+        self.n_knots = n_knots
+        self.bandwidth = bandwidth
+        self.degree = degree
+        self.kernel_weights = kernel_weights
         self.basis = basis
         self.dt = dt
         self.depth = depth
@@ -208,25 +236,34 @@ class _KernelBase(BaseEstimator):
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------------- inputs
-    def _fit_inputs(self, X: Any) -> tuple[list[np.ndarray] | np.ndarray, int]:
-        """Learn the input transformation; return the base training inputs (or the Gram)."""
-        if self.kernel == "precomputed":
-            K = check_array("X", X, ndim=2, shape_text="(n_series, n_series) Gram matrix")
-            if K.shape[0] != K.shape[1]:
-                fail("X", "a square Gram matrix (kernel='precomputed')", K)
-            self.n_features_in_ = K.shape[1]
-            return K, K.shape[0]
+    def _components(self) -> list[str]:
+        """The kernels the estimator combines (see ``kernel``)."""
+        return {"auto": ["pooled", "linear", "path"], "pooled": ["pooled", "linear"],
+                "response": ["path"], "signature": ["path"]}[self.kernel]
+
+    def _fit_inputs(self, X: Any) -> list[np.ndarray]:
+        """Validate the training series and learn the channel scaling."""
         series = as_series_list(X)
         self.n_features_in_ = series[0].shape[1]
         _fit_scaling(self, series)
         check_not_constant(series, self.shift_, self.scale_)
+        return series
+
+    def _standard(self, series: list[np.ndarray]) -> list[np.ndarray]:
+        return [(s - self.shift_) / self.scale_ for s in series]
+
+    def _fit_path_inputs(self, series: list[np.ndarray]) -> list[np.ndarray]:
+        """Block averaging, time step, basis and difference weights of the whole-path kernel;
+        return the base (scaled, averaged) training inputs."""
         L = max(s.shape[0] for s in series)
-        self.block_ = 1 if self.max_length is None else -(-L // self.max_length)
+        cells = self.max_length if self.max_length != "auto" else (
+            MIXED_LENGTH if len(self._components()) > 1 else MAX_LENGTH)
+        self.block_ = 1 if cells is None else -(-L // cells)
         n_cells = -(-L // self.block_)
         self.dt_ = (float(self.dt) * self.block_ if self.dt is not None else 1.0 / n_cells)
         self.basis_ = check_basis(self.basis, finite=self.refine is not None)
-        base = [_block_mean((s - self.shift_) / self.scale_, self.block_) for s in series]
-        if self.derivative and self.kernel == "response":
+        base = [_block_mean(z, self.block_) for z in self._standard(series)]
+        if self.derivative and self.kernel != "signature":
             cells = np.concatenate(base, axis=0)
             diffs = np.concatenate([np.diff(b, axis=0) for b in base], axis=0)
             size = np.abs(cells).mean(axis=0)
@@ -234,19 +271,23 @@ class _KernelBase(BaseEstimator):
             # the differences get the level channels' mean size (1-variation balance)
             self.derivative_weight_ = np.where(rough > 0, size / np.where(rough > 0, rough,
                                                                            1.0), 0.0)
-        return base, len(series)
+        return base
 
     def _base(self, X: Any) -> list[np.ndarray]:
         series = as_series_list(X)
         check_channels(series, self.n_features_in_)
-        return [_block_mean((s - self.shift_) / self.scale_, self.block_) for s in series]
+        return [_block_mean(z, self.block_) for z in self._standard(series)]
+
+    def _pooled_inputs(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs of the pooled kernel (packed): the scaled channels, their differences."""
+        return pack(series, self.shift_, self.scale_, self.derivative)
 
     def _paths(self, base: list[np.ndarray], lam: float) -> list[np.ndarray]:
         """Kernel inputs at amplitude ``lam``: [1 | time], lam z, lam w dz (see the docs)."""
         out = []
         for z in base:
             parts = [lam * z]
-            if self.derivative and self.kernel == "response":
+            if self.derivative and self.kernel != "signature":
                 dz = np.diff(z, axis=0, prepend=z[:1])
                 parts.append(lam * self.derivative_weight_ * dz)
             if self.time_augment:
@@ -273,7 +314,7 @@ class _KernelBase(BaseEstimator):
             var = max(var, float(norms.sum()) * self.dt_)
             peak = max(peak, float(norms.max(initial=0.0)))
         top = MAX_VARIATION / var if var > 0 else 1.0
-        if self.kernel == "response" and self.dyadic_order == "auto" and peak > 0:
+        if self.kernel != "signature" and self.dyadic_order == "auto" and peak > 0:
             t = (np.arange(max(b.shape[0] for b in base)) + 0.5) * self.dt_
             kap = float(np.max(np.abs(self.basis_.kappa(t, t))))
             cell = MAX_CELL_PRODUCT * 4.0 ** MAX_AUTO_ORDER / (kap * self.dt_ ** 2)
@@ -300,25 +341,31 @@ class _KernelBase(BaseEstimator):
     def _gram(self, A: list[np.ndarray], B: list[np.ndarray] | None,
               order: int | None = None) -> np.ndarray:
         order = self.dyadic_order_ if order is None else order
-        if self.kernel == "response":
-            return response_kernel(A, B, dt=self.dt_, basis=self.basis_,
-                                   dyadic_order=order, depth=self.depth,
-                                   refine=self.refine, n_jobs=self.n_jobs)
-        if self.depth is not None:
+        if self.kernel == "signature" and self.depth is not None:
             fail("depth", "None with kernel='signature' (the signature kernel is untruncated)",
                  self.depth)
-        A = [_two_points(a) for a in A]
-        B = None if B is None else [_two_points(b) for b in B]
-        return signature_kernel(A, B, static=self.static, dyadic_order=order,
-                                n_jobs=self.n_jobs)
+        # the machine uses the discretised kernel at its chosen order (a valid kernel matrix
+        # whatever its distance to the exact PDE solution): no CoarseGridWarning from it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoarseGridWarning)
+            if self.kernel != "signature":
+                return response_kernel(A, B, dt=self.dt_, basis=self.basis_,
+                                       dyadic_order=order, depth=self.depth,
+                                       refine=self.refine, n_jobs=self.n_jobs)
+            A = [_two_points(a) for a in A]
+            B = None if B is None else [_two_points(b) for b in B]
+            return signature_kernel(A, B, static=self.static, dyadic_order=order,
+                                    n_jobs=self.n_jobs)
 
     def _self_kernels(self, A: list[np.ndarray], order: int | None = None) -> np.ndarray:
         """K(u, u) of each path (for the normalisation)."""
-        if self.kernel == "response":
-            return response_kernel(A, dt=self.dt_, basis=self.basis_,
-                                   dyadic_order=self.dyadic_order_ if order is None else order,
-                                   depth=self.depth, refine=self.refine, n_jobs=self.n_jobs,
-                                   diagonal=True)
+        if self.kernel != "signature":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CoarseGridWarning)
+                return response_kernel(A, dt=self.dt_, basis=self.basis_,
+                                       dyadic_order=self.dyadic_order_ if order is None
+                                       else order, depth=self.depth, refine=self.refine,
+                                       n_jobs=self.n_jobs, diagonal=True)
         return np.array([self._gram([a], None, order)[0, 0] for a in A])
 
     def _train_gram(self, paths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -329,90 +376,212 @@ class _KernelBase(BaseEstimator):
             K = K / root[:, None] / root[None, :]
         return K, diag
 
+    # ------------------------------------------------------------ selection
+    def _grid(self) -> tuple[np.ndarray | None, bool]:
+        """Penalties to score and whether they are relative to the Gram's mean eigenvalue."""
+        if self.alpha is not None:
+            return np.array([float(self.alpha)]), False
+        if self.alphas is None:
+            return None, True
+        grid = check_array("alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
+        if grid.size == 0 or np.any(grid <= 0):
+            fail("alphas", "a non-empty array of positive penalties", self.alphas)
+        return grid, False
+
+    def _score(self, K: np.ndarray, Yc: np.ndarray) -> LooFit:
+        """Leave-one-out (or GCV, without per-series errors) of kernel ridge on ``K``."""
+        grid, relative = self._grid()
+        fit = loo_fit(K, Yc, grid, relative=relative, intercept=self.fit_intercept)
+        n = K.shape[0]
+        if self.cv == "gcv" and n > 1:
+            scale = max(float(fit.lam.sum()) / n, np.finfo(float).tiny) if relative else 1.0
+            alphas = (KERNEL_ALPHAS if grid is None else grid) * scale
+            errs = kernel_ridge_cv(centre(K) if self.fit_intercept else K, Yc, alphas,
+                                   cv="gcv")[2]
+            best = int(np.argmin(errs))
+            fit = LooFit(float(errs[best]), float(alphas[best]), errs, np.zeros(n), fit.lam,
+                         fit.V)
+        return fit
+
+    def _fit_pooled(self, series: list[np.ndarray], Yc: np.ndarray
+                    ) -> dict[str, np.ndarray]:
+        """The pooled kernels' bank, bandwidth and time degree (leave-one-out); returns their
+        explicit training features, each scaled to a centred Gram of mean eigenvalue 1."""
+        inputs = self._pooled_inputs(series)
+        bank = fit_bank(inputs, n_modes=self.n_modes, n_knots=self.n_knots,
+                        n_jobs=self.n_jobs)
+        top = MAX_DEGREE if self.degree == "auto" else int(self.degree)
+        E, S = embed(inputs, bank, self.n_jobs, top + 1)
+        widths = BANDWIDTHS if self.bandwidth == "auto" else np.array([float(self.bandwidth)])
+        best = None
+        for b, d, K in heat_grams(E, widths, top):
+            if self.degree != "auto" and d != top:
+                continue
+            if K.shape[0] > 1 and _spread(K) <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
+                continue        # so wide that every series looks alike: not a candidate
+            fit = self._score(K / _spread(K), Yc)
+            if best is None or fit.error < best[0]:
+                best = (fit.error, b, d)
+        if best is None:
+            fail("bandwidth", "a width at which the pooled kernel tells the training series "
+                 "apart (at most about 1, the whole rank range)", self.bandwidth,
+                 hint="Use bandwidth='auto'.")
+        _, self.bandwidth_, self.degree_ = best
+        self.pooled_bank_ = bank
+        F = {"pooled": heat_features(E, self.bandwidth_, self.degree_),
+             "linear": state_features(S, self.degree_)}
+        self.component_scales_ = np.array([math.sqrt(_spread(F[k] @ F[k].T))
+                                           for k in ("pooled", "linear")])
+        return {k: F[k] / r for k, r in zip(("pooled", "linear"), self.component_scales_,
+                                            strict=True)}
+
+    def _pooled_part(self, series: list[np.ndarray], dual: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """``(K_pooled @ dual, row means of K_pooled)`` for new series, from their explicit
+        features in chunks (bounded memory)."""
+        X, offsets = self._pooled_inputs(series)
+        n = offsets.size - 1
+        C, B = self.pooled_bank_["knots"].shape
+        step = max(1, CHUNK_VALUES // (C * B * (self.degree_ + 1)))
+        out, row = np.empty((n, dual.shape[1])), np.empty(n)
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            part = (X[offsets[lo]:offsets[hi]], offsets[lo:hi + 1] - offsets[lo])
+            E, S = embed(part, self.pooled_bank_, self.n_jobs, self.degree_ + 1)
+            F = self._weighted({"pooled": lambda E=E: heat_features(E, self.bandwidth_,
+                                                                      self.degree_),
+                                "linear": lambda S=S: state_features(S, self.degree_)},
+                               hi - lo, self.component_scales_)
+            out[lo:hi] = F @ self.pooled_coef_
+            row[lo:hi] = F @ self.pooled_mean_
+        return out, row
+
+    def _weighted(self, F: dict[str, Any], n: int, scales: Any = (1.0, 1.0)) -> np.ndarray:
+        """The pooled kernels' features times the square roots of their weights (only those
+        with a weight; ``F`` values may be callables that compute them)."""
+        w = self.kernel_weights_
+        parts = [math.sqrt(w[i]) / scales[i] * (F[k]() if callable(F[k]) else F[k])
+                 for i, k in enumerate(("pooled", "linear")) if w[i] > 0]
+        return np.hstack(parts) if parts else np.zeros((n, 0))
+
+    def _fit_path(self, series: list[np.ndarray], Yc: np.ndarray) -> np.ndarray:
+        """The whole-path kernel's amplitude by leave-one-out; its normalised training Gram.
+
+        Mixed with the pooled kernels (``kernel="auto"``), the amplitude is chosen on at most
+        ``MIXED_SUBSET`` evenly spaced training series; the Gram of all of them follows.
+        """
+        base = self._fit_path_inputs(series)
+        n = len(base)
+        sub = np.arange(n)
+        if len(self._components()) > 1 and n > MIXED_SUBSET:
+            sub = np.unique(np.linspace(0, n - 1, MIXED_SUBSET).round().astype(int))
+        best = None
+        for lam in self._scales(base):
+            paths = self._paths([base[i] for i in sub], lam)
+            order = self._order(self._paths(base, lam))
+            self.dyadic_order_ = order
+            try:
+                K, diag = self._train_gram(paths)
+            except ValueError:          # overflow: the kernel grows like exp(path size)
+                continue
+            if not (np.all(np.isfinite(K)) and np.all(diag > 0)):
+                continue
+            fit = self._score(K, Yc[sub] - Yc[sub].mean(axis=0) if self.fit_intercept
+                              else Yc[sub])
+            if best is None or fit.error < best[0]:
+                best = (fit.error, lam, K, diag, order)
+        if best is None:
+            fail("input_scale", "an amplitude at which the training Gram matrix is "
+                 "finite (the kernel grows like the exponential of the paths' size)",
+                 self.input_scale, hint="Give a smaller input_scale or a finite depth.")
+        _, self.input_scale_, K, diag, self.dyadic_order_ = best
+        self.X_fit_ = self._paths(base, self.input_scale_)
+        if sub.size < n:
+            K, diag = self._train_gram(self.X_fit_)
+            if not (np.all(np.isfinite(K)) and np.all(diag > 0)):
+                fail("input_scale", "an amplitude at which the training Gram matrix is "
+                     "finite", self.input_scale_, hint="Give a smaller input_scale.")
+        self.self_kernel_ = diag
+        return K
+
+    def _weights(self, names: list[str]) -> list[np.ndarray]:
+        """Candidate weights of the kernels ``names`` (of ``pooled, linear, path``)."""
+        if isinstance(self.kernel_weights, str):
+            return mixture_grid(names) if len(names) > 1 else [np.ones(1)]
+        w = check_array("kernel_weights", self.kernel_weights, ndim=1,
+                        shape_text=f"({len(names)},)")
+        if w.shape != (len(names),) or np.any(w < 0) or w.sum() <= 0:
+            fail("kernel_weights", f"{len(names)} non-negative weights (of the kernels "
+                 f"{', '.join(names)} for kernel={self.kernel!r}), not all zero",
+                 self.kernel_weights)
+        return [w / w.sum()]
+
     def _fit_kernel(self, X: Any, targets: Any) -> None:
-        """Inputs, amplitude and penalty (leave-one-out), and the dual coefficients.
+        """Kernels, their weights and the penalty by leave-one-out; the dual coefficients.
 
         ``targets(n)`` validates and returns the targets once the number of series is known.
         """
-        base, n = self._fit_inputs(X)
-        Y = targets(n)
-        Y2 = Y.reshape(n, -1)
         if self.kernel == "precomputed":
-            candidates = [(None, base, None)]
-        else:
-            candidates = []
-            for lam in self._scales(base):
-                paths = self._paths(base, lam)
-                self.dyadic_order_ = self._order(paths)
-                try:
-                    K, diag = self._train_gram(paths)
-                except ValueError:          # overflow: the kernel grows like exp(path size)
-                    continue
-                if np.all(np.isfinite(K)) and np.all(diag > 0):
-                    candidates.append((lam, K, (paths, diag, self.dyadic_order_)))
-            if not candidates:
-                fail("input_scale", "an amplitude at which the training Gram matrix is "
-                     "finite (the kernel grows like the exponential of the paths' size)",
-                     self.input_scale, hint="Give a smaller input_scale or a finite depth.")
-        best = None
-        for lam, K, extra in candidates:
-            fit = self._fit_dual(K, Y2)
-            if best is None or fit[0] < best[0][0]:
-                best = (fit, lam, K, extra)
-        (_, alpha, dual, errors), lam, K, extra = best
+            K = check_array("X", X, ndim=2, shape_text="(n_series, n_series) Gram matrix")
+            if K.shape[0] != K.shape[1]:
+                fail("X", "a square Gram matrix (kernel='precomputed')", K)
+            self.n_features_in_ = K.shape[1]
+            self._finish(K, targets(K.shape[0]))
+            return
+        series = self._fit_inputs(X)
+        Y = targets(len(series))
+        Y2 = Y.reshape(len(series), -1)
+        Yc = Y2 - Y2.mean(axis=0) if self.fit_intercept else Y2
+        names = self._components()
+        grams: dict[str, np.ndarray] = {}
+        feats: dict[str, np.ndarray] = {}
+        if "pooled" in names:
+            feats = self._fit_pooled(series, Yc)
+            grams = {k: F @ F.T for k, F in feats.items()}
+        if "path" in names:
+            K = self._fit_path(series, Yc)
+            # kernels that are mixed get the same scale (centred Gram of mean eigenvalue 1)
+            self.path_scale_ = _spread(K) if len(names) > 1 else 1.0
+            grams["path"] = K / self.path_scale_
+        candidates = self._weights(names)
+        fits = [self._score(sum(w_i * grams[k] for w_i, k in zip(w, names, strict=True)), Yc)
+                for w in candidates]
+        c = one_se(fits) if len(fits) > 1 and self.cv == "loo" else \
+            int(np.argmin([f.error for f in fits]))
+        full = [np.array([dict(zip(names, v, strict=True)).get(k, 0.0)
+                          for k in ("pooled", "linear", "path")]) for v in candidates]
+        self.kernel_weights_ = full[c]
+        self.weight_grid_ = np.array(full)
+        self.weight_errors_ = np.array([f.error for f in fits])
+        w = dict(zip(names, candidates[c], strict=True))
+        self._finish(sum(w[k] * grams[k] for k in names), Y, fits[c])
+        if "pooled" in names:
+            F = self._weighted(feats, len(series))
+            self.pooled_coef_ = F.T @ self.dual_coef_.reshape(F.shape[0], -1)
+            self.pooled_mean_ = F.mean(axis=0)
+        if w.get("path", 0.0) == 0.0 and "path" in names:
+            self.X_fit_ = None      # the whole-path kernel is not used: nothing to compare
+
+    def _finish(self, K: np.ndarray, Y: np.ndarray, fit: LooFit | None = None) -> None:
+        """Dual coefficients on the chosen Gram ``K`` (penalty from ``fit`` or chosen here)."""
+        n = K.shape[0]
+        Y2 = Y.reshape(n, -1)
+        Yc = Y2 - Y2.mean(axis=0) if self.fit_intercept else Y2
+        fit = self._score(K, Yc) if fit is None else fit
         _warn_if_constant(K)
-        self.alpha_ = alpha
-        self.cv_errors_ = errors if self.alpha is None else np.zeros(0)
-        self.input_scale_ = lam
+        self.alpha_ = fit.alpha
+        self.cv_errors_ = fit.errors if self.alpha is None else np.zeros(0)
+        dual = fit.V @ ((fit.V.T @ Yc) / (fit.lam + fit.alpha)[:, None])
         self.dual_coef_ = dual.reshape(Y.shape) if Y.ndim == 1 else dual
         self.intercept_ = (Y2.mean(axis=0) if self.fit_intercept else np.zeros(Y2.shape[1]))
         if Y.ndim == 1:
             self.intercept_ = float(self.intercept_[0])
         self.gram_col_mean_ = K.mean(axis=0) if self.fit_intercept else np.zeros(n)
         self.gram_mean_ = float(K.mean()) if self.fit_intercept else 0.0
-        if extra is not None:
-            self.X_fit_, self.self_kernel_, self.dyadic_order_ = extra
 
-    def _fit_dual(self, K: np.ndarray, Y: np.ndarray):
-        """(best error, alpha, dual coefficients, errors per alpha) on a (centred) Gram.
-
-        One eigendecomposition gives the leave-one-out (or GCV) error of every penalty and
-        the dual coefficients of the best; a fixed ``alpha`` is scored the same way (the
-        amplitude search compares candidates by it).
-        """
-        n = K.shape[0]
-        Kc = _centre_train(K)[0] if self.fit_intercept else K
-        Yc = Y - Y.mean(axis=0) if self.fit_intercept else Y
-        lam, V = eigh(0.5 * (Kc + Kc.T))
-        lam = np.clip(lam, 0.0, None)
-        if self.alpha is not None:
-            grid = np.array([float(self.alpha)])
-        elif self.alphas is None:
-            grid = KERNEL_ALPHAS * max(float(lam.sum()) / n, np.finfo(float).tiny)
-        else:
-            grid = check_array("alphas", self.alphas, ndim=(0, 1),
-                               shape_text="(n_alphas,)").ravel()
-            if grid.size == 0 or np.any(grid <= 0):
-                fail("alphas", "a non-empty array of positive penalties", self.alphas)
-        if n < 2:
-            errs = np.zeros(grid.size)
-        elif self.cv == "gcv":
-            errs = kernel_ridge_cv(Kc, Yc, grid, cv="gcv")[2]
-        else:
-            errs = loo_errors(lam, V, Yc, grid, intercept=self.fit_intercept)
-        i = int(np.argmin(errs))
-        a = float(grid[i])
-        dual = V @ ((V.T @ Yc) / (lam + a)[:, None])
-        return float(errs[i]), a, dual, errs
-
-    def _test_gram(self, X: Any) -> np.ndarray:
-        if self.kernel == "precomputed":
-            K = check_array("X", X, ndim=2, shape_text="(n_series, n_train) Gram matrix")
-            if K.shape[1] != self.dual_coef_.shape[0]:
-                fail("X", f"a Gram matrix with {self.dual_coef_.shape[0]} columns (one per "
-                     "training series)", K)
-            return K
-        paths = self._paths(self._base(X), self.input_scale_)
+    def _path_test_gram(self, series: list[np.ndarray]) -> np.ndarray:
+        base = [_block_mean(z, self.block_) for z in self._standard(series)]
+        paths = self._paths(base, self.input_scale_)
         # new paths with larger increments than the training ones get a finer PDE grid
         order = max(self.dyadic_order_, self._order(paths))
         K = self._gram(paths, self.X_fit_, order)
@@ -423,16 +592,41 @@ class _KernelBase(BaseEstimator):
 
     def _decision(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "dual_coef_")
-        K = self._test_gram(X)
+        dual = self.dual_coef_.reshape(self.dual_coef_.shape[0], -1)
+        if self.kernel == "precomputed":
+            K = check_array("X", X, ndim=2, shape_text="(n_series, n_train) Gram matrix")
+            if K.shape[1] != dual.shape[0]:
+                fail("X", f"a Gram matrix with {dual.shape[0]} columns (one per "
+                     "training series)", K)
+            out, row = K @ dual, K.mean(axis=1)
+        else:
+            series = as_series_list(X)
+            check_channels(series, self.n_features_in_)
+            out = np.zeros((len(series), dual.shape[1]))
+            row = np.zeros(len(series))
+            if "pooled" in self._components():
+                out, row = self._pooled_part(series, dual)
+            if self.kernel_weights_[2] > 0:
+                K = self._path_test_gram(series) * (self.kernel_weights_[2] / self.path_scale_)
+                out += K @ dual
+                row += K.mean(axis=1)
         if self.fit_intercept:
-            K = K - self.gram_col_mean_[None, :] - K.mean(axis=1)[:, None] + self.gram_mean_
-        return K @ self.dual_coef_ + self.intercept_
+            s = dual.sum(axis=0)
+            out = out - (self.gram_col_mean_ @ dual)[None, :] - row[:, None] * s[None, :] \
+                + self.gram_mean_ * s[None, :]
+        out = out + np.atleast_1d(self.intercept_)[None, :]
+        return out[:, 0] if self.dual_coef_.ndim == 1 else out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
+
+
+def _spread(K: np.ndarray) -> float:
+    """Mean eigenvalue of the centred Gram matrix (its trace / n): the kernel's own scale."""
+    return max(float(np.mean(np.diag(K)) - K.mean()), np.finfo(float).tiny)
 
 
 def _warn_if_constant(K: np.ndarray) -> None:
@@ -453,11 +647,15 @@ def _two_points(a: np.ndarray) -> np.ndarray:
 
 _DOC_PARAMS = r"""Parameters
     ----------
-    kernel : {"response", "signature", "precomputed"}, default="response"
-        ``"response"``: ``srnnkit.kernels.response_kernel`` of the prepared inputs (below)
-        with ``basis``, ``dt``, ``depth``, ``dyadic_order``, ``refine``.
-        ``"signature"``: ``srnnkit.kernels.signature_kernel`` of the series as paths
-        (``static``, ``dyadic_order``). ``"precomputed"``: ``X`` is a Gram matrix
+    kernel : {"auto", "pooled", "response", "signature", "precomputed"}, default="auto"
+        ``"auto"``: a weighted sum of the pooled response kernel
+        (``srnnkit.kernels.pooled_response_kernel``: time-averaged readouts of a bank of
+        fading modes on the rank scale of their training states), its linear part, and the
+        normalised whole-path response kernel; weights by leave-one-out (docs/learning.md).
+        ``"pooled"``: the first two only. ``"response"``: ``srnnkit.kernels.response_kernel``
+        of the prepared inputs (below) with ``basis``, ``dt``, ``depth``, ``dyadic_order``,
+        ``refine``. ``"signature"``: ``srnnkit.kernels.signature_kernel`` of the series as
+        paths (``static``, ``dyadic_order``). ``"precomputed"``: ``X`` is a Gram matrix
         (``(n_train, n_train)`` in ``fit``, ``(n_test, n_train)`` afterwards; used as given).
     alpha : float or None, default=None
         A fixed ridge penalty; ``None``: chosen by ``cv`` among ``alphas``.
@@ -466,6 +664,20 @@ _DOC_PARAMS = r"""Parameters
         Gram matrix. ``None``: ``logspace(-6, 1, 15)`` times its mean eigenvalue.
     cv : {"loo", "gcv"}, default="loo"
         Efficient leave-one-out or generalised cross-validation.
+    n_modes : int or None, default=None
+        Modes of the pooled kernel; ``None``: ``max(256, 32 * n_channels)``.
+    n_knots : int, default=16
+        Quantile knots per coordinate of the pooled kernel.
+    bandwidth : float or "auto", default="auto"
+        Width of the pooled kernel's heat kernel on the rank scale; ``"auto"``: leave-one-out
+        among 1/32, 1/16, ..., 1.
+    degree : int or "auto", default="auto"
+        Degree (0-2) of the pooled readouts' weights in the relative time; ``"auto"``:
+        leave-one-out.
+    kernel_weights : array-like or "auto", default="auto"
+        Non-negative weights of the kernels combined (``"auto"``: pooled, linear, whole
+        path; ``"pooled"``: pooled, linear), normalised to sum 1; ``"auto"``: leave-one-out
+        over a grid in steps of 1/4 with the one-standard-error rule.
     basis : SupportBasis or None, default=None
         Support basis :math:`\psi` (only its :math:`\kappa` is used unless ``refine`` is given);
         ``None`` means ``MonomialBasis(1)``.
@@ -502,10 +714,11 @@ _DOC_PARAMS = r"""Parameters
         variation 32 (and keeping every PDE cell within reach of the refinement rule), the
         others it divided by 2, 4, ..., 32; the one with the smallest leave-one-out error
         wins.
-    max_length : int or None, default=128
-        Series longer than this (the longest training series of ``L`` steps) are averaged
-        over blocks of ``ceil(L / max_length)`` steps, so that the :math:`O(L^2)` PDE stays
-        affordable; ``None``: never.
+    max_length : int, "auto" or None, default="auto"
+        For the whole-path kernel, series longer than this (the longest training series of
+        ``L`` steps) are averaged over blocks of ``ceil(L / max_length)`` steps, so that the
+        :math:`O(L^2)` PDE stays affordable; ``"auto"``: 128 (64 when mixed with the pooled
+        kernels); ``None``: never.
     normalize : bool, default=True
         Use :math:`K(u,v)/\sqrt{K(u,u)K(v,v)}` (every series has unit norm in the RKHS).
     fit_intercept : bool, default=True
@@ -516,7 +729,7 @@ _DOC_PARAMS = r"""Parameters
 
 
 class ResponseKernelRidge(RegressorMixin, _KernelBase):
-    r"""Kernel ridge regression with the response kernel (THEORY.md sections 5-6).
+    r"""Kernel ridge regression with the response kernel (docs/theory.md §5-6).
 
     The Gram matrix :math:`K_{ij} = \langle S(X^{u_i}), S(X^{u_j})\rangle`,
     :math:`X^u = \int\psi\otimes u`, is computed by the Goursat PDE (or truncated); the fit
@@ -556,6 +769,14 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         Cell width of the (averaged) inputs.
     n_features_in_ : int
         Number of input channels (``n_train`` for ``kernel="precomputed"``).
+    kernel_weights_ : ndarray of shape (3,)
+        Weights of the pooled, linear and whole-path kernels in use.
+    weight_grid_, weight_errors_ : ndarray
+        The candidate weights and their leave-one-out errors.
+    bandwidth_, degree_ : float, int
+        The pooled kernel's bandwidth and time degree.
+    pooled_bank_ : dict
+        The pooled kernel's modes and knots.
 
     Examples
     --------
