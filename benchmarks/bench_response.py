@@ -1,18 +1,37 @@
-"""W-RESP: statistical efficiency of the response-kernel estimators (BENCHMARKS.md).
+"""W-RESP: time to accuracy of the response-kernel estimators (BENCHMARKS.md).
 
-For the linear SRNN of THEORY.md 9.1 (dt = 0.01) and the tanh SRNN of V2 (dt = 0.02), and
-each estimator (perturbation with common random numbers, FDT, Girsanov), measure the standard
-error reached on R(tau), tau in [0, 3], per second of compute, and the same for the contracted
-second-order term of a step input (w = 1 on [0, 1), T = 2).
+For each SRNN and estimator: the seconds needed to reach a relative standard error of 1 % on
+the first-order kernel R(tau), tau in [0, 3], defined as
 
-Protocol: one thread; ROUNDS interleaved rounds (A B C A B C ...), each estimator run once per
-round with its own seed; wall time = median over rounds; the standard error is measured as the
-spread of the estimates across rounds (RMS over lags of the per-lag standard deviation) and
-compared with the estimator's own reported standard error.  Efficiency = 1 / (SE^2 * seconds):
-the time to reach SE = 0.01 is seconds * (SE / 0.01)^2.  Exact references: the closed forms
-(linear SRNN) and the grid transfer operator (tanh SRNN).
+    relative SE = max over lags of SE(k) / max over lags of |R(k)|
 
-Usage:  python benchmarks/bench_response.py [--rounds 5] [--quick]
+(for the (output, input) pair with the largest |R|: the whole curve to within 1 % of its
+peak; a pointwise SE at the peak alone would be zero for several estimators, which are exact
+at lag 0 for a linear readout). Each estimator runs at a pilot size whose time t and
+relative SE s give the time to 1 %, t (s / 0.01)^2 (cost proportional to the samples); the
+fast ones are also run at that size, once, to check the extrapolation.
+
+The anchor is a plain NumPy common-random-numbers loop (``numpy_crn_anchor`` below): a block
+of independent paths, each burnt in from h = 0 for the library's burn-in, kicked by
++-eps C e_a (or, input inside the activation, one step with u = +-eps e_a), the same noise for
+both copies, central differences, vectorised over the paths. Ratios are side by side in one
+process, one thread, interleaved rounds (A B C A B C ...), median over the rounds.
+
+Bias: against the exact kernels where they exist (the grid transfer operator for the 1-D
+SRNNs, the closed form for the linear one): max over lags of |mean over rounds - exact| in
+units of the standard error of that mean.
+
+SRNNs: W-SIM (n=64, m=2, tanh, spectral radius 0.9, sigma=0.3, dt=0.01, BENCHMARKS.md);
+linear 9.1 (dt=0.01); V2 (1-D tanh, dt=0.02); the 1-D tanh SRNN of docs/theory.md §12
+(gamma=1.5, w=2, b=0.2, c=0.7, sigma=0.6, f=tanh; the quasi-Gaussian FDT's bias case);
+V5 (1-D, input inside the activation).
+
+Goals of the learned score (issue 18), ``--part goals``: on 1-D SRNNs with exact grid kernels,
+the largest |z| of the quasi-Gaussian and the learned-score FDT against the grid; on random
+8-unit networks, the median |z| against perturbation; the time of both at equal sizes.
+
+Usage:  flock /tmp/srnnkit-bench.lock python benchmarks/bench_response.py [--rounds 5]
+        [--quick] [--only NAME] [--part all|time|goals]
 """
 
 from __future__ import annotations
@@ -25,160 +44,268 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_
 import argparse  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
-from functools import partial  # noqa: E402
+import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 
 import srnnkit as sk  # noqa: E402
+from srnnkit.dynamics._ensembles import default_burn_in  # noqa: E402
 
 R = sk.response
+TARGET = 0.01
 
 
-def models():
+# ------------------------------------------------------------------------------ the anchor
+def numpy_crn_anchor(model, dt, n_lags, n_paths, seed, eps=1e-3):
+    """Plain NumPy common random numbers: burn-in from 0, kicks +-eps, same noise, central
+    differences. Returns (mean, stderr) of shape (n_lags, p, m)."""
+    rng = np.random.default_rng(seed)
+    W, b, C, sig, G = model.W, model.b, model.C, model.sigma, model.gamma_matrix
+    act = {"tanh": np.tanh, "identity": lambda z: z}[model.activation]
+    inside = model.input_mode == "activation" and not model.is_linear
+    n, m = C.shape
+    r = sig.shape[1]
+
+    def step(H, xi, cu=0.0):
+        z = H @ W.T + b
+        if inside:
+            return H + dt * (act(z + cu) - H @ G.T) + np.sqrt(dt) * xi @ sig.T
+        return H + dt * (act(z) - H @ G.T + cu) + np.sqrt(dt) * xi @ sig.T
+
+    h = np.zeros((n_paths, n))
+    for _ in range(default_burn_in(model, dt)):
+        h = step(h, rng.standard_normal((n_paths, r)))
+    signs = np.repeat([1.0, -1.0], m * n_paths)[:, None]
+    kick = np.tile(np.repeat(C.T, n_paths, axis=0), (2, 1))            # (2 m P, n)
+    H = np.tile(h, (2 * m, 1))
+    if inside:                                     # one step with u = +-eps e_a, then free
+        H = step(H, np.tile(rng.standard_normal((n_paths, r)), (2 * m, 1)),
+                 cu=signs * eps * kick)
+    else:
+        H = H + signs * eps * kick
+    scale = 2 * eps * (dt if inside else 1.0)
+    out = np.empty((n_lags, 2, m, n_paths, model.n_outputs))
+    for k in range(n_lags):
+        out[k] = model.output(H).reshape(2, m, n_paths, -1)
+        H = step(H, np.tile(rng.standard_normal((n_paths, r)), (2 * m, 1)))
+    d = (out[:, 0] - out[:, 1]) / scale                                  # (L, m, P, p)
+    mean = d.mean(axis=2).transpose(0, 2, 1)
+    se = (d.std(axis=2, ddof=1) / np.sqrt(n_paths)).transpose(0, 2, 1)
+    return mean, se
+
+
+# ------------------------------------------------------------------------------- the cases
+def cases(quick):
+    s = 0.5 if quick else 1.0
+    wsim = sk.SRNN.random(64, 2, spectral_radius=0.9, noise=0.3, seed=0)
     lin = sk.SRNN(W=[[0, .5], [-.3, 0]], C=[[1], [.5]], sigma=[[.6, 0], [.2, .5]],
                   gamma=[1, .8], activation="identity", readout=[[1, .5]])
-    quad = sk.SRNN(W=[[0, .5], [-.3, 0]], C=[[1], [.5]], sigma=[[.6, 0], [.2, .5]],
-                   gamma=[1, .8], activation="identity",
-                   readout=sk.readouts.Quadratic([[1, .3], [.3, .5]]))
-    tanh = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
-    return lin, quad, tanh
-
-
-def first_order_cases(quick):
-    lin, _, tanh = models()
-    s = 0.5 if quick else 1.0
-    cases = []
-    ex_lin = R.linear_response(lin, dt=0.01, n_lags=301, discrete=True).values
-    chain = R.GridChain(tanh, dt=0.02)
-    ex_tanh = chain.linear_response(151).values
-    for name, model, dt, nl, ex in [("linear (9.1)", lin, 0.01, 301, ex_lin),
-                                    ("tanh (V2)", tanh, 0.02, 151, ex_tanh)]:
-        cases.append((name, "perturbation", ex, dict(model=model, dt=dt, n_lags=nl,
-                      method="perturbation", n_paths=int(4000 * s))))
-        cases.append((name, "fdt", ex, dict(model=model, dt=dt, n_lags=nl, method="fdt",
-                      n_chains=4, n_steps=int(50_000 * s))))
-        if model is tanh:
-            cases.append((name, "fdt (grid score)", ex, dict(
-                model=model, dt=dt, n_lags=nl, method="fdt", n_chains=4,
-                n_steps=int(50_000 * s), score=chain.conjugate_variable)))
-        cases.append((name, "girsanov", ex, dict(model=model, dt=dt, n_lags=nl,
-                      method="girsanov", n_chains=4, n_steps=int(50_000 * s))))
-    return cases
-
-
-def run_first(cases, rounds):
-    times = {i: [] for i in range(len(cases))}
-    ests = {i: [] for i in range(len(cases))}
-    ses = {i: [] for i in range(len(cases))}
-    for r in range(rounds):
-        for i, (_, _, _, kw) in enumerate(cases):
-            kw = dict(kw)
-            model = kw.pop("model")
-            t0 = time.perf_counter()
-            rf = R.linear_response(model, seed=1000 + r, **kw)
-            times[i].append(time.perf_counter() - t0)
-            ests[i].append(rf.values[:, 0, 0])
-            ses[i].append(rf.stderr[:, 0, 0])
-    rows = []
-    for i, (name, meth, ex, kw) in enumerate(cases):
-        E = np.array(ests[i])
-        t = float(np.median(times[i]))
-        se_emp = float(np.sqrt(np.mean(E.std(axis=0, ddof=1) ** 2)))
-        se_rep = float(np.sqrt(np.mean(np.array(ses[i]) ** 2)))
-        bias = float(np.abs(E.mean(0) - ex[:, 0, 0]).max())
-        samples = (kw.get("n_paths") or kw.get("n_chains", 0)) * (kw.get("n_steps")
-                                                                   or kw["n_lags"])
-        rows.append((name, meth, samples, t, se_emp, se_rep, bias))
-    return rows
-
-
-def second_order_rows(rounds, quick):
-    """Contracted order-2 term V2 of the step input at T=2."""
-    _, quad, tanh = models()
-    s = 0.5 if quick else 1.0
+    v2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    s12 = sk.SRNN(W=[[2.0]], C=[[0.7]], sigma=0.6, gamma=1.5, b=[0.2], readout=np.tanh)
+    v5 = sk.SRNN(W=[[1.1]], C=[[0.9]], sigma=0.6, gamma=1.3, b=[-0.1], input_mode="activation")
     out = []
-    # exact V2
-    for name, model, dt, N in [("linear+quadratic (V1b)", quad, 0.05, 40),
-                               ("tanh (V2)", tanh, 0.02, 100)]:
-        w = np.zeros((N, 1))
-        w[: N // 2] = 1.0
-        if model is quad:
-            exact = R.VolterraSeries.from_model(model, 2, dt=dt, n_lags=N,
-                                                discrete=True).terms(w)[1, -1, 0]
-        else:
-            ch = R.GridChain(model, dt=dt)
-            exact = R.VolterraSeries(ch.linear_response(N), ch.second_order_response(N),
-                                     mean=ch.mean_output).terms(w)[1, -1, 0]
-        runs = {
-            "girsanov (Hermite, contracted)": partial(_hermite, model, w, dt,
-                                                      int(40_000 * s)),
-            "girsanov kernels, then contracted": partial(_kernel_route, model, w, dt, N,
-                                                         int(25_000 * s)),
-            "CRN direct, even part (eps=0.2)": partial(_even_part, model, w, dt, 0.2,
-                                                       int(20_000 * s)),
+    for name, model, dt, exact in [
+            ("W-SIM (n=64)", wsim, 0.01, None),
+            ("linear 9.1", lin, 0.01, R.linear_response(lin, dt=0.01, n_lags=301,
+                                                         discrete=True).values),
+            ("V2 (1-D tanh)", v2, 0.02, R.GridChain(v2, 0.02).linear_response(151).values),
+            ("§12 (1-D, f=tanh)", s12, 0.02, R.GridChain(s12, 0.02).linear_response(151).values),
+            ("V5 (1-D, input in a)", v5, 0.02,
+             R.GridChain(v5, 0.02).linear_response(151).values)]:
+        big = model.n_hidden > 8
+        runs = dict(n_chains=4, n_steps=int((20_000 if big else 50_000) * s))
+        L = round(3 / dt) + 1
+        ests = {
+            "NumPy CRN loop (anchor)": ("anchor", dict(n_paths=int((128 if big else 2000) * s))),
+            "perturbation": ("perturbation", dict(n_paths=int((128 if big else 2000) * s))),
+            "pathwise": ("pathwise", runs),
+            "girsanov": ("girsanov", runs),
+            "fdt (learned score)": ("fdt", {**runs, "score": "learned"}),
         }
-        res = {k: ([], [], []) for k in runs}
-        for r in range(rounds):
-            for k, fn in runs.items():
-                t0 = time.perf_counter()
-                v, se = fn(2000 + r)
-                res[k][0].append(time.perf_counter() - t0)
-                res[k][1].append(v)
-                res[k][2].append(se)
-        for k, (ts, vs, ses) in res.items():
-            vs = np.array(vs)
-            out.append((name, k, float(np.median(ts)), float(vs.std(ddof=1)),
-                        float(np.nanmean(ses)) if not np.all(np.isnan(ses)) else np.nan,
-                        float(abs(vs.mean() - exact)), float(exact)))
+        if not model.is_linear:
+            ests["fdt (Gaussian score)"] = ("fdt", {**runs, "score": "gaussian"})
+        out.append((name, model, dt, L, exact, ests))
     return out
 
 
-def _hermite(model, w, dt, n_paths, seed):
-    res = R.volterra_terms(model, w, dt=dt, n_paths=n_paths, seed=seed)
-    return res.terms[1, -1, 0], res.stderr[1, -1, 0]
+def estimate(model, dt, L, method, kw, seed):
+    t0 = time.perf_counter()
+    if method == "anchor":
+        mean, se = numpy_crn_anchor(model, dt, L, kw["n_paths"], seed)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", R.GaussianScoreWarning)
+            rf = R.linear_response(model, dt=dt, n_lags=L, method=method, seed=seed, **kw)
+        mean, se = rf.values, rf.stderr
+    return time.perf_counter() - t0, mean, se
 
 
-def _kernel_route(model, w, dt, N, n_steps, seed):
-    """Girsanov second-order kernel (long runs), contracted with w by VolterraSeries.terms."""
-    r2 = R.second_order_response(model, dt=dt, n_lags=N, method="girsanov", n_chains=4,
-                                 n_steps=n_steps, seed=seed)
-    r1 = R.ResponseFunction(np.zeros((N, 1, 1)), dt=dt)
-    return R.VolterraSeries(r1, r2, mean=[0.0]).terms(w)[1, -1, 0], np.nan
+def relative_se(mean, se, pair):
+    i, a = pair
+    return float(se[:, i, a].max() / np.abs(mean[:, i, a]).max())
 
 
-def _even_part(model, w, dt, eps, n_paths, seed):
-    """[Y(eps) + Y(-eps)] / (2 eps^2) with common random numbers (bias O(eps^2))."""
-    from srnnkit.response._montecarlo import crn_input_response
+def run_case(name, model, dt, L, exact, ests, rounds):
+    """Interleaved rounds; per estimator: median time, relative SE, time to 1 %, bias."""
+    ref = exact if exact is not None else None
+    res = {k: {"t": [], "s": [], "mean": [], "se": []} for k in ests}
+    for r in range(rounds):
+        for label, (method, kw) in ests.items():
+            t, mean, se = estimate(model, dt, L, method, kw, seed=1000 * r + 7)
+            res[label]["t"].append(t)
+            res[label]["mean"].append(mean)
+            res[label]["se"].append(se)
+    if ref is None:                                  # the pair: from the pooled estimates
+        ref = np.mean([np.mean(v["mean"], axis=0) for v in res.values()], axis=0)
+    i, a = np.unravel_index(int(np.argmax(np.abs(ref).max(axis=0))), ref.shape[1:])
+    rows = []
+    for label, v in res.items():
+        t = float(np.median(v["t"]))
+        s = float(np.median([relative_se(m, e, (i, a)) for m, e in zip(v["mean"], v["se"],
+                                                                         strict=True)]))
+        bias = None
+        if exact is not None:
+            mean = np.mean(v["mean"], axis=0)[:, i, a]
+            se_mean = np.sqrt(np.mean(np.square(v["se"]), axis=0))[:, i, a] / np.sqrt(rounds)
+            err = np.abs(mean - exact[:, i, a])
+            ok = se_mean > 1e-12 * np.abs(exact[:, i, a]).max()
+            bias = (float(err.max()), float((err[ok] / se_mean[ok]).max()) if ok.any() else 0.0)
+        rows.append((label, t, s, t * (s / TARGET) ** 2, bias))
+    return rows, (int(i), int(a))
 
-    d, _, _, _ = crn_input_response(model, w, dt, np.array([eps, -eps]), n_paths, seed, None)
-    return (d[0, -1, 0] + d[1, -1, 0]) / (2 * eps * eps), np.nan
+
+def confirm(model, dt, L, method, kw, s, t1, cap, pair):
+    """Run once at the size predicted for 1 % from the rounds' relative SE ``s`` (if the
+    prediction ``t1`` is at most ``cap`` seconds): (time, relative SE) or None."""
+    if method == "anchor" or not np.isfinite(t1) or t1 > cap:
+        return None
+    key = "n_paths" if "n_paths" in kw else "n_steps"
+    big = dict(kw, **{key: int(np.ceil(kw[key] * max(1.0, (s / TARGET) ** 2)))})
+    t, mean, se = estimate(model, dt, L, method, big, seed=98)
+    return t, relative_se(mean, se, pair)
+
+
+# ------------------------------------------------------------- #18 goals of the learned score
+def goal_cases():
+    """1-D SRNNs with exact grid kernels (the §12 family and others nobody tuned on)."""
+    def one(w, c, sigma, gamma, b, readout=None, mode="additive"):
+        return sk.SRNN(W=[[w]], C=[[c]], sigma=sigma, gamma=gamma, b=[b], readout=readout,
+                       input_mode=mode)
+    return [
+        ("§12, sigma=0.6", one(2.0, 0.7, 0.6, 1.5, 0.2, np.tanh)),
+        ("§12, sigma=0.8", one(2.0, 0.7, 0.8, 1.5, 0.2, np.tanh)),
+        ("§12, sigma=1.0", one(2.0, 0.7, 1.0, 1.5, 0.2, np.tanh)),
+        ("w=2.5, b=-0.3, f=h", one(2.5, 1.0, 0.7, 2.0, -0.3)),
+        ("w=1.5, sigma=0.5, f=tanh", one(1.5, 0.5, 0.5, 1.0, 0.0, np.tanh)),
+        ("V2 (w=0.8)", one(0.8, 1.0, 0.5, 1.0, 0.3)),
+    ]
+
+
+def goals(rounds, quick):
+    """Learned against Gaussian score: z against the grid (1-D), median |z| against
+    perturbation (8 units), and the time ratio at equal sizes (interleaved, median)."""
+    n_steps = 50_000 if quick else 100_000
+    kw = dict(dt=0.02, n_lags=101, method="fdt", n_chains=16, n_steps=n_steps)
+    print(f"\n## Learned score: 1-D SRNNs against the exact grid kernel ({kw['n_chains']} runs "
+          f"x {n_steps} steps, dt = 0.02, 101 lags, seed 3)\n")
+    print("| SRNN | max abs z, Gaussian score | max abs z, learned score | median abs z, "
+          "learned | time Gaussian [s] | time learned [s] | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    with warnings.catch_warnings():                   # compile and calibrate: not timed
+        warnings.simplefilter("ignore", R.GaussianScoreWarning)
+        for score in ("gaussian", "learned"):
+            R.linear_response(goal_cases()[0][1], **dict(kw, n_chains=2, n_steps=500),
+                              score=score, seed=0)
+    for name, model in goal_cases():
+        exact = R.GridChain(model, dt=0.02).linear_response(101)
+        res = {}
+        for score in ("gaussian", "learned"):
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", R.GaussianScoreWarning)
+                rf = R.linear_response(model, score=score, seed=3, **kw)
+            res[score] = (time.perf_counter() - t0, np.abs(rf.z_scores(exact)))
+        (tg, zg), (tl, zl) = res["gaussian"], res["learned"]
+        print(f"| {name} | {zg.max():.1f} | {zl.max():.2f} | {np.median(zl):.2f} | {tg:.2f} | "
+              f"{tl:.2f} | {tl / tg:.2f} |")
+    eight_units(rounds, quick)
+
+
+def eight_units(rounds, quick):
+    n_steps = 50_000 if quick else 100_000
+    print(f"\n## Learned score: random 8-unit networks against perturbation (FDT 16 runs x "
+          f"{n_steps} steps; perturbation 4000 paths; dt = 0.02, 60 lags; time = median of "
+          f"{rounds} interleaved rounds at equal sizes)\n")
+    print("| network | median abs z, learned | max abs z, learned | median abs z, Gaussian | "
+          "max abs z, Gaussian | time Gaussian [s] | time learned [s] | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for seed in (0, 1, 2):
+        model = sk.SRNN.random(8, 2, spectral_radius=0.8, input_scale=0.5, noise=0.3,
+                               seed=seed)
+        kw = dict(dt=0.02, n_lags=60)
+        ref = R.linear_response(model, method="perturbation", n_paths=4000, seed=1, **kw)
+        times = {"gaussian": [], "learned": []}
+        z = {}
+        for r in range(rounds):
+            for score in times:
+                t0 = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", R.GaussianScoreWarning)
+                    est = R.linear_response(model, method="fdt", score=score, n_chains=16,
+                                            n_steps=n_steps, seed=2, **kw)
+                times[score].append(time.perf_counter() - t0)
+                if r == 0:
+                    z[score] = np.abs((est.values - ref.values)
+                                      / np.hypot(est.stderr, ref.stderr))
+        tg, tl = np.median(times["gaussian"]), np.median(times["learned"])
+        print(f"| SRNN.random(8, 2, seed={seed}) | {np.median(z['learned']):.2f} | "
+              f"{z['learned'].max():.1f} | {np.median(z['gaussian']):.2f} | "
+              f"{z['gaussian'].max():.1f} | {tg:.2f} | {tl:.2f} | {tl / tg:.2f} |")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default=None)
+    ap.add_argument("--confirm-cap", type=float, default=30.0)
+    ap.add_argument("--part", choices=("all", "time", "goals"), default="all",
+                    help="time to accuracy, the learned score's goals, or both")
     args = ap.parse_args()
-    print(f"# W-RESP  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"# W-RESP time to accuracy  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy "
           f"{scipy.__version__}, srnnkit {sk.__version__}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, one thread, rounds={args.rounds}")
-    print("\n## First order, R(tau) on tau in [0, 3]\n")
-    print("| SRNN | estimator | samples | time [s] | SE (measured, RMS over lags) | SE "
-          "(reported) | max bias of mean | 1/(SE^2 s) | s to SE=0.01 |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, meth, n, t, se, ser, bias in run_first(first_order_cases(args.quick), args.rounds):
-        eff = 1 / (se * se * t) if se > 0 else float("inf")
-        print(f"| {name} | {meth} | {n:.2g} | {t:.2f} | {se:.2e} | {ser:.2e} | {bias:.2e} | "
-              f"{eff:.3g} | {t * (se / 0.01) ** 2:.3g} |")
-    print("\n## Second order: contracted term V2 of the step input (w = 1 on [0, T/2), T = 2)\n")
-    print("| SRNN | estimator | time [s] | SE (measured) | SE (reported) | |mean - exact| | "
-          "exact V2 | s to SE=0.01 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, k, t, se, ser, bias, ex in second_order_rows(args.rounds, args.quick):
-        print(f"| {name} | {k} | {t:.2f} | {se:.2e} | {ser:.2e} | {bias:.2e} | {ex:.5f} | "
-              f"{t * (se / 0.01) ** 2:.3g} |")
+          f"{os.cpu_count()} cores, one thread, rounds={args.rounds}, load average "
+          f"{os.getloadavg()[0]:.2f} at start")
+    for name, model, dt, L, exact, ests in (cases(args.quick) if args.part != "goals" else []):
+        if args.only and args.only not in name:
+            continue
+        for method, kw in ests.values():          # compile, calibrate, import: not timed
+            small = dict(kw, n_paths=8) if "n_paths" in kw else dict(kw, n_steps=2 * L)
+            estimate(model, dt, L, method, small, 0)
+        rows, pair = run_case(name, model, dt, L, exact, ests, args.rounds)
+        anchor, anchor_call = rows[0][3], rows[0][1]
+        print(f"\n## {name}: R(tau) on [0, 3] ({L} lags, dt = {dt}), output {pair[0]}, "
+              f"input {pair[1]}\n")
+        print("| estimator | samples (pilot) | time [s] | relative SE | time to 1 % [s] | "
+              "vs anchor | checked: time [s], relative SE | max bias, in SE |")
+        print("|---|---|---|---|---|---|---|---|")
+        for (label, t, s, t1, bias), (method, kw) in zip(rows, ests.values(), strict=True):
+            n = kw.get("n_paths") or kw["n_chains"] * kw["n_steps"]
+            chk = confirm(model, dt, L, method, kw, s, t1, args.confirm_cap, pair)
+            chk = "-" if chk is None else f"{chk[0]:.2f}, {100 * chk[1]:.2f} %"
+            b = "-" if bias is None else f"{bias[0]:.1e}, {bias[1]:.1f}"
+            if s < 1e-9:                 # exact up to rounding (CRN on a linear SRNN)
+                print(f"| {label} | {n:.3g} | {t:.2f} | {100 * s:.1e} % (exact) | one call: "
+                      f"{t:.3g} | {anchor_call / t:.3g}x (per call) | {chk} | {b} |")
+                continue
+            ratio = f"{anchor / t1:.3g}x" if anchor > 0 else "-"
+            print(f"| {label} | {n:.3g} | {t:.2f} | {100 * s:.2f} % | {t1:.3g} | "
+                  f"{ratio} | {chk} | {b} |")
+    if args.part != "time":
+        goals(args.rounds, args.quick)
+    print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1252 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1268 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1252
+N_CASES = 1268
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -41,6 +41,11 @@ def _model():
 def _linear():
     return sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]], sigma=0.5, gamma=1.0,
                    activation="identity", readout=[[1.0, 0.5]])
+
+
+def _activation_model(sigma=0.3):
+    return sk.SRNN(W=[[0.2, -0.4], [0.3, 0.1]], C=[[1.0], [0.5]], sigma=sigma, gamma=1.0,
+                   input_mode="activation")
 
 
 def _rf1():
@@ -319,6 +324,12 @@ TARGETS: list[Target] = [
                         n_steps=20, seed=0),
            {"n_chains": {**only(COUNT, "float", "zero", "string", "bool"),
                          "one": const(1, V)}}),
+    Target("linear_response(girsanov, input in the activation)",
+           lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_activation_model(), dt=0.1, n_lags=3, method="girsanov",
+                        n_chains=2, n_steps=20, seed=0, burn_in=10),
+           {"model": {"noise-misses-input": const(_activation_model(sigma=[[0.3], [0.1]]), V)}},
+           names={"model": "sigma"}),
     Target("second_order_response", lambda **k: sk.response.second_order_response(**k),
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="analytic"),
            {"model": {"string": const("model", T)}, "dt": POSITIVE,
@@ -705,6 +716,25 @@ TARGETS: list[Target] = [
             "kernel_weights": {"negative": const([1.0, -1.0], V),
                                "length": const([1.0, 1.0, 1.0], V),
                                "zeros": const([0.0, 0.0], V), "string": const("mix", V)}}),
+    # --------------------------------- resp: pathwise, mixed and the learned score (issue 18)
+    Target("linear_response(fdt score)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_model(), dt=0.1, n_lags=3, method="fdt", score="learned",
+                        n_chains=2, n_steps=20, seed=0, burn_in=5),
+           {"score": {"unknown": const("kde", V), "int": const(3, T), "none": const(None, T),
+                      "exact-nonlinear": const("exact", V)}}),
+    Target("linear_response(pathwise)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_activation_model(), dt=0.1, n_lags=3, method="pathwise",
+                        n_chains=2, n_steps=20, seed=0, burn_in=5),
+           {"n_chains": {**only(COUNT, "float", "zero", "string"), "one": const(1, V)},
+            "n_steps": {"shorter-than-two-windows": const(5, V), "float": const(20.5, T)}}),
+    Target("second_order_response(mixed)",
+           lambda **k: sk.response.second_order_response(**k),
+           lambda: dict(model=_activation_model(), dt=0.1, n_lags=3, method="mixed",
+                        n_chains=2, n_steps=20, seed=0, burn_in=5),
+           {"n_chains": {**only(COUNT, "float", "zero"), "one": const(1, V)},
+            "model": {"noise-misses-input": const(_activation_model(sigma=[[0.3], [0.1]]), V)},
+            "n_paths": {"with-n_chains": const(4, V)}},
+           names={"model": "sigma"}),
 ]
 
 

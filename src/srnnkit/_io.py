@@ -590,14 +590,14 @@ def _rf_from(s: dict) -> Any:
 
 @_register("VolterraSeries", _response_cls("VolterraSeries"))
 def _vs_to(vs: Any) -> dict:
-    return {"first": vs.first, "second": vs.second, "mean": vs.mean,
+    return {"first": vs.first, "second": vs.second, "mean": vs.mean, "model": vs.model,
             "mean_stderr": getattr(vs, "mean_stderr", None)}
 
 
 @_vs_to.loader
 def _vs_from(s: dict) -> Any:
     from .response import VolterraSeries
-    return VolterraSeries(s["first"], s["second"], mean=s["mean"],
+    return VolterraSeries(s["first"], s["second"], mean=s["mean"], model=s.get("model"),
                           mean_stderr=s.get("mean_stderr"))
 
 

@@ -58,8 +58,10 @@ def response_problems(m: dict[str, Any]) -> list[str]:
             continue
         label = key[len("median |z| "):].replace(" vs perturbation", "")
         if value > AGREE_Z:
-            cause = ("its quasi-Gaussian score is biased for a nonlinear network; trust "
-                     "perturbation and Girsanov" if label.startswith("FDT") else
+            cause = ("the score it uses is not that of this network's stationary law "
+                     "(the quasi-Gaussian score is biased for a nonlinear network; a learned "
+                     "score may need more samples or features); trust perturbation and "
+                     "Girsanov" if label.startswith("FDT") else
                      "one of them is biased or undersampled: raise response.n_paths and "
                      "response.fdt_steps")
             out.append(f"{label} and perturbation disagree: median |difference|/SE is "
@@ -74,8 +76,8 @@ def response_problems(m: dict[str, Any]) -> list[str]:
         out.append(f"the second-order kernel is not resolved: its largest |entry|/SE is "
                    f"{z2:.3g}, below {level:.3g} (what noise alone reaches with 1% "
                    "probability over its entries), so its map is noise; raise "
-                   "response.fdt_steps (the SE falls like 1/sqrt) or lower "
-                   "response.second_order_lags.")
+                   "response.fdt_steps (the SE falls like 1/sqrt), or the network's "
+                   "second-order response is too weak to see (a nearly linear network).")
     return out
 
 

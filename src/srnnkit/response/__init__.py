@@ -43,6 +43,7 @@ from ..model._linear import stationary_covariance
 from ._api import linear_response, second_order_response
 from ._grid import GridChain
 from ._result import ResponseFunction
+from ._score import GaussianScoreWarning
 from ._volterra import (
     VolterraConvergence,
     VolterraSeries,
@@ -52,6 +53,7 @@ from ._volterra import (
 )
 
 __all__ = [
+    "GaussianScoreWarning",
     "GridChain",
     "ResponseFunction",
     "VolterraConvergence",

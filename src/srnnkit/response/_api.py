@@ -12,21 +12,22 @@ from .._parallel import Runner
 from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ._cost import linear_response_cost, second_order_response_cost
+from ._fdt import SCORES, fdt_first, warn_gaussian
 from ._linear import analytic_linear_response, analytic_second_order
+from ._mixed import mixed_second, pathwise_first
 from ._montecarlo import (
-    fdt_first,
     girsanov_first,
-    girsanov_matrix,
     girsanov_second,
     perturbation_first,
     perturbation_second,
 )
 from ._result import ResponseFunction
+from ._weights import girsanov_matrix
 
 __all__ = ["linear_response", "second_order_response"]
 
-FIRST_METHODS = ("analytic", "perturbation", "fdt", "girsanov", "grid")
-SECOND_METHODS = ("analytic", "perturbation", "girsanov", "grid")
+FIRST_METHODS = ("analytic", "perturbation", "pathwise", "fdt", "girsanov", "grid")
+SECOND_METHODS = ("analytic", "perturbation", "girsanov", "mixed", "grid")
 
 #: default sample sizes (ensemble paths; long-run chains and their length)
 DEFAULT_PATHS = {"perturbation": 10_000, "perturbation2": 4_000, "chains": 16}
@@ -59,8 +60,6 @@ def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, .
     dt = check_positive("dt", dt)
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
-    if method != "perturbation":   # the input inside the activation: perturbation only, yet
-        model._require_additive(f"method={method!r}")
     return model, dt, n_lags, method
 
 
@@ -157,7 +156,8 @@ def _ensemble_size(n_paths: Any, n_chains: Any, default: str, method: str) -> in
     """``n_paths`` of an ensemble method (``n_chains`` does not apply)."""
     if n_chains is not None:
         fail("n_chains", f"None with method={method!r} (an ensemble of n_paths paths; n_chains "
-             "counts the stationary runs of 'fdt' and 'girsanov')", n_chains)
+             "counts the stationary runs of 'fdt', 'girsanov', 'pathwise' and 'mixed')",
+             n_chains)
     return check_int("n_paths", DEFAULT_PATHS[default] if n_paths is None else n_paths, low=2)
 
 
@@ -201,13 +201,11 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
               \qquad R^{(1)}_{ia}(\tau) = E_{p_\infty}\bigl[c_a\cdot\nabla\,
               e^{\tau L_0} f_i\bigr].
 
-    ``method`` is one of the estimators described in :mod:`srnnkit.response`: the closed
-    form (``"analytic"``, linear SRNNs), common-random-number kicks (``"perturbation"``, any
-    SRNN, also with the input inside the activation), fluctuation-dissipation (``"fdt"``),
-    likelihood-ratio weights (``"girsanov"``) or the grid transfer operator (``"grid"``,
-    one-dimensional SRNNs). All but ``"analytic"`` estimate the Euler–Maruyama chain's kernel
-    ``r1(k)`` (``discrete=True`` in the result), :math:`O(\Delta)` from
-    :math:`R^{(1)}(k\Delta)`.
+    ``method``: closed form (``"analytic"``, linear SRNNs), common-random-number kicks
+    (``"perturbation"``), their ``eps -> 0`` limit along stationary runs (``"pathwise"``),
+    fluctuation-dissipation (``"fdt"``), likelihood-ratio weights (``"girsanov"``) or the grid
+    transfer operator (``"grid"``, 1-D SRNNs); docs/response.md says which when. All but
+    ``"analytic"`` estimate the EM chain's kernel ``r1(k)`` (``discrete=True``).
 
     Parameters
     ----------
@@ -215,9 +213,9 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     dt : float
         Lag spacing and Euler–Maruyama step.
     n_lags : int
-        Number of lags, ``lags = dt * arange(n_lags)``. A window whose working arrays would
-        not fit in memory raises ``ValueError`` naming ``n_lags`` before any work.
-    method : {"analytic", "perturbation", "fdt", "girsanov", "grid"}, default="analytic"
+        Number of lags, ``lags = dt * arange(n_lags)`` (a window that cannot fit in memory
+        raises ``ValueError`` before any work).
+    method : {"analytic", "perturbation", "pathwise", "fdt", "girsanov", "grid"}
     discrete : bool, default=False
         ``"analytic"`` only: the EM chain's kernel instead of the continuous one.
     n_paths : int, optional
@@ -226,11 +224,14 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     seed : int, Generator, SeedSequence or None
         Every estimate is reproducible from its seed (blocks and runs have their own children).
     n_steps : int, optional
-        Length of each stationary run (fdt, girsanov), default ``max(20000, 50 * n_lags)``.
+        Length of each stationary run, default ``max(20000, 50 * n_lags)``.
     eps : float, default=1e-3
         Kick size (perturbation).
-    score : {"auto", "exact", "gaussian"} or callable, default="auto"
-        Conjugate variables for ``"fdt"``; "auto" is "exact" for linear SRNNs.
+    score : {"auto", "exact", "gaussian", "learned"} or callable, default="auto"
+        ``"fdt"``'s score (docs/theory.md §12): "exact" (linear), "gaussian" (biased on
+        nonlinear SRNNs: :class:`GaussianScoreWarning`), "learned" (score matching on the
+        runs; fit in ``info["score_fit"]``; what "auto" means for nonlinear SRNNs) or a
+        callable ``h -> v(h)`` of conjugate variables.
     burn_in : int, optional
         Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
         contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
@@ -239,17 +240,15 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     spacing : float, default=0.01
         Grid spacing for ``"grid"``.
     n_jobs : int, optional
-        Threads for the Monte Carlo blocks or runs (``None``: 1; ``-1``: all cores).
+        Threads for the Monte Carlo blocks or runs (``None``: 1; ``-1``: all cores); the
+        estimate does not depend on ``n_jobs`` or ``executor``.
     executor : dask.distributed.Client or concurrent.futures.Executor, optional
         Runs the blocks or runs as tasks instead of threads.
     device : {"cpu"}, default="cpu"
         The estimators run on the CPU; ``"cuda"`` raises.
     n_chains : int, optional
-        Independent stationary runs of ``"fdt"`` and ``"girsanov"`` (default 16; at least 2
-        for a standard error), each ``n_steps`` long.
-
-    The estimate does not depend on ``n_jobs`` or ``executor``: every block or run has its own
-    seed child and the results are folded in order.
+        Independent stationary runs of ``"pathwise"``, ``"fdt"`` and ``"girsanov"`` (default
+        16; at least 2 for a standard error), each ``n_steps`` long.
 
     Returns
     -------
@@ -322,11 +321,18 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     n_steps = _chain_length(n_steps, n_lags)
     _check_workspace(model, 1, method, n_lags, n_chains, n_steps, given, par)
     info.update(_chain_info(n_chains, n_steps, dt))
+    if method == "pathwise":
+        values, se, info["kick_stride"] = pathwise_first(model, dt, n_lags, n_chains, n_steps,
+                                                         seed, burn_in, par)
+        return values, se
     if method == "fdt":
-        if not (callable(score) or score in ("auto", "exact", "gaussian")):
-            fail("score", "'auto', 'exact', 'gaussian' or a callable h -> v(h)", score)
-        values, se, info["score"] = fdt_first(model, dt, n_lags, n_chains, n_steps, seed,
-                                              burn_in, score, par)
+        if not (callable(score) or (isinstance(score, str) and score in SCORES)):
+            fail("score", "'auto', 'exact', 'gaussian', 'learned' or a callable h -> v(h)",
+                 score, ValueError if isinstance(score, str) else TypeError)
+        warn_gaussian(model, score, stacklevel=4)
+        values, se, extra = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
+                                      score, par)
+        info.update(extra)
         return values, se
     girsanov_matrix(model, "linear_response")
     return girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)
@@ -341,7 +347,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
                           n_chains: int | None = None) -> ResponseFunction:
     r"""Second-order response kernel :math:`R^{(2)}(k_1\Delta, k_2\Delta)`.
 
-    In the ordered-simplex convention of THEORY.md (2.1) (no :math:`1/2!`),
+    In the ordered-simplex convention of docs/theory.md §2 (2.1) (no :math:`1/2!`),
 
     .. math:: R^{(2)}_{i;ab}(\tau_1,\tau_2) = E_{p_\infty}\bigl[B_b e^{\tau_2 L_0} B_a
               e^{\tau_1 L_0} f_i\bigr], \qquad \tau_1 = t-s_1,\ \tau_2 = s_1-s_2,
@@ -351,7 +357,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     Methods:
 
     - ``"analytic"`` -- linear SRNN with a :class:`~srnnkit.readouts.Quadratic` readout
-      (THEORY.md 3.1): :math:`c_a^\top e^{-A^\top\tau_1} M e^{-A(\tau_1+\tau_2)} c_b`, or with
+      (docs/theory.md §3.1): :math:`c_a^\top e^{-A^\top\tau_1} M e^{-A(\tau_1+\tau_2)} c_b`, or with
       ``discrete=True`` the EM chain's :math:`c_a^\top (P^{k_1})^\top M P^{k_1+k_2} c_b`;
       identically zero for a linear readout.
     - ``"perturbation"`` -- double kicks with common random numbers, mixed difference
@@ -360,11 +366,14 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
       stationary runs (one FFT per ``k2``); a single entry has variance
       :math:`\propto 1/\Delta^2` per sample -- contracted terms
       (:func:`volterra_terms`) are far less noisy.
+    - ``"mixed"`` -- a pathwise tangent for the later kick and a Girsanov weight for the
+      earlier one along stationary runs (variance :math:`\propto 1/\Delta` per entry instead
+      of :math:`1/\Delta^2`); the resolved estimate for networks of any size.
     - ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel (:class:`GridChain`).
 
     For the EM chain the layout is ``values[k1, k2] = r2(k1, k2 - 1)`` (kick gap ``k2`` steps)
     for ``k2 >= 1`` and ``values[k1, 0] = d2(k1) / dt**2`` (coincident kicks; see
-    :attr:`ResponseFunction.d2` and :meth:`ResponseFunction.r2`), which makes THEORY.md (2.4)
+    :attr:`ResponseFunction.d2` and :meth:`ResponseFunction.r2`), which makes docs/theory.md (2.4)
     exact.  Parameters are those of :func:`linear_response` (``eps`` defaults to 1e-2 here:
     the mixed difference divides by :math:`\varepsilon^2`), including ``n_jobs``, ``executor``
     and ``device``.
@@ -415,7 +424,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         given = n_steps is not None
         n_steps = _chain_length(n_steps, n_lags)
         _check_workspace(model, 2, method, n_lags, n_chains, n_steps, given, par)
-        values, se = girsanov_second(model, dt, n_lags, n_chains, n_steps, root, burn_in, par)
+        engine = mixed_second if method == "mixed" else girsanov_second
+        values, se = engine(model, dt, n_lags, n_chains, n_steps, root, burn_in, par)
         info.update(_chain_info(n_chains, n_steps, dt))
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)

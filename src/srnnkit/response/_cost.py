@@ -7,7 +7,9 @@ The work of each estimator is counted from its resolved sample sizes (defaults i
   ``n_lags**2 x 4m**2``), NumPy steps over blocks of 2048 paths;
 - ``"fdt"``/``"girsanov"``: ``n_chains x (burn_in + n_steps)`` steps of the compiled per-run
   loop, a pilot run for the centring constant, and the FFT cross-correlations (order 2: one
-  per lag);
+  per lag); the learned score adds its features on every state;
+- ``"pathwise"``/``"mixed"``: the same runs plus the tangent vectors (``n_lags`` Jacobian
+  products per kick: a kick every ``n_lags // 10`` steps, or every step for ``"mixed"``);
 - the Volterra terms and the convergence check: ``n_paths`` paths driven along the input
   (times the amplitudes, for the reference).
 
@@ -122,14 +124,21 @@ def _chain_parts(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int
     parts.append(Part(f"{n_chains} stationary runs x {n_steps} steps", "n_chains or n_steps",
                       float(n_chains) * n_steps, chain, n_chains * n_steps))
     L = n_steps + n_lags
+    if method in ("pathwise", "mixed"):
+        parts.append(_tangent_part(model, n_lags, n_chains, n_steps, order))
+        if method == "pathwise":
+            return parts
     if order == 1:
         fft = n_chains * fft_work(L, m + p + p * m)
         parts.append(Part(f"{n_chains} FFT cross-correlations of {L} points", "n_steps", fft,
                           fft_rate()))
         if method == "fdt" and not model.is_linear and not callable(score) \
-                and score in ("auto", "gaussian"):
+                and score == "gaussian":
             parts.append(Part(f"{n_chains} quasi-Gaussian scores", "n_steps",
                               float(n_chains) * n_steps * (n * n + n * m), _elementwise_rate()))
+        elif method == "fdt" and not callable(score) and (
+                score == "learned" or (score == "auto" and not model.is_linear)):
+            parts.append(_learned_part(model, n_chains, n_steps, burn))
     else:
         fft = n_chains * n_lags * fft_work(L, m * m + p + p * m * m)
         parts.append(Part(f"{n_chains} runs x {n_lags} lags of FFT cross-correlations",
@@ -139,14 +148,49 @@ def _chain_parts(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int
     return parts
 
 
+def _tangent_part(model: Any, n_lags: int, n_chains: int, n_steps: int, order: int) -> Part:
+    """The tangent vectors of ``"pathwise"`` (kicks every ``n_lags // 10`` steps) or
+    ``"mixed"`` (a kick at every step, with the ``H`` directions inside the activation)."""
+    from ._mixed import kick_stride
+
+    n, m = model.n_hidden, model.n_inputs
+    if order == 1:
+        kicks, d = float(n_chains) * (n_steps // kick_stride(n_lags) + 1), m
+    else:
+        kicks = float(n_chains) * n_steps
+        d = m + (m * (m + 1) // 2 if model.input_mode == "activation" else 0)
+    work = kicks * n_lags * d * (2 * n * n + 4 * n + model.n_outputs * n)
+    return Part(f"{int(kicks)} kicks x {n_lags} lags of tangent vectors", "n_lags or n_chains",
+                work, _elementwise_rate())
+
+
+def _learned_part(model: Any, n_chains: int, n_steps: int, burn: int) -> Part:
+    """The learned score: its features on every state (fit and conjugate variables), the
+    fit's Gram matrix, and the runs simulated again when they cannot be kept in memory."""
+    from ._fdt import _KEEP_FLOATS
+
+    n = model.n_hidden
+    K = 1 + 3 * n
+    work = float(n_chains) * n_steps * (2 * K * n + K * K + n * n)
+    if n_chains * (n_steps + 1) * n > _KEEP_FLOATS:
+        work += float(n_chains) * (burn + n_steps) * (n * n + 4 * n)
+    return Part(f"{n_chains} runs x {n_steps} steps of learned-score features", "n_steps",
+                work, _elementwise_rate())
+
+
 def _needs_pilot(model: Any, method: str, score: Any) -> bool:
     """Whether the centring constant comes from a pilot run (not a closed form)."""
     exact = model.is_linear and getattr(model.readout, "kind", "") in (
         "linear", "identity", "quadratic")
+    if method == "mixed":
+        return True
+    if method == "pathwise":
+        return False
     if method == "girsanov":
         return not exact
-    return not exact and (callable(score) or score == "exact"
-                          or (score == "auto" and model.is_linear))
+    learned = score == "learned" or (score == "auto" and not model.is_linear)
+    return (not exact and (callable(score) or score == "exact"
+                           or (score == "auto" and model.is_linear))) or learned
 
 
 def _runs_sizes(n_paths: Any, n_chains: Any, n_steps: Any, n_lags: int) -> tuple[int, int]:
@@ -184,7 +228,7 @@ def _order_parts(model: Any, order: int, dt: float, n_lags: int, method: str, n_
         width = 2 * m * B if order == 1 else 4 * m * m * B * min(n_lags, 4)
         parts.append(Part(what, knob, work, vec_rate(model, dt, width), int(work)))
         return parts, -(-N // ENSEMBLE_BLOCK)
-    if method in ("fdt", "girsanov"):
+    if method in ("fdt", "girsanov", "pathwise", "mixed"):
         K, L = _runs_sizes(n_paths, n_chains, n_steps, n_lags)
         _guard("n_chains" if n_chains is not None or n_paths is None else "n_paths", K, "runs")
         _check_workspace(model, order, method, n_lags, K, L, n_steps is not None, par)

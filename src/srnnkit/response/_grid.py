@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_array, check_int, check_positive, fail
+from ..dynamics._activations import ACTIVATIONS
 from ._result import ResponseFunction
+from ._weights import in_drift
 
 __all__ = ["GridChain"]
 
@@ -102,7 +104,6 @@ class GridChain:
 
         if not isinstance(model, SRNN):
             fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
-        model._require_additive("GridChain")
         if model.n_hidden != 1:
             fail("model", "an SRNN with n_hidden == 1 (the grid operator is one-dimensional)",
                  f"n_hidden={getattr(model, 'n_hidden', model)}",
@@ -138,6 +139,13 @@ class GridChain:
         self.x = bounds[0] + spacing * np.arange(n_grid)
         self.mu = self.x + dt * model.drift(self.x[:, None])[:, 0]
         self.c = np.asarray(model.C[0], dtype=float)            # (m,)
+        # input inside the activation: the input moves the mean by dt (a(z + c.u) - a(z)),
+        # z = w x + b, with u-derivatives a'(z) c and a''(z) c c (docs/theory.md §11)
+        self.in_drift = in_drift(model)
+        if self.in_drift:
+            act = ACTIVATIONS[model.activation]
+            self.z = float(model.W[0, 0]) * self.x + float(model.b[0])
+            self.a1, self.a2 = act.derivative(self.z), act.second_derivative(self.z)
         self.f = np.asarray(model.output(self.x[:, None]), dtype=float)  # (G, p)
         self.K = self._kernel(0.0)
         self.stationary = self._stationary()
@@ -163,8 +171,12 @@ class GridChain:
         half = reach + 8.0 * sd + 2.0
         return (-half, half)
 
-    def _kernel(self, shift: float, deriv: int = 0) -> np.ndarray:
-        """K (deriv=0), dK/dmu (1) or d2K/dmu2 (2) with the mean shifted by ``shift``."""
+    def _kernel(self, shift: Any, deriv: int = 0) -> np.ndarray:
+        """K (deriv=0), dK/dmu (1) or d2K/dmu2 (2) with the mean shifted by ``shift`` (a
+        number, or one shift per starting point)."""
+        shift = np.asarray(shift, dtype=float)
+        if shift.ndim:
+            shift = shift[:, None]
         z = (self.x[None, :] - self.mu[:, None] - shift) / self.s
         K = (self.spacing / (self.s * np.sqrt(2.0 * np.pi))) * np.exp(-0.5 * z * z)
         if deriv == 1:
@@ -209,22 +221,44 @@ class GridChain:
             if shift not in cache:
                 if len(cache) > 8:
                     cache = {0.0: self.K}
-                cache[shift] = self._kernel(shift)
+                cache[shift] = self._kernel(self._mean_shift(float(self.c @ u[j])))
             p = p @ cache[shift]
             out[j + 1] = p @ self.f
         return out
 
-    def conjugate_variable(self, h: Any) -> np.ndarray:
-        r"""Exact conjugate variables :math:`v_a(h) = -c_a\,\partial_h\log p_\infty(h)` (grid law).
+    def _mean_shift(self, cu: float) -> Any:
+        """The input's shift of the step's mean, for the input term ``cu = c.u``."""
+        if not self.in_drift:
+            return self.dt * cu
+        act = ACTIVATIONS[self.model.activation]
+        return self.dt * (act(self.z + cu) - act(self.z))
 
-        ``h`` of shape (..., 1) gives (..., m); the log-density derivative is a centred
-        difference on the grid, linearly interpolated.  Pass it as ``score=`` to
-        ``linear_response(method="fdt")`` for an FDT estimate without the quasi-Gaussian bias.
+    def score(self, h: Any) -> np.ndarray:
+        r""":math:`\partial_h\log p_\infty(h)` of the grid law, shape of ``h`` (..., 1).
+
+        A centred difference of the log-density on the grid, linearly interpolated.
         """
         h = np.asarray(h, dtype=float)
         logp = np.log(np.maximum(self.stationary, 1e-300) / self.spacing)
         dlogp = np.gradient(logp, self.spacing)
-        v = -np.interp(h[..., 0], self.x, dlogp)
+        return np.interp(h[..., 0], self.x, dlogp)[..., None]
+
+    def conjugate_variable(self, h: Any) -> np.ndarray:
+        r"""Exact conjugate variables of the grid law, shape (..., m) for ``h`` (..., 1).
+
+        Additive input: :math:`v_a(h) = -c_a\,\partial_h\log p_\infty(h)`. Input inside
+        the activation (docs/theory.md §11): :math:`v_a(h) = -\partial_h G_a(h) -
+        G_a(h)\,\partial_h\log p_\infty(h)` with :math:`G_a(h) = a'(wh+b)\,c_a`.  Pass it as
+        ``score=`` to ``linear_response(method="fdt")`` for an FDT estimate without the
+        quasi-Gaussian bias.
+        """
+        s = self.score(h)[..., 0]
+        if not self.in_drift:
+            return -s[..., None] * self.c
+        act = ACTIVATIONS[self.model.activation]
+        w = float(self.model.W[0, 0])
+        z = w * np.asarray(h, dtype=float)[..., 0] + float(self.model.b[0])
+        v = -(act.second_derivative(z) * w + act.derivative(z) * s)
         return v[..., None] * self.c
 
     def _propagated_readouts(self, n_lags: int) -> np.ndarray:
@@ -234,12 +268,26 @@ class GridChain:
             g[m] = self.K @ g[m - 1]
         return g  # (n_lags, G, p)
 
+    def _weighted_stationary(self) -> np.ndarray:
+        r""":math:`p_\infty` times the input's factor of dK/du per starting point (1 for the
+        additive input, :math:`a'(wx+b)` inside the activation)."""
+        return self.stationary * self.a1 if self.in_drift else self.stationary
+
+    def _coincident_row(self) -> np.ndarray:
+        r""":math:`p\,\partial^2K/\partial u_a\partial u_b / (\Delta^2 c_ac_b)`: the coincident
+        kicks; inside the activation :math:`a'^2 K_{\mu\mu} + a'' K_\mu/\Delta` per row."""
+        K2 = self._kernel(0.0, 2)
+        if not self.in_drift:
+            return self.stationary @ K2
+        K1 = self._kernel(0.0, 1)
+        return (self.stationary * self.a1 ** 2) @ K2 + (self.stationary * self.a2 / self.dt) @ K1
+
     @_one_blas_thread
     def linear_response(self, n_lags: int) -> ResponseFunction:
         """Exact discrete kernel :math:`r_1(m)`, m = 0..n_lags-1, as a ResponseFunction."""
         n_lags = check_int("n_lags", n_lags, low=1)
         g = self._propagated_readouts(n_lags)
-        a = self.stationary @ self._kernel(0.0, 1)               # (G,)
+        a = self._weighted_stationary() @ self._kernel(0.0, 1)    # (G,)
         base = np.einsum("i,mip->mp", a, g)                         # (n_lags, p)
         values = base[:, :, None] * self.c[None, None, :]
         return ResponseFunction(values, dt=self.dt, method="grid", order=1,
@@ -254,9 +302,11 @@ class GridChain:
         n_lags = check_int("n_lags", n_lags, low=1)
         g = self._propagated_readouts(n_lags)
         K1 = self._kernel(0.0, 1)
+        if self.in_drift:               # dK/du_a = dt c_a diag(a'(z)) dK/dmu
+            K1 = self.a1[:, None] * K1
         z = np.einsum("ij,mjp->mip", K1, g)                         # K' g_{k1}: (n_lags, G, p)
         out = np.empty((n_lags, n_lags, self.f.shape[1]))
-        out[:, 0] = np.einsum("i,mip->mp", self.stationary @ self._kernel(0.0, 2), g)
+        out[:, 0] = np.einsum("i,mip->mp", self._coincident_row(), g)
         b = self.stationary @ K1                                    # p K'  (G,)
         for gap in range(1, n_lags):
             out[:, gap] = np.einsum("i,mip->mp", b, z)

@@ -28,7 +28,8 @@ from ..dynamics._ensembles import (
     stationary_sampler,
 )
 from ..dynamics._moments import Moments, batch_moments
-from ..model._linear import analytic_output_mean, stationary_covariance
+from ..model._linear import analytic_output_mean
+from ._weights import GirsanovWeights, LikelihoodSeries, exp_series, girsanov_matrix, in_drift
 
 SERIAL = Runner(desc="response estimator")
 
@@ -53,18 +54,6 @@ def _engine(func: Callable) -> Callable:
         with single_threaded_blas():
             return quiet_func(*args, **kwargs)
     return wrapper
-
-
-def girsanov_matrix(model: Any, what: str) -> np.ndarray:
-    r""":math:`G = \sigma^+ C` (shape (r, m)); raise unless :math:`\sigma G = C`."""
-    G = np.linalg.pinv(model.sigma) @ model.C
-    resid = float(np.abs(model.sigma @ G - model.C).max())
-    if resid > 1e-9 * max(1.0, float(np.abs(model.C).max())):
-        raise ValueError(
-            f"{what} with method='girsanov' needs range(C) inside range(sigma) (every input "
-            f"direction must be driven by noise, THEORY.md 7(c)); here sigma @ pinv(sigma) @ C "
-            f"misses C by {resid:.3g}. Use method='perturbation' or method='fdt' instead.")
-    return G
 
 
 # ------------------------------------------------------------- perturbation (CRN kicks)
@@ -252,80 +241,17 @@ def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
     return np.fft.irfft(prod, nfft, axis=1)[:, :n_lags]
 
 
-def make_score(model: Any, dt: float, score: Any
-               ) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
-    """Conjugate variables ``v(h) (..., m)``: exact (linear), user callable, or ``None`` for
-    the quasi-Gaussian score, which :func:`fdt_first` builds per stationary run."""
-    if callable(score):
-        return (lambda h: np.asarray(score(h), dtype=float)), "callable"
-    if score == "auto":
-        score = "exact" if model.is_linear else "gaussian"
-    if score == "gaussian":
-        return None, score
-    if not model.is_linear:
-        raise ValueError("score='exact' needs a linear SRNN (the stationary density of a "
-                         f"{model.activation!r} SRNN is not known in closed form); use "
-                         "score='gaussian' (quasi-Gaussian, biased) or pass a callable (for a "
-                         "1-D SRNN: GridChain(model, dt).conjugate_variable).")
-    mu = model.stationary_mean()
-    S = stationary_covariance(model, dt)
-    Bm = _solve_cov(S, model.C)
-    return (lambda h: (h - mu) @ Bm), score
-
-
-def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(S, C)
-    except np.linalg.LinAlgError:
-        raise ValueError("the stationary covariance is singular, so the Gaussian score does not "
-                         "exist; use method='perturbation' or pass score=callable.") from None
-
-
-@_engine
-def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-              burn_in: int | None, score: Any, par: Runner = SERIAL
-              ) -> tuple[np.ndarray, np.ndarray, str]:
-    """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
-
-    The quasi-Gaussian score ``C^T S^{-1} (h - mu)`` uses each run's own mean and covariance,
-    which makes the lag-0 value exact for a linear readout (f is centred by the run's mean).
-    Exact and callable scores (mean zero) are used as they are, and f is centred by a
-    noise-independent constant (:func:`centring_constant`), so no ``O(1/n_steps)`` bias.
-    """
-    v, score_kind = make_score(model, dt, score)
-    runs, pilot = child_sequences(seed, 2)
-    fbar = None if v is None else centring_constant(model, dt, pilot, burn_in, n_steps)
-    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
-    counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
-
-    def body(states: np.ndarray, _: np.ndarray) -> np.ndarray:
-        f = model.output(states)
-        if v is None:
-            f = f - f.mean(axis=1, keepdims=True)
-            dev = states - states.mean(axis=1, keepdims=True)
-            S = np.einsum("bti,btj->bij", dev, dev) / states.shape[1]
-            x = np.einsum("bti,bim->btm", dev, np.stack([_solve_cov(s, model.C) for s in S]))
-        else:  # an exact score has mean zero: no centring of v, none of f by the run
-            f = f - fbar
-            x = v(states)
-        return _xcorr(x, f, n_lags) / counts
-
-    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
-        acc.add(est, axis=0)
-    mean, se = _result(acc)
-    return mean, se, score_kind
-
-
 @_engine
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                    seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = G^T xi_j / sqrt(dt)``.
+    """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = (sigma^+ G(h_j))^T xi_j /
+    sqrt(dt)`` (:class:`GirsanovWeights`; ``G = C`` for the additive input).
 
     ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
-    variate, since ``E omega = 0``.
+    variate, since ``E[omega_j | h_j] = 0``.
     """
-    G = girsanov_matrix(model, "linear_response")
+    weights = GirsanovWeights(model, dt, "linear_response")
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
@@ -333,7 +259,7 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
         f = model.output(states[:, 1:]) - fbar
-        return _xcorr(xi @ G / np.sqrt(dt), f, n_lags) / counts
+        return _xcorr(weights.first(states, xi), f, n_lags) / counts
 
     for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
         acc.add(est, axis=0)
@@ -344,9 +270,10 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                     seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]`` (minus ``(G^T G)/dt`` at g=0)."""
-    G = girsanov_matrix(model, "second_order_response")
-    GG = G.T @ G / dt
+    """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]``, plus the same-step term
+    ``c_{j,ab}`` at ``g = 0`` (:class:`GirsanovWeights`: ``-(G^T G)/dt`` for the additive
+    input; with the input inside the activation it carries the ``H`` part)."""
+    weights = GirsanovWeights(model, dt, "second_order_response")
     m, p = model.n_inputs, model.n_outputs
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
@@ -355,14 +282,14 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
 
     def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
         f = model.output(states[:, 1:]) - fbar
-        omega = xi @ G / np.sqrt(dt)                              # (B, L, m)
+        omega = weights.first(states, xi)                         # (B, L, m)
         B = omega.shape[0]
         est = np.empty((B, n_lags, n_lags, p, m, m))
         for g in range(n_lags):
             z = np.zeros((B, L, m, m))
             z[:, g:] = omega[:, g:, :, None] * omega[:, :L - g, None, :]
             if g == 0:
-                z -= GG
+                z += weights.same_step(states, xi)
             counts = (L - g - np.arange(n_lags))[None, :, None, None]
             est[:, :, g] = (_xcorr(z.reshape(B, L, m * m), f, n_lags) / counts
                             ).reshape(B, n_lags, p, m, m)
@@ -429,6 +356,9 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
 
     ``terms[n-1, t] = E_0[(f(h_t) - f̄) Q_t^{n/2} He_n(M_t / sqrt(Q_t)) / n!]`` with
     :math:`M_t = \sum_{i<t} \sqrt\Delta (G w_i)\cdot\xi_i`, :math:`Q_t = \sum_{i<t}\Delta|Gw_i|^2`.
+    With the input inside the activation the log-likelihood ratio is no longer linear in the
+    amplitude: its Taylor coefficients (:class:`LikelihoodSeries`) are summed over the steps
+    and the weights are those of :math:`\exp\sum_k L_k\varepsilon^k` (:func:`exp_series`).
     Returns ``(terms, stderr)`` of shape (order, n_steps+1, p).
     """
     G = girsanov_matrix(model, "volterra_terms")
@@ -439,6 +369,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     Qt = np.concatenate([[0.0], np.cumsum(dt * (a * a).sum(1))])
     fact = np.cumprod(np.arange(1, order + 1, dtype=float))
     acc = Moments((N + 1, order, model.n_outputs))
+    series = LikelihoodSeries(model, dt, order) if in_drift(model) else None
 
     guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N,
                        burn_in=_burn(model, dt, burn_in))
@@ -446,19 +377,26 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
         h = draw(rng, size, lo)
         M = np.zeros(size)
+        L = np.zeros((size, order))                           # sum_j of l_{j,k} (in drift)
         vals = np.empty((N + 1, order, size, model.n_outputs))
         for j in range(N + 1):
             f = model.output(h)
             # block-mean centring is unbiased after the factor B/(B-1) (E H = 0, paths iid);
             # a one-path block is left uncentred (also unbiased)
             fc = (f - f.mean(0)) * (size / (size - 1.0)) if size > 1 else f
-            P_prev, P = np.ones(size), M.copy()               # Q^{n/2} He_n(M / sqrt Q)
-            for n in range(1, order + 1):
-                vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]
-                P_prev, P = P, M * P - n * Qt[j] * P_prev
+            if series is not None:                           # exp(sum_k L_k eps^k)
+                vals[j] = fc[None] * exp_series(L).T[:, :, None]
+            else:
+                P_prev, P = np.ones(size), M.copy()           # Q^{n/2} He_n(M / sqrt Q)
+                for n in range(1, order + 1):
+                    vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]
+                    P_prev, P = P, M * P - n * Qt[j] * P_prev
             if j < N:
                 xi = rng.standard_normal((size, step.r))
-                M += np.sqrt(dt) * (xi @ a[j])
+                if series is not None:
+                    L += series(h, xi, inputs[j])
+                else:
+                    M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
                 guard.check(h, j + 1, lo)
         return batch_moments(vals, axis=2)

@@ -41,10 +41,14 @@ def _as_inputs(inputs: Any, m: int, name: str = "inputs") -> tuple[np.ndarray, b
     return series.values, series.single
 
 
+#: the estimators that run along stationary runs (their sample size is ``n_chains``)
+RUN_METHODS = ("fdt", "girsanov", "pathwise", "mixed")
+
+
 def _sizes(method: str, n_paths: Any, n_chains: Any) -> dict[str, Any]:
     """The sample sizes that apply to ``method``: ``n_paths`` for an ensemble, ``n_chains``
     for stationary runs (``n_paths`` there only when no ``n_chains`` is given: deprecated)."""
-    if method in ("fdt", "girsanov"):
+    if method in RUN_METHODS:
         return {"n_chains": n_chains} if n_chains is not None else {"n_paths": n_paths}
     return {"n_paths": n_paths}
 
@@ -296,7 +300,6 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     (2, 11, 1)
     """
     model = check_model(model)
-    model._require_additive("volterra_terms (Girsanov weights)")
     dt = check_positive("dt", dt)
     order = check_int("order", order, low=1, high=8)
     n_paths = check_int("n_paths", n_paths, low=2)
@@ -416,9 +419,6 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     par = make_parallel(n_jobs, executor, device)
     _check_series(series, dt)
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
-    if series is None:
-        model._require_additive("volterra_convergence without a series (its terms come from "
-                                "Girsanov weights or the grid)")
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
     s_ref, s_terms = child_sequences(seed, 2)

@@ -1,0 +1,288 @@
+r"""The fluctuation-dissipation estimator (docs/theory.md §7(b), §11, §12).
+
+.. math:: r_1(k) \approx E_{stat}\bigl[(f(h_{i+k}) - \bar f)\,v(h_i)\bigr],\qquad
+          v_a(h) = -\nabla\cdot G_a(h) - G_a(h)\cdot\nabla\log p_\infty(h),
+
+all lags at once by FFT along independent stationary runs, with :math:`G_a = c_a` for the
+additive input (no divergence term) and :math:`G_a(h) = a'(Wh+b)\circ C_a`,
+:math:`\nabla\cdot G_a = \sum_k a''(z_k)W_{kk}C_{ka}` with the input inside the activation.
+The score :math:`\nabla\log p_\infty` is exact (linear SRNN), quasi-Gaussian (each run's own
+mean and covariance), learned from the same runs by score matching (:mod:`._score`), or the
+user passes the conjugate variables themselves.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._parallel import Runner
+from .._random import SeedLike, child_sequences
+from ..dynamics._activations import ACTIVATIONS
+from ..dynamics._blocks import CHAIN_GROUP
+from ..dynamics._ensembles import _MEMORY_FLOATS, map_chains, run_chain_group
+from ..dynamics._moments import Moments
+from ..model._linear import analytic_output_mean, stationary_covariance
+from ._montecarlo import SERIAL, _engine, _result, _xcorr, centring_constant
+from ._score import GaussianScoreWarning, ScoreFeatures, ScoreStats, fit_score
+from ._weights import in_drift
+
+__all__ = ["SCORES", "conjugate_from_score", "conjugate_values", "fdt_first", "make_score",
+           "warn_gaussian"]
+
+#: the named scores of ``method="fdt"``
+SCORES = ("auto", "exact", "gaussian", "learned")
+#: stationary states kept between the fit of a learned score and the correlations (floats);
+#: longer runs are simulated twice (the same runs: one seed child per run)
+_KEEP_FLOATS = 2 ** 25
+
+
+def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray) -> np.ndarray:
+    r"""The conjugate variables (..., m) at states ``h`` (..., n) with score values ``s``.
+
+    Additive input: :math:`v = -C^\top s`. Input inside the activation:
+    :math:`v_a = -\sum_k a''(z_k)W_{kk}C_{ka} - \sum_k a'(z_k)C_{ka}s_k`, :math:`z = Wh+b`.
+    """
+    if not in_drift(model):
+        return -(s @ model.C)
+    act = ACTIVATIONS[model.activation]
+    z = h @ model.W.T + model.b
+    return -((act.second_derivative(z) * np.diag(model.W) + act.derivative(z) * s) @ model.C)
+
+
+def conjugate_from_score(model: Any, score: Callable[[np.ndarray], np.ndarray]
+                         ) -> Callable[[np.ndarray], np.ndarray]:
+    """``v(h)`` (..., m) of a score function ``s(h)`` (..., n) (:func:`conjugate_values`)."""
+    return lambda h: conjugate_values(model, h, score(h))
+
+
+def warn_gaussian(model: Any, score: Any, stacklevel: int) -> None:
+    """:class:`GaussianScoreWarning` when ``score="gaussian"`` is asked for a nonlinear SRNN."""
+    if isinstance(score, str) and score == "gaussian" and not model.is_linear:
+        warnings.warn(
+            f"score='gaussian' on a nonlinear ({model.activation!r}) SRNN: the quasi-Gaussian "
+            "conjugate variable is exact only for linear SRNNs, so this FDT estimate is "
+            "biased (many standard errors at long runs); use score='learned' (score "
+            "matching on the same samples, docs/theory.md §12).", GaussianScoreWarning,
+            stacklevel=stacklevel + 1)
+
+
+def make_score(model: Any, dt: float, score: Any
+               ) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
+    """Conjugate variables ``v(h) (..., m)``: exact (linear), user callable, or ``None`` for
+    the quasi-Gaussian and the learned scores, which :func:`fdt_first` builds from the runs."""
+    if callable(score):
+        return (lambda h: np.asarray(score(h), dtype=float)), "callable"
+    if score == "auto":
+        score = "exact" if model.is_linear else "learned"
+    if score in ("gaussian", "learned"):
+        return None, score
+    if not model.is_linear:
+        raise ValueError("score='exact' needs a linear SRNN (the stationary density of a "
+                         f"{model.activation!r} SRNN is not known in closed form); use "
+                         "score='learned' (learned from the samples), 'gaussian' "
+                         "(quasi-Gaussian, biased) or pass a callable (for a 1-D SRNN: "
+                         "GridChain(model, dt).conjugate_variable).")
+    mu = model.stationary_mean()
+    S = stationary_covariance(model, dt)
+    Bm = _solve_cov(S, model.C)
+    return (lambda h: (h - mu) @ Bm), score
+
+
+def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(S, C)
+    except np.linalg.LinAlgError:
+        raise ValueError("the stationary covariance is singular, so the Gaussian score does not "
+                         "exist; use method='perturbation' or pass score=callable.") from None
+
+
+def _gaussian_body(model: Any, n_lags: int, counts: np.ndarray) -> Callable:
+    """Per-run quasi-Gaussian FDT: the run's own mean and covariance, f centred by the run."""
+    additive = not in_drift(model)
+
+    def body(states: np.ndarray, _: Any = None) -> np.ndarray:
+        f = model.output(states)
+        f = f - f.mean(axis=1, keepdims=True)
+        dev = states - states.mean(axis=1, keepdims=True)
+        S = np.einsum("bti,btj->bij", dev, dev) / states.shape[1]
+        if additive:
+            x = np.einsum("bti,bim->btm", dev,
+                          np.stack([_solve_cov(s, model.C) for s in S]))
+        else:                  # the Gaussian score -S^{-1}(h - mean) in the general form
+            score = -np.einsum("bti,bij->btj", dev,
+                               np.stack([_solve_cov(s, np.eye(s.shape[0])) for s in S]))
+            x = conjugate_values(model, states, score)
+        return _xcorr(x, f, n_lags) / counts
+    return body
+
+
+@_engine
+def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
+              burn_in: int | None, score: Any, par: Runner = SERIAL
+              ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
+
+    The quasi-Gaussian score ``-S^{-1} (h - mu)`` uses each run's own mean and covariance,
+    which makes the lag-0 value exact for a linear readout (f is centred by the run's mean).
+    Exact, learned and callable scores (mean zero) are used as they are, and f is centred by
+    a noise-independent constant (:func:`centring_constant`), so no ``O(1/n_steps)`` bias.
+    Returns ``(mean, stderr, info)``; ``info`` names the score (and the learned fit).
+    """
+    v, score_kind = make_score(model, dt, score)
+    runs, pilot = child_sequences(seed, 2)
+    counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
+    info: dict[str, Any] = {"score": score_kind}
+    if score_kind == "learned":
+        return _learned(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par, info)
+    if v is None:
+        body = _gaussian_body(model, n_lags, counts)
+    else:
+        fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
+
+        def body(states: np.ndarray, _: Any = None) -> np.ndarray:
+            # an exact score has mean zero: no centring of v, none of f by the run
+            return _xcorr(v(states), model.output(states) - fbar, n_lags) / counts
+    acc = Moments((n_lags, model.n_outputs, model.n_inputs))
+    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
+        acc.add(est, axis=0)
+    mean, se = _result(acc)
+    return mean, se, info
+
+
+def _pilot(model: Any, dt: float, seed: SeedLike, burn_in: int | None, n_steps: int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(fbar, mean, cov)`` from the noise-independent pilot of :func:`centring_constant`
+    (the same run; the closed forms for a linear SRNN)."""
+    if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
+                                                                   "quadratic"):
+        return (analytic_output_mean(model, dt), model.stationary_mean(),
+                stationary_covariance(model, dt))
+    states = run_chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)[0][0]
+    return (model.output(states).mean(axis=0), states.mean(axis=0),
+            np.atleast_2d(np.cov(states.T)))
+
+
+def _chain_items(model: Any, n_chains: int, n_steps: int, seed: SeedLike) -> list[tuple]:
+    """``(first, seeds)`` of the groups of stationary runs, as :func:`map_chains` forms them
+    (the same runs for the same seed)."""
+    per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
+                                 + 4 * model.n_inputs)
+    group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
+    kids = child_sequences(seed, n_chains)
+    return [(i, kids[i:i + group]) for i in range(0, n_chains, group)]
+
+
+def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
+             burn_in: int | None, par: Runner, info: dict) -> tuple:
+    r"""FDT with the score learned from the runs themselves.
+
+    The standard error accounts for the fit: run r's estimate :math:`R_r(\hat\theta)` gets
+    the first-order change :math:`\nabla_\theta\bar R\cdot(u_r - \bar u)` that its own
+    samples make in the pooled fit (:meth:`LearnedScore.influence`; :math:`\nabla_\theta\bar
+    R` pooled over every run), and the standard error is that of these pseudo-values across
+    runs. Without it the runs' scatter would ignore that the pooled score cancels much of
+    each run's fluctuation (measured: a standard error 5x too large at lag 0 on a 1-D tanh
+    SRNN; with the correction the spread of estimates over 24 seeds is 0.9-1.1 times the
+    reported standard error).
+    """
+    runs, pilot, feat_seed = child_sequences(seed, 3)
+    fbar, mean, cov = _pilot(model, dt, pilot, burn_in, n_steps)
+    features = ScoreFeatures(model, mean, cov, n_fourier=0, seed=feat_seed)
+    items = _chain_items(model, n_chains, n_steps, runs)
+    est, pseudo, learned = _two_passes(model, dt, n_lags, n_steps, burn_in, par, features,
+                                       fbar, items)
+    acc, acc_se = (Moments((n_lags, model.n_outputs, model.n_inputs)) for _ in range(2))
+    acc.add(est, axis=0)
+    acc_se.add(pseudo, axis=0)
+    info["score_fit"] = learned.diagnostics
+    return acc.mean, acc_se.stderr(), info
+
+
+def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int | None,
+                par: Runner, features: ScoreFeatures, fbar: np.ndarray, items: list) -> tuple:
+    """The fit, then the correlations: the runs are kept between the two passes (or, beyond
+    :data:`_KEEP_FLOATS`, simulated again: the same runs). The fit uses every state of a run
+    up to :func:`_fit_stride`; the fit correction of the standard error is correlated at
+    about 1024 evenly spaced times per run (:func:`_direction_correlations`).
+    Returns the per-run estimates, their pseudo-values and the fitted score."""
+    n_chains = sum(len(it[1]) for it in items)
+    keep = n_chains * (n_steps + 1) * model.n_hidden <= _KEEP_FLOATS
+    stride = _fit_stride(n_steps, features.n_features)
+
+    def states_of(item: tuple) -> np.ndarray:
+        return run_chain_group(model, dt, n_steps, item[1], burn_in, first=item[0])[0]
+
+    def fit_body(item: tuple) -> tuple:
+        states = states_of(item)
+        return ([ScoreStats.of(features, st[::stride]) for st in states],
+                (states if keep else None))
+
+    stats: list[ScoreStats] = []
+    kept: list[np.ndarray | None] = []
+    for per_run, states in par.map(fit_body, items):
+        stats += per_run
+        kept.append(states)
+    learned = fit_score(features, stats)
+    u = np.stack([learned.influence(st) for st in stats])            # (n_chains, K, n)
+    u -= u.mean(axis=0)
+    counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
+    sub = _subsample(n_steps, n_lags)
+
+    def body(job: tuple) -> tuple:
+        item, states = job
+        states = states_of(item) if states is None else states
+        f = model.output(states) - fbar
+        x = np.empty((*states.shape[:2], model.n_inputs))
+        grad = 0.0
+        for b, st in enumerate(states):
+            phi = features(st)
+            x[b] = conjugate_values(model, st, phi @ learned.theta)
+            grad = grad + _direction_correlations(model, st[sub], phi[sub], u, f[b], sub,
+                                                  n_lags)
+        return _xcorr(x, f, n_lags) / counts, grad
+
+    ests, grad = [], 0.0
+    for est, g in par.map(body, list(zip(items, kept, strict=True))):
+        ests.append(est)
+        grad = grad + g
+    est = np.concatenate(ests)                                        # (R, n_lags, p, m)
+    grad = grad / (n_chains * sub.size)                               # (n_lags, p, R, m)
+    return est, est + grad.transpose(2, 0, 1, 3), learned
+
+
+def _fit_stride(n_steps: int, n_features: int, flops: float = 2e8) -> int:
+    """Every ``stride``-th state of a run enters the fit: all of them unless the Gram matrix
+    (samples x K**2) would cost more than ``flops`` per run, and at least 8192 per run
+    (neighbouring states are strongly correlated, so little is lost)."""
+    per_run = max(8192, int(flops / n_features ** 2))
+    return max(1, (n_steps + 1) // per_run)
+
+
+def _subsample(n_steps: int, n_lags: int, target: int = 1024) -> np.ndarray:
+    """Times at which the fit's correction is correlated: about ``target`` per run, evenly
+    spaced (neighbouring states are strongly correlated, so little is lost)."""
+    last = n_steps + 1 - n_lags
+    return np.arange(0, last + 1, max(1, (last + 1) // target))
+
+
+def _direction_correlations(model: Any, h: np.ndarray, phi: np.ndarray, u: np.ndarray,
+                            f: np.ndarray, sub: np.ndarray, n_lags: int) -> np.ndarray:
+    r""":math:`\sum_{t} (f(h_{t+k}) - \bar f)\,w_r(h_t)` over the times ``sub`` of one run,
+    for each fit direction :math:`u_r` (K, n): :math:`w_r = -G(h)\cdot(\phi(h)u_r)` is the
+    change of the conjugate variables along :math:`u_r`. Shape (n_lags, p, n_chains, m)."""
+    R, K, n = u.shape
+    m = model.n_inputs
+    s = phi @ u.transpose(1, 0, 2).reshape(K, R * n)                  # (T, R n)
+    s = s.reshape(len(sub), R, n)
+    if in_drift(model):
+        act = ACTIVATIONS[model.activation]
+        s = s * act.derivative(h @ model.W.T + model.b)[:, None, :]
+    w = -(s @ model.C)                                                 # (T, R, m)
+    p = f.shape[1]
+    lagged = f[sub[:, None] + np.arange(n_lags)[None, :]]              # (T, n_lags, p)
+    out = lagged.reshape(len(sub), n_lags * p).T @ w.reshape(len(sub), R * m)
+    return out.reshape(n_lags, p, R, m)
