@@ -2,7 +2,8 @@
 
 ``srnnkit run`` runs the whole pipeline on a built-in default and writes a report;
 ``srnnkit simulate|response|volterra|features|kernel|fit`` run single stages with the same
-configuration keys; ``srnnkit config`` prints the configuration. Heavy imports happen inside
+configuration keys; ``srnnkit analyze MODEL.npz`` analyses a saved trained network;
+``srnnkit config`` prints the configuration. Heavy imports happen inside
 each stage.
 
 Exit codes: 0 success; 1 a stage failed at run time (divergence, memory, a numerical
@@ -105,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     for name in STAGES:
         common(sub.add_parser(name, help=f"only the {name} stage", description=_stage_text(name),
                               epilog=_EXIT_TEXT, formatter_class=_Formatter))
+    from ._analyze import add_parser as add_analyze
+
+    add_analyze(sub, _Formatter, _EXIT_TEXT)
     cp = sub.add_parser("config", help="print the configuration as commented TOML",
                         formatter_class=_Formatter, epilog=_EXIT_TEXT,
                         description="Print the built-in configuration as TOML, every key "
@@ -163,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         print(dump_toml(load_config(quick=args.quick)))
         return EXIT_OK
     try:
+        if args.command == "analyze":
+            from ._analyze import run_analyze
+
+            return run_analyze(args)
         return _run(args)
     except Exception as err:  # a bug: one line unless --traceback
         if args.traceback:
