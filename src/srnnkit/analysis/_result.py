@@ -89,9 +89,10 @@ class NetworkAnalysis:
         mem = self.memory
         out["slowest linearised time constant"] = float(mem.time_constants[0])
         out["linearised decay time (EM)"] = mem.linear_time_constant
-        out["fitted kernel decay time"] = (float("nan") if mem.fitted_time_constant is None
+        out["fitted kernel decay time"] = ("not resolved" if mem.fitted_time_constant is None
                                            else mem.fitted_time_constant)
-        out["memory length (5% of max)"] = (float("nan") if mem.memory_length is None
+        out["memory length (5% of max)"] = ("longer than the window"
+                                            if mem.memory_length is None
                                             else mem.memory_length)
         v = self.volterra
         for i, a in enumerate(v.amplitudes):

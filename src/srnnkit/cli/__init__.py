@@ -23,7 +23,7 @@ __all__ = ["console_main", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit")
+STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit", "trained")
 
 #: measured wall time on 2 cores shared with other work (load 5-9; docs/cli.md)
 TIMES = {"run": "about 4 minutes", "run --quick": "15 to 30 seconds"}
@@ -37,7 +37,9 @@ _EXIT_TEXT = """exit codes:
 _RUN_TEXT = f"""Run the whole pipeline of Lim (JMLR 2021) on a built-in random tanh SRNN and
 write a self-contained HTML report to --out: simulation, response kernels by
 three estimators, the second-order kernel, the Volterra series against Monte
-Carlo, response features, the response-kernel Gram matrix and a learning task.
+Carlo, response features, the response-kernel Gram matrix, a learning task, and
+a small noise-injected RNN trained on a built-in task and read through its
+kernels (with the torch extra).
 The report's "Problems found" box lists what it measured to be wrong or
 unresolved (also the "warnings" list of metrics.json).
 
