@@ -100,7 +100,7 @@ def correctness() -> bool:
         c = response_kernel(U, dt=0.05, basis=MonomialBasis(2), n_jobs=-1, **kw)
         err = np.abs(g / c - 1).max()
         ok &= check(f"response_kernel {kw}", err < 1e-12, f"rel err {err:.1e}")
-    # OU ensemble mean vs the Euler-Maruyama closed form (THEORY.md V1 model)
+    # OU ensemble mean vs the Euler-Maruyama closed form (docs/theory.md §9.1 model)
     model = sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]],
                     sigma=[[0.6, 0.0], [0.2, 0.5]], gamma=[1.0, 0.8], activation="identity")
     dt, L = 0.01, (300 if not QUICK else 10)

@@ -20,14 +20,14 @@ def main():
     tanh = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
     chain = R.GridChain(tanh, dt=0.02)
     panels = {
-        "linear SRNN (THEORY.md 9.1), dt = 0.01": (lin, 0.01, 301, {
+        "linear SRNN (theory §9.1), dt = 0.01": (lin, 0.01, 301, {
             "closed form (continuous)": R.linear_response(lin, dt=0.01, n_lags=301),
             "closed form (EM chain)": R.linear_response(lin, dt=0.01, n_lags=301,
                                                         discrete=True)}),
         "tanh SRNN (V2), dt = 0.02": (tanh, 0.02, 151, {
             "grid-exact (EM chain)": chain.linear_response(151)}),
     }
-    kw = dict(n_paths=8, n_steps=50_000, seed=7)
+    kw = dict(n_chains=8, n_steps=50_000, seed=7)
     rows = []
     for title, (model, dt, nl, refs) in panels.items():
         ests = {

@@ -1,4 +1,4 @@
-"""Shared problem factories (THEORY.md reference setups)."""
+"""Shared problem factories (the reference setups of docs/theory.md §9)."""
 
 import os
 
@@ -17,7 +17,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def ou_model(readout=None) -> "sk.SRNN":
-    """The two-unit linear SRNN of THEORY.md section 9.1 (V1)."""
+    """The two-unit linear SRNN of docs/theory.md §9.1 (V1)."""
     return sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]],
                    sigma=[[0.6, 0.0], [0.2, 0.5]], gamma=[1.0, 0.8],
                    activation="identity", readout=readout)
@@ -30,10 +30,21 @@ def ou():
 
 @pytest.fixture
 def tanh1d():
-    """The 1-D tanh SRNN of THEORY.md V2 (gamma=1, w=0.8, b=0.3, c=1, sigma=0.5, f=h)."""
+    """The 1-D tanh SRNN of docs/theory.md §9.5 (V2: gamma=1, w=0.8, b=0.3, c=1, sigma=0.5, f=h)."""
     return sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3], activation="tanh")
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _progress_switch_restored():
+    """A test that switches progress bars globally (sk.show_progress(...) called plainly)
+    leaves the switch as it found it."""
+    from srnnkit import _progress
+
+    before = _progress._SETTING
+    yield
+    _progress._SETTING = before

@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1190 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1198 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1190
+N_CASES = 1198
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -669,6 +669,28 @@ TARGETS: list[Target] = [
     Target("load", lambda **k: sk.load(**k), lambda: dict(path=_saved_file()),
            {"path": {"int": const(3, T), "none": const(None, T), "empty": const("", V),
                      "directory": const(".", V), "text-file": (lambda v: _text_file(), V)}}),
+    # ------------------------------------------------- cost layer: counts beyond memory
+    Target("linear_response(girsanov runs)", lambda **k: sk.response.linear_response(**k),
+           lambda: dict(model=_model(), dt=0.1, n_lags=3, method="girsanov", n_chains=2,
+                        n_steps=20, seed=0, burn_in=5),
+           {"n_chains": {"absurd": const(10**14, V)}}),
+    Target("VolterraSeries.from_model(mean)", lambda **k: VolterraSeries.from_model(**k),
+           lambda: dict(model=_model(), order=1, dt=0.1, n_lags=3, method="perturbation",
+                        n_paths=8, seed=0, burn_in=5),
+           {"mean_paths": {**only(COUNT, "float", "zero", "string"),
+                           "absurd": const(10**19, V)}}),
+    Target("volterra_terms(size)", lambda **k: sk.response.volterra_terms(**k),
+           lambda: dict(model=_linear(), inputs=np.ones((4, 1)) * 0.1, dt=0.1, order=1,
+                        n_paths=8, seed=0),
+           {"n_paths": {"absurd": const(10**19, V)}}),
+    Target("signature_kernel(size)", lambda **k: sk.kernels.signature_kernel(**k),
+           lambda: dict(X=P3.copy()),
+           {"X": {"too-many-series": const(np.broadcast_to(np.zeros((1, 3, 2)),
+                                                           (10**9, 3, 2)), V)}}),
+    Target("response_kernel(size)", lambda **k: sk.kernels.response_kernel(**k),
+           lambda: dict(U=U3.copy(), dt=0.1, basis=LegendreBasis(1, 1.0)),
+           {"U": {"too-many-series": const(np.broadcast_to(np.zeros((1, 3, 2)),
+                                                           (10**9, 3, 2)), V)}}),
 ]
 
 

@@ -28,6 +28,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "response_features": ("srnnkit.features", "response_features"),
     "save": ("srnnkit._io", "save"),
     "show_progress": ("srnnkit._progress", "show_progress"),
+    "CostWarning": ("srnnkit._cost", "CostWarning"),
+    "estimate_cost": ("srnnkit._cost", "estimate_cost"),
     "load": ("srnnkit._io", "load"),
     "model": ("srnnkit.model", None),
     "readouts": ("srnnkit.readouts", None),
@@ -47,10 +49,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 
 __all__ = [
     "SRNN",
+    "CostWarning",
     "DissipativityWarning",
     "DivergenceError",
     "Trajectory",
     "__version__",
+    "estimate_cost",
     "features",
     "kernels",
     "load",

@@ -31,11 +31,18 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import describe, fail
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+    from .features import ExponentialBasis, LegendreBasis, MonomialBasis, WeightedMonomialBasis
+    from .model import SRNN
+    from .simulate import Trajectory
 
 __all__ = ["FORMAT_VERSION", "load", "registered_types", "save"]
 
@@ -75,7 +82,7 @@ def registered_types() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def _entry_for(obj: Any) -> _Entry:
+def _entry_for(obj: object) -> _Entry:
     for entry in _REGISTRY.values():
         try:
             cls = entry.cls()
@@ -141,7 +148,7 @@ class _Writer:
         return key
 
 
-def _entry_for_nested(value: Any) -> _Entry | None:
+def _entry_for_nested(value: object) -> _Entry | None:
     try:
         return _entry_for(value)
     except TypeError:
@@ -195,7 +202,7 @@ class _Corrupt(Exception):
     """Internal: the file's content is inconsistent."""
 
 
-def _build(name: Any, state: Any, where: str) -> Any:
+def _build(name: object, state: object, where: str) -> Any:
     if not isinstance(name, str) or name not in _REGISTRY:
         learned = _estimator_loader(name)
         if learned is None:
@@ -217,7 +224,7 @@ def _build(name: Any, state: Any, where: str) -> Any:
 
 
 # --------------------------------------------------------------------------- public API
-def save(obj: Any, path: str | os.PathLike, *, compress: bool = False) -> None:
+def save(obj: object, path: str | os.PathLike, *, compress: bool = False) -> None:
     """Save an srnnkit object to a single ``.npz`` file (no pickle).
 
     Supported: :class:`~srnnkit.SRNN` (identity, ``Linear`` or ``Quadratic`` readout),
@@ -367,7 +374,7 @@ def load(path: str | os.PathLike) -> Any:
             from None
 
 
-def _check_path(path: Any) -> str | os.PathLike:
+def _check_path(path: object) -> str | os.PathLike:
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         fail("path", "a str or os.PathLike file name", path, TypeError)
     if str(path) == "":
@@ -415,7 +422,7 @@ def _check_arrays(meta: dict, arrays: dict[str, np.ndarray]) -> None:
 
 
 # --------------------------------------------------------------------------- registered types
-def _float(x: Any) -> float:
+def _float(x: object) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"expected a number, got {describe(x)}")
     return float(x)
@@ -427,7 +434,7 @@ def _cls_srnn() -> type:
 
 
 @_register("SRNN", _cls_srnn)
-def _srnn_to(model: Any) -> dict:
+def _srnn_to(model: SRNN) -> dict:
     from .model import Linear, Quadratic
 
     ro = model.readout
@@ -450,7 +457,7 @@ def _srnn_to(model: Any) -> dict:
 
 
 @_srnn_to.loader
-def _srnn_from(s: dict) -> Any:
+def _srnn_from(s: dict) -> SRNN:
     from .model import SRNN, Linear, Quadratic
 
     ro = s["readout"]
@@ -468,7 +475,7 @@ def _srnn_from(s: dict) -> Any:
     if gk == "scalar":
         if gamma.ndim != 1 or gamma.size == 0 or np.any(gamma != gamma[0]):
             raise ValueError("gamma_kind 'scalar' with a non-constant gamma")
-        gamma_arg: Any = float(gamma[0])
+        gamma_arg: float | np.ndarray = float(gamma[0])
     elif gk in ("diagonal", "full"):
         gamma_arg = gamma
     else:
@@ -491,12 +498,12 @@ _TRAJ_FIELDS = ("ts", "mean", "stderr", "dt", "n_paths", "method", "seed_entropy
 
 
 @_register("Trajectory", _cls_trajectory)
-def _traj_to(traj: Any) -> dict:
+def _traj_to(traj: Trajectory) -> dict:
     return {f: getattr(traj, f) for f in _TRAJ_FIELDS}
 
 
 @_traj_to.loader
-def _traj_from(s: dict) -> Any:
+def _traj_from(s: dict) -> Trajectory:
     from .simulate import Trajectory
 
     if set(s) != set(_TRAJ_FIELDS):
@@ -516,45 +523,45 @@ def _basis_cls(name: str) -> Callable[[], type]:
 
 
 @_register("MonomialBasis", _basis_cls("MonomialBasis"))
-def _mono_to(b: Any) -> dict:
+def _mono_to(b: MonomialBasis) -> dict:
     return {"degree": b.degree}
 
 
 @_mono_to.loader
-def _mono_from(s: dict) -> Any:
+def _mono_from(s: dict) -> MonomialBasis:
     from .features import MonomialBasis
     return MonomialBasis(s["degree"])
 
 
 @_register("WeightedMonomialBasis", _basis_cls("WeightedMonomialBasis"))
-def _wmono_to(b: Any) -> dict:
+def _wmono_to(b: WeightedMonomialBasis) -> dict:
     return {"degree": b.degree}
 
 
 @_wmono_to.loader
-def _wmono_from(s: dict) -> Any:
+def _wmono_from(s: dict) -> WeightedMonomialBasis:
     from .features import WeightedMonomialBasis
     return WeightedMonomialBasis(s["degree"])
 
 
 @_register("LegendreBasis", _basis_cls("LegendreBasis"))
-def _leg_to(b: Any) -> dict:
+def _leg_to(b: LegendreBasis) -> dict:
     return {"degree": b.degree, "T": b.T}
 
 
 @_leg_to.loader
-def _leg_from(s: dict) -> Any:
+def _leg_from(s: dict) -> LegendreBasis:
     from .features import LegendreBasis
     return LegendreBasis(s["degree"], T=_float(s["T"]))
 
 
 @_register("ExponentialBasis", _basis_cls("ExponentialBasis"))
-def _exp_to(b: Any) -> dict:
+def _exp_to(b: ExponentialBasis) -> dict:
     return {"rates": b.rates}
 
 
 @_exp_to.loader
-def _exp_from(s: dict) -> Any:
+def _exp_from(s: dict) -> ExponentialBasis:
     from .features import ExponentialBasis
     return ExponentialBasis(s["rates"])
 
@@ -583,13 +590,15 @@ def _rf_from(s: dict) -> Any:
 
 @_register("VolterraSeries", _response_cls("VolterraSeries"))
 def _vs_to(vs: Any) -> dict:
-    return {"first": vs.first, "second": vs.second, "mean": vs.mean}
+    return {"first": vs.first, "second": vs.second, "mean": vs.mean,
+            "mean_stderr": getattr(vs, "mean_stderr", None)}
 
 
 @_vs_to.loader
 def _vs_from(s: dict) -> Any:
     from .response import VolterraSeries
-    return VolterraSeries(s["first"], s["second"], mean=s["mean"])
+    return VolterraSeries(s["first"], s["second"], mean=s["mean"],
+                          mean_stderr=s.get("mean_stderr"))
 
 
 # scikit-learn estimators (generic) -----------------------------------------------------------
@@ -609,14 +618,14 @@ def _learning_classes() -> dict[str, type]:
     return out
 
 
-def _estimator_entry(obj: Any) -> _Entry | None:
+def _estimator_entry(obj: object) -> _Entry | None:
     for name, cls in _learning_classes().items():
         if type(obj) is cls:
             return _estimator_loader("learning." + name)
     return None
 
 
-def _estimator_loader(name: Any) -> _Entry | None:
+def _estimator_loader(name: object) -> _Entry | None:
     if not isinstance(name, str) or not name.startswith("learning."):
         return None
     cls = _learning_classes().get(name[len("learning."):])
@@ -625,7 +634,7 @@ def _estimator_loader(name: Any) -> _Entry | None:
     return _Entry(name, lambda: cls, _estimator_to, lambda s: _estimator_from(cls, s))
 
 
-def _is_plain(value: Any) -> bool:
+def _is_plain(value: object) -> bool:
     if value is None or isinstance(value, (bool, int, float, str, np.number, np.bool_)):
         return True
     if isinstance(value, np.ndarray):
@@ -637,7 +646,7 @@ def _is_plain(value: Any) -> bool:
     return _entry_for_nested(value) is not None
 
 
-def _estimator_to(est: Any) -> dict:
+def _estimator_to(est: BaseEstimator) -> dict:
     from sklearn.utils.validation import check_is_fitted
 
     try:
@@ -660,7 +669,7 @@ def _estimator_to(est: Any) -> dict:
     return {"params": params, "fitted": fitted}
 
 
-def _estimator_from(cls: type, s: dict) -> Any:
+def _estimator_from(cls: type[BaseEstimator], s: dict) -> BaseEstimator:
     params = s["params"]
     fitted = s["fitted"]
     if not isinstance(params, dict) or not isinstance(fitted, dict):

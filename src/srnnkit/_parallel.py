@@ -11,7 +11,11 @@
   not depend on the number of threads, on the executor or on the chunking.
 - :func:`seed_children` and :func:`seed_child` address independent random streams by index
   (``SeedSequence`` spawn keys), never by a spawn counter: task ``i`` always gets child ``i``.
-- Progress bars come from :mod:`srnnkit._progress` (off unless switched on).
+- Progress: a heavy call registers a :class:`srnnkit._progress.Task` with its cost estimate
+  (:mod:`srnnkit._cost`); :meth:`Runner.map` carries it into its threads, so the engines'
+  :func:`report` counts finished path-steps on the call's one bar. Without
+  such a call, the runner draws a bar over its tasks when bars are on
+  (:func:`srnnkit.show_progress`).
 
 Examples
 --------
@@ -34,10 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from ._progress import report
 from ._random import SeedLike, as_seed_sequence, child_sequences
 from ._validation import check_n_jobs, fail
 
-__all__ = ["Runner", "n_threads", "quiet", "seed_child", "seed_children", "split"]
+__all__ = ["Runner", "n_threads", "quiet", "report", "seed_child", "seed_children", "split"]
 
 
 def n_threads(n_jobs: Any, n_tasks: int | None = None, cap: int | None = None) -> int:
@@ -99,7 +104,8 @@ class Runner:
         Threads when ``executor`` is None (joblib semantics).
     executor : dask.distributed.Client or concurrent.futures.Executor, optional
     desc : str
-        Label of the progress bar (shown only inside :func:`srnnkit.show_progress`).
+        Label of the bar over tasks (drawn when bars are on and no enclosing call counts its
+        own units; see :mod:`srnnkit._progress`).
     """
 
     def __init__(self, n_jobs: Any = None, executor: Any = None, *, desc: str = "tasks"
@@ -118,16 +124,17 @@ class Runner:
 
     def map(self, fn: Callable, items: Iterable) -> Iterator:
         """``fn(item)`` for each item, yielded in order (bounded memory on threads)."""
-        from ._progress import progress
+        from ._progress import current_task, progress
 
         items = list(items)
+        task = current_task()
         bar = progress(len(items), self.desc)
-        for res in self._map(quiet(fn), items):
+        for res in self._map(quiet(fn), items, task):
             bar.update()
             yield res
         bar.close()
 
-    def _map(self, fn: Callable, items: list) -> Iterator:
+    def _map(self, fn: Callable, items: list, task: Any = None) -> Iterator:
         from ._threads import single_threaded_blas
 
         if self.executor is not None:    # on workers, every task pins its own BLAS
@@ -144,6 +151,7 @@ class Runner:
                 return
             from concurrent.futures import ThreadPoolExecutor
 
+            fn = _in_task(fn, task)     # the calling thread's heavy call, in every thread
             wave = 2 * self.n_threads   # waves keep at most this many results in memory
             with ThreadPoolExecutor(self.n_threads) as pool:
                 for w0 in range(0, len(items), wave):
@@ -163,6 +171,25 @@ class Runner:
         for res in self.map(fn, items):
             folder.add(res)
         return folder.result()
+
+
+def _in_task(fn: Callable, task: Any) -> Callable:
+    """``fn`` run for ``task`` (the calling thread's heavy call) in a pool thread, so that the
+    engines' progress reports reach the call's bar (local threads only: a bar does not
+    travel to workers)."""
+    if task is None:
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        from ._progress import reset_task, set_task
+
+        token = set_task(task)
+        try:
+            return fn(*args)
+        finally:
+            reset_task(token)
+    return wrapper
 
 
 def _pinned(fn: Callable) -> Callable:

@@ -9,9 +9,10 @@ error always says *which argument*, *what was expected* and *what came*::
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any
+from typing import NoReturn
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 __all__ = [
     "check_array",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-def describe(value: Any) -> str:
+def describe(value: object) -> str:
     """Short description of a received value for an error message."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
@@ -37,8 +38,8 @@ def describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def fail(name: str, expected: str, got: Any, exc: type[Exception] = ValueError,
-         hint: str | None = None) -> None:
+def fail(name: str, expected: str, got: object, exc: type[Exception] = ValueError,
+         hint: str | None = None) -> NoReturn:
     """Raise ``exc`` with the library's single message template."""
     msg = f"{name} must be {expected}; got {describe(got)}."
     if hint:
@@ -46,7 +47,7 @@ def fail(name: str, expected: str, got: Any, exc: type[Exception] = ValueError,
     raise exc(msg)
 
 
-def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an ``int``, checking type and range."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         rng = _range_text(low, high)
@@ -57,7 +58,7 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     return value
 
 
-def _range_text(low: Any, high: Any, closed_low: bool = True) -> str:
+def _range_text(low: float | None, high: float | None, closed_low: bool = True) -> str:
     if low is not None and high is not None:
         return f" in [{low}, {high}]"
     if low is not None:
@@ -67,7 +68,7 @@ def _range_text(low: Any, high: Any, closed_low: bool = True) -> str:
     return ""
 
 
-def check_n_jobs(n_jobs: Any) -> int:
+def check_n_jobs(n_jobs: object) -> int:
     """Threads for ``n_jobs`` with joblib's semantics: None -> 1, -1 -> all cores, -2 -> all
     but one, ...; 0 is an error. Callers cap the result by their own limits.
     """
@@ -81,7 +82,7 @@ def check_n_jobs(n_jobs: Any) -> int:
     return n if n > 0 else max(1, (os.cpu_count() or 1) + 1 + n)
 
 
-def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+def check_positive(name: str, value: object, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite positive ``float``."""
     op = ">= 0" if allow_zero else "> 0"
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -92,7 +93,7 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return value
 
 
-def check_choice(name: str, value: Any, options: tuple[str, ...] | list[str]) -> str:
+def check_choice(name: str, value: object, options: tuple[str, ...] | list[str]) -> str:
     """Check that ``value`` is one of the string ``options``."""
     if not isinstance(value, str) or value not in options:
         exc = ValueError if isinstance(value, str) else TypeError
@@ -100,9 +101,9 @@ def check_choice(name: str, value: Any, options: tuple[str, ...] | list[str]) ->
     return value
 
 
-def check_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
+def check_array(name: str, value: object, *, ndim: int | tuple[int, ...] | None = None,
                 shape: tuple[int | None, ...] | None = None, shape_text: str | None = None,
-                dtype: Any = np.float64, finite: bool = True) -> np.ndarray:
+                dtype: DTypeLike = np.float64, finite: bool = True) -> np.ndarray:
     """Convert ``value`` to a numeric array and check its shape and finiteness.
 
     Parameters
@@ -191,7 +192,7 @@ def physical_memory() -> int:
         return 2**40
 
 
-def check_memory(name: str, value: Any, what: str, shape: tuple[int, ...], itemsize: int = 8,
+def check_memory(name: str, value: object, what: str, shape: tuple[int, ...], itemsize: int = 8,
                  hint: str | None = None) -> None:
     """Raise ValueError naming ``name`` when an array of ``shape`` cannot fit in memory.
 

@@ -27,7 +27,7 @@ def test_signature_matches_cpu(depth, stream, scalar):
 
 
 def test_signature_theory_reference_values():
-    """THEORY.md section 9.6 (1-based words there, 0-based here)."""
+    """docs/theory.md §9.6 (1-based words there, 0-based here)."""
     path = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, -1.0], [2.5, 0.5]])
     S = sk.signature(path, 4, device="cuda")
     idx = sk.signatures.word_to_index

@@ -54,7 +54,7 @@ def test_noise_is_the_documented_philox_stream(full):
 
 
 def test_ensemble_mean_matches_closed_form_and_cpu():
-    """OU (THEORY.md V1): E h_{t+1} = (I - dt A) E h_t + dt C u_t from the stationary mean 0.
+    """OU (docs/theory.md §9.1): E h_{t+1} = (I - dt A) E h_t + dt C u_t from the stationary mean 0.
     GPU and CPU means are each within 4 standard errors of it and of each other."""
     model, dt = ou_model(), 0.05
     u = np.sin(0.3 * np.arange(20))[:, None]

@@ -1,4 +1,5 @@
-"""Signatures: THEORY.md 9.6 reference values, iisignature agreement, stream, dtype, threads."""
+"""Signatures: docs/theory.md §9.6 reference values, iisignature agreement, stream, dtype,
+threads."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ PATH_96 = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, -1.0], [2.5, 0.5]])
      ((2, 2, 1, 1), 2.1901041667), ((1, 1, 1, 1), 1.6276041667)],
 )
 def test_theory_reference_values(word, value):
-    # THEORY.md 9.6 writes 1-based letters; the library's letters are 0-based.
+    # docs/theory.md §9.6 writes 1-based letters; the library's letters are 0-based.
     sig = sk.signature(PATH_96, 4)
     idx = word_to_index(tuple(a - 1 for a in word), 2)
     assert sig[idx] == pytest.approx(value, abs=1e-9)

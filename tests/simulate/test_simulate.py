@@ -16,7 +16,7 @@ THEORY_SIGMA = np.array([[0.216637, 0.073275], [0.073275, 0.153772]])
 
 
 def test_stationary_covariance_reference(ou):
-    # THEORY.md 9.1: Sigma to 1e-6
+    # docs/theory.md §9.1: Sigma to 1e-6
     np.testing.assert_allclose(sk.response.stationary_covariance(ou), THEORY_SIGMA, atol=1e-6)
     # the Euler-Maruyama chain's covariance solves its own discrete equation and is O(dt) away
     dt = 0.01
@@ -219,7 +219,7 @@ def test_nonlinear_burn_in_reaches_stationarity(tanh1d):
     assert tr.burn_in == default_burn_in(tanh1d, 0.02) == 2500   # 10 / (1 - 0.8) time units
     d = tr.mean[-1, 0] - tr.mean[0, 0]
     assert abs(d) < 4 * np.hypot(tr.stderr[0, 0], tr.stderr[-1, 0])
-    # THEORY.md 9.5: <f>_inf = 0.60079734 for this network (dt = 0.02)
+    # docs/theory.md §9.5: <f>_inf = 0.60079734 for this network (dt = 0.02)
     assert abs(tr.mean[:, 0].mean() - 0.60079734) < 4 * tr.stderr[0, 0]
 
 

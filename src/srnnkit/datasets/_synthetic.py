@@ -30,13 +30,17 @@ def narma10(n_steps: int, seed: SeedLike = None, *, low: float = 0.0,
     ----------
     n_steps : int
         Length of both series (>= 11).
-    seed : int, numpy Generator or None
+    seed : int, numpy Generator or None, default=None
+        Seed of the input.
     low, high : float, default=0, 0.5
         Input range (the standard task uses [0, 0.5]; wider ranges can diverge).
 
     Returns
     -------
-    u, y : ndarray of shape (n_steps,)
+    u : ndarray of shape (n_steps,)
+        The input.
+    y : ndarray of shape (n_steps,)
+        The target (``y[t + 1]`` from ``u[:t + 1]``).
 
     Raises
     ------
@@ -101,7 +105,9 @@ def mackey_glass(n_steps: int, tau: float = 17.0, *, a: float = 0.2, b: float = 
     tau : float, default=17
         Delay; ``tau / (dt / substeps)`` must be an integer.
     a, b, n : float, default=0.2, 0.1, 10
+        Production rate, decay rate and Hill exponent of the equation.
     x0 : float, default=1.2
+        Initial history value.
     dt : float, default=1.0
         Sampling step of the returned series.
     substeps : int, default=10
@@ -112,6 +118,7 @@ def mackey_glass(n_steps: int, tau: float = 17.0, *, a: float = 0.2, b: float = 
     Returns
     -------
     ndarray of shape (n_steps,)
+        The series :math:`x(k\,dt)`, ``k = 0..n_steps-1``.
 
     Examples
     --------
@@ -154,7 +161,7 @@ def mackey_glass(n_steps: int, tau: float = 17.0, *, a: float = 0.2, b: float = 
 def srnn_teacher(n_series: int, n_steps: int, *, n_inputs: int = 1, n_hidden: int = 8,
                  dt: float = 0.1, noise: float = 0.3, spectral_radius: float = 0.9,
                  input_scale: float = 1.0, input_corr: float = 0.5, n_paths: int = 256,
-                 seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray, Any]:
+                 seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     r"""Regression task whose target is a known SRNN's mean output (a "teacher").
 
     Inputs are independent Ornstein–Uhlenbeck-like series (AR(1) with coefficient
@@ -164,14 +171,21 @@ def srnn_teacher(n_series: int, n_steps: int, *, n_inputs: int = 1, n_hidden: in
     estimated by
     ``srnnkit.simulate(teacher, X, dt=dt, n_paths=n_paths)``; its Monte Carlo standard error
     is returned with the teacher.
-    By THEORY.md section 4 the target is a linear functional of the response features.
+    By docs/theory.md §4 the target is a linear functional of the response features.
 
     Parameters
     ----------
-    n_series, n_steps : int
-    n_inputs, n_hidden : int, default=1, 8
+    n_series : int
+        Number of series (>= 1).
+    n_steps : int
+        Length of each series (>= 1).
+    n_inputs : int, default=1
+        Input channels.
+    n_hidden : int, default=8
+        Hidden units of the teacher.
     dt : float, default=0.1
-    noise, spectral_radius, input_scale : float
+        Time step of the series and of the simulation.
+    noise, spectral_radius, input_scale : float, default=0.3, 0.9, 1.0
         Passed to ``SRNN.random``.
     input_corr : float, default=0.5
         Correlation time of the inputs.
@@ -183,7 +197,9 @@ def srnn_teacher(n_series: int, n_steps: int, *, n_inputs: int = 1, n_hidden: in
     Returns
     -------
     X : ndarray of shape (n_series, n_steps, n_inputs)
+        The input series.
     y : ndarray of shape (n_series,)
+        The teacher's mean output at the final time.
     teacher : dict
         ``{"model": SRNN, "stderr": ndarray (n_series,), "dt": dt}``.
 

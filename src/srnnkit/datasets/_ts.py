@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import math
 import os
-from typing import Any
+from dataclasses import dataclass, field
+from typing import IO, TypeAlias
 
 import numpy as np
 
@@ -21,7 +22,11 @@ def _err(lineno: int, msg: str) -> ValueError:
     return ValueError(f".ts file, line {lineno}: {msg}")
 
 
-def _read_text(path: Any) -> str:
+#: A path or an open file object (text or binary).
+PathOrFile: TypeAlias = "str | bytes | os.PathLike[str] | IO[str] | IO[bytes]"
+
+
+def _read_text(path: PathOrFile) -> str:
     if hasattr(path, "read"):
         data = path.read()
     else:
@@ -73,7 +78,140 @@ def _fill_missing(lineno: int, values: np.ndarray, how: str) -> np.ndarray:
     return np.interp(idx, idx[good], values[good])
 
 
-def load_ts(path: Any, *, missing: str = "raise", return_type: str = "auto"):
+@dataclass
+class _Header:
+    """The header tags read so far (lower-case names) and the declared class labels."""
+
+    tags: dict[str, bool | int | str] = field(default_factory=dict)
+    labels: list[str] | None = None
+
+    def get(self, tag: str) -> bool | int | str | None:
+        return self.tags.get(tag)
+
+
+def _header_line(lineno: int, line: str, header: _Header) -> bool:
+    """Read one header line into ``header``; True when it is ``@data`` (checked)."""
+    if not line.startswith("@"):
+        raise _err(lineno, f"expected a header line '@tag value' or '@data' before the "
+                   f"data; got {line[:40]!r}.")
+    tag, _, value = line[1:].partition(" ")
+    tag = tag.strip().lower()
+    tags = header.tags
+    if tag == "data":
+        if value.strip():
+            raise _err(lineno, "@data must be on its own line.")
+        if tags.get("timestamps"):
+            raise _err(lineno, "time-stamped data (@timeStamps true) is not supported.")
+        if tags.get("classlabel") and tags.get("targetlabel"):
+            raise _err(lineno, "@classLabel true and @targetLabel true are exclusive.")
+        return True
+    if tag in tags or (tag == "classlabel" and header.labels is not None):
+        raise _err(lineno, f"duplicate header tag @{tag}.")
+    if tag == "classlabel":
+        parts = value.split()
+        if not parts:
+            raise _err(lineno, "@classLabel needs 'true <labels...>' or 'false'.")
+        tags[tag] = _parse_bool(lineno, tag, parts[0])
+        header.labels = parts[1:]
+        if tags[tag] and not header.labels:
+            raise _err(lineno, "@classLabel true must list the class labels.")
+        if not tags[tag] and header.labels:
+            raise _err(lineno, "@classLabel false takes no labels.")
+    elif tag in _BOOL_TAGS:
+        tags[tag] = _parse_bool(lineno, tag, value)
+    elif tag in ("dimensions", "serieslength"):
+        try:
+            tags[tag] = int(value.strip())
+        except ValueError:
+            raise _err(lineno, f"@{tag} must be a positive integer; got "
+                       f"{value.strip()[:40]!r}.") from None
+        if tags[tag] < 1:
+            raise _err(lineno, f"@{tag} must be a positive integer; got {tags[tag]}.")
+    else:
+        tags[tag] = value.strip()  # @problemName and unknown tags: kept, unused
+    return False
+
+
+def _split_target(lineno: int, fields: list[str],
+                  header: _Header) -> tuple[list[str], str | float | None]:
+    """The dimension fields of a data line and its class label or target (None if neither)."""
+    if not (header.get("classlabel") or header.get("targetlabel")):
+        return fields, None
+    if len(fields) < 2:
+        raise _err(lineno, "expected the dimensions followed by ':<label>'.")
+    label = fields[-1].strip()
+    if header.get("classlabel"):
+        if label not in header.labels:
+            raise _err(lineno, f"class label {label[:40]!r} is not among the declared "
+                       f"labels {header.labels[:10]}.")
+        return fields[:-1], label
+    try:
+        tval = float(label)
+    except ValueError:
+        raise _err(lineno, f"regression target must be a number; got "
+                   f"{label[:40]!r}.") from None
+    if not math.isfinite(tval):
+        raise _err(lineno, f"regression target must be finite; got {label[:40]!r}.")
+    return fields[:-1], tval
+
+
+def _parse_dims(lineno: int, fields: list[str], missing: str) -> np.ndarray:
+    """The dimensions of one case as an (n_steps, n_dims) array, missing values handled."""
+    dims = []
+    for f in fields:
+        toks = f.split(",")
+        if any(not t.strip() for t in toks):
+            raise _err(lineno, "empty value (two commas in a row, or an empty dimension).")
+        vals = np.array([_parse_value(lineno, t) for t in toks])
+        dims.append(_fill_missing(lineno, vals, missing))
+    lens = {d.size for d in dims}
+    if len(lens) != 1:
+        raise _err(lineno, f"all dimensions of a case must have the same length; got "
+                   f"lengths {sorted(lens)}.")
+    return np.stack(dims, axis=1)
+
+
+def _check_case(lineno: int, case: np.ndarray, header: _Header,
+                first: np.ndarray | None) -> None:
+    """A case agrees with the header and with the first case."""
+    L, n_dims = case.shape
+    if first is not None and first.shape[1] != n_dims:
+        raise _err(lineno, f"expected {first.shape[1]} dimension(s) like the first case;"
+                   f" got {n_dims}.")
+    if header.get("univariate") is True and n_dims != 1:
+        raise _err(lineno, f"@univariate true but the case has {n_dims} dimensions.")
+    if "dimensions" in header.tags and n_dims != header.tags["dimensions"]:
+        raise _err(lineno, f"@dimensions {header.tags['dimensions']} but the case has "
+                   f"{n_dims}.")
+    if header.get("equallength") and "serieslength" in header.tags \
+            and L != header.tags["serieslength"]:
+        raise _err(lineno, f"@seriesLength {header.tags['serieslength']} but the case has "
+                   f"{L} values.")
+    if header.get("equallength") and first is not None and L != first.shape[0]:
+        raise _err(lineno, f"@equalLength true but the case has {L} values (the first "
+                   f"has {first.shape[0]}).")
+
+
+def _assemble(cases: list[np.ndarray], targets: list[str | float | None], header: _Header,
+              return_type: str) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None]:
+    """``(X, y)`` from the parsed cases and targets."""
+    equal = len({c.shape[0] for c in cases}) == 1
+    if return_type == "array" and not equal:
+        raise ValueError("return_type='array' needs series of equal length; the file has "
+                         f"lengths from {min(c.shape[0] for c in cases)} to "
+                         f"{max(c.shape[0] for c in cases)}. Use return_type='list'.")
+    X = np.stack(cases) if equal and return_type != "list" else cases
+    if header.get("classlabel"):
+        y = np.array(targets)
+    elif header.get("targetlabel"):
+        y = np.array(targets, dtype=np.float64)
+    else:
+        y = None
+    return X, y
+
+
+def load_ts(path: PathOrFile, *, missing: str = "raise",
+            return_type: str = "auto") -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None]:
     r"""Read a UCR/UEA ``.ts`` file: univariate or multivariate, equal or unequal lengths.
 
     The format (sktime/aeon) is a header of ``@tag value`` lines (``@problemName``,
@@ -98,6 +236,7 @@ def load_ts(path: Any, *, missing: str = "raise", return_type: str = "auto"):
     Returns
     -------
     X : ndarray of shape (n_cases, n_steps, n_dims) or list of (n_steps_i, n_dims) arrays
+        The series (a list when their lengths differ, or with ``return_type="list"``).
     y : ndarray of shape (n_cases,) or None
         Class labels (strings) for ``@classLabel true``, float targets for
         ``@targetLabel true``, otherwise None.
@@ -119,11 +258,10 @@ def load_ts(path: Any, *, missing: str = "raise", return_type: str = "auto"):
     check_choice("missing", missing, ("raise", "interpolate", "nan"))
     check_choice("return_type", return_type, ("auto", "array", "list"))
     text = _read_text(path)
-    header: dict[str, Any] = {}
-    labels_declared: list[str] | None = None
+    header = _Header()
     in_data = False
     cases: list[np.ndarray] = []
-    targets: list[Any] = []
+    targets: list[str | float | None] = []
     last_line = 0
     for lineno, raw in enumerate(io.StringIO(text, newline=None), start=1):
         last_line = lineno
@@ -131,111 +269,18 @@ def load_ts(path: Any, *, missing: str = "raise", return_type: str = "auto"):
         if not line or line.startswith("#"):
             continue
         if not in_data:
-            if not line.startswith("@"):
-                raise _err(lineno, f"expected a header line '@tag value' or '@data' before the "
-                           f"data; got {line[:40]!r}.")
-            tag, _, value = line[1:].partition(" ")
-            tag = tag.strip().lower()
-            if tag == "data":
-                if value.strip():
-                    raise _err(lineno, "@data must be on its own line.")
-                in_data = True
-                if header.get("timestamps"):
-                    raise _err(lineno, "time-stamped data (@timeStamps true) is not supported.")
-                if header.get("classlabel") and header.get("targetlabel"):
-                    raise _err(lineno, "@classLabel true and @targetLabel true are exclusive.")
-                continue
-            if tag in header or (tag == "classlabel" and labels_declared is not None):
-                raise _err(lineno, f"duplicate header tag @{tag}.")
-            if tag == "classlabel":
-                parts = value.split()
-                if not parts:
-                    raise _err(lineno, "@classLabel needs 'true <labels...>' or 'false'.")
-                header[tag] = _parse_bool(lineno, tag, parts[0])
-                labels_declared = parts[1:]
-                if header[tag] and not labels_declared:
-                    raise _err(lineno, "@classLabel true must list the class labels.")
-                if not header[tag] and labels_declared:
-                    raise _err(lineno, "@classLabel false takes no labels.")
-            elif tag in _BOOL_TAGS:
-                header[tag] = _parse_bool(lineno, tag, value)
-            elif tag in ("dimensions", "serieslength"):
-                try:
-                    header[tag] = int(value.strip())
-                except ValueError:
-                    raise _err(lineno, f"@{tag} must be a positive integer; got "
-                               f"{value.strip()[:40]!r}.") from None
-                if header[tag] < 1:
-                    raise _err(lineno, f"@{tag} must be a positive integer; got {header[tag]}.")
-            else:
-                header[tag] = value.strip()  # @problemName and unknown tags: kept, unused
+            in_data = _header_line(lineno, line, header)
             continue
-        # ---------------------------------------------------------------- data line
-        fields = line.split(":")
-        has_label = bool(header.get("classlabel") or header.get("targetlabel"))
-        if has_label:
-            if len(fields) < 2:
-                raise _err(lineno, "expected the dimensions followed by ':<label>'.")
-            label = fields[-1].strip()
-            fields = fields[:-1]
-            if header.get("classlabel"):
-                if label not in labels_declared:
-                    raise _err(lineno, f"class label {label[:40]!r} is not among the declared "
-                               f"labels {labels_declared[:10]}.")
-                targets.append(label)
-            else:
-                try:
-                    tval = float(label)
-                except ValueError:
-                    raise _err(lineno, f"regression target must be a number; got "
-                               f"{label[:40]!r}.") from None
-                if not math.isfinite(tval):
-                    raise _err(lineno, f"regression target must be finite; got {label[:40]!r}.")
-                targets.append(tval)
+        fields, target = _split_target(lineno, line.split(":"), header)
+        if target is not None:
+            targets.append(target)
         if "(" in line:
             raise _err(lineno, "time-stamped values '(t,v)' are not supported.")
-        dims = []
-        for f in fields:
-            toks = f.split(",")
-            if any(not t.strip() for t in toks):
-                raise _err(lineno, "empty value (two commas in a row, or an empty dimension).")
-            vals = np.array([_parse_value(lineno, t) for t in toks])
-            dims.append(_fill_missing(lineno, vals, missing))
-        lens = {d.size for d in dims}
-        if len(lens) != 1:
-            raise _err(lineno, f"all dimensions of a case must have the same length; got "
-                       f"lengths {sorted(lens)}.")
-        n_dims = len(dims)
-        if cases and cases[0].shape[1] != n_dims:
-            raise _err(lineno, f"expected {cases[0].shape[1]} dimension(s) like the first case;"
-                       f" got {n_dims}.")
-        if header.get("univariate") is True and n_dims != 1:
-            raise _err(lineno, f"@univariate true but the case has {n_dims} dimensions.")
-        if "dimensions" in header and n_dims != header["dimensions"]:
-            raise _err(lineno, f"@dimensions {header['dimensions']} but the case has {n_dims}.")
-        L = dims[0].size
-        if header.get("equallength") and "serieslength" in header \
-                and L != header["serieslength"]:
-            raise _err(lineno, f"@seriesLength {header['serieslength']} but the case has "
-                       f"{L} values.")
-        if header.get("equallength") and cases and L != cases[0].shape[0]:
-            raise _err(lineno, f"@equalLength true but the case has {L} values (the first "
-                       f"has {cases[0].shape[0]}).")
-        cases.append(np.stack(dims, axis=1))
+        case = _parse_dims(lineno, fields, missing)
+        _check_case(lineno, case, header, cases[0] if cases else None)
+        cases.append(case)
     if not in_data:
         raise _err(last_line, "no '@data' line: not a .ts file.")
     if not cases:
         raise _err(last_line, "the file has no data after '@data'.")
-    equal = len({c.shape[0] for c in cases}) == 1
-    if return_type == "array" and not equal:
-        raise ValueError("return_type='array' needs series of equal length; the file has "
-                         f"lengths from {min(c.shape[0] for c in cases)} to "
-                         f"{max(c.shape[0] for c in cases)}. Use return_type='list'.")
-    X = np.stack(cases) if equal and return_type != "list" else cases
-    if header.get("classlabel"):
-        y = np.array(targets)
-    elif header.get("targetlabel"):
-        y = np.array(targets, dtype=np.float64)
-    else:
-        y = None
-    return X, y
+    return _assemble(cases, targets, header, return_type)

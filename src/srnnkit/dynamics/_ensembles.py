@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._parallel import Runner
+from .._parallel import Runner, report
 from .._random import SeedLike, child_sequences
 from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, block_sizes
 from ._burn_in import BURN_IN_FLOORS, burn_in_steps
@@ -117,12 +117,15 @@ class Guard:
     bound: float
     what: str
     burn_in: int = 0
+    counts: bool = True     # each check counts one step of the paths checked as progress
 
     def check(self, H: np.ndarray, step: int, lo: int = 0) -> None:
         from ._em_loops import n_outside  # one compiled pass, no temporary
 
         flat = H.reshape(-1, H.shape[-1])
         if n_outside(flat, self.bound) == 0:
+            if self.counts:
+                report(flat.shape[0])
             return
         i, value = first_bad_path(flat, self.bound)
         self.fail(step, lo + i % H.shape[-2], value)
@@ -194,7 +197,7 @@ class _BurnIn:
         self.step = EulerStep(model, dt)
         self.guard = make_guard(model, dt, "the burn-in", n_steps=0, burn_in=n_burn)
         self.coarse = replace(self.guard, what=f"the burn-in (checked every {_BURN_CHECK} "
-                                               "steps)")
+                                               "steps)", counts=False)
 
     def __call__(self, rng: np.random.Generator, size: int, lo: int = 0) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -208,6 +211,7 @@ class _BurnIn:
                 h = self.step(h, rng.standard_normal((size, r)))
                 if j % _BURN_CHECK == _BURN_CHECK - 1 or j == n_burn - 1:
                     self.coarse.check(h, j + 1 - n_burn, lo)
+                    report(size * (j % _BURN_CHECK + 1))
             return h
         from ._em_loops import advance_chains  # numba: imported on first use only
 
@@ -222,6 +226,7 @@ class _BurnIn:
                 p, t = divmod(bad, k)
                 self.guard.fail(done + t + 1 - n_burn, lo + p, _value(h[p]))
             done += k
+            report(size * k)
         return h
 
 
@@ -266,4 +271,5 @@ def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: in
     if bad >= 0:
         p, t = divmod(bad, n_steps + 1)
         guard.fail(t, first + p, _value(states[p, t]))
+    report(len(rngs) * n_steps)
     return states, xi

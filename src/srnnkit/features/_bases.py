@@ -1,6 +1,6 @@
 """Support bases psi and their reproducing kernels kappa(s, t) = <psi(s), psi(t)>.
 
-THEORY.md section 6 lists the closed forms used here.  Every basis is callable on
+docs/theory.md §6 lists the closed forms used here.  Every basis is callable on
 times (``basis(t) -> (len(t), P)``), has ``kappa(s, t)`` elementwise with NumPy
 broadcasting, ``integrals(a, b)`` (exact ``∫_a^b psi``, finite bases only) and
 ``n_functions`` (``None`` for an infinite basis).
@@ -9,9 +9,9 @@ broadcasting, ``integrals(a, b)`` (exact ``∫_a^b psi``, finite bases only) and
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, check_int, check_memory, check_positive, fail
 
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-def _times(name: str, t: Any) -> np.ndarray:
+def _times(name: str, t: ArrayLike) -> np.ndarray:
     arr = check_array(name, t, shape_text="(n_times,)")
     if arr.ndim == 0:
         arr = arr.reshape(1)
@@ -33,7 +33,7 @@ def _times(name: str, t: Any) -> np.ndarray:
     return arr
 
 
-def _pair(s: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+def _pair(s: ArrayLike, t: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     for name, v in (("s", s), ("t", t)):
         if v is None or isinstance(v, (str, bytes)):
             fail(name, "a real number or array of times", v, TypeError)
@@ -47,17 +47,23 @@ def _pair(s: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
     return s_arr, t_arr
 
 
-def _scalarize(x: np.ndarray) -> Any:
+def _scalarize(x: np.ndarray) -> float | np.ndarray:
     return x[()] if x.ndim == 0 else x
 
 
 class SupportBasis:
     r"""Base class: a family of functions ``psi_p(s)``, ``p = 0..P-1`` (or infinite).
 
-    Subclasses implement ``_eval`` (times -> (n, P)) and ``kappa``; an infinite basis
-    (``n_functions is None``) needs only ``kappa``, the reproducing kernel
+    Subclasses implement ``_eval`` (times -> (n, P)) and ``_kappa`` (the kernel on float
+    arrays of one shape; or override ``kappa`` itself); an infinite basis
+    (``n_functions is None``) needs only the reproducing kernel
 
     .. math:: \kappa(s, t) = \langle \psi(s), \psi(t) \rangle = \sum_p \psi_p(s)\,\psi_p(t).
+
+    Attributes
+    ----------
+    n_functions : int or None
+        Number of functions P, or ``None`` for an infinite basis.
 
     Examples
     --------
@@ -78,10 +84,9 @@ class SupportBasis:
     0.0
     """
 
-    #: Number of functions P, or ``None`` for an infinite basis.
     n_functions: int | None = None
 
-    def __call__(self, t: Any) -> np.ndarray:
+    def __call__(self, t: ArrayLike) -> np.ndarray:
         """Evaluate all basis functions: ``(len(t), n_functions)``."""
         self._require_finite("evaluating the basis")
         t = _times("t", t)
@@ -91,12 +96,42 @@ class SupportBasis:
     def _eval(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def kappa(self, s: Any, t: Any) -> Any:  # pragma: no cover - abstract
-        """``<psi(s), psi(t)>`` elementwise (broadcasting)."""
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
+        """The reproducing kernel ``<psi(s), psi(t)>``, elementwise (broadcasting).
+
+        Each basis evaluates its closed form (the formula in its class description).
+
+        Parameters
+        ----------
+        s, t : float or array-like
+            Times; broadcast against each other.
+
+        Returns
+        -------
+        kappa : float or ndarray
+            ``sum_p psi_p(s) psi_p(t)``, of the broadcast shape of ``s`` and ``t``
+            (a float for scalars).
+        """
+        s_arr, t_arr = _pair(s, t)
+        return _scalarize(self._kappa(s_arr, t_arr))
+
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:  # pragma: no cover
+        """The kernel on float arrays ``s``, ``t`` of one shape."""
         raise NotImplementedError
 
-    def integrals(self, a: Any, b: Any) -> np.ndarray:
-        """Exact ``∫_a^b psi_p(s) ds`` for each pair ``(a[i], b[i])``: ``(len(a), P)``."""
+    def integrals(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
+        """Exact integrals ``∫_a^b psi_p(s) ds`` over cells ``[a[i], b[i]]`` (finite bases).
+
+        Parameters
+        ----------
+        a, b : array-like of shape (n_cells,)
+            Left and right ends of the cells.
+
+        Returns
+        -------
+        integrals : ndarray of shape (n_cells, n_functions)
+            ``integrals[i, p] = ∫_{a[i]}^{b[i]} psi_p(s) ds``.
+        """
         self._require_finite("integrals")
         a_arr = _times("a", a)
         b_arr = _times("b", b)
@@ -144,7 +179,7 @@ class MonomialBasis(SupportBasis):
     .. math:: \kappa(s, t) = \sum_{p=0}^{\text{degree}} (st)^p .
 
     These are the support functions produced by the Taylor expansion of the response
-    kernels (THEORY.md section 4).
+    kernels (docs/theory.md §4).
 
     Parameters
     ----------
@@ -170,14 +205,13 @@ class MonomialBasis(SupportBasis):
     def _eval(self, t: np.ndarray) -> np.ndarray:
         return t[:, None] ** np.arange(self.n_functions)[None, :]
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """``sum_p (s t)**p`` elementwise (Horner), broadcasting ``s`` against ``t``."""
-        s_arr, t_arr = _pair(s, t)
-        z = s_arr * t_arr
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``sum_p (s t)**p`` (Horner's scheme)."""
+        z = s * t
         out = np.ones_like(z)
         for _ in range(self.degree):
             out = out * z + 1.0
-        return _scalarize(out)
+        return out
 
     def _repr_args(self) -> str:
         return f"degree={self.degree}"
@@ -195,6 +229,8 @@ class WeightedMonomialBasis(SupportBasis):
     Parameters
     ----------
     degree : int or None, default=None
+        Highest power (>= 0), ``n_functions = degree + 1``; ``None`` for the infinite basis
+        (kernel ``exp(st)``).
 
     Examples
     --------
@@ -214,16 +250,15 @@ class WeightedMonomialBasis(SupportBasis):
         scale = np.exp(-0.5 * np.array([math.lgamma(k + 1.0) for k in p]))
         return t[:, None] ** p[None, :] * scale[None, :]
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """``exp(s t)`` (infinite) or ``sum_{p<=degree} (s t)**p / p!`` elementwise."""
-        s_arr, t_arr = _pair(s, t)
-        z = s_arr * t_arr
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``exp(s t)`` (infinite) or ``sum_{p<=degree} (s t)**p / p!``."""
+        z = s * t
         if self.degree is None:
-            return _scalarize(np.exp(z))
+            return np.exp(z)
         out = np.ones_like(z)
         for p in range(self.degree, 0, -1):  # Horner: 1 + z/1 (1 + z/2 (1 + ...))
             out = 1.0 + z * out / p
-        return _scalarize(out)
+        return out
 
     def _repr_args(self) -> str:
         return f"degree={self.degree}"
@@ -279,15 +314,14 @@ class LegendreBasis(SupportBasis):
         norm = np.sqrt((2 * np.arange(self.n_functions) + 1) / self.T)
         return np.stack(self._legendre(x), axis=-1) * norm
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """Christoffel–Darboux sum, elementwise with broadcasting."""
-        s_arr, t_arr = _pair(s, t)
-        ps = self._legendre(2.0 * s_arr / self.T - 1.0)
-        pt = self._legendre(2.0 * t_arr / self.T - 1.0)
-        out = np.zeros(s_arr.shape)
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The Christoffel–Darboux sum ``sum_p (2p+1)/T P_p(2s/T-1) P_p(2t/T-1)``."""
+        ps = self._legendre(2.0 * s / self.T - 1.0)
+        pt = self._legendre(2.0 * t / self.T - 1.0)
+        out = np.zeros(s.shape)
         for p in range(self.n_functions):
             out = out + (2 * p + 1) / self.T * ps[p] * pt[p]
-        return _scalarize(out)
+        return out
 
     def _repr_args(self) -> str:
         return f"degree={self.degree}, T={self.T!r}"
@@ -299,7 +333,7 @@ class ExponentialBasis(SupportBasis):
     .. math:: \kappa(s, t) = \sum_p e^{-\lambda_p (s + t)} .
 
     For a linear SRNN with linear readout, the eigenvalues of ``A = Gamma - W`` form an
-    exact finite support basis (THEORY.md section 4).
+    exact finite support basis (docs/theory.md §4).
 
     Parameters
     ----------
@@ -314,21 +348,20 @@ class ExponentialBasis(SupportBasis):
     array([[1.      , 0.632121]])
     """
 
-    def __init__(self, rates: Any) -> None:
+    def __init__(self, rates: ArrayLike) -> None:
         self.rates = check_array("rates", rates, ndim=1, shape_text="(P,)")
         self.n_functions = int(self.rates.shape[0])
 
     def _eval(self, t: np.ndarray) -> np.ndarray:
         return np.exp(-t[:, None] * self.rates[None, :])
 
-    def kappa(self, s: Any, t: Any) -> Any:
-        """``sum_p exp(-rate_p (s + t))`` elementwise."""
-        s_arr, t_arr = _pair(s, t)
-        z = s_arr + t_arr
+    def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``sum_p exp(-rate_p (s + t))``."""
+        z = s + t
         out = np.zeros(z.shape)
         for lam in self.rates:
             out = out + np.exp(-lam * z)
-        return _scalarize(out)
+        return out
 
     def _integrals(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         lam = self.rates[None, :]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._cost import costed
 from .._validation import check_array, check_finite_result, check_int, check_positive, fail
 from ..signatures._signature import (
     DEFAULT_MAX_BYTES,
@@ -16,13 +16,14 @@ from ..signatures._signature import (
 )
 from ..signatures._words import signature_dim
 from ._bases import SupportBasis
+from ._cost import response_features_cost
 
 __all__ = ["response_features", "tensor_path"]
 
 _TEXT = "(n_steps, n_inputs) or (n_series, n_steps, n_inputs)"
 
 
-def _check_inputs(inputs: Any) -> np.ndarray:
+def _check_inputs(inputs: ArrayLike) -> np.ndarray:
     if isinstance(inputs, (list, tuple)) and inputs and all(
             isinstance(p, np.ndarray) for p in inputs) and len({p.shape for p in inputs}) > 1:
         raise ValueError(f"inputs must be a rectangular array of shape {_TEXT}; got a "
@@ -34,7 +35,7 @@ def _check_inputs(inputs: Any) -> np.ndarray:
     return arr
 
 
-def _check_basis(basis: Any) -> SupportBasis:
+def _check_basis(basis: object) -> SupportBasis:
     if not isinstance(basis, SupportBasis):
         fail("basis", "a support basis (e.g. sk.features.MonomialBasis(2))", basis, TypeError)
     if basis.n_functions is None:
@@ -52,7 +53,7 @@ def _cell_integrals(basis: SupportBasis, n_steps: int, dt: float, refine: int,
     return np.ascontiguousarray(basis.integrals(edges[:-1], edges[1:]), dtype=dtype)
 
 
-def tensor_path(inputs: Any, *, dt: float, basis: SupportBasis, refine: int = 1,
+def tensor_path(inputs: ArrayLike, *, dt: float, basis: SupportBasis, refine: int = 1,
                 max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     r"""The tensor path :math:`X_t = \int_0^t \psi(s)\otimes u_s\,ds` on the input grid.
 
@@ -67,6 +68,7 @@ def tensor_path(inputs: Any, *, dt: float, basis: SupportBasis, refine: int = 1,
     Parameters
     ----------
     inputs : array-like of shape (n_steps, m) or (n_series, n_steps, m)
+        Piecewise-constant input, ``u[j]`` on :math:`[j\,dt, (j+1)\,dt)`.
     dt : float
         Input step (> 0).
     basis : SupportBasis
@@ -112,13 +114,14 @@ def tensor_path(inputs: Any, *, dt: float, basis: SupportBasis, refine: int = 1,
     return out
 
 
-def response_features(inputs: Any, *, dt: float, basis: SupportBasis, depth: int,
+@costed(response_features_cost)
+def response_features(inputs: ArrayLike, *, dt: float, basis: SupportBasis, depth: int,
                       stream: bool = False, refine: int = 1, scalar_term: bool = False,
                       n_jobs: int | None = None,
                       max_bytes: int = DEFAULT_MAX_BYTES, device: str = "cpu") -> np.ndarray:
     r"""Response features: the truncated signature of :math:`X = \int \psi\otimes u`.
 
-    By THEORY.md section 4, the expected SRNN output is a linear functional of these
+    By docs/theory.md §4, the expected SRNN output is a linear functional of these
     features, :math:`\mathbb{E} f(h_t) = \sum_w \beta_w(t)\, S^w(X)_{0,t}`.
 
     Equal to ``sk.signature(tensor_path(inputs, dt=dt, basis=basis, refine=refine), depth)``

@@ -6,10 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import costed
 from .._validation import check_finite_result, check_int, check_positive, fail
 from . import _common as cm
+from ._cost import response_kernel_cost
 
 
+@costed(response_kernel_cost)
 def response_kernel(U: Any, V: Any = None, *, dt: float, basis: Any, dyadic_order: int = 0,
                     depth: int | None = None, richardson: bool = False,
                     refine: int | None = None, n_jobs: int | None = None,

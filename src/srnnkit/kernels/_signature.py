@@ -6,12 +6,15 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import costed
 from .._validation import check_choice, check_finite_result, check_positive
 from . import _common as cm
+from ._cost import signature_kernel_cost
 
 _STATICS = ("linear", "rbf")
 
 
+@costed(signature_kernel_cost)
 def signature_kernel(X: Any, Y: Any = None, *, static: str = "linear", dyadic_order: int = 0,
                      richardson: bool = False, scale: float = 1.0,
                      n_jobs: int | None = None, device: str = "cpu", executor: Any = None,

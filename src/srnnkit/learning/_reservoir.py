@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._cost import running
 from .._parallel import Runner
 from .._random import as_generator, child_sequences
 from .._validation import check_array, check_int, check_memory, fail
@@ -77,6 +78,26 @@ def _mean_states(est: Any, u: np.ndarray, keep_ensemble: bool = False):
         states = simulate(est.model_, u, save="states", **kw).states  # (n_paths, L + 1, n)
         return states.mean(axis=0), states[:, -1, :].copy()
     return simulate(est.model_, u, save="mean", **kw).mean, None
+
+
+def _pooled_cost(est: Any, series: list[np.ndarray]) -> Any:
+    """The cost of the noise-averaged states of ``series``: ``n_paths`` x their steps, at the
+    rate of :func:`srnnkit.simulate` for this network (see :mod:`srnnkit._cost`)."""
+    from .._cost import CostEstimate, Part, speedup
+    from .._parallel import n_threads
+    from ..simulate._cost import sim_rate
+    from ..simulate._plan import make_plan
+
+    plan = make_plan(est.model_, series[0][:1], dt=_step(est), n_steps=None,
+                     n_paths=est.n_paths, seed=0, h0=est.h0_, burn_in=0, method="euler",
+                     save="mean", save_every=1, chunk_size=None)
+    steps = sum(len(s) for s in series)
+    work = float(est.n_paths) * steps
+    part = Part(f"{len(series)} series x {est.n_paths} paths ({steps} steps in all)",
+                "n_paths, n_hidden or the series' number and length", work, sim_rate(plan),
+                int(work))
+    return CostEstimate("SRNNReservoir.transform", [part],
+                        speedup=speedup(n_threads(est.n_jobs), len(series)))
 
 
 class SRNNReservoir(TransformerMixin, BaseEstimator):
@@ -248,7 +269,8 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
             avg = hbar[1:].mean(axis=0)
             return avg if self.pooling == "mean" else np.concatenate([last, avg])
 
-        return np.stack(list(Runner(self.n_jobs, desc="SRNNReservoir").map(one, series)))
+        with running(lambda: _pooled_cost(self, series), "SRNNReservoir"):
+            return np.stack(list(Runner(self.n_jobs, desc="SRNNReservoir").map(one, series)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names ``h_last_i`` / ``h_mean_i`` of the output features."""

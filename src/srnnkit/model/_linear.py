@@ -7,17 +7,20 @@ the dynamics core and the response estimators all build on these.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import linalg
 
 from .._validation import check_positive, fail
 
+if TYPE_CHECKING:
+    from ._srnn import SRNN
+
 __all__ = ["analytic_output_mean", "exact_transition", "psd_sqrt", "stationary_covariance"]
 
 
-def stationary_covariance(model: Any, dt: float | None = None) -> np.ndarray:
+def stationary_covariance(model: SRNN, dt: float | None = None) -> np.ndarray:
     r"""Stationary covariance :math:`\Sigma` of a linear SRNN.
 
     Continuous time (``dt=None``) solves the Lyapunov equation
@@ -41,6 +44,7 @@ def stationary_covariance(model: Any, dt: float | None = None) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_hidden, n_hidden)
+        The covariance of the stationary (Gaussian) law.
 
     Examples
     --------
@@ -82,7 +86,7 @@ def psd_sqrt(S: np.ndarray) -> np.ndarray:
     return V * np.sqrt(np.clip(w, 0.0, None))
 
 
-def exact_transition(model: Any, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def exact_transition(model: SRNN, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""The exact step of a linear SRNN: :math:`\Phi = e^{-A\Delta}`,
     :math:`\Psi = \int_0^\Delta e^{-As}ds` and the noise covariance :math:`\Sigma_\Delta`
     of one step (Van Loan's block exponentials), so that
@@ -105,7 +109,7 @@ def exact_transition(model: Any, dt: float) -> tuple[np.ndarray, np.ndarray, np.
     return Phi, Psi, 0.5 * (Q + Q.T)
 
 
-def analytic_output_mean(model: Any, dt: float | None = None) -> np.ndarray:
+def analytic_output_mean(model: SRNN, dt: float | None = None) -> np.ndarray:
     """Stationary mean output of a linear SRNN (EM chain's when ``dt`` is given): (p,)."""
     ro = model.readout
     kind = getattr(ro, "kind", "callable")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, fail
 
-__all__ = ["Callable_", "Linear", "Quadratic", "as_readout"]
+__all__ = ["Callable_", "Linear", "Quadratic", "ReadoutLike", "as_readout"]
 
 
 class Linear:
@@ -33,7 +34,7 @@ class Linear:
 
     kind = "linear"
 
-    def __init__(self, Q: Any, q: Any = None) -> None:
+    def __init__(self, Q: ArrayLike, q: ArrayLike | None = None) -> None:
         Q = check_array("Q", Q, ndim=(1, 2), shape_text="(p, n)")
         self.Q = Q[None, :] if Q.ndim == 1 else Q
         p = self.Q.shape[0]
@@ -42,6 +43,7 @@ class Linear:
 
     @property
     def n_outputs(self) -> int:
+        """Number of outputs p (rows of Q)."""
         return self.Q.shape[0]
 
     def _bind(self, n: int) -> None:
@@ -58,7 +60,11 @@ class Linear:
 class Quadratic:
     r"""Quadratic readout :math:`f(h) = \tfrac12 h^\top M h` (one output).
 
-    ``M`` is symmetrised, :math:`M \leftarrow (M + M^\top)/2`, which leaves f unchanged.
+    Parameters
+    ----------
+    M : array-like of shape (n, n)
+        The quadratic form. It is symmetrised, :math:`M \leftarrow (M + M^\top)/2`, which
+        leaves f unchanged.
 
     Examples
     --------
@@ -70,7 +76,7 @@ class Quadratic:
 
     kind = "quadratic"
 
-    def __init__(self, M: Any) -> None:
+    def __init__(self, M: ArrayLike) -> None:
         M = check_array("M", M, ndim=2, shape_text="(n, n)")
         if M.shape[0] != M.shape[1]:
             fail("M", "a square array of shape (n, n)", M)
@@ -113,6 +119,7 @@ class Callable_:
 
     @property
     def n_outputs(self) -> int:
+        """Number of outputs p (known once bound to a model)."""
         return int(self._p or 0)
 
     def __call__(self, h: np.ndarray) -> np.ndarray:
@@ -125,7 +132,13 @@ class Callable_:
         return f"Callable_({getattr(self.func, '__name__', self.func)!r})"
 
 
-def as_readout(readout: Any, n: int):
+Readout: TypeAlias = Linear | Quadratic | Callable_
+
+#: What ``SRNN(readout=...)`` accepts.
+ReadoutLike: TypeAlias = "Readout | Callable[[np.ndarray], np.ndarray] | ArrayLike | None"
+
+
+def as_readout(readout: ReadoutLike, n: int) -> Readout:
     """Normalise the ``readout`` argument of :class:`~srnnkit.SRNN`."""
     if readout is None:
         out = Linear(np.eye(n))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import warnings
 from numbers import Real
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._random import SeedLike, child_sequences
 from .._validation import (
@@ -19,16 +19,17 @@ from .._validation import (
 )
 from ..dynamics._activations import ACTIVATION_NAMES, ACTIVATIONS
 from ..dynamics._drift import drift as _drift
-from ._readouts import Linear, as_readout
+from ._readouts import Linear, ReadoutLike, as_readout
 
 __all__ = ["INPUT_MODES", "SRNN", "DissipativityWarning"]
 
-#: where the input enters the drift (THEORY: the additive SRNN and the Lipschitz / noisy-RNN form)
+#: where the input enters the drift: the additive SRNN and the Lipschitz / noisy-RNN form
+#: (docs/theory.md §1 and §11)
 INPUT_MODES = ("additive", "activation")
 
 
 class DissipativityWarning(UserWarning):
-    """The SRNN may have no stationary law (THEORY.md assumption A1 looks violated).
+    """The SRNN may have no stationary law (assumption A1 of docs/theory.md §1 looks violated).
 
     Examples
     --------
@@ -100,8 +101,9 @@ class SRNN:
     (2, 1, 1, True)
     """
 
-    def __init__(self, W: Any, C: Any, sigma: Any, gamma: Any = 1.0, b: Any = None,
-                 activation: str = "tanh", readout: Any = None,
+    def __init__(self, W: ArrayLike, C: ArrayLike, sigma: ArrayLike, gamma: ArrayLike = 1.0,
+                 b: ArrayLike | None = None, activation: str = "tanh",
+                 readout: ReadoutLike = None,
                  input_mode: str = "additive") -> None:
         W = check_array("W", W, ndim=2, shape_text="(n, n)")
         n = W.shape[0]
@@ -126,22 +128,27 @@ class SRNN:
     # ------------------------------------------------------------------ shapes
     @property
     def n_hidden(self) -> int:
+        """Number of hidden units n."""
         return self.W.shape[0]
 
     @property
     def n_inputs(self) -> int:
+        """Number of input channels m."""
         return self.C.shape[1]
 
     @property
     def n_outputs(self) -> int:
+        """Number of outputs p of the readout."""
         return self.readout.n_outputs
 
     @property
     def n_noise(self) -> int:
+        """Number of independent noise channels r (columns of sigma)."""
         return self.sigma.shape[1]
 
     @property
     def is_linear(self) -> bool:
+        """True for the identity activation (Gaussian, closed forms available)."""
         return self.activation == "identity"
 
     # ------------------------------------------------------------ derived math
@@ -171,7 +178,18 @@ class SRNN:
         return self.gamma_matrix - self.W
 
     def stationary_mean(self) -> np.ndarray:
-        """:math:`m_\\infty = A^{-1} b` of a linear SRNN (shape (n,))."""
+        """The stationary mean :math:`m_\\infty = A^{-1} b` of a linear SRNN.
+
+        Returns
+        -------
+        mean : ndarray of shape (n,)
+            :math:`E h` under the stationary law (no input).
+
+        Raises
+        ------
+        ValueError
+            For a nonlinear SRNN.
+        """
         return np.linalg.solve(self.A, self.b)
 
     def _require_additive(self, what: str) -> None:
@@ -187,16 +205,39 @@ class SRNN:
                              f"activation={self.activation!r}. Use a Monte Carlo method instead.")
 
     def drift(self, h: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
-        """Drift for states of shape (..., n) and inputs of shape (..., m).
+        """The drift :math:`F(h, u)` for states of shape (..., n) and inputs of shape (..., m).
 
         :math:`-\\Gamma h + a(Wh+b) + Cu` (``input_mode="additive"``) or
         :math:`-\\Gamma h + a(Wh+Cu+b)` (``input_mode="activation"``); see
         :func:`srnnkit.dynamics.drift`.
+
+        Parameters
+        ----------
+        h : ndarray of shape (..., n)
+            Hidden states.
+        u : ndarray of shape (..., m), optional
+            Inputs (zero when None).
+
+        Returns
+        -------
+        drift : ndarray of shape (..., n)
+            The drift at each state.
         """
         return _drift(self, h, u)
 
     def output(self, h: np.ndarray) -> np.ndarray:
-        """Readout ``f(h)`` for states of shape (..., n); returns (..., p)."""
+        """The readout ``f(h)``.
+
+        Parameters
+        ----------
+        h : array-like of shape (..., n)
+            Hidden states.
+
+        Returns
+        -------
+        y : ndarray of shape (..., p)
+            The outputs.
+        """
         return self.readout(np.asarray(h, dtype=float))
 
     # ------------------------------------------------------------- assumptions
@@ -229,7 +270,7 @@ class SRNN:
     @classmethod
     def random(cls, n_hidden: int, n_inputs: int, *, n_outputs: int = 1,
                spectral_radius: float = 0.9, input_scale: float = 1.0, noise: float = 0.1,
-               gamma: Any = 1.0, density: float = 1.0, bias_scale: float = 0.5,
+               gamma: ArrayLike = 1.0, density: float = 1.0, bias_scale: float = 0.5,
                activation: str = "tanh", input_mode: str = "additive",
                seed: SeedLike = None) -> SRNN:
         """Reservoir-style random SRNN.
@@ -251,6 +292,38 @@ class SRNN:
         theory page, §3). A bias uniform on ``[-0.5, 0.5]`` breaks the symmetry while keeping
         the units in the responsive part of ``tanh`` (``tanh'(b) >= 0.79``). Pass
         ``bias_scale=0`` for the odd network.
+
+        Parameters
+        ----------
+        n_hidden : int
+            Number of hidden units n (>= 1).
+        n_inputs : int
+            Number of input channels m (>= 1).
+        n_outputs : int, default=1
+            Number of outputs p of the linear readout.
+        spectral_radius : float, default=0.9
+            Spectral radius of ``W`` (>= 0).
+        input_scale : float, default=1.0
+            Half-width of the uniform input weights (>= 0).
+        noise : float, default=0.1
+            Noise amplitude: ``sigma = noise * I`` (>= 0).
+        gamma : float, array-like of shape (n,) or (n, n), default=1.0
+            Leak :math:`\\Gamma` (as in `SRNN`).
+        density : float, default=1.0
+            Fraction of non-zero recurrent weights, in (0, 1].
+        bias_scale : float, default=0.5
+            Half-width of the uniform bias (>= 0); 0 gives the odd network.
+        activation : {"tanh", "identity", "relu", "sigmoid"}, default="tanh"
+            Elementwise activation.
+        input_mode : {"additive", "activation"}, default="additive"
+            Where the input enters the drift (as in `SRNN`).
+        seed : None, int, SeedSequence or Generator, default=None
+            Seed of the random weights.
+
+        Returns
+        -------
+        model : SRNN
+            The random network.
 
         Examples
         --------
@@ -291,7 +364,7 @@ class SRNN:
                 f"activation={self.activation!r}, readout={self.readout!r}{mode})")
 
 
-def _as_gamma(gamma: Any, n: int) -> tuple[Any, str]:
+def _as_gamma(gamma: ArrayLike, n: int) -> tuple[np.ndarray, str]:
     if isinstance(gamma, Real) and not isinstance(gamma, bool):
         g = float(gamma)
         if not np.isfinite(g):
@@ -309,7 +382,7 @@ def _as_gamma(gamma: Any, n: int) -> tuple[Any, str]:
     return g, "full"
 
 
-def _as_sigma(sigma: Any, n: int) -> tuple[np.ndarray, bool]:
+def _as_sigma(sigma: ArrayLike, n: int) -> tuple[np.ndarray, bool]:
     if isinstance(sigma, Real) and not isinstance(sigma, bool):
         s = float(sigma)
         if not np.isfinite(s) or s < 0:

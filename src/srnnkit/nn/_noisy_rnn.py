@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import warnings
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
+from torch.autograd.function import FunctionCtx
 
 from .._random import SeedLike, child_sequences
 from .._validation import (
@@ -20,6 +22,9 @@ from .._validation import (
     describe,
     fail,
 )
+
+if TYPE_CHECKING:
+    from ..model import SRNN
 
 __all__ = ["PARAMETERIZATIONS", "READOUTS", "NoisyRNN"]
 
@@ -94,7 +99,9 @@ class NoisyRNN(torch.nn.Module):
         Multiplicative noise amplitude (a training regulariser; an `srnnkit.SRNN` has constant
         diffusion, so `to_srnn` leaves it out, with a warning).
     activation : {"tanh", "identity", "relu", "sigmoid"}, default="tanh"
+        Elementwise activation ``a``.
     parameterization : {"free", "dissipative", "lipschitz"}, default="free"
+        How :math:`\Gamma` and :math:`W` are built from the trained parameters (above).
     gamma : float or array-like of shape (n,), default=1.0
         Initial leak rates (``"free"``, ``"dissipative"``: the initial diagonal of
         :math:`\Gamma`) or the shift :math:`\gamma` (``"lipschitz"``, a scalar).
@@ -116,6 +123,7 @@ class NoisyRNN(torch.nn.Module):
     Attributes
     ----------
     dt : float
+        The step.
     sigma : Tensor of shape (n, r)
         The additive noise matrix (a buffer, not trained).
     C, b, Q, q : Parameter
@@ -143,8 +151,9 @@ class NoisyRNN(torch.nn.Module):
     """
 
     def __init__(self, n_inputs: int, n_hidden: int, n_outputs: int, *, dt: float,
-                 sigma: Any = 0.0, sigma_mult: float = 0.0, activation: str = "tanh",
-                 parameterization: str = "free", gamma: Any = 1.0, beta: float = 0.75,
+                 sigma: ArrayLike | torch.Tensor = 0.0, sigma_mult: float = 0.0,
+                 activation: str = "tanh", parameterization: str = "free",
+                 gamma: ArrayLike = 1.0, beta: float = 0.75,
                  gamma_w: float = 0.0, readout: str = "last", init_scale: float = 1.0,
                  seed: SeedLike = None, dtype: torch.dtype | None = None) -> None:
         super().__init__()
@@ -202,7 +211,7 @@ class NoisyRNN(torch.nn.Module):
         self.register_buffer("sigma", torch.as_tensor(_sigma_matrix(sigma, n), dtype=dtype))
 
     @staticmethod
-    def _initial_leak(gamma: Any, n: int) -> np.ndarray:
+    def _initial_leak(gamma: ArrayLike, n: int) -> np.ndarray:
         g = check_array("gamma", gamma, ndim=(0, 1), shape_text=f"() or ({n},)")
         if g.ndim == 1 and g.shape != (n,):
             fail("gamma", f"a scalar or an array of shape ({n},)", g)
@@ -211,18 +220,22 @@ class NoisyRNN(torch.nn.Module):
     # ------------------------------------------------------------------ shapes
     @property
     def n_inputs(self) -> int:
+        """Number of inputs m."""
         return self.C.shape[1]
 
     @property
     def n_hidden(self) -> int:
+        """Number of hidden units n."""
         return self.C.shape[0]
 
     @property
     def n_outputs(self) -> int:
+        """Number of outputs p."""
         return self.Q.shape[0]
 
     @property
     def n_noise(self) -> int:
+        """Number of noise channels r (columns of sigma)."""
         return self.sigma.shape[1]
 
     # ------------------------------------------------------------ effective weights
@@ -230,7 +243,13 @@ class NoisyRNN(torch.nn.Module):
         return (1.0 - self.beta) * (M + M.T) + self.beta * (M - M.T)
 
     def gamma_matrix(self) -> torch.Tensor:
-        r""":math:`\Gamma` (n, n), differentiable in the parameters."""
+        r"""The leak matrix :math:`\Gamma` built from the parameters.
+
+        Returns
+        -------
+        Gamma : Tensor of shape (n, n)
+            Differentiable in the parameters.
+        """
         if self.parameterization == "free":
             return self.Gamma
         if self.parameterization == "dissipative":
@@ -239,14 +258,20 @@ class NoisyRNN(torch.nn.Module):
         return self.gamma_shift * eye - self._lipschitz(self.M_A)
 
     def recurrent_weights(self) -> torch.Tensor:
-        """:math:`W` (n, n), differentiable in the parameters."""
+        """The recurrent weights :math:`W` built from the parameters.
+
+        Returns
+        -------
+        W : Tensor of shape (n, n)
+            Differentiable in the parameters.
+        """
         if self.parameterization != "lipschitz":
             return self.W
         eye = torch.eye(self.n_hidden, dtype=self.M_W.dtype, device=self.M_W.device)
         return self._lipschitz(self.M_W) - self.gamma_w * eye
 
     # ------------------------------------------------------------------ stepping
-    def _inputs(self, u: Any) -> tuple[torch.Tensor, bool]:
+    def _inputs(self, u: ArrayLike | torch.Tensor) -> tuple[torch.Tensor, bool]:
         m = self.n_inputs
         shape = f"(batch, n_steps, {m}) or (n_steps, {m})"
         if not isinstance(u, torch.Tensor):
@@ -310,13 +335,14 @@ class NoisyRNN(torch.nn.Module):
             fail("noise", "None (training mode decides), True or False", noise, TypeError)
         return bool(noise)
 
-    def states(self, u: Any, *, noise: bool | None = None,
+    def states(self, u: ArrayLike | torch.Tensor, *, noise: bool | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """Hidden states :math:`h_0 = 0, h_1, ..., h_T` for inputs ``u``.
 
         Parameters
         ----------
-        u : Tensor of shape (batch, T, m) or (T, m)
+        u : Tensor or array-like of shape (batch, T, m) or (T, m)
+            Inputs, ``u[:, k]`` acting on :math:`[t_k, t_{k+1})`.
         noise : bool or None, default=None
             Draw the noise (None: in training mode only).
         generator : torch.Generator, optional
@@ -324,19 +350,21 @@ class NoisyRNN(torch.nn.Module):
 
         Returns
         -------
-        Tensor of shape (batch, T + 1, n) (or (T + 1, n) for one series)
+        H : Tensor of shape (batch, T + 1, n)
+            The states (shape (T + 1, n) for one series).
         """
         u, single = self._inputs(u)
         out = self._run(u, self._use_noise(noise), generator).transpose(0, 1)
         return out[0] if single else out
 
-    def forward(self, u: Any, lengths: Any = None, *, noise: bool | None = None,
+    def forward(self, u: ArrayLike | torch.Tensor, lengths: ArrayLike | None = None, *,
+                noise: bool | None = None,
                 generator: torch.Generator | None = None) -> torch.Tensor:
         r"""Readout of the last state (``readout="last"``) or of every state after an input.
 
         Parameters
         ----------
-        u : Tensor of shape (batch, T, m) or (T, m)
+        u : Tensor or array-like of shape (batch, T, m) or (T, m)
             Inputs, ``u[:, k]`` acting on :math:`[t_k, t_{k+1})`.
         lengths : array-like of int of shape (batch,), optional
             Series lengths :math:`1 \le L_i \le T` of a zero-padded batch; the last-state
@@ -348,7 +376,8 @@ class NoisyRNN(torch.nn.Module):
 
         Returns
         -------
-        Tensor of shape (batch, p) or (batch, T, p) (without the batch axis for one series)
+        y : Tensor of shape (batch, p) or (batch, T, p)
+            The readout (without the batch axis for one series).
         """
         u, single = self._inputs(u)
         if lengths is not None:
@@ -362,7 +391,7 @@ class NoisyRNN(torch.nn.Module):
         return out[0] if single else out
 
     @staticmethod
-    def _lengths(lengths: Any, batch: int, T: int) -> torch.Tensor:
+    def _lengths(lengths: ArrayLike | torch.Tensor, batch: int, T: int) -> torch.Tensor:
         arr = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
         if arr.dtype.kind not in "iu":
             fail("lengths", f"integers of shape ({batch},)", arr, TypeError)
@@ -373,7 +402,7 @@ class NoisyRNN(torch.nn.Module):
         return torch.as_tensor(arr, dtype=torch.long)
 
     # ------------------------------------------------------------------ conversion
-    def to_srnn(self) -> Any:
+    def to_srnn(self) -> SRNN:
         """The network as an `srnnkit.SRNN` (float64 copies of the weights).
 
         ``SRNN(W, C, sigma, gamma=Γ (full), b, activation, readout=Linear(Q, q),
@@ -382,7 +411,8 @@ class NoisyRNN(torch.nn.Module):
 
         Returns
         -------
-        SRNN
+        model : SRNN
+            The network with ``input_mode="activation"``.
         """
         from ..model import SRNN, Linear
 
@@ -401,7 +431,7 @@ class NoisyRNN(torch.nn.Module):
                         input_mode="activation")
 
     @classmethod
-    def from_srnn(cls, model: Any, *, dt: float, readout: str = "last",
+    def from_srnn(cls, model: SRNN, *, dt: float, readout: str = "last",
                   parameterization: str = "free", beta: float = 0.75, gamma: float = 1.0,
                   gamma_w: float = 0.0, sigma_mult: float = 0.0,
                   dtype: torch.dtype = torch.float64) -> NoisyRNN:
@@ -419,13 +449,25 @@ class NoisyRNN(torch.nn.Module):
             agree) and an identity or `Linear` readout.
         dt : float
             The step of the module.
-        readout, parameterization, beta, gamma, gamma_w, sigma_mult :
-            As in `NoisyRNN` (``gamma`` only for the Lipschitz form).
+        readout : {"last", "all"}, default="last"
+            As in `NoisyRNN`.
+        parameterization : {"free", "dissipative", "lipschitz"}, default="free"
+            As in `NoisyRNN`.
+        beta : float, default=0.75
+            As in `NoisyRNN` (Lipschitz form).
+        gamma : float, default=1.0
+            The shift :math:`\gamma` of the Lipschitz form (unused otherwise).
+        gamma_w : float, default=0.0
+            As in `NoisyRNN` (Lipschitz form).
+        sigma_mult : float, default=0.0
+            As in `NoisyRNN`.
         dtype : torch.dtype, default=torch.float64
+            Parameter dtype.
 
         Returns
         -------
-        NoisyRNN
+        net : NoisyRNN
+            The module, whose forward pass simulates ``model`` from ``h0 = 0``.
         """
         from ..model import SRNN, Linear
 
@@ -473,13 +515,20 @@ class NoisyRNN(torch.nn.Module):
         return net
 
     def extra_repr(self) -> str:
+        """The sizes and settings shown in the module's ``repr`` (torch's hook).
+
+        Returns
+        -------
+        text : str
+            ``"n_inputs=..., n_hidden=..., ..."``.
+        """
         return (f"n_inputs={self.n_inputs}, n_hidden={self.n_hidden}, "
                 f"n_outputs={self.n_outputs}, dt={self.dt:.4g}, "
                 f"activation={self.activation!r}, parameterization={self.parameterization!r}, "
                 f"readout={self.readout!r}")
 
 
-def _sigma_matrix(sigma: Any, n: int) -> np.ndarray:
+def _sigma_matrix(sigma: ArrayLike | torch.Tensor, n: int) -> np.ndarray:
     """``sigma`` as an (n, r) array: a scalar means s I, a vector a diagonal."""
     if isinstance(sigma, torch.Tensor):
         sigma = sigma.detach().cpu().numpy()
@@ -515,7 +564,7 @@ class _EulerMaruyama(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, D: torch.Tensor, K: torch.Tensor, mult: torch.Tensor | None,
+    def forward(ctx: FunctionCtx, D: torch.Tensor, K: torch.Tensor, mult: torch.Tensor | None,
                 dt: float, activation: str) -> torch.Tensor:
         T, batch, n2 = D.shape
         n = n2 // 2
@@ -535,7 +584,7 @@ class _EulerMaruyama(torch.autograd.Function):
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, gH: torch.Tensor) -> tuple:
+    def backward(ctx: FunctionCtx, gH: torch.Tensor) -> tuple:
         H, S, K, mult = ctx.saved_tensors
         dt = ctx.dt
         T, batch, n = S.shape

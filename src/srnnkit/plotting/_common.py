@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, check_int, fail
 
-__all__ = ["as_curve", "new_figure", "pick_index"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["AxesArg", "as_curve", "new_figure", "pick_index", "pick_pair"]
+
+#: What ``plot(ax=...)`` accepts: an Axes, a sequence of them (one per panel) or None.
+AxesArg: TypeAlias = "Axes | Sequence[Axes] | np.ndarray | None"
 
 
-def new_figure(ncols: int = 1, *, width: float = 6.4, height: float = 3.6):
+def new_figure(ncols: int = 1, *, width: float = 6.4,
+               height: float = 3.6) -> tuple[Figure, np.ndarray]:
     """A figure with ``ncols`` axes and matplotlib's constrained layout.
 
     The constrained layout keeps axis labels, tick labels, titles and colour bars inside the
@@ -23,7 +33,7 @@ def new_figure(ncols: int = 1, *, width: float = 6.4, height: float = 3.6):
     return fig, np.atleast_1d(axs)
 
 
-def axes_or_new(ax: Any, ncols: int = 1, **kwargs: Any) -> tuple[np.ndarray, Any]:
+def axes_or_new(ax: AxesArg, ncols: int = 1, **kwargs: float) -> tuple[np.ndarray, Figure]:
     """The user's axes (one or a sequence of ``ncols``) or a new constrained-layout figure."""
     if ax is None:
         fig, axs = new_figure(ncols, **kwargs)
@@ -39,13 +49,22 @@ def axes_or_new(ax: Any, ncols: int = 1, **kwargs: Any) -> tuple[np.ndarray, Any
     return axs, axs[0].figure
 
 
-def pick_index(name: str, value: Any, size: int, what: str) -> int:
+def pick_index(name: str, value: object, size: int, what: str) -> int:
     """Check an index into an axis of length ``size`` (negative indices count from the end)."""
     idx = check_int(name, value, low=-size, high=size - 1)
     return idx % size if size else idx
 
 
-def as_curve(name: str, value: Any, length: int | None, output: int,
+def pick_pair(name: str, value: object, size: int) -> tuple[int, int]:
+    """A pair ``(a, b)`` of input channels, or one int for ``a = b`` (negative from the end)."""
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2:
+        fail(name, "an int or a pair (a, b) of input channels", value)
+    a, b = (pick_index(name, c, size, "input channels") for c in pair)
+    return a, b
+
+
+def as_curve(name: str, value: ArrayLike, length: int | None, output: int,
              output_name: str = "output") -> np.ndarray:
     """One curve from an array as the library returns it.
 

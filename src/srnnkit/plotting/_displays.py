@@ -9,12 +9,20 @@ constrained layout, so saved PNGs are not clipped.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, fail
-from ._common import as_curve, axes_or_new, pick_index
+from ._common import AxesArg, as_curve, axes_or_new, pick_index, pick_pair
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..response import ResponseFunction, VolterraConvergence, VolterraSeries
+    from ..simulate import Trajectory
 
 __all__ = ["GramDisplay", "ResponseDisplay", "TrajectoryDisplay", "VolterraDisplay"]
 
@@ -25,9 +33,20 @@ class TrajectoryDisplay:
     Parameters
     ----------
     ts : ndarray of shape (n_times,)
+        Times.
     mean : ndarray of shape (n_times, p)
+        Ensemble mean of the ``p`` outputs.
     stderr : ndarray of shape (n_times, p) or None
+        Its standard error (no band when None).
     label : str, default="E f(h_t)"
+        Legend label and y-axis label.
+
+    Attributes
+    ----------
+    figure_, ax_ : matplotlib Figure and Axes
+        Set by `plot`.
+    lines_ : list of matplotlib Line2D
+        One line per drawn output, set by `plot`.
 
     Examples
     --------
@@ -47,9 +66,24 @@ class TrajectoryDisplay:
         self.ts, self.mean, self.stderr, self.label = ts, mean, stderr, label
 
     @classmethod
-    def from_trajectory(cls, traj: Any, label: str = "E f(h_t)", *,
+    def from_trajectory(cls, traj: Trajectory, label: str = "E f(h_t)", *,
                         series: int = 0) -> TrajectoryDisplay:
-        """From ``sk.simulate``'s result; ``series`` picks one series of a batch."""
+        """The display of ``sk.simulate``'s result.
+
+        Parameters
+        ----------
+        traj : Trajectory
+            The result of `srnnkit.simulate` (its ``mean`` and ``stderr``).
+        label : str, default="E f(h_t)"
+            Legend label and y-axis label.
+        series : int, default=0
+            Which series of a batch to draw (negative counts from the end).
+
+        Returns
+        -------
+        display : TrajectoryDisplay
+            The display, not yet drawn (call `plot`).
+        """
         from ..simulate import Trajectory
 
         if not isinstance(traj, Trajectory):
@@ -61,7 +95,21 @@ class TrajectoryDisplay:
             mean, se = mean[s], None if se is None else se[s]
         return cls(traj.ts, mean, se, label)
 
-    def plot(self, ax=None, *, output: int | None = None) -> TrajectoryDisplay:
+    def plot(self, ax: AxesArg = None, *, output: int | None = None) -> TrajectoryDisplay:
+        """Draw the mean of each output with a ±2 standard-error band.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; None makes a new figure.
+        output : int, optional
+            Draw only this output column (default: all).
+
+        Returns
+        -------
+        self : TrajectoryDisplay
+            With ``figure_``, ``ax_`` and ``lines_`` set.
+        """
         axs, self.figure_ = axes_or_new(ax)
         ax = self.ax_ = axs[0]
         self.lines_ = []
@@ -81,7 +129,7 @@ class TrajectoryDisplay:
         return self
 
 
-def _responses(responses: Any) -> list[tuple[str, Any]]:
+def _responses(responses: object) -> list[tuple[str, ResponseFunction]]:
     from ..response import ResponseFunction
 
     if isinstance(responses, ResponseFunction):
@@ -112,6 +160,24 @@ class ResponseDisplay:
     A curve without standard errors (a closed form) is drawn as a dashed black line.
     Order-2 kernels are drawn as the slice :math:`\\tau_1 \\mapsto R^{(2)}(\\tau_1, \\tau_2)`
     at a fixed :math:`\\tau_2` (see :class:`SecondOrderDisplay` for the whole map).
+
+    Parameters
+    ----------
+    curves : dict of str -> (lags, values, stderr or None)
+        One curve per label: arrays of shape (n_lags,).
+    title : str, default=""
+        Axes title (none when empty).
+    xlabel : str, default="lag τ"
+        Label of the lag axis.
+    ylabel : str, default="R(τ)"
+        Label of the value axis.
+
+    Attributes
+    ----------
+    figure_, ax_ : matplotlib Figure and Axes
+        Set by `plot`.
+    lines_ : list of matplotlib Line2D
+        One line per curve, set by `plot`.
 
     Examples
     --------
@@ -146,8 +212,10 @@ class ResponseDisplay:
         self.xlabel, self.ylabel = xlabel, ylabel
 
     @classmethod
-    def from_responses(cls, responses: Any, *, output: int = 0, channel: Any = 0,
-                       lag2: int = 0, title: str = "") -> ResponseDisplay:
+    def from_responses(cls, responses: ResponseFunction | Sequence[ResponseFunction]
+                       | Mapping[str, ResponseFunction], *, output: int = 0,
+                       channel: int | tuple[int, int] = 0, lag2: int = 0,
+                       title: str = "") -> ResponseDisplay:
         """From ``ResponseFunction`` objects: one, a list (labelled by method) or a dict.
 
         Parameters
@@ -161,7 +229,13 @@ class ResponseDisplay:
             of the most recent input) or one int for ``a = b``.
         lag2 : int, default=0
             Order 2: the lag index of :math:`\\tau_2` (:math:`\\tau_2 = \\text{lag2}\\,dt`).
-        title : str
+        title : str, default=""
+            Axes title (none when empty).
+
+        Returns
+        -------
+        display : ResponseDisplay
+            The display, not yet drawn (call `plot`).
         """
         items = _responses(responses)
         order = items[0][1].order
@@ -172,10 +246,7 @@ class ResponseDisplay:
                 a = pick_index("channel", channel, r.n_inputs, "input channels")
                 sel: tuple = (slice(None), i, a)
             else:
-                pair = (channel, channel) if np.ndim(channel) == 0 else tuple(channel)
-                if len(pair) != 2:
-                    fail("channel", "an int or a pair (a, b) of input channels", channel)
-                a, b = (pick_index("channel", c, r.n_inputs, "input channels") for c in pair)
+                a, b = pick_pair("channel", channel, r.n_inputs)
                 k2 = pick_index("lag2", lag2, r.n_lags, "lags")
                 sel = (slice(None), k2, i, a, b)
             se = None if r.stderr is None else np.asarray(r.stderr)[sel]
@@ -186,7 +257,19 @@ class ResponseDisplay:
         return cls(curves, title, xlabel="lag τ1",
                    ylabel=f"R2(τ1, τ2 = {lag2 % items[0][1].n_lags * dt:g})")
 
-    def plot(self, ax=None) -> ResponseDisplay:
+    def plot(self, ax: AxesArg = None) -> ResponseDisplay:
+        """Draw each curve with its ±2 standard-error band (a closed form dashed black).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        self : ResponseDisplay
+            With ``figure_``, ``ax_`` and ``lines_`` set.
+        """
         axs, self.figure_ = axes_or_new(ax)
         ax = self.ax_ = axs[0]
         self.lines_ = []
@@ -212,6 +295,32 @@ class VolterraDisplay:
     ``predictions`` maps a label (e.g. ``"order 1"``) to a predicted mean; ``errors``, when
     given, maps a label to truncation errors at ``amplitudes`` (drawn on log-log axes with
     the :math:`\\varepsilon^2` and :math:`\\varepsilon^3` guide lines of the theory).
+
+    Parameters
+    ----------
+    ts : ndarray of shape (n_times,)
+        Times.
+    mc_mean : ndarray of shape (n_times,) or None
+        Monte Carlo mean (not drawn when None).
+    mc_stderr : ndarray of shape (n_times,) or None
+        Its standard error (no band when None).
+    predictions : dict of str -> ndarray of shape (n_times,)
+        Predicted means by label.
+    amplitudes : ndarray of shape (k,), optional
+        Input amplitudes at which ``errors`` were measured.
+    errors : dict of str -> ndarray of shape (k,), optional
+        Truncation errors by label; a second panel when given.
+    ylabel : str, default="E f(h_t)"
+        What the curves are.
+    error_stderr : dict of str -> ndarray of shape (k,), optional
+        Standard errors of ``errors`` (±2 SE bars).
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+        Set by `plot`.
+    ax_ : ndarray of matplotlib Axes
+        One or two panels, set by `plot`.
 
     Examples
     --------
@@ -252,9 +361,11 @@ class VolterraDisplay:
         self.ylabel, self.error_stderr = ylabel, error_stderr or {}
 
     @classmethod
-    def from_predictions(cls, ts: Any, mc_mean: Any, mc_stderr: Any, predictions: Any,
-                         amplitudes: Any = None, errors: Any = None, *, output: int = 0,
-                         ylabel: str = "E f(h_t)") -> VolterraDisplay:
+    def from_predictions(cls, ts: ArrayLike, mc_mean: ArrayLike, mc_stderr: ArrayLike | None,
+                         predictions: Mapping[str, ArrayLike],
+                         amplitudes: ArrayLike | None = None,
+                         errors: Mapping[str, ArrayLike] | VolterraConvergence | None = None,
+                         *, output: int = 0, ylabel: str = "E f(h_t)") -> VolterraDisplay:
         """From arrays as the library returns them.
 
         Parameters
@@ -267,12 +378,18 @@ class VolterraDisplay:
         predictions : dict of label -> array-like of shape (n_times,) or (n_times, p)
             E.g. ``{"order 2": series.predict(u)}``.
         amplitudes : array-like of shape (k,), optional
+            Input amplitudes at which ``errors`` were measured (> 0).
         errors : dict of label -> array-like of shape (k,), or a VolterraConvergence
             Truncation errors at ``amplitudes`` (a ``VolterraConvergence`` brings both).
         output : int, default=0
             Which output column of 2-D arrays to draw.
         ylabel : str, default="E f(h_t)"
             What the curves are (e.g. ``"E f(h_t) - E f⁰(h_t)"`` for differences).
+
+        Returns
+        -------
+        display : VolterraDisplay
+            The display, not yet drawn (call `plot`).
         """
         ts = check_array("ts", ts, ndim=1, shape_text="(n_times,)")
         mean = as_curve("mc_mean", mc_mean, len(ts), output)
@@ -286,13 +403,32 @@ class VolterraDisplay:
         return cls(ts, mean, se, preds, amps, errs, ylabel=ylabel, error_stderr=err_se)
 
     @classmethod
-    def from_series(cls, series: Any, inputs: Any, trajectory: Any = None, *,
-                    convergence: Any = None, output: int = 0) -> VolterraDisplay:
+    def from_series(cls, series: VolterraSeries, inputs: ArrayLike,
+                    trajectory: Trajectory | None = None, *,
+                    convergence: VolterraConvergence | None = None,
+                    output: int = 0) -> VolterraDisplay:
         """From a ``VolterraSeries``, the input, and a ``Trajectory`` of the same input.
 
         The predictions are the series truncated at each order (``"order 1"``,
-        ``"order 1 + 2"``); ``trajectory`` (``sk.simulate(model, inputs, ...)``) supplies the
-        Monte Carlo mean; ``convergence`` (``sk.response.volterra_convergence``) the errors.
+        ``"order 1 + 2"``).
+
+        Parameters
+        ----------
+        series : VolterraSeries
+            The series (``sk.response.VolterraSeries.from_model(...)``).
+        inputs : array-like of shape (n_steps, m)
+            One input series.
+        trajectory : Trajectory, optional
+            ``sk.simulate(model, inputs, ...)``: the Monte Carlo mean and its standard error.
+        convergence : VolterraConvergence, optional
+            ``sk.response.volterra_convergence(...)``: truncation errors for a second panel.
+        output : int, default=0
+            Which output to draw.
+
+        Returns
+        -------
+        display : VolterraDisplay
+            The display, not yet drawn (call `plot`).
         """
         from ..response import VolterraSeries
         from ..simulate import Trajectory
@@ -323,7 +459,19 @@ class VolterraDisplay:
             else (None, None, None)
         return cls(ts, mean, se, preds, amps, errs, error_stderr=err_se)
 
-    def plot(self, ax=None) -> VolterraDisplay:
+    def plot(self, ax: AxesArg = None) -> VolterraDisplay:
+        """Draw the predictions against Monte Carlo, and the errors in a second panel.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of 2 Axes, optional
+            Where to draw (two Axes when there are errors); None makes a new figure.
+
+        Returns
+        -------
+        self : VolterraDisplay
+            With ``figure_`` and ``ax_`` set.
+        """
         n = 2 if self.errors else 1
         axs, self.figure_ = axes_or_new(ax, n)
         self.ax_ = axs
@@ -344,7 +492,10 @@ class VolterraDisplay:
         return self
 
 
-def _errors(amplitudes: Any, errors: Any) -> tuple[Any, Any, Any]:
+_Errors = tuple[np.ndarray | None, dict[str, np.ndarray] | None, dict[str, np.ndarray] | None]
+
+
+def _errors(amplitudes: ArrayLike | None, errors: object) -> _Errors:
     """(amplitudes, {label: |error|}, {label: stderr}) from a dict or a VolterraConvergence."""
     from ..response import VolterraConvergence
 
@@ -373,7 +524,7 @@ def _errors(amplitudes: Any, errors: Any) -> tuple[Any, Any, Any]:
     return amps, errs, {}
 
 
-def _plot_errors(b: Any, amps: np.ndarray, errors: dict, stderr: dict) -> None:
+def _plot_errors(b: Axes, amps: np.ndarray, errors: dict, stderr: dict) -> None:
     """Truncation errors on log-log axes with the slopes 2 and 3 of the theory as guides."""
     from matplotlib.ticker import NullFormatter
 
@@ -405,6 +556,20 @@ class GramDisplay:
     Takes what the kernels return: ``K(X)`` of shape (n, n) or a cross-Gram ``K(X, Y)`` of
     shape (n, n_Y).
 
+    Parameters
+    ----------
+    gram : array-like of shape (n, n) or (n, n_Y)
+        The Gram matrix.
+    title : str, default="Gram matrix"
+        Axes title.
+
+    Attributes
+    ----------
+    figure_, ax_ : matplotlib Figure and Axes
+        Set by `plot`.
+    image_ : matplotlib AxesImage
+        The image, set by `plot`.
+
     Examples
     --------
     >>> import matplotlib.pyplot as plt
@@ -417,16 +582,44 @@ class GramDisplay:
     >>> plt.close(disp.figure_)
     """
 
-    def __init__(self, gram: np.ndarray, title: str = "Gram matrix") -> None:
+    def __init__(self, gram: ArrayLike, title: str = "Gram matrix") -> None:
         self.gram = check_array("gram", gram, ndim=2, shape_text="(n, n) or (n, n_Y)",
                                 finite=False)
         self.title = title
 
     @classmethod
-    def from_gram(cls, gram, title: str = "Gram matrix") -> GramDisplay:
+    def from_gram(cls, gram: ArrayLike, title: str = "Gram matrix") -> GramDisplay:
+        """The display of a Gram matrix as the kernels return it.
+
+        Parameters
+        ----------
+        gram : array-like of shape (n, n) or (n, n_Y)
+            The Gram matrix.
+        title : str, default="Gram matrix"
+            Axes title.
+
+        Returns
+        -------
+        display : GramDisplay
+            The display, not yet drawn (call `plot`).
+        """
         return cls(gram, title)
 
-    def plot(self, ax=None, *, log: bool = True) -> GramDisplay:
+    def plot(self, ax: AxesArg = None, *, log: bool = True) -> GramDisplay:
+        """Draw the matrix as an image with a colour bar.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; None makes a new figure.
+        log : bool, default=True
+            Draw ``log10 |K|`` (True) or ``K`` itself.
+
+        Returns
+        -------
+        self : GramDisplay
+            With ``figure_``, ``ax_`` and ``image_`` set.
+        """
         axs, self.figure_ = axes_or_new(ax, width=5.0, height=4.0)
         ax = self.ax_ = axs[0]
         with np.errstate(divide="ignore", invalid="ignore"):

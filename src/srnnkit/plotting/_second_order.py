@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, check_positive, fail
-from ._common import axes_or_new, pick_index
+from ._common import AxesArg, axes_or_new, pick_index, pick_pair
+
+if TYPE_CHECKING:
+    from ..response import ResponseFunction
 
 __all__ = ["SecondOrderDisplay"]
 
@@ -25,11 +29,27 @@ class SecondOrderDisplay:
 
     Parameters
     ----------
-    lags : ndarray of shape (n_lags,)
-    values : ndarray of shape (n_lags, n_lags)
+    lags : array-like of shape (n_lags,)
+        The lag grid (equally spaced).
+    values : array-like of shape (n_lags, n_lags)
         ``values[k1, k2]`` = :math:`R^{(2)}(\text{lags}[k_1], \text{lags}[k_2])`.
-    stderr : ndarray of shape (n_lags, n_lags) or None
-    title : str
+    stderr : array-like of shape (n_lags, n_lags), optional
+        Standard errors of ``values`` (None for an exact kernel: one panel).
+    title : str, default=""
+        Title of the first panel (a default one when empty).
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+        Set by `plot`.
+    ax_ : ndarray of matplotlib Axes
+        One or two panels, set by `plot`.
+    image_ : matplotlib AxesImage
+        The kernel's image, set by `plot`.
+    max_snr_ : float or None
+        Largest ``|R2|/SE`` (None for an exact kernel), set by `plot`.
+    resolved_ : bool or None
+        Whether ``max_snr_`` reaches the threshold, set by `plot`.
 
     Examples
     --------
@@ -50,7 +70,8 @@ class SecondOrderDisplay:
     >>> plt.close(disp.figure_)
     """
 
-    def __init__(self, lags: Any, values: Any, stderr: Any = None, *, title: str = "") -> None:
+    def __init__(self, lags: ArrayLike, values: ArrayLike, stderr: ArrayLike | None = None, *,
+                 title: str = "") -> None:
         self.lags = check_array("lags", lags, ndim=1, shape_text="(n_lags,)")
         L = len(self.lags)
         self.values = check_array("values", values, shape=(L, L),
@@ -60,12 +81,27 @@ class SecondOrderDisplay:
         self.title = title
 
     @classmethod
-    def from_response(cls, response: Any, *, output: int = 0, channels: Any = (0, 0),
+    def from_response(cls, response: ResponseFunction, *, output: int = 0,
+                      channels: int | tuple[int, int] = (0, 0),
                       title: str | None = None) -> SecondOrderDisplay:
         """From an order-2 ``ResponseFunction`` (``second_order_response``'s result).
 
-        ``channels`` is the pair ``(a, b)`` of input channels (``a`` that of the most recent
-        input) or one int for ``a = b``; ``output`` the output index.
+        Parameters
+        ----------
+        response : ResponseFunction
+            An order-2 kernel.
+        output : int, default=0
+            Output index ``i``.
+        channels : int or (int, int), default=(0, 0)
+            The pair ``(a, b)`` of input channels (``a`` that of the most recent input), or
+            one int for ``a = b``.
+        title : str, optional
+            Title of the first panel (default: output, channels and estimator).
+
+        Returns
+        -------
+        display : SecondOrderDisplay
+            The display, not yet drawn (call `plot`).
         """
         from ..response import ResponseFunction
 
@@ -76,10 +112,7 @@ class SecondOrderDisplay:
             fail("response", "an order-2 ResponseFunction (use ResponseDisplay for order 1)",
                  f"an order-{response.order} ResponseFunction")
         i = pick_index("output", output, response.n_outputs, "outputs")
-        pair = (channels, channels) if np.ndim(channels) == 0 else tuple(channels)
-        if len(pair) != 2:
-            fail("channels", "an int or a pair (a, b) of input channels", channels)
-        a, b = (pick_index("channels", c, response.n_inputs, "input channels") for c in pair)
+        a, b = pick_pair("channels", channels, response.n_inputs)
         sel = (slice(None), slice(None), i, a, b)
         se = None if response.stderr is None else response.stderr[sel]
         if title is None:
@@ -94,7 +127,21 @@ class SecondOrderDisplay:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.stderr > 0, np.abs(self.values) / self.stderr, np.nan)
 
-    def plot(self, ax=None, *, threshold: float = 3.0) -> SecondOrderDisplay:
+    def plot(self, ax: AxesArg = None, *, threshold: float = 3.0) -> SecondOrderDisplay:
+        """Draw the kernel map and, for an estimate, its signal-to-noise map.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of 2 Axes, optional
+            Where to draw (two Axes for an estimate); None makes a new figure.
+        threshold : float, default=3.0
+            Signal-to-noise ratio above which an entry counts as resolved (> 0).
+
+        Returns
+        -------
+        self : SecondOrderDisplay
+            With ``figure_``, ``ax_``, ``image_``, ``max_snr_`` and ``resolved_`` set.
+        """
         threshold = check_positive("threshold", threshold)
         snr = self.snr
         axs, self.figure_ = axes_or_new(ax, 1 if snr is None else 2, width=4.6, height=3.8)

@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import costed
 from .._parallel import Runner
 from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
+from ._cost import linear_response_cost, second_order_response_cost
 from ._linear import analytic_linear_response, analytic_second_order
 from ._montecarlo import (
     fdt_first,
@@ -162,7 +164,7 @@ def _ensemble_size(n_paths: Any, n_chains: Any, default: str, method: str) -> in
     return check_int("n_paths", DEFAULT_PATHS[default] if n_paths is None else n_paths, low=2)
 
 
-def _chain_count(n_paths: Any, n_chains: Any, method: str, stacklevel: int = 3) -> int:
+def _chain_count(n_paths: Any, n_chains: Any, method: str, stacklevel: int = 4) -> int:
     """``n_chains`` of a stationary-run method; ``n_paths`` is its deprecated alias."""
     name = "n_chains"
     if n_paths is not None:
@@ -189,6 +191,7 @@ def _grid_only(model: Any, what: str) -> None:
                          "or 'girsanov'.")
 
 
+@costed(linear_response_cost)
 def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                     discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
                     n_steps: int | None = None, eps: float = 1e-3, score: Any = "auto",
@@ -317,7 +320,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     chain sizes (and the score kind for ``"fdt"``).
     """
     n_paths, n_chains, n_steps = sizes
-    n_chains = _chain_count(n_paths, n_chains, method, stacklevel=4)
+    n_chains = _chain_count(n_paths, n_chains, method, stacklevel=5)
     given = n_steps is not None
     n_steps = _chain_length(n_steps, n_lags)
     _check_workspace(model, 1, method, n_lags, n_chains, n_steps, given, par)
@@ -332,6 +335,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     return girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)
 
 
+@costed(second_order_response_cost)
 def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "analytic",
                           discrete: bool = False, n_paths: int | None = None,
                           seed: SeedLike = None, n_steps: int | None = None, eps: float = 1e-2,

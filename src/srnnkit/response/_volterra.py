@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import costed
 from .._random import SeedLike, child_sequences
 from .._series import as_series
 from .._validation import check_array, check_choice, check_int, check_positive, fail
@@ -19,11 +20,12 @@ from ._api import (
     make_parallel,
     second_order_response,
 )
+from ._cost import from_model_cost, volterra_convergence_cost, volterra_terms_cost
+from ._mean import from_model_mean
 from ._montecarlo import (
     crn_input_response,
     girsanov_matrix,
     hermite_terms,
-    stationary_output_mean,
 )
 from ._result import ResponseFunction
 
@@ -70,6 +72,8 @@ class VolterraSeries:
         :math:`\langle f\rangle_\infty`.
     model : SRNN, optional
         The network (set by :meth:`from_model`), used by :meth:`girsanov_terms`.
+    mean_stderr : array-like of shape (p,), optional
+        Standard error of a Monte Carlo ``mean`` (None when it is exact).
 
     Examples
     --------
@@ -86,7 +90,7 @@ class VolterraSeries:
     """
 
     def __init__(self, first: ResponseFunction, second: ResponseFunction | None = None, *,
-                 mean: Any, model: Any = None) -> None:
+                 mean: Any, model: Any = None, mean_stderr: Any = None) -> None:
         if not isinstance(first, ResponseFunction) or first.order != 1:
             fail("first", "an order-1 ResponseFunction", first, TypeError)
         if second is not None:
@@ -104,25 +108,35 @@ class VolterraSeries:
                                 shape_text=f"({first.n_outputs},)")
         self.dt = first.dt
         self.model = None if model is None else check_model(model)
+        self.mean_stderr = None if mean_stderr is None else check_array(
+            "mean_stderr", np.atleast_1d(mean_stderr), shape=(first.n_outputs,),
+            shape_text=f"({first.n_outputs},)")
 
     @property
     def order(self) -> int:
         return 1 if self.second is None else 2
 
     @classmethod
+    @costed(from_model_cost, "VolterraSeries.from_model")
     def from_model(cls, model: Any, order: int = 2, *, dt: float, n_lags: int,
                    method: str = "analytic", second_method: str | None = None,
                    discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
-                   mean_paths: int = 100_000, n_chains: int | None = None,
+                   mean_paths: int | None = None, n_chains: int | None = None,
                    **kwargs: Any) -> VolterraSeries:
         """Estimate the kernels (and :math:`\\langle f\\rangle_\\infty`) of ``model``.
 
         ``method`` is passed to :func:`linear_response`; ``second_method`` (default: ``method``)
         to :func:`second_order_response` (``"fdt"`` has no second-order form).  The mean is
-        exact for ``"analytic"`` (linear SRNN) and ``"grid"``, else a Monte Carlo average over
-        ``mean_paths`` stationary draws.  ``seed`` children 0, 1, 2 feed the order-1 kernel, the
-        order-2 kernel and the mean.  ``n_paths`` (ensembles) and ``n_chains`` (stationary
-        runs) go to the estimator they apply to; extra keyword arguments go to both.
+        exact for ``"analytic"`` and ``"grid"`` and for a linear SRNN with a linear or quadratic
+        readout; otherwise the time average of ``f`` along independent stationary runs sized
+        like the call's (``n_chains`` runs of ``n_steps`` steps; for ensemble methods the
+        defaults of those estimators), with its standard error across runs in
+        ``mean_stderr``; or, with ``mean_paths=`` given, the average over that many independent
+        stationary draws (each pays a whole burn-in: slow for large networks).  ``seed``
+        children 0, 1, 2 feed the order-1 kernel, the order-2 kernel and the mean.  ``n_paths``
+        (ensembles) and ``n_chains`` (stationary runs) go to the estimator they apply to; extra
+        keyword arguments go to both.  The call estimates its cost first and warns
+        (:class:`srnnkit.CostWarning`) when it is long.
         """
         model = check_model(model)
         order = check_int("order", order, low=1, high=2)
@@ -156,8 +170,9 @@ class VolterraSeries:
         else:
             par = make_parallel(kwargs.get("n_jobs"), kwargs.get("executor"),
                                 kwargs.get("device", "cpu"))
-            mean = stationary_output_mean(model, dt, check_int("mean_paths", mean_paths, low=2),
-                                          s3, check_burn_in(kwargs.get("burn_in")), par)[0]
+            mean, mean_se = from_model_mean(model, dt, n_lags, method, dict(
+                kwargs, mean_paths=mean_paths, n_paths=n_paths, n_chains=n_chains), s3, par)
+            return cls(first, second, mean=mean, model=model, mean_stderr=mean_se)
         return cls(first, second, mean=mean, model=model)
 
     # ---------------------------------------------------------------- evaluation
@@ -247,6 +262,7 @@ class VolterraTerms:
     n_paths: int
 
 
+@costed(volterra_terms_cost)
 def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
                    n_paths: int = 100_000, seed: SeedLike = None,
                    burn_in: int | None = None, n_jobs: int | None = None, executor: Any = None,
@@ -334,6 +350,7 @@ class VolterraConvergence:
     terms_method: str
 
 
+@costed(volterra_convergence_cost)
 def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                          amplitudes: Any = (0.4, 0.2, 0.1, 0.05, 0.025),
                          series: VolterraSeries | None = None, reference: str = "auto",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, check_int, fail
 from ._words import signature_dim
@@ -12,7 +11,7 @@ from ._words import signature_dim
 __all__ = ["signature_combine", "signature_inverse"]
 
 
-def _split(name: str, sig: Any, d: int, depth: int, scalar_term: bool) -> tuple[np.ndarray,
+def _split(name: str, sig: ArrayLike, d: int, depth: int, scalar_term: bool) -> tuple[np.ndarray,
                                                                                 list[np.ndarray]]:
     arr = check_array(name, sig, dtype=None, shape_text="(..., dim)")
     dim = signature_dim(d, depth, scalar_term)
@@ -27,7 +26,7 @@ def _split(name: str, sig: Any, d: int, depth: int, scalar_term: bool) -> tuple[
     return arr, levels
 
 
-def signature_combine(sig1: Any, sig2: Any, n_channels: int, depth: int, *,
+def signature_combine(sig1: ArrayLike, sig2: ArrayLike, n_channels: int, depth: int, *,
                       scalar_term: bool = False) -> np.ndarray:
     r"""Truncated tensor product of two signatures (Chen's identity).
 
@@ -49,6 +48,7 @@ def signature_combine(sig1: Any, sig2: Any, n_channels: int, depth: int, *,
     Returns
     -------
     ndarray of shape (..., dim)
+        The signature of the concatenated path (batch axes broadcast).
 
     Examples
     --------
@@ -80,7 +80,7 @@ def signature_combine(sig1: Any, sig2: Any, n_channels: int, depth: int, *,
     return out
 
 
-def signature_inverse(sig: Any, n_channels: int, depth: int, *,
+def signature_inverse(sig: ArrayLike, n_channels: int, depth: int, *,
                       scalar_term: bool = False) -> np.ndarray:
     r"""Inverse of a signature in the truncated tensor algebra.
 
@@ -100,6 +100,7 @@ def signature_inverse(sig: Any, n_channels: int, depth: int, *,
     Returns
     -------
     ndarray of shape (..., dim)
+        The inverse: the signature of the time-reversed path.
 
     Examples
     --------

@@ -124,6 +124,19 @@ def _write(out_row, S, perm, col0):  # pragma: no cover - compiled
         out_row[col0 + k] = S[perm[k]]
 
 
+@njit(cache=True, nogil=True)
+def _workspace(d, depth, dim, dt):  # pragma: no cover - compiled
+    """The state ``S`` (dim,), a block of increments ``X`` (BLOCK, d), two level buffers and
+    the deferred top-level brackets ``T`` (BLOCK, d**(depth-1)) of the drivers below."""
+    top = d ** (depth - 1)
+    S = np.empty(dim, dtype=dt)
+    X = np.empty((BLOCK, d), dtype=dt)
+    buf1 = np.empty(max(top, d * d), dtype=dt)
+    buf2 = np.empty(max(top, d * d), dtype=dt)
+    T = np.empty((BLOCK, top), dtype=dt)
+    return S, X, buf1, buf2, T
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def sig_paths(paths, depth, offs, inv, perm, out, col0, stream):  # pragma: no cover
     """Signatures of a batch of piecewise-linear paths.
@@ -134,14 +147,7 @@ def sig_paths(paths, depth, offs, inv, perm, out, col0, stream):  # pragma: no c
     n_b = paths.shape[0]
     n_seg = paths.shape[1] - 1
     d = paths.shape[2]
-    dim = perm.shape[0]
-    dt = paths.dtype
-    S = np.empty(dim, dtype=dt)
-    X = np.empty((BLOCK, d), dtype=dt)
-    top = d ** (depth - 1)
-    buf1 = np.empty(max(top, d * d), dtype=dt)
-    buf2 = np.empty(max(top, d * d), dtype=dt)
-    T = np.empty((BLOCK, top), dtype=dt)
+    S, X, buf1, buf2, T = _workspace(d, depth, perm.shape[0], paths.dtype)
     block = 1 if stream else BLOCK
     for b in range(n_b):
         S[:] = 0
@@ -175,14 +181,7 @@ def sig_rank_one(inputs, coef, refine, depth, offs, inv, perm, out, col0,
     P = coef.shape[1]
     d = P * m
     n_sub = coef.shape[0]
-    dim = perm.shape[0]
-    dt = inputs.dtype
-    S = np.empty(dim, dtype=dt)
-    X = np.empty((BLOCK, d), dtype=dt)
-    top = d ** (depth - 1)
-    buf1 = np.empty(max(top, d * d), dtype=dt)
-    buf2 = np.empty(max(top, d * d), dtype=dt)
-    T = np.empty((BLOCK, top), dtype=dt)
+    S, X, buf1, buf2, T = _workspace(d, depth, perm.shape[0], inputs.dtype)
     for b in range(n_b):
         S[:] = 0
         s0 = 0

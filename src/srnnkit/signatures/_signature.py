@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._cost import costed
 from .._validation import (
     check_array,
     check_finite_result,
@@ -17,6 +17,7 @@ from .._validation import (
     format_bytes,
     format_shape,
 )
+from ._cost import signature_cost
 from ._words import level_offsets, reversed_layout_perm, signature_dim
 
 __all__ = ["DEFAULT_MAX_BYTES", "signature"]
@@ -38,14 +39,7 @@ FIXED_MAX_CHANNELS = 16
 FIXED_MAX_DEPTH = 12
 
 
-def resolve_n_jobs(n_jobs: Any, n_tasks: int) -> int:
-    """joblib semantics: None -> 1, -1 -> all cores, -2 -> all but one; capped by tasks."""
-    from .._validation import check_n_jobs
-
-    return max(1, min(check_n_jobs(n_jobs), n_tasks))
-
-
-def check_max_bytes(max_bytes: Any) -> int:
+def check_max_bytes(max_bytes: object) -> int:
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer, float)) \
             or not max_bytes > 0:
         fail("max_bytes", "a positive number of bytes", max_bytes,
@@ -84,26 +78,27 @@ def use_fixed(d: int, depth: int, work: int) -> bool:
     return work >= FIXED_MIN_WORK and d <= FIXED_MAX_CHANNELS and depth <= FIXED_MAX_DEPTH
 
 
-def run_batched(func: Any, n_items: int, n_jobs: Any, args_for: Any) -> None:
+def run_batched(func: Callable[..., object], n_items: int, n_jobs: int | None,
+                args_for: Callable[[int, int], tuple]) -> None:
     """Run ``func(*args_for(lo, hi))`` over contiguous chunks of the batch, in threads.
 
     The kernels release the GIL; every item is computed by the same sequential
-    loop whatever the chunking, so results do not depend on ``n_jobs``.
+    loop whatever the chunking, so results do not depend on ``n_jobs``. ``n_jobs`` has
+    joblib's semantics and the threads come from the execution layer (`srnnkit._parallel`).
     """
-    n_threads = resolve_n_jobs(n_jobs, n_items)
-    if n_threads == 1:
+    from .._parallel import Runner, n_threads, split
+
+    chunks = split(n_items, n_threads(n_jobs, n_items))
+    if len(chunks) <= 1:
         func(*args_for(0, n_items))
         return
-    bounds = np.linspace(0, n_items, n_threads + 1).round().astype(int)
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        futures = [pool.submit(func, *args_for(int(lo), int(hi)))
-                   for lo, hi in itertools.pairwise(bounds) if hi > lo]
-        for f in futures:
-            f.result()
+    for _ in Runner(len(chunks), desc="signature batches").map(
+            lambda chunk: func(*args_for(*chunk)), chunks):
+        pass
 
 
 def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream: bool,
-              n_jobs: Any) -> None:
+              n_jobs: int | None) -> None:
     """Signatures of the C-contiguous batch ``paths`` (B, L, d) into ``out``.
 
     `_kernels.sig_paths` or, for large batches, its generated twin (the same bits).
@@ -126,7 +121,7 @@ def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream:
 
 
 def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
-                 out: np.ndarray, col0: int, stream: bool, n_jobs: Any) -> None:
+                 out: np.ndarray, col0: int, stream: bool, n_jobs: int | None) -> None:
     """Signatures of ∫ psi ⊗ u for piecewise-constant inputs (response features), in ``out``.
 
     inputs (B, n_steps, m) C-contiguous, coef (n_steps * refine, P) the cell integrals of
@@ -151,7 +146,8 @@ def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
                                     out[lo:hi], col0, stream))
 
 
-def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool = False,
+@costed(signature_cost)
+def signature(paths: ArrayLike, depth: int, *, stream: bool = False, scalar_term: bool = False,
               n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
               device: str = "cpu") -> np.ndarray:
     r"""Truncated signature of piecewise-linear paths.
@@ -240,7 +236,7 @@ def signature(paths: Any, depth: int, *, stream: bool = False, scalar_term: bool
     return out.reshape(out_shape)
 
 
-def _check_paths(paths: Any, name: str = "paths") -> np.ndarray:
+def _check_paths(paths: ArrayLike, name: str = "paths") -> np.ndarray:
     text = "(..., n_points, n_channels)"
     if isinstance(paths, (list, tuple)) and paths and all(
             isinstance(p, np.ndarray) for p in paths) and len({p.shape for p in paths}) > 1:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, fail
 
@@ -13,25 +12,27 @@ __all__ = ["add_basepoint", "lead_lag", "time_augment"]
 _TEXT = "(..., n_points, n_channels)"
 
 
-def _paths(paths: Any) -> np.ndarray:
+def _paths(paths: ArrayLike) -> np.ndarray:
     arr = check_array("paths", paths, dtype=None, shape_text=_TEXT)
     if arr.ndim < 2:
         fail("paths", f"an array of shape {_TEXT} (at least 2-D)", arr)
     return arr
 
 
-def time_augment(paths: Any, times: Any = None) -> np.ndarray:
+def time_augment(paths: ArrayLike, times: ArrayLike | None = None) -> np.ndarray:
     """Prepend a time channel (channel 0) to every path.
 
     Parameters
     ----------
     paths : array-like of shape (..., n_points, n_channels)
+        The paths (batch axes first).
     times : array-like of shape (n_points,), optional
         Time of each point; default ``linspace(0, 1, n_points)``.
 
     Returns
     -------
     ndarray of shape (..., n_points, n_channels + 1)
+        The paths with the time channel first.
 
     Examples
     --------
@@ -52,7 +53,7 @@ def time_augment(paths: Any, times: Any = None) -> np.ndarray:
     return np.concatenate([tt, arr], axis=-1)
 
 
-def add_basepoint(paths: Any, basepoint: Any = None) -> np.ndarray:
+def add_basepoint(paths: ArrayLike, basepoint: ArrayLike | None = None) -> np.ndarray:
     """Prepend a starting point (default the origin) to every path.
 
     With a basepoint the signature also sees the path's starting value, not only its
@@ -61,12 +62,14 @@ def add_basepoint(paths: Any, basepoint: Any = None) -> np.ndarray:
     Parameters
     ----------
     paths : array-like of shape (..., n_points, n_channels)
+        The paths (batch axes first).
     basepoint : array-like of shape (n_channels,), optional
         Default zeros.
 
     Returns
     -------
     ndarray of shape (..., n_points + 1, n_channels)
+        The paths, each starting at ``basepoint``.
 
     Examples
     --------
@@ -87,7 +90,7 @@ def add_basepoint(paths: Any, basepoint: Any = None) -> np.ndarray:
     return np.concatenate([first, arr], axis=-2)
 
 
-def lead_lag(paths: Any) -> np.ndarray:
+def lead_lag(paths: ArrayLike) -> np.ndarray:
     r"""Lead-lag transform: channels ``[lead..., lag...]`` on ``2 n_points - 1`` points.
 
     The points are :math:`(x_0,x_0), (x_1,x_0), (x_1,x_1), (x_2,x_1), \dots` (the lead
@@ -97,10 +100,12 @@ def lead_lag(paths: Any) -> np.ndarray:
     Parameters
     ----------
     paths : array-like of shape (..., n_points, n_channels)
+        The paths (batch axes first).
 
     Returns
     -------
     ndarray of shape (..., 2 n_points - 1, 2 n_channels)
+        The lead-lag paths, lead channels first.
 
     Examples
     --------

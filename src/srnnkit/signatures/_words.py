@@ -52,6 +52,7 @@ def signature_dim(n_channels: int, depth: int, scalar_term: bool = False) -> int
     Returns
     -------
     int
+        The number of signature coordinates.
 
     Examples
     --------
@@ -114,6 +115,7 @@ def word_to_index(word: Sequence[int], n_channels: int, *, scalar_term: bool = F
     Returns
     -------
     int
+        The position of ``word`` in the flat signature.
 
     Examples
     --------
@@ -157,6 +159,7 @@ def index_to_word(index: int, n_channels: int, *, scalar_term: bool = False) -> 
     Returns
     -------
     tuple of int
+        The word's letters, earliest first.
 
     Examples
     --------
@@ -194,6 +197,7 @@ def words(n_channels: int, depth: int, *, scalar_term: bool = False) -> list[tup
     Returns
     -------
     list of tuple of int
+        One word per signature coordinate.
 
     Examples
     --------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._parallel import Runner
+from .._parallel import Runner, report
 from .._threads import single_threaded_blas
 from ..dynamics._blocks import PATH_BLOCK
 from ..dynamics._divergence import DivergenceError, divergence_message, first_bad_path
@@ -144,6 +144,7 @@ class _Block:
             if bad >= 0:
                 self.diverged(plan, done + bad - plan.burn_in, bound)
             done += k
+            report(self.B * k)
 
     def window(self, plan: SimulationPlan, maps: tuple, t: int, k: int) -> np.ndarray:
         """Advance ``k`` steps from step ``t``; the outputs (B, k, p) of those steps."""
@@ -193,6 +194,7 @@ def _run_block(plan: SimulationPlan, series: int, blk: int, maps: tuple) -> tupl
             sel = state_idx[(state_idx > t) & (state_idx <= t + k)]
             sb[:, np.searchsorted(state_idx, sel)] = block.Sw[:, sel - t - 1]
         t += k
+        report(B * k)
     return series, blk, B, mean_b, m2_b, yb, sb
 
 

@@ -11,12 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from .._cost import running
 from .._parallel import Runner
 from .._random import SeedLike
+from .._validation import fail
 from ..dynamics._blocks import PATH_BLOCK
 from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ..dynamics._divergence import DivergenceError
 from ..model import SRNN
+from ._cost import simulate_cost
 from ._cpu import run_cpu
 from ._plan import SimulationPlan, make_plan
 from ._trajectory import Trajectory
@@ -124,6 +127,12 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     DivergenceError
         When a state becomes NaN or infinite; the message names the step.
 
+    Warns
+    -----
+    CostWarning
+        Before any work, for a call estimated over 30 s or whose default burn-in dominates a
+        call of a few seconds (docs/parallel.md, "Cost and progress").
+
     Examples
     --------
     >>> import numpy as np
@@ -135,8 +144,6 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     ((201, 1), (201, 1))
     """
     if not isinstance(model, SRNN):
-        from .._validation import fail
-
         fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
     from .._device import check_device
 
@@ -145,12 +152,36 @@ def simulate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None 
     plan = make_plan(model, inputs, dt=dt, n_steps=n_steps, n_paths=n_paths, seed=seed, h0=h0,
                      burn_in=burn_in, method=method, save=save, save_every=save_every,
                      chunk_size=chunk_size)
+    return _run(plan, runner, device, executor, burn_in is None)
+
+
+def _run(plan: SimulationPlan, runner: Runner, device: str, executor: Any,
+         default_burn_in: bool) -> Trajectory:
+    """Run ``plan`` on the GPU, or on the CPU with its cost said up front (:mod:`._cost`)."""
     if device == "cuda":
         from ._cuda_front import run_cuda
 
         return run_cuda(plan, save=plan.save, batched=plan.batched, n_series=plan.n_series,
                         executor=executor)
-    return _trajectory(plan, run_cpu(plan, runner))
+    with running(lambda: simulate_cost(plan, runner.n_threads, default_burn_in), "simulate"):
+        return _trajectory(plan, run_cpu(plan, runner))
+
+
+def _estimate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None = None,
+              n_paths: int = 1, seed: SeedLike = None, h0: Any = "stationary",
+              burn_in: int | None = None, method: str = "euler", save: str = "mean",
+              save_every: int = 1, chunk_size: int | None = None, n_jobs: int | None = None,
+              executor: Any = None, device: str = "cpu") -> Any:
+    """The cost estimate of a :func:`simulate` call (:func:`srnnkit.estimate_cost`)."""
+    if device != "cpu":
+        return None
+    plan = make_plan(model, inputs, dt=dt, n_steps=n_steps, n_paths=n_paths, seed=0, h0=h0,
+                     burn_in=burn_in, method=method, save=save, save_every=save_every,
+                     chunk_size=chunk_size)
+    return simulate_cost(plan, Runner(n_jobs).n_threads, burn_in is None)
+
+
+simulate.__cost__ = _estimate  # type: ignore[attr-defined]
 
 
 def _trajectory(plan: SimulationPlan, ens: Any, info: dict | None = None) -> Trajectory:
