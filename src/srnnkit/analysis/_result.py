@@ -129,7 +129,7 @@ def find_problems(res: NetworkAnalysis) -> dict[str, list[str]]:
     ``robustness``): what was measured, the threshold it missed, what to change."""
     return {"kernels": list(res.notes) + _kernel_problems(res),
             "memory": _memory_problems(res.memory),
-            "volterra": _volterra_problems(res.volterra),
+            "volterra": [] if res.model.is_linear else _volterra_problems(res.volterra),
             "robustness": _robustness_problems(res)}
 
 
@@ -142,12 +142,14 @@ def _kernel_problems(res: NetworkAnalysis) -> list[str]:
                        f"standard errors (< {100 * AGREE_FRACTION:g}%), mean z^2 "
                        f"{agr.mean_z2:.3g}; one estimate is biased (a kick eps too large, a "
                        "burn-in too short) or its standard errors are too small.")
+        if order == 2 and res.model.is_linear:
+            continue          # the order-2 kernel of a linear SRNN is zero (theory page §3)
         level = resolution_threshold(agr.n_entries)
         for label, snr in zip(agr.labels, agr.max_snr, strict=True):
             if snr < level:
                 why = (" Girsanov weights grow like 1/sigma (sigma = "
                        f"{_noise_level(res.model):.3g} here), so its agreement check has "
-                       "little power" if label == "girsanov" else "")
+                       "little power." if label == "girsanov" else "")
                 out.append(f"the {label} order-{order} kernel is not resolved: its largest "
                            f"|entry|/SE is {snr:.3g}, below {level:.3g} (what noise alone "
                            f"reaches over {agr.n_entries} entries).{why} Raise budget.")
