@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("torch")
 
-from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.exceptions import NotFittedError
 
-from srnnkit.analysis import analyze_network  # noqa: E402
-from srnnkit.cli._trained import builtin_task  # noqa: E402
-from srnnkit.learning import NoisyRNNClassifier, NoisyRNNRegressor  # noqa: E402
+from srnnkit.analysis import analyze_network
+from srnnkit.cli._trained import builtin_task
+from srnnkit.learning import NoisyRNNClassifier, NoisyRNNRegressor
 
 
 @pytest.fixture(scope="module")
