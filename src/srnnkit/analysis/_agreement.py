@@ -27,7 +27,7 @@ RESOLVED_Z = 3.0
 class KernelAgreement:
     r"""Entry-by-entry comparison of two estimates of one kernel.
 
-    Attributes
+    Parameters
     ----------
     order : int
     labels : tuple of str
@@ -49,6 +49,20 @@ class KernelAgreement:
         Largest :math:`|\hat R|/s` of each estimate.
     resolved_fraction : tuple of float
         Fraction of entries with :math:`|\hat R|/s > 3`, per estimate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit.analysis import compare_kernels
+    >>> from srnnkit.response import ResponseFunction
+    >>> se = np.full((3, 1, 1), 0.1)
+    >>> a = ResponseFunction(np.reshape([1.0, 0.5, 0.2], (3, 1, 1)), dt=0.1, stderr=se)
+    >>> b = ResponseFunction(np.reshape([1.1, 0.5, 0.9], (3, 1, 1)), dt=0.1, stderr=se)
+    >>> agr = compare_kernels(a, b)
+    >>> agr.z.ravel().round(2)                     # (a - b) / sqrt(0.1**2 + 0.1**2)
+    array([-0.71,  0.  , -4.95])
+    >>> round(agr.within, 3), agr.agree
+    (0.667, False)
     """
 
     order: int

@@ -15,8 +15,18 @@ MAX_OUTPUTS = 10
 
 
 def plot_analysis(res: Any) -> dict[str, Any]:
-    """The figures of an analysis, by name: ``kernels``, ``agreement``, ``second_order``,
-    ``volterra``, ``memory``, ``robustness`` (matplotlib Figures).
+    """The figures of an analysis, by name.
+
+    Parameters
+    ----------
+    res : NetworkAnalysis
+        The result of :func:`analyze_network`.
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        ``kernels``, ``agreement``, ``second_order``, ``volterra``, ``memory`` and
+        ``robustness``.
 
     Examples
     --------
@@ -24,7 +34,7 @@ def plot_analysis(res: Any) -> dict[str, Any]:
     >>> import srnnkit as sk
     >>> from srnnkit.analysis import analyze_network, plot_analysis
     >>> model = sk.SRNN.random(4, 1, n_outputs=2, noise=0.5, seed=0, input_mode="activation")
-    >>> figs = plot_analysis(analyze_network(model, dt=0.1, budget=0.01, seed=0))
+    >>> figs = plot_analysis(analyze_network(model, dt=0.1, budget=0.001, seed=0))
     >>> sorted(figs)
     ['agreement', 'kernels', 'memory', 'robustness', 'second_order', 'volterra']
     >>> for fig in figs.values():
@@ -158,6 +168,8 @@ def volterra_figure(res: Any) -> Any:
     bx.plot(amps, v.floor, "k:", label="noise floor")
     bx.set_xscale("log")
     bx.set_yscale("log")
+    bx.set_xticks(amps, [f"{a:g}" for a in amps], minor=False)
+    bx.set_xticks([], minor=True)
     bx.set_xlabel("input amplitude (x data)")
     bx.set_ylabel("median relative error")
     bx.set_title(f"{v.n_series} test series, {v.n_paths} paths each", fontsize=9)

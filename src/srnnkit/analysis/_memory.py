@@ -34,7 +34,7 @@ MEMORY_LEVEL = 0.05
 class Memory:
     r"""How long a network remembers: kernel decay and time constants.
 
-    Attributes
+    Parameters
     ----------
     lags : ndarray of shape (n_lags,)
         Lags :math:`k\Delta` of the first-order kernel.
@@ -61,6 +61,17 @@ class Memory:
         The lag after which :math:`\|r_1\|` stays below 5 % of its maximum; ``None`` when it
         does not within the window.
     dt : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, gamma=2.0, activation="identity")
+    >>> from srnnkit.analysis import network_memory
+    >>> r1 = sk.response.linear_response(model, dt=0.1, n_lags=40, discrete=True)
+    >>> mem = network_memory(model, 0.1, r1)          # r1(k) = 0.85**k
+    >>> round(mem.linear_time_constant, 4), round(mem.memory_length, 6)
+    (0.6153, 1.9)
     """
 
     lags: np.ndarray
@@ -154,7 +165,7 @@ def network_memory(model: Any, dt: float, first: Any, *, stationary_mean: Any = 
     >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, gamma=2.0, activation="identity")
     >>> r1 = sk.response.linear_response(model, dt=0.1, n_lags=40, discrete=True)
     >>> mem = network_memory(model, 0.1, r1)
-    >>> round(mem.time_constants[0], 4), round(mem.fitted_rate, 4)   # 1/1.5, -log(0.85)/0.1
+    >>> round(float(mem.time_constants[0]), 4), round(mem.fitted_rate, 4)  # 1/1.5, -log(.85)/.1
     (0.6667, 1.6252)
     """
     if stationary_mean is None:

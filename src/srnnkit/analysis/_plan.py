@@ -55,7 +55,7 @@ NOISE_DRAWS = 8
 class AnalysisPlan:
     """The sample sizes and windows one analysis uses (see the module docstring).
 
-    Attributes
+    Parameters
     ----------
     n_lags, second_lags : int
         Lag windows of the first- and second-order kernels.
@@ -75,6 +75,16 @@ class AnalysisPlan:
     budget : float
     work : dict
         Planned reference seconds of each part (:func:`part_seconds`).
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.analysis import make_plan
+    >>> model = sk.SRNN.random(8, 2, seed=0)
+    >>> plan = make_plan(model, 0.1, n_steps=20, n_available=50, slow_steps=10.0,
+    ...                  budget=0.25, burn_in=100)
+    >>> plan.n_lags, plan.second_lags, plan.n_series   # 5 x 10 steps; 32 sqrt(0.25)
+    (50, 20, 16)
     """
 
     n_lags: int
@@ -146,10 +156,36 @@ def make_plan(model: Any, dt: float, *, n_steps: int | None, n_available: int,
               slow_steps: float, budget: float, burn_in: int) -> AnalysisPlan:
     """Sample sizes for ``model`` at step ``dt``.
 
-    ``n_steps`` is the longest test series (None without data: white-noise series as long
-    as the first-order window), ``n_available`` the number of test series, ``slow_steps``
-    the slowest linearised time constant in steps, ``burn_in`` the steps of one stationary
-    draw.
+    Parameters
+    ----------
+    model : SRNN
+    dt : float
+        The Euler-Maruyama step.
+    n_steps : int or None
+        The longest test series (None without data: white-noise series as long as the
+        first-order window).
+    n_available : int
+        The number of test series (0 without data).
+    slow_steps : float
+        The slowest linearised time constant, in steps (``inf`` when it does not decay).
+    budget : float
+        Work budget (1: :data:`UNIT_SECONDS` reference seconds).
+    burn_in : int
+        Steps of one stationary draw.
+
+    Returns
+    -------
+    AnalysisPlan
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.analysis import make_plan
+    >>> model = sk.SRNN.random(8, 2, seed=0)
+    >>> plan = make_plan(model, 0.1, n_steps=20, n_available=50, slow_steps=10.0,
+    ...                  budget=0.25, burn_in=100)
+    >>> plan.n_lags, plan.second_lags, plan.n_series   # 5 x 10 steps; 32 sqrt(0.25)
+    (50, 20, 16)
     """
     T = UNIT_SECONDS * budget
     c = step_cost(model)

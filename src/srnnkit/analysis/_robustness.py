@@ -41,7 +41,7 @@ PREDICTION_DRAWS = 256
 class Robustness:
     r"""Output variance and score under white input noise, predicted and measured.
 
-    Attributes
+    Parameters
     ----------
     noise_levels : ndarray of shape (K,)
         :math:`\nu`, in units of each channel's standard deviation.
@@ -60,6 +60,22 @@ class Robustness:
     stationary_score : float or None
         Accuracy of the mean output :math:`E f(h_L)` of the network started in its stationary
         law (the setting of the kernels), on the clean test series.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, gamma=2.0, activation="identity")
+    >>> from srnnkit.analysis import robustness
+    >>> r1 = sk.response.linear_response(model, dt=0.1, n_lags=20, discrete=True)
+    >>> series = [np.random.default_rng(0).standard_normal((20, 1)) for _ in range(4)]
+    >>> rob = robustness(model, 0.1, series, r1, np.zeros((4, 8, 1)),
+    ...                  noise_levels=(0.1, 1.0), n_draws=16, seed=0)
+    >>> float(rob.predicted_variance[1] / rob.predicted_variance[0])   # nu^2 scaling
+    100.0
+    >>> bool(np.isclose(rob.predicted_variance[1],              # dt^2 sum_k<20 0.85^2k
+    ...                 0.01 * sum(0.85 ** (2 * k) for k in range(20))))
+    True
     """
 
     noise_levels: np.ndarray
@@ -90,8 +106,18 @@ def predicted_output_covariance(first: Any, length: int, scale: Any) -> np.ndarr
     r""":math:`\Delta^2\sum_{k<L} r_1(k)\,\mathrm{diag}(s^2)\,r_1(k)^\top` (p, p): the output
     covariance per unit noise level :math:`\nu^2` of a series of ``length`` steps.
 
-    ``first`` is a first-order kernel (lags beyond its window count as zero) and ``scale``
-    the per-channel standard deviations :math:`s_a` (m,).
+    Parameters
+    ----------
+    first : ResponseFunction
+        A first-order kernel (lags beyond its window count as zero).
+    length : int
+        Steps of the series, :math:`L`.
+    scale : array-like of shape (m,)
+        The per-channel standard deviations :math:`s_a`.
+
+    Returns
+    -------
+    ndarray of shape (p, p)
 
     Examples
     --------
@@ -156,12 +182,52 @@ def robustness(model: Any, dt: float, series: list[np.ndarray], first: Any, h0: 
                deployed: Callable[[list[np.ndarray]], np.ndarray] | None = None,
                targets: Any = None, metric: str | None = None, seed: Any = None
                ) -> Robustness:
-    """Predicted and measured effect of white input noise on ``model``'s outputs.
+    r"""Predicted and measured effect of white input noise on ``model``'s outputs.
 
-    ``series`` are S test series in the network's units, ``first`` its first-order kernel,
-    ``h0`` (S, P, n) stationary starts, ``scale`` (m,) the channels' standard deviations in
-    the network's units (default 1). ``deployed(list of series) -> (S, p)`` gives an
-    estimator's own outputs (then ``targets`` and ``metric`` score them).
+    Parameters
+    ----------
+    model : SRNN
+    dt : float
+        The Euler-Maruyama step.
+    series : list of ndarray of shape (L_i, m)
+        S test series in the network's units.
+    first : ResponseFunction
+        The network's first-order kernel.
+    h0 : ndarray of shape (S, P, n)
+        Starting states of the P paths of each series (stationary draws).
+    noise_levels : sequence of float
+        :math:`\nu`, in units of each channel's standard deviation.
+    n_draws : int
+        Noisy copies of each series per level (two or more).
+    scale : array-like of shape (m,), optional
+        The channels' standard deviations in the network's units (default 1).
+    deployed : callable, optional
+        ``deployed(list of series) -> (S, p)``: an estimator's own outputs (then ``targets``
+        and ``metric`` score them).
+    targets : array-like of shape (S,), optional
+        Class codes (``metric="accuracy"``) or targets (``"rmse"``).
+    metric : {"accuracy", "rmse"}, optional
+    seed : int, Generator, SeedSequence or None
+
+    Returns
+    -------
+    Robustness
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, gamma=2.0, activation="identity")
+    >>> from srnnkit.analysis import robustness
+    >>> r1 = sk.response.linear_response(model, dt=0.1, n_lags=20, discrete=True)
+    >>> series = [np.random.default_rng(0).standard_normal((20, 1)) for _ in range(4)]
+    >>> rob = robustness(model, 0.1, series, r1, np.zeros((4, 8, 1)),
+    ...                  noise_levels=(0.1, 1.0), n_draws=16, seed=0)
+    >>> float(rob.predicted_variance[1] / rob.predicted_variance[0])   # nu^2 scaling
+    100.0
+    >>> bool(np.isclose(rob.predicted_variance[1],              # dt^2 sum_k<20 0.85^2k
+    ...                 0.01 * sum(0.85 ** (2 * k) for k in range(20))))
+    True
     """
     levels = np.asarray(noise_levels, dtype=float)
     U, lengths = pad_series(series)
