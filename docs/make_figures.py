@@ -201,7 +201,7 @@ def trained() -> None:
     clf = NoisyRNNClassifier(random_state=0).fit(X_train, y_train)
     res = analyze_network(clf, inputs=X_test, targets=y_test, budget=1.0, seed=0)
     for name, fig in plot_analysis(res).items():
-        if name in ("kernels", "agreement", "volterra"):
+        if name in ("agreement", "volterra"):
             fig.savefig(OUT / f"trained_{name}.png", dpi=DPI)
         plt.close(fig)
 
