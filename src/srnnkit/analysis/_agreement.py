@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import fail
+from .._validation import check_positive, fail
 
 __all__ = ["KernelAgreement", "compare_kernels"]
 
@@ -127,6 +127,7 @@ def compare_kernels(a: Any, b: Any, *, threshold: float = 4.0,
     """
     from ..response import ResponseFunction
 
+    threshold = check_positive("threshold", threshold)
     for name, rf in (("a", a), ("b", b)):
         if not isinstance(rf, ResponseFunction):
             fail(name, "a ResponseFunction", rf, TypeError)

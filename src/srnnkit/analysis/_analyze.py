@@ -42,7 +42,7 @@ def _is_estimator(obj: Any) -> bool:
 
 def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
     """Unpack an SRNN or a fitted NoisyRNN estimator; inputs to the network's units."""
-    from ..learning._input import as_series_list, check_channels
+    from ..learning._input import as_series_list
     from ..model import SRNN
 
     if isinstance(model, SRNN):
@@ -53,7 +53,7 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
                  "NoisyRNNRegressor, whose outputs have a meaning)", targets, TypeError)
         series = None if inputs is None else as_series_list(inputs, "inputs")
         if series is not None:
-            check_channels(series, model.n_inputs)
+            _check_channels(series, model.n_inputs, "the network's")
         scale = (np.ones(model.n_inputs) if series is None else
                  np.maximum(np.concatenate(series).std(axis=0), 1e-12))
         return _Subject(model, check_positive("dt", dt), "SRNN", series, scale,
@@ -70,7 +70,7 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
     series = None
     if inputs is not None:
         series = as_series_list(inputs, "inputs")
-        check_channels(series, est.n_features_in_)
+        _check_channels(series, est.n_features_in_, "the estimator's")
         series = [(s - est.shift_) / est.scale_ for s in series]
 
     def deployed(batch: list[np.ndarray]) -> np.ndarray:
@@ -81,6 +81,15 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
     if targets is not None:
         subj.targets, subj.metric = _targets(est, targets, len(series or []))
     return subj
+
+
+def _check_channels(series: list[np.ndarray], m: int, whose: str) -> None:
+    """ValueError naming ``inputs`` when a series does not have the model's ``m`` channels."""
+    for i, s in enumerate(series):
+        if s.shape[1] != m:
+            where = f" (series {i})" if len(series) > 1 else ""
+            fail("inputs", f"series with {whose} {m} input channel(s)",
+                 f"{s.shape[1]} channel(s){where}")
 
 
 def _targets(est: Any, targets: Any, n: int) -> tuple[np.ndarray, str]:
