@@ -26,7 +26,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit", "trained")
 
 #: measured wall time on 2 cores shared with other work (load 5-9; docs/cli.md)
-TIMES = {"run": "about 4 minutes", "run --quick": "15 to 30 seconds"}
+TIMES = {"run": "about 5 minutes", "run --quick": "30 to 45 seconds"}
 
 _EXIT_TEXT = """exit codes:
   0    success
