@@ -15,6 +15,21 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# A test that allocates far beyond its size (a guard that did not fire) fails with a
+# MemoryError instead of taking the whole machine down: the suite peaks below 1 GB, so the
+# heap of the test process is capped at 8 GiB (SRNNKIT_TEST_MEMORY_GB changes it; 0: no cap).
+_CAP_GB = float(os.environ.get("SRNNKIT_TEST_MEMORY_GB", "8"))
+if _CAP_GB > 0:
+    try:
+        import resource
+
+        _soft, _hard = resource.getrlimit(resource.RLIMIT_DATA)
+        _cap = int(_CAP_GB * 2**30)
+        if _soft == resource.RLIM_INFINITY or _soft > _cap:
+            resource.setrlimit(resource.RLIMIT_DATA, (_cap, _hard))
+    except (ImportError, ValueError, OSError):   # not POSIX, or a lower limit is set
+        pass
+
 
 def ou_model(readout=None) -> "sk.SRNN":
     """The two-unit linear SRNN of docs/theory.md §9.1 (V1)."""

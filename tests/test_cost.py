@@ -73,6 +73,30 @@ def test_estimate_within_a_factor_three_of_the_measured_time(name):
     assert 1 / 3 < tries[-1][0] < 3, (name, tries)
 
 
+@pytest.mark.parametrize("name", [*list(SMALL), "response_features"])
+def test_every_costed_function_has_a_working_estimate(name):
+    """An estimator that fails on valid arguments would make the call run unguarded (a
+    CostWarning or size guard never said): each must give a positive estimate."""
+    if name == "response_features":
+        func, args, kwargs = (sk.response_features, (X[:4],),
+                              dict(dt=0.01, basis=LegendreBasis(2, 1.2), depth=2))
+    else:
+        func, args, kwargs = SMALL[name]
+    est = sk.estimate_cost(func, *args, **kwargs)
+    assert est is not None and est.seconds > 0 and est.parts, (name, est)
+
+
+def test_an_estimator_bug_is_not_swallowed(monkeypatch):
+    """Bad arguments make an estimator return None (the call raises its own error), but an
+    estimator that cannot import what it needs is a bug and surfaces."""
+    def broken(*args, **kwargs):
+        raise ImportError("cannot import name 'gone'")
+
+    with pytest.raises(ImportError, match="gone"):
+        _cost._safe(broken, (), {})
+    assert _cost._safe(lambda: (_ for _ in ()).throw(ValueError("bad")), (), {}) is None
+
+
 BIG = {   # (call, knob the warning must name)
     "simulate n_paths=10**9": (lambda: sk.simulate(_net(32), None, n_steps=1000, dt=0.01,
                                                    n_paths=10**9), "n_paths"),

@@ -332,7 +332,7 @@ def _safe(estimator: Callable[..., CostEstimate | None], args: tuple, kwargs: di
     raises its own error); size guards propagate."""
     try:
         return estimator(*args, **kwargs)
-    except SizeError:
+    except (SizeError, ImportError, NameError):    # guards, and bugs: never swallowed
         raise
     except Exception:  # bad arguments: the call reports them itself
         return None

@@ -80,6 +80,12 @@ def show_progress(enabled: bool | None = True) -> _Switch:
         ``True`` draws bars for every heavy call (even short ones), ``False`` never,
         ``None`` decides automatically.
 
+    Returns
+    -------
+    context manager
+        Used in a ``with`` block, it restores the previous setting on exit; otherwise the
+        setting simply stays.
+
     Examples
     --------
     >>> import numpy as np

@@ -91,7 +91,7 @@ def test_reservoir_rejects_wrong_channels():
         res.transform(np.zeros((2, 5, 3)))
 
 
-# --------------------------------------------------- THEORY.md section 5 equivalence
+# --------------------------------------------------- docs/theory.md §5 equivalence
 def test_kernel_machine_equivalence_primal_dual():
     """Ridge on noise-averaged SRNN features == kernel ridge with K = Phi Phi^T (to 1e-8)."""
     X, y, _ = sk.datasets.srnn_teacher(40, 30, n_paths=64, seed=0)

@@ -27,6 +27,18 @@ CHAIN_GROUP = 4
 def block_sizes(n_paths: int, block: int) -> list[int]:
     """Sizes of the blocks of ``n_paths`` paths (all ``block`` but the last).
 
+    Parameters
+    ----------
+    n_paths : int
+        Number of paths.
+    block : int
+        Paths per block.
+
+    Returns
+    -------
+    list of int
+        ``ceil(n_paths / block)`` sizes that sum to ``n_paths``.
+
     Examples
     --------
     >>> from srnnkit.dynamics import PATH_BLOCK, block_sizes

@@ -46,6 +46,18 @@ def leak_rate(model: Any) -> float:
 def relaxation_rate(model: Any, floor: float) -> float:
     """The contraction bound ``λ - Lip(a) ‖W‖₂``, at least ``floor * λ``.
 
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    floor : float
+        The smallest rate returned, as a fraction of the leak rate ``λ``.
+
+    Returns
+    -------
+    float
+        The relaxation rate (per time unit).
+
     Examples
     --------
     >>> import srnnkit as sk
@@ -63,6 +75,22 @@ def burn_in_steps(model: Any, dt: float, *, floor: float = BURN_IN_FLOORS["simul
                   slack: float = 1e-9) -> int:
     """Steps of ten relaxation times (rounded up; a ratio within ``slack`` above an integer
     rounds down). ``simulate`` uses the defaults; the estimators ``floor=0.1, slack=0``.
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+    floor : float, default=0.2
+        Floor of the relaxation rate as a fraction of the leak rate (`relaxation_rate`).
+    slack : float, default=1e-9
+        Tolerance of the rounding up.
+
+    Returns
+    -------
+    int
+        Number of burn-in steps.
 
     Examples
     --------

@@ -72,6 +72,17 @@ class DivergenceError(FloatingPointError):
 class StateBound:
     """The divergence bound of one run: ``|h_k| > base + slope * t`` (or NaN) diverged.
 
+    Parameters
+    ----------
+    base : float
+        The bound at ``t = 0``, ``K`` times ``scale``.
+    slope : float
+        Its growth per time unit (nonzero only for a leak that is not positive definite).
+    scale : float
+        The state scale of the network, its start, input and noise.
+    dissipative : bool
+        Whether the network is provably dissipative (else the bound is a heuristic).
+
     Examples
     --------
     >>> import srnnkit as sk
@@ -87,7 +98,18 @@ class StateBound:
     dissipative: bool
 
     def at(self, t: float) -> float:
-        """The bound at time ``t`` (time units since the start, burn-in included)."""
+        """The bound at time ``t`` (time units since the start, burn-in included).
+
+        Parameters
+        ----------
+        t : float
+            Time since the start of the run.
+
+        Returns
+        -------
+        float
+            ``base + slope * max(t, 0)``.
+        """
         return self.base + self.slope * max(t, 0.0)
 
 
@@ -103,6 +125,24 @@ def state_bound(model: Any, dt: float, *, h0: Any = None, inputs: Any = None,
     """The divergence bound of ``model`` (module docstring) for a start ``h0`` (any array of
     states, or None for 0 or a stationary start), ``inputs`` (..., m) and a kick size ``kick``
     added to the start (perturbation estimators).
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step (part of the signature of every guard; the bound itself does not use it).
+    h0 : array-like of shape (..., n), optional
+        Start states.
+    inputs : array-like of shape (..., m), optional
+        The inputs of the run.
+    kick : float, default=0.0
+        Size of a kick added to the start.
+
+    Returns
+    -------
+    StateBound
+        The bound.
 
     Examples
     --------
@@ -182,6 +222,30 @@ def divergence_message(model: Any, dt: float, bound: float, *, step: int | None,
                        burn_in: int = 0) -> str:
     """The message of a :class:`DivergenceError` (step ``step`` counts from time 0; negative
     steps are in the burn-in).
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+    bound : float
+        The bound that was crossed.
+    step : int or None
+        The step of the crossing, or None when unknown.
+    path : int, optional
+        The path that crossed.
+    what : str, default=""
+        What was being simulated (e.g. ``"the burn-in"``).
+    value : float, default=nan
+        The offending ``|h|`` (NaN when the state is not finite).
+    burn_in : int, default=0
+        Burn-in steps of the run.
+
+    Returns
+    -------
+    str
+        The message: where, what, and the likely cause.
 
     Examples
     --------

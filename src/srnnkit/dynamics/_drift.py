@@ -26,6 +26,20 @@ __all__ = ["EulerStep", "drift"]
 def drift(model: Any, h: Any, u: Any = None) -> np.ndarray:
     """Drift ``F(h, u)`` for states (..., n) and inputs (..., m) (``u=None``: no input).
 
+    Parameters
+    ----------
+    model : SRNN
+        The network (either input mode).
+    h : array-like of shape (..., n)
+        States.
+    u : array-like of shape (..., m), optional
+        Inputs; None for no input.
+
+    Returns
+    -------
+    ndarray of shape (..., n)
+        The drift at every state.
+
     Examples
     --------
     >>> import numpy as np
@@ -57,6 +71,13 @@ class EulerStep:
     and standard normals ``xi`` broadcastable to (..., r). An input enters as ``u`` (the drift
     :math:`F(h, u)`, either input mode) or, in the additive mode, as ``shift``, the ready-made
     term :math:`\Delta C u` added after the drift.
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
 
     Examples
     --------

@@ -51,6 +51,24 @@ def map_blocks(runner: Runner, body: Callable, n_paths: int, seed: SeedLike,
     """``body(size, rng, lo)`` for each fixed-size block of an ensemble (``lo``: the index of
     its first path), in block order.
 
+    Parameters
+    ----------
+    runner : Runner
+        The execution layer (threads or a Dask client).
+    body : callable
+        ``body(size, rng, lo)``, run once per block.
+    n_paths : int
+        Paths of the ensemble.
+    seed : int, SeedSequence or None
+        Root seed; block ``b`` draws from its child ``b``.
+    block_size : int, default=ENSEMBLE_BLOCK
+        Paths per block.
+
+    Returns
+    -------
+    iterator
+        The results of ``body``, in block order.
+
     Examples
     --------
     >>> from srnnkit._parallel import Runner
@@ -68,6 +86,31 @@ def map_blocks(runner: Runner, body: Callable, n_paths: int, seed: SeedLike,
 def map_chains(runner: Runner, body: Callable, model: Any, dt: float, n_chains: int,
                n_steps: int, seed: SeedLike, burn_in: int | None) -> Iterator:
     """``body(states, noises)`` for groups of independent stationary runs, in order.
+
+    Parameters
+    ----------
+    runner : Runner
+        The execution layer.
+    body : callable
+        ``body(states, noises)`` with the arrays of `run_chain_group`.
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+    n_chains : int
+        Number of independent stationary runs.
+    n_steps : int
+        Steps of each run.
+    seed : int, SeedSequence or None
+        Root seed; run ``i`` draws from its child ``i``.
+    burn_in : int or None
+        Burn-in steps (None: exact stationary start for a linear SRNN, else
+        `default_burn_in`).
+
+    Returns
+    -------
+    iterator
+        The results of ``body``, in run order.
 
     Examples
     --------
@@ -97,6 +140,21 @@ class Guard:
     :class:`DivergenceError` when an entry of the states ``H`` (..., B, n) is beyond
     ``±bound`` or NaN (see :func:`state_bound`).
 
+    Parameters
+    ----------
+    model : SRNN
+        The network (named in the message).
+    dt : float
+        Time step.
+    bound : float
+        The divergence bound.
+    what : str
+        What is simulated, for the message.
+    burn_in : int, default=0
+        Burn-in steps of the run (steps before time 0 are named as burn-in steps).
+    counts : bool, default=True
+        Each check counts one step of the paths checked as progress.
+
     Examples
     --------
     >>> import numpy as np
@@ -120,6 +178,17 @@ class Guard:
     counts: bool = True     # each check counts one step of the paths checked as progress
 
     def check(self, H: np.ndarray, step: int, lo: int = 0) -> None:
+        """Raise `DivergenceError` if an entry of ``H`` is beyond the bound or NaN.
+
+        Parameters
+        ----------
+        H : ndarray of shape (..., B, n)
+            States of ``B`` paths.
+        step : int
+            The step of ``H`` (for the message).
+        lo : int, default=0
+            Index of the first of the ``B`` paths.
+        """
         from ._em_loops import n_outside  # one compiled pass, no temporary
 
         flat = H.reshape(-1, H.shape[-1])
@@ -131,6 +200,17 @@ class Guard:
         self.fail(step, lo + i % H.shape[-2], value)
 
     def fail(self, step: int, path: int, value: float = math.nan) -> None:
+        """Raise the `DivergenceError` of a crossing at ``step`` on ``path``.
+
+        Parameters
+        ----------
+        step : int
+            The step of the crossing.
+        path : int
+            The path that crossed.
+        value : float, default=nan
+            The offending ``|h|``.
+        """
         raise DivergenceError(divergence_message(
             self.model, self.dt, self.bound, step=step, path=path, what=self.what,
             value=value, burn_in=self.burn_in))
@@ -139,6 +219,28 @@ class Guard:
 def make_guard(model: Any, dt: float, what: str, *, n_steps: int, burn_in: int = 0,
                inputs: Any = None, kick: float = 0.0) -> Guard:
     """The guard of a run of ``n_steps`` steps after ``burn_in`` (the bound at its end).
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+    what : str
+        What is simulated, for the message.
+    n_steps : int
+        Steps of the run after the burn-in.
+    burn_in : int, default=0
+        Burn-in steps.
+    inputs : array-like of shape (..., m), optional
+        The run's inputs.
+    kick : float, default=0.0
+        Size of a kick added to the start.
+
+    Returns
+    -------
+    Guard
+        The guard.
 
     Examples
     --------
@@ -159,6 +261,20 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
     Linear SRNNs: exact draws from :math:`N(m_\\infty, \\Sigma_\\Delta)`.  Nonlinear SRNNs:
     start at 0 and run ``burn_in`` steps (default :func:`default_burn_in`), guarded against
     divergence (``lo`` numbers the paths in messages).
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+    burn_in : int or None
+        Burn-in steps; None: the exact law of a linear SRNN, `default_burn_in` otherwise.
+
+    Returns
+    -------
+    callable
+        ``draw(rng, size, lo=0)``.
 
     Examples
     --------
@@ -245,6 +361,28 @@ def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: in
     """Stationary runs, one per ``SeedSequence`` in ``seqs`` (runs ``first, first + 1, ...``):
     states (B, n_steps+1, n) and noises (B, n_steps, r). Run ``i`` uses ``seqs[i]`` only, so
     grouping changes nothing.
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+    n_steps : int
+        Steps of each run.
+    seqs : list of SeedSequence
+        One per run.
+    burn_in : int or None
+        Burn-in steps (see `stationary_sampler`).
+    first : int, default=0
+        Index of the first run (for messages).
+
+    Returns
+    -------
+    states : ndarray of shape (B, n_steps + 1, n)
+        The runs' states.
+    noises : ndarray of shape (B, n_steps, r)
+        The standard normals that drove them.
 
     Examples
     --------

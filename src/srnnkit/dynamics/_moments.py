@@ -31,7 +31,23 @@ __all__ = ["Moments", "batch_moments"]
 
 
 def batch_moments(values: np.ndarray, axis: int = 0) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(count, mean, M2)`` of ``values`` along ``axis`` (two passes).
+    r"""``(count, mean, M2)`` of ``values`` along ``axis`` (two passes).
+
+    Parameters
+    ----------
+    values : ndarray
+        Samples.
+    axis : int, default=0
+        The axis of the samples.
+
+    Returns
+    -------
+    count : int
+        Number of samples.
+    mean : ndarray
+        Their mean (``values`` without ``axis``).
+    m2 : ndarray
+        The centred sum of squares :math:`\sum (x - \bar x)^2`.
 
     Examples
     --------
@@ -47,6 +63,13 @@ def batch_moments(values: np.ndarray, axis: int = 0) -> tuple[int, np.ndarray, n
 
 class Moments:
     """Streaming ``(count, mean, M2)``; ``mean`` and ``m2`` may be given (filled in place).
+
+    Parameters
+    ----------
+    shape : tuple of int, optional
+        Shape of one sample (needed unless ``mean`` and ``m2`` are given).
+    mean, m2 : ndarray, optional
+        Arrays to accumulate the mean and the centred sum of squares into, in place.
 
     Examples
     --------
@@ -66,7 +89,17 @@ class Moments:
         self.count = 0
 
     def merge(self, count: int, mean: np.ndarray, m2: np.ndarray) -> None:
-        """Merge one batch's statistics (batches must come in a fixed order)."""
+        """Merge one batch's statistics (batches must come in a fixed order).
+
+        Parameters
+        ----------
+        count : int
+            The batch's number of samples.
+        mean : ndarray
+            The batch's mean.
+        m2 : ndarray
+            The batch's centred sum of squares.
+        """
         if self.count == 0:
             self.mean[...] = mean
             self.m2[...] = m2
@@ -80,7 +113,17 @@ class Moments:
     def merge_groups(self, counts: np.ndarray, means: np.ndarray, m2s: np.ndarray) -> None:
         """Merge many groups at once (groups along axis 0): the same update in its pooled,
         vectorised form, :math:`\\bar x = \\sum n_i \\bar x_i / N`,
-        :math:`M_2 = \\sum M_{2,i} + \\sum n_i (\\bar x_i - \\bar x)^2` (the CUDA tiles)."""
+        :math:`M_2 = \\sum M_{2,i} + \\sum n_i (\\bar x_i - \\bar x)^2` (the CUDA tiles).
+
+        Parameters
+        ----------
+        counts : ndarray of shape (n_groups,)
+            Samples per group.
+        means : ndarray of shape (n_groups, ...)
+            The groups' means.
+        m2s : ndarray of shape (n_groups, ...)
+            The groups' centred sums of squares.
+        """
         N = int(counts.sum())
         w = counts.reshape(-1, *([1] * (means.ndim - 1))).astype(np.float64)
         mean = (w * means).sum(axis=0) / N
@@ -88,11 +131,25 @@ class Moments:
         self.merge(N, mean, m2)
 
     def add(self, values: np.ndarray, axis: int = 0) -> None:
-        """Merge the samples ``values`` (samples along ``axis``)."""
+        """Merge the samples ``values`` (samples along ``axis``).
+
+        Parameters
+        ----------
+        values : ndarray
+            Samples.
+        axis : int, default=0
+            The axis of the samples.
+        """
         self.merge(*batch_moments(values, axis))
 
     def stderr(self) -> np.ndarray:
-        """Standard error of the mean (NaN with fewer than two samples)."""
+        """Standard error of the mean (NaN with fewer than two samples).
+
+        Returns
+        -------
+        ndarray
+            :math:`\\sqrt{M_2 / ((n-1) n)}`, the shape of ``mean``.
+        """
         if self.count < 2:
             return np.full_like(self.mean, np.nan)
         return np.sqrt(self.m2 / ((self.count - 1) * self.count))

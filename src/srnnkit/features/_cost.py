@@ -23,9 +23,10 @@ def response_features_cost(inputs: Any, *, dt: float, basis: Any, depth: int,
                            max_bytes: Any = 2 * 1024**3, device: str = "cpu", **_: Any
                            ) -> CostEstimate | None:
     """The estimate of :func:`srnnkit.response_features` (same arguments)."""
+    from .._parallel import n_threads
     from .._validation import check_int
     from ..signatures._cost import signature_rate
-    from ..signatures._signature import check_max_bytes, guard_bytes, resolve_n_jobs, use_fixed
+    from ..signatures._signature import check_max_bytes, guard_bytes, use_fixed
     from ..signatures._words import signature_dim
     from ._tensor_path import response_features
 
@@ -54,4 +55,4 @@ def response_features_cost(inputs: Any, *, dt: float, basis: Any, depth: int,
                 "the number of series, their length, depth, refine or the basis degree", work,
                 rate)
     return CostEstimate("response_features", [part], unit="it",
-                        speedup=speedup(resolve_n_jobs(n_jobs, n_b), n_b))
+                        speedup=speedup(n_threads(n_jobs, n_b), n_b))

@@ -60,7 +60,7 @@ _SCALING = [None, StrOptions({"standard"}), Interval(Real, 0, None, closed="neit
 class ResponseFeatures(TransformerMixin, BaseEstimator):
     r"""Response features: the truncated signature of :math:`X = \int_0^T \psi(s)\otimes u_s\,ds`.
 
-    By THEORY.md section 4 the expected output of *any* SRNN driven by ``u`` is a linear
+    By docs/theory.md §4 the expected output of *any* SRNN driven by ``u`` is a linear
     functional of these features, :math:`\mathbb{E} f(h_T) = \sum_w \beta_w(T)\,S^w(X)_{0,T}`,
     so a linear model on them can represent every SRNN readout (and, with the constant channel
     of ``time_augment``, approximates any continuous causal functional of ``u``).

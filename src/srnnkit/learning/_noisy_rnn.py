@@ -500,6 +500,11 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
     def decision_function(self, X: Any) -> np.ndarray:
         """Class scores :math:`Q h_L + q` (noise-free or noise-averaged, see ``prediction``).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps) or (n_series, n_steps, n_channels)
+            Time series (or a list of series of different lengths), as in ``fit``.
+
         Returns
         -------
         ndarray of shape (n_series, n_classes), or (n_series,) for two classes (the second
@@ -509,13 +514,35 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
         return out[:, 1] - out[:, 0] if out.shape[1] == 2 else out
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Softmax of the class scores, shape (n_series, n_classes)."""
+        """Softmax of the class scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps) or (n_series, n_steps, n_channels)
+            Time series (or a list of series of different lengths), as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_classes)
+            Class probabilities; each row sums to one.
+        """
         out = self._outputs(X)
         out = np.exp(out - out.max(axis=1, keepdims=True))
         return out / out.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class with the largest score."""
+        """The class with the largest score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps) or (n_series, n_steps, n_channels)
+            Time series (or a list of series of different lengths), as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+            One label of ``classes_`` per series.
+        """
         out = self._outputs(X)
         return self.classes_[out.argmax(axis=1)]
 
@@ -583,7 +610,18 @@ class NoisyRNNRegressor(RegressorMixin, _NoisyRNNModel):
             -np.mean((targets - out) ** 2))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, shape (n_series,) or (n_series, n_targets)."""
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps) or (n_series, n_steps, n_channels)
+            Time series (or a list of series of different lengths), as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_series,) or (n_series, n_targets)
+            The network's readout after each series' last step, in the targets' own units.
+        """
         out = self._outputs(X)
         return out[:, 0] if self.target_ndim_ == 1 else out
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -21,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .._parallel import Runner
 from .._random import as_generator
 from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
 from . import _oscillator_kernels as _k
@@ -136,7 +136,7 @@ def _derivative_weight(series: list[np.ndarray]) -> np.ndarray:
 class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     r"""Exact noise-averaged readouts of a random linear SRNN: a bank of damped oscillators.
 
-    The network is a linear SRNN (THEORY.md section 1 with :math:`a` the identity and
+    The network is a linear SRNN (docs/theory.md §1 with :math:`a` the identity and
     :math:`W = 0`) made of ``n_oscillators`` two-dimensional blocks. Block :math:`j`, written
     as the complex state :math:`z_j = x_j + i y_j`, obeys
 
@@ -398,7 +398,14 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         return self._states(_prepare(self, as_series_list([np.asarray(x, float)], "x"))[0])
 
     def stationary_std(self) -> np.ndarray:
-        r"""Stationary standard deviation :math:`s = \sigma/\sqrt{2\gamma_j}` per hidden unit."""
+        r"""Stationary standard deviation :math:`s = \sigma/\sqrt{2\gamma_j}` per hidden unit.
+
+        Returns
+        -------
+        ndarray of shape (n_hidden,)
+            :math:`s_j` for the units ``(x_0, y_0, x_1, y_1, ...)`` (the same for both units
+            of an oscillator).
+        """
         check_is_fitted(self, "thresholds_")
         s = self.noise / np.sqrt(2.0 * self.gamma_)
         return np.repeat(s, 2)
@@ -465,13 +472,11 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         n_threads = min(check_n_jobs(self.n_jobs), n)
         cuts = np.linspace(0, n, (4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
         tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-        if n_threads > 1:
-            with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out),
-                              tasks))
-        else:
-            for a, b in tasks:
-                _k.pooled_readouts(*args, a, b, *rest, out)
+        # each task writes its own rows of ``out``: the result does not depend on n_jobs
+        runner = Runner(n_threads, desc="series blocks")
+        for _ in runner.map(lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out),
+                            tasks):
+            pass
         return out[:n]
 
     def __sklearn_tags__(self):
@@ -699,12 +704,34 @@ class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Ridge scores per class (``(n_series,)`` for two classes)."""
+        """Ridge scores per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps) or (n_series, n_steps, n_channels)
+            Time series (or a list of series of different lengths), as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_classes), or (n_series,) for two classes
+            The ridge scores (for two classes, the score of the second class).
+        """
         scores = self._scores(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted class labels (the sign of the score for two classes, else its arg-max)."""
+        """Predicted class labels (the sign of the score for two classes, else its arg-max).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps) or (n_series, n_steps, n_channels)
+            Time series (or a list of series of different lengths), as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+            One label of ``classes_`` per series.
+        """
         scores = self._scores(X)
         if scores.shape[1] == 1:
             return self.classes_[(scores[:, 0] > 0).astype(int)]
@@ -752,7 +779,18 @@ class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets."""
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps) or (n_series, n_steps, n_channels)
+            Time series (or a list of series of different lengths), as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_series,) or (n_series, n_targets)
+            The ridge predictions, in the targets' own units.
+        """
         scores = self._scores(X)
         return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
 

@@ -103,7 +103,7 @@ def _pooled_cost(est: Any, series: list[np.ndarray]) -> Any:
 class SRNNReservoir(TransformerMixin, BaseEstimator):
     r"""Noise-averaged hidden states of a fixed random SRNN as features of a time series.
 
-    Each series :math:`u` drives the SRNN (THEORY.md section 1)
+    Each series :math:`u` drives the SRNN (docs/theory.md §1)
 
     .. math::
 
@@ -117,7 +117,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
 
     Because the theory is about :math:`\mathbb{E} f(h_T)`, a linear readout trained on these
     features is a kernel machine with the SRNN-induced kernel
-    :math:`K(u, v) = \langle \bar h_T(u), \bar h_T(v)\rangle` (THEORY.md section 5). With
+    :math:`K(u, v) = \langle \bar h_T(u), \bar h_T(v)\rangle` (docs/theory.md §5). With
     ``dt=1`` and ``leak=1`` the noiseless network is the echo-state-type recursion
     :math:`h_{j+1} = \tanh(W h_j + b) + C u_j` (the input enters the SRNN drift additively,
     outside the activation). Stability of the Euler step needs
@@ -273,7 +273,18 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
             return np.stack(list(Runner(self.n_jobs, desc="SRNNReservoir").map(one, series)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names ``h_last_i`` / ``h_mean_i`` of the output features."""
+        """Names ``h_last_i`` / ``h_mean_i`` of the output features.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the features are named after the hidden units); kept for scikit-learn.
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_features_out,)
+            The names, in the order of the columns of `transform`.
+        """
         check_is_fitted(self, "model_")
         names = []
         if self.pooling in ("last", "both"):

@@ -40,8 +40,9 @@ def signature_cost(paths: Any, depth: int, *, stream: bool = False, n_jobs: Any 
                    max_bytes: Any = 2 * 1024**3, device: str = "cpu", **_: Any
                    ) -> CostEstimate | None:
     """The estimate of :func:`signature` (same arguments)."""
+    from .._parallel import n_threads
     from .._validation import check_int
-    from ._signature import check_max_bytes, guard_bytes, resolve_n_jobs, signature, use_fixed
+    from ._signature import check_max_bytes, guard_bytes, signature, use_fixed
 
     if device != "cpu":
         return None
@@ -65,4 +66,4 @@ def signature_cost(paths: Any, depth: int, *, stream: bool = False, n_jobs: Any 
     part = Part(f"{n_b} paths x {L - 1} segments x {dim} signature entries",
                 "the batch size, the path length or depth", work, rate)
     return CostEstimate("signature", [part], unit="it",
-                        speedup=speedup(resolve_n_jobs(n_jobs, n_b), n_b))
+                        speedup=speedup(n_threads(n_jobs, n_b), n_b))

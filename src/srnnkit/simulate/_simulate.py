@@ -43,11 +43,23 @@ def default_burn_in(model: SRNN, dt: float) -> int:
     .. math:: n_{\mathrm{burn}} = \Bigl\lceil \frac{10}{\max(\lambda - \mathrm{Lip}(a)
               \|W\|_2,\ \lambda/5)\,\Delta} \Bigr\rceil
 
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+
+    Returns
+    -------
+    int
+        Number of Euler steps to discard.
+
     Examples
     --------
     >>> import srnnkit as sk
     >>> from srnnkit.simulate import default_burn_in
-    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])   # THEORY.md V2
+    >>> model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, b=[0.3])   # docs/theory.md §9.5 (V2)
     >>> default_burn_in(model, 0.02)                                 # 50 time units
     2500
     """

@@ -15,7 +15,7 @@ __all__ = ["DivergenceError", "Trajectory"]
 class Trajectory:
     """Monte Carlo ensemble of an SRNN, as returned by :func:`srnnkit.simulate`.
 
-    Attributes
+    Parameters
     ----------
     ts : ndarray of shape (n_steps + 1,)
         Times ``k * dt``; index 0 is the initial state.
@@ -29,12 +29,19 @@ class Trajectory:
     states : ndarray of shape (n_paths, n_saved, n) (per series), or None
         Hidden states every ``save_every`` steps (``save="states"``), at ``state_ts``.
     state_ts : ndarray of shape (n_saved,) or None
+        Times of the saved ``states``.
     dt : float
+        Time step.
     n_paths : int
+        Number of Monte Carlo paths.
     method : str
         ``"euler"`` or ``"exact"``.
     seed_entropy : int
         Entropy of the root SeedSequence: passing it as ``seed`` repeats the run exactly.
+    burn_in : int, default=0
+        Steps run (and discarded) before ``ts[0]`` to reach the stationary regime.
+    info : dict
+        Run details for reports (empty on the CPU; the device and generator on CUDA).
 
     Examples
     --------
@@ -63,6 +70,7 @@ class Trajectory:
 
     @property
     def n_steps(self) -> int:
+        """Number of time steps after the initial state (``len(ts) - 1``)."""
         return len(self.ts) - 1
 
     def __repr__(self) -> str:
