@@ -200,6 +200,9 @@ def trained() -> None:
         digits.images, digits.target, test_size=0.3, stratify=digits.target, random_state=0)
     clf = NoisyRNNClassifier(random_state=0).fit(X_train, y_train)
     res = analyze_network(clf, inputs=X_test, targets=y_test, budget=1.0, seed=0)
+    for key, value in res.metrics().items():          # the numbers of the page's tables
+        if key.startswith(("order ", "Volterra", "series where", "noise", "clean")):
+            print(f"  {key}: {value}")
     for name, fig in plot_analysis(res).items():
         if name in ("agreement", "volterra"):
             fig.savefig(OUT / f"trained_{name}.png", dpi=DPI)
