@@ -148,8 +148,8 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
         Labels (classifier) or targets (regressor) of ``inputs``: adds the accuracy (or
         RMSE) under input noise.
     budget : float, default=1.0
-        Work budget; 1 is about a minute for a 64-unit, 8-input, 10-class network on two
-        busy cores, 0.25 about a quarter of that (``srnnkit analyze --quick``).
+        Work budget; 1 took 109 s for a 64-unit, 8-input, 10-class network on two cores at
+        load 5 to 8, 0.25 (``srnnkit analyze --quick``) 22 s.
     seed : int, Generator, SeedSequence or None
     burn_in : int, optional
         Burn-in steps of every stationary draw (default: the library's rule).

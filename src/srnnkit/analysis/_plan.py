@@ -4,8 +4,9 @@ Every Monte Carlo sample size follows from a budget counted in *reference second
 model of each part (Euler-Maruyama steps of ensembles, burn-ins, stationary runs with their
 Girsanov weights and FFT cross-correlations), with unit costs measured once on two busy cores,
 so the same network and data always get the same sizes (and, with a seed, the same numbers)
-on any machine. ``budget=1`` is about a minute for a 64-unit network with 8 inputs and 10
-outputs on two busy cores; the parts share it in fixed proportions (:data:`SHARES`), each
+on any machine. ``budget=1`` plans :data:`UNIT_SECONDS` reference seconds (109 s measured for
+a 64-unit network with 8 inputs and 10 outputs on two cores at load 5 to 8, 22 s at
+``budget=0.25``); the parts share it in fixed proportions (:data:`SHARES`), each
 size clipped to a floor that keeps its standard errors meaningful.
 
 Windows: the first-order kernel covers the test series (``N`` steps) and five time

@@ -31,7 +31,8 @@ time constants) and its robustness to input noise (predicted from the kernels, m
 MODEL.npz is a NoisyRNNClassifier or NoisyRNNRegressor saved with srnnkit.save (or an SRNN,
 with --dt). Writes report.html, the figures, metrics.json and analysis.toml to --out.
 
-Time on 2 busy cores, 64 units, 8 inputs, 10 classes: about a minute, 15 s with --quick."""
+Time on 2 busy cores, 64 units, 8 inputs, 10 classes: about 2 minutes, 20 to 30 s with
+--quick."""
 
 
 def add_parser(sub: Any, formatter: Any, epilog: str) -> None:
@@ -50,7 +51,7 @@ def add_parser(sub: Any, formatter: Any, epilog: str) -> None:
     sp.add_argument("--quick", action="store_true",
                     help=f"smaller sample sizes (budget {QUICK_BUDGET:g})")
     sp.add_argument("--budget", type=float, metavar="B",
-                    help="work budget (1 = the default, about a minute for a 64-unit network)")
+                    help="work budget (1 = the default, about 2 minutes for a 64-unit network)")
     sp.add_argument("--seed", type=int, default=0, help="root seed")
     sp.add_argument("--quiet", action="store_true", help="no progress lines")
     sp.add_argument("--traceback", action="store_true",
