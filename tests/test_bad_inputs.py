@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1268 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1317 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1268
+N_CASES = 1317
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -735,6 +735,35 @@ TARGETS: list[Target] = [
             "model": {"noise-misses-input": const(_activation_model(sigma=[[0.3], [0.1]]), V)},
             "n_paths": {"with-n_chains": const(4, V)}},
            names={"model": "sigma"}),
+    # ------------------------------------------------------------------------ analysis
+    Target("analyze_network", lambda **k: sk.analysis.analyze_network(**k),
+           lambda: dict(model=_linear(), dt=0.1, inputs=np.ones((2, 4, 1)), budget=0.001,
+                        seed=0),
+           {"model": {"string": const("model.npz", T), "array": const(np.eye(2), T)},
+            "dt": {**but(POSITIVE, "none"), "none": const(None, V)},
+            "inputs": {**but(ARRAY, "none", "object", "complex"),
+                       "complex": (ARRAY["complex"][0], V), "object": (_object, V),
+                       "channels": const(np.ones((2, 4, 2)), V),
+                       "no-steps": const(np.ones((2, 0, 1)), V)},
+            "budget": POSITIVE,
+            "targets": {"for-an-srnn": const([0, 1], T)},
+            "seed": SEED,
+            "burn_in": {"negative": const(-1, V), "float": const(2.5, T),
+                        "string": const("5", T)},
+            "n_jobs": NJOBS}),
+    Target("compare_kernels", lambda **k: sk.analysis.compare_kernels(**k),
+           lambda: dict(a=ResponseFunction(np.ones((4, 1, 2)), dt=0.1,
+                                           stderr=np.full((4, 1, 2), 0.1)),
+                        b=ResponseFunction(np.ones((4, 1, 2)), dt=0.1,
+                                           stderr=np.full((4, 1, 2), 0.1))),
+           {"a": {"array": const(np.ones((4, 1, 2)), T), "none": const(None, T)},
+            "b": {"no-stderr": const(ResponseFunction(np.ones((4, 1, 2)), dt=0.1), V),
+                  "shape": const(ResponseFunction(np.ones((5, 1, 2)), dt=0.1,
+                                                  stderr=np.ones((5, 1, 2))), V),
+                  "dt": const(ResponseFunction(np.ones((4, 1, 2)), dt=0.2,
+                                               stderr=np.ones((4, 1, 2))), V),
+                  "string": const("b", T)},
+            "threshold": POSITIVE}),
 ]
 
 

@@ -37,6 +37,7 @@ SUBPACKAGES = [
     "srnnkit.readouts",
     "srnnkit.nn",
     "srnnkit.datasets",
+    "srnnkit.analysis",
 ]
 
 # The top-level ``srnnkit.__all__`` objects whose defining module starts with one of these.

@@ -44,6 +44,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "plotting": ("srnnkit.plotting", None),
     "cli": ("srnnkit.cli", None),
     "nn": ("srnnkit.nn", None),
+    "analysis": ("srnnkit.analysis", None),
 }
 
 __all__ = [

@@ -1,5 +1,6 @@
 """The main job end to end: `srnnkit run --quick` writes a complete, sensible report."""
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -10,6 +11,9 @@ from srnnkit.cli import main
 
 FIGURES = ["simulation.png", "response_channel0.png", "response_channel1.png",
            "second_order.png", "volterra.png", "features.png", "gram.png", "fit.png"]
+if importlib.util.find_spec("torch") is not None:     # the trained stage (torch extra)
+    FIGURES += [f"trained_{k}.png" for k in ("kernels", "agreement", "second_order",
+                                              "volterra", "memory", "robustness")]
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 
 ``srnnkit run`` runs the whole pipeline on a built-in default and writes a report;
 ``srnnkit simulate|response|volterra|features|kernel|fit`` run single stages with the same
-configuration keys; ``srnnkit config`` prints the configuration. Heavy imports happen inside
+configuration keys; ``srnnkit analyze MODEL.npz`` analyses a saved trained network;
+``srnnkit config`` prints the configuration. Heavy imports happen inside
 each stage.
 
 Exit codes: 0 success; 1 a stage failed at run time (divergence, memory, a numerical
@@ -22,10 +23,10 @@ __all__ = ["console_main", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit")
+STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit", "trained")
 
 #: measured wall time on 2 cores shared with other work (load 5-9; docs/cli.md)
-TIMES = {"run": "about 4 minutes", "run --quick": "15 to 30 seconds"}
+TIMES = {"run": "about 5 minutes", "run --quick": "30 to 45 seconds"}
 
 _EXIT_TEXT = """exit codes:
   0    success
@@ -36,7 +37,9 @@ _EXIT_TEXT = """exit codes:
 _RUN_TEXT = f"""Run the whole pipeline of Lim (JMLR 2021) on a built-in random tanh SRNN and
 write a self-contained HTML report to --out: simulation, response kernels by
 three estimators, the second-order kernel, the Volterra series against Monte
-Carlo, response features, the response-kernel Gram matrix and a learning task.
+Carlo, response features, the response-kernel Gram matrix, a learning task, and
+a small noise-injected RNN trained on a built-in task and read through its
+kernels (with the torch extra).
 The report's "Problems found" box lists what it measured to be wrong or
 unresolved (also the "warnings" list of metrics.json).
 
@@ -105,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     for name in STAGES:
         common(sub.add_parser(name, help=f"only the {name} stage", description=_stage_text(name),
                               epilog=_EXIT_TEXT, formatter_class=_Formatter))
+    from ._analyze import add_parser as add_analyze
+
+    add_analyze(sub, _Formatter, _EXIT_TEXT)
     cp = sub.add_parser("config", help="print the configuration as commented TOML",
                         formatter_class=_Formatter, epilog=_EXIT_TEXT,
                         description="Print the built-in configuration as TOML, every key "
@@ -163,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         print(dump_toml(load_config(quick=args.quick)))
         return EXIT_OK
     try:
+        if args.command == "analyze":
+            from ._analyze import run_analyze
+
+            return run_analyze(args)
         return _run(args)
     except Exception as err:  # a bug: one line unless --traceback
         if args.traceback:

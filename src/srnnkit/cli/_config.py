@@ -71,6 +71,14 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
         "train": ("", "str", None, "training .ts file (set by --train)"),
         "test": ("", "str", None, "test .ts file (set by --test)"),
     },
+    "trained": {
+        "n_hidden": (16, "int", (1, None), "hidden units of the NoisyRNNClassifier trained on "
+                     "the built-in task (needs the torch extra)"),
+        "n_train": (150, "int", (3, None), "training series of the built-in task"),
+        "n_test": (60, "int", (2, None), "test series of the built-in task"),
+        "max_updates": (300, "int", (1, None), "Adam updates of the training"),
+        "budget": (0.3, "float", (0, None), "work budget of its analysis (analyze_network)"),
+    },
     "run": {
         "seed": (0, "int", (0, None), "root seed of every random draw (--seed)"),
         "n_jobs": (-1, "int", None, "threads: -1 all cores, 1 one thread"),
@@ -88,6 +96,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "volterra": {"n_paths": 10_000, "n_steps": 60},
     "kernel": {"n_series": 24, "dyadic_order": 0},
     "learning": {"n_train": 60, "n_test": 30},
+    "trained": {"budget": 0.1},
 }
 
 

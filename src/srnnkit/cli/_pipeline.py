@@ -474,6 +474,13 @@ def stage_fit(cfg: dict, ctx: dict, out: Path) -> dict:
             "problems": fit_problems(metrics)}
 
 
+def stage_trained(cfg: dict, ctx: dict, out: Path) -> dict:
+    """A small noise-injected RNN trained on a built-in task, read through its kernels."""
+    from ._trained import stage_trained as run
+
+    return run(cfg, ctx, out)
+
+
 STAGE_FUNCS: dict[str, Callable[[dict, dict, Path], dict]] = {
     "simulate": stage_simulate,
     "response": stage_response,
@@ -481,6 +488,7 @@ STAGE_FUNCS: dict[str, Callable[[dict, dict, Path], dict]] = {
     "features": stage_features,
     "kernel": stage_kernel,
     "fit": stage_fit,
+    "trained": stage_trained,
 }
 
 

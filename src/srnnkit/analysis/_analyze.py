@@ -1,0 +1,275 @@
+"""``analyze_network``: read a trained network through its response kernels."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._random import SeedLike, child_sequences
+from .._validation import check_positive, fail
+
+__all__ = ["analyze_network"]
+
+#: stationary draws for the state the plan linearises at
+MEAN_POOL = 1024
+
+
+@dataclass
+class _Subject:
+    """What is analysed, in the network's own units."""
+
+    model: Any
+    dt: float
+    source: str
+    series: list[np.ndarray] | None
+    scale: np.ndarray
+    deployed: Any = None
+    targets: Any = None
+    metric: str | None = None
+    from_data: bool = True
+
+
+def _is_estimator(obj: Any) -> bool:
+    from ..learning import NoisyRNNClassifier, NoisyRNNRegressor
+
+    return isinstance(obj, (NoisyRNNClassifier, NoisyRNNRegressor))
+
+
+def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
+    """Unpack an SRNN or a fitted NoisyRNN estimator; inputs to the network's units."""
+    from ..learning._input import as_series_list
+    from ..model import SRNN
+
+    if isinstance(model, SRNN):
+        if dt is None:
+            fail("dt", "the network's Euler-Maruyama step (a number > 0) for an SRNN", dt)
+        if targets is not None:
+            fail("targets", "None for an SRNN (scores need a NoisyRNNClassifier or "
+                 "NoisyRNNRegressor, whose outputs have a meaning)", targets, TypeError)
+        series = None if inputs is None else as_series_list(inputs, "inputs")
+        if series is not None:
+            _check_channels(series, model.n_inputs, "the network's")
+        scale = (np.ones(model.n_inputs) if series is None else
+                 np.maximum(np.concatenate(series).std(axis=0), 1e-12))
+        return _Subject(model, check_positive("dt", dt), "SRNN", series, scale,
+                        from_data=series is not None)
+    if not _is_estimator(model):
+        fail("model", "an srnnkit.SRNN or a fitted NoisyRNNClassifier / NoisyRNNRegressor",
+             type(model).__name__, TypeError)
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model, "srnn_")
+    est = model
+    if dt is not None and not math.isclose(float(dt), est.dt_):
+        fail("dt", f"None or the estimator's own step dt_ = {est.dt_:g}", dt)
+    series = None
+    if inputs is not None:
+        series = as_series_list(inputs, "inputs")
+        _check_channels(series, est.n_features_in_, "the estimator's")
+        series = [(s - est.shift_) / est.scale_ for s in series]
+
+    def deployed(batch: list[np.ndarray]) -> np.ndarray:
+        return est._outputs([s * est.scale_ + est.shift_ for s in batch])
+
+    subj = _Subject(est.srnn_, float(est.dt_), type(est).__name__, series,
+                    np.ones(est.n_features_in_), deployed, from_data=series is not None)
+    if targets is not None:
+        subj.targets, subj.metric = _targets(est, targets, len(series or []))
+    return subj
+
+
+def _check_channels(series: list[np.ndarray], m: int, whose: str) -> None:
+    """ValueError naming ``inputs`` when a series does not have the model's ``m`` channels."""
+    for i, s in enumerate(series):
+        if s.shape[1] != m:
+            where = f" (series {i})" if len(series) > 1 else ""
+            fail("inputs", f"series with {whose} {m} input channel(s)",
+                 f"{s.shape[1]} channel(s){where}")
+
+
+def _targets(est: Any, targets: Any, n: int) -> tuple[np.ndarray, str]:
+    y = np.asarray(targets)
+    if y.shape[:1] != (n,):
+        fail("targets", f"one target per test series ({n}; inputs are required with targets)",
+             y)
+    if hasattr(est, "classes_"):
+        codes = np.searchsorted(est.classes_, y)
+        codes = np.clip(codes, 0, len(est.classes_) - 1)
+        if not np.all(est.classes_[codes] == y):
+            fail("targets", f"class labels among the estimator's classes_ {est.classes_!r}",
+                 y)
+        return codes, "accuracy"
+    return y.astype(float), "rmse"
+
+
+def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
+                    targets: Any = None, budget: float = 1.0, seed: SeedLike = None,
+                    burn_in: int | None = None, n_jobs: int | None = None
+                    ) -> Any:
+    r"""Read a trained network through its response kernels.
+
+    For an SRNN (or a fitted ``NoisyRNNClassifier`` / ``NoisyRNNRegressor``, whose
+    ``srnn_`` is analysed on its standardised inputs):
+
+    - its first- and second-order kernels per input channel and output, with standard
+      errors, by two independent estimators, perturbation with common random numbers and
+      Girsanov weights (docs/theory.md §7, §11), and their entry-by-entry agreement
+      (:func:`compare_kernels`);
+    - how much of its mean output on the test inputs the order-1 and order-2 Volterra series
+      capture, against common-random-numbers Monte Carlo, at the data's amplitude and
+      smaller ones (:func:`volterra_capture`);
+    - its memory: the decay of :math:`\|r_1(k)\|` and the time constants of the drift
+      linearised at the stationary mean (:func:`network_memory`);
+    - its robustness: the output variance under white input noise predicted from the
+      kernel, :math:`\nu^2\Delta^2\sum_k\sum_a r_{1,ia}(k)^2 s_a^2`, against Monte Carlo and,
+      for an estimator, the measured change of its own outputs and score
+      (:func:`robustness`).
+
+    The network is analysed in the setting of the theory: started in its stationary law
+    (docs/theory.md §1, A3). Sample sizes follow from ``budget`` by rule
+    (:func:`make_plan`), so the :class:`~srnnkit.CostWarning` of the simulations and
+    estimators it calls are not passed on (the budget is the knob).
+
+    Parameters
+    ----------
+    model : SRNN or fitted NoisyRNNClassifier / NoisyRNNRegressor
+    dt : float, optional
+        The Euler-Maruyama step; required for an SRNN, taken from ``dt_`` for an estimator.
+    inputs : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+        Test series (an estimator's raw units; an SRNN's own units); unequal lengths as a
+        list. Default: standard normal white-noise series (the standardised scale of an
+        estimator's training data) as long as the first-order kernel's window.
+    targets : array-like of shape (n_series,), optional
+        Labels (classifier) or targets (regressor) of ``inputs``: adds the accuracy (or
+        RMSE) under input noise.
+    budget : float, default=1.0
+        Work budget; 1 took 109 s for a 64-unit, 8-input, 10-class network on two cores at
+        load 5 to 8, 0.25 (``srnnkit analyze --quick``) 22 s.
+    seed : int, Generator, SeedSequence or None
+    burn_in : int, optional
+        Burn-in steps of every stationary draw (default: the library's rule).
+    n_jobs : int, optional
+        Threads of the kernel estimators.
+
+    Returns
+    -------
+    NetworkAnalysis
+
+    Examples
+    --------
+    >>> import srnnkit as sk
+    >>> from srnnkit.analysis import analyze_network
+    >>> model = sk.SRNN.random(4, 1, n_outputs=2, noise=0.5, seed=0,
+    ...                        input_mode="activation")
+    >>> res = analyze_network(model, dt=0.1, budget=0.01, seed=0)
+    >>> res.first["perturbation"].values.shape == (res.plan.n_lags, 2, 1)
+    True
+    >>> res.agreement[1].within >= 0.99
+    True
+    """
+    from .._cost import CostWarning
+
+    t0 = time.perf_counter()
+    budget = check_positive("budget", budget)
+    subj = _subject(model, dt, inputs, targets)
+    seconds: dict[str, float] = {}
+    s_mean, s_pool, s_kern, s_vol, s_rob, s_sel = child_sequences(seed, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CostWarning)
+        plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel)
+        seconds["plan"] = time.perf_counter() - t0
+        return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob), burn_in, n_jobs,
+                    seconds)
+
+
+def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any
+          ) -> tuple[Any, np.ndarray]:
+    """The sample sizes, after a small stationary pool locates the state to linearise at;
+    picks the test series (at most ``plan.n_series``, a seeded choice) in place."""
+    from ..simulate import default_burn_in
+    from ._ensemble import stationary_states
+    from ._memory import linearized_drift
+    from ._plan import make_plan
+
+    net, dt = subj.model, subj.dt
+    if burn_in is not None:
+        burn = int(burn_in)
+    else:
+        burn = 0 if net.is_linear else default_burn_in(net, dt)
+    hbar = (net.stationary_mean() if net.is_linear and burn_in is None else
+            stationary_states(net, dt, MEAN_POOL, s_mean, burn_in).mean(axis=0))
+    factor = np.abs(1.0 + dt * np.linalg.eigvals(linearized_drift(net, hbar))).max()
+    slow = -1.0 / math.log(factor) if 0 < factor < 1 else math.inf
+    series = subj.series
+    N = None if series is None else max(s.shape[0] for s in series)
+    plan = make_plan(net, dt, n_steps=N, n_available=0 if series is None else len(series),
+                     slow_steps=slow, budget=budget, burn_in=burn)
+    rng = np.random.default_rng(s_sel)
+    if series is None:
+        subj.series = list(rng.standard_normal((plan.n_series, plan.n_lags, net.n_inputs))
+                           * subj.scale)
+    elif len(series) > plan.n_series:
+        keep = np.sort(rng.choice(len(series), plan.n_series, replace=False))
+        subj.series = [series[i] for i in keep]
+        if subj.targets is not None:
+            subj.targets = subj.targets[keep]
+    return plan, hbar
+
+
+def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int | None,
+         n_jobs: int | None, seconds: dict) -> Any:
+    """Kernels, agreement, memory, Volterra capture and robustness, in that order."""
+    from ._agreement import compare_kernels
+    from ._capture import volterra_capture
+    from ._ensemble import stationary_states
+    from ._kernels import estimate_kernels
+    from ._memory import network_memory
+    from ._result import NetworkAnalysis, find_problems
+    from ._robustness import robustness
+
+    s_pool, s_kern, s_vol, s_rob = seeds
+    net, dt = subj.model, subj.dt
+    S = len(subj.series)
+    tick = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal tick
+        now = time.perf_counter()
+        seconds[name] = now - tick
+        tick = now
+
+    est = estimate_kernels(net, dt, plan, s_kern, burn_in=burn_in, n_jobs=n_jobs)
+    lap("kernels")
+    agreement = {o: compare_kernels(k["perturbation"], k["girsanov"])
+                 for o, k in ((1, est.first), (2, est.second)) if "girsanov" in k}
+    Pv, Pr = plan.volterra_paths, plan.robustness_paths
+    pool = stationary_states(net, dt, S * max(Pv, Pr), s_pool, burn_in)
+    lap("stationary pool")
+    if not (net.is_linear and burn_in is None):
+        hbar = pool.mean(axis=0)
+    memory = network_memory(net, dt, est.first["perturbation"], stationary_mean=hbar)
+    capture = volterra_capture(net, dt, subj.series, est.batches,
+                               pool[:S * Pv].reshape(S, Pv, -1), amplitudes=plan.amplitudes,
+                               seed=s_vol)
+    lap("volterra")
+    rob = robustness(net, dt, subj.series, est.first["perturbation"],
+                     pool[:S * Pr].reshape(S, Pr, -1), noise_levels=plan.noise_levels,
+                     n_draws=plan.noise_draws, scale=subj.scale, deployed=subj.deployed,
+                     targets=subj.targets, metric=subj.metric, seed=s_rob)
+    if subj.metric == "accuracy":
+        rob.stationary_score = float(np.mean(
+            capture.stationary_mean_outputs.argmax(axis=1) == subj.targets))
+    lap("robustness")
+    res = NetworkAnalysis(model=net, dt=dt, source=subj.source,
+                          inputs="data" if subj.from_data else "white noise",
+                          plan=plan, first=est.first, second=est.second, agreement=agreement,
+                          memory=memory, volterra=capture, robustness=rob, seconds=seconds,
+                          notes=list(est.notes))
+    res.problems_by_part = find_problems(res)
+    res.problems = [p for part in res.problems_by_part.values() for p in part]
+    return res

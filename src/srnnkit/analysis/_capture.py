@@ -1,0 +1,251 @@
+r"""How much of a network's mean output on test inputs its Volterra series captures.
+
+For each test series :math:`w` and amplitude :math:`\varepsilon`, the Monte Carlo truth is
+the input-driven part of the mean output, :math:`Y(\varepsilon) = E f^{\varepsilon w}(h_t) -
+E f^0(h_t)`, from paths started in the stationary law with common random numbers (the same
+start and noise with and without the input, so :math:`Y` carries no noise of its own at
+:math:`\varepsilon = 0`). The series truncated at order n predicts
+:math:`\sum_{k\le n}\varepsilon^k V_k(t)` (docs/theory.md (2.4)); its relative error on a
+series,
+
+.. math:: e_n(\varepsilon) = \frac{\|Y(\varepsilon) - \sum_{k\le n}\varepsilon^kV_k\|}
+          {\|Y(\varepsilon)\|},
+
+is taken over every step of the series and every output, and summarised by its median over
+the test series (a few series with extreme inputs do not decide it; the pooled error is
+kept too). A convergent series has
+:math:`e_1 \propto \varepsilon` and :math:`e_2 \propto \varepsilon^2` at small amplitude and
+:math:`e_2 < e_1`; past its radius of convergence, order 2 stops helping.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._ensemble import crn_outputs, pad_series
+
+__all__ = ["VolterraCapture", "volterra_capture"]
+
+#: bootstrap resamples of the test series for the standard errors of the medians
+BOOTSTRAP = 400
+
+
+@dataclass
+class VolterraCapture:
+    r"""Truncation errors of a network's Volterra series on test inputs.
+
+    Parameters
+    ----------
+    amplitudes : ndarray of shape (A,)
+        Input scalings :math:`\varepsilon` (1 = the data as given).
+    error1, error2 : ndarray of shape (A,)
+        Median over the test series of the relative errors :math:`e_1, e_2` of the order-1
+        and order-1+2 series (each series' error over its steps and outputs).
+    error1_stderr, error2_stderr : ndarray of shape (A,)
+        Their standard errors (bootstrap over the test series).
+    floor : ndarray of shape (A,)
+        Median relative error that the noise alone would give (Monte Carlo and kernel
+        standard errors): errors at the floor are not resolved.
+    converges : ndarray of shape (A,) of bool
+        The median of :math:`e_1 - e_2` over the series exceeds two (bootstrap) standard
+        errors: order 2 beats order 1.
+    improved : ndarray of shape (A,)
+        Fraction of the test series whose order-2 error is below its order-1 error.
+    error1_pooled, error2_pooled : ndarray of shape (A,)
+        The errors pooled over all series (dominated by the series with the largest
+        response).
+    response_rms : ndarray of shape (A,)
+        RMS of :math:`Y`.
+    per_series : ndarray of shape (3, A, S)
+        :math:`e_1`, :math:`e_2` and the noise floor of each series.
+    ts : ndarray of shape (N+1,)
+    example : dict
+        The first test series: ``"Y"``, ``"Y_stderr"`` (A, N+1, p), ``"V1"``, ``"V2"``
+        (N+1, p) at unit amplitude, ``"length"``.
+    n_series, n_paths, second_lags : int
+    stationary_mean_outputs : ndarray of shape (S, p)
+        :math:`E f(h_L)` at each test series' last step, started in the stationary law
+        (amplitude 1; NaN when 1 is not among the amplitudes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, gamma=2.0, activation="identity")
+    >>> from srnnkit.analysis import volterra_capture
+    >>> r1 = sk.response.linear_response(model, dt=0.1, n_lags=20, discrete=True)
+    >>> r2 = sk.response.second_order_response(model, dt=0.1, n_lags=5, discrete=True)
+    >>> r1.stderr, r2.stderr = 0 * r1.values, 0 * r2.values     # exact kernels
+    >>> rng = np.random.default_rng(0)
+    >>> series = [rng.standard_normal((20, 1)) for _ in range(3)]
+    >>> cap = volterra_capture(model, 0.1, series, [(r1, r2), (r1, r2)],
+    ...                        np.zeros((3, 16, 1)), seed=0)
+    >>> bool(cap.error1.max() < 1e-9)          # a linear chain: order 1 is exact
+    True
+    """
+
+    amplitudes: np.ndarray
+    error1: np.ndarray
+    error2: np.ndarray
+    error1_stderr: np.ndarray
+    error2_stderr: np.ndarray
+    floor: np.ndarray
+    converges: np.ndarray
+    improved: np.ndarray
+    error1_pooled: np.ndarray
+    error2_pooled: np.ndarray
+    response_rms: np.ndarray
+    per_series: np.ndarray
+    ts: np.ndarray
+    example: dict
+    n_series: int
+    n_paths: int
+    second_lags: int
+    stationary_mean_outputs: np.ndarray
+
+    @property
+    def converges_at_data(self) -> bool:
+        """Order 2 beats order 1 at the data's own amplitude (``amplitudes == 1``)."""
+        hit = np.isclose(self.amplitudes, 1.0)
+        return bool(self.converges[hit].any()) if hit.any() else False
+
+    @property
+    def largest_converging(self) -> float | None:
+        """The largest amplitude at which order 2 beats order 1, or None."""
+        ok = self.amplitudes[self.converges]
+        return float(ok.max()) if ok.size else None
+
+
+def _series_terms(batches: list[tuple[Any, Any]], series: list[np.ndarray], p: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-amplitude terms ``V`` (S, 2, N+1, p) from the mean kernel and their batch SE."""
+    from ..response import VolterraSeries
+
+    N = max(s.shape[0] for s in series)
+    per = np.zeros((len(batches), len(series), 2, N + 1, p))
+    with warnings.catch_warnings():          # a second-order window shorter than the series
+        warnings.simplefilter("ignore", UserWarning)
+        for b, (first, second) in enumerate(batches):
+            vs = VolterraSeries(first, second, mean=np.zeros(p))
+            for s, w in enumerate(series):
+                per[b, s, :, :w.shape[0] + 1] = vs.terms(w)
+    B = len(batches)
+    return per.mean(axis=0), per.std(axis=0, ddof=1) / np.sqrt(B)
+
+
+def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
+                     batches: list[tuple[Any, Any]], h0: np.ndarray, *,
+                     amplitudes: Any = (1.0, 0.5, 0.25, 0.125), seed: Any = None
+                     ) -> VolterraCapture:
+    r"""Volterra series of ``model`` against common-random-numbers Monte Carlo on test series.
+
+    The truncation errors :math:`e_1, e_2` of the module docstring, per series and amplitude.
+
+    Parameters
+    ----------
+    model : SRNN
+    dt : float
+        The Euler-Maruyama step (the kernels' lag spacing).
+    series : list of ndarray of shape (L_i, m)
+        S test series in the network's own units.
+    batches : list of (ResponseFunction, ResponseFunction)
+        Independent (first-order, second-order) kernel estimates; their mean is the series'
+        kernel and their spread its standard error (two or more).
+    h0 : ndarray of shape (S, P, n)
+        Starting states of the P paths of each series (stationary draws).
+    amplitudes : sequence of float, default=(1.0, 0.5, 0.25, 0.125)
+        Input scalings :math:`\varepsilon`.
+    seed : int, Generator, SeedSequence or None
+        The paths' noise (shared by every amplitude of a series).
+
+    Returns
+    -------
+    VolterraCapture
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, gamma=2.0, activation="identity")
+    >>> from srnnkit.analysis import volterra_capture
+    >>> r1 = sk.response.linear_response(model, dt=0.1, n_lags=20, discrete=True)
+    >>> r2 = sk.response.second_order_response(model, dt=0.1, n_lags=5, discrete=True)
+    >>> r1.stderr, r2.stderr = 0 * r1.values, 0 * r2.values     # exact kernels
+    >>> rng = np.random.default_rng(0)
+    >>> series = [rng.standard_normal((20, 1)) for _ in range(3)]
+    >>> cap = volterra_capture(model, 0.1, series, [(r1, r2), (r1, r2)],
+    ...                        np.zeros((3, 16, 1)), seed=0)
+    >>> bool(cap.error1.max() < 1e-9)          # a linear chain: order 1 is exact
+    True
+    """
+    amps = np.asarray(amplitudes, dtype=float)
+    U, lengths = pad_series(series)
+    S, N, _ = U.shape
+    p = model.n_outputs
+    variants = np.concatenate([[0.0], amps])[:, None, None, None] * U[None]
+    A = amps.size
+    acc = np.zeros((2, A, S, N + 1, p))              # sum and sum of squares of the change
+    last = np.full((S, p), np.nan)
+    P = h0.shape[1]
+    unit = np.flatnonzero(np.isclose(amps, 1.0))
+
+    def reduce(chunk: slice, j: int, F: np.ndarray) -> None:
+        D = F[1:] - F[0]                               # (A, c, P, p)
+        acc[0, :, chunk, j] = D.sum(axis=2)
+        acc[1, :, chunk, j] = (D ** 2).sum(axis=2)
+        ends = np.nonzero(lengths[chunk] == j)[0]
+        if ends.size and unit.size:
+            last[chunk.start + ends] = F[1 + unit[0], ends].mean(axis=1)
+
+    crn_outputs(model, dt, variants, h0, seed, reduce)
+    Y = acc[0] / P
+    Y_se = np.sqrt(np.maximum(acc[1] / P - Y ** 2, 0.0) * P / (P - 1) / P)
+    V, V_se = _series_terms(batches, series, p)
+    mask = (np.arange(N + 1)[None, :] <= lengths[:, None]) & (np.arange(N + 1)[None, :] >= 1)
+    errs = _errors(amps, Y, Y_se, V, V_se, mask, seed)
+    return VolterraCapture(
+        amplitudes=amps, **errs, ts=dt * np.arange(N + 1),
+        example={"Y": Y[:, 0], "Y_stderr": Y_se[:, 0], "V1": V[0, 0], "V2": V[0, 1],
+                 "V1_stderr": V_se[0, 0], "V2_stderr": V_se[0, 1], "length": int(lengths[0])},
+        n_series=S, n_paths=P, second_lags=int(batches[0][1].n_lags),
+        stationary_mean_outputs=last)
+
+
+def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
+            V_se: np.ndarray, mask: np.ndarray, seed: Any) -> dict[str, np.ndarray]:
+    """Per-series relative errors of the truncations and their noise floors; medians over
+    the series with bootstrap SE, pooled errors, and whether order 2 beats order 1."""
+    sel = mask[:, :, None]
+    S = Y.shape[1]
+    per = np.zeros((3, amps.size, S))                 # e1, e2, floor per series
+    pooled = np.zeros((2, amps.size))
+    rms = np.zeros(amps.size)
+    for i, a in enumerate(amps):
+        y = np.where(sel, Y[i], 0.0)
+        norm_y = np.sqrt(np.sum(y ** 2, axis=(1, 2)))
+        safe = np.where(norm_y > 0, norm_y, np.inf)
+        v1 = a * V[:, 0]
+        v2 = v1 + a * a * V[:, 1]
+        for n, pred in ((0, v1), (1, v2)):
+            d = np.where(sel, Y[i] - pred, 0.0)
+            per[n, i] = np.sqrt(np.sum(d ** 2, axis=(1, 2))) / safe
+            pooled[n, i] = np.sqrt(np.sum(d ** 2) / np.sum(y ** 2))
+        var = np.where(sel, Y_se[i] ** 2 + (a * V_se[:, 0]) ** 2 + (a * a * V_se[:, 1]) ** 2,
+                       0.0)
+        per[2, i] = np.sqrt(np.sum(var, axis=(1, 2))) / safe
+        rms[i] = np.sqrt(np.sum(y ** 2) / (sel.sum() * Y.shape[-1]))
+    med = np.median(per, axis=2)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, S, size=(BOOTSTRAP, S))
+    boot = np.median(per[:, :, idx], axis=3)           # (3, A, BOOTSTRAP)
+    gap = np.median(per[0] - per[1], axis=1)
+    gap_se = np.median(per[0][:, idx] - per[1][:, idx], axis=2).std(axis=1, ddof=1)
+    return {"error1": med[0], "error2": med[1], "error1_stderr": boot[0].std(axis=1, ddof=1),
+            "error2_stderr": boot[1].std(axis=1, ddof=1), "floor": med[2],
+            "converges": gap > 2.0 * gap_se, "improved": np.mean(per[1] < per[0], axis=1),
+            "error1_pooled": pooled[0], "error2_pooled": pooled[1], "response_rms": rms,
+            "per_series": per}

@@ -1,0 +1,248 @@
+"""The result of :func:`analyze_network` and the problems it flags."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["NetworkAnalysis", "find_problems", "resolution_threshold"]
+
+#: fraction of kernel entries two estimators must have within 4 SE
+AGREE_FRACTION = 0.99
+#: the kernel variance prediction counts as off outside this ratio band (beyond 3 SE)
+RATIO_BAND = (0.5, 2.0)
+#: a stationary-start accuracy this far from the estimator's own is flagged
+ACCURACY_GAP = 0.1
+
+
+def resolution_threshold(n_entries: int) -> float:
+    """|entry|/SE the largest entry of a kernel must reach to count as resolved: at least 3,
+    and above what noise alone reaches with 1 % probability over ``n_entries`` entries."""
+    from scipy.stats import norm
+
+    return max(3.0, float(norm.isf(0.005 / max(1, int(n_entries)))))
+
+
+@dataclass
+class NetworkAnalysis:
+    """What :func:`analyze_network` measured about a trained network.
+
+    Parameters
+    ----------
+    model : SRNN
+        The network analysed (for an estimator, its ``srnn_``).
+    dt : float
+    source : str
+        What was analysed (the estimator's class name, or ``"SRNN"``).
+    inputs : str
+        Where the test inputs came from (``"data"`` or ``"white noise"``).
+    plan : AnalysisPlan
+        The sample sizes used.
+    first, second : dict of str to ResponseFunction
+        Kernels by ``"perturbation"`` and ``"girsanov"`` (order 1 and 2).
+    agreement : dict of int to KernelAgreement
+        Entry-by-entry z-scores of the two estimators, per order (missing without Girsanov).
+    memory : Memory
+    volterra : VolterraCapture
+    robustness : Robustness
+    problems : list of str
+        What the checks found wrong or unresolved (one line each).
+    problems_by_part : dict of str to list of str
+        The same lines by part: ``kernels``, ``memory``, ``volterra``, ``robustness``.
+    seconds : dict of str to float
+        Wall time of each part.
+    notes : list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.3, gamma=2.0, activation="identity")
+    >>> from srnnkit.analysis import analyze_network
+    >>> res = analyze_network(model, dt=0.1, budget=0.001, seed=0)
+    >>> res.source, res.inputs, res.problems
+    ('SRNN', 'white noise', [])
+    >>> bool(res.volterra.error1.max() < 1e-9)        # order 1 is exact for a linear SRNN
+    True
+    >>> res.metrics()["order 1: entries"] == res.plan.n_lags
+    True
+    """
+
+    model: Any
+    dt: float
+    source: str
+    inputs: str
+    plan: Any
+    first: dict
+    second: dict
+    agreement: dict
+    memory: Any
+    volterra: Any
+    robustness: Any
+    problems: list[str] = field(default_factory=list)
+    problems_by_part: dict[str, list[str]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, Any]:
+        """The headline numbers as a flat dict (for JSON and the report).
+
+        Returns
+        -------
+        dict of str to float, int or str
+            Agreement, memory, Volterra and robustness numbers, named as in the report
+            (finite numbers; a memory length that is not reached is a string).
+        """
+        out: dict[str, Any] = {"source": self.source, "test inputs": self.inputs,
+                               "dt": self.dt, "n_lags": self.plan.n_lags,
+                               "second_lags": self.plan.second_lags}
+        for order, agr in self.agreement.items():
+            out[f"order {order}: entries within 4 SE"] = agr.within
+            out[f"order {order}: mean z^2"] = agr.mean_z2
+            out[f"order {order}: max |z|"] = agr.max_abs_z
+            out[f"order {order}: resolved entries"] = agr.n_resolved
+            out[f"order {order}: entries"] = agr.n_entries
+            out[f"order {order}: max |entry|/SE perturbation"] = agr.max_snr[0]
+            out[f"order {order}: max |entry|/SE girsanov"] = agr.max_snr[1]
+        mem = self.memory
+        out["slowest linearised time constant"] = float(mem.time_constants[0])
+        out["linearised decay time (EM)"] = mem.linear_time_constant
+        out["fitted kernel decay time"] = ("not resolved" if mem.fitted_time_constant is None
+                                           else mem.fitted_time_constant)
+        out["memory length (5% of max)"] = ("longer than the window"
+                                            if mem.memory_length is None
+                                            else mem.memory_length)
+        v = self.volterra
+        for i, a in enumerate(v.amplitudes):
+            out[f"Volterra order-1 error at {a:g} x data (median)"] = float(v.error1[i])
+            out[f"Volterra order-2 error at {a:g} x data (median)"] = float(v.error2[i])
+            out[f"Volterra noise floor at {a:g} x data (median)"] = float(v.floor[i])
+            out[f"Volterra order-1 error at {a:g} x data (pooled)"] = float(v.error1_pooled[i])
+            out[f"Volterra order-2 error at {a:g} x data (pooled)"] = float(v.error2_pooled[i])
+            out[f"series where order 2 beats order 1 at {a:g} x data"] = float(v.improved[i])
+        r = self.robustness
+        for i, lv in enumerate(r.noise_levels):
+            out[f"noise {lv:g}: predicted output variance"] = float(r.predicted_variance[i])
+            out[f"noise {lv:g}: measured output variance"] = float(r.measured_variance[i])
+            if r.deployed_variance is not None:
+                out[f"noise {lv:g}: deployed output variance"] = float(r.deployed_variance[i])
+            if r.noisy_score is not None:
+                out[f"noise {lv:g}: {r.metric}"] = float(r.noisy_score[i])
+                out[f"noise {lv:g}: predicted {r.metric}"] = float(r.predicted_score[i])
+        if r.clean_score is not None:
+            out[f"clean {r.metric}"] = r.clean_score
+        if r.stationary_score is not None:
+            out[f"clean {r.metric}, stationary start"] = r.stationary_score
+        return out
+
+    def __repr__(self) -> str:
+        agr = ", ".join(f"order {k}: {100 * a.within:.1f}% within 4 SE"
+                        for k, a in self.agreement.items())
+        return (f"NetworkAnalysis({self.source}, n_lags={self.plan.n_lags}, {agr}; "
+                f"{len(self.problems)} problem(s))")
+
+
+def find_problems(res: NetworkAnalysis) -> dict[str, list[str]]:
+    """One line per problem, by part (``kernels``, ``memory``, ``volterra``,
+    ``robustness``): what was measured, the threshold it missed, what to change."""
+    return {"kernels": list(res.notes) + _kernel_problems(res),
+            "memory": _memory_problems(res.memory),
+            "volterra": [] if res.model.is_linear else _volterra_problems(res.volterra),
+            "robustness": _robustness_problems(res)}
+
+
+def _kernel_problems(res: NetworkAnalysis) -> list[str]:
+    out = []
+    for order, agr in res.agreement.items():
+        if agr.within < AGREE_FRACTION:
+            out.append(f"perturbation and Girsanov disagree on the order-{order} kernel: "
+                       f"{100 * agr.within:.2f}% of its {agr.n_entries} entries are within 4 "
+                       f"standard errors (< {100 * AGREE_FRACTION:g}%), mean z^2 "
+                       f"{agr.mean_z2:.3g}; one estimate is biased (a kick eps too large, a "
+                       "burn-in too short) or its standard errors are too small.")
+        if order == 2 and res.model.is_linear:
+            continue          # the order-2 kernel of a linear SRNN is zero (theory page §3)
+        level = resolution_threshold(agr.n_entries)
+        for label, snr in zip(agr.labels, agr.max_snr, strict=True):
+            if snr < level:
+                why = (" Girsanov weights grow like 1/sigma (sigma = "
+                       f"{_noise_level(res.model):.3g} here), so its agreement check has "
+                       "little power." if label == "girsanov" else "")
+                out.append(f"the {label} order-{order} kernel is not resolved: its largest "
+                           f"|entry|/SE is {snr:.3g}, below {level:.3g} (what noise alone "
+                           f"reaches over {agr.n_entries} entries).{why} Raise budget.")
+    return out
+
+
+def _noise_level(model: Any) -> float:
+    return float(np.abs(np.linalg.svd(model.sigma, compute_uv=False)).min())
+
+
+def _memory_problems(mem: Any) -> list[str]:
+    out = []
+    lam = mem.eigenvalues[0]
+    if not lam.real < 0:
+        out.append(f"the drift linearised at the stationary mean has a mode that grows "
+                   f"(eigenvalue {lam.real:.3g}{lam.imag:+.3g}i): the stationary mean is not a "
+                   "stable state, so the network likely holds several stable states and its "
+                   "stationary law is a mixture around them (slow switching between them "
+                   "gives the kernel a long memory).")
+    elif not mem.linear_rate > 0:
+        out.append(f"the slowest mode of the linearised drift (eigenvalue {lam.real:.3g}"
+                   f"{lam.imag:+.3g}i) does not decay in the Euler-Maruyama chain with dt = "
+                   f"{mem.dt:g}.")
+    if mem.em_overshoot > 1:
+        out.append(f"the Euler-Maruyama step dt = {mem.dt:g} overshoots a fast mode of the "
+                   f"linearised drift (|1 + dt*lambda| = {mem.em_overshoot:.3g} > 1 for a mode "
+                   "the continuous network damps): the trained chain is not a fine "
+                   "discretisation of the continuous network there.")
+    if mem.memory_length is None:
+        out.append(f"the first-order kernel has not decayed within its window "
+                   f"({len(mem.lags)} lags, {mem.lags[-1] + mem.dt:.3g} time units): its norm "
+                   f"ends at {mem.norm[-1] / max(mem.norm.max(), 1e-300):.2g} of its maximum "
+                   "(memory longer than the window, or a noise floor).")
+    return out
+
+
+def _volterra_problems(v: Any) -> list[str]:
+    if v is None or v.converges_at_data:
+        return []
+    i = int(np.argmin(np.abs(v.amplitudes - 1.0)))
+    head = (f"the Volterra series does not converge at the data's amplitude: order 2's "
+            f"median relative error {v.error2[i]:.3g} does not beat order 1's "
+            f"{v.error1[i]:.3g} (noise floor {v.floor[i]:.2g}; order 2 is better on "
+            f"{100 * v.improved[i]:.0f}% of the test series)")
+    best = v.largest_converging
+    if best is not None:
+        return [head + f"; it does at {best:g} x the data and below."]
+    return [head + " nor at any smaller amplitude tried: the second-order kernel is too "
+            "noisy to help (raise budget) or the truncation error is below the noise floor."]
+
+
+def _robustness_problems(res: NetworkAnalysis) -> list[str]:
+    r, out = res.robustness, []
+    if r is None:
+        return out
+    i = 0
+    ratio = r.measured_variance[i] / r.predicted_variance[i] if r.predicted_variance[i] > 0 \
+        else np.inf
+    se = math.hypot(r.measured_variance_stderr[i], r.predicted_variance_stderr[i])
+    off = abs(r.measured_variance[i] - r.predicted_variance[i]) > 3 * se
+    if off and not RATIO_BAND[0] <= ratio <= RATIO_BAND[1]:
+        out.append(f"the kernel prediction of the output variance under input noise "
+                   f"{r.noise_levels[i]:g} is off by a factor {ratio:.3g} (measured "
+                   f"{r.measured_variance[i]:.3g} vs predicted {r.predicted_variance[i]:.3g}): "
+                   "the network's gain at the data's operating point differs from its gain "
+                   "at rest (nonlinear at the data's amplitude).")
+    stat = r.stationary_score
+    if r.metric == "accuracy" and r.clean_score is not None and stat is not None \
+            and abs(stat - r.clean_score) > ACCURACY_GAP:
+        out.append(f"started in its stationary law (the setting of the kernels) the network "
+                   f"classifies {100 * stat:.1f}% of the test series correctly, against "
+                   f"{100 * r.clean_score:.1f}% as the estimator predicts (from h0 = 0): the "
+                   "kernels describe the network in its stationary regime, which the "
+                   "classifier does not reach within a series.")
+    return out

@@ -1,0 +1,67 @@
+"""compare_kernels: z-scores by hand, and their law for two independent unbiased estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from srnnkit.analysis import compare_kernels
+from srnnkit.response import ResponseFunction
+
+
+def _rf(values, se, method="a"):
+    values = np.asarray(values, dtype=float)
+    return ResponseFunction(values, dt=0.1, stderr=np.broadcast_to(se, values.shape).copy(),
+                            method=method, order=1, discrete=True)
+
+
+def test_z_scores_by_hand():
+    a = _rf(np.array([1.0, 2.0, 0.0, 5.0]).reshape(4, 1, 1), 0.3, "perturbation")
+    b = _rf(np.array([1.0, 1.0, 0.0, 0.0]).reshape(4, 1, 1), 0.4, "girsanov")
+    res = compare_kernels(a, b)
+    np.testing.assert_allclose(res.z.ravel(), [0.0, 2.0, 0.0, 10.0])   # diff / hypot(.3, .4)
+    assert res.within == 0.75 and not res.agree
+    assert res.labels == ("perturbation", "girsanov")
+    np.testing.assert_allclose(res.mean_z2, (4 + 100) / 4)
+    assert res.max_abs_z == 10.0 and res.n_entries == 4
+    # resolved: |mean| > 3 combined SE = 1.5: entries 1 (1.5, not >) and 3 (2.5)
+    assert res.n_resolved == 1 and res.within_resolved == 0.0
+    np.testing.assert_allclose(res.max_snr, (5 / 0.3, 1 / 0.4))
+
+
+def test_two_unbiased_estimates_are_standard_normal():
+    """z of two independent Gaussian estimates of one kernel: N(0, 1). Over 20000 entries the
+    mean z^2 has SE sqrt(2/20000) = 0.01; the fraction within 4 is 0.99994."""
+    rng = np.random.default_rng(0)
+    truth = np.exp(-np.arange(2000) / 300.0)[:, None, None] * np.ones((1, 2, 5))
+    se_a, se_b = 0.05 + 0.1 * rng.random(truth.shape), 0.2 * rng.random(truth.shape)
+    a = _rf(truth + se_a * rng.standard_normal(truth.shape), se_a)
+    b = _rf(truth + se_b * rng.standard_normal(truth.shape), se_b)
+    res = compare_kernels(a, b)
+    assert abs(res.mean_z2 - 1.0) < 4 * 0.01
+    assert res.within > 0.999 and res.agree
+    # a bias of 3 combined SE on a tenth of the entries is seen
+    biased = _rf(b.values + 3 * np.hypot(se_a, se_b) * (rng.random(truth.shape) < 0.1), se_b)
+    assert compare_kernels(a, biased).mean_z2 > 1.5
+
+
+def test_exact_reference_with_zero_stderr():
+    exact = _rf(np.ones((3, 1, 1)), 0.0)
+    assert compare_kernels(exact, exact).within == 1.0
+    off = _rf(np.ones((3, 1, 1)) + 1e-3, 0.0)
+    res = compare_kernels(off, exact)
+    assert np.isinf(res.max_abs_z) and res.within == 0.0
+
+
+def test_bad_inputs():
+    a = _rf(np.ones((3, 1, 1)), 0.1)
+    with pytest.raises(TypeError, match="a ResponseFunction"):
+        compare_kernels(np.ones((3, 1, 1)), a)
+    no_se = ResponseFunction(np.ones((3, 1, 1)), dt=0.1)
+    with pytest.raises(ValueError, match="stderr"):
+        compare_kernels(a, no_se)
+    with pytest.raises(ValueError, match="shape"):
+        compare_kernels(a, _rf(np.ones((4, 1, 1)), 0.1))
+    other = ResponseFunction(np.ones((3, 1, 1)), dt=0.2, stderr=np.ones((3, 1, 1)))
+    with pytest.raises(ValueError, match="dt"):
+        compare_kernels(a, other)

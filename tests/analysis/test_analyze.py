@@ -1,0 +1,111 @@
+"""analyze_network end to end: a linear network against its closed forms (docs/theory.md §3),
+a nonlinear one for consistency of its parts, reproducibility, and bad inputs. Budgets at the
+floor of every sample size (a few seconds each)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import srnnkit as sk
+from srnnkit.analysis import analyze_network, make_plan
+from srnnkit.analysis._plan import MIN_PATHS1, first_window
+
+DT = 0.1
+BUDGET = 0.001
+
+
+def _linear():
+    return sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0, 0.0], [0.5, 1.0]],
+                   sigma=[[0.6, 0.0], [0.2, 0.5]], gamma=[1.0, 0.8], activation="identity")
+
+
+def _series(m, lengths=(10, 10, 6, 14), seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((L, m)) for L in lengths]
+
+
+@pytest.fixture(scope="module")
+def linear_result():
+    return analyze_network(_linear(), dt=DT, inputs=_series(2), budget=BUDGET, seed=0)
+
+
+def test_linear_network_against_closed_forms(linear_result):
+    """Common-random-number kicks of a linear chain are exact: the perturbation kernel is the
+    analytic discrete one, the order-2 kernel vanishes, order 1 captures the mean output to
+    rounding, and the time constants are -1/Re eig(W - Gamma)."""
+    res, model = linear_result, _linear()
+    L = res.plan.n_lags
+    eig = np.linalg.eigvals(model.W - model.gamma_matrix)
+    slow_steps = -1 / math.log(np.abs(1 + DT * eig).max())
+    assert L == min(4 * 14, max(14, math.ceil(5 * slow_steps)))   # the window rule
+    exact = sk.response.linear_response(model, dt=DT, n_lags=L, discrete=True)
+    np.testing.assert_allclose(res.first["perturbation"].values, exact.values, atol=1e-10)
+    assert np.abs(res.second["perturbation"].values).max() < 1e-10
+    assert res.agreement[1].within >= 0.99 and res.agreement[2].within >= 0.99
+    assert np.all(res.volterra.error1 < 1e-9) and np.all(res.volterra.error2 < 1e-9)
+    np.testing.assert_allclose(np.sort(res.memory.time_constants), np.sort(-1 / eig.real))
+    rob = res.robustness
+    gap = np.abs(rob.measured_variance - rob.predicted_variance)
+    assert np.all(gap < 4 * np.hypot(rob.measured_variance_stderr,
+                                     rob.predicted_variance_stderr))
+    assert res.problems == []          # no order-2 or convergence complaints for a linear SRNN
+
+
+def test_metrics_are_plain_json(linear_result):
+    metrics = linear_result.metrics()
+    text = json.dumps(metrics, allow_nan=False)
+    assert json.loads(text)["source"] == "SRNN"
+    assert metrics["order 1: entries"] == linear_result.plan.n_lags * 2 * 2
+    assert "within 4 SE" in repr(linear_result)
+
+
+def test_reproducible_from_the_seed():
+    model = sk.SRNN.random(3, 1, n_outputs=2, noise=0.5, seed=0, input_mode="activation")
+    a = analyze_network(model, dt=DT, budget=BUDGET, seed=7)
+    b = analyze_network(model, dt=DT, budget=BUDGET, seed=7)
+    assert a.metrics() == b.metrics()
+    for order in ("first", "second"):
+        for name, rf in getattr(a, order).items():
+            np.testing.assert_array_equal(rf.values, getattr(b, order)[name].values)
+    # a nonlinear network: the parts are consistent with each other
+    assert a.inputs == "white noise" and a.volterra.n_series == a.plan.n_series
+    assert a.agreement[1].within >= 0.99
+    assert a.memory.lags.shape == (a.plan.n_lags,)
+    assert a.robustness.predicted_variance.shape == (len(a.plan.noise_levels),)
+
+
+def test_plan_grows_with_the_budget_and_respects_its_floors():
+    model = sk.SRNN.random(16, 3, n_outputs=4, seed=0)
+    kw = dict(n_steps=20, n_available=100, slow_steps=12.0, burn_in=200)
+    small, big = (make_plan(model, 0.1, budget=b, **kw) for b in (1e-4, 4.0))
+    assert small.perturbation_paths == MIN_PATHS1 and small.n_series == 8
+    for key in ("perturbation_paths", "perturbation2_paths", "girsanov_steps", "n_series",
+                "volterra_paths"):
+        assert getattr(big, key) >= getattr(small, key)
+    assert big.n_series == min(100, round(32 * math.sqrt(4.0)))
+    assert small.n_lags == big.n_lags == 60         # five slowest time constants, within 4 N
+    assert first_window(20, 1000.0) == 80 and first_window(20, 1.0) == 20
+    assert first_window(None, math.inf) == 200
+    total = sum(big.work.values())
+    assert 0.5 * 40 * 4.0 < total < 2 * 40 * 4.0     # the parts share the budget
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(dt=None), ValueError, "dt"),
+    (dict(dt=0.0), ValueError, "dt"),
+    (dict(dt=DT, budget=0), ValueError, "budget"),
+    (dict(dt=DT, targets=[0, 1]), TypeError, "targets"),
+    (dict(dt=DT, inputs=np.zeros((2, 5, 3))), ValueError, "channel"),
+])
+def test_bad_inputs_for_an_srnn(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        analyze_network(_linear(), **kwargs)
+
+
+def test_bad_model():
+    with pytest.raises(TypeError, match="model"):
+        analyze_network(np.eye(2), dt=DT)

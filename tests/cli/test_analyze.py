@@ -1,0 +1,125 @@
+"""``srnnkit analyze MODEL.npz``: the report of a saved network, and one-line errors for bad
+input (exit 2) before any work."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import srnnkit as sk
+from srnnkit.cli import main
+
+
+def _write_ts(path, X, y):
+    """A minimal multivariate UCR/UEA .ts file with labels."""
+    head = ["@problemName test", "@timeStamps false", "@missing false", "@univariate false",
+            f"@dimensions {X.shape[2]}", "@equalLength true", f"@seriesLength {X.shape[1]}",
+            "@classLabel true " + " ".join(str(c) for c in sorted(set(y))), "@data"]
+    rows = [":".join(",".join(f"{v:.6f}" for v in X[i, :, a]) for a in range(X.shape[2]))
+            + f":{y[i]}" for i in range(len(X))]
+    path.write_text("\n".join(head + rows) + "\n")
+
+
+@pytest.fixture
+def linear_npz(tmp_path):
+    model = sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]], sigma=0.5,
+                    gamma=[1.0, 0.8], activation="identity")
+    path = tmp_path / "model.npz"
+    sk.save(model, path)
+    return path
+
+
+def test_srnn_report(tmp_path, linear_npz, capsys):
+    out = tmp_path / "rep"
+    rc = main(["analyze", str(linear_npz), "--dt", "0.1", "--budget", "0.001", "--out",
+               str(out)])
+    assert rc == 0, capsys.readouterr().err
+    html = (out / "report.html").read_text()
+    assert "srnnkit analysis" in html and "data:image/png;base64" in html
+    metrics = json.loads((out / "metrics.json").read_text())
+    kernels = metrics["kernels"]
+    assert kernels["order 1: entries within 4 SE"] >= 0.99 and kernels["source"] == "SRNN"
+    assert metrics["warnings"] == []                # a linear network: nothing to flag
+    assert (out / "analysis.toml").read_text().startswith("n_lags = ")
+    assert sorted(p.name for p in out.glob("*.png"))
+
+
+def test_classifier_report_with_data(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from srnnkit.cli._trained import builtin_task
+    from srnnkit.learning import NoisyRNNClassifier
+
+    X, y = builtin_task(48, seed=1)
+    clf = NoisyRNNClassifier(n_hidden=4, max_updates=20, random_state=0).fit(X[:40], y[:40])
+    sk.save(clf, tmp_path / "clf.npz")
+    _write_ts(tmp_path / "test.ts", X[40:], y[40:])
+    out = tmp_path / "rep"
+    rc = main(["analyze", str(tmp_path / "clf.npz"), "--data", str(tmp_path / "test.ts"),
+               "--budget", "0.001", "--quiet", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["kernels"]["source"] == "NoisyRNNClassifier"
+    assert metrics["volterra"]["test inputs"] == "data"
+    assert "clean accuracy" in metrics["robustness"]      # the labels were understood
+
+
+@pytest.mark.parametrize("args, match", [
+    (["missing.npz"], "no such file"),
+    (["MODEL", "--budget", "0"], "--budget must be a number > 0"),
+    (["MODEL"], "pass --dt"),
+    (["MODEL", "--dt", "-1"], "--dt must be a number > 0"),
+    (["MODEL", "--dt", "0.1", "--data", "missing.ts"], "cannot read the data"),
+    (["MODEL", "--dt", "0.1", "--data", "TS3"], "3 channel"),
+    (["NOTMODEL"], "cannot read the model"),
+])
+def test_bad_input_exits_2(tmp_path, linear_npz, capsys, args, match):
+    (tmp_path / "bad.npz").write_text("not a zip")
+    rng = np.random.default_rng(0)
+    _write_ts(tmp_path / "three.ts", rng.standard_normal((4, 6, 3)), np.array([0, 1, 0, 1]))
+    subst = {"MODEL": str(linear_npz), "NOTMODEL": str(tmp_path / "bad.npz"),
+             "TS3": str(tmp_path / "three.ts")}
+    argv = ["analyze", *[subst.get(a, str(tmp_path / a) if a.endswith((".npz", ".ts"))
+                                   else a) for a in args], "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("srnnkit: error:") and match in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_unwritable_output(tmp_path, linear_npz, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["analyze", str(linear_npz), "--dt", "0.1", "--out",
+                 str(blocker / "sub")]) == 2
+    assert "cannot write to output directory" in capsys.readouterr().err
+
+
+def test_trained_stage_without_torch_says_how_to_enable_it(tmp_path, monkeypatch):
+    from srnnkit.cli import _trained
+
+    monkeypatch.setattr(_trained, "torch_available", lambda: False)
+    out = tmp_path / "o"
+    assert main(["trained", "--quick", "--quiet", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["trained"]["enabled"].startswith("no")
+    assert "pip install &quot;srnnkit[torch]&quot;" in (out / "report.html").read_text()
+    assert metrics["warnings"] == []
+
+
+@pytest.mark.slow
+def test_trained_stage_of_run(tmp_path):
+    """`srnnkit trained --quick`: a network trained on the built-in task, read by its kernels
+    (the section `srnnkit run` adds with the torch extra)."""
+    pytest.importorskip("torch")
+    out = tmp_path / "o"
+    assert main(["trained", "--quick", "--quiet", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())["trained"]
+    assert m["test accuracy"] > 0.9
+    assert m["order 1: entries within 4 SE"] >= 0.99
+    assert m["order 2: entries within 4 SE"] >= 0.99
+    assert (m["Volterra order-2 error at 1 x data (median)"]
+            < m["Volterra order-1 error at 1 x data (median)"])
+    assert len(list(out.glob("trained_*.png"))) == 6
