@@ -1,4 +1,4 @@
-"""Shared SRNNs of THEORY.md section 9 for the response tests."""
+"""Shared SRNNs of docs/theory.md §9 for the response tests."""
 
 import numpy as np
 import pytest

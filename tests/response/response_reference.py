@@ -4,7 +4,7 @@ import numpy as np
 
 
 def volterra_sum(r1, r2, d2, mean, u, dt):
-    """THEORY.md (2.4) by explicit loops: r1 (L, p, m), r2(m1, m2) (L, L, p, m, m) in EM index
+    """docs/theory.md (2.4) by explicit loops: r1 (L, p, m), r2(m1, m2) (L, L, p, m, m) in EM index
     (r2[m1, m2] = r2(m1, m2)), d2 (L, p, m, m); returns (n_steps+1, p)."""
     N = u.shape[0]
     L = r1.shape[0]

@@ -1,4 +1,4 @@
-"""Closed forms of THEORY.md section 3 (acceptance checks 9.1, 9.2, 9.4)."""
+"""Closed forms of docs/theory.md §3 (acceptance checks 9.1, 9.2, 9.4)."""
 
 import numpy as np
 import pytest
@@ -91,7 +91,7 @@ def test_volterra_exact_for_linear_srnn_quadratic_readout(ou_quad):
         R.VolterraSeries.from_model(ou_quad, order=2, dt=dt, n_lags=10,
                                     discrete=True).predict(u)
     np.testing.assert_allclose(vs.predict(u)[:, 0], exact, atol=1e-12)
-    # and the FFT evaluation equals the plain double loop of THEORY.md (2.4)
+    # and the FFT evaluation equals the plain double loop of docs/theory.md (2.4)
     r2 = vs.second
     em_r2 = r2.values[:, 1:]
     ref = volterra_sum(vs.first.values, em_r2, r2.d2, vs.mean, u, dt)

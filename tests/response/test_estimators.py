@@ -1,4 +1,4 @@
-"""Monte Carlo estimators against closed forms and the grid oracle (THEORY.md 9.3, 9.4).
+"""Monte Carlo estimators against closed forms and the grid oracle (docs/theory.md §9.3, 9.4).
 
 Statistical checks use fixed seeds and a tolerance of 4 standard errors (plus rounding);
 the standard error is the estimator's own (across paths, or across independent stationary
@@ -40,7 +40,7 @@ def test_linear_estimators_within_4se(ou, method):
 
 @pytest.mark.parametrize("method,tol", [("girsanov", 0.04), ("fdt", 0.05)])
 def test_linear_estimators_full_size(ou, method, tol):
-    # THEORY.md 9.3: 2e6 samples at dt = 0.01 (T_obs = 2e4)
+    # docs/theory.md §9.3: 2e6 samples at dt = 0.01 (T_obs = 2e4)
     ex = R.linear_response(ou, dt=0.01, n_lags=301, discrete=True)
     rf = R.linear_response(ou, dt=0.01, n_lags=301, method=method, n_chains=32,
                            n_steps=62_500, seed=11)
@@ -123,7 +123,7 @@ def test_tanh_quasi_gaussian_fdt_bias_is_small_but_documented(tanh1d, grid_kerne
                                n_chains=8, n_steps=40_000, seed=7)
     assert rf.info["score"] == "gaussian"
     assert rf.values[0, 0, 0] == pytest.approx(1.0, abs=1e-10)   # exact at lag 0, linear f
-    assert np.abs(rf.error_to(r1)).max() < 0.05                  # THEORY.md V2C: ~1.7e-2
+    assert np.abs(rf.error_to(r1)).max() < 0.05                  # docs/theory.md V2C: ~1.7e-2
 
 
 @pytest.mark.parametrize("method", ["perturbation", "girsanov"])

@@ -1,4 +1,4 @@
-"""Volterra series and its convergence on the V2 tanh SRNN (THEORY.md 9.5)."""
+"""Volterra series and its convergence on the V2 tanh SRNN (docs/theory.md §9.5)."""
 
 import numpy as np
 import pytest
@@ -138,5 +138,5 @@ def test_grid_and_series_agree_with_simulate(tanh1d, chain, series, step_input):
     traj = sk.simulate(tanh1d, u, dt=DT, n_paths=20_000, seed=4, burn_in=2500)
     exact = chain.expectation(u)[:, 0]
     assert np.all(np.abs(traj.mean[:, 0] - exact) <= 4 * traj.stderr[:, 0] + 1e-12)
-    # the order-2 series is within 1e-3 of the exact mean at this amplitude (THEORY.md V2)
+    # the order-2 series is within 1e-3 of the exact mean at this amplitude (docs/theory.md V2)
     assert np.abs(series.predict(u)[:, 0] - exact).max() < 1e-3

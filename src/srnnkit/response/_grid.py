@@ -2,7 +2,7 @@
 
 An independent oracle for the Monte Carlo estimators: on a fine uniform state grid the
 Gaussian transition density of the EM step is a dense matrix, and expectations, the
-stationary law and the discrete response kernels of THEORY.md (2.4) are matrix-vector
+stationary law and the discrete response kernels of docs/theory.md (2.4) are matrix-vector
 products, with no sampling noise.
 """
 
@@ -54,7 +54,7 @@ class GridChain:
 
     - the stationary law :math:`p_\infty` (left null vector of :math:`K(0) - I`);
     - :math:`E f(h_t)` for any input (:meth:`expectation`);
-    - the exact discrete kernels of THEORY.md (2.4): with :math:`K'_k = \partial K/\partial
+    - the exact discrete kernels of docs/theory.md (2.4): with :math:`K'_k = \partial K/\partial
       \kappa_k` (a kick :math:`\kappa_k c_k` of the mean) and :math:`g_m = K^m f`,
       :math:`r_1(m) = p_\infty K'_k g_m`, :math:`r_2(m_1, m_2) = p_\infty K'_l K^{m_2} K'_k g_{m_1}`
       and :math:`d_2(m) = \Delta^2 p_\infty K''_{kl} g_m`.

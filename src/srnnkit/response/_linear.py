@@ -1,4 +1,4 @@
-"""Closed-form response kernels of linear SRNNs (the ``"analytic"`` estimator, THEORY.md
+"""Closed-form response kernels of linear SRNNs (the ``"analytic"`` estimator, docs/theory.md
 section 3); the stationary law itself is at model level (``srnnkit.model._linear``)."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def analytic_linear_response(model: Any, dt: float, n_lags: int,
 
 def analytic_second_order(model: Any, dt: float, n_lags: int,
                           discrete: bool = False) -> np.ndarray:
-    r"""Closed-form second-order kernel (THEORY.md 3.1), shape (n_lags, n_lags, p, m, m).
+    r"""Closed-form second-order kernel (docs/theory.md §3.1), shape (n_lags, n_lags, p, m, m).
 
     ``values[k1, k2, 0, a, b] = c_a^T E_{k1}^T M E_{k1+k2} c_b`` with :math:`E_k = e^{-Ak\Delta}`
     (or :math:`P^k` for the EM chain, where this layout gives ``r2(k1, k2-1)`` for ``k2 >= 1`` and

@@ -1,4 +1,4 @@
-"""Monte Carlo engines for response kernels (THEORY.md section 7).
+"""Monte Carlo engines for response kernels (docs/theory.md §7).
 
 All engines simulate the Euler–Maruyama chain
 
@@ -70,7 +70,7 @@ def _kicks(model: Any, eps: float) -> tuple[np.ndarray, bool]:
 def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: float,
                        seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Central-difference impulse response with common random numbers (THEORY.md 7a).
+    """Central-difference impulse response with common random numbers (docs/theory.md §7a).
 
     Additive SRNNs: kicks ``h_0 ± eps c_a``, ``r1(k) = [f(h_k^+) - f(h_k^-)] / (2 eps)``. Input
     inside the activation: the first step is taken with ``u_0 = ±eps e_a`` (the drift itself
@@ -352,7 +352,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
 def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths: int,
                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
                   ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Contracted Volterra terms by Girsanov weights (THEORY.md 7(c), Hermite form).
+    r"""Contracted Volterra terms by Girsanov weights (docs/theory.md §7(c), Hermite form).
 
     ``terms[n-1, t] = E_0[(f(h_t) - f̄) Q_t^{n/2} He_n(M_t / sqrt(Q_t)) / n!]`` with
     :math:`M_t = \sum_{i<t} \sqrt\Delta (G w_i)\cdot\xi_i`, :math:`Q_t = \sum_{i<t}\Delta|Gw_i|^2`.

@@ -18,10 +18,10 @@ class ResponseFunction:
     ``a``).  Order 2: ``values[k1, k2, i, a, b]`` is
     :math:`R^{(2)}_{i;ab}(k_1\Delta, k_2\Delta)` with :math:`\tau_1 = t - s_1` (``a`` is the
     channel of the most recent input, at :math:`s_1`) and :math:`\tau_2 = s_1 - s_2`, in the
-    ordered-simplex convention (no :math:`1/n!`, THEORY.md (2.1)).
+    ordered-simplex convention (no :math:`1/n!`, docs/theory.md (2.1)).
 
     For the Euler–Maruyama chain (``discrete=True`` and every Monte Carlo estimator) the entries
-    are the chain's exact kernels of THEORY.md (2.4) placed on the same layout:
+    are the chain's exact kernels of docs/theory.md (2.4) placed on the same layout:
     ``values[k] = r1(k)``; ``values[k1, k2] = r2(k1, k2 - 1)`` for ``k2 >= 1`` (kick gap ``k2``
     steps) and ``values[k1, 0] = d2(k1) / dt**2`` (coincident kicks).
 
@@ -86,12 +86,12 @@ class ResponseFunction:
     # -------------------------------------------------------------- discrete view
     @property
     def d2(self) -> np.ndarray:
-        """Diagonal ``d2(m) = dt**2 * values[m, 0]`` of THEORY.md (2.4): (n_lags, p, m, m)."""
+        """Diagonal ``d2(m) = dt**2 * values[m, 0]`` of docs/theory.md (2.4): (n_lags, p, m, m)."""
         self._need_order(2, "d2")
         return self.dt ** 2 * self.values[:, 0]
 
     def r2(self, m1: int, m2: int) -> np.ndarray:
-        """EM-indexed ``r2(m1, m2) = values[m1, m2 + 1]`` of THEORY.md (2.4): (p, m, m)."""
+        """EM-indexed ``r2(m1, m2) = values[m1, m2 + 1]`` of docs/theory.md (2.4): (p, m, m)."""
         self._need_order(2, "r2")
         return self.values[m1, m2 + 1]
 

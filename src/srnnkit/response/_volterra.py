@@ -54,7 +54,7 @@ def _sizes(method: str, n_paths: Any, n_chains: Any) -> dict[str, Any]:
 
 
 class VolterraSeries:
-    r"""Truncated Volterra series of :math:`E f(h_t)` (THEORY.md (2.1) and its EM form (2.4)).
+    r"""Truncated Volterra series of :math:`E f(h_t)` (docs/theory.md (2.1) and its EM form (2.4)).
 
     .. math::
 
