@@ -50,7 +50,7 @@ autodoc_typehints = "none"          # numpydoc's Parameters sections carry the t
 autodoc_member_order = "bysource"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_validation_checks: set[str] = set()
+numpydoc_validation_checks = {"PR01", "PR02", "RT01", "GL08"}
 
 # Markdown pages (the user guide) with $...$ / $$...$$ math and heading anchors.
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]

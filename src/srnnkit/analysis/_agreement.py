@@ -35,7 +35,7 @@ class KernelAgreement:
     z : ndarray
         z-scores, the kernel's shape.
     threshold : float
-        The |z| an entry must stay within (4 by default).
+        The ``|z|`` an entry must stay within (4 by default).
     within : float
         Fraction of all entries with :math:`|z| \le` threshold.
     within_resolved : float or None

@@ -89,15 +89,24 @@ def _d2_sigmoid(z: np.ndarray) -> np.ndarray:
 class Activation:
     """One activation of the table.
 
-    Attributes
+    Parameters
     ----------
     name : str
+        Its name ("tanh", "identity", "relu" or "sigmoid").
     code : int
         Its number in the compiled loops and the CUDA kernels.
     lipschitz : float
         Lipschitz constant of ``a``.
     bounded : bool
-        Whether ``a`` is bounded; ``sup_abs`` is ``sup |a|`` (``inf`` when unbounded).
+        Whether ``a`` is bounded.
+    sup_abs : float
+        ``sup |a|`` (``inf`` when unbounded).
+    fn : callable
+        ``fn(z, out=None)``: ``a(z)`` elementwise (in place when ``out is z``).
+    d1 : callable
+        ``d1(z)``: ``a'(z)`` elementwise.
+    d2 : callable
+        ``d2(z)``: ``a''(z)`` elementwise.
 
     Examples
     --------
@@ -124,11 +133,33 @@ class Activation:
         return self.fn(z, out)
 
     def derivative(self, z: np.ndarray) -> np.ndarray:
-        """``a'(z)`` elementwise."""
+        """``a'(z)`` elementwise.
+
+        Parameters
+        ----------
+        z : array_like
+            The points.
+
+        Returns
+        -------
+        ndarray
+            ``a'(z)``, the shape of ``z``.
+        """
         return self.d1(np.asarray(z, dtype=float))
 
     def second_derivative(self, z: np.ndarray) -> np.ndarray:
-        """``a''(z)`` elementwise (zero almost everywhere for relu and identity)."""
+        """``a''(z)`` elementwise (zero almost everywhere for relu and identity).
+
+        Parameters
+        ----------
+        z : array_like
+            The points.
+
+        Returns
+        -------
+        ndarray
+            ``a''(z)``, the shape of ``z``.
+        """
         return self.d2(np.asarray(z, dtype=float))
 
     def nth_derivative(self, z: np.ndarray, k: int) -> np.ndarray:
@@ -137,6 +168,18 @@ class Activation:
         tanh and sigmoid: a polynomial in ``a(z)`` itself (``tanh' = 1 - tanh**2``,
         ``sigmoid' = sigmoid (1 - sigmoid)``, differentiated ``k`` times); identity and relu:
         zero beyond the first derivative (almost everywhere).
+
+        Parameters
+        ----------
+        z : array_like
+            The points.
+        k : int
+            The order of the derivative (``k >= 0``; 0 gives ``a(z)``).
+
+        Returns
+        -------
+        ndarray
+            ``a^(k)(z)``, the shape of ``z``.
 
         Examples
         --------
@@ -193,6 +236,16 @@ ACTIVATION_NAMES = tuple(sorted(ACTIVATIONS, key=lambda k: ACTIVATIONS[k].code))
 
 def activation(name: str) -> Activation:
     """The table entry of ``name`` (ValueError naming the choices otherwise).
+
+    Parameters
+    ----------
+    name : str
+        "tanh", "identity", "relu" or "sigmoid".
+
+    Returns
+    -------
+    Activation
+        Its entry of :data:`ACTIVATIONS`.
 
     Examples
     --------

@@ -136,10 +136,35 @@ def _a_identity(z):
 
 @njit(inline="always", error_model="numpy")
 def em_unit(h, z, b, gam, cu, dt, activation_input, f):
-    """One unit of the Euler-Maruyama drift update, ``h + dt F`` before the noise, from
-    ``z = (W h)_k``, the bias ``b_k``, the leak term ``gam = (Γ h)_k`` and the input term
-    ``cu = (C u)_k``: ``h + dt (a(z + b) - gam + cu)``, or with the input inside the
-    activation ``h + dt (a(z + b + cu) - gam)``. Every compiled loop steps through it."""
+    """One unit of the Euler-Maruyama drift update, ``h + dt F`` before the noise.
+
+    ``h + dt (a(z + b) - gam + cu)``, or with the input inside the activation
+    ``h + dt (a(z + b + cu) - gam)``. Every compiled loop steps through it.
+
+    Parameters
+    ----------
+    h : float
+        The unit's state ``h_k``.
+    z : float
+        ``(W h)_k``.
+    b : float
+        The bias ``b_k``.
+    gam : float
+        The leak term ``(Γ h)_k``.
+    cu : float
+        The input term ``(C u)_k``.
+    dt : float
+        The time step.
+    activation_input : bool
+        Whether the input enters inside the activation.
+    f : callable
+        The compiled scalar activation ``a``.
+
+    Returns
+    -------
+    float
+        The updated unit before the noise.
+    """
     if activation_input:
         return h + dt * (f(z + b + cu) - gam)
     return h + dt * (f(z + b) - gam + cu)
@@ -288,18 +313,48 @@ def _readout_step(H, readout, Yt, Yw, Z2, j):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def advance_block(H, drift, inputs, noise, state, readout, out, scratch, t_start, n_win, bound):
-    """Advance ``H`` (B, n) by ``n_win`` steps; return -1, or the first step after which an
-    entry of ``H`` is beyond ``±bound`` or NaN (the divergence guard; ``H`` is left there).
+    """Advance ``H`` (B, n) by ``n_win`` steps, with the divergence guard.
 
     The additive term of step ``t`` is ``cu = beff + Ceff @ U[t]`` (row 0 when U has one
     row): ``C u_t`` for the nonlinear step (inside the activation when ``activation_input``),
-    ``c_t`` for the affine one. It is formed per step into the buffer ``cu`` (n,), so memory
-    never grows with paths x steps or hidden x steps. ``noise_diag`` (n,) scales i.i.d.
-    normals when ``full_noise`` is False; otherwise ``Xi`` (B, r) normals are mapped by ``LT``
-    (r, n). ``state`` is the block's xoshiro256++ state (uint64[4]). ``MT`` (and ``GT``) may
-    be column-padded to a multiple of 8 (n <= ``GEMM_MAX``), ``Z`` and ``Z2`` then have as many
-    columns; ``Zr`` is (B, n), ``buf`` (3 (n + 8),). Outputs of step j go to ``Yw[:, j, :]``
-    (linear/quadratic readout) and, if ``save_states``, states to ``Sw[:, j, :]``.
+    ``c_t`` for the affine one, formed per step into the buffer ``cu`` (n,), so memory never
+    grows with paths x steps or hidden x steps. ``MT`` (and ``GT``) may be column-padded to a
+    multiple of 8 (n <= ``GEMM_MAX``); ``Z`` and ``Z2`` then have as many columns.
+
+    Parameters
+    ----------
+    H : ndarray, shape (B, n)
+        The block's states, advanced in place.
+    drift : tuple
+        :attr:`StepArrays.block_drift`, ``(MT, GT, b, g, full_gamma, affine, act,
+        activation_input, dt)``.
+    inputs : tuple
+        ``(U, Ceff, beff)``: the inputs (T, m) or (1, m) and :meth:`StepArrays.additive_maps`.
+    noise : tuple
+        ``(noise_diag, LT, full_noise)``: ``noise_diag`` (n,) scales i.i.d. normals when
+        ``full_noise`` is False; otherwise normals ``Xi`` (B, r) are mapped by ``LT`` (r, n).
+    state : ndarray of uint64, shape (4,)
+        The block's xoshiro256++ state, advanced in place.
+    readout : tuple
+        ``(ro_kind, QT, q, M)``: the readout kind and its linear or quadratic arrays.
+    out : tuple
+        ``(Yw, save_states, Sw)``: outputs of step j go to ``Yw[:, j, :]`` and, if
+        ``save_states``, states to ``Sw[:, j, :]``.
+    scratch : tuple
+        Work arrays ``(Z, Z2, Xi, Yt, Zr, cu, buf)``; ``Zr`` is (B, n), ``buf``
+        (3 (n + 8),).
+    t_start : int
+        The input row of the first step.
+    n_win : int
+        The number of steps.
+    bound : float
+        The divergence bound on ``|H|``.
+
+    Returns
+    -------
+    int
+        -1, or the first step after which an entry of ``H`` is beyond ``±bound`` or NaN
+        (``H`` is left there).
     """
     U, Ceff, beff = inputs
     Yw, save_states, Sw = out
@@ -371,9 +426,28 @@ def _chains(h0, xi, drift, noise, f, out, bound):
 def run_chains(h0, xi, drift, noise, out, bound):
     """Unperturbed runs: ``out[p, 0] = h0[p]``, ``out[p, t+1]`` after the normals ``xi[p, t]``.
 
-    ``drift = (W, Γ, b, g, full_gamma, act, dt)`` (row-major matrices), ``noise`` as in
-    :func:`advance_block`; the arithmetic of one step is :func:`em_unit`'s. Returns -1, or
-    ``p * (L + 1) + t`` for the first state ``out[p, t]`` beyond ``±bound`` or NaN.
+    The arithmetic of one step is :func:`em_unit`'s.
+
+    Parameters
+    ----------
+    h0 : ndarray, shape (B, n)
+        The initial states.
+    xi : ndarray, shape (B, L, r)
+        The standard normals of each path and step.
+    drift : tuple
+        :attr:`StepArrays.chain_drift`, ``(W, Γ, b, g, full_gamma, act, dt)`` (row-major
+        matrices).
+    noise : tuple
+        ``(noise_diag, LT, full_noise)``, as in :func:`advance_block`.
+    out : ndarray, shape (B, L + 1, n)
+        Receives the states.
+    bound : float
+        The divergence bound on the states.
+
+    Returns
+    -------
+    int
+        -1, or ``p * (L + 1) + t`` for the first state ``out[p, t]`` beyond ``±bound`` or NaN.
     """
     act = drift[5]
     if act == TANH:
@@ -402,8 +476,27 @@ def _advance(h, xi, drift, noise, f, bound):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def advance_chains(h, xi, drift, noise, bound):
-    """Advance states ``h`` (B, n) in place through the normals ``xi`` (B, L, r); returns -1,
-    or ``p * L + t`` for the first path ``p`` beyond ``±bound`` (or NaN) after step ``t``."""
+    """Advance states ``h`` (B, n) in place through the normals ``xi`` (B, L, r).
+
+    Parameters
+    ----------
+    h : ndarray, shape (B, n)
+        The states, advanced in place.
+    xi : ndarray, shape (B, L, r)
+        The standard normals of each path and step.
+    drift : tuple
+        :attr:`StepArrays.chain_drift`, as in :func:`run_chains`.
+    noise : tuple
+        ``(noise_diag, LT, full_noise)``, as in :func:`advance_block`.
+    bound : float
+        The divergence bound on the states.
+
+    Returns
+    -------
+    int
+        -1, or ``p * L + t`` for the first path ``p`` beyond ``±bound`` (or NaN) after step
+        ``t``.
+    """
     act = drift[5]
     if act == TANH:
         return _advance(h, xi, drift, noise, _a_tanh, bound)

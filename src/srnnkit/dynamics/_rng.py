@@ -182,7 +182,14 @@ def standard_normal(seed, size) -> np.ndarray:
     Parameters
     ----------
     seed : int, Generator, SeedSequence or None
+        The seed of the generator's state.
     size : int or tuple of int
+        The shape of the output.
+
+    Returns
+    -------
+    ndarray of float, shape ``size``
+        Independent standard normals.
 
     Examples
     --------

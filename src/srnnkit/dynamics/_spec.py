@@ -28,6 +28,37 @@ __all__ = ["StepArrays", "step_arrays"]
 class StepArrays:
     """One step of an SRNN as arrays (picklable: blocks may run on Dask workers).
 
+    Parameters
+    ----------
+    MT : ndarray, shape (n, n)
+        The state map, transposed: ``W^T`` (nonlinear), ``(I - Δ A)^T`` (affine Euler) or
+        ``e^{-AΔ T}`` (exact).
+    GT : ndarray, shape (n, n)
+        ``Γ^T`` when the leak is a full matrix, else zeros.
+    b : ndarray, shape (n,)
+        The bias.
+    g : ndarray, shape (n,)
+        The diagonal of a diagonal leak ``Γ`` (zeros when it is full).
+    full_gamma : bool
+        Whether the leak is a full matrix.
+    affine : bool
+        Whether the step is affine (a linear SRNN), ``h <- h @ MT + additive + noise``.
+    act : int
+        The activation's code (:class:`Activation`).
+    activation_input : bool
+        Whether the input enters inside the activation.
+    dt : float
+        The time step ``Δ``.
+    noise_diag : ndarray, shape (n,)
+        ``sqrt(Δ) diag(σ)`` for a diagonal ``σ`` (zeros otherwise).
+    LT : ndarray, shape (r, n)
+        ``(sqrt(Δ) σ)^T`` (for the exact step ``L^T`` with ``L L^T = Σ_Δ``).
+    full_noise : bool
+        Whether the noise goes through ``LT`` rather than ``noise_diag``.
+    drift_map : ndarray, shape (n, n), or None
+        The affine step's map of ``b + C u_t`` into the additive term (``Δ I`` or ``Ψ``);
+        None for the nonlinear step.
+
     Examples
     --------
     >>> import srnnkit as sk
@@ -89,7 +120,20 @@ class StepArrays:
         return (pad(self.MT), pad(self.GT) if self.full_gamma else self.GT, *self.drift[2:])
 
     def additive_maps(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(Ceff, beff)``: the input term of a step is ``beff + Ceff @ u_t``."""
+        """``(Ceff, beff)``: the input term of a step is ``beff + Ceff @ u_t``.
+
+        Parameters
+        ----------
+        C : ndarray, shape (n, m)
+            The model's input matrix.
+
+        Returns
+        -------
+        Ceff : ndarray, shape (n, m)
+            The input map of a step.
+        beff : ndarray, shape (n,)
+            The constant additive term of a step.
+        """
         if self.affine:
             return (np.ascontiguousarray(self.drift_map @ C),
                     np.ascontiguousarray(self.drift_map @ self.b))
@@ -98,8 +142,24 @@ class StepArrays:
 
 def step_arrays(model: Any, dt: float, method: str = "euler", affine: bool | None = None
                 ) -> StepArrays:
-    """The step arrays of ``model`` (``method`` "euler" or "exact"; ``affine=False`` keeps the
-    nonlinear form for a linear SRNN, as the estimators' long runs do).
+    """The step arrays of ``model``.
+
+    Parameters
+    ----------
+    model : SRNN or LinearSRNN
+        The network.
+    dt : float
+        The time step.
+    method : {"euler", "exact"}, default "euler"
+        Euler-Maruyama, or the exact Gaussian transition of a linear SRNN.
+    affine : bool or None, default None
+        Whether to build the affine step; None: whether the model is linear. ``False`` keeps
+        the nonlinear form for a linear SRNN, as the estimators' long runs do.
+
+    Returns
+    -------
+    StepArrays
+        The arrays of one step.
 
     Examples
     --------

@@ -374,9 +374,18 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     For the EM chain the layout is ``values[k1, k2] = r2(k1, k2 - 1)`` (kick gap ``k2`` steps)
     for ``k2 >= 1`` and ``values[k1, 0] = d2(k1) / dt**2`` (coincident kicks; see
     :attr:`ResponseFunction.d2` and :meth:`ResponseFunction.r2`), which makes docs/theory.md (2.4)
-    exact.  Parameters are those of :func:`linear_response` (``eps`` defaults to 1e-2 here:
-    the mixed difference divides by :math:`\varepsilon^2`), including ``n_jobs``, ``executor``
-    and ``device``.
+    exact.
+
+    Parameters
+    ----------
+    model, dt, n_lags, discrete, seed, n_steps, burn_in, spacing, n_jobs, executor, device
+        As in :func:`linear_response`.
+    method : {"analytic", "perturbation", "girsanov", "mixed", "grid"}, default="analytic"
+        The estimator (above).
+    n_paths, n_chains : int, optional
+        Ensemble size of "perturbation"; stationary runs of "girsanov" and "mixed".
+    eps : float, default=1e-2
+        Kick size of "perturbation" (the mixed difference divides by :math:`\varepsilon^2`).
 
     Returns
     -------

@@ -206,10 +206,19 @@ class GridChain:
     # --------------------------------------------------------------- public API
     @_one_blas_thread
     def expectation(self, inputs: Any, p0: Any = None) -> np.ndarray:
-        """Exact :math:`E f(h_t)` of the grid chain, t = 0..n_steps, shape (n_steps+1, p).
+        """Exact :math:`E f(h_t)` of the grid chain, t = 0..n_steps.
 
-        ``inputs`` (n_steps, m) acts with the lag convention: ``inputs[j]`` first changes
-        ``h_{j+1}``.  ``p0`` (n_grid,) is the initial law (default: stationary).
+        Parameters
+        ----------
+        inputs : array_like, shape (n_steps, m) or (n_steps,)
+            The inputs, with the lag convention: ``inputs[j]`` first changes ``h_{j+1}``.
+        p0 : array_like, shape (n_grid,), optional
+            The initial law on the grid (default: the stationary law).
+
+        Returns
+        -------
+        ndarray, shape (n_steps + 1, p)
+            The mean output at each step.
         """
         u = self._check_inputs(inputs)
         p = self.stationary if p0 is None else check_array("p0", p0, shape=self.x.shape)
@@ -237,6 +246,16 @@ class GridChain:
         r""":math:`\partial_h\log p_\infty(h)` of the grid law, shape of ``h`` (..., 1).
 
         A centred difference of the log-density on the grid, linearly interpolated.
+
+        Parameters
+        ----------
+        h : array_like, shape (..., 1)
+            The states.
+
+        Returns
+        -------
+        ndarray, shape (..., 1)
+            The score at ``h``.
         """
         h = np.asarray(h, dtype=float)
         logp = np.log(np.maximum(self.stationary, 1e-300) / self.spacing)
@@ -251,6 +270,16 @@ class GridChain:
         G_a(h)\,\partial_h\log p_\infty(h)` with :math:`G_a(h) = a'(wh+b)\,c_a`.  Pass it as
         ``score=`` to ``linear_response(method="fdt")`` for an FDT estimate without the
         quasi-Gaussian bias.
+
+        Parameters
+        ----------
+        h : array_like, shape (..., 1)
+            The states.
+
+        Returns
+        -------
+        ndarray, shape (..., m)
+            The conjugate variable of each input at ``h``.
         """
         s = self.score(h)[..., 0]
         if not self.in_drift:
@@ -284,7 +313,18 @@ class GridChain:
 
     @_one_blas_thread
     def linear_response(self, n_lags: int) -> ResponseFunction:
-        """Exact discrete kernel :math:`r_1(m)`, m = 0..n_lags-1, as a ResponseFunction."""
+        """Exact discrete kernel :math:`r_1(m)`, m = 0..n_lags-1.
+
+        Parameters
+        ----------
+        n_lags : int
+            The number of lags (>= 1).
+
+        Returns
+        -------
+        ResponseFunction
+            The first-order kernel, values (n_lags, p, m), ``method="grid"``.
+        """
         n_lags = check_int("n_lags", n_lags, low=1)
         g = self._propagated_readouts(n_lags)
         a = self._weighted_stationary() @ self._kernel(0.0, 1)    # (G,)
@@ -298,6 +338,16 @@ class GridChain:
         """Exact discrete second-order kernel on the ``R2(k1 dt, k2 dt)`` layout.
 
         ``values[k1, k2] = r2(k1, k2 - 1)`` for ``k2 >= 1`` and ``d2(k1) / dt**2`` for ``k2 = 0``.
+
+        Parameters
+        ----------
+        n_lags : int
+            The number of lags (>= 1).
+
+        Returns
+        -------
+        ResponseFunction
+            The second-order kernel, values (n_lags, n_lags, p, m, m), ``method="grid"``.
         """
         n_lags = check_int("n_lags", n_lags, low=1)
         g = self._propagated_readouts(n_lags)

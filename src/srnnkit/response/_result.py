@@ -73,14 +73,17 @@ class ResponseFunction:
     # ------------------------------------------------------------------ shapes
     @property
     def n_lags(self) -> int:
+        """The number of lags."""
         return self.values.shape[0]
 
     @property
     def n_outputs(self) -> int:
+        """The number of outputs ``p``."""
         return self.values.shape[1 if self.order == 1 else 2]
 
     @property
     def n_inputs(self) -> int:
+        """The number of input channels ``m``."""
         return self.values.shape[-1]
 
     # -------------------------------------------------------------- discrete view
@@ -91,7 +94,20 @@ class ResponseFunction:
         return self.dt ** 2 * self.values[:, 0]
 
     def r2(self, m1: int, m2: int) -> np.ndarray:
-        """EM-indexed ``r2(m1, m2) = values[m1, m2 + 1]`` of docs/theory.md (2.4): (p, m, m)."""
+        """EM-indexed ``r2(m1, m2) = values[m1, m2 + 1]`` of docs/theory.md (2.4).
+
+        Parameters
+        ----------
+        m1 : int
+            Steps from the later kick to the output.
+        m2 : int
+            Steps between the two kicks, less one (``m2 >= 0``).
+
+        Returns
+        -------
+        ndarray, shape (p, m, m)
+            The kernel's entries at ``(m1, m2)``.
+        """
         self._need_order(2, "r2")
         return self.values[m1, m2 + 1]
 
@@ -113,7 +129,18 @@ class ResponseFunction:
         return out.reshape(tau.size, *self.values.shape[1:])
 
     def error_to(self, reference: Any) -> np.ndarray:
-        """``values - reference`` (reference: a ResponseFunction or an array of the same shape)."""
+        """``values - reference``.
+
+        Parameters
+        ----------
+        reference : ResponseFunction or array_like
+            The reference kernel, or its values, of the same shape as ``values``.
+
+        Returns
+        -------
+        ndarray
+            The errors, the shape of ``values``.
+        """
         ref = reference.values if isinstance(reference, ResponseFunction) else np.asarray(
             reference, dtype=float)
         if ref.shape != self.values.shape:
@@ -121,7 +148,19 @@ class ResponseFunction:
         return self.values - ref
 
     def z_scores(self, reference: Any) -> np.ndarray:
-        """Errors to ``reference`` in units of this estimate's standard error."""
+        """Errors to ``reference`` in units of this estimate's standard error.
+
+        Parameters
+        ----------
+        reference : ResponseFunction or array_like
+            The reference kernel, or its values, of the same shape as ``values``.
+
+        Returns
+        -------
+        ndarray
+            ``(values - reference) / stderr``, the shape of ``values``; where the standard
+            error is zero, 0 for a negligible error and ``inf`` otherwise.
+        """
         if self.stderr is None:
             raise ValueError("z_scores needs a Monte Carlo estimate with a stderr; this "
                              f"ResponseFunction ({self.method!r}) is exact.")

@@ -118,6 +118,7 @@ class VolterraSeries:
 
     @property
     def order(self) -> int:
+        """The series' order: 1, or 2 when it has a second-order kernel."""
         return 1 if self.second is None else 2
 
     @classmethod
@@ -127,20 +128,48 @@ class VolterraSeries:
                    discrete: bool = False, n_paths: int | None = None, seed: SeedLike = None,
                    mean_paths: int | None = None, n_chains: int | None = None,
                    **kwargs: Any) -> VolterraSeries:
-        """Estimate the kernels (and :math:`\\langle f\\rangle_\\infty`) of ``model``.
+        r"""Estimate the kernels (and :math:`\langle f\rangle_\infty`) of ``model``.
 
-        ``method`` is passed to :func:`linear_response`; ``second_method`` (default: ``method``)
-        to :func:`second_order_response` (``"fdt"`` has no second-order form).  The mean is
-        exact for ``"analytic"`` and ``"grid"`` and for a linear SRNN with a linear or quadratic
-        readout; otherwise the time average of ``f`` along independent stationary runs sized
-        like the call's (``n_chains`` runs of ``n_steps`` steps; for ensemble methods the
-        defaults of those estimators), with its standard error across runs in
-        ``mean_stderr``; or, with ``mean_paths=`` given, the average over that many independent
-        stationary draws (each pays a whole burn-in: slow for large networks).  ``seed``
-        children 0, 1, 2 feed the order-1 kernel, the order-2 kernel and the mean.  ``n_paths``
-        (ensembles) and ``n_chains`` (stationary runs) go to the estimator they apply to; extra
-        keyword arguments go to both.  The call estimates its cost first and warns
+        The mean is exact for ``"analytic"`` and ``"grid"`` and for a linear SRNN with a linear
+        or quadratic readout; otherwise the time average of ``f`` along independent stationary
+        runs sized like the call's (``n_chains`` runs of ``n_steps`` steps; for ensemble
+        methods the defaults of those estimators), with its standard error across runs in
+        ``mean_stderr``.  The call estimates its cost first and warns
         (:class:`srnnkit.CostWarning`) when it is long.
+
+        Parameters
+        ----------
+        model : SRNN
+            The network.
+        order : {1, 2}, default=2
+            The series' order.
+        dt : float
+            Lag spacing and Euler–Maruyama step.
+        n_lags : int
+            Number of lags of the kernels.
+        method : str, default="analytic"
+            The estimator of :func:`linear_response`.
+        second_method : str, optional
+            The estimator of :func:`second_order_response` (default: ``method``; ``"fdt"``
+            has no second-order form).
+        discrete : bool, default=False
+            ``"analytic"`` only: the EM chain's kernels instead of the continuous ones.
+        n_paths, n_chains : int, optional
+            Ensemble size and number of stationary runs, each passed to the estimator it
+            applies to.
+        seed : int, Generator, SeedSequence or None
+            Its children 0, 1, 2 feed the order-1 kernel, the order-2 kernel and the mean.
+        mean_paths : int, optional
+            Estimate the mean over that many independent stationary draws instead (each pays
+            a whole burn-in: slow for large networks).
+        **kwargs
+            Passed to both estimators (``n_steps``, ``eps``, ``burn_in``, ``spacing``,
+            ``n_jobs``, ``executor``, ``device``, ...).
+
+        Returns
+        -------
+        VolterraSeries
+            The series, with ``model`` set.
         """
         model = check_model(model)
         order = check_int("order", order, low=1, high=2)
@@ -181,8 +210,18 @@ class VolterraSeries:
 
     # ---------------------------------------------------------------- evaluation
     def terms(self, inputs: Any) -> np.ndarray:
-        """Order-n contributions on the input's grid, shape (order, n_steps+1, p)
-        (or (n_series, order, n_steps+1, p) for a batch)."""
+        """Order-n contributions of ``inputs`` to :math:`E f(h_t)`, contracted with the kernels.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (n_steps, m), (n_steps,) or (n_series, n_steps, m)
+            One input series or a batch; ``inputs[j]`` first changes ``h_{j+1}``.
+
+        Returns
+        -------
+        ndarray, shape (order, n_steps+1, p)
+            ``[n - 1, t]``: the order-n term at step t (a batch has a leading n_series axis).
+        """
         u, single = _as_inputs(inputs, self.first.n_inputs)
         N = u.shape[1]
         if N > self.first.n_lags:
@@ -223,8 +262,22 @@ class VolterraSeries:
                        n_jobs: int | None = None, executor: Any = None) -> VolterraTerms:
         """Contracted terms of ``inputs`` by Girsanov weights, without kernels.
 
-        :func:`volterra_terms` up to this series' order, for ``model`` (default: the model the
-        series was built from).  Compare with :meth:`terms`, which contracts the kernels.
+        :func:`volterra_terms` up to this series' order.  Compare with :meth:`terms`, which
+        contracts the kernels.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (n_steps, m)
+            One input series.
+        model : SRNN, optional
+            The network (default: the model the series was built from).
+        n_paths, seed, burn_in, n_jobs, executor
+            As in :func:`volterra_terms`.
+
+        Returns
+        -------
+        VolterraTerms
+            The terms of orders 1..order with their standard errors.
         """
         model = self.model if model is None else model
         if model is None:
@@ -233,8 +286,18 @@ class VolterraSeries:
                               seed=seed, burn_in=burn_in, n_jobs=n_jobs, executor=executor)
 
     def predict(self, inputs: Any) -> np.ndarray:
-        """Predicted :math:`E f(h_t)`, t = 0..n_steps: shape (n_steps+1, p) (batch: leading
-        n_series axis)."""
+        """Predicted :math:`E f(h_t)`, t = 0..n_steps: the mean plus :meth:`terms`.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (n_steps, m), (n_steps,) or (n_series, n_steps, m)
+            One input series or a batch.
+
+        Returns
+        -------
+        ndarray, shape (n_steps+1, p)
+            The prediction (a batch has a leading n_series axis).
+        """
         return self.mean + self.terms(inputs).sum(axis=-3)
 
     def __repr__(self) -> str:
@@ -249,6 +312,17 @@ class VolterraTerms:
 
     Returned by :func:`volterra_terms`: ``terms[n - 1]`` is :math:`V_n(t)`, the order-n
     contribution of the input to :math:`E f(h_t) - \langle f\rangle_\infty`.
+
+    Parameters
+    ----------
+    ts : ndarray, shape (n_steps+1,)
+        The times ``dt * arange(n_steps + 1)``.
+    terms : ndarray, shape (order, n_steps+1, p)
+        The contracted terms.
+    stderr : ndarray, shape (order, n_steps+1, p)
+        Their Monte Carlo standard errors.
+    n_paths : int
+        The ensemble size.
 
     Examples
     --------
@@ -285,6 +359,21 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     kernel entries are very noisy.  ``inputs`` carries its amplitude: the term of ``eps * w``
     is ``eps**n`` times that of ``w``.  Its variance grows like :math:`Q^n`.
 
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    inputs : array_like, shape (n_steps, m)
+        One input series, with its amplitude.
+    dt : float
+        Euler–Maruyama step.
+    order : int, default=2
+        Highest order (1 to 8).
+    n_paths : int, default=100_000
+        Ensemble size (at least 2).
+    seed, burn_in, n_jobs, executor, device
+        As in :func:`linear_response`.
+
     Returns
     -------
     VolterraTerms
@@ -317,13 +406,33 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
 # -------------------------------------------------------------------- convergence check
 @dataclass
 class VolterraConvergence:
-    """Truncation errors of a Volterra series against the exact response, per amplitude.
+    r"""Truncation errors of a Volterra series against the exact response, per amplitude.
 
-    ``exact[i]`` is :math:`E f^{\\varepsilon_i w}(h_T) - E f^0(h_T)`; ``v1``, ``v2`` the order-1
-    and -2 terms of ``w`` (so the truncations are :math:`\\varepsilon v_1` and
-    :math:`\\varepsilon v_1 + \\varepsilon^2 v_2`); ``error1``, ``error2`` the truncation errors
-    and ``error_stderr`` their standard errors (zero with the grid reference and grid terms);
-    ``slope1``, ``slope2`` the log-log slopes of ``|error|`` against ``eps`` (expected 2 and 3).
+    Returned by :func:`volterra_convergence`. The truncations are :math:`\varepsilon v_1` and
+    :math:`\varepsilon v_1 + \varepsilon^2 v_2`.
+
+    Parameters
+    ----------
+    amplitudes : ndarray, shape (k,)
+        The amplitudes :math:`\varepsilon_i`.
+    exact : ndarray, shape (k,)
+        The exact response :math:`E f^{\varepsilon_i w}(h_T) - E f^0(h_T)`.
+    exact_stderr : ndarray, shape (k,)
+        Its standard errors (zero with the grid reference).
+    v1, v2 : float
+        The order-1 and order-2 terms of ``w`` at ``T``.
+    v_stderr : ndarray, shape (2,)
+        Their standard errors (zero for grid or series terms).
+    error1, error2 : ndarray, shape (k,)
+        The errors of the order-1 and order-2 truncations.
+    error_stderr : ndarray, shape (k,)
+        Their standard errors (zero with the grid reference and grid terms).
+    slope1, slope2 : float
+        The log-log slopes of ``|error|`` against ``eps`` (expected 2 and 3).
+    reference : str
+        The exact response's source, "grid" or "montecarlo".
+    terms_method : str
+        Where ``v1`` and ``v2`` came from: "grid", "girsanov" or "series (<its method>)".
 
     Examples
     --------
