@@ -19,15 +19,8 @@ from ..features import SupportBasis
 from ..kernels import CoarseGridWarning, response_kernel, signature_kernel
 from ..kernels._pooled import MAX_DEGREE, embed, fit_bank, heat_features, pack, state_features
 from ._features import _SCALING, _fit_scaling, check_basis
-from ._input import (
-    as_series_list,
-    check_channels,
-    check_not_constant,
-    check_targets,
-    standardization,
-)
+from ._input import as_series_list, check_channels, check_not_constant, check_targets
 from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, mixture_grid, one_se
-from ._oscillator import LinearSRNNFeatures
 from ._ridge import eigh
 
 __all__ = ["NearConstantGramWarning", "ResponseKernelClassifier", "ResponseKernelRidge",
@@ -204,7 +197,6 @@ class _KernelBase(BaseEstimator):
         "max_length": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "fit_intercept": ["boolean"],
-        "random_state": ["random_state", np.random.Generator],
         "n_jobs": [Integral, None],
     }
 
@@ -218,7 +210,7 @@ class _KernelBase(BaseEstimator):
                  derivative: bool = True, scaling: str | float | None = "standard",
                  input_scale: str | float = "auto", max_length: int | str | None = "auto",
                  normalize: bool = True, fit_intercept: bool = True,
-                 random_state: Any = 0, n_jobs: int | None = None) -> None:
+                 n_jobs: int | None = None) -> None:
         self.kernel = kernel
         self.alpha = alpha
         self.alphas = alphas
@@ -241,13 +233,12 @@ class _KernelBase(BaseEstimator):
         self.max_length = max_length
         self.normalize = normalize
         self.fit_intercept = fit_intercept
-        self.random_state = random_state
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------------- inputs
     def _components(self) -> list[str]:
         """The kernels the estimator combines (see ``kernel``)."""
-        return {"auto": ["pooled", "linear", "path", "srnn"], "pooled": ["pooled", "linear"],
+        return {"auto": ["pooled", "linear", "path"], "pooled": ["pooled", "linear"],
                 "response": ["path"], "signature": ["path"]}[self.kernel]
 
     def _fit_inputs(self, X: Any) -> list[np.ndarray]:
@@ -513,32 +504,8 @@ class _KernelBase(BaseEstimator):
         self.self_kernel_ = diag
         return K
 
-    def _fit_srnn(self, series: list[np.ndarray]) -> np.ndarray:
-        """Explicit features of the linear-SRNN readout kernel: `LinearSRNNFeatures` with its
-        own defaults, each column standardised on the training series (as
-        `LinearSRNNRegressor`), scaled to a centred Gram of mean eigenvalue 1."""
-        feats = LinearSRNNFeatures(random_state=self.random_state, n_jobs=self.n_jobs)
-        F = feats.fit_transform(series)
-        mean, sd = standardization(F)
-        F = (F - mean) / sd
-        scale = math.sqrt(_spread(F @ F.T))
-        self.srnn_features_ = feats
-        self.srnn_shift_, self.srnn_scale_ = mean, sd * scale
-        return F / scale
-
-    def _srnn_part(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """``(K_srnn @ dual, row means of K_srnn)`` (weighted) for new series, in chunks."""
-        feats = self.srnn_features_
-        step = max(1, CHUNK_VALUES // max(1, feats.n_features_out_))
-        out, row = [], []
-        for lo in range(0, len(series), step):
-            F = (feats.transform(series[lo:lo + step]) - self.srnn_shift_) / self.srnn_scale_
-            out.append(F @ self.srnn_coef_)
-            row.append(F @ self.srnn_mean_)
-        return np.concatenate(out, axis=0), np.concatenate(row)
-
     def _weights(self, names: list[str]) -> list[np.ndarray]:
-        """Candidate weights of the kernels ``names`` (of ``pooled, linear, path, srnn``)."""
+        """Candidate weights of the kernels ``names`` (of ``pooled, linear, path``)."""
         if isinstance(self.kernel_weights, str):
             return mixture_grid(names) if len(names) > 1 else [np.ones(1)]
         w = check_array("kernel_weights", self.kernel_weights, ndim=1,
@@ -576,16 +543,13 @@ class _KernelBase(BaseEstimator):
             # kernels that are mixed get the same scale (centred Gram of mean eigenvalue 1)
             self.path_scale_ = _spread(K) if len(names) > 1 else 1.0
             grams["path"] = K / self.path_scale_
-        if "srnn" in names:
-            feats["srnn"] = self._fit_srnn(series)
-            grams["srnn"] = feats["srnn"] @ feats["srnn"].T
         candidates = self._weights(names)
         fits = [self._score(sum(w_i * grams[k] for w_i, k in zip(w, names, strict=True)), Yc)
                 for w in candidates]
         c = one_se(fits) if len(fits) > 1 and self.cv == "loo" else \
             int(np.argmin([f.error for f in fits]))
         full = [np.array([dict(zip(names, v, strict=True)).get(k, 0.0)
-                          for k in _ALL]) for v in candidates]
+                          for k in ("pooled", "linear", "path")]) for v in candidates]
         self.kernel_weights_ = full[c]
         self.weight_grid_ = np.array(full)
         self.weight_errors_ = np.array([f.error for f in fits])
@@ -597,13 +561,6 @@ class _KernelBase(BaseEstimator):
             self.pooled_mean_ = F.mean(axis=0)
         if w.get("path", 0.0) == 0.0 and "path" in names:
             self.X_fit_ = None      # the whole-path kernel is not used: nothing to compare
-        if w.get("srnn", 0.0) > 0.0:
-            F = math.sqrt(w["srnn"]) * feats["srnn"]
-            self.srnn_coef_ = F.T @ self.dual_coef_.reshape(F.shape[0], -1)
-            self.srnn_mean_ = F.mean(axis=0)
-            self.srnn_scale_ = self.srnn_scale_ / math.sqrt(w["srnn"])
-        elif "srnn" in names:
-            self.srnn_features_ = None  # not used: no network to keep
 
     def _finish(self, K: np.ndarray, Y: np.ndarray, fit: LooFit | None = None) -> None:
         """Dual coefficients on the chosen Gram ``K`` (penalty from ``fit`` or chosen here)."""
@@ -653,10 +610,6 @@ class _KernelBase(BaseEstimator):
                 K = self._path_test_gram(series) * (self.kernel_weights_[2] / self.path_scale_)
                 out += K @ dual
                 row += K.mean(axis=1)
-            if self.kernel_weights_[3] > 0:
-                part, part_row = self._srnn_part(series)
-                out += part
-                row += part_row
         if self.fit_intercept:
             s = dual.sum(axis=0)
             out = out - (self.gram_col_mean_ @ dual)[None, :] - row[:, None] * s[None, :] \
@@ -669,10 +622,6 @@ class _KernelBase(BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
-
-
-# Every component's name, in the order of ``kernel_weights_``.
-_ALL = ("pooled", "linear", "path", "srnn")
 
 
 def _spread(K: np.ndarray) -> float:
