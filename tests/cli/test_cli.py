@@ -3,6 +3,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,23 @@ def test_learning_task_key_selects_the_task(tmp_path, task):
     assert m["task"].lower().startswith(task.replace("_", "-")[:6])
     assert m["n_train"] == 60 and m["n_test"] == 30
     assert m["ResponseKernelRidge NRMSE"] < 1.0 and m["SRNNReservoir+ridge NRMSE"] < 1.0
+
+
+def test_cost_warnings_stay_out_of_the_command_line(monkeypatch):
+    """The CLI states its own time; a CostWarning raised by a library call inside a command
+    (advice for Python callers: warnings filters, keyword arguments) is not printed."""
+    import srnnkit.cli as cli
+    from srnnkit import _cost
+
+    def stage(args):
+        warnings.warn("simulate is estimated to take about 17 s", _cost.CostWarning,
+                      stacklevel=1)
+        warnings.warn("something else", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli, "_run", stage)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert main(["simulate", "--quick"]) == 0
+    kinds = [w.category for w in seen]
+    assert _cost.CostWarning not in kinds and UserWarning in kinds

@@ -173,8 +173,14 @@ def _kernel_problems(res: NetworkAnalysis) -> list[str]:
                        "little power." if label == "girsanov" else "")
                 out.append(f"the {label} order-{order} kernel is not resolved: its largest "
                            f"|entry|/SE is {snr:.3g}, below {level:.3g} (what noise alone "
-                           f"reaches over {agr.n_entries} entries).{why} Raise budget.")
+                           f"reaches over {agr.n_entries} entries).{why} Raise the budget "
+                           f"({_BUDGET}).")
     return out
+
+
+#: where the budget is set, named in the findings
+_BUDGET = ("budget= of analyze_network, --budget of srnnkit analyze, [trained] budget of "
+           "srnnkit run")
 
 
 def _noise_level(model: Any) -> float:
@@ -219,7 +225,8 @@ def _volterra_problems(v: Any) -> list[str]:
     if best is not None:
         return [head + f"; it does at {best:g} x the data and below."]
     return [head + " nor at any smaller amplitude tried: the second-order kernel is too "
-            "noisy to help (raise budget) or the truncation error is below the noise floor."]
+            f"noisy to help (raise the budget: {_BUDGET}) or the truncation error is below the "
+            "noise floor."]
 
 
 def _robustness_problems(res: NetworkAnalysis) -> list[str]:

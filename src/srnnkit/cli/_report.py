@@ -70,7 +70,7 @@ def problems_section(records: list[dict], out: Path, config_toml: str) -> str:
     items = "".join(f"<li>{html.escape(p)}</li>" for p in found)
     return (f"<div class='problems' id='problems'><h2>Problems found ({len(found)})</h2>"
             f"<ul>{items}</ul><p>Each line says what was measured, the threshold it missed "
-            "and which configuration key to change.</p></div>")
+            "and, where a setting fixes it, which one to change.</p></div>")
 
 
 def stage_section(record: dict[str, Any], out: Path) -> str:
