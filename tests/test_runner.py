@@ -48,3 +48,16 @@ def test_a_failing_task_raises_in_the_caller():
 
     with pytest.raises(ValueError, match="task 5 failed"):
         list(Runner(2).map(task, range(20)))
+
+
+def test_each_runs_every_item_for_its_effect():
+    out = [0] * 30
+
+    def write(i):
+        out[i] = i + 1
+
+    assert Runner(2).each(write, range(30)) is None
+    assert out == list(range(1, 31))
+    with pytest.raises(ValueError, match="task 5 failed"):
+        Runner(2).each(lambda i: (_ for _ in ()).throw(ValueError("task 5 failed"))
+                       if i == 5 else None, range(10))

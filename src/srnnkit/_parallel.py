@@ -156,6 +156,12 @@ class Runner:
             with ThreadPoolExecutor(self.n_threads) as pool:
                 yield from _in_order(pool, fn, items, window)
 
+    def each(self, fn: Callable, items: Iterable) -> None:
+        """Run ``fn(item)`` for its effect (e.g. writing disjoint rows of an output), every
+        item, on the threads; errors surface here."""
+        for _ in self.map(fn, items):
+            pass
+
     def fold(self, fn: Callable, items: Iterable, make_folder: Callable[[], Any]) -> Any:
         """Fold ``fn(item)`` over the items in order with ``make_folder()`` (an object with
         ``add(result)`` and ``result()``). On Dask the fold runs on a worker: only its result

@@ -167,12 +167,6 @@ def _block_mean(x: np.ndarray, k: int) -> np.ndarray:
     return sums / counts[:, None]
 
 
-def _centre_train(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    col = K.mean(axis=0)
-    tot = float(col.mean())
-    return K - col[None, :] - col[:, None] + tot, col, tot
-
-
 class _KernelBase(BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "kernel": [StrOptions({"auto", "pooled", "response", "signature", "precomputed"})],
@@ -624,14 +618,20 @@ class _KernelBase(BaseEstimator):
         return tags
 
 
+def _centred_trace(K: np.ndarray) -> float:
+    r"""Trace / n of the centred Gram ``centre(K)``, without forming it:
+    :math:`\overline{\mathrm{diag}\,K} - \bar K`."""
+    return float(np.mean(np.diag(K)) - K.mean())
+
+
 def _spread(K: np.ndarray) -> float:
     """Mean eigenvalue of the centred Gram matrix (its trace / n): the kernel's own scale."""
-    return max(float(np.mean(np.diag(K)) - K.mean()), np.finfo(float).tiny)
+    return max(_centred_trace(K), np.finfo(float).tiny)
 
 
 def _warn_if_constant(K: np.ndarray) -> None:
     energy = float(np.mean(np.abs(np.diag(K))))
-    spread = float(np.mean(np.diag(_centre_train(K)[0]))) if K.shape[0] > 1 else energy
+    spread = _centred_trace(K) if K.shape[0] > 1 else energy
     if energy > 0 and spread < 1e-6 * energy:
         warnings.warn(
             f"the training Gram matrix is nearly constant (its centred part holds "

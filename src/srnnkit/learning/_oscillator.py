@@ -20,9 +20,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._parallel import Runner
+from .._parallel import Runner, n_threads
 from .._random import as_generator
-from .._validation import check_array, check_int, check_memory, check_n_jobs, fail
+from .._validation import check_array, check_int, check_memory, fail
 from . import _oscillator_kernels as _k
 from ._input import (
     as_series_list,
@@ -469,14 +469,12 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
                 inv_s, s, gaussian_tables(), _n_read(self.strides_),
                 self.readout in ("step", "both"), self.readout in ("relu", "both"),
                 self.pooling == "mean+time")
-        n_threads = min(check_n_jobs(self.n_jobs), n)
-        cuts = np.linspace(0, n, (4 * n_threads if n_threads > 1 else 1) + 1).astype(int)
+        threads = n_threads(self.n_jobs, n)
+        cuts = np.linspace(0, n, (4 * threads if threads > 1 else 1) + 1).astype(int)
         tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
         # each task writes its own rows of ``out``: the result does not depend on n_jobs
-        runner = Runner(n_threads, desc="series blocks")
-        for _ in runner.map(lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out),
-                            tasks):
-            pass
+        Runner(threads, desc="series blocks").each(
+            lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out), tasks)
         return out[:n]
 
     def __sklearn_tags__(self):

@@ -92,9 +92,8 @@ def run_batched(func: Callable[..., object], n_items: int, n_jobs: int | None,
     if len(chunks) <= 1:
         func(*args_for(0, n_items))
         return
-    for _ in Runner(len(chunks), desc="signature batches").map(
-            lambda chunk: func(*args_for(*chunk)), chunks):
-        pass
+    Runner(len(chunks), desc="signature batches").each(
+        lambda chunk: func(*args_for(*chunk)), chunks)
 
 
 def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream: bool,
