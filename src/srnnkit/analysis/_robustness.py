@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._random import child_sequences
+from ..model._linear import psd_sqrt
 from ._ensemble import crn_outputs, pad_series
 
 __all__ = ["Robustness", "predicted_output_covariance", "robustness"]
@@ -263,7 +264,7 @@ def _deployed(out: Robustness, series: list[np.ndarray], lengths: np.ndarray,
         return
     y = np.asarray(targets)
     rng = np.random.default_rng(seed)
-    roots = [_psd_sqrt(c) for c in covs]
+    roots = [psd_sqrt(c) for c in covs]
     draws = np.stack([clean[s] + rng.standard_normal((PREDICTION_DRAWS, clean.shape[1]))
                       @ roots[s].T for s in range(S)])                # unit level
     base = draws - clean[:, None]
@@ -283,7 +284,3 @@ def _deployed(out: Robustness, series: list[np.ndarray], lengths: np.ndarray,
     out.noisy_score_stderr = mse.std(axis=1, ddof=1) / np.sqrt(S) / (2 * out.noisy_score)
     out.predicted_score = np.sqrt(mse0 + out.noise_levels ** 2 * np.mean(base ** 2))
 
-
-def _psd_sqrt(c: np.ndarray) -> np.ndarray:
-    w, v = np.linalg.eigh(0.5 * (c + c.T))
-    return v * np.sqrt(np.clip(w, 0.0, None))
