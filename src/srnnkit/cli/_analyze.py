@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _error, _one_line
+
 __all__ = ["add_parser", "analysis_records", "run_analyze"]
 
 #: ``--quick`` budget (about a quarter of the default)
@@ -56,16 +58,6 @@ def add_parser(sub: Any, formatter: Any, epilog: str) -> None:
     sp.add_argument("--quiet", action="store_true", help="no progress lines")
     sp.add_argument("--traceback", action="store_true",
                     help="on an error, show the Python traceback (for bug reports)")
-
-
-def _error(message: str, code: int) -> int:
-    print(f"srnnkit: error: {message}", file=sys.stderr)
-    return code
-
-
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
-    return text if text.endswith(".") else text + "."
 
 
 def _load_model(path: str, dt: float | None) -> tuple[Any, float | None]:
