@@ -86,3 +86,16 @@ def test_linear_network_measured_variance_matches_the_prediction():
     assert np.all(gap < 4 * rob.measured_variance_stderr)
     np.testing.assert_allclose(rob.predicted_variance[1] / rob.predicted_variance[0], 100)
     np.testing.assert_allclose(rob.ratio, 1.0, atol=0.3)
+
+
+def test_a_diverging_chain_is_stopped_by_the_cores_bound():
+    """The Monte Carlo truth uses the dynamics core's divergence rule: an unstable step
+    (relu leak, dt = 2.5: |1 - dt| = 1.5) is stopped when it crosses the model's bound, long
+    before it overflows, with the step, the path and the cause."""
+    from srnnkit.analysis._ensemble import crn_outputs
+
+    model = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.1, gamma=1.0, activation="relu")
+    with pytest.raises(sk.DivergenceError, match=r"at step \d+ .*of the test inputs.*dt=2.5 "
+                                                 r"is too large"):
+        crn_outputs(model, 2.5, np.zeros((1, 1, 40, 1)), np.ones((1, 2, 1)), 0,
+                    lambda chunk, j, F: None)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import seed_child
 from .._random import SeedLike, as_seed_sequence
 
 __all__ = ["crn_outputs", "pad_series", "stationary_states"]
@@ -60,24 +61,28 @@ def crn_outputs(model: Any, dt: float, inputs: np.ndarray, h0: np.ndarray, seed:
     srnnkit.DivergenceError
         When a state becomes NaN or infinite (naming the step).
     """
-    from ..dynamics import DivergenceError, EulerStep
+    from dataclasses import replace
+
+    from ..dynamics import EulerStep, make_guard
 
     V, S, N, _ = inputs.shape
     P, n = h0.shape[1], h0.shape[2]
     step = EulerStep(model, dt)
     root = as_seed_sequence(seed)
+    # the core's divergence rule (a bound from the model's state scale, NaN included)
+    guard = replace(make_guard(model, dt, "the test inputs", n_steps=N, inputs=inputs,
+                               kick=float(np.sqrt((h0 * h0).sum(axis=-1)).max(initial=0.0))),
+                    counts=False)
     per = max(1, _CHUNK_FLOATS // max(1, V * P * n))
     for lo in range(0, S, per):
         chunk = slice(lo, min(S, lo + per))
-        rngs = [np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(
-            *root.spawn_key, s))) for s in range(chunk.start, chunk.stop)]
+        rngs = [np.random.default_rng(seed_child(root, s))
+                for s in range(chunk.start, chunk.stop)]
         H = np.broadcast_to(h0[chunk], (V, *h0[chunk].shape)).copy()      # (V, c, P, n)
         reduce(chunk, 0, model.output(H))
         for j in range(N):
             xi = np.stack([g.standard_normal((P, step.r)) for g in rngs])   # (c, P, r)
-            H = step(H, xi, u=inputs[:, chunk, j][:, :, None, :])
-            if not np.all(np.isfinite(H)):
-                raise DivergenceError(
-                    f"a state of the network became NaN or infinite at step {j + 1} of the "
-                    f"test inputs (dt={dt:g}): the Euler-Maruyama chain diverges there.")
+            with np.errstate(over="ignore", invalid="ignore"):
+                H = step(H, xi, u=inputs[:, chunk, j][:, :, None, :])
+            guard.check(H, j + 1)
             reduce(chunk, j + 1, model.output(H))
