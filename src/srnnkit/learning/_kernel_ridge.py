@@ -478,7 +478,7 @@ class _KernelBase(BaseEstimator):
                 K, diag = self._train_gram(paths)
             except ValueError:          # overflow: the kernel grows like exp(path size)
                 continue
-            if not (np.all(np.isfinite(K)) and np.all(diag > 0)):
+            if not _usable(K, diag):
                 continue
             fit = self._score(K, Yc[sub] - Yc[sub].mean(axis=0) if self.fit_intercept
                               else Yc[sub])
@@ -492,7 +492,7 @@ class _KernelBase(BaseEstimator):
         self.X_fit_ = self._paths(base, self.input_scale_)
         if sub.size < n:
             K, diag = self._train_gram(self.X_fit_)
-            if not (np.all(np.isfinite(K)) and np.all(diag > 0)):
+            if not _usable(K, diag):
                 fail("input_scale", "an amplitude at which the training Gram matrix is "
                      "finite", self.input_scale_, hint="Give a smaller input_scale.")
         self.self_kernel_ = diag
@@ -616,6 +616,11 @@ class _KernelBase(BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
+
+
+def _usable(K: np.ndarray, diag: np.ndarray) -> bool:
+    """A training Gram that is finite, with positive self-kernels."""
+    return bool(np.all(np.isfinite(K)) and np.all(diag > 0))
 
 
 def _centred_trace(K: np.ndarray) -> float:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import seed_child
 from .._random import as_seed_sequence
 from .._series import as_series
 from .._validation import check_array, check_choice, check_int, check_memory, check_positive, fail
@@ -74,9 +75,7 @@ class SimulationPlan:
     def block_seed(self, series: int, blk: int) -> np.random.SeedSequence:
         """Block ``blk`` of series ``series`` draws from the child at spawn key
         ``(..., series, blk)``: results do not depend on chunking, threads or workers."""
-        return np.random.SeedSequence(self.seed.entropy,
-                                      spawn_key=(*self.seed.spawn_key, series, blk),
-                                      pool_size=self.seed.pool_size)
+        return seed_child(self.seed, series, blk)
 
     # ------------------------------------------------------------------ inputs
     def additive_maps(self, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
