@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._progress import progress
 from .._random import child_sequences
 from .._validation import check_int, check_memory
+from ..dynamics._drift import EulerStep
 from ._input import as_series_list, check_channels, check_targets, standardization
 
 __all__ = ["NoisyRNNClassifier", "NoisyRNNRegressor"]
@@ -92,7 +93,8 @@ def _mean_outputs(model: Any, series: list[np.ndarray], *, dt: float, n_paths: i
     active = np.searchsorted(-lengths[order], -np.arange(L + 1), side="left")
     noisy = seed is not None and bool(np.any(model.sigma != 0))
     rng = np.random.default_rng(seed) if noisy else None
-    sq = math.sqrt(dt)
+    step = EulerStep(model, dt)           # the dynamics core's Euler-Maruyama step
+    no_noise = np.zeros((n_paths, model.n_noise))
     h = np.zeros((len(series), n_paths, n))
     out = np.empty((len(series), p))
     U = np.zeros((len(series), L, m))
@@ -101,10 +103,8 @@ def _mean_outputs(model: Any, series: list[np.ndarray], *, dt: float, n_paths: i
     for k in range(L):
         a = int(active[k])
         u = U[:a, k, None, :]                                                # (a, 1, m)
-        hk = h[:a]
-        hk += dt * model.drift(hk, u)
-        if noisy:
-            hk += sq * (rng.standard_normal((n_paths, model.n_noise)) @ model.sigma.T)
+        xi = rng.standard_normal((n_paths, model.n_noise)) if noisy else no_noise
+        hk = h[:a] = step(h[:a], xi, u=u)
         if not np.all(np.isfinite(hk)):
             raise ValueError(f"the network's state became NaN or infinite at step {k + 1}: "
                              f"the Euler-Maruyama chain diverges with dt={dt}.")
