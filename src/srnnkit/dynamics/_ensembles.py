@@ -123,15 +123,33 @@ def map_chains(runner: Runner, body: Callable, model: Any, dt: float, n_chains: 
     >>> list(shapes)
     [((4, 101, 1), (4, 100, 1)), ((1, 101, 1), (1, 100, 1))]
     """
-    per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
-                                 + 4 * model.n_inputs)
-    # fixed-size groups (not a function of n_jobs), so sums are folded identically
-    group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
-    kids = child_sequences(seed, n_chains)
-    items = [(i, kids[i:i + group]) for i in range(0, n_chains, group)]
+    items = chain_items(model, n_chains, n_steps, seed)
     return runner.map(
         lambda it: body(*run_chain_group(model, dt, n_steps, it[1], burn_in, first=it[0])),
         items)
+
+
+def chain_group_size(model: Any, n_steps: int) -> int:
+    """Stationary runs per task: :data:`CHAIN_GROUP`, fewer when a run's states, noises,
+    outputs and input terms would exceed the memory of a task (:data:`_MEMORY_FLOATS`)."""
+    per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
+                                 + 4 * model.n_inputs)
+    return int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
+
+
+def chain_items(model: Any, n_chains: int, n_steps: int, seed: SeedLike) -> list[tuple]:
+    """The tasks of :func:`map_chains`: ``(first, seeds)`` per group of runs (fixed-size
+    groups, not a function of ``n_jobs``, so sums are folded identically)."""
+    group = chain_group_size(model, n_steps)
+    kids = child_sequences(seed, n_chains)
+    return [(i, kids[i:i + group]) for i in range(0, n_chains, group)]
+
+
+def stationary_run(model: Any, dt: float, n_steps: int, seed: SeedLike,
+                   burn_in: int | None) -> np.ndarray:
+    """States (n_steps + 1, n) of one stationary run, drawn from the first child of ``seed``
+    (the pilot runs of the estimators)."""
+    return run_chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)[0][0]
 
 
 @dataclass(frozen=True)

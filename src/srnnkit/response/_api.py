@@ -88,8 +88,8 @@ def _workspace_need(model: Any, order: int, method: str, n_lags: int, n_paths: i
     """Bytes one task holds at once, the samples per task, what they are, and whether the
     stationary runs themselves (not the lag window) dominate."""
     from .. import _validation as V
-    from ..dynamics._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK
-    from ..dynamics._ensembles import _MEMORY_FLOATS
+    from ..dynamics._blocks import ENSEMBLE_BLOCK
+    from ..dynamics._ensembles import chain_group_size
 
     n, m, p, r = model.n_hidden, model.n_inputs, model.n_outputs, model.n_noise
     if method == "perturbation":
@@ -100,7 +100,7 @@ def _workspace_need(model: Any, order: int, method: str, n_lags: int, n_paths: i
                 f"lags, shape {V.format_shape(shape)},")
         return 8 * float(np.prod(shape, dtype=float)), B, what, False
     per_run = (n_steps + 1) * (n + r + p + 4 * m)
-    G = int(max(1, min(CHAIN_GROUP, n_paths, _MEMORY_FLOATS // per_run)))
+    G = max(1, min(chain_group_size(model, n_steps), n_paths))
     F = _nfft(n_steps + n_lags) // 2 + 1
     mm = m * m if order == 2 else m
     runs = 8 * G * per_run

@@ -22,8 +22,7 @@ import numpy as np
 from .._parallel import Runner
 from .._random import SeedLike, child_sequences
 from ..dynamics._activations import ACTIVATIONS
-from ..dynamics._blocks import CHAIN_GROUP
-from ..dynamics._ensembles import _MEMORY_FLOATS, map_chains, run_chain_group
+from ..dynamics._ensembles import chain_items, map_chains, run_chain_group, stationary_run
 from ..dynamics._moments import Moments
 from ..model._linear import analytic_output_mean, stationary_covariance
 from ._montecarlo import SERIAL, _engine, _result, _xcorr, centring_constant
@@ -161,19 +160,9 @@ def _pilot(model: Any, dt: float, seed: SeedLike, burn_in: int | None, n_steps: 
                                                                    "quadratic"):
         return (analytic_output_mean(model, dt), model.stationary_mean(),
                 stationary_covariance(model, dt))
-    states = run_chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)[0][0]
+    states = stationary_run(model, dt, n_steps, seed, burn_in)
     return (model.output(states).mean(axis=0), states.mean(axis=0),
             np.atleast_2d(np.cov(states.T)))
-
-
-def _chain_items(model: Any, n_chains: int, n_steps: int, seed: SeedLike) -> list[tuple]:
-    """``(first, seeds)`` of the groups of stationary runs, as :func:`map_chains` forms them
-    (the same runs for the same seed)."""
-    per_chain = (n_steps + 1) * (model.n_hidden + model.n_noise + model.n_outputs
-                                 + 4 * model.n_inputs)
-    group = int(max(1, min(CHAIN_GROUP, _MEMORY_FLOATS // per_chain)))
-    kids = child_sequences(seed, n_chains)
-    return [(i, kids[i:i + group]) for i in range(0, n_chains, group)]
 
 
 def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
@@ -192,7 +181,7 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
     runs, pilot, feat_seed = child_sequences(seed, 3)
     fbar, mean, cov = _pilot(model, dt, pilot, burn_in, n_steps)
     features = ScoreFeatures(model, mean, cov, n_fourier=0, seed=feat_seed)
-    items = _chain_items(model, n_chains, n_steps, runs)
+    items = chain_items(model, n_chains, n_steps, runs)
     est, pseudo, learned = _two_passes(model, dt, n_lags, n_steps, burn_in, par, features,
                                        fbar, items)
     acc, acc_se = (Moments((n_lags, model.n_outputs, model.n_inputs)) for _ in range(2))

@@ -27,7 +27,7 @@ import numpy as np
 from .._parallel import Runner
 from .._random import SeedLike, child_sequences
 from ..dynamics._activations import ACTIVATIONS
-from ..dynamics._ensembles import map_chains, run_chain_group
+from ..dynamics._ensembles import map_chains, stationary_run
 from ..dynamics._moments import Moments
 from ._montecarlo import SERIAL, _engine, _result, _xcorr
 from ._weights import GirsanovWeights, in_drift
@@ -121,7 +121,7 @@ def mixed_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int
     tangents = Tangents(model, dt, second_order=True)
     m, p = model.n_inputs, model.n_outputs
     runs, pilot = child_sequences(seed, 2)
-    st = run_chain_group(model, dt, n_steps, child_sequences(pilot, 1), burn_in)[0][0]
+    st = stationary_run(model, dt, n_steps, pilot, burn_in)
     Tbar = tangents(st, n_lags)[..., :m].mean(axis=0)                 # noise-independent
     acc = Moments((n_lags, n_lags, p, m, m))
 

@@ -24,7 +24,7 @@ from ..dynamics._ensembles import (
     make_guard,
     map_blocks,
     map_chains,
-    run_chain_group,
+    stationary_run,
     stationary_sampler,
 )
 from ..dynamics._moments import Moments, batch_moments
@@ -227,8 +227,7 @@ def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None
     if model.is_linear and getattr(model.readout, "kind", "") in ("linear", "identity",
                                                                    "quadratic"):
         return analytic_output_mean(model, dt)
-    states, _ = run_chain_group(model, dt, n_steps, child_sequences(seed, 1), burn_in)
-    return model.output(states[0]).mean(axis=0)
+    return model.output(stationary_run(model, dt, n_steps, seed, burn_in)).mean(axis=0)
 
 
 def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
