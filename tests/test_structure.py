@@ -65,3 +65,14 @@ def test_no_reference_to_the_working_notes():
                 if notes in line:
                     hits.append(f"{path.relative_to(ROOT)}:{lineno}")
     assert not hits, f"cite docs/theory.md instead of {notes}: {hits}"
+
+
+def test_compiled_loop_modules_are_named_for_what_they_are():
+    """Vocabulary: a module of compiled loops is not called ``*_kernels.py`` (a kernel here
+    is a response or signature kernel, a mathematical object)."""
+    misnamed = []
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text()
+        if "kernels" in path.stem and ("@njit" in text or "numba.njit" in text):
+            misnamed.append(str(path.relative_to(SRC)))
+    assert not misnamed, f"compiled-loop modules named as kernels: {misnamed}"

@@ -19,7 +19,7 @@ from scipy.special import ndtr
 import srnnkit as sk
 from srnnkit.learning import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
 from srnnkit.learning._oscillator import _prepare, gaussian_tables
-from srnnkit.learning._oscillator_kernels import gaussian_tables_eval
+from srnnkit.learning._oscillator_loops import gaussian_tables_eval
 
 
 def reference_features(est, series):

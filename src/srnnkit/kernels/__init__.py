@@ -10,7 +10,7 @@ Public functions:
 - :func:`pooled_response_kernel` -- response kernels of fading-memory modes (a linear SRNN's
   units) averaged over all pairs of readout times: tolerant to shifts, linear in the length.
 
-Compiled loops live in ``_kernels.py`` and compile on first use.
+Compiled loops live in ``_pde_loops.py`` and compile on first use.
 """
 
 from ._common import CoarseGridWarning

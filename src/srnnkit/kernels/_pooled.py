@@ -99,7 +99,7 @@ def fit_bank(packed: tuple[np.ndarray, np.ndarray], *, n_modes: int | None = Non
     them with ``omega = 0``; mode ``j`` reads channel ``j mod m``. The knots of a coordinate
     are ``n_knots`` quantiles (0 to 1) of its states over the training series.
     """
-    from . import _kernels as kr
+    from . import _pde_loops as kr
 
     X, offsets = packed
     m = X.shape[1]
@@ -183,7 +183,7 @@ def embed(packed: tuple[np.ndarray, np.ndarray], bank: dict[str, np.ndarray],
     coordinates. ``S`` ``(n, n_blocks, C)``: the same averages of the states themselves,
     divided by their training deviation (``bank["state_scale"]``).
     """
-    from . import _kernels as kr
+    from . import _pde_loops as kr
 
     cmode, knots = bank["cmode"], bank["knots"]
     C, B = knots.shape

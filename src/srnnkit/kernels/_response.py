@@ -261,7 +261,7 @@ def _exact_kappa(basis: Any, dt: float, r: int, la: int, lb: int) -> np.ndarray:
 
 def _gram(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symmetric: bool,
           kap: np.ndarray, r: int, R: int, depth: int | None, nthreads: int) -> np.ndarray:
-    from . import _kernels as kr
+    from . import _pde_loops as kr
 
     if depth is not None:
         def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
@@ -280,7 +280,7 @@ def _gram(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symmet
 def _diagonal(Up: np.ndarray, nu: np.ndarray, kap: np.ndarray, r: int, R: int,
               depth: int | None, nthreads: int) -> np.ndarray:
     """K(u_i, u_i) for every series: the pairs (i, i) only, grouped by length in lanes."""
-    from . import _kernels as kr
+    from . import _pde_loops as kr
 
     n = len(nu)
     max_lanes = kr.LANES if depth is None else kr.TRUNC_LANES

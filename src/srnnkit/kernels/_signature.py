@@ -157,7 +157,7 @@ def _levels(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symm
 
 def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,
           static: str, R: int, scale: float, nthreads: int) -> np.ndarray:
-    from . import _kernels as kr
+    from . import _pde_loops as kr
 
     if static == "linear":
         dX = np.ascontiguousarray(np.diff(Xp, axis=1))

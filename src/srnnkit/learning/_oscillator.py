@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from .._parallel import Runner, n_threads
 from .._random import as_generator
 from .._validation import check_array, check_int, check_memory, fail
-from . import _oscillator_kernels as _k
+from . import _oscillator_loops as _k
 from ._input import (
     as_series_list,
     check_channels,

@@ -1,6 +1,6 @@
 """Chen/Horner update generated as LLVM IR for one (channels, depth) pair.
 
-`_kernels` holds loops that work for every number of channels ``d`` and depth
+`_loops` holds loops that work for every number of channels ``d`` and depth
 ``N``; their inner loops have run-time lengths ``d**j``, which costs remainder
 code, alias checks and loop overhead exactly where the work is small.  This
 module instead writes the update of one block of segments as straight LLVM IR,
@@ -13,11 +13,11 @@ specialised to ``(d, N)`` and the float type, the way a C++ template would be:
 * Horner intermediates of up to 64 doubles never touch memory (SSA values);
 * short steps are unrolled, long ones become loops with constant trip counts.
 
-The arithmetic is the same, operation for operation, as `_kernels.advance`
+The arithmetic is the same, operation for operation, as `_loops.advance`
 (same Horner form, the same ``llvm.fmuladd`` per entry, the same order), so both
 give bit-identical results and the front end may choose either.
 
-Internal layout (reversed words, as `_kernels`): the word ``w_1 ... w_k`` of level
+Internal layout (reversed words, as `_loops`): the word ``w_1 ... w_k`` of level
 ``k`` sits at ``offs[k] + sum_i w_i d**(i-1)``.  Chen's update for one segment
 with increment ``x`` is, for ``n = N..2`` (top down, so lower levels are old),
 
@@ -25,7 +25,7 @@ with increment ``x`` is, for ``n = N..2`` (top down, so lower levels are old),
 
 then ``S_1 <- S_1 + x``.  The top level's bracket ``T_s`` is kept for each
 segment of a block and ``S_N += T_1 ⊗ x_1 + ... + T_B ⊗ x_B`` applied once per
-block (see `_kernels`).
+block (see `_loops`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from numba.extending import intrinsic
 
 __all__ = ["BLOCK", "FixedLayout", "fixed_layout", "fmuladd", "paths_kernel", "rank_one_kernel"]
 
-BLOCK = 4  # segments per top-level block (as _kernels.BLOCK)
+BLOCK = 4  # segments per top-level block (as _loops.BLOCK)
 UNROLL_OPS = 128  # vector operations written out before a loop is used instead
 
 
@@ -162,7 +162,7 @@ class _Emitter:
                                      ir.Constant(ir.VectorType(I32, w), [0] * w))
 
     def fmuladd(self, a: Any, b: Any, c: Any, w: int) -> Any:
-        """a * b + c (fused where the CPU has FMA; the same choice as in `_kernels`)."""
+        """a * b + c (fused where the CPU has FMA; the same choice as in `_loops`)."""
         t = self.vtype(w)
         name = f"llvm.fmuladd.{self.suffix}" if w == 1 else f"llvm.fmuladd.v{w}{self.suffix}"
         fn = cgutils.get_or_insert_function(self.b.module, ir.FunctionType(t, [t] * 3), name)
@@ -347,7 +347,7 @@ def fmuladd(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
 def paths_kernel(d: int, depth: int) -> Any:
     """Batch driver for piecewise-linear paths with the update generated for ``(d, depth)``.
 
-    Same call as `_kernels.sig_paths` but with the `fixed_layout` tables:
+    Same call as `_loops.sig_paths` but with the `fixed_layout` tables:
     ``run(paths, perm, n_state, size, out, col0, stream)``.  Compiled (and cached on
     disk) on first use, once per ``(d, depth)`` and float type.
     """
@@ -378,7 +378,7 @@ def paths_kernel(d: int, depth: int) -> Any:
 
 @cache
 def rank_one_kernel(d: int, depth: int) -> Any:
-    """`_kernels.sig_rank_one` with the update generated for ``(d, depth)``:
+    """`_loops.sig_rank_one` with the update generated for ``(d, depth)``:
     ``run(inputs, coef, refine, perm, n_state, size, out, col0, stream)`` where
     ``d = coef.shape[1] * inputs.shape[2]``."""
 

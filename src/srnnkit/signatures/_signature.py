@@ -100,7 +100,7 @@ def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream:
               n_jobs: int | None) -> None:
     """Signatures of the C-contiguous batch ``paths`` (B, L, d) into ``out``.
 
-    `_kernels.sig_paths` or, for large batches, its generated twin (the same bits).
+    `_loops.sig_paths` or, for large batches, its generated twin (the same bits).
     """
     n_b, n_points, d = paths.shape
     if use_fixed(d, depth, n_b * (n_points - 1) * out.shape[-1]):
@@ -111,7 +111,7 @@ def run_paths(paths: np.ndarray, depth: int, out: np.ndarray, col0: int, stream:
                     lambda lo, hi: (paths[lo:hi], lay.perm, lay.n_state, lay.size, out[lo:hi],
                                     col0, stream))
     else:
-        from ._kernels import sig_paths
+        from ._loops import sig_paths
 
         offs, inv, perm = layout_tables(d, depth, paths.dtype.char)
         run_batched(sig_paths, n_b, n_jobs,
@@ -124,7 +124,7 @@ def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
     """Signatures of ∫ psi ⊗ u for piecewise-constant inputs (response features), in ``out``.
 
     inputs (B, n_steps, m) C-contiguous, coef (n_steps * refine, P) the cell integrals of
-    psi; the kernel is `_kernels.sig_rank_one` or, for large batches, its generated twin
+    psi; the kernel is `_loops.sig_rank_one` or, for large batches, its generated twin
     (the same bits).
     """
     n_b, n_steps, m = inputs.shape
@@ -137,7 +137,7 @@ def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
                     lambda lo, hi: (inputs[lo:hi], coef, refine, lay.perm, lay.n_state,
                                     lay.size, out[lo:hi], col0, stream))
     else:
-        from ._kernels import sig_rank_one
+        from ._loops import sig_rank_one
 
         offs, inv, perm = layout_tables(d, depth, inputs.dtype.char)
         run_batched(sig_rank_one, n_b, n_jobs,
