@@ -67,6 +67,22 @@ def test_no_reference_to_the_working_notes():
     assert not hits, f"cite docs/theory.md instead of {notes}: {hits}"
 
 
+def test_no_pointer_to_the_working_notes_folder():
+    """The project's files never send users to the unshipped working-notes folder."""
+    folder = "../" + "shared"
+    hits = []
+    for entry in NO_NOTES:
+        root = ROOT / entry
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.suffix not in (".py", ".md", ".rst", ".txt", ".toml") \
+                    or "__pycache__" in path.parts or "_build" in path.parts:
+                continue
+            hits += [f"{path.relative_to(ROOT)}:{i}"
+                     for i, line in enumerate(path.read_text().splitlines(), start=1)
+                     if folder in line]
+    assert not hits, f"the project points to {folder}: {hits}"
+
+
 def test_compiled_loop_modules_are_named_for_what_they_are():
     """Vocabulary: a module of compiled loops is not called ``*_kernels.py`` (a kernel here
     is a response or signature kernel, a mathematical object)."""
