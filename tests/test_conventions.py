@@ -68,3 +68,25 @@ def test_two_d_rule():
         assert "U[:, :, None]" in str(err) and "(50, 3)" in str(err)
     else:
         raise AssertionError("a 2-D collection must raise")
+
+
+def test_series_argument_names():
+    """The vocabulary of docs/conventions.md: `inputs` drive an SRNN, `paths` go to the
+    signature functions, `U`/`V` are the response kernels' collections, `X`/`Y` the paths of
+    signature_kernel."""
+    import inspect
+
+    def first_series(func, skip=("model",)):
+        return next(p for p in inspect.signature(func).parameters if p not in skip)
+
+    from srnnkit.simulate import simulate
+
+    for func in (simulate, sk.response.volterra_terms, sk.response.volterra_convergence,
+                 sk.response_features):
+        assert first_series(func) == "inputs", func.__name__
+    for func in (sk.signature, sk.signatures.time_augment, sk.signatures.lead_lag):
+        assert first_series(func) == "paths", func.__name__
+    assert list(inspect.signature(sk.kernels.response_kernel).parameters)[:2] == ["U", "V"]
+    assert list(inspect.signature(sk.kernels.signature_kernel).parameters)[:2] == ["X", "Y"]
+    _says("`inputs` for series that drive an SRNN")
+    _says("`paths` for the signature functions")
