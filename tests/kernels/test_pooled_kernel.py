@@ -140,6 +140,66 @@ def test_pooled_kernel_ridge_equals_precomputed_kernel_ridge():
     np.testing.assert_allclose(est.predict(Xt), pre.predict(Kt), rtol=1e-9, atol=1e-11)
 
 
+def _unit_spread(K):
+    """K divided by the mean eigenvalue of its centred form (trace of H K H over n)."""
+    n = K.shape[0]
+    H = np.eye(n) - 1.0 / n
+    return np.trace(H @ K @ H) / n
+
+
+def _brute_loo_predictions(K, y, alpha):
+    """Kernel ridge with an intercept refitted without each series, predicting it."""
+    n = K.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        Kk, yk = K[np.ix_(keep, keep)], y[keep]
+        col = Kk.mean(axis=0)
+        Kc = Kk - col[None, :] - col[:, None] + col.mean()
+        c = np.linalg.solve(Kc + alpha * np.eye(n - 1), yk - yk.mean())
+        out[i] = (K[i, keep] - col - K[i, keep].mean() + col.mean()) @ c + yk.mean()
+    return out
+
+
+def test_stacked_kernel_weights_equal_nnls_of_brute_force_leave_one_out():
+    """kernel_weights="auto": the weights are the non-negative least squares of the targets
+    on every candidate's leave-one-out predictions (each from a refit without the series,
+    here on Grams from pooled_response_kernel), normalised; the machine then predicts as
+    kernel ridge on the weighted sum of the candidate Grams given as precomputed."""
+    from scipy.optimize import nnls
+
+    from srnnkit.learning import ResponseKernelRidge
+
+    X = _series(16, 60, 2, 6, unequal=True)
+    Xt = _series(5, 50, 2, 7, unequal=True)
+    y = np.array([np.sin(3 * x[:, 0].mean()) + x[-1, 1] + 0.3 * x[:, 1].std() for x in X])
+    kw = dict(n_modes=10, n_knots=9)
+    est = ResponseKernelRidge(kernel="pooled", alpha=0.05, derivative=False, scaling=None,
+                              **kw).fit(X, y)
+    assert len(est.components_) == 6 * 3 + 3        # 6 bandwidths x 3 degrees, 3 linear
+    grams, tests = [], []
+    for kind, b, d in est.components_:
+        def gram(U, V=None, kind=kind, b=b, d=d):
+            heat = pooled_response_kernel(U, V, reference=X, bandwidth=1.0 if kind ==
+                                          "linear" else b, degree=d, **kw)
+            if kind == "pooled":
+                return heat
+            return pooled_response_kernel(U, V, reference=X, bandwidth=1.0, degree=d,
+                                          linear=1.0, **kw) - heat
+        K = gram(X)
+        s = _unit_spread(K)
+        grams.append(K / s)
+        tests.append(gram(Xt, X) / s)
+    A = np.stack([_brute_loo_predictions(K, y, 0.05) - y.mean() for K in grams], axis=1)
+    w = nnls(A, y - y.mean())[0]
+    np.testing.assert_allclose(est.component_weights_, w / w.sum(), rtol=1e-6, atol=1e-9)
+    assert np.count_nonzero(est.component_weights_) >= 2      # a mixture, not one kernel
+    K = sum(wi * G for wi, G in zip(est.component_weights_, grams, strict=True))
+    Kt = sum(wi * G for wi, G in zip(est.component_weights_, tests, strict=True))
+    pre = ResponseKernelRidge(kernel="precomputed", alpha=0.05).fit(K, y)
+    np.testing.assert_allclose(est.predict(Xt), pre.predict(Kt), rtol=1e-8, atol=1e-10)
+
+
 def test_pooled_kernel_is_free_of_the_amplitude_and_its_modes_scale_with_the_length():
     """The rank scale: multiplying every series by a constant leaves the heat part of the
     kernel unchanged (states, knots and hat weights scale together). The bank: its slowest

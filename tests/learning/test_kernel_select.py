@@ -1,13 +1,14 @@
 """The kernel machine's selection helpers (srnnkit.learning._kernel_select) against direct
-computations: the candidate Grams of the pooled kernel, the mixture grid, the
-one-standard-error rule, and the leave-one-out errors against brute-force refits."""
+computations: the candidate Grams of the pooled kernel, the stacking weights (against the
+optimality conditions of non-negative least squares), and the leave-one-out errors and
+residuals against brute-force refits."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from srnnkit.kernels._pooled import embed, fit_bank, heat_features, pack
-from srnnkit.learning._kernel_select import LooFit, heat_grams, loo_fit, mixture_grid, one_se
+from srnnkit.learning._kernel_select import LooFit, heat_grams, loo_fit, stack_weights
 
 
 def test_heat_grams_equal_the_feature_grams():
@@ -25,33 +26,64 @@ def test_heat_grams_equal_the_feature_grams():
     assert seen == 9
 
 
-def test_mixture_grid_simplest_first():
-    grid = mixture_grid(["a", "b", "c"])
-    np.testing.assert_array_equal(grid[:3], np.eye(3))
-    assert all(np.isclose(w.sum(), 1.0) and np.all(w >= 0) for w in grid)
-    assert all(np.allclose(w * 4, np.round(w * 4)) for w in grid)
-    # singles, 3 pairs x 3 splits, then all three with every part >= 1/4 (3 ways)
-    assert len(grid) == 3 + 9 + 3
-    assert len({tuple(w) for w in grid}) == len(grid)
+def _fit(residuals, error=1.0):
+    r = np.asarray(residuals, float)
+    return LooFit(error, 1.0, np.zeros(1), np.sum(r * r, axis=1), np.zeros(1), np.zeros((1, 1)),
+                  r)
 
 
-def _fit(per):
-    per = np.asarray(per, float)
-    return LooFit(float(per.mean()), 1.0, np.zeros(1), per, np.zeros(1), np.zeros((1, 1)))
-
-
-def test_one_se_prefers_the_first_within_one_standard_error():
+def test_stack_weights_recover_a_mixture_and_solve_the_nonnegative_least_squares():
     rng = np.random.default_rng(1)
-    base = rng.uniform(0.5, 1.5, 50)
-    best = _fit(base)
-    z = rng.standard_normal(50)
-    d = 0.01 * (z - z.mean())
-    se = d.std(ddof=1) / np.sqrt(50)
-    close = _fit(base + d + 0.5 * se)          # worse by half a standard error: kept
-    far = _fit(base + d + 2.0 * se)            # worse by two standard errors: dropped
-    assert one_se([close, best]) == 0
-    assert one_se([far, best]) == 1
-    assert one_se([far, close, best]) == 1
+    Yc = rng.standard_normal((40, 2))
+    a, b, c = (rng.standard_normal((40, 2)) for _ in range(3))
+    # candidates whose leave-one-out predictions are a, b, c; the targets are 0.3 a + 0.7 b
+    Y = 0.3 * a + 0.7 * b
+    w = stack_weights([_fit(Y - a), _fit(Y - b), _fit(Y - c)], Y)
+    np.testing.assert_allclose(w, [0.3, 0.7, 0.0], atol=1e-10)
+    # noisy targets: the (unnormalised) weights satisfy the KKT conditions of
+    # min_{w >= 0} |y - A w|^2, so the normalised ones are proportional to them
+    P = [a, b, c, -a]
+    A = np.stack([p.ravel() for p in P], axis=1)
+    w = stack_weights([_fit(Yc - p) for p in P], Yc)
+    assert np.all(w >= 0) and np.isclose(w.sum(), 1.0)
+    scale = float(w @ A.T @ Yc.ravel()) / float(np.sum((A @ w) ** 2))
+    grad = A.T @ (A @ (scale * w) - Yc.ravel())
+    assert np.all(np.abs(grad[w > 0]) < 1e-8)
+    assert np.all(grad[w == 0] >= -1e-10)
+
+
+def test_stack_weights_fall_back_to_the_best_candidate():
+    rng = np.random.default_rng(2)
+    Yc = rng.standard_normal((30, 1))
+    # predictions anti-correlated with the targets: no positive combination helps
+    fits = [_fit(2 * Yc, error=5.0), _fit(1.5 * Yc, error=3.0)]
+    np.testing.assert_array_equal(stack_weights(fits, Yc), [0.0, 1.0])
+    np.testing.assert_array_equal(stack_weights(fits[:1], Yc), [1.0])
+
+
+def test_loo_residuals_equal_brute_force_refits():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((10, 4))
+    K = A @ A.T + 0.1 * np.eye(10)
+    Y = np.stack([A @ rng.standard_normal(4), np.sin(A[:, 0])], axis=1)
+    for intercept in (True, False):
+        Yc = Y - Y.mean(axis=0) if intercept else Y
+        fit = loo_fit(K, Yc, np.array([0.05]), relative=False, intercept=intercept)
+        for i in range(10):
+            keep = np.arange(10) != i
+            Kk, Yk = K[np.ix_(keep, keep)], Y[keep]
+            if intercept:
+                col = Kk.mean(axis=0)
+                Kc = Kk - col[None, :] - col[:, None] + col.mean()
+                c = np.linalg.solve(Kc + 0.05 * np.eye(9), Yk - Yk.mean(axis=0))
+                kc = K[i, keep] - col - K[i, keep].mean() + col.mean()
+                pred = kc @ c + Yk.mean(axis=0)
+                np.testing.assert_allclose(fit.residuals[i], Y[i] - pred, rtol=1e-8,
+                                           atol=1e-10)
+            else:
+                c = np.linalg.solve(Kk + 0.05 * np.eye(9), Yk)
+                np.testing.assert_allclose(fit.residuals[i], Y[i] - K[i, keep] @ c,
+                                           rtol=1e-8, atol=1e-10)
 
 
 def test_loo_fit_equals_brute_force_with_intercept():

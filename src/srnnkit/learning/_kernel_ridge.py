@@ -17,10 +17,18 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from .._validation import check_array, check_choice, fail
 from ..features import SupportBasis
 from ..kernels import CoarseGridWarning, response_kernel, signature_kernel
-from ..kernels._pooled import MAX_DEGREE, embed, fit_bank, heat_features, pack, state_features
+from ..kernels._pooled import (
+    MAX_DEGREE,
+    NEGLIGIBLE,
+    _dct,
+    embed,
+    fit_bank,
+    pack,
+    state_features,
+)
 from ._features import _SCALING, _fit_scaling, check_basis
 from ._input import as_series_list, check_channels, check_not_constant, check_targets
-from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, mixture_grid, one_se
+from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, stack_weights
 from ._ridge import eigh
 
 __all__ = ["NearConstantGramWarning", "ResponseKernelClassifier", "ResponseKernelRidge",
@@ -393,41 +401,75 @@ class _KernelBase(BaseEstimator):
             errs = kernel_ridge_cv(centre(K) if self.fit_intercept else K, Yc, alphas,
                                    cv="gcv")[2]
             best = int(np.argmin(errs))
+            # the leave-one-out residuals at GCV's penalty (for the weights of the kernels)
+            res = loo_fit(K, Yc, alphas[best:best + 1], relative=False,
+                          intercept=self.fit_intercept).residuals
             fit = LooFit(float(errs[best]), float(alphas[best]), errs, np.zeros(n), fit.lam,
-                         fit.V)
+                         fit.V, res)
         return fit
 
-    def _fit_pooled(self, series: list[np.ndarray], Yc: np.ndarray
-                    ) -> dict[str, np.ndarray]:
-        """The pooled kernels' bank, bandwidth and time degree (leave-one-out); returns their
-        explicit training features, each scaled to a centred Gram of mean eigenvalue 1."""
+    def _pooled_candidates(self, series: list[np.ndarray], Yc: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
+        """The pooled kernels' bank and their candidates scored by leave-one-out.
+
+        Returns the training readouts ``(E, S)`` and ``(component, fit, spread)`` for every
+        heat-kernel bandwidth and time degree and every degree of the linear readouts (each
+        Gram scaled to a centred Gram of mean eigenvalue 1 before it is scored).
+        """
         inputs = self._pooled_inputs(series)
         bank = fit_bank(inputs, n_modes=self.n_modes, n_knots=self.n_knots,
                         n_jobs=self.n_jobs)
         top = MAX_DEGREE if self.degree == "auto" else int(self.degree)
         E, S = embed(inputs, bank, self.n_jobs, top + 1)
+        self.pooled_bank_ = bank
         widths = BANDWIDTHS if self.bandwidth == "auto" else np.array([float(self.bandwidth)])
-        best = None
+        degrees = range(top + 1) if self.degree == "auto" else [top]
+        out = []
         for b, d, K in heat_grams(E, widths, top):
-            if self.degree != "auto" and d != top:
-                continue
-            if K.shape[0] > 1 and _spread(K) <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
+            if d not in degrees or (K.shape[0] > 1 and _spread(K) <= CONSTANT_SPREAD *
+                                    float(np.mean(np.diag(K)))):
                 continue        # so wide that every series looks alike: not a candidate
-            fit = self._score(K / _spread(K), Yc)
-            if best is None or fit.error < best[0]:
-                best = (fit.error, b, d)
-        if best is None:
+            out.append((("pooled", b, d), self._score(K / _spread(K), Yc), _spread(K)))
+        if not out:
             fail("bandwidth", "a width at which the pooled kernel tells the training series "
                  "apart (at most about 1, the whole rank range)", self.bandwidth,
                  hint="Use bandwidth='auto'.")
-        _, self.bandwidth_, self.degree_ = best
-        self.pooled_bank_ = bank
-        F = {"pooled": heat_features(E, self.bandwidth_, self.degree_),
-             "linear": state_features(S, self.degree_)}
-        self.component_scales_ = np.array([math.sqrt(_spread(F[k] @ F[k].T))
-                                           for k in ("pooled", "linear")])
-        return {k: F[k] / r for k, r in zip(("pooled", "linear"), self.component_scales_,
-                                            strict=True)}
+        for d in degrees:
+            F = state_features(S, d)
+            K = F @ F.T
+            if K.shape[0] > 1 and _spread(K) <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
+                continue
+            out.append((("linear", math.nan, d), self._score(K / _spread(K), Yc), _spread(K)))
+        return E, S, out
+
+    def _pooled_features(self, E: np.ndarray, S: np.ndarray) -> np.ndarray:
+        r"""Explicit features of the weighted sum of the pooled components in use.
+
+        Heat kernels of every width and degree share the component Grams
+        :math:`G_{p,k}` (time weight ``p``, DCT component ``k``): their weighted sum is
+        :math:`\sum_{p,k} c_{p,k} G_{p,k}` with :math:`c_{p,k} = \sum_{(b,d):\,d \ge p}
+        (w/s)\,e^{-\tau_b\mu_k}` (weight ``w``, scale ``s`` of each candidate), and the
+        linear readouts likewise: one feature block per component, however many candidates
+        carry weight.
+        """
+        n, P, C, B = E.shape[0], self.pooled_blocks_, E.shape[2], E.shape[3]
+        mu = _dct(B)[1]
+        spec, lin = np.zeros((P, B)), np.zeros(P)
+        for (kind, b, d), w, r in zip(self.components_, self.component_weights_,
+                                      self.component_scales_, strict=True):
+            if w > 0 and kind == "pooled":
+                spec[:d + 1] += w / r ** 2 * np.exp(-0.5 * (b * (B - 1)) ** 2 * mu)
+            elif w > 0 and kind == "linear":
+                lin[:d + 1] += w / r ** 2
+        parts = []
+        for p in range(P):
+            root = np.sqrt(spec[p])
+            keep = root > NEGLIGIBLE * root.max(initial=0.0)
+            if keep.any():
+                parts.append((E[:, p][:, :, keep] * root[keep]).reshape(n, -1))
+            if lin[p] > 0:
+                parts.append(math.sqrt(lin[p]) * S[:, p].reshape(n, C))
+        return np.hstack(parts) if parts else np.zeros((n, 0))
 
     def _pooled_part(self, series: list[np.ndarray], dual: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -436,27 +478,16 @@ class _KernelBase(BaseEstimator):
         X, offsets = self._pooled_inputs(series)
         n = offsets.size - 1
         C, B = self.pooled_bank_["knots"].shape
-        step = max(1, CHUNK_VALUES // (C * B * (self.degree_ + 1)))
+        step = max(1, CHUNK_VALUES // (C * B * self.pooled_blocks_))
         out, row = np.empty((n, dual.shape[1])), np.empty(n)
         for lo in range(0, n, step):
             hi = min(n, lo + step)
             part = (X[offsets[lo]:offsets[hi]], offsets[lo:hi + 1] - offsets[lo])
-            E, S = embed(part, self.pooled_bank_, self.n_jobs, self.degree_ + 1)
-            F = self._weighted({"pooled": lambda E=E: heat_features(E, self.bandwidth_,
-                                                                      self.degree_),
-                                "linear": lambda S=S: state_features(S, self.degree_)},
-                               hi - lo, self.component_scales_)
+            F = self._pooled_features(*embed(part, self.pooled_bank_, self.n_jobs,
+                                             self.pooled_blocks_))
             out[lo:hi] = F @ self.pooled_coef_
             row[lo:hi] = F @ self.pooled_mean_
         return out, row
-
-    def _weighted(self, F: dict[str, Any], n: int, scales: Any = (1.0, 1.0)) -> np.ndarray:
-        """The pooled kernels' features times the square roots of their weights (only those
-        with a weight; ``F`` values may be callables that compute them)."""
-        w = self.kernel_weights_
-        parts = [math.sqrt(w[i]) / scales[i] * (F[k]() if callable(F[k]) else F[k])
-                 for i, k in enumerate(("pooled", "linear")) if w[i] > 0]
-        return np.hstack(parts) if parts else np.zeros((n, 0))
 
     def _fit_path(self, series: list[np.ndarray], Yc: np.ndarray) -> np.ndarray:
         """The whole-path kernel's amplitude by leave-one-out; its normalised training Gram.
@@ -498,17 +529,29 @@ class _KernelBase(BaseEstimator):
         self.self_kernel_ = diag
         return K
 
-    def _weights(self, names: list[str]) -> list[np.ndarray]:
-        """Candidate weights of the kernels ``names`` (of ``pooled, linear, path``)."""
-        if isinstance(self.kernel_weights, str):
-            return mixture_grid(names) if len(names) > 1 else [np.ones(1)]
+    def _fixed_weights(self, cands: list[tuple], names: list[str]) -> tuple[list[int], np.ndarray]:
+        """Given ``kernel_weights``: the best heat candidate by leave-one-out, the linear
+        readouts of its degree and the whole path, with the given weights."""
         w = check_array("kernel_weights", self.kernel_weights, ndim=1,
                         shape_text=f"({len(names)},)")
         if w.shape != (len(names),) or np.any(w < 0) or w.sum() <= 0:
             fail("kernel_weights", f"{len(names)} non-negative weights (of the kernels "
                  f"{', '.join(names)} for kernel={self.kernel!r}), not all zero",
                  self.kernel_weights)
-        return [w / w.sum()]
+        kinds = [c[0][0] for c in cands]
+        heat = [i for i, k in enumerate(kinds) if k == "pooled"]
+        pick: dict[str, int] = {}
+        if heat:
+            pick["pooled"] = min(heat, key=lambda i: cands[i][1].error)
+            d = cands[pick["pooled"]][0][2]
+            lin = [i for i, c in enumerate(cands) if c[0][0] == "linear" and c[0][2] == d]
+            if not lin:
+                fail("kernel_weights", "weights for the kernels that exist (the linear "
+                     "readouts are constant on these series)", self.kernel_weights)
+            pick["linear"] = lin[0]
+        if "path" in kinds:
+            pick["path"] = kinds.index("path")
+        return [pick[k] for k in names], w / w.sum()
 
     def _fit_kernel(self, X: Any, targets: Any) -> None:
         """Kernels, their weights and the penalty by leave-one-out; the dual coefficients.
@@ -527,34 +570,51 @@ class _KernelBase(BaseEstimator):
         Y2 = Y.reshape(len(series), -1)
         Yc = Y2 - Y2.mean(axis=0) if self.fit_intercept else Y2
         names = self._components()
-        grams: dict[str, np.ndarray] = {}
-        feats: dict[str, np.ndarray] = {}
+        E = S = K_path = None
+        cands: list[tuple] = []
         if "pooled" in names:
-            feats = self._fit_pooled(series, Yc)
-            grams = {k: F @ F.T for k, F in feats.items()}
+            E, S, cands = self._pooled_candidates(series, Yc)
         if "path" in names:
-            K = self._fit_path(series, Yc)
+            K_path = self._fit_path(series, Yc)
             # kernels that are mixed get the same scale (centred Gram of mean eigenvalue 1)
-            self.path_scale_ = _spread(K) if len(names) > 1 else 1.0
-            grams["path"] = K / self.path_scale_
-        candidates = self._weights(names)
-        fits = [self._score(sum(w_i * grams[k] for w_i, k in zip(w, names, strict=True)), Yc)
-                for w in candidates]
-        c = one_se(fits) if len(fits) > 1 and self.cv == "loo" else \
-            int(np.argmin([f.error for f in fits]))
-        full = [np.array([dict(zip(names, v, strict=True)).get(k, 0.0)
-                          for k in ("pooled", "linear", "path")]) for v in candidates]
-        self.kernel_weights_ = full[c]
-        self.weight_grid_ = np.array(full)
-        self.weight_errors_ = np.array([f.error for f in fits])
-        w = dict(zip(names, candidates[c], strict=True))
-        self._finish(sum(w[k] * grams[k] for k in names), Y, fits[c])
+            self.path_scale_ = _spread(K_path) if len(names) > 1 else 1.0
+            cands.append((("path", math.nan, -1), self._score(K_path / self.path_scale_, Yc),
+                          self.path_scale_))
+        if isinstance(self.kernel_weights, str):
+            use, w = list(range(len(cands))), stack_weights([c[1] for c in cands], Yc)
+        else:
+            use, w = self._fixed_weights(cands, names)
+        self.components_ = [cands[i][0] for i in use]
+        self.component_weights_ = w
+        self.component_errors_ = np.array([cands[i][1].error for i in use])
+        self.component_scales_ = np.array([math.sqrt(cands[i][2]) for i in use])
+        self.kernel_weights_ = np.array([w[[c[0] == k for c in self.components_]].sum()
+                                         for k in ("pooled", "linear", "path")])
+        self._summarise_pooled()
+        K = np.zeros((len(series), len(series)))
         if "pooled" in names:
-            F = self._weighted(feats, len(series))
+            self.pooled_blocks_ = 1 + max((d for (k, _, d), wi in zip(
+                self.components_, w, strict=True) if wi > 0 and k != "path"), default=0)
+            F = self._pooled_features(E, S)
+            K += F @ F.T
+        if self.kernel_weights_[2] > 0:
+            K += self.kernel_weights_[2] / self.path_scale_ * K_path
+        single = [i for i, wi in zip(use, w, strict=True) if wi == 1.0]
+        self._finish(K, Y, cands[single[0]][1] if single else None)
+        if "pooled" in names:
             self.pooled_coef_ = F.T @ self.dual_coef_.reshape(F.shape[0], -1)
             self.pooled_mean_ = F.mean(axis=0)
-        if w.get("path", 0.0) == 0.0 and "path" in names:
+        if self.kernel_weights_[2] == 0.0 and "path" in names:
             self.X_fit_ = None      # the whole-path kernel is not used: nothing to compare
+
+    def _summarise_pooled(self) -> None:
+        """``bandwidth_`` and ``degree_``: the heaviest heat component's (of the best one by
+        leave-one-out where none has weight)."""
+        heat = [i for i, c in enumerate(self.components_) if c[0] == "pooled"]
+        if heat:
+            i = max(heat, key=lambda i: (self.component_weights_[i],
+                                         -self.component_errors_[i]))
+            self.bandwidth_, self.degree_ = self.components_[i][1], self.components_[i][2]
 
     def _finish(self, K: np.ndarray, Y: np.ndarray, fit: LooFit | None = None) -> None:
         """Dual coefficients on the chosen Gram ``K`` (penalty from ``fit`` or chosen here)."""
@@ -656,7 +716,8 @@ _DOC_PARAMS = r"""Parameters
         ``"auto"``: a weighted sum of the pooled response kernel
         (``srnnkit.kernels.pooled_response_kernel``: time-averaged readouts of a bank of
         fading modes on the rank scale of their training states), its linear part, and the
-        normalised whole-path response kernel; weights by leave-one-out (docs/learning.md).
+        normalised whole-path response kernel; weights by stacking their leave-one-out
+        predictions (docs/learning.md).
         ``"pooled"``: the first two only. ``"response"``: ``srnnkit.kernels.response_kernel``
         of the prepared inputs (below) with ``basis``, ``dt``, ``depth``, ``dyadic_order``,
         ``refine``. ``"signature"``: ``srnnkit.kernels.signature_kernel`` of the series as
@@ -674,15 +735,19 @@ _DOC_PARAMS = r"""Parameters
     n_knots : int, default=16
         Quantile knots per coordinate of the pooled kernel.
     bandwidth : float or "auto", default="auto"
-        Width of the pooled kernel's heat kernel on the rank scale; ``"auto"``: leave-one-out
-        among 1/32, 1/16, ..., 1.
+        Width of the pooled kernel's heat kernel on the rank scale; ``"auto"``: every width
+        among 1/32, 1/16, ..., 1 is a candidate.
     degree : int or "auto", default="auto"
         Degree (0-2) of the pooled readouts' weights in the relative time; ``"auto"``:
-        leave-one-out.
+        every degree is a candidate.
     kernel_weights : array-like or "auto", default="auto"
-        Non-negative weights of the kernels combined (``"auto"``: pooled, linear, whole
-        path; ``"pooled"``: pooled, linear), normalised to sum 1; ``"auto"``: leave-one-out
-        over a grid in steps of 1/4 with the one-standard-error rule.
+        ``"auto"``: the weights of all candidate kernels (every bandwidth and degree of the
+        heat kernel, every degree of the linear readouts, the whole path) are the
+        non-negative least squares of the training targets on the candidates' exact
+        leave-one-out predictions (stacking), normalised to sum 1. An array: fixed weights
+        of the kernels combined (``kernel="auto"``: pooled, linear, whole path;
+        ``"pooled"``: pooled, linear), normalised to sum 1, with the heat kernel of the
+        smallest leave-one-out error and the linear readouts of its degree.
     basis : SupportBasis or None, default=None
         Support basis :math:`\psi` (only its :math:`\kappa` is used unless ``refine`` is given);
         ``None`` means ``MonomialBasis(1)``.
@@ -774,12 +839,21 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         Cell width of the (averaged) inputs.
     n_features_in_ : int
         Number of input channels (``n_train`` for ``kernel="precomputed"``).
+    components_ : list of tuple
+        The candidate kernels ``(kind, bandwidth, degree)``, ``kind`` one of ``"pooled"``
+        (heat kernel), ``"linear"`` (linear readouts; bandwidth NaN) and ``"path"`` (whole
+        path; bandwidth NaN, degree -1).
+    component_weights_ : ndarray of shape (n_components,)
+        Their weights in the kernel (summing to 1; stacking with ``kernel_weights="auto"``).
+    component_errors_ : ndarray of shape (n_components,)
+        Leave-one-out error of each candidate alone, at its own best penalty.
+    component_scales_ : ndarray of shape (n_components,)
+        Square roots of the candidates' own scales (mean eigenvalue of the centred Gram),
+        by which each is divided before weighting.
     kernel_weights_ : ndarray of shape (3,)
-        Weights of the pooled, linear and whole-path kernels in use.
-    weight_grid_, weight_errors_ : ndarray
-        The candidate weights and their leave-one-out errors.
+        Total weights of the pooled, linear and whole-path kernels.
     bandwidth_, degree_ : float, int
-        The pooled kernel's bandwidth and time degree.
+        Bandwidth and time degree of the heaviest heat-kernel candidate.
     pooled_bank_ : dict
         The pooled kernel's modes and knots.
 
@@ -852,6 +926,9 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
         `ResponseKernelRidge`.
     X_fit_, self_kernel_, gram_col_mean_, gram_mean_, basis_, dt_, n_features_in_ : see
         `ResponseKernelRidge`.
+    components_, component_weights_, component_errors_, component_scales_ : see
+        `ResponseKernelRidge`.
+    kernel_weights_, bandwidth_, degree_, pooled_bank_ : see `ResponseKernelRidge`.
 
     Examples
     --------

@@ -1,22 +1,23 @@
 """Choices of the kernel machine by exact leave-one-out inside the training set.
 
 Every candidate Gram matrix is centred (unpenalised intercept), eigendecomposed once, and
-scored at each penalty of a grid relative to its mean eigenvalue; the per-series
-leave-one-out errors of its best penalty feed the one-standard-error rule among kernels.
+scored at each penalty of a grid relative to its mean eigenvalue; the leave-one-out
+predictions of each candidate at its best penalty are stacked (non-negative least squares)
+into the weights of the kernels' sum.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
+from scipy.optimize import nnls
 
 from ..kernels._pooled import _dct
 from ._ridge import eigh
 
-__all__ = ["LooFit", "centre", "heat_grams", "loo_fit", "mixture_grid", "one_se"]
+__all__ = ["LooFit", "centre", "heat_grams", "loo_fit", "stack_weights"]
 
 # Penalties relative to the mean eigenvalue of the candidate's centred Gram matrix.
 KERNEL_ALPHAS = np.logspace(-6, 1, 15)
@@ -32,6 +33,7 @@ class LooFit:
     per_series: np.ndarray    # (n,) squared LOO error of each series at the best penalty
     lam: np.ndarray
     V: np.ndarray
+    residuals: np.ndarray     # (n, k) LOO residuals y_i - f_{-i}(u_i) at the best penalty
 
 
 def centre(K: np.ndarray) -> np.ndarray:
@@ -59,7 +61,8 @@ def loo_fit(K: np.ndarray, Yc: np.ndarray, grid: np.ndarray | None, *, relative:
     scale = max(float(lam.sum()) / n, np.finfo(float).tiny) if relative else 1.0
     alphas = grid * scale
     if n < 2:
-        return LooFit(0.0, float(alphas[-1]), np.zeros(alphas.size), np.zeros(n), lam, V)
+        return LooFit(0.0, float(alphas[-1]), np.zeros(alphas.size), np.zeros(n), lam, V,
+                      np.zeros_like(Yc, dtype=float))
     W = 1.0 / (lam[None, :] + alphas[:, None])                     # (n_alphas, n)
     VtY = V.T @ Yc                                                 # (n, k)
     C = V @ (W.T[:, :, None] * VtY[:, None, :]).reshape(n, -1)     # (n, n_alphas * k)
@@ -74,21 +77,8 @@ def loo_fit(K: np.ndarray, Yc: np.ndarray, grid: np.ndarray | None, *, relative:
     per = np.sum(E * E, axis=2)                                    # (n, n_alphas)
     errors = per.mean(axis=0)
     best = int(np.flatnonzero(errors <= errors.min() * (1.0 + 1e-10) + 1e-300)[-1])
-    return LooFit(float(errors[best]), float(alphas[best]), errors, per[:, best], lam, V)
-
-
-def one_se(fits: list[LooFit]) -> int:
-    """The first candidate (list them simplest first) whose error exceeds the best one's by
-    less than the standard error of their paired per-series difference."""
-    scores = np.array([f.error for f in fits])
-    b = int(np.argmin(scores))
-    n = fits[b].per_series.size
-    for c, f in enumerate(fits):
-        d = f.per_series - fits[b].per_series
-        se = float(np.std(d, ddof=1) / np.sqrt(n)) if n > 1 else 0.0
-        if scores[c] <= scores[b] + se:
-            return c
-    return b
+    return LooFit(float(errors[best]), float(alphas[best]), errors, per[:, best], lam, V,
+                  E[:, best, :])
 
 
 def heat_grams(E: np.ndarray, bandwidths: np.ndarray, degrees: int
@@ -116,23 +106,24 @@ def heat_grams(E: np.ndarray, bandwidths: np.ndarray, degrees: int
             yield float(b), p, acc[i].copy()
 
 
-def mixture_grid(names: list[str]) -> list[np.ndarray]:
-    """Weights (summing to 1, steps of 1/4) of the kernels ``names``, simplest first: each
-    kernel alone (in the given order), then pairs, then all three."""
-    k = len(names)
-    out = [np.eye(k)[i] for i in range(k)]
-    for size in range(2, k + 1):
-        for idx in combinations(range(k), size):
-            for parts in _compositions(4, size):
-                w = np.zeros(k)
-                w[list(idx)] = np.array(parts) / 4.0
-                out.append(w)
-    return out
+def stack_weights(fits: list[LooFit], Yc: np.ndarray) -> np.ndarray:
+    r"""Weights of the candidate kernels from their leave-one-out predictions (stacking).
 
+    With :math:`\hat y^{(j)}_{-i} = y_{c,i} - r^{(j)}_i` the leave-one-out prediction of
+    candidate ``j`` (centred targets ``Yc``, every target column), the weights solve
 
-def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
-    """Tuples of ``parts`` positive integers summing to ``total``, largest first part first."""
-    if parts == 1:
-        return [(total,)]
-    return [(first, *rest) for first in range(total - parts + 1, 0, -1)
-            for rest in _compositions(total - first, parts - 1)]
+    .. math:: \min_{w \ge 0} \sum_{i,k} \Big(y_{c,ik} - \sum_j w_j
+              \hat y^{(j)}_{-i,k}\Big)^2
+
+    (Breiman's stacked regression), normalised to sum 1. If no non-negative combination
+    beats predicting the mean (all weights zero), the candidate of the smallest
+    leave-one-out error gets weight 1.
+    """
+    k = len(fits)
+    if k == 1:
+        return np.ones(1)
+    A = np.stack([(Yc - f.residuals).ravel() for f in fits], axis=1)
+    w = nnls(A, Yc.ravel())[0] if np.all(np.isfinite(A)) else np.zeros(k)
+    if not w.sum() > 0:
+        w = np.eye(k)[int(np.argmin([f.error for f in fits]))]
+    return w / w.sum()
