@@ -294,6 +294,11 @@ def _resample(X, factor: float):
     return np.stack(out)
 
 
+def _ordinal(k: int) -> str:
+    suffix = "th" if 11 <= k % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
 def run_robust(seeds: int) -> None:
     """Accuracy when a panel set is resampled (linear interpolation) or subsampled."""
     from aeon.classification.convolution_based import MiniRocketClassifier
@@ -319,7 +324,7 @@ def run_robust(seeds: int) -> None:
             krr = ResponseKernelClassifier().fit(X, y)
             accs["krr"].append(np.mean(krr.predict(Xt) == yt))
         how = "original" if factor == 1 else (f"x{factor:g} (interpolated)" if factor > 1
-                                              else f"every {round(1 / factor)}th step")
+                                              else f"every {_ordinal(round(1 / factor))} step")
         print(f"| {name} | {how} | {X.shape[1]} | {np.mean(accs['mr']):.3f} | "
               f"{np.mean(accs['lin']):.3f} | {np.mean(accs['krr']):.3f} |", flush=True)
 
