@@ -95,3 +95,21 @@ def test_exact_kernels_are_left_alone():
                                 shrink=s) for s in (True, False))
     assert on.shrunk and not off.shrunk
     np.testing.assert_array_equal(on.per_series, off.per_series)
+
+
+def test_order2_fit_recovers_a_known_multiple():
+    """Responses built as eps V1 + c eps^2 V2 (no noise): the fitted multiple of the order-2
+    term is c at every amplitude; order 1+2 beats order 1 exactly when c > 1/2."""
+    from srnnkit.analysis._capture import _errors
+
+    rng = np.random.default_rng(7)
+    S, N, p = 5, 6, 2
+    V = rng.standard_normal((S, 2, N + 1, p))
+    amps = np.array([1.0, 0.5])
+    mask = np.ones((S, N + 1), dtype=bool)
+    mask[:, 0] = False
+    for c in (0.3, 0.7, 1.0):
+        Y = np.stack([a * V[:, 0] + c * a * a * V[:, 1] for a in amps])
+        err = _errors(amps, Y, 0 * Y, V, 0 * V, mask, 0)
+        np.testing.assert_allclose(err["order2_fit"], c, rtol=1e-12)
+        assert np.all((err["per_series"][1] < err["per_series"][0]) == (c > 0.5))

@@ -63,6 +63,14 @@ class VolterraCapture:
         response).
     response_rms : ndarray of shape (A,)
         RMS of :math:`Y`.
+    order2_fit : ndarray of shape (A,)
+        Median over the series of the least-squares multiple
+        :math:`c = \langle Y - \varepsilon V_1, \varepsilon^2 V_2\rangle /
+        \|\varepsilon^2 V_2\|^2` of the order-2 term in what order 1 leaves: near 1 where
+        the order-2 term is right and higher orders are small; adding the term lowers a
+        series' error only when :math:`c > 1/2`. Kernel noise pulls it below 1 at every
+        amplitude, higher orders that cancel the order-2 term pull it down at large ones
+        (0 where the order-2 term vanishes).
     per_series : ndarray of shape (3, A, S)
         :math:`e_1`, :math:`e_2` and the noise floor of each series.
     ts : ndarray of shape (N+1,)
@@ -104,6 +112,7 @@ class VolterraCapture:
     error1_pooled: np.ndarray
     error2_pooled: np.ndarray
     response_rms: np.ndarray
+    order2_fit: np.ndarray
     per_series: np.ndarray
     ts: np.ndarray
     example: dict
@@ -238,6 +247,7 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
     per = np.zeros((3, amps.size, S))                 # e1, e2, floor per series
     pooled = np.zeros((2, amps.size))
     rms = np.zeros(amps.size)
+    fit = np.zeros((amps.size, S))
     for i, a in enumerate(amps):
         y = np.where(sel, Y[i], 0.0)
         norm_y = np.sqrt(np.sum(y ** 2, axis=(1, 2)))
@@ -252,6 +262,10 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
                        0.0)
         per[2, i] = np.sqrt(np.sum(var, axis=(1, 2))) / safe
         rms[i] = np.sqrt(np.sum(y ** 2) / (sel.sum() * Y.shape[-1]))
+        t2 = np.where(sel, a * a * V[:, 1], 0.0)
+        t2n = np.sum(t2 ** 2, axis=(1, 2))
+        fit[i] = np.sum((y - np.where(sel, v1, 0.0)) * t2, axis=(1, 2)) / np.where(
+            t2n > 0, t2n, np.inf)
     med = np.median(per, axis=2)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, S, size=(BOOTSTRAP, S))
@@ -262,4 +276,4 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
             "error2_stderr": boot[1].std(axis=1, ddof=1), "floor": med[2],
             "converges": gap > 2.0 * gap_se, "improved": np.mean(per[1] < per[0], axis=1),
             "error1_pooled": pooled[0], "error2_pooled": pooled[1], "response_rms": rms,
-            "per_series": per}
+            "order2_fit": np.median(fit, axis=1), "per_series": per}
