@@ -59,6 +59,8 @@ def test_nonlinear_errors_scale_with_the_order():
     assert np.all(cap.floor < 0.5 * cap.error2)           # resolved
     np.testing.assert_allclose(cap.error1[1] / cap.error1[0], 0.5, atol=0.1)
     np.testing.assert_allclose(cap.error2[1] / cap.error2[0], 0.25, atol=0.1)
+    # exact kernels: the order-2 term is what order 1 leaves, up to order 3 (0.93, 0.96)
+    assert np.all(np.abs(cap.order2_fit - 1.0) < 0.15)
 
 
 def test_predicted_covariance_by_hand():

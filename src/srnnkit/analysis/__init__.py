@@ -30,6 +30,8 @@ _LAZY = {
     "compare_kernels": "._agreement",
     "KernelEstimates": "._kernels",
     "estimate_kernels": "._kernels",
+    "shrink_kernel": "._kernels",
+    "shrink_weights": "._kernels",
     "Memory": "._memory",
     "network_memory": "._memory",
     "linearized_drift": "._memory",

@@ -109,8 +109,8 @@ def _targets(est: Any, targets: Any, n: int) -> tuple[np.ndarray, str]:
 
 def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
                     targets: Any = None, budget: float = 1.0, seed: SeedLike = None,
-                    burn_in: int | None = None, n_jobs: int | None = None
-                    ) -> Any:
+                    burn_in: int | None = None, n_jobs: int | None = None,
+                    shrink: bool = True) -> Any:
     r"""Read a trained network through its response kernels.
 
     For an SRNN (or a fitted ``NoisyRNNClassifier`` / ``NoisyRNNRegressor``, whose
@@ -155,6 +155,10 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
         Burn-in steps of every stationary draw (default: the library's rule).
     n_jobs : int, optional
         Threads of the kernel estimators.
+    shrink : bool, default=True
+        Shrink each kernel entry toward zero by its own standard error
+        (:func:`shrink_weights`) before the Volterra series contracts it; the kernels
+        reported and compared stay the raw estimates.
 
     Returns
     -------
@@ -184,7 +188,7 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
         plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel)
         seconds["plan"] = time.perf_counter() - t0
         return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob), burn_in, n_jobs,
-                    seconds)
+                    seconds, shrink)
 
 
 def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any
@@ -222,7 +226,7 @@ def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel
 
 
 def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int | None,
-         n_jobs: int | None, seconds: dict) -> Any:
+         n_jobs: int | None, seconds: dict, shrink: bool = True) -> Any:
     """Kernels, agreement, memory, Volterra capture and robustness, in that order."""
     from ._agreement import compare_kernels
     from ._capture import volterra_capture
@@ -255,7 +259,7 @@ def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int
     memory = network_memory(net, dt, est.first["perturbation"], stationary_mean=hbar)
     capture = volterra_capture(net, dt, subj.series, est.batches,
                                pool[:S * Pv].reshape(S, Pv, -1), amplitudes=plan.amplitudes,
-                               seed=s_vol)
+                               seed=s_vol, shrink=shrink)
     lap("volterra")
     rob = robustness(net, dt, subj.series, est.first["perturbation"],
                      pool[:S * Pr].reshape(S, Pr, -1), noise_levels=plan.noise_levels,

@@ -13,7 +13,10 @@ series,
 
 is taken over every step of the series and every output, and summarised by its median over
 the test series (a few series with extreme inputs do not decide it; the pooled error is
-kept too). A convergent series has
+kept too). The series contracts the kernels after :func:`shrink_weights` (on by default):
+each entry is multiplied by :math:`\max(0, 1 - s^2/\hat r^2)`, its own standard error
+:math:`s` against its value, so that the estimation noise of the many unresolved entries of
+a second-order kernel does not add up in the prediction. A convergent series has
 :math:`e_1 \propto \varepsilon` and :math:`e_2 \propto \varepsilon^2` at small amplitude and
 :math:`e_2 < e_1`; past its radius of convergence, order 2 stops helping.
 """
@@ -60,6 +63,14 @@ class VolterraCapture:
         response).
     response_rms : ndarray of shape (A,)
         RMS of :math:`Y`.
+    order2_fit : ndarray of shape (A,)
+        Median over the series of the least-squares multiple
+        :math:`c = \langle Y - \varepsilon V_1, \varepsilon^2 V_2\rangle /
+        \|\varepsilon^2 V_2\|^2` of the order-2 term in what order 1 leaves: near 1 where
+        the order-2 term is right and higher orders are small; adding the term lowers a
+        series' error only when :math:`c > 1/2`. Kernel noise pulls it below 1 at every
+        amplitude, higher orders that cancel the order-2 term pull it down at large ones
+        (0 where the order-2 term vanishes).
     per_series : ndarray of shape (3, A, S)
         :math:`e_1`, :math:`e_2` and the noise floor of each series.
     ts : ndarray of shape (N+1,)
@@ -70,6 +81,8 @@ class VolterraCapture:
     stationary_mean_outputs : ndarray of shape (S, p)
         :math:`E f(h_L)` at each test series' last step, started in the stationary law
         (amplitude 1; NaN when 1 is not among the amplitudes).
+    shrunk : bool
+        The kernels were shrunk entry by entry (:func:`shrink_weights`) before contraction.
 
     Examples
     --------
@@ -99,6 +112,7 @@ class VolterraCapture:
     error1_pooled: np.ndarray
     error2_pooled: np.ndarray
     response_rms: np.ndarray
+    order2_fit: np.ndarray
     per_series: np.ndarray
     ts: np.ndarray
     example: dict
@@ -106,6 +120,7 @@ class VolterraCapture:
     n_paths: int
     second_lags: int
     stationary_mean_outputs: np.ndarray
+    shrunk: bool = False
 
     @property
     def converges_at_data(self) -> bool:
@@ -139,8 +154,8 @@ def _series_terms(batches: list[tuple[Any, Any]], series: list[np.ndarray], p: i
 
 def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
                      batches: list[tuple[Any, Any]], h0: np.ndarray, *,
-                     amplitudes: Any = (1.0, 0.5, 0.25, 0.125), seed: Any = None
-                     ) -> VolterraCapture:
+                     amplitudes: Any = (1.0, 0.5, 0.25, 0.125), seed: Any = None,
+                     shrink: bool = True) -> VolterraCapture:
     r"""Volterra series of ``model`` against common-random-numbers Monte Carlo on test series.
 
     The truncation errors :math:`e_1, e_2` of the module docstring, per series and amplitude.
@@ -161,6 +176,10 @@ def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
         Input scalings :math:`\varepsilon`.
     seed : int, Generator, SeedSequence or None
         The paths' noise (shared by every amplitude of a series).
+    shrink : bool, default=True
+        Multiply each kernel entry by the :func:`shrink_weights` of the batches' pooled
+        estimate (its value against its standard error) before contracting; False contracts
+        the raw mean kernel.
 
     Returns
     -------
@@ -204,6 +223,10 @@ def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
     crn_outputs(model, dt, variants, h0, seed, reduce)
     Y = acc[0] / P
     Y_se = np.sqrt(np.maximum(acc[1] / P - Y ** 2, 0.0) * P / (P - 1) / P)
+    if shrink:
+        from ._kernels import shrink_batches
+
+        batches = shrink_batches(batches)
     V, V_se = _series_terms(batches, series, p)
     mask = (np.arange(N + 1)[None, :] <= lengths[:, None]) & (np.arange(N + 1)[None, :] >= 1)
     errs = _errors(amps, Y, Y_se, V, V_se, mask, seed)
@@ -212,7 +235,7 @@ def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
         example={"Y": Y[:, 0], "Y_stderr": Y_se[:, 0], "V1": V[0, 0], "V2": V[0, 1],
                  "V1_stderr": V_se[0, 0], "V2_stderr": V_se[0, 1], "length": int(lengths[0])},
         n_series=S, n_paths=P, second_lags=int(batches[0][1].n_lags),
-        stationary_mean_outputs=last)
+        stationary_mean_outputs=last, shrunk=bool(shrink))
 
 
 def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
@@ -224,6 +247,7 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
     per = np.zeros((3, amps.size, S))                 # e1, e2, floor per series
     pooled = np.zeros((2, amps.size))
     rms = np.zeros(amps.size)
+    fit = np.zeros((amps.size, S))
     for i, a in enumerate(amps):
         y = np.where(sel, Y[i], 0.0)
         norm_y = np.sqrt(np.sum(y ** 2, axis=(1, 2)))
@@ -238,6 +262,10 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
                        0.0)
         per[2, i] = np.sqrt(np.sum(var, axis=(1, 2))) / safe
         rms[i] = np.sqrt(np.sum(y ** 2) / (sel.sum() * Y.shape[-1]))
+        t2 = np.where(sel, a * a * V[:, 1], 0.0)
+        t2n = np.sum(t2 ** 2, axis=(1, 2))
+        fit[i] = np.sum((y - np.where(sel, v1, 0.0)) * t2, axis=(1, 2)) / np.where(
+            t2n > 0, t2n, np.inf)
     med = np.median(per, axis=2)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, S, size=(BOOTSTRAP, S))
@@ -248,4 +276,4 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
             "error2_stderr": boot[1].std(axis=1, ddof=1), "floor": med[2],
             "converges": gap > 2.0 * gap_se, "improved": np.mean(per[1] < per[0], axis=1),
             "error1_pooled": pooled[0], "error2_pooled": pooled[1], "response_rms": rms,
-            "per_series": per}
+            "order2_fit": np.median(fit, axis=1), "per_series": per}

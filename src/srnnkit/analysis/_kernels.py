@@ -15,7 +15,8 @@ import numpy as np
 
 from .._random import child_sequences
 
-__all__ = ["KernelEstimates", "estimate_kernels", "pool_batches"]
+__all__ = ["KernelEstimates", "estimate_kernels", "pool_batches", "shrink_kernel",
+           "shrink_weights"]
 
 
 @dataclass
@@ -68,6 +69,99 @@ def pool_batches(parts: list[Any]) -> Any:
                 seed=[r.info.get("seed") for r in parts])
     return ResponseFunction(values, dt=parts[0].dt, stderr=se, method=parts[0].method,
                             order=parts[0].order, discrete=parts[0].discrete, info=info)
+
+
+def shrink_weights(values: Any, stderr: Any) -> np.ndarray:
+    r"""Entry-wise positive-part James-Stein (Wiener) weights of a noisy kernel estimate.
+
+    An entry estimated as :math:`\hat r = r + \epsilon` with noise of standard error
+    :math:`s` has the least mean-square multiple :math:`w\hat r` at
+    :math:`w = r^2 / (r^2 + s^2)`; with the unbiased estimate :math:`\hat r^2 - s^2` of
+    :math:`r^2` in its place,
+
+    .. math:: w = \max\Bigl(0,\ 1 - \frac{s^2}{\hat r^2}\Bigr),
+
+    which zeroes the entries within one standard error of zero and leaves the resolved ones
+    (:math:`|\hat r| \gg s`) nearly unchanged. No constant is chosen: the rule uses only
+    the estimate and its own standard error. Entries with :math:`s = 0` (exact) keep
+    weight 1.
+
+    Parameters
+    ----------
+    values, stderr : array_like of the same shape
+        The estimate and its standard errors.
+
+    Returns
+    -------
+    ndarray of the same shape, in [0, 1]
+
+    Examples
+    --------
+    >>> from srnnkit.analysis import shrink_weights
+    >>> shrink_weights([0.1, -0.2, 10.0, 0.0, 0.5], [0.1, 0.1, 0.1, 0.1, 0.0]).round(4)
+    array([0.    , 0.75  , 0.9999, 0.    , 1.    ])
+    """
+    r = np.asarray(values, dtype=float)
+    s = np.asarray(stderr, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.maximum(0.0, 1.0 - s * s / (r * r))
+    return np.where(s > 0, np.nan_to_num(w, nan=0.0), 1.0)
+
+
+def shrink_kernel(r: Any, weights: Any = None) -> Any:
+    """A kernel estimate multiplied entry by entry by :func:`shrink_weights` (its own by
+    default, or the given ``weights``); the standard errors are scaled alike (those of the
+    shrunk estimate with the weights held fixed).
+
+    Parameters
+    ----------
+    r : ResponseFunction
+        An estimate with standard errors (without them it is returned unchanged).
+    weights : ndarray, optional
+        Weights to apply instead of ``r``'s own (e.g. those of a pooled estimate applied to
+        each of its batches).
+
+    Returns
+    -------
+    ResponseFunction
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import srnnkit as sk
+    >>> from srnnkit.analysis import shrink_kernel
+    >>> r = sk.response.ResponseFunction(np.array([0.05, 1.0, -3.0])[:, None, None], dt=0.1,
+    ...                                  stderr=np.full((3, 1, 1), 0.1))
+    >>> shrink_kernel(r).values.ravel().round(3)
+    array([ 0.   ,  0.99 , -2.997])
+    """
+    from ..response import ResponseFunction
+
+    if r.stderr is None and weights is None:
+        return r
+    w = shrink_weights(r.values, r.stderr) if weights is None else np.asarray(weights)
+    se = None if r.stderr is None else r.stderr * w
+    info = dict(r.info)
+    info["shrunk"] = True
+    return ResponseFunction(r.values * w, dt=r.dt, stderr=se, method=r.method, order=r.order,
+                            discrete=r.discrete, info=info)
+
+
+def shrink_batches(batches: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Independent ``(first, second)`` batches, each order multiplied by the
+    :func:`shrink_weights` of the batches' pooled estimate (:func:`pool_batches`): their mean
+    is the shrunk pooled kernel, and their spread the standard error of the shrunk
+    kernel with its weights held fixed."""
+    out = [list(pair) for pair in batches]
+    for order in range(2):
+        parts = [pair[order] for pair in batches]
+        if any(r.stderr is None for r in parts):
+            continue
+        pooled = pool_batches(parts)
+        w = shrink_weights(pooled.values, pooled.stderr)
+        for pair, r in zip(out, parts, strict=True):
+            pair[order] = shrink_kernel(r, w)
+    return [(a, b) for a, b in out]
 
 
 def estimate_kernels(model: Any, dt: float, plan: Any, seed: Any, *,

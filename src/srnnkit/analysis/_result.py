@@ -123,6 +123,7 @@ class NetworkAnalysis:
             out[f"Volterra order-1 error at {a:g} x data (pooled)"] = float(v.error1_pooled[i])
             out[f"Volterra order-2 error at {a:g} x data (pooled)"] = float(v.error2_pooled[i])
             out[f"series where order 2 beats order 1 at {a:g} x data"] = float(v.improved[i])
+            out[f"Volterra order-2 fit at {a:g} x data (median)"] = float(v.order2_fit[i])
         r = self.robustness
         for i, lv in enumerate(r.noise_levels):
             out[f"noise {lv:g}: predicted output variance"] = float(r.predicted_variance[i])
@@ -221,6 +222,12 @@ def _volterra_problems(v: Any) -> list[str]:
             f"median relative error {v.error2[i]:.3g} does not beat order 1's "
             f"{v.error1[i]:.3g} (noise floor {v.floor[i]:.2g}; order 2 is better on "
             f"{100 * v.improved[i]:.0f}% of the test series)")
+    j = int(np.argmin(v.amplitudes))
+    if v.order2_fit[i] < 0.5 <= v.order2_fit[j]:
+        head += (f"; the least-squares multiple of the order-2 term in what order 1 leaves is "
+                 f"{v.order2_fit[i]:.2g} at the data's amplitude against "
+                 f"{v.order2_fit[j]:.2g} at {v.amplitudes[j]:g} x (adding the term helps only "
+                 "above 1/2): higher orders cancel much of it at the data's amplitude")
     best = v.largest_converging
     if best is not None:
         return [head + f"; it does at {best:g} x the data and below."]
