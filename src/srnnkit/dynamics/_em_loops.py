@@ -40,6 +40,11 @@ __all__ = ["RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "SCALAR_ACTIVATIONS", "advanc
 
 # readout codes
 RO_NONE, RO_LINEAR, RO_QUADRATIC = -1, 0, 1
+# the per-path loops step unit by unit below this many units, as vector loops over the units
+# from it (the same operations in the same order, so the same bits). One thread, us per
+# path-step, unit by unit / as vectors: 4 units 0.08 / 0.16, 8 units 0.15 / 0.13, 12 units
+# 0.23 / 0.17, 64 units 3.0 / 0.85
+_COLUMNS_MIN = 8
 
 
 @intrinsic
@@ -409,17 +414,85 @@ def _chain_step(h, xi_t, drift, noise, f, out):
 
 
 @njit(inline="always", error_model="numpy")
+def _chain_step_cols(h, xi_t, drift, noise, f, out, work):
+    """:func:`_chain_step` written as vector loops over the units: ``W h``, ``Γ h`` and the
+    noise ``L^T ξ`` accumulated column by column, then the update. Every entry gets the same
+    operations in the same order, so the same bits (faster from ``_COLUMNS_MIN`` units).
+    ``work = (WT, GT, z, gz)`` from :func:`_chain_work`."""
+    _W, _Gam, b, g, full_gamma, _act, dt = drift
+    noise_diag, LT, full_noise = noise
+    WT, GT, z, gz = work
+    n = h.shape[0]
+    for k in range(n):
+        z[k] = 0.0
+    for j in range(n):
+        hj = h[j]
+        for k in range(n):
+            z[k] += WT[j, k] * hj
+    if full_gamma:
+        for k in range(n):
+            gz[k] = 0.0
+        for j in range(n):
+            hj = h[j]
+            for k in range(n):
+                gz[k] += GT[j, k] * hj
+    if full_gamma:
+        for k in range(n):
+            z[k] = em_unit(h[k], z[k], b[k], gz[k], 0.0, dt, False, f)
+    else:
+        for k in range(n):
+            z[k] = em_unit(h[k], z[k], b[k], g[k] * h[k], 0.0, dt, False, f)
+    if full_noise:                 # gz is free again: the noise, summed over i in order
+        for k in range(n):
+            gz[k] = 0.0
+        for i in range(LT.shape[0]):
+            xi_i = xi_t[i]
+            for k in range(n):
+                gz[k] += xi_i * LT[i, k]
+        for k in range(n):
+            out[k] = z[k] + gz[k]
+    else:
+        for k in range(n):
+            out[k] = z[k] + noise_diag[k] * xi_t[k]
+
+
+@njit(inline="always", error_model="numpy")
+def _chain_work(drift, n):
+    """Scratch of :func:`_chain_step_cols`: ``W^T``, ``Γ^T`` (row-major) and two vectors."""
+    W, Gam = drift[0], drift[1]
+    return (np.ascontiguousarray(W.T), np.ascontiguousarray(Gam.T), np.empty(n),
+            np.empty(n))
+
+
+@njit(inline="always", error_model="numpy")
 def _chains(h0, xi, drift, noise, f, out, bound):
     B, L = xi.shape[0], xi.shape[1]
     n = h0.shape[1]
+    if n < _COLUMNS_MIN:
+        for p in range(B):
+            out[p, 0] = h0[p]
+            for t in range(L):
+                _chain_step(out[p, t], xi[p, t], drift, noise, f, out[p, t + 1])
+                if _outside(out[p, t + 1], bound):
+                    return p * (L + 1) + t + 1
+        return -1
+    work = _chain_work(drift, n)
     for p in range(B):
         out[p, 0] = h0[p]
         for t in range(L):
-            _chain_step(out[p, t], xi[p, t], drift, noise, f, out[p, t + 1])
-            for k in range(n):
-                if not (abs(out[p, t + 1, k]) <= bound):
-                    return p * (L + 1) + t + 1
+            _chain_step_cols(out[p, t], xi[p, t], drift, noise, f, out[p, t + 1], work)
+            if _outside(out[p, t + 1], bound):
+                return p * (L + 1) + t + 1
     return -1
+
+
+@njit(inline="always", error_model="numpy")
+def _outside(h, bound):
+    """Whether an entry of ``h`` is beyond ``±bound`` or NaN."""
+    for k in range(h.shape[0]):
+        if not (abs(h[k]) <= bound):
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -464,13 +537,21 @@ def _advance(h, xi, drift, noise, f, bound):
     B, L = xi.shape[0], xi.shape[1]
     n = h.shape[1]
     tmp = np.empty(n)
+    if n < _COLUMNS_MIN:
+        for p in range(B):
+            for t in range(L):
+                _chain_step(h[p], xi[p, t], drift, noise, f, tmp)
+                h[p, :] = tmp
+                if _outside(tmp, bound):
+                    return p * L + t
+        return -1
+    work = _chain_work(drift, n)
     for p in range(B):
         for t in range(L):
-            _chain_step(h[p], xi[p, t], drift, noise, f, tmp)
+            _chain_step_cols(h[p], xi[p, t], drift, noise, f, tmp, work)
             h[p, :] = tmp
-            for k in range(n):
-                if not (abs(tmp[k]) <= bound):
-                    return p * L + t
+            if _outside(tmp, bound):
+                return p * L + t
     return -1
 
 
