@@ -426,21 +426,24 @@ class _KernelBase(BaseEstimator):
         degrees = range(top + 1) if self.degree == "auto" else [top]
         out = []
         for b, d, K in heat_grams(E, widths, top):
-            if d not in degrees or (K.shape[0] > 1 and _spread(K) <= CONSTANT_SPREAD *
-                                    float(np.mean(np.diag(K)))):
-                continue        # so wide that every series looks alike: not a candidate
-            out.append((("pooled", b, d), self._score(K / _spread(K), Yc), _spread(K)))
+            if d in degrees:
+                out += self._candidate(("pooled", b, d), K, Yc)
         if not out:
             fail("bandwidth", "a width at which the pooled kernel tells the training series "
                  "apart (at most about 1, the whole rank range)", self.bandwidth,
                  hint="Use bandwidth='auto'.")
         for d in degrees:
             F = state_features(S, d)
-            K = F @ F.T
-            if K.shape[0] > 1 and _spread(K) <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
-                continue
-            out.append((("linear", math.nan, d), self._score(K / _spread(K), Yc), _spread(K)))
+            out += self._candidate(("linear", math.nan, d), F @ F.T, Yc)
         return E, S, out
+
+    def _candidate(self, component: tuple, K: np.ndarray, Yc: np.ndarray) -> list[tuple]:
+        """``[(component, fit, spread)]`` of a pooled Gram scaled to mean eigenvalue 1, or
+        ``[]`` when it is constant to rounding (every series looks alike)."""
+        spread = _spread(K)
+        if K.shape[0] > 1 and spread <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
+            return []
+        return [(component, self._score(K / spread, Yc), spread)]
 
     def _pooled_features(self, E: np.ndarray, S: np.ndarray) -> np.ndarray:
         r"""Explicit features of the weighted sum of the pooled components in use.
