@@ -347,21 +347,29 @@ class _BurnIn:
                     self.coarse.check(h, j + 1 - n_burn, lo)
                     report(size * (j % _BURN_CHECK + 1))
             return h
-        from ._em_loops import advance_chains  # numba: imported on first use only
+        from ._em_loops import ROWS_MAX, advance_chains, advance_rows  # numba: on first use
 
+        rows = size > 1 and n <= ROWS_MAX     # unit-major: the paths run as vectors
+        if rows:
+            h = np.zeros((n, size))
         chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
         done = 0
         while done < n_burn:
             k = min(chunk, n_burn - done)
             xi = rng.standard_normal((k, size, r))    # the same stream as k per-step draws
-            bad = advance_chains(h, np.ascontiguousarray(xi.transpose(1, 0, 2)), *self.args,
-                                 self.guard.bound)
+            if rows:
+                bad = advance_rows(h, np.ascontiguousarray(xi.transpose(0, 2, 1)), *self.args,
+                                   self.guard.bound)
+            else:
+                bad = advance_chains(h, np.ascontiguousarray(xi.transpose(1, 0, 2)),
+                                     *self.args, self.guard.bound)
             if bad >= 0:
                 p, t = divmod(bad, k)
-                self.guard.fail(done + t + 1 - n_burn, lo + p, _value(h[p]))
+                self.guard.fail(done + t + 1 - n_burn, lo + p,
+                                _value(h[:, p] if rows else h[p]))
             done += k
             report(size * k)
-        return h
+        return np.ascontiguousarray(h.T) if rows else h
 
 
 def _value(h: np.ndarray) -> float:

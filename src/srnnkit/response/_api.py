@@ -16,6 +16,7 @@ from ._fdt import SCORES, fdt_first, warn_gaussian
 from ._linear import analytic_linear_response, analytic_second_order
 from ._mixed import mixed_second, pathwise_first
 from ._montecarlo import (
+    first_order_starts,
     girsanov_first,
     girsanov_second,
     perturbation_first,
@@ -283,7 +284,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         eps = check_positive("eps", eps)
         _check_workspace(model, 1, method, n_lags, n_paths, None, False, par)
         values, se = perturbation_first(model, dt, n_lags, n_paths, eps, root, burn_in, par)
-        info.update(n_paths=n_paths, eps=eps)
+        info.update(n_paths=n_paths, eps=eps,
+                    starts_per_chain=first_order_starts(model, dt, n_lags, burn_in))
     else:
         values, se = _first_order_runs(model, method, dt, n_lags, (n_paths, n_chains, n_steps),
                                        root, burn_in, score, par, info)

@@ -4,7 +4,9 @@ The work of each estimator is counted from its resolved sample sizes (defaults i
 
 - stationary draws: ``n_paths x burn_in`` path-steps (none for a linear SRNN, drawn exactly);
 - ``"perturbation"``: ``n_lags x 2m`` kicked copies of every path (order 2:
-  ``n_lags**2 x 4m**2``), NumPy steps over blocks of 2048 paths;
+  ``n_lags**2 x 4m**2``), NumPy steps over blocks of 2048 paths; at first order without exact
+  draws, the chains' burn-ins and ``n_lags x (1 + 2m)`` steps per start in the compiled loop
+  (``_chained.py``);
 - ``"fdt"``/``"girsanov"``: ``n_chains x (burn_in + n_steps)`` steps of the compiled per-run
   loop, a pilot run for the centring constant, and the FFT cross-correlations (order 2: one
   per lag); the learned score adds its features on every state;
@@ -101,6 +103,27 @@ def _draws(model: Any, dt: float, n: int, burn: int, name: str) -> list[Part]:
     (work, rate), *more = terms
     return [Part(f"{burn} burn-in steps x {n} {name}", "burn_in", work, rate, n * burn,
                  more=tuple(more))]
+
+
+def _chained_parts(model: Any, dt: float, n_lags: int, N: int, burn: int) -> list[Part]:
+    """First-order perturbation along kicked chains (``_chained.py``): the chains' burn-ins
+    and the windows of the chain and its ``2m`` kicked copies, in the compiled loop."""
+    from ..dynamics._blocks import block_sizes
+    from ._chained import chain_layout, kicked_window, starts_per_chain
+
+    w = kicked_window(model, n_lags)
+    S = starts_per_chain(burn, w)
+    layouts = [chain_layout(size, S) for size in block_sizes(N, ENSEMBLE_BLOCK)]
+    K = sum(k for k, _ in layouts)
+    starts = sum(k * s for k, s in layouts)          # a chain's last windows may go unread
+    rows = 1 + 2 * model.n_inputs
+    chain = chain_rate(model, dt)
+    parts = [Part(f"{burn} burn-in steps x {K} chains", "burn_in", float(K) * burn, chain,
+                  K * burn)] if burn > 0 else []
+    work = float(starts) * w * rows
+    parts.append(Part(f"{starts} windows x {w} steps x {rows} copies (a chain and its kicks)",
+                      "n_lags or n_paths", work, chain, int(work)))
+    return parts
 
 
 def _threads(n_jobs: Any, executor: Any, n_tasks: int) -> float:
@@ -216,6 +239,8 @@ def _order_parts(model: Any, order: int, dt: float, n_lags: int, method: str, n_
         _guard("n_paths", N, "blocks")
         _check_workspace(model, order, method, n_lags, N, None, False, par)
         B = min(N, ENSEMBLE_BLOCK)
+        if order == 1 and not (model.is_linear and burn_in is None):
+            return _chained_parts(model, dt, n_lags, N, burn), -(-N // ENSEMBLE_BLOCK)
         parts = _draws(model, dt, N, burn, "paths")
         if order == 1:
             work = float(n_lags) * 2 * m * N

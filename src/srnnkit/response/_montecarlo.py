@@ -29,6 +29,7 @@ from ..dynamics._ensembles import (
 )
 from ..dynamics._moments import Moments, batch_moments
 from ..model._linear import analytic_output_mean
+from ._chained import KickedChains, kicked_window, starts_per_chain
 from ._weights import GirsanovWeights, LikelihoodSeries, exp_series, girsanov_matrix, in_drift
 
 SERIAL = Runner(desc="response estimator")
@@ -76,15 +77,22 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     inside the activation: the first step is taken with ``u_0 = ±eps e_a`` (the drift itself
     kicks), ``r1(k) = [f(h_{k+1}^+) - f(h_{k+1}^-)] / (2 eps dt)``.
     """
-    draw = stationary_sampler(model, dt, burn_in)
-    step = EulerStep(model, dt)
     m, p = model.n_inputs, model.n_outputs
     kick, in_drift = _kicks(model, eps)
-    signs = np.array([1.0, -1.0])[:, None, None, None]
     scale = 2.0 * eps * dt if in_drift else 2.0 * eps
+    acc = Moments((n_lags, m, p))
+    if not (model.is_linear and burn_in is None):   # no exact draws: kicked chains
+        block = KickedChains(model, dt, n_lags, kick, in_drift, scale,
+                             _burn(model, dt, burn_in), _kick_size(model, eps))
+        for mom in map_blocks(par, block, n_paths, seed):
+            acc.merge(*mom)
+        mean, se = _result(acc)
+        return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
+    draw = stationary_sampler(model, dt, burn_in)
+    step = EulerStep(model, dt)
+    signs = np.array([1.0, -1.0])[:, None, None, None]
     guard = make_guard(model, dt, "a kicked ensemble", n_steps=n_lags,
                        kick=_kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
-    acc = Moments((n_lags, m, p))
 
     def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
         h0 = draw(rng, size, lo)
@@ -106,6 +114,13 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
         acc.merge(*mom)
     mean, se = _result(acc)                                   # (n_lags, m, p)
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
+
+
+def first_order_starts(model: Any, dt: float, n_lags: int, burn_in: int | None) -> int:
+    """Starts per chain of :func:`perturbation_first` (1: independent exact draws)."""
+    if model.is_linear and burn_in is None:
+        return 1
+    return starts_per_chain(_burn(model, dt, burn_in), kicked_window(model, n_lags))
 
 
 def _kick_size(model: Any, eps: float) -> float:

@@ -1,0 +1,196 @@
+r"""Kicked windows along stationary chains: the first-order perturbation estimator's draws
+for a network without an exact stationary law (docs/theory.md §7a).
+
+A burn-in from ``h = 0`` costs :math:`n_{\mathrm{burn}}` steps per independent start, ten
+relaxation times by the estimators' rule, often far more than the kicked window it serves.
+Here each chain is burnt in once and then serves ``S`` starts in a row: at each start the
+chain's state is copied, kicked by :math:`\pm\varepsilon c_a` (or, input inside the
+activation, stepped once with :math:`u = \pm\varepsilon e_a`), and the ``2m`` copies run
+alongside the chain for one window with the chain's own normals (common random numbers).
+The chain's state at the end of the window is the next start, so every start is a state of
+an unperturbed Euler–Maruyama chain after its burn-in, exactly as an independent draw is.
+
+Successive windows of a chain are correlated (each start carries the previous window's
+noise); :func:`srnnkit.dynamics.chain_moments` measures the correlation (Geyer's integrated
+autocorrelation time, per entry) and inflates the standard error by it. The number of
+starts per chain is set so that the burn-in is no longer than the chain's run after it,
+:math:`S = \lceil n_{\mathrm{burn}} / w \rceil` for windows of ``w`` steps, which bounds the
+burn-in's share of the work by one half whatever the network.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._parallel import report
+from ..dynamics._drift import EulerStep
+from ..dynamics._ensembles import chain_arrays, make_guard, stationary_sampler
+from ..dynamics._moments import chain_moments
+
+__all__ = ["KickedChains", "chain_layout", "kicked_window", "starts_per_chain"]
+
+#: float64 states one compiled call of a window may hold (32 MiB)
+_GROUP_FLOATS = 2 ** 22
+
+
+def starts_per_chain(n_burn: int, window: int) -> int:
+    """Starts served by one chain: ``ceil(n_burn / window)``, at least 1.
+
+    Parameters
+    ----------
+    n_burn : int
+        Burn-in steps of a chain.
+    window : int
+        Steps between two starts.
+
+    Returns
+    -------
+    int
+        Starts per chain.
+
+    Examples
+    --------
+    >>> from srnnkit.response._chained import starts_per_chain
+    >>> starts_per_chain(10_000, 300), starts_per_chain(0, 300)
+    (34, 1)
+    """
+    return max(1, math.ceil(n_burn / max(window, 1)))
+
+
+def kicked_window(model: Any, n_lags: int) -> int:
+    """Steps from one start to the next: the window of ``n_lags`` readings (one more with the
+    input inside the activation, whose kick is a step), at least 1."""
+    in_drift = model.input_mode == "activation" and not model.is_linear
+    return max(n_lags - 1 + in_drift, 1)
+
+
+def chain_layout(size: int, per_chain: int) -> tuple[int, int]:
+    """``(K, S)``: the chains of a block of ``size`` starts, at most ``per_chain`` each,
+    spread evenly (``K S - S < size <= K S``; the last chain's tail is not read).
+
+    Parameters
+    ----------
+    size : int
+        Starts in the block.
+    per_chain : int
+        The most starts a chain serves (`starts_per_chain`).
+
+    Returns
+    -------
+    tuple of int
+        Chains and starts per chain.
+
+    Examples
+    --------
+    >>> from srnnkit.response._chained import chain_layout
+    >>> chain_layout(128, 34), chain_layout(5, 34)
+    ((4, 32), (1, 5))
+    """
+    K = -(-size // min(per_chain, size))
+    return K, -(-size // K)
+
+
+class KickedChains:
+    """``block(size, rng, lo)``: the first-order CRN differences of ``size`` starts taken
+    along chains, as ``(count, mean, tau * M2)`` of shape ``(n_lags, m, p)``.
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    dt : float
+        Time step.
+    n_lags : int
+        Lags of the kernel.
+    kick : ndarray of shape (m, n) or (m, m)
+        The kicks (``eps C^T``, or ``eps I`` for the input inside the activation).
+    in_drift : bool
+        Whether the kick is a step with the input inside the activation.
+    scale : float
+        The difference's divisor (``2 eps`` or ``2 eps dt``).
+    n_burn : int
+        Burn-in steps of each chain.
+    kick_size : float
+        Size of the kick, for the divergence bound.
+    """
+
+    def __init__(self, model: Any, dt: float, n_lags: int, kick: np.ndarray, in_drift: bool,
+                 scale: float, n_burn: int, kick_size: float) -> None:
+        self.model, self.n_lags, self.kick, self.in_drift = model, n_lags, kick, in_drift
+        self.scale = scale
+        self.window = kicked_window(model, n_lags)
+        self.S = starts_per_chain(n_burn, self.window)
+        self.draw = stationary_sampler(model, dt, n_burn)
+        self.step = EulerStep(model, dt)
+        self.args = chain_arrays(model, dt)
+        self.n_burn = n_burn
+        self.dt, self.kick_size = dt, kick_size
+
+    def __call__(self, size: int, rng: np.random.Generator, lo: int) -> tuple:
+        K, S = chain_layout(size, self.S)
+        m, p = self.kick.shape[0], self.model.n_outputs
+        guard = make_guard(self.model, self.dt, "a kicked ensemble", n_steps=S * self.window,
+                           kick=self.kick_size, burn_in=self.n_burn)
+        h = self.draw(rng, K, lo)
+        vals = np.empty((K, S, self.n_lags, m, p))
+        for j in range(S):
+            h = self._window(h, rng, vals[:, j], guard, lo, j, S)
+        return chain_moments(vals, size)
+
+    def _window(self, h: np.ndarray, rng: np.random.Generator, out: np.ndarray, guard: Any,
+                lo: int, j: int, S: int) -> np.ndarray:
+        """One window: ``out`` (K, n_lags, m, p) gets the differences; returns the next
+        starts (the chains' states one window later)."""
+        model, kick, w = self.model, self.kick, self.window
+        K, n = h.shape
+        m = kick.shape[0]
+        rows = 1 + 2 * m                                       # the chain, m plus, m minus
+        xi = rng.standard_normal((K, w, self.step.r))
+        H = np.repeat(h[:, None], rows, axis=1)               # (K, rows, n)
+        if self.in_drift:
+            u = np.concatenate([np.zeros((1, m)), kick, -kick])  # (rows, m)
+            H = self.step(H, xi[:, :1], u=u)
+            xi = xi[:, 1:]
+            report(K * rows)
+        else:
+            H[:, 1:1 + m] += kick
+            H[:, 1 + m:] -= kick
+        steps = xi.shape[1]
+        g = max(1, _GROUP_FLOATS // (rows * (steps + 1) * n))  # chains per compiled call
+        nxt = np.empty_like(h)
+        for k0 in range(0, K, g):
+            k1 = min(K, k0 + g)
+            states = self._run(H[k0:k1].reshape(-1, n), np.repeat(xi[k0:k1], rows, axis=0),
+                               guard, lo + k0 * S + j, S, rows, j * w + self.in_drift)
+            report((k1 - k0) * rows * steps)
+            states = states.reshape(k1 - k0, rows, steps + 1, n)
+            f = model.output(states[:, 1:, :self.n_lags])      # (k, 2m, n_lags, p)
+            out[k0:k1] = ((f[:, :m] - f[:, m:]) / self.scale).transpose(0, 2, 1, 3)
+            nxt[k0:k1] = states[:, 0, -1]
+        return nxt
+
+    def _run(self, H: np.ndarray, xi: np.ndarray, guard: Any, first: int, S: int, rows: int,
+             t0: int) -> np.ndarray:
+        """States (B, steps + 1, n) of the rows ``H`` (B, n) driven by ``xi`` (B, steps, r),
+        unit-major up to ``ROWS_MAX`` units (the same bits, faster); a crossing names the
+        start (``first`` + chain ``* S``) and the step after ``t0``."""
+        from ..dynamics._em_loops import ROWS_MAX, run_chains, run_rows
+
+        B, steps, n = xi.shape[0], xi.shape[1], H.shape[1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            if n <= ROWS_MAX:
+                out = np.empty((steps + 1, n, B))
+                bad = run_rows(np.ascontiguousarray(H.T),
+                               np.ascontiguousarray(xi.transpose(1, 2, 0)), *self.args, out,
+                               guard.bound)
+                states = out.transpose(2, 0, 1)
+            else:
+                states = np.empty((B, steps + 1, n))
+                bad = run_chains(H, xi, *self.args, states, guard.bound)
+        if bad >= 0:
+            q, t = divmod(bad, steps + 1)
+            guard.fail(t0 + t, first + (q // rows) * S, float(np.abs(states[q, t]).max()))
+        return states
