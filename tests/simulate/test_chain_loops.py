@@ -15,8 +15,16 @@ import numpy as np
 import pytest
 
 import srnnkit as sk
-from srnnkit.dynamics._em_loops import _COLUMNS_MIN, advance_chains, run_chains
+from srnnkit.dynamics._em_loops import (
+    _COLUMNS_MIN,
+    advance_chains,
+    advance_rows,
+    run_chains,
+    run_rows,
+    run_shared,
+)
 from srnnkit.dynamics._ensembles import chain_arrays
+from srnnkit.dynamics._spec import step_arrays
 
 
 def _model(n, activation, full):
@@ -82,6 +90,14 @@ def test_per_path_loops_equal_a_plain_python_step(n, full, activation):
     h = h0.copy()
     assert advance_chains(h, xi, drift, noise, 1e6) == -1
     np.testing.assert_array_equal(h, out[:, -1])
+    # unit-major layout: the same operations per path, the same bits as the per-path loop
+    outT = np.empty((L + 1, n, B))
+    xiT = np.ascontiguousarray(xi.transpose(1, 2, 0))
+    assert run_rows(np.ascontiguousarray(h0.T), xiT, drift, noise, outT, 1e6) == -1
+    np.testing.assert_array_equal(outT.transpose(2, 0, 1), out)
+    hT = np.ascontiguousarray(h0.T)
+    assert advance_rows(hT, xiT, drift, noise, 1e6) == -1
+    np.testing.assert_array_equal(hT.T, out[:, -1])
     if activation == "tanh":
         np.testing.assert_allclose(out, ref, rtol=1e-13, atol=1e-14)
     else:
@@ -99,3 +115,29 @@ def test_per_path_loops_report_the_first_state_out_of_bounds():
     assert run_chains(h0, xi, drift, noise, out, 5.0) == 1 * 6 + 1
     h = h0.copy()
     assert advance_chains(h, xi, drift, noise, 5.0) == 1 * 5 + 0
+
+
+@pytest.mark.parametrize("n", [3, 12])
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("activation", ["identity", "relu", "tanh"])
+def test_shared_noise_block_loop_equals_the_per_path_loop(n, full, activation):
+    """``run_shared``: groups of ``rows`` paths driven by one group's normals, by the block
+    loop's product kernel (fused multiply-adds: equal to the per-path loop to rounding)."""
+    model = _model(n, activation, full)
+    drift, noise = chain_arrays(model, 0.05)
+    st = step_arrays(model, 0.05, affine=False)
+    K, rows, L = 3, 5, 7
+    rng = np.random.default_rng(3)
+    h0 = 0.5 * rng.standard_normal((K * rows, n))
+    xk = rng.standard_normal((K, L, model.n_noise))
+    ref = np.empty((K * rows, L + 1, n))
+    assert run_chains(h0, np.repeat(xk, rows, axis=0), drift, noise, ref, 1e6) == -1
+    out = np.empty((L + 1, K * rows, n))
+    H = h0.copy()
+    assert run_shared(H, np.ascontiguousarray(xk.transpose(1, 0, 2)), rows, st.block_drift,
+                      st.noise, out, 1e6) == -1
+    np.testing.assert_allclose(out.transpose(1, 0, 2), ref, rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(H, out[-1])
+    h0[7, 1] = 10.0                       # path 7 starts beyond the bound 5
+    assert run_shared(h0.copy(), np.zeros((L, K, model.n_noise)), rows, st.block_drift,
+                      st.noise, out, 5.0) == 7 * (L + 1) + 1

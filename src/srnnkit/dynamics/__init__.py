@@ -37,6 +37,7 @@ _LAZY = {
     "advance_chains": "._em_loops",
     "run_rows": "._em_loops",
     "advance_rows": "._em_loops",
+    "run_shared": "._em_loops",
     "Guard": "._ensembles",
     "make_guard": "._ensembles",
     "map_blocks": "._ensembles",

@@ -16,7 +16,9 @@ Two loop layouts advance the same step (:mod:`._drift`):
   noise drawn beforehand by NumPy (the stationary runs of the estimators, which need the
   noise itself for their weights); :func:`run_rows` and :func:`advance_rows` do the same
   with the states stored unit-major, ``(n, B)``, so that for a few units the paths run as
-  vectors (the same bits; up to :data:`ROWS_MAX` units).
+  vectors (the same bits; up to :data:`ROWS_MAX` units); :func:`run_shared` runs groups of
+  paths that share their normals (a chain and its kicked copies) through the block loop's
+  product kernel and vector update.
 
 Every loop steps through :func:`em_unit` (the vector pass of :mod:`._simd` writes the same
 operations out). Arguments are grouped in tuples: ``drift = (MT, GT, b, g, full_gamma,
@@ -39,7 +41,7 @@ from ._simd import GEMM_MAX, LANES, em_piece, em_row, gemm_rows
 
 __all__ = ["RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "ROWS_MAX", "SCALAR_ACTIVATIONS",
            "advance_block", "advance_chains", "advance_rows", "em_unit", "fast_tanh",
-           "n_outside", "run_chains", "run_rows", "tanh_array"]
+           "n_outside", "run_chains", "run_rows", "run_shared", "tanh_array"]
 
 # readout codes
 RO_NONE, RO_LINEAR, RO_QUADRATIC = -1, 0, 1
@@ -751,3 +753,63 @@ def advance_rows(h, xi, drift, noise, bound):
     if act == SIGMOID:
         return _advance_rows(h, xi, drift, noise, _a_sigmoid, bound)
     return _advance_rows(h, xi, drift, noise, _a_identity, bound)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_shared(H, xi, rows, drift, noise, out, bound):
+    """Unperturbed runs of ``B`` paths in groups of ``rows`` that share their normals (a
+    chain and its kicked copies, common random numbers), by the block loop's product kernel
+    and vector update: ``out[0] = H``, ``out[t + 1]`` after step ``t``, whose normals for
+    path ``i`` are ``xi[t, i // rows]``.
+
+    Parameters
+    ----------
+    H : ndarray, shape (B, n)
+        The initial states (overwritten: the last states on return).
+    xi : ndarray, shape (L, B // rows, r)
+        The standard normals of each step and group.
+    rows : int
+        Paths per group.
+    drift : tuple
+        :attr:`StepArrays.block_drift` of the nonlinear step.
+    noise : tuple
+        ``(noise_diag, LT, full_noise)``, as in :func:`advance_block`.
+    out : ndarray, shape (L + 1, B, n)
+        Receives the states.
+    bound : float
+        The divergence bound on the states.
+
+    Returns
+    -------
+    int
+        -1, or ``i * (L + 1) + t`` for the first path ``i`` beyond ``±bound`` or NaN at the
+        first step ``t`` where one is.
+    """
+    MT, GT, full_gamma = drift[0], drift[1], drift[4]
+    noise_diag, LT, full_noise = noise
+    B, n = H.shape
+    L, r = xi.shape[0], xi.shape[2]
+    nz = MT.shape[1]
+    Z, Z2 = np.empty((B, nz)), np.zeros((B, nz))
+    X, Zr = np.empty((B, r)), np.empty((B, n))
+    cu, buf, ones = np.zeros(n), np.zeros(3 * (n + 8)), np.ones(n)
+    out[0] = H
+    for t in range(L):
+        for i in range(B):
+            c = i // rows
+            for q in range(r):
+                X[i, q] = xi[t, c, q]
+        _product(H, MT, Z)
+        if full_gamma:
+            _product(H, GT, Z2)
+        if full_noise:
+            np.dot(X, LT, Zr)
+            _em_update(H, Z, Z2, Zr, ones, drift, cu, buf)
+        else:
+            _em_update(H, Z, Z2, X, noise_diag, drift, cu, buf)
+        out[t + 1] = H
+        if n_outside(H, bound) > 0:
+            for i in range(B):
+                if _outside(H[i], bound):
+                    return i * (L + 1) + t + 1
+    return -1

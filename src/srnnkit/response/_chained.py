@@ -29,11 +29,17 @@ from .._parallel import report
 from ..dynamics._drift import EulerStep
 from ..dynamics._ensembles import chain_arrays, make_guard, stationary_sampler
 from ..dynamics._moments import chain_moments
+from ..dynamics._spec import step_arrays
 
 __all__ = ["KickedChains", "chain_layout", "kicked_window", "starts_per_chain"]
 
 #: float64 states one compiled call of a window may hold (32 MiB)
 _GROUP_FLOATS = 2 ** 22
+#: from this many units the windows run in the block loop's product kernel (run_shared);
+#: below it unit-major (run_rows). One thread, ns per path-step, 48-590 paths of 150 steps,
+#: unit-major / product kernel: 1 unit 6-17 / 29-31, 2 units 10-15 / 26-27, 4 units 26-49 /
+#: 28-30, 8 units 55-119 / 57-61, 16 units 129-278 / 88-93, 64 units 810 / 357 (measured)
+_SHARED_MIN = 4
 
 
 def starts_per_chain(n_burn: int, window: int) -> int:
@@ -126,6 +132,8 @@ class KickedChains:
         self.draw = stationary_sampler(model, dt, n_burn)
         self.step = EulerStep(model, dt)
         self.args = chain_arrays(model, dt)
+        st = step_arrays(model, dt, affine=False)
+        self.block = (st.block_drift, st.noise)
         self.n_burn = n_burn
         self.dt, self.kick_size = dt, kick_size
 
@@ -163,7 +171,7 @@ class KickedChains:
         nxt = np.empty_like(h)
         for k0 in range(0, K, g):
             k1 = min(K, k0 + g)
-            states = self._run(H[k0:k1].reshape(-1, n), np.repeat(xi[k0:k1], rows, axis=0),
+            states = self._run(H[k0:k1].reshape(-1, n), xi[k0:k1],
                                guard, lo + k0 * S + j, S, rows, j * w + self.in_drift)
             report((k1 - k0) * rows * steps)
             states = states.reshape(k1 - k0, rows, steps + 1, n)
@@ -174,22 +182,24 @@ class KickedChains:
 
     def _run(self, H: np.ndarray, xi: np.ndarray, guard: Any, first: int, S: int, rows: int,
              t0: int) -> np.ndarray:
-        """States (B, steps + 1, n) of the rows ``H`` (B, n) driven by ``xi`` (B, steps, r),
-        unit-major up to ``ROWS_MAX`` units (the same bits, faster); a crossing names the
-        start (``first`` + chain ``* S``) and the step after ``t0``."""
-        from ..dynamics._em_loops import ROWS_MAX, run_chains, run_rows
+        """States (K rows, steps + 1, n) of the rows ``H`` (K rows, n), each chain's ``rows``
+        rows driven by its normals ``xi`` (K, steps, r); a crossing names the start (``first``
+        + chain ``* S``) and the step after ``t0``."""
+        from ..dynamics._em_loops import run_rows, run_shared
 
-        B, steps, n = xi.shape[0], xi.shape[1], H.shape[1]
+        K, steps, n = xi.shape[0], xi.shape[1], H.shape[1]
         with np.errstate(over="ignore", invalid="ignore"):
-            if n <= ROWS_MAX:
-                out = np.empty((steps + 1, n, B))
-                bad = run_rows(np.ascontiguousarray(H.T),
-                               np.ascontiguousarray(xi.transpose(1, 2, 0)), *self.args, out,
-                               guard.bound)
+            if n < _SHARED_MIN:            # unit-major, the paths as vectors
+                out = np.empty((steps + 1, n, K * rows))
+                xr = np.repeat(xi, rows, axis=0).transpose(1, 2, 0)
+                bad = run_rows(np.ascontiguousarray(H.T), np.ascontiguousarray(xr),
+                               *self.args, out, guard.bound)
                 states = out.transpose(2, 0, 1)
-            else:
-                states = np.empty((B, steps + 1, n))
-                bad = run_chains(H, xi, *self.args, states, guard.bound)
+            else:                          # the block loop's product kernel, shared normals
+                out = np.empty((steps + 1, K * rows, n))
+                bad = run_shared(H.copy(), np.ascontiguousarray(xi.transpose(1, 0, 2)), rows,
+                                 *self.block, out, guard.bound)
+                states = out.transpose(1, 0, 2)
         if bad >= 0:
             q, t = divmod(bad, steps + 1)
             guard.fail(t0 + t, first + (q // rows) * S, float(np.abs(states[q, t]).max()))
