@@ -38,7 +38,7 @@ def test_chain_moments_measure_the_autocorrelation_of_an_ar1_chain():
     x[:, 0] = e[:, 0] / np.sqrt(1 - phi ** 2)
     for j in range(1, S):
         x[:, j] = phi * x[:, j - 1] + e[:, j]
-    n, mean, m2 = chain_moments(x[:, :, None], K * S)
+    _, _, m2 = chain_moments(x[:, :, None], K * S)
     tau = m2[0] / ((x - x.mean()) ** 2).sum()
     assert abs(tau - 4.0) < 0.4
     # independent samples: tau is floored at 1, never below
@@ -49,7 +49,7 @@ def test_chain_moments_measure_the_autocorrelation_of_an_ar1_chain():
 def test_chain_moments_read_only_the_first_count_samples():
     x = np.arange(12.0).reshape(3, 4, 1)
     x[2, 2:] = 1e9                              # the unread tail of the last chain
-    n, mean, m2 = chain_moments(x, 10)
+    n, mean, _ = chain_moments(x, 10)
     assert n == 10 and mean[0] == pytest.approx(4.5)
 
 

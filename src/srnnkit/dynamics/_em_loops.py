@@ -39,7 +39,7 @@ from ._activations import IDENTITY, RELU, SIGMOID, TANH
 from ._rng import next_normal
 from ._simd import GEMM_MAX, LANES, em_piece, em_row, gemm_rows
 
-__all__ = ["RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "ROWS_MAX", "SCALAR_ACTIVATIONS",
+__all__ = ["ROWS_MAX", "RO_LINEAR", "RO_NONE", "RO_QUADRATIC", "SCALAR_ACTIVATIONS",
            "advance_block", "advance_chains", "advance_rows", "em_unit", "fast_tanh",
            "n_outside", "run_chains", "run_rows", "run_shared", "tanh_array"]
 
