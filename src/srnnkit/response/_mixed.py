@@ -87,16 +87,25 @@ class Tangents:
         J = kicks.size
         V = np.array(self.directions(states[kicks]), dtype=float)   # (J, d, n)
         d, n = V.shape[1:]
-        step_T = np.eye(n) - dt * m.gamma_matrix.T                   # V -> V (I - dt Gamma)^T
+        G = m.gamma_matrix
+        diagonal = not np.any(G - np.diag(np.diag(G)))
+        step_T = np.eye(n) - dt * G.T                                # V -> V (I - dt Gamma)^T
+        leak = np.diag(step_T).copy()      # diagonal Gamma: the same products, no zeros
+        used = states[1:min(L + 1, kicks[-1] + n_lags)] if J else states[:0]
+        dA1 = dt * self.act.derivative(used @ m.W.T + m.b)         # dt a'(W h + b), once
         T = np.empty((J, n_lags, m.n_outputs, d))
         for k in range(n_lags):
             h = states[kicks + k + 1]                                # h_{j+1+k}
             T[:, k] = self.readout_derivative(h, V)
             if k + 1 < n_lags:                                       # V <- J(h) V
-                a1 = self.act.derivative(h @ m.W.T + m.b)
                 flat = V.reshape(J * d, n)
-                V = (flat @ step_T).reshape(J, d, n) \
-                    + dt * a1[:, None, :] * (flat @ m.W.T).reshape(J, d, n)
+                P = (flat @ m.W.T).reshape(J, d, n)
+                P *= dA1[kicks + k][:, None, :]
+                if diagonal:
+                    P += np.multiply(V, leak, out=V)
+                else:
+                    P += (flat @ step_T).reshape(J, d, n)
+                V = P
         return T
 
 
