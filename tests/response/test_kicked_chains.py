@@ -99,9 +99,26 @@ def _replay(model, dt, n_lags, n_paths, seed, eps, burn):
     return vals
 
 
-@pytest.mark.parametrize("mode", ["additive", "activation"])
-def test_kicked_chains_equal_a_plain_numpy_replay(mode):
-    model, dt, n_lags, N, seed, eps = _tanh2d(mode), 0.05, 7, 40, 3, 1e-3
+def _wide(mode, activation="relu"):
+    """5 units (the windows' product-kernel loop), 3 inputs, 3 noise channels (a 5 x 3 sigma),
+    a full leak and two outputs."""
+    rng = np.random.default_rng(11)
+    return sk.SRNN(W=0.4 * rng.standard_normal((5, 5)) / np.sqrt(5),
+                   C=rng.standard_normal((5, 3)), sigma=0.3 * rng.uniform(0.5, 1, (5, 3)),
+                   gamma=np.eye(5) + 0.1 * rng.standard_normal((5, 5)),
+                   b=0.1 * rng.standard_normal(5), activation=activation,
+                   readout=rng.standard_normal((2, 5)), input_mode=mode)
+
+
+MODELS = {"2 units, additive": lambda: _tanh2d(),
+          "2 units, in the activation": lambda: _tanh2d("activation"),
+          "5 units relu, additive": lambda: _wide("additive"),
+          "5 units sigmoid, in the activation": lambda: _wide("activation", "sigmoid")}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_kicked_chains_equal_a_plain_numpy_replay(name):
+    model, dt, n_lags, N, seed, eps = MODELS[name](), 0.05, 7, 40, 3, 1e-3
     burn = 60
     ref = _replay(model, dt, n_lags, N, seed, eps, burn)
     K, S = ref.shape[:2]
