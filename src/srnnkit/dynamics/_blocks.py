@@ -14,7 +14,7 @@ because each is part of seeded results that must stay reproducible:
 
 from __future__ import annotations
 
-__all__ = ["CHAIN_GROUP", "ENSEMBLE_BLOCK", "PATH_BLOCK", "block_sizes"]
+__all__ = ["CHAIN_GROUP", "ENSEMBLE_BLOCK", "PATH_BLOCK", "ROWS_MAX", "block_sizes"]
 
 #: paths per random-number block of ``simulate``
 PATH_BLOCK = 256
@@ -22,6 +22,12 @@ PATH_BLOCK = 256
 ENSEMBLE_BLOCK = 2048
 #: stationary runs per task (FDT, Girsanov); fixed, so that sums are folded identically
 CHAIN_GROUP = 4
+#: up to this many units, several paths run faster in the compiled loops stored unit-major
+#: (``run_rows``, ``advance_rows``: the paths in the innermost loops, as vectors). One thread,
+#: ns per path-step over 160 paths, path by path / unit-major: 1 unit 15 / 4, 8 units
+#: 140 / 39, 16 units 205 / 95, 24 units 291 / 175, 32 units 352 / 283, 48 units 560 / 607,
+#: 64 units 780 / 810-960 (measured)
+ROWS_MAX = 32
 
 
 def block_sizes(n_paths: int, block: int) -> list[int]:

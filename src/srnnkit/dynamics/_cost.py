@@ -11,7 +11,12 @@ time the engine itself on the same network for a few milliseconds:
 - ``"vec"``: the NumPy Euler-Maruyama step over a batch of ``B`` paths (the estimators'
   ensembles and burn-ins), with the output and the divergence check of each step;
 - ``"chain"``: the compiled per-path loop of long stationary runs (FDT, Girsanov, the
-  stationary means) and of burn-ins narrower than 256 paths;
+  stationary means) and of single-path burn-ins;
+- ``"rows"``: the compiled unit-major loop over ``B`` paths (burn-ins narrower than 256 paths
+  up to 32 units; the kicked windows of first-order perturbation below 4 units), normals
+  included;
+- ``"shared"``: the block loop's product kernel over groups of ``rows`` paths sharing their
+  normals (the kicked windows from 4 units), normals included;
 - ``"fft"``: NumPy's real FFTs, per :math:`N\log_2 N` of a transform.
 """
 
@@ -24,7 +29,8 @@ import numpy as np
 
 from .._cost import Rate, per_unit
 
-__all__ = ["chain_rate", "fft_rate", "fft_work", "flops", "model_key", "vec_rate"]
+__all__ = ["chain_rate", "fft_rate", "fft_work", "flops", "model_key", "rows_rate",
+           "shared_rate", "vec_rate"]
 
 #: widest batch a "vec" rate is measured on (the rate per path is flat beyond it)
 _VEC_MAX = 4096
@@ -81,6 +87,58 @@ def chain_rate(model: Any, dt: float) -> Rate:
                         lambda k: k, k0=16, k_max=1 << 22)
 
     return Rate(("chain", *model_key(model)), prior, measure)
+
+
+def _steps_max(B: int, model: Any) -> int:
+    """The most steps a measurement of ``B`` paths runs: its stored states and normals stay
+    under 2**22 floats (32 MiB)."""
+    return int(max(2, min(1 << 16, (1 << 22) // (B * (model.n_hidden + model.n_noise)))))
+
+
+def rows_rate(model: Any, dt: float, width: int) -> Rate:
+    """Seconds per path-step of the unit-major loop (``run_rows``) over ``width`` paths,
+    with NumPy drawing one normal per path-step and noise channel."""
+    B = int(max(2, min(width, 2048)))
+    prior = 1e-7 + 3e-9 * flops(model)
+
+    def measure() -> float:
+        from ._em_loops import run_rows
+        from ._ensembles import chain_arrays
+
+        args = chain_arrays(model, dt)
+        rng = np.random.default_rng(0)
+        h0 = np.zeros((model.n_hidden, B))
+
+        def run(k: int) -> None:
+            xi = rng.standard_normal((k, model.n_noise, B))
+            run_rows(h0, xi, *args, np.empty((k + 1, model.n_hidden, B)), np.inf)
+        return per_unit(run, lambda k: B * k, k0=2, k_max=_steps_max(B, model))
+
+    return Rate(("rows", *model_key(model), B), prior, measure)
+
+
+def shared_rate(model: Any, dt: float, rows: int, width: int) -> Rate:
+    """Seconds per path-step of ``run_shared`` over ``width`` paths in groups of ``rows``
+    sharing their normals (drawn by NumPy, one set per group and step)."""
+    K = int(max(1, min(width, 2048) // rows))
+    B = K * rows
+    prior = 1e-7 + 2e-9 * flops(model)
+
+    def measure() -> float:
+        from ._em_loops import run_shared
+        from ._spec import step_arrays
+
+        st = step_arrays(model, dt, affine=False)
+        rng = np.random.default_rng(0)
+        h0 = np.zeros((B, model.n_hidden))
+
+        def run(k: int) -> None:
+            xi = rng.standard_normal((k, K, model.n_noise))
+            run_shared(h0.copy(), xi, rows, st.block_drift, st.noise,
+                       np.empty((k + 1, B, model.n_hidden)), np.inf)
+        return per_unit(run, lambda k: B * k, k0=2, k_max=_steps_max(B, model))
+
+    return Rate(("shared", *model_key(model), rows, B), prior, measure)
 
 
 def fft_rate() -> Rate:

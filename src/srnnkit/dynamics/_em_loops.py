@@ -36,6 +36,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from ._activations import IDENTITY, RELU, SIGMOID, TANH
+from ._blocks import ROWS_MAX
 from ._rng import next_normal
 from ._simd import GEMM_MAX, LANES, em_piece, em_row, gemm_rows
 
@@ -52,11 +53,6 @@ RO_NONE, RO_LINEAR, RO_QUADRATIC = -1, 0, 1
 # outside their loops, hence two copies of each loop: one step function that branches on the
 # layout inside costs 0.20 instead of 0.08 us per path-step at 4 units (measured).
 _COLUMNS_MIN = 8
-# up to this many units, many paths run faster stored unit-major (run_rows, advance_rows: the
-# paths in the innermost loops, as vectors). One thread, ns per path-step over 160 paths, path
-# by path / unit-major: 1 unit 15 / 4, 8 units 140 / 39, 16 units 205 / 95, 24 units
-# 291 / 175, 32 units 352 / 283, 48 units 560 / 607, 64 units 780 / 810-960 (measured)
-ROWS_MAX = 32
 
 
 @intrinsic

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from .._cost import CostEstimate, Part, Rate, check_count, per_unit, speedup
-from ..dynamics._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK
-from ..dynamics._cost import chain_rate, fft_rate, fft_work, vec_rate
+from ..dynamics._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, ROWS_MAX
+from ..dynamics._cost import chain_rate, fft_rate, fft_work, rows_rate, shared_rate, vec_rate
 
 __all__ = ["from_model_cost", "linear_response_cost", "second_order_response_cost",
            "volterra_convergence_cost", "volterra_terms_cost"]
@@ -98,8 +98,7 @@ def _draws(model: Any, dt: float, n: int, burn: int, name: str) -> list[Part]:
     if full:
         terms.append((float(full * ENSEMBLE_BLOCK) * burn, vec_rate(model, dt, ENSEMBLE_BLOCK)))
     if rest:
-        terms.append((float(rest) * burn, vec_rate(model, dt, rest) if rest >= _VECTOR_MIN
-                      else chain_rate(model, dt)))
+        terms.append((float(rest) * burn, _burn_rate(model, dt, rest)))
     (work, rate), *more = terms
     return [Part(f"{burn} burn-in steps x {n} {name}", "burn_in", work, rate, n * burn,
                  more=tuple(more))]
@@ -109,7 +108,7 @@ def _chained_parts(model: Any, dt: float, n_lags: int, N: int, burn: int) -> lis
     """First-order perturbation along kicked chains (``_chained.py``): the chains' burn-ins
     and the windows of the chain and its ``2m`` kicked copies, in the compiled loop."""
     from ..dynamics._blocks import block_sizes
-    from ._chained import chain_layout, kicked_window, starts_per_chain
+    from ._chained import _SHARED_MIN, chain_layout, kicked_window, starts_per_chain
 
     w = kicked_window(model, n_lags)
     S = starts_per_chain(burn, w)
@@ -117,13 +116,24 @@ def _chained_parts(model: Any, dt: float, n_lags: int, N: int, burn: int) -> lis
     K = sum(k for k, _ in layouts)
     starts = sum(k * s for k, s in layouts)          # a chain's last windows may go unread
     rows = 1 + 2 * model.n_inputs
-    chain = chain_rate(model, dt)
-    parts = [Part(f"{burn} burn-in steps x {K} chains", "burn_in", float(K) * burn, chain,
-                  K * burn)] if burn > 0 else []
+    k0 = layouts[0][0]                                # the chains of the first block
+    parts = [Part(f"{burn} burn-in steps x {K} chains", "burn_in", float(K) * burn,
+                  _burn_rate(model, dt, k0), K * burn)] if burn > 0 else []
+    window = rows_rate(model, dt, k0 * rows) if model.n_hidden < _SHARED_MIN \
+        else shared_rate(model, dt, rows, k0 * rows)
     work = float(starts) * w * rows
     parts.append(Part(f"{starts} windows x {w} steps x {rows} copies (a chain and its kicks)",
-                      "n_lags or n_paths", work, chain, int(work)))
+                      "n_lags or n_paths", work, window, int(work)))
     return parts
+
+
+def _burn_rate(model: Any, dt: float, width: int) -> Rate:
+    """The rate of a burn-in of ``width`` paths (the layouts of ``_ensembles._BurnIn``)."""
+    if width >= _VECTOR_MIN:
+        return vec_rate(model, dt, width)
+    if width > 1 and model.n_hidden <= ROWS_MAX:
+        return rows_rate(model, dt, width)
+    return chain_rate(model, dt)
 
 
 def _threads(n_jobs: Any, executor: Any, n_tasks: int) -> float:
