@@ -20,14 +20,14 @@ import numpy as np
 
 from .._parallel import Runner, report
 from .._random import SeedLike, child_sequences
-from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, block_sizes
+from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, ROWS_MAX, block_sizes
 from ._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ._divergence import DivergenceError, divergence_message, first_bad_path, state_bound
 from ._drift import EulerStep
 from ._spec import step_arrays
 
-__all__ = ["Guard", "default_burn_in", "make_guard", "map_blocks", "map_chains",
-           "run_chain_group", "stationary_sampler"]
+__all__ = ["Guard", "burn_in_layout", "default_burn_in", "exact_draws", "make_guard",
+           "map_blocks", "map_chains", "run_chain_group", "stationary_sampler"]
 
 #: below this many paths the compiled loop beats NumPy's per-step overhead
 _VECTOR_MIN = 256
@@ -36,6 +36,22 @@ _MEMORY_FLOATS = 2 ** 24
 #: steps between divergence checks of a NumPy burn-in (a check costs ~8 % of a step there);
 #: nothing escapes (a NaN or inf fails the next check), only the step is named less precisely
 _BURN_CHECK = 32
+
+
+def exact_draws(model: Any, burn_in: int | None) -> bool:
+    """Whether stationary starts are exact draws (a linear SRNN with no ``burn_in`` given)
+    rather than a burn-in from ``h = 0``."""
+    return bool(model.is_linear and burn_in is None)
+
+
+def burn_in_layout(size: int, n: int) -> str:
+    """How a burn-in of ``size`` paths of ``n`` units runs: ``"vector"`` (NumPy steps over
+    the block, from 256 paths: its SIMD activations beat scalar loops), ``"rows"`` (the
+    compiled unit-major loop, several paths of up to ``ROWS_MAX`` units) or ``"chain"`` (the
+    compiled per-path loop)."""
+    if size >= _VECTOR_MIN:
+        return "vector"
+    return "rows" if size > 1 and n <= ROWS_MAX else "chain"
 
 
 def default_burn_in(model: Any, dt: float) -> int:
@@ -304,7 +320,7 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
     (4, 1)
     """
     n = model.n_hidden
-    if model.is_linear and burn_in is None:
+    if exact_draws(model, burn_in):
         from ..model._linear import psd_sqrt, stationary_covariance
 
         S = stationary_covariance(model, dt)
@@ -340,16 +356,17 @@ class _BurnIn:
     def _draw(self, rng: np.random.Generator, size: int, lo: int) -> np.ndarray:
         n, r, n_burn = self.model.n_hidden, self.model.n_noise, self.n_burn
         h = np.zeros((size, n))
-        if size >= _VECTOR_MIN:  # wide blocks: NumPy's SIMD activations beat scalar loops
+        layout = burn_in_layout(size, n)
+        if layout == "vector":
             for j in range(n_burn):
                 h = self.step(h, rng.standard_normal((size, r)))
                 if j % _BURN_CHECK == _BURN_CHECK - 1 or j == n_burn - 1:
                     self.coarse.check(h, j + 1 - n_burn, lo)
                     report(size * (j % _BURN_CHECK + 1))
             return h
-        from ._em_loops import ROWS_MAX, advance_chains, advance_rows  # numba: on first use
+        from ._em_loops import advance_chains, advance_rows  # numba: on first use
 
-        rows = size > 1 and n <= ROWS_MAX     # unit-major: the paths run as vectors
+        rows = layout == "rows"               # unit-major: the paths run as vectors
         if rows:
             h = np.zeros((n, size))
         chunk = int(max(1, min(n_burn, _MEMORY_FLOATS // (8 * size * r))))
@@ -428,7 +445,7 @@ def run_chain_group(model: Any, dt: float, n_steps: int, seqs: list, burn_in: in
     xi = np.stack([g.standard_normal((n_steps, model.n_noise)) for g in rngs])  # (B, L, r)
     states = np.empty((len(rngs), n_steps + 1, model.n_hidden))
     guard = make_guard(model, dt, "a stationary run", n_steps=n_steps,
-                       burn_in=0 if burn_in is None and model.is_linear else
+                       burn_in=0 if exact_draws(model, burn_in) else
                        (default_burn_in(model, dt) if burn_in is None else burn_in))
     with np.errstate(over="ignore", invalid="ignore"):
         bad = run_chains(h, xi, *chain_arrays(model, dt), states, guard.bound)

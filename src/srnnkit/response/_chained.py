@@ -27,7 +27,7 @@ import numpy as np
 
 from .._parallel import report
 from ..dynamics._drift import EulerStep
-from ..dynamics._ensembles import chain_arrays, make_guard, stationary_sampler
+from ..dynamics._ensembles import make_guard, stationary_sampler
 from ..dynamics._moments import chain_moments
 from ..dynamics._spec import step_arrays
 
@@ -131,8 +131,8 @@ class KickedChains:
         self.S = starts_per_chain(n_burn, self.window)
         self.draw = stationary_sampler(model, dt, n_burn)
         self.step = EulerStep(model, dt)
-        self.args = chain_arrays(model, dt)
         st = step_arrays(model, dt, affine=False)
+        self.args = (st.chain_drift, st.noise)      # as chain_arrays, built once
         self.block = (st.block_drift, st.noise)
         self.n_burn = n_burn
         self.dt, self.kick_size = dt, kick_size

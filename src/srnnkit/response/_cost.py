@@ -26,16 +26,15 @@ from typing import Any
 import numpy as np
 
 from .._cost import CostEstimate, Part, Rate, check_count, per_unit, speedup
-from ..dynamics._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, ROWS_MAX
+from ..dynamics._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK
 from ..dynamics._cost import chain_rate, fft_rate, fft_work, rows_rate, shared_rate, vec_rate
+from ..dynamics._ensembles import burn_in_layout, exact_draws
 
 __all__ = ["from_model_cost", "linear_response_cost", "second_order_response_cost",
            "volterra_convergence_cost", "volterra_terms_cost"]
 
 #: bytes of bookkeeping per block or run (its SeedSequence and task entry)
 _SEED_BYTES = 1024
-#: below this block width the burn-in runs in the compiled per-path loop
-_VECTOR_MIN = 256
 
 
 def _product_rate() -> Rate:
@@ -145,12 +144,11 @@ def _chained_parts(model: Any, dt: float, n_lags: int, N: int, burn: int) -> lis
 
 
 def _burn_rate(model: Any, dt: float, width: int) -> Rate:
-    """The rate of a burn-in of ``width`` paths (the layouts of ``_ensembles._BurnIn``)."""
-    if width >= _VECTOR_MIN:
+    """The rate of a burn-in of ``width`` paths, in the layout it runs in."""
+    layout = burn_in_layout(width, model.n_hidden)
+    if layout == "vector":
         return vec_rate(model, dt, width)
-    if width > 1 and model.n_hidden <= ROWS_MAX:
-        return rows_rate(model, dt, width)
-    return chain_rate(model, dt)
+    return rows_rate(model, dt, width) if layout == "rows" else chain_rate(model, dt)
 
 
 def _threads(n_jobs: Any, executor: Any, n_tasks: int) -> float:
@@ -275,7 +273,7 @@ def _order_parts(model: Any, order: int, dt: float, n_lags: int, method: str, n_
         _guard("n_paths", N, "blocks")
         _check_workspace(model, order, method, n_lags, N, None, False, par)
         B = min(N, ENSEMBLE_BLOCK)
-        if order == 1 and not (model.is_linear and burn_in is None):
+        if order == 1 and not exact_draws(model, burn_in):
             return _chained_parts(model, dt, n_lags, N, burn), -(-N // ENSEMBLE_BLOCK)
         parts = _draws(model, dt, N, burn, "paths")
         if order == 1:

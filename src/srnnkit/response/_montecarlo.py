@@ -21,6 +21,7 @@ from .._random import SeedLike, child_sequences
 from ..dynamics._drift import EulerStep
 from ..dynamics._ensembles import (
     default_burn_in,
+    exact_draws,
     make_guard,
     map_blocks,
     map_chains,
@@ -81,7 +82,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     kick, in_drift = _kicks(model, eps)
     scale = 2.0 * eps * dt if in_drift else 2.0 * eps
     acc = Moments((n_lags, m, p))
-    if not (model.is_linear and burn_in is None):   # no exact draws: kicked chains
+    if not exact_draws(model, burn_in):             # burnt-in starts: kicked chains
         block = KickedChains(model, dt, n_lags, kick, in_drift, scale,
                              _burn(model, dt, burn_in), _kick_size(model, eps))
         for mom in map_blocks(par, block, n_paths, seed):
@@ -118,7 +119,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
 
 def first_order_starts(model: Any, dt: float, n_lags: int, burn_in: int | None) -> int:
     """Starts per chain of :func:`perturbation_first` (1: independent exact draws)."""
-    if model.is_linear and burn_in is None:
+    if exact_draws(model, burn_in):
         return 1
     return starts_per_chain(_burn(model, dt, burn_in), kicked_window(model, n_lags))
 
