@@ -547,14 +547,12 @@ def _advance(h, xi, drift, noise, f, bound):
     B, L = xi.shape[0], xi.shape[1]
     n = h.shape[1]
     tmp = np.empty(n)
-    if n < _COLUMNS_MIN:   # paths interleaved (see _chains)
-        nxt = np.empty_like(h)
-        for t in range(L):
-            for p in range(B):
-                _chain_step(h[p], xi[p, t], drift, noise, f, nxt[p])
-            for p in range(B):
-                h[p, :] = nxt[p]
-                if _outside(nxt[p], bound):
+    if n < _COLUMNS_MIN:
+        for p in range(B):
+            for t in range(L):
+                _chain_step(h[p], xi[p, t], drift, noise, f, tmp)
+                h[p, :] = tmp
+                if _outside(tmp, bound):
                     return p * L + t
         return -1
     work = _chain_work(drift, n)
