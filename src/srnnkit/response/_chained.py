@@ -31,7 +31,7 @@ from ..dynamics._ensembles import make_guard, stationary_sampler
 from ..dynamics._moments import chain_moments
 from ..dynamics._spec import step_arrays
 
-__all__ = ["KickedChains", "chain_layout", "kicked_window", "starts_per_chain"]
+__all__ = ["KickedChains", "chain_layout", "kicked_window", "run_copies", "starts_per_chain"]
 
 #: float64 states one compiled call of a window may hold (32 MiB)
 _GROUP_FLOATS = 2 ** 22
@@ -131,9 +131,7 @@ class KickedChains:
         self.S = starts_per_chain(n_burn, self.window)
         self.draw = stationary_sampler(model, dt, n_burn)
         self.step = EulerStep(model, dt)
-        st = step_arrays(model, dt, affine=False)
-        self.args = (st.chain_drift, st.noise)      # as chain_arrays, built once
-        self.block = (st.block_drift, st.noise)
+        self.arrays = step_arrays(model, dt, affine=False)     # built once
         self.n_burn = n_burn
         self.dt, self.kick_size = dt, kick_size
 
@@ -185,22 +183,50 @@ class KickedChains:
         """States (K rows, steps + 1, n) of the rows ``H`` (K rows, n), each chain's ``rows``
         rows driven by its normals ``xi`` (K, steps, r); a crossing names the start (``first``
         + chain ``* S``) and the step after ``t0``."""
-        from ..dynamics._em_loops import run_rows, run_shared
-
-        K, steps, n = xi.shape[0], xi.shape[1], H.shape[1]
-        with np.errstate(over="ignore", invalid="ignore"):
-            if n < _SHARED_MIN:            # unit-major, the paths as vectors
-                out = np.empty((steps + 1, n, K * rows))
-                xr = np.repeat(xi, rows, axis=0).transpose(1, 2, 0)
-                bad = run_rows(np.ascontiguousarray(H.T), np.ascontiguousarray(xr),
-                               *self.args, out, guard.bound)
-                states = out.transpose(2, 0, 1)
-            else:                          # the block loop's product kernel, shared normals
-                out = np.empty((steps + 1, K * rows, n))
-                bad = run_shared(H.copy(), np.ascontiguousarray(xi.transpose(1, 0, 2)), rows,
-                                 *self.block, out, guard.bound)
-                states = out.transpose(1, 0, 2)
+        states, bad = run_copies(H, xi, rows, self.arrays, guard.bound)
         if bad >= 0:
-            q, t = divmod(bad, steps + 1)
+            q, t = divmod(bad, xi.shape[1] + 1)
             guard.fail(t0 + t, first + (q // rows) * S, float(np.abs(states[q, t]).max()))
         return states
+
+
+def run_copies(H: np.ndarray, xi: np.ndarray, rows: int, arrays: Any, bound: float
+               ) -> tuple[np.ndarray, int]:
+    """Unperturbed runs of groups of ``rows`` copies that share their normals (common random
+    numbers), in the compiled loop that suits the width: unit-major (``run_rows``) below
+    :data:`_SHARED_MIN` units, else the block loop's product kernel (``run_shared``).
+
+    Parameters
+    ----------
+    H : ndarray of shape (K * rows, n)
+        The initial states, group by group (not modified).
+    xi : ndarray of shape (K, steps, r)
+        Each group's standard normals.
+    rows : int
+        Copies per group.
+    arrays : StepArrays
+        ``step_arrays(model, dt, affine=False)``.
+    bound : float
+        The divergence bound.
+
+    Returns
+    -------
+    states : ndarray of shape (K * rows, steps + 1, n)
+        ``states[:, 0] = H``, ``states[:, t + 1]`` after step ``t``.
+    bad : int
+        -1, or ``i * (steps + 1) + t`` for the first copy ``i`` beyond the bound, at step ``t``.
+    """
+    from ..dynamics._em_loops import run_rows, run_shared
+
+    K, steps, n = xi.shape[0], xi.shape[1], H.shape[1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if n < _SHARED_MIN:            # unit-major, the paths as vectors
+            out = np.empty((steps + 1, n, K * rows))
+            xr = np.repeat(xi, rows, axis=0).transpose(1, 2, 0)
+            bad = run_rows(np.ascontiguousarray(H.T), np.ascontiguousarray(xr),
+                           arrays.chain_drift, arrays.noise, out, bound)
+            return out.transpose(2, 0, 1), bad
+        out = np.empty((steps + 1, K * rows, n))           # shared normals, product kernel
+        bad = run_shared(H.copy(), np.ascontiguousarray(xi.transpose(1, 0, 2)), rows,
+                         arrays.block_drift, arrays.noise, out, bound)
+        return out.transpose(1, 0, 2), bad

@@ -143,6 +143,27 @@ def _chained_parts(model: Any, dt: float, n_lags: int, N: int, burn: int) -> lis
     return parts
 
 
+def _double_parts(model: Any, dt: float, n_lags: int, N: int, B: int) -> list[Part]:
+    """Second-order perturbation (``_double.py``): the second kicks, one NumPy step (or
+    addition) of the ``4 m^2`` copies per gap, and the copies' unkicked steps in the
+    compiled loop."""
+    from ._chained import _SHARED_MIN
+    from ._double import _COPIES_FLOATS
+
+    rows, n = 4 * model.n_inputs ** 2, model.n_hidden
+    starts = max(1, min(B, _COPIES_FLOATS // (rows * n_lags * n)))   # per compiled call
+    width = starts * rows
+    kicks = float(n_lags) * rows * N
+    copies = kicks * (n_lags - 1)
+    knob = "n_lags (the work grows like n_lags**2) or n_paths"
+    window = rows_rate(model, dt, width) if n < _SHARED_MIN \
+        else shared_rate(model, dt, rows, width)
+    return [Part(f"{n_lags} second kicks x {rows} doubly kicked copies x {N} paths", knob,
+                 kicks, vec_rate(model, dt, rows * B), int(kicks)),
+            Part(f"{n_lags} x {n_lags - 1} steps x {rows} doubly kicked copies x {N} paths",
+                 knob, copies, window, int(copies))]
+
+
 def _burn_rate(model: Any, dt: float, width: int) -> Rate:
     """The rate of a burn-in of ``width`` paths, in the layout it runs in."""
     layout = burn_in_layout(width, model.n_hidden)
@@ -278,14 +299,11 @@ def _order_parts(model: Any, order: int, dt: float, n_lags: int, method: str, n_
         parts = _draws(model, dt, N, burn, "paths")
         if order == 1:
             work = float(n_lags) * 2 * m * N
-            what = f"{n_lags} lags x {2 * m} kicked copies x {N} paths"
-            knob = "n_lags or n_paths"
+            parts.append(Part(f"{n_lags} lags x {2 * m} kicked copies x {N} paths",
+                              "n_lags or n_paths", work, vec_rate(model, dt, 2 * m * B),
+                              int(work)))
         else:
-            work = float(n_lags) ** 2 * 4 * m * m * N
-            what = f"{n_lags}^2 lag pairs x {4 * m * m} doubly kicked copies x {N} paths"
-            knob = "n_lags (the work grows like n_lags**2) or n_paths"
-        width = 2 * m * B if order == 1 else 4 * m * m * B * min(n_lags, 4)
-        parts.append(Part(what, knob, work, vec_rate(model, dt, width), int(work)))
+            parts += _double_parts(model, dt, n_lags, N, B)
         return parts, -(-N // ENSEMBLE_BLOCK)
     if method in ("fdt", "girsanov", "pathwise", "mixed"):
         K, L = _runs_sizes(n_paths, n_chains, n_steps, n_lags)

@@ -11,7 +11,7 @@ index, so every estimate is reproducible from its seed whatever the scheduling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from ..dynamics._ensembles import (
 from ..dynamics._moments import Moments, batch_moments
 from ..model._linear import analytic_output_mean
 from ._chained import KickedChains, kicked_window, starts_per_chain
+from ._double import DoubleKicks
 from ._weights import GirsanovWeights, LikelihoodSeries, exp_series, girsanov_matrix, in_drift
 
 SERIAL = Runner(desc="response estimator")
@@ -144,91 +145,20 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
     read ``k1`` steps after the second kick, gives ``values[k1, k2, :, a, b]``. With the input
     inside the activation the kicks are the steps with ``u = ±eps e_b`` at step 0 and
     ``±eps e_a`` at step ``k2`` (their sum when coincident), and the difference is divided by
-    ``4 eps^2 dt^2``.
+    ``4 eps^2 dt^2``. The copies run in the compiled loops (:class:`._double.DoubleKicks`).
     """
     draw = stationary_sampler(model, dt, burn_in)
-    step = EulerStep(model, dt)
     m, p = model.n_inputs, model.n_outputs
     kick, in_drift = _kicks(model, eps)
-    sgn = np.array([1.0, -1.0])
-    weight = (sgn[:, None, None, None] * sgn[None, None, :, None]) / (4.0 * eps * eps)
-    wfull = weight * np.ones((2, m, 2, m))
-    if in_drift:
-        wfull = wfull / (dt * dt)
-    n_time = 2 * n_lags - 1
-    guard = make_guard(model, dt, "a doubly kicked ensemble", n_steps=n_time + 1,
+    guard = make_guard(model, dt, "a doubly kicked ensemble", n_steps=2 * n_lags,
                        kick=2 * _kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
+    kicks = DoubleKicks(model, dt, n_lags, kick, in_drift, eps, guard)
     acc = Moments((n_lags, n_lags, m, m, p))
-    kb = sgn[:, None, None, None] * kick[None, :, None, :]          # (2, m, 1, width)
-    ka = sgn[None, None, :, None, None, None] * kick[None, None, None, :, None, :]
-    run = _double_kicks_in_drift if in_drift else _double_kicks
-
-    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
-        h0 = draw(rng, size, lo)
-        vals = np.zeros((n_lags, n_lags, m, m, size, p))         # [k1, gap, a, b]
-        for t, lo_g, S in run(step, h0, kb, ka, n_lags, rng, guard, lo):
-            f = model.output(S)                                    # (g, 2, m, 2, m, B, p)
-            mixed = np.einsum("gsbtaBp,sbta->gabBp", f, wfull)
-            gaps = np.arange(lo_g, lo_g + S.shape[0])
-            vals[t - gaps, gaps] = mixed
-        return batch_moments(vals, axis=4)
-
-    for mom in map_blocks(par, block, n_paths, seed):
+    for mom in map_blocks(par, lambda size, rng, lo: kicks(draw(rng, size, lo), rng, lo),
+                          n_paths, seed):
         acc.merge(*mom)
     mean, se = _result(acc)                                  # (k1, k2, a, b, p)
     return mean.transpose(0, 1, 4, 2, 3), se.transpose(0, 1, 4, 2, 3)
-
-
-def _double_kicks(step: Any, h0: np.ndarray, kb: np.ndarray, ka: np.ndarray, n_lags: int,
-                  rng: np.random.Generator, guard: Any, lo: int) -> Iterator:
-    """Additive SRNNs: yield ``(t, g0, S[g0:g1])``, the doubly kicked states at time ``t`` of
-    the gaps still read (state kicks ``±eps c_b`` at time 0 and ``±eps c_a`` at time ``g``)."""
-    size, n = h0.shape
-    m = kb.shape[1]
-    n_time = 2 * n_lags - 1
-    base = h0[None, None] + kb                                        # (2, m, B, n)
-    S = np.empty((n_lags, 2, m, 2, m, size, n))                       # [gap, s2, b, s1, a]
-    for t in range(n_time):
-        if t < n_lags:
-            S[t] = base[:, :, None, None] + ka
-        g0, g1 = max(0, t - n_lags + 1), min(t, n_lags - 1) + 1
-        guard.check(S[g0:g1], t, lo)
-        yield t, g0, S[g0:g1]
-        if t + 1 < n_time:
-            xi = rng.standard_normal((size, step.r))
-            S[g0:g1] = step(S[g0:g1], xi)
-            if t + 1 < n_lags:
-                base = step(base, xi)
-
-
-def _double_kicks_in_drift(step: Any, h0: np.ndarray, kb: np.ndarray, ka: np.ndarray,
-                           n_lags: int, rng: np.random.Generator, guard: Any, lo: int
-                           ) -> Iterator:
-    """Input inside the activation: the kicks are steps with ``u = ±eps e_b`` at step 0 and
-    ``±eps e_a`` at step ``g`` (one step with their sum when ``g = 0``); yields like
-    :func:`_double_kicks`, ``S[g]`` read ``t - g`` steps after the state the second kicked
-    step produced."""
-    size, n = h0.shape
-    m = kb.shape[1]
-    n_time = 2 * n_lags - 1
-    S = np.empty((n_lags, 2, m, 2, m, size, n))
-    base = h0[None, None]                                             # unkicked, then kicked
-    for t in range(n_time):
-        xi = rng.standard_normal((size, step.r))
-        g0, g1 = max(0, t - n_lags + 1), min(t, n_lags)
-        if g1 > g0:
-            S[g0:g1] = step(S[g0:g1], xi)
-        if t < n_lags:
-            if t == 0:
-                S[0] = step(base[:, :, None, None], xi, u=kb[:, :, None, None] + ka)
-                base = step(base, xi, u=kb)
-            else:
-                S[t] = step(base[:, :, None, None], xi, u=ka)
-                if t + 1 < n_lags:
-                    base = step(base, xi)
-        g1 = min(t, n_lags - 1) + 1
-        guard.check(S[g0:g1], t + 1, lo)
-        yield t, g0, S[g0:g1]
 
 
 def centring_constant(model: Any, dt: float, seed: SeedLike, burn_in: int | None,
