@@ -30,8 +30,12 @@ UNIT_SECONDS = 40.0
 SHARES = {"perturbation1": 0.10, "perturbation2": 0.35, "girsanov1": 0.25, "girsanov2": 0.05,
           "volterra": 0.15, "robustness": 0.10}
 #: reference speeds (work units per second) of the cost model; a work unit is one
-#: multiply-add of an Euler-Maruyama step (:func:`step_cost`)
-SPEED = {"ensemble": 6e9, "burn_in": 3e9, "pool": 1.5e10}
+#: multiply-add of an Euler-Maruyama step (:func:`step_cost`). ``"ensemble"``: NumPy steps of
+#: an ensemble; ``"copies"``: kicked copies sharing their start's normals in the compiled loop
+#: (the first-order kicked chains and the second-order copies; the second-order estimate ran
+#: 1.9-2.5x faster end to end than in NumPy steps on the digits network of docs/trained.md
+#: and on a 16-unit one, measured, so twice the ensemble's speed)
+SPEED = {"ensemble": 6e9, "copies": 1.2e10, "burn_in": 3e9, "pool": 1.5e10}
 #: reference seconds per step of a stationary run: a fixed part, per FFT channel (outputs x
 #: inputs, order 1), per second-order FFT channel (lags x inputs^2 x (outputs + 1))
 RUN_STEP = {"fixed": 1e-6, "channel": 2.2e-7, "channel2": 3.6e-8}
@@ -130,6 +134,28 @@ def first_window(n_steps: int | None, slow_steps: float) -> int:
     return int(max(floor, min(math.ceil(want), cap)))
 
 
+def _start1(model: Any, n_lags: int, burn_in: int) -> float:
+    """Reference seconds of one first-order perturbation start: its share ``1/S`` of a
+    chain's burn-in and the chain with its ``2m`` kicked copies through one window in the
+    compiled loop (docs/theory.md §7a); for a linear SRNN's exact draws, ``2m`` copies in
+    NumPy steps."""
+    c, m = step_cost(model), model.n_inputs
+    if model.is_linear and burn_in == 0:
+        return 2 * m * n_lags * c / SPEED["ensemble"]
+    from ..response._chained import kicked_window, starts_per_chain
+
+    w = kicked_window(model, n_lags)
+    return (burn_in / starts_per_chain(burn_in, w) * c / SPEED["burn_in"]
+            + (1 + 2 * m) * w * c / SPEED["copies"])
+
+
+def _start2(model: Any, n_lags: int, burn_in: int) -> float:
+    """Reference seconds of one second-order perturbation start: its burn-in and the
+    ``4 m^2`` copies of each of the ``n_lags`` gaps through ``n_lags`` steps."""
+    c, m = step_cost(model), model.n_inputs
+    return burn_in * c / SPEED["burn_in"] + 4 * m * m * n_lags * n_lags * c / SPEED["copies"]
+
+
 def part_seconds(model: Any, plan_sizes: dict[str, Any]) -> dict[str, float]:
     """Reference seconds of each part for the sizes in ``plan_sizes`` (keys of
     :class:`AnalysisPlan`)."""
@@ -143,9 +169,8 @@ def part_seconds(model: Any, plan_sizes: dict[str, Any]) -> dict[str, float]:
     run2 = run1 + RUN_STEP["channel2"] * L2 * m * m * (p + 1)
     pool = S * max(z["volterra_paths"], z["robustness_paths"]) * burn * c / SPEED["pool"]
     return {
-        "perturbation1": z["perturbation_paths"] * (burn * est_burn + 2 * m * L1 * ens),
-        "perturbation2": z["perturbation2_paths"] * (burn * est_burn + 4 * m * m * L2 * L2
-                                                     * ens),
+        "perturbation1": z["perturbation_paths"] * _start1(model, L1, burn),
+        "perturbation2": z["perturbation2_paths"] * _start2(model, L2, burn),
         "girsanov1": z["girsanov_chains"] * (z["girsanov_steps"] * run1 + burn * est_burn),
         "girsanov2": z["girsanov2_chains"] * (z["girsanov2_steps"] * run2 + burn * est_burn),
         "volterra": pool + S * z["volterra_paths"] * (len(AMPLITUDES) + 1) * N * ens,
@@ -195,15 +220,13 @@ def make_plan(model: Any, dt: float, *, n_steps: int | None, n_available: int,
     L1 = first_window(n_steps, slow_steps)
     N = n_steps or L1
     B = N_BATCHES
-    P1 = _clip(SHARES["perturbation1"] * T / (burn_in * est_burn + 2 * m * L1 * ens),
+    P1 = _clip(SHARES["perturbation1"] * T / _start1(model, L1, burn_in),
                MIN_PATHS1, MAX_PATHS1)
     L2 = min(N, L1)
-
-    def path2(L: int) -> float:
-        return burn_in * est_burn + 4 * m * m * L * L * ens
-    while L2 > 2 and SHARES["perturbation2"] * T < MIN_PATHS2 * path2(L2):
+    while L2 > 2 and SHARES["perturbation2"] * T < MIN_PATHS2 * _start2(model, L2, burn_in):
         L2 -= 1
-    P2 = _clip(SHARES["perturbation2"] * T / path2(L2), MIN_PATHS2, MAX_PATHS2)
+    P2 = _clip(SHARES["perturbation2"] * T / _start2(model, L2, burn_in), MIN_PATHS2,
+               MAX_PATHS2)
     run1 = RUN_STEP["fixed"] + ens + RUN_STEP["channel"] * m * p
     run2 = run1 + RUN_STEP["channel2"] * L2 * m * m * (p + 1)
     g1, s1 = _chains(SHARES["girsanov1"] * T, run1, burn_in * est_burn, L1)
