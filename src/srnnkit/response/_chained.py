@@ -169,8 +169,9 @@ class KickedChains:
         nxt = np.empty_like(h)
         for k0 in range(0, K, g):
             k1 = min(K, k0 + g)
-            states = self._run(H[k0:k1].reshape(-1, n), xi[k0:k1],
-                               guard, lo + k0 * S + j, S, rows, j * w + self.in_drift)
+            first = lo + k0 * S + j                   # the start of the call's first chain
+            states = run_copies(H[k0:k1].reshape(-1, n), xi[k0:k1], rows, self.arrays, guard,
+                                j * w + self.in_drift, lambda c, first=first: first + c * S)
             report((k1 - k0) * rows * steps)
             states = states.reshape(k1 - k0, rows, steps + 1, n)
             f = model.output(states[:, 1:, :self.n_lags])      # (k, 2m, n_lags, p)
@@ -178,23 +179,14 @@ class KickedChains:
             nxt[k0:k1] = states[:, 0, -1]
         return nxt
 
-    def _run(self, H: np.ndarray, xi: np.ndarray, guard: Any, first: int, S: int, rows: int,
-             t0: int) -> np.ndarray:
-        """States (K rows, steps + 1, n) of the rows ``H`` (K rows, n), each chain's ``rows``
-        rows driven by its normals ``xi`` (K, steps, r); a crossing names the start (``first``
-        + chain ``* S``) and the step after ``t0``."""
-        states, bad = run_copies(H, xi, rows, self.arrays, guard.bound)
-        if bad >= 0:
-            q, t = divmod(bad, xi.shape[1] + 1)
-            guard.fail(t0 + t, first + (q // rows) * S, float(np.abs(states[q, t]).max()))
-        return states
 
-
-def run_copies(H: np.ndarray, xi: np.ndarray, rows: int, arrays: Any, bound: float
-               ) -> tuple[np.ndarray, int]:
+def run_copies(H: np.ndarray, xi: np.ndarray, rows: int, arrays: Any, guard: Any, t0: int,
+               path_of: Any) -> np.ndarray:
     """Unperturbed runs of groups of ``rows`` copies that share their normals (common random
     numbers), in the compiled loop that suits the width: unit-major (``run_rows``) below
-    :data:`_SHARED_MIN` units, else the block loop's product kernel (``run_shared``).
+    :data:`_SHARED_MIN` units, else the block loop's product kernel (``run_shared``). A
+    copy beyond the guard's bound raises its `DivergenceError`, naming the step after
+    ``t0`` and the path ``path_of(group)``.
 
     Parameters
     ----------
@@ -206,15 +198,17 @@ def run_copies(H: np.ndarray, xi: np.ndarray, rows: int, arrays: Any, bound: flo
         Copies per group.
     arrays : StepArrays
         ``step_arrays(model, dt, affine=False)``.
-    bound : float
-        The divergence bound.
+    guard : Guard
+        The divergence guard (its bound, and the error it raises).
+    t0 : int
+        The step of the initial states, for the message.
+    path_of : callable
+        ``path_of(k)``: the path (start) that group ``k`` of the call belongs to.
 
     Returns
     -------
-    states : ndarray of shape (K * rows, steps + 1, n)
+    ndarray of shape (K * rows, steps + 1, n)
         ``states[:, 0] = H``, ``states[:, t + 1]`` after step ``t``.
-    bad : int
-        -1, or ``i * (steps + 1) + t`` for the first copy ``i`` beyond the bound, at step ``t``.
     """
     from ..dynamics._em_loops import run_rows, run_shared
 
@@ -224,9 +218,14 @@ def run_copies(H: np.ndarray, xi: np.ndarray, rows: int, arrays: Any, bound: flo
             out = np.empty((steps + 1, n, K * rows))
             xr = np.repeat(xi, rows, axis=0).transpose(1, 2, 0)
             bad = run_rows(np.ascontiguousarray(H.T), np.ascontiguousarray(xr),
-                           arrays.chain_drift, arrays.noise, out, bound)
-            return out.transpose(2, 0, 1), bad
-        out = np.empty((steps + 1, K * rows, n))           # shared normals, product kernel
-        bad = run_shared(H.copy(), np.ascontiguousarray(xi.transpose(1, 0, 2)), rows,
-                         arrays.block_drift, arrays.noise, out, bound)
-        return out.transpose(1, 0, 2), bad
+                           arrays.chain_drift, arrays.noise, out, guard.bound)
+            states = out.transpose(2, 0, 1)
+        else:                          # shared normals, the block loop's product kernel
+            out = np.empty((steps + 1, K * rows, n))
+            bad = run_shared(H.copy(), np.ascontiguousarray(xi.transpose(1, 0, 2)), rows,
+                             arrays.block_drift, arrays.noise, out, guard.bound)
+            states = out.transpose(1, 0, 2)
+    if bad >= 0:
+        q, t = divmod(bad, steps + 1)
+        guard.fail(t0 + t, path_of(q // rows), float(np.abs(states[q, t]).max()))
+    return states

@@ -106,7 +106,6 @@ class DoubleKicks:
                 ) -> None:
         """Run the copies ``S`` (2, m, 2, m, B, n) through ``xi`` (L - 1, B, r) and write
         their mixed differences at each of the ``L`` readings into ``out`` (L, m, m, B, p)."""
-        model, guard = self.model, self.guard
         B, n = S.shape[-2:]
         rows = S[..., 0, 0].size                                         # 4 m^2
         self.guard.check(S, t0, lo)
@@ -116,11 +115,8 @@ class DoubleKicks:
         m = S.shape[1]
         for b0 in range(0, B, c):
             b1 = min(B, b0 + c)
-            states, bad = run_copies(H[b0 * rows:b1 * rows], xi[:, b0:b1].transpose(1, 0, 2),
-                                     rows, self.arrays, guard.bound)
-            if bad >= 0:
-                q, t = divmod(bad, steps + 1)
-                guard.fail(t0 + t, lo + b0 + q // rows, float(np.abs(states[q, t]).max()))
+            states = run_copies(H[b0 * rows:b1 * rows], xi[:, b0:b1].transpose(1, 0, 2), rows,
+                                self.arrays, self.guard, t0, lambda k, b0=b0: lo + b0 + k)
             report((b1 - b0) * rows * steps)
-            f = model.output(states.reshape(b1 - b0, 2, m, 2, m, steps + 1, n))
+            f = self.model.output(states.reshape(b1 - b0, 2, m, 2, m, steps + 1, n))
             out[:, :, :, b0:b1] = np.einsum("Bsbtakp,sbta->kabBp", f, self.weight)
