@@ -109,3 +109,20 @@ def test_bad_inputs_for_an_srnn(kwargs, exc, match):
 def test_bad_model():
     with pytest.raises(TypeError, match="model"):
         analyze_network(np.eye(2), dt=DT)
+
+
+def test_an_expanding_euler_step_is_refused_before_any_simulation():
+    # tanh network whose leak has a rotation of rate 5: |1 - dt(0.5 +- 5i)| > 1 at dt = 0.1
+    # (far from the origin only -gamma h is left, so long runs grow without bound)
+    net = sk.SRNN(W=np.zeros((2, 2)), C=np.eye(2), sigma=0.1,
+                  gamma=[[0.5, 5.0], [-5.0, 0.5]], input_mode="activation")
+    radius = abs(1 - DT * complex(0.5, 5.0))
+    assert radius > 1.0
+    with pytest.raises(ValueError, match=rf"model.*smaller dt.*spectral radius {radius:.4g} "
+                       "with dt = 0.1"):
+        analyze_network(net, dt=DT, budget=BUDGET)
+    with pytest.raises(ValueError, match="model"):
+        analyze_network(sk.SRNN(W=np.zeros((2, 2)), C=np.eye(2), sigma=0.1, gamma=[25.0, 1.0]),
+                        dt=DT, budget=BUDGET)
+    # the same rotation is fine at a step that contracts it
+    assert analyze_network(net, dt=0.02, budget=BUDGET, seed=0).plan.n_lags > 0

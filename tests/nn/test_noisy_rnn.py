@@ -143,6 +143,44 @@ def test_dissipative_gamma_has_a_positive_definite_symmetric_part():
     assert np.linalg.eigvalsh(0.5 * (G + G.T)).min() > 0
 
 
+@pytest.mark.parametrize("dt", [0.1, 0.5, 3.0])
+def test_dissipative_euler_step_contracts_whatever_the_weights(dt):
+    # large skew weights: Gamma's eigenvalues have imaginary parts far beyond 1/dt, where the
+    # unconstrained form diag + K - K^T gives |1 - dt*lambda| > 1 (an expanding Euler step)
+    net = NoisyRNN(2, 8, 1, dt=dt, parameterization="dissipative", gamma=0.5 / dt, seed=0,
+                   dtype=torch.float64)
+    with torch.no_grad():
+        net.K.add_(5.0 / dt * torch.randn(8, 8, generator=torch.Generator().manual_seed(1)))
+    G = net.gamma_matrix().detach().numpy()
+    step = np.eye(8) - dt * G
+    assert np.linalg.norm(step, 2) < 1.0
+    assert np.linalg.eigvalsh(0.5 * (G + G.T)).min() > 0       # the SRNN is dissipative too
+    Gc = np.diag(np.logaddexp(0.0, net.leak_raw.detach().numpy()))
+    Gc = Gc + (net.K - net.K.T).detach().numpy()
+    assert np.abs(np.linalg.eigvals(np.eye(8) - dt * Gc)).max() > 1.0   # the raw form expands
+    # the step is the trapezoidal propagator of dh/dt = -Gc h
+    np.testing.assert_allclose(step, np.linalg.solve(np.eye(8) + 0.5 * dt * Gc,
+                                                     np.eye(8) - 0.5 * dt * Gc), atol=1e-13)
+
+
+def test_dissipative_initial_gamma_and_round_trip():
+    leak = np.array([0.2, 1.0, 5.0, 19.0])
+    net = NoisyRNN(1, 4, 2, dt=0.1, parameterization="dissipative", gamma=leak, seed=0,
+                   dtype=torch.float64)
+    np.testing.assert_allclose(net.gamma_matrix().detach().numpy(), np.diag(leak), rtol=1e-13)
+    with torch.no_grad():
+        net.K.add_(torch.randn(4, 4, generator=torch.Generator().manual_seed(3)))
+    model = net.to_srnn()
+    back = NoisyRNN.from_srnn(model, dt=0.1, parameterization="dissipative").to_srnn()
+    np.testing.assert_allclose(back.gamma_matrix, model.gamma_matrix, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match=r"gamma.*\(0, 20\)"):
+        NoisyRNN(1, 4, 2, dt=0.1, parameterization="dissipative", gamma=20.0)
+    fast = sk.SRNN(W=np.zeros((2, 2)), C=np.ones((2, 1)), sigma=0.1, gamma=[25.0, 1.0],
+                   input_mode="activation")
+    with pytest.raises(ValueError, match="0 < dt gamma < 2"):
+        NoisyRNN.from_srnn(fast, dt=0.1, parameterization="dissipative")
+
+
 def test_lipschitz_form():
     net = NoisyRNN(2, 5, 1, dt=0.1, parameterization="lipschitz", beta=0.8, gamma=0.3,
                    gamma_w=0.1, seed=0, dtype=torch.float64)

@@ -56,8 +56,9 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
             _check_channels(series, model.n_inputs, "the network's")
         scale = (np.ones(model.n_inputs) if series is None else
                  np.maximum(np.concatenate(series).std(axis=0), 1e-12))
-        return _Subject(model, check_positive("dt", dt), "SRNN", series, scale,
-                        from_data=series is not None)
+        dt = check_positive("dt", dt)
+        _check_stable_step(model, dt, "use a smaller dt")
+        return _Subject(model, dt, "SRNN", series, scale, from_data=series is not None)
     if not _is_estimator(model):
         fail("model", "an srnnkit.SRNN or a fitted NoisyRNNClassifier / NoisyRNNRegressor",
              type(model).__name__, TypeError)
@@ -67,6 +68,8 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
     est = model
     if dt is not None and not math.isclose(float(dt), est.dt_):
         fail("dt", f"None or the estimator's own step dt_ = {est.dt_:g}", dt)
+    _check_stable_step(est.srnn_, est.dt_, "train it with parameterization='dissipative' "
+                       "(the default), whose step is a contraction for any weights")
     series = None
     if inputs is not None:
         series = as_series_list(inputs, "inputs")
@@ -81,6 +84,25 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
     if targets is not None:
         subj.targets, subj.metric = _targets(est, targets, len(series or []))
     return subj
+
+
+def _check_stable_step(net: Any, dt: float, advice: str) -> None:
+    r"""ValueError when the Euler step's linear part :math:`I - \Delta\Gamma` expands.
+
+    With a bounded activation the drift far from the origin is :math:`-\Gamma h` plus a
+    bounded term, so a spectral radius of :math:`I - \Delta\Gamma` above 1 makes every
+    long run grow without bound: there is no stationary law, and no kernel to estimate.
+    """
+    if net.activation not in ("tanh", "sigmoid"):
+        return
+    radius = float(np.abs(np.linalg.eigvals(np.eye(net.n_hidden)
+                                            - dt * net.gamma_matrix)).max())
+    if radius > 1.0:
+        fail("model", "a network whose Euler-Maruyama step is stable far from the origin "
+             "(spectral radius of I - dt*gamma below 1: with a bounded activation only that "
+             "linear part is left at large |h|, so a larger one has no stationary law and "
+             f"no response kernels); {advice}",
+             f"spectral radius {radius:.4g} with dt = {dt:g}")
 
 
 def _check_channels(series: list[np.ndarray], m: int, whose: str) -> None:

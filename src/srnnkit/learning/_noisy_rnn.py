@@ -360,8 +360,9 @@ _DOC_PARAMS = r"""
     activation : {"tanh", "identity", "relu", "sigmoid"}, default="tanh"
     parameterization : {"dissipative", "free", "lipschitz"}, default="dissipative"
         How :math:`\Gamma` and :math:`W` are parameterised (`srnnkit.nn.NoisyRNN`);
-        ``"dissipative"`` keeps the symmetric part of :math:`\Gamma` positive definite, so
-        the trained SRNN has a stationary law. Initial leak rates are log-uniform on
+        ``"dissipative"`` makes the linear part :math:`I - \Delta\Gamma` of every step a
+        contraction, so the trained network and its SRNN have a stationary law (what
+        `srnnkit.analysis.analyze_network` reads). Initial leak rates are log-uniform on
         :math:`[1, 10] / (L\Delta)` (memories from a tenth of the series to all of it), at
         most :math:`1/\Delta`.
     learning_rate : float, default=1e-2

@@ -79,10 +79,17 @@ class NoisyRNN(torch.nn.Module):
     parameters:
 
     - ``"free"``: both are plain matrices (initial :math:`\Gamma = \mathrm{diag}(\gamma)`).
-    - ``"dissipative"``: :math:`\Gamma = \mathrm{diag}(\mathrm{softplus}(\theta)) + K -
-      K^\top`, whose symmetric part is positive definite whatever the weights, so that with a
-      bounded activation the SRNN is dissipative and has a stationary law (assumption A1 of the
-      theory page); :math:`W` is free.
+    - ``"dissipative"``: :math:`\Gamma = G\,(I + \tfrac{\Delta}{2} G)^{-1}` with
+      :math:`G = \mathrm{diag}(\mathrm{softplus}(\theta)) + K - K^\top`, so that the
+      linear part of the step, :math:`I - \Delta\Gamma = (I - \tfrac{\Delta}{2} G)(I +
+      \tfrac{\Delta}{2} G)^{-1}` (the trapezoidal propagator of :math:`\dot h = -Gh`), is a
+      contraction in the Euclidean norm whatever the weights. The network that runs, the
+      Euler-Maruyama recurrence with step :math:`\Delta`, is then dissipative, and so is the
+      SRNN (the symmetric part of :math:`\Gamma` is positive definite): with a bounded
+      activation both have a stationary law (assumption A1 of the theory page). Free skew
+      weights alone (:math:`\Gamma = G`) keep the SRNN dissipative but not its Euler step, whose
+      fast rotations (:math:`|1 - \Delta\lambda| > 1`) then grow without bound. :math:`W` is
+      free.
     - ``"lipschitz"``: Erichson et al., "Lipschitz Recurrent Neural Networks" (ICLR 2021),
       :math:`-\Gamma = A = (1-\beta)(M_A + M_A^\top) + \beta(M_A - M_A^\top) - \gamma I` and
       :math:`W = (1-\beta)(M_W + M_W^\top) + \beta(M_W - M_W^\top) - \gamma_W I`.
@@ -104,7 +111,8 @@ class NoisyRNN(torch.nn.Module):
         How :math:`\Gamma` and :math:`W` are built from the trained parameters (above).
     gamma : float or array-like of shape (n,), default=1.0
         Initial leak rates (``"free"``, ``"dissipative"``: the initial diagonal of
-        :math:`\Gamma`) or the shift :math:`\gamma` (``"lipschitz"``, a scalar).
+        :math:`\Gamma`, in :math:`(0, 2/\Delta)` for ``"dissipative"``) or the shift
+        :math:`\gamma` (``"lipschitz"``, a scalar).
     beta : float, default=0.75
         Skew weight :math:`\beta \in (0, 1)` of the Lipschitz parameterisation.
     gamma_w : float, default=0.0
@@ -193,10 +201,11 @@ class NoisyRNN(torch.nn.Module):
             self.W = param(W0)
             self.Gamma = param(np.diag(leak))
         elif self.parameterization == "dissipative":
-            if np.any(leak <= 0):
-                fail("gamma", "leak rates > 0 with parameterization='dissipative'", gamma)
+            if np.any(leak <= 0) or np.any(leak * self.dt >= 2.0):
+                fail("gamma", f"leak rates in (0, 2/dt) = (0, {2.0 / self.dt:.6g}) with "
+                     "parameterization='dissipative' (a stable Euler step)", gamma)
             self.W = param(W0)
-            self.leak_raw = param(_softplus_inverse(leak))
+            self.leak_raw = param(_softplus_inverse(leak / (1.0 - 0.5 * self.dt * leak)))
             self.K = param(np.zeros((n, n)))
         else:
             if leak.ndim and np.any(leak != leak[0]):
@@ -253,7 +262,9 @@ class NoisyRNN(torch.nn.Module):
         if self.parameterization == "free":
             return self.Gamma
         if self.parameterization == "dissipative":
-            return torch.diag(torch.nn.functional.softplus(self.leak_raw)) + self.K - self.K.T
+            G = torch.diag(torch.nn.functional.softplus(self.leak_raw)) + self.K - self.K.T
+            eye = torch.eye(self.n_hidden, dtype=G.dtype, device=G.device)
+            return torch.linalg.solve(eye + 0.5 * self.dt * G, G)
         eye = torch.eye(self.n_hidden, dtype=self.M_A.dtype, device=self.M_A.device)
         return self.gamma_shift * eye - self._lipschitz(self.M_A)
 
@@ -439,8 +450,10 @@ class NoisyRNN(torch.nn.Module):
 
         ``parameterization="free"`` copies :math:`\Gamma` and :math:`W` exactly;
         ``"lipschitz"`` solves for :math:`M_A, M_W` given ``beta``, ``gamma`` and ``gamma_w``
-        (exact up to rounding); ``"dissipative"`` needs a :math:`\Gamma` whose symmetric part
-        is diagonal and positive.
+        (exact up to rounding); ``"dissipative"`` solves for :math:`G` (exact up to rounding)
+        and needs a :math:`\Gamma` whose :math:`G = (I - \tfrac{\Delta}{2}\Gamma)^{-1}\Gamma`
+        has a diagonal, positive symmetric part (a diagonal :math:`\Gamma` needs
+        :math:`0 < \Delta\gamma_i < 2`).
 
         Parameters
         ----------
@@ -473,6 +486,7 @@ class NoisyRNN(torch.nn.Module):
 
         if not isinstance(model, SRNN):
             fail("model", "an srnnkit.SRNN", type(model).__name__, TypeError)
+        dt = check_positive("dt", dt)
         if model.input_mode != "activation" and not model.is_linear:
             fail("model", "an SRNN with input_mode='activation' (the input inside the "
                  "activation, as in NoisyRNN)", f"input_mode={model.input_mode!r} with "
@@ -487,22 +501,15 @@ class NoisyRNN(torch.nn.Module):
         n, m = model.n_hidden, model.n_inputs
         net = cls(m, n, Q.shape[0], dt=dt, sigma=model.sigma, sigma_mult=sigma_mult,
                   activation=model.activation, parameterization=parameterization,
-                  gamma=gamma if parameterization == "lipschitz" else 1.0, beta=beta,
+                  gamma=gamma if parameterization == "lipschitz" else min(1.0, 1.0 / dt),
+                  beta=beta,
                   gamma_w=gamma_w, readout=readout, seed=0, dtype=dtype)
         G = model.gamma_matrix
         values: dict[str, np.ndarray] = {"C": model.C, "b": model.b, "Q": Q, "q": q}
         if parameterization == "free":
             values.update(W=model.W, Gamma=G)
         elif parameterization == "dissipative":
-            d = np.diag(G)
-            off = _sym(G) - np.diag(d)
-            if np.any(d <= 0) or np.abs(off).max() > 1e-12 * max(1.0, np.abs(G).max()):
-                fail("model", "an SRNN whose gamma has a diagonal, positive symmetric part "
-                     "(for parameterization='dissipative')", f"gamma with diagonal "
-                     f"{describe(d)} and off-diagonal symmetric part up to "
-                     f"{np.abs(off).max():.3g}")
-            values.update(W=model.W, leak_raw=_softplus_inverse(d),
-                          K=np.triu(_skew(G), 1))
+            values.update(W=model.W, **_dissipative_parameters(G, float(dt)))
         else:
             b_ = net.beta
             A = net.gamma_shift * np.eye(n) - G
@@ -526,6 +533,27 @@ class NoisyRNN(torch.nn.Module):
                 f"n_outputs={self.n_outputs}, dt={self.dt:.4g}, "
                 f"activation={self.activation!r}, parameterization={self.parameterization!r}, "
                 f"readout={self.readout!r}")
+
+
+def _dissipative_parameters(G: np.ndarray, dt: float) -> dict[str, np.ndarray]:
+    r"""``leak_raw`` and ``K`` of the dissipative form whose :math:`\Gamma` is ``G``.
+
+    Inverts :math:`\Gamma = G_c (I + \tfrac{\Delta}{2} G_c)^{-1}`:
+    :math:`G_c = (I - \tfrac{\Delta}{2}\Gamma)^{-1}\Gamma`, whose symmetric part must be
+    diagonal and positive (to rounding).
+    """
+    n = G.shape[0]
+    M = np.eye(n) - 0.5 * dt * G
+    ok = np.isfinite(np.linalg.cond(M)) and np.linalg.cond(M) < 1e12
+    Gc = np.linalg.solve(M, G) if ok else np.full_like(G, np.nan)
+    d = np.diag(Gc)
+    off = np.abs(_sym(Gc) - np.diag(d)).max() if ok else np.inf
+    if not ok or np.any(d <= 0) or off > 1e-10 * max(1.0, np.abs(Gc).max()):
+        fail("model", "an SRNN whose gamma is G (I + dt G / 2)^-1 for a G with a diagonal, "
+             "positive symmetric part (parameterization='dissipative'; a diagonal gamma "
+             "needs 0 < dt gamma < 2)", f"gamma whose G has diagonal {describe(d)} and "
+             f"off-diagonal symmetric part up to {off:.3g}")
+    return {"leak_raw": _softplus_inverse(d), "K": np.triu(_skew(Gc), 1)}
 
 
 def _sigma_matrix(sigma: ArrayLike | torch.Tensor, n: int) -> np.ndarray:
