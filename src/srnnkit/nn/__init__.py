@@ -5,6 +5,9 @@ r"""Trained networks: noise-injected RNNs in PyTorch that are SRNNs (the optiona
   :math:`h_{k+1} = h_k + \Delta[-\Gamma h_k + a(W h_k + C u_k + b)] + \sigma\sqrt{\Delta}\,\xi_k`,
   trained with its noise switched on; ``to_srnn()`` / ``NoisyRNN.from_srnn`` convert to and
   from :class:`srnnkit.SRNN` exactly.
+- :func:`from_torch_rnn` -- a trained ``torch.nn.RNN`` / ``RNNCell`` (Elman, tanh or ReLU)
+  and its ``torch.nn.Linear`` head as the SRNN it discretises (step 1, leak :math:`I`, the
+  input inside the activation), ready for :func:`srnnkit.analysis.analyze_network`.
 
 This subpackage needs PyTorch: ``pip install "srnnkit[torch]"``. ``import srnnkit`` never
 imports it; the scikit-learn shells :class:`srnnkit.learning.NoisyRNNClassifier` and
@@ -21,5 +24,6 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by te
         "(or install torch yourself first, e.g. the CPU wheel, then the extra).") from err
 
 from ._noisy_rnn import PARAMETERIZATIONS, NoisyRNN
+from ._torch_rnn import from_torch_rnn
 
-__all__ = ["PARAMETERIZATIONS", "NoisyRNN"]
+__all__ = ["PARAMETERIZATIONS", "NoisyRNN", "from_torch_rnn"]

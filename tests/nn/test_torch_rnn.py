@@ -1,0 +1,101 @@
+"""from_torch_rnn: a PyTorch Elman RNN is the SRNN with leak I, step 1 and the input inside
+the activation. Its forward pass (torch's own kernels) is the independent reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import srnnkit as sk
+
+torch = pytest.importorskip("torch")
+
+from srnnkit.analysis import analyze_network  # noqa: E402
+from srnnkit.nn import from_torch_rnn  # noqa: E402
+
+
+def _torch_states(rnn, u):
+    """Every hidden state h_1..h_T of ``rnn`` (RNN or RNNCell) from h_0 = 0: (B, T, n)."""
+    x = torch.from_numpy(u)
+    if isinstance(rnn, torch.nn.RNNCell):
+        h = torch.zeros(u.shape[0], rnn.hidden_size, dtype=torch.float64)
+        out = []
+        for k in range(u.shape[1]):
+            h = rnn(x[:, k], h)
+            out.append(h)
+        return torch.stack(out, 1).detach().numpy()
+    if rnn.batch_first:
+        return rnn(x)[0].detach().numpy()
+    return rnn(x.transpose(0, 1))[0].transpose(0, 1).detach().numpy()
+
+
+@pytest.mark.parametrize("kind, nonlinearity, bias, batch_first, head", [
+    ("rnn", "tanh", True, True, True),
+    ("rnn", "relu", True, False, True),
+    ("rnn", "tanh", False, True, False),
+    ("cell", "tanh", True, None, True),
+    ("cell", "relu", False, None, False),
+])
+def test_simulate_equals_the_torch_forward_pass(kind, nonlinearity, bias, batch_first, head):
+    torch.manual_seed(0)
+    if kind == "rnn":
+        rnn = torch.nn.RNN(3, 6, nonlinearity=nonlinearity, bias=bias, batch_first=batch_first)
+    else:
+        rnn = torch.nn.RNNCell(3, 6, nonlinearity=nonlinearity, bias=bias)
+    rnn = rnn.double()
+    lin = torch.nn.Linear(6, 2).double() if head else None
+    model = from_torch_rnn(rnn, lin)
+    assert model.input_mode == "activation" and model.activation == nonlinearity
+    np.testing.assert_array_equal(model.gamma_matrix, np.eye(6))
+    u = np.random.default_rng(1).standard_normal((4, 12, 3))
+    H = _torch_states(rnn, u)
+    expected = lin(torch.from_numpy(H)).detach().numpy() if head else H
+    traj = sk.simulate(model, u, dt=1.0, h0="zeros", burn_in=0)
+    np.testing.assert_allclose(traj.mean[:, 1:], expected, rtol=0, atol=1e-12)
+
+
+def test_noise_is_added_once_per_step():
+    rnn = torch.nn.RNN(1, 3).double()
+    model = from_torch_rnn(rnn, sigma=[0.1, 0.2, 0.3])
+    np.testing.assert_array_equal(model.sigma, np.diag([0.1, 0.2, 0.3]))
+    assert model.n_outputs == 3                       # no head: the hidden state is read
+
+
+@pytest.mark.parametrize("make, readout, exc, match", [
+    (lambda: torch.nn.RNN(2, 4, num_layers=2), None, ValueError, "num_layers=1"),
+    (lambda: torch.nn.RNN(2, 4, bidirectional=True), None, ValueError, "bidirectional"),
+    (lambda: torch.nn.LSTM(2, 4), None, TypeError, "LSTM"),
+    (lambda: torch.nn.GRUCell(2, 4), None, TypeError, "GRUCell"),
+    (lambda: torch.nn.RNN(2, 4), torch.nn.Linear(5, 1), ValueError, "in_features = 4"),
+    (lambda: torch.nn.RNN(2, 4), torch.nn.ReLU(), TypeError, "readout"),
+])
+def test_what_is_not_an_elman_rnn_is_refused(make, readout, exc, match):
+    with pytest.raises(exc, match=match):
+        from_torch_rnn(make(), readout)
+
+
+def test_a_trained_elman_rnn_can_be_analysed():
+    """Train a small tanh RNN on a two-class task in plain PyTorch, then read it."""
+    from srnnkit.cli._trained import builtin_task
+
+    X, y = builtin_task(60, seed=0)
+    keep = y < 2
+    X, y = X[keep], y[keep]
+    torch.manual_seed(0)
+    rnn, head = torch.nn.RNN(2, 8, batch_first=True), torch.nn.Linear(8, 2)
+    opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=0.02)
+    x, t = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
+    for _ in range(60):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(head(rnn(x)[0][:, -1]), t)
+        loss.backward()
+        opt.step()
+    scores = sk.simulate(from_torch_rnn(rnn, head), X, dt=1.0, h0="zeros",
+                         burn_in=0).mean[:, -1]
+    with torch.no_grad():
+        ref = head(rnn(x)[0][:, -1]).double().numpy()
+    np.testing.assert_allclose(scores, ref, atol=1e-5)       # float32 training, float64 here
+    model = from_torch_rnn(rnn, head, sigma=0.1)
+    res = analyze_network(model, dt=1.0, inputs=X[:8], budget=0.001, seed=0)
+    assert res.first["perturbation"].values.shape[1:] == (2, 2)
+    assert res.agreement[1].within >= 0.95
