@@ -120,6 +120,7 @@ def test_trained_stage_of_run(tmp_path):
     assert m["test accuracy"] > 0.9
     assert m["order 1: entries within 4 SE"] >= 0.99
     assert m["order 2: entries within 4 SE"] >= 0.99
-    assert (m["Volterra order-2 error at 1 x data (median)"]
-            < m["Volterra order-1 error at 1 x data (median)"])
+    for amp in ("0.5", "0.25", "0.125"):      # where the series converges on every network
+        assert (m[f"Volterra order-2 error at {amp} x data (median)"]   # (docs/trained.md)
+                < m[f"Volterra order-1 error at {amp} x data (median)"])
     assert len(list(out.glob("trained_*.png"))) == 6
