@@ -204,13 +204,13 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
     budget = check_positive("budget", budget)
     subj = _subject(model, dt, inputs, targets)
     seconds: dict[str, float] = {}
-    s_mean, s_pool, s_kern, s_vol, s_rob, s_sel = child_sequences(seed, 6)
+    s_mean, s_pool, s_kern, s_vol, s_rob, s_sel, s_mix = child_sequences(seed, 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CostWarning)
         plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel)
         seconds["plan"] = time.perf_counter() - t0
-        return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob), burn_in, n_jobs,
-                    seconds, shrink)
+        return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob, s_mix), burn_in,
+                    n_jobs, seconds, shrink)
 
 
 def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any
@@ -255,10 +255,11 @@ def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int
     from ._ensemble import stationary_states
     from ._kernels import estimate_kernels
     from ._memory import network_memory
+    from ._mixing import check_mixing
     from ._result import NetworkAnalysis, find_problems
     from ._robustness import robustness
 
-    s_pool, s_kern, s_vol, s_rob = seeds
+    s_pool, s_kern, s_vol, s_rob, s_mix = seeds
     net, dt = subj.model, subj.dt
     S = len(subj.series)
     tick = time.perf_counter()
@@ -271,6 +272,8 @@ def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int
 
     est = estimate_kernels(net, dt, plan, s_kern, burn_in=burn_in, n_jobs=n_jobs)
     lap("kernels")
+    mixing = None if net.is_linear else check_mixing(net, dt, s_mix, burn_in)
+    lap("mixing")
     agreement = {o: compare_kernels(k["perturbation"], k["girsanov"])
                  for o, k in ((1, est.first), (2, est.second)) if "girsanov" in k}
     Pv, Pr = plan.volterra_paths, plan.robustness_paths
@@ -294,7 +297,8 @@ def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int
     res = NetworkAnalysis(model=net, dt=dt, source=subj.source,
                           inputs="data" if subj.from_data else "white noise",
                           plan=plan, first=est.first, second=est.second, agreement=agreement,
-                          memory=memory, volterra=capture, robustness=rob, seconds=seconds,
+                          memory=memory, volterra=capture, robustness=rob, mixing=mixing,
+                          seconds=seconds,
                           notes=list(est.notes))
     res.problems_by_part = find_problems(res)
     res.problems = [p for part in res.problems_by_part.values() for p in part]

@@ -48,6 +48,9 @@ class NetworkAnalysis:
     memory : Memory
     volterra : VolterraCapture
     robustness : Robustness
+    mixing : MixingCheck or None
+        Whether independent stationary runs sample one law (``None`` for a linear SRNN,
+        whose stationary law is Gaussian).
     problems : list of str
         What the checks found wrong or unresolved (one line each).
     problems_by_part : dict of str to list of str
@@ -82,6 +85,7 @@ class NetworkAnalysis:
     memory: Any
     volterra: Any
     robustness: Any
+    mixing: Any = None
     problems: list[str] = field(default_factory=list)
     problems_by_part: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -107,6 +111,10 @@ class NetworkAnalysis:
             out[f"order {order}: entries"] = agr.n_entries
             out[f"order {order}: max |entry|/SE perturbation"] = agr.max_snr[0]
             out[f"order {order}: max |entry|/SE girsanov"] = agr.max_snr[1]
+        if self.mixing is not None:
+            out["stationary runs: between/within ratio (max over outputs)"] = float(
+                self.mixing.ratio.max())
+            out["stationary runs: ratio threshold"] = self.mixing.threshold
         mem = self.memory
         out["slowest linearised time constant"] = float(mem.time_constants[0])
         out["linearised decay time (EM)"] = mem.linear_time_constant
@@ -155,8 +163,30 @@ def find_problems(res: NetworkAnalysis) -> dict[str, list[str]]:
             "robustness": _robustness_problems(res)}
 
 
+def _mixing_problems(mix: Any) -> list[str]:
+    if mix is None or mix.mixes:
+        return []
+    i = int(np.argmax(mix.ratio))
+    runs = mix.run_means[:, i]
+    ordered = np.sort(runs)
+    cut = int(np.argmax(np.diff(ordered)))           # the widest gap splits two groups
+    return [f"independent stationary runs of the network do not sample one law: over "
+            f"{runs.size} runs of {mix.n_steps} steps from the estimators' starts (0, burnt "
+            f"in), the spread of their mean outputs is {mix.ratio[i]:.3g} times what each "
+            f"run's own fluctuations explain (output {i}; run means from {runs.min():.3g} to "
+            f"{runs.max():.3g}, within-run SD {mix.run_sd[i]:.3g}; the widest gap splits "
+            f"them {cut + 1} : {runs.size - cut - 1}; threshold {mix.threshold:.3g}). The "
+            "network holds several stable states that the noise "
+            "switches between too rarely (or relaxes more slowly than the burn-in): what the "
+            "estimators read as its stationary law is the mixture of the states that runs "
+            "from 0 happen to settle in; an estimator with few independent runs (Girsanov's "
+            "chains) samples that mixture poorly, so the two estimators can disagree beyond "
+            "their standard errors, and the kernels are responses within those states. A "
+            "larger sigma mixes the states."]
+
+
 def _kernel_problems(res: NetworkAnalysis) -> list[str]:
-    out = []
+    out = _mixing_problems(res.mixing)
     for order, agr in res.agreement.items():
         if agr.within < AGREE_FRACTION:
             out.append(f"perturbation and Girsanov disagree on the order-{order} kernel: "
