@@ -93,10 +93,12 @@ def _check_stable_step(net: Any, dt: float, advice: str) -> None:
     bounded term, so a spectral radius of :math:`I - \Delta\Gamma` above 1 makes every
     long run grow without bound: there is no stationary law, and no kernel to estimate.
     """
-    if net.activation not in ("tanh", "sigmoid"):
+    from ..dynamics._activations import ACTIVATIONS
+    from ..dynamics._divergence import far_jacobian
+
+    if not ACTIVATIONS[net.activation].bounded:
         return
-    radius = float(np.abs(np.linalg.eigvals(np.eye(net.n_hidden)
-                                            - dt * net.gamma_matrix)).max())
+    radius = float(np.abs(1.0 + dt * np.linalg.eigvals(far_jacobian(net))).max())
     if radius > 1.0:
         fail("model", "a network whose Euler-Maruyama step is stable far from the origin "
              "(spectral radius of I - dt*gamma below 1: with a bounded activation only that "

@@ -40,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MARGIN", "DivergenceError", "StateBound", "divergence_message", "state_bound"]
+__all__ = ["MARGIN", "DivergenceError", "StateBound", "divergence_message", "far_jacobian",
+           "state_bound"]
 
 #: the factor K between the state scale of a network and the divergence bound
 MARGIN = 100.0
@@ -181,20 +182,29 @@ def state_bound(model: Any, dt: float, *, h0: Any = None, inputs: Any = None,
     return StateBound(base=MARGIN * scale, slope=slope, scale=scale, dissipative=provable)
 
 
-def _likely_cause(model: Any, dt: float) -> str:
-    """Which of the weights or dt most likely made the run diverge, in words.
-
-    The linearised drift is examined where a diverging state lives (a bounded activation
-    saturates, so :math:`J = -\\Gamma`; an unbounded one is linear there,
-    :math:`J = -\\Gamma + \\mathrm{Lip}(a) W`) and at the origin. A continuous-time eigenvalue
-    with a positive real part means weights that are not dissipative; otherwise a spectral
-    radius of :math:`I + \\Delta J` above 1 means an unstable Euler-Maruyama step."""
+def far_jacobian(model: Any) -> np.ndarray:
+    r"""The linearised drift where a diverging state lives: a bounded activation saturates,
+    so :math:`J = -\Gamma`; an unbounded one is linear there, :math:`J = -\Gamma +
+    \mathrm{Lip}(a) W`."""
     from ._activations import ACTIVATIONS
 
     act = ACTIVATIONS[model.activation]
     G = model.gamma_matrix
-    far = -G if act.bounded else -G + act.lipschitz * model.W
-    near = -G + act.derivative(model.b)[:, None] * model.W       # at h = 0
+    return -G if act.bounded else -G + act.lipschitz * model.W
+
+
+def _likely_cause(model: Any, dt: float) -> str:
+    """Which of the weights or dt most likely made the run diverge, in words.
+
+    The linearised drift is examined where a diverging state lives (`far_jacobian`) and at
+    the origin. A continuous-time eigenvalue with a positive real part means weights that are
+    not dissipative; otherwise a spectral radius of :math:`I + \\Delta J` above 1 means an
+    unstable Euler-Maruyama step."""
+    from ._activations import ACTIVATIONS
+
+    act = ACTIVATIONS[model.activation]
+    far = far_jacobian(model)
+    near = -model.gamma_matrix + act.derivative(model.b)[:, None] * model.W   # at h = 0
     growth = float(np.linalg.eigvals(far).real.max())
     if growth > 0:
         what = "the leak -gamma" if act.bounded else \

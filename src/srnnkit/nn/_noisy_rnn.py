@@ -26,7 +26,7 @@ from .._validation import (
 if TYPE_CHECKING:
     from ..model import SRNN
 
-__all__ = ["PARAMETERIZATIONS", "READOUTS", "NoisyRNN"]
+__all__ = ["PARAMETERIZATIONS", "READOUTS", "NoisyRNN", "float64_copy"]
 
 #: How Γ and W are built from the trained parameters (see `NoisyRNN`).
 PARAMETERIZATIONS = ("free", "dissipative", "lipschitz")
@@ -432,10 +432,8 @@ class NoisyRNN(torch.nn.Module):
                           "an srnnkit.SRNN, whose diffusion is constant: the SRNN has the "
                           "additive noise sigma only.", UserWarning, stacklevel=2)
 
-        def arr(t: torch.Tensor) -> np.ndarray:
-            return t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
-
         with torch.no_grad():
+            arr = float64_copy
             return SRNN(arr(self.recurrent_weights()), arr(self.C), arr(self.sigma),
                         gamma=arr(self.gamma_matrix()), b=arr(self.b),
                         activation=self.activation, readout=Linear(arr(self.Q), arr(self.q)),
@@ -554,6 +552,11 @@ def _dissipative_parameters(G: np.ndarray, dt: float) -> dict[str, np.ndarray]:
              "needs 0 < dt gamma < 2)", f"gamma whose G has diagonal {describe(d)} and "
              f"off-diagonal symmetric part up to {off:.3g}")
     return {"leak_raw": _softplus_inverse(d), "K": np.triu(_skew(Gc), 1)}
+
+
+def float64_copy(t: torch.Tensor) -> np.ndarray:
+    """A float64 NumPy copy of a tensor (detached, on the CPU)."""
+    return t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
 
 
 def _sigma_matrix(sigma: ArrayLike | torch.Tensor, n: int) -> np.ndarray:

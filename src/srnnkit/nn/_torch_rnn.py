@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import fail
+from ._noisy_rnn import float64_copy
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -23,10 +24,6 @@ __all__ = ["from_torch_rnn"]
 
 #: torch's nonlinearity names -> SRNN activations
 _NONLINEARITIES = {"tanh": "tanh", "relu": "relu"}
-
-
-def _array(t: Any) -> np.ndarray:
-    return t.detach().cpu().double().numpy().copy()
 
 
 def _rnn_weights(rnn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
@@ -50,8 +47,8 @@ def _rnn_weights(rnn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     else:
         fail("rnn", "a torch.nn.RNN or torch.nn.RNNCell (Elman; an LSTM or GRU is not an "
              "SRNN)", type(rnn).__name__, TypeError)
-    b = sum((_array(x) for x in biases), np.zeros(W_hh.shape[0]))
-    return _array(W_hh), _array(W_ih), b, _NONLINEARITIES[rnn.nonlinearity]
+    b = sum((float64_copy(x) for x in biases), np.zeros(W_hh.shape[0]))
+    return float64_copy(W_hh), float64_copy(W_ih), b, _NONLINEARITIES[rnn.nonlinearity]
 
 
 def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> SRNN:
@@ -114,8 +111,8 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
         if readout.in_features != n:
             fail("readout", f"a torch.nn.Linear with in_features = {n} (the hidden size)",
                  f"in_features={readout.in_features}")
-        Q = _array(readout.weight)
-        q = _array(readout.bias) if readout.bias is not None else np.zeros(Q.shape[0])
+        Q = float64_copy(readout.weight)
+        q = float64_copy(readout.bias) if readout.bias is not None else np.zeros(Q.shape[0])
         ro = Linear(Q, q)
     return SRNN(W=W, C=C, b=b, gamma=1.0, sigma=sigma, activation=activation, readout=ro,
                 input_mode="activation")
