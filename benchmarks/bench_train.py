@@ -9,11 +9,11 @@ Run under the shared lock (one benchmark at a time on the machine)::
 stratified with random_state=0; NoisyRNNClassifier() beside a PyTorch LSTM(64) (60 epochs, Adam
 3e-3, batch 64, two threads, the setup of BENCHMARKS.md) in the same process, interleaved
 over seeds. ``panel``: the short sets of the development panel (JapaneseVowels, BasicMotions,
-GunPoint, ItalyPowerDemand, bundled with aeon) beside aeon's MiniRocket (edge-padded to equal
-lengths for aeon only). Accuracy: mean and standard deviation over seeds; time: median fit +
-predict seconds, and its ratio to the peer's. The noise-averaged prediction
-(``prediction="noise-averaged"``, 32 paths) of the same fitted networks is reported beside the
-default noise-free one.
+GunPoint, ItalyPowerDemand; ``--sets long`` for the rest of the panel: Chinatown, Coffee,
+PigCVP, PLAID) beside aeon's MiniRocket (edge-padded to equal lengths for aeon only).
+Accuracy: mean and standard deviation over seeds; time: median fit + predict seconds, and
+its ratio to the peer's. The noise-averaged prediction (``prediction="noise-averaged"``, 32
+paths) of the same fitted networks is reported beside the default noise-free one.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 from srnnkit.learning import NoisyRNNClassifier
 
 PANEL = ["JapaneseVowels", "BasicMotions", "GunPoint", "ItalyPowerDemand"]
+#: the rest of the development panel (BENCHMARKS.md): longer series, run with --sets
+LONG = ["Chinatown", "Coffee", "PigCVP", "PLAID"]
 
 
 def digits_rows():
@@ -94,22 +96,12 @@ def ours_fit_score(X, y, X_test, y_test, seed):
 
 
 def load_panel(name):
-    from aeon.datasets import load_classification
+    """A panel set from the files the peers bundle (never downloaded): bench_learning's
+    loader, with aeon's layout edge-padded to equal lengths for MiniRocket."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from bench_learning import panel_set
 
-    out = []
-    for split in ("train", "test"):
-        X, y = load_classification(name, split=split)
-        out.append((X, y))
-    (Xa, y), (Xa_test, y_test) = out
-    if isinstance(Xa, list):                                  # unequal lengths: (m, L_i)
-        ours, ours_test = [np.asarray(x, float).T for x in Xa], [np.asarray(x, float).T
-                                                                 for x in Xa_test]
-        L = max(x.shape[1] for x in list(Xa) + list(Xa_test))
-        pad = [np.stack([np.pad(np.asarray(x, float), ((0, 0), (0, L - x.shape[1])),
-                                mode="edge") for x in S]) for S in (Xa, Xa_test)]
-        return ours, y, ours_test, y_test, pad[0], pad[1]
-    return (np.transpose(Xa, (0, 2, 1)).astype(float), y,
-            np.transpose(Xa_test, (0, 2, 1)).astype(float), y_test, Xa, Xa_test)
+    return panel_set(name)
 
 
 def minirocket_fit_score(Xa, y, Xa_test, y_test, seed):
@@ -180,7 +172,7 @@ def main(argv=None):
         summary(rows, "digits (rows)", "NoisyRNNClassifier()",
                 f"PyTorch LSTM(64), {args.lstm_threads} thread(s)")
         return
-    for name in args.sets.split(","):
+    for name in (LONG if args.sets == "long" else args.sets.split(",")):
         X, y, X_test, y_test, Xa, Xa_test = load_panel(name)
         minirocket_fit_score(Xa, y, Xa_test[:5], y_test[:5], 0)     # warm-up (numba JIT)
         rows = {"ours": [], "peer": []}

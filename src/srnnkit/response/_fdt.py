@@ -39,17 +39,62 @@ SCORES = ("auto", "exact", "gaussian", "learned")
 _KEEP_FLOATS = 2 ** 25
 
 
-def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray) -> np.ndarray:
+def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | None = None,
+                     score_trace: np.ndarray | None = None) -> np.ndarray:
     r"""The conjugate variables (..., m) at states ``h`` (..., n) with score values ``s``.
 
-    Additive input: :math:`v = -C^\top s`. Input inside the activation:
-    :math:`v_a = -\sum_k a''(z_k)W_{kk}C_{ka} - \sum_k a'(z_k)C_{ka}s_k`, :math:`z = Wh+b`.
+    Additive input: :math:`v = -C^\top s`, exact for the Euler-Maruyama chain (the input
+    shifts the next state's law, so the chain's stationary score is all it takes). Input
+    inside the activation: the input moves the next state by :math:`\Delta\,G_a(h)`,
+    :math:`G_a = a'(z)\circ C_a`, :math:`z = Wh + b`, evaluated at the *previous* state, so
+    the chain's conjugate variable is :math:`v_a = -p^{-1}\nabla\cdot(p\,\bar G_a)` with
+    :math:`\bar G_a(h') = E[G_a(h_j)\mid h_{j+1} = h']`. To first order in :math:`\Delta`
+    (the backward step has mean :math:`\Delta(\Sigma s - F)` and covariance
+    :math:`\Delta\Sigma`, :math:`\Sigma = \sigma\sigma^\top`, :math:`F` the drift),
+
+    .. math:: \bar G_a = C_a\circ\tilde g,\quad \tilde g = a'(z) + \Delta\bigl(a''(z)\circ q
+              + \tfrac12 a'''(z)\circ d\bigr),\quad q = W(\Sigma s - F),\quad
+              d = \operatorname{diag}(W\Sigma W^\top),
+
+    and :math:`v_a = -\sum_k C_{ka}(\partial_k\tilde g_k + \tilde g_k s_k)`, where
+    :math:`\partial_k q_k = (W\Sigma J_s)_{kk} - (W J_F)_{kk}` (:math:`J` the Jacobians).
+    Without ``dt``: the continuous-time form :math:`-\nabla\cdot G_a - G_a\cdot s`, whose
+    bias against the chain is :math:`O(\Delta)` (docs/theory.md §12).
+
+    Parameters
+    ----------
+    model : SRNN
+        The network.
+    h, s : ndarray of shape (..., n)
+        States and the score :math:`\nabla\log p_\infty` there.
+    dt : float, optional
+        The chain's step: with the input inside the activation, the first-order correction.
+    score_trace : ndarray of shape (..., n) or (n,), optional
+        :math:`(W\Sigma J_s)_{kk}` at ``h`` (needed with ``dt``).
+
+    Returns
+    -------
+    ndarray of shape (..., m)
     """
     if not in_drift(model):
         return -(s @ model.C)
     act = ACTIVATIONS[model.activation]
-    z = h @ model.W.T + model.b
-    return -((act.second_derivative(z) * np.diag(model.W) + act.derivative(z) * s) @ model.C)
+    W = model.W
+    z = h @ W.T + model.b
+    a1, a2 = act.derivative(z), act.second_derivative(z)
+    wd = np.diag(W)
+    if dt is None or act.name in ("identity", "relu"):       # a'' = 0: G does not vary
+        return -((a2 * wd + a1 * s) @ model.C)
+    if score_trace is None:
+        raise ValueError("conjugate_values: dt needs score_trace, (W Sigma J_s)_kk")
+    a3, a4 = act.nth_derivative(z, 3), act.nth_derivative(z, 4)
+    S = model.diffusion
+    q = (s @ S - model.drift(h)) @ W.T
+    d = np.einsum("kl,lm,km->k", W, S, W)
+    dq = score_trace + np.diag(W @ model.gamma_matrix) - a1 @ (W * W.T)
+    g = a1 + dt * (a2 * q + 0.5 * a3 * d)
+    dg = a2 * wd + dt * (a3 * wd * q + a2 * dq + 0.5 * a4 * wd * d)
+    return -((dg + g * s) @ model.C)
 
 
 def conjugate_from_score(model: Any, score: Callable[[np.ndarray], np.ndarray]
@@ -99,9 +144,10 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
                          "exist; use method='perturbation' or pass score=callable.") from None
 
 
-def _gaussian_body(model: Any, n_lags: int, counts: np.ndarray) -> Callable:
+def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray) -> Callable:
     """Per-run quasi-Gaussian FDT: the run's own mean and covariance, f centred by the run."""
     additive = not in_drift(model)
+    A = model.W @ model.diffusion                        # (W Sigma J_s)_kk, J_s = -S^-1
 
     def body(states: np.ndarray, _: Any = None) -> np.ndarray:
         f = model.output(states)
@@ -112,9 +158,10 @@ def _gaussian_body(model: Any, n_lags: int, counts: np.ndarray) -> Callable:
             x = np.einsum("bti,bim->btm", dev,
                           np.stack([_solve_cov(s, model.C) for s in S]))
         else:                  # the Gaussian score -S^{-1}(h - mean) in the general form
-            score = -np.einsum("bti,bij->btj", dev,
-                               np.stack([_solve_cov(s, np.eye(s.shape[0])) for s in S]))
-            x = conjugate_values(model, states, score)
+            P = np.stack([_solve_cov(s, np.eye(s.shape[0])) for s in S])
+            score = -np.einsum("bti,bij->btj", dev, P)
+            trace = -np.einsum("ki,bik->bk", A, P)[:, None, :]
+            x = conjugate_values(model, states, score, dt=dt, score_trace=trace)
         return _xcorr(x, f, n_lags) / counts
     return body
 
@@ -138,7 +185,7 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     if score_kind == "learned":
         return _learned(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par, info)
     if v is None:
-        body = _gaussian_body(model, n_lags, counts)
+        body = _gaussian_body(model, dt, n_lags, counts)
     else:
         fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
 
@@ -220,6 +267,7 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
     u -= u.mean(axis=0)
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
     sub = _subsample(n_steps, n_lags)
+    A = model.W @ model.diffusion
 
     def body(job: tuple) -> tuple:
         item, states = job
@@ -229,7 +277,8 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
         grad = 0.0
         for b, st in enumerate(states):
             phi = features(st)
-            x[b] = conjugate_values(model, st, phi @ learned.theta)
+            x[b] = conjugate_values(model, st, phi @ learned.theta, dt=dt,
+                                    score_trace=features.score_trace(st, learned.theta, A))
             grad = grad + _direction_correlations(model, st[sub], phi[sub], u, f[b], sub,
                                                   n_lags)
         return _xcorr(x, f, n_lags) / counts, grad

@@ -263,13 +263,19 @@ class GridChain:
         return np.interp(h[..., 0], self.x, dlogp)[..., None]
 
     def conjugate_variable(self, h: Any) -> np.ndarray:
-        r"""Exact conjugate variables of the grid law, shape (..., m) for ``h`` (..., 1).
+        r"""Exact conjugate variables of the chain, shape (..., m) for ``h`` (..., 1).
 
-        Additive input: :math:`v_a(h) = -c_a\,\partial_h\log p_\infty(h)`. Input inside
-        the activation (docs/theory.md §11): :math:`v_a(h) = -\partial_h G_a(h) -
-        G_a(h)\,\partial_h\log p_\infty(h)` with :math:`G_a(h) = a'(wh+b)\,c_a`.  Pass it as
-        ``score=`` to ``linear_response(method="fdt")`` for an FDT estimate without the
-        quasi-Gaussian bias.
+        The input at step :math:`j` moves the mean of :math:`h_{j+1}` by
+        :math:`\Delta\,G_a(h_j)` (:math:`G_a = c_a` for the additive input,
+        :math:`a'(wh_j+b)\,c_a` inside the activation), so the response of the chain is
+        :math:`E[f(h_{j+1+k})\,v_a(h_{j+1})]` with
+        :math:`v_a(x') = E\bigl[G_a(h_j)\,(x' - \mu(h_j))/(\sigma^2\Delta)\bigm|
+        h_{j+1} = x'\bigr]`, the one-step likelihood-ratio weight averaged over the previous
+        state; here it is summed over the grid's transition matrix. For the additive input
+        it is :math:`-c_a\,\partial_h\log p_\infty`; inside the activation it differs
+        from the continuous-time form :math:`-\partial_h G_a - G_a\,\partial_h\log
+        p_\infty` by :math:`O(\Delta)`. Pass it as ``score=`` to
+        ``linear_response(method="fdt")`` for an FDT estimate of the chain's kernel.
 
         Parameters
         ----------
@@ -281,13 +287,11 @@ class GridChain:
         ndarray, shape (..., m)
             The conjugate variable of each input at ``h``.
         """
-        s = self.score(h)[..., 0]
-        if not self.in_drift:
-            return -s[..., None] * self.c
-        act = ACTIVATIONS[self.model.activation]
-        w = float(self.model.W[0, 0])
-        z = w * np.asarray(h, dtype=float)[..., 0] + float(self.model.b[0])
-        v = -(act.second_derivative(z) * w + act.derivative(z) * s)
+        g = self.stationary * (self.a1 if self.in_drift else 1.0)         # p(x) G(x) / c
+        lr = (self.x[None, :] - self.mu[:, None]) / (self.s * self.s)     # (x' - mu(x)) / s2
+        num = (g[:, None] * self.K * lr).sum(axis=0)
+        den = np.maximum(self.stationary @ self.K, 1e-300)
+        v = np.interp(np.asarray(h, dtype=float)[..., 0], self.x, num / den)
         return v[..., None] * self.c
 
     def _propagated_readouts(self, n_lags: int) -> np.ndarray:

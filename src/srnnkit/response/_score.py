@@ -122,6 +122,28 @@ class ScoreFeatures:
             rows.append(-np.sin(arg).sum(axis=0)[:, None] * self.omega.T)
         return np.concatenate(rows, axis=0)
 
+    def score_trace(self, h: np.ndarray, theta: np.ndarray, A: np.ndarray) -> np.ndarray:
+        r""":math:`(A J_s)_{kk}` at states ``h`` (..., n) for the score :math:`s = \phi\theta`
+        (:math:`J_s` its Jacobian, ``A`` an (n, n) matrix): (..., n).
+
+        With :math:`B = A\theta^\top`, :math:`(AJ_s)_{kk} = \sum_j B_{kj}\partial_k\phi_j`;
+        the features' derivatives are those of `grad_sum`.
+        """
+        h = np.asarray(h, dtype=float)
+        n = self.model.n_hidden
+        B = A @ theta.T                                              # (n, K)
+        out = np.broadcast_to(np.diag(B[:, 1:1 + n]), (*h.shape[:-1], n)).copy()
+        if self.nonlinear:
+            W = self.model.W
+            z = h @ W.T + self.model.b
+            out += self.act.derivative(z) @ (B[:, 1 + n:1 + 2 * n] * W.T).T
+            out += self.act.second_derivative(z) @ (B[:, 1 + 2 * n:1 + 3 * n] * W.T).T
+        if self.omega.shape[1]:
+            k0 = 1 + n + (2 * n if self.nonlinear else 0)
+            sin = np.sin((h - self.mean) @ self.omega + self.phase)
+            out -= sin @ (B[:, k0:] * self.omega).T
+        return out
+
 
 @dataclass
 class ScoreStats:
