@@ -8,6 +8,7 @@ stationary runs (§7(c), with the state-dependent weight of §11). Both come fro
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,7 +205,7 @@ def estimate_kernels(model: Any, dt: float, plan: Any, seed: Any, *,
     >>> bool(np.allclose(est.first["perturbation"].values, exact.values))  # CRN, linear
     True
     """
-    from ..response import linear_response, second_order_response
+    from ..response import RunsDisagreeWarning, linear_response, second_order_response
 
     s_p1, s_p2, s_g1, s_g2 = child_sequences(seed, 4)
     B = plan.n_batches
@@ -219,9 +220,17 @@ def estimate_kernels(model: Any, dt: float, plan: Any, seed: Any, *,
                           second={"perturbation": pool_batches(seconds)},
                           batches=list(zip(firsts, seconds, strict=True)))
     try:
-        est.first["girsanov"] = linear_response(
-            model, n_lags=plan.n_lags, method="girsanov", n_chains=plan.girsanov_chains,
-            n_steps=plan.girsanov_steps, seed=s_g1, **kw)
+        with warnings.catch_warnings():      # reported below, beside the analysis's own check
+            warnings.simplefilter("ignore", RunsDisagreeWarning)
+            est.first["girsanov"] = linear_response(
+                model, n_lags=plan.n_lags, method="girsanov", n_chains=plan.girsanov_chains,
+                n_steps=plan.girsanov_steps, seed=s_g1, **kw)
+        runs = est.first["girsanov"].info.get("runs", {"agree": True})
+        if not runs["agree"]:
+            est.notes.append(
+                f"Girsanov's {runs['n_runs']} stationary runs disagree beyond their own "
+                f"fluctuations (between/within ratio {runs['between/within']:.3g} > "
+                f"{runs['threshold']:.3g}): its first-order standard errors are unreliable.")
         est.second["girsanov"] = second_order_response(
             model, n_lags=plan.second_lags, method="girsanov", n_chains=plan.girsanov2_chains,
             n_steps=plan.girsanov2_steps, seed=s_g2, **kw)

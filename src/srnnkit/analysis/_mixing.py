@@ -7,16 +7,10 @@ one state, and an estimate is the mixture its starts happen to reach (perturbati
 thousands of starts, Girsanov with tens of runs), so the estimators can disagree beyond
 their standard errors. The check runs ``M`` independent stationary runs, splits each into
 ``b`` consecutive batches and compares the spread of the runs' mean outputs with what each
-run's own fluctuations explain (the batch-means variance of its mean), per output:
-
-.. math:: \rho_i = \frac{\frac{1}{M-1}\sum_j (\bar f_{ij} - \bar f_i)^2}
-          {\frac{1}{M}\sum_j \frac{1}{b(b-1)}\sum_c (\bar f_{ijc} - \bar f_{ij})^2},
-
-which is :math:`F(M-1, M(b-1))`-distributed when the runs mix (batches longer than the
-correlation time); the network is flagged when :math:`\max_i \rho_i` exceeds the
-:math:`1 - 10^{-4}/p` quantile. It is Gelman and Rubin's between/within comparison with the
-within-run variance of the mean taken from batch means, so that the runs' own correlation
-time does not count as disagreement.
+run's own fluctuations explain: the statistic of :mod:`srnnkit.dynamics._agreement`
+(:math:`F(M-1, M(b-1))` when the runs mix), which the chain-based estimators also compute
+on their own runs. Here the runs are many (64) and short, so that a minority state is
+reached by some of them.
 """
 
 from __future__ import annotations
@@ -26,26 +20,19 @@ from typing import Any
 
 import numpy as np
 
+from ..dynamics._agreement import agreement, batch_means
+from ..dynamics._agreement import between_within as _ratio
+
 __all__ = ["MixingCheck", "between_within", "check_mixing"]
 
 #: runs and batches per run of the check; each run is ``RUN_BURNS`` burn-ins long
 N_RUNS, N_BATCHES, RUN_BURNS = 64, 2, 4
-#: false-alarm probability of the flag (over all outputs together)
-FALSE_ALARM = 1e-4
 
 
 def between_within(outputs: np.ndarray, n_batches: int) -> np.ndarray:
-    """The ratio :math:`\\rho_i` of the module docstring for outputs (M, T, p): (p,).
-
-    The last ``T mod n_batches`` steps are left out so that the batches have equal lengths.
-    """
-    M, T, p = outputs.shape
-    size = T // n_batches
-    batch = outputs[:, :size * n_batches].reshape(M, n_batches, size, p).mean(axis=2)
-    means = batch.mean(axis=1)                                         # (M, p)
-    between = means.var(axis=0, ddof=1)
-    within = (batch.var(axis=1, ddof=1) / n_batches).mean(axis=0)
-    return between / np.maximum(within, np.finfo(float).tiny)
+    """The between/within ratio of outputs (M, T, p) in ``n_batches`` batches per run: (p,)
+    (:func:`srnnkit.dynamics._agreement.between_within` of their batch means)."""
+    return _ratio(batch_means(outputs, n_batches))
 
 
 @dataclass
@@ -113,8 +100,6 @@ def check_mixing(model: Any, dt: float, seed: Any, burn_in: int | None = None,
     >>> check_mixing(flip, 0.1, seed=0).mixes          # two stable states, +-2.99
     False
     """
-    from scipy.stats import f as f_dist
-
     from ..simulate import default_burn_in, simulate
 
     burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
@@ -122,8 +107,7 @@ def check_mixing(model: Any, dt: float, seed: Any, burn_in: int | None = None,
     traj = simulate(model, None, dt=dt, n_steps=n_steps, n_paths=n_runs, seed=seed,
                     save="paths", burn_in=burn)
     F = np.asarray(traj.outputs)[:, 1:]                                # (M, T, p)
-    p = F.shape[2]
-    level = float(f_dist.ppf(1.0 - FALSE_ALARM / p, n_runs - 1, n_runs * (n_batches - 1)))
-    return MixingCheck(ratio=between_within(F, n_batches), threshold=level,
+    check = agreement(batch_means(F, n_batches))
+    return MixingCheck(ratio=check.ratio, threshold=check.threshold,
                        run_means=F.mean(axis=1), run_sd=F.std(axis=1).mean(axis=0),
                        n_steps=n_steps)

@@ -16,16 +16,17 @@ and 7):
   bounded as :math:`\varepsilon\to0`; exact up to rounding for linear SRNNs). With the input
   inside the activation (``input_mode="activation"``) the kick is one Euler–Maruyama step
   with :math:`u = \pm\varepsilon e_a` (the drift itself kicks), divided by :math:`\Delta`.
-  The other estimators support only the additive input so far.
+- ``"pathwise"`` -- the :math:`\varepsilon\to0` limit of the same differences along
+  ``n_chains`` stationary runs (tangent propagation, kicks every few steps).
 - ``"fdt"`` -- fluctuation-dissipation: :math:`E_{stat}[(f(h_{i+k}) - \bar f)\,v(h_i)]`
   along ``n_chains`` independent stationary runs of ``n_steps`` steps, all lags at once by
-  FFT.  The conjugate variable :math:`v = -C^\top\nabla\log p_\infty` is exact for linear
-  SRNNs (EM-chain covariance :math:`\Sigma_\Delta`, so the estimate is unbiased for the
-  discrete kernel) and quasi-Gaussian, :math:`C^\top\hat\Sigma^{-1}(h-\hat\mu)`, otherwise:
-  the quasi-Gaussian estimate is **biased** for nonlinear SRNNs (exact only at lag 0 for a
-  linear readout; about 2 % on the V2 tanh SRNN), bounded by
-  :math:`\|f-\langle f\rangle\|\,\|C^\top(\nabla\log\hat p - \nabla\log p_\infty)\|`.
-  A callable ``score(h) -> v(h)`` of shape (..., m) may be passed instead.
+  FFT. The conjugate variable needs the stationary score :math:`\nabla\log p_\infty`:
+  exact for linear SRNNs (EM-chain covariance :math:`\Sigma_\Delta`), learned from the
+  same runs by score matching for nonlinear ones (``score="auto"``), or quasi-Gaussian
+  (``score="gaussian"``, biased on nonlinear SRNNs: `GaussianScoreWarning`). With the input
+  inside the activation it carries the divergence term and the chain's first-order
+  correction in :math:`\Delta`. A callable ``score(h) -> v(h)`` of shape (..., m) may be
+  passed instead.
 - ``"girsanov"`` -- likelihood-ratio weights: :math:`r_1(k) = E_0[(f(h_{j+1+k})-\bar f)\,
   \omega_j]`, :math:`\omega_j = G^\top\xi_j/\sqrt\Delta`, :math:`G = \sigma^+C`, along
   stationary runs (FFT).  Unbiased for the EM chain at any ``dt``; needs
@@ -35,10 +36,13 @@ and 7):
 
 All Monte Carlo methods and ``"grid"`` estimate the Euler–Maruyama chain's kernel ``r1(k)``
 (``discrete=True`` in the result), which differs from :math:`R^{(1)}(k\Delta)` by
-:math:`O(\Delta)`.  Standard errors: across independent paths (perturbation) or independent
-stationary runs used as batch means (fdt, girsanov).
+:math:`O(\Delta)`.  Standard errors: across independent starts (perturbation, with the
+correlation of starts taken along one chain) or independent stationary runs (pathwise, fdt,
+girsanov); the latter also check that their runs sample one law (``info["runs"]``,
+`RunsDisagreeWarning`).
 """
 
+from ..dynamics._agreement import RunsDisagreeWarning
 from ..model._linear import stationary_covariance
 from ._api import linear_response, second_order_response
 from ._grid import GridChain
@@ -56,6 +60,7 @@ __all__ = [
     "GaussianScoreWarning",
     "GridChain",
     "ResponseFunction",
+    "RunsDisagreeWarning",
     "VolterraConvergence",
     "VolterraSeries",
     "VolterraTerms",

@@ -11,6 +11,7 @@ from .._cost import costed
 from .._parallel import Runner
 from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
+from ..dynamics._agreement import RunsDisagreeWarning, RunWatch
 from ._cost import linear_response_cost, second_order_response_cost
 from ._fdt import SCORES, fdt_first, warn_gaussian
 from ._linear import analytic_linear_response, analytic_second_order
@@ -236,8 +237,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     burn_in : int, optional
         Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
         contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
-        linear SRNNs draw exactly from :math:`N(m_\infty, \Sigma_\Delta)` unless ``burn_in``
-        is given.
+        linear SRNNs draw exactly from :math:`N(m_\infty, \Sigma_\Delta)` unless given.
     spacing : float, default=0.01
         Grid spacing for ``"grid"``.
     n_jobs : int, optional
@@ -256,7 +256,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     ResponseFunction
         ``values`` and ``stderr`` of shape (n_lags, p, m). Monte Carlo ``info`` records the
         sample sizes and ``seed`` (the int seed, or the entropy drawn for ``seed=None``):
-        ``seed=info["seed"]`` repeats the estimate.
+        ``seed=info["seed"]`` repeats the estimate; ``info["runs"]``: whether the stationary
+        runs sample one law (nonlinear SRNNs; `RunsDisagreeWarning` when they do not).
 
     Examples
     --------
@@ -312,10 +313,11 @@ def _exact_first(model: Any, method: str, dt: float, n_lags: int, discrete: bool
 def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tuple,
                       seed: SeedLike, burn_in: int | None, score: Any, par: Runner,
                       info: dict) -> tuple[Any, Any]:
-    """``"fdt"`` or ``"girsanov"`` along ``n_chains`` stationary runs.
+    """``"pathwise"``, ``"fdt"`` or ``"girsanov"`` along ``n_chains`` stationary runs.
 
     ``sizes`` is ``(n_paths, n_chains, n_steps)`` as the user gave them; ``info`` gains the
-    chain sizes (and the score kind for ``"fdt"``).
+    chain sizes, the check that the runs sample one law (``info["runs"]``, with a
+    `RunsDisagreeWarning` when they do not) and the score kind for ``"fdt"``.
     """
     n_paths, n_chains, n_steps = sizes
     n_chains = _chain_count(n_paths, n_chains, method, stacklevel=5)
@@ -323,21 +325,45 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     n_steps = _chain_length(n_steps, n_lags)
     _check_workspace(model, 1, method, n_lags, n_chains, n_steps, given, par)
     info.update(_chain_info(n_chains, n_steps, dt))
+    watch = RunWatch(model)
     if method == "pathwise":
         values, se, info["kick_stride"] = pathwise_first(model, dt, n_lags, n_chains, n_steps,
-                                                         seed, burn_in, par)
-        return values, se
-    if method == "fdt":
+                                                         seed, burn_in, par, watch)
+    elif method == "fdt":
         if not (callable(score) or (isinstance(score, str) and score in SCORES)):
             fail("score", "'auto', 'exact', 'gaussian', 'learned' or a callable h -> v(h)",
                  score, ValueError if isinstance(score, str) else TypeError)
         warn_gaussian(model, score, stacklevel=4)
         values, se, extra = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
-                                      score, par)
+                                      score, par, watch)
         info.update(extra)
-        return values, se
-    girsanov_matrix(model, "linear_response")
-    return girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par)
+    else:
+        girsanov_matrix(model, "linear_response")
+        values, se = girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par,
+                                    watch)
+    _check_runs(model, method, watch, info, stacklevel=4)
+    return values, se
+
+
+def _check_runs(model: Any, method: str, watch: RunWatch, info: dict, stacklevel: int) -> None:
+    """``info["runs"]``: whether the estimator's stationary runs sample one law (a linear
+    SRNN's do); `RunsDisagreeWarning` when they do not."""
+    check = None if model.is_linear else watch.check()
+    if check is None:
+        return
+    info["runs"] = check.as_info()
+    if not check.agree:
+        means = check.run_means[:, int(np.argmax(check.ratio))]
+        warnings.warn(
+            f"linear_response(method={method!r}): the {len(means)} stationary runs disagree "
+            f"beyond their own fluctuations (between/within ratio "
+            f"{info['runs']['between/within']:.3g} > {check.threshold:.3g}; the runs' mean "
+            f"outputs range over [{means.min():.4g}, {means.max():.4g}]). The network likely "
+            "has several stable states that the noise does not switch between within a run, "
+            "so the estimate is the mixture these runs reached and its standard error is "
+            "unreliable. Use more runs (n_chains), method='perturbation' (thousands of "
+            "starts), or srnnkit.analysis.analyze_network, which reports how the runs split.",
+            RunsDisagreeWarning, stacklevel=stacklevel + 1)
 
 
 @costed(second_order_response_cost)

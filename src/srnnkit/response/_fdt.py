@@ -22,6 +22,7 @@ import numpy as np
 from .._parallel import Runner
 from .._random import SeedLike, child_sequences
 from ..dynamics._activations import ACTIVATIONS
+from ..dynamics._agreement import RunWatch, watching
 from ..dynamics._ensembles import chain_items, map_chains, run_chain_group, stationary_run
 from ..dynamics._moments import Moments
 from ..model._linear import analytic_output_mean, stationary_covariance
@@ -29,8 +30,7 @@ from ._montecarlo import SERIAL, _engine, _result, _xcorr, centring_constant
 from ._score import GaussianScoreWarning, ScoreFeatures, ScoreStats, fit_score
 from ._weights import in_drift
 
-__all__ = ["SCORES", "conjugate_from_score", "conjugate_values", "fdt_first", "make_score",
-           "warn_gaussian"]
+__all__ = ["SCORES", "conjugate_values", "fdt_first", "make_score", "warn_gaussian"]
 
 #: the named scores of ``method="fdt"``
 SCORES = ("auto", "exact", "gaussian", "learned")
@@ -95,12 +95,6 @@ def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | No
     g = a1 + dt * (a2 * q + 0.5 * a3 * d)
     dg = a2 * wd + dt * (a3 * wd * q + a2 * dq + 0.5 * a4 * wd * d)
     return -((dg + g * s) @ model.C)
-
-
-def conjugate_from_score(model: Any, score: Callable[[np.ndarray], np.ndarray]
-                         ) -> Callable[[np.ndarray], np.ndarray]:
-    """``v(h)`` (..., m) of a score function ``s(h)`` (..., n) (:func:`conjugate_values`)."""
-    return lambda h: conjugate_values(model, h, score(h))
 
 
 def warn_gaussian(model: Any, score: Any, stacklevel: int) -> None:
@@ -168,8 +162,8 @@ def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray) -> Ca
 
 @_engine
 def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-              burn_in: int | None, score: Any, par: Runner = SERIAL
-              ) -> tuple[np.ndarray, np.ndarray, dict]:
+              burn_in: int | None, score: Any, par: Runner = SERIAL,
+              watch: RunWatch | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """``R(k dt) = E_stat[(f(h_{i+k}) - <f>) v(h_i)]`` by FFT, stderr across runs.
 
     The quasi-Gaussian score ``-S^{-1} (h - mu)`` uses each run's own mean and covariance,
@@ -177,13 +171,15 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     Exact, learned and callable scores (mean zero) are used as they are, and f is centred by
     a noise-independent constant (:func:`centring_constant`), so no ``O(1/n_steps)`` bias.
     Returns ``(mean, stderr, info)``; ``info`` names the score (and the learned fit).
+    ``watch`` (:class:`RunWatch`) keeps the runs' batch means of the outputs.
     """
+    watch = watching(watch)
     v, score_kind = make_score(model, dt, score)
     runs, pilot = child_sequences(seed, 2)
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
     info: dict[str, Any] = {"score": score_kind}
     if score_kind == "learned":
-        return _learned(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par, info)
+        return _learned(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par, info, watch)
     if v is None:
         body = _gaussian_body(model, dt, n_lags, counts)
     else:
@@ -193,7 +189,8 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
             # an exact score has mean zero: no centring of v, none of f by the run
             return _xcorr(v(states), model.output(states) - fbar, n_lags) / counts
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
-    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in watch.results(map_chains(par, watch.body(body), model, dt, n_chains, n_steps,
+                                        runs, burn_in)):
         acc.add(est, axis=0)
     mean, se = _result(acc)
     return mean, se, info
@@ -213,7 +210,7 @@ def _pilot(model: Any, dt: float, seed: SeedLike, burn_in: int | None, n_steps: 
 
 
 def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, seed: SeedLike,
-             burn_in: int | None, par: Runner, info: dict) -> tuple:
+             burn_in: int | None, par: Runner, info: dict, watch: Any) -> tuple:
     r"""FDT with the score learned from the runs themselves.
 
     The standard error accounts for the fit: run r's estimate :math:`R_r(\hat\theta)` gets
@@ -230,7 +227,7 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
     features = ScoreFeatures(model, mean, cov, n_fourier=0, seed=feat_seed)
     items = chain_items(model, n_chains, n_steps, runs)
     est, pseudo, learned = _two_passes(model, dt, n_lags, n_steps, burn_in, par, features,
-                                       fbar, items)
+                                       fbar, items, watch)
     acc, acc_se = (Moments((n_lags, model.n_outputs, model.n_inputs)) for _ in range(2))
     acc.add(est, axis=0)
     acc_se.add(pseudo, axis=0)
@@ -239,7 +236,8 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
 
 
 def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int | None,
-                par: Runner, features: ScoreFeatures, fbar: np.ndarray, items: list) -> tuple:
+                par: Runner, features: ScoreFeatures, fbar: np.ndarray, items: list,
+                watch: Any) -> tuple:
     """The fit, then the correlations: the runs are kept between the two passes (or, beyond
     :data:`_KEEP_FLOATS`, simulated again: the same runs). The fit uses every state of a run
     up to :func:`_fit_stride`; the fit correction of the standard error is correlated at
@@ -252,14 +250,16 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
     def states_of(item: tuple) -> np.ndarray:
         return run_chain_group(model, dt, n_steps, item[1], burn_in, first=item[0])[0]
 
-    def fit_body(item: tuple) -> tuple:
-        states = states_of(item)
+    def fit_states(states: np.ndarray) -> tuple:
         return ([ScoreStats.of(features, st[::stride]) for st in states],
                 (states if keep else None))
 
+    def fit_body(item: tuple) -> tuple:
+        return watch.body(fit_states)(states_of(item))
+
     stats: list[ScoreStats] = []
     kept: list[np.ndarray | None] = []
-    for per_run, states in par.map(fit_body, items):
+    for per_run, states in watch.results(par.map(fit_body, items)):
         stats += per_run
         kept.append(states)
     learned = fit_score(features, stats)

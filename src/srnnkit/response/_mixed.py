@@ -27,6 +27,7 @@ import numpy as np
 from .._parallel import Runner
 from .._random import SeedLike, child_sequences
 from ..dynamics._activations import ACTIVATIONS
+from ..dynamics._agreement import RunWatch, watching
 from ..dynamics._ensembles import map_chains, stationary_run
 from ..dynamics._moments import Moments
 from ._montecarlo import SERIAL, _engine, _result, _xcorr
@@ -163,11 +164,13 @@ def kick_stride(n_lags: int) -> int:
 
 @_engine
 def pathwise_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
-                   ) -> tuple[np.ndarray, np.ndarray, int]:
+                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL,
+                   watch: RunWatch | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     r"""``r1(k) = E[\nabla f(h_{j+1+k}) J(j+1+k, j+1) G(h_j)]``: the derivative of common
     random numbers (``eps -> 0``) along stationary runs, kicks every :func:`kick_stride`
-    steps, standard errors across the runs. Returns ``(mean, stderr, stride)``."""
+    steps, standard errors across the runs. Returns ``(mean, stderr, stride)``; ``watch``
+    (:class:`RunWatch`) keeps the runs' batch means of the outputs."""
+    watch = watching(watch)
     tangents = Tangents(model, dt)
     stride = kick_stride(n_lags)
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
@@ -175,7 +178,8 @@ def pathwise_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     def body(states: np.ndarray, _: Any = None) -> np.ndarray:
         return np.stack([tangents(s, n_lags, stride).mean(axis=0) for s in states])
 
-    for est in map_chains(par, body, model, dt, n_chains, n_steps, seed, burn_in):
+    for est in watch.results(map_chains(par, watch.body(body), model, dt, n_chains, n_steps,
+                                        seed, burn_in)):
         acc.add(est, axis=0)
     mean, se = _result(acc)
     return mean, se, stride

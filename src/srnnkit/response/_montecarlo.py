@@ -18,6 +18,7 @@ import numpy as np
 
 from .._parallel import Runner, quiet
 from .._random import SeedLike, child_sequences
+from ..dynamics._agreement import RunWatch, watching
 from ..dynamics._drift import EulerStep
 from ..dynamics._ensembles import (
     default_burn_in,
@@ -188,14 +189,16 @@ def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
 
 @_engine
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   seed: SeedLike, burn_in: int | None, par: Runner = SERIAL,
+                   watch: RunWatch | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = (sigma^+ G(h_j))^T xi_j /
     sqrt(dt)`` (:class:`GirsanovWeights`; ``G = C`` for the additive input).
 
     ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
-    variate, since ``E[omega_j | h_j] = 0``.
+    variate, since ``E[omega_j | h_j] = 0``. ``watch`` (:class:`RunWatch`) keeps the runs'
+    batch means of the outputs, for the check that they sample one law.
     """
+    watch = watching(watch)
     weights = GirsanovWeights(model, dt, "linear_response")
     runs, pilot = child_sequences(seed, 2)
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
@@ -206,7 +209,8 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
         f = model.output(states[:, 1:]) - fbar
         return _xcorr(weights.first(states, xi), f, n_lags) / counts
 
-    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in watch.results(map_chains(par, watch.body(body), model, dt, n_chains, n_steps,
+                                        runs, burn_in)):
         acc.add(est, axis=0)
     return _result(acc)
 
