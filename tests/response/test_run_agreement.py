@@ -79,3 +79,16 @@ def test_linear_networks_have_no_check_and_values_are_unchanged():
     b = girsanov_first(**kw, watch=watch)
     np.testing.assert_array_equal(a[0], b[0])
     assert watch.check().run_means.shape == (4, 1)
+
+
+@pytest.mark.parametrize("method", ["girsanov", "mixed"])
+def test_second_order_runs_are_checked_too(method):
+    with pytest.warns(R.RunsDisagreeWarning, match="second_order_response"):
+        rf = R.second_order_response(FLIP, dt=0.1, n_lags=3, method=method, n_chains=8,
+                                     n_steps=2000, seed=3)
+    assert not rf.info["runs"]["agree"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", R.RunsDisagreeWarning)
+        rf = R.second_order_response(V2, dt=0.05, n_lags=3, method=method, n_chains=8,
+                                     n_steps=4000, seed=0)
+    assert rf.info["runs"]["agree"]

@@ -225,15 +225,17 @@ def estimate_kernels(model: Any, dt: float, plan: Any, seed: Any, *,
             est.first["girsanov"] = linear_response(
                 model, n_lags=plan.n_lags, method="girsanov", n_chains=plan.girsanov_chains,
                 n_steps=plan.girsanov_steps, seed=s_g1, **kw)
-        runs = est.first["girsanov"].info.get("runs", {"agree": True})
-        if not runs["agree"]:
-            est.notes.append(
-                f"Girsanov's {runs['n_runs']} stationary runs disagree beyond their own "
-                f"fluctuations (between/within ratio {runs['between/within']:.3g} > "
-                f"{runs['threshold']:.3g}): its first-order standard errors are unreliable.")
-        est.second["girsanov"] = second_order_response(
-            model, n_lags=plan.second_lags, method="girsanov", n_chains=plan.girsanov2_chains,
-            n_steps=plan.girsanov2_steps, seed=s_g2, **kw)
+            est.second["girsanov"] = second_order_response(
+                model, n_lags=plan.second_lags, method="girsanov",
+                n_chains=plan.girsanov2_chains, n_steps=plan.girsanov2_steps, seed=s_g2, **kw)
+        for order, rf in (("first", est.first["girsanov"]), ("second", est.second["girsanov"])):
+            runs = rf.info.get("runs", {"agree": True})
+            if not runs["agree"]:
+                est.notes.append(
+                    f"Girsanov's {runs['n_runs']} stationary runs ({order} order) disagree "
+                    f"beyond their own fluctuations (between/within ratio "
+                    f"{runs['between/within']:.3g} > {runs['threshold']:.3g}): its {order}-order "
+                    "standard errors are unreliable.")
     except ValueError as err:        # no Girsanov weights: range G(h) not in range sigma
         if "range" not in str(err) and "sigma" not in str(err):
             raise

@@ -341,11 +341,12 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
         girsanov_matrix(model, "linear_response")
         values, se = girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par,
                                     watch)
-    _check_runs(model, method, watch, info, stacklevel=4)
+    _check_runs(model, method, watch, info, 4, "linear_response")
     return values, se
 
 
-def _check_runs(model: Any, method: str, watch: RunWatch, info: dict, stacklevel: int) -> None:
+def _check_runs(model: Any, method: str, watch: RunWatch, info: dict, stacklevel: int,
+                where: str) -> None:
     """``info["runs"]``: whether the estimator's stationary runs sample one law (a linear
     SRNN's do); `RunsDisagreeWarning` when they do not."""
     check = None if model.is_linear else watch.check()
@@ -355,7 +356,7 @@ def _check_runs(model: Any, method: str, watch: RunWatch, info: dict, stacklevel
     if not check.agree:
         means = check.run_means[:, int(np.argmax(check.ratio))]
         warnings.warn(
-            f"linear_response(method={method!r}): the {len(means)} stationary runs disagree "
+            f"{where}(method={method!r}): the {len(means)} stationary runs disagree "
             f"beyond their own fluctuations (between/within ratio "
             f"{info['runs']['between/within']:.3g} > {check.threshold:.3g}; the runs' mean "
             f"outputs range over [{means.min():.4g}, {means.max():.4g}]). The network likely "
@@ -461,8 +462,9 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         given = n_steps is not None
         n_steps = _chain_length(n_steps, n_lags)
         _check_workspace(model, 2, method, n_lags, n_chains, n_steps, given, par)
-        engine = mixed_second if method == "mixed" else girsanov_second
-        values, se = engine(model, dt, n_lags, n_chains, n_steps, root, burn_in, par)
+        engine, watch = (mixed_second if method == "mixed" else girsanov_second), RunWatch(model)
+        values, se = engine(model, dt, n_lags, n_chains, n_steps, root, burn_in, par, watch)
         info.update(_chain_info(n_chains, n_steps, dt))
+        _check_runs(model, method, watch, info, 3, "second_order_response")
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)

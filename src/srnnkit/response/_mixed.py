@@ -123,10 +123,12 @@ def _pair_values(T: np.ndarray, omega: np.ndarray, n_lags: int) -> np.ndarray:
 
 @_engine
 def mixed_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                 seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 seed: SeedLike, burn_in: int | None, par: Runner = SERIAL,
+                 watch: RunWatch | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``values[k1, g]`` of :func:`second_order_response` by the mixed estimator (module
-    docstring), standard errors across the independent stationary runs."""
+    docstring), standard errors across the independent stationary runs; ``watch``
+    (:class:`RunWatch`) keeps the runs' batch means of the outputs."""
+    watch = watching(watch)
     weights = GirsanovWeights(model, dt, "second_order_response")
     tangents = Tangents(model, dt, second_order=True)
     m, p = model.n_inputs, model.n_outputs
@@ -149,7 +151,8 @@ def mixed_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int
                     out[b, :, 0, :, bb, a] += h_part
         return out
 
-    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in watch.results(map_chains(par, watch.body(body), model, dt, n_chains, n_steps,
+                                        runs, burn_in)):
         acc.add(est, axis=0)
     mean, se = _result(acc)
     return mean, se

@@ -217,11 +217,13 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
 
 @_engine
 def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
-                    seed: SeedLike, burn_in: int | None, par: Runner = SERIAL
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    seed: SeedLike, burn_in: int | None, par: Runner = SERIAL,
+                    watch: RunWatch | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``values[k1, g] = E_0[f(h_N) omega_{j,a} omega_{j-g,b}]``, plus the same-step term
     ``c_{j,ab}`` at ``g = 0`` (:class:`GirsanovWeights`: ``-(G^T G)/dt`` for the additive
-    input; with the input inside the activation it carries the ``H`` part)."""
+    input; with the input inside the activation it carries the ``H`` part). ``watch``: as
+    in :func:`girsanov_first`."""
+    watch = watching(watch)
     weights = GirsanovWeights(model, dt, "second_order_response")
     m, p = model.n_inputs, model.n_outputs
     runs, pilot = child_sequences(seed, 2)
@@ -244,7 +246,8 @@ def girsanov_second(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: 
                             ).reshape(B, n_lags, p, m, m)
         return est
 
-    for est in map_chains(par, body, model, dt, n_chains, n_steps, runs, burn_in):
+    for est in watch.results(map_chains(par, watch.body(body), model, dt, n_chains, n_steps,
+                                        runs, burn_in)):
         acc.add(est, axis=0)
     return _result(acc)
 
