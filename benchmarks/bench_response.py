@@ -294,22 +294,52 @@ def random_1d(count=24, seed=123):
               f"{z['learned'].max():.2f} | {np.median(z['learned']):.2f} |", flush=True)
 
 
+def calibration(n_seeds=24):
+    """The learned-score FDT on the random 8-unit networks over many FDT seeds: the spread of
+    the estimates against their reported standard error (calibration), the median |z| of
+    each single estimate against a 16000-path perturbation reference, and the bias of the
+    pooled mean. FDT 16 runs x 50000 steps, dt = 0.02, 60 lags."""
+    print(f"\n## Learned score on random 8-unit networks: {n_seeds} FDT seeds each\n")
+    print("| network | spread / reported SE (median over entries) | median abs z per estimate: "
+          "median, max | estimates with median abs z > 1 | pooled mean: median abs z |")
+    print("|---|---|---|---|---|")
+    for seed in (0, 1, 2):
+        model = sk.SRNN.random(8, 2, spectral_radius=0.8, input_scale=0.5, noise=0.3,
+                               seed=seed)
+        kw = dict(dt=0.02, n_lags=60)
+        ref = R.linear_response(model, method="perturbation", n_paths=16000, seed=1, **kw)
+        est = [R.linear_response(model, method="fdt", score="learned", n_chains=16,
+                                 n_steps=50_000, seed=100 + s, **kw) for s in range(n_seeds)]
+        V = np.array([e.values for e in est])
+        rep = np.sqrt(np.mean([e.stderr ** 2 for e in est], axis=0))
+        ratio = np.median(V.std(axis=0, ddof=1) / rep)
+        med = np.array([np.median(np.abs((e.values - ref.values)
+                                         / np.hypot(e.stderr, ref.stderr))) for e in est])
+        pooled = np.abs((V.mean(axis=0) - ref.values)
+                        / np.hypot(rep / np.sqrt(n_seeds), ref.stderr))
+        print(f"| SRNN.random(8, 2, seed={seed}) | {ratio:.2f} | {np.median(med):.2f}, "
+              f"{med.max():.2f} | {np.sum(med > 1)} of {n_seeds} | {np.median(pooled):.2f} |",
+              flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default=None)
     ap.add_argument("--confirm-cap", type=float, default=30.0)
-    ap.add_argument("--part", choices=("all", "time", "goals", "random"), default="all",
-                    help="time to accuracy, the learned score's goals (and the random 1-D "
-                         "networks), or only the random 1-D networks")
+    ap.add_argument("--part", choices=("all", "time", "goals", "random", "calibration"),
+                    default="all",
+                    help="time to accuracy, the learned score's goals (with the random 1-D "
+                         "networks and the calibration), or one of the last two alone")
     args = ap.parse_args()
     print(f"# W-RESP time to accuracy  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy "
           f"{scipy.__version__}, srnnkit {sk.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} cores, one thread, rounds={args.rounds}, load average "
           f"{os.getloadavg()[0]:.2f} at start")
-    parts = {"all": ("time", "goals"), "random": ()}.get(args.part, (args.part,))
+    parts = {"all": ("time", "goals"), "random": (), "calibration": ()}.get(args.part,
+                                                                          (args.part,))
     for name, model, dt, L, exact, ests in (cases(args.quick) if "time" in parts else []):
         if args.only and args.only not in name:
             continue
@@ -339,6 +369,8 @@ def main():
         goals(args.rounds, args.quick)
     if args.part in ("all", "goals", "random"):
         random_1d()
+    if args.part in ("all", "goals", "calibration"):
+        calibration()
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 
 
