@@ -31,3 +31,16 @@ def em_mean_path(A, b, C, dt, u, h0):
     for j in range(u.shape[0]):
         mu.append(mu[-1] + dt * (-A @ mu[-1] + b + C @ u[j]))
     return np.array(mu)
+
+
+def wide_srnn(mode, activation, n_inputs, seed):
+    """5 units (the product-kernel loops), ``n_inputs`` inputs, a 5 x 3 sigma (three noise
+    channels), a full leak and two outputs, drawn from ``seed``."""
+    import srnnkit as sk
+
+    rng = np.random.default_rng(seed)
+    return sk.SRNN(W=0.4 * rng.standard_normal((5, 5)) / np.sqrt(5),
+                   C=rng.standard_normal((5, n_inputs)), sigma=0.3 * rng.uniform(0.5, 1, (5, 3)),
+                   gamma=np.eye(5) + 0.1 * rng.standard_normal((5, 5)),
+                   b=0.1 * rng.standard_normal(5), activation=activation,
+                   readout=rng.standard_normal((2, 5)), input_mode=mode)

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from response_reference import wide_srnn
 
 import srnnkit as sk
 from srnnkit.dynamics import batch_moments, stationary_sampler
@@ -67,13 +68,8 @@ def _replay(model, dt, n_lags, n_paths, seed, eps, burn):
 
 
 def _wide(mode, activation="tanh"):
-    """5 units (the product-kernel loop), 2 inputs, a 5 x 3 sigma, a full leak, 2 outputs."""
-    rng = np.random.default_rng(5)
-    return sk.SRNN(W=0.4 * rng.standard_normal((5, 5)) / np.sqrt(5),
-                   C=rng.standard_normal((5, 2)), sigma=0.3 * rng.uniform(0.5, 1, (5, 3)),
-                   gamma=np.eye(5) + 0.1 * rng.standard_normal((5, 5)),
-                   b=0.1 * rng.standard_normal(5), activation=activation,
-                   readout=rng.standard_normal((2, 5)), input_mode=mode)
+    """The 5-unit network of `wide_srnn` with 2 inputs (seed 5)."""
+    return wide_srnn(mode, activation, 2, 5)
 
 
 MODELS = {

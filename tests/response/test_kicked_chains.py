@@ -4,6 +4,7 @@ algorithm, exact kernels (grid) and the spread of repeated estimates."""
 
 import numpy as np
 import pytest
+from response_reference import wide_srnn
 
 import srnnkit as sk
 from srnnkit.dynamics import batch_moments, chain_moments
@@ -100,14 +101,8 @@ def _replay(model, dt, n_lags, n_paths, seed, eps, burn):
 
 
 def _wide(mode, activation="relu"):
-    """5 units (the windows' product-kernel loop), 3 inputs, 3 noise channels (a 5 x 3 sigma),
-    a full leak and two outputs."""
-    rng = np.random.default_rng(11)
-    return sk.SRNN(W=0.4 * rng.standard_normal((5, 5)) / np.sqrt(5),
-                   C=rng.standard_normal((5, 3)), sigma=0.3 * rng.uniform(0.5, 1, (5, 3)),
-                   gamma=np.eye(5) + 0.1 * rng.standard_normal((5, 5)),
-                   b=0.1 * rng.standard_normal(5), activation=activation,
-                   readout=rng.standard_normal((2, 5)), input_mode=mode)
+    """The 5-unit network of `wide_srnn` with 3 inputs (seed 11)."""
+    return wide_srnn(mode, activation, 3, 11)
 
 
 MODELS = {"2 units, additive": lambda: _tanh2d(),
