@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dynamics._agreement import agreement, batch_means
+from ..dynamics._agreement import RunAgreement, agreement, batch_means
 from ..dynamics._agreement import between_within as _ratio
 
 __all__ = ["MixingCheck", "between_within", "check_mixing"]
@@ -36,34 +36,25 @@ def between_within(outputs: np.ndarray, n_batches: int) -> np.ndarray:
 
 
 @dataclass
-class MixingCheck:
-    """Result of `check_mixing`.
+class MixingCheck(RunAgreement):
+    """Result of `check_mixing`: a `RunAgreement` (``ratio``, ``threshold``, ``run_means``)
+    with the runs' own scale.
 
     Parameters
     ----------
-    ratio : ndarray of shape (p,)
-        Between-run variance of the runs' mean outputs over the within-run variance of a
-        run's mean, per output (about 1 when the runs mix).
-    threshold : float
-        The flag's threshold (an F quantile).
-    run_means : ndarray of shape (M, p)
-        Each run's mean output.
     run_sd : ndarray of shape (p,)
         The outputs' standard deviation within a run (averaged over runs).
     n_steps : int
         Steps of each run (after its burn-in).
     """
 
-    ratio: np.ndarray
-    threshold: float
-    run_means: np.ndarray
-    run_sd: np.ndarray
-    n_steps: int
+    run_sd: np.ndarray | None = None
+    n_steps: int = 0
 
     @property
     def mixes(self) -> bool:
-        """Whether no output's ratio exceeds the threshold."""
-        return bool(np.all(self.ratio <= self.threshold))
+        """Whether no output's ratio exceeds the threshold (`RunAgreement.agree`)."""
+        return self.agree
 
 
 def check_mixing(model: Any, dt: float, seed: Any, burn_in: int | None = None,
