@@ -38,6 +38,10 @@ def test_statistic_matches_a_plain_loop():
     np.testing.assert_allclose(between_within(batch_means(F, 4)), _ratio_loop(F, 4),
                                rtol=1e-12)
     assert agreement(batch_means(F[:1], 4)) is None           # one run: nothing to compare
+    # the analysis's layout: 3 batches, a dropped tail of 2 steps, runs at different levels
+    F = np.random.default_rng(0).standard_normal((5, 23, 2)) + np.arange(5)[:, None, None]
+    np.testing.assert_allclose(between_within(batch_means(F, 3)), _ratio_loop(F, 3),
+                               rtol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["girsanov", "fdt", "pathwise"])

@@ -21,18 +21,11 @@ from typing import Any
 import numpy as np
 
 from ..dynamics._agreement import RunAgreement, agreement, batch_means
-from ..dynamics._agreement import between_within as _ratio
 
-__all__ = ["MixingCheck", "between_within", "check_mixing"]
+__all__ = ["MixingCheck", "check_mixing"]
 
 #: runs and batches per run of the check; each run is ``RUN_BURNS`` burn-ins long
 N_RUNS, N_BATCHES, RUN_BURNS = 64, 2, 4
-
-
-def between_within(outputs: np.ndarray, n_batches: int) -> np.ndarray:
-    """The between/within ratio of outputs (M, T, p) in ``n_batches`` batches per run: (p,)
-    (:func:`srnnkit.dynamics._agreement.between_within` of their batch means)."""
-    return _ratio(batch_means(outputs, n_batches))
 
 
 @dataclass
@@ -50,11 +43,6 @@ class MixingCheck(RunAgreement):
 
     run_sd: np.ndarray | None = None
     n_steps: int = 0
-
-    @property
-    def mixes(self) -> bool:
-        """Whether no output's ratio exceeds the threshold (`RunAgreement.agree`)."""
-        return self.agree
 
 
 def check_mixing(model: Any, dt: float, seed: Any, burn_in: int | None = None,
@@ -88,7 +76,7 @@ def check_mixing(model: Any, dt: float, seed: Any, burn_in: int | None = None,
     >>> import srnnkit as sk
     >>> from srnnkit.analysis._mixing import check_mixing
     >>> flip = sk.SRNN(W=[[3.0]], C=[[1.0]], sigma=0.1, input_mode="activation")
-    >>> check_mixing(flip, 0.1, seed=0).mixes          # two stable states, +-2.99
+    >>> check_mixing(flip, 0.1, seed=0).agree          # two stable states, +-2.99
     False
     """
     from ..simulate import default_burn_in, simulate

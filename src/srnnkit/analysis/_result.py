@@ -164,7 +164,7 @@ def find_problems(res: NetworkAnalysis) -> dict[str, list[str]]:
 
 
 def _mixing_problems(mix: Any) -> list[str]:
-    if mix is None or mix.mixes:
+    if mix is None or mix.agree:
         return []
     i = int(np.argmax(mix.ratio))
     runs = mix.run_means[:, i]

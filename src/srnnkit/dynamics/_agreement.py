@@ -168,10 +168,6 @@ class RunWatch:
             return batch_means(model.output(states[:, 1:]), b), body(states, *rest)
         return watched
 
-    def add(self, states: np.ndarray) -> None:
-        """Keep the batch means of runs ``states`` (B, T + 1, n) (for loops of their own)."""
-        self.batches.append(batch_means(self.model.output(states[:, 1:]), self.n_batches))
-
     def results(self, items: Iterable[tuple]) -> Iterator:
         """The results of a watched body, in order, keeping their batch means."""
         for means, result in items:
@@ -191,10 +187,6 @@ class _NoWatch:
     @staticmethod
     def body(body: Callable) -> Callable:
         return body
-
-    @staticmethod
-    def add(states: np.ndarray) -> None:
-        return None
 
     @staticmethod
     def results(items: Iterable) -> Iterable:

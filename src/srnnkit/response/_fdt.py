@@ -83,7 +83,7 @@ def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | No
     z = h @ W.T + model.b
     a1, a2 = act.derivative(z), act.second_derivative(z)
     wd = np.diag(W)
-    if dt is None or act.name in ("identity", "relu"):       # a'' = 0: G does not vary
+    if dt is None or not act.bounded:      # piecewise linear: a'' = a''' = 0, G constant
         return -((a2 * wd + a1 * s) @ model.C)
     if score_trace is None:
         raise ValueError("conjugate_values: dt needs score_trace, (W Sigma J_s)_kk")
