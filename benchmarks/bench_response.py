@@ -232,6 +232,17 @@ def goals(rounds, quick):
     eight_units(rounds, quick)
 
 
+def eight_unit_networks(n_paths):
+    """``(seed, model, kw, reference)`` for the random 8-unit networks of the learned-score
+    goal (seeds 0-2; dt = 0.02, 60 lags), with a perturbation reference of ``n_paths``."""
+    for seed in (0, 1, 2):
+        model = sk.SRNN.random(8, 2, spectral_radius=0.8, input_scale=0.5, noise=0.3,
+                               seed=seed)
+        kw = dict(dt=0.02, n_lags=60)
+        yield seed, model, kw, R.linear_response(model, method="perturbation",
+                                                 n_paths=n_paths, seed=1, **kw)
+
+
 def eight_units(rounds, quick):
     n_steps = 50_000 if quick else 100_000
     print(f"\n## Learned score: random 8-unit networks against perturbation (FDT 16 runs x "
@@ -240,11 +251,7 @@ def eight_units(rounds, quick):
     print("| network | median abs z, learned | max abs z, learned | median abs z, Gaussian | "
           "max abs z, Gaussian | time Gaussian [s] | time learned [s] | ratio |")
     print("|---|---|---|---|---|---|---|---|")
-    for seed in (0, 1, 2):
-        model = sk.SRNN.random(8, 2, spectral_radius=0.8, input_scale=0.5, noise=0.3,
-                               seed=seed)
-        kw = dict(dt=0.02, n_lags=60)
-        ref = R.linear_response(model, method="perturbation", n_paths=4000, seed=1, **kw)
+    for seed, model, kw, ref in eight_unit_networks(n_paths=4000):
         times = {"gaussian": [], "learned": []}
         z = {}
         for r in range(rounds):
@@ -303,11 +310,7 @@ def calibration(n_seeds=24):
     print("| network | spread / reported SE (median over entries) | median abs z per estimate: "
           "median, max | estimates with median abs z > 1 | pooled mean: median abs z |")
     print("|---|---|---|---|---|")
-    for seed in (0, 1, 2):
-        model = sk.SRNN.random(8, 2, spectral_radius=0.8, input_scale=0.5, noise=0.3,
-                               seed=seed)
-        kw = dict(dt=0.02, n_lags=60)
-        ref = R.linear_response(model, method="perturbation", n_paths=16000, seed=1, **kw)
+    for seed, model, kw, ref in eight_unit_networks(n_paths=16000):
         est = [R.linear_response(model, method="fdt", score="learned", n_chains=16,
                                  n_steps=50_000, seed=100 + s, **kw) for s in range(n_seeds)]
         V = np.array([e.values for e in est])
