@@ -325,23 +325,106 @@ def calibration(n_seeds=24):
               flush=True)
 
 
+def draw_network(k):
+    """Random network ``k`` of `random_networks`: 2-6 units, 1-2 inputs, tanh, sigmoid or
+    ReLU, either input mode, a diagonal or a full leak, a diagonal or triangular noise, two
+    linear outputs (drawn, not chosen)."""
+    rng = np.random.default_rng(1000 + k)
+    n, m = int(rng.choice([2, 3, 4, 6])), int(rng.choice([1, 2]))
+    act = str(rng.choice(["tanh", "sigmoid", "relu"]))
+    mode = str(rng.choice(["additive", "activation"]))
+    radius = rng.uniform(0.3, 0.8) if act == "relu" else rng.uniform(0.5, 1.4)
+    W = rng.normal(size=(n, n))
+    W *= radius / max(abs(np.linalg.eigvals(W)))
+    C = rng.normal(size=(n, m)) * rng.uniform(0.3, 1.2)
+    full = bool(rng.random() < 0.5)
+    gamma = (np.diag(rng.uniform(0.6, 2.0, n)) + 0.3 * rng.normal(size=(n, n)) / np.sqrt(n)
+             if full else rng.uniform(0.6, 2.0, n))
+    sigma = np.diag(rng.uniform(0.3, 1.0, n))
+    if rng.random() < 0.4:
+        sigma = sigma + 0.2 * np.tril(rng.normal(size=(n, n)), -1)
+    b = rng.uniform(-0.5, 0.5, n)
+    Q = rng.normal(size=(2, n)) / np.sqrt(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sk.DissipativityWarning)
+        model = sk.SRNN(W=W, C=C, sigma=sigma, gamma=gamma, b=b, activation=act, readout=Q,
+                        input_mode=mode)
+    return model, (n, m, act, mode, radius, full)
+
+
+def random_networks(count=16):
+    """Every first-order estimator on random small networks (`draw_network`; ReLU among
+    them) against perturbation with 16000 paths: median and largest |z| over the 60 lags x
+    outputs x inputs, z with both standard errors. Entries that both estimators give exactly
+    (lag 0 of an additive input: Q C, standard errors at rounding) are left out."""
+    print(f"\n## First-order estimators on {count} random networks against perturbation\n")
+    methods = [("pathwise", {}), ("girsanov", {}), ("fdt", {"score": "learned"}),
+               ("fdt", {"score": "gaussian"})]
+    print("| # | units, inputs | activation | input | leak | radius of W | " + " | ".join(
+        f"{m}{' ' + kw['score'] if kw else ''}: median, max abs z" for m, kw in methods) + " |")
+    print("|---|---|---|---|---|---|" + "---|" * len(methods))
+    for k in range(count):
+        model, (n, m, act, mode, radius, full) = draw_network(k)
+        ref = R.linear_response(model, dt=0.02, n_lags=60, method="perturbation",
+                                n_paths=16000, seed=1)
+        cells = []
+        for method, kw in methods:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", R.GaussianScoreWarning)
+                est = R.linear_response(model, dt=0.02, n_lags=60, method=method, seed=2,
+                                        **kw)
+            se = np.hypot(est.stderr, ref.stderr)
+            keep = se > 1e-12 * np.maximum(np.abs(ref.values), 1e-300)
+            z = np.abs(est.values - ref.values)[keep] / se[keep]
+            cells.append(f"{np.median(z):.2f}, {z.max():.1f}")
+        print(f"| {k} | {n}, {m} | {act} | {mode} | {'full' if full else 'diagonal'} | "
+              f"{radius:.2f} | " + " | ".join(cells) + " |", flush=True)
+
+
+RELU_1D = [(0.5, 1.0, 0.6, 1.0, 0.1), (-0.8, 0.8, 0.5, 1.2, 0.3), (0.9, 1.2, 0.8, 1.5, -0.2)]
+
+
+def relu_1d(seeds=4):
+    """The learned-score FDT on 1-D ReLU networks (w, c, sigma, gamma, b of `RELU_1D`,
+    f = tanh), both input modes, against the exact grid kernel: 16 runs x 100000 steps,
+    dt = 0.02, 101 lags, FDT seeds 10, 11, ..."""
+    print(f"\n## Learned-score FDT on 1-D ReLU networks against the grid ({seeds} seeds)\n")
+    print("| input | w, c, sigma, gamma, b | max abs z per seed | median abs z per seed |")
+    print("|---|---|---|---|")
+    for mode in ("additive", "activation"):
+        for w, c, sig, gam, b in RELU_1D:
+            model = sk.SRNN(W=[[w]], C=[[c]], sigma=sig, gamma=gam, b=[b], activation="relu",
+                            input_mode=mode, readout=np.tanh)
+            exact = R.GridChain(model, 0.02).linear_response(101)
+            z = [np.abs(R.linear_response(model, dt=0.02, n_lags=101, method="fdt",
+                                          score="learned", n_chains=16, n_steps=100_000,
+                                          seed=10 + s).z_scores(exact)) for s in range(seeds)]
+            print(f"| {mode} | {w}, {c}, {sig}, {gam}, {b} | "
+                  f"{', '.join(f'{x.max():.1f}' for x in z)} | "
+                  f"{', '.join(f'{np.median(x):.2f}' for x in z)} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default=None)
     ap.add_argument("--confirm-cap", type=float, default=30.0)
-    ap.add_argument("--part", choices=("all", "time", "goals", "random", "calibration"),
+    ap.add_argument("--part", choices=("all", "time", "goals", "random", "calibration",
+                                       "networks", "relu"),
                     default="all",
                     help="time to accuracy, the learned score's goals (with the random 1-D "
-                         "networks and the calibration), or one of the last two alone")
+                         "networks and the calibration), one of the last two alone, every "
+                         "first-order estimator on random small networks, or the learned "
+                         "score on 1-D ReLU networks")
     args = ap.parse_args()
     print(f"# W-RESP time to accuracy  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy "
           f"{scipy.__version__}, srnnkit {sk.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} cores, one thread, rounds={args.rounds}, load average "
           f"{os.getloadavg()[0]:.2f} at start")
-    parts = {"all": ("time", "goals"), "random": (), "calibration": ()}.get(args.part,
+    parts = {"all": ("time", "goals"), "random": (), "calibration": (),
+             "networks": (), "relu": ()}.get(args.part,
                                                                           (args.part,))
     for name, model, dt, L, exact, ests in (cases(args.quick) if "time" in parts else []):
         if args.only and args.only not in name:
@@ -374,6 +457,10 @@ def main():
         random_1d()
     if args.part in ("all", "goals", "calibration"):
         calibration()
+    if args.part in ("all", "networks"):
+        random_networks()
+    if args.part in ("all", "relu"):
+        relu_1d()
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 
 

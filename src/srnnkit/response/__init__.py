@@ -23,7 +23,9 @@ and 7):
   FFT. The conjugate variable needs the stationary score :math:`\nabla\log p_\infty`:
   exact for linear SRNNs (EM-chain covariance :math:`\Sigma_\Delta`), learned from the
   same runs by score matching for nonlinear ones (``score="auto"``), or quasi-Gaussian
-  (``score="gaussian"``, biased on nonlinear SRNNs: `GaussianScoreWarning`). With the input
+  (``score="gaussian"``, biased on nonlinear SRNNs: `GaussianScoreWarning`; the learned score
+  is too coarse for ReLU networks of two or more units with the input inside the activation:
+  `LearnedScoreWarning`). With the input
   inside the activation it carries the divergence term and the chain's first-order
   correction in :math:`\Delta`. A callable ``score(h) -> v(h)`` of shape (..., m) may be
   passed instead.
@@ -47,7 +49,7 @@ from ..model._linear import stationary_covariance
 from ._api import linear_response, second_order_response
 from ._grid import GridChain
 from ._result import ResponseFunction
-from ._score import GaussianScoreWarning
+from ._score import GaussianScoreWarning, LearnedScoreWarning
 from ._volterra import (
     VolterraConvergence,
     VolterraSeries,
@@ -59,6 +61,7 @@ from ._volterra import (
 __all__ = [
     "GaussianScoreWarning",
     "GridChain",
+    "LearnedScoreWarning",
     "ResponseFunction",
     "RunsDisagreeWarning",
     "VolterraConvergence",

@@ -13,7 +13,7 @@ from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ..dynamics._agreement import RunsDisagreeWarning, RunWatch
 from ._cost import linear_response_cost, second_order_response_cost
-from ._fdt import SCORES, fdt_first, warn_gaussian
+from ._fdt import SCORES, fdt_first, warn_score
 from ._linear import analytic_linear_response, analytic_second_order
 from ._mixed import mixed_second, pathwise_first
 from ._montecarlo import (
@@ -24,12 +24,14 @@ from ._montecarlo import (
     perturbation_second,
 )
 from ._result import ResponseFunction
-from ._weights import girsanov_matrix
+from ._weights import girsanov_matrix, refuse_kinked
 
 __all__ = ["linear_response", "second_order_response"]
 
 FIRST_METHODS = ("analytic", "perturbation", "pathwise", "fdt", "girsanov", "grid")
 SECOND_METHODS = ("analytic", "perturbation", "girsanov", "mixed", "grid")
+#: what a network with the input inside a ReLU takes at second order instead of weights
+_R2_INSTEAD = "method='perturbation' (double kicks resolve it) or, for one unit, 'grid'"
 
 #: default sample sizes (ensemble paths; long-run chains and their length)
 DEFAULT_PATHS = {"perturbation": 10_000, "perturbation2": 4_000, "chains": 16}
@@ -333,7 +335,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
         if not (callable(score) or (isinstance(score, str) and score in SCORES)):
             fail("score", "'auto', 'exact', 'gaussian', 'learned' or a callable h -> v(h)",
                  score, ValueError if isinstance(score, str) else TypeError)
-        warn_gaussian(model, score, stacklevel=4)
+        warn_score(model, score, stacklevel=4)
         values, se, extra = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
                                       score, par, watch)
         info.update(extra)
@@ -439,9 +441,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     if method == "analytic":
         if not model.is_linear:
             raise ValueError(f"second_order_response with method='analytic' needs a linear SRNN "
-                             f"(activation='identity'); this model has activation="
-                             f"{model.activation!r}. Use method='perturbation' or 'girsanov' "
-                             "(or 'grid' for a one-dimensional SRNN).")
+                             f"(activation='identity'); this model has {model.activation!r}. "
+                             "Use method='perturbation' or 'girsanov' ('grid' for one unit).")
         values = analytic_second_order(model, dt, n_lags, discrete=bool(discrete))
         return ResponseFunction(values, dt=dt, method=method, order=2, discrete=bool(discrete))
     if method == "grid":
@@ -458,6 +459,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         info.update(n_paths=n_paths, eps=eps)
     else:
         girsanov_matrix(model, "second_order_response")
+        refuse_kinked(model, f"second_order_response with method={method!r}", _R2_INSTEAD)
         n_chains = _chain_count(n_paths, n_chains, method)
         given = n_steps is not None
         n_steps = _chain_length(n_steps, n_lags)
@@ -468,3 +470,4 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         _check_runs(model, method, watch, info, 3, "second_order_response")
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)
+

@@ -27,10 +27,16 @@ from ..dynamics._ensembles import chain_items, map_chains, run_chain_group, stat
 from ..dynamics._moments import Moments
 from ..model._linear import analytic_output_mean, stationary_covariance
 from ._montecarlo import SERIAL, _engine, _result, _xcorr, centring_constant
-from ._score import GaussianScoreWarning, ScoreFeatures, ScoreStats, fit_score
-from ._weights import in_drift
+from ._score import (
+    GaussianScoreWarning,
+    LearnedScoreWarning,
+    ScoreFeatures,
+    ScoreStats,
+    fit_score,
+)
+from ._weights import in_drift, kinked_in_drift
 
-__all__ = ["SCORES", "conjugate_values", "fdt_first", "make_score", "warn_gaussian"]
+__all__ = ["SCORES", "conjugate_values", "fdt_first", "make_score", "warn_score"]
 
 #: the named scores of ``method="fdt"``
 SCORES = ("auto", "exact", "gaussian", "learned")
@@ -79,26 +85,74 @@ def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | No
     if not in_drift(model):
         return -(s @ model.C)
     act = ACTIVATIONS[model.activation]
+    if act.name == "identity":             # G = C constant: as with the additive input
+        return -(s @ model.C)
     W = model.W
     z = h @ W.T + model.b
     a1, a2 = act.derivative(z), act.second_derivative(z)
     wd = np.diag(W)
-    if dt is None or not act.bounded:      # piecewise linear: a'' = a''' = 0, G constant
+    kinked = not act.bounded               # relu: a' is a step, a'' a Dirac mass at z = 0
+    if dt is None:
+        if kinked:
+            raise ValueError(
+                f"conjugate_values: with a {act.name!r} activation and the input inside it, "
+                "the continuous-time conjugate variable has a surface term (a'' is a Dirac "
+                "mass at z = 0) that no pointwise formula holds; pass dt (the chain's step "
+                "smooths it).")
         return -((a2 * wd + a1 * s) @ model.C)
     if score_trace is None:
         raise ValueError("conjugate_values: dt needs score_trace, (W Sigma J_s)_kk")
-    a3, a4 = act.nth_derivative(z, 3), act.nth_derivative(z, 4)
     S = model.diffusion
     q = (s @ S - model.drift(h)) @ W.T
     d = np.einsum("kl,lm,km->k", W, S, W)
     dq = score_trace + np.diag(W @ model.gamma_matrix) - a1 @ (W * W.T)
-    g = a1 + dt * (a2 * q + 0.5 * a3 * d)
-    dg = a2 * wd + dt * (a3 * wd * q + a2 * dq + 0.5 * a4 * wd * d)
+    if kinked:
+        g, dg = _step_gbar(z, q, d, dq, wd, dt)
+    else:
+        a3, a4 = act.nth_derivative(z, 3), act.nth_derivative(z, 4)
+        g = a1 + dt * (a2 * q + 0.5 * a3 * d)
+        dg = a2 * wd + dt * (a3 * wd * q + a2 * dq + 0.5 * a4 * wd * d)
     return -((dg + g * s) @ model.C)
 
 
-def warn_gaussian(model: Any, score: Any, stacklevel: int) -> None:
-    """:class:`GaussianScoreWarning` when ``score="gaussian"`` is asked for a nonlinear SRNN."""
+def _step_gbar(z: np.ndarray, q: np.ndarray, d: np.ndarray, dq: np.ndarray, wd: np.ndarray,
+               dt: float) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`\tilde g` and :math:`\partial_k\tilde g_k` of a ReLU, whose derivative is a step.
+
+    Given the next state, the previous state's pre-activation is Gaussian to first order in
+    :math:`\Delta`, :math:`z_k + \Delta q_k + \sqrt{\Delta d_k}\,\xi`, so
+    :math:`\tilde g_k = E[H(\cdot)] = \Phi(u_k)` with :math:`u_k = (z_k + \Delta q_k) /
+    \sqrt{\Delta d_k}`: the step smoothed over the chain's one-step noise. Its derivative
+    :math:`\partial_k\tilde g_k = \varphi(u_k)(W_{kk} + \Delta\,\partial_k q_k) /
+    \sqrt{\Delta d_k}` carries the Dirac mass of :math:`a''` at the chain's resolution (the
+    Taylor form of the smooth activations is the same expectation to first order in
+    :math:`\Delta`). A unit whose pre-activation gets no noise (:math:`d_k = 0`) keeps the
+    plain step, without its mass.
+    """
+    from scipy.special import ndtr
+
+    sd = np.sqrt(dt * d)
+    noisy = sd > 0
+    safe = np.where(noisy, sd, 1.0)
+    u = (z + dt * q) / safe
+    g = np.where(noisy, ndtr(u), (z + dt * q > 0).astype(float))
+    dg = np.where(noisy, np.exp(-0.5 * u * u) * (wd + dt * dq) / (safe * np.sqrt(2 * np.pi)),
+                  0.0)
+    return g, dg
+
+
+def warn_score(model: Any, score: Any, stacklevel: int) -> None:
+    """:class:`GaussianScoreWarning` when ``score="gaussian"`` is asked for a nonlinear SRNN,
+    :class:`LearnedScoreWarning` when the learned score is asked where it is too coarse."""
+    if (isinstance(score, str) and score in ("auto", "learned") and kinked_in_drift(model)
+            and model.n_hidden >= 2):
+        warnings.warn(
+            f"score={score!r} on a {model.n_hidden}-unit {model.activation!r} network with "
+            "the input inside the activation: the learned score's features do not hold the "
+            "score well enough on the units' active sides, and the FDT was measured biased "
+            "there (3-22 % of the lag-0 value on 2-unit networks, docs/theory.md §12); use "
+            "method='perturbation', 'pathwise' or 'girsanov'.", LearnedScoreWarning,
+            stacklevel=stacklevel + 1)
     if isinstance(score, str) and score == "gaussian" and not model.is_linear:
         warnings.warn(
             f"score='gaussian' on a nonlinear ({model.activation!r}) SRNN: the quasi-Gaussian "

@@ -28,6 +28,7 @@ from ._montecarlo import (
     hermite_terms,
 )
 from ._result import ResponseFunction
+from ._weights import refuse_kinked
 
 __all__ = ["VolterraConvergence", "VolterraSeries", "VolterraTerms", "volterra_convergence",
            "volterra_terms"]
@@ -396,6 +397,10 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     if not single:
         fail("inputs", "a single series of shape (n_steps, m)", u)
     girsanov_matrix(model, "volterra_terms")
+    if order >= 2:
+        refuse_kinked(model, f"volterra_terms with order={order}",
+                      "the kernels of second_order_response(method='perturbation') in "
+                      "VolterraSeries, or order=1")
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
     terms, se = hermite_terms(model, u[0], dt, order, n_paths, seed, burn_in, par)

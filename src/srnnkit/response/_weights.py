@@ -22,13 +22,32 @@ import numpy as np
 
 from ..dynamics._activations import ACTIVATIONS
 
-__all__ = ["GirsanovWeights", "LikelihoodSeries", "exp_series", "girsanov_matrix", "in_drift"]
+__all__ = ["GirsanovWeights", "LikelihoodSeries", "exp_series", "girsanov_matrix", "in_drift",
+           "kinked_in_drift", "refuse_kinked"]
 
 
 def in_drift(model: Any) -> bool:
     """Whether the input acts through the activation (a nonlinear ``input_mode="activation"``
     network); with the identity activation both modes are the additive model."""
     return model.input_mode == "activation" and not model.is_linear
+
+
+def kinked_in_drift(model: Any) -> bool:
+    """Whether the input acts through a kinked activation (ReLU): its derivative is a step
+    and its second derivative a Dirac mass at the kink, which no pointwise formula holds."""
+    return in_drift(model) and not ACTIVATIONS[model.activation].bounded
+
+
+def refuse_kinked(model: Any, what: str, instead: str) -> None:
+    """ValueError for likelihood weights of order two or more through a kinked activation
+    (``kinked_in_drift``): their :math:`a''` is a Dirac mass at the kink, which pointwise
+    weights never see, so the coincident (same-step) terms would miss all of it."""
+    if kinked_in_drift(model):
+        raise ValueError(
+            f"{what} and the input inside a {model.activation!r} activation: the "
+            "second-order terms of coincident (same-step) inputs carry a'' of the activation, "
+            "a Dirac mass at the kink that likelihood-ratio weights evaluated pointwise cannot "
+            f"see (they would miss all of it). Use {instead}.")
 
 
 def girsanov_matrix(model: Any, what: str) -> np.ndarray:
