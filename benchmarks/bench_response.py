@@ -381,6 +381,36 @@ def random_networks(count=16):
               f"{radius:.2f} | " + " | ".join(cells) + " |", flush=True)
 
 
+def random_networks_second(count=16):
+    """Second-order kernels of the `draw_network` networks: mixed and Girsanov (16 runs x
+    100000 steps) against double-kick perturbation (20000 paths), 10 lags, dt = 0.02;
+    median and largest |z| over the entries, and the largest on the coincident column. A
+    ReLU network with the input inside the activation is refused by the weights (its a''
+    is a Dirac mass at the kink)."""
+    from srnnkit.response._weights import kinked_in_drift
+
+    print(f"\n## Second-order estimators on {count} random networks against perturbation\n")
+    print("| # | units, inputs | activation | input | mixed: median, max abs z (coincident) | "
+          "girsanov: median, max abs z (coincident) |")
+    print("|---|---|---|---|---|---|")
+    for k in range(count):
+        model, (n, m, act, mode, _radius, _full) = draw_network(k)
+        cells = []
+        if kinked_in_drift(model):
+            cells = ["refused", "refused"]
+        else:
+            ref = R.second_order_response(model, dt=0.02, n_lags=10, method="perturbation",
+                                          n_paths=20000, seed=1)
+            for method in ("mixed", "girsanov"):
+                est = R.second_order_response(model, dt=0.02, n_lags=10, method=method,
+                                              n_chains=16, n_steps=100_000, seed=2)
+                se = np.hypot(est.stderr, ref.stderr)
+                keep = se > 1e-12 * np.maximum(np.abs(ref.values), 1e-300)
+                z = np.where(keep, np.abs(est.values - ref.values) / np.where(keep, se, 1), 0)
+                cells.append(f"{np.median(z[keep]):.2f}, {z.max():.1f} ({z[:, 0].max():.1f})")
+        print(f"| {k} | {n}, {m} | {act} | {mode} | " + " | ".join(cells) + " |", flush=True)
+
+
 RELU_1D = [(0.5, 1.0, 0.6, 1.0, 0.1), (-0.8, 0.8, 0.5, 1.2, 0.3), (0.9, 1.2, 0.8, 1.5, -0.2)]
 
 
@@ -415,8 +445,8 @@ def main():
                     default="all",
                     help="time to accuracy, the learned score's goals (with the random 1-D "
                          "networks and the calibration), one of the last two alone, every "
-                         "first-order estimator on random small networks, or the learned "
-                         "score on 1-D ReLU networks")
+                         "first- and second-order estimator on random small networks, or the "
+                         "learned score on 1-D ReLU networks")
     args = ap.parse_args()
     print(f"# W-RESP time to accuracy  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy "
@@ -459,6 +489,7 @@ def main():
         calibration()
     if args.part in ("all", "networks"):
         random_networks()
+        random_networks_second()
     if args.part in ("all", "relu"):
         relu_1d()
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
