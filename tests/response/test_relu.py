@@ -57,21 +57,6 @@ def test_learned_fdt_on_relu_networks_matches_the_grid(mode, net):
     assert z.max() < 4.5, z.max()         # the largest of 101 correlated lags
 
 
-def test_relu_score_features_leave_out_the_step():
-    model = sk.SRNN.random(3, 2, noise=0.3, activation="relu", seed=0)
-    feats = ScoreFeatures(model, np.zeros(3), np.eye(3))
-    rng = np.random.default_rng(0)
-    h = rng.standard_normal((6, 3))
-    assert feats.n_features == feats(h).shape[-1] == 1 + 2 * 3
-    e = 1e-6
-    num = np.zeros((feats.n_features, 3))
-    for i in range(3):
-        d = np.zeros(3)
-        d[i] = e
-        num[:, i] = ((feats(h + d) - feats(h - d)) / (2 * e)).sum(axis=0)
-    np.testing.assert_allclose(feats.grad_sum(h), num, rtol=1e-6, atol=1e-8)
-
-
 def test_relu_conjugate_variable_matches_quadrature_and_finite_differences():
     """n = 3, a full leak and a 3x2 noise: conjugate_values(dt=...) equals
     -div(Gbar) - Gbar.s with Gbar_k = C_k E[H(z_k + dt q_k + sqrt(dt d_k) xi)], the
