@@ -111,6 +111,17 @@ def test_bad_model():
         analyze_network(np.eye(2), dt=DT)
 
 
+
+def test_a_network_without_a_stationary_law_says_so():
+    """A ReLU unit with self-excitation 1.5 against a leak 1 grows like exp(0.5 t) once
+    active: the burn-in diverges, and the error says what the analysis needed (a stationary
+    law) besides the divergence's own cause."""
+    net = sk.SRNN(W=[[1.5]], C=[[1.0]], sigma=0.3, gamma=1.0, activation="relu",
+                  input_mode="activation")
+    with pytest.raises(sk.DivergenceError, match=r"(?s)not dissipative.*stationary law.*"
+                       r"has none"):
+        analyze_network(net, dt=DT, budget=BUDGET, seed=0)
+
 def test_an_expanding_euler_step_is_refused_before_any_simulation():
     # tanh network whose leak has a rotation of rate 5: |1 - dt(0.5 +- 5i)| > 1 at dt = 0.1
     # (far from the origin only -gamma h is left, so long runs grow without bound)

@@ -201,6 +201,7 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
     True
     """
     from .._cost import CostWarning
+    from ..dynamics._divergence import DivergenceError
 
     t0 = time.perf_counter()
     budget = check_positive("budget", budget)
@@ -209,10 +210,18 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
     s_mean, s_pool, s_kern, s_vol, s_rob, s_sel, s_mix = child_sequences(seed, 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CostWarning)
-        plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel)
-        seconds["plan"] = time.perf_counter() - t0
-        return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob, s_mix), burn_in,
-                    n_jobs, seconds, shrink)
+        try:
+            plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel)
+            seconds["plan"] = time.perf_counter() - t0
+            return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob, s_mix), burn_in,
+                        n_jobs, seconds, shrink)
+        except DivergenceError as err:
+            raise DivergenceError(
+                f"{err} The analysis reads the network in its stationary law (runs from h = 0 "
+                "left to the noise for many relaxation times), and this network, stepped at "
+                "its dt, has none: its state grows without bound, although it can still work "
+                "on series of finite length from h = 0. With a bounded activation (tanh, "
+                "sigmoid) and a stable step there always is one.") from None
 
 
 def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any
