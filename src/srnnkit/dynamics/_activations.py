@@ -132,6 +132,12 @@ class Activation:
         """``a(z)`` elementwise (in place when ``out is z``)."""
         return self.fn(z, out)
 
+    @property
+    def kinked(self) -> bool:
+        """Whether ``a`` has a kink (ReLU): ``a'`` is a step and ``a''`` a Dirac mass there,
+        which no pointwise evaluation of the derivatives holds."""
+        return self.name == "relu"
+
     def derivative(self, z: np.ndarray) -> np.ndarray:
         """``a'(z)`` elementwise.
 

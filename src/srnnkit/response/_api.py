@@ -470,4 +470,3 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         _check_runs(model, method, watch, info, 3, "second_order_response")
     return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
                             info=info)
-

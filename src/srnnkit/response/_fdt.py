@@ -85,15 +85,12 @@ def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | No
     if not in_drift(model):
         return -(s @ model.C)
     act = ACTIVATIONS[model.activation]
-    if act.name == "identity":             # G = C constant: as with the additive input
-        return -(s @ model.C)
     W = model.W
     z = h @ W.T + model.b
     a1, a2 = act.derivative(z), act.second_derivative(z)
     wd = np.diag(W)
-    kinked = not act.bounded               # relu: a' is a step, a'' a Dirac mass at z = 0
     if dt is None:
-        if kinked:
+        if act.kinked:
             raise ValueError(
                 f"conjugate_values: with a {act.name!r} activation and the input inside it, "
                 "the continuous-time conjugate variable has a surface term (a'' is a Dirac "
@@ -106,7 +103,7 @@ def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | No
     q = (s @ S - model.drift(h)) @ W.T
     d = np.einsum("kl,lm,km->k", W, S, W)
     dq = score_trace + np.diag(W @ model.gamma_matrix) - a1 @ (W * W.T)
-    if kinked:
+    if act.kinked:
         g, dg = _step_gbar(z, q, d, dq, wd, dt)
     else:
         a3, a4 = act.nth_derivative(z, 3), act.nth_derivative(z, 4)

@@ -147,7 +147,7 @@ class GridChain:
             self.z = float(model.W[0, 0]) * self.x + float(model.b[0])
             self.a1, self.a2 = act.derivative(self.z), act.second_derivative(self.z)
             self.a1_sq = self.a1 ** 2
-            if not act.bounded:            # relu: a' is a step; its share of each cell
+            if act.kinked:                 # relu: a' is a step; its share of each cell
                 self.a1 = self.a1_sq = self._step_share()     # (a')^2 = a' for a step
         self.f = np.asarray(model.output(self.x[:, None]), dtype=float)  # (G, p)
         self.K = self._kernel(0.0)
@@ -335,8 +335,7 @@ class GridChain:
         a Dirac mass at the kink :math:`x^* = -b/w`: all of it, :math:`p(x^*)/|w|`, goes to
         the two grid points around :math:`x^*` (linear interpolation), where pointwise
         values would give zero."""
-        act = ACTIVATIONS[self.model.activation]
-        if act.bounded or act.name == "identity":
+        if not ACTIVATIONS[self.model.activation].kinked:
             return self.stationary * self.a2
         w, b = float(self.model.W[0, 0]), float(self.model.b[0])
         out = np.zeros_like(self.stationary)

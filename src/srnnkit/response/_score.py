@@ -122,7 +122,7 @@ class ScoreFeatures:
         self.act = ACTIVATIONS[model.activation]
         # a'(z) is a feature only where it is smooth: a ReLU's is a step, whose gradient (a
         # Dirac mass) the loss's divergence term would need; without it the fit is biased
-        self.smooth = self.nonlinear and self.act.bounded
+        self.smooth = self.nonlinear and not self.act.kinked
         evals, evecs = np.linalg.eigh(0.5 * (cov + cov.T))
         evals = np.maximum(evals, 1e-12 * max(float(evals.max()), 1e-300))
         self.mean = np.asarray(mean, dtype=float)

@@ -35,7 +35,7 @@ def in_drift(model: Any) -> bool:
 def kinked_in_drift(model: Any) -> bool:
     """Whether the input acts through a kinked activation (ReLU): its derivative is a step
     and its second derivative a Dirac mass at the kink, which no pointwise formula holds."""
-    return in_drift(model) and not ACTIVATIONS[model.activation].bounded
+    return in_drift(model) and ACTIVATIONS[model.activation].kinked
 
 
 def refuse_kinked(model: Any, what: str, instead: str) -> None:
