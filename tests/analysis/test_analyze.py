@@ -137,3 +137,14 @@ def test_an_expanding_euler_step_is_refused_before_any_simulation():
                         dt=DT, budget=BUDGET)
     # the same rotation is fine at a step that contracts it
     assert analyze_network(net, dt=0.02, budget=BUDGET, seed=0).plan.n_lags > 0
+
+
+def test_a_network_that_grows_at_any_step_is_told_so():
+    """-gamma with a positive eigenvalue (0.5): no smaller dt helps, and the error says so
+    rather than advising one (a reference-code Lipschitz RNN with its small shifts is such a
+    network)."""
+    net = sk.SRNN(W=np.zeros((2, 2)), C=np.eye(2), sigma=0.1, gamma=[[-0.5, 0.0], [0.0, 1.0]],
+                  input_mode="activation")
+    with pytest.raises(ValueError, match=r"real part 0.5 >= 0, so the network grows at any "
+                       r"step.*spectral radius 1.05 with dt = 0.1"):
+        analyze_network(net, dt=DT, budget=BUDGET)

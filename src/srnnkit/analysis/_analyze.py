@@ -57,7 +57,8 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
         scale = (np.ones(model.n_inputs) if series is None else
                  np.maximum(np.concatenate(series).std(axis=0), 1e-12))
         dt = check_positive("dt", dt)
-        _check_stable_step(model, dt, "use a smaller dt")
+        _check_stable_step(model, dt, "use a smaller dt (for a trained network, dt is its "
+                           "own step: another dt reads another network)")
         return _Subject(model, dt, "SRNN", series, scale, from_data=series is not None)
     if not _is_estimator(model):
         fail("model", "an srnnkit.SRNN or a fitted NoisyRNNClassifier / NoisyRNNRegressor",
@@ -98,8 +99,15 @@ def _check_stable_step(net: Any, dt: float, advice: str) -> None:
 
     if not ACTIVATIONS[net.activation].bounded:
         return
-    radius = float(np.abs(1.0 + dt * np.linalg.eigvals(far_jacobian(net))).max())
+    lam = np.linalg.eigvals(far_jacobian(net))
+    radius = float(np.abs(1.0 + dt * lam).max())
     if radius > 1.0:
+        growth = float(lam.real.max())
+        if growth >= 0.0:     # the SRNN itself grows: no step can help
+            advice = (f"-gamma has an eigenvalue with real part {growth:.3g} >= 0, so the "
+                      "network grows at any step, not only at this dt (a trained network that "
+                      "runs a few steps from h = 0 can work without a stationary law, but its "
+                      "response kernels around one do not exist)")
         fail("model", "a network whose Euler-Maruyama step is stable far from the origin "
              "(spectral radius of I - dt*gamma below 1: with a bounded activation only that "
              "linear part is left at large |h|, so a larger one has no stationary law and "

@@ -8,6 +8,8 @@ r"""Trained networks: noise-injected RNNs in PyTorch that are SRNNs (the optiona
 - :func:`from_torch_rnn` -- a trained ``torch.nn.RNN`` / ``RNNCell`` (Elman, tanh or ReLU)
   and its ``torch.nn.Linear`` head as the SRNN it discretises (step 1, leak :math:`I`, the
   input inside the activation), ready for :func:`srnnkit.analysis.analyze_network`.
+- :func:`from_lipschitz_rnn` -- a Lipschitz RNN or noisy RNN trained with the authors' own
+  code (erichson/LipschitzRNN, erichson/NoisyRNN) as the SRNN it discretises (step ``eps``).
 
 This subpackage needs PyTorch: ``pip install "srnnkit[torch]"``. ``import srnnkit`` never
 imports it; the scikit-learn shells :class:`srnnkit.learning.NoisyRNNClassifier` and
@@ -23,7 +25,8 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by te
         'srnnkit.nn needs PyTorch, which is not installed: pip install "srnnkit[torch]" '
         "(or install torch yourself first, e.g. the CPU wheel, then the extra).") from err
 
+from ._lipschitz import from_lipschitz_rnn
 from ._noisy_rnn import PARAMETERIZATIONS, NoisyRNN
 from ._torch_rnn import from_torch_rnn
 
-__all__ = ["PARAMETERIZATIONS", "NoisyRNN", "from_torch_rnn"]
+__all__ = ["PARAMETERIZATIONS", "NoisyRNN", "from_lipschitz_rnn", "from_torch_rnn"]
