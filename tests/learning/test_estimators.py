@@ -233,3 +233,112 @@ def test_float_scaling_divides_the_inputs():
     est = ResponseFeatures(depth=2, scaling=2.0, time_augment=False, dt=0.1).fit(X)
     ref = sk.response_features(X / 2.0, dt=0.1, basis=MonomialBasis(1), depth=2)
     np.testing.assert_allclose(est.transform(X), ref, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ units of the inputs
+def test_standardization_holds_at_any_finite_scale():
+    """Mean and deviation at 1e-170 and 1e155 are the scaled ones (squares of such values
+    underflow / overflow); at ordinary sizes the plain formula's bits are kept."""
+    from srnnkit.learning._input import standardization
+
+    v = np.random.default_rng(0).standard_normal((50, 3)) + np.array([0.0, 3.0, -1.0])
+    mean, sd = standardization(v)
+    np.testing.assert_array_equal(mean, v.mean(axis=0))
+    np.testing.assert_array_equal(sd, v.std(axis=0))
+    for f in (1e-170, 1e155):
+        m_f, s_f = standardization(v * f)
+        np.testing.assert_allclose(m_f / f, mean, rtol=1e-13)
+        np.testing.assert_allclose(s_f / f, sd, rtol=1e-13)
+
+
+@pytest.mark.parametrize("factor", [1e-170, 1e155])
+def test_estimators_that_standardize_do_not_depend_on_the_units(factor):
+    from srnnkit.learning import LinearSRNNClassifier, LinearSRNNFeatures, ReservoirForecaster
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 15, 2))
+    y = np.arange(12) % 2
+    X[y == 1, :, 0] += 1
+    for est in (LinearSRNNClassifier(random_state=0), ResponseKernelClassifier()):
+        np.testing.assert_array_equal(est.fit(X * factor, y).decision_function(X * factor)
+                                      > 0, est.fit(X, y).decision_function(X) > 0)
+    for est in (SRNNReservoir(10, random_state=0), LinearSRNNFeatures(20, random_state=0)):
+        np.testing.assert_allclose(est.fit(X * factor).transform(X * factor),
+                                   est.fit(X).transform(X), rtol=1e-8, atol=1e-10)
+    s = sk.datasets.mackey_glass(400)
+    f = ReservoirForecaster(random_state=0)
+    np.testing.assert_allclose(f.fit(s * factor).predict(2) / factor, f.fit(s).predict(2),
+                               rtol=1e-8)
+
+
+def test_transformers_name_their_output_columns():
+    """One name per column of transform, for pipelines and set_output(transform="pandas")."""
+    from sklearn.pipeline import make_pipeline
+
+    from srnnkit.learning import LinearSRNNFeatures
+
+    X = _inputs(6, 12, 2, 0)
+    sig = SignatureTransformer(depth=2)
+    names = sig.get_feature_names_out(["a", "b"])         # stateless: names before fit
+    assert list(names[:3]) == ["S(t)", "S(a)", "S(b)"] and names[4] == "S(t,a)"
+    for est in (SignatureTransformer(depth=2), ResponseFeatures(basis=MonomialBasis(1), depth=2),
+                LinearSRNNFeatures(8, random_state=0), SRNNReservoir(5, random_state=0)):
+        F = est.fit_transform(X)
+        assert len(est.get_feature_names_out()) == F.shape[1]
+    rf = ResponseFeatures(basis=MonomialBasis(1), depth=1).fit(X)
+    assert list(rf.get_feature_names_out()) == [f"S(psi{p}.{c})" for p in (0, 1)
+                                                for c in ("1", "x0", "x1")]
+    with pytest.raises(ValueError, match="input_features"):
+        rf.get_feature_names_out(["only one"])
+    pd = pytest.importorskip("pandas")
+    out = make_pipeline(LinearSRNNFeatures(8, random_state=0)).set_output(
+        transform="pandas").fit_transform(X)
+    assert isinstance(out, pd.DataFrame) and out.columns[0] == "linearsrnnfeatures0"
+
+
+def test_a_gram_that_breaks_cauchy_schwarz_is_refused_and_no_runtime_warning_leaks():
+    """At input_scale 4 the PDE with dyadic order 0 gives normalised 'kernel' values near
+    4e4: no kernel. The automatic amplitudes' rejected candidates, and one training series,
+    fit without RuntimeWarnings."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 15, 2))
+    y = np.arange(12) % 2
+    X[y == 1, :, 0] += 1
+    with pytest.raises(ValueError, match=r"input_scale.*sqrt\(K\(u, u\) K\(v, v\)\)"):
+        ResponseKernelClassifier(kernel="signature", input_scale=4.0, dyadic_order=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert ResponseKernelClassifier(kernel="signature").fit(X, y).score(X, y) == 1.0
+        pred = ResponseKernelRidge().fit(X[:1], [2.5]).predict(X[:3])
+    np.testing.assert_allclose(pred, 2.5)                 # one series: its target
+
+
+def test_a_new_path_whose_self_kernel_the_fitted_grid_gets_wrong_is_refined(monkeypatch):
+    """A test path far larger than the training ones can get a non-positive self-kernel on
+    the fitted PDE grid (ItalyPowerDemand, kernel='signature': -115 at order 3, 50 at 4); its
+    rows are recomputed on finer grids instead of giving a NaN decision. Simulated here by a
+    self-kernel made negative at the fitted order for the first series."""
+    import srnnkit.learning._kernel_ridge as kr
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 12, 1))
+    y = np.arange(10) % 2
+    est = ResponseKernelClassifier(kernel="signature", dyadic_order=1).fit(X, y)
+    expected = est.decision_function(X[:3])
+    real = est._self_kernels
+
+    def wrong_at_fitted_order(paths, order=None):
+        out = real(paths, order)
+        if order == est.dyadic_order_ and len(paths) == 3:
+            out[0] = -1.0
+        return out
+
+    monkeypatch.setattr(est, "_self_kernels", wrong_at_fitted_order)
+    got = est.decision_function(X[:3])
+    assert np.all(np.isfinite(got)) and np.allclose(got[1:], expected[1:], rtol=0, atol=0)
+    assert not np.isclose(got[0], expected[0], rtol=0, atol=0) and abs(got[0] - expected[0]) < 0.1
+    monkeypatch.setattr(kr, "PREDICT_EXTRA_ORDERS", 0)
+    with pytest.raises(ValueError, match="X must be series that the fitted kernel can compare"):
+        est.decision_function(X[:3])

@@ -182,3 +182,17 @@ def test_divergence_is_reported():
                              learning_rate=1e4, max_updates=200, random_state=0)
     with pytest.raises(ValueError, match="diverged"):
         clf.fit(X * 1e3, y)
+
+
+@pytest.mark.parametrize("make, X, y, match", [
+    (NoisyRNNClassifier, np.random.default_rng(0).standard_normal((12, 15, 2)),
+     np.zeros(12, int), "at least two classes"),
+    (NoisyRNNClassifier, np.ones((12, 15, 2)), np.arange(12) % 2, "varies in time"),
+    (NoisyRNNRegressor, np.ones((12, 15, 2)), np.arange(12.0), "varies in time"),
+    (NoisyRNNRegressor, np.random.default_rng(0).standard_normal((12, 1, 2)), np.arange(12.0),
+     "at least 2 steps"),
+])
+def test_what_cannot_be_learned_from_is_refused(make, X, y, match):
+    """As the other estimators do: one class, constant series, one-step series."""
+    with pytest.raises(ValueError, match=match):
+        make(**SMALL, random_state=0).fit(X, y)

@@ -110,3 +110,72 @@ def test_divergence_is_reported_with_the_step():
     with pytest.raises(sk.DivergenceError, match="kicked ensemble"):
         R.linear_response(model, dt=2.5, n_lags=2000, method="perturbation", n_paths=4,
                           burn_in=0)
+
+
+# ------------------------------------------- found by fuzzing: confident numbers that are wrong
+TANH = dict(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+
+
+def test_grid_refuses_inputs_that_push_the_law_off_it():
+    """Amplitude 10 moves the law far past the default bounds: the chain kept 9e-40 of the
+    mass and gave E f = 9e-40 against Monte Carlo's 9.66 (an 'exact' reference for
+    volterra_convergence). Amplitude 1 stays inside and agrees with simulate."""
+    chain = R.GridChain(sk.SRNN(**TANH), 0.05)
+    with pytest.raises(ValueError, match=r"inputs.*left it.*wider bounds"):
+        chain.expectation(np.full((40, 1), 10.0))
+    with pytest.raises(ValueError, match="reference='montecarlo'"):
+        R.volterra_convergence(sk.SRNN(**TANH), 20 * np.ones((40, 1)), dt=0.05,
+                               amplitudes=(2, 1, 0.5, 0.25))
+    mc = sk.simulate(sk.SRNN(**TANH), np.ones((40, 1)), dt=0.05, n_paths=4000, seed=0)
+    assert abs(chain.expectation(np.ones((40, 1)))[-1, 0] - mc.mean[-1, 0]) < 4 * mc.stderr[-1, 0]
+
+
+@pytest.mark.parametrize("gamma, dt, match", [(1.0, 3.0, "smaller dt"), (0.0, 0.05, "gamma=0"),
+                                              (-1.0, 0.05, "gamma=-1")])
+def test_grid_refuses_a_chain_without_a_stationary_law(gamma, dt, match):
+    """At dt = 3 (|1 - dt gamma| = 2) the 'stationary law' sat on the grid's edge and r1(0)
+    came out -1e-11 for the exact 1; gamma = 0 divided by zero, gamma < 0 leaked a NaN."""
+    with pytest.raises(ValueError, match=rf"stationary law.*{match}"):
+        R.GridChain(sk.SRNN(**{**TANH, "gamma": gamma}), dt)
+
+
+def test_fdt_needs_noise():
+    """sigma = 0 gave [0.907, 0.881] with standard error 0 for the exact [1, 0.972]."""
+    model = sk.SRNN(W=[[0.5]], C=[[1.0]], sigma=0.0, b=[0.2])
+    with pytest.raises(ValueError, match=r"model.sigma.*non-zero noise.*'perturbation'"):
+        R.linear_response(model, dt=0.05, n_lags=2, method="fdt", seed=0)
+
+
+@pytest.mark.parametrize("W, gamma, dt, match", [
+    ([[1.0]], 1.0, 0.05, "singular|real part 0"),          # marginally stable
+    ([[0.0]], -1.0, 0.05, "real part -1"),                  # growing
+    ([[0.0]], 1.0, 2.5, "smaller dt"),                      # the Euler chain expands
+])
+def test_closed_forms_refuse_a_linear_network_without_a_stationary_law(W, gamma, dt, match):
+    model = sk.SRNN(W=W, C=[[1.0]], sigma=0.5, gamma=gamma, activation="identity")
+    with pytest.raises(ValueError, match=match):
+        R.linear_response(model, dt=dt, n_lags=3, discrete=True)
+    with pytest.raises(ValueError, match=match):
+        R.second_order_response(model, dt=dt, n_lags=3, discrete=True)
+    if dt < 1:
+        with pytest.raises(ValueError, match="stationary"):
+            R.linear_response(model, dt=dt, n_lags=3, method="girsanov", n_chains=2,
+                              n_steps=100, seed=0)
+
+
+def test_a_readout_or_score_that_returns_nan_is_named():
+    nan_readout = sk.SRNN(**TANH, readout=lambda h: np.full((*h.shape[:-1], 1), np.nan))
+    for method in ("perturbation", "grid", "girsanov"):
+        with pytest.raises(ValueError, match=r"model\.readout must be a readout that "
+                                             r"returns finite values"):
+            R.linear_response(nan_readout, dt=0.05, n_lags=3, method=method, seed=0,
+                              **({"n_paths": 100} if method == "perturbation" else {}))
+    with pytest.raises(sk.DivergenceError, match="readout returned NaN"):
+        sk.simulate(nan_readout, np.zeros((5, 1)), dt=0.05, n_paths=10, seed=0)
+    model = sk.SRNN(**TANH)
+    with pytest.raises(ValueError, match="score must be a callable returning finite"):
+        R.linear_response(model, dt=0.05, n_lags=3, method="fdt", seed=0, n_chains=2,
+                          n_steps=200, score=lambda h: np.full(h.shape, np.nan))
+    with pytest.raises(ValueError, match=r"score must be a callable h -> v\(h\).*shape"):
+        R.linear_response(model, dt=0.05, n_lags=3, method="fdt", seed=0, n_chains=2,
+                          n_steps=200, score=lambda h: np.zeros((*h.shape[:-1], 5)))

@@ -12,10 +12,33 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import fail
 from ..features import MonomialBasis, SupportBasis, response_features
-from ..signatures import signature, signature_dim
+from ..signatures import signature, signature_dim, words
 from ._input import as_series_list, check_channels, stack_rows, standardization
 
-__all__ = ["ResponseFeatures", "SignatureTransformer", "prepare_inputs"]
+__all__ = ["ResponseFeatures", "SignatureTransformer", "channel_names", "prepare_inputs",
+           "signature_names"]
+
+
+def channel_names(est: Any, input_features: Any) -> list[str]:
+    """Names of the ``n_features_in_`` input channels: ``input_features`` or x0, x1, ..."""
+    m = getattr(est, "n_features_in_", None)
+    if input_features is None:
+        if m is None:
+            fail("input_features", "channel names (this transformer has not seen X yet)",
+                 None)
+        return [f"x{k}" for k in range(m)]
+    names = [str(v) for v in np.asarray(input_features, dtype=object).ravel()]
+    if m is not None and len(names) != m:
+        fail("input_features", f"{m} channel name(s), one per input channel",
+             f"{len(names)} name(s)")
+    return names
+
+
+def signature_names(channels: list[str], depth: int, scalar_term: bool) -> np.ndarray:
+    """``S(a,b,...)`` for each word of the signature layout over ``channels``."""
+    return np.asarray(["S(" + ",".join(channels[i] for i in w) + ")"
+                       for w in words(len(channels), depth, scalar_term=scalar_term)],
+                      dtype=object)
 
 
 def _fit_scaling(est: Any, series: list[np.ndarray]) -> None:
@@ -175,6 +198,26 @@ class ResponseFeatures(TransformerMixin, BaseEstimator):
             batch, dt=self.dt_, basis=self.basis_, depth=self.depth, refine=self.refine,
             scalar_term=self.scalar_term, n_jobs=self.n_jobs))
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names ``S(psi0.x0,psi1.1,...)`` of the features: the words over the channels
+        ``psi<p>.<c>`` of the tensor path (basis function p times input channel c, ``1`` the
+        constant channel of ``time_augment``).
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Names of the input channels (default ``x0, x1, ...``).
+
+        Returns
+        -------
+        ndarray of str objects, shape (``n_features_out_``,)
+            In the order of the columns of `transform`.
+        """
+        check_is_fitted(self, "basis_")
+        chans = (["1"] if self.time_augment else []) + channel_names(self, input_features)
+        tensor = [f"psi{p}.{c}" for p in range(self.basis_.n_functions) for c in chans]
+        return signature_names(tensor, self.depth, self.scalar_term)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
@@ -262,6 +305,22 @@ class SignatureTransformer(TransformerMixin, BaseEstimator):
         if m_in is not None and series[0].shape[1] != m_in:
             fail("X", f"series with {m_in} channel(s) (as in fit)", series[0])
         return stack_rows(series, self._batch)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names ``S(t,x0,...)`` of the signature coordinates (``t`` the time channel).
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Names of the input channels (default ``x0, x1, ...``; needed before `fit`).
+
+        Returns
+        -------
+        ndarray of str objects
+            In the order of the columns of `transform`.
+        """
+        chans = (["t"] if self.time_augment else []) + channel_names(self, input_features)
+        return signature_names(chans, self.depth, self.scalar_term)
 
     def _batch(self, batch: np.ndarray) -> np.ndarray:
         if self.basepoint:

@@ -104,8 +104,13 @@ def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A column that is constant up to rounding (deviation within ``sqrt(n) eps`` of its size,
     scikit-learn's rule) gets the scale 1, so rounding noise is never blown up.
     """
-    mean = values.mean(axis=0)
-    sd = values.std(axis=0)
+    # computed on the values divided by their largest magnitude, so that squares neither
+    # overflow (|x| > 1e154) nor underflow (|x| < 1e-162) before the scale is taken back
+    size = np.abs(values).max(axis=0) if values.size else np.ones(values.shape[1:])
+    size = np.where((size > 1e-100) & (size < 1e100) | (size == 0) | ~np.isfinite(size), 1.0,
+                    size)                          # ordinary sizes: the plain formula, bits kept
+    unit = values / size
+    mean, sd = unit.mean(axis=0) * size, unit.std(axis=0) * size
     tol = np.sqrt(max(values.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
     return mean, np.where(sd > tol, sd, 1.0)
 

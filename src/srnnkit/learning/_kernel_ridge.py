@@ -143,6 +143,11 @@ class NearConstantGramWarning(UserWarning):
 # are that one divided by 2^k, k = 0..N_SCALES-1, chosen by leave-one-out.
 MAX_VARIATION = 32.0
 N_SCALES = 6
+#: further PDE refinements, past the fitted order, for new paths whose self-kernel the
+#: fitted grid gets wrong (not positive)
+PREDICT_EXTRA_ORDERS = 4
+#: further halvings of the smallest "auto" amplitude when no Gram of the grid is a kernel
+EXTRA_HALVINGS = 20
 # dyadic_order="auto": refine the PDE grid until every sub-cell's increment product
 # |G| = kappa |u|^2 dt^2 / 4^order of a training path is at most this (most 4 orders).
 MAX_CELL_PRODUCT = 0.25
@@ -323,6 +328,17 @@ class _KernelBase(BaseEstimator):
             top = min(top, math.sqrt(max(cell - 1.0, 0.0)) / peak)
         return top / 2.0 ** np.arange(N_SCALES)
 
+    def _scale_at(self, scales: np.ndarray, k: int, none_yet: bool) -> float | None:
+        """Candidate ``k``: `_scales`, then, while no Gram was usable (``none_yet``), the
+        "auto" grid's smallest amplitude halved up to `EXTRA_HALVINGS` more times (the
+        paths' size, not the data's raw units, decides where the computed Gram is a
+        kernel); None when there is no more."""
+        if k < len(scales):
+            return float(scales[k])
+        if none_yet and self.input_scale == "auto" and k < len(scales) + EXTRA_HALVINGS:
+            return float(scales[-1]) / 2.0 ** (k - len(scales) + 1)
+        return None
+
     # ----------------------------------------------------------------- kernel
     def _order(self, paths: list[np.ndarray]) -> int:
         """The PDE refinement: the given ``dyadic_order`` or the "auto" rule above."""
@@ -374,8 +390,9 @@ class _KernelBase(BaseEstimator):
         K = self._gram(paths, None)
         diag = np.diag(K).copy()
         if self.normalize:
-            root = np.sqrt(diag)
-            K = K / root[:, None] / root[None, :]
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                root = np.sqrt(diag)                 # a bad candidate: `_usable` drops it
+                K = K / root[:, None] / root[None, :]
         return K, diag
 
     # ------------------------------------------------------------ selection
@@ -440,9 +457,12 @@ class _KernelBase(BaseEstimator):
     def _candidate(self, component: tuple, K: np.ndarray, Yc: np.ndarray) -> list[tuple]:
         """``[(component, fit, spread)]`` of a pooled Gram scaled to mean eigenvalue 1, or
         ``[]`` when it is constant to rounding (every series looks alike)."""
-        spread = _spread(K)
-        if K.shape[0] > 1 and spread <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
-            return []
+        if K.shape[0] == 1:       # one series: nothing to centre, any positive scale will do
+            spread = max(abs(float(K[0, 0])), np.finfo(float).tiny)
+        else:
+            spread = _spread(K)
+            if spread <= CONSTANT_SPREAD * float(np.mean(np.diag(K))):
+                return []
         return [(component, self._score(K / spread, Yc), spread)]
 
     def _pooled_features(self, E: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -503,8 +523,8 @@ class _KernelBase(BaseEstimator):
         sub = np.arange(n)
         if len(self._components()) > 1 and n > MIXED_SUBSET:
             sub = np.unique(np.linspace(0, n - 1, MIXED_SUBSET).round().astype(int))
-        best = None
-        for lam in self._scales(base):
+        best, scales, k = None, self._scales(base), -1
+        while (lam := self._scale_at(scales, k := k + 1, best is None)) is not None:
             paths = self._paths([base[i] for i in sub], lam)
             order = self._order(self._paths(base, lam))
             self.dyadic_order_ = order
@@ -520,8 +540,10 @@ class _KernelBase(BaseEstimator):
                 best = (fit.error, lam, K, diag, order)
         if best is None:
             fail("input_scale", "an amplitude at which the training Gram matrix is "
-                 "finite (the kernel grows like the exponential of the paths' size)",
-                 self.input_scale, hint="Give a smaller input_scale or a finite depth.")
+                 "finite and a kernel, |K(u, v)| <= sqrt(K(u, u) K(v, v)) (the kernel grows "
+                 "like the exponential of the paths' size, and a PDE grid too coarse for "
+                 "that size breaks the inequality)", self.input_scale,
+                 hint="Give a smaller input_scale, a finite depth or dyadic_order='auto'.")
         _, self.input_scale_, K, diag, self.dyadic_order_ = best
         self.X_fit_ = self._paths(base, self.input_scale_)
         if sub.size < n:
@@ -643,8 +665,21 @@ class _KernelBase(BaseEstimator):
         order = max(self.dyadic_order_, self._order(paths))
         K = self._gram(paths, self.X_fit_, order)
         if self.normalize:
-            K = K / np.sqrt(self._self_kernels(paths, order))[:, None] \
-                / np.sqrt(self.self_kernel_)
+            own = self._self_kernels(paths, order)
+            bad = np.flatnonzero(~(own > 0) | ~np.isfinite(own))
+            # a path too large for the capped grid: refine its own rows further
+            while bad.size and order < self.dyadic_order_ + PREDICT_EXTRA_ORDERS:
+                order += 1
+                some = [paths[i] for i in bad]
+                K[bad] = self._gram(some, self.X_fit_, order)
+                own[bad] = self._self_kernels(some, order)
+                bad = bad[~(own[bad] > 0) | ~np.isfinite(own[bad])]
+            if bad.size:
+                fail("X", "series that the fitted kernel can compare with the training ones",
+                     f"{bad.size} series (the first: {bad[0]}) whose self-kernel is not "
+                     f"positive even at dyadic order {order}", hint="Their paths are far "
+                     "larger than the training paths; give a smaller input_scale.")
+            K = K / np.sqrt(own)[:, None] / np.sqrt(self.self_kernel_)
         return K
 
     def _decision(self, X: Any) -> np.ndarray:
@@ -681,9 +716,22 @@ class _KernelBase(BaseEstimator):
         return tags
 
 
+#: how far past Cauchy-Schwarz, |K(u, v)| <= sqrt(K(u, u) K(v, v)), a computed Gram may go
+#: before it is no kernel at all (a PDE grid far too coarse for the paths' size), not the
+#: discretisation error of a usable one
+SCHWARZ_SLACK = 1.5
+
+
 def _usable(K: np.ndarray, diag: np.ndarray) -> bool:
-    """A training Gram that is finite, with positive self-kernels."""
-    return bool(np.all(np.isfinite(K)) and np.all(diag > 0))
+    """A training Gram that is finite, with positive self-kernels, within `SCHWARZ_SLACK` of
+    Cauchy-Schwarz."""
+    if not (np.all(np.isfinite(K)) and np.all(diag > 0)):
+        return False
+    d = np.diag(K)
+    if np.any(d <= 0):
+        return False
+    root = np.sqrt(d)
+    return bool(np.max(np.abs(K) / root[:, None] / root[None, :]) <= SCHWARZ_SLACK)
 
 
 def _centred_trace(K: np.ndarray) -> float:

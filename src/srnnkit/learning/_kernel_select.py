@@ -73,8 +73,9 @@ def loo_fit(K: np.ndarray, Yc: np.ndarray, grid: np.ndarray | None, *, relative:
         # chose inside a degenerate null space); M Yc is unchanged (u^T Yc = 0)
         D = D - 1.0 / (n * alphas[None, :])
     D = np.maximum(D, np.finfo(float).tiny)
-    E = C.reshape(n, alphas.size, -1) / D[:, :, None]
-    per = np.sum(E * E, axis=2)                                    # (n, n_alphas)
+    with np.errstate(over="ignore"):   # a useless penalty on a huge Gram: error inf, not chosen
+        E = C.reshape(n, alphas.size, -1) / D[:, :, None]
+        per = np.sum(E * E, axis=2)                                # (n, n_alphas)
     errors = per.mean(axis=0)
     best = int(np.flatnonzero(errors <= errors.min() * (1.0 + 1e-10) + 1e-300)[-1])
     return LooFit(float(errors[best]), float(alphas[best]), errors, per[:, best], lam, V,

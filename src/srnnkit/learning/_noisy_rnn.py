@@ -20,7 +20,13 @@ from .._progress import progress
 from .._random import child_sequences
 from .._validation import check_int, check_memory
 from ..dynamics._drift import EulerStep
-from ._input import as_series_list, check_channels, check_targets, standardization
+from ._input import (
+    as_series_list,
+    check_channels,
+    check_not_constant,
+    check_targets,
+    standardization,
+)
 
 __all__ = ["NoisyRNNClassifier", "NoisyRNNRegressor"]
 
@@ -154,6 +160,7 @@ class _NoisyRNNModel(BaseEstimator):
         m = series[0].shape[1]
         self.n_features_in_ = m
         self.shift_, self.scale_ = standardization(np.concatenate(series, axis=0))
+        check_not_constant(series, self.shift_, self.scale_)
         inputs = [(s - self.shift_) / self.scale_ for s in series]
         L = max(s.shape[0] for s in inputs)
         self.dt_ = HORIZON / L if self.dt is None else float(self.dt)
@@ -487,6 +494,9 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must hold labels of at least two classes; got one class: "
+                             f"{self.classes_.tolist()}.")
         return codes.astype(np.int64)
 
     def _n_outputs(self) -> int:

@@ -477,6 +477,22 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
             lambda ab: _k.pooled_readouts(*args, ab[0], ab[1], *rest, out), tasks)
         return out[:n]
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names ``linearsrnnfeatures0, 1, ...`` of the output columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (each feature mixes every channel); kept for scikit-learn.
+
+        Returns
+        -------
+        ndarray of str objects, shape (``n_features_out_``,)
+        """
+        check_is_fitted(self, "n_features_out_")
+        return np.asarray([f"linearsrnnfeatures{i}" for i in range(self.n_features_out_)],
+                          dtype=object)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True

@@ -62,11 +62,11 @@ def stationary_covariance(model: SRNN, dt: float | None = None) -> np.ndarray:
     model._require_linear("stationary_covariance")
     A = model.A
     D = model.diffusion
+    if np.linalg.eigvals(-A).real.max() >= 0:
+        raise ValueError("stationary_covariance needs A = Gamma - W Hurwitz-stable (all "
+                         "eigenvalues with positive real part); this model has none, so it "
+                         "has no stationary law at any dt.")
     if dt is None:
-        if np.linalg.eigvals(-A).real.max() >= 0:
-            raise ValueError("stationary_covariance needs A = Gamma - W Hurwitz-stable (all "
-                             "eigenvalues with positive real part); this model has none "
-                             "stationary law.")
         S = linalg.solve_continuous_lyapunov(A, D)
     else:
         dt = check_positive("dt", dt)

@@ -190,7 +190,12 @@ class SRNN:
         ValueError
             For a nonlinear SRNN.
         """
-        return np.linalg.solve(self.A, self.b)
+        try:
+            return np.linalg.solve(self.A, self.b)
+        except np.linalg.LinAlgError:
+            raise ValueError("model must be a linear SRNN with a stationary law; got "
+                             "A = gamma - W singular (a marginally stable network: no "
+                             "stationary mean).") from None
 
     def _require_additive(self, what: str) -> None:
         """Raise for input-in-the-activation networks where ``what`` supports only additive."""

@@ -290,9 +290,14 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         info.update(n_paths=n_paths, eps=eps,
                     starts_per_chain=first_order_starts(model, dt, n_lags, burn_in))
     else:
+        if method == "fdt" and not np.any(model.diffusion):
+            fail("model.sigma", "non-zero noise for method='fdt' (the fluctuation-dissipation "
+                 "relation reads the response off the stationary fluctuations)", "sigma = 0",
+                 hint="Use method='perturbation' or 'pathwise'.")
         values, se = _first_order_runs(model, method, dt, n_lags, (n_paths, n_chains, n_steps),
                                        root, burn_in, score, par, info)
-    return ResponseFunction(values, dt=dt, stderr=se, method=method, discrete=True, info=info)
+    return ResponseFunction(_finite(values, method), dt=dt, stderr=se, method=method,
+                            discrete=True, info=info)
 
 
 def _exact_first(model: Any, method: str, dt: float, n_lags: int, discrete: bool,
@@ -302,14 +307,42 @@ def _exact_first(model: Any, method: str, dt: float, n_lags: int, discrete: bool
         _grid_only(model, "linear_response")
         from ._grid import GridChain
 
-        return GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+        rf = GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+        _finite(rf.values, method)
+        return rf
     if not model.is_linear:
         raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
                          f"(activation='identity'); this model has activation="
                          f"{model.activation!r}. Use method='perturbation', 'fdt' or "
                          "'girsanov' (or 'grid' for a one-dimensional SRNN).")
+    _check_stationary_linear(model, dt, discrete)
     values = analytic_linear_response(model, dt, n_lags, discrete=discrete)
     return ResponseFunction(values, dt=dt, method=method, discrete=discrete)
+
+
+def _finite(values: np.ndarray, method: str) -> np.ndarray:
+    """``values``, or ValueError when an entry is NaN or infinite (a user readout or score
+    that returned one: the dynamics themselves are guarded)."""
+    if not np.all(np.isfinite(values)):
+        fail("model.readout", f"a readout that returns finite values (method={method!r})",
+             f"a kernel with {int(np.sum(~np.isfinite(values)))} NaN or infinite entries",
+             hint="Check the readout (and a callable score) on the network's states.")
+    return values
+
+
+def _check_stationary_linear(model: Any, dt: float, discrete: bool) -> None:
+    r"""ValueError when the linear SRNN (or, ``discrete``, its Euler chain) has no
+    stationary law: the closed forms would return numbers for a law that does not exist."""
+    lam = np.linalg.eigvals(np.atleast_2d(model.A))
+    if lam.real.min() <= 0:
+        fail("model", "a linear SRNN with a stationary law (every eigenvalue of "
+             "A = gamma - W with positive real part)",
+             f"an eigenvalue with real part {lam.real.min():.4g}")
+    radius = float(np.abs(1.0 - dt * lam).max())
+    if discrete and radius >= 1.0:
+        fail("model", "a linear SRNN whose Euler chain has a stationary law (spectral radius "
+             "of I - dt A below 1)", f"spectral radius {radius:.4g} with dt = {dt:g}",
+             hint="Use a smaller dt.")
 
 
 def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tuple,
@@ -443,13 +476,16 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
             raise ValueError(f"second_order_response with method='analytic' needs a linear SRNN "
                              f"(activation='identity'); this model has {model.activation!r}. "
                              "Use method='perturbation' or 'girsanov' ('grid' for one unit).")
+        _check_stationary_linear(model, dt, bool(discrete))
         values = analytic_second_order(model, dt, n_lags, discrete=bool(discrete))
         return ResponseFunction(values, dt=dt, method=method, order=2, discrete=bool(discrete))
     if method == "grid":
         _grid_only(model, "second_order_response")
         from ._grid import GridChain
 
-        return GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
+        rf = GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
+        _finite(rf.values, method)
+        return rf
     root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = _ensemble_size(n_paths, n_chains, "perturbation2", method)
@@ -468,5 +504,5 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         values, se = engine(model, dt, n_lags, n_chains, n_steps, root, burn_in, par, watch)
         info.update(_chain_info(n_chains, n_steps, dt))
         _check_runs(model, method, watch, info, 3, "second_order_response")
-    return ResponseFunction(values, dt=dt, stderr=se, method=method, order=2, discrete=True,
-                            info=info)
+    return ResponseFunction(_finite(values, method), dt=dt, stderr=se, method=method, order=2,
+                            discrete=True, info=info)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .._parallel import Runner
 from .._random import SeedLike, child_sequences
+from .._validation import fail
 from ..dynamics._activations import ACTIVATIONS
 from ..dynamics._agreement import RunWatch, watching
 from ..dynamics._ensembles import chain_items, map_chains, run_chain_group, stationary_run
@@ -164,7 +165,7 @@ def make_score(model: Any, dt: float, score: Any
     """Conjugate variables ``v(h) (..., m)``: exact (linear), user callable, or ``None`` for
     the quasi-Gaussian and the learned scores, which :func:`fdt_first` builds from the runs."""
     if callable(score):
-        return (lambda h: np.asarray(score(h), dtype=float)), "callable"
+        return _checked_callable(score, model.n_inputs), "callable"
     if score == "auto":
         score = "exact" if model.is_linear else "learned"
     if score in ("gaussian", "learned"):
@@ -179,6 +180,22 @@ def make_score(model: Any, dt: float, score: Any
     S = stationary_covariance(model, dt)
     Bm = _solve_cov(S, model.C)
     return (lambda h: (h - mu) @ Bm), score
+
+
+def _checked_callable(score: Callable, m: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The user's ``h -> v(h)``, its shape and values checked where it is called."""
+    def conjugate(h: np.ndarray) -> np.ndarray:
+        v = np.asarray(score(h), dtype=float)
+        want = (*h.shape[:-1], m)
+        if v.shape != want:
+            fail("score", f"a callable h -> v(h) returning the conjugate variables, shape "
+                 f"h.shape[:-1] + (n_inputs,) = {want} for h of shape {h.shape}",
+                 f"shape {v.shape}")
+        if not np.all(np.isfinite(v)):
+            fail("score", "a callable returning finite conjugate variables",
+                 f"{int(np.sum(~np.isfinite(v)))} NaN or infinite value(s)")
+        return v
+    return conjugate
 
 
 def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:

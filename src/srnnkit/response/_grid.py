@@ -38,6 +38,10 @@ def _one_blas_thread(func: Any) -> Any:
 _MIN_SD_PER_SPACING = 2.0
 
 
+#: relative probability mass an input may push off the grid before `expectation` refuses
+MASS_TOLERANCE = 1e-6
+
+
 class GridChain:
     r"""Transfer operator of the Euler–Maruyama chain of a one-dimensional SRNN on a grid.
 
@@ -111,6 +115,12 @@ class GridChain:
                       "networks.")
         self.model = model
         self.dt = dt = check_positive("dt", dt)
+        g = float(np.asarray(model.gamma_matrix)[0, 0])
+        if not 0.0 < dt * g < 2.0:     # far from the origin the step is h -> (1 - dt g) h + ...
+            fail("model", "a network whose Euler-Maruyama chain has a stationary law "
+                 "(leak gamma > 0 and dt * gamma < 2: far from the origin the step multiplies "
+                 "h by 1 - dt * gamma)", f"gamma={g:.4g}, dt={dt:g}",
+                 hint="Use a smaller dt." if g > 0 else None)
         self.spacing = spacing = check_positive("spacing", spacing)
         s2 = dt * float(model.diffusion[0, 0])
         if s2 <= 0:
@@ -225,6 +235,7 @@ class GridChain:
         """
         u = self._check_inputs(inputs)
         p = self.stationary if p0 is None else check_array("p0", p0, shape=self.x.shape)
+        mass = float(p.sum())
         out = np.empty((u.shape[0] + 1, self.f.shape[1]))
         out[0] = p @ self.f
         cache: dict[float, np.ndarray] = {0.0: self.K}
@@ -236,6 +247,11 @@ class GridChain:
                 cache[shift] = self._kernel(self._mean_shift(float(self.c @ u[j])))
             p = p @ cache[shift]
             out[j + 1] = p @ self.f
+        lost = mass - float(p.sum())
+        if lost > MASS_TOLERANCE * mass:
+            fail("inputs", f"inputs that keep the law inside the grid [{self.x[0]:.4g}, "
+                 f"{self.x[-1]:.4g}]", f"a law that left it ({lost / mass:.3g} of the mass "
+                 "lost by the end)", hint="Pass wider bounds=(low, high) to GridChain.")
         return out
 
     def _mean_shift(self, cu: float) -> Any:

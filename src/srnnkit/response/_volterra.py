@@ -545,8 +545,12 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                              "reference='montecarlo'.")
         chain = GridChain(model, dt, spacing=spacing)
     if reference == "grid":
-        exact = np.array([chain.expectation(e * w)[-1, output] for e in eps]) \
-            - chain.mean_output[output]
+        try:
+            exact = np.array([chain.expectation(e * w)[-1, output] for e in eps]) \
+                - chain.mean_output[output]
+        except ValueError as err:      # the inputs push the law off the grid
+            raise ValueError(f"{err} Here: use reference='montecarlo' or smaller "
+                             "amplitudes.") from err
         exact_se = np.zeros_like(exact)
     else:
         d, dse, _, _ = crn_input_response(model, w, dt, eps, check_int("n_paths", n_paths, low=2),

@@ -203,6 +203,11 @@ def _trajectory(plan: SimulationPlan, ens: Any, info: dict | None = None) -> Tra
         stderr = np.sqrt(ens.m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
     for arr in (ens.mean, stderr):
         if arr is not None and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+            if np.isnan(arr).any() and not np.isinf(arr).any():
+                raise DivergenceError(
+                    "the output f(h_t) (its ensemble mean or spread) is NaN although every "
+                    "simulated state stayed finite: the readout returned NaN on some state. "
+                    "Check the readout (a callable readout must be finite on every state).")
             raise DivergenceError(
                 "the output f(h_t) (its ensemble mean or spread) overflowed although every "
                 "simulated state stayed finite: the readout maps the states beyond the float "
