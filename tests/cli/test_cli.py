@@ -6,6 +6,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from srnnkit.cli import main
@@ -278,3 +279,52 @@ def test_cost_warnings_stay_out_of_the_command_line(monkeypatch):
         assert main(["simulate", "--quick"]) == 0
     kinds = [w.category for w in seen]
     assert _cost.CostWarning not in kinds and UserWarning in kinds
+
+
+def _ts(path, rows, *, labels="true a b", target=False, dims=1):
+    """A tiny .ts file: rows of (series as a list of channel lists, label)."""
+    head = ["@problemName t", "@timeStamps false", "@missing false", "@univariate "
+            + ("true" if dims == 1 else "false"), f"@dimensions {dims}", "@equalLength true"]
+    head += ["@targetLabel true"] if target else [f"@classLabel {labels}"]
+    lines = [":".join(",".join(str(v) for v in ch) for ch in series) +
+             ("" if lab is None else f":{lab}") for series, lab in rows]
+    path.write_text("\n".join([*head, "@data", *lines]) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("case, match", [
+    ("no labels", r"'.*test\.ts' has no class labels or targets"),
+    ("regression test", r"holds class labels and '.*test\.ts' regression targets"),
+    ("channels", r"has 1 channel\(s\) and '.*test\.ts' 2"),
+    ("one class", r"holds one class \('a'\)"),
+])
+def test_train_and_test_files_that_are_not_one_task_exit_2(tmp_path, capsys, case, match):
+    """Found by fuzzing: exit 1 (or 0 with accuracy 0 for regression targets counted as 10
+    classes) with messages that named neither file."""
+    rng = np.random.default_rng(0)
+
+    def rows(n, labs, dims=1):
+        return [([rng.standard_normal(8).round(3).tolist() for _ in range(dims)], lab)
+                for lab in (labs * n)[:n]]
+
+    train = _ts(tmp_path / "train.ts", rows(6, ["a"] if case == "one class" else ["a", "b"]))
+    if case == "no labels":
+        test = _ts(tmp_path / "test.ts", rows(4, [None]), labels="false")
+    elif case == "regression test":
+        test = _ts(tmp_path / "test.ts", rows(4, [0.5, 1.5]), target=True)
+    elif case == "channels":
+        test = _ts(tmp_path / "test.ts", rows(4, ["a", "b"], dims=2), dims=2)
+    else:
+        test = _ts(tmp_path / "test.ts", rows(4, ["a", "b"]))
+    assert main(["fit", "--quick", "--train", train, "--test", test, "--out",
+                 str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"cannot use the learning data: .*" + match, err), err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_config_with_only_the_training_file_says_both_are_needed(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[learning]\ntrain = "train.ts"\n')
+    assert main(["fit", "--quick", "--config", str(cfg), "--out", str(tmp_path / "o")]) == 2
+    assert "learning.train and learning.test must be given together" in capsys.readouterr().err

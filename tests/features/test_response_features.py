@@ -164,3 +164,11 @@ def test_memory_guard():
     assert "P*m = 5*4 = 20 channels" in str(e.value)
     with pytest.raises(ValueError, match="max_bytes"):
         tensor_path(u, dt=0.1, basis=MonomialBasis(4), refine=10, max_bytes=1e6)
+
+
+def test_tensor_path_reports_overflow_by_name():
+    """Found by fuzzing: inf came back silently where response_features raises."""
+    from srnnkit.features import ExponentialBasis, tensor_path
+
+    with pytest.raises(ValueError, match="tensor_path overflowed"):
+        tensor_path(np.ones((3, 1)), dt=1.0, basis=ExponentialBasis([-400.0]))

@@ -218,3 +218,14 @@ def test_pooled_kernel_is_free_of_the_amplitude_and_its_modes_scale_with_the_len
     w1, w4 = b1["omega"][b1["omega"] > 0], b4["omega"][b4["omega"] > 0]
     assert w1.min() >= 2 * np.pi / 80 * (1 - 1e-12) and w4.min() >= 2 * np.pi / 320 * (1 - 1e-12)
     assert w4.min() < w1.min() / 3
+
+
+@pytest.mark.parametrize("factor", [1e200, 1e-300])
+def test_the_linear_term_holds_at_any_finite_scale(factor):
+    """Found by fuzzing: the states' deviation overflowed (1e200) or vanished (1e-300) and
+    the linear term dropped out of an otherwise finite kernel."""
+    from srnnkit.kernels import pooled_response_kernel
+
+    X = np.random.default_rng(6).standard_normal((6, 12, 2))
+    np.testing.assert_allclose(pooled_response_kernel(factor * X, linear=1.0),
+                               pooled_response_kernel(X, linear=1.0), rtol=1e-10, atol=1e-12)

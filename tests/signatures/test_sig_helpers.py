@@ -87,3 +87,29 @@ def test_lead_lag_quadratic_variation():
     # the lag and lead channels each trace the path itself
     np.testing.assert_allclose(sig[:2], x[-1] - x[0])
     np.testing.assert_allclose(sig[2:4], x[-1] - x[0])
+
+
+def test_combine_with_the_scalar_term_multiplies_any_tensor_algebra_elements():
+    """Found by fuzzing: level 0 was taken as 1 (and written as 1) whatever it held. Against
+    the plain sum of Kronecker products out_n = sum_k a_k (x) b_(n-k), k = 0..n."""
+    from srnnkit.signatures import signature_combine, signature_inverse
+
+    rng = np.random.default_rng(9)
+    d, N = 2, 3
+    a, b = (rng.standard_normal(signature_dim(d, N, True)) for _ in range(2))
+    a[0], b[0] = 2.0, -0.5
+
+    def levels(v):
+        out, st = [v[:1]], 1
+        for k in range(1, N + 1):
+            out.append(v[st:st + d**k])
+            st += d**k
+        return out
+
+    A, B = levels(a), levels(b)
+    ref = np.concatenate([sum(np.kron(A[k], B[n - k]) for k in range(n + 1))
+                          for n in range(N + 1)])
+    np.testing.assert_allclose(signature_combine(a, b, d, N, scalar_term=True), ref,
+                               rtol=1e-14, atol=1e-14)
+    with pytest.raises(ValueError, match=r"sig must be signatures .*level 0 equal to 1"):
+        signature_inverse(a, d, N, scalar_term=True)

@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
     """Configuration, data files and output directory, checked before any work."""
     from ._config import ConfigError, load_config
-    from ._pipeline import load_data
+    from ._pipeline import DataMismatch, load_data
 
     try:
         cfg = load_config(args.config, quick=args.quick, seed=args.seed)
@@ -199,6 +199,9 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
             if not (args.train and args.test):
                 raise ConfigError("--train and --test must be given together.")
             cfg["learning"]["train"], cfg["learning"]["test"] = args.train, args.test
+        if bool(cfg["learning"]["train"]) != bool(cfg["learning"]["test"]):
+            raise ConfigError("learning.train and learning.test must be given together "
+                              "(in the config or as --train and --test).")
     except ConfigError as err:
         return _error(_one_line(err), EXIT_USAGE)
     data = None
@@ -209,7 +212,8 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
             what = err.strerror if isinstance(err, OSError) and err.strerror else err
             name = getattr(err, "filename", None)
             where = f" {str(name)!r}" if name else ""
-            return _error(f"cannot read the learning data{where}: {_one_line(what)}",
+            verb = "use" if isinstance(err, DataMismatch) else "read"
+            return _error(f"cannot {verb} the learning data{where}: {_one_line(what)}",
                           EXIT_USAGE)
     out = Path(args.out)
     try:

@@ -374,6 +374,7 @@ def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
                 raise ValueError(f"{path!r}: {err}") from None
 
         (Xtr, ytr), (Xte, yte) = read(lcfg["train"]), read(lcfg["test"])
+        _check_pair(lcfg["train"], Xtr, ytr, lcfg["test"], Xte, yte)
         return Xtr, ytr, Xte, yte, "dataset"
     n, k = lcfg["n_train"] + lcfg["n_test"], lcfg["n_train"]
     if lcfg["task"] == "srnn_teacher":
@@ -394,6 +395,35 @@ def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
         task = "Mackey-Glass (target: the series 5 steps after the window)"
     X, y = X[-n:], y[-n:]
     return X[:k], y[:k], X[k:], y[k:], task
+
+
+class DataMismatch(ValueError):
+    """Two readable data files that do not make one learning task."""
+
+
+def _check_pair(train: str, Xtr: Any, ytr: Any, test: str, Xte: Any, yte: Any) -> None:
+    """`DataMismatch` (the CLI's exit 2) unless the two files hold one task: both labelled, the
+    same kind of target, the same number of channels, two or more training classes."""
+    def kind(y: Any) -> str:
+        return "regression targets" if np.asarray(y).dtype.kind in "fc" else "class labels"
+
+    for path, y in ((train, ytr), (test, yte)):
+        if y is None:
+            raise DataMismatch(f"{path!r} has no class labels or targets (@classLabel false); "
+                             "the fit stage learns and scores them.")
+    if kind(ytr) != kind(yte):
+        raise DataMismatch(f"{train!r} holds {kind(ytr)} and {test!r} {kind(yte)}: train and "
+                         "test must be the same task.")
+
+    def channels(X: Any) -> int:
+        return int((X[0] if isinstance(X, list) else X).shape[-1])
+
+    if channels(Xtr) != channels(Xte):
+        raise DataMismatch(f"{train!r} has {channels(Xtr)} channel(s) and {test!r} "
+                         f"{channels(Xte)}: train and test must have the same channels.")
+    if kind(ytr) == "class labels" and np.unique(ytr).size < 2:
+        raise DataMismatch(f"{train!r} holds one class ({str(np.unique(ytr)[0])!r}); a classifier "
+                         "needs two or more.")
 
 
 def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, list[str]]:

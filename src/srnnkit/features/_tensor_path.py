@@ -106,12 +106,14 @@ def tensor_path(inputs: ArrayLike, *, dt: float, basis: SupportBasis, refine: in
     out_shape = (*arr.shape[:-2], n_steps * refine + 1, P * m)
     guard_bytes("tensor_path output", out_shape, arr.itemsize, max_bytes,
                 "Reduce refine, the basis degree, the number of inputs or the batch size,")
-    coef = _cell_integrals(basis, n_steps, dt, refine, arr.dtype)        # (n_sub, P)
     u = np.repeat(arr, refine, axis=-2)                                   # (..., n_sub, m)
-    inc = (coef[:, :, None] * u[..., :, None, :]).reshape(*u.shape[:-1], P * m)
-    out = np.zeros(out_shape, dtype=arr.dtype)
-    np.cumsum(inc, axis=-2, out=out[..., 1:, :])
-    return out
+    with np.errstate(over="ignore", invalid="ignore"):      # reported below, by name
+        coef = _cell_integrals(basis, n_steps, dt, refine, arr.dtype)    # (n_sub, P)
+        inc = (coef[:, :, None] * u[..., :, None, :]).reshape(*u.shape[:-1], P * m)
+        out = np.zeros(out_shape, dtype=arr.dtype)
+        np.cumsum(inc, axis=-2, out=out[..., 1:, :])
+    return check_finite_result("tensor_path", out, "The basis functions' integrals or the "
+                               "inputs are too large: rescale the inputs or the basis.")
 
 
 @costed(response_features_cost)

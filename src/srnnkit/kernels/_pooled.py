@@ -133,7 +133,9 @@ def fit_bank(packed: tuple[np.ndarray, np.ndarray], *, n_modes: int | None = Non
         kr.pooled_states(X, offsets, net[0], *net[1:5], cmode, cpart, every, starts, S)
     knots = np.quantile(S, np.linspace(0.0, 1.0, n_knots), axis=0).T
     bank["knots"] = np.ascontiguousarray(np.maximum.accumulate(knots, axis=1))
-    sd = S.std(axis=0)
+    size = np.abs(S).max(axis=0, initial=0.0)            # std of S / size: no square of
+    size = np.where(size > 0, size, 1.0)                  # 1e200 overflows, of 1e-300 vanishes
+    sd = (S / size).std(axis=0) * size
     bank["state_scale"] = np.where(sd > 0, sd, 1.0)
     return bank
 

@@ -43,7 +43,8 @@ def signature_combine(sig1: ArrayLike, sig2: ArrayLike, n_channels: int, depth: 
     n_channels, depth : int
         Alphabet size and truncation depth of both signatures.
     scalar_term : bool, default=False
-        Whether the inputs carry (and the output gets) the level-0 term.
+        Whether the inputs carry (and the output gets) the level-0 term; any element of the
+        truncated tensor algebra is then multiplied, level 0 included (1 for a signature).
 
     Returns
     -------
@@ -67,11 +68,12 @@ def signature_combine(sig1: ArrayLike, sig2: ArrayLike, n_channels: int, depth: 
     dtype = np.result_type(a, b)
     batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
     out = np.empty((*batch, a.shape[-1]), dtype=dtype)
+    a0, b0 = (a[..., :1], b[..., :1]) if scalar_term else (1, 1)   # level 0 (1: a signature)
     if scalar_term:
-        out[..., 0] = 1
+        out[..., :1] = a0 * b0
     start = 1 if scalar_term else 0
     for n in range(1, depth + 1):
-        level = la[n - 1] + lb[n - 1]
+        level = a0 * lb[n - 1] + la[n - 1] * b0
         for k in range(1, n):
             level = level + (la[k - 1][..., :, None] * lb[n - k - 1][..., None, :]).reshape(
                 *np.broadcast_shapes(la[k - 1].shape[:-1], lb[n - k - 1].shape[:-1]), d**n)
@@ -114,6 +116,10 @@ def signature_inverse(sig: ArrayLike, n_channels: int, depth: int, *,
     d = check_int("n_channels", n_channels, low=1)
     depth = check_int("depth", depth, low=1)
     arr, levels = _split("sig", sig, d, depth, scalar_term)
+    if scalar_term and not np.allclose(arr[..., 0], 1.0, rtol=0, atol=1e-12):
+        fail("sig", "signatures (group-like elements: level 0 equal to 1, whose inverse is "
+             "the antipode)", f"level-0 entries from {np.min(arr[..., 0]):.6g} to "
+             f"{np.max(arr[..., 0]):.6g}")
     out = np.empty_like(arr)
     if scalar_term:
         out[..., 0] = 1
