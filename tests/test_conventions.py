@@ -90,3 +90,19 @@ def test_series_argument_names():
     assert list(inspect.signature(sk.kernels.signature_kernel).parameters)[:2] == ["X", "Y"]
     _says("`inputs` for series that drive an SRNN")
     _says("`paths` for the signature functions")
+
+
+def test_a_legacy_random_state_seeds_like_a_generator():
+    """scikit-learn's convention (found by fuzzing: every estimator refused one): 128 bits
+    drawn from it, advancing it; two equal states give equal results."""
+    from srnnkit.learning import LinearSRNNClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 15, 2))
+    y = np.arange(12) % 2
+    a = LinearSRNNClassifier(random_state=np.random.RandomState(3)).fit(X, y)
+    b = LinearSRNNClassifier(random_state=np.random.RandomState(3)).fit(X, y)
+    np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))
+    state = np.random.RandomState(3)
+    sk.simulate(sk.SRNN.random(3, 1, seed=0), np.zeros((5, 1)), dt=0.1, seed=state)
+    assert state.randint(2**31) != np.random.RandomState(3).randint(2**31)   # it advanced

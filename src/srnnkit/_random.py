@@ -14,7 +14,7 @@ from numbers import Integral
 
 import numpy as np
 
-SeedLike = int | np.random.Generator | np.random.SeedSequence | None
+SeedLike = int | np.random.Generator | np.random.RandomState | np.random.SeedSequence | None
 
 __all__ = ["SeedLike", "as_generator", "as_seed_sequence", "child_sequences"]
 
@@ -22,9 +22,9 @@ __all__ = ["SeedLike", "as_generator", "as_seed_sequence", "child_sequences"]
 def as_seed_sequence(seed: SeedLike, name: str = "seed") -> np.random.SeedSequence:
     """Turn a user seed into a :class:`numpy.random.SeedSequence`.
 
-    An integer (or ``None``, fresh entropy) seeds a new sequence; a Generator
-    contributes 128 bits drawn from it (advancing it, as any use of a generator
-    does); a SeedSequence is used as it is.
+    An integer (or ``None``, fresh entropy) seeds a new sequence; a Generator (or a legacy
+    ``RandomState``, as scikit-learn accepts) contributes 128 bits drawn from it (advancing
+    it, as any use of a generator does); a SeedSequence is used as it is.
     """
     if seed is None:
         return np.random.SeedSequence()
@@ -32,13 +32,15 @@ def as_seed_sequence(seed: SeedLike, name: str = "seed") -> np.random.SeedSequen
         return seed
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(seed.integers(0, 2**32, size=4, dtype=np.uint64).tolist())
+    if isinstance(seed, np.random.RandomState):       # scikit-learn's legacy convention
+        return np.random.SeedSequence(seed.randint(0, 2**32, size=4, dtype=np.uint64).tolist())
     if isinstance(seed, Integral) and not isinstance(seed, bool):
         if seed < 0:
             raise ValueError(f"{name} must be a non-negative integer, a numpy Generator or None; "
                              f"got {seed}.")
         return np.random.SeedSequence(int(seed))
-    raise TypeError(f"{name} must be an int, a numpy.random.Generator, a SeedSequence or None; "
-                    f"got {type(seed).__name__}.")
+    raise TypeError(f"{name} must be an int, a numpy.random.Generator (or RandomState), a "
+                    f"SeedSequence or None; got {type(seed).__name__}.")
 
 
 def child_sequences(seed: SeedLike, n: int, name: str = "seed") -> list[np.random.SeedSequence]:
