@@ -434,6 +434,84 @@ def relu_1d(seeds=4):
                   f"{', '.join(f'{np.median(x):.2f}' for x in z)} |", flush=True)
 
 
+def _fuzz_network(seed, n=3):
+    """The 3-unit tanh networks (input inside the activation) of the products section."""
+    rng = np.random.default_rng(seed)
+    W, C = rng.normal(size=(n, n)) * 0.6, rng.normal(size=(n, 2))
+    b, Q = rng.normal(size=n) * 0.3, rng.normal(size=(2, n))
+    return sk.SRNN(W=W, C=C, sigma=0.5, gamma=1.5, b=b, readout=Q, input_mode="activation")
+
+
+def _pooled_fdt(model, ref_values, ref_se, runs, **kw):
+    """Pooled z of ``runs`` learned-score FDT runs against a reference, and the runs' own."""
+    vals, ses = [], []
+    for s in range(runs):
+        est = R.linear_response(model, method="fdt", seed=500 + s, **kw)
+        vals.append(est.values)
+        ses.append(est.stderr)
+    vals, ses = np.array(vals), np.array(ses)
+    pse = np.sqrt((ses ** 2).mean(0) / runs)
+    pooled = (vals.mean(0) - ref_values) / np.sqrt(pse ** 2 + ref_se ** 2)
+    single = (vals - ref_values) / np.sqrt(ses ** 2 + ref_se ** 2)
+    return np.abs(pooled), np.abs(single)
+
+
+def products():
+    """The learned score's products a'(z_k) h_i (input inside a smooth activation): 3-unit
+    networks pooled over six runs, the drawn networks, and the cost, each with the products
+    left out (``PRODUCT_MAX_UNITS = 0``) and in."""
+    from srnnkit.response import _score
+
+    keep = _score.PRODUCT_MAX_UNITS
+    print("\n## Learned score with the input inside a smooth activation: products\n")
+    print("| network | products | pooled abs z, lag 0 | largest pooled abs z | "
+          "median single abs z |")
+    print("|---|---|---|---|---|")
+    for seed in (3, 8, 7):
+        model = _fuzz_network(seed)
+        kw = dict(dt=0.05, n_lags=10)
+        ref = R.linear_response(model, method="pathwise", seed=1, n_chains=16,
+                                n_steps=200_000, **kw)
+        for cap in (0, keep):
+            _score.PRODUCT_MAX_UNITS = cap
+            pooled, single = _pooled_fdt(model, ref.values, ref.stderr, 6, **kw)
+            print(f"| 3 units, seed {seed} | {'yes' if cap else 'no'} | {pooled[0].max():.1f} "
+                  f"| {pooled.max():.1f} | {np.median(single):.2f} |", flush=True)
+    print("\n| drawn # | units, inputs | activation | without: median, max abs z | "
+          "with: median, max abs z |")
+    print("|---|---|---|---|---|")
+    for k in range(16):
+        model, (n, m, act, mode, _radius, _full) = draw_network(k)
+        if mode != "activation" or act == "relu":
+            continue
+        ref = R.linear_response(model, dt=0.02, n_lags=60, method="perturbation",
+                                n_paths=16000, seed=1)
+        cells = []
+        for cap in (0, keep):
+            _score.PRODUCT_MAX_UNITS = cap
+            est = R.linear_response(model, dt=0.02, n_lags=60, method="fdt", seed=2)
+            z = np.abs(est.z_scores(ref))
+            cells.append(f"{np.median(z):.2f}, {z.max():.1f}")
+        print(f"| {k} | {n}, {m} | {act} | " + " | ".join(cells) + " |", flush=True)
+    print("\n| units | K without / with products | Gaussian [s] | learned, without [s] | "
+          "learned, with [s] | with / Gaussian |")
+    print("|---|---|---|---|---|---|")
+    for n in (4, 8, 16):
+        model = sk.SRNN.random(n, 2, noise=0.5, input_mode="activation", seed=2)
+        times = {"g": [], "0": [], "p": []}
+        for _ in range(3):
+            for key in times:
+                _score.PRODUCT_MAX_UNITS = 0 if key == "0" else keep
+                t0 = time.perf_counter()
+                est = R.linear_response(model, dt=0.02, n_lags=60, method="fdt", seed=1,
+                                        score="gaussian" if key == "g" else "learned")
+                times[key].append(time.perf_counter() - t0)
+        t = {key: np.median(v) for key, v in times.items()}
+        print(f"| {n} | {1 + 3 * n} / {1 + 3 * n + n * n} | {t['g']:.2f} | {t['0']:.2f} | "
+              f"{t['p']:.2f} | {t['p'] / t['g']:.1f}x |", flush=True)
+    _score.PRODUCT_MAX_UNITS = keep
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
@@ -441,12 +519,13 @@ def main():
     ap.add_argument("--only", default=None)
     ap.add_argument("--confirm-cap", type=float, default=30.0)
     ap.add_argument("--part", choices=("all", "time", "goals", "random", "calibration",
-                                       "networks", "relu"),
+                                       "networks", "relu", "products"),
                     default="all",
                     help="time to accuracy, the learned score's goals (with the random 1-D "
                          "networks and the calibration), one of the last two alone, every "
                          "first- and second-order estimator on random small networks, or the "
-                         "learned score on 1-D ReLU networks")
+                         "learned score on 1-D ReLU networks, or its products with the input "
+                         "inside a smooth activation")
     args = ap.parse_args()
     print(f"# W-RESP time to accuracy  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy "
@@ -454,7 +533,7 @@ def main():
           f"{os.cpu_count()} cores, one thread, rounds={args.rounds}, load average "
           f"{os.getloadavg()[0]:.2f} at start")
     parts = {"all": ("time", "goals"), "random": (), "calibration": (),
-             "networks": (), "relu": ()}.get(args.part,
+             "networks": (), "relu": (), "products": ()}.get(args.part,
                                                                           (args.part,))
     for name, model, dt, L, exact, ests in (cases(args.quick) if "time" in parts else []):
         if args.only and args.only not in name:
@@ -492,6 +571,8 @@ def main():
         random_networks_second()
     if args.part in ("all", "relu"):
         relu_1d()
+    if args.part in ("all", "products"):
+        products()
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -87,7 +87,7 @@ def test_without_torch(tmp_path):
         except ImportError as err:
             print("sk.nn:", err)
         try:
-            sk.learning.NoisyRNNClassifier().fit(np.zeros((4, 5)), [0, 1, 0, 1])
+            sk.learning.NoisyRNNClassifier().fit(np.arange(20.0).reshape(4, 5), [0, 1, 0, 1])
         except ImportError as err:
             print("fit:", err)
         clf = sk.load({str(tmp_path / "clf.npz")!r})

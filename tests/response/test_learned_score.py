@@ -26,11 +26,13 @@ def tanh_1d(sigma, w=2.0, mode="additive"):
 
 
 # ------------------------------------------------------------------------------ the fit
-@pytest.mark.parametrize("activation, n_act", [("tanh", 6), ("relu", 3)])
-def test_feature_gradients_match_finite_differences(activation, n_act):
+@pytest.mark.parametrize("activation, mode, n_act", [
+    ("tanh", "additive", 6), ("relu", "additive", 3), ("relu", "activation", 3),
+    ("tanh", "activation", 6 + 9), ("sigmoid", "activation", 6 + 9)])
+def test_feature_gradients_match_finite_differences(activation, mode, n_act):
     """a(z) and a'(z) per unit; a ReLU's a'(z) is a step (its gradient a Dirac mass the loss
-    would need), left out."""
-    model = sk.SRNN.random(3, 2, noise=0.3, activation=activation, seed=0)
+    would need), left out; with the input inside a smooth activation also a'(z_k) h_i."""
+    model = sk.SRNN.random(3, 2, noise=0.3, activation=activation, input_mode=mode, seed=0)
     rng = np.random.default_rng(0)
     feats = ScoreFeatures(model, np.zeros(3), np.eye(3), n_fourier=5, seed=1)
     h = rng.standard_normal((4, 3))
@@ -240,3 +242,39 @@ def test_learned_fdt_agrees_with_perturbation_on_an_8_unit_network():
     z = (est.values - ref.values) / np.hypot(est.stderr, ref.stderr)
     assert np.median(np.abs(z)) <= 1.0, np.median(np.abs(z))
     assert np.abs(z).max() < 4.5
+
+
+def test_products_make_lag_0_exact_with_the_input_inside_the_activation():
+    """Found by fuzzing: a 3-unit tanh network with a strongly driven unit. The exact lag-0
+    value is Q E[diag a'(z)] C (40000 independent stationary states, standard error from
+    them). Without the products a'(z_k) h_i the learned-score FDT was 7-11 SE off on four
+    seeds (pooled over six: 4 % of the value); with them (unshrunk, so Stein's identity holds
+    for them) 0.4-1.9."""
+    import srnnkit.response._score as score_module
+
+    rng = np.random.default_rng(3)
+    W, C = rng.normal(size=(3, 3)) * 0.6, rng.normal(size=(3, 2))
+    b, Q = rng.normal(size=3) * 0.3, rng.normal(size=(2, 3))
+    model = sk.SRNN(W=W, C=C, sigma=0.5, gamma=1.5, b=b, input_mode="activation", readout=Q)
+    H = sk.simulate(model, None, n_steps=1, dt=0.05, n_paths=40000, seed=1,
+                    save="states").states[:, -1]
+    v = np.einsum("pi,si,ia->spa", Q, 1 - np.tanh(H @ W.T + b) ** 2, C)
+    exact, exact_se = v.mean(0), v.std(0) / np.sqrt(len(v))
+    rf = R.linear_response(model, dt=0.05, n_lags=2, method="fdt", seed=0)
+    assert rf.info["score_fit"]["n_features"] == 1 + 3 * 3 + 3 * 3       # 1, h, a, a', products
+    assert score_module.PRODUCT_MAX_UNITS >= 3
+    z = (rf.values[0] - exact) / np.hypot(rf.stderr[0], exact_se)
+    assert np.abs(z).max() < 4, z
+
+
+def test_a_network_too_large_for_the_products_is_warned_about():
+    import warnings
+
+    for n, warned in ((16, False), (17, True)):
+        model = sk.SRNN.random(n, 1, noise=0.5, input_mode="activation", seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            R.linear_response(model, dt=0.05, n_lags=2, method="fdt", n_chains=2,
+                              n_steps=2000, seed=0)
+        got = [w for w in caught if issubclass(w.category, R.LearnedScoreWarning)]
+        assert bool(got) == warned and (not got or "products" in str(got[0].message))

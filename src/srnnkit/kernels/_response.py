@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -134,6 +136,8 @@ def _response_kernel(U: Any, V: Any, *, dt: Any, basis: Any, dyadic_order: Any, 
         Vp, nv = cm.as_batch("V", V, min_len=1, len_text="at least one input cell",
                              what="series")
         cm.check_same_channels("U", Up, "V", Vp)
+    if opts["refine"] is None:
+        _check_midpoint(basis, opts["dt"], 2 ** opts["lev"], max(Up.shape[1], Vp.shape[1]))
     out = _solve(Up, nu, Vp, nv, V is None, basis, device, diagonal, **opts)
     return check_finite_result(
         "response_kernel", out, "The kernel grows exponentially with the inputs' size and "
@@ -227,6 +231,43 @@ def _midpoint_kappa(basis: Any, dt: float, r: int, la: int, lb: int) -> np.ndarr
     b = (np.arange(lb * r) + 0.5) * h
     kap = _call_kappa(basis, a[:, None], b[None, :])
     return np.ascontiguousarray(kap * (h * h))
+
+
+#: cells per axis (evenly spaced over the series) and points per cell side at which the
+#: midpoint rule's cell integrals of kappa are checked against a finer composite rule
+MIDPOINT_CELLS = 16
+MIDPOINT_POINTS = 8
+
+
+def _check_midpoint(basis: Any, dt: float, r: int, length: int) -> None:
+    r"""`CoarseGridWarning` when :math:`\kappa` varies so much inside a cell of the grid
+    (``r`` pieces per input cell) that the midpoint rule misses its integral by more than
+    ``COARSE_ERROR`` of the largest cell integral. The check of the PDE's convergence
+    (one order finer) cannot see this: both orders can miss the same way."""
+    h = dt / r
+    cells = np.unique(np.linspace(0, length * r - 1, min(length * r, MIDPOINT_CELLS))
+                      .round().astype(np.int64))
+    offsets = (np.arange(MIDPOINT_POINTS) + 0.5) / MIDPOINT_POINTS
+    mid = (cells + 0.5) * h
+    fine_t = ((cells[:, None] + offsets[None, :]) * h).ravel()
+    with np.errstate(all="ignore"):
+        coarse = _call_kappa(basis, mid[:, None], mid[None, :])
+        fine = _call_kappa(basis, fine_t[:, None], fine_t[None, :]).reshape(
+            cells.size, MIDPOINT_POINTS, cells.size, MIDPOINT_POINTS).mean(axis=(1, 3))
+        err = float(np.max(np.abs(coarse - fine)) / max(float(np.max(np.abs(fine))), 1e-300))
+    if not err > cm.COARSE_ERROR or not np.isfinite(err):
+        return
+    from .._cost import _internal
+
+    frame, level = sys._getframe(1), 2
+    while frame is not None and _internal(frame):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"response_kernel: kappa varies within the grid's cells (dt / 2**dyadic_order = "
+        f"{h:.3g}): the midpoint rule misses a cell's integral of kappa by about "
+        f"{100 * err:.2g} % of the largest one, and the kernel can be far off. Give refine "
+        "(exact cell integrals, finite bases), a higher dyadic_order, or a basis that varies "
+        "slowly on the input step.", cm.CoarseGridWarning, stacklevel=level)
 
 
 def _call_kappa(basis: Any, s: np.ndarray, t: np.ndarray) -> np.ndarray:

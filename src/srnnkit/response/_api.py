@@ -64,6 +64,12 @@ def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, .
     dt = check_positive("dt", dt)
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
+    p, m = model.n_outputs, model.n_inputs
+    if methods is FIRST_METHODS:
+        check_memory("n_lags", n_lags, "the kernel values and their stderr", (4, n_lags, p, m))
+    else:
+        check_memory("n_lags", n_lags, "the second-order kernel values and their stderr",
+                     (4, n_lags, n_lags, p, m, m))
     return model, dt, n_lags, method
 
 
@@ -277,8 +283,6 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS)
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
-    check_memory("n_lags", n_lags, "the kernel values and their stderr",
-                 (4, n_lags, model.n_outputs, model.n_inputs))
     if method in ("analytic", "grid"):
         return _exact_first(model, method, dt, n_lags, bool(discrete), spacing)
     root, info = _seed_info(seed)
@@ -290,10 +294,6 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         info.update(n_paths=n_paths, eps=eps,
                     starts_per_chain=first_order_starts(model, dt, n_lags, burn_in))
     else:
-        if method == "fdt" and not np.any(model.diffusion):
-            fail("model.sigma", "non-zero noise for method='fdt' (the fluctuation-dissipation "
-                 "relation reads the response off the stationary fluctuations)", "sigma = 0",
-                 hint="Use method='perturbation' or 'pathwise'.")
         values, se = _first_order_runs(model, method, dt, n_lags, (n_paths, n_chains, n_steps),
                                        root, burn_in, score, par, info)
     return ResponseFunction(_finite(values, method), dt=dt, stderr=se, method=method,
@@ -345,6 +345,25 @@ def _check_stationary_linear(model: Any, dt: float, discrete: bool) -> None:
              hint="Use a smaller dt.")
 
 
+def _exact_second(model: Any, method: str, dt: float, n_lags: int, discrete: bool,
+                  spacing: float) -> ResponseFunction:
+    """The second-order closed form (linear SRNN) or grid kernel (1-D SRNN)."""
+    if method == "grid":
+        _grid_only(model, "second_order_response")
+        from ._grid import GridChain
+
+        rf = GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
+        _finite(rf.values, method)
+        return rf
+    if not model.is_linear:
+        raise ValueError(f"second_order_response with method='analytic' needs a linear SRNN "
+                         f"(activation='identity'); this model has {model.activation!r}. "
+                         "Use method='perturbation' or 'girsanov' ('grid' for one unit).")
+    _check_stationary_linear(model, dt, discrete)
+    values = analytic_second_order(model, dt, n_lags, discrete=discrete)
+    return ResponseFunction(values, dt=dt, method=method, order=2, discrete=discrete)
+
+
 def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tuple,
                       seed: SeedLike, burn_in: int | None, score: Any, par: Runner,
                       info: dict) -> tuple[Any, Any]:
@@ -354,6 +373,10 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
     chain sizes, the check that the runs sample one law (``info["runs"]``, with a
     `RunsDisagreeWarning` when they do not) and the score kind for ``"fdt"``.
     """
+    if method == "fdt" and not np.any(model.diffusion):
+        fail("model.sigma", "non-zero noise for method='fdt' (the fluctuation-dissipation "
+             "relation reads the response off the stationary fluctuations)", "sigma = 0",
+             hint="Use method='perturbation' or 'pathwise'.")
     n_paths, n_chains, n_steps = sizes
     n_chains = _chain_count(n_paths, n_chains, method, stacklevel=5)
     given = n_steps is not None
@@ -469,23 +492,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS)
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
-    check_memory("n_lags", n_lags, "the second-order kernel values and their stderr",
-                 (4, n_lags, n_lags, model.n_outputs, model.n_inputs, model.n_inputs))
-    if method == "analytic":
-        if not model.is_linear:
-            raise ValueError(f"second_order_response with method='analytic' needs a linear SRNN "
-                             f"(activation='identity'); this model has {model.activation!r}. "
-                             "Use method='perturbation' or 'girsanov' ('grid' for one unit).")
-        _check_stationary_linear(model, dt, bool(discrete))
-        values = analytic_second_order(model, dt, n_lags, discrete=bool(discrete))
-        return ResponseFunction(values, dt=dt, method=method, order=2, discrete=bool(discrete))
-    if method == "grid":
-        _grid_only(model, "second_order_response")
-        from ._grid import GridChain
-
-        rf = GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
-        _finite(rf.values, method)
-        return rf
+    if method in ("analytic", "grid"):
+        return _exact_second(model, method, dt, n_lags, bool(discrete), spacing)
     root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = _ensemble_size(n_paths, n_chains, "perturbation2", method)

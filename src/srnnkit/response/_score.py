@@ -17,7 +17,10 @@ Features: 1 and :math:`h` (the Gaussian part: alone they give the sample Gaussia
 :math:`-\hat\Sigma^{-1}(h - \hat\mu)`, exact for a linear SRNN), and for a nonlinear SRNN the
 network's own activations :math:`a(z_k)` and their derivatives :math:`a'(z_k)`,
 :math:`z = Wh + b` (in one dimension the continuous-time score
-:math:`\tfrac2{\sigma^2}(-\gamma h + a(wh+b))` lies in their span): K = 1 + 3n. A ReLU's
+:math:`\tfrac2{\sigma^2}(-\gamma h + a(wh+b))` lies in their span): K = 1 + 3n. With the
+input inside a smooth activation, also the products :math:`a'(z_k)h_i` (K = 1 + 3n + n^2, up
+to `PRODUCT_MAX_UNITS` units): the FDT's lag-0 test functions, :math:`h_i a'(z_k)` in score
+component k, then lie in the span (without them a 3-unit tanh network was 4 % off). A ReLU's
 derivative is a step, whose gradient (a Dirac mass) the loss would need pointwise; it is left
 out (K = 1 + 2n; with it the fit was biased, 8-51 standard errors in the FDT on 1-D ReLU
 networks). Random Fourier
@@ -36,12 +39,16 @@ from typing import Any
 import numpy as np
 
 from ..dynamics._activations import ACTIVATIONS
+from ._weights import in_drift
 
 __all__ = ["GaussianScoreWarning", "LearnedScore", "LearnedScoreWarning", "ScoreFeatures",
            "ScoreStats", "fit_score"]
 
 #: candidate regularisations (relative to the standardised features)
 LAMBDAS = 10.0 ** np.arange(-9.0, 1.0)
+#: the most units for which the products a'(z_k) h_i (n^2 features) are in the score model
+#: of a smooth network with the input inside the activation (cost ~ n^4 per sample)
+PRODUCT_MAX_UNITS = 16
 
 
 class GaussianScoreWarning(UserWarning):
@@ -68,7 +75,10 @@ class GaussianScoreWarning(UserWarning):
 class LearnedScoreWarning(UserWarning):
     r"""The learned score is known to be too coarse for this network: the FDT may be biased.
 
-    Raised for a ReLU network of two or more units with the input inside the activation.
+    Raised for a ReLU network of two or more units with the input inside the activation, and
+    for a smooth network of more than `PRODUCT_MAX_UNITS` units with the input inside the
+    activation, where the score model leaves out the products :math:`a'(z_k)h_i` (without
+    them a 3-unit tanh network's lag-0 value was 4 % off).
     There the conjugate variable weighs the score by the step :math:`a'(z_k)`, and the
     features ``1, h, a(z)`` do not hold the score well enough on the active side. Measured on
     three 2-unit networks against a 2-D grid's exact kernel, the lag-0 value was 3 %, 6 % and
@@ -130,7 +140,12 @@ class ScoreFeatures:
         rng = np.random.default_rng(seed)
         self.omega = white @ rng.standard_normal((n, n_fourier))    # (n, F) in h units
         self.phase = rng.uniform(0.0, 2.0 * np.pi, n_fourier)
-        self.n_features = 1 + n + n * (self.nonlinear + self.smooth) + n_fourier
+        # the input inside a smooth activation weighs the score by a'(z_k): with the products
+        # a'(z_k) h_i in the span, the fit keeps Stein's identity for them too, and the FDT is
+        # exact at lag 0 for a linear readout as in additive mode (docs/theory.md §12)
+        self.products = self.smooth and in_drift(model) and n <= PRODUCT_MAX_UNITS
+        self.k_products = 1 + n + n * (self.nonlinear + self.smooth)
+        self.n_features = self.k_products + n * n * self.products + n_fourier
 
     def __call__(self, h: np.ndarray) -> np.ndarray:
         h = np.asarray(h, dtype=float)
@@ -138,6 +153,10 @@ class ScoreFeatures:
         if self.nonlinear:
             z = h @ self.model.W.T + self.model.b
             parts += [self.act(z), self.act.derivative(z)] if self.smooth else [self.act(z)]
+            if self.products:                               # a'(z_k) h_i at k * n + i
+                ap = parts[-1]
+                parts.append((ap[..., :, None] * h[..., None, :]).reshape(
+                    *h.shape[:-1], h.shape[-1] ** 2))
         if self.omega.shape[1]:
             parts.append(np.cos((h - self.mean) @ self.omega + self.phase))
         return np.concatenate(parts, axis=-1)
@@ -153,6 +172,11 @@ class ScoreFeatures:
             rows.append(self.act.derivative(z).sum(axis=0)[:, None] * W)
             if self.smooth:
                 rows.append(self.act.second_derivative(z).sum(axis=0)[:, None] * W)
+            if self.products:       # d_j (a'_k h_i) = a''_k W_kj h_i + a'_k delta_ij
+                app, ap = self.act.second_derivative(z), self.act.derivative(z)
+                g = (app.T @ h)[:, :, None] * W[:, None, :]
+                g += ap.sum(axis=0)[:, None, None] * np.eye(n)[None, :, :]
+                rows.append(g.reshape(n * n, n))
         if self.omega.shape[1]:
             arg = (h - self.mean) @ self.omega + self.phase
             rows.append(-np.sin(arg).sum(axis=0)[:, None] * self.omega.T)
@@ -175,8 +199,13 @@ class ScoreFeatures:
             out += self.act.derivative(z) @ (B[:, 1 + n:1 + 2 * n] * W.T).T
             if self.smooth:
                 out += self.act.second_derivative(z) @ (B[:, 1 + 2 * n:1 + 3 * n] * W.T).T
+            if self.products:       # sum_ki Bp[r,k,i] (a''_k W_kr h_i + a'_k delta_ir)
+                Bp = B[:, self.k_products:self.k_products + n * n].reshape(n, n, n)
+                app, ap = self.act.second_derivative(z), self.act.derivative(z)
+                out += np.einsum("...k,kr,rki,...i->...r", app, W, Bp, h, optimize=True)
+                out += ap @ np.einsum("rkr->kr", Bp)
         if self.omega.shape[1]:
-            k0 = 1 + n + n * (self.nonlinear + self.smooth)
+            k0 = self.k_products + n * n * self.products
             sin = np.sin((h - self.mean) @ self.omega + self.phase)
             out -= sin @ (B[:, k0:] * self.omega).T
         return out
@@ -211,7 +240,8 @@ class ScoreStats:
                      + np.einsum("ji,ji->", theta, self.div)) / self.count
 
 
-def _solve(stats: ScoreStats, lam: float, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _solve(stats: ScoreStats, lam: float, cols: np.ndarray,
+           shrunk: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""The score-matching minimiser with features ``cols`` only: ``(theta, inverse)``, theta
     (K, n) with zero rows for the features left out and ``inverse`` the (K, K) matrix
     :math:`(E[\phi\phi^\top] + \lambda S^2)^{-1}` on those features (zeros elsewhere)."""
@@ -221,9 +251,11 @@ def _solve(stats: ScoreStats, lam: float, cols: np.ndarray) -> tuple[np.ndarray,
     scale = np.sqrt(np.maximum(np.diag(G), 1e-300))
     Gs = G / np.outer(scale, scale)
     n = stats.div.shape[1]
-    # only the non-Gaussian features are shrunk: the fit then keeps Stein's identity
-    # E[phi s + grad phi] = 0 for phi = 1 and h exactly (lag 0 exact for a linear readout)
-    Gs[np.diag_indices_from(Gs)] += lam * (cols >= 1 + n)
+    # only the non-Gaussian features are shrunk (``shrunk``: a(z), a'(z), Fourier; not the
+    # products a'(z_k) h_i): the fit then keeps Stein's identity E[phi s + grad phi] = 0 for
+    # phi = 1, h (and the products) exactly, so lag 0 is exact for a linear readout
+    mask = (np.arange(K) >= 1 + n) if shrunk is None else shrunk
+    Gs[np.diag_indices_from(Gs)] += lam * mask[cols]
     try:
         inv_s = np.linalg.inv(Gs)
     except np.linalg.LinAlgError:
@@ -276,6 +308,9 @@ def fit_score(features: ScoreFeatures, runs: list[ScoreStats]) -> LearnedScore:
     """
     every = sum(runs, ScoreStats())
     K, n = every.div.shape
+    shrunk = np.arange(K) >= 1 + n
+    if getattr(features, "products", False):
+        shrunk[features.k_products:features.k_products + n * n] = False
     full, gauss = np.arange(K), np.arange(1 + n)
     folds = (list(range(0, len(runs), 2)), list(range(1, len(runs), 2)))
     fitted = [sum((runs[i] for i in fold), ScoreStats()) for fold in folds]
@@ -283,8 +318,8 @@ def fit_score(features: ScoreFeatures, runs: list[ScoreStats]) -> LearnedScore:
     def held_out(cols: np.ndarray, lam: float) -> np.ndarray:
         """Each run's loss under the fit of the other fold (one run: its own fit)."""
         if not folds[1]:
-            return np.array([runs[0].loss(_solve(fitted[0], lam, cols)[0])])
-        thetas = [_solve(f, lam, cols)[0] for f in fitted]
+            return np.array([runs[0].loss(_solve(fitted[0], lam, cols, shrunk)[0])])
+        thetas = [_solve(f, lam, cols, shrunk)[0] for f in fitted]
         out = np.empty(len(runs))
         for k, fold in enumerate(folds):
             for i in fold:
@@ -301,5 +336,5 @@ def fit_score(features: ScoreFeatures, runs: list[ScoreStats]) -> LearnedScore:
     g_loss = min(float(held_out(gauss, g).mean()) for g in LAMBDAS[:3])
     diag = {"lambda": lam, "n_features": int(K), "n_samples": int(every.count),
             "loss": float(losses[best]), "gaussian_loss": g_loss}
-    theta, inverse = _solve(every, lam, full)
+    theta, inverse = _solve(every, lam, full, shrunk)
     return LearnedScore(features, theta, inverse, diag)
