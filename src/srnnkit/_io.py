@@ -26,8 +26,10 @@ import io
 import json
 import os
 import tempfile
+import tokenize
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -336,6 +338,12 @@ def load(path: str | os.PathLike) -> Any:
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
+        if raw[:4] == b"PK\x03\x04":     # every member's CRC: NumPy stops reading early
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                bad = archive.testzip()
+            if bad is not None:
+                raise ValueError(f"{where} is not a readable srnnkit file (corrupted): the "
+                                 f"checksum of its entry {bad!r} does not match.")
         npz = np.load(io.BytesIO(raw), allow_pickle=False)
         if not isinstance(npz, np.lib.npyio.NpzFile):
             raise ValueError(f"{where} is not an srnnkit file (a single NumPy array, not an "
@@ -357,7 +365,7 @@ def load(path: str | os.PathLike) -> Any:
         raise ValueError(f"{where} is not a readable srnnkit file (corrupted or truncated): "
                          f"{err}") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError,
-            NotImplementedError) as err:
+            NotImplementedError, zlib.error, tokenize.TokenError, SyntaxError) as err:
         if isinstance(err, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
         raise ValueError(f"{where} is not a readable srnnkit file (corrupted or truncated): "

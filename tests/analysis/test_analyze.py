@@ -145,6 +145,36 @@ def test_a_network_that_grows_at_any_step_is_told_so():
     network)."""
     net = sk.SRNN(W=np.zeros((2, 2)), C=np.eye(2), sigma=0.1, gamma=[[-0.5, 0.0], [0.0, 1.0]],
                   input_mode="activation")
-    with pytest.raises(ValueError, match=r"real part 0.5 >= 0, so the network grows at any "
-                       r"step.*spectral radius 1.05 with dt = 0.1"):
+    with pytest.raises(ValueError, match=r"real part 0.5 >= 0, so the network does not settle "
+                       r"at any step.*spectral radius 1.05 with dt = 0.1"):
         analyze_network(net, dt=DT, budget=BUDGET)
+
+
+@pytest.mark.parametrize("model, match", [
+    (sk.SRNN(W=[[0.2]], C=[[1.0]], sigma=0.0, b=[0.1]), "sigma = 0"),
+    (sk.SRNN(W=[[0.2]], C=[[1.0]], sigma=0.3, gamma=0.0, b=[0.1]), "does not settle"),
+])
+def test_a_network_without_noise_or_leak_is_refused_before_any_simulation(model, match):
+    """Found by fuzzing: sigma = 0 was analysed into 'runs do not sample one law' with a
+    ratio of 9e276, and gamma = 0 (a random walk far out) into inf time constants."""
+    with pytest.raises(ValueError, match=match):
+        analyze_network(model, dt=DT, budget=BUDGET, seed=0)
+
+
+def test_targets_of_the_wrong_shape_or_nan_are_named():
+    """Found by fuzzing: (10,) targets for a 2-output regressor gave a meaningless RMSE,
+    (10, 3) crashed after the whole simulation, NaN targets gave NaN scores."""
+    from srnnkit.learning import NoisyRNNClassifier, NoisyRNNRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 12, 3))
+    Y = X[:, -3:, :2].mean(axis=1)
+    reg = NoisyRNNRegressor(n_hidden=6, max_updates=30, random_state=0).fit(X, Y)
+    for bad, what in ((Y[:10, 0], r"shape \(10, 2\)"), (np.c_[Y[:10], Y[:10, :1]], "shape"),
+                      (np.full((10, 2), np.nan), "finite")):
+        with pytest.raises(ValueError, match=f"targets.*{what}"):
+            analyze_network(reg, inputs=X[:10], targets=bad, budget=BUDGET, seed=0)
+    clf = NoisyRNNClassifier(n_hidden=6, max_updates=30, random_state=0).fit(
+        X, (X[:, :, 0].mean(axis=1) > 0).astype(int))
+    with pytest.raises(ValueError, match="targets must be a 1-D array"):
+        analyze_network(clf, inputs=X[:4], targets=np.zeros((4, 1), int), budget=BUDGET)

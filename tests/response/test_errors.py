@@ -179,3 +179,12 @@ def test_a_readout_or_score_that_returns_nan_is_named():
     with pytest.raises(ValueError, match=r"score must be a callable h -> v\(h\).*shape"):
         R.linear_response(model, dt=0.05, n_lags=3, method="fdt", seed=0, n_chains=2,
                           n_steps=200, score=lambda h: np.zeros((*h.shape[:-1], 5)))
+
+
+def test_volterra_terms_names_a_way_out_it_has():
+    """Found by fuzzing: it advised method='perturbation', an argument it does not take."""
+    deg = sk.SRNN(W=[[0, 0], [0, 0]], C=[[1], [0]], sigma=[[0, 0], [0, 0.5]],
+                  activation="identity")
+    with pytest.raises(ValueError, match=r"series= of volterra_convergence") as info:
+        R.volterra_terms(deg, np.ones((5, 1)), dt=0.05, n_paths=100)
+    assert "Use method=" not in str(info.value)

@@ -376,3 +376,46 @@ def test_fitted_attribute_names_cannot_reach_private_state(tmp_path):
     _rewrite(p, meta)
     with pytest.raises(ValueError, match="corrupted"):
         sk.load(p)
+
+
+def _member_data_offset(raw, info):
+    """Where the bytes of a zip member start (after its local header)."""
+    import struct
+
+    h = info.header_offset
+    n, e = struct.unpack("<HH", raw[h + 26:h + 30])
+    return h + 30 + n + e
+
+
+def test_one_byte_edits_found_by_fuzzing_give_value_errors(tmp_path):
+    """A lowered .npy header length loaded shifted garbage silently (NumPy stops before the
+    member's end, so its CRC was never checked); a bad compressed byte raised zlib.error and a
+    '(' in the header padding tokenize.TokenError. All are now ValueErrors."""
+    m = sk.SRNN.random(3, 1, seed=0)
+    tr = sk.simulate(m, np.ones((30, 1)), dt=0.02, n_paths=300, seed=1, save="paths",
+                     burn_in=10)
+    cases = []
+    p = tmp_path / "tr.npz"
+    sk.save(tr, p)
+    raw = bytearray(p.read_bytes())
+    info = max(zipfile.ZipFile(p).infolist(), key=lambda i: i.file_size)
+    off = _member_data_offset(raw, info)
+    shifted = raw.copy()
+    shifted[off + 8] -= 16
+    cases.append(shifted)
+    paren = raw.copy()
+    hl = raw[off + 8] | (raw[off + 9] << 8)
+    paren[off + 10 + hl - 3] = ord("(")
+    cases.append(paren)
+    c = tmp_path / "c.npz"
+    sk.save(m, c, compress=True)
+    craw = bytearray(c.read_bytes())
+    cinfo = [i for i in zipfile.ZipFile(c).infolist() if i.filename != "__srnnkit__.npy"][0]
+    flipped = craw.copy()
+    flipped[_member_data_offset(craw, cinfo)] ^= 0x06
+    cases.append(flipped)
+    for k, bad in enumerate(cases):
+        q = tmp_path / f"bad{k}.npz"
+        q.write_bytes(bytes(bad))
+        with pytest.raises(ValueError, match="not a readable srnnkit file"):
+            sk.load(q)

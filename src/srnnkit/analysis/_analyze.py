@@ -97,18 +97,23 @@ def _check_stable_step(net: Any, dt: float, advice: str) -> None:
     from ..dynamics._activations import ACTIVATIONS
     from ..dynamics._divergence import far_jacobian
 
+    if not np.any(net.diffusion):
+        fail("model", "a network with noise (sigma != 0): its response kernels are "
+             "correlations of its stationary fluctuations", "sigma = 0",
+             hint="Read it at a noise level: e.g. from_torch_rnn(..., sigma=0.1), or the "
+                  "sigma= of from_lipschitz_rnn or of the SRNN.")
     if not ACTIVATIONS[net.activation].bounded:
         return
     lam = np.linalg.eigvals(far_jacobian(net))
     radius = float(np.abs(1.0 + dt * lam).max())
-    if radius > 1.0:
+    if radius >= 1.0:        # 1: a random walk far out (gamma = 0), no stationary law either
         growth = float(lam.real.max())
         if growth >= 0.0:     # the SRNN itself grows: no step can help
             advice = (f"-gamma has an eigenvalue with real part {growth:.3g} >= 0, so the "
-                      "network grows at any step, not only at this dt (a trained network that "
-                      "runs a few steps from h = 0 can work without a stationary law, but its "
-                      "response kernels around one do not exist)")
-        fail("model", "a network whose Euler-Maruyama step is stable far from the origin "
+                      "network does not settle at any step, not only at this dt (a trained "
+                      "network that runs a few steps from h = 0 can work without a stationary "
+                      "law, but its response kernels around one do not exist)")
+        fail("model", "a network whose Euler-Maruyama step contracts far from the origin "
              "(spectral radius of I - dt*gamma below 1: with a bounded activation only that "
              "linear part is left at large |h|, so a larger one has no stationary law and "
              f"no response kernels); {advice}",
@@ -130,13 +135,23 @@ def _targets(est: Any, targets: Any, n: int) -> tuple[np.ndarray, str]:
         fail("targets", f"one target per test series ({n}; inputs are required with targets)",
              y)
     if hasattr(est, "classes_"):
+        if y.ndim != 1:
+            fail("targets", f"a 1-D array of {n} class labels", y)
         codes = np.searchsorted(est.classes_, y)
         codes = np.clip(codes, 0, len(est.classes_) - 1)
         if not np.all(est.classes_[codes] == y):
             fail("targets", f"class labels among the estimator's classes_ {est.classes_!r}",
                  y)
         return codes, "accuracy"
-    return y.astype(float), "rmse"
+    p = int(est.srnn_.n_outputs)
+    if not (y.shape == (n, p) or (p == 1 and y.shape in ((n,), (n, 1)))):
+        fail("targets", f"regression targets of shape ({n}, {p})" + (f" or ({n},)" if p == 1
+             else "") + " (one row per test series, one column per output)", y)
+    y = y.astype(float)
+    if not np.all(np.isfinite(y)):
+        fail("targets", "finite regression targets", f"{int(np.sum(~np.isfinite(y)))} NaN or "
+             "infinite value(s)")
+    return y, "rmse"
 
 
 def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,

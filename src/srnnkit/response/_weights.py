@@ -61,6 +61,9 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
     """
     pinv = np.linalg.pinv(model.sigma)
     G = pinv @ model.C
+    # volterra_terms has no method=: its way out is a series from perturbation kernels
+    other = ("Build a VolterraSeries from kernels of method='perturbation' (series= of "
+             "volterra_convergence) instead." if what == "volterra_terms" else None)
     scale = max(1.0, float(np.abs(model.C).max()))
     if in_drift(model):
         proj = model.sigma @ pinv                                  # onto range(sigma)
@@ -73,15 +76,15 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
                 f"{what} with method='girsanov' and input_mode='activation' needs every unit "
                 f"that receives input to be driven directly by the noise (range(sigma) must "
                 f"contain e_k for each non-zero row k of C, docs/theory.md §11); here units "
-                f"{bad} are not. Use method='perturbation' instead.")
+                f"{bad} are not. " + (other or "Use method='perturbation' instead."))
         return G
     resid = float(np.abs(model.sigma @ G - model.C).max())
     if resid > 1e-9 * scale:
         raise ValueError(
             f"{what} with method='girsanov' needs range(C) inside range(sigma) (every input "
             f"direction must be driven by noise, docs/theory.md §7(c)); here sigma @ "
-            f"pinv(sigma) @ C misses C by {resid:.3g}. Use method='perturbation' or "
-            "method='fdt' instead.")
+            f"pinv(sigma) @ C misses C by {resid:.3g}. "
+            + (other or "Use method='perturbation' or method='fdt' instead."))
     return G
 
 
