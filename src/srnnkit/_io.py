@@ -284,6 +284,9 @@ def save(obj: object, path: str | os.PathLike, *, compress: bool = False) -> Non
     arrays = {_META: blob, **writer.arrays}
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"path {str(path)!r}: its directory {str(directory)!r} does "
+                                "not exist (srnnkit.save does not create directories).")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -178,3 +178,15 @@ def test_targets_of_the_wrong_shape_or_nan_are_named():
         X, (X[:, :, 0].mean(axis=1) > 0).astype(int))
     with pytest.raises(ValueError, match="targets must be a 1-D array"):
         analyze_network(clf, inputs=X[:4], targets=np.zeros((4, 1), int), budget=BUDGET)
+
+
+def test_network_memory_refuses_a_step_other_than_the_kernels():
+    """Found by fuzzing: dt = 0.5 for a kernel at dt = 0.1 kept the kernel's lags and fitted
+    a rate 5x off without a word."""
+    from srnnkit.analysis import network_memory
+
+    m = sk.SRNN.random(3, 1, seed=0)
+    r = sk.response.linear_response(m, dt=0.1, n_lags=20, method="perturbation", n_paths=200,
+                                    seed=0)
+    with pytest.raises(ValueError, match=r"dt must be the step of the kernel first \(0.1\)"):
+        network_memory(m, 0.5, r)

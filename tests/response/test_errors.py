@@ -188,3 +188,10 @@ def test_volterra_terms_names_a_way_out_it_has():
     with pytest.raises(ValueError, match=r"series= of volterra_convergence") as info:
         R.volterra_terms(deg, np.ones((5, 1)), dt=0.05, n_paths=100)
     assert "Use method=" not in str(info.value)
+
+
+def test_a_series_from_a_kernel_with_nan_is_refused():
+    """Found by fuzzing: predict returned [0, nan, nan, nan] without a word."""
+    rf = R.ResponseFunction(np.full((3, 1, 1), np.nan), dt=0.1)
+    with pytest.raises(ValueError, match="first must be a kernel with finite values"):
+        R.VolterraSeries(rf, mean=[0.0])

@@ -419,3 +419,9 @@ def test_one_byte_edits_found_by_fuzzing_give_value_errors(tmp_path):
         q.write_bytes(bytes(bad))
         with pytest.raises(ValueError, match="not a readable srnnkit file"):
             sk.load(q)
+
+
+def test_save_into_a_missing_directory_names_the_users_path(tmp_path):
+    """Found by fuzzing: the error named the temporary file srnnkit writes first."""
+    with pytest.raises(FileNotFoundError, match=r"nodir.*x\.npz.*does not exist"):
+        sk.save(sk.SRNN.random(3, 1, seed=0), tmp_path / "nodir" / "x.npz")

@@ -168,6 +168,11 @@ def network_memory(model: Any, dt: float, first: Any, *, stationary_mean: Any = 
     >>> round(float(mem.time_constants[0]), 4), round(mem.fitted_rate, 4)  # 1/1.5, -log(.85)/.1
     (0.6667, 1.6252)
     """
+    kernel_dt = getattr(first, "dt", None)
+    if kernel_dt is not None and not np.isclose(float(dt), float(kernel_dt), rtol=1e-12):
+        from .._validation import fail
+
+        fail("dt", f"the step of the kernel first ({float(kernel_dt):g})", dt)
     if stationary_mean is None:
         stationary_mean = (model.stationary_mean() if model.is_linear
                            else np.zeros(model.n_hidden))

@@ -98,6 +98,10 @@ class VolterraSeries:
                  mean: Any, model: Any = None, mean_stderr: Any = None) -> None:
         if not isinstance(first, ResponseFunction) or first.order != 1:
             fail("first", "an order-1 ResponseFunction", first, TypeError)
+        for name, k in (("first", first), ("second", second)):
+            if isinstance(k, ResponseFunction) and not np.all(np.isfinite(k.values)):
+                fail(name, "a kernel with finite values (the series would predict NaN)",
+                     f"{int(np.sum(~np.isfinite(k.values)))} NaN or infinite entries")
         if second is not None:
             if not isinstance(second, ResponseFunction) or second.order != 2:
                 fail("second", "an order-2 ResponseFunction or None", second, TypeError)
