@@ -190,3 +190,27 @@ def test_network_memory_refuses_a_step_other_than_the_kernels():
                                     seed=0)
     with pytest.raises(ValueError, match=r"dt must be the step of the kernel first \(0.1\)"):
         network_memory(m, 0.5, r)
+
+
+def test_a_slowly_relaxing_network_is_warned_about_before_the_work():
+    """Found by fuzzing: gamma = 1e-4 needs 5e6 burn-in steps per run whatever the budget,
+    and budget=0.001 ran for minutes without a word."""
+    import warnings
+
+    slow = sk.SRNN(W=[[0.2]], C=[[1.0]], sigma=0.3, gamma=1e-3, b=[0.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sk.CostWarning)
+        with pytest.raises(sk.CostWarning, match=r"relaxes slowly.*burn-in is 500000 steps"):
+            analyze_network(slow, DT, budget=BUDGET, seed=0)
+
+
+def test_exact_lag_0_entries_do_not_break_the_decay_fit():
+    """An additive input's lag 0 is exact under common random numbers (SE 0): its weight
+    overflowed (1/1e-300 squared) and the fitted decay rate came out NaN with warnings."""
+    import warnings
+
+    net = sk.SRNN(W=[[0.2]], C=[[1.0]], sigma=0.3, gamma=1.0, b=[0.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = analyze_network(net, DT, budget=BUDGET, seed=0)
+    assert math.isfinite(res.memory.fitted_rate)

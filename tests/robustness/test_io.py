@@ -410,7 +410,7 @@ def test_one_byte_edits_found_by_fuzzing_give_value_errors(tmp_path):
     c = tmp_path / "c.npz"
     sk.save(m, c, compress=True)
     craw = bytearray(c.read_bytes())
-    cinfo = [i for i in zipfile.ZipFile(c).infolist() if i.filename != "__srnnkit__.npy"][0]
+    cinfo = next(i for i in zipfile.ZipFile(c).infolist() if i.filename != "__srnnkit__.npy")
     flipped = craw.copy()
     flipped[_member_data_offset(craw, cinfo)] ^= 0x06
     cases.append(flipped)

@@ -17,6 +17,9 @@ __all__ = ["analyze_network"]
 
 #: stationary draws for the state the plan linearises at
 MEAN_POOL = 1024
+#: the burn-in of the stationary pool may cost this many times the budget, and at least
+#: SLOW_SECONDS reference seconds, before `analyze_network` warns
+SLOW_FACTOR, SLOW_SECONDS = 10.0, 2.0
 
 
 @dataclass
@@ -180,7 +183,10 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
     The network is analysed in the setting of the theory: started in its stationary law
     (docs/theory.md §1, A3). Sample sizes follow from ``budget`` by rule
     (:func:`make_plan`), so the :class:`~srnnkit.CostWarning` of the simulations and
-    estimators it calls are not passed on (the budget is the knob).
+    estimators it calls are not passed on (the budget is the knob). The burn-in of each
+    stationary run is not the budget's, though (ten relaxation times): a network that relaxes
+    so slowly that the burn-ins alone cost ten times the budget gets one ``CostWarning``
+    before any work.
 
     Parameters
     ----------
@@ -229,6 +235,7 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
     t0 = time.perf_counter()
     budget = check_positive("budget", budget)
     subj = _subject(model, dt, inputs, targets)
+    _warn_slow_relaxation(subj, budget, burn_in)
     seconds: dict[str, float] = {}
     s_mean, s_pool, s_kern, s_vol, s_rob, s_sel, s_mix = child_sequences(seed, 7)
     with warnings.catch_warnings():
@@ -245,6 +252,29 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
                 "its dt, has none: its state grows without bound, although it can still work "
                 "on series of finite length from h = 0. With a bounded activation (tanh, "
                 "sigmoid) and a stable step there always is one.") from None
+
+
+def _warn_slow_relaxation(subj: _Subject, budget: float, burn_in: int | None) -> None:
+    """`CostWarning` when the burn-in alone of the stationary pool (the analysis's first
+    step, whatever the budget) costs far more than the budget: a network that relaxes slowly
+    (found by fuzzing: gamma = 1e-4 needs 5e6 burn-in steps, and budget=0.001 ran for
+    minutes without a word)."""
+    from .._cost import CostWarning
+    from ..simulate import default_burn_in
+    from ._plan import SPEED, UNIT_SECONDS, step_cost
+
+    net, dt = subj.model, subj.dt
+    burn = int(burn_in) if burn_in is not None else (
+        0 if net.is_linear else default_burn_in(net, dt))
+    pool = MEAN_POOL * burn * step_cost(net) / SPEED["burn_in"]
+    if pool > max(SLOW_FACTOR * UNIT_SECONDS * budget, SLOW_SECONDS):
+        warnings.warn(
+            f"analyze_network: this network relaxes slowly: its burn-in is {burn} steps of "
+            f"dt = {dt:g} per stationary run, and that alone costs about {pool:.3g} reference "
+            f"seconds, far beyond budget={budget:g} ({UNIT_SECONDS * budget:.3g} s); the "
+            "analysis will take much longer than its budget. A shorter burn_in= (at a bias "
+            "from the unsettled start) or a network with a faster leak shortens it.",
+            CostWarning, stacklevel=3)
 
 
 def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any

@@ -211,8 +211,10 @@ def _fit_decay(norm: np.ndarray, se: np.ndarray, dt: float
     k = np.arange(peak, last + 1, dtype=float)
     y = np.log(norm[peak:last + 1])
     exact = not np.any(se[peak:last + 1] > 0)
+    # an entry exact under common random numbers (SE 0, e.g. lag 0 of an additive input)
+    # weighs as one known to 1e-8 of itself: 1e-300 overflowed the square and gave NaN
     w = np.ones_like(y) if exact else (norm[peak:last + 1] / np.maximum(
-        se[peak:last + 1], 1e-300)) ** 2
+        se[peak:last + 1], 1e-8 * norm[peak:last + 1])) ** 2
     X = np.stack([np.ones_like(k), k], axis=1)
     cov = np.linalg.inv(X.T @ (w[:, None] * X))
     coef = cov @ (X.T @ (w * y))
