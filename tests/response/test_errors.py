@@ -195,3 +195,15 @@ def test_a_series_from_a_kernel_with_nan_is_refused():
     rf = R.ResponseFunction(np.full((3, 1, 1), np.nan), dt=0.1)
     with pytest.raises(ValueError, match="first must be a kernel with finite values"):
         R.VolterraSeries(rf, mean=[0.0])
+
+
+def test_volterra_convergence_refuses_a_series_of_another_model():
+    """Found by fuzzing: a 1-D tanh network's series was used for a 2-D linear SRNN and the
+    'errors' were meaningless."""
+    th = sk.SRNN(**TANH)
+    other = sk.SRNN(**{**TANH, "W": [[0.5]]})
+    lin = sk.SRNN(W=np.zeros((2, 2)), C=[[1.0], [0.5]], sigma=0.5, activation="identity")
+    series = R.VolterraSeries.from_model(th, dt=0.05, n_lags=10, order=2, method="grid")
+    for model, match in ((lin, r"\(p, m\) = \(2, 1\)"), (other, "other weights")):
+        with pytest.raises(ValueError, match=f"series must be a VolterraSeries of this.*{match}"):
+            R.volterra_convergence(model, np.ones((10, 1)), dt=0.05, series=series)

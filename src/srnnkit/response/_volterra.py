@@ -535,7 +535,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
-    _check_series(series, dt)
+    _check_series(series, dt, model)
     output = check_int("output", output, low=0, high=model.n_outputs - 1)
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
@@ -569,12 +569,25 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                                slope2=slope2, reference=reference, terms_method=how)
 
 
-def _check_series(series: Any, dt: float) -> None:
+def _check_series(series: Any, dt: float, model: Any = None) -> None:
     if series is not None:
         if not isinstance(series, VolterraSeries) or series.order < 2:
             fail("series", "an order-2 VolterraSeries", series, TypeError)
         if not np.isclose(series.dt, dt):
             fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
+        if model is None:
+            return
+        shape = (series.first.n_outputs, series.first.n_inputs)
+        if shape != (model.n_outputs, model.n_inputs):
+            fail("series", f"a VolterraSeries of this model's (p, m) = "
+                 f"({model.n_outputs}, {model.n_inputs})", f"(p, m) = {shape}")
+        own = series.model
+        if own is not None and not all(
+                np.shape(getattr(own, k)) == np.shape(getattr(model, k))
+                and np.allclose(getattr(own, k), getattr(model, k), rtol=0, atol=0)
+                for k in ("W", "C", "sigma", "gamma_matrix", "b")):
+            fail("series", "a VolterraSeries of this model (built from it)",
+                 "a series whose own model has other weights")
 
 
 def _order_terms(model: Any, w: np.ndarray, dt: float, output: int, series: Any, chain: Any,
