@@ -192,6 +192,17 @@ COARSE_ERROR = 0.01
 COARSE_CHECKED = 2
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's line: past srnnkit's frames,
+    counted from the caller of the function that calls this."""
+    from .._cost import _internal
+
+    frame, level = sys._getframe(2), 2
+    while frame is not None and _internal(frame):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def check_grid(name: str, diagonal_at: Callable[[int, np.ndarray], np.ndarray],
                variation: np.ndarray, dyadic_order: int) -> None:
     """Warn (`CoarseGridWarning`) when the self-kernels of the paths of largest
@@ -204,12 +215,8 @@ def check_grid(name: str, diagonal_at: Callable[[int, np.ndarray], np.ndarray],
         err = float(np.max(4.0 / 3.0 * np.abs(a - b) / np.abs(b), initial=0.0))
     if not err > COARSE_ERROR or not math.isfinite(err):
         return
-    from .._cost import _internal
-
     need = dyadic_order + math.ceil(math.log(err / COARSE_ERROR, 4.0))
-    frame, level = sys._getframe(1), 2
-    while frame is not None and _internal(frame):
-        frame, level = frame.f_back, level + 1
+    level = user_stacklevel()
     warnings.warn(
         f"{name}: the PDE grid is too coarse for these paths: at dyadic_order={dyadic_order} "
         f"the self-kernel of the path of largest variation is off by about {100 * err:.2g} % "

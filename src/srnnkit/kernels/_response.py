@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import Any
 
@@ -257,17 +256,12 @@ def _check_midpoint(basis: Any, dt: float, r: int, length: int) -> None:
         err = float(np.max(np.abs(coarse - fine)) / max(float(np.max(np.abs(fine))), 1e-300))
     if not err > cm.COARSE_ERROR or not np.isfinite(err):
         return
-    from .._cost import _internal
-
-    frame, level = sys._getframe(1), 2
-    while frame is not None and _internal(frame):
-        frame, level = frame.f_back, level + 1
     warnings.warn(
         f"response_kernel: kappa varies within the grid's cells (dt / 2**dyadic_order = "
         f"{h:.3g}): the midpoint rule misses a cell's integral of kappa by about "
         f"{100 * err:.2g} % of the largest one, and the kernel can be far off. Give refine "
         "(exact cell integrals, finite bases), a higher dyadic_order, or a basis that varies "
-        "slowly on the input step.", cm.CoarseGridWarning, stacklevel=level)
+        "slowly on the input step.", cm.CoarseGridWarning, stacklevel=cm.user_stacklevel())
 
 
 def _call_kappa(basis: Any, s: np.ndarray, t: np.ndarray) -> np.ndarray:

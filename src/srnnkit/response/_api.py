@@ -284,7 +284,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
     if method in ("analytic", "grid"):
-        return _exact_first(model, method, dt, n_lags, bool(discrete), spacing)
+        return _exact(model, method, dt, n_lags, bool(discrete), spacing, 1)
     root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = _ensemble_size(n_paths, n_chains, "perturbation", method)
@@ -300,24 +300,29 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
                             discrete=True, info=info)
 
 
-def _exact_first(model: Any, method: str, dt: float, n_lags: int, discrete: bool,
-                 spacing: float) -> ResponseFunction:
-    """The closed form (linear SRNN) or the grid transfer operator (1-D SRNN)."""
+def _exact(model: Any, method: str, dt: float, n_lags: int, discrete: bool, spacing: float,
+           order: int) -> ResponseFunction:
+    """The closed form (linear SRNN) or the grid transfer operator (1-D SRNN), order 1 or 2."""
+    what = "linear_response" if order == 1 else "second_order_response"
     if method == "grid":
-        _grid_only(model, "linear_response")
+        _grid_only(model, what)
         from ._grid import GridChain
 
-        rf = GridChain(model, dt, spacing=spacing).linear_response(n_lags)
+        chain = GridChain(model, dt, spacing=spacing)
+        rf = chain.linear_response(n_lags) if order == 1 else chain.second_order_response(n_lags)
         _finite(rf.values, method)
         return rf
     if not model.is_linear:
-        raise ValueError(f"linear_response with method='analytic' needs a linear SRNN "
+        others = "'perturbation', 'fdt' or 'girsanov'" if order == 1 else \
+            "'perturbation' or 'girsanov'"
+        raise ValueError(f"{what} with method='analytic' needs a linear SRNN "
                          f"(activation='identity'); this model has activation="
-                         f"{model.activation!r}. Use method='perturbation', 'fdt' or "
-                         "'girsanov' (or 'grid' for a one-dimensional SRNN).")
+                         f"{model.activation!r}. Use method={others} (or 'grid' for a "
+                         "one-dimensional SRNN).")
     _check_stationary_linear(model, dt, discrete)
-    values = analytic_linear_response(model, dt, n_lags, discrete=discrete)
-    return ResponseFunction(values, dt=dt, method=method, discrete=discrete)
+    closed = analytic_linear_response if order == 1 else analytic_second_order
+    return ResponseFunction(closed(model, dt, n_lags, discrete=discrete), dt=dt, method=method,
+                            order=order, discrete=discrete)
 
 
 def _finite(values: np.ndarray, method: str) -> np.ndarray:
@@ -343,25 +348,6 @@ def _check_stationary_linear(model: Any, dt: float, discrete: bool) -> None:
         fail("model", "a linear SRNN whose Euler chain has a stationary law (spectral radius "
              "of I - dt A below 1)", f"spectral radius {radius:.4g} with dt = {dt:g}",
              hint="Use a smaller dt.")
-
-
-def _exact_second(model: Any, method: str, dt: float, n_lags: int, discrete: bool,
-                  spacing: float) -> ResponseFunction:
-    """The second-order closed form (linear SRNN) or grid kernel (1-D SRNN)."""
-    if method == "grid":
-        _grid_only(model, "second_order_response")
-        from ._grid import GridChain
-
-        rf = GridChain(model, dt, spacing=spacing).second_order_response(n_lags)
-        _finite(rf.values, method)
-        return rf
-    if not model.is_linear:
-        raise ValueError(f"second_order_response with method='analytic' needs a linear SRNN "
-                         f"(activation='identity'); this model has {model.activation!r}. "
-                         "Use method='perturbation' or 'girsanov' ('grid' for one unit).")
-    _check_stationary_linear(model, dt, discrete)
-    values = analytic_second_order(model, dt, n_lags, discrete=discrete)
-    return ResponseFunction(values, dt=dt, method=method, order=2, discrete=discrete)
 
 
 def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tuple,
@@ -493,7 +479,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
     if method in ("analytic", "grid"):
-        return _exact_second(model, method, dt, n_lags, bool(discrete), spacing)
+        return _exact(model, method, dt, n_lags, bool(discrete), spacing, 2)
     root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = _ensemble_size(n_paths, n_chains, "perturbation2", method)
