@@ -98,7 +98,9 @@ class NetworkAnalysis:
         -------
         dict of str to float, int or str
             Agreement, memory, Volterra and robustness numbers, named as in the report
-            (finite numbers; a memory length that is not reached is a string).
+            (finite numbers; a memory length that is not reached is a string; None where
+            a number is undefined, e.g. a relative error when the inputs do not move the
+            output at all).
         """
         out: dict[str, Any] = {"source": self.source, "test inputs": self.inputs,
                                "dt": self.dt, "n_lags": self.plan.n_lags,
@@ -145,7 +147,9 @@ class NetworkAnalysis:
             out[f"clean {r.metric}"] = r.clean_score
         if r.stationary_score is not None:
             out[f"clean {r.metric}, stationary start"] = r.stationary_score
-        return out
+        # an undefined number (0/0: inputs that do not move the output) is None, not NaN
+        return {k: (None if isinstance(x, float) and not math.isfinite(x) else x)
+                for k, x in out.items()}
 
     def __repr__(self) -> str:
         agr = ", ".join(f"order {k}: {100 * a.within:.1f}% within 4 SE"
@@ -247,6 +251,9 @@ def _memory_problems(mem: Any) -> list[str]:
 def _volterra_problems(v: Any) -> list[str]:
     if v is None or v.converges_at_data:
         return []
+    if not np.any(v.response_rms > 0):        # zero inputs, C = 0 or a zero readout
+        return ["the test inputs do not move the mean output at all (zero inputs, zero input "
+                "weights or a zero readout): the Volterra series has nothing to capture."]
     i = int(np.argmin(np.abs(v.amplitudes - 1.0)))
     head = (f"the Volterra series does not converge at the data's amplitude: order 2's "
             f"median relative error {v.error2[i]:.3g} does not beat order 1's "

@@ -41,6 +41,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def _fmt(v: Any) -> str:
+    if v is None:                       # a number that is undefined (metrics() says why)
+        return "undefined"
     if isinstance(v, float):
         return f"{v:.6g}"
     if isinstance(v, (list, tuple)):
