@@ -226,3 +226,18 @@ def test_inputs_that_do_not_move_the_output_give_no_nan_metrics():
     json.dumps(metrics, allow_nan=False)
     assert metrics["Volterra order-1 error at 1 x data (pooled)"] is None
     assert any("do not move the mean output" in p for p in res.problems)
+
+
+def test_one_test_series_gives_unknown_not_nan_standard_errors():
+    """Found by fuzzing: the robustness part's spread over one series was NaN, with NumPy's
+    'degrees of freedom' warnings even under --quiet; it is inf (unknown) and the metrics
+    say undefined."""
+    import warnings
+
+    net = sk.SRNN.random(3, 2, seed=0, noise=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = analyze_network(net, DT, inputs=np.random.default_rng(0).standard_normal(
+            (1, 15, 2)), budget=BUDGET, seed=0)
+    assert np.all(np.isinf(res.robustness.measured_variance_stderr))
+    json.dumps(res.metrics(), allow_nan=False)

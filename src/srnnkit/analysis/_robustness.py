@@ -175,7 +175,7 @@ def _measured(model: Any, dt: float, U: np.ndarray, lengths: np.ndarray, noise: 
 
     crn_outputs(model, dt, variants, h0, seed, reduce)
     per = np.stack([_pair_variance(ends[1 + l * K:1 + (l + 1) * K]) for l in range(nl)])
-    return per.mean(axis=1), per.std(axis=1, ddof=1) / np.sqrt(S)
+    return per.mean(axis=1), _series_se(per)
 
 
 def robustness(model: Any, dt: float, series: list[np.ndarray], first: Any, h0: np.ndarray, *,
@@ -259,7 +259,7 @@ def _deployed(out: Robustness, series: list[np.ndarray], lengths: np.ndarray,
     outs = deployed(noisy).reshape(nl, K, S, -1)
     per = outs.var(axis=1, ddof=1).mean(axis=-1)                      # (nl, S)
     out.deployed_variance = per.mean(axis=1)
-    out.deployed_variance_stderr = per.std(axis=1, ddof=1) / np.sqrt(S)
+    out.deployed_variance_stderr = _series_se(per)
     if targets is None or metric is None:
         return
     y = np.asarray(targets)
@@ -274,13 +274,21 @@ def _deployed(out: Robustness, series: list[np.ndarray], lengths: np.ndarray,
         out.predicted_score = np.array([np.mean((clean[:, None] + lv * base).argmax(-1)
                                                 == y[:, None]) for lv in out.noise_levels])
         out.noisy_score = hits.mean(axis=1)
-        out.noisy_score_stderr = hits.std(axis=1, ddof=1) / np.sqrt(S)
+        out.noisy_score_stderr = _series_se(hits)
         return
     yy = y.reshape(S, -1)
     mse0 = float(np.mean((clean - yy) ** 2))
     out.clean_score = float(np.sqrt(mse0))
     mse = ((outs - yy[None, None]) ** 2).mean(axis=(1, 3))             # (nl, S)
     out.noisy_score = np.sqrt(mse.mean(axis=1))
-    out.noisy_score_stderr = mse.std(axis=1, ddof=1) / np.sqrt(S) / (2 * out.noisy_score)
+    out.noisy_score_stderr = _series_se(mse) / (2 * out.noisy_score)
     out.predicted_score = np.sqrt(mse0 + out.noise_levels ** 2 * np.mean(base ** 2))
 
+
+def _series_se(per: np.ndarray) -> np.ndarray:
+    """Standard error of the mean over the test series (axis 1): their spread / sqrt(S); inf
+    (unknown, said as such) for a single series, where a spread does not exist."""
+    S = per.shape[1]
+    if S < 2:
+        return np.full(per.shape[0], np.inf)
+    return per.std(axis=1, ddof=1) / np.sqrt(S)
