@@ -260,12 +260,10 @@ def _warn_slow_relaxation(subj: _Subject, budget: float, burn_in: int | None) ->
     (found by fuzzing: gamma = 1e-4 needs 5e6 burn-in steps, and budget=0.001 ran for
     minutes without a word)."""
     from .._cost import CostWarning
-    from ..simulate import default_burn_in
     from ._plan import SPEED, UNIT_SECONDS, step_cost
 
     net, dt = subj.model, subj.dt
-    burn = int(burn_in) if burn_in is not None else (
-        0 if net.is_linear else default_burn_in(net, dt))
+    burn = _burn_steps(net, dt, burn_in)
     pool = MEAN_POOL * burn * step_cost(net) / SPEED["burn_in"]
     if pool > max(SLOW_FACTOR * UNIT_SECONDS * budget, SLOW_SECONDS):
         warnings.warn(
@@ -277,20 +275,26 @@ def _warn_slow_relaxation(subj: _Subject, budget: float, burn_in: int | None) ->
             CostWarning, stacklevel=3)
 
 
+def _burn_steps(net: Any, dt: float, burn_in: int | None) -> int:
+    """The burn-in of each stationary run: ``burn_in``, or none for a linear SRNN (drawn
+    exactly) and the library's default for a nonlinear one."""
+    from ..simulate import default_burn_in
+
+    if burn_in is not None:
+        return int(burn_in)
+    return 0 if net.is_linear else default_burn_in(net, dt)
+
+
 def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any
           ) -> tuple[Any, np.ndarray]:
     """The sample sizes, after a small stationary pool locates the state to linearise at;
     picks the test series (at most ``plan.n_series``, a seeded choice) in place."""
-    from ..simulate import default_burn_in
     from ._ensemble import stationary_states
     from ._memory import linearized_drift
     from ._plan import make_plan
 
     net, dt = subj.model, subj.dt
-    if burn_in is not None:
-        burn = int(burn_in)
-    else:
-        burn = 0 if net.is_linear else default_burn_in(net, dt)
+    burn = _burn_steps(net, dt, burn_in)
     hbar = (net.stationary_mean() if net.is_linear and burn_in is None else
             stationary_states(net, dt, MEAN_POOL, s_mean, burn_in).mean(axis=0))
     factor = np.abs(1.0 + dt * np.linalg.eigvals(linearized_drift(net, hbar))).max()

@@ -407,23 +407,23 @@ def _check_pair(train: str, Xtr: Any, ytr: Any, test: str, Xte: Any, yte: Any) -
     def kind(y: Any) -> str:
         return "regression targets" if np.asarray(y).dtype.kind in "fc" else "class labels"
 
-    for path, y in ((train, ytr), (test, yte)):
-        if y is None:
-            raise DataMismatch(f"{path!r} has no class labels or targets (@classLabel false); "
-                             "the fit stage learns and scores them.")
-    if kind(ytr) != kind(yte):
-        raise DataMismatch(f"{train!r} holds {kind(ytr)} and {test!r} {kind(yte)}: train and "
-                         "test must be the same task.")
-
     def channels(X: Any) -> int:
         return int((X[0] if isinstance(X, list) else X).shape[-1])
 
+    for path, y in ((train, ytr), (test, yte)):
+        if y is None:
+            raise DataMismatch(f"{path!r} has no class labels or targets (@classLabel "
+                               "false); the fit stage learns and scores them.")
+    if kind(ytr) != kind(yte):
+        raise DataMismatch(f"{train!r} holds {kind(ytr)} and {test!r} {kind(yte)}: train "
+                           "and test must be the same task.")
     if channels(Xtr) != channels(Xte):
         raise DataMismatch(f"{train!r} has {channels(Xtr)} channel(s) and {test!r} "
-                         f"{channels(Xte)}: train and test must have the same channels.")
-    if kind(ytr) == "class labels" and np.unique(ytr).size < 2:
-        raise DataMismatch(f"{train!r} holds one class ({str(np.unique(ytr)[0])!r}); a classifier "
-                         "needs two or more.")
+                           f"{channels(Xte)}: train and test must have the same channels.")
+    classes = np.unique(ytr) if kind(ytr) == "class labels" else None
+    if classes is not None and classes.size < 2:
+        raise DataMismatch(f"{train!r} holds one class ({str(classes[0])!r}); a classifier "
+                           "needs two or more.")
 
 
 def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, list[str]]:

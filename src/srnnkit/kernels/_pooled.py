@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._series import as_collection
+from .._stats import mean_std
 from .._validation import check_int, check_positive, fail
 
 __all__ = ["embed", "fit_bank", "heat_features", "pack", "pooled_response_kernel",
@@ -133,9 +134,7 @@ def fit_bank(packed: tuple[np.ndarray, np.ndarray], *, n_modes: int | None = Non
         kr.pooled_states(X, offsets, net[0], *net[1:5], cmode, cpart, every, starts, S)
     knots = np.quantile(S, np.linspace(0.0, 1.0, n_knots), axis=0).T
     bank["knots"] = np.ascontiguousarray(np.maximum.accumulate(knots, axis=1))
-    size = np.abs(S).max(axis=0, initial=0.0)            # std of S / size: no square of
-    size = np.where(size > 0, size, 1.0)                  # 1e200 overflows, of 1e-300 vanishes
-    sd = (S / size).std(axis=0) * size
+    sd = mean_std(S)[1]                                   # at any scale (1e200, 1e-300 too)
     bank["state_scale"] = np.where(sd > 0, sd, 1.0)
     return bank
 

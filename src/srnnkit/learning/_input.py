@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_array as sk_check_array
 
+from .._stats import mean_std
 from .._validation import check_array, describe, fail
 
 __all__ = ["as_series_list", "by_length", "check_channels", "check_not_constant",
@@ -104,13 +105,7 @@ def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A column that is constant up to rounding (deviation within ``sqrt(n) eps`` of its size,
     scikit-learn's rule) gets the scale 1, so rounding noise is never blown up.
     """
-    # computed on the values divided by their largest magnitude, so that squares neither
-    # overflow (|x| > 1e154) nor underflow (|x| < 1e-162) before the scale is taken back
-    size = np.abs(values).max(axis=0) if values.size else np.ones(values.shape[1:])
-    size = np.where((size > 1e-100) & (size < 1e100) | (size == 0) | ~np.isfinite(size), 1.0,
-                    size)                          # ordinary sizes: the plain formula, bits kept
-    unit = values / size
-    mean, sd = unit.mean(axis=0) * size, unit.std(axis=0) * size
+    mean, sd = mean_std(values)               # any finite scale (1e-170 and 1e155 too)
     tol = np.sqrt(max(values.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
     return mean, np.where(sd > tol, sd, 1.0)
 

@@ -727,10 +727,7 @@ def _usable(K: np.ndarray, diag: np.ndarray) -> bool:
     Cauchy-Schwarz."""
     if not (np.all(np.isfinite(K)) and np.all(diag > 0)):
         return False
-    d = np.diag(K)
-    if np.any(d <= 0):
-        return False
-    root = np.sqrt(d)
+    root = np.sqrt(np.diag(K))       # diag itself, or 1 for a normalised Gram: positive here
     return bool(np.max(np.abs(K) / root[:, None] / root[None, :]) <= SCHWARZ_SLACK)
 
 

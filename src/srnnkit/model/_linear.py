@@ -17,7 +17,8 @@ from .._validation import check_positive, fail
 if TYPE_CHECKING:
     from ._srnn import SRNN
 
-__all__ = ["analytic_output_mean", "exact_transition", "psd_sqrt", "stationary_covariance"]
+__all__ = ["analytic_output_mean", "check_stationary_law", "exact_transition", "psd_sqrt",
+           "stationary_covariance"]
 
 
 def stationary_covariance(model: SRNN, dt: float | None = None) -> np.ndarray:
@@ -62,21 +63,31 @@ def stationary_covariance(model: SRNN, dt: float | None = None) -> np.ndarray:
     model._require_linear("stationary_covariance")
     A = model.A
     D = model.diffusion
-    if np.linalg.eigvals(-A).real.max() >= 0:
-        raise ValueError("stationary_covariance needs A = Gamma - W Hurwitz-stable (all "
-                         "eigenvalues with positive real part); this model has none, so it "
-                         "has no stationary law at any dt.")
+    dt = None if dt is None else check_positive("dt", dt)
+    check_stationary_law(model, dt)
     if dt is None:
         S = linalg.solve_continuous_lyapunov(A, D)
     else:
-        dt = check_positive("dt", dt)
-        P = np.eye(A.shape[0]) - dt * A
-        rho = float(np.abs(np.linalg.eigvals(P)).max())
-        if rho >= 1:
-            raise ValueError(f"dt={dt} makes the Euler-Maruyama chain unstable (spectral radius "
-                             f"of I - dt*A is {rho:.4g} >= 1); use a smaller dt.")
-        S = linalg.solve_discrete_lyapunov(P, dt * D)
+        S = linalg.solve_discrete_lyapunov(np.eye(A.shape[0]) - dt * A, dt * D)
     return 0.5 * (S + S.T)
+
+
+def check_stationary_law(model: SRNN, dt: float | None = None) -> None:
+    r"""ValueError unless the linear SRNN has a stationary law (every eigenvalue of
+    :math:`A = \Gamma - W` with a positive real part) and, given ``dt``, so does its
+    Euler-Maruyama chain (spectral radius of :math:`I - \Delta A` below 1): the closed forms
+    would otherwise return numbers for a law that does not exist."""
+    lam = np.linalg.eigvals(np.atleast_2d(model.A))
+    if lam.real.min() <= 0:
+        fail("model", "a linear SRNN with a stationary law (every eigenvalue of "
+             "A = gamma - W with positive real part)",
+             f"an eigenvalue with real part {lam.real.min():.4g}", hint="No dt gives it one.")
+    if dt is not None:
+        radius = float(np.abs(1.0 - dt * lam).max())
+        if radius >= 1.0:
+            fail("model", "a linear SRNN whose Euler chain has a stationary law (spectral "
+                 "radius of I - dt A below 1)", f"spectral radius {radius:.4g} with dt = {dt:g}",
+                 hint="Use a smaller dt.")
 
 
 def psd_sqrt(S: np.ndarray) -> np.ndarray:

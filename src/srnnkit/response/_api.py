@@ -12,6 +12,7 @@ from .._parallel import Runner
 from .._random import SeedLike, as_seed_sequence
 from .._validation import check_choice, check_int, check_memory, check_positive, fail
 from ..dynamics._agreement import RunsDisagreeWarning, RunWatch
+from ..model._linear import check_stationary_law
 from ._cost import linear_response_cost, second_order_response_cost
 from ._fdt import SCORES, fdt_first, warn_score
 from ._linear import analytic_linear_response, analytic_second_order
@@ -319,7 +320,7 @@ def _exact(model: Any, method: str, dt: float, n_lags: int, discrete: bool, spac
                          f"(activation='identity'); this model has activation="
                          f"{model.activation!r}. Use method={others} (or 'grid' for a "
                          "one-dimensional SRNN).")
-    _check_stationary_linear(model, dt, discrete)
+    check_stationary_law(model, dt if discrete else None)
     closed = analytic_linear_response if order == 1 else analytic_second_order
     return ResponseFunction(closed(model, dt, n_lags, discrete=discrete), dt=dt, method=method,
                             order=order, discrete=discrete)
@@ -333,21 +334,6 @@ def _finite(values: np.ndarray, method: str) -> np.ndarray:
              f"a kernel with {int(np.sum(~np.isfinite(values)))} NaN or infinite entries",
              hint="Check the readout (and a callable score) on the network's states.")
     return values
-
-
-def _check_stationary_linear(model: Any, dt: float, discrete: bool) -> None:
-    r"""ValueError when the linear SRNN (or, ``discrete``, its Euler chain) has no
-    stationary law: the closed forms would return numbers for a law that does not exist."""
-    lam = np.linalg.eigvals(np.atleast_2d(model.A))
-    if lam.real.min() <= 0:
-        fail("model", "a linear SRNN with a stationary law (every eigenvalue of "
-             "A = gamma - W with positive real part)",
-             f"an eigenvalue with real part {lam.real.min():.4g}")
-    radius = float(np.abs(1.0 - dt * lam).max())
-    if discrete and radius >= 1.0:
-        fail("model", "a linear SRNN whose Euler chain has a stationary law (spectral radius "
-             "of I - dt A below 1)", f"spectral radius {radius:.4g} with dt = {dt:g}",
-             hint="Use a smaller dt.")
 
 
 def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tuple,

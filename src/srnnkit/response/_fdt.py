@@ -143,8 +143,8 @@ def _step_gbar(z: np.ndarray, q: np.ndarray, d: np.ndarray, dq: np.ndarray, wd: 
 def warn_score(model: Any, score: Any, stacklevel: int) -> None:
     """:class:`GaussianScoreWarning` when ``score="gaussian"`` is asked for a nonlinear SRNN,
     :class:`LearnedScoreWarning` when the learned score is asked where it is too coarse."""
-    if (isinstance(score, str) and score in ("auto", "learned") and kinked_in_drift(model)
-            and model.n_hidden >= 2):
+    learned = isinstance(score, str) and score in ("auto", "learned")
+    if learned and kinked_in_drift(model) and model.n_hidden >= 2:
         warnings.warn(
             f"score={score!r} on a {model.n_hidden}-unit {model.activation!r} network with "
             "the input inside the activation: the learned score's features do not hold the "
@@ -152,8 +152,8 @@ def warn_score(model: Any, score: Any, stacklevel: int) -> None:
             "there (3-22 % of the lag-0 value on 2-unit networks, docs/theory.md §12); use "
             "method='perturbation', 'pathwise' or 'girsanov'.", LearnedScoreWarning,
             stacklevel=stacklevel + 1)
-    if (isinstance(score, str) and score in ("auto", "learned") and in_drift(model)
-            and not kinked_in_drift(model) and model.n_hidden > PRODUCT_MAX_UNITS):
+    if (learned and in_drift(model) and not kinked_in_drift(model)
+            and model.n_hidden > PRODUCT_MAX_UNITS):
         warnings.warn(
             f"score={score!r} on a {model.n_hidden}-unit network with the input inside the "
             f"activation: above {PRODUCT_MAX_UNITS} units the learned score leaves out the "

@@ -75,18 +75,20 @@ class GaussianScoreWarning(UserWarning):
 class LearnedScoreWarning(UserWarning):
     r"""The learned score is known to be too coarse for this network: the FDT may be biased.
 
-    Raised for a ReLU network of two or more units with the input inside the activation, and
-    for a smooth network of more than `PRODUCT_MAX_UNITS` units with the input inside the
-    activation, where the score model leaves out the products :math:`a'(z_k)h_i` (without
-    them a 3-unit tanh network's lag-0 value was 4 % off).
-    There the conjugate variable weighs the score by the step :math:`a'(z_k)`, and the
-    features ``1, h, a(z)`` do not hold the score well enough on the active side. Measured on
-    three 2-unit networks against a 2-D grid's exact kernel, the lag-0 value was 3 %, 6 % and
-    22 % off; on an 8-unit network the bias was 3.5 standard errors (median over the
-    entries, six pooled runs). The exact score gives 1-3 % on the same grid. Richer features
-    (products, quadratics, smoothed steps) halved the error at best. The same
-    networks with additive input, one-unit networks and smooth activations are not affected.
-    Use ``method="perturbation"``, ``"pathwise"`` or ``"girsanov"`` there.
+    Raised in two cases, both with the input inside the activation (networks with additive
+    input and one-unit networks are not affected); use ``method="perturbation"``,
+    ``"pathwise"`` or ``"girsanov"`` there.
+
+    - A ReLU network of two or more units. The conjugate variable weighs the score by the
+      step :math:`a'(z_k)`, and the features ``1, h, a(z)`` do not hold the score well
+      enough on the active side. Measured on three 2-unit networks against a 2-D grid's
+      exact kernel, the lag-0 value was 3 %, 6 % and 22 % off; on an 8-unit network the bias
+      was 3.5 standard errors (median over the entries, six pooled runs). The exact score
+      gives 1-3 % on the same grid. Richer features (products, quadratics, smoothed steps)
+      halved the error at best.
+    - A smooth network of more than `PRODUCT_MAX_UNITS` units, where the score model leaves
+      out the products :math:`a'(z_k)h_i` (without them a 3-unit tanh network's lag-0 value
+      was 4 % off).
 
     Examples
     --------
@@ -309,7 +311,7 @@ def fit_score(features: ScoreFeatures, runs: list[ScoreStats]) -> LearnedScore:
     every = sum(runs, ScoreStats())
     K, n = every.div.shape
     shrunk = np.arange(K) >= 1 + n
-    if getattr(features, "products", False):
+    if features.products:
         shrunk[features.k_products:features.k_products + n * n] = False
     full, gauss = np.arange(K), np.arange(1 + n)
     folds = (list(range(0, len(runs), 2)), list(range(1, len(runs), 2)))

@@ -582,10 +582,8 @@ def _check_series(series: Any, dt: float, model: Any = None) -> None:
             fail("series", f"a VolterraSeries of this model's (p, m) = "
                  f"({model.n_outputs}, {model.n_inputs})", f"(p, m) = {shape}")
         own = series.model
-        if own is not None and not all(
-                np.shape(getattr(own, k)) == np.shape(getattr(model, k))
-                and np.allclose(getattr(own, k), getattr(model, k), rtol=0, atol=0)
-                for k in ("W", "C", "sigma", "gamma_matrix", "b")):
+        if own is not None and not all(np.array_equal(getattr(own, k), getattr(model, k))
+                                       for k in ("W", "C", "sigma", "gamma_matrix", "b")):
             fail("series", "a VolterraSeries of this model (built from it)",
                  "a series whose own model has other weights")
 
