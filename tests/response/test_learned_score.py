@@ -13,7 +13,7 @@ import pytest
 
 import srnnkit as sk
 from srnnkit.dynamics._activations import ACTIVATIONS
-from srnnkit.response import _fdt
+from srnnkit.response import _fdt, _score
 from srnnkit.response._score import ScoreFeatures, ScoreStats, fit_score
 
 R = sk.response
@@ -44,6 +44,34 @@ def test_feature_gradients_match_finite_differences(activation, mode, n_act):
         num[:, i] = ((feats(h + d) - feats(h - d)) / (2 * e)).sum(axis=0)
     np.testing.assert_allclose(feats.grad_sum(h), num, rtol=1e-6, atol=1e-8)
     assert feats(h).shape == (4, feats.n_features) == (4, 1 + 3 + n_act + 5)
+
+
+@pytest.mark.parametrize("activation, mode", [
+    ("tanh", "activation"), ("sigmoid", "additive"), ("relu", "activation"),
+    ("identity", "additive")])
+def test_score_and_trace_without_features_match_the_features(activation, mode):
+    """The blocked, feature-free evaluation (products as one matrix product per block) equals
+    phi(h) theta, and its trace (A J_s)_kk equals finite differences of phi(h) theta, over
+    more states than one block and with leading dimensions."""
+    model = sk.SRNN.random(4, 2, noise=0.3, activation=activation, input_mode=mode, seed=1)
+    rng = np.random.default_rng(5)
+    feats = ScoreFeatures(model, np.zeros(4), np.eye(4), n_fourier=3, seed=1)
+    theta, A = rng.standard_normal((feats.n_features, 4)), rng.standard_normal((4, 4))
+    h = rng.standard_normal((3, _score.ROWS + 7, 4))
+    s, trace = feats.score_and_trace(h, theta, A)
+    np.testing.assert_allclose(s, feats(h) @ theta, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(feats.score_trace(h, theta, A), trace)
+    phi = feats(h[0])
+    stats = ScoreStats.of(feats, h[0])                                # accumulated by blocks
+    np.testing.assert_allclose(stats.gram, phi.T @ phi, rtol=1e-12)
+    assert stats.count == h.shape[1]
+    e, J = 1e-6, np.zeros((*h.shape, 4))
+    for j in range(4):
+        d = np.zeros(4)
+        d[j] = e
+        J[..., j] = (feats(h + d) @ theta - feats(h - d) @ theta) / (2 * e)  # ds_i / dh_j
+    np.testing.assert_allclose(trace, np.einsum("kl,...lk->...k", A, J), rtol=1e-6,
+                               atol=1e-6)
 
 
 def test_linear_srnn_learned_score_is_the_sample_gaussian():

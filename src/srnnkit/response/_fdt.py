@@ -354,11 +354,10 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
         x = np.empty((*states.shape[:2], model.n_inputs))
         grad = 0.0
         for b, st in enumerate(states):
-            phi = features(st)
-            x[b] = conjugate_values(model, st, phi @ learned.theta, dt=dt,
-                                    score_trace=features.score_trace(st, learned.theta, A))
-            grad = grad + _direction_correlations(model, st[sub], phi[sub], u, f[b], sub,
-                                                  n_lags)
+            score, trace = features.score_and_trace(st, learned.theta, A)
+            x[b] = conjugate_values(model, st, score, dt=dt, score_trace=trace)
+            grad = grad + _direction_correlations(model, st[sub], features(st[sub]), u, f[b],
+                                                  sub, n_lags)
         return _xcorr(x, f, n_lags) / counts, grad
 
     ests, grad = [], 0.0

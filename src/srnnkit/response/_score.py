@@ -49,6 +49,8 @@ LAMBDAS = 10.0 ** np.arange(-9.0, 1.0)
 #: the most units for which the products a'(z_k) h_i (n^2 features) are in the score model
 #: of a smooth network with the input inside the activation (cost ~ n^4 per sample)
 PRODUCT_MAX_UNITS = 16
+#: states per block in the score's evaluation (the blocks' products stay in cache)
+ROWS = 2048
 
 
 class GaussianScoreWarning(UserWarning):
@@ -156,9 +158,9 @@ class ScoreFeatures:
             z = h @ self.model.W.T + self.model.b
             parts += [self.act(z), self.act.derivative(z)] if self.smooth else [self.act(z)]
             if self.products:                               # a'(z_k) h_i at k * n + i
-                ap = parts[-1]
-                parts.append((ap[..., :, None] * h[..., None, :]).reshape(
-                    *h.shape[:-1], h.shape[-1] ** 2))
+                n = h.shape[-1]
+                parts.append(_outer_rows(parts[-1].reshape(-1, n), h.reshape(-1, n))
+                             .reshape(*h.shape[:-1], n * n))
         if self.omega.shape[1]:
             parts.append(np.cos((h - self.mean) @ self.omega + self.phase))
         return np.concatenate(parts, axis=-1)
@@ -191,26 +193,59 @@ class ScoreFeatures:
         With :math:`B = A\theta^\top`, :math:`(AJ_s)_{kk} = \sum_j B_{kj}\partial_k\phi_j`;
         the features' derivatives are those of `grad_sum`.
         """
+        return self.score_and_trace(h, theta, A)[1]
+
+    def score_and_trace(self, h: np.ndarray, theta: np.ndarray,
+                        A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""The score :math:`s = \phi(h)^\top\theta` and `score_trace` at states ``h``
+        (..., n), both (..., n), without forming :math:`\phi` for all states at once: the
+        activations are evaluated once per block of `ROWS` states, and the products'
+        contributions are one matrix product each,
+        :math:`\sum_{ki}\theta_{(k,i),r}\,a'_k h_i = (a'\otimes h)\,\theta_p`."""
         h = np.asarray(h, dtype=float)
-        n = self.model.n_hidden
+        flat = h.reshape(-1, h.shape[-1])
         B = A @ theta.T                                              # (n, K)
-        out = np.broadcast_to(np.diag(B[:, 1:1 + n]), (*h.shape[:-1], n)).copy()
+        s, trace = np.empty_like(flat), np.empty_like(flat)
+        for start in range(0, flat.shape[0], ROWS):
+            rows = slice(start, start + ROWS)
+            s[rows], trace[rows] = self._score_rows(flat[rows], theta, B)
+        return s.reshape(h.shape), trace.reshape(h.shape)
+
+    def _score_rows(self, h: np.ndarray, theta: np.ndarray,
+                    B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`score_and_trace` of states ``h`` (T, n), with ``B = A theta^T``."""
+        n = self.model.n_hidden
+        s = theta[0] + h @ theta[1:1 + n]
+        trace = np.broadcast_to(np.diag(B[:, 1:1 + n]), s.shape).copy()
         if self.nonlinear:
             W = self.model.W
             z = h @ W.T + self.model.b
-            out += self.act.derivative(z) @ (B[:, 1 + n:1 + 2 * n] * W.T).T
+            ap = self.act.derivative(z)
+            s += self.act(z) @ theta[1 + n:1 + 2 * n]
+            trace += ap @ (B[:, 1 + n:1 + 2 * n] * W.T).T
             if self.smooth:
-                out += self.act.second_derivative(z) @ (B[:, 1 + 2 * n:1 + 3 * n] * W.T).T
-            if self.products:       # sum_ki Bp[r,k,i] (a''_k W_kr h_i + a'_k delta_ir)
-                Bp = B[:, self.k_products:self.k_products + n * n].reshape(n, n, n)
-                app, ap = self.act.second_derivative(z), self.act.derivative(z)
-                out += np.einsum("...k,kr,rki,...i->...r", app, W, Bp, h, optimize=True)
-                out += ap @ np.einsum("rkr->kr", Bp)
+                app = self.act.second_derivative(z)
+                s += ap @ theta[1 + 2 * n:1 + 3 * n]
+                trace += app @ (B[:, 1 + 2 * n:1 + 3 * n] * W.T).T
+            if self.products:       # feature k n + i is a'_k h_i
+                k0 = self.k_products
+                Bp = B[:, k0:k0 + n * n].reshape(n, n, n)            # (r, k, i)
+                s += _outer_rows(ap, h) @ theta[k0:k0 + n * n]
+                # sum_ki Bp[r,k,i] (a''_k W_kr h_i + a'_k delta_ir)
+                M = (Bp * W.T[:, :, None]).transpose(1, 2, 0).reshape(n * n, n)
+                trace += _outer_rows(app, h) @ M
+                trace += ap @ np.einsum("rkr->kr", Bp)
         if self.omega.shape[1]:
             k0 = self.k_products + n * n * self.products
-            sin = np.sin((h - self.mean) @ self.omega + self.phase)
-            out -= sin @ (B[:, k0:] * self.omega).T
-        return out
+            arg = (h - self.mean) @ self.omega + self.phase
+            s += np.cos(arg) @ theta[k0:]
+            trace -= np.sin(arg) @ (B[:, k0:] * self.omega).T
+        return s, trace
+
+
+def _outer_rows(a: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Row-wise outer products ``a_k h_i`` at column ``k n + i``: (T, n) x (T, n) -> (T, n^2)."""
+    return np.einsum("tk,ti->tki", a, h).reshape(h.shape[0], -1)
 
 
 @dataclass
@@ -224,9 +259,13 @@ class ScoreStats:
 
     @classmethod
     def of(cls, features: ScoreFeatures, h: np.ndarray) -> ScoreStats:
-        """The statistics of the samples ``h`` (T, n)."""
-        phi = features(h)
-        return cls(phi.shape[0], phi.T @ phi, features.grad_sum(h))
+        """The statistics of the samples ``h`` (T, n), accumulated over blocks of `ROWS`."""
+        K = features.n_features
+        gram = np.zeros((K, K))
+        for start in range(0, h.shape[0], ROWS):
+            phi = features(h[start:start + ROWS])
+            gram += phi.T @ phi
+        return cls(h.shape[0], gram, features.grad_sum(h))
 
     def __add__(self, other: ScoreStats) -> ScoreStats:
         if self.gram is None:
@@ -238,8 +277,8 @@ class ScoreStats:
 
     def loss(self, theta: np.ndarray) -> float:
         r""":math:`J(\theta) = E[\tfrac12|s|^2 + \nabla\cdot s]` on these samples."""
-        return float(0.5 * np.einsum("ji,jk,ki->", theta, self.gram, theta)
-                     + np.einsum("ji,ji->", theta, self.div)) / self.count
+        return float(0.5 * np.sum(theta * (self.gram @ theta))
+                     + np.sum(theta * self.div)) / self.count
 
 
 def _solve(stats: ScoreStats, lam: float, cols: np.ndarray,
@@ -286,7 +325,8 @@ class LearnedScore:
     diagnostics: dict = field(default_factory=dict)
 
     def __call__(self, h: np.ndarray) -> np.ndarray:
-        return self.features(h) @ self.theta
+        n = self.theta.shape[1]
+        return self.features.score_and_trace(h, self.theta, np.zeros((n, n)))[0]
 
     def influence(self, stats: ScoreStats) -> np.ndarray:
         r"""The first-order change of :math:`\theta` that the samples of ``stats`` carry:
