@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._random import child_sequences
+from .._validation import check_array, fail
 
 __all__ = ["KernelEstimates", "estimate_kernels", "pool_batches", "shrink_kernel",
            "shrink_weights"]
@@ -102,8 +103,13 @@ def shrink_weights(values: Any, stderr: Any) -> np.ndarray:
     >>> shrink_weights([0.1, -0.2, 10.0, 0.0, 0.5], [0.1, 0.1, 0.1, 0.1, 0.0]).round(4)
     array([0.    , 0.75  , 0.9999, 0.    , 1.    ])
     """
-    r = np.asarray(values, dtype=float)
-    s = np.asarray(stderr, dtype=float)
+    r = check_array("values", values)
+    s = check_array("stderr", stderr, finite=False)
+    if s.shape != r.shape:
+        fail("stderr", f"an array of the shape of values, {r.shape}", s)
+    if not np.all(s >= 0):                       # an infinite (unknown) one gives weight 0
+        fail("stderr", "non-negative standard errors (inf for unknown)",
+             float(s[~(s >= 0)].flat[0]))
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.maximum(0.0, 1.0 - s * s / (r * r))
     return np.where(s > 0, np.nan_to_num(w, nan=0.0), 1.0)
@@ -207,7 +213,10 @@ def estimate_kernels(model: Any, dt: float, plan: Any, seed: Any, *,
     """
     from ..response import RunsDisagreeWarning, linear_response, second_order_response
     from ..response._weights import kinked_in_drift
+    from ._plan import AnalysisPlan
 
+    if not isinstance(plan, AnalysisPlan):
+        fail("plan", "an AnalysisPlan (from make_plan)", type(plan).__name__, TypeError)
     s_p1, s_p2, s_g1, s_g2 = child_sequences(seed, 4)
     B = plan.n_batches
     kw = dict(dt=dt, burn_in=burn_in, n_jobs=n_jobs)

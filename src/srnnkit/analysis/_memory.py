@@ -129,9 +129,13 @@ def linearized_drift(model: Any, state: Any) -> np.ndarray:
     >>> linearized_drift(model, [0.0])
     array([[-1.5]])
     """
+    from .._validation import check_array
     from ..dynamics import ACTIVATIONS
+    from ..response._api import check_model
 
-    h = np.asarray(state, dtype=float)
+    check_model(model)
+    n = model.n_hidden
+    h = check_array("state", state, shape=(n,), shape_text=f"(n_hidden,) = ({n},)")
     slope = ACTIVATIONS[model.activation].derivative(model.W @ h + model.b)
     return -model.gamma_matrix + slope[:, None] * model.W
 

@@ -131,8 +131,18 @@ def predicted_output_covariance(first: Any, length: int, scale: Any) -> np.ndarr
     >>> bool(np.isclose(cov[0, 0], 0.01 * sum(0.85 ** (2 * k) for k in range(50))))
     True
     """
-    r = first.values[:min(int(length), first.n_lags)]             # (k, p, m)
-    s2 = np.asarray(scale, dtype=float) ** 2
+    from .._validation import check_array, check_int, fail
+    from ..response import ResponseFunction
+
+    if not isinstance(first, ResponseFunction):
+        fail("first", "a first-order ResponseFunction", type(first).__name__, TypeError)
+    length = check_int("length", length, low=1)
+    m = first.values.shape[2]
+    scale = check_array("scale", scale, shape=(m,), shape_text=f"(n_inputs,) = ({m},)")
+    if np.any(scale < 0):
+        fail("scale", "non-negative standard deviations", float(scale.min()))
+    r = first.values[:min(length, first.n_lags)]                  # (k, p, m)
+    s2 = scale ** 2
     return first.dt ** 2 * np.einsum("kia,a,kja->ij", r, s2, r)
 
 
