@@ -124,3 +124,19 @@ def test_trained_stage_of_run(tmp_path):
         assert (m[f"Volterra order-2 error at {amp} x data (median)"]   # (docs/trained.md)
                 < m[f"Volterra order-1 error at {amp} x data (median)"])
     assert len(list(out.glob("trained_*.png"))) == 6
+
+
+def test_missing_values_in_the_data(tmp_path, linear_npz, capsys):
+    """The reader's hint names the CLI's option, which fills the gap linearly."""
+    rng = np.random.default_rng(0)
+    _write_ts(tmp_path / "d.ts", rng.standard_normal((4, 6, 1)), np.array([0, 1, 0, 1]))
+    path = tmp_path / "d.ts"
+    lines = path.read_text().splitlines()
+    lines[-1] = "?," + lines[-1].split(",", 1)[1]
+    path.write_text("\n".join(lines) + "\n")
+    argv = ["analyze", str(linear_npz), "--dt", "0.1", "--budget", "0.001", "--quiet",
+            "--data", str(path)]
+    assert main([*argv, "--out", str(tmp_path / "o1")]) == 2
+    err = capsys.readouterr().err
+    assert "missing value ('?') at position 0; pass --missing interpolate" in err, err
+    assert main([*argv, "--missing", "interpolate", "--out", str(tmp_path / "o2")]) == 0

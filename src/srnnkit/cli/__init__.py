@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="training set (UCR/UEA .ts file) for the fit stage")
         sp.add_argument("--test", metavar="FILE.ts",
                         help="test set (.ts file) for the fit stage; with --train")
+        sp.add_argument("--missing", choices=("raise", "interpolate"),
+                        help="missing values ('?') in the .ts files: an error (the default) "
+                             "or filled linearly (sets learning.missing)")
         sp.add_argument("--scheduler", metavar="ADDRESS",
                         help="address of a Dask scheduler to run the Monte Carlo on")
         sp.add_argument("--workers", type=int, metavar="N",
@@ -199,6 +202,8 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
             if not (args.train and args.test):
                 raise ConfigError("--train and --test must be given together.")
             cfg["learning"]["train"], cfg["learning"]["test"] = args.train, args.test
+        if args.missing is not None:
+            cfg["learning"]["missing"] = args.missing
         if bool(cfg["learning"]["train"]) != bool(cfg["learning"]["test"]):
             raise ConfigError("learning.train and learning.test must be given together "
                               "(in the config or as --train and --test).")

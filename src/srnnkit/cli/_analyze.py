@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import _error, _one_line
+from ._pipeline import cli_missing_hint
 
 __all__ = ["add_parser", "analysis_records", "run_analyze"]
 
@@ -46,6 +47,9 @@ def add_parser(sub: Any, formatter: Any, epilog: str) -> None:
                     help="a NoisyRNNClassifier/Regressor or SRNN saved with srnnkit.save")
     sp.add_argument("--data", metavar="FILE.ts",
                     help="test series (UCR/UEA .ts file); labels add accuracy under noise")
+    sp.add_argument("--missing", choices=("raise", "interpolate"), default="raise",
+                    help="missing values ('?') in --data: an error (the default) or filled "
+                         "linearly")
     sp.add_argument("--out", default="srnnkit-analysis", metavar="DIR",
                     help="output directory, created if missing")
     sp.add_argument("--dt", type=float, metavar="DT",
@@ -93,19 +97,20 @@ def _load_model(path: str, dt: float | None) -> tuple[Any, float | None]:
     return obj, None
 
 
-def _load_data(path: str, model: Any) -> tuple[Any, Any, str]:
+def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any, str]:
     """Series and targets (or None) of a .ts file, checked against the model."""
     from srnnkit import datasets
     from srnnkit.learning import NoisyRNNClassifier, NoisyRNNRegressor
 
     try:
-        X, y = datasets.load_ts(path)
+        X, y = datasets.load_ts(path, missing=missing)
     except FileNotFoundError:
         raise ValueError(f"cannot read the data {path!r}: no such file.") from None
     except OSError as err:
         raise ValueError(f"cannot read the data {path!r}: {err.strerror or err}.") from None
     except ValueError as err:
-        raise ValueError(f"cannot read the data {path!r}: {_one_line(err)}") from None
+        raise ValueError(f"cannot read the data {path!r}: "
+                         f"{_one_line(cli_missing_hint(err))}") from None
     m = model.n_features_in_ if hasattr(model, "n_features_in_") else model.n_inputs
     got = X[0].shape[-1] if isinstance(X, list) else X.shape[-1]
     if got != m:
@@ -137,7 +142,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         budget = args.budget
     try:
         model, dt = _load_model(args.model, args.dt)
-        X, y, note = (None, None, "") if args.data is None else _load_data(args.data, model)
+        X, y, note = ((None, None, "") if args.data is None
+                      else _load_data(args.data, model, args.missing))
     except ValueError as err:
         return _error(str(err), 2)
     out = Path(args.out)

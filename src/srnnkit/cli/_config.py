@@ -70,6 +70,9 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
                        "classifier for labelled --train/--test data"),
         "train": ("", "str", None, "training .ts file (set by --train)"),
         "test": ("", "str", None, "test .ts file (set by --test)"),
+        "missing": ("raise", "str", ("raise", "interpolate"),
+                    "missing values ('?') in the .ts files: an error, or filled linearly "
+                    "(set by --missing)"),
     },
     "trained": {
         "n_hidden": (16, "int", (1, None), "hidden units of the NoisyRNNClassifier trained on "

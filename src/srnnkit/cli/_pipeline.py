@@ -357,6 +357,14 @@ def stage_kernel(cfg: dict, ctx: dict, out: Path) -> dict:
             "metrics": metrics, "figures": [fig], "problems": kernel_problems(metrics)}
 
 
+def cli_missing_hint(err: Exception) -> str:
+    """The ``.ts`` reader's message, with the hint on missing values in the CLI's words."""
+    from srnnkit.datasets._ts import MISSING_HINT
+
+    return str(err).replace(MISSING_HINT, "pass --missing interpolate (learning.missing = "
+                            "\"interpolate\" in a config) to fill them linearly.")
+
+
 def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
     """The learning stage's data: the ``--train/--test`` files, or the synthetic task.
 
@@ -369,9 +377,9 @@ def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
     if lcfg["train"]:
         def read(path: str) -> tuple:
             try:
-                return datasets.load_ts(path)
+                return datasets.load_ts(path, missing=lcfg["missing"])
             except ValueError as err:                    # name the file in parse errors
-                raise ValueError(f"{path!r}: {err}") from None
+                raise ValueError(f"{path!r}: {cli_missing_hint(err)}") from None
 
         (Xtr, ytr), (Xte, yte) = read(lcfg["train"]), read(lcfg["test"])
         _check_pair(lcfg["train"], Xtr, ytr, lcfg["test"], Xte, yte)

@@ -18,6 +18,10 @@ _BOOL_TAGS = {"timestamps", "missing", "univariate", "equallength", "classlabel"
               "targetlabel"}
 
 
+#: how to read a file with missing values (the CLI replaces it by its own option's name)
+MISSING_HINT = ("pass missing='interpolate' to fill missing values linearly or missing='nan' "
+                "to keep them as NaN.")
+
 def _err(lineno: int, msg: str) -> ValueError:
     return ValueError(f".ts file, line {lineno}: {msg}")
 
@@ -69,8 +73,7 @@ def _fill_missing(lineno: int, values: np.ndarray, how: str) -> np.ndarray:
         return values
     if how == "raise":
         j = int(np.flatnonzero(bad)[0])
-        raise _err(lineno, f"missing value ('?') at position {j}; pass missing='interpolate' "
-                   "to fill missing values linearly or missing='nan' to keep them as NaN.")
+        raise _err(lineno, f"missing value ('?') at position {j}; {MISSING_HINT}")
     good = ~bad
     if not good.any():
         raise _err(lineno, "a dimension has only missing values; it cannot be interpolated.")
