@@ -216,6 +216,12 @@ def test_estimate_cost_errors_and_threads():
         sk.estimate_cost(np.sum, [1, 2])
     with pytest.raises(ValueError, match="no cost estimate"):
         sk.estimate_cost(R.linear_response, _net(2, m=1), dt=0.1, n_lags=3, method="grid")
+    # arguments that do not fit the function are named as the user's call, not the estimator's
+    with pytest.raises(TypeError, match=r"estimate_cost\(simulate, \.\.\.\): missing a "
+                                        "required argument: 'model'"):
+        sk.estimate_cost(sk.simulate)
+    with pytest.raises(TypeError, match=r"linear_response.*unexpected keyword argument 'nlags'"):
+        sk.estimate_cost(R.linear_response, _net(2), dt=0.1, n_lags=3, nlags=3)
     with pytest.raises(ValueError, match=r"n_chains=.* is too large"):
         R.linear_response(_net(2), dt=0.1, n_lags=3, method="girsanov", n_chains=10**14)
 

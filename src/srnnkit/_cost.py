@@ -403,10 +403,18 @@ def estimate_cost(func: Callable, *args: Any, **kwargs: Any) -> CostEstimate:
         fail("func", "a heavy srnnkit function (simulate, a response estimator, "
              "VolterraSeries.from_model, a Gram matrix, signature, response_features)",
              getattr(func, "__name__", func), TypeError)
+    import inspect
+
+    name = getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
+    try:                          # the arguments must fit the function, not its estimator
+        inspect.signature(func).bind(*args, **kwargs)
+    except TypeError as err:
+        raise TypeError(f"estimate_cost({name}, ...): {err}") from None
     if getattr(func, "__self__", None) is not None:   # a bound (class) method
         args = (func.__self__, *args)
     est = estimator(*args, **kwargs)
     if est is None:
-        raise ValueError(f"{getattr(func, '__name__', func)} has no cost estimate for these "
-                         "arguments (it is cheap, or it runs elsewhere, e.g. device='cuda').")
+        raise ValueError(f"{name} has no cost estimate for these arguments: it is cheap, it "
+                         "runs elsewhere (e.g. device='cuda'), or the arguments are not valid "
+                         "(the call itself says which).")
     return est.resolve(calibrate=True)
