@@ -132,6 +132,23 @@ def test_ridge_leave_one_out_equals_brute_force_refit(n, p):
     np.testing.assert_allclose(fit.intercept, ref.intercept_, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize(("n", "p"), [(14, 5), (10, 30)])
+@pytest.mark.parametrize("alpha", [1e-6, 1e-10, 1e-14])
+def test_ridge_fit_at_tiny_penalties_equals_scikit_learn(n, p, alpha):
+    """Found by fuzzing: the fit was (Y - Q diag(lam/(lam+a)) Q^T Y) / a, which cancels and
+    divides by a (predictions 20 off at a = 1e-12, 1.9e3 at 1e-14); now it is
+    Q diag(1/(lam+a)) Q^T Y."""
+    rng = np.random.default_rng(n + p)
+    F = rng.standard_normal((n, p))
+    F -= F.mean(axis=0)
+    Y = np.c_[F[:, 0] ** 2, F[:, 1]] + 0.1 * rng.standard_normal((n, 2)) + 3.0
+    fit = ridge_loo(F, Y, [np.arange(p)], [[0]], np.array([alpha]), relative=False)
+    ref = Ridge(alpha=alpha, solver="svd").fit(F, Y)
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-7, atol=1e-9 * scale)
+    np.testing.assert_allclose(fit.intercept, ref.intercept_, rtol=1e-10)
+
+
 def test_kernel_leave_one_out_with_intercept_equals_brute_force():
     """Kernel ridge with an unpenalised intercept == ridge on the features Phi, K = Phi Phi^T."""
     rng = np.random.default_rng(7)

@@ -175,7 +175,11 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     c = int(np.flatnonzero(scores <= scores[b] + se)[0])
     lam, Q, scale = spectra[c]
     alpha = float(grid[best_a[c]] * scale)
-    dual = (Yc - Q @ ((Q.T @ Yc) * (lam / (lam + alpha))[:, None])) / alpha
+    # w = F^T (F F^T + alpha I)^{-1} Y = F^T Q diag(1/(lam + alpha)) Q^T Y: the complement of
+    # Q's span holds no feature direction (F^T (I - Q Q^T) = 0), so it drops out. The form
+    # (Y - Q diag(lam/(lam+alpha)) Q^T Y) / alpha is the same number in exact arithmetic but
+    # cancels and divides by alpha: 1e3 off at alpha = 1e-14 (found by fuzzing)
+    dual = Q @ ((Q.T @ Yc) / (lam + alpha)[:, None])
     coef = (dual.T @ F[:, columns[c]])
     intercept = Y.mean(axis=0)
     return RidgeLOO(c, alpha, coef, intercept, errors)
