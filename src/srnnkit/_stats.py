@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mean_std"]
+__all__ = ["mean_std", "unit_exponent"]
 
 
 def mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,3 +28,25 @@ def mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                     size)
     unit = values / size
     return unit.mean(axis=0) * size, unit.std(axis=0) * size
+
+
+def unit_exponent(values: np.ndarray) -> int:
+    """The power of two ``e`` that brings ``values`` to unit size, ``values * 2**-e``, when
+    their largest magnitude lies beyond 1e30 or below 1e-30; 0 otherwise (bits kept).
+
+    Scaling by a power of two is exact, and rounding commutes with it, so a choice made on
+    the scaled values (a penalty by leave-one-out, whose squared errors and their spread
+    hold the fourth power of the targets) is the one made at ordinary sizes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit._stats import unit_exponent
+    >>> unit_exponent(np.array([3.0, -1.0])), unit_exponent(np.array([3e100]))
+    (0, 334)
+    """
+    finite = np.abs(values[np.isfinite(values)])
+    size = float(finite.max()) if finite.size else 0.0
+    if size == 0.0 or 1e-30 <= size <= 1e30:
+        return 0
+    return int(np.frexp(size)[1])

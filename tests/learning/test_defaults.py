@@ -20,9 +20,11 @@ from sklearn.linear_model import Ridge
 from srnnkit.learning import (
     LinearSRNNClassifier,
     LinearSRNNFeatures,
+    LinearSRNNRegressor,
     NearConstantGramWarning,
     ResponseKernelClassifier,
     ResponseKernelRidge,
+    kernel_ridge_cv,
 )
 from srnnkit.learning import _kernel_ridge as krr
 from srnnkit.learning._ridge import ridge_loo
@@ -236,3 +238,40 @@ def test_kernel_classifier_defaults_on_a_shifted_bump_task():
     idx = rng.permutation(40)
     clf = ResponseKernelClassifier().fit(X[idx[:24]], y[idx[:24]])
     assert clf.score(X[idx[24:]], y[idx[24:]]) >= 0.9
+
+
+@pytest.mark.parametrize("scale", [2.0 ** -664, 2.0 ** -266, 2.0 ** 266, 2.0 ** 515,
+                                   2.0 ** 664])
+def test_regressors_do_not_depend_on_the_targets_scale(scale):
+    """Found by fuzzing: the one-standard-error rule squares the squared errors, so targets
+    beyond 1e80 (or below 1e-80) changed the chosen model and those at 1e155 crashed
+    (IndexError); the kernel machine moved by 0.6 at 1e-200. Targets out of the ordinary
+    range are now chosen for at unit size, by a power of two: at these scales (1e-200 to
+    1e200, powers of two) the fit is the same to rounding. (At decimal scales the rounding
+    of the targets themselves may flip a near-tie of two penalties.)"""
+    rng = np.random.default_rng(0)
+    f = rng.uniform(1, 4, 40)
+    X = np.sin(2 * np.pi * f[:, None] * np.linspace(0, 1, 30)) + 0.1 * rng.standard_normal(
+        (40, 30))
+    for est in (LinearSRNNRegressor(random_state=0), ResponseKernelRidge()):
+        base = est.fit(X[:30], f[:30]).predict(X[30:])
+        alpha = est.alpha_
+        scaled = est.fit(X[:30], scale * f[:30]).predict(X[30:]) / scale
+        np.testing.assert_allclose(scaled, base, rtol=1e-12)
+        assert est.alpha_ == pytest.approx(alpha, rel=1e-12)
+
+
+def test_kernel_ridge_cv_scale_and_gram_checks():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((12, 4))
+    K, y = X @ X.T, X[:, 0] + 0.1 * rng.standard_normal(12)
+    a, c, _ = kernel_ridge_cv(K, y, [1e-3, 1e-1, 10.0])
+    for s in (1e200, 1e-200):                     # every error was inf: alphas[0] came back
+        a_s, c_s, _ = kernel_ridge_cv(K, s * y, [1e-3, 1e-1, 10.0])
+        assert a_s == a
+        np.testing.assert_allclose(c_s / s, c, rtol=1e-12)
+    with pytest.raises(ValueError, match="K must be a positive semi-definite Gram matrix; got "
+                                         "'one with the eigenvalue -"):
+        kernel_ridge_cv(-K, y, [1.0])             # was clipped to a zero kernel, silently
+    with pytest.raises(ValueError, match="K must be a symmetric Gram matrix"):
+        kernel_ridge_cv(K + np.triu(np.ones_like(K)), y, [1.0])

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .._stats import unit_exponent
 from .._validation import check_array, check_choice, fail
 from ..features import SupportBasis
 from ..kernels import CoarseGridWarning, response_kernel, signature_kernel
@@ -93,10 +94,26 @@ def kernel_ridge_cv(K: Any, y: Any, alphas: Any, *, cv: str = "loo"):
     if n < 2:
         raise ValueError(f"cross-validation over alphas needs at least 2 samples; got "
                          f"n_samples={n}.")
+    asym = float(np.abs(K - K.T).max())
+    if asym > 1e-8 * max(float(np.abs(K).max()), np.finfo(float).tiny):
+        fail("K", "a symmetric Gram matrix", f"one with |K - K^T| up to {asym:.3g}")
+    return _kernel_ridge_cv(K, y, alphas, cv, check_psd=True)
+
+
+def _kernel_ridge_cv(K: np.ndarray, y: np.ndarray, alphas: np.ndarray, cv: str, *,
+                     check_psd: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
+    """`kernel_ridge_cv` on validated input; the estimators' own Grams (a PDE's, nearly
+    positive semi-definite) skip the check of ``K``'s spectrum."""
+    n = K.shape[0]
     lam, V = eigh(0.5 * (K + K.T))
+    if check_psd and lam[0] < -1e-8 * max(float(np.abs(lam).max()), np.finfo(float).tiny):
+        fail("K", "a positive semi-definite Gram matrix",
+             f"one with the eigenvalue {lam[0]:.3g} (largest {lam[-1]:.3g})")
     lam = np.clip(lam, 0.0, None)
+    # the errors at unit size (a power of two, exact), the coefficients from y itself
+    e = unit_exponent(y)
     Y = y.reshape(n, -1)
-    VtY = V.T @ Y
+    VtY = V.T @ np.ldexp(Y, -e)
     V2 = V * V
     errors = np.empty(alphas.size)
     for a_i, a in enumerate(alphas):
@@ -110,8 +127,9 @@ def kernel_ridge_cv(K: Any, y: Any, alphas: Any, *, cv: str = "loo"):
             errors[a_i] = n * np.sum((a * c) ** 2) / (n - tr_h) ** 2
     best = int(np.argmin(errors))
     a = alphas[best]
-    c = V @ (VtY / (lam + a)[:, None])
-    return float(a), c.reshape(y.shape), errors
+    c = np.ldexp(V @ (VtY / (lam + a)[:, None]), e)
+    with np.errstate(over="ignore"):
+        return float(a), c.reshape(y.shape), np.ldexp(errors, 2 * e)
 
 
 class NearConstantGramWarning(UserWarning):
@@ -415,8 +433,8 @@ class _KernelBase(BaseEstimator):
         if self.cv == "gcv" and n > 1:
             scale = max(float(fit.lam.sum()) / n, np.finfo(float).tiny) if relative else 1.0
             alphas = (KERNEL_ALPHAS if grid is None else grid) * scale
-            errs = kernel_ridge_cv(centre(K) if self.fit_intercept else K, Yc, alphas,
-                                   cv="gcv")[2]
+            errs = _kernel_ridge_cv(centre(K) if self.fit_intercept else K, Yc, alphas,
+                                    "gcv")[2]
             best = int(np.argmin(errs))
             # the leave-one-out residuals at GCV's penalty (for the weights of the kernels)
             res = loo_fit(K, Yc, alphas[best:best + 1], relative=False,
@@ -931,8 +949,34 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         self
         """
         self._validate_params()
-        self._fit_kernel(X, lambda n: check_targets(y, n))
+        exponent = 0
+
+        def targets(n: int) -> np.ndarray:
+            # targets beyond 1e30 or below 1e-30 are fitted at unit size (a power of two,
+            # exact): the leave-one-out choices square the errors (predictions moved by
+            # 0.6 at 1e-200); the coefficients and errors are scaled back below
+            nonlocal exponent
+            Y = check_targets(y, n)
+            exponent = unit_exponent(Y)
+            return np.ldexp(Y, -exponent)
+
+        self._fit_kernel(X, targets)
+        if exponent:
+            self._scale_targets(exponent)
         return self
+
+    def _scale_targets(self, e: int) -> None:
+        """Undo the fit's target scaling by ``2**-e``: coefficients times ``2**e``, squared
+        errors times ``4**e``."""
+        self.dual_coef_ = np.ldexp(self.dual_coef_, e)
+        self.intercept_ = (float(np.ldexp(self.intercept_, e)) if np.ndim(self.intercept_) == 0
+                           else np.ldexp(self.intercept_, e))
+        if getattr(self, "pooled_coef_", None) is not None:
+            self.pooled_coef_ = np.ldexp(self.pooled_coef_, e)
+        with np.errstate(over="ignore"):
+            self.cv_errors_ = np.ldexp(self.cv_errors_, 2 * e)
+            if hasattr(self, "component_errors_"):
+                self.component_errors_ = np.ldexp(self.component_errors_, 2 * e)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets :math:`\\sum_i c_i K(u, u_i)`.

@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._stats import unit_exponent
+
 __all__ = ["RELATIVE_ALPHAS", "RidgeLOO", "eigh", "loo_errors", "loo_residuals", "ridge_loo"]
 
 # Penalties relative to the mean eigenvalue of the (centred) Gram matrix tr(G)/n.
@@ -145,7 +147,10 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
         leave-one-out errors, candidate minus best).
     """
     n, p = F.shape
-    Yc = Y - Y.mean(axis=0)
+    # targets beyond 1e30 or below 1e-30 are chosen for at unit size (exactly: a power of
+    # two); the spread of squared errors holds their fourth power and overflowed at 1e80
+    shift = unit_exponent(Y)
+    Yc = np.ldexp(Y - Y.mean(axis=0), -shift)
     grid = RELATIVE_ALPHAS if alphas is None else np.asarray(alphas, float)
     columns = [np.concatenate([groups[g] for g in c]) for c in candidates]
     errors = np.empty((len(candidates), grid.size))
@@ -180,6 +185,7 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     # (Y - Q diag(lam/(lam+alpha)) Q^T Y) / alpha is the same number in exact arithmetic but
     # cancels and divides by alpha: 1e3 off at alpha = 1e-14 (found by fuzzing)
     dual = Q @ ((Q.T @ Yc) / (lam + alpha)[:, None])
-    coef = (dual.T @ F[:, columns[c]])
+    coef = np.ldexp(dual.T @ F[:, columns[c]], shift)
     intercept = Y.mean(axis=0)
-    return RidgeLOO(c, alpha, coef, intercept, errors)
+    with np.errstate(over="ignore"):
+        return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift))
