@@ -20,6 +20,7 @@ from ..dynamics._drift import EulerStep
 from ..model import SRNN
 from ..simulate import simulate
 from ._input import as_series_list, standardization
+from ._ridge import eigh
 
 __all__ = ["ReservoirForecaster", "SRNNReservoir"]
 
@@ -299,6 +300,43 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         return tags
 
 
+#: penalties of ``ReservoirForecaster(alpha="auto")``, relative to the mean eigenvalue of the
+#: readout features' centred Gram matrix
+FORECAST_ALPHAS = np.logspace(-14, 1, 16)
+#: contiguous blocks of the cross-validation in time
+CV_FOLDS = 5
+
+
+def _ridge_weights(lam: np.ndarray, alpha: float) -> np.ndarray:
+    """``1 / (lam + alpha)``; for ``alpha = 0`` the pseudo-inverse's (directions whose
+    eigenvalue is below ``1e-12`` of the largest get 0)."""
+    if alpha > 0:
+        return 1.0 / (lam + alpha)
+    keep = lam > 1e-12 * max(float(lam.max(initial=0.0)), np.finfo(float).tiny)
+    return np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
+
+
+def _blocked_cv(F: np.ndarray, T: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """Mean squared error (summed over targets) of ridge with an unpenalised intercept for
+    each penalty, each of `CV_FOLDS` contiguous blocks of rows predicted by the fit on the
+    others (one eigendecomposition per block)."""
+    n = F.shape[0]
+    sq = np.zeros(alphas.size)
+    for block in np.array_split(np.arange(n), min(CV_FOLDS, n)):
+        train = np.ones(n, dtype=bool)
+        train[block] = False
+        Fm, Tm = F[train].mean(axis=0), T[train].mean(axis=0)
+        Fc, Tc = F[train] - Fm, T[train] - Tm
+        lam, V = eigh(Fc.T @ Fc)
+        lam = np.clip(lam, 0.0, None)
+        b = V.T @ (Fc.T @ Tc)                                   # (p, k)
+        P = (F[block] - Fm) @ V                                 # (n_block, p)
+        for i, a in enumerate(alphas):
+            err = P @ (b * _ridge_weights(lam, float(a))[:, None]) + Tm - T[block]
+            sq[i] += float(np.sum(err * err))
+    return sq / n
+
+
 class ReservoirForecaster(BaseEstimator):
     r"""One- and multi-step-ahead forecasting with a fixed SRNN reservoir and a ridge readout.
 
@@ -324,8 +362,14 @@ class ReservoirForecaster(BaseEstimator):
         ``noise / sqrt(n_paths)`` that limits the one-step accuracy (on Mackey-Glass,
         ``noise=1e-4`` gives 3x the one-step error of ``noise=0``); noise helps as a
         regulariser for noisy data.
-    alpha : float, default=1e-8
-        Ridge penalty of the readout (on standardised data).
+    alpha : float or "auto", default="auto"
+        Ridge penalty of the readout (on standardised data). ``"auto"`` chooses it by
+        cross-validation in time: the fitted rows are cut into `CV_FOLDS` contiguous blocks,
+        each predicted by the readout fitted on the others, for every penalty of
+        `FORECAST_ALPHAS` times the mean eigenvalue of the features' centred Gram matrix
+        (a smooth deterministic series takes the smallest; a noisy one or a random walk a
+        larger one: a fixed ``1e-8`` gave a one-step error 20x persistence's on a random
+        walk). ``0`` is the least-squares (minimum-norm) readout.
     washout : int, default=100
         Leading steps of the training series not used to fit the readout (transient).
     standardize : bool, default=True
@@ -368,7 +412,7 @@ class ReservoirForecaster(BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         **_RESERVOIR_PARAMS,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "washout": [Interval(Integral, 0, None, closed="left")],
         "standardize": ["boolean"],
         "strategy": [StrOptions({"recursive", "direct"})],
@@ -378,7 +422,7 @@ class ReservoirForecaster(BaseEstimator):
     def __init__(self, n_hidden: int = 200, *, spectral_radius: float = 0.9,
                  input_scale: float = 0.3, noise: float = 0.0, leak: float = 1.0,
                  density: float = 1.0, bias_scale: float = 0.5, dt: float = 1.0,
-                 n_paths: int = 1, activation: str = "tanh", alpha: float = 1e-8,
+                 n_paths: int = 1, activation: str = "tanh", alpha: float | str = "auto",
                  washout: int = 100, standardize: bool = True, strategy: str = "recursive",
                  max_horizon: int = 1, random_state: Any = None,
                  n_jobs: int | None = None) -> None:
@@ -455,8 +499,16 @@ class ReservoirForecaster(BaseEstimator):
         T = np.hstack([tgt[rows + k - 1] for k in range(1, H + 1)])
         Fm, Tm = F.mean(axis=0), T.mean(axis=0)
         Fc, Tc = F - Fm, T - Tm
-        G = Fc.T @ Fc + self.alpha * np.eye(F.shape[1])
-        self.coef_ = np.linalg.solve(G, Fc.T @ Tc)
+        lam, V = eigh(Fc.T @ Fc)
+        lam = np.clip(lam, 0.0, None)
+        if self.alpha == "auto":
+            alphas = FORECAST_ALPHAS * max(float(lam.sum()) / rows.size, np.finfo(float).tiny)
+            self.cv_errors_ = _blocked_cv(F, T, alphas)
+            best = np.flatnonzero(self.cv_errors_ <= self.cv_errors_.min() * (1 + 1e-10))[-1]
+            self.alpha_ = float(alphas[best])
+        else:
+            self.alpha_, self.cv_errors_ = float(self.alpha), np.zeros(0)
+        self.coef_ = V @ ((V.T @ (Fc.T @ Tc)) * _ridge_weights(lam, self.alpha_)[:, None])
         self.intercept_ = Tm - Fm @ self.coef_
         self.ensemble_ = ens
         self.last_state_ = hbar[-1]
