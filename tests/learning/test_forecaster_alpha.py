@@ -1,0 +1,64 @@
+"""ReservoirForecaster(alpha="auto"): the readout's penalty by cross-validation in time."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+import srnnkit as sk
+from srnnkit.learning import ReservoirForecaster
+from srnnkit.learning._reservoir import CV_FOLDS, FORECAST_ALPHAS, _blocked_cv
+
+
+def _nrmse(pred, target):
+    return float(np.sqrt(np.mean((pred - target) ** 2)) / target.std())
+
+
+def test_blocked_cv_equals_refits_on_the_other_blocks():
+    rng = np.random.default_rng(0)
+    F = rng.standard_normal((53, 6))
+    T = np.c_[F[:, 0] - F[:, 1] ** 2, F[:, 2]] + 0.3 * rng.standard_normal((53, 2)) + 1.0
+    alphas = np.array([1e-3, 0.3, 30.0])
+    ref = np.zeros(alphas.size)
+    for block in np.array_split(np.arange(53), CV_FOLDS):
+        train = np.setdiff1d(np.arange(53), block)
+        for i, a in enumerate(alphas):
+            fit = Ridge(alpha=a, solver="svd").fit(F[train], T[train])
+            ref[i] += np.sum((fit.predict(F[block]) - T[block]) ** 2)
+    np.testing.assert_allclose(_blocked_cv(F, T, alphas), ref / 53, rtol=1e-9)
+
+
+def test_auto_penalty_on_a_random_walk_and_on_mackey_glass():
+    """A fixed 1e-8 (the earlier default) gave 10.7 on this random walk (persistence 0.07);
+    the chosen penalty is large there and at the bottom of the grid on Mackey-Glass."""
+    walk = np.cumsum(np.random.default_rng(0).standard_normal(1200))
+    fixed = ReservoirForecaster(alpha=1e-8, random_state=0).fit(walk[:600])
+    auto = ReservoirForecaster(random_state=0).fit(walk[:600])
+    persistence = _nrmse(walk[599:1199], walk[600:])
+    err = {name: _nrmse(est.predict_next(walk)[599:1199], walk[600:])
+           for name, est in (("fixed", fixed), ("auto", auto))}
+    assert err["fixed"] > 20 * persistence and err["auto"] < 2 * persistence
+    assert _chosen(auto) >= 10                     # relative penalty >= 1e-4
+    mg = sk.datasets.mackey_glass(1600, seed=0)
+    fc = ReservoirForecaster(n_hidden=100, random_state=0).fit(mg[:800])
+    assert _nrmse(fc.predict_next(mg)[799:1599], mg[800:]) < 1e-3
+    assert _chosen(fc) <= 6                        # relative penalty <= 1e-8
+
+
+def _chosen(est):
+    """Index of the chosen penalty in `FORECAST_ALPHAS` (ties go to the larger)."""
+    cv = est.cv_errors_
+    assert cv.shape == FORECAST_ALPHAS.shape
+    return int(np.flatnonzero(cv <= cv.min() * (1 + 1e-10))[-1])
+
+
+def test_zero_penalty_is_the_minimum_norm_readout():
+    """alpha=0 on a constant series raised a bare LinAlgError (singular matrix)."""
+    fc = ReservoirForecaster(n_hidden=10, alpha=0, washout=5, random_state=0).fit(np.ones(60))
+    np.testing.assert_allclose(fc.predict(3)[:, 0], 1.0)
+    assert np.isfinite(fc.coef_).all()
+
+
+@pytest.mark.parametrize("alpha", ["autox", -1.0])
+def test_bad_alpha(alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        ReservoirForecaster(alpha=alpha).fit(np.sin(np.arange(200.0)))
