@@ -49,6 +49,26 @@ def test_long_stationary_run_matches_law(ou, method, dt):
     np.testing.assert_allclose(tr.mean[-1], tr.states[:, -1].mean(0), atol=1e-13)
 
 
+@pytest.mark.parametrize("dt", [0.01, 0.9, 1.0, 8.0, 1000.0])
+def test_exact_step_noise_of_a_stiff_network(dt):
+    """Found by fuzzing: Van Loan's exponential over the whole step holds exp(+A^T dt) and
+    cancelled, so a unit with lambda dt = 50 got 800 times its noise variance (and beyond
+    lambda dt = 709 NaN). The one-step covariance is Sigma - Phi Sigma Phi^T (Lyapunov)."""
+    from srnnkit.model._linear import exact_transition
+
+    model = sk.SRNN(W=[[0.0, 1.0], [0.0, 0.0]], C=np.zeros((2, 1)), sigma=0.5,
+                    gamma=np.diag([0.1, 50.0]), activation="identity")
+    Sigma = linalg.solve_continuous_lyapunov(model.A, model.diffusion)
+    Phi, _, Q = exact_transition(model, dt)
+    ref = Sigma - Phi @ Sigma @ Phi.T
+    np.testing.assert_allclose(Q, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+    tr = sk.simulate(model, None, n_steps=2, dt=dt, n_paths=20_000, seed=0, method="exact",
+                     save="states")
+    var = tr.states[:, -1].var(axis=0)               # stationary: the law's own variance
+    se = np.diag(Sigma) * np.sqrt(2 / 20_000)
+    assert np.all(np.abs(var - np.diag(Sigma)) < 5 * se), (var, np.diag(Sigma))
+
+
 def test_exact_method_matches_ode_moments_under_time_varying_input():
     model = ou_model()
     model.b[:] = [0.2, -0.1]
