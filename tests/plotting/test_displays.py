@@ -75,6 +75,14 @@ def test_volterra_display_from_series_and_convergence(series, step):
     np.testing.assert_array_equal(disp.errors["order 2"], np.abs(conv.error2))
 
 
+def test_volterra_display_refuses_a_trajectory_at_another_step(series, step):
+    """Found by fuzzing: a run at dt = 0.05 was drawn on the series' time axis (0.02)."""
+    traj = sk.simulate(V2, 0.4 * step, dt=2.5 * DT, n_paths=10, seed=0)
+    with pytest.raises(ValueError, match=r"trajectory must be a simulation at the series' "
+                                         r"step dt = 0\.02; got 'one at dt = 0\.05'"):
+        VolterraDisplay.from_series(series, 0.4 * step, traj)
+
+
 def test_volterra_display_checks_lengths(series, step):
     traj = sk.simulate(V2, 0.4 * step, dt=DT, n_paths=10, seed=0)
     with pytest.raises(ValueError, match=r"predictions\['p'\] must be an array with 61 "

@@ -204,6 +204,58 @@ def test_volterra_convergence_refuses_a_series_of_another_model():
     other = sk.SRNN(**{**TANH, "W": [[0.5]]})
     lin = sk.SRNN(W=np.zeros((2, 2)), C=[[1.0], [0.5]], sigma=0.5, activation="identity")
     series = R.VolterraSeries.from_model(th, dt=0.05, n_lags=10, order=2, method="grid")
-    for model, match in ((lin, r"\(p, m\) = \(2, 1\)"), (other, "other weights")):
+    # the same weights with another activation, input mode or readout (found by fuzzing:
+    # only the weights were compared)
+    sigm = sk.SRNN(**{**TANH, "activation": "sigmoid"})
+    inside = sk.SRNN(**{**TANH, "input_mode": "activation"})
+    doubled = sk.SRNN(**{**TANH, "readout": [[2.0]]})
+    for model, match in ((lin, r"\(p, m\) = \(2, 1\)"), (other, "other weights"),
+                         (sigm, "activation='tanh', not 'sigmoid'"),
+                         (inside, "input_mode='additive', not 'activation'"),
+                         (doubled, "another readout")):
         with pytest.raises(ValueError, match=f"series must be a VolterraSeries of this.*{match}"):
             R.volterra_convergence(model, np.ones((10, 1)), dt=0.05, series=series)
+
+
+def test_volterra_predict_checks_the_inputs_step():
+    """Found by fuzzing: an input sampled at another step was read at the kernels' step
+    (0.4455 where the exact mean is 0.5396); dt= now checks it."""
+    vs = R.VolterraSeries.from_model(sk.SRNN(**TANH), order=2, dt=0.02, n_lags=40,
+                                     method="grid")
+    u = 0.3 * np.sin(np.pi * 0.02 * np.arange(30))[:, None]
+    np.testing.assert_array_equal(vs.predict(u, dt=0.02), vs.predict(u))
+    with pytest.raises(ValueError, match=r"dt must be the series' own step 0\.02 .*got 0\.01"):
+        vs.predict(u, dt=0.01)
+    with pytest.raises(ValueError, match="dt must be"):
+        vs.terms(u, dt=0.04)
+
+
+def test_kernels_at_tiny_steps_are_compared_relatively():
+    """np.isclose's absolute tolerance took dt = 1e-9 and 3e-9 for one step."""
+    first = R.ResponseFunction(np.ones((3, 1, 1)), dt=1e-9)
+    second = R.ResponseFunction(np.ones((3, 3, 1, 1, 1)), dt=3e-9, order=2)
+    with pytest.raises(ValueError, match="dt"):
+        R.VolterraSeries(first, second, mean=[0.0])
+
+
+def test_r2_indices_are_checked():
+    """Negative indices wrapped silently (r2(0, -1) gave the coincident d2 entry)."""
+    r = R.second_order_response(sk.SRNN(**TANH), dt=0.05, n_lags=5, method="grid")
+    assert r.r2(4, 3).shape == (1, 1, 1)
+    for args, match in (((-1, 0), r"m1 must be an integer in \[0, 4\]; got -1"),
+                        ((0, -1), r"m2 must be an integer in \[0, 3\]; got -1"),
+                        ((5, 0), "m1 must be"), ((0, 4), "m2 must be")):
+        with pytest.raises(ValueError, match=match):
+            r.r2(*args)
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(second_method="bogus"), ValueError, "second_method must be one of"),
+    (dict(method="grid", n_pathz=5), TypeError, r"method='grid'\) .* takes no n_pathz"),
+    (dict(method="grid", n_paths=-5), TypeError, "takes no n_paths"),
+])
+def test_from_model_names_bad_arguments(kw, exc, match):
+    """Found by fuzzing: a bad second_method was reported as `method`, and the grid path
+    ignored every other argument."""
+    with pytest.raises(exc, match=match):
+        R.VolterraSeries.from_model(sk.SRNN(**TANH), dt=0.05, n_lags=5, **kw)

@@ -9,6 +9,7 @@ constrained layout, so saved PNGs are not clipped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -452,6 +453,9 @@ class VolterraDisplay:
             if trajectory.mean.ndim != 2 or trajectory.mean.shape[0] != len(ts):
                 fail("trajectory", f"a simulation of the same input ({len(ts)} times)",
                      f"mean of shape {trajectory.mean.shape}")
+            if not math.isclose(trajectory.dt, series.dt, rel_tol=1e-9):
+                fail("trajectory", f"a simulation at the series' step dt = {series.dt:g}",
+                     f"one at dt = {trajectory.dt:g}")
             mean = as_curve("trajectory", trajectory.mean, len(ts), output)
             se = None if trajectory.stderr is None else as_curve(
                 "trajectory", trajectory.stderr, len(ts), output)

@@ -109,6 +109,9 @@ class ResponseFunction:
             The kernel's entries at ``(m1, m2)``.
         """
         self._need_order(2, "r2")
+        L = self.n_lags
+        m1 = check_int("m1", m1, low=0, high=L - 1)
+        m2 = check_int("m2", m2, low=0, high=L - 2)  # values[:, 0] is the coincident d2
         return self.values[m1, m2 + 1]
 
     def _need_order(self, order: int, what: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from .._series import as_series
 from .._validation import check_array, check_choice, check_int, check_positive, fail
 from ..model._linear import analytic_output_mean
 from ._api import (
+    FIRST_METHODS,
+    SECOND_METHODS,
     check_burn_in,
     check_model,
     linear_response,
@@ -105,7 +108,7 @@ class VolterraSeries:
         if second is not None:
             if not isinstance(second, ResponseFunction) or second.order != 2:
                 fail("second", "an order-2 ResponseFunction or None", second, TypeError)
-            if not np.isclose(second.dt, first.dt):
+            if not math.isclose(second.dt, first.dt, rel_tol=1e-9):
                 fail("second", f"a kernel with dt = {first.dt} (that of first)",
                      f"dt = {second.dt}")
             if second.n_inputs != first.n_inputs or second.n_outputs != first.n_outputs:
@@ -178,6 +181,9 @@ class VolterraSeries:
         """
         model = check_model(model)
         order = check_int("order", order, low=1, high=2)
+        check_choice("method", method, FIRST_METHODS)
+        if second_method is not None:
+            check_choice("second_method", second_method, SECOND_METHODS)
         second_method = method if second_method is None else second_method
         if order == 2 and second_method == "fdt":
             raise ValueError("method='fdt' has no second-order estimator; pass "
@@ -185,6 +191,14 @@ class VolterraSeries:
         s1, s2, s3 = child_sequences(seed, 3)
         if method == "grid" and (order == 1 or second_method == "grid"):
             from ._grid import GridChain
+
+            unused = [k for k, v in (("n_paths", n_paths), ("n_chains", n_chains),
+                                     ("mean_paths", mean_paths)) if v is not None]
+            unused += sorted(set(kwargs) - {"spacing", "n_jobs", "executor", "device"})
+            if unused:                # exact kernels and mean: a Monte Carlo size is a slip
+                raise TypeError(f"VolterraSeries.from_model(method='grid') computes the "
+                                f"kernels and the mean exactly on a grid; it takes no "
+                                f"{', '.join(unused)} (only spacing=).")
 
             chain = GridChain(check_model(model), check_positive("dt", dt),
                               spacing=kwargs.get("spacing", 0.01))
@@ -214,19 +228,28 @@ class VolterraSeries:
         return cls(first, second, mean=mean, model=model)
 
     # ---------------------------------------------------------------- evaluation
-    def terms(self, inputs: Any) -> np.ndarray:
+    def terms(self, inputs: Any, *, dt: float | None = None) -> np.ndarray:
         """Order-n contributions of ``inputs`` to :math:`E f(h_t)`, contracted with the kernels.
 
         Parameters
         ----------
         inputs : array_like, shape (n_steps, m), (n_steps,) or (n_series, n_steps, m)
-            One input series or a batch; ``inputs[j]`` first changes ``h_{j+1}``.
+            One input series or a batch; ``inputs[j]`` first changes ``h_{j+1}``. Its steps
+            are the kernels' lags, ``self.dt`` apart.
+        dt : float, optional
+            The step of ``inputs``; given, it must be the series' own ``dt`` (an input
+            sampled at another step would be read at the kernels' step without a word).
 
         Returns
         -------
         ndarray, shape (order, n_steps+1, p)
             ``[n - 1, t]``: the order-n term at step t (a batch has a leading n_series axis).
         """
+        if dt is not None:
+            dt = check_positive("dt", dt)
+            if not math.isclose(dt, self.dt, rel_tol=1e-9):
+                fail("dt", f"the series' own step {self.dt:g} (inputs are read at the "
+                     "kernels' lags; resample them, or build the series at this dt)", dt)
         u, single = _as_inputs(inputs, self.first.n_inputs)
         N = u.shape[1]
         if N > self.first.n_lags:
@@ -290,20 +313,22 @@ class VolterraSeries:
         return volterra_terms(model, inputs, dt=self.dt, order=self.order, n_paths=n_paths,
                               seed=seed, burn_in=burn_in, n_jobs=n_jobs, executor=executor)
 
-    def predict(self, inputs: Any) -> np.ndarray:
+    def predict(self, inputs: Any, *, dt: float | None = None) -> np.ndarray:
         """Predicted :math:`E f(h_t)`, t = 0..n_steps: the mean plus :meth:`terms`.
 
         Parameters
         ----------
         inputs : array_like, shape (n_steps, m), (n_steps,) or (n_series, n_steps, m)
-            One input series or a batch.
+            One input series or a batch, at the series' step ``self.dt``.
+        dt : float, optional
+            The step of ``inputs``, checked against ``self.dt`` (see :meth:`terms`).
 
         Returns
         -------
         ndarray, shape (n_steps+1, p)
             The prediction (a batch has a leading n_series axis).
         """
-        return self.mean + self.terms(inputs).sum(axis=-3)
+        return self.mean + self.terms(inputs, dt=dt).sum(axis=-3)
 
     def __repr__(self) -> str:
         return (f"VolterraSeries(order={self.order}, dt={self.dt:g}, "
@@ -573,7 +598,7 @@ def _check_series(series: Any, dt: float, model: Any = None) -> None:
     if series is not None:
         if not isinstance(series, VolterraSeries) or series.order < 2:
             fail("series", "an order-2 VolterraSeries", series, TypeError)
-        if not np.isclose(series.dt, dt):
+        if not math.isclose(series.dt, dt, rel_tol=1e-9):
             fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
         if model is None:
             return
@@ -582,10 +607,31 @@ def _check_series(series: Any, dt: float, model: Any = None) -> None:
             fail("series", f"a VolterraSeries of this model's (p, m) = "
                  f"({model.n_outputs}, {model.n_inputs})", f"(p, m) = {shape}")
         own = series.model
-        if own is not None and not all(np.array_equal(getattr(own, k), getattr(model, k))
-                                       for k in ("W", "C", "sigma", "gamma_matrix", "b")):
+        if own is None:
+            return
+        if not all(np.array_equal(getattr(own, k), getattr(model, k))
+                   for k in ("W", "C", "sigma", "gamma_matrix", "b")):
             fail("series", "a VolterraSeries of this model (built from it)",
                  "a series whose own model has other weights")
+        for what in ("activation", "input_mode"):
+            if getattr(own, what) != getattr(model, what):
+                fail("series", "a VolterraSeries of this model (built from it)",
+                     f"a series whose own model has {what}={getattr(own, what)!r}, not "
+                     f"{getattr(model, what)!r}")
+        if not _same_readout(own.readout, model.readout):
+            fail("series", "a VolterraSeries of this model (built from it)",
+                 "a series whose own model has another readout")
+
+
+def _same_readout(a: Any, b: Any) -> bool:
+    """Whether two readouts are the same map (a callable only as the same object)."""
+    if a is b:
+        return True
+    kind = getattr(a, "kind", None)
+    if kind != getattr(b, "kind", None) or kind == "callable":
+        return False
+    return all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("Q", "q", "M")
+               if hasattr(a, k))
 
 
 def _order_terms(model: Any, w: np.ndarray, dt: float, output: int, series: Any, chain: Any,
