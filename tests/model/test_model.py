@@ -129,3 +129,15 @@ def test_input_mode_activation_drift_and_io(tmp_path):
     assert "input_mode='activation'" in repr(m)
     with pytest.raises(ValueError, match="input_mode"):
         sk.SRNN(m.W, m.C, sigma=0.1, input_mode="inside")
+
+
+@pytest.mark.parametrize("readout", [lambda H: np.array([1.0, 2.0]),      # (2,) for any input
+                                     lambda H: H.sum(axis=0)])            # over the paths
+def test_a_callable_readout_of_the_wrong_shape_is_named_at_the_call(readout):
+    """Found by fuzzing: the check ran on a 2-row probe only, so a constant output of length
+    2 passed and `simulate` averaged it silently (1.5 everywhere); a sum over the paths
+    broke deep inside with a broadcast error."""
+    model = sk.SRNN([[0.0, 0.1], [0.0, 0.0]], [[1.0], [1.0]], 0.3, readout=readout)
+    with pytest.raises(ValueError, match=r"readout must be a vectorised callable mapping "
+                                         r"\(\.\.\., n\) to \(\.\.\., p\)"):
+        sk.simulate(model, np.zeros((5, 1)), dt=0.01, n_paths=300, seed=0, burn_in=0)

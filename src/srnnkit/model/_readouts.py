@@ -126,6 +126,11 @@ class Callable_:
         out = np.asarray(self.func(h), dtype=float)
         if out.ndim == h.ndim - 1:
             out = out[..., None]
+        want = (*h.shape[:-1], self.n_outputs)
+        if out.shape != want:       # the probe at _bind can pass by coincidence of shapes
+            fail("readout", f"a vectorised callable mapping (..., n) to (..., p) = "
+                 f"{want} here", f"output of shape {out.shape} for states of shape "
+                 f"{h.shape}")
         return out
 
     def __repr__(self) -> str:
