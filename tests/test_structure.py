@@ -92,3 +92,15 @@ def test_compiled_loop_modules_are_named_for_what_they_are():
         if "kernels" in path.stem and ("@njit" in text or "numba.njit" in text):
             misnamed.append(str(path.relative_to(SRC)))
     assert not misnamed, f"compiled-loop modules named as kernels: {misnamed}"
+
+
+def test_no_control_characters_in_the_sources():
+    """Found by fuzzing: an edit wrote ``\\b`` and ``\\t`` as characters into two docstrings
+    (``\\beta`` became a backspace and 'eta', ``\\text`` a TAB and 'ext')."""
+    bad = {"\t": "TAB", "\b": "backspace", "\f": "form feed", "\v": "vertical tab",
+           "\a": "bell", "\r": "carriage return"}
+    found = [f"{path.relative_to(SRC)}:{i}: {name}"
+             for path in sorted(SRC.rglob("*.py"))
+             for i, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1)
+             for ch, name in bad.items() if ch in line]
+    assert not found, found

@@ -825,7 +825,7 @@ _DOC_PARAMS = r"""Parameters
     dyadic_order : int or "auto", default="auto"
         PDE grid refinement (see ``response_kernel``/``signature_kernel``). ``"auto"``: the
         smallest order (at most 3) at which every sub-cell's increment product
-        :math:`\kappa\,|u|^2\,dt^2/4^{	ext{order}}` of a training path is at most 1/4; new
+        :math:`\kappa\,|u|^2\,dt^2/4^{\text{order}}` of a training path is at most 1/4; new
         series with larger increments are compared on a finer grid.
     refine : int or None, default=None
         Pieces per input cell with exact cell integrals (``response_kernel``); with

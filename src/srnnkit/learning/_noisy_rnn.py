@@ -295,10 +295,10 @@ class _NoisyRNNModel(BaseEstimator):
 class _Adam:
     r"""Adam (Kingma and Ba, 2015) with torch's defaults, in a few fused tensor operations.
 
-    :math:`m \leftarrow eta_1 m + (1-eta_1) g`, :math:`v \leftarrow eta_2 v +
-    (1-eta_2) g^2`, :math:`	heta \leftarrow 	heta - \eta\,\hat m / (\sqrt{\hat v} +
-    \epsilon)` with the bias corrections :math:`\hat m = m / (1-eta_1^t)`,
-    :math:`\hat v = v / (1-eta_2^t)`; the same steps as ``torch.optim.Adam`` (tests/nn
+    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v +
+    (1-\beta_2) g^2`, :math:`\theta \leftarrow \theta - \eta\,\hat m / (\sqrt{\hat v} +
+    \epsilon)` with the bias corrections :math:`\hat m = m / (1-\beta_1^t)`,
+    :math:`\hat v = v / (1-\beta_2^t)`; the same steps as ``torch.optim.Adam`` (tests/nn
     compares them), without importing torch's compiler stack, which ``torch.optim`` loads on
     first use (seconds on a busy machine).
     """
