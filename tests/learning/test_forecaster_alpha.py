@@ -62,3 +62,22 @@ def test_zero_penalty_is_the_minimum_norm_readout():
 def test_bad_alpha(alpha):
     with pytest.raises(ValueError, match="alpha"):
         ReservoirForecaster(alpha=alpha).fit(np.sin(np.arange(200.0)))
+
+
+def test_a_list_of_series_is_refused():
+    """Found by fuzzing: a list of 200 series of 50 steps was read as one series of 200
+    steps and 50 channels, silently."""
+    series = [np.sin(0.3 * np.arange(50) + p) for p in range(20)]
+    with pytest.raises(TypeError, match=r"series must be one series.*got 'a list of 20 "
+                                        r"arrays'"):
+        ReservoirForecaster(n_hidden=10, random_state=0).fit(series)
+    one = ReservoirForecaster(n_hidden=10, washout=5, random_state=0).fit(np.asarray(series))
+    assert one.n_features_in_ == 50                  # said explicitly: one 50-channel series
+
+
+def test_bool_washout_and_overflowing_states_are_named():
+    with pytest.raises(TypeError, match="washout must be an integer >= 0; got True"):
+        ReservoirForecaster(n_hidden=10, washout=True).fit(np.sin(np.arange(300.0)))
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="input_scale must be"):
+        ReservoirForecaster(n_hidden=10, input_scale=1e200, random_state=0).fit(
+            np.sin(np.arange(300.0)))

@@ -355,9 +355,11 @@ class ReservoirForecaster(BaseEstimator):
     n_hidden, spectral_radius, input_scale, noise, leak, density : see `SRNNReservoir`
         As in `SRNNReservoir`.
     bias_scale, dt, n_paths, activation, random_state, n_jobs : see `SRNNReservoir`
-        As in `SRNNReservoir` (defaults here: ``n_hidden=200``, ``input_scale=0.3``,
-        ``bias_scale=0.5``, ``noise=0``, ``n_paths=1``: small inputs keep the units near
-        their linear range, the bias breaks the odd symmetry of tanh). For a deterministic
+        As in `SRNNReservoir`, except ``dt``, a number here (default 1.0: one step of the
+        series per Euler step; ``"auto"`` is not offered). Defaults here: ``n_hidden=200``,
+        ``input_scale=0.3``, ``bias_scale=0.5``, ``noise=0``, ``n_paths=1`` (small inputs
+        keep the units near their linear range, the bias breaks the odd symmetry of tanh).
+        For a deterministic
         series the noise-averaged state carries a Monte Carlo floor of about
         ``noise / sqrt(n_paths)`` that limits the one-step accuracy (on Mackey-Glass,
         ``noise=1e-4`` gives 3x the one-step error of ``noise=0``); noise helps as a
@@ -446,6 +448,15 @@ class ReservoirForecaster(BaseEstimator):
 
     @staticmethod
     def _series(series: Any, name: str = "series") -> np.ndarray:
+        if isinstance(series, (list, tuple)) and len(series) and isinstance(
+                series[0], np.ndarray) and series[0].ndim >= 1:
+            # elsewhere in srnnkit a list of arrays is a batch of series; read as one array
+            # it would be one series with the steps and channels swapped (found by fuzzing)
+            fail(name, "one series, an array of shape (n_steps,) or (n_steps, m) (this "
+                 "forecaster follows one series; a list of arrays is a batch of series "
+                 "elsewhere in srnnkit: fit one forecaster per series, or pass "
+                 "np.asarray(...) for one multichannel series)",
+                 f"a {type(series).__name__} of {len(series)} arrays", TypeError)
         arr = check_array(name, series, ndim=(1, 2), shape_text="(n_steps,) or (n_steps, m)")
         return arr[:, None] if arr.ndim == 1 else arr
 
@@ -467,6 +478,7 @@ class ReservoirForecaster(BaseEstimator):
         self
         """
         self._validate_params()
+        check_int("washout", self.washout, low=0)          # scikit-learn lets bools through
         z = self._series(series)
         L, m = z.shape
         self.n_features_in_ = m
@@ -499,7 +511,12 @@ class ReservoirForecaster(BaseEstimator):
         T = np.hstack([tgt[rows + k - 1] for k in range(1, H + 1)])
         Fm, Tm = F.mean(axis=0), T.mean(axis=0)
         Fc, Tc = F - Fm, T - Tm
-        lam, V = eigh(Fc.T @ Fc)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = Fc.T @ Fc
+        if not np.all(np.isfinite(gram)):
+            fail("input_scale", "a scale at which the reservoir's states can be squared "
+                 "(their Gram matrix overflowed)", self.input_scale)
+        lam, V = eigh(gram)
         lam = np.clip(lam, 0.0, None)
         if self.alpha == "auto":
             alphas = FORECAST_ALPHAS * max(float(lam.sum()) / rows.size, np.finfo(float).tiny)
