@@ -196,3 +196,17 @@ def test_what_cannot_be_learned_from_is_refused(make, X, y, match):
     """As the other estimators do: one class, constant series, one-step series."""
     with pytest.raises(ValueError, match=match):
         make(**SMALL, random_state=0).fit(X, y)
+
+
+def test_early_stopping_holds_out_at_least_one_series():
+    """Found by fuzzing: validation_fraction * n rounding to 0 (or to n) turned early
+    stopping off without a word; now at least one series is held out (as scikit-learn's
+    splits), and a fraction that would hold out all of them is refused."""
+    X, y = _two_frequencies(20)
+    clf = NoisyRNNClassifier(**SMALL, early_stopping=True, validation_fraction=0.01,
+                             random_state=0).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_epochs_ > 0
+    with pytest.raises(ValueError, match=r"validation_fraction must be a fraction that leaves "
+                                         r"training series out of 20"):
+        NoisyRNNClassifier(**SMALL, early_stopping=True, validation_fraction=0.99,
+                           random_state=0).fit(X, y)

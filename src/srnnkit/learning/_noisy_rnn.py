@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._progress import progress
 from .._random import child_sequences
-from .._validation import check_int, check_memory
+from .._validation import check_int, check_memory, fail
 from ..dynamics._drift import EulerStep
 from ._input import (
     as_series_list,
@@ -252,9 +252,14 @@ class _NoisyRNNModel(BaseEstimator):
     def _split(self, targets: np.ndarray, seed: Any) -> tuple[np.ndarray, np.ndarray]:
         """Training and validation indices (stratified for classes when every class can)."""
         idx = np.arange(len(targets))
-        n_val = round(self.validation_fraction * len(idx))
-        if not self.early_stopping or n_val < 1 or n_val >= len(idx):
+        if not self.early_stopping:
             return idx, idx[:0]
+        # at least one validation series, as scikit-learn's splits (rounding to none, or to
+        # all, turned early stopping off without a word; found by fuzzing)
+        n_val = math.ceil(self.validation_fraction * len(idx) - 1e-9)
+        if n_val >= len(idx):
+            fail("validation_fraction", f"a fraction that leaves training series out of "
+                 f"{len(idx)} (early_stopping=True)", self.validation_fraction)
         from sklearn.model_selection import train_test_split
 
         strat = None
