@@ -275,3 +275,25 @@ def test_kernel_ridge_cv_scale_and_gram_checks():
         kernel_ridge_cv(-K, y, [1.0])             # was clipped to a zero kernel, silently
     with pytest.raises(ValueError, match="K must be a symmetric Gram matrix"):
         kernel_ridge_cv(K + np.triu(np.ones_like(K)), y, [1.0])
+
+
+@pytest.mark.slow                         # 17 s: the overflowing rows are found one by one
+def test_series_whose_path_kernel_overflows_are_named_at_predict():
+    """Found by fuzzing: one held-out series 10x larger and 20x longer than the training
+    ones failed the whole batch with the PDE's own message ('shorten the window')."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 25))
+    est = ResponseKernelRidge().fit(X, X.mean(axis=1))
+    Z = rng.standard_normal((3, 500))
+    Z[1] *= 10
+    with pytest.raises(ValueError, match=r"X must be series that the fitted whole-path kernel "
+                                         r"can compare .* '1 of 3 series \(the first: 1\)"):
+        est.predict(Z)
+    assert np.isfinite(est.predict(Z[[0, 2]])).all()
+
+
+def test_depth_with_the_signature_kernel_is_named():
+    """The amplitude search read this ValueError as an overflow and blamed input_scale."""
+    X = np.random.default_rng(0).standard_normal((12, 20))
+    with pytest.raises(ValueError, match="depth must be None with kernel='signature'"):
+        ResponseKernelRidge(kernel="signature", depth=2).fit(X, X.mean(axis=1))

@@ -132,6 +132,14 @@ def _kernel_ridge_cv(K: np.ndarray, y: np.ndarray, alphas: np.ndarray, cv: str, 
         return float(a), c.reshape(y.shape), np.ldexp(errors, 2 * e)
 
 
+def _rows_finite(est: Any, path: np.ndarray, order: int) -> bool:
+    """Whether one new path's kernel row with the training paths can be computed."""
+    try:
+        return bool(np.all(np.isfinite(est._path_rows([path], order))))
+    except ValueError:
+        return False
+
+
 class NearConstantGramWarning(UserWarning):
     """The training Gram matrix is (nearly) constant: the kernel cannot tell the series apart.
 
@@ -608,6 +616,10 @@ class _KernelBase(BaseEstimator):
             self.n_features_in_ = K.shape[1]
             self._finish(K, targets(K.shape[0]))
             return
+        if self.kernel == "signature" and self.depth is not None:
+            # before the amplitude search, which reads a ValueError as an overflow
+            fail("depth", "None with kernel='signature' (the signature kernel is untruncated)",
+                 self.depth)
         series = self._fit_inputs(X)
         Y = targets(len(series))
         Y2 = Y.reshape(len(series), -1)
@@ -681,6 +693,21 @@ class _KernelBase(BaseEstimator):
         paths = self._paths(base, self.input_scale_)
         # new paths with larger increments than the training ones get a finer PDE grid
         order = max(self.dyadic_order_, self._order(paths))
+        try:
+            return self._path_rows(paths, order)
+        except ValueError as err:       # overflow: name the series, not the PDE
+            if "overflowed" not in str(err):
+                raise
+            bad = [i for i, p in enumerate(paths) if not _rows_finite(self, p, order)]
+            fail("X", "series that the fitted whole-path kernel can compare with the "
+                 "training ones", f"{len(bad)} of {len(paths)} series (the first: "
+                 f"{bad[0] if bad else '?'}) whose kernel overflows",
+                 hint="The kernel grows exponentially with a path's size: these series are "
+                 "larger or longer than the fitted ones. Give a smaller input_scale, or "
+                 "kernel='pooled' (time-averaged, no overflow).")
+
+    def _path_rows(self, paths: list[np.ndarray], order: int) -> np.ndarray:
+        """The normalised whole-path kernel of new ``paths`` with the training ones."""
         K = self._gram(paths, self.X_fit_, order)
         if self.normalize:
             own = self._self_kernels(paths, order)
