@@ -81,3 +81,23 @@ def test_bool_washout_and_overflowing_states_are_named():
     with np.errstate(all="ignore"), pytest.raises(ValueError, match="input_scale must be"):
         ReservoirForecaster(n_hidden=10, input_scale=1e200, random_state=0).fit(
             np.sin(np.arange(300.0)))
+
+
+def test_a_leak_too_small_to_settle_is_named():
+    """It failed with a memory message about a 1e13-step run's 'mean and stderr'."""
+    with pytest.raises(ValueError, match=r"leak must be a leak whose relaxation time .* got "
+                                         r"'1e-12 \(a burn-in of 1e\+13 steps\)'"):
+        ReservoirForecaster(n_hidden=10, leak=1e-12).fit(np.sin(np.arange(300.0)))
+
+
+def test_constant_linear_srnn_features_warn_and_give_the_mean():
+    """noise=1e300 made every feature constant: leave-one-out divided by a zero scale and
+    failed with an IndexError; now the readout is the intercept, with a warning."""
+    from srnnkit.learning import LinearSRNNRegressor, NearConstantGramWarning
+
+    X = np.random.default_rng(0).standard_normal((20, 30))
+    y = X.mean(axis=1)
+    with pytest.warns(NearConstantGramWarning, match="every feature of LinearSRNNRegressor "
+                                                     "is constant"):
+        est = LinearSRNNRegressor(noise=1e300, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.predict(X[:3]), y.mean())

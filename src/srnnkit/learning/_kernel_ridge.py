@@ -145,8 +145,10 @@ class NearConstantGramWarning(UserWarning):
 
     Raised by the response-kernel estimators when, after the kernel's own scaling, the
     centred Gram matrix holds less than ``1e-6`` of the Gram matrix's energy (its mean
-    diagonal). Typical causes: inputs so small that every path is nearly the time path, or a
-    normalised kernel at an amplitude where every pair looks alike. Rescale the inputs
+    diagonal), and by the ``LinearSRNN`` estimators when every standardised feature is
+    constant over the training series. Typical causes: inputs so small that every path is
+    nearly the time path, or a normalised kernel at an amplitude where every pair looks
+    alike. Rescale the inputs
     (``input_scale``) or keep the default ``input_scale="auto"``.
 
     Examples

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -557,6 +558,13 @@ class _LinearSRNNModel(BaseEstimator):
         mean, scale = standardization(F)
         F -= mean
         F /= scale
+        if not np.abs(F).max(initial=0.0) > 1e-8:    # standardised: a varying column has SD 1
+            from ._kernel_ridge import NearConstantGramWarning
+
+            warnings.warn(f"every feature of {type(self).__name__} is constant over the "
+                          f"training series (noise={self.noise:g} may drown the input): the "
+                          "readout predicts from the intercept alone.",
+                          NearConstantGramWarning, stacklevel=3)
         L = max(x.shape[0] for x in X)
         # column groups: (short-memory, long-memory oscillators) x (mean, time-weighted half)
         U, nb = feats.n_oscillators, feats.n_thresholds

@@ -40,6 +40,10 @@ _RESERVOIR_PARAMS = {
 }
 
 
+#: the longest burn-in of a reservoir (steps): beyond it the leak is too small to settle
+_MAX_BURN_STEPS = 10 ** 8
+
+
 def _step(est: Any) -> float:
     """The time step in use: the fitted ``dt_`` (``dt="auto"``) or the given ``dt``."""
     return float(getattr(est, "dt_", est.dt))
@@ -64,6 +68,10 @@ def _build_model(est: Any, n_inputs: int) -> tuple[SRNN, int, np.ndarray]:
     noise_seed = int(kid_noise.generate_state(2, np.uint64)[0] >> np.uint64(1))
     dt = _step(est)
     n_burn = burn_in_steps(model, dt, floor=BURN_IN_FLOORS["reservoir"], slack=0.0)
+    if n_burn > _MAX_BURN_STEPS:
+        fail("leak", "a leak whose relaxation time 1 / (leak dt) a burn-in can cover (at "
+             f"most {_MAX_BURN_STEPS:.0e} steps)", f"{est.leak:g} (a burn-in of {n_burn:.3g} "
+             "steps)")
     burn = simulate(model, None, dt=dt, n_steps=n_burn, n_paths=est.n_paths,
                     seed=kid_burn, h0="zeros", burn_in=0, save="states", save_every=n_burn)
     return model, noise_seed, np.ascontiguousarray(burn.states[:, -1, :])

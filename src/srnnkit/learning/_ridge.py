@@ -162,7 +162,9 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
             lam = np.clip(lam, 0.0, None)
         else:
             lam, Q = _spectrum(F[:, cols])
-        scale = max(lam.sum() / n, np.finfo(float).tiny) if relative else 1.0
+        # features that are all constant (a zero Gram) leave the intercept alone: any
+        # positive scale gives its leave-one-out errors (a tiny one divided by zero)
+        scale = (lam.sum() / n if lam.sum() > 0 else 1.0) if relative else 1.0
         spectra.append((lam, Q, scale))
         errors[c] = loo_errors(lam, Q, Yc, grid * scale)
     # each candidate at its best penalty (ties -> the larger); then the one-standard-error
