@@ -22,7 +22,8 @@ __all__ = ["SeedLike", "as_generator", "as_seed_sequence", "child_sequences"]
 def as_seed_sequence(seed: SeedLike, name: str = "seed") -> np.random.SeedSequence:
     """Turn a user seed into a :class:`numpy.random.SeedSequence`.
 
-    An integer (or ``None``, fresh entropy) seeds a new sequence; a Generator (or a legacy
+    An integer or a sequence of non-negative integers (entropy; ``None``: fresh entropy)
+    seeds a new sequence; a Generator (or a legacy
     ``RandomState``, as scikit-learn accepts) contributes 128 bits drawn from it (advancing
     it, as any use of a generator does); a SeedSequence is used as it is.
     """
@@ -39,8 +40,14 @@ def as_seed_sequence(seed: SeedLike, name: str = "seed") -> np.random.SeedSequen
             raise ValueError(f"{name} must be a non-negative integer, a numpy Generator or None; "
                              f"got {seed}.")
         return np.random.SeedSequence(int(seed))
-    raise TypeError(f"{name} must be an int, a numpy.random.Generator (or RandomState), a "
-                    f"SeedSequence or None; got {type(seed).__name__}.")
+    if isinstance(seed, (list, tuple, np.ndarray)) and len(seed) and all(
+            isinstance(v, Integral) and not isinstance(v, bool) and v >= 0
+            for v in np.asarray(seed, dtype=object).ravel()):
+        # entropy as NumPy writes it (a Trajectory's seed_entropy after a Generator seed)
+        return np.random.SeedSequence([int(v) for v in np.asarray(seed, dtype=object).ravel()])
+    raise TypeError(f"{name} must be an int, a sequence of non-negative ints (entropy), a "
+                    f"numpy.random.Generator (or RandomState), a SeedSequence or None; got "
+                    f"{type(seed).__name__}.")
 
 
 def child_sequences(seed: SeedLike, n: int, name: str = "seed") -> list[np.random.SeedSequence]:

@@ -281,3 +281,16 @@ def test_exact_needs_linear():
         sk.simulate(sk.SRNN.random(3, 1, seed=0), None, n_steps=5, dt=0.1, method="exact")
     with pytest.raises(TypeError, match=r"model must be an srnnkit\.SRNN"):
         sk.simulate("model", None, n_steps=5, dt=0.1)
+
+
+def test_seed_entropy_repeats_a_run_seeded_by_a_generator():
+    """Found by fuzzing: after a Generator seed, seed_entropy is a list of ints, which was
+    refused as a seed (TypeError), against the docstring's promise."""
+    model = sk.SRNN.random(3, 1, seed=0)
+    u = np.zeros((5, 1))
+    first = sk.simulate(model, u, dt=0.1, n_paths=10, seed=np.random.default_rng(1))
+    assert isinstance(first.seed_entropy, list)
+    again = sk.simulate(model, u, dt=0.1, n_paths=10, seed=first.seed_entropy)
+    np.testing.assert_array_equal(again.mean, first.mean)
+    with pytest.raises(TypeError, match="a sequence of non-negative ints"):
+        sk.simulate(model, u, dt=0.1, n_paths=10, seed=[1, -2])

@@ -36,8 +36,10 @@ class Trajectory:
         Number of Monte Carlo paths.
     method : str
         ``"euler"`` or ``"exact"``.
-    seed_entropy : int
-        Entropy of the root SeedSequence: passing it as ``seed`` repeats the run exactly.
+    seed_entropy : int or list of int
+        Entropy of the root SeedSequence: passing it as ``seed`` repeats the run exactly
+        (a list after a Generator or RandomState seed). A SeedSequence with a spawn key (a
+        child of another) is not its entropy alone: pass that SeedSequence again.
     burn_in : int, default=0
         Steps run (and discarded) before ``ts[0]`` to reach the stationary regime.
     info : dict
@@ -61,7 +63,7 @@ class Trajectory:
     dt: float
     n_paths: int
     method: str
-    seed_entropy: int
+    seed_entropy: int | list[int]
     outputs: np.ndarray | None = None
     states: np.ndarray | None = None
     state_ts: np.ndarray | None = None
