@@ -294,3 +294,18 @@ def test_seed_entropy_repeats_a_run_seeded_by_a_generator():
     np.testing.assert_array_equal(again.mean, first.mean)
     with pytest.raises(TypeError, match="a sequence of non-negative ints"):
         sk.simulate(model, u, dt=0.1, n_paths=10, seed=[1, -2])
+
+
+def test_output_overflow_messages_name_the_right_cause():
+    """Found by fuzzing: an identity readout was told 'a Quadratic readout squares them',
+    and a callable returning inf was reported as returning NaN."""
+    lin = sk.SRNN([[0, 0.1], [0, 0]], [[1.0], [1.0]], 0.3, activation="identity")
+    with np.errstate(all="ignore"), pytest.raises(sk.DivergenceError,
+                                                  match=r"spread .* overflows") as info:
+        sk.simulate(lin, np.full((5, 1), 1e300), dt=0.01, n_paths=300, seed=0, burn_in=0)
+    assert "Quadratic" not in str(info.value)
+    inf = sk.SRNN([[0, 0.1], [0, 0]], [[1.0], [1.0]], 0.3,
+                  readout=lambda H: np.full((*H.shape[:-1], 1), np.inf))
+    with np.errstate(all="ignore"), pytest.raises(sk.DivergenceError,
+                                                  match="returned NaN or an infinite"):
+        sk.simulate(inf, np.zeros((5, 1)), dt=0.01, n_paths=300, seed=0, burn_in=0)

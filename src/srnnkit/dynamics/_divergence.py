@@ -276,6 +276,10 @@ def divergence_message(model: Any, dt: float, bound: float, *, step: int | None,
     if what:
         where += f" of {what}"
     val = "NaN or infinite" if not np.isfinite(value) else f"|h| = {abs(value):.3g}"
+    if not math.isfinite(bound):           # the scale itself overflowed (huge inputs or h0)
+        return (f"the simulated state diverged{where}: {val}, with dt={dt}; the state scale "
+                "of this network, its start, input and noise, is itself beyond the float "
+                "range: use smaller inputs or h0.")
     return (f"the simulated state diverged{where}: {val}, beyond {bound:.3g} (100 times the "
             f"state scale of this network, its start, input and noise) with dt={dt}. Likely "
             f"cause: {_likely_cause(model, dt)}.")

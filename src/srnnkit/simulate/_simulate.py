@@ -203,16 +203,20 @@ def _trajectory(plan: SimulationPlan, ens: Any, info: dict | None = None) -> Tra
         stderr = np.sqrt(ens.m2 / ((n_paths - 1) * n_paths)) if n_paths > 1 else None
     for arr in (ens.mean, stderr):
         if arr is not None and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
-            if np.isnan(arr).any() and not np.isinf(arr).any():
+            kind = getattr(plan.model.readout, "kind", "callable")
+            if kind == "callable":
                 raise DivergenceError(
-                    "the output f(h_t) (its ensemble mean or spread) is NaN although every "
-                    "simulated state stayed finite: the readout returned NaN on some state. "
-                    "Check the readout (a callable readout must be finite on every state).")
+                    "the output f(h_t) (its ensemble mean or spread) is NaN or infinite "
+                    "although every simulated state stayed finite: the readout returned NaN "
+                    "or an infinite or overflowing value on some state. Check the readout "
+                    "(a callable readout must be finite on every state).")
+            why = ("a Quadratic readout squares the states beyond the float range" if
+                   kind == "quadratic" else "the states are finite but so large that the "
+                   "output's spread (a sum of squares over the paths) overflows")
             raise DivergenceError(
                 "the output f(h_t) (its ensemble mean or spread) overflowed although every "
-                "simulated state stayed finite: the readout maps the states beyond the float "
-                "range (a Quadratic readout squares them). Rescale the readout or the "
-                "network (smaller weights, inputs or h0).")
+                f"simulated state stayed finite: {why}. Rescale the readout or the network "
+                "(smaller weights, inputs or h0).")
     mean, outputs, states = ens.mean, ens.outputs, ens.states
     if not plan.batched:
         mean = mean[0]
