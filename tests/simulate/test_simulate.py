@@ -309,3 +309,13 @@ def test_output_overflow_messages_name_the_right_cause():
     with np.errstate(all="ignore"), pytest.raises(sk.DivergenceError,
                                                   match="returned NaN or an infinite"):
         sk.simulate(inf, np.zeros((5, 1)), dt=0.01, n_paths=300, seed=0, burn_in=0)
+
+
+def test_a_step_too_small_for_the_float_range_gets_the_right_advice():
+    """Found by fuzzing: dt = 1e-17 (1 - dt * lambda rounds to 1) was told 'use a smaller
+    dt'."""
+    ou = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.5, gamma=1.0, activation="identity")
+    with pytest.raises(ValueError, match="rounds to the identity: use a larger dt"):
+        sk.simulate(ou, np.zeros((10, 1)), dt=1e-17, n_paths=10, seed=0)
+    with pytest.raises(ValueError, match="Use a smaller dt"):
+        sk.simulate(ou, np.zeros((10, 1)), dt=3.0, n_paths=10, seed=0)

@@ -85,9 +85,11 @@ def check_stationary_law(model: SRNN, dt: float | None = None) -> None:
     if dt is not None:
         radius = float(np.abs(1.0 - dt * lam).max())
         if radius >= 1.0:
+            tiny = dt * float(np.abs(lam).max()) < 1e-8      # 1 - dt lambda rounds to 1
             fail("model", "a linear SRNN whose Euler chain has a stationary law (spectral "
                  "radius of I - dt A below 1)", f"spectral radius {radius:.4g} with dt = {dt:g}",
-                 hint="Use a smaller dt.")
+                 hint=("dt is so small that I - dt A rounds to the identity: use a larger "
+                       "dt." if tiny else "Use a smaller dt."))
 
 
 def psd_sqrt(S: np.ndarray) -> np.ndarray:
