@@ -791,7 +791,8 @@ def _spread(K: np.ndarray) -> float:
 
 def _warn_if_constant(K: np.ndarray) -> None:
     energy = float(np.mean(np.abs(np.diag(K))))
-    spread = _centred_trace(K) if K.shape[0] > 1 else energy
+    # a trace that rounds below zero is zero (the message showed a negative share)
+    spread = max(_centred_trace(K), 0.0) if K.shape[0] > 1 else energy
     if energy > 0 and spread < 1e-6 * energy:
         warnings.warn(
             f"the training Gram matrix is nearly constant (its centred part holds "
