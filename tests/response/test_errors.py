@@ -259,3 +259,14 @@ def test_from_model_names_bad_arguments(kw, exc, match):
     ignored every other argument."""
     with pytest.raises(exc, match=match):
         R.VolterraSeries.from_model(sk.SRNN(**TANH), dt=0.05, n_lags=5, **kw)
+
+
+@pytest.mark.parametrize("inputs, amplitudes, match", [
+    (np.zeros((10, 1)), [0.1, 0.2], "inputs must be an input that is not zero everywhere"),
+    (np.ones((10, 1)), [0.1, 0.1], "amplitudes must be at least two distinct positive"),
+])
+def test_volterra_convergence_refuses_degenerate_input(inputs, amplitudes, match):
+    """Found by fuzzing: slopes of 2e-15 for a zero input, and 2.41 / 4.17 from two equal
+    amplitudes (with only NumPy's polyfit warning)."""
+    with pytest.raises(ValueError, match=match):
+        R.volterra_convergence(sk.SRNN(**TANH), inputs, dt=0.05, amplitudes=amplitudes)

@@ -555,8 +555,12 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
         fail("inputs", "a single series of shape (n_steps, m)", u)
     w = u[0]
     eps = check_array("amplitudes", np.atleast_1d(amplitudes), ndim=1)
-    if eps.size < 2 or np.any(eps <= 0):
-        fail("amplitudes", "at least two positive amplitudes", eps)
+    if eps.size < 2 or np.any(eps <= 0) or np.unique(eps).size < 2:
+        # the slopes are fitted in log(amplitude): two distinct positive ones at least
+        fail("amplitudes", "at least two distinct positive amplitudes", eps)
+    if not np.any(w):
+        fail("inputs", "an input that is not zero everywhere (the series' errors vanish "
+             "and their slopes mean nothing)", "all zeros")
     reference = check_choice("reference", reference, ("auto", "grid", "montecarlo"))
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
