@@ -182,6 +182,16 @@ def test_from_model_default_mean_is_sized_to_the_work():
     assert old.seconds > 20 * default.seconds
 
 
+@pytest.mark.parametrize("method", ["fdt", "girsanov", "pathwise", "mixed"])
+def test_default_mean_runs_are_the_calls_runs(method):
+    """Found by fuzzing: pathwise and mixed ignored n_chains / n_steps for the mean (the
+    docstring says it is sized like the call's runs)."""
+    from srnnkit.response._mean import mean_runs_sizes
+
+    assert mean_runs_sizes(method, None, 4, 3000, 10) == (4, 3000)
+    assert mean_runs_sizes("perturbation", 500, None, None, 10)[0] == 16   # its defaults
+
+
 def test_default_mean_agrees_with_the_exact_mean(tanh1d):
     """V2 (1-D tanh): the grid's exact EM-chain mean; the time average along stationary runs
     is within 4 standard errors, reproducible from the seed whatever the threads."""

@@ -32,11 +32,11 @@ def exact_mean_known(model: Any) -> bool:
 
 def mean_runs_sizes(method: str, n_paths: Any, n_chains: Any, n_steps: Any, n_lags: int
                     ) -> tuple[int, int]:
-    """``(runs, steps)`` of the default mean: the call's stationary runs (FDT, Girsanov),
-    or the defaults of those estimators (ensemble methods)."""
+    """``(runs, steps)`` of the default mean: the call's stationary runs (FDT, Girsanov,
+    pathwise, mixed), or the defaults of those estimators (ensemble methods)."""
     from ._api import DEFAULT_PATHS, _chain_length
 
-    if method in ("fdt", "girsanov"):
+    if method in ("fdt", "girsanov", "pathwise", "mixed"):     # the methods of long runs
         count = n_chains if n_chains is not None else n_paths
     else:
         count, n_steps = None, None
