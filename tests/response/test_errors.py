@@ -270,3 +270,19 @@ def test_volterra_convergence_refuses_degenerate_input(inputs, amplitudes, match
     amplitudes (with only NumPy's polyfit warning)."""
     with pytest.raises(ValueError, match=match):
         R.volterra_convergence(sk.SRNN(**TANH), inputs, dt=0.05, amplitudes=amplitudes)
+
+
+def test_z_scores_of_entries_zero_up_to_rounding():
+    """Found by fuzzing: an entry that is zero by the readout's structure had estimate
+    1.05e-15 with SE 2.5e-15 against the grid's 5.5e-14: z = -21.5. Errors at rounding level
+    of the kernel's scale are 0; a real error keeps its z, and an exact (SE 0) estimate's
+    real error is inf."""
+    values = np.array([[[1.05e-15]], [[0.5]]])
+    est = R.ResponseFunction(values, dt=0.1, stderr=np.array([[[2.5e-15]], [[0.01]]]),
+                             method="perturbation")
+    np.testing.assert_allclose(est.z_scores(np.array([[[5.5e-14]], [[0.52]]])).ravel(),
+                               [0.0, -2.0])
+    exact = R.ResponseFunction(values, dt=0.1, stderr=np.zeros((2, 1, 1)),
+                               method="perturbation")
+    np.testing.assert_array_equal(exact.z_scores(np.array([[[0.0]], [[0.52]]])).ravel(),
+                                  [0.0, np.inf])

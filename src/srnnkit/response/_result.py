@@ -161,17 +161,22 @@ class ResponseFunction:
         Returns
         -------
         ndarray
-            ``(values - reference) / stderr``, the shape of ``values``; where the standard
-            error is zero, 0 for a negligible error and ``inf`` otherwise.
+            ``(values - reference) / stderr``, the shape of ``values``; 0 where the error
+            is at rounding level (within ``1e-12`` of the kernel's largest entry: an entry
+            that is zero by the network's structure gets a rounding-level estimate and
+            standard error, whose ratio means nothing), and ``inf`` where the standard error
+            is zero and the error is not negligible.
         """
         if self.stderr is None:
             raise ValueError("z_scores needs a Monte Carlo estimate with a stderr; this "
                              f"ResponseFunction ({self.method!r}) is exact.")
         err = self.error_to(reference)
+        scale = max(float(np.abs(self.values).max(initial=0.0)),
+                    float(np.abs(self.values - err).max(initial=0.0)))
+        negligible = np.abs(err) <= 1e-12 * max(scale, np.finfo(float).tiny)
         with np.errstate(divide="ignore", invalid="ignore"):
-            tiny = 1e-12 * np.maximum(1.0, np.abs(self.values))
-            return np.where(self.stderr > 0, err / self.stderr,
-                            np.where(np.abs(err) <= tiny, 0.0, np.inf))
+            z = np.where(self.stderr > 0, err / self.stderr, np.inf)
+        return np.where(negligible, 0.0, z)
 
     def __repr__(self) -> str:
         kind = "discrete EM" if self.discrete else "continuous"
