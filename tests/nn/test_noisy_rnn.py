@@ -336,3 +336,33 @@ def test_input_checks():
         net(torch.zeros(2, 5, 2), [1, 6])
     one = net(torch.zeros(5, 2))                                   # a single series
     assert one.shape == (1,)
+
+
+@pytest.mark.parametrize("pad", [0.0, float("nan")])
+def test_padded_batches_give_each_series_its_own_gradients(pad):
+    """Found by fuzzing: the padded tail of a short series ran on; where it overflowed (a
+    ReLU network) or held NaN padding, the hand-written backward made every gradient NaN
+    through inf * 0. Each series' state is now held after its end: the batch's gradients
+    are the sum of the series' own, and its outputs unchanged."""
+    torch.manual_seed(0)
+    net = NoisyRNN(1, 4, 1, dt=0.5, activation="relu", parameterization="free",
+                   seed=1).double().eval()
+    with torch.no_grad():
+        net.Gamma.copy_(0.1 * torch.eye(4, dtype=torch.float64))
+        net.W.copy_(torch.eye(4, dtype=torch.float64))
+        net.C.fill_(1.0)
+        net.b.fill_(0.1)
+    T = 300
+    u = torch.zeros(2, T, 1, dtype=torch.float64)
+    u[0, :5], u[0, 5:], u[1] = 1.0, pad, -0.5      # a short series (its tail grows), a long one
+    out = net(u, lengths=[5, T])
+    out.pow(2).sum().backward()
+    batch = {k: p.grad.clone() for k, p in net.named_parameters()}
+    net.zero_grad()
+    alone = torch.cat([net(u[0, :5]), net(u[1])])
+    alone.pow(2).sum().backward()
+    np.testing.assert_allclose(out.detach().numpy().ravel(), alone.detach().numpy().ravel(),
+                               rtol=1e-13)
+    for k, p in net.named_parameters():
+        assert torch.isfinite(batch[k]).all(), k
+        np.testing.assert_allclose(batch[k].numpy(), p.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -316,9 +316,13 @@ class NoisyRNN(torch.nn.Module):
             mult = torch.randn(T, batch, n, **opts) * (sq * self.sigma_mult)
         return add, mult
 
-    def _run(self, u: torch.Tensor, noise: bool,
-             generator: torch.Generator | None) -> torch.Tensor:
+    def _run(self, u: torch.Tensor, noise: bool, generator: torch.Generator | None,
+             lengths: torch.Tensor | None = None) -> torch.Tensor:
         r"""Every state :math:`h_0 = 0, ..., h_T` for inputs ``u`` (batch, T, m): (T + 1, batch, n).
+
+        With ``lengths``, series i's state is held at :math:`h_{L_i}` after its end: the
+        padding never moves it (nor its gradients: a padded tail that overflowed made them
+        NaN through ``inf * 0``).
 
         One step is :math:`y = [d_k, \eta_k] + h_k K`, :math:`K = [W^\top, (I - \Delta
         \Gamma)^\top]`, :math:`h_{k+1} = y^{(2)} + \Delta\, a(y^{(1)})` (+ the
@@ -327,13 +331,18 @@ class NoisyRNN(torch.nn.Module):
         """
         batch, T, _ = u.shape
         n = self.n_hidden
+        active = None
+        if lengths is not None:                                                      # (T, B)
+            active = torch.arange(T, device=u.device)[:, None] < lengths.to(u.device)[None, :]
+            # the padding's values never enter (NaN padding made C's gradient NaN: 0 * NaN)
+            u = torch.where(active.T[:, :, None], u, u.new_zeros(()))
         eye = torch.eye(n, dtype=u.dtype, device=u.device)
         K = torch.cat([self.recurrent_weights(), eye - self.dt * self.gamma_matrix()], 0).T
         drive = (torch.matmul(u, self.C.T) + self.b).transpose(0, 1)               # (T, B, n)
         add, mult = self._noise(T, batch, noise, generator, u)
         second = torch.zeros_like(drive) if add is None else add
         D = torch.cat([drive, second], dim=2)                                        # (T, B, 2n)
-        return _EulerMaruyama.apply(D, K, mult, self.dt, self.activation)
+        return _EulerMaruyama.apply(D, K, mult, self.dt, self.activation, active)
 
     def _sigma_is_diagonal(self) -> bool:
         s = self.sigma
@@ -378,8 +387,10 @@ class NoisyRNN(torch.nn.Module):
         u : Tensor or array-like of shape (batch, T, m) or (T, m)
             Inputs, ``u[:, k]`` acting on :math:`[t_k, t_{k+1})`.
         lengths : array-like of int of shape (batch,), optional
-            Series lengths :math:`1 \le L_i \le T` of a zero-padded batch; the last-state
-            readout is then :math:`Q h_{L_i} + q` (the padding never reaches it).
+            Series lengths :math:`1 \le L_i \le T` of a zero-padded batch: each series'
+            state is held at :math:`h_{L_i}` after its end, so the last-state readout is
+            :math:`Q h_{L_i} + q` and the padding reaches neither it nor the gradients
+            (``readout="all"`` repeats that output after the end).
         noise : bool or None, default=None
             Draw the noise (None: in training mode only).
         generator : torch.Generator, optional
@@ -393,7 +404,7 @@ class NoisyRNN(torch.nn.Module):
         u, single = self._inputs(u)
         if lengths is not None:
             lengths = self._lengths(lengths, u.shape[0], u.shape[1])
-        H = self._run(u, self._use_noise(noise), generator)                  # (T+1, B, n)
+        H = self._run(u, self._use_noise(noise), generator, lengths)         # (T+1, B, n)
         if self.readout == "all":
             out = H[1:].transpose(0, 1) @ self.Q.T + self.q
         else:
@@ -592,11 +603,14 @@ class _EulerMaruyama(torch.autograd.Function):
     \delta_k^{(2)}]` (one product at the end). Three or four tensor operations per step
     each way instead of a recorded graph: several times faster than autograd through a
     Python loop on small networks (tests/nn checks both give the same gradients).
+    ``active`` (T, batch) marks the steps inside each series: elsewhere the state is held,
+    :math:`h_{k+1} = h_k`, and the gradient passes through unchanged.
     """
 
     @staticmethod
     def forward(ctx: FunctionCtx, D: torch.Tensor, K: torch.Tensor, mult: torch.Tensor | None,
-                dt: float, activation: str) -> torch.Tensor:
+                dt: float, activation: str, active: torch.Tensor | None = None
+                ) -> torch.Tensor:
         T, batch, n2 = D.shape
         n = n2 // 2
         H = D.new_empty(T + 1, batch, n)
@@ -609,14 +623,18 @@ class _EulerMaruyama(torch.autograd.Function):
             hn = torch.add(y[:, n:], S[k], alpha=dt, out=H[k + 1])
             if mult is not None:
                 hn.addcmul_(mult[k], h)
-        ctx.save_for_backward(H, S, K, mult)
+            if active is not None and not bool(active[k].all()):
+                held = ~active[k]
+                hn[held] = h[held]
+                S[k][held] = 0.0
+        ctx.save_for_backward(H, S, K, mult, active)
         ctx.dt, ctx.activation = dt, activation
         return H
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: FunctionCtx, gH: torch.Tensor) -> tuple:
-        H, S, K, mult = ctx.saved_tensors
+        H, S, K, mult, active = ctx.saved_tensors
         dt = ctx.dt
         T, batch, n = S.shape
         Kb = torch.cat([dt * K[:, :n], K[:, n:]], dim=1).T                # (2n, n)
@@ -626,11 +644,18 @@ class _EulerMaruyama(torch.autograd.Function):
         for k in range(T - 1, -1, -1):
             g = DY[k, :, n:]
             _derivative(ctx.activation, S[k], out=DY[k, :, :n]).mul_(g)
+            held = carry = None
+            if active is not None and not bool(active[k].all()):
+                held = ~active[k]                 # h_{k+1} = h_k: the gradient goes through
+                carry = g[held].clone()
+                DY[k, held] = 0.0
             if k == 0:
                 break
             gh = torch.mm(DY[k], Kb, out=DY[k - 1, :, n:])
             if mult is not None:
                 gh.addcmul_(mult[k], g)
+            if held is not None:
+                gh[held] += carry
             if direct:
                 gh.add_(gH[k])
         gK = None
@@ -641,7 +666,7 @@ class _EulerMaruyama(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             gD = DY
             gD[:, :, :n] *= dt
-        return gD, gK, None, None, None
+        return gD, gK, None, None, None, None
 
 
 def _activate(name: str, z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
