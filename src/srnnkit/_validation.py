@@ -35,7 +35,9 @@ def describe(value: object) -> str:
     if isinstance(value, (list, tuple)) and len(value) > 6:
         return f"{type(value).__name__} of length {len(value)}"
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    # a string is most often the library's own account of what came: room for a sentence
+    limit = 240 if isinstance(value, str) else 80
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def fail(name: str, expected: str, got: object, exc: type[Exception] = ValueError,

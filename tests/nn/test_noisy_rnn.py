@@ -366,3 +366,27 @@ def test_padded_batches_give_each_series_its_own_gradients(pad):
     for k, p in net.named_parameters():
         assert torch.isfinite(batch[k]).all(), k
         np.testing.assert_allclose(batch[k].numpy(), p.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_float32_dissipative_network_converts_back():
+    """Found by fuzzing: after training in float32 the symmetric off-diagonal part of G is
+    rounding (6e-8), which the 1e-10 tolerance refused, with a message that showed an
+    array's shape instead of the sizes."""
+    torch.manual_seed(0)
+    net = NoisyRNN(2, 6, 3, dt=0.2, parameterization="dissipative", seed=0)
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    u, t = torch.randn(16, 12, 2), torch.randn(16, 3)
+    for _ in range(30):
+        loss = ((net(u) - t) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model = net.to_srnn()
+    back = NoisyRNN.from_srnn(model, dt=net.dt, parameterization="dissipative").to_srnn()
+    np.testing.assert_allclose(back.gamma_matrix, model.gamma_matrix, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(back.W, model.W, rtol=1e-12)
+    bad = sk.SRNN(model.W, model.C, model.sigma, gamma=model.gamma_matrix + 1e-3 * np.ones(
+        (6, 6)), b=model.b, readout=model.readout.Q, input_mode="activation")
+    with pytest.raises(ValueError, match=r"smallest diagonal entry .* of its largest entry, "
+                                         r"1e-06 allowed"):
+        NoisyRNN.from_srnn(bad, dt=net.dt, parameterization="dissipative")
