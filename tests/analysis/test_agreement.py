@@ -65,3 +65,26 @@ def test_bad_inputs():
     other = ResponseFunction(np.ones((3, 1, 1)), dt=0.2, stderr=np.ones((3, 1, 1)))
     with pytest.raises(ValueError, match="dt"):
         compare_kernels(a, other)
+
+
+def test_a_large_mean_z2_is_a_problem_even_when_99_percent_agree():
+    """Found by fuzzing: 99.65 % of the entries within 4 SE counted as agreement while the
+    mean z^2 was 2.63 and one estimate was 5-6 SE off an independent reference."""
+    from types import SimpleNamespace
+
+    from srnnkit.analysis._result import MEAN_Z2_LIMIT, _kernel_problems
+
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((400, 1, 1))
+    se = np.full_like(values, 0.1)
+    noise = 0.1 * np.sqrt(2.0) * rng.standard_normal(values.shape)
+    for b, flagged in ((values + noise, False),                # z ~ N(0, 1)
+                       (values + 1.5 * 0.1 * np.sqrt(2.0), True)):   # a bias of 1.5 SE
+
+        agr = compare_kernels(ResponseFunction(values, dt=0.1, stderr=se, method="perturbation"),
+                              ResponseFunction(b, dt=0.1, stderr=se, method="girsanov"))
+        assert agr.within >= 0.99
+        res = SimpleNamespace(mixing=None, agreement={1: agr},
+                              model=SimpleNamespace(is_linear=True, sigma=np.eye(1)))
+        lines = [p for p in _kernel_problems(res) if "more than their standard errors" in p]
+        assert bool(lines) == flagged == (agr.mean_z2 > MEAN_Z2_LIMIT), agr.mean_z2
