@@ -101,3 +101,23 @@ def test_a_diverging_chain_is_stopped_by_the_cores_bound():
                                                  r"is too large"):
         crn_outputs(model, 2.5, np.zeros((1, 1, 40, 1)), np.ones((1, 2, 1)), 0,
                     lambda chunk, j, F: None)
+
+
+def test_an_odd_network_is_told_it_has_no_order_2_response():
+    """Found by fuzzing: a tanh network without biases (no order-2 response; order 1's
+    error falls fourfold per halving) was told the series does not converge and to raise
+    the budget, which changed nothing."""
+    from types import SimpleNamespace
+
+    from srnnkit.analysis._result import _volterra_problems
+
+    amps = np.array([1.0, 0.5, 0.25, 0.125])
+    v = SimpleNamespace(converges_at_data=False, largest_converging=None, amplitudes=amps,
+                        response_rms=np.ones(4), error1=0.53 * amps ** 1.95,
+                        error2=0.533 * amps ** 1.95, floor=np.full(4, 0.004),
+                        improved=np.full(4, 0.2), order2_fit=np.full(4, -120.0))
+    (line,) = _volterra_problems(v)
+    assert "no order-2 response" in line and "raise the budget" not in line
+    v.error1 = 0.53 * amps                      # an order-2 response left: the old advice
+    (line,) = _volterra_problems(v)
+    assert "raise the budget" in line

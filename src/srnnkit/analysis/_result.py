@@ -14,6 +14,9 @@ __all__ = ["NetworkAnalysis", "find_problems", "resolution_threshold"]
 #: explain (1 expected; a single chi^2_1 draw, all entries sharing one error, exceeds 2 with
 #: probability 0.16, and many entries average that down)
 MEAN_Z2_LIMIT = 2.0
+#: order 1's relative error falling at least this fast with the amplitude (1 when an
+#: order-2 response is left, 2 when none is) means there is no order-2 response to capture
+ODD_SLOPE = 1.6
 #: fraction of kernel entries two estimators must have within 4 SE
 AGREE_FRACTION = 0.99
 #: the kernel variance prediction counts as off outside this ratio band (beyond 3 SE)
@@ -282,9 +285,28 @@ def _volterra_problems(v: Any) -> list[str]:
     best = v.largest_converging
     if best is not None:
         return [head + f"; it does at {best:g} x the data and below."]
+    slope = _order1_slope(v)
+    if slope is not None and slope >= ODD_SLOPE:
+        # found by fuzzing: an odd network (tanh, no bias) has no order-2 response, and the
+        # advice to raise the budget changed nothing
+        return [f"order 2 adds nothing to order 1 at the data's amplitude (median relative "
+                f"errors {v.error2[i]:.3g} and {v.error1[i]:.3g}, noise floor "
+                f"{v.floor[i]:.2g}), and order 1's error falls like amplitude^{slope:.2g} "
+                "over the amplitudes tried (like amplitude^2 when the order-2 term vanishes, "
+                "as in an odd network: a tanh without biases): the series converges with no "
+                "order-2 response to capture, and order 3 is what order 1 leaves."]
     return [head + " nor at any smaller amplitude tried: the second-order kernel is too "
             f"noisy to help (raise the budget: {_BUDGET}) or the truncation error is below the "
             "noise floor."]
+
+
+def _order1_slope(v: Any) -> float | None:
+    """The slope of log(order 1's median relative error) against log(amplitude), over the
+    amplitudes where that error is above its noise floor (None with fewer than two)."""
+    keep = (v.error1 > v.floor) & (v.error1 > 0)
+    if keep.sum() < 2:
+        return None
+    return float(np.polyfit(np.log(v.amplitudes[keep]), np.log(v.error1[keep]), 1)[0])
 
 
 def _robustness_problems(res: NetworkAnalysis) -> list[str]:
