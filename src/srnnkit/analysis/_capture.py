@@ -251,13 +251,16 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
     for i, a in enumerate(amps):
         y = np.where(sel, Y[i], 0.0)
         norm_y = np.sqrt(np.sum(y ** 2, axis=(1, 2)))
-        safe = np.where(norm_y > 0, norm_y, np.inf)
+        # a series that does not move the output has no relative error (NaN: left out of
+        # the medians; all of them: undefined, None in metrics()), not 0
+        safe = np.where(norm_y > 0, norm_y, np.nan)
         v1 = a * V[:, 0]
         v2 = v1 + a * a * V[:, 1]
         for n, pred in ((0, v1), (1, v2)):
             d = np.where(sel, Y[i] - pred, 0.0)
             per[n, i] = np.sqrt(np.sum(d ** 2, axis=(1, 2))) / safe
-            pooled[n, i] = np.sqrt(np.sum(d ** 2) / np.sum(y ** 2))
+            total = np.sum(y ** 2)
+            pooled[n, i] = np.sqrt(np.sum(d ** 2) / total) if total > 0 else np.nan
         var = np.where(sel, Y_se[i] ** 2 + (a * V_se[:, 0]) ** 2 + (a * a * V_se[:, 1]) ** 2,
                        0.0)
         per[2, i] = np.sqrt(np.sum(var, axis=(1, 2))) / safe
@@ -265,15 +268,25 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
         t2 = np.where(sel, a * a * V[:, 1], 0.0)
         t2n = np.sum(t2 ** 2, axis=(1, 2))
         fit[i] = np.sum((y - np.where(sel, v1, 0.0)) * t2, axis=(1, 2)) / np.where(
-            t2n > 0, t2n, np.inf)
-    med = np.median(per, axis=2)
+            t2n > 0, t2n, np.nan)                     # no order-2 term: no multiple of it
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, S, size=(BOOTSTRAP, S))
-    boot = np.median(per[:, :, idx], axis=3)           # (3, A, BOOTSTRAP)
-    gap = np.median(per[0] - per[1], axis=1)
-    gap_se = np.median(per[0][:, idx] - per[1][:, idx], axis=2).std(axis=1, ddof=1)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN: undefined, NaN
+        med = np.nanmedian(per, axis=2)
+        boot = np.nanmedian(per[:, :, idx], axis=3)            # (3, A, BOOTSTRAP)
+        gap = np.nanmedian(per[0] - per[1], axis=1)
+        gap_se = np.nanmedian(per[0][:, idx] - per[1][:, idx], axis=2).std(axis=1, ddof=1)
+        improved = np.nanmean(np.where(np.isnan(per[0]), np.nan, per[1] < per[0]), axis=1)
     return {"error1": med[0], "error2": med[1], "error1_stderr": boot[0].std(axis=1, ddof=1),
             "error2_stderr": boot[1].std(axis=1, ddof=1), "floor": med[2],
-            "converges": gap > 2.0 * gap_se, "improved": np.mean(per[1] < per[0], axis=1),
+            "converges": gap > 2.0 * gap_se, "improved": improved,
             "error1_pooled": pooled[0], "error2_pooled": pooled[1], "response_rms": rms,
-            "order2_fit": np.median(fit, axis=1), "per_series": per}
+            "order2_fit": _nanmedian(fit), "per_series": per}
+
+
+def _nanmedian(values: np.ndarray) -> np.ndarray:
+    """Median over the last axis of the defined entries (NaN where none is)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(values, axis=-1)
