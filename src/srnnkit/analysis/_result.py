@@ -272,10 +272,11 @@ def _volterra_problems(v: Any) -> list[str]:
         return ["the test inputs do not move the mean output at all (zero inputs, zero input "
                 "weights or a zero readout): the Volterra series has nothing to capture."]
     i = int(np.argmin(np.abs(v.amplitudes - 1.0)))
-    head = (f"the Volterra series does not converge at the data's amplitude: order 2's "
-            f"median relative error {v.error2[i]:.3g} does not beat order 1's "
-            f"{v.error1[i]:.3g} (noise floor {v.floor[i]:.2g}; order 2 is better on "
-            f"{100 * v.improved[i]:.0f}% of the test series)")
+    head = (f"the Volterra series does not converge at the data's amplitude: order 2 does "
+            f"not beat order 1 by two bootstrap standard errors of their median difference "
+            f"(median relative errors {v.error2[i]:.3g} and {v.error1[i]:.3g}, noise floor "
+            f"{v.floor[i]:.2g}; order 2 is better on {100 * v.improved[i]:.0f}% of the test "
+            "series)")
     j = int(np.argmin(v.amplitudes))
     if v.order2_fit[i] < 0.5 <= v.order2_fit[j]:
         head += (f"; the least-squares multiple of the order-2 term in what order 1 leaves is "

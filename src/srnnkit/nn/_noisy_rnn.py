@@ -419,7 +419,8 @@ class NoisyRNN(torch.nn.Module):
         if arr.shape != (batch,):
             fail("lengths", f"integers of shape ({batch},)", arr)
         if arr.min() < 1 or arr.max() > T:
-            fail("lengths", f"integers in [1, {T}]", arr)
+            fail("lengths", f"integers in [1, {T}]", f"values from {int(arr.min())} to "
+                 f"{int(arr.max())}")
         return torch.as_tensor(arr, dtype=torch.long)
 
     # ------------------------------------------------------------------ conversion
