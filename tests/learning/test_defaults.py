@@ -297,3 +297,19 @@ def test_depth_with_the_signature_kernel_is_named():
     X = np.random.default_rng(0).standard_normal((12, 20))
     with pytest.raises(ValueError, match="depth must be None with kernel='signature'"):
         ResponseKernelRidge(kernel="signature", depth=2).fit(X, X.mean(axis=1))
+
+
+def test_a_constant_gram_warns_instead_of_crashing():
+    """Found by fuzzing: a constant Gram (precomputed, or a path kernel at a tiny
+    input_scale) made the penalty grid relative to a zero eigenvalue: an IndexError deep in
+    the leave-one-out, or an eigensolver failure after dividing by a 1e-300 spread."""
+    y = np.arange(24) % 2
+    for est in (ResponseKernelClassifier(kernel="precomputed"),
+                ResponseKernelRidge(kernel="precomputed")):
+        with pytest.warns(NearConstantGramWarning):
+            est.fit(np.ones((24, 24)), y * 1.0 if isinstance(est, ResponseKernelRidge) else y)
+    rng = np.random.default_rng(11)
+    X = np.sin(np.linspace(0, 6, 60)[None] * (1 + y[:, None])) + 0.1 * rng.standard_normal(
+        (24, 60))
+    est = ResponseKernelClassifier(input_scale=1e-9).fit(X, y)
+    assert est.score(X, y) > 0.9

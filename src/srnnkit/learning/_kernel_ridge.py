@@ -132,6 +132,11 @@ def _kernel_ridge_cv(K: np.ndarray, y: np.ndarray, alphas: np.ndarray, cv: str, 
         return float(a), c.reshape(y.shape), np.ldexp(errors, 2 * e)
 
 
+def _one_line(err: Exception) -> str:
+    """An error's first sentence, for quoting inside another message."""
+    return str(err).split(". ")[0].rstrip(".")
+
+
 def _rows_finite(est: Any, path: np.ndarray, order: int) -> bool:
     """Whether one new path's kernel row with the training paths can be computed."""
     try:
@@ -558,7 +563,9 @@ class _KernelBase(BaseEstimator):
             self.dyadic_order_ = order
             try:
                 K, diag = self._train_gram(paths)
-            except ValueError:          # overflow: the kernel grows like exp(path size)
+            except ValueError as err:   # overflow: the kernel grows like exp(path size)
+                if "overflowed" not in str(err):
+                    raise               # e.g. the PDE's memory guard: not an amplitude issue
                 continue
             if not _usable(K, diag):
                 continue
@@ -635,6 +642,11 @@ class _KernelBase(BaseEstimator):
             K_path = self._fit_path(series, Yc)
             # kernels that are mixed get the same scale (centred Gram of mean eigenvalue 1)
             self.path_scale_ = _spread(K_path) if len(names) > 1 else 1.0
+            # a path Gram constant to rounding (a tiny input_scale) has no scale of its own:
+            # divided by its spread it reached 1e300 and the eigensolver failed
+            if self.path_scale_ <= CONSTANT_SPREAD * float(np.mean(np.abs(np.diag(K_path)))):
+                self.path_scale_ = max(float(np.mean(np.abs(np.diag(K_path)))),
+                                       np.finfo(float).tiny)
             cands.append((("path", math.nan, -1), self._score(K_path / self.path_scale_, Yc),
                           self.path_scale_))
         if isinstance(self.kernel_weights, str):
@@ -698,6 +710,13 @@ class _KernelBase(BaseEstimator):
         try:
             return self._path_rows(paths, order)
         except ValueError as err:       # overflow: name the series, not the PDE
+            if "must fit in" in str(err):                   # the PDE's memory guard
+                L = max(len(b) for b in base)
+                fail("X", "series whose whole-path kernel with the training series fits "
+                     "the PDE's memory guard", f"series of up to {L} cells (after block "
+                     f"averaging by {self.block_}): {_one_line(err)}",
+                     hint="Split long series, or fit with kernel='pooled' (time-averaged, "
+                     "any length).")
             if "overflowed" not in str(err):
                 raise
             bad = [i for i, p in enumerate(paths) if not _rows_finite(self, p, order)]

@@ -58,7 +58,9 @@ def loo_fit(K: np.ndarray, Yc: np.ndarray, grid: np.ndarray | None, *, relative:
     lam, V = eigh(0.5 * (Kc + Kc.T))
     lam = np.clip(lam, 0.0, None)
     grid = KERNEL_ALPHAS if grid is None else np.asarray(grid, float)
-    scale = max(float(lam.sum()) / n, np.finfo(float).tiny) if relative else 1.0
+    # a constant Gram (centred: zero) leaves the intercept alone: any positive scale gives
+    # its leave-one-out errors (a tiny one divided by zero: IndexError, found by fuzzing)
+    scale = (float(lam.sum()) / n if lam.sum() > 0 else 1.0) if relative else 1.0
     alphas = grid * scale
     if n < 2:
         return LooFit(0.0, float(alphas[-1]), np.zeros(alphas.size), np.zeros(n), lam, V,
