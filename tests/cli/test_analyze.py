@@ -42,7 +42,12 @@ def test_srnn_report(tmp_path, linear_npz, capsys):
     kernels = metrics["kernels"]
     assert kernels["order 1: entries within 4 SE"] >= 0.99 and kernels["source"] == "SRNN"
     assert metrics["warnings"] == []                # a linear network: nothing to flag
-    assert (out / "analysis.toml").read_text().startswith("n_lags = ")
+    import tomllib
+
+    settings = (out / "analysis.toml").read_text()
+    assert settings.startswith("n_lags = ")
+    assert tomllib.loads(settings)["amplitudes"][0] == 1.0    # valid TOML (tuples were repr)
+    json.loads((out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(c))
     assert sorted(p.name for p in out.glob("*.png"))
 
 

@@ -350,3 +350,33 @@ def test_missing_values_in_the_data_files(tmp_path, capsys):
     assert main([*argv, "--config", str(cfg), "--out", str(tmp_path / "o3")]) == 0
     for out in ("o2", "o3"):                      # the run's own config records the choice
         assert 'missing = "interpolate"' in (tmp_path / out / "config.toml").read_text()
+
+
+def test_a_failed_run_leaves_no_earlier_report_or_metrics(tmp_path, capsys):
+    """Found by fuzzing: after a successful run, a failing one into the same --out removed
+    report.html but left the old metrics.json, beside a config.toml of the new run."""
+    out = str(tmp_path / "o")
+    assert main(["simulate", "--quick", "--quiet", "--out", out]) == 0
+    assert (tmp_path / "o" / "metrics.json").exists()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[simulation]\ndt = 10.0\n")
+    assert main(["simulate", "--quick", "--quiet", "--config", str(cfg), "--out", out]) == 1
+    assert not (tmp_path / "o" / "metrics.json").exists()
+    assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_metrics_json_is_strict_json():
+    """Found by fuzzing: an unmeasurable number (max |entry|/SE of an exact kernel) was
+    written as Infinity, and NaN likewise, which strict JSON parsers refuse."""
+    import tempfile
+    from pathlib import Path
+
+    from srnnkit.cli._report import write_metrics
+
+    with tempfile.TemporaryDirectory() as d:
+        path = write_metrics(Path(d), [{"name": "s", "seconds": 1.0, "metrics": {
+            "a": float("inf"), "b": np.float64("nan"), "c": np.array([1.0, np.inf]),
+            "d": np.int64(3), "e": "text", "f": [1, None]}}])
+        data = json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(c))
+    assert data["s"] == {"a": None, "b": None, "c": [1.0, None], "d": 3, "e": "text",
+                         "f": [1, None], "seconds": 1.0}

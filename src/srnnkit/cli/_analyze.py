@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import sys
 import time
 from pathlib import Path
@@ -154,6 +155,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     except OSError as err:
         return _error(f"cannot write to output directory {str(out)!r}: "
                       f"{err.strerror or err}.", 2)
+    from ._report import clear_outputs
+
+    clear_outputs(out)       # a failed analysis leaves no earlier report that looks like its own
     t0 = time.perf_counter()
     try:
         res = _analyze(model, dt, X, y, budget, args.seed)
@@ -239,6 +243,18 @@ _OK_BOX = ("<div class='ok' id='problems'><strong>No problems found</strong> by 
            "prediction is within a factor 2 of Monte Carlo).</div>")
 
 
+def _toml_value(value: Any) -> str:
+    """A TOML literal for a plan value (numbers, strings, tuples of them): the tuples were
+    written with repr, which TOML does not read (found by fuzzing)."""
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
 def write_analysis_report(res: Any, out: Path, model_path: str, data_path: str | None,
                           note: str = "") -> Path:
     """``report.html``, ``metrics.json`` and ``analysis.toml`` (the sizes used) in ``out``."""
@@ -247,7 +263,8 @@ def write_analysis_report(res: Any, out: Path, model_path: str, data_path: str |
     records = analysis_records(res, out)
     write_metrics(out, records)
     plan = res.plan
-    settings = "\n".join(f"{k} = {v!r}" for k, v in vars(plan).items() if k != "work")
+    settings = "\n".join(f"{k} = {_toml_value(v)}" for k, v in vars(plan).items()
+                         if k != "work")
     atomic_write(out / "analysis.toml", settings + "\n")
     data = (f"test series from <code>{html.escape(data_path)}</code>{html.escape(note)}"
             if data_path else "white-noise test inputs (no --data)")

@@ -545,11 +545,9 @@ def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: boo
     from srnnkit._progress import show_progress
 
     from ._config import dump_toml
-    from ._report import atomic_write, write_metrics, write_report
+    from ._report import atomic_write, clear_outputs, write_metrics, write_report
 
-    report = out / "report.html"
-    if report.exists():          # never leave an old report that looks like this run's
-        report.unlink()
+    clear_outputs(out)           # never leave an old report or metrics that look like this run's
     config_toml = dump_toml(cfg)
     atomic_write(out / "config.toml", config_toml)
     model = default_model(cfg)

@@ -127,5 +127,35 @@ def write_metrics(out: Path, stages: list[dict[str, Any]]) -> Path:
     metrics.update({st["name"]: dict(st.get("metrics", {}), seconds=st["seconds"])
                     for st in stages})
     path = out / "metrics.json"
-    atomic_write(path, json.dumps(metrics, indent=2, default=float))
+    # strict JSON: a number the run could not measure (inf, NaN) is null, as in
+    # NetworkAnalysis.metrics() (Infinity/NaN tokens broke strict parsers; found by fuzzing)
+    atomic_write(path, json.dumps(_finite_or_null(metrics), indent=2, allow_nan=False))
     return path
+
+
+def _finite_or_null(value: Any) -> Any:
+    """``value`` with every non-finite number (at any depth) replaced by None, NumPy scalars
+    and arrays made plain Python."""
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return _finite_or_null(value.tolist())
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def clear_outputs(out: Path) -> None:
+    """Remove an earlier run's ``report.html`` and ``metrics.json`` from ``out``: a run that
+    fails must never leave a report or numbers that look like its own (the figures stay,
+    referenced by nothing)."""
+    for name in ("report.html", "metrics.json", "analysis.toml"):
+        target = out / name
+        if target.exists():
+            target.unlink()
