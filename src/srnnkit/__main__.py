@@ -1,5 +1,5 @@
 """``python -m srnnkit``: the command line."""
 
-from srnnkit.cli import main
+from srnnkit.cli import console_main
 
-raise SystemExit(main())
+console_main()

@@ -74,7 +74,8 @@ def test_classifier_report_with_data(tmp_path, capsys):
     (["missing.npz"], "no such file"),
     (["MODEL", "--budget", "0"], "--budget must be a number > 0"),
     (["MODEL"], "pass --dt"),
-    (["MODEL", "--dt", "-1"], "--dt must be a number > 0"),
+    (["MODEL", "--dt", "-1"], "--dt must be a finite number > 0"),
+    (["MODEL", "--dt", "inf"], "--dt must be a finite number > 0"),     # ran, then exit 1
     (["MODEL", "--dt", "0.1", "--data", "missing.ts"], "cannot read the data"),
     (["MODEL", "--dt", "0.1", "--data", "TS3"], "3 channel"),
     (["NOTMODEL"], "cannot read the model"),

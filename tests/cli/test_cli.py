@@ -380,3 +380,63 @@ def test_metrics_json_is_strict_json():
         data = json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(c))
     assert data["s"] == {"a": None, "b": None, "c": [1.0, None], "d": 3, "e": "text",
                          "f": [1, None], "seconds": 1.0}
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["run", "--bogus"], "srnnkit: error: unrecognized arguments: --bogus"),
+    (["run", "--seed", "1.5"], "srnnkit: error: run: argument --seed: invalid int value"),
+    (["simulate", "--quick", "--out", ""], "srnnkit: error: --out must name a directory"),
+])
+def test_usage_errors_are_one_line(argv, match, capsys):
+    """Found by fuzzing: argparse printed its usage lines before the error, and --out ''
+    wrote into the working directory (removing a report there)."""
+    try:
+        code = main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(match) and len(err.strip().splitlines()) == 1, err
+
+
+def test_config_values_that_would_fail_at_run_time_are_refused_up_front(tmp_path, capsys):
+    """Found by fuzzing: n_paths = 1 passed validation and failed inside the run (an
+    AttributeError 'this may be a bug'), likewise repeated amplitudes, n_jobs = 0 and seeds
+    beyond 2**32; a UTF-8 byte-order mark was a TOML error; bias_scale = 0, which its own
+    comment recommends, was refused."""
+    for text, match in (("[simulation]\nn_paths = 1\n", "simulation.n_paths must be >= 2"),
+                        ("[volterra]\namplitudes = [0.1, 0.1]\n", "two distinct numbers"),
+                        ("[run]\nn_jobs = 0\n", "run.n_jobs must be a non-zero integer"),
+                        ("[run]\nseed = 4294967296\n", "run.seed must be <= 4294967295")):
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(text)
+        assert main(["simulate", "--quick", "--config", str(cfg), "--out",
+                     str(tmp_path / "o")]) == 2
+        assert match in capsys.readouterr().err
+    cfg.write_bytes(b"\xef\xbb\xbf[model]\nbias_scale = 0.0\nn_hidden = 4\n")
+    assert main(["simulate", "--quick", "--quiet", "--config", str(cfg), "--out",
+                 str(tmp_path / "o")]) == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_ends_a_long_run_at_once(tmp_path):
+    """Found by fuzzing: a run estimated at a week (gamma = 1e-6) ignored Ctrl-C inside a
+    compiled loop (n_jobs=1) or outlived the message (worker threads). Now exit 130 within
+    a second or two."""
+    import signal
+    import time
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[model]\ngamma = 1e-6\n[run]\nn_jobs = 1\n")
+    proc = subprocess.Popen([sys.executable, "-m", "srnnkit", "simulate", "--quick",
+                             "--config", str(cfg), "--out", str(tmp_path / "o")],
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(8)                                      # imports, then the compiled loop
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(timeout=10)
+    finally:
+        proc.kill()
+    assert code == 130
+    assert "interrupted" in proc.stderr.read()

@@ -11,9 +11,10 @@ import numpy as np
 __all__ = ["NetworkAnalysis", "find_problems", "resolution_threshold"]
 
 #: the mean z^2 of two estimates above which they differ more than their standard errors
-#: explain (1 expected; a single chi^2_1 draw, all entries sharing one error, exceeds 2 with
-#: probability 0.16, and many entries average that down)
-MEAN_Z2_LIMIT = 2.0
+#: explain (1 expected; a single chi^2_1 draw, all entries sharing one error, exceeds 3 with
+#: probability 0.08, and many entries average that down; a linear network gave 2.06 at a
+#: tiny budget, found by fuzzing)
+MEAN_Z2_LIMIT = 3.0
 #: order 1's relative error falling at least this fast with the amplitude (1 when an
 #: order-2 response is left, 2 when none is) means there is no order-2 response to capture
 ODD_SLOPE = 1.6
@@ -327,7 +328,7 @@ def _robustness_problems(res: NetworkAnalysis) -> list[str]:
                    "at rest (nonlinear at the data's amplitude).")
     stat = r.stationary_score
     if r.metric == "accuracy" and r.clean_score is not None and stat is not None \
-            and abs(stat - r.clean_score) > ACCURACY_GAP:
+            and r.clean_score - stat > ACCURACY_GAP:       # far worse (not better) there
         out.append(f"started in its stationary law (the setting of the kernels) the network "
                    f"classifies {100 * stat:.1f}% of the test series correctly, against "
                    f"{100 * r.clean_score:.1f}% as the estimator predicts (from h0 = 0): the "

@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any, NoReturn
 
 __all__ = ["console_main", "main"]
 
@@ -27,7 +28,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit", "trained")
 
 #: measured wall time on 2 cores shared with other work (load 5-9; docs/cli.md)
-TIMES = {"run": "2 to 5 minutes", "run --quick": "30 to 45 seconds"}
+TIMES = {"run": "2 to 5 minutes", "run --quick": "15 to 45 seconds"}
 
 _EXIT_TEXT = """exit codes:
   0    success
@@ -72,10 +73,19 @@ def _stage_text(name: str) -> str:
             "metrics.json, config.toml and the stage's figures to --out.")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one-line errors: ``srnnkit: error: ...`` and exit 2 (argparse
+    printed its usage lines first; found by fuzzing). ``--help`` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(EXIT_USAGE, f"srnnkit: error: {command}{message} (see --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="srnnkit", formatter_class=_Formatter, epilog=_EXIT_TEXT,
         description="Stochastic RNNs and nonequilibrium response theory (Lim, JMLR 2021).\n"
                     "`srnnkit run --quick` runs everything in under a minute; "
@@ -220,6 +230,8 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
             verb = "use" if isinstance(err, DataMismatch) else "read"
             return _error(f"cannot {verb} the learning data{where}: {_one_line(what)}",
                           EXIT_USAGE)
+    if not args.out:               # '' wrote into the working directory, removing its report
+        return _error("--out must name a directory; got ''.", EXIT_USAGE)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -329,9 +341,38 @@ def console_main() -> None:
     srnnkit ...
     exit code 0
     """
+    raise SystemExit(_interruptible(main))
+
+
+def _interruptible(work: Any) -> int:
+    """``work()`` in a worker thread while the main thread waits for Ctrl-C.
+
+    Python handles a signal only between bytecodes of the main thread: inside a long
+    compiled loop (``n_jobs=1``) Ctrl-C waited for the loop, and with worker threads the
+    process outlived the message (found by fuzzing: a run estimated at 7 days ignored
+    Ctrl-C). The main thread now only waits, and on Ctrl-C ends the process at once with
+    exit code 130 (the report is written only at the end, so none is left).
+    """
+    import os
+    import threading
+
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["code"] = work()
+        except BaseException as err:     # re-raised in the main thread
+            result["error"] = err
+
+    thread = threading.Thread(target=target, name="srnnkit-main", daemon=True)
     try:
-        code = main()
-    except KeyboardInterrupt:            # Ctrl-C outside a stage (imports, argument parsing)
-        print("srnnkit: interrupted.", file=sys.stderr)
-        code = EXIT_INTERRUPTED
-    raise SystemExit(code)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        print("srnnkit: interrupted; no report was written.", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(EXIT_INTERRUPTED)
+    if "error" in result:
+        raise result["error"]
+    return result["code"]

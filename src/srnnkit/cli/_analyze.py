@@ -84,8 +84,8 @@ def _load_model(path: str, dt: float | None) -> tuple[Any, float | None]:
         if dt is None:
             raise ValueError(f"{path!r} holds an SRNN, which does not know its step: pass "
                              "--dt (the Euler-Maruyama step it runs with).")
-        if not dt > 0:
-            raise ValueError(f"--dt must be a number > 0; got {dt}.")
+        if not 0 < dt < float("inf"):
+            raise ValueError(f"--dt must be a finite number > 0; got {dt}.")
         return obj, dt
     if not _is_estimator(obj):
         raise ValueError(f"{path!r} holds a {type(obj).__name__}; `srnnkit analyze` needs a "
@@ -147,6 +147,8 @@ def run_analyze(args: argparse.Namespace) -> int:
                       else _load_data(args.data, model, args.missing))
     except ValueError as err:
         return _error(str(err), 2)
+    if not args.out:
+        return _error("--out must name a directory; got ''.", 2)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

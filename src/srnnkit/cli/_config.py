@@ -25,7 +25,7 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
         "input_scale": (0.5, "float", (0, None), "C is uniform on [-input_scale, input_scale]"),
         "noise": (0.3, "float", (0, None), "noise level: sigma = noise * I"),
         "gamma": (1.0, "float", (0, None), "leak rate Γ = gamma * I (relaxation time 1/gamma)"),
-        "bias_scale": (0.5, "float", (0, None),
+        "bias_scale": (0.5, "float", (0, None, "closed"),
                        "b is uniform on [-bias_scale, bias_scale]; 0 makes a tanh network odd "
                        "and its second-order kernel zero"),
         "activation": ("tanh", "str", ("tanh", "identity", "relu", "sigmoid"),
@@ -34,12 +34,12 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
     "simulation": {
         "dt": (0.02, "float", (0, None), "Euler-Maruyama step, also the lag spacing of kernels"),
         "n_steps": (400, "int", (2, None), "steps of the simulated input"),
-        "n_paths": (8192, "int", (1, None), "Monte Carlo paths of the simulate stage"),
+        "n_paths": (8192, "int", (2, None), "Monte Carlo paths of the simulate stage"),
         "input_amplitude": (0.5, "float", (0, None), "amplitude of the smooth sine input"),
     },
     "response": {
         "n_lags": (150, "int", (1, None), "lags of the first-order kernels (window n_lags * dt)"),
-        "n_paths": (20_000, "int", (1, None), "kicked paths of the perturbation estimator"),
+        "n_paths": (20_000, "int", (2, None), "kicked paths of the perturbation estimator"),
         "fdt_steps": (400_000, "int", (100, None),
                       "total stationary steps of the FDT and Girsanov estimators"),
         "second_order_lags": (25, "int", (1, None), "lags per axis of the second-order kernel"),
@@ -47,7 +47,7 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
     "volterra": {
         "amplitudes": ([0.8, 0.4, 0.2, 0.1, 0.05], "list[float]", (0, None),
                        "input amplitudes of the truncation-error slopes"),
-        "n_paths": (100_000, "int", (1, None), "paths of the common-random-numbers Monte Carlo"),
+        "n_paths": (100_000, "int", (2, None), "paths of the common-random-numbers Monte Carlo"),
         "n_steps": (100, "int", (2, None), "steps of the default network's test input"),
     },
     "features": {
@@ -83,8 +83,8 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
         "budget": (0.3, "float", (0, None), "work budget of its analysis (analyze_network)"),
     },
     "run": {
-        "seed": (0, "int", (0, None), "root seed of every random draw (--seed)"),
-        "n_jobs": (-1, "int", None, "threads: -1 all cores, 1 one thread"),
+        "seed": (0, "int", (0, 2 ** 32 - 1), "root seed of every random draw (--seed)"),
+        "n_jobs": (-1, "int", "nonzero", "threads: -1 all cores, 1 one thread"),
     },
 }
 
@@ -147,11 +147,17 @@ def _check(section: str, key: str, value: Any) -> Any:
         if cons is not None and any(v <= cons[0] for v in value):
             raise ConfigError(f"config key {name} must hold numbers > {cons[0]}; "
                               f"got {_short(value)}.")
+        if len(set(value)) < 2:                   # slopes are fitted over the amplitudes
+            raise ConfigError(f"config key {name} must hold at least two distinct numbers; "
+                              f"got {_short(value)}.")
         return value
+    if cons == "nonzero" and value == 0:
+        raise ConfigError(f"config key {name} must be a non-zero integer; got 0.")
     if isinstance(cons, tuple) and kind in ("int", "float"):
-        lo, hi = cons
-        if lo is not None and (value <= lo if kind == "float" else value < lo):
-            op = ">" if kind == "float" else ">="
+        lo, hi = cons[:2]
+        strict = kind == "float" and cons[2:] != ("closed",)
+        if lo is not None and (value <= lo if strict else value < lo):
+            op = ">" if strict else ">="
             raise ConfigError(f"config key {name} must be {op} {lo}; got {_short(value)}.")
         if hi is not None and value > hi:
             raise ConfigError(f"config key {name} must be <= {hi}; got {_short(value)}.")
@@ -189,7 +195,7 @@ def load_config(path: str | Path | None = None, *, quick: bool = False,
 
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
+            data = tomllib.loads(p.read_text(encoding="utf-8-sig"))   # a BOM is no error
         except FileNotFoundError:
             raise ConfigError(f"config file {str(p)!r} does not exist.") from None
         except OSError as err:  # a directory, no permission, ...

@@ -160,7 +160,8 @@ def stage_response(cfg: dict, ctx: dict, out: Path) -> dict:
                     "signal-to-noise map for the best-resolved pair of input channels "
                     "(outlined where |R2|/SE exceeds what noise alone reaches over all the "
                     "kernel's entries with 1% probability).",
-            "metrics": metrics, "figures": figs, "problems": response_problems(metrics)}
+            "metrics": metrics, "figures": figs,
+            "problems": response_problems(metrics, linear=model.is_linear)}
 
 
 def _second_order_figure(cfg: dict, ctx: dict, out: Path, runs: int, steps: int
@@ -272,7 +273,8 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
                     "numbers Monte Carlo. Right: its exact truncation errors (circles) and the "
                     "default network's order-1 errors against CRN Monte Carlo, with its "
                     "order-1 kernel estimated by perturbation (squares).",
-            "metrics": metrics, "figures": [fig], "problems": volterra_problems(metrics)}
+            "metrics": metrics, "figures": [fig],
+            "problems": volterra_problems(metrics, linear=model.is_linear)}
 
 
 def _smooth_inputs(n_series: int, n_steps: int, m: int, dt: float, seed: int) -> np.ndarray:
