@@ -68,6 +68,8 @@ def test_classifier_report_with_data(tmp_path, capsys):
     assert metrics["kernels"]["source"] == "NoisyRNNClassifier"
     assert metrics["volterra"]["test inputs"] == "data"
     assert "clean accuracy" in metrics["robustness"]      # the labels were understood
+    # every number of NetworkAnalysis.metrics() is kept (the stationary-runs ratio was not)
+    assert "stationary runs: ratio threshold" in metrics["kernels"]
 
 
 @pytest.mark.parametrize("args, match", [
@@ -146,3 +148,22 @@ def test_missing_values_in_the_data(tmp_path, linear_npz, capsys):
     err = capsys.readouterr().err
     assert "missing value ('?') at position 0; pass --missing interpolate" in err, err
     assert main([*argv, "--missing", "interpolate", "--out", str(tmp_path / "o2")]) == 0
+
+
+def test_a_regressor_with_class_labels_measures_no_error(tmp_path, capsys):
+    """Found by fuzzing: class labels '0', '1', '2' were read as regression targets and
+    an RMSE against the class indices was reported."""
+    pytest.importorskip("torch")
+    from srnnkit.cli._trained import builtin_task
+    from srnnkit.learning import NoisyRNNRegressor
+
+    X, y = builtin_task(24, seed=1)
+    reg = NoisyRNNRegressor(n_hidden=4, max_updates=5, random_state=0).fit(X[:16], y[:16] * 1.0)
+    sk.save(reg, tmp_path / "reg.npz")
+    _write_ts(tmp_path / "test.ts", X[16:], y[16:])              # @classLabel
+    out = tmp_path / "rep"
+    assert main(["analyze", str(tmp_path / "reg.npz"), "--data", str(tmp_path / "test.ts"),
+                 "--budget", "0.001", "--quiet", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert not any("rmse" in k for k in metrics["robustness"]), metrics["robustness"]
+    assert "holds class labels, not regression targets" in (out / "report.html").read_text()

@@ -293,6 +293,9 @@ def _ts(path, rows, *, labels="true a b", target=False, dims=1):
 
 
 @pytest.mark.parametrize("case, match", [
+    ("disjoint", r"'.*test\.ts' holds no class of '.*train\.ts'"),
+    ("one-step", r"'.*train\.ts' holds only one-step series"),
+    ("constant", r"'.*train\.ts' holds only constant series"),
     ("no labels", r"'.*test\.ts' has no class labels or targets"),
     ("regression test", r"holds class labels and '.*test\.ts' regression targets"),
     ("channels", r"has 1 channel\(s\) and '.*test\.ts' 2"),
@@ -308,7 +311,12 @@ def test_train_and_test_files_that_are_not_one_task_exit_2(tmp_path, capsys, cas
                 for lab in (labs * n)[:n]]
 
     train = _ts(tmp_path / "train.ts", rows(6, ["a"] if case == "one class" else ["a", "b"]))
-    if case == "no labels":
+    if case in ("one-step", "constant"):           # found by fuzzing: exit 1 from the stage
+        flat = [([[1.5] * (1 if case == "one-step" else 8)], lab) for lab in ["a", "b"] * 3]
+        train = _ts(tmp_path / "train.ts", flat)
+    if case == "disjoint":                         # found by fuzzing: accuracy 0, exit 0
+        test = _ts(tmp_path / "test.ts", rows(4, ["c", "d"]), labels="true c d")
+    elif case == "no labels":
         test = _ts(tmp_path / "test.ts", rows(4, [None]), labels="false")
     elif case == "regression test":
         test = _ts(tmp_path / "test.ts", rows(4, [0.5, 1.5]), target=True)

@@ -255,7 +255,7 @@ def _run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         client = _dask_client(args)
-    except (ImportError, OSError, ValueError) as err:
+    except (ImportError, OSError, ValueError, TypeError) as err:   # tls:// without certs: TypeError
         return _error(f"cannot reach the Dask cluster: {_one_line(err)}", EXIT_USAGE)
     try:
         records = run_pipeline(cfg, out, stages, progress=not args.quiet and sys.stderr.isatty(),

@@ -359,12 +359,14 @@ def stage_kernel(cfg: dict, ctx: dict, out: Path) -> dict:
             "metrics": metrics, "figures": [fig], "problems": kernel_problems(metrics)}
 
 
-def cli_missing_hint(err: Exception) -> str:
-    """The ``.ts`` reader's message, with the hint on missing values in the CLI's words."""
+def cli_missing_hint(err: Exception, config: bool = True) -> str:
+    """The ``.ts`` reader's message, with the hint on missing values in the CLI's words
+    (``config``: the command also reads a config, which has ``learning.missing``)."""
     from srnnkit.datasets._ts import MISSING_HINT
 
-    return str(err).replace(MISSING_HINT, "pass --missing interpolate (learning.missing = "
-                            "\"interpolate\" in a config) to fill them linearly.")
+    where = " (learning.missing = \"interpolate\" in a config)" if config else ""
+    return str(err).replace(MISSING_HINT, f"pass --missing interpolate{where} to fill them "
+                            "linearly.")
 
 
 def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
@@ -434,6 +436,25 @@ def _check_pair(train: str, Xtr: Any, ytr: Any, test: str, Xte: Any, yte: Any) -
     if classes is not None and classes.size < 2:
         raise DataMismatch(f"{train!r} holds one class ({str(classes[0])!r}); a classifier "
                            "needs two or more.")
+    if classes is not None and not np.isin(np.unique(yte), classes).any():
+        # found by fuzzing: labels 1/2 against a/b scored accuracy 0 with exit 0
+        raise DataMismatch(f"{test!r} holds no class of {train!r} (test classes "
+                           f"{_labels(np.unique(yte))}, training classes {_labels(classes)}): "
+                           "train and test must be the same task.")
+    for path, X in ((train, Xtr), (test, Xte)):
+        series = X if isinstance(X, list) else list(X)
+        if all(np.asarray(x).shape[0] < 2 for x in series):
+            raise DataMismatch(f"{path!r} holds only one-step series: there is no path to "
+                               "learn from.")
+        if path == train and all(np.ptp(np.asarray(x), axis=0).max() == 0 for x in series):
+            raise DataMismatch(f"{path!r} holds only constant series: nothing tells the "
+                               "series apart.")
+
+
+def _labels(values: Any) -> str:
+    """A few labels for a message."""
+    shown = ", ".join(repr(str(v)) for v in values[:5])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > 5 else "")
 
 
 def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, list[str]]:
