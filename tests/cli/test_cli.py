@@ -448,3 +448,14 @@ def test_ctrl_c_ends_a_long_run_at_once(tmp_path):
         proc.kill()
     assert code == 130
     assert "interrupted" in proc.stderr.read()
+
+
+def test_library_warnings_of_a_stage_are_problems_of_its_report(tmp_path):
+    """Found by fuzzing: a RunsDisagreeWarning (fdt_steps = 100) reached stderr only, even
+    with --quiet, and the report's Problems box did not show it."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[response]\nfdt_steps = 100\n")
+    assert main(["response", "--quick", "--quiet", "--config", str(cfg), "--out",
+                 str(tmp_path / "o")]) == 0
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert any("RunsDisagreeWarning" in w for w in metrics["warnings"]), metrics["warnings"]

@@ -11,6 +11,7 @@ earlier stages (``model``, ``trajectory``, ``responses``, ``second_order``, ...)
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -555,6 +556,30 @@ STAGE_FUNCS: dict[str, Callable[[dict, dict, Path], dict]] = {
 }
 
 
+def _library_warnings(caught: list) -> list[str]:
+    """The stage's srnnkit warnings (a run that disagrees, a network that may diverge, a grid
+    too coarse) as problem lines of its report, once each; other warnings go on to the
+    CLI's own filters (found by fuzzing: they reached stderr only, even with --quiet)."""
+    from .._cost import CostWarning
+
+    lines: list[str] = []
+    for w in caught:
+        category = w.category
+        if issubclass(category, CostWarning):
+            continue                      # the CLI speaks of cost itself
+        if category.__module__.startswith("srnnkit") and issubclass(category, UserWarning):
+            line = f"{category.__name__}: {_one_sentence(str(w.message))}"
+            if line not in lines:
+                lines.append(line)
+        else:
+            warnings.warn_explicit(w.message, category, w.filename, w.lineno)
+    return lines
+
+
+def _one_sentence(text: str) -> str:
+    return " ".join(text.split())
+
+
 def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: bool = False,
                  verbose: bool = True, executor: Any = None, data: Any = None) -> list[dict]:
     """Run ``stages`` in order, then write ``metrics.json`` and ``report.html``.
@@ -588,13 +613,14 @@ def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: boo
             continue
         t0 = time.perf_counter()
         try:
-            with show_progress(progress):
+            with show_progress(progress), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 rec = func(cfg, ctx, out)
         except Exception as err:
             raise StageFailed(name, err) from err
         rec["name"] = name
         rec["seconds"] = time.perf_counter() - t0
-        rec.setdefault("problems", [])
+        rec["problems"] = list(rec.get("problems", [])) + _library_warnings(caught)
         records.append(rec)
         if verbose:
             flag = f", {len(rec['problems'])} problem(s)" if rec["problems"] else ""
