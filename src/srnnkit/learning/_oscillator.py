@@ -196,7 +196,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
       with probability ``1 / n_inputs``), scaled so that a unit white-noise input gives each
       block unit variance;
     - ``n_thresholds`` thresholds per hidden unit at random quantiles (10%-90%) of that
-      unit's mean state on a random training series (MiniRocket's bias rule);
+      unit's mean state on a random training series (MiniRocket's bias rule; drawn from
+      the series sorted by content, so the order of the training set does not matter);
     - ``subsample``: block :math:`j` is read every :math:`s_j` steps, the largest power of
       two :math:`\le 1/\max(\gamma_j, \omega_j)` (about once per radian of its phase or
       decay: a slow state is not re-read while it has barely moved); its features average
