@@ -79,7 +79,7 @@ def test_a_large_mean_z2_is_a_problem_even_when_99_percent_agree():
     se = np.full_like(values, 0.1)
     noise = 0.1 * np.sqrt(2.0) * rng.standard_normal(values.shape)
     for b, flagged in ((values + noise, False),                # z ~ N(0, 1)
-                       (values + 1.5 * 0.1 * np.sqrt(2.0), True)):   # a bias of 1.5 SE
+                       (values + 2.0 * 0.1 * np.sqrt(2.0), True)):   # a bias of 2 SE
 
         agr = compare_kernels(ResponseFunction(values, dt=0.1, stderr=se, method="perturbation"),
                               ResponseFunction(b, dt=0.1, stderr=se, method="girsanov"))
