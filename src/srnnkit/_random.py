@@ -40,11 +40,12 @@ def as_seed_sequence(seed: SeedLike, name: str = "seed") -> np.random.SeedSequen
             raise ValueError(f"{name} must be a non-negative integer, a numpy Generator or None; "
                              f"got {seed}.")
         return np.random.SeedSequence(int(seed))
-    if isinstance(seed, (list, tuple, np.ndarray)) and len(seed) and all(
-            isinstance(v, Integral) and not isinstance(v, bool) and v >= 0
-            for v in np.asarray(seed, dtype=object).ravel()):
+    words = (np.asarray(seed, dtype=object).ravel()
+             if isinstance(seed, (list, tuple, np.ndarray)) else ())
+    if len(words) and all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 0
+                          for v in words):
         # entropy as NumPy writes it (a Trajectory's seed_entropy after a Generator seed)
-        return np.random.SeedSequence([int(v) for v in np.asarray(seed, dtype=object).ravel()])
+        return np.random.SeedSequence([int(v) for v in words])
     raise TypeError(f"{name} must be an int, a sequence of non-negative ints (entropy), a "
                     f"numpy.random.Generator (or RandomState), a SeedSequence or None; got "
                     f"{type(seed).__name__}.")

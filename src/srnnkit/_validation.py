@@ -8,6 +8,7 @@ error always says *which argument*, *what was expected* and *what came*::
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from typing import NoReturn
 
@@ -15,6 +16,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 __all__ = [
+    "MemoryLimitError",
+    "NonFiniteResultError",
     "check_array",
     "check_choice",
     "check_finite_array",
@@ -25,6 +28,7 @@ __all__ = [
     "check_positive",
     "describe",
     "fail",
+    "same_step",
 ]
 
 
@@ -157,6 +161,12 @@ def check_array(name: str, value: object, *, ndim: int | tuple[int, ...] | None 
     return arr
 
 
+def same_step(a: float, b: float) -> bool:
+    """Whether two time steps are one, to relative rounding (an absolute tolerance took
+    dt = 1e-9 and 3e-9 for the same step)."""
+    return math.isclose(float(a), float(b), rel_tol=1e-9)
+
+
 def check_finite_array(name: str, arr: np.ndarray) -> np.ndarray:
     """Reject NaN/inf in an already converted array."""
     if not np.all(np.isfinite(arr)):
@@ -209,18 +219,29 @@ def check_memory(name: str, value: object, what: str, shape: tuple[int, ...], it
         msg = (f"{name}={describe(value)} is too large: {what} would need {format_bytes(need)} "
                f"(shape {format_shape(shape)}), more than this machine's "
                f"{format_bytes(have)} of memory.")
-        raise ValueError(msg + (" " + hint if hint else ""))
+        raise MemoryLimitError(msg + (" " + hint if hint else ""))
+
+
+class NonFiniteResultError(ValueError):
+    """A result computed from finite inputs holds NaN or infinity (it overflowed): callers
+    that can retry at another scale catch this class, not the message's words."""
+
+
+class MemoryLimitError(ValueError):
+    """An array the call would build exceeds what memory (or a library bound) allows."""
 
 
 def check_finite_result(what: str, arr: np.ndarray, remedy: str) -> np.ndarray:
-    """Numerical guard: raise ValueError when a computed ``arr`` holds NaN or infinity.
+    """Numerical guard: raise NonFiniteResultError (a ValueError) when a computed ``arr``
+    holds NaN or infinity.
 
     Called on outputs computed from finite inputs, so a non-finite entry means overflow
     (never a silent NaN). Two reductions (min, max; NaN propagates), no temporary array.
     """
     if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{what} overflowed: {bad} of {arr.size} entries are NaN or infinite "
+        raise NonFiniteResultError(
+                         f"{what} overflowed: {bad} of {arr.size} entries are NaN or infinite "
                          f"although the inputs are finite (dtype {arr.dtype}). {remedy}"
                          + (" float32 overflows beyond 3.4e38: float64 input goes much "
                             "further." if arr.dtype == np.float32 else ""))

@@ -278,15 +278,9 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
         gap = np.nanmedian(per[0] - per[1], axis=1)
         gap_se = np.nanmedian(per[0][:, idx] - per[1][:, idx], axis=2).std(axis=1, ddof=1)
         improved = np.nanmean(np.where(np.isnan(per[0]), np.nan, per[1] < per[0]), axis=1)
+        order2_fit = np.nanmedian(fit, axis=1)
     return {"error1": med[0], "error2": med[1], "error1_stderr": boot[0].std(axis=1, ddof=1),
             "error2_stderr": boot[1].std(axis=1, ddof=1), "floor": med[2],
             "converges": gap > 2.0 * gap_se, "improved": improved,
             "error1_pooled": pooled[0], "error2_pooled": pooled[1], "response_rms": rms,
-            "order2_fit": _nanmedian(fit), "per_series": per}
-
-
-def _nanmedian(values: np.ndarray) -> np.ndarray:
-    """Median over the last axis of the defined entries (NaN where none is)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(values, axis=-1)
+            "order2_fit": order2_fit, "per_series": per}

@@ -230,18 +230,29 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
             verb = "use" if isinstance(err, DataMismatch) else "read"
             return _error(f"cannot {verb} the learning data{where}: {_one_line(what)}",
                           EXIT_USAGE)
-    if not args.out:               # '' wrote into the working directory, removing its report
-        return _error("--out must name a directory; got ''.", EXIT_USAGE)
-    out = Path(args.out)
+    try:
+        out = _output_dir(args.out)
+    except ValueError as err:
+        return _error(str(err), EXIT_USAGE)
+    return cfg, out, data
+
+
+def _output_dir(path: str) -> Path:
+    """``--out`` created and checked writable before any work; ``ValueError`` (the CLI's
+    exit 2) naming it otherwise. '' is refused: it wrote into the working directory and
+    removed a report there."""
+    if not path:
+        raise ValueError("--out must name a directory; got ''.")
+    out = Path(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".srnnkit-write-test"
         probe.write_text("")
         probe.unlink()
     except OSError as err:
-        return _error(f"cannot write to output directory {str(out)!r}: "
-                      f"{err.strerror or err}.", EXIT_USAGE)
-    return cfg, out, data
+        raise ValueError(f"cannot write to output directory {str(out)!r}: "
+                         f"{err.strerror or err}.") from None
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:

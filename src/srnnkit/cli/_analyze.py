@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _error, _one_line
+from . import _error, _one_line, _output_dir
 from ._pipeline import cli_missing_hint
 
 __all__ = ["add_parser", "analysis_records", "run_analyze"]
@@ -149,16 +149,10 @@ def run_analyze(args: argparse.Namespace) -> int:
                       else _load_data(args.data, model, args.missing))
     except ValueError as err:
         return _error(str(err), 2)
-    if not args.out:
-        return _error("--out must name a directory; got ''.", 2)
-    out = Path(args.out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / ".srnnkit-write-test").write_text("")
-        (out / ".srnnkit-write-test").unlink()
-    except OSError as err:
-        return _error(f"cannot write to output directory {str(out)!r}: "
-                      f"{err.strerror or err}.", 2)
+        out = _output_dir(args.out)
+    except ValueError as err:
+        return _error(str(err), 2)
     from ._report import clear_outputs
 
     clear_outputs(out)       # a failed analysis leaves no earlier report that looks like its own

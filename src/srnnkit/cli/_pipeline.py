@@ -561,6 +561,7 @@ def _library_warnings(caught: list) -> list[str]:
     too coarse) as problem lines of its report, once each; other warnings go on to the
     CLI's own filters (found by fuzzing: they reached stderr only, even with --quiet)."""
     from .._cost import CostWarning
+    from . import _one_line
 
     lines: list[str] = []
     for w in caught:
@@ -568,16 +569,12 @@ def _library_warnings(caught: list) -> list[str]:
         if issubclass(category, CostWarning):
             continue                      # the CLI speaks of cost itself
         if category.__module__.startswith("srnnkit") and issubclass(category, UserWarning):
-            line = f"{category.__name__}: {_one_sentence(str(w.message))}"
+            line = f"{category.__name__}: {_one_line(w.message)}"
             if line not in lines:
                 lines.append(line)
         else:
             warnings.warn_explicit(w.message, category, w.filename, w.lineno)
     return lines
-
-
-def _one_sentence(text: str) -> str:
-    return " ".join(text.split())
 
 
 def run_pipeline(cfg: dict, out: Path, stages: tuple[str, ...], *, progress: bool = False,

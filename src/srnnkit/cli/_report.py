@@ -152,9 +152,9 @@ def _finite_or_null(value: Any) -> Any:
 
 
 def clear_outputs(out: Path) -> None:
-    """Remove an earlier run's ``report.html`` and ``metrics.json`` from ``out``: a run that
-    fails must never leave a report or numbers that look like its own (the figures stay,
-    referenced by nothing)."""
+    """Remove an earlier run's ``report.html``, ``metrics.json`` and ``analysis.toml`` from
+    ``out``: a run that fails must never leave a report or numbers that look like its own
+    (the figures stay, referenced by nothing)."""
     for name in ("report.html", "metrics.json", "analysis.toml"):
         target = out / name
         if target.exists():

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._cost import costed
-from .._validation import check_finite_result, check_int, check_positive, fail
+from .._validation import MemoryLimitError, check_finite_result, check_int, check_positive, fail
 from . import _common as cm
 from ._cost import response_kernel_cost
 
@@ -217,7 +217,7 @@ MAX_TABLE_BYTES = 2**31
 def _check_table(r: int, la: int, lb: int) -> None:
     nbytes = 8 * (la * r) * (lb * r)
     if nbytes > MAX_TABLE_BYTES:
-        raise ValueError(
+        raise MemoryLimitError(
             f"the time table of response_kernel must fit in {MAX_TABLE_BYTES / 2**30:.0f} GiB; "
             f"got {la * r} x {lb * r} pieces ({nbytes / 2**30:.1f} GiB). Reduce dyadic_order "
             "or refine, or split long series.")

@@ -15,7 +15,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._stats import unit_exponent
-from .._validation import check_array, check_choice, fail
+from .._validation import (
+    MemoryLimitError,
+    NonFiniteResultError,
+    check_array,
+    check_choice,
+    fail,
+)
 from ..features import SupportBasis
 from ..kernels import CoarseGridWarning, response_kernel, signature_kernel
 from ..kernels._pooled import (
@@ -30,7 +36,7 @@ from ..kernels._pooled import (
 from ._features import _SCALING, _fit_scaling, check_basis
 from ._input import as_series_list, check_channels, check_not_constant, check_targets
 from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, stack_weights
-from ._ridge import eigh
+from ._ridge import eigh, relative_scale
 
 __all__ = ["NearConstantGramWarning", "ResponseKernelClassifier", "ResponseKernelRidge",
            "kernel_ridge_cv"]
@@ -132,8 +138,8 @@ def _kernel_ridge_cv(K: np.ndarray, y: np.ndarray, alphas: np.ndarray, cv: str, 
         return float(a), c.reshape(y.shape), np.ldexp(errors, 2 * e)
 
 
-def _one_line(err: Exception) -> str:
-    """An error's first sentence, for quoting inside another message."""
+def _first_sentence(err: Exception) -> str:
+    """An error's first sentence (its facts, without its advice), for quoting."""
     return str(err).split(". ")[0].rstrip(".")
 
 
@@ -446,7 +452,7 @@ class _KernelBase(BaseEstimator):
         fit = loo_fit(K, Yc, grid, relative=relative, intercept=self.fit_intercept)
         n = K.shape[0]
         if self.cv == "gcv" and n > 1:
-            scale = max(float(fit.lam.sum()) / n, np.finfo(float).tiny) if relative else 1.0
+            scale = relative_scale(fit.lam, n) if relative else 1.0
             alphas = (KERNEL_ALPHAS if grid is None else grid) * scale
             errs = _kernel_ridge_cv(centre(K) if self.fit_intercept else K, Yc, alphas,
                                     "gcv")[2]
@@ -563,10 +569,8 @@ class _KernelBase(BaseEstimator):
             self.dyadic_order_ = order
             try:
                 K, diag = self._train_gram(paths)
-            except ValueError as err:   # overflow: the kernel grows like exp(path size)
-                if "overflowed" not in str(err):
-                    raise               # e.g. the PDE's memory guard: not an amplitude issue
-                continue
+            except NonFiniteResultError:  # overflow: the kernel grows like exp(path size)
+                continue                  # (the PDE's memory guard is no amplitude issue)
             if not _usable(K, diag):
                 continue
             fit = self._score(K, Yc[sub] - Yc[sub].mean(axis=0) if self.fit_intercept
@@ -709,16 +713,14 @@ class _KernelBase(BaseEstimator):
         order = max(self.dyadic_order_, self._order(paths))
         try:
             return self._path_rows(paths, order)
-        except ValueError as err:       # overflow: name the series, not the PDE
-            if "must fit in" in str(err):                   # the PDE's memory guard
-                L = max(len(b) for b in base)
-                fail("X", "series whose whole-path kernel with the training series fits "
-                     "the PDE's memory guard", f"series of up to {L} cells (after block "
-                     f"averaging by {self.block_}): {_one_line(err)}",
-                     hint="Split long series, or fit with kernel='pooled' (time-averaged, "
-                     "any length).")
-            if "overflowed" not in str(err):
-                raise
+        except MemoryLimitError as err:   # the PDE's memory guard: name the series
+            L = max(len(b) for b in base)
+            fail("X", "series whose whole-path kernel with the training series fits "
+                 "the PDE's memory guard", f"series of up to {L} cells (after block "
+                 f"averaging by {self.block_}): {_first_sentence(err)}",
+                 hint="Split long series, or fit with kernel='pooled' (time-averaged, "
+                 "any length).")
+        except NonFiniteResultError:      # overflow: name the series, not the PDE
             bad = [i for i, p in enumerate(paths) if not _rows_finite(self, p, order)]
             fail("X", "series that the fitted whole-path kernel can compare with the "
                  "training ones", f"{len(bad)} of {len(paths)} series (the first: "

@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from ..kernels._pooled import _dct
-from ._ridge import eigh
+from ._ridge import eigh, relative_scale
 
 __all__ = ["LooFit", "centre", "heat_grams", "loo_fit", "stack_weights"]
 
@@ -58,9 +58,7 @@ def loo_fit(K: np.ndarray, Yc: np.ndarray, grid: np.ndarray | None, *, relative:
     lam, V = eigh(0.5 * (Kc + Kc.T))
     lam = np.clip(lam, 0.0, None)
     grid = KERNEL_ALPHAS if grid is None else np.asarray(grid, float)
-    # a constant Gram (centred: zero) leaves the intercept alone: any positive scale gives
-    # its leave-one-out errors (a tiny one divided by zero: IndexError, found by fuzzing)
-    scale = (float(lam.sum()) / n if lam.sum() > 0 else 1.0) if relative else 1.0
+    scale = relative_scale(lam, n) if relative else 1.0
     alphas = grid * scale
     if n < 2:
         return LooFit(0.0, float(alphas[-1]), np.zeros(alphas.size), np.zeros(n), lam, V,

@@ -20,7 +20,7 @@ from ..dynamics._drift import EulerStep
 from ..model import SRNN
 from ..simulate import simulate
 from ._input import as_series_list, standardization
-from ._ridge import eigh
+from ._ridge import eigh, relative_scale
 
 __all__ = ["ReservoirForecaster", "SRNNReservoir"]
 
@@ -367,9 +367,8 @@ class ReservoirForecaster(BaseEstimator):
         series per Euler step; ``"auto"`` is not offered). Defaults here: ``n_hidden=200``,
         ``input_scale=0.3``, ``bias_scale=0.5``, ``noise=0``, ``n_paths=1`` (small inputs
         keep the units near their linear range, the bias breaks the odd symmetry of tanh).
-        For a deterministic
-        series the noise-averaged state carries a Monte Carlo floor of about
-        ``noise / sqrt(n_paths)`` that limits the one-step accuracy (on Mackey-Glass,
+        For a deterministic series the noise-averaged state carries a Monte Carlo floor of
+        about ``noise / sqrt(n_paths)`` that limits the one-step accuracy (on Mackey-Glass,
         ``noise=1e-4`` gives 3x the one-step error of ``noise=0``); noise helps as a
         regulariser for noisy data.
     alpha : float or "auto", default="auto"
@@ -527,7 +526,7 @@ class ReservoirForecaster(BaseEstimator):
         lam, V = eigh(gram)
         lam = np.clip(lam, 0.0, None)
         if self.alpha == "auto":
-            alphas = FORECAST_ALPHAS * max(float(lam.sum()) / rows.size, np.finfo(float).tiny)
+            alphas = FORECAST_ALPHAS * relative_scale(lam, rows.size)
             self.cv_errors_ = _blocked_cv(F, T, alphas)
             best = np.flatnonzero(self.cv_errors_ <= self.cv_errors_.min() * (1 + 1e-10))[-1]
             self.alpha_ = float(alphas[best])

@@ -17,7 +17,8 @@ import numpy as np
 
 from .._stats import unit_exponent
 
-__all__ = ["RELATIVE_ALPHAS", "RidgeLOO", "eigh", "loo_errors", "loo_residuals", "ridge_loo"]
+__all__ = ["RELATIVE_ALPHAS", "RidgeLOO", "eigh", "loo_errors", "loo_residuals",
+           "relative_scale", "ridge_loo"]
 
 # Penalties relative to the mean eigenvalue of the (centred) Gram matrix tr(G)/n.
 RELATIVE_ALPHAS = np.logspace(-7, 1, 17)
@@ -53,6 +54,14 @@ def eigh(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.linalg.eigh(A)
     with _blas_controller().limit(limits=1, user_api="blas"):
         return np.linalg.eigh(A)
+
+
+def relative_scale(lam: np.ndarray, n: int) -> float:
+    """The mean eigenvalue ``tr(G) / n`` that a relative penalty grid multiplies; 1 for a
+    zero Gram: constant features (or a constant kernel) leave the intercept alone, whose
+    leave-one-out errors any positive scale gives (a tiny one divided by zero)."""
+    total = float(np.sum(lam))
+    return total / n if total > 0 else 1.0
 
 
 def _spectrum(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,9 +171,7 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
             lam = np.clip(lam, 0.0, None)
         else:
             lam, Q = _spectrum(F[:, cols])
-        # features that are all constant (a zero Gram) leave the intercept alone: any
-        # positive scale gives its leave-one-out errors (a tiny one divided by zero)
-        scale = (lam.sum() / n if lam.sum() > 0 else 1.0) if relative else 1.0
+        scale = relative_scale(lam, n) if relative else 1.0
         spectra.append((lam, Q, scale))
         errors[c] = loo_errors(lam, Q, Yc, grid * scale)
     # each candidate at its best penalty (ties -> the larger); then the one-standard-error

@@ -625,6 +625,8 @@ class _EulerMaruyama(torch.autograd.Function):
         H = D.new_empty(T + 1, batch, n)
         H[0] = 0.0
         S = D.new_empty(T, batch, n)
+        # the steps where some series has ended, once (not a tensor reduction per step)
+        partial = [False] * T if active is None else (~active.all(dim=1)).tolist()
         for k in range(T):
             h = H[k]
             y = torch.addmm(D[k], h, K)
@@ -632,11 +634,12 @@ class _EulerMaruyama(torch.autograd.Function):
             hn = torch.add(y[:, n:], S[k], alpha=dt, out=H[k + 1])
             if mult is not None:
                 hn.addcmul_(mult[k], h)
-            if active is not None and not bool(active[k].all()):
+            if partial[k]:
                 held = ~active[k]
                 hn[held] = h[held]
                 S[k][held] = 0.0
         ctx.save_for_backward(H, S, K, mult, active)
+        ctx.partial = partial
         ctx.dt, ctx.activation = dt, activation
         return H
 
@@ -654,7 +657,7 @@ class _EulerMaruyama(torch.autograd.Function):
             g = DY[k, :, n:]
             _derivative(ctx.activation, S[k], out=DY[k, :, :n]).mul_(g)
             held = carry = None
-            if active is not None and not bool(active[k].all()):
+            if ctx.partial[k]:
                 held = ~active[k]                 # h_{k+1} = h_k: the gradient goes through
                 carry = g[held].clone()
                 DY[k, held] = 0.0

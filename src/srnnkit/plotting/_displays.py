@@ -9,14 +9,13 @@ constrained layout, so saved PNGs are not clipped.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import check_array, fail
+from .._validation import check_array, fail, same_step
 from ._common import AxesArg, as_curve, axes_or_new, pick_index, pick_pair
 
 if TYPE_CHECKING:
@@ -453,7 +452,7 @@ class VolterraDisplay:
             if trajectory.mean.ndim != 2 or trajectory.mean.shape[0] != len(ts):
                 fail("trajectory", f"a simulation of the same input ({len(ts)} times)",
                      f"mean of shape {trajectory.mean.shape}")
-            if not math.isclose(trajectory.dt, series.dt, rel_tol=1e-9):
+            if not same_step(trajectory.dt, series.dt):
                 fail("trajectory", f"a simulation at the series' step dt = {series.dt:g}",
                      f"one at dt = {trajectory.dt:g}")
             mean = as_curve("trajectory", trajectory.mean, len(ts), output)

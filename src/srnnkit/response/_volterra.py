@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,14 @@ import numpy as np
 from .._cost import costed
 from .._random import SeedLike, child_sequences
 from .._series import as_series
-from .._validation import check_array, check_choice, check_int, check_positive, fail
+from .._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_positive,
+    fail,
+    same_step,
+)
 from ..model._linear import analytic_output_mean
 from ._api import (
     FIRST_METHODS,
@@ -108,7 +114,7 @@ class VolterraSeries:
         if second is not None:
             if not isinstance(second, ResponseFunction) or second.order != 2:
                 fail("second", "an order-2 ResponseFunction or None", second, TypeError)
-            if not math.isclose(second.dt, first.dt, rel_tol=1e-9):
+            if not same_step(second.dt, first.dt):
                 fail("second", f"a kernel with dt = {first.dt} (that of first)",
                      f"dt = {second.dt}")
             if second.n_inputs != first.n_inputs or second.n_outputs != first.n_outputs:
@@ -247,7 +253,7 @@ class VolterraSeries:
         """
         if dt is not None:
             dt = check_positive("dt", dt)
-            if not math.isclose(dt, self.dt, rel_tol=1e-9):
+            if not same_step(dt, self.dt):
                 fail("dt", f"the series' own step {self.dt:g} (inputs are read at the "
                      "kernels' lags; resample them, or build the series at this dt)", dt)
         u, single = _as_inputs(inputs, self.first.n_inputs)
@@ -602,7 +608,7 @@ def _check_series(series: Any, dt: float, model: Any = None) -> None:
     if series is not None:
         if not isinstance(series, VolterraSeries) or series.order < 2:
             fail("series", "an order-2 VolterraSeries", series, TypeError)
-        if not math.isclose(series.dt, dt, rel_tol=1e-9):
+        if not same_step(series.dt, dt):
             fail("series", f"a VolterraSeries with dt = {dt}", f"dt = {series.dt}")
         if model is None:
             return
