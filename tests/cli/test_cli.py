@@ -88,6 +88,31 @@ def test_interrupt_leaves_no_report(tmp_path, monkeypatch, capsys):
     assert not list(out.glob(".*.partial"))
 
 
+def test_a_long_estimate_is_said_when_the_stage_starts(tmp_path, monkeypatch, capsys):
+    """Found by fuzzing: a config estimated at hours ran silently, its CostWarning kept for
+    the report at the end; now the estimate is printed at once (the stage still runs and the
+    warning is no problem line of the report)."""
+    from srnnkit import CostWarning
+    from srnnkit.cli import _pipeline
+
+    said = []
+
+    def slow_stage(cfg, ctx, out_dir):
+        warnings.warn("simulate is estimated to take about 3.5 h on this machine. Silence "
+                      "this with warnings.simplefilter(...)", CostWarning, stacklevel=1)
+        said.append(capsys.readouterr().err)          # printed before the work goes on
+        return {"metrics": {}, "figures": [], "problems": []}
+
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "simulate", slow_stage)
+    out = tmp_path / "rep"
+    assert main(["simulate", "--quick", "--out", str(out)]) == 0
+    assert said[0].startswith("[simulate] simulate is estimated to take about 3.5 h")
+    assert "Ctrl-C stops the run" in said[0] and "Silence" not in said[0]
+    assert json.loads((out / "metrics.json").read_text())["warnings"] == []
+    assert main(["simulate", "--quick", "--quiet", "--out", str(out)]) == 0
+    assert "estimated" not in capsys.readouterr().err
+
+
 # ------------------------------------------------------------ issue #20: the first hour
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -358,6 +383,25 @@ def test_missing_values_in_the_data_files(tmp_path, capsys):
     assert main([*argv, "--config", str(cfg), "--out", str(tmp_path / "o3")]) == 0
     for out in ("o2", "o3"):                      # the run's own config records the choice
         assert 'missing = "interpolate"' in (tmp_path / out / "config.toml").read_text()
+
+
+def test_the_runs_config_reruns_from_another_directory(tmp_path, monkeypatch, capsys):
+    """Found by fuzzing: config.toml kept the data paths as typed (relative to where the
+    run started), so `srnnkit run --config out/config.toml` from elsewhere found no data."""
+    rng = np.random.default_rng(1)
+    rows = [([rng.standard_normal(8).round(3).tolist()], lab) for lab in ["a", "b"] * 5]
+    (tmp_path / "data").mkdir()
+    _ts(tmp_path / "data" / "train.ts", rows)
+    _ts(tmp_path / "data" / "test.ts", rows[2:])
+    monkeypatch.chdir(tmp_path)
+    argv = ["fit", "--quick", "--quiet", "--train", "data/train.ts", "--test", "data/test.ts"]
+    assert main([*argv, "--out", "o1"]) == 0
+    monkeypatch.chdir(tmp_path / "data")
+    assert main(["fit", "--quick", "--quiet", "--config", "../o1/config.toml", "--out",
+                 "../o2"]) == 0, capsys.readouterr().err
+    first, again = (json.loads((tmp_path / o / "metrics.json").read_text())["fit"]
+                    for o in ("o1", "o2"))
+    assert first == {**again, "seconds": first["seconds"]}
 
 
 def test_a_failed_run_leaves_no_earlier_report_or_metrics(tmp_path, capsys):

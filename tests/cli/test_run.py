@@ -89,3 +89,15 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert res.returncode == 0
     assert "srnnkit report" in res.stdout
     assert "Uncaught" not in res.stderr and "CONSOLE(" not in res.stderr
+
+
+@pytest.mark.slow
+def test_volterra_stage_alone_reports_what_run_reports(report, tmp_path):
+    """Found by fuzzing: alone, the stage estimated its order-1 kernel over another lag
+    window than the response stage's, and reported another slope (0.91 against 1.66)."""
+    out = tmp_path / "alone"
+    assert main(["volterra", "--quick", "--quiet", "--out", str(out)]) == 0
+    alone = json.loads((out / "metrics.json").read_text())["volterra"]
+    full = json.loads((report / "metrics.json").read_text())["volterra"]
+    for key in ("default order-1 slope", "V2 order-1 slope", "V2 max error order 1 vs MC"):
+        assert alone[key] == full[key], key

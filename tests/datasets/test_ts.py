@@ -126,6 +126,12 @@ def test_malformed_files_name_the_line(text, line, what):
         load_ts(io.StringIO(text))
 
 
+@pytest.mark.parametrize("text", ["", "\n\n  \n"])
+def test_an_empty_file_says_so(text):
+    with pytest.raises(ValueError, match=r"^\.ts file: the file is empty"):
+        load_ts(io.StringIO(text))
+
+
 def test_bad_arguments():
     with pytest.raises(TypeError, match="path must be"):
         load_ts(12)

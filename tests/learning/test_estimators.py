@@ -287,6 +287,9 @@ def test_transformers_name_their_output_columns():
                 LinearSRNNFeatures(8, random_state=0), SRNNReservoir(5, random_state=0)):
         F = est.fit_transform(X)
         assert len(est.get_feature_names_out()) == F.shape[1]
+        assert len(est.get_feature_names_out(["a", "b"])) == F.shape[1]
+        with pytest.raises(ValueError, match="input_features must be 2 channel"):
+            est.get_feature_names_out(["a", "b", "c"])      # scikit-learn's rule: one each
     rf = ResponseFeatures(basis=MonomialBasis(1), depth=1).fit(X)
     assert list(rf.get_feature_names_out()) == [f"S(psi{p}.{c})" for p in (0, 1)
                                                 for c in ("1", "x0", "x1")]

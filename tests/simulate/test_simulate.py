@@ -4,6 +4,8 @@ Statistical checks use fixed seeds and compare with independent closed forms
 (Lyapunov equations, ODEs solved by SciPy) within 4 standard errors.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import integrate, linalg, stats
@@ -274,6 +276,20 @@ def test_bad_simulate_input(kwargs, exc, match):
     inputs = args.pop("inputs")
     with pytest.raises(exc, match=match):
         sk.simulate(model, inputs, **args)
+
+
+@pytest.mark.parametrize("mode", ["additive", "activation"])
+def test_an_input_term_that_overflows_is_refused(mode):
+    """Found by fuzzing: C u = inf entered the step (a saturated tanh or an inf state) with a
+    NumPy warning only. A huge but finite input term still runs (the state follows it)."""
+    model = sk.SRNN(W=[[0.5]], C=[[3.0]], sigma=0.1, input_mode=mode)
+    with pytest.raises(ValueError, match=r"inputs must be values whose input term C u is "
+                                         r"finite.*max \|u\| = 1e\+308"):
+        sk.simulate(model, np.full((5, 1), 1e308), dt=0.1, n_paths=2, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = sk.simulate(model, np.full((5, 1), 1e307), dt=0.1, n_paths=2, seed=0)
+    assert np.isfinite(traj.mean).all()
 
 
 def test_exact_needs_linear():

@@ -282,6 +282,8 @@ def load_ts(path: PathOrFile, *, missing: str = "raise",
         case = _parse_dims(lineno, fields, missing)
         _check_case(lineno, case, header, cases[0] if cases else None)
         cases.append(case)
+    if last_line == 0 or not text.strip():
+        raise ValueError(".ts file: the file is empty (no header, no '@data' line, no data).")
     if not in_data:
         raise _err(last_line, "no '@data' line: not a .ts file.")
     if not cases:

@@ -118,7 +118,12 @@ def _norm_rows_max(x: Any) -> float:
     if x is None:
         return 0.0
     a = np.asarray(x, dtype=float)
-    return float(np.sqrt((a * a).sum(axis=-1)).max()) if a.size else 0.0
+    if not a.size:
+        return 0.0
+    top = float(np.abs(a).max())          # scaled, so that values near 1e308 do not overflow
+    if top == 0.0 or not math.isfinite(top):
+        return top
+    return top * float(np.sqrt(((a / top) ** 2).sum(axis=-1)).max())
 
 
 def state_bound(model: Any, dt: float, *, h0: Any = None, inputs: Any = None,

@@ -25,6 +25,7 @@ from .._parallel import Runner, n_threads
 from .._random import as_generator
 from .._validation import check_array, check_int, check_memory, fail
 from . import _oscillator_loops as _k
+from ._features import channel_names
 from ._input import (
     as_series_list,
     check_channels,
@@ -498,14 +499,17 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : None
-            Ignored (each feature mixes every channel); kept for scikit-learn.
+        input_features : array-like of str, optional
+            Checked to name one channel each, then unused (each feature mixes every
+            channel); kept for scikit-learn.
 
         Returns
         -------
         ndarray of str objects, shape (``n_features_out_``,)
         """
         check_is_fitted(self, "n_features_out_")
+        if input_features is not None:
+            channel_names(self, input_features)
         return np.asarray([f"linearsrnnfeatures{i}" for i in range(self.n_features_out_)],
                           dtype=object)
 

@@ -19,6 +19,7 @@ from ..dynamics._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ..dynamics._drift import EulerStep
 from ..model import SRNN
 from ..simulate import simulate
+from ._features import channel_names
 from ._input import as_series_list, standardization
 from ._ridge import eigh, relative_scale
 
@@ -286,8 +287,9 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : None
-            Ignored (the features are named after the hidden units); kept for scikit-learn.
+        input_features : array-like of str, optional
+            Checked to name one channel each, then unused (the features are named after
+            the hidden units); kept for scikit-learn.
 
         Returns
         -------
@@ -295,6 +297,8 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
             The names, in the order of the columns of `transform`.
         """
         check_is_fitted(self, "model_")
+        if input_features is not None:
+            channel_names(self, input_features)
         names = []
         if self.pooling in ("last", "both"):
             names += [f"h_last_{i}" for i in range(self.n_hidden)]

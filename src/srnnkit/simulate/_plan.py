@@ -141,7 +141,21 @@ def _parse_inputs(model: SRNN, inputs: Any, n_steps: Any
     u = series.values
     if n_steps is not None and check_int("n_steps", n_steps, low=1) != u.shape[1]:
         fail("n_steps", f"equal to the inputs' length {u.shape[1]} (or None)", n_steps)
+    _check_input_term(model, u)
     return u, not series.single, u.shape[1]
+
+
+def _check_input_term(model: SRNN, u: np.ndarray) -> None:
+    """Refuse inputs whose drift term ``C u`` overflows float64 (it would enter the Euler step
+    as inf, a NaN state or a saturated activation with only a NumPy warning)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = np.abs(model.C) @ np.abs(u).max(axis=(0, 1))        # >= |C u_t| entrywise
+        if np.isfinite(bound).all():
+            return
+        cu = np.abs(u @ model.C.T).max()
+    if not np.isfinite(cu):
+        fail("inputs", "values whose input term C u is finite in float64",
+             f"max |u| = {np.abs(u).max():.3g}, |C u| overflows; rescale the inputs or C")
 
 
 def _check_sizes(model: SRNN, n_series: int, n_steps: int, n_paths: int, save: str,
