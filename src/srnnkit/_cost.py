@@ -338,11 +338,12 @@ def _safe(estimator: Callable[..., CostEstimate | None], args: tuple, kwargs: di
         return None
 
 
-def costed(estimator: Callable[..., CostEstimate | None], desc: str | None = None
-           ) -> Callable[[Callable], Callable]:
+def costed(estimator: Callable[..., CostEstimate | None], desc: str | None = None,
+           cheap: Callable[..., bool] | None = None) -> Callable[[Callable], Callable]:
     """Decorate a heavy public function with its cost estimate (``estimator`` takes the
     function's arguments): size guards, the :class:`CostWarning` and the progress task come
-    before the body runs; nested heavy calls are covered by the outermost one."""
+    before the body runs; nested heavy calls are covered by the outermost one. ``cheap``
+    (same arguments) says at a glance that a call is too small to estimate."""
 
     def decorate(func: Callable) -> Callable:
         label = desc or func.__name__
@@ -351,7 +352,7 @@ def costed(estimator: Callable[..., CostEstimate | None], desc: str | None = Non
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             from ._progress import current_task
 
-            if current_task() is not None:
+            if current_task() is not None or (cheap is not None and cheap(*args, **kwargs)):
                 return func(*args, **kwargs)
             with running(_safe(estimator, args, kwargs), label):
                 return func(*args, **kwargs)

@@ -69,7 +69,9 @@ def seed_child(root: SeedLike, *index: int) -> np.random.SeedSequence:
 def split(n_items: int, n_parts: int) -> list[tuple[int, int]]:
     """``n_parts`` contiguous ``(lo, hi)`` ranges covering ``range(n_items)`` (sizes differ by
     at most one; empty ranges dropped)."""
-    bounds = np.linspace(0, n_items, max(1, n_parts) + 1).round().astype(int)
+    if n_parts <= 1 or n_items <= 1:              # the common case: no linspace per call
+        return [(0, int(n_items))] if n_items > 0 else []
+    bounds = np.linspace(0, n_items, n_parts + 1).round().astype(int)
     return [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
 
 

@@ -23,9 +23,15 @@ def mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> float(mean[0]), float(sd[0])
     (2e+200, 1e+200)
     """
-    size = np.abs(values).max(axis=0) if values.size else np.ones(values.shape[1:])
+    if not values.size:
+        return values.mean(axis=0), values.std(axis=0)
+    # the largest magnitude from max and min (no |values| temporary: found by profiling,
+    # two full-size temporaries on a 2000 x 16000 feature matrix tripled the time)
+    size = np.maximum(np.abs(values.max(axis=0)), np.abs(values.min(axis=0)))
     size = np.where((size > 1e-100) & (size < 1e100) | (size == 0) | ~np.isfinite(size), 1.0,
                     size)
+    if np.all(size == 1.0):                 # every column of ordinary size: the plain formula
+        return values.mean(axis=0), values.std(axis=0)
     unit = values / size
     return unit.mean(axis=0) * size, unit.std(axis=0) * size
 

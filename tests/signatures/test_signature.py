@@ -143,3 +143,40 @@ def test_top_level_namespace():
 
     assert sk.signature is sigs.signature
     assert sk.signature_dim is sigs.signature_dim
+
+
+def test_ragged_paths_error_advises_padding_and_the_advice_holds():
+    """The error for a list of unequal paths advises one padded call (found by profiling:
+    one call per path costs ~0.1 ms each in overhead); repeating the last point leaves each
+    signature unchanged, checked against one call per path."""
+    rng = np.random.default_rng(3)
+    paths = [rng.standard_normal((L, 2)) for L in (3, 7, 5)]
+    with pytest.raises(ValueError, match="Pad unequal-length paths to one length by "
+                                         "repeating each one's last point"):
+        sk.signature(paths, 3)
+    padded = np.stack([np.vstack([p, np.repeat(p[-1:], 7 - len(p), axis=0)]) for p in paths])
+    np.testing.assert_allclose(sk.signature(padded, 3),
+                               np.stack([sk.signature(p, 3) for p in paths]),
+                               rtol=1e-13, atol=1e-15)
+
+
+def test_small_calls_skip_the_cost_estimate(monkeypatch):
+    """A call of under 1e6 segment-entries runs without its estimate (half of a small call's
+    time); a larger one still gets it (and its CostWarning when long)."""
+    from srnnkit.signatures import _cost
+
+    calls = []
+    real = _cost.signature_cost
+    monkeypatch.setattr(_cost, "signature_cost", lambda *a, **k: calls.append(1) or real(*a, **k))
+    from srnnkit.signatures import _signature
+
+    monkeypatch.setattr(_signature, "signature",
+                        _signature.costed(_cost.signature_cost,
+                                          cheap=_cost.tiny_signature)(
+                            _signature.signature.__wrapped__))
+    x = np.random.default_rng(0).standard_normal((20, 2))
+    np.testing.assert_array_equal(_signature.signature(x, 3), sk.signature(x, 3))
+    assert calls == []
+    _signature.signature(np.zeros((400, 300, 2)), 4)          # 400 x 300 x 30 > 1e6
+    assert calls == [1]
+    assert not _cost.tiny_signature(x)                        # no depth: not plain to see

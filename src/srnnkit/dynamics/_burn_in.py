@@ -35,11 +35,10 @@ RELAXATION_TIMES = 10.0
 
 def leak_rate(model: Any) -> float:
     """λ_min(sym Γ), or the fallback of the module docstring."""
-    G = model.gamma_matrix
-    lam = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
+    lam = model.leak_sym_min()
     if lam > 0:
         return lam
-    re = float(np.linalg.eigvals(G).real.min())
+    re = float(np.linalg.eigvals(model.gamma_matrix).real.min())
     return re if re > 0 else 1.0
 
 

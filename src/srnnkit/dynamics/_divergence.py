@@ -163,8 +163,7 @@ def state_bound(model: Any, dt: float, *, h0: Any = None, inputs: Any = None,
     from ._burn_in import leak_rate
 
     act = ACTIVATIONS[model.activation]
-    G = model.gamma_matrix
-    lam_sym = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
+    lam_sym = model.leak_sym_min()
     lam = leak_rate(model)
     cu = 0.0 if inputs is None else _norm_rows_max(np.asarray(inputs, dtype=float) @ model.C.T)
     inside = model.input_mode == "activation"

@@ -166,6 +166,27 @@ class SRNN:
             return None
         return np.broadcast_to(self.gamma, (self.n_hidden,)).astype(float)
 
+    def leak_sym_min(self) -> float:
+        r"""The smallest eigenvalue of the symmetric part of :math:`\Gamma` (its smallest
+        entry for a scalar or diagonal leak, without an eigendecomposition).
+
+        Returns
+        -------
+        float
+            :math:`\lambda_{\min}((\Gamma + \Gamma^\top)/2)`.
+
+        Examples
+        --------
+        >>> import srnnkit as sk
+        >>> sk.SRNN(W=[[0.0, 0.0], [0.0, 0.0]], C=[[1.0], [1.0]], sigma=0.1,
+        ...         gamma=[2.0, 0.5]).leak_sym_min()
+        0.5
+        """
+        if self.gamma_kind != "full":
+            return float(np.min(self.gamma))
+        G = self.gamma
+        return float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
+
     @property
     def diffusion(self) -> np.ndarray:
         """:math:`D = \\sigma\\sigma^\\top`, shape (n, n)."""
@@ -248,7 +269,7 @@ class SRNN:
     # ------------------------------------------------------------- assumptions
     def _check_dissipativity(self) -> None:
         G = self.gamma_matrix
-        lam_sym = float(np.linalg.eigvalsh(0.5 * (G + G.T)).min())
+        lam_sym = self.leak_sym_min()
         if self.is_linear:
             re = float(np.linalg.eigvals(-(G - self.W)).real.max())
             if re >= 0:

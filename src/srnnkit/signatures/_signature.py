@@ -17,7 +17,7 @@ from .._validation import (
     format_bytes,
     format_shape,
 )
-from ._cost import signature_cost
+from ._cost import signature_cost, tiny_signature
 from ._words import level_offsets, reversed_layout_perm, signature_dim
 
 __all__ = ["DEFAULT_MAX_BYTES", "signature"]
@@ -145,7 +145,7 @@ def run_rank_one(inputs: np.ndarray, coef: np.ndarray, refine: int, depth: int,
                                     out[lo:hi], col0, stream))
 
 
-@costed(signature_cost)
+@costed(signature_cost, cheap=tiny_signature)
 def signature(paths: ArrayLike, depth: int, *, stream: bool = False, scalar_term: bool = False,
               n_jobs: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
               device: str = "cpu") -> np.ndarray:
@@ -241,9 +241,10 @@ def _check_paths(paths: ArrayLike, name: str = "paths") -> np.ndarray:
             isinstance(p, np.ndarray) for p in paths) and len({p.shape for p in paths}) > 1:
         raise ValueError(f"{name} must be a rectangular array of shape {text}; got a "
                          f"{type(paths).__name__} of arrays with different shapes "
-                         f"{sorted({p.shape for p in paths})[:3]}. Compute unequal-length paths "
-                         "one at a time (or pad them by repeating the last point, which leaves "
-                         "the signature unchanged).")
+                         f"{sorted({p.shape for p in paths})[:3]}. Pad unequal-length paths to "
+                         "one length by repeating each one's last point (the signature is "
+                         "unchanged) and compute them in one call, much faster than one call "
+                         "per path.")
     arr = check_array(name, paths, dtype=None, shape_text=text)
     if arr.ndim < 2:
         fail(name, f"an array of shape {text} (at least 2-D)", arr)

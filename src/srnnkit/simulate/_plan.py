@@ -45,6 +45,7 @@ class SimulationPlan:
     seed: np.random.SeedSequence
     bound: StateBound
     paths_per_task: int = PATH_BLOCK
+    common_noise: bool = False    # every series draws series 0's noise (internal callers)
 
     # ------------------------------------------------------------------ shapes
     @property
@@ -74,8 +75,9 @@ class SimulationPlan:
 
     def block_seed(self, series: int, blk: int) -> np.random.SeedSequence:
         """Block ``blk`` of series ``series`` draws from the child at spawn key
-        ``(..., series, blk)``: results do not depend on chunking, threads or workers."""
-        return seed_child(self.seed, series, blk)
+        ``(..., series, blk)`` (``(..., 0, blk)`` with ``common_noise``): results do not
+        depend on chunking, threads or workers."""
+        return seed_child(self.seed, 0 if self.common_noise else series, blk)
 
     # ------------------------------------------------------------------ inputs
     def additive_maps(self, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ CPU (:mod:`._cpu`, blocks of 256 paths through the dynamics core's compiled loop
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -177,6 +178,20 @@ def _run(plan: SimulationPlan, runner: Runner, device: str, executor: Any,
                         executor=executor)
     with running(lambda: simulate_cost(plan, runner.n_threads, default_burn_in), "simulate"):
         return _trajectory(plan, run_cpu(plan, runner))
+
+
+def mean_common_noise(model: SRNN, inputs: np.ndarray, *, dt: float, n_paths: int,
+                      seed: SeedLike, h0: Any, n_jobs: int | None = None) -> np.ndarray:
+    """The mean outputs ``(n_series, n_steps + 1, p)`` of a batch of equal-length series
+    that all draw the noise of one series (common random numbers), with no burn-in: each
+    series' mean equals ``simulate(model, inputs[i], ..., seed=seed, burn_in=0).mean`` bit
+    for bit, in one call (for callers that run many short series, where the per-call
+    overhead of :func:`simulate` would dominate). CPU only; no cost estimate."""
+    plan = make_plan(model, inputs, dt=dt, n_steps=None, n_paths=n_paths, seed=seed, h0=h0,
+                     burn_in=0, method="euler", save="mean", save_every=1, chunk_size=None)
+    plan = dataclasses.replace(plan, common_noise=True)
+    traj = _trajectory(plan, run_cpu(plan, Runner(n_jobs, desc="simulate")))
+    return traj.mean if plan.batched else traj.mean[None]
 
 
 def _estimate(model: SRNN, inputs: Any = None, *, dt: float, n_steps: int | None = None,
