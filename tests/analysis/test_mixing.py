@@ -49,3 +49,36 @@ def test_analysis_reports_runs_that_do_not_mix():
 def test_a_mixing_network_is_not_flagged(seed):
     net = sk.SRNN.random(6, 2, seed=seed)
     assert check_mixing(net, 0.05, seed=seed).agree
+    assert not check_mixing(net, 0.05, seed=seed).burn_in_short
+
+
+def test_autocorrelation_time_of_an_ou_output_against_its_closed_form():
+    """The Euler chain of a 1-unit linear SRNN is AR(1) with rho = 1 - gamma dt, so the
+    output's integrated autocorrelation time is (1 + rho) / (1 - rho) = 19 steps here;
+    64 runs of 400 steps estimate it to ~10 % (the tolerance is 25 %)."""
+    ou = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.5, gamma=1.0, activation="identity")
+    c = check_mixing(ou, 0.1, seed=3, burn_in=100)
+    assert c.tau.shape == (1,) and abs(c.tau[0] / 19.0 - 1) < 0.25
+    assert c.burn_in == 100 and not c.burn_in_short
+    assert check_mixing(ou, 0.1, seed=3, burn_in=60).burn_in_short      # 60 < 5 x 19
+
+
+def test_a_burn_in_shorter_than_the_relaxation_is_raised_or_flagged():
+    """Found by fuzzing: a trained 1-unit tanh network (bistable, its Euler chain relaxing
+    in about 88 steps) was burnt in for 50 steps by the rule of the leak; its perturbation
+    kernel was 7.6 SE off the exact transfer-operator kernel, and no check said so. The
+    analysis now raises its default burn-in to ten autocorrelation times of the output, and
+    says so when a burn_in given by the caller is short."""
+    net = sk.SRNN(W=[[1.129]], C=[[0.379]], b=[-0.012], sigma=0.1, input_mode="activation")
+    X = np.random.default_rng(0).standard_normal((20, 20, 1))
+    res = analyze_network(net, dt=1.0, inputs=X, budget=0.05, seed=0)
+    met = res.metrics()
+    assert met["burn-in raised from (steps)"] == 50
+    assert met["burn-in (steps)"] >= 5 * met["stationary runs: output autocorrelation time "
+                                              "(steps)"] > 250
+    assert not any("burn-in of" in p for p in res.problems)
+    assert met["order 1: mean z^2"] < 3 and met["order 1: entries within 4 SE"] == 1.0
+    short = analyze_network(net, dt=1.0, inputs=X, budget=0.05, seed=0, burn_in=50)
+    assert "burn-in raised from (steps)" not in short.metrics()
+    assert any(p.startswith("the burn-in of 50 steps is short for this network") and
+               "Pass burn_in=" in p for p in short.problems)

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._mixing import BURN_TAUS, MIN_BURN_TAUS
+
 __all__ = ["NetworkAnalysis", "find_problems", "resolution_threshold"]
 
 #: the mean z^2 of two estimates above which they differ more than their standard errors
@@ -125,6 +127,12 @@ class NetworkAnalysis:
             out["stationary runs: between/within ratio (max over outputs)"] = float(
                 self.mixing.ratio.max())
             out["stationary runs: ratio threshold"] = self.mixing.threshold
+            out["stationary runs: output autocorrelation time (steps)"] = float(
+                self.mixing.tau.max())
+            out["burn-in (steps)"] = (self.mixing.burn_in if self.mixing.raised_from is None
+                                      else math.ceil(BURN_TAUS * float(self.mixing.tau.max())))
+            if self.mixing.raised_from is not None:
+                out["burn-in raised from (steps)"] = self.mixing.raised_from
         mem = self.memory
         out["slowest linearised time constant"] = float(mem.time_constants[0])
         out["linearised decay time (EM)"] = mem.linear_time_constant
@@ -176,8 +184,19 @@ def find_problems(res: NetworkAnalysis) -> dict[str, list[str]]:
 
 
 def _mixing_problems(mix: Any) -> list[str]:
-    if mix is None or mix.agree:
+    if mix is None:
         return []
+    if mix.agree:
+        if not mix.burn_in_short or mix.raised_from is not None:
+            return []
+        tau = float(mix.tau.max())
+        runs = mix.run_means.shape[0]
+        return [f"the burn-in of {mix.burn_in} steps is short for this network: its output's "
+                f"integrated autocorrelation time is {tau:.3g} steps (over {runs} "
+                f"stationary runs), so the estimators' runs start fewer than "
+                f"{MIN_BURN_TAUS:g} of them from h = 0 and may not have reached the stationary "
+                "law (a bias their agreement need not show). Pass burn_in="
+                f"{math.ceil(BURN_TAUS * tau)} or more."]
     i = int(np.argmax(mix.ratio))
     runs = mix.run_means[:, i]
     ordered = np.sort(runs)
