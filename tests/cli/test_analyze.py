@@ -167,3 +167,26 @@ def test_a_regressor_with_class_labels_measures_no_error(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert not any("rmse" in k for k in metrics["robustness"]), metrics["robustness"]
     assert "holds class labels, not regression targets" in (out / "report.html").read_text()
+
+
+def test_a_multi_output_regressor_with_one_target_per_series_measures_no_error(tmp_path):
+    """Found by fuzzing: a 2-output regressor given a .ts file of regression targets (one
+    per series, all the format holds) exited 1 mid-analysis ("targets must be regression
+    targets of shape (n, 2)"); now the analysis runs and says why no error is measured."""
+    pytest.importorskip("torch")
+    from srnnkit.cli._trained import builtin_task
+    from srnnkit.learning import NoisyRNNRegressor
+
+    X, _ = builtin_task(24, seed=1)
+    Y = np.stack([X[:, :, 0].mean(axis=1), X[:, :, 1].std(axis=1)], axis=1)
+    reg = NoisyRNNRegressor(n_hidden=4, max_updates=5, random_state=0).fit(X[:16], Y[:16])
+    sk.save(reg, tmp_path / "reg.npz")
+    _write_ts(tmp_path / "test.ts", X[16:], np.round(Y[16:, 0], 4))
+    text = (tmp_path / "test.ts").read_text().splitlines()
+    text = ["@targetLabel true" if t.startswith("@classLabel") else t for t in text]
+    (tmp_path / "test.ts").write_text("\n".join(text) + "\n")
+    out = tmp_path / "rep"
+    assert main(["analyze", str(tmp_path / "reg.npz"), "--data", str(tmp_path / "test.ts"),
+                 "--budget", "0.001", "--quiet", "--out", str(out)]) == 0
+    assert "the regressor has 2 outputs, so no error is measured" in (
+        out / "report.html").read_text()

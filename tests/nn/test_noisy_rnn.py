@@ -179,6 +179,11 @@ def test_dissipative_initial_gamma_and_round_trip():
                    input_mode="activation")
     with pytest.raises(ValueError, match="0 < dt gamma < 2"):
         NoisyRNN.from_srnn(fast, dt=0.1, parameterization="dissipative")
+    edge = sk.SRNN(W=np.zeros((2, 2)), C=np.eye(2), sigma=0.1, gamma=[1.0, 20.0],
+                   input_mode="activation")                  # dt gamma = 2 exactly
+    with pytest.raises(ValueError, match=r"I - dt gamma / 2 singular at dt=0.1") as err:
+        NoisyRNN.from_srnn(edge, dt=0.1, parameterization="dissipative")
+    assert "nan" not in str(err.value)            # found by fuzzing: "smallest entry nan"
 
 
 def test_lipschitz_form():

@@ -306,3 +306,15 @@ def test_a_network_too_large_for_the_products_is_warned_about():
                               n_steps=2000, seed=0)
         got = [w for w in caught if issubclass(w.category, R.LearnedScoreWarning)]
         assert bool(got) == warned and (not got or "products" in str(got[0].message))
+
+
+@pytest.mark.parametrize("score", ["learned", "gaussian"])
+def test_a_degenerate_stationary_law_is_refused(score):
+    """Found by fuzzing: a unit with no noise and no coupling stays at 0, the stationary
+    law has no density, and the learned score gave kernels of 1e122 with no warning (the
+    Gaussian score already refused); both now say why."""
+    m = sk.SRNN(W=np.zeros((2, 2)), C=[[0.0], [1.0]], sigma=[[1.0, 0.0], [0.0, 0.0]],
+                gamma=1.0)
+    with pytest.raises(ValueError, match="singular"):
+        sk.response.linear_response(m, dt=0.05, n_lags=5, method="fdt", score=score,
+                                    n_chains=4, n_steps=2000, seed=0)

@@ -316,7 +316,7 @@ def _volterra_problems(v: Any) -> list[str]:
                 "over the amplitudes tried (like amplitude^2 when the order-2 term vanishes, "
                 "as in an odd network: a tanh without biases): the series converges with no "
                 "order-2 response to capture, and order 3 is what order 1 leaves."]
-    return [head + " nor at any smaller amplitude tried: the second-order kernel is too "
+    return [head + "; nor does it at any smaller amplitude tried: the second-order kernel is too "
             f"noisy to help (raise the budget: {_BUDGET}) or the truncation error is below the "
             "noise floor."]
 

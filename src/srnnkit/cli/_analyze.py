@@ -125,10 +125,15 @@ def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any,
             y, note = None, (" (its labels are not the classifier's classes, so no accuracy "
                              "is measured)")
     elif isinstance(model, NoisyRNNRegressor) and y is not None:
+        outputs = int(getattr(model, "n_outputs_", 1))
         if np.asarray(y).dtype.kind not in "fiu":
             # class labels read as numbers gave an RMSE against class indices (fuzzing)
             y, note = None, (" (it holds class labels, not regression targets, so no error "
                              "is measured)")
+        elif outputs != 1:
+            # a .ts file holds one target per series (found by fuzzing: exit 1 mid-analysis)
+            y, note = None, (f" (it holds one target per series and the regressor has "
+                             f"{outputs} outputs, so no error is measured)")
         else:
             y = np.asarray(y, dtype=float)
     else:

@@ -565,7 +565,12 @@ def _dissipative_parameters(G: np.ndarray, dt: float) -> dict[str, np.ndarray]:
     scale = max(1.0, float(np.abs(Gc).max())) if ok else 1.0
     # 1e-6: a network trained in float32 carries its rounding (6e-8 of G measured after 30
     # Adam steps); the part left out is at most that share of G
-    if not ok or np.any(d <= 0) or off > DISSIPATIVE_TOLERANCE * scale:
+    if not ok:      # found by fuzzing: the message said "smallest diagonal entry nan"
+        fail("model", "an SRNN whose gamma is G (I + dt G / 2)^-1 (parameterization="
+             "'dissipative'; a diagonal gamma needs 0 < dt gamma < 2)",
+             f"gamma with I - dt gamma / 2 singular at dt={dt:g} (dt gamma = 2 for some "
+             f"mode; condition number {np.linalg.cond(M):.3g})")
+    if np.any(d <= 0) or off > DISSIPATIVE_TOLERANCE * scale:
         fail("model", "an SRNN whose gamma is G (I + dt G / 2)^-1 for a G with a diagonal, "
              "positive symmetric part (parameterization='dissipative'; a diagonal gamma "
              "needs 0 < dt gamma < 2)", f"gamma whose G has smallest diagonal entry "

@@ -293,7 +293,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         _check_workspace(model, 1, method, n_lags, n_paths, None, False, par)
         values, se = perturbation_first(model, dt, n_lags, n_paths, eps, root, burn_in, par)
         info.update(n_paths=n_paths, eps=eps,
-                    starts_per_chain=first_order_starts(model, dt, n_lags, burn_in))
+                    starts_per_chain=first_order_starts(model, dt, n_lags, burn_in, n_paths))
     else:
         values, se = _first_order_runs(model, method, dt, n_lags, (n_paths, n_chains, n_steps),
                                        root, burn_in, score, par, info)

@@ -127,7 +127,7 @@ def _chained_parts(model: Any, dt: float, n_lags: int, N: int, burn: int) -> lis
     from ._chained import _SHARED_MIN, chain_layout, kicked_window, starts_per_chain
 
     w = kicked_window(model, n_lags)
-    S = starts_per_chain(burn, w)
+    S = starts_per_chain(burn, w, N)
     layouts = [chain_layout(size, S) for size in block_sizes(N, ENSEMBLE_BLOCK)]
     K = sum(k for k, _ in layouts)
     starts = sum(k * s for k, s in layouts)          # a chain's last windows may go unread

@@ -208,6 +208,19 @@ def _checked_callable(score: Callable, m: int) -> Callable[[np.ndarray], np.ndar
     return conjugate
 
 
+def _check_spread(cov: np.ndarray) -> None:
+    """Refuse a stationary law that does not spread in every direction of h (found by
+    fuzzing: a unit with no noise and no coupling stays at 0, and the learned score, which
+    does not exist there, gave kernels of 1e122 with no warning)."""
+    ev = np.linalg.eigvalsh(cov)
+    if not ev.size or not np.all(np.isfinite(ev)) or ev[0] <= 1e-12 * max(ev[-1], 1e-300):
+        raise ValueError(
+            "the stationary law is degenerate: the covariance of the states along a pilot run "
+            f"is singular (eigenvalues from {ev[0]:.3g} to {ev[-1]:.3g}; some direction of h "
+            "gets no noise, directly or through the coupling), so the score grad log p of "
+            "the FDT does not exist; use method='perturbation' or 'pathwise'.")
+
+
 def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(S, C)
@@ -302,6 +315,7 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
     """
     runs, pilot, feat_seed = child_sequences(seed, 3)
     fbar, mean, cov = _pilot(model, dt, pilot, burn_in, n_steps)
+    _check_spread(cov)
     features = ScoreFeatures(model, mean, cov, n_fourier=0, seed=feat_seed)
     items = chain_items(model, n_chains, n_steps, runs)
     est, pseudo, learned = _two_passes(model, dt, n_lags, n_steps, burn_in, par, features,

@@ -86,7 +86,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     acc = Moments((n_lags, m, p))
     if not exact_draws(model, burn_in):             # burnt-in starts: kicked chains
         block = KickedChains(model, dt, n_lags, kick, in_drift, scale,
-                             _burn(model, dt, burn_in), _kick_size(model, eps))
+                             _burn(model, dt, burn_in), _kick_size(model, eps), n_paths)
         for mom in map_blocks(par, block, n_paths, seed):
             acc.merge(*mom)
         mean, se = _result(acc)
@@ -119,11 +119,12 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     return mean.transpose(0, 2, 1), se.transpose(0, 2, 1)
 
 
-def first_order_starts(model: Any, dt: float, n_lags: int, burn_in: int | None) -> int:
+def first_order_starts(model: Any, dt: float, n_lags: int, burn_in: int | None,
+                       n_paths: int | None = None) -> int:
     """Starts per chain of :func:`perturbation_first` (1: independent exact draws)."""
     if exact_draws(model, burn_in):
         return 1
-    return starts_per_chain(_burn(model, dt, burn_in), kicked_window(model, n_lags))
+    return starts_per_chain(_burn(model, dt, burn_in), kicked_window(model, n_lags), n_paths)
 
 
 def _kick_size(model: Any, eps: float) -> float:
