@@ -76,3 +76,19 @@ def test_resolution_threshold_controls_false_alarms():
     rate = np.mean(maxima >= resolution_threshold(144))
     assert abs(rate - 0.01) < 4 * np.sqrt(0.01 * 0.99 / 20_000)     # 4 SE of a binomial
     assert np.mean(maxima >= 3.0) > 0.25                              # why 3 is not enough
+
+
+def test_an_odd_network_is_not_told_its_zero_second_order_kernel_is_unresolved():
+    """Found by fuzzing: `bias_scale = 0` (a tanh network with no bias, odd in the input,
+    so its second-order kernel is zero, as `srnnkit config` itself says) was told to raise
+    response.fdt_steps to resolve it."""
+    import srnnkit as sk
+    from srnnkit.cli._checks import response_problems
+    from srnnkit.cli._pipeline import _odd
+
+    assert _odd(sk.SRNN.random(4, 2, bias_scale=0.0, seed=0))
+    assert not _odd(sk.SRNN.random(4, 2, seed=0))                          # biases
+    assert not _odd(sk.SRNN.random(4, 2, bias_scale=0.0, activation="sigmoid", seed=0))
+    m = {"R2 max |entry|/SE": 2.0, "R2 resolution threshold": 4.5}
+    assert any("not resolved" in p for p in response_problems(m))
+    assert response_problems(m, linear=True) == []

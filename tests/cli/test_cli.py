@@ -503,3 +503,66 @@ def test_library_warnings_of_a_stage_are_problems_of_its_report(tmp_path):
                  str(tmp_path / "o")]) == 0
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert any("RunsDisagreeWarning" in w for w in metrics["warnings"]), metrics["warnings"]
+
+
+def test_the_model_networks_warnings_and_errors_are_the_clis(tmp_path, capsys):
+    """Found by fuzzing: the [model] network was built outside the stages, so its
+    DissipativityWarning reached stderr only (even with --quiet) and never the Problems box,
+    and a network too large for memory was reported as an internal error (exit 1)."""
+    cfg = tmp_path / "relu.toml"
+    cfg.write_text('[model]\nactivation = "relu"\n')
+    out = tmp_path / "o1"
+    assert main(["simulate", "--quick", "--quiet", "--config", str(cfg), "--out", str(out)]) == 0
+    assert "DissipativityWarning" not in capsys.readouterr().err
+    warned = json.loads((out / "metrics.json").read_text())["warnings"]
+    assert len(warned) == 1 and warned[0].startswith("simulate: DissipativityWarning: "
+                                                     "activation 'relu' is unbounded")
+    big = tmp_path / "big.toml"
+    big.write_text("[model]\nn_hidden = 100000\n")
+    assert main(["simulate", "--quick", "--quiet", "--config", str(big), "--out",
+                 str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "srnnkit: error: the [model] network cannot be built: n_hidden=100000 is too large")
+
+
+def test_constant_test_targets_and_classes_absent_from_the_test_file(tmp_path, capsys):
+    """Found by fuzzing: constant regression test targets gave NumPy division warnings and
+    "NRMSE inf >= 1"; a training class absent from the test labels dropped the series
+    predicted as it from the confusion matrix (and from n_classes)."""
+    rng = np.random.default_rng(2)
+    series = [[rng.standard_normal(12).round(3).tolist()] for _ in range(16)]
+    train = _ts(tmp_path / "rtrain.ts", [(s, i % 3 + 0.5) for i, s in enumerate(series[:10])],
+                target=True)
+    test = _ts(tmp_path / "rtest.ts", [(s, 2.0) for s in series[10:]], target=True)
+    out = tmp_path / "o1"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["fit", "--quick", "--quiet", "--train", train, "--test", test,
+                     "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["fit"]["ResponseKernelRidge NRMSE"] is None and m["fit"]["test target SD"] == 0
+    assert m["fit"]["ResponseKernelRidge RMSE"] > 0
+    assert any("the test targets are constant" in w for w in m["warnings"])
+    assert not any("NRMSE inf" in w for w in m["warnings"])
+    rows = [(s, lab) for s, lab in zip(series, ["a", "b", "c"] * 6, strict=False)]
+    train = _ts(tmp_path / "ctrain.ts", rows[:12], labels="true a b c")
+    test = _ts(tmp_path / "ctest.ts", [r for r in rows[12:] if r[1] != "c"], labels="true a b")
+    assert main(["fit", "--quick", "--quiet", "--train", train, "--test", test, "--out",
+                 str(tmp_path / "o2")]) == 0
+    m = json.loads((tmp_path / "o2" / "metrics.json").read_text())
+    assert m["fit"]["n_classes"] == 3
+
+
+def test_a_trained_network_at_chance_is_a_problem(tmp_path):
+    """Found by fuzzing: one Adam update left the built-in task's network at chance (0.33
+    for three classes) and the report listed six problems of its kernels, none of them
+    that the network learned nothing."""
+    pytest.importorskip("torch")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[trained]\nmax_updates = 1\nn_hidden = 2\nbudget = 0.01\n")
+    out = tmp_path / "o"
+    assert main(["trained", "--quick", "--quiet", "--config", str(cfg), "--out", str(out)]) == 0
+    warned = json.loads((out / "metrics.json").read_text())["warnings"]
+    assert warned[0].startswith("trained: the trained network is no better than always "
+                                "predicting the majority class")

@@ -176,3 +176,11 @@ def test_fuzz_ts_like_text_gives_result_or_value_error(text, missing):
     except ValueError:
         return
     _check_result(res)
+
+
+def test_a_tab_after_a_header_tag_is_whitespace():
+    """Found by fuzzing: '@classLabel<TAB>true a b' was stored as an unknown tag and the
+    labels then reported as 'expected a number' (aeon reads the file)."""
+    X, y = load_ts(io.StringIO("@univariate\ttrue\n@classLabel\ttrue a b\n@data\n"
+                               "1,2,3:a\n4,5,6:b\n"))
+    assert X.shape == (2, 3, 1) and y.tolist() == ["a", "b"]

@@ -219,6 +219,10 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
                               "(in the config or as --train and --test).")
     except ConfigError as err:
         return _error(_one_line(err), EXIT_USAGE)
+    try:                  # the [model] network, checked before any work (found by fuzzing:
+        _check_model(cfg)  # n_hidden = 100000 was "an internal error", exit 1)
+    except ValueError as err:
+        return _error(f"the [model] network cannot be built: {_one_line(err)}", EXIT_USAGE)
     data = None
     if cfg["learning"]["train"] and args.command in ("run", "fit"):
         try:
@@ -235,6 +239,15 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
     except ValueError as err:
         return _error(str(err), EXIT_USAGE)
     return cfg, out, data
+
+
+def _check_model(cfg: dict) -> None:
+    """Build the ``[model]`` network once (its warnings are the stages' to report)."""
+    from ._pipeline import default_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default_model(cfg)
 
 
 def _output_dir(path: str) -> Path:

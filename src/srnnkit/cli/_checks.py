@@ -51,8 +51,8 @@ def simulate_problems(m: dict[str, Any]) -> list[str]:
 
 
 def response_problems(m: dict[str, Any], linear: bool = False) -> list[str]:
-    """Kernels resolved, independent estimators in agreement (a linear network's
-    second-order kernel is zero: nothing to resolve)."""
+    """Kernels resolved, independent estimators in agreement (``linear``: the network's
+    second-order kernel is zero, a linear network's or an odd one's: nothing to resolve)."""
     out = []
     for key, value in m.items():
         if not key.startswith("median |z| ") or not isinstance(value, (int, float)):
@@ -131,6 +131,9 @@ def kernel_problems(m: dict[str, Any]) -> list[str]:
 def fit_problems(m: dict[str, Any]) -> list[str]:
     """A learner must beat the trivial predictor (the majority class or the mean)."""
     out = []
+    if _num(m, "test target SD") == 0:
+        out.append("the test targets are constant, so the NRMSE (the RMSE over their spread) "
+                   "is undefined; the RMSE is reported instead.")
     chance = _num(m, "majority-class rate")
     for key, value in m.items():
         if key.endswith(" accuracy") and chance is not None and isinstance(value, float) \

@@ -70,6 +70,13 @@ def stage_trained(cfg: dict, ctx: dict, out: Path) -> dict:
             "perturbation and Girsanov with their z-scores, how much of its mean output the "
             "Volterra series captures, its memory, and its robustness to input noise "
             "predicted from the kernel against Monte Carlo.")
+    _, counts = np.unique(y[k:], return_counts=True)
+    chance = float(counts.max() / counts.sum())
+    metrics["majority-class rate"] = chance
+    learned = [] if accuracy > chance else [
+        f"the trained network is no better than always predicting the majority class (test "
+        f"accuracy {accuracy:.3g} <= {chance:.3g}): it learned nothing, so its kernels "
+        "describe an untrained network; raise trained.max_updates or trained.n_train."]
     return {"text": text, "metrics": metrics,
             "figures": [f for rec in records for f in rec["figures"]],
-            "problems": list(res.problems)}
+            "problems": learned + list(res.problems)}

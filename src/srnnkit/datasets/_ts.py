@@ -97,8 +97,9 @@ def _header_line(lineno: int, line: str, header: _Header) -> bool:
     if not line.startswith("@"):
         raise _err(lineno, f"expected a header line '@tag value' or '@data' before the "
                    f"data; got {line[:40]!r}.")
-    tag, _, value = line[1:].partition(" ")
-    tag = tag.strip().lower()
+    parts = line[1:].split(None, 1)          # any whitespace after the tag (a TAB too, as
+    tag = parts[0].lower() if parts else ""  # aeon reads it; found by fuzzing)
+    value = parts[1] if len(parts) > 1 else ""
     tags = header.tags
     if tag == "data":
         if value.strip():
