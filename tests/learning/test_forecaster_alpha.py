@@ -101,3 +101,23 @@ def test_constant_linear_srnn_features_warn_and_give_the_mean():
                                                      "is constant"):
         est = LinearSRNNRegressor(noise=1e300, random_state=0).fit(X, y)
     np.testing.assert_allclose(est.predict(X[:3]), y.mean())
+
+
+def test_a_diverging_closed_loop_forecast_says_so():
+    """Found by fuzzing: a square wave, forecast one step ahead to 1e-6, reached 1e4-1e5 in
+    closed loop within 100 steps with no warning; a sine stays quiet."""
+    import warnings
+
+    from srnnkit.learning import ForecastDivergenceWarning
+
+    t = np.arange(700)
+    square = np.sign(np.sin(2 * np.pi * t / 60 + 0.1))
+    fc = ReservoirForecaster(random_state=0).fit(square[:600])
+    with pytest.warns(ForecastDivergenceWarning, match=r"closed-loop forecast diverged: at "
+                                                       r"step \d+ it reached") as rec:
+        out = fc.predict(100)
+    assert len(rec) == 1 and np.abs(out).max() > 10       # the values are still returned
+    sine = np.sin(2 * np.pi * t / 60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastDivergenceWarning)
+        assert np.abs(ReservoirForecaster(random_state=0).fit(sine[:600]).predict(200)).max() < 2

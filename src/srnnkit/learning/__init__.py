@@ -10,7 +10,8 @@
   response (or signature) kernel; amplitude, refinement and penalty set from the data and
   by efficient leave-one-out / GCV; :class:`NearConstantGramWarning` when the Gram matrix
   cannot tell the series apart.
-- :class:`ReservoirForecaster` -- one- and multi-step-ahead forecasting.
+- :class:`ReservoirForecaster` -- one- and multi-step-ahead forecasting
+  (:class:`ForecastDivergenceWarning` when a closed-loop forecast leaves the data's range).
 - :class:`NoisyRNNClassifier`, :class:`NoisyRNNRegressor` -- noise-injected RNNs trained by
   gradient (PyTorch, the optional ``srnnkit[torch]`` extra, imported only when they fit);
   the fitted ``srnn_`` is the trained network as an SRNN.
@@ -31,10 +32,11 @@ from ._kernel_ridge import (
 )
 from ._noisy_rnn import NoisyRNNClassifier, NoisyRNNRegressor
 from ._oscillator import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
-from ._reservoir import ReservoirForecaster, SRNNReservoir
+from ._reservoir import ForecastDivergenceWarning, ReservoirForecaster, SRNNReservoir
 from ._windows import sliding_windows
 
 __all__ = [
+    "ForecastDivergenceWarning",
     "LinearSRNNClassifier",
     "LinearSRNNFeatures",
     "LinearSRNNRegressor",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -23,7 +24,34 @@ from ._features import channel_names
 from ._input import as_series_list, standardization
 from ._ridge import eigh, relative_scale
 
-__all__ = ["ReservoirForecaster", "SRNNReservoir"]
+__all__ = ["ForecastDivergenceWarning", "ReservoirForecaster", "SRNNReservoir"]
+
+#: a closed-loop forecast beyond this many times the training series' largest standardised
+#: value has diverged
+DIVERGE_FACTOR = 10.0
+
+
+def _warn_diverged(step: int, value: float, train: float) -> None:
+    warnings.warn(
+        f"the closed-loop forecast diverged: at step {step + 1} it reached {value:.3g} "
+        f"standard deviations of the training series, more than {DIVERGE_FACTOR:g} times "
+        f"the training series' largest value ({train:.3g}); this and the later values are "
+        "not forecasts. A recursive forecast feeds its own errors back; use "
+        "strategy='direct' (max_horizon=) or a larger penalty alpha.",
+        ForecastDivergenceWarning, stacklevel=3)
+
+
+class ForecastDivergenceWarning(UserWarning):
+    """A closed-loop forecast of :class:`ReservoirForecaster` left the training series'
+    range by far (found by fuzzing: a square wave, forecast one step ahead to 1e-6, reached
+    1e5 within 100 steps in closed loop, without a word).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from srnnkit.learning import ForecastDivergenceWarning
+    >>> warnings.simplefilter("error", ForecastDivergenceWarning)   # make it an error
+    """
 
 #: The most values (series x steps x units) of one batch of mean states in `transform`.
 BATCH_VALUES = 2_000_000
@@ -560,6 +588,7 @@ class ReservoirForecaster(BaseEstimator):
         self.ensemble_ = ens
         self.last_state_ = hbar[-1]
         self.last_value_ = z[-1]
+        self.train_bound_ = float(np.abs(z).max())
         return self
 
     def _readout(self, hbar: np.ndarray, zprev: np.ndarray, horizon: int = 1) -> np.ndarray:
@@ -640,9 +669,13 @@ class ReservoirForecaster(BaseEstimator):
         step = EulerStep(self.model_, self.dt)        # the dynamics core's step
         no_noise = np.zeros((ens.shape[0], step.r))
         out = np.empty((n_ahead, self.n_features_in_))
+        bound = DIVERGE_FACTOR * max(getattr(self, "train_bound_", np.inf), 1.0)
         for k in range(n_ahead):
             zhat = self._readout(ens.mean(axis=0), zprev)
             out[k] = zhat
+            if not np.abs(zhat).max() <= bound:
+                _warn_diverged(k, float(np.abs(zhat).max()), bound / DIVERGE_FACTOR)
+                bound = np.inf                                     # once per call
             xi = rng.standard_normal((ens.shape[0], step.r)) if self.noise > 0 else no_noise
             ens = step(ens, xi, u=zhat)
             zprev = zhat
