@@ -210,3 +210,17 @@ def test_early_stopping_holds_out_at_least_one_series():
                                          r"training series out of 20"):
         NoisyRNNClassifier(**SMALL, early_stopping=True, validation_fraction=0.99,
                            random_state=0).fit(X, y)
+
+
+def test_the_step_follows_the_median_length_not_one_long_series():
+    """Found by fuzzing: the step came from the longest training series, so one 3000-step
+    series among 60-step ones left the others 0.08 time units and test accuracy fell from
+    1.0 to 0.26 (and the fit took 10x longer). The median length spans 4 time units."""
+    rng = np.random.default_rng(2)
+    X = [rng.standard_normal((60, 1)) for _ in range(11)] + [rng.standard_normal((3000, 1))]
+    y = np.array([0, 1] * 6)
+    clf = NoisyRNNClassifier(n_hidden=3, max_updates=1, random_state=0).fit(X, y)
+    assert clf.dt_ == pytest.approx(4.0 / 60)
+    Xe = [rng.standard_normal((L, 1)) for L in (10, 20, 30, 40)]
+    assert NoisyRNNClassifier(n_hidden=3, max_updates=1, random_state=0).fit(
+        Xe, [0, 1, 0, 1]).dt_ == pytest.approx(4.0 / 25)          # median of 20 and 30

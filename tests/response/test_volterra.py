@@ -140,3 +140,22 @@ def test_grid_and_series_agree_with_simulate(tanh1d, chain, series, step_input):
     assert np.all(np.abs(traj.mean[:, 0] - exact) <= 4 * traj.stderr[:, 0] + 1e-12)
     # the order-2 series is within 1e-3 of the exact mean at this amplitude (docs/theory.md V2)
     assert np.abs(series.predict(u)[:, 0] - exact).max() < 1e-3
+
+
+def test_unresolved_truncation_errors_warn_that_the_slopes_are_noise():
+    """Found by fuzzing: with the truncation errors all within 0.2 standard errors, the
+    slopes came out 1.1 and 1.1 (theory: 2 and 3) without a word. The exact grid reference
+    of V2 resolves both and stays quiet."""
+    import warnings
+
+    m = sk.SRNN.random(4, 1, noise=0.5, seed=2, activation="sigmoid", input_mode="activation")
+    w = np.r_[np.full(20, 0.82), np.zeros(20)][:, None]
+    with pytest.warns(sk.response.UnresolvedSlopeWarning, match=r"order-1 truncation error "
+                      r"is beyond two standard errors at [01] of 5 amplitudes") as rec:
+        sk.response.volterra_convergence(m, w, dt=0.05, seed=0, n_paths=2000)
+    assert rec[0].filename == __file__                      # pointed at the caller's line
+    v2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    step = np.r_[np.ones(50), np.zeros(50)][:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sk.response.UnresolvedSlopeWarning)
+        sk.response.volterra_convergence(v2, step, dt=0.02, amplitudes=[0.4, 0.2, 0.1, 0.05])

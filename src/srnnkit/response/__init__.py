@@ -51,6 +51,7 @@ from ._grid import GridChain
 from ._result import ResponseFunction
 from ._score import GaussianScoreWarning, LearnedScoreWarning
 from ._volterra import (
+    UnresolvedSlopeWarning,
     VolterraConvergence,
     VolterraSeries,
     VolterraTerms,
@@ -64,6 +65,7 @@ __all__ = [
     "LearnedScoreWarning",
     "ResponseFunction",
     "RunsDisagreeWarning",
+    "UnresolvedSlopeWarning",
     "VolterraConvergence",
     "VolterraSeries",
     "VolterraTerms",

@@ -598,6 +598,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
     v, v_se, how = _order_terms(model, w, dt, output, series, chain, n_paths, s_terms, burn_in,
                                 n_jobs, executor)
     e1, e2, err_se, slope1, slope2 = _truncation_errors(eps, exact, exact_se, v, v_se)
+    _warn_unresolved(e1, e2, err_se)
     return VolterraConvergence(amplitudes=eps, exact=exact, exact_stderr=exact_se, v1=v[0],
                                v2=v[1], v_stderr=v_se, error1=e1, error2=e2,
                                error_stderr=err_se, slope1=slope1,
@@ -659,6 +660,37 @@ def _order_terms(model: Any, w: np.ndarray, dt: float, output: int, series: Any,
     res = volterra_terms(model, w, dt=dt, order=2, n_paths=n_paths, seed=seed,
                          burn_in=burn_in, n_jobs=n_jobs, executor=executor)
     return res.terms[:, -1, output], res.stderr[:, -1, output], "girsanov"
+
+
+class UnresolvedSlopeWarning(UserWarning):
+    """The truncation errors of :func:`volterra_convergence` are mostly within two standard
+    errors of zero, so a slope fitted to them is noise (found by fuzzing: slopes of 1.1
+    where theory says 2 and 3, every error within 0.2 standard errors, no word).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from srnnkit.response import UnresolvedSlopeWarning
+    >>> warnings.simplefilter("error", UnresolvedSlopeWarning)   # make it an error
+    """
+
+
+def _warn_unresolved(e1: np.ndarray, e2: np.ndarray, err_se: np.ndarray) -> None:
+    """`UnresolvedSlopeWarning` for each order whose errors are resolved (beyond two standard
+    errors) at fewer than two amplitudes."""
+    from ..kernels._common import user_stacklevel
+
+    for order, e, se in ((1, e1, err_se[0]), (2, e2, err_se[1])):
+        resolved = int(np.sum(np.abs(e) > 2.0 * se))
+        if resolved < 2:
+            top = float(np.max(np.abs(e) / np.where(se > 0, se, np.inf)))
+            warnings.warn(
+                f"volterra_convergence: the order-{order} truncation error is beyond two "
+                f"standard errors at {resolved} of {e.size} amplitudes, so slope{order} is "
+                f"fitted to noise (|error| / SE at most {top:.2g}). "
+                "Raise n_paths, or use larger amplitudes (the error grows like "
+                f"amplitude^{order + 1}).", UnresolvedSlopeWarning,
+                stacklevel=user_stacklevel())
 
 
 def _truncation_errors(eps: np.ndarray, exact: np.ndarray, exact_se: np.ndarray,
