@@ -6,6 +6,7 @@ residuals against brute-force refits."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from srnnkit.kernels._pooled import embed, fit_bank, heat_features, pack
 from srnnkit.learning._kernel_select import LooFit, heat_grams, loo_fit, stack_weights
@@ -107,3 +108,26 @@ def test_loo_fit_equals_brute_force_with_intercept():
             err += (kc @ c + yk.mean() - y[i]) ** 2
         brute.append(err / 12)
     np.testing.assert_allclose(fit.errors, brute, rtol=1e-8)
+
+
+def test_a_test_series_whose_path_kernel_overflows_is_refused_before_its_rows():
+    """Found by fuzzing: series 6-16 times longer than the training ones were refused only
+    after their kernel rows with every training series (42 s at 16x), then each row again
+    to name them; the self-kernels now name them first (docs/learning.md)."""
+    from srnnkit.learning import ResponseKernelClassifier
+
+    def freq(n, L, seed):
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 2, n)
+        f = np.array([0.02, 0.03])[y][:, None]
+        return (np.sin(2 * np.pi * f * np.arange(L) + rng.uniform(0, 6.3, (n, 1)))
+                + 0.5 * rng.standard_normal((n, L))), y
+
+    X, y = freq(40, 100, 5)
+    clf = ResponseKernelClassifier().fit(X, y)
+    if clf.kernel_weights_[2] == 0.0:
+        pytest.skip("the whole-path kernel got no weight on this draw")
+    assert clf.score(*freq(2, 400, 6)) == 1.0
+    with pytest.raises(ValueError, match=r"2 of 2 series \(the first: 0; up to \d+ cells\) "
+                                         r"whose own kernel overflows"):
+        clf.predict(freq(2, 600, 6)[0])

@@ -73,6 +73,11 @@ def test_bad_method_model_and_options(ou, tanh1d, tanh2d):
         R.linear_response(ou, dt=0.1, n_lags=3, method="perturbation", eps=0.0)
     with pytest.raises(ValueError, match="second_method"):
         R.VolterraSeries.from_model(ou, order=2, dt=0.1, n_lags=3, method="fdt")
+    # found by fuzzing: 'pathwise' was refused as a bad `method`, not for its order 2
+    with pytest.raises(ValueError, match=r"method='pathwise' has no second-order estimator; "
+                                         r"pass second_method= one of 'girsanov', "
+                                         r"'perturbation', 'mixed'"):
+        R.VolterraSeries.from_model(ou, order=2, dt=0.1, n_lags=3, method="pathwise")
 
 
 def test_grid_chain_errors(tanh1d, tanh2d):

@@ -711,6 +711,8 @@ class _KernelBase(BaseEstimator):
         paths = self._paths(base, self.input_scale_)
         # new paths with larger increments than the training ones get a finer PDE grid
         order = max(self.dyadic_order_, self._order(paths))
+        if self.normalize:
+            self._check_self_kernels(paths, order)
         try:
             return self._path_rows(paths, order)
         except MemoryLimitError as err:   # the PDE's memory guard: name the series
@@ -728,6 +730,37 @@ class _KernelBase(BaseEstimator):
                  hint="The kernel grows exponentially with a path's size: these series are "
                  "larger or longer than the fitted ones. Give a smaller input_scale, or "
                  "kernel='pooled' (time-averaged, no overflow).")
+
+    def _check_self_kernels(self, paths: list[np.ndarray], order: int) -> None:
+        """Refuse, before the rows with the training series are computed, new paths whose
+        self-kernel overflows: their normalised rows cannot exist, and a finer grid does not
+        shrink a kernel that grows with the path's size (found by fuzzing: series 16 times
+        longer than the training ones were refused after 42 s of rows, then every row again,
+        one at a time, to name them). A finite self-kernel that is not positive is left to
+        the rows' own refinement."""
+        def own(group: list[np.ndarray]) -> np.ndarray:
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    return self._self_kernels(group, order)
+            except NonFiniteResultError:
+                return np.full(len(group), np.nan)
+            except MemoryLimitError:          # the rows' own guard names it
+                return np.zeros(len(group))
+
+        values = own(paths)
+        if np.all(np.isfinite(values)):
+            return
+        if len(paths) > 1:                    # which ones (the error covered them all)
+            values = np.array([own([p])[0] for p in paths])
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            L = max(len(paths[i]) for i in bad)
+            fail("X", "series that the fitted whole-path kernel can compare with the training "
+                 "ones", f"{bad.size} of {len(paths)} series (the first: {bad[0]}; up to {L} "
+                 "cells) whose own kernel overflows", hint="The kernel grows exponentially "
+                 "with a path's size: these series are larger or longer than the fitted "
+                 "ones. Give a smaller input_scale, split long series, or use "
+                 "kernel='pooled' (time-averaged, any length).")
 
     def _path_rows(self, paths: list[np.ndarray], order: int) -> np.ndarray:
         """The normalised whole-path kernel of new ``paths`` with the training ones."""

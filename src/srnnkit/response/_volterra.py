@@ -191,9 +191,11 @@ class VolterraSeries:
         if second_method is not None:
             check_choice("second_method", second_method, SECOND_METHODS)
         second_method = method if second_method is None else second_method
-        if order == 2 and second_method == "fdt":
-            raise ValueError("method='fdt' has no second-order estimator; pass "
-                             "second_method='girsanov', 'perturbation', 'analytic' or 'grid'.")
+        if order == 2 and second_method not in SECOND_METHODS:
+            # found by fuzzing: method='pathwise' was told "method must be one of ..."
+            raise ValueError(f"method={second_method!r} has no second-order estimator; pass "
+                             "second_method= one of 'girsanov', 'perturbation', 'mixed', "
+                             "'analytic' or 'grid' (the order-2 kernel's method).")
         s1, s2, s3 = child_sequences(seed, 3)
         if method == "grid" and (order == 1 or second_method == "grid"):
             from ._grid import GridChain
