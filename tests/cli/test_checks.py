@@ -92,3 +92,16 @@ def test_an_odd_network_is_not_told_its_zero_second_order_kernel_is_unresolved()
     m = {"R2 max |entry|/SE": 2.0, "R2 resolution threshold": 4.5}
     assert any("not resolved" in p for p in response_problems(m))
     assert response_problems(m, linear=True) == []
+
+
+def test_a_learner_worse_than_a_linear_ridge_on_the_raw_series_is_a_problem():
+    """Found by fuzzing: with [learning] task = "narma10" both learners (NRMSE 0.72-0.77)
+    lost to a ridge on the raw windows (0.45) and the report said "No problems found"."""
+    from srnnkit.cli._checks import fit_problems
+
+    m = {"ResponseKernelRidge NRMSE": 0.77, "SRNNReservoir+ridge NRMSE": 0.40,
+         "linear ridge on the raw series NRMSE": 0.45}
+    out = fit_problems(m)
+    assert len(out) == 1 and out[0].startswith("ResponseKernelRidge is worse than a linear "
+                                               "ridge on the raw series (NRMSE 0.77 > 0.45)")
+    assert fit_problems({**m, "ResponseKernelRidge NRMSE": 0.1}) == []

@@ -566,3 +566,10 @@ def test_a_trained_network_at_chance_is_a_problem(tmp_path):
     warned = json.loads((out / "metrics.json").read_text())["warnings"]
     assert warned[0].startswith("trained: the trained network is no better than always "
                                 "predicting the majority class")
+
+
+def test_train_and_test_files_given_to_a_stage_that_does_not_use_them(tmp_path, capsys):
+    """Found by fuzzing: `srnnkit simulate --train a.ts --test b.ts` ignored them, exit 0."""
+    assert main(["simulate", "--quick", "--quiet", "--train", "a.ts", "--test", "b.ts",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--train and --test are data for the fit stage" in capsys.readouterr().err

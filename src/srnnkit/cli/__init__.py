@@ -28,7 +28,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STAGES = ("simulate", "response", "volterra", "features", "kernel", "fit", "trained")
 
 #: measured wall time on 2 cores shared with other work (load 5-9; docs/cli.md)
-TIMES = {"run": "2 to 5 minutes", "run --quick": "15 to 45 seconds"}
+TIMES = {"run": "2 to 5 minutes", "run --quick": "15 to 60 seconds"}
 
 _EXIT_TEXT = """exit codes:
   0    success
@@ -211,6 +211,10 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
         if args.train or args.test:
             if not (args.train and args.test):
                 raise ConfigError("--train and --test must be given together.")
+            if args.command not in ("run", "fit"):   # found by fuzzing: silently ignored
+                raise ConfigError(f"--train and --test are data for the fit stage (`srnnkit "
+                                  f"fit` or `srnnkit run`); `srnnkit {args.command}` does not "
+                                  "use them.")
             cfg["learning"]["train"], cfg["learning"]["test"] = args.train, args.test
         if args.missing is not None:
             cfg["learning"]["missing"] = args.missing

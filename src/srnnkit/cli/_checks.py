@@ -143,4 +143,12 @@ def fit_problems(m: dict[str, Any]) -> list[str]:
         if key.endswith(" NRMSE") and isinstance(value, float) and not value < 1.0:
             out.append(f"{key[:-len(' NRMSE')]} is no better than predicting the mean "
                        f"(NRMSE {value:.3g} >= 1).")
+    base = _num(m, "linear ridge on the raw series NRMSE")
+    for key, value in m.items():
+        if base is not None and key.endswith(" NRMSE") and not key.startswith("linear") \
+                and isinstance(value, float) and value > base:
+            out.append(f"{key[:-len(' NRMSE')]} is worse than a linear ridge on the raw series "
+                       f"(NRMSE {value:.3g} > {base:.3g}): the task is mostly linear in the "
+                       "recent inputs, or the learner's memory or amplitude does not suit "
+                       "it.")
     return out
