@@ -110,7 +110,7 @@ BIG = {   # (call, knob the warning must name)
     "girsanov n_chains": (lambda: R.linear_response(
         _net(16), dt=0.01, n_lags=50, method="girsanov", n_chains=10**5), "n_chains"),
     "volterra_terms default n_paths": (lambda: R.volterra_terms(
-        _net(32), np.ones((200, 2)), dt=0.01), "n_paths"),
+        _net(32), np.ones((2000, 2)), dt=0.01), "n_paths"),
     "volterra_convergence default n_paths": (lambda: R.volterra_convergence(
         _net(32), np.ones((200, 2)), dt=0.01), "n_paths"),
     "Gram matrix": (lambda: sk.kernels.signature_kernel(

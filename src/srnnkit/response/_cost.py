@@ -410,6 +410,26 @@ def _driven_parts(model: Any, dt: float, N: int, n_paths: int, burn: int, copies
     return [*_draws(model, dt, n_paths, burn, "paths"), driven]
 
 
+def _terms_parts(model: Any, dt: float, N: int, n_paths: int, burn_in: Any) -> list[Part]:
+    """The Girsanov terms of ``hermite_terms``: chains burnt in once, each serving
+    ``starts_per_chain(burn, N, n_paths)`` windows of the input's ``N`` steps, run ``K``
+    chains wide."""
+    from ..dynamics._blocks import block_sizes
+    from ..dynamics._ensembles import exact_draws
+    from ._chained import chain_layout, starts_per_chain
+
+    exact = exact_draws(model, burn_in)
+    burn = 0 if exact else _burn(model, dt, burn_in)
+    S = 1 if exact else starts_per_chain(burn, N, n_paths)
+    layouts = [chain_layout(size, S) for size in block_sizes(n_paths, ENSEMBLE_BLOCK)]
+    K = sum(k for k, _ in layouts)
+    work = float(N) * sum(k * s for k, s in layouts)
+    driven = Part(f"{N} steps x {n_paths} paths with Girsanov weights ({K} chains)",
+                  "n_paths or the input's length", work, vec_rate(model, dt, layouts[0][0]),
+                  int(work))
+    return [*_draws(model, dt, K, burn, "chains"), driven]
+
+
 def volterra_terms_cost(model: Any, inputs: Any, *, dt: float, order: int = 2,
                         n_paths: int = 100_000, burn_in: Any = None, n_jobs: Any = None,
                         executor: Any = None, **_: Any) -> CostEstimate | None:
@@ -420,8 +440,7 @@ def volterra_terms_cost(model: Any, inputs: Any, *, dt: float, order: int = 2,
     dt, n_paths = check_positive("dt", dt), check_int("n_paths", n_paths, low=2)
     _guard("n_paths", n_paths, "blocks")
     N = _input_length(inputs)
-    parts = _driven_parts(model, float(dt), N, n_paths, _burn(model, float(dt), burn_in), 1,
-                          f"{N} steps x {n_paths} paths with Girsanov weights")
+    parts = _terms_parts(model, float(dt), N, n_paths, burn_in)
     return _estimate("volterra_terms", parts, n_jobs, executor,
                      -(-n_paths // ENSEMBLE_BLOCK))
 
@@ -448,7 +467,6 @@ def volterra_convergence_cost(model: Any, inputs: Any, *, dt: float,
                                f"{N} steps x {A + 1} amplitudes x {n_paths} paths "
                                "(the reference)")
     if series is None and model.n_hidden > 1:
-        parts += _driven_parts(model, dt, N, n_paths, burn, 1,
-                               f"{N} steps x {n_paths} paths (the Girsanov terms)")
+        parts += _terms_parts(model, dt, N, n_paths, burn_in)
     return _estimate("volterra_convergence", parts, n_jobs, executor,
                      -(-n_paths // ENSEMBLE_BLOCK))

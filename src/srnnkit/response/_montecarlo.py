@@ -29,9 +29,9 @@ from ..dynamics._ensembles import (
     stationary_run,
     stationary_sampler,
 )
-from ..dynamics._moments import Moments, batch_moments
+from ..dynamics._moments import Moments, batch_moments, chain_moments
 from ..model._linear import analytic_output_mean
-from ._chained import KickedChains, kicked_window, starts_per_chain
+from ._chained import KickedChains, chain_layout, kicked_window, starts_per_chain
 from ._double import DoubleKicks
 from ._weights import GirsanovWeights, LikelihoodSeries, exp_series, girsanov_matrix, in_drift
 
@@ -324,35 +324,51 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     acc = Moments((N + 1, order, model.n_outputs))
     series = LikelihoodSeries(model, dt, order) if in_drift(model) else None
 
-    guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N,
+    # stationary starts along chains (docs/theory.md §7a): each chain is burnt in once and
+    # its successive windows of N steps are the starts (found by profiling: a burn-in per
+    # path was 97 % of a call); one start per chain when the law is drawn exactly
+    S_max = 1 if exact_draws(model, burn_in) else starts_per_chain(
+        _burn(model, dt, burn_in), N, n_paths)
+    guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N * S_max,
                        burn_in=_burn(model, dt, burn_in))
 
-    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
-        h = draw(rng, size, lo)
-        M = np.zeros(size)
-        L = np.zeros((size, order))                           # sum_j of l_{j,k} (in drift)
-        vals = np.empty((N + 1, order, size, model.n_outputs))
+    def window(h: np.ndarray, rng: np.random.Generator, vals: np.ndarray, t0: int,
+               lo: int) -> np.ndarray:
+        """One window of N steps from the starts ``h`` (K,); its terms into ``vals``."""
+        K = h.shape[0]
+        M = np.zeros(K)
+        L = np.zeros((K, order))                              # sum_j of l_{j,k} (in drift)
         for j in range(N + 1):
             f = model.output(h)
-            # block-mean centring is unbiased after the factor B/(B-1) (E H = 0, paths iid);
-            # a one-path block is left uncentred (also unbiased)
-            fc = (f - f.mean(0)) * (size / (size - 1.0)) if size > 1 else f
+            # centring by the window's chains is unbiased after the factor K/(K-1) (E H = 0,
+            # chains independent); one chain is left uncentred (also unbiased)
+            fc = (f - f.mean(0)) * (K / (K - 1.0)) if K > 1 else f
             if series is not None:                           # exp(sum_k L_k eps^k)
                 vals[j] = fc[None] * exp_series(L).T[:, :, None]
             else:
-                P_prev, P = np.ones(size), M.copy()           # Q^{n/2} He_n(M / sqrt Q)
+                P_prev, P = np.ones(K), M.copy()              # Q^{n/2} He_n(M / sqrt Q)
                 for n in range(1, order + 1):
                     vals[j, n - 1] = fc * (P / fact[n - 1])[:, None]
                     P_prev, P = P, M * P - n * Qt[j] * P_prev
             if j < N:
-                xi = rng.standard_normal((size, step.r))
+                xi = rng.standard_normal((K, step.r))
                 if series is not None:
                     L += series(h, xi, inputs[j])
                 else:
                     M += np.sqrt(dt) * (xi @ a[j])
                 h = step(h, xi)
-                guard.check(h, j + 1, lo)
-        return batch_moments(vals, axis=2)
+                guard.check(h, t0 + j + 1, lo)
+        return h
+
+    def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
+        K, S = chain_layout(size, S_max)
+        h = draw(rng, K, lo)
+        vals = np.empty((S, N + 1, order, K, model.n_outputs))
+        for s_ in range(S):
+            h = window(h, rng, vals[s_], s_ * N, lo)
+        if S == 1:
+            return batch_moments(vals[0], axis=2)
+        return chain_moments(np.moveaxis(vals, 3, 0), size)  # (K, S, N+1, order, p)
 
     for mom in map_blocks(par, block, n_paths, seed):
         acc.merge(*mom)
