@@ -210,7 +210,7 @@ def test_every_subcommand_has_a_helpful_help(command, capsys):
     if command != "config":
         assert "(default: srnnkit-report)" in " ".join(text.split())
     if command == "run":
-        assert "45 seconds with --quick" in text and "minutes without" in text
+        assert "60 seconds with --quick" in text and "minutes without" in text
 
 
 def test_usage_error_exit_2(capsys):
