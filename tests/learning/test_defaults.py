@@ -277,7 +277,7 @@ def test_kernel_ridge_cv_scale_and_gram_checks():
         kernel_ridge_cv(K + np.triu(np.ones_like(K)), y, [1.0])
 
 
-@pytest.mark.slow                         # 17 s: the overflowing rows are found one by one
+@pytest.mark.slow        # 17 s before the self-kernels named them first
 def test_series_whose_path_kernel_overflows_are_named_at_predict():
     """Found by fuzzing: one held-out series 10x larger and 20x longer than the training
     ones failed the whole batch with the PDE's own message ('shorten the window')."""
@@ -287,7 +287,8 @@ def test_series_whose_path_kernel_overflows_are_named_at_predict():
     Z = rng.standard_normal((3, 500))
     Z[1] *= 10
     with pytest.raises(ValueError, match=r"X must be series that the fitted whole-path kernel "
-                                         r"can compare .* '1 of 3 series \(the first: 1\)"):
+                                         r"can compare .* '1 of 3 series \(the first: 1; "
+                                         r"up to 500 cells\) whose own kernel overflows"):
         est.predict(Z)
     assert np.isfinite(est.predict(Z[[0, 2]])).all()
 
