@@ -105,3 +105,13 @@ def test_a_learner_worse_than_a_linear_ridge_on_the_raw_series_is_a_problem():
     assert len(out) == 1 and out[0].startswith("ResponseKernelRidge is worse than a linear "
                                                "ridge on the raw series (NRMSE 0.77 > 0.45)")
     assert fit_problems({**m, "ResponseKernelRidge NRMSE": 0.1}) == []
+
+
+def test_an_odd_networks_order_1_error_is_held_to_slope_3():
+    """Found by review: an odd network (no order-2 term) has order-1 errors like eps^3, and
+    the check held them to 2."""
+    from srnnkit.cli._checks import volterra_problems
+
+    m = {"default order-1 slope": 2.95}
+    assert any("off its theory value 2" in p for p in volterra_problems(m))
+    assert volterra_problems(m, odd=True) == []

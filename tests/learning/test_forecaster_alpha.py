@@ -121,3 +121,11 @@ def test_a_diverging_closed_loop_forecast_says_so():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ForecastDivergenceWarning)
         assert np.abs(ReservoirForecaster(random_state=0).fit(sine[:600]).predict(200)).max() < 2
+    # found by review: once the forecast was NaN, every later step warned again
+    z = np.sign(np.sin(2 * np.pi * np.arange(400) / 37))
+    fc = ReservoirForecaster(n_hidden=30, alpha=1e-10, activation="relu", spectral_radius=1.2,
+                             random_state=0).fit(z)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always", ForecastDivergenceWarning)
+        fc.predict(3000)
+    assert len([w for w in rec if w.category is ForecastDivergenceWarning]) == 1

@@ -180,3 +180,5 @@ def test_small_calls_skip_the_cost_estimate(monkeypatch):
     _signature.signature(np.zeros((400, 300, 2)), 4)          # 400 x 300 x 30 > 1e6
     assert calls == [1]
     assert not _cost.tiny_signature(x)                        # no depth: not plain to see
+    # found by review: a NumPy depth overflowed d**depth and a huge call looked tiny
+    assert not _cost.tiny_signature(np.zeros((2, 3, 4)), np.int64(32))

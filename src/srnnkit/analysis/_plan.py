@@ -134,7 +134,7 @@ def first_window(n_steps: int | None, slow_steps: float) -> int:
     return int(max(floor, min(math.ceil(want), cap)))
 
 
-def _start1(model: Any, n_lags: int, burn_in: int) -> float:
+def _start1(model: Any, n_lags: int, burn_in: int, n_paths: int | None = None) -> float:
     """Reference seconds of one first-order perturbation start: its share ``1/S`` of a
     chain's burn-in and the chain with its ``2m`` kicked copies through one window in the
     compiled loop (docs/theory.md §7a); for a linear SRNN's exact draws, ``2m`` copies in
@@ -145,7 +145,7 @@ def _start1(model: Any, n_lags: int, burn_in: int) -> float:
     from ..response._chained import kicked_window, starts_per_chain
 
     w = kicked_window(model, n_lags)
-    return (burn_in / starts_per_chain(burn_in, w) * c / SPEED["burn_in"]
+    return (burn_in / starts_per_chain(burn_in, w, n_paths) * c / SPEED["burn_in"]
             + (1 + 2 * m) * w * c / SPEED["copies"])
 
 
@@ -169,7 +169,8 @@ def part_seconds(model: Any, plan_sizes: dict[str, Any]) -> dict[str, float]:
     run2 = run1 + RUN_STEP["channel2"] * L2 * m * m * (p + 1)
     pool = S * max(z["volterra_paths"], z["robustness_paths"]) * burn * c / SPEED["pool"]
     return {
-        "perturbation1": z["perturbation_paths"] * _start1(model, L1, burn),
+        "perturbation1": z["perturbation_paths"] * _start1(model, L1, burn,
+                                                           z["perturbation_paths"]),
         "perturbation2": z["perturbation2_paths"] * _start2(model, L2, burn),
         "girsanov1": z["girsanov_chains"] * (z["girsanov_steps"] * run1 + burn * est_burn),
         "girsanov2": z["girsanov2_chains"] * (z["girsanov2_steps"] * run2 + burn * est_burn),
@@ -221,6 +222,10 @@ def make_plan(model: Any, dt: float, *, n_steps: int | None, n_available: int,
     N = n_steps or L1
     B = N_BATCHES
     P1 = _clip(SHARES["perturbation1"] * T / _start1(model, L1, burn_in),
+               MIN_PATHS1, MAX_PATHS1)
+    # few starts lie on at least MIN_CHAINS chains (response._chained), so each pays more
+    # of a burn-in: sized again at that cost (found by review)
+    P1 = _clip(SHARES["perturbation1"] * T / _start1(model, L1, burn_in, P1),
                MIN_PATHS1, MAX_PATHS1)
     L2 = min(N, L1)
     while L2 > 2 and SHARES["perturbation2"] * T < MIN_PATHS2 * _start2(model, L2, burn_in):

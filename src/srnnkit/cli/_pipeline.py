@@ -288,7 +288,8 @@ def stage_volterra(cfg: dict, ctx: dict, out: Path) -> dict:
                     "default network's order-1 errors against CRN Monte Carlo, with its "
                     "order-1 kernel estimated by perturbation (squares).",
             "metrics": metrics, "figures": [fig],
-            "problems": volterra_problems(metrics, linear=model.is_linear)}
+            "problems": volterra_problems(metrics, linear=model.is_linear,
+                                          odd=_odd(model) and not model.is_linear)}
 
 
 def _smooth_inputs(n_series: int, n_steps: int, m: int, dt: float, seed: int) -> np.ndarray:

@@ -31,13 +31,15 @@ __all__ = ["ForecastDivergenceWarning", "ReservoirForecaster", "SRNNReservoir"]
 DIVERGE_FACTOR = 10.0
 
 
-def _warn_diverged(step: int, value: float, train: float) -> None:
+def _warn_diverged(step: int, value: float, train: float, standard: bool) -> None:
+    units = "standard deviations of the training series" if standard else \
+        "(the training series' units)"
+    what = f"reached {value:.3g} {units}" if np.isfinite(value) else "is not finite"
     warnings.warn(
-        f"the closed-loop forecast diverged: at step {step + 1} it reached {value:.3g} "
-        f"standard deviations of the training series, more than {DIVERGE_FACTOR:g} times "
-        f"the training series' largest value ({train:.3g}); this and the later values are "
-        "not forecasts. A recursive forecast feeds its own errors back; use "
-        "strategy='direct' (max_horizon=) or a larger penalty alpha.",
+        f"the closed-loop forecast diverged: at step {step + 1} it {what}, beyond "
+        f"{DIVERGE_FACTOR:g} times the training series' largest |value| ({train:.3g}); this "
+        "and the later values are not forecasts. A recursive forecast feeds its own errors "
+        "back; use strategy='direct' (max_horizon=) or a larger penalty alpha.",
         ForecastDivergenceWarning, stacklevel=3)
 
 
@@ -669,13 +671,15 @@ class ReservoirForecaster(BaseEstimator):
         step = EulerStep(self.model_, self.dt)        # the dynamics core's step
         no_noise = np.zeros((ens.shape[0], step.r))
         out = np.empty((n_ahead, self.n_features_in_))
-        bound = DIVERGE_FACTOR * max(getattr(self, "train_bound_", np.inf), 1.0)
+        train = getattr(self, "train_bound_", 0.0)        # 0: a constant series, or none
+        bound = DIVERGE_FACTOR * train if train > 0 else np.inf
+        warned = False
         for k in range(n_ahead):
             zhat = self._readout(ens.mean(axis=0), zprev)
             out[k] = zhat
-            if not np.abs(zhat).max() <= bound:
-                _warn_diverged(k, float(np.abs(zhat).max()), bound / DIVERGE_FACTOR)
-                bound = np.inf                                     # once per call
+            if not warned and not np.abs(zhat).max() <= bound:    # NaN included
+                _warn_diverged(k, float(np.abs(zhat).max()), train, self.standardize)
+                warned = True                                      # once per call
             xi = rng.standard_normal((ens.shape[0], step.r)) if self.noise > 0 else no_noise
             ens = step(ens, xi, u=zhat)
             zprev = zhat

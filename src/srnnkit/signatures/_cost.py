@@ -50,7 +50,7 @@ def tiny_signature(*args: Any, **kwargs: Any) -> bool:
     if shape is None or len(shape) < 2 or not isinstance(depth, (int, np.integer)) \
             or not 1 <= depth <= 32:
         return False
-    d = shape[-1]
+    depth, d = int(depth), int(shape[-1])       # Python ints: a NumPy depth overflowed d**depth
     dim = d * (d ** depth - 1) // (d - 1) if d > 1 else depth
     return float(math.prod(shape[:-1])) * dim < TINY_WORK
 
