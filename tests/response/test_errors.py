@@ -291,3 +291,11 @@ def test_z_scores_of_entries_zero_up_to_rounding():
                                method="perturbation")
     np.testing.assert_array_equal(exact.z_scores(np.array([[[0.0]], [[0.52]]])).ravel(),
                                   [0.0, np.inf])
+    # found by fuzzing: a second-order grid reference's rounding at a structural zero
+    # (-1.5e-14, 1.7e-12 of the kernel's largest entry, amplified by 1/dt^2) gave z = 9.6
+    m = sk.SRNN(W=[[0.7]], C=[[1.0]], sigma=0.7, gamma=1.0, b=[0.2], activation="sigmoid")
+    grid = R.GridChain(m, 0.05).second_order_response(12)
+    rf = R.second_order_response(m, dt=0.05, n_lags=12, method="perturbation", n_paths=2000,
+                                 seed=0)
+    z = rf.z_scores(grid)
+    assert z[0, 0].ravel()[0] == 0.0 and np.abs(z).max() < 5

@@ -162,10 +162,11 @@ class ResponseFunction:
         -------
         ndarray
             ``(values - reference) / stderr``, the shape of ``values``; 0 where the error
-            is at rounding level (within ``1e-12`` of the kernel's largest entry: an entry
+            is at rounding level (within ``1e-10`` of the kernel's largest entry: an entry
             that is zero by the network's structure gets a rounding-level estimate and
-            standard error, whose ratio means nothing), and ``inf`` where the standard error
-            is zero and the error is not negligible.
+            standard error, whose ratio means nothing; a second-order reference's rounding,
+            amplified by 1/dt², reaches ``2e-12``), and ``inf`` where the
+            standard error is zero and the error is not negligible.
         """
         if self.stderr is None:
             raise ValueError("z_scores needs a Monte Carlo estimate with a stderr; this "
@@ -173,7 +174,7 @@ class ResponseFunction:
         err = self.error_to(reference)
         scale = max(float(np.abs(self.values).max(initial=0.0)),
                     float(np.abs(self.values - err).max(initial=0.0)))
-        negligible = np.abs(err) <= 1e-12 * max(scale, np.finfo(float).tiny)
+        negligible = np.abs(err) <= 1e-10 * max(scale, np.finfo(float).tiny)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(self.stderr > 0, err / self.stderr, np.inf)
         return np.where(negligible, 0.0, z)
