@@ -65,3 +65,19 @@ def test_kappa_that_varies_inside_a_cell_is_said_and_the_kernel_is_off():
     exact = _silent(response_kernel, U, dt=20.0, basis=basis, refine=256)
     assert abs(coarse[0, 0] - exact[0, 0]) > 0.5 * exact[0, 0]          # 1.0000008 vs 2.28
     _silent(response_kernel, U, dt=0.05, basis=basis)                   # a slow kappa: silent
+
+
+def test_a_path_with_one_large_step_is_checked_and_a_far_estimate_says_so():
+    """Found by fuzzing: the check took the two paths of largest total squared variation, so
+    a one-segment path 55 % off (closed form I0(6) = 67.23, got 30.25) beside two long paths
+    of more total variation gave no warning; and far from convergence the advised order was
+    itself far off (at 10x the docs' paths, order 4: 124x too large, wrong sign) without a
+    word that the estimate is unreliable there."""
+    A = np.array([[0.0, 0.0], [3.0, 0.0]])
+    t = np.linspace(0, 1, 1001)
+    B = [0.4 * np.stack([np.cos(400 * t + k), np.sin(400 * t + k)], 1) for k in range(2)]
+    with pytest.warns(CoarseGridWarning, match="largest variation or largest step"):
+        signature_kernel([A] + B, dyadic_order=0)
+    P = 10 * np.random.default_rng(210).uniform(-1, 1, (2, 5, 3))
+    with pytest.warns(CoarseGridWarning, match="the kernel may be off by orders of magnitude"):
+        signature_kernel(P, dyadic_order=0)

@@ -206,7 +206,8 @@ def _solve(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symme
             cm.check_grid("response_kernel", lambda lv, i, P=P, n=n: _solve(
                 P[i], n[i], P[i], n[i], True, basis, "cpu", True, dt=dt, lev=lv, rich=False,
                 depth=None, refine=refine, nthreads=nthreads, check=False),
-                np.einsum("ijk,ijk->i", P, P), lev)
+                np.stack([np.einsum("ijk,ijk->i", P, P),
+                          np.einsum("ijk,ijk->ij", P, P).max(axis=1, initial=0.0)]), lev)
     return cm.richardson_combine(results[1], results[0]) if rich else results[0]
 
 

@@ -123,7 +123,7 @@ def _signature_kernel(X: Any, Y: Any, *, static: Any, dyadic_order: Any, richard
     for P, n in ((Xp, nx),) if Y is None else ((Xp, nx), (Yp, ny)):
         cm.check_grid("signature_kernel", lambda lv, i, P=P, n=n: np.diag(_levels(
             P[i], n[i], P[i], n[i], True, static, lv, False, scale, nthreads, "cpu")),
-            _variation(P, n), lev)
+            _variation(P, n), lev)      # (total, largest step) per path
     out = _levels(Xp, nx, Yp, ny, Y is None, static, lev, rich, scale, nthreads, device)
     return check_finite_result(
         "signature_kernel", out, "The kernel grows like exp(|X| |Y|) in the path lengths: "
@@ -132,10 +132,13 @@ def _signature_kernel(X: Any, Y: Any, *, static: Any, dyadic_order: Any, richard
 
 
 def _variation(P: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Squared variation of each path of a padded batch (lengths ``n``)."""
+    """Squared variation and largest squared step of each path of a padded batch (lengths
+    ``n``), shape (2, n_paths): the scheme's error grows with a cell's increment, so a path
+    with one large step can be the worst resolved (found by fuzzing: a one-segment path 55 %
+    off beside two long paths of more total variation, no warning)."""
     d = np.einsum("ijk,ijk->ij", np.diff(P, axis=1), np.diff(P, axis=1))
     d[np.arange(d.shape[1])[None, :] >= (n - 1)[:, None]] = 0.0
-    return d.sum(axis=1)
+    return np.stack([d.sum(axis=1), d.max(axis=1, initial=0.0)])
 
 
 def _levels(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,
