@@ -81,3 +81,14 @@ def test_a_path_with_one_large_step_is_checked_and_a_far_estimate_says_so():
     P = 10 * np.random.default_rng(210).uniform(-1, 1, (2, 5, 3))
     with pytest.warns(CoarseGridWarning, match="the kernel may be off by orders of magnitude"):
         signature_kernel(P, dyadic_order=0)
+
+
+def test_a_kappa_that_overflows_is_named_where():
+    """Found by fuzzing: exp(s t) overflowing at s t = 900 was reported with an internal
+    (16, 16) sample and a hint for another kappa."""
+    from srnnkit.features import WeightedMonomialBasis
+
+    U = np.random.default_rng(0).standard_normal((2, 100, 1))
+    with pytest.raises(ValueError, match=r"must be finite on the time grid \(times 0 to .*\); "
+                                         r"got 'inf at s = .*, t = .*'\. A kappa that grows"):
+        response_kernel(U, dt=0.3, basis=WeightedMonomialBasis())

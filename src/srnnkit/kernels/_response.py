@@ -275,8 +275,16 @@ def _call_kappa(basis: Any, s: np.ndarray, t: np.ndarray) -> np.ndarray:
             fail("basis.kappa(s, t)", f"an array broadcastable to {shape} for s of shape "
                  f"{s.shape} and t of shape {t.shape}", kap)
     if not np.all(np.isfinite(kap)):
-        fail("basis.kappa(s, t)", "finite on the time grid", kap,
-             hint="For kappa = 1/(1 - st) keep s t < 1.")
+        # name where (found by fuzzing: the message showed an internal (16, 16) sample and a
+        # hint for another kappa when exp(st) overflowed at s t = 900)
+        bad = np.argwhere(~np.isfinite(kap))[0]
+        sb, tb = np.broadcast_to(s, shape)[tuple(bad)], np.broadcast_to(t, shape)[tuple(bad)]
+        last = float(max(np.max(s, initial=0.0), np.max(t, initial=0.0)))
+        fail("basis.kappa(s, t)", "finite on the time grid (times 0 to "
+             f"{last:.3g} = n_steps * dt)", f"{kap[tuple(bad)]} at s = {sb:.3g}, t = {tb:.3g}",
+             hint="A kappa that grows with s t (e.g. exp(s t) of WeightedMonomialBasis) "
+             "overflows on long time grids: give a smaller dt (time in units of the series' "
+             "length) or a finite basis; for kappa = 1/(1 - s t) keep s t < 1.")
     return kap
 
 
