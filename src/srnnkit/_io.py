@@ -483,6 +483,8 @@ def _srnn_from(s: dict) -> SRNN:
         raise ValueError(f"unknown readout kind {kind!r}")
     gk = s["gamma_kind"]
     gamma = s["gamma"]
+    if not isinstance(gamma, np.ndarray):   # found by fuzzing: an AttributeError on .ndim
+        raise ValueError(f"the saved SRNN's gamma must be an array; got {type(gamma).__name__}")
     if gk == "scalar":
         if gamma.ndim != 1 or gamma.size == 0 or np.any(gamma != gamma[0]):
             raise ValueError("gamma_kind 'scalar' with a non-constant gamma")

@@ -131,3 +131,19 @@ def test_a_test_series_whose_path_kernel_overflows_is_refused_before_its_rows():
     with pytest.raises(ValueError, match=r"2 of 2 series \(the first: 0; up to \d+ cells\) "
                                          r"whose own kernel overflows"):
         clf.predict(freq(2, 600, 6)[0])
+
+
+def test_a_series_prediction_does_not_depend_on_its_batchmates():
+    """Found by fuzzing: the PDE grid of new series was chosen for the whole batch, so one
+    series with large increments refined every other series' grid (10 of 150 labels
+    flipped between batch and one-by-one prediction); each series now gets its own."""
+    from srnnkit.learning import ResponseKernelRidge
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 20, 2))
+    y = X[:, :, 0].mean(axis=1)
+    Z = rng.standard_normal((6, 20, 2))
+    est = ResponseKernelRidge(kernel="response").fit(X, y)
+    alone = np.array([est.predict(Z[i:i + 1])[0] for i in range(len(Z))])
+    with_big = est.predict(np.concatenate([Z, 8.0 * Z[:1]]))   # a series on a finer grid
+    np.testing.assert_allclose(with_big[:len(Z)], alone, rtol=0, atol=1e-12)

@@ -174,6 +174,17 @@ def test_newer_format_version_is_refused(tmp_path):
         sk.load(p)
 
 
+def test_a_state_node_of_the_wrong_kind_is_a_value_error(tmp_path):
+    """Found by fuzzing: an SRNN file whose gamma node was a float raised AttributeError."""
+    p = tmp_path / "m.npz"
+    sk.save(sk.SRNN.random(3, 2, seed=0), p)
+    meta = _meta(p)
+    meta["state"]["dict"]["gamma"] = {"f": "0.5"}
+    _rewrite(p, meta)
+    with pytest.raises(ValueError, match="gamma must be an array; got float"):
+        sk.load(p)
+
+
 def test_unknown_type_is_refused_without_import(tmp_path, monkeypatch):
     p = tmp_path / "m.npz"
     sk.save(_ou(), p)

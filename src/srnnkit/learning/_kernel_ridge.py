@@ -709,35 +709,55 @@ class _KernelBase(BaseEstimator):
     def _path_test_gram(self, series: list[np.ndarray]) -> np.ndarray:
         base = [_block_mean(z, self.block_) for z in self._standard(series)]
         paths = self._paths(base, self.input_scale_)
-        # new paths with larger increments than the training ones get a finer PDE grid
-        order = max(self.dyadic_order_, self._order(paths))
+        # new paths with larger increments than the training ones get a finer PDE grid, each
+        # by its own increments (found by fuzzing: one large series in a batch put every
+        # series on its grid, and 10 of 150 labels depended on the batch)
+        orders = np.array([max(self.dyadic_order_, self._order([p])) for p in paths])
+        groups = [(int(o), np.flatnonzero(orders == o)) for o in np.unique(orders)]
         if self.normalize:
-            self._check_self_kernels(paths, order)
+            bad = np.concatenate([ids[self._overflowing([paths[i] for i in ids], o)]
+                                  for o, ids in groups])
+            if bad.size:
+                bad.sort()
+                L = max(len(paths[i]) for i in bad)
+                fail("X", "series that the fitted whole-path kernel can compare with the "
+                     "training ones", f"{bad.size} of {len(paths)} series (the first: "
+                     f"{bad[0]}; up to {L} cells) whose own kernel overflows",
+                     hint="The kernel grows exponentially with a path's size: these series "
+                     "are larger or longer than the fitted ones. Give a smaller input_scale, "
+                     "split long series, or use kernel='pooled' (time-averaged, any length).")
+        out = np.empty((len(paths), len(self.X_fit_)))
+        for order, ids in groups:
+            out[ids] = self._group_rows([paths[i] for i in ids], order, ids, len(paths), base)
+        return out
+
+    def _group_rows(self, paths: list[np.ndarray], order: int, ids: np.ndarray, total: int,
+                    base: list[np.ndarray]) -> np.ndarray:
+        """`_path_rows` of one group of new paths solved at one order, errors named."""
         try:
             return self._path_rows(paths, order)
         except MemoryLimitError as err:   # the PDE's memory guard: name the series
-            L = max(len(b) for b in base)
+            L = max(len(base[i]) for i in ids)
             fail("X", "series whose whole-path kernel with the training series fits "
                  "the PDE's memory guard", f"series of up to {L} cells (after block "
                  f"averaging by {self.block_}): {_first_sentence(err)}",
                  hint="Split long series, or fit with kernel='pooled' (time-averaged, "
                  "any length).")
         except NonFiniteResultError:      # overflow: name the series, not the PDE
-            bad = [i for i, p in enumerate(paths) if not _rows_finite(self, p, order)]
+            bad = [int(ids[i]) for i, p in enumerate(paths) if not _rows_finite(self, p, order)]
             fail("X", "series that the fitted whole-path kernel can compare with the "
-                 "training ones", f"{len(bad)} of {len(paths)} series (the first: "
+                 "training ones", f"{len(bad)} of {total} series (the first: "
                  f"{bad[0] if bad else '?'}) whose kernel overflows",
                  hint="The kernel grows exponentially with a path's size: these series are "
                  "larger or longer than the fitted ones. Give a smaller input_scale, or "
                  "kernel='pooled' (time-averaged, no overflow).")
 
-    def _check_self_kernels(self, paths: list[np.ndarray], order: int) -> None:
-        """Refuse, before the rows with the training series are computed, new paths whose
-        self-kernel overflows: their normalised rows cannot exist, and a finer grid does not
-        shrink a kernel that grows with the path's size (found by fuzzing: series 16 times
-        longer than the training ones were refused after 42 s of rows, then every row again,
-        one at a time, to name them). A finite self-kernel that is not positive is left to
-        the rows' own refinement."""
+    def _overflowing(self, paths: list[np.ndarray], order: int) -> np.ndarray:
+        """Indices of new paths whose self-kernel overflows: their normalised rows cannot
+        exist, and a finer grid does not shrink a kernel that grows with the path's size
+        (found by fuzzing: series 16 times longer than the training ones were refused after
+        42 s of rows, then every row again, one at a time, to name them). A finite
+        self-kernel that is not positive is left to the rows' own refinement."""
         def own(group: list[np.ndarray]) -> np.ndarray:
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -749,18 +769,10 @@ class _KernelBase(BaseEstimator):
 
         values = own(paths)
         if np.all(np.isfinite(values)):
-            return
+            return np.zeros(0, dtype=int)
         if len(paths) > 1:                    # which ones (the error covered them all)
             values = np.array([own([p])[0] for p in paths])
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            L = max(len(paths[i]) for i in bad)
-            fail("X", "series that the fitted whole-path kernel can compare with the training "
-                 "ones", f"{bad.size} of {len(paths)} series (the first: {bad[0]}; up to {L} "
-                 "cells) whose own kernel overflows", hint="The kernel grows exponentially "
-                 "with a path's size: these series are larger or longer than the fitted "
-                 "ones. Give a smaller input_scale, split long series, or use "
-                 "kernel='pooled' (time-averaged, any length).")
+        return np.flatnonzero(~np.isfinite(values))
 
     def _path_rows(self, paths: list[np.ndarray], order: int) -> np.ndarray:
         """The normalised whole-path kernel of new ``paths`` with the training ones."""
