@@ -77,7 +77,7 @@ def test_a_path_with_one_large_step_is_checked_and_a_far_estimate_says_so():
     t = np.linspace(0, 1, 1001)
     B = [0.4 * np.stack([np.cos(400 * t + k), np.sin(400 * t + k)], 1) for k in range(2)]
     with pytest.warns(CoarseGridWarning, match="largest variation or largest step"):
-        signature_kernel([A] + B, dyadic_order=0)
+        signature_kernel([A, *B], dyadic_order=0)
     P = 10 * np.random.default_rng(210).uniform(-1, 1, (2, 5, 3))
     with pytest.warns(CoarseGridWarning, match="the kernel may be off by orders of magnitude"):
         signature_kernel(P, dyadic_order=0)
