@@ -573,3 +573,11 @@ def test_train_and_test_files_given_to_a_stage_that_does_not_use_them(tmp_path, 
     assert main(["simulate", "--quick", "--quiet", "--train", "a.ts", "--test", "b.ts",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--train and --test are data for the fit stage" in capsys.readouterr().err
+
+
+def test_workers_below_one_is_a_usage_error(tmp_path, capsys):
+    """Found by fuzzing: `--workers 0` said "cannot reach the Dask cluster"."""
+    assert main(["simulate", "--quick", "--quiet", "--workers", "0", "--out",
+                 str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--workers must be >= 1; got 0." in err and "Dask cluster" not in err

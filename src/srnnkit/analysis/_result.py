@@ -113,6 +113,10 @@ class NetworkAnalysis:
             output at all).
         """
         out: dict[str, Any] = {"source": self.source, "test inputs": self.inputs,
+                               # the scores below are on these series, a seeded subset of
+                               # the inputs given when they were more (found by fuzzing:
+                               # "clean accuracy" 0.69 beside the estimator's 0.63 on all 30)
+                               "test series analysed": self.volterra.n_series,
                                "dt": self.dt, "n_lags": self.plan.n_lags,
                                "second_lags": self.plan.second_lags}
         for order, agr in self.agreement.items():

@@ -281,6 +281,8 @@ def _run(args: argparse.Namespace) -> int:
 
     stages = STAGES if args.command == "run" else (args.command,)
     t0 = time.perf_counter()
+    if args.workers is not None and args.workers < 1:   # a usage error, not a cluster's
+        return _error(f"--workers must be >= 1; got {args.workers}.", EXIT_USAGE)
     try:
         client = _dask_client(args)
     except (ImportError, OSError, ValueError, TypeError) as err:   # tls:// without certs: TypeError

@@ -220,7 +220,7 @@ def analysis_records(res: Any, out: Path, prefix: str = "") -> list[dict]:
         "robustness": ("Robustness to white input noise (in units of each channel's SD): the "
                        "output variance predicted from the kernel, s² Δ Σ|r1|², against "
                        "Monte Carlo of the mean output and the estimator's own outputs.",
-                       ("noise", "clean"), ["robustness"])}
+                       ("noise", "clean", "test series"), ["robustness"])}
     # every number reaches metrics.json and the report: one no group names goes with the
     # kernels (the stationary-runs ratio was dropped, found by fuzzing)
     placed = tuple(k for _, keys, _ in groups.values() for k in keys)
