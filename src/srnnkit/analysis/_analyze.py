@@ -263,16 +263,15 @@ def _check_mixing(subj: _Subject, burn_in: int | None, seed: Any) -> tuple[Any, 
     network relaxing in 88 steps, burnt in for 50, had a perturbation kernel 7.6 SE off the
     exact one while both checks passed). A burn-in given by the caller is kept (a problem
     line says it is short)."""
-    from ._mixing import BURN_TAUS, check_mixing
+    from ._mixing import check_mixing
 
     net, dt = subj.model, subj.dt
     if net.is_linear:
         return None, burn_in
     mixing = check_mixing(net, dt, seed, burn_in)
     if burn_in is None and mixing.agree and mixing.burn_in_short:
-        raised = math.ceil(BURN_TAUS * float(mixing.tau.max()))
         mixing.raised_from = mixing.burn_in
-        return mixing, raised
+        return mixing, mixing.burn_in_used
     return mixing, burn_in
 
 

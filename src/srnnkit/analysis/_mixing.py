@@ -15,6 +15,7 @@ reached by some of them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,17 @@ class MixingCheck(RunAgreement):
     tau: np.ndarray | None = None
     burn_in: int = 0
     raised_from: int | None = None
+
+    @property
+    def suggested_burn_in(self) -> int:
+        """`BURN_TAUS` autocorrelation times of the slowest output, in steps."""
+        return math.ceil(BURN_TAUS * float(self.tau.max()))
+
+    @property
+    def burn_in_used(self) -> int:
+        """The burn-in of the analysis: ``suggested_burn_in`` when it raised the default,
+        else the runs' own."""
+        return self.burn_in if self.raised_from is None else self.suggested_burn_in
 
     @property
     def burn_in_short(self) -> bool:

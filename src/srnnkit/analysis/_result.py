@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._mixing import BURN_TAUS, MIN_BURN_TAUS
+from ._mixing import MIN_BURN_TAUS
 
 __all__ = ["NetworkAnalysis", "find_problems", "resolution_threshold"]
 
@@ -133,8 +133,7 @@ class NetworkAnalysis:
             out["stationary runs: ratio threshold"] = self.mixing.threshold
             out["stationary runs: output autocorrelation time (steps)"] = float(
                 self.mixing.tau.max())
-            out["burn-in (steps)"] = (self.mixing.burn_in if self.mixing.raised_from is None
-                                      else math.ceil(BURN_TAUS * float(self.mixing.tau.max())))
+            out["burn-in (steps)"] = self.mixing.burn_in_used
             if self.mixing.raised_from is not None:
                 out["burn-in raised from (steps)"] = self.mixing.raised_from
         mem = self.memory
@@ -200,7 +199,7 @@ def _mixing_problems(mix: Any) -> list[str]:
                 f"stationary runs), so the estimators' runs start fewer than "
                 f"{MIN_BURN_TAUS:g} of them from h = 0 and may not have reached the stationary "
                 "law (a bias their agreement need not show). Pass burn_in="
-                f"{math.ceil(BURN_TAUS * tau)} or more."]
+                f"{mix.suggested_burn_in} or more."]
     i = int(np.argmax(mix.ratio))
     runs = mix.run_means[:, i]
     ordered = np.sort(runs)

@@ -143,6 +143,14 @@ def _first_sentence(err: Exception) -> str:
     return str(err).split(". ")[0].rstrip(".")
 
 
+def _fail_overflow(got: str, remedy: str) -> None:
+    """The ValueError for new series whose whole-path kernel overflows (``got`` names them,
+    ``remedy`` ends the advice)."""
+    fail("X", "series that the fitted whole-path kernel can compare with the training ones",
+         got, hint="The kernel grows exponentially with a path's size: these series are "
+         f"larger or longer than the fitted ones. Give a smaller input_scale, {remedy}.")
+
+
 def _rows_finite(est: Any, path: np.ndarray, order: int) -> bool:
     """Whether one new path's kernel row with the training paths can be computed."""
     try:
@@ -720,12 +728,10 @@ class _KernelBase(BaseEstimator):
             if bad.size:
                 bad.sort()
                 L = max(len(paths[i]) for i in bad)
-                fail("X", "series that the fitted whole-path kernel can compare with the "
-                     "training ones", f"{bad.size} of {len(paths)} series (the first: "
-                     f"{bad[0]}; up to {L} cells) whose own kernel overflows",
-                     hint="The kernel grows exponentially with a path's size: these series "
-                     "are larger or longer than the fitted ones. Give a smaller input_scale, "
-                     "split long series, or use kernel='pooled' (time-averaged, any length).")
+                _fail_overflow(f"{bad.size} of {len(paths)} series (the first: {bad[0]}; up "
+                               f"to {L} cells) whose own kernel overflows",
+                               "split long series, or use kernel='pooled' (time-averaged, "
+                               "any length)")
         out = np.empty((len(paths), len(self.X_fit_)))
         for order, ids in groups:
             out[ids] = self._group_rows([paths[i] for i in ids], order, ids, len(paths), base)
@@ -745,12 +751,9 @@ class _KernelBase(BaseEstimator):
                  "any length).")
         except NonFiniteResultError:      # overflow: name the series, not the PDE
             bad = [int(ids[i]) for i, p in enumerate(paths) if not _rows_finite(self, p, order)]
-            fail("X", "series that the fitted whole-path kernel can compare with the "
-                 "training ones", f"{len(bad)} of {total} series (the first: "
-                 f"{bad[0] if bad else '?'}) whose kernel overflows",
-                 hint="The kernel grows exponentially with a path's size: these series are "
-                 "larger or longer than the fitted ones. Give a smaller input_scale, or "
-                 "kernel='pooled' (time-averaged, no overflow).")
+            _fail_overflow(f"{len(bad)} of {total} series (the first: "
+                           f"{bad[0] if bad else '?'}) whose kernel overflows",
+                           "or kernel='pooled' (time-averaged, no overflow)")
 
     def _overflowing(self, paths: list[np.ndarray], order: int) -> np.ndarray:
         """Indices of new paths whose self-kernel overflows: their normalised rows cannot

@@ -33,13 +33,6 @@ __all__ = ["NoisyRNNClassifier", "NoisyRNNRegressor"]
 #: The typical (median-length) training series spans this many time units (dt = HORIZON /
 #: its n_steps).
 HORIZON = 4.0
-
-
-def _reference_length(lengths: list[int]) -> int:
-    """The series length that spans `HORIZON`: the median of the training series' lengths
-    (found by fuzzing: with the longest, one 3000-step series among 60-step ones made the
-    short series span 0.08 time units, and test accuracy fell from 1.0 to 0.26)."""
-    return max(1, math.ceil(float(np.median(lengths))))
 #: Initial leak rates are log-uniform on [1, LEAK_RANGE] / (n_steps dt), at most 1 / dt.
 LEAK_RANGE = 10.0
 
@@ -126,6 +119,13 @@ def _mean_outputs(model: Any, series: list[np.ndarray], *, dt: float, n_paths: i
         if done.start < done.stop:
             out[order[done]] = model.output(h[done]).mean(axis=1)
     return out
+
+
+def _reference_length(lengths: list[int]) -> int:
+    """The series length that spans `HORIZON`: the median of the training series' lengths
+    (found by fuzzing: with the longest, one 3000-step series among 60-step ones made the
+    short series span 0.08 time units, and test accuracy fell from 1.0 to 0.26)."""
+    return max(1, math.ceil(float(np.median(lengths))))
 
 
 class _NoisyRNNModel(BaseEstimator):

@@ -29,18 +29,8 @@ __all__ = ["ForecastDivergenceWarning", "ReservoirForecaster", "SRNNReservoir"]
 #: a closed-loop forecast beyond this many times the training series' largest standardised
 #: value has diverged
 DIVERGE_FACTOR = 10.0
-
-
-def _warn_diverged(step: int, value: float, train: float, standard: bool) -> None:
-    units = "standard deviations of the training series" if standard else \
-        "(the training series' units)"
-    what = f"reached {value:.3g} {units}" if np.isfinite(value) else "is not finite"
-    warnings.warn(
-        f"the closed-loop forecast diverged: at step {step + 1} it {what}, beyond "
-        f"{DIVERGE_FACTOR:g} times the training series' largest |value| ({train:.3g}); this "
-        "and the later values are not forecasts. A recursive forecast feeds its own errors "
-        "back; use strategy='direct' (max_horizon=) or a larger penalty alpha.",
-        ForecastDivergenceWarning, stacklevel=3)
+#: The most values (series x steps x units) of one batch of mean states in `transform`.
+BATCH_VALUES = 2_000_000
 
 
 class ForecastDivergenceWarning(UserWarning):
@@ -55,8 +45,18 @@ class ForecastDivergenceWarning(UserWarning):
     >>> warnings.simplefilter("error", ForecastDivergenceWarning)   # make it an error
     """
 
-#: The most values (series x steps x units) of one batch of mean states in `transform`.
-BATCH_VALUES = 2_000_000
+
+def _warn_diverged(step: int, value: float, train: float, standard: bool) -> None:
+    units = "standard deviations of the training series" if standard else \
+        "(the training series' units)"
+    what = f"reached {value:.3g} {units}" if np.isfinite(value) else "is not finite"
+    warnings.warn(
+        f"the closed-loop forecast diverged: at step {step + 1} it {what}, beyond "
+        f"{DIVERGE_FACTOR:g} times the training series' largest |value| ({train:.3g}); this "
+        "and the later values are not forecasts. A recursive forecast feeds its own errors "
+        "back; use strategy='direct' (max_horizon=) or a larger penalty alpha.",
+        ForecastDivergenceWarning, stacklevel=3)
+
 
 _RESERVOIR_PARAMS = {
     "n_hidden": [Interval(Integral, 1, None, closed="left")],

@@ -416,11 +416,11 @@ def _terms_parts(model: Any, dt: float, N: int, n_paths: int, burn_in: Any) -> l
     chains wide."""
     from ..dynamics._blocks import block_sizes
     from ..dynamics._ensembles import exact_draws
-    from ._chained import chain_layout, starts_per_chain
+    from ._chained import chain_layout
+    from ._montecarlo import terms_starts
 
-    exact = exact_draws(model, burn_in)
-    burn = 0 if exact else _burn(model, dt, burn_in)
-    S = 1 if exact else starts_per_chain(burn, N, n_paths)
+    burn = 0 if exact_draws(model, burn_in) else _burn(model, dt, burn_in)
+    S = terms_starts(model, dt, N, n_paths, burn_in)
     layouts = [chain_layout(size, S) for size in block_sizes(n_paths, ENSEMBLE_BLOCK)]
     K = sum(k for k, _ in layouts)
     work = float(N) * sum(k * s for k, s in layouts)

@@ -127,6 +127,15 @@ def first_order_starts(model: Any, dt: float, n_lags: int, burn_in: int | None,
     return starts_per_chain(_burn(model, dt, burn_in), kicked_window(model, n_lags), n_paths)
 
 
+def terms_starts(model: Any, dt: float, n_steps: int, n_paths: int, burn_in: int | None
+                 ) -> int:
+    """Starts per chain of :func:`hermite_terms`, windows of the input's ``n_steps`` (1:
+    independent exact draws)."""
+    if exact_draws(model, burn_in):
+        return 1
+    return starts_per_chain(_burn(model, dt, burn_in), n_steps, n_paths)
+
+
 def _kick_size(model: Any, eps: float) -> float:
     return 2.0 * eps * float(np.abs(model.C).sum(axis=0).max())
 
@@ -327,8 +336,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     # stationary starts along chains (docs/theory.md §7a): each chain is burnt in once and
     # its successive windows of N steps are the starts (found by profiling: a burn-in per
     # path was 97 % of a call); one start per chain when the law is drawn exactly
-    S_max = 1 if exact_draws(model, burn_in) else starts_per_chain(
-        _burn(model, dt, burn_in), N, n_paths)
+    S_max = terms_starts(model, dt, N, n_paths, burn_in)
     guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N * S_max,
                        burn_in=_burn(model, dt, burn_in))
 
