@@ -149,3 +149,43 @@ def test_readout_overflow_raises():
     model2 = sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.0, gamma=1.0)
     traj = sk.simulate(model2, np.zeros((3, 1)), dt=0.1, h0=[1e160])
     assert np.isfinite(traj.mean).all()
+
+
+# found by fuzzing (respfuzz): a tanh network whose leak -gamma has an eigenvalue 0.2 +- i has
+# no stationary law, but the default burn-in (leak-rate fallback: 223 steps at dt=0.05) ended
+# before the growing transient reached the divergence bound, and perturbation returned kernels
+# with standard errors (values[0] = 1, SE 1e-13 additive; 0.18 +- 0.008 inside the activation)
+@pytest.mark.parametrize("input_mode", ["additive", "activation"])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_estimators_refuse_a_bounded_network_without_stationary_law(input_mode, activation):
+    gamma = [[-0.2, 1.0, 0.0], [-1.0, -0.2, 0.0], [0.0, 0.0, 1.0]]
+    with pytest.warns(sk.DissipativityWarning):
+        model = sk.SRNN(W=0.1 * np.eye(3), C=np.ones((3, 2)), sigma=0.3, gamma=gamma,
+                        activation=activation, input_mode=input_mode)
+    R = sk.response
+    calls = [lambda: R.linear_response(model, dt=0.05, n_lags=11, method="perturbation",
+                                       n_paths=64, seed=0),
+             lambda: R.linear_response(model, dt=0.05, n_lags=11, method="perturbation",
+                                       n_paths=64, seed=0, burn_in=10),
+             lambda: R.second_order_response(model, dt=0.05, n_lags=5, method="perturbation",
+                                             n_paths=8, seed=0),
+             lambda: R.linear_response(model, dt=0.05, n_lags=11, method="girsanov",
+                                       n_chains=2, n_steps=200, seed=0)]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"no eigenvalue of -gamma with a positive real "
+                                             r"part.*real part 0\.2\b"):
+            call()
+
+
+def test_a_marginal_or_stable_non_normal_leak_is_not_refused():
+    # gamma = 0 with a restoring tanh (dh = tanh(-h) dt + sigma dB) has a stationary law;
+    # so has a stable non-normal gamma whose symmetric part is indefinite
+    with pytest.warns(sk.DissipativityWarning):
+        marginal = sk.SRNN(W=[[-1.0]], C=[[1.0]], sigma=0.5, gamma=0.0)
+    with pytest.warns(sk.DissipativityWarning):
+        non_normal = sk.SRNN(W=0.1 * np.eye(2), C=np.ones((2, 1)), sigma=0.3,
+                             gamma=[[0.5, 4.0], [0.0, 0.5]], input_mode="activation")
+    for model in (marginal, non_normal):
+        rf = sk.response.linear_response(model, dt=0.05, n_lags=5, method="perturbation",
+                                         n_paths=32, seed=0, burn_in=50)
+        assert np.all(np.isfinite(rf.values))

@@ -22,7 +22,13 @@ from .._parallel import Runner, report
 from .._random import SeedLike, child_sequences
 from ._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK, ROWS_MAX, block_sizes
 from ._burn_in import BURN_IN_FLOORS, burn_in_steps
-from ._divergence import DivergenceError, divergence_message, first_bad_path, state_bound
+from ._divergence import (
+    DivergenceError,
+    divergence_message,
+    far_jacobian,
+    first_bad_path,
+    state_bound,
+)
 from ._drift import EulerStep
 from ._spec import step_arrays
 
@@ -333,8 +339,37 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
         def draw(rng: np.random.Generator, size: int, lo: int = 0) -> np.ndarray:
             return m + rng.standard_normal((size, n)) @ L.T
         return draw
+    refuse_without_stationary_law(model)
     n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
     return _BurnIn(model, dt, n_burn)
+
+
+def refuse_without_stationary_law(model: Any) -> None:
+    r"""ValueError when the network provably has no stationary law, so that no burn-in can
+    reach one: a bounded activation (or the identity) whose far drift (`far_jacobian`:
+    :math:`-\Gamma`, or :math:`-(\Gamma - W)` for the identity) has an eigenvalue with a
+    positive real part. Along the left eigenvector ``l`` of that eigenvalue ``mu``,
+    :math:`d(l\cdot h) = \mu\,(l\cdot h)\,dt + O(1)\,dt + l\cdot\sigma\,dB`: a bounded
+    activation cannot hold back the exponential growth. Without this check a short default
+    burn-in (the leak-rate fallback of `leak_rate`) handed the estimators states of a growing
+    transient, and they returned kernels with standard errors for a law that does not exist.
+    ReLU networks are left to the divergence guard: their far drift holds only where units
+    are active."""
+    from ._activations import ACTIVATIONS
+
+    act = ACTIVATIONS[model.activation]
+    if not (act.bounded or model.is_linear):
+        return
+    growth = float(np.linalg.eigvals(far_jacobian(model)).real.max())
+    if growth > 0:
+        what = "-gamma" if act.bounded else "-(gamma - W)"
+        from .._validation import fail
+        fail("model", f"a network with a stationary law (no eigenvalue of {what} with a "
+             "positive real part: a bounded activation cannot stop the growth along such "
+             "a direction)",
+             f"an eigenvalue with real part {growth:.4g}",
+             hint="No burn-in or dt gives it one: make gamma's eigenvalues positive (or its "
+                  "symmetric part positive definite).")
 
 
 class _BurnIn:
