@@ -56,7 +56,9 @@ class CostWarning(UserWarning):
     Issued before any work, with the estimate, its largest parts and the argument that sizes
     each (``n_paths``, ``n_steps``, ``burn_in``, ``n_lags``, ``n_chains``, ...); also when the
     default burn-in of :func:`srnnkit.simulate` dominates a call of more than a few seconds.
-    Silence it with ``warnings.simplefilter("ignore", srnnkit.CostWarning)``.
+    Silence it with ``warnings.simplefilter("ignore", srnnkit.CostWarning)``. Its
+    ``estimate`` attribute is the :class:`CostEstimate` it reports (None when raised by
+    hand).
 
     Examples
     --------
@@ -67,6 +69,8 @@ class CostWarning(UserWarning):
     >>> warnings.simplefilter("ignore", sk.CostWarning)   # e.g. in a batch job
     >>> warnings.resetwarnings()
     """
+
+    estimate: CostEstimate | None = None
 
 
 class SizeError(ValueError):
@@ -205,8 +209,9 @@ class CostEstimate:
         self.calibrated = bool(calibrate and measured)
         return self
 
-    def message(self) -> str:
-        """The warning's text: the estimate, the largest parts with their knobs, the notes."""
+    def message(self, advice: bool = True) -> str:
+        """The warning's text: the estimate, the largest parts with their knobs, the notes
+        and, with ``advice``, how to silence it from Python."""
         parts = sorted((p for p in self.parts if p.seconds > 0), key=lambda p: -p.seconds)
         total = max(self.seconds, 1e-300)
         shown = "; ".join(f"{p.what}: {format_seconds(p.seconds)} ({100 * p.seconds / total:.0f} %"
@@ -219,8 +224,9 @@ class CostEstimate:
                                    if i == 0 or p.seconds >= 0.1 * total))
         lines.append(f"To make it shorter, lower {' or '.join(knobs)}"
                      + (" (or use more threads: n_jobs=-1)" if self.speedup <= 1 else "")
-                     + ". Silence this with warnings.simplefilter('ignore', "
-                       "srnnkit.CostWarning); docs/parallel.md, 'Cost and progress'.")
+                     + (". Silence this with warnings.simplefilter('ignore', "
+                        "srnnkit.CostWarning); docs/parallel.md, 'Cost and progress'."
+                        if advice else "."))
         return " ".join(lines)
 
     def __repr__(self) -> str:
@@ -288,12 +294,15 @@ def _internal(frame: Any) -> bool:
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _warn(message: str) -> None:
-    """Warn with the user's line (the first frame outside srnnkit) as the location."""
+def _warn(estimate: CostEstimate) -> None:
+    """Warn with the user's line (the first frame outside srnnkit) as the location; the
+    warning carries the estimate (``CostWarning.estimate``) for callers that word it."""
     frame, level = sys._getframe(1), 2
     while frame is not None and _internal(frame):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, CostWarning, stacklevel=level)
+    warning = CostWarning(estimate.message())
+    warning.estimate = estimate
+    warnings.warn(warning, stacklevel=level)
 
 
 @contextmanager
@@ -312,7 +321,7 @@ def running(estimate: CostEstimate | Callable[[], CostEstimate | None] | None, d
     if est is not None:
         est.resolve()
         if est.seconds > (WARN_SECONDS if est.warn_seconds is None else est.warn_seconds):
-            _warn(est.message())
+            _warn(est)
     task = Task(desc, total=est.units if est is not None else 0,
                 unit=" " + est.unit if est is not None else "it",
                 seconds=est.seconds if est is not None else None)

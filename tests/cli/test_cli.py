@@ -92,14 +92,15 @@ def test_a_long_estimate_is_said_when_the_stage_starts(tmp_path, monkeypatch, ca
     """Found by fuzzing: a config estimated at hours ran silently, its CostWarning kept for
     the report at the end; now the estimate is printed at once (the stage still runs and the
     warning is no problem line of the report)."""
-    from srnnkit import CostWarning
+    from srnnkit import _cost
     from srnnkit.cli import _pipeline
 
     said = []
 
     def slow_stage(cfg, ctx, out_dir):
-        warnings.warn("simulate is estimated to take about 3.5 h on this machine. Silence "
-                      "this with warnings.simplefilter(...)", CostWarning, stacklevel=1)
+        estimate = _cost.CostEstimate("simulate", [_cost.Part(
+            "Euler steps", "n_paths", 1.0, None, seconds=12600.0)], seconds=12600.0)
+        _cost._warn(estimate)                          # as the library warns
         said.append(capsys.readouterr().err)          # printed before the work goes on
         return {"metrics": {}, "figures": [], "problems": []}
 
@@ -107,6 +108,7 @@ def test_a_long_estimate_is_said_when_the_stage_starts(tmp_path, monkeypatch, ca
     out = tmp_path / "rep"
     assert main(["simulate", "--quick", "--out", str(out)]) == 0
     assert said[0].startswith("[simulate] simulate is estimated to take about 3.5 h")
+    assert "sized by n_paths" in said[0] and "lower n_paths" in said[0]
     assert "Ctrl-C stops the run" in said[0] and "Silence" not in said[0]
     assert json.loads((out / "metrics.json").read_text())["warnings"] == []
     assert main(["simulate", "--quick", "--quiet", "--out", str(out)]) == 0
@@ -415,6 +417,25 @@ def test_a_failed_run_leaves_no_earlier_report_or_metrics(tmp_path, capsys):
     assert main(["simulate", "--quick", "--quiet", "--config", str(cfg), "--out", out]) == 1
     assert not (tmp_path / "o" / "metrics.json").exists()
     assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_a_new_run_removes_the_earlier_runs_figures_and_nothing_else(tmp_path):
+    """Left by the last review: figures of an earlier run's other stages stayed in --out
+    beside a new report. metrics.json now lists the figures, and the next run removes
+    those (and only those)."""
+    out = tmp_path / "o"
+    assert main(["simulate", "--quick", "--quiet", "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["figures"] == ["simulation.png"]
+    (out / "mine.png").write_bytes(b"a user's file")
+    (out / "simulation.png").rename(out / "kept.png")    # as if another stage had written it
+    listed = json.loads((out / "metrics.json").read_text())
+    listed["figures"] = ["kept.png", "../c.toml", "/etc/passwd", 3]
+    (out / "metrics.json").write_text(json.dumps(listed))
+    (tmp_path / "c.toml").write_text("[simulation]\ndt = 10.0\n")
+    assert main(["simulate", "--quick", "--quiet", "--config", str(tmp_path / "c.toml"),
+                 "--out", str(out)]) == 1
+    assert not (out / "kept.png").exists()
+    assert (out / "mine.png").exists() and (tmp_path / "c.toml").exists()
 
 
 def test_metrics_json_is_strict_json():

@@ -298,12 +298,11 @@ def _warn_slow_relaxation(subj: _Subject, budget: float, burn_in: int | None) ->
 
 def _burn_steps(net: Any, dt: float, burn_in: int | None) -> int:
     """The burn-in of each stationary run: ``burn_in``, or none for a linear SRNN (drawn
-    exactly) and the library's default for a nonlinear one."""
+    exactly) and the simulator's default for a nonlinear one."""
+    from ..dynamics._ensembles import stationary_burn
     from ..simulate import default_burn_in
 
-    if burn_in is not None:
-        return int(burn_in)
-    return 0 if net.is_linear else default_burn_in(net, dt)
+    return stationary_burn(net, dt, burn_in, default_burn_in)
 
 
 def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any

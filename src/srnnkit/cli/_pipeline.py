@@ -627,7 +627,8 @@ def _stage_warnings(stage: str, caught: list, verbose: bool) -> Callable[..., No
              line: Any = None) -> None:
         caught.append(warnings.WarningMessage(message, category, filename, lineno, file, line))
         if verbose and issubclass(category, CostWarning):
-            text = _one_line(message).split(" Silence this with")[0]   # Python's advice
+            estimate = getattr(message, "estimate", None)     # worded without Python's advice
+            text = estimate.message(advice=False) if estimate else _one_line(message)
             print(f"[{stage}] {text} (Ctrl-C stops the run; `srnnkit config` names the keys "
                   "that size it.)", file=sys.stderr, flush=True)
 

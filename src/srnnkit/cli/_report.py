@@ -12,6 +12,7 @@ import base64
 import html
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,10 @@ def write_report(out: Path, title: str, stages: list[dict[str, Any]], config_tom
 
 
 def write_metrics(out: Path, stages: list[dict[str, Any]]) -> Path:
-    """``metrics.json``: ``warnings`` (the problems found) and one object per stage."""
-    metrics: dict[str, Any] = {"warnings": problems(stages)}
+    """``metrics.json``: ``warnings`` (the problems found), ``figures`` (the files written,
+    which the next run in ``out`` removes first) and one object per stage."""
+    metrics: dict[str, Any] = {"warnings": problems(stages),
+                               "figures": [f for st in stages for f in st.get("figures", [])]}
     metrics.update({st["name"]: dict(st.get("metrics", {}), seconds=st["seconds"])
                     for st in stages})
     path = out / "metrics.json"
@@ -152,10 +155,24 @@ def _finite_or_null(value: Any) -> Any:
 
 
 def clear_outputs(out: Path) -> None:
-    """Remove an earlier run's ``report.html``, ``metrics.json`` and ``analysis.toml`` from
-    ``out``: a run that fails must never leave a report or numbers that look like its own
-    (the figures stay, referenced by nothing)."""
+    """Remove an earlier run's ``report.html``, ``metrics.json``, ``analysis.toml`` and the
+    figures its ``metrics.json`` lists from ``out``: a run that fails must never leave a
+    report, numbers or figures that look like its own. Other files are left alone."""
+    for name in _earlier_figures(out / "metrics.json"):
+        (out / name).unlink(missing_ok=True)
     for name in ("report.html", "metrics.json", "analysis.toml"):
         target = out / name
         if target.exists():
             target.unlink()
+
+
+def _earlier_figures(path: Path) -> list[str]:
+    """The figure files an earlier run's ``metrics.json`` lists: plain ``*.png`` names in its
+    folder, nothing else (an unreadable or foreign file lists none)."""
+    try:
+        listed = json.loads(path.read_text()).get("figures", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(listed, list):
+        return []
+    return [f for f in listed if isinstance(f, str) and re.fullmatch(r"[\w.-]+\.png", f)]

@@ -68,6 +68,15 @@ def default_burn_in(model: Any, dt: float) -> int:
     return burn_in_steps(model, dt, floor=BURN_IN_FLOORS["estimators"], slack=0.0)
 
 
+def stationary_burn(model: Any, dt: float, burn_in: Any,
+                    default: Callable[[Any, float], int] = default_burn_in) -> int:
+    """Burn-in steps of each stationary draw: ``burn_in`` when given, none for a linear SRNN
+    (drawn exactly from its stationary law) and ``default(model, dt)`` otherwise."""
+    if burn_in is not None:
+        return int(burn_in)
+    return 0 if model.is_linear else default(model, dt)
+
+
 def map_blocks(runner: Runner, body: Callable, n_paths: int, seed: SeedLike,
                block_size: int = ENSEMBLE_BLOCK) -> Iterator:
     """``body(size, rng, lo)`` for each fixed-size block of an ensemble (``lo``: the index of

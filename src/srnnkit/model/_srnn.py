@@ -278,11 +278,23 @@ class SRNN:
                     f"eig(-A) is {re:.3g} >= 0): no stationary law exists; increase gamma or "
                     "scale W down.", DissipativityWarning, stacklevel=3)
         elif ACTIVATIONS[self.activation].bounded:
-            if lam_sym <= 0:
+            # A Hurwitz-stable gamma is dissipative in the norm of its Lyapunov matrix P
+            # (P gamma + gamma^T P = I), which a bounded activation cannot undo: the law
+            # exists even where sym(gamma) is indefinite (a non-normal, Lipschitz-RNN leak).
+            re = float(np.linalg.eigvals(-G).real.max())
+            if re > 0:
                 warnings.warn(
-                    f"the symmetric part of gamma has smallest eigenvalue {lam_sym:.3g} <= 0, so "
-                    "the dissipativity assumption A1 fails and the network may have no stationary "
-                    "law; make gamma positive definite.", DissipativityWarning, stacklevel=3)
+                    f"-gamma has an eigenvalue with real part {re:.3g} > 0: the state grows "
+                    "along its direction whatever a bounded activation does, so the network "
+                    "has no stationary law (the response estimators refuse it); make gamma's "
+                    "eigenvalues' real parts positive.", DissipativityWarning, stacklevel=3)
+            elif lam_sym <= 0 and re > -1e-12 * max(1.0, float(np.abs(G).max())):
+                warnings.warn(
+                    f"the symmetric part of gamma has smallest eigenvalue {lam_sym:.3g} <= 0 and "
+                    f"gamma has an eigenvalue with real part {-re:.3g}, so the dissipativity "
+                    "assumption A1 fails and the network may have no stationary law (only the "
+                    "activation can restore it); make gamma positive definite.",
+                    DissipativityWarning, stacklevel=3)
         else:
             lip = ACTIVATIONS[self.activation].lipschitz * float(np.linalg.norm(self.W, 2))
             if lam_sym <= lip:

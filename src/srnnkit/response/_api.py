@@ -237,7 +237,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     n_steps : int, optional
         Length of each stationary run, default ``max(20000, 50 * n_lags)``.
     eps : float, default=1e-3
-        Kick size (perturbation).
+        Kick size (perturbation). Below 3e-8 the rounding of the kicked differences can
+        exceed the standard errors, which do not include it: a ``UserWarning`` says so.
     score : {"auto", "exact", "gaussian", "learned"} or callable, default="auto"
         ``"fdt"``'s score (docs/theory.md §12): "exact" (linear), "gaussian" (biased on
         nonlinear SRNNs: :class:`GaussianScoreWarning`), "learned" (score matching on the
@@ -289,7 +290,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = _ensemble_size(n_paths, n_chains, "perturbation", method)
-        eps = check_positive("eps", eps)
+        eps = _check_eps(check_positive("eps", eps), 1)
         _check_workspace(model, 1, method, n_lags, n_paths, None, False, par)
         values, se = perturbation_first(model, dt, n_lags, n_paths, eps, root, burn_in, par)
         info.update(n_paths=n_paths, eps=eps,
@@ -324,6 +325,31 @@ def _exact(model: Any, method: str, dt: float, n_lags: int, discrete: bool, spac
     closed = analytic_linear_response if order == 1 else analytic_second_order
     return ResponseFunction(closed(model, dt, n_lags, discrete=discrete), dt=dt, method=method,
                             order=order, discrete=discrete)
+
+
+#: rounding of a kick difference, relative to the output's scale, above which the kick is
+#: too small: a double's rounding (2.2e-16) divided by eps (first order) or eps² (second).
+#: Common random numbers make standard errors of 1e-6 of the output's scale common, and at
+#: rounding 2e-7 (eps = 1e-9, first order) a 1-D tanh kernel was already 10 SE off.
+_ROUNDING_LIMIT = 1e-8
+
+
+def _check_eps(eps: float, order: int) -> float:
+    """Warn when the rounding of the kicked differences, ``2.2e-16 / eps**order`` of the
+    output's scale, exceeds 1e-8 of it: the standard errors do not include that error (it
+    is the same in every run), so a tiny kick is biased without a sign."""
+    rounding = np.finfo(float).eps / eps ** order
+    if rounding > _ROUNDING_LIMIT:
+        least = (np.finfo(float).eps / _ROUNDING_LIMIT) ** (1 / order)
+        digits = 10.0 ** np.floor(np.log10(least))
+        default = "1e-3" if order == 1 else "1e-2"
+        warnings.warn(
+            f"eps={eps:g} is so small that rounding the kicked outputs' difference, "
+            f"{rounding:.1e} of the output's scale once divided by eps"
+            f"{'' if order == 1 else '**2'}, can exceed the standard errors, which do not "
+            f"include it. Use eps >= {np.ceil(least / digits) * digits:.0e} "
+            f"(default {default}).", UserWarning, stacklevel=3)
+    return eps
 
 
 def _finite(values: np.ndarray, method: str) -> np.ndarray:
@@ -444,7 +470,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     n_paths, n_chains : int, optional
         Ensemble size of "perturbation"; stationary runs of "girsanov" and "mixed".
     eps : float, default=1e-2
-        Kick size of "perturbation" (the mixed difference divides by :math:`\varepsilon^2`).
+        Kick size of "perturbation" (the mixed difference divides by :math:`\varepsilon^2`;
+        below 2e-4 its rounding can exceed the standard errors: a ``UserWarning``).
 
     Returns
     -------
@@ -469,7 +496,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     root, info = _seed_info(seed)
     if method == "perturbation":
         n_paths = _ensemble_size(n_paths, n_chains, "perturbation2", method)
-        eps = check_positive("eps", eps)
+        eps = _check_eps(check_positive("eps", eps), 2)
         _check_workspace(model, 2, method, n_lags, n_paths, None, False, par)
         values, se = perturbation_second(model, dt, n_lags, n_paths, eps, root, burn_in, par)
         info.update(n_paths=n_paths, eps=eps)

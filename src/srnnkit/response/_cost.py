@@ -28,7 +28,7 @@ import numpy as np
 from .._cost import CostEstimate, Part, Rate, check_count, per_unit, speedup
 from ..dynamics._blocks import CHAIN_GROUP, ENSEMBLE_BLOCK
 from ..dynamics._cost import chain_rate, fft_rate, fft_work, rows_rate, shared_rate, vec_rate
-from ..dynamics._ensembles import burn_in_layout, exact_draws
+from ..dynamics._ensembles import burn_in_layout, exact_draws, stationary_burn
 
 __all__ = ["from_model_cost", "linear_response_cost", "second_order_response_cost",
            "volterra_convergence_cost", "volterra_terms_cost"]
@@ -87,15 +87,6 @@ def _checked(model: Any, dt: Any, n_lags: Any, order: int, n_jobs: Any, executor
     check_memory("n_lags", n_lags, "the kernel values",
                  (4, n_lags, p, m) if order == 1 else (4, n_lags, n_lags, p, m, m))
     return model, dt, n_lags, make_parallel(n_jobs, executor, device)
-
-
-def _burn(model: Any, dt: float, burn_in: Any) -> int:
-    """Burn-in steps per stationary draw (0: exact draws of a linear SRNN)."""
-    from ..dynamics._ensembles import default_burn_in
-
-    if burn_in is not None:
-        return int(burn_in)
-    return 0 if model.is_linear else default_burn_in(model, dt)
 
 
 def _guard(name: str, count: int, what: str) -> None:
@@ -286,7 +277,7 @@ def _order_parts(model: Any, order: int, dt: float, n_lags: int, method: str, n_
     of the sizes run first: a size it refuses gets its error, not a warning)."""
     from ._api import DEFAULT_PATHS, _check_workspace
 
-    burn = _burn(model, dt, burn_in)
+    burn = stationary_burn(model, dt, burn_in)
     m = model.n_inputs
     if method == "perturbation":
         N = int(DEFAULT_PATHS["perturbation" if order == 1 else "perturbation2"]
@@ -354,7 +345,7 @@ def _mean_parts(model: Any, dt: float, n_lags: int, method: str, mean_paths: Any
 
     if method in ("analytic", "grid"):
         return []
-    burn = _burn(model, dt, burn_in)
+    burn = stationary_burn(model, dt, burn_in)
     if mean_paths is not None:
         from .._validation import check_int
 
@@ -419,7 +410,7 @@ def _terms_parts(model: Any, dt: float, N: int, n_paths: int, burn_in: Any) -> l
     from ._chained import chain_layout
     from ._montecarlo import terms_starts
 
-    burn = 0 if exact_draws(model, burn_in) else _burn(model, dt, burn_in)
+    burn = 0 if exact_draws(model, burn_in) else stationary_burn(model, dt, burn_in)
     S = terms_starts(model, dt, N, n_paths, burn_in)
     layouts = [chain_layout(size, S) for size in block_sizes(n_paths, ENSEMBLE_BLOCK)]
     K = sum(k for k, _ in layouts)
@@ -458,7 +449,7 @@ def volterra_convergence_cost(model: Any, inputs: Any, *, dt: float,
     _guard("n_paths", n_paths, "blocks")
     if reference == "auto":
         reference = "grid" if model.n_hidden == 1 else "montecarlo"
-    burn = _burn(model, dt, burn_in)
+    burn = stationary_burn(model, dt, burn_in)
     N = _input_length(inputs)
     A = int(np.size(amplitudes))
     parts = []

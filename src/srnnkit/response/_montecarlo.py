@@ -21,11 +21,11 @@ from .._random import SeedLike, child_sequences
 from ..dynamics._agreement import RunWatch, watching
 from ..dynamics._drift import EulerStep
 from ..dynamics._ensembles import (
-    default_burn_in,
     exact_draws,
     make_guard,
     map_blocks,
     map_chains,
+    stationary_burn,
     stationary_run,
     stationary_sampler,
 )
@@ -86,7 +86,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     acc = Moments((n_lags, m, p))
     if not exact_draws(model, burn_in):             # burnt-in starts: kicked chains
         block = KickedChains(model, dt, n_lags, kick, in_drift, scale,
-                             _burn(model, dt, burn_in), _kick_size(model, eps), n_paths)
+                             stationary_burn(model, dt, burn_in), _kick_size(model, eps), n_paths)
         for mom in map_blocks(par, block, n_paths, seed):
             acc.merge(*mom)
         mean, se = _result(acc)
@@ -95,7 +95,7 @@ def perturbation_first(model: Any, dt: float, n_lags: int, n_paths: int, eps: fl
     step = EulerStep(model, dt)
     signs = np.array([1.0, -1.0])[:, None, None, None]
     guard = make_guard(model, dt, "a kicked ensemble", n_steps=n_lags,
-                       kick=_kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
+                       kick=_kick_size(model, eps), burn_in=stationary_burn(model, dt, burn_in))
 
     def block(size: int, rng: np.random.Generator, lo: int) -> tuple:
         h0 = draw(rng, size, lo)
@@ -124,7 +124,8 @@ def first_order_starts(model: Any, dt: float, n_lags: int, burn_in: int | None,
     """Starts per chain of :func:`perturbation_first` (1: independent exact draws)."""
     if exact_draws(model, burn_in):
         return 1
-    return starts_per_chain(_burn(model, dt, burn_in), kicked_window(model, n_lags), n_paths)
+    return starts_per_chain(stationary_burn(model, dt, burn_in), kicked_window(model, n_lags),
+                            n_paths)
 
 
 def terms_starts(model: Any, dt: float, n_steps: int, n_paths: int, burn_in: int | None
@@ -133,17 +134,11 @@ def terms_starts(model: Any, dt: float, n_steps: int, n_paths: int, burn_in: int
     independent exact draws)."""
     if exact_draws(model, burn_in):
         return 1
-    return starts_per_chain(_burn(model, dt, burn_in), n_steps, n_paths)
+    return starts_per_chain(stationary_burn(model, dt, burn_in), n_steps, n_paths)
 
 
 def _kick_size(model: Any, eps: float) -> float:
     return 2.0 * eps * float(np.abs(model.C).sum(axis=0).max())
-
-
-def _burn(model: Any, dt: float, burn_in: int | None) -> int:
-    if burn_in is not None:
-        return int(burn_in)
-    return 0 if model.is_linear else default_burn_in(model, dt)
 
 
 @_engine
@@ -162,7 +157,7 @@ def perturbation_second(model: Any, dt: float, n_lags: int, n_paths: int, eps: f
     m, p = model.n_inputs, model.n_outputs
     kick, in_drift = _kicks(model, eps)
     guard = make_guard(model, dt, "a doubly kicked ensemble", n_steps=2 * n_lags,
-                       kick=2 * _kick_size(model, eps), burn_in=_burn(model, dt, burn_in))
+                       kick=2 * _kick_size(model, eps), burn_in=stationary_burn(model, dt, burn_in))
     kicks = DoubleKicks(model, dt, n_lags, kick, in_drift, eps, guard)
     acc = Moments((n_lags, n_lags, m, m, p))
     for mom in map_blocks(par, lambda size, rng, lo: kicks(draw(rng, size, lo), rng, lo),
@@ -281,7 +276,7 @@ def crn_input_response(model: Any, inputs: np.ndarray, dt: float, amplitudes: np
     in_drift = model.input_mode == "activation" and not model.is_linear
     guard = make_guard(model, dt, "an ensemble driven by the input", n_steps=N,
                        inputs=float(np.abs(amps).max()) * inputs,
-                       burn_in=_burn(model, dt, burn_in))
+                       burn_in=stationary_burn(model, dt, burn_in))
     acc_d = Moments((N + 1, amps.shape[0] - 1, model.n_outputs))
     acc_b = Moments((N + 1, model.n_outputs))
 
@@ -338,7 +333,7 @@ def hermite_terms(model: Any, inputs: np.ndarray, dt: float, order: int, n_paths
     # path was 97 % of a call); one start per chain when the law is drawn exactly
     S_max = terms_starts(model, dt, N, n_paths, burn_in)
     guard = make_guard(model, dt, "a Girsanov ensemble", n_steps=N * S_max,
-                       burn_in=_burn(model, dt, burn_in))
+                       burn_in=stationary_burn(model, dt, burn_in))
 
     def window(h: np.ndarray, rng: np.random.Generator, vals: np.ndarray, t0: int,
                lo: int) -> np.ndarray:
