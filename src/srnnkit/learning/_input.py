@@ -20,7 +20,7 @@ from .._stats import mean_std
 from .._validation import check_array, describe, fail
 
 __all__ = ["as_series_list", "by_length", "check_channels", "check_not_constant",
-           "check_targets", "stack_rows", "standardization"]
+           "check_targets", "stack_rows", "standardization", "target_scales"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
@@ -108,6 +108,19 @@ def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, sd = mean_std(values)               # any finite scale (1e-170 and 1e155 too)
     tol = np.sqrt(max(values.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
     return mean, np.where(sd > tol, sd, 1.0)
+
+
+def target_scales(Y: np.ndarray) -> np.ndarray:
+    """Per-column scale of the targets ``Y`` (n, k) at which a regressor makes its choices.
+
+    Several targets (``k > 1``): each column's standard deviation (1 for a constant one), so
+    that the leave-one-out errors summed over targets weigh each target alike and rescaling
+    one target (its units) leaves the predictions of the others as they were. One target:
+    1 (its errors are kept in its own units).
+    """
+    if Y.shape[1] < 2:
+        return np.ones(Y.shape[1])
+    return standardization(Y)[1]
 
 
 def by_length(series: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:

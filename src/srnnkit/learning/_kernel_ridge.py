@@ -34,7 +34,7 @@ from ..kernels._pooled import (
     state_features,
 )
 from ._features import _SCALING, _fit_scaling, check_basis
-from ._input import as_series_list, check_channels, check_not_constant, check_targets
+from ._input import as_series_list, check_channels, check_not_constant, check_targets, target_scales
 from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, stack_weights
 from ._ridge import eigh, relative_scale
 
@@ -984,7 +984,8 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         The penalty used.
     cv_errors_ : ndarray of shape (n_alphas,)
         Mean squared cross-validation error per penalty at the chosen amplitude (empty with
-        a fixed ``alpha``).
+        a fixed ``alpha``); summed over several targets, each in units of its standard
+        deviation (``ResponseKernelRidge``).
     input_scale_ : float
         The amplitude in use.
     dyadic_order_ : int
@@ -1048,20 +1049,30 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         self
         """
         self._validate_params()
-        exponent = 0
+        exponent, tscale = 0, None
 
         def targets(n: int) -> np.ndarray:
             # targets beyond 1e30 or below 1e-30 are fitted at unit size (a power of two,
             # exact): the leave-one-out choices square the errors (predictions moved by
             # 0.6 at 1e-200); the coefficients and errors are scaled back below
-            nonlocal exponent
+            nonlocal exponent, tscale
             Y = check_targets(y, n)
+            if Y.ndim == 2:
+                # several targets: chosen for in units of each target's deviation (each
+                # counts alike; one target's units leave the others' predictions as they are)
+                tscale = target_scales(Y)
+                Y = Y / tscale
             exponent = unit_exponent(Y)
             return np.ldexp(Y, -exponent)
 
         self._fit_kernel(X, targets)
         if exponent:
             self._scale_targets(exponent)
+        if tscale is not None:
+            self.dual_coef_ = self.dual_coef_ * tscale
+            self.intercept_ = self.intercept_ * tscale
+            if getattr(self, "pooled_coef_", None) is not None:
+                self.pooled_coef_ = self.pooled_coef_ * tscale
         return self
 
     def _scale_targets(self, e: int) -> None:

@@ -32,6 +32,7 @@ from ._input import (
     check_not_constant,
     check_targets,
     standardization,
+    target_scales,
 )
 from ._ridge import ridge_loo
 
@@ -688,7 +689,9 @@ _SHELL_DOC = """
     alpha_ : float
         The penalty chosen by leave-one-out.
     cv_errors_ : ndarray of shape (n_candidates, n_alphas)
-        Mean squared leave-one-out error of each candidate (memory, pooling) and penalty.
+        Mean squared leave-one-out error of each candidate (memory, pooling) and penalty
+        (`LinearSRNNRegressor` with several targets: summed over them, each in units of its
+        standard deviation).
     n_features_in_ : int
         Number of input channels.
 """
@@ -814,7 +817,12 @@ class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
         self._check_y(y)
         X = as_series_list(X)
         y = check_targets(y, len(X))
-        self._fit_readout(X, y.reshape(y.shape[0], -1))
+        Y = y.reshape(y.shape[0], -1)
+        # several targets: chosen for in units of each target's deviation, so that each
+        # counts alike and the units of one do not change the predictions of another
+        tscale = target_scales(Y)
+        self._fit_readout(X, Y / tscale)
+        self.coef_, self.intercept_ = self.coef_ * tscale[:, None], self.intercept_ * tscale
         if y.ndim == 1:
             self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
         return self
