@@ -164,11 +164,15 @@ def _brute_loo_predictions(K, y, alpha):
 def test_stacked_kernel_weights_equal_nnls_of_brute_force_leave_one_out():
     """kernel_weights="auto": the weights are the non-negative least squares of the targets
     on every candidate's leave-one-out predictions (each from a refit without the series,
-    here on Grams from pooled_response_kernel), normalised; the machine then predicts as
-    kernel ridge on the weighted sum of the candidate Grams given as precomputed."""
+    here on Grams from pooled_response_kernel and from standardised LinearSRNNFeatures),
+    normalised; when the threshold readouts get weight, the stack without them is kept
+    unless the stack with them has the smaller brute-force leave-one-out error as one kernel
+    ridge. The machine then predicts as kernel ridge on the weighted sum of the candidate
+    Grams given as precomputed."""
     from scipy.optimize import nnls
 
-    from srnnkit.learning import ResponseKernelRidge
+    from srnnkit.learning import LinearSRNNFeatures, ResponseKernelRidge
+    from srnnkit.learning._kernel_ridge import BANDWIDTHS
 
     X = _series(16, 60, 2, 6, unequal=True)
     Xt = _series(5, 50, 2, 7, unequal=True)
@@ -176,10 +180,22 @@ def test_stacked_kernel_weights_equal_nnls_of_brute_force_leave_one_out():
     kw = dict(n_modes=10, n_knots=9)
     est = ResponseKernelRidge(kernel="pooled", alpha=0.05, derivative=False, scaling=None,
                               **kw).fit(X, y)
-    assert len(est.components_) == 6 * 3 + 3        # 6 bandwidths x 3 degrees, 3 linear
+    # 6 bandwidths x 3 degrees, 3 linear, 2 threshold readouts (plain, plain + time-weighted)
+    cands = ([("pooled", b, d) for d in range(3) for b in BANDWIDTHS]
+             + [("linear", np.nan, d) for d in range(3)]
+             + [("threshold", np.nan, d) for d in range(2)])
+    feats = LinearSRNNFeatures(random_state=0).fit(X)
+    F = feats.transform(X)
+    mean, sd = F.mean(axis=0), F.std(axis=0)
+    sd[sd == 0] = 1.0
     grams, tests = [], []
-    for kind, b, d in est.components_:
+    for kind, b, d in cands:
         def gram(U, V=None, kind=kind, b=b, d=d):
+            if kind == "threshold":
+                cols = F.shape[1] // 2 if d == 0 else F.shape[1]
+                A = ((feats.transform(U) - mean) / sd)[:, :cols]
+                B = A if V is None else ((feats.transform(V) - mean) / sd)[:, :cols]
+                return A @ B.T
             heat = pooled_response_kernel(U, V, reference=X, bandwidth=1.0 if kind ==
                                           "linear" else b, degree=d, **kw)
             if kind == "pooled":
@@ -191,11 +207,22 @@ def test_stacked_kernel_weights_equal_nnls_of_brute_force_leave_one_out():
         grams.append(K / s)
         tests.append(gram(Xt, X) / s)
     A = np.stack([_brute_loo_predictions(K, y, 0.05) - y.mean() for K in grams], axis=1)
-    w = nnls(A, y - y.mean())[0]
-    np.testing.assert_allclose(est.component_weights_, w / w.sum(), rtol=1e-6, atol=1e-9)
+
+    def stack(use):
+        w = nnls(A[:, use], y - y.mean())[0]
+        w = w / w.sum()
+        K = sum(wi * grams[i] for wi, i in zip(w, use, strict=True))
+        return use, w, np.mean((_brute_loo_predictions(K, y, 0.05) - y) ** 2)
+
+    full = stack(list(range(len(cands))))
+    assert full[1][-2:].sum() > 0                    # the threshold readouts get weight
+    plain = stack(list(range(len(cands) - 2)))
+    use, w, _ = full if full[2] < plain[2] else plain
+    assert [c[0] for c in est.components_] == [cands[i][0] for i in use]
+    np.testing.assert_allclose(est.component_weights_, w, rtol=1e-6, atol=1e-9)
     assert np.count_nonzero(est.component_weights_) >= 2      # a mixture, not one kernel
-    K = sum(wi * G for wi, G in zip(est.component_weights_, grams, strict=True))
-    Kt = sum(wi * G for wi, G in zip(est.component_weights_, tests, strict=True))
+    K = sum(wi * grams[i] for wi, i in zip(w, use, strict=True))
+    Kt = sum(wi * tests[i] for wi, i in zip(w, use, strict=True))
     pre = ResponseKernelRidge(kernel="precomputed", alpha=0.05).fit(K, y)
     np.testing.assert_allclose(est.predict(Xt), pre.predict(Kt), rtol=1e-8, atol=1e-10)
 

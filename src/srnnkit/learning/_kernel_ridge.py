@@ -34,7 +34,14 @@ from ..kernels._pooled import (
     state_features,
 )
 from ._features import _SCALING, _fit_scaling, check_basis
-from ._input import as_series_list, check_channels, check_not_constant, check_targets, target_scales
+from ._input import (
+    as_series_list,
+    check_channels,
+    check_not_constant,
+    check_targets,
+    standardization,
+    target_scales,
+)
 from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, stack_weights
 from ._ridge import eigh, relative_scale
 
@@ -214,6 +221,9 @@ MIXED_SUBSET = 64
 CONSTANT_SPREAD = 1e-12
 # New series' pooled features are computed in chunks of about this many values.
 CHUNK_VALUES = 1 << 22
+# The threshold readouts' candidates (kernel_weights="auto"): `LinearSRNNFeatures` with its
+# defaults, drawn with this fixed seed (the machine stays deterministic).
+THRESHOLD_SEED = 0
 
 
 def _block_mean(x: np.ndarray, k: int) -> np.ndarray:
@@ -512,6 +522,59 @@ class _KernelBase(BaseEstimator):
                 return []
         return [(component, self._score(K / spread, Yc), spread)]
 
+    def _threshold_candidates(self, series: list[np.ndarray], Yc: np.ndarray
+                              ) -> tuple[np.ndarray, list[tuple]]:
+        r"""The threshold readouts of a linear SRNN and their candidates by leave-one-out.
+
+        `LinearSRNNFeatures` with its defaults (seed `THRESHOLD_SEED`): the time averages
+        of :math:`1\{h > b\}` and :math:`(h - b)_+` of every unit at thresholds drawn at
+        quantiles of a training series' states, then their time-weighted averages; each
+        column standardised on the training series. Candidate degree 0: the linear kernel of
+        the plain averages; degree 1: of all of them. Unlike the pooled kernel's rank scale,
+        a threshold readout counts how long a unit stays beyond its threshold: a short
+        pattern's rare extremes weigh as much in a long series as in a short one.
+        Returns the standardised training features and ``(component, fit, spread)`` each.
+        """
+        from ._oscillator import LinearSRNNFeatures
+
+        feats = LinearSRNNFeatures(random_state=THRESHOLD_SEED, n_jobs=self.n_jobs)
+        F = feats.fit_transform(series)
+        mean, scale = standardization(F)
+        F -= mean
+        F /= scale
+        self.threshold_transformer_ = feats
+        self.threshold_shift_, self.threshold_scale_ = mean, scale
+        half = F.shape[1] // 2                     # pooling "mean+time": the plain averages first
+        out = []
+        for d, cols in ((0, half), (1, F.shape[1])):
+            out += self._candidate(("threshold", math.nan, d), F[:, :cols] @ F[:, :cols].T, Yc)
+        return F, out
+
+    def _threshold_weights(self) -> np.ndarray:
+        """Column weights of the threshold readouts in the weighted sum (0 where unused)."""
+        n_cols = self.threshold_shift_.size
+        half = n_cols // 2
+        col = np.zeros(n_cols)
+        for (kind, _, d), w, r in zip(self.components_, self.component_weights_,
+                                      self.component_scales_, strict=True):
+            if w > 0 and kind == "threshold":
+                col[:half if d == 0 else n_cols] += w / r ** 2
+        return np.sqrt(col)
+
+    def _threshold_part(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``(K_threshold @ dual, row means of K_threshold)`` for new series."""
+        out = np.empty((len(series), self.threshold_coef_.shape[1]))
+        row = np.empty(len(series))
+        step = max(1, CHUNK_VALUES // max(1, self.threshold_shift_.size))
+        for lo in range(0, len(series), step):
+            F = self.threshold_transformer_.transform(series[lo:lo + step])
+            F -= self.threshold_shift_
+            F /= self.threshold_scale_
+            F *= self.threshold_weights_
+            out[lo:lo + step] = F @ self.threshold_coef_
+            row[lo:lo + step] = F @ self.threshold_mean_
+        return out, row
+
     def _pooled_features(self, E: np.ndarray, S: np.ndarray) -> np.ndarray:
         r"""Explicit features of the weighted sum of the pooled components in use.
 
@@ -646,10 +709,13 @@ class _KernelBase(BaseEstimator):
         Y2 = Y.reshape(len(series), -1)
         Yc = Y2 - Y2.mean(axis=0) if self.fit_intercept else Y2
         names = self._components()
-        E = S = K_path = None
+        E = S = K_path = T = None
         cands: list[tuple] = []
         if "pooled" in names:
             E, S, cands = self._pooled_candidates(series, Yc)
+            if isinstance(self.kernel_weights, str):
+                T, more = self._threshold_candidates(series, Yc)
+                cands += more
         if "path" in names:
             K_path = self._fit_path(series, Yc)
             # kernels that are mixed get the same scale (centred Gram of mean eigenvalue 1)
@@ -662,31 +728,69 @@ class _KernelBase(BaseEstimator):
             cands.append((("path", math.nan, -1), self._score(K_path / self.path_scale_, Yc),
                           self.path_scale_))
         if isinstance(self.kernel_weights, str):
-            use, w = list(range(len(cands))), stack_weights([c[1] for c in cands], Yc)
+            options = [(list(range(len(cands))), stack_weights([c[1] for c in cands], Yc))]
+            kinds = np.array([c[0][0] for c in cands])
+            if options[0][1][kinds == "threshold"].sum() > 0:
+                # the stack without the threshold readouts first: it stays unless the stack
+                # with them has the smaller leave-one-out error as one kernel ridge
+                plain = list(np.flatnonzero(kinds != "threshold"))
+                options.insert(0, (plain, stack_weights([cands[i][1] for i in plain], Yc)))
         else:
-            use, w = self._fixed_weights(cands, names)
+            options = [self._fixed_weights(cands, names)]
+        best = None
+        for use, w in options:
+            self._set_components(cands, use, w, names)
+            K, F, FT = self._combined_gram(len(series), names, E, S, K_path, T)
+            single = [i for i, wi in zip(use, w, strict=True) if wi == 1.0]
+            fit = cands[single[0]][1] if single else self._score(K, Yc)
+            if best is None or fit.error < best[-1].error:
+                best = (use, w, K, F, FT, fit)
+        use, w, K, F, FT, fit = best
+        self._set_components(cands, use, w, names)
+        self._finish(K, Y, fit)
+        if "pooled" in names:
+            self.pooled_coef_ = F.T @ self.dual_coef_.reshape(F.shape[0], -1)
+            self.pooled_mean_ = F.mean(axis=0)
+        if FT is not None:
+            self.threshold_coef_ = FT.T @ self.dual_coef_.reshape(FT.shape[0], -1)
+            self.threshold_mean_ = FT.mean(axis=0)
+        else:
+            self.threshold_transformer_ = None     # the threshold readouts are not used
+        if self.kernel_weights_[2] == 0.0 and "path" in names:
+            self.X_fit_ = None      # the whole-path kernel is not used: nothing to compare
+
+    def _set_components(self, cands: list[tuple], use: list[int], w: np.ndarray,
+                        names: list[str]) -> None:
+        """The fitted description of the candidates ``use`` with weights ``w``."""
         self.components_ = [cands[i][0] for i in use]
         self.component_weights_ = w
         self.component_errors_ = np.array([cands[i][1].error for i in use])
         self.component_scales_ = np.array([math.sqrt(cands[i][2]) for i in use])
         self.kernel_weights_ = np.array([w[[c[0] == k for c in self.components_]].sum()
-                                         for k in ("pooled", "linear", "path")])
+                                         for k in ("pooled", "linear", "path", "threshold")])
         self._summarise_pooled()
-        K = np.zeros((len(series), len(series)))
         if "pooled" in names:
             self.pooled_blocks_ = 1 + max((d for (k, _, d), wi in zip(
-                self.components_, w, strict=True) if wi > 0 and k != "path"), default=0)
+                self.components_, w, strict=True) if wi > 0 and k in ("pooled", "linear")),
+                default=0)
+        if self.kernel_weights_[3] > 0:
+            self.threshold_weights_ = self._threshold_weights()
+
+    def _combined_gram(self, n: int, names: list[str], E: Any, S: Any, K_path: Any, T: Any
+                       ) -> tuple[np.ndarray, Any, Any]:
+        """The weighted sum of the kernels in use (`_set_components`), with the explicit
+        features of its pooled part and of its threshold part (None when unused)."""
+        K = np.zeros((n, n))
+        F = FT = None
+        if "pooled" in names:
             F = self._pooled_features(E, S)
             K += F @ F.T
         if self.kernel_weights_[2] > 0:
             K += self.kernel_weights_[2] / self.path_scale_ * K_path
-        single = [i for i, wi in zip(use, w, strict=True) if wi == 1.0]
-        self._finish(K, Y, cands[single[0]][1] if single else None)
-        if "pooled" in names:
-            self.pooled_coef_ = F.T @ self.dual_coef_.reshape(F.shape[0], -1)
-            self.pooled_mean_ = F.mean(axis=0)
-        if self.kernel_weights_[2] == 0.0 and "path" in names:
-            self.X_fit_ = None      # the whole-path kernel is not used: nothing to compare
+        if T is not None and self.kernel_weights_[3] > 0:
+            FT = T * self.threshold_weights_
+            K += FT @ FT.T
+        return K, F, FT
 
     def _summarise_pooled(self) -> None:
         """``bandwidth_`` and ``degree_``: the heaviest heat component's (of the best one by
@@ -814,6 +918,9 @@ class _KernelBase(BaseEstimator):
             row = np.zeros(len(series))
             if "pooled" in self._components():
                 out, row = self._pooled_part(series, dual)
+            if getattr(self, "threshold_transformer_", None) is not None:
+                more, extra = self._threshold_part(series)
+                out, row = out + more, row + extra
             if self.kernel_weights_[2] > 0:
                 K = self._path_test_gram(series) * (self.kernel_weights_[2] / self.path_scale_)
                 out += K @ dual
@@ -907,9 +1014,13 @@ _DOC_PARAMS = r"""Parameters
         every degree is a candidate.
     kernel_weights : array-like or "auto", default="auto"
         ``"auto"``: the weights of all candidate kernels (every bandwidth and degree of the
-        heat kernel, every degree of the linear readouts, the whole path) are the
-        non-negative least squares of the training targets on the candidates' exact
-        leave-one-out predictions (stacking), normalised to sum 1. An array: fixed weights
+        heat kernel, every degree of the linear readouts, the whole path, and the linear
+        kernels of the standardised threshold readouts of a linear SRNN, plain and
+        time-weighted) are the non-negative least squares of the training targets on the
+        candidates' exact leave-one-out predictions (stacking), normalised to sum 1. When
+        the threshold readouts get weight, the same stack without them is fitted too and
+        the one with the smaller exact leave-one-out error as one kernel ridge is kept
+        (ties: without them). An array: fixed weights
         of the kernels combined (``kernel="auto"``: pooled, linear, whole path;
         ``"pooled"``: pooled, linear), normalised to sum 1, with the heat kernel of the
         smallest leave-one-out error and the linear readouts of its degree.
@@ -1007,8 +1118,10 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         Number of input channels (``n_train`` for ``kernel="precomputed"``).
     components_ : list of tuple
         The candidate kernels ``(kind, bandwidth, degree)``, ``kind`` one of ``"pooled"``
-        (heat kernel), ``"linear"`` (linear readouts; bandwidth NaN) and ``"path"`` (whole
-        path; bandwidth NaN, degree -1).
+        (heat kernel), ``"linear"`` (linear readouts; bandwidth NaN), ``"path"`` (whole
+        path; bandwidth NaN, degree -1) and ``"threshold"`` (threshold readouts; bandwidth
+        NaN, degree 0: plain time averages, 1: with the time-weighted ones). When the stack
+        without the threshold readouts wins, they are not listed.
     component_weights_ : ndarray of shape (n_components,)
         Their weights in the kernel (summing to 1; stacking with ``kernel_weights="auto"``).
     component_errors_ : ndarray of shape (n_components,)
@@ -1016,12 +1129,15 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
     component_scales_ : ndarray of shape (n_components,)
         Square roots of the candidates' own scales (mean eigenvalue of the centred Gram),
         by which each is divided before weighting.
-    kernel_weights_ : ndarray of shape (3,)
-        Total weights of the pooled, linear and whole-path kernels.
+    kernel_weights_ : ndarray of shape (4,)
+        Total weights of the pooled, linear, whole-path and threshold-readout kernels.
     bandwidth_, degree_ : float, int
         Bandwidth and time degree of the heaviest heat-kernel candidate.
     pooled_bank_ : dict
         The pooled kernel's modes and knots.
+    threshold_transformer_ : LinearSRNNFeatures or None
+        The threshold readouts (``LinearSRNNFeatures(random_state=0)``, fitted on the
+        training series); None when they have no weight.
 
     Examples
     --------
@@ -1083,6 +1199,8 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
                            else np.ldexp(self.intercept_, e))
         if getattr(self, "pooled_coef_", None) is not None:
             self.pooled_coef_ = np.ldexp(self.pooled_coef_, e)
+        if getattr(self, "threshold_transformer_", None) is not None:
+            self.threshold_coef_ = np.ldexp(self.threshold_coef_, e)
         with np.errstate(over="ignore"):
             self.cv_errors_ = np.ldexp(self.cv_errors_, 2 * e)
             if hasattr(self, "component_errors_"):
@@ -1130,7 +1248,8 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
         `ResponseKernelRidge`.
     components_, component_weights_, component_errors_, component_scales_ : see
         `ResponseKernelRidge`.
-    kernel_weights_, bandwidth_, degree_, pooled_bank_ : see `ResponseKernelRidge`.
+    kernel_weights_, bandwidth_, degree_, pooled_bank_, threshold_transformer_ : see
+        `ResponseKernelRidge`.
 
     Examples
     --------
