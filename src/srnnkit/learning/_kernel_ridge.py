@@ -732,7 +732,9 @@ class _KernelBase(BaseEstimator):
             kinds = np.array([c[0][0] for c in cands])
             if options[0][1][kinds == "threshold"].sum() > 0:
                 # the stack without the threshold readouts first: it stays unless the stack
-                # with them has the smaller leave-one-out error as one kernel ridge
+                # with them has a leave-one-out error, as one kernel ridge, smaller by more
+                # than one standard error (found on regression tasks: the weights are fitted
+                # in the training split too, and a smaller error by a hair lost on the test)
                 plain = list(np.flatnonzero(kinds != "threshold"))
                 options.insert(0, (plain, stack_weights([cands[i][1] for i in plain], Yc)))
         else:
@@ -743,7 +745,7 @@ class _KernelBase(BaseEstimator):
             K, F, FT = self._combined_gram(len(series), names, E, S, K_path, T)
             single = [i for i, wi in zip(use, w, strict=True) if wi == 1.0]
             fit = cands[single[0]][1] if single else self._score(K, Yc)
-            if best is None or fit.error < best[-1].error:
+            if best is None or _clearly_better(fit, best[-1]):
                 best = (use, w, K, F, FT, fit)
         use, w, K, F, FT, fit = best
         self._set_components(cands, use, w, names)
@@ -954,6 +956,15 @@ def _usable(K: np.ndarray, diag: np.ndarray) -> bool:
     return bool(np.max(np.abs(K) / root[:, None] / root[None, :]) <= SCHWARZ_SLACK)
 
 
+def _clearly_better(fit: LooFit, than: LooFit) -> bool:
+    """Whether ``fit``'s leave-one-out error is below ``than``'s by more than one standard
+    error of their paired per-series difference (the one-standard-error rule; with GCV,
+    which has no per-series errors, by any amount)."""
+    diff = fit.per_series - than.per_series
+    se = float(np.std(diff, ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else 0.0
+    return fit.error + se < than.error
+
+
 def _centred_trace(K: np.ndarray) -> float:
     r"""Trace / n of the centred Gram ``centre(K)``, without forming it:
     :math:`\overline{\mathrm{diag}\,K} - \bar K`."""
@@ -1018,12 +1029,13 @@ _DOC_PARAMS = r"""Parameters
         kernels of the standardised threshold readouts of a linear SRNN, plain and
         time-weighted) are the non-negative least squares of the training targets on the
         candidates' exact leave-one-out predictions (stacking), normalised to sum 1. When
-        the threshold readouts get weight, the same stack without them is fitted too and
-        the one with the smaller exact leave-one-out error as one kernel ridge is kept
-        (ties: without them). An array: fixed weights
-        of the kernels combined (``kernel="auto"``: pooled, linear, whole path;
-        ``"pooled"``: pooled, linear), normalised to sum 1, with the heat kernel of the
-        smallest leave-one-out error and the linear readouts of its degree.
+        the threshold readouts get weight, the same stack without them is fitted too, and
+        the stack with them is kept only if its exact leave-one-out error as one kernel
+        ridge is smaller by more than one standard error of the paired difference. An
+        array: fixed weights of the kernels combined (``kernel="auto"``: pooled, linear,
+        whole path; ``"pooled"``: pooled, linear; never the threshold readouts), normalised
+        to sum 1, with the heat kernel of the smallest leave-one-out error and the linear
+        readouts of its degree.
     basis : SupportBasis or None, default=None
         Support basis :math:`\psi` (only its :math:`\kappa` is used unless ``refine`` is given);
         ``None`` means ``MonomialBasis(1)``.
