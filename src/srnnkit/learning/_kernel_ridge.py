@@ -1201,6 +1201,8 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
             self.intercept_ = self.intercept_ * tscale
             if getattr(self, "pooled_coef_", None) is not None:
                 self.pooled_coef_ = self.pooled_coef_ * tscale
+            if getattr(self, "threshold_transformer_", None) is not None:
+                self.threshold_coef_ = self.threshold_coef_ * tscale
         return self
 
     def _scale_targets(self, e: int) -> None:
