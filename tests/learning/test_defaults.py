@@ -134,6 +134,26 @@ def test_ridge_leave_one_out_equals_brute_force_refit(n, p):
     np.testing.assert_allclose(fit.intercept, ref.intercept_, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize(("n", "p"), [(30, 8), (12, 40)])
+def test_ridge_group_weights_equal_scaled_columns(n, p):
+    """A group weight ``w`` is ridge on the columns times ``w`` (its own penalty scale); the
+    coefficients come back for the plain columns."""
+    rng = np.random.default_rng(n)
+    F = rng.standard_normal((n, p))
+    F -= F.mean(axis=0)
+    Y = (F[:, :2].sum(axis=1) + 0.1 * rng.standard_normal(n))[:, None]
+    groups = [np.arange(p // 2), np.arange(p // 2, p)]
+    fit = ridge_loo(F, Y, groups, [[0, 1]], weights=[[1.0, 3.0]])
+    Fw = F.copy()
+    Fw[:, groups[1]] *= 3.0
+    ref = ridge_loo(Fw, Y, groups, [[0, 1]])
+    np.testing.assert_allclose(fit.errors, ref.errors, rtol=1e-9)
+    assert fit.alpha == pytest.approx(ref.alpha, rel=1e-12)
+    w = np.r_[np.ones(p // 2), np.full(p - p // 2, 3.0)]
+    np.testing.assert_allclose(fit.coef, ref.coef * w, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(F @ fit.coef.T, Fw @ ref.coef.T, rtol=1e-8, atol=1e-10)
+
+
 @pytest.mark.parametrize(("n", "p"), [(14, 5), (10, 30)])
 @pytest.mark.parametrize("alpha", [1e-6, 1e-10, 1e-14])
 def test_ridge_fit_at_tiny_penalties_equals_scikit_learn(n, p, alpha):

@@ -99,8 +99,13 @@ def test_constant_linear_srnn_features_warn_and_give_the_mean():
     y = X.mean(axis=1)
     with pytest.warns(NearConstantGramWarning, match="every feature of LinearSRNNRegressor "
                                                      "is constant"):
-        est = LinearSRNNRegressor(noise=1e300, random_state=0).fit(X, y)
+        est = LinearSRNNRegressor(noise=1e300, linear=False, random_state=0).fit(X, y)
     np.testing.assert_allclose(est.predict(X[:3]), y.mean())
+    # the linear readouts (the mean states) do not depend on the noise: they still read the
+    # target, a linear functional of the series
+    est = LinearSRNNRegressor(noise=1e300, random_state=0).fit(X, y)
+    assert est.linear_ and est.features_.readout == "none"
+    np.testing.assert_allclose(est.predict(X[:3]), y[:3], atol=0.05 * y.std())
 
 
 def test_a_diverging_closed_loop_forecast_says_so():

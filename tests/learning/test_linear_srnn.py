@@ -44,7 +44,7 @@ def reference_features(est, series):
         else:
             step = (d > 0).astype(float)
             relu = np.maximum(d, 0)
-        parts = {"step": [step], "relu": [relu], "both": [step, relu]}[est.readout]
+        parts = {"step": [step], "relu": [relu], "both": [step, relu], "none": []}[est.readout]
         # oscillator j is read at the steps t = 1..L that are multiples of its stride (once,
         # at t = L, when the stride exceeds L); features are averages over those reads
         L = len(u)
@@ -57,6 +57,11 @@ def reference_features(est, series):
         if est.pooling == "mean+time":
             w = (t1 / L)[:, :, None]
             feats += [((reads * w * p).sum(axis=0) / count).ravel() for p in parts]
+        if est.linear:                                         # the mean states themselves
+            lin = reads[:, :, 0] * H
+            feats.append(lin.sum(axis=0) / count[:, 0])
+            if est.pooling == "mean+time":
+                feats.append((lin * t1 / L).sum(axis=0) / count[:, 0])
         rows.append(np.concatenate(feats))
     return np.array(rows)
 
@@ -69,12 +74,18 @@ def data():
 
 
 @pytest.mark.parametrize("noise", [0.0, 0.25])
-@pytest.mark.parametrize("readout", ["step", "relu", "both"])
+@pytest.mark.parametrize("readout", ["step", "relu", "both", "none"])
 @pytest.mark.parametrize("derivative", [True, False])
 @pytest.mark.parametrize("pooling", ["mean", "mean+time"])
-def test_features_match_numpy_reference(data, noise, readout, derivative, pooling):
+@pytest.mark.parametrize("linear", [False, True])
+def test_features_match_numpy_reference(data, noise, readout, derivative, pooling, linear):
+    if readout == "none" and not linear:
+        with pytest.raises(ValueError, match="readout"):
+            LinearSRNNFeatures(readout="none").fit(data)
+        return
     est = LinearSRNNFeatures(n_oscillators=7, n_thresholds=3, noise=noise, readout=readout,
-                             derivative=derivative, pooling=pooling, random_state=1).fit(data)
+                             derivative=derivative, pooling=pooling, linear=linear,
+                             random_state=1).fit(data)
     F = est.transform(data)
     ref = reference_features(est, list(data))
     assert F.shape == (7, est.n_features_out_)
@@ -160,7 +171,8 @@ def test_classifier_end_to_end():
     assert clf.score(X[80:], y[80:]) >= 0.95
     assert set(clf.classes_) == {0, 1}
     assert clf.decision_function(X[80:]).shape == (40,)
-    assert clf.pooling_ in ("mean", "mean+time") and clf.cv_errors_.shape == (4, 17)
+    assert clf.pooling_ in ("mean", "mean+time") and clf.cv_errors_.shape == (8, 17)
+    assert clf.linear_ is False and clf.features_.readout == "both"    # thresholds win here
 
 
 def test_shells_equal_sklearn_pipelines():
@@ -174,8 +186,8 @@ def test_shells_equal_sklearn_pipelines():
     kw = dict(n_oscillators=30, random_state=0)
     grid = np.logspace(-3, 3, 13)
     for labels in (y, y3):
-        ours = LinearSRNNClassifier(pooling="mean+time", max_memory=1.0, alphas=grid,
-                                    **kw).fit(X[:40], labels[:40])
+        ours = LinearSRNNClassifier(pooling="mean+time", max_memory=1.0, linear=False,
+                                    alphas=grid, **kw).fit(X[:40], labels[:40])
         ref = make_pipeline(LinearSRNNFeatures(**kw), StandardScaler(),
                             RidgeClassifierCV(alphas=np.logspace(-3, 3, 13)))
         ref.fit(X[:40], labels[:40])
@@ -183,7 +195,8 @@ def test_shells_equal_sklearn_pipelines():
         np.testing.assert_allclose(ours.decision_function(X[40:]), ref.decision_function(X[40:]),
                                    rtol=1e-10, atol=1e-10)
     t = np.c_[X[:, -3:].sum(axis=1), X[:, :5].mean(axis=1)]
-    ours = LinearSRNNRegressor(pooling="mean+time", max_memory=1.0, alphas=grid, **kw).fit(
+    ours = LinearSRNNRegressor(pooling="mean+time", max_memory=1.0, linear=False, alphas=grid,
+                               **kw).fit(
         X[:40], t[:40])
     ref = make_pipeline(LinearSRNNFeatures(**kw), StandardScaler(),
                         RidgeCV(alphas=np.logspace(-3, 3, 13))).fit(X[:40], t[:40])
@@ -283,3 +296,28 @@ def test_the_features_do_not_depend_on_the_order_of_the_training_series():
     b = LinearSRNNClassifier(n_oscillators=50, random_state=0).fit(X[p], y[p]).decision_function(
         T)
     np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_linear_readouts_chosen_for_a_linear_target():
+    """The target is the mean of the series (a linear functional): leave-one-out picks the
+    linear readouts, which the threshold readouts alone only approximate."""
+    rng = np.random.default_rng(0)
+    e = rng.standard_normal((100, 80))
+    for t in range(1, 80):                                 # AR(1) noise
+        e[:, t] = 0.9 * e[:, t - 1] + 0.44 * e[:, t]
+    X = e + rng.normal(0, 1, (100, 1))
+    y = X.mean(axis=1)
+    kw = dict(n_oscillators=60, random_state=0)
+    auto = LinearSRNNRegressor(**kw).fit(X[:40], y[:40])
+    off = LinearSRNNRegressor(linear=False, **kw).fit(X[:40], y[:40])
+    nrmse = [np.sqrt(np.mean((m.predict(X[40:]) - y[40:]) ** 2)) / y[40:].std()
+             for m in (auto, off)]
+    assert auto.linear_ and auto.features_.readout == "none" and not off.linear_
+    assert nrmse[0] < 0.02 and nrmse[1] > 3 * nrmse[0], nrmse
+    # the fitted attributes agree: features_ computes exactly the chosen columns
+    for m in (auto, LinearSRNNRegressor(linear=True, **kw).fit(X[:40], y[:40])):
+        F = m.features_.transform(X[40:])
+        assert F.shape[1] == m.features_.n_features_out_ == m.coef_.shape[-1]
+        assert m.features_._n_out(m.features_.n_oscillators) == F.shape[1]
+        pred = ((F - m.feature_mean_) / m.feature_scale_) @ m.coef_.T + m.intercept_
+        np.testing.assert_allclose(pred, m.predict(X[40:]), rtol=1e-9, atol=1e-12)

@@ -48,7 +48,8 @@ _FEATURE_PARAMS: dict[str, list] = {
     "max_frequency": [Interval(Real, 0, math.pi, closed="both"), None],
     "oscillating": [Interval(Real, 0, 1, closed="both")],
     "derivative": ["boolean"],
-    "readout": [StrOptions({"step", "relu", "both"})],
+    "readout": [StrOptions({"step", "relu", "both", "none"})],
+    "linear": ["boolean"],
     "pooling": [StrOptions({"mean", "mean+time"})],
     "subsample": ["boolean"],
     "standardize": ["boolean"],
@@ -226,7 +227,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     derivative : bool, default=True
         Also feed the (weighted) first differences of the standardised series as input
         channels.
-    readout : {"step", "relu", "both"}, default="both"
+    readout : {"step", "relu", "both", "none"}, default="both"
+        The threshold readouts (``"none"``: none, only with ``linear=True``).
     pooling : {"mean", "mean+time"}, default="mean+time"
         ``"mean"``: the time average :math:`\frac1L\sum_t \mathbb{E} f(h_t)`;
         ``"mean+time"`` adds the time-weighted average
@@ -237,6 +239,12 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         Read slow blocks every :math:`s_j` steps (the rule above); ``False``: every step.
     standardize : bool, default=True
         Standardise each channel with the training mean and standard deviation.
+    linear : bool, default=False
+        Also output the linear readouts: the averages of the mean states themselves,
+        :math:`\frac1L\sum_t \mathbb{E}\, h_{r,t}` (and, with ``"mean+time"``, their
+        time-weighted averages), over the same reads. Any linear functional of the series
+        that the oscillators' filters span (its mean, a trend) is linear in them, which the
+        threshold readouts only approximate.
     random_state : int, numpy Generator or None, default=None
         Seeds the network and the thresholds. Stored unmodified.
     n_jobs : int or None, default=None
@@ -259,7 +267,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of input channels ``m``.
     n_features_out_ : int
-        ``2 U n_thresholds`` per readout and pooling.
+        ``2 U n_thresholds`` per threshold readout and pooling, plus ``2 U`` per pooling
+        with ``linear``.
 
     See Also
     --------
@@ -282,8 +291,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
                  max_decay: float = 1.0, max_memory: float = 1.0,
                  max_frequency: float | None = None, oscillating: float = 0.75,
                  derivative: bool = True, readout: str = "both", pooling: str = "mean+time",
-                 subsample: bool = True, standardize: bool = True, random_state: Any = None,
-                 n_jobs: int | None = None) -> None:
+                 subsample: bool = True, standardize: bool = True, linear: bool = False,
+                 random_state: Any = None, n_jobs: int | None = None) -> None:
         self.n_oscillators = n_oscillators
         self.n_thresholds = n_thresholds
         self.noise = noise
@@ -296,6 +305,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         self.pooling = pooling
         self.subsample = subsample
         self.standardize = standardize
+        self.linear = linear
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -315,6 +325,9 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         self._validate_params()
         for name in ("n_oscillators", "n_thresholds"):      # sklearn lets bools through
             check_int(name, getattr(self, name), low=1)
+        if self.readout == "none" and not self.linear:
+            fail("readout", '"step", "relu" or "both" (or "none" with linear=True)',
+                 self.readout)
         series = as_series_list(X)
         m = series[0].shape[1]
         self.n_features_in_ = m
@@ -349,9 +362,14 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
             units = np.flatnonzero(pick == i)
             B[units] = _quantiles(self._states(inputs[i], net)[:, units], levels[units])
         self.thresholds_ = B
-        n_read = (2 if self.readout == "both" else 1) * (2 if self.pooling == "mean+time" else 1)
-        self.n_features_out_ = 2 * U * nb * n_read
+        self.n_features_out_ = self._n_out(U)
         return self
+
+    def _n_out(self, U: int) -> int:
+        """Number of output columns for ``U`` oscillators."""
+        pools = 2 if self.pooling == "mean+time" else 1
+        n_thr = {"both": 2, "step": 1, "relu": 1, "none": 0}[self.readout]
+        return 2 * U * pools * (n_thr * self.n_thresholds + (1 if self.linear else 0))
 
     def _draw_network(self, rng: np.random.Generator, L: int, n_in: int) -> None:
         """Decay rates, frequencies, input weights and readout strides (sorted by stride)."""
@@ -466,7 +484,9 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_series, ``n_features_out_``)
             Step features first (unit-major: ``r * n_thresholds + b``), then relu features,
-            then (``"mean+time"``) the time-weighted step and relu features.
+            then (``"mean+time"``) the time-weighted step and relu features; with
+            ``linear``, the averages of the mean states (unit ``r``) follow, then
+            (``"mean+time"``) their time-weighted averages.
         """
         check_is_fitted(self, "thresholds_")
         inputs = _prepare(self, as_series_list(X))
@@ -486,7 +506,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         rest = (*self._network(), np.ascontiguousarray(self.thresholds_.T),
                 inv_s, s, gaussian_tables(), _n_read(self.strides_),
                 self.readout in ("step", "both"), self.readout in ("relu", "both"),
-                self.pooling == "mean+time")
+                self.pooling == "mean+time", bool(self.linear))
         threads = n_threads(self.n_jobs, n)
         cuts = np.linspace(0, n, (4 * threads if threads > 1 else 1) + 1).astype(int)
         tasks = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
@@ -526,14 +546,15 @@ class _LinearSRNNModel(BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
         **_FEATURE_PARAMS, "pooling": [StrOptions({"mean", "mean+time", "auto"})],
         "max_memory": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "linear": [StrOptions({"auto"}), "boolean"],
         "alphas": ["array-like", None]}
 
     def __init__(self, n_oscillators: int = 500, *, n_thresholds: int = 4, noise: float = 0.0,
                  max_decay: float = 1.0, max_memory: float | str = "auto",
                  max_frequency: float | None = None, oscillating: float = 0.75,
                  derivative: bool = True, readout: str = "both", pooling: str = "auto",
-                 subsample: bool = True, standardize: bool = True, alphas: Any = None,
-                 random_state: Any = None,
+                 subsample: bool = True, standardize: bool = True,
+                 linear: bool | str = "auto", alphas: Any = None, random_state: Any = None,
                  n_jobs: int | None = None) -> None:
         self.n_oscillators = n_oscillators
         self.n_thresholds = n_thresholds
@@ -547,6 +568,7 @@ class _LinearSRNNModel(BaseEstimator):
         self.pooling = pooling
         self.subsample = subsample
         self.standardize = standardize
+        self.linear = linear
         self.alphas = alphas
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -565,9 +587,16 @@ class _LinearSRNNModel(BaseEstimator):
         ``max_memory="auto"``: the network's memories reach the whole series, and the
         leave-one-out error decides whether the oscillators with a time constant beyond a
         quarter of it are kept. The oscillators left out are dropped from ``features_``.
+        ``linear="auto"``: the linear readouts are computed too, and the leave-one-out error
+        decides among the threshold readouts, the linear ones, and both (the linear ones
+        weighted to the threshold ones' total variance); the readouts left out are dropped
+        from ``features_``.
         """
         params = {k: getattr(self, k) for k in _FEATURE_PARAMS}
         pool_auto, mem_auto = self.pooling == "auto", self.max_memory == "auto"
+        lin_auto = isinstance(self.linear, str)               # "auto"
+        lin_on = not lin_auto and bool(self.linear)
+        params["linear"] = lin_on or lin_auto
         if pool_auto:
             params["pooling"] = "mean+time"
         if mem_auto:
@@ -586,42 +615,71 @@ class _LinearSRNNModel(BaseEstimator):
                           "readout predicts from the intercept alone.",
                           NearConstantGramWarning, stacklevel=3)
         L = max(x.shape[0] for x in X)
-        # column groups: (short-memory, long-memory oscillators) x (mean, time-weighted half)
+        # column groups: (threshold, linear readouts) x (short-memory, long-memory
+        # oscillators) x (mean, time-weighted half)
         U, nb = feats.n_oscillators, feats.n_thresholds
         short = (1.0 / feats.gamma_ <= _SHORT_MEMORY * L) if mem_auto else np.ones(U, bool)
-        unit = np.repeat(np.repeat(short, 2), nb)               # columns of one block
-        n_blocks = F.shape[1] // unit.size
-        half = n_blocks // 2 if pool_auto else n_blocks
-        col_short = np.tile(unit, n_blocks)
-        col_mean = np.arange(F.shape[1]) < half * unit.size
-        groups = [np.flatnonzero(col_short & col_mean), np.flatnonzero(~col_short & col_mean),
-                  np.flatnonzero(col_short & ~col_mean), np.flatnonzero(~col_short & ~col_mean)]
+        pools = 2 if feats.pooling == "mean+time" else 1
+        n_lin = 2 * U * pools if feats.linear else 0
+        n_thr = F.shape[1] - n_lin
+        groups = []
+        for kind, size, unit in (("thr", n_thr, np.repeat(np.repeat(short, 2), nb)),
+                                 ("lin", n_lin, np.repeat(short, 2))):
+            n_blocks = size // unit.size
+            half = n_blocks // 2 if pool_auto else n_blocks
+            col_short = np.tile(unit, n_blocks)
+            col_mean = np.arange(size) < half * unit.size
+            start = 0 if kind == "thr" else n_thr
+            groups += [start + np.flatnonzero(col_short & col_mean),
+                       start + np.flatnonzero(~col_short & col_mean),
+                       start + np.flatnonzero(col_short & ~col_mean),
+                       start + np.flatnonzero(~col_short & ~col_mean)]
+        power = [float(np.sum(F[:, g] ** 2)) for g in groups]
         mem_sets = []
         if mem_auto and short.any() and not short.all():
             mem_sets.append((short, [0]))
         mem_sets.append((np.ones(U, dtype=bool), [0, 1]))
-        candidates, labels = [], []
-        for osc, base in mem_sets:
-            for timed in ([False, True] if pool_auto else [False]):
-                sets = base + ([g + 2 for g in base] if timed else [])
-                candidates.append([g for g in sets if groups[g].size])
-                labels.append((osc, timed))
+        # the linear readouts: with the threshold ones (linear=True), or (linear="auto") as
+        # later candidates with all the memories, alone and beside the threshold readouts
+        # with the same total weight (a penalty scale of their own)
+        kinds = ["both"] if lin_on else ["thr"]
+        if lin_auto:
+            kinds += ["lin", "both"]
+        candidates, weights, labels = [], [], []
+        for kind in kinds:
+            for osc, base in (mem_sets if kind == "thr" or not lin_auto else mem_sets[-1:]):
+                for timed in ([False, True] if pool_auto else [False]):
+                    sets = base + ([g + 2 for g in base] if timed else [])
+                    thr = [g for g in sets if groups[g].size] if kind != "lin" else []
+                    lin = [g + 4 for g in sets if groups[g + 4].size] if kind != "thr" else []
+                    if not thr + lin:
+                        continue
+                    w_lin = 1.0
+                    if thr and lin and lin_auto:
+                        p_thr, p_lin = sum(power[g] for g in thr), sum(power[g] for g in lin)
+                        w_lin = math.sqrt(p_thr / p_lin) if p_lin > 0 and p_thr > 0 else 1.0
+                    candidates.append(thr + lin)
+                    weights.append([1.0] * len(thr) + [w_lin] * len(lin))
+                    labels.append((osc, timed, bool(thr), bool(lin)))
         alphas = None if self.alphas is None else check_array(
             "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
         if alphas is not None and (alphas.size == 0 or np.any(alphas <= 0)):
             fail("alphas", "a non-empty array of positive penalties", self.alphas)
-        fit = ridge_loo(F, Y, groups, candidates, alphas, relative=alphas is None)
-        osc, timed = labels[fit.candidate]
+        fit = ridge_loo(F, Y, groups, candidates, alphas, relative=alphas is None,
+                        weights=weights)
+        osc, timed, use_thr, use_lin = labels[fit.candidate]
         chosen = np.concatenate([groups[g] for g in candidates[fit.candidate]])
         order = np.argsort(chosen, kind="stable")            # back to the feature layout
         cols, coef = chosen[order], fit.coef[:, order]
         if pool_auto:
             feats.set_params(pooling="mean+time" if timed else "mean")
+        feats.set_params(linear=use_lin, readout=self.readout if use_thr else "none")
         if not osc.all():
             feats._keep_oscillators(osc)
         feats.n_features_out_ = cols.size
         self.features_ = feats
         self.pooling_ = feats.pooling
+        self.linear_ = use_lin
         self.max_memory_ = float(_SHORT_MEMORY if not osc.all() else feats.max_memory)
         self.feature_mean_, self.feature_scale_ = mean[cols], scale[cols]
         self.coef_, self.intercept_ = coef, fit.intercept
@@ -669,6 +727,14 @@ _SHELL_DOC = """
         time-weighted averages are kept. The "auto" candidates are scored by exact
         leave-one-out at their best penalty and the simplest one within one standard error
         of the best wins (short memories and plain averages count as simpler).
+    linear : bool or "auto", default="auto"
+        The linear readouts of `LinearSRNNFeatures` (the averages of the mean states).
+        ``True``: beside the threshold readouts, one penalty for all; ``False``: not used;
+        ``"auto"``: leave-one-out decides, among the threshold readouts alone (listed
+        first, so counted as simpler), the linear readouts alone (all memories), and both
+        with the linear ones weighted to the same total variance as the threshold ones (a
+        penalty scale of their own). Linear-only readouts drop the threshold features
+        (``features_.readout == "none"``).
     alphas : array-like or None, default=None
         Ridge penalties tried by efficient leave-one-out on the training set. ``None``:
         ``logspace(-7, 1, 17)`` times the mean eigenvalue :math:`\\operatorname{tr}(G)/n` of
@@ -680,6 +746,8 @@ _SHELL_DOC = """
         The fitted transformer (with the chosen pooling and blocks).
     pooling_ : str
         The pooling in use.
+    linear_ : bool
+        Whether the linear readouts are used.
     max_memory_ : float
         The longest memory kept, as a fraction of the longest training series.
     feature_mean_, feature_scale_ : ndarray of shape (n_features,)
@@ -689,7 +757,8 @@ _SHELL_DOC = """
     alpha_ : float
         The penalty chosen by leave-one-out.
     cv_errors_ : ndarray of shape (n_candidates, n_alphas)
-        Mean squared leave-one-out error of each candidate (memory, pooling) and penalty
+        Mean squared leave-one-out error of each candidate (readouts, memory, pooling) and
+        penalty
         (`LinearSRNNRegressor` with several targets: summed over them, each in units of its
         standard deviation).
     n_features_in_ : int

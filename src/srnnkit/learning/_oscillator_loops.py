@@ -116,6 +116,15 @@ def _plain_step(h, B, ap, ar, lo, hi):
 
 
 @njit(cache=True, nogil=True)
+def _linear_step(h, wt, timed, al, tl, lo, hi):
+    """Linear readouts (the mean states) of units ``lo..hi-1`` at one step."""
+    for r in range(lo, hi):
+        al[r] += h[r]
+        if timed:
+            tl[r] += wt * h[r]
+
+
+@njit(cache=True, nogil=True)
 def _noisy_step(h, B, inv_s, s, TP, DP, TD, DD, relu, timed, wt, ap, ar, tp, tr, lo, hi):
     """Gaussian readouts Phi(d/s) and d Phi(d/s) + s phi(d/s) of units ``lo..hi-1``."""
     for r in range(lo, hi):
@@ -132,14 +141,15 @@ def _noisy_step(h, B, inv_s, s, TP, DP, TD, DD, relu, timed, wt, ap, ar, tp, tr,
 
 @njit(cache=True, nogil=True)
 def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, tables,
-                    n_read, step, relu, timed, out):
+                    n_read, step, relu, timed, linear, out):
     """Time-averaged readouts of series ``first..last-1`` into rows of ``out``.
 
     ``X`` holds the series stacked along time (rows ``offsets[i]:offsets[i+1]``), ``BT`` the
     thresholds ``(n_thresholds, 2U)``, ``inv_s``/``s`` the stationary standard deviation per
     unit (``inv_s = 0`` selects the noiseless readouts). Row layout: step features
     ``r * nb + b`` first, then relu features; with ``timed``, the same again with the time
-    weight ``t / L`` (``t = 1..L``) after them.
+    weight ``t / L`` (``t = 1..L``) after them. With ``linear``, the averages of the mean
+    states themselves follow (unit ``r``; then, with ``timed``, their time-weighted averages).
 
     Oscillators are sorted by their readout stride ``2^k`` (a power of two): oscillator ``j``
     is read at the steps ``t`` (1-based) that are multiples of its stride, and its features
@@ -159,6 +169,8 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
     acc_r = np.empty((nb, R))
     tacc_p = np.empty((nb, R))
     tacc_r = np.empty((nb, R))
+    acc_l = np.empty(R)
+    tacc_l = np.empty(R)
     noisy = inv_s[0] > 0.0
     for i in range(first, last):
         x = X[offsets[i]:offsets[i + 1]]
@@ -169,6 +181,8 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
         acc_r[:] = 0.0
         tacc_p[:] = 0.0
         tacc_r[:] = 0.0
+        acc_l[:] = 0.0
+        tacc_l[:] = 0.0
         # oscillators with a stride <= L (read at multiples of it); the rest: at the end
         k_len = 0
         while k_len < K and (2 << k_len) <= L:
@@ -188,7 +202,11 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
                 h[2 * j] = zr[j]
                 h[2 * j + 1] = zi[j]
             wt = t1 / L
-            for b in range(nb):
+            if linear:
+                _linear_step(h, wt, timed, acc_l, tacc_l, 0, 2 * n)
+                if tail < U:
+                    _linear_step(h, wt, timed, acc_l, tacc_l, 2 * tail, R)
+            for b in range(nb if (step or relu) else 0):
                 if noisy:
                     _noisy_step(h, BT[b], inv_s, s, tables[0], tables[1], tables[2], tables[3],
                                 relu, timed, wt, acc_p[b], acc_r[b], tacc_p[b], tacc_r[b],
@@ -207,11 +225,13 @@ def pooled_readouts(X, offsets, first, last, C, lr, li, kr, ki, BT, inv_s, s, ta
                     _plain_step(h, BT[b], acc_p[b], acc_r[b], 0, 2 * n)
                     if tail < U:
                         _plain_step(h, BT[b], acc_p[b], acc_r[b], 2 * tail, R)
-        _write_row(out[i], acc_p, acc_r, tacc_p, tacc_r, n_read, L, step, relu, timed)
+        _write_row(out[i], acc_p, acc_r, tacc_p, tacc_r, acc_l, tacc_l, n_read, L, step, relu,
+                   timed, linear)
 
 
 @njit(cache=True, nogil=True)
-def _write_row(row, acc_p, acc_r, tacc_p, tacc_r, n_read, L, step, relu, timed):
+def _write_row(row, acc_p, acc_r, tacc_p, tacc_r, acc_l, tacc_l, n_read, L, step, relu, timed,
+               linear):
     """Divide each oscillator's sums by its number of reads; write in the documented order."""
     nb, R = acc_p.shape
     U = R // 2
@@ -233,4 +253,12 @@ def _write_row(row, acc_p, acc_r, tacc_p, tacc_r, n_read, L, step, relu, timed):
         for r in range(R):
             for b in range(nb):
                 row[col] = A[b, r] * w[r]
+                col += 1
+    if linear:
+        for r in range(R):
+            row[col] = acc_l[r] * w[r]
+            col += 1
+        if timed:
+            for r in range(R):
+                row[col] = tacc_l[r] * w[r]
                 col += 1

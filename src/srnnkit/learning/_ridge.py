@@ -126,7 +126,8 @@ def loo_residuals(lam: np.ndarray, Q: np.ndarray, Yc: np.ndarray, alphas: np.nda
 
 def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
               candidates: Sequence[Sequence[int]], alphas: np.ndarray | None = None, *,
-              relative: bool = True) -> RidgeLOO:
+              relative: bool = True,
+              weights: Sequence[Sequence[float]] | None = None) -> RidgeLOO:
     """Choose a set of column groups of ``F`` and a penalty by exact leave-one-out, then fit.
 
     Parameters
@@ -144,6 +145,11 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
         Penalties; ``None``: `RELATIVE_ALPHAS`.
     relative : bool, default=True
         ``alphas`` are multiples of ``tr(G)/n`` of each candidate (else absolute).
+    weights : sequence of sequences of float or None, default=None
+        Per candidate, a positive weight for each of its groups: the group's columns are
+        multiplied by it, so that its penalty is the candidate's divided by the weight's
+        square (a penalty scale per group). ``None``: every weight 1. ``coef`` is returned
+        for the unweighted columns.
 
     Returns
     -------
@@ -162,15 +168,21 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     Yc = np.ldexp(Y - Y.mean(axis=0), -shift)
     grid = RELATIVE_ALPHAS if alphas is None else np.asarray(alphas, float)
     columns = [np.concatenate([groups[g] for g in c]) for c in candidates]
+    if weights is None:
+        weights = [[1.0] * len(c) for c in candidates]
+    wcols = [np.concatenate([np.full(groups[g].size, float(w))
+                             for g, w in zip(c, ws, strict=True)])
+             for c, ws in zip(candidates, weights, strict=True)]
     errors = np.empty((len(candidates), grid.size))
     spectra = []
     blocks = [F[:, g] @ F[:, g].T for g in groups] if n <= p else None
     for c, cols in enumerate(columns):
         if blocks is not None:
-            lam, Q = eigh(sum(blocks[g] for g in candidates[c]))
+            lam, Q = eigh(sum(blocks[g] * float(w) ** 2
+                              for g, w in zip(candidates[c], weights[c], strict=True)))
             lam = np.clip(lam, 0.0, None)
         else:
-            lam, Q = _spectrum(F[:, cols])
+            lam, Q = _spectrum(F[:, cols] * wcols[c])
         scale = relative_scale(lam, n) if relative else 1.0
         spectra.append((lam, Q, scale))
         errors[c] = loo_errors(lam, Q, Yc, grid * scale)
@@ -194,7 +206,8 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     # (Y - Q diag(lam/(lam+alpha)) Q^T Y) / alpha is the same number in exact arithmetic but
     # cancels and divides by alpha: 1e3 off at alpha = 1e-14 (found by fuzzing)
     dual = Q @ ((Q.T @ Yc) / (lam + alpha)[:, None])
-    coef = np.ldexp(dual.T @ F[:, columns[c]], shift)
+    # the weighted columns' coefficients times the weights: those of the plain columns
+    coef = np.ldexp((dual.T @ F[:, columns[c]]) * wcols[c] ** 2, shift)
     intercept = Y.mean(axis=0)
     with np.errstate(over="ignore"):
         return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift))
