@@ -126,6 +126,59 @@ def _quantiles(states: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return a + (pos - lo) * (b - a)
 
 
+
+def _column_groups(feats: Any, n_cols: int, short: np.ndarray, pool_auto: bool
+                   ) -> list[np.ndarray]:
+    """The feature columns in eight groups: (threshold, linear readouts) x (mean,
+    time-weighted half) x (short-memory, long-memory oscillators), in the order
+    ``[thr: short mean, long mean, short timed, long timed, lin: the same four]``."""
+    U, nb = feats.n_oscillators, feats.n_thresholds
+    pools = 2 if feats.pooling == "mean+time" else 1
+    n_lin = 2 * U * pools if feats.linear else 0
+    n_thr = n_cols - n_lin
+    groups = []
+    for start, size, unit in ((0, n_thr, np.repeat(np.repeat(short, 2), nb)),
+                              (n_thr, n_lin, np.repeat(short, 2))):
+        n_blocks = size // unit.size
+        half = n_blocks // 2 if pool_auto else n_blocks
+        col_short = np.tile(unit, n_blocks)
+        col_mean = np.arange(size) < half * unit.size
+        groups += [start + np.flatnonzero(col_short & col_mean),
+                   start + np.flatnonzero(~col_short & col_mean),
+                   start + np.flatnonzero(col_short & ~col_mean),
+                   start + np.flatnonzero(~col_short & ~col_mean)]
+    return groups
+
+
+def _readout_candidates(groups: list[np.ndarray], power: list[float], mem_sets: list,
+                        lin_on: bool, lin_auto: bool, pool_auto: bool
+                        ) -> tuple[list[list[int]], list[list[float]], list[tuple]]:
+    """The leave-one-out candidates ``(group lists, group weights, labels)``, labels
+    ``(oscillators kept, time-weighted, threshold used, linear used)``: the threshold
+    readouts per memory set and pooling first; then (``linear="auto"``), with all the
+    memories, the linear readouts alone and beside the threshold ones with the same total
+    weight (a penalty scale of their own); ``linear=True``: both, always."""
+    kinds = ["both"] if lin_on else ["thr"]
+    if lin_auto:
+        kinds += ["lin", "both"]
+    candidates, weights, labels = [], [], []
+    for kind in kinds:
+        for osc, base in (mem_sets if kind == "thr" or not lin_auto else mem_sets[-1:]):
+            for timed in ([False, True] if pool_auto else [False]):
+                sets = base + ([g + 2 for g in base] if timed else [])
+                thr = [g for g in sets if groups[g].size] if kind != "lin" else []
+                lin = [g + 4 for g in sets if groups[g + 4].size] if kind != "thr" else []
+                if not thr + lin:
+                    continue
+                w_lin = 1.0
+                if thr and lin and lin_auto:
+                    p_thr, p_lin = sum(power[g] for g in thr), sum(power[g] for g in lin)
+                    w_lin = math.sqrt(p_thr / p_lin) if p_lin > 0 and p_thr > 0 else 1.0
+                candidates.append(thr + lin)
+                weights.append([1.0] * len(thr) + [w_lin] * len(lin))
+                labels.append((osc, timed, bool(thr), bool(lin)))
+    return candidates, weights, labels
+
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
     """Standardise with the training statistics and append the (weighted) first differences."""
     check_channels(series, est.n_features_in_)
@@ -615,52 +668,16 @@ class _LinearSRNNModel(BaseEstimator):
                           "readout predicts from the intercept alone.",
                           NearConstantGramWarning, stacklevel=3)
         L = max(x.shape[0] for x in X)
-        # column groups: (threshold, linear readouts) x (short-memory, long-memory
-        # oscillators) x (mean, time-weighted half)
-        U, nb = feats.n_oscillators, feats.n_thresholds
+        U = feats.n_oscillators
         short = (1.0 / feats.gamma_ <= _SHORT_MEMORY * L) if mem_auto else np.ones(U, bool)
-        pools = 2 if feats.pooling == "mean+time" else 1
-        n_lin = 2 * U * pools if feats.linear else 0
-        n_thr = F.shape[1] - n_lin
-        groups = []
-        for kind, size, unit in (("thr", n_thr, np.repeat(np.repeat(short, 2), nb)),
-                                 ("lin", n_lin, np.repeat(short, 2))):
-            n_blocks = size // unit.size
-            half = n_blocks // 2 if pool_auto else n_blocks
-            col_short = np.tile(unit, n_blocks)
-            col_mean = np.arange(size) < half * unit.size
-            start = 0 if kind == "thr" else n_thr
-            groups += [start + np.flatnonzero(col_short & col_mean),
-                       start + np.flatnonzero(~col_short & col_mean),
-                       start + np.flatnonzero(col_short & ~col_mean),
-                       start + np.flatnonzero(~col_short & ~col_mean)]
+        groups = _column_groups(feats, F.shape[1], short, pool_auto)
         power = [float(np.sum(F[:, g] ** 2)) for g in groups]
         mem_sets = []
         if mem_auto and short.any() and not short.all():
             mem_sets.append((short, [0]))
         mem_sets.append((np.ones(U, dtype=bool), [0, 1]))
-        # the linear readouts: with the threshold ones (linear=True), or (linear="auto") as
-        # later candidates with all the memories, alone and beside the threshold readouts
-        # with the same total weight (a penalty scale of their own)
-        kinds = ["both"] if lin_on else ["thr"]
-        if lin_auto:
-            kinds += ["lin", "both"]
-        candidates, weights, labels = [], [], []
-        for kind in kinds:
-            for osc, base in (mem_sets if kind == "thr" or not lin_auto else mem_sets[-1:]):
-                for timed in ([False, True] if pool_auto else [False]):
-                    sets = base + ([g + 2 for g in base] if timed else [])
-                    thr = [g for g in sets if groups[g].size] if kind != "lin" else []
-                    lin = [g + 4 for g in sets if groups[g + 4].size] if kind != "thr" else []
-                    if not thr + lin:
-                        continue
-                    w_lin = 1.0
-                    if thr and lin and lin_auto:
-                        p_thr, p_lin = sum(power[g] for g in thr), sum(power[g] for g in lin)
-                        w_lin = math.sqrt(p_thr / p_lin) if p_lin > 0 and p_thr > 0 else 1.0
-                    candidates.append(thr + lin)
-                    weights.append([1.0] * len(thr) + [w_lin] * len(lin))
-                    labels.append((osc, timed, bool(thr), bool(lin)))
+        candidates, weights, labels = _readout_candidates(groups, power, mem_sets, lin_on,
+                                                          lin_auto, pool_auto)
         alphas = None if self.alphas is None else check_array(
             "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
         if alphas is not None and (alphas.size == 0 or np.any(alphas <= 0)):
