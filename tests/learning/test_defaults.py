@@ -134,6 +134,33 @@ def test_ridge_leave_one_out_equals_brute_force_refit(n, p):
     np.testing.assert_allclose(fit.intercept, ref.intercept_, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("weight", [1.0, 2.5])
+def test_ridge_leave_one_out_of_a_candidate_with_fewer_columns_than_series(weight):
+    """Found by fuzzing the linear readouts: with as many columns in all as series, each
+    candidate's Gram is diagonalised whole, and a candidate of fewer columns (the linear
+    readouts, 2 U of them beside 16 U threshold readouts) has null vectors besides the
+    constant one; the eigenvector left out for the intercept was any one of them, and the
+    leave-one-out errors were 1-25 % off (predictions of LinearSRNNRegressor 8 % off)."""
+    rng = np.random.default_rng(3)
+    n, p = 40, 70
+    F = rng.standard_normal((n, p))
+    F -= F.mean(axis=0)
+    Y = np.c_[F[:, 0] - F[:, 1] + 0.5 * rng.standard_normal(n), np.tanh(F[:, 12])]
+    groups = [np.arange(10), np.arange(10, p)]
+    alphas = np.array([1e-3, 0.1, 1.0, 10.0])
+    fit = ridge_loo(F, Y, groups, [[0], [1], [0, 1]], alphas, relative=False,
+                    weights=[[1.0], [1.0], [1.0, weight]])
+    Fw = F.copy()
+    Fw[:, groups[1]] *= weight
+    for c, G in enumerate([F[:, groups[0]], F[:, groups[1]], Fw]):
+        brute = [_brute_loo(G, Y, a) for a in alphas]
+        np.testing.assert_allclose(fit.errors[c], brute, rtol=1e-7)
+    # the relative grid scales with the Gram's own mean eigenvalue (not with the matrix whose
+    # eigenvectors separate the constant vector)
+    rel = ridge_loo(F, Y, groups, [[0]], np.array([1.0]))
+    assert rel.alpha == pytest.approx(np.sum(F[:, :10] ** 2) / n, rel=1e-9)
+
+
 @pytest.mark.parametrize(("n", "p"), [(30, 8), (12, 40)])
 def test_ridge_group_weights_equal_scaled_columns(n, p):
     """A group weight ``w`` is ridge on the columns times ``w`` (its own penalty scale); the
