@@ -319,6 +319,31 @@ def test_threshold_readouts_carry_a_short_pattern_in_long_series(monkeypatch):
     assert with_thresholds > without.score(Xt, yt)
 
 
+def test_no_threshold_readout_attributes_stay_behind_when_unused(tmp_path):
+    """Found by fuzzing: a refit whose kernel leaves the threshold readouts out (fixed
+    weights, or the stack without them winning) set ``threshold_transformer_`` to None but
+    kept the standardisation, weights and coefficients of the candidates (or of the last
+    fit)."""
+    import srnnkit as sk
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 400))
+    y = np.arange(30) % 2
+    for i in np.flatnonzero(y):
+        s = rng.integers(0, 370)
+        X[i, s:s + 30] += 2.0 * np.sin(np.pi * np.arange(30) / 29)
+    names = [f"threshold_{k}_" for k in ("shift", "scale", "weights", "coef", "mean")]
+    clf = ResponseKernelClassifier(kernel="pooled").fit(X, y)
+    assert clf.kernel_weights_[3] > 0 and clf.threshold_transformer_ is not None
+    assert all(getattr(clf, k) is not None for k in names)
+    clf.set_params(kernel_weights=[1.0, 1.0]).fit(X, y)
+    assert clf.kernel_weights_[3] == 0.0
+    assert clf.threshold_transformer_ is None and all(getattr(clf, k) is None for k in names)
+    sk.save(clf, tmp_path / "clf.npz")
+    np.testing.assert_array_equal(sk.load(tmp_path / "clf.npz").decision_function(X[:5]),
+                                  clf.decision_function(X[:5]))
+
+
 @pytest.mark.parametrize("scale", [2.0 ** -664, 2.0 ** -266, 2.0 ** 266, 2.0 ** 515,
                                    2.0 ** 664])
 def test_regressors_do_not_depend_on_the_targets_scale(scale):

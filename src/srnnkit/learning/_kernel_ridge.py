@@ -757,7 +757,11 @@ class _KernelBase(BaseEstimator):
             self.threshold_coef_ = FT.T @ self.dual_coef_.reshape(FT.shape[0], -1)
             self.threshold_mean_ = FT.mean(axis=0)
         else:
-            self.threshold_transformer_ = None     # the threshold readouts are not used
+            # the threshold readouts are not used: no part of them (nor of an earlier fit's)
+            # stays behind
+            self.threshold_transformer_ = None
+            for name in ("shift", "scale", "weights", "coef", "mean"):
+                setattr(self, f"threshold_{name}_", None)
         if self.kernel_weights_[2] == 0.0 and "path" in names:
             self.X_fit_ = None      # the whole-path kernel is not used: nothing to compare
 
@@ -1150,6 +1154,10 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
     threshold_transformer_ : LinearSRNNFeatures or None
         The threshold readouts (``LinearSRNNFeatures(random_state=0)``, fitted on the
         training series); None when they have no weight.
+    threshold_shift_, threshold_scale_, threshold_weights_, threshold_coef_, threshold_mean_ :
+        ndarray or None
+        Their standardisation, column weights in the kernel, primal coefficients and
+        weighted training means; None with ``threshold_transformer_``.
 
     Examples
     --------
