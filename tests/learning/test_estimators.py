@@ -186,6 +186,31 @@ def test_gcv_matches_definition():
         assert np.isclose(e, 15 * r @ r / np.trace(np.eye(15) - H) ** 2, rtol=1e-9)
 
 
+def test_gcv_with_an_intercept_counts_its_degree_of_freedom():
+    """Found by fuzzing: the estimators' GCV on a centred Gram left the intercept out of the
+    degrees of freedom, fell to 0 with the penalty on a Gram of rank n - 1 and always chose
+    the grid's smallest penalty. Against the definition with the full hat matrix
+    H = Hc + 11^T/n (kernel ridge on the centred Gram plus the mean)."""
+    from srnnkit.learning._kernel_ridge import _kernel_ridge_cv
+    from srnnkit.learning._kernel_select import centre
+
+    rng = np.random.default_rng(4)
+    n = 20
+    A = rng.standard_normal((n, 40))                  # more features than series: rank n - 1
+    y = A[:, 0] + 0.5 * rng.standard_normal(n)
+    Kc, yc = centre(A @ A.T), y - y.mean()
+    alphas = np.logspace(-6, 3, 10)
+    _, _, errs = _kernel_ridge_cv(Kc, yc, alphas, "gcv", intercept=True)
+    for a, e in zip(alphas, errs, strict=True):
+        if a < 1e-3:        # the definition's own trace and residual cancel there
+            continue
+        H = Kc @ np.linalg.inv(Kc + a * np.eye(n)) + np.ones((n, n)) / n
+        r = y - H @ y
+        assert np.isclose(e, n * r @ r / np.trace(np.eye(n) - H) ** 2, rtol=1e-7)
+    assert np.all(np.isfinite(errs) & (errs > 0))
+    assert 0 < np.argmin(errs) < alphas.size - 1       # an interior choice, not the smallest
+
+
 def test_kernel_ridge_cv_rejects_bad_alphas():
     with pytest.raises(ValueError, match="alphas must be positive"):
         kernel_ridge_cv(np.eye(3), np.ones(3), [0.0, 1.0])

@@ -114,9 +114,13 @@ def kernel_ridge_cv(K: Any, y: Any, alphas: Any, *, cv: str = "loo"):
 
 
 def _kernel_ridge_cv(K: np.ndarray, y: np.ndarray, alphas: np.ndarray, cv: str, *,
-                     check_psd: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
+                     check_psd: bool = False, intercept: bool = False
+                     ) -> tuple[float, np.ndarray, np.ndarray]:
     """`kernel_ridge_cv` on validated input; the estimators' own Grams (a PDE's, nearly
-    positive semi-definite) skip the check of ``K``'s spectrum."""
+    positive semi-definite) skip the check of ``K``'s spectrum. ``intercept``: ``K`` and
+    ``y`` are centred for a fitted intercept, whose degree of freedom GCV counts,
+    ``n - 1 - tr H`` (without it GCV fell to 0 as the penalty did on a Gram of rank
+    ``n - 1``, and chose the grid's smallest penalty every time; found by fuzzing)."""
     n = K.shape[0]
     lam, V = eigh(0.5 * (K + K.T))
     if check_psd and lam[0] < -1e-8 * max(float(np.abs(lam).max()), np.finfo(float).tiny):
@@ -136,8 +140,9 @@ def _kernel_ridge_cv(K: np.ndarray, y: np.ndarray, alphas: np.ndarray, cv: str, 
             ginv_diag = V2 @ w
             errors[a_i] = np.mean(np.sum((c / ginv_diag[:, None]) ** 2, axis=1))
         else:
-            tr_h = np.sum(lam * w)
-            errors[a_i] = n * np.sum((a * c) ** 2) / (n - tr_h) ** 2
+            tr_h = np.sum(lam * w) + float(intercept)
+            with np.errstate(divide="ignore"):
+                errors[a_i] = n * np.sum((a * c) ** 2) / (n - tr_h) ** 2
     best = int(np.argmin(errors))
     a = alphas[best]
     c = np.ldexp(V @ (VtY / (lam + a)[:, None]), e)
@@ -473,7 +478,7 @@ class _KernelBase(BaseEstimator):
             scale = relative_scale(fit.lam, n) if relative else 1.0
             alphas = (KERNEL_ALPHAS if grid is None else grid) * scale
             errs = _kernel_ridge_cv(centre(K) if self.fit_intercept else K, Yc, alphas,
-                                    "gcv")[2]
+                                    "gcv", intercept=self.fit_intercept)[2]
             best = int(np.argmin(errs))
             # the leave-one-out residuals at GCV's penalty (for the weights of the kernels)
             res = loo_fit(K, Yc, alphas[best:best + 1], relative=False,
