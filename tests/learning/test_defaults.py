@@ -342,6 +342,11 @@ def test_no_threshold_readout_attributes_stay_behind_when_unused(tmp_path):
     sk.save(clf, tmp_path / "clf.npz")
     np.testing.assert_array_equal(sk.load(tmp_path / "clf.npz").decision_function(X[:5]),
                                   clf.decision_function(X[:5]))
+    # a precomputed refit after a fit that used them (found in review: they stayed)
+    clf.set_params(kernel_weights="auto").fit(X, y)
+    assert clf.threshold_transformer_ is not None
+    clf.set_params(kernel="precomputed").fit(X @ X.T, y)
+    assert clf.threshold_transformer_ is None and all(getattr(clf, k) is None for k in names)
 
 
 @pytest.mark.parametrize("scale", [2.0 ** -664, 2.0 ** -266, 2.0 ** 266, 2.0 ** 515,

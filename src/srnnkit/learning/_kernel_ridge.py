@@ -698,6 +698,7 @@ class _KernelBase(BaseEstimator):
 
         ``targets(n)`` validates and returns the targets once the number of series is known.
         """
+        self._clear_threshold()      # no earlier fit's readouts stay (precomputed refits too)
         if self.kernel == "precomputed":
             K = check_array("X", X, ndim=2, shape_text="(n_series, n_series) Gram matrix")
             if K.shape[0] != K.shape[1]:
@@ -762,13 +763,16 @@ class _KernelBase(BaseEstimator):
             self.threshold_coef_ = FT.T @ self.dual_coef_.reshape(FT.shape[0], -1)
             self.threshold_mean_ = FT.mean(axis=0)
         else:
-            # the threshold readouts are not used: no part of them (nor of an earlier fit's)
-            # stays behind
-            self.threshold_transformer_ = None
-            for name in ("shift", "scale", "weights", "coef", "mean"):
-                setattr(self, f"threshold_{name}_", None)
+            # the threshold readouts are not used: no part of them stays behind
+            self._clear_threshold()
         if self.kernel_weights_[2] == 0.0 and "path" in names:
             self.X_fit_ = None      # the whole-path kernel is not used: nothing to compare
+
+    def _clear_threshold(self) -> None:
+        """The threshold readouts' attributes, None (unused)."""
+        self.threshold_transformer_ = None
+        for name in ("shift", "scale", "weights", "coef", "mean"):
+            setattr(self, f"threshold_{name}_", None)
 
     def _set_components(self, cands: list[tuple], use: list[int], w: np.ndarray,
                         names: list[str]) -> None:

@@ -338,6 +338,8 @@ def _check_eps(eps: float, order: int) -> float:
     """Warn when the rounding of the kicked differences, ``2.2e-16 / eps**order`` of the
     output's scale, exceeds 1e-8 of it: the standard errors do not include that error (it
     is the same in every run), so a tiny kick is biased without a sign."""
+    from ..kernels._common import user_stacklevel
+
     rounding = np.finfo(float).eps / eps ** order
     if rounding > _ROUNDING_LIMIT:
         least = (np.finfo(float).eps / _ROUNDING_LIMIT) ** (1 / order)
@@ -348,7 +350,7 @@ def _check_eps(eps: float, order: int) -> float:
             f"{rounding:.1e} of the output's scale once divided by eps"
             f"{'' if order == 1 else '**2'}, can exceed the standard errors, which do not "
             f"include it. Use eps >= {np.ceil(least / digits) * digits:.0e} "
-            f"(default {default}).", UserWarning, stacklevel=3)
+            f"(default {default}).", UserWarning, stacklevel=user_stacklevel())
     return eps
 
 
