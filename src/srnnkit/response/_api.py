@@ -237,7 +237,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     n_steps : int, optional
         Length of each stationary run, default ``max(20000, 50 * n_lags)``.
     eps : float, default=1e-3
-        Kick size (perturbation). Below 3e-8 the rounding of the kicked differences can
+        Kick size (perturbation). Below 2.2e-8 the rounding of the kicked differences can
         exceed the standard errors, which do not include it: a ``UserWarning`` says so.
     score : {"auto", "exact", "gaussian", "learned"} or callable, default="auto"
         ``"fdt"``'s score (docs/theory.md §12): "exact" (linear), "gaussian" (biased on
@@ -473,7 +473,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         Ensemble size of "perturbation"; stationary runs of "girsanov" and "mixed".
     eps : float, default=1e-2
         Kick size of "perturbation" (the mixed difference divides by :math:`\varepsilon^2`;
-        below 2e-4 its rounding can exceed the standard errors: a ``UserWarning``).
+        below 1.5e-4 its rounding can exceed the standard errors: a ``UserWarning``).
 
     Returns
     -------
