@@ -429,13 +429,15 @@ def test_a_new_run_removes_the_earlier_runs_figures_and_nothing_else(tmp_path):
     (out / "mine.png").write_bytes(b"a user's file")
     (out / "simulation.png").rename(out / "kept.png")    # as if another stage had written it
     listed = json.loads((out / "metrics.json").read_text())
-    listed["figures"] = ["kept.png", "../c.toml", "/etc/passwd", 3]
+    (out / "folder.png").mkdir()
+    listed["figures"] = ["kept.png", "../c.toml", "/etc/passwd", 3, "folder.png"]
     (out / "metrics.json").write_text(json.dumps(listed))
     (tmp_path / "c.toml").write_text("[simulation]\ndt = 10.0\n")
     assert main(["simulate", "--quick", "--quiet", "--config", str(tmp_path / "c.toml"),
                  "--out", str(out)]) == 1
     assert not (out / "kept.png").exists()
     assert (out / "mine.png").exists() and (tmp_path / "c.toml").exists()
+    assert (out / "folder.png").is_dir()
 
 
 def test_metrics_json_is_strict_json():

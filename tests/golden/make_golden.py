@@ -27,14 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.golden import cases
 
 GOLDEN = Path(__file__).with_name("golden.npz")
-#: largest difference, relative to an entry's largest magnitude, taken as rounding on a CPU
-#: other than the recording one (measured across an Intel Xeon and an AMD EPYC: 3e-13)
+#: largest difference, relative to an entry's largest magnitude (at least 1e-3 of its case's),
+#: taken as rounding on a CPU other than the recording one (measured across an Intel Xeon and
+#: an AMD EPYC: 3e-13)
 ROUNDING = 1e-9
 
 
 def machine() -> str:
-    """The CPU model, its vector extensions and the numerical stack: a run on another
-    machine rounds differently."""
+    """The CPU model, its vector extensions and the numerical stack (NumPy, Numba, the BLAS
+    library with its version and kernel architecture): a run on another machine rounds
+    differently."""
     model, flags = platform.processor() or platform.machine(), ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -48,8 +50,14 @@ def machine() -> str:
     except OSError:
         pass
     import numba
+    import scipy.linalg  # noqa: F401  (its BLAS is loaded, whichever case runs first)
+    from threadpoolctl import threadpool_info
 
-    return f"{model} [{flags}] numpy {np.__version__} numba {numba.__version__}"
+    blas = ", ".join(sorted(f"{d.get('internal_api')} {d.get('version')} "
+                            f"{d.get('architecture')}"
+                            for d in threadpool_info() if d.get("user_api") == "blas"))
+    return (f"{platform.machine()} {model} [{flags}] numpy {np.__version__} "
+            f"numba {numba.__version__} blas {blas}")
 
 
 def main(argv: list[str]) -> int:

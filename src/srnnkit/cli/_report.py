@@ -159,7 +159,8 @@ def clear_outputs(out: Path) -> None:
     figures its ``metrics.json`` lists from ``out``: a run that fails must never leave a
     report, numbers or figures that look like its own. Other files are left alone."""
     for name in _earlier_figures(out / "metrics.json"):
-        (out / name).unlink(missing_ok=True)
+        if (out / name).is_file():                  # a folder of that name is left alone
+            (out / name).unlink()
     for name in ("report.html", "metrics.json", "analysis.toml"):
         target = out / name
         if target.exists():
