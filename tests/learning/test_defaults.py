@@ -347,6 +347,11 @@ def test_no_threshold_readout_attributes_stay_behind_when_unused(tmp_path):
     assert clf.threshold_transformer_ is not None
     clf.set_params(kernel="precomputed").fit(X @ X.T, y)
     assert clf.threshold_transformer_ is None and all(getattr(clf, k) is None for k in names)
+    # nor anything else of the earlier fit (the review's left-over: its weights, components
+    # and pooled coefficients stayed, describing a kernel the precomputed fit does not use)
+    for name in ("kernel_weights_", "components_", "pooled_coef_", "pooled_bank_"):
+        assert not hasattr(clf, name), name
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
 
 
 @pytest.mark.parametrize("scale", [2.0 ** -664, 2.0 ** -266, 2.0 ** 266, 2.0 ** 515,

@@ -698,7 +698,11 @@ class _KernelBase(BaseEstimator):
 
         ``targets(n)`` validates and returns the targets once the number of series is known.
         """
-        self._clear_threshold()      # no earlier fit's readouts stay (precomputed refits too)
+        # nothing of an earlier fit stays (found by review: a precomputed refit kept the
+        # earlier fit's components_, kernel_weights_, pooled_coef_ and threshold readouts)
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
+        self._clear_threshold()
         if self.kernel == "precomputed":
             K = check_array("X", X, ndim=2, shape_text="(n_series, n_series) Gram matrix")
             if K.shape[0] != K.shape[1]:
