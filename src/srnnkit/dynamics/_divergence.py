@@ -197,6 +197,13 @@ def far_jacobian(model: Any) -> np.ndarray:
     return -G if act.bounded else -G + act.lipschitz * model.W
 
 
+def far_growth(model: Any) -> float:
+    """The largest real part of `far_jacobian`'s eigenvalues: above 0, states far out grow
+    like ``exp(growth t)`` whatever the step (for a bounded activation or the identity, the
+    network then has no stationary law)."""
+    return float(np.linalg.eigvals(far_jacobian(model)).real.max())
+
+
 def _likely_cause(model: Any, dt: float) -> str:
     """Which of the weights or dt most likely made the run diverge, in words.
 
@@ -209,7 +216,7 @@ def _likely_cause(model: Any, dt: float) -> str:
     act = ACTIVATIONS[model.activation]
     far = far_jacobian(model)
     near = -model.gamma_matrix + act.derivative(model.b)[:, None] * model.W   # at h = 0
-    growth = float(np.linalg.eigvals(far).real.max())
+    growth = far_growth(model)
     if growth > 0:
         what = "the leak -gamma" if act.bounded else \
             f"the linearised drift -gamma + {act.lipschitz:g} W of the active units"

@@ -25,7 +25,7 @@ from ._burn_in import BURN_IN_FLOORS, burn_in_steps
 from ._divergence import (
     DivergenceError,
     divergence_message,
-    far_jacobian,
+    far_growth,
     first_bad_path,
     state_bound,
 )
@@ -349,8 +349,7 @@ def stationary_sampler(model: Any, dt: float, burn_in: int | None
             return m + rng.standard_normal((size, n)) @ L.T
         return draw
     refuse_without_stationary_law(model)
-    n_burn = default_burn_in(model, dt) if burn_in is None else int(burn_in)
-    return _BurnIn(model, dt, n_burn)
+    return _BurnIn(model, dt, stationary_burn(model, dt, burn_in))
 
 
 def refuse_without_stationary_law(model: Any) -> None:
@@ -369,7 +368,7 @@ def refuse_without_stationary_law(model: Any) -> None:
     act = ACTIVATIONS[model.activation]
     if not (act.bounded or model.is_linear):
         return
-    growth = float(np.linalg.eigvals(far_jacobian(model)).real.max())
+    growth = far_growth(model)
     if growth > 0:
         what = "-gamma" if act.bounded else "-(gamma - W)"
         from .._validation import fail

@@ -18,6 +18,7 @@ from .._validation import (
     fail,
 )
 from ..dynamics._activations import ACTIVATION_NAMES, ACTIVATIONS
+from ..dynamics._divergence import far_growth
 from ..dynamics._drift import drift as _drift
 from ._readouts import Linear, ReadoutLike, as_readout
 
@@ -271,7 +272,7 @@ class SRNN:
         G = self.gamma_matrix
         lam_sym = self.leak_sym_min()
         if self.is_linear:
-            re = float(np.linalg.eigvals(-(G - self.W)).real.max())
+            re = far_growth(self)                 # of -(gamma - W)
             if re >= 0:
                 warnings.warn(
                     f"linear SRNN with A = Gamma - W not Hurwitz-stable (largest real part of "
@@ -281,7 +282,7 @@ class SRNN:
             # A Hurwitz-stable gamma is dissipative in the norm of its Lyapunov matrix P
             # (P gamma + gamma^T P = I), which a bounded activation cannot undo: the law
             # exists even where sym(gamma) is indefinite (a non-normal, Lipschitz-RNN leak).
-            re = float(np.linalg.eigvals(-G).real.max())
+            re = far_growth(self)                 # of -gamma
             if re > 0:
                 warnings.warn(
                     f"-gamma has an eigenvalue with real part {re:.3g} > 0: the state grows "
