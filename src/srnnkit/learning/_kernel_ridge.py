@@ -1215,31 +1215,27 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
             return np.ldexp(Y, -exponent)
 
         self._fit_kernel(X, targets)
-        if exponent:
-            self._scale_targets(exponent)
-        if tscale is not None:
-            self.dual_coef_ = self.dual_coef_ * tscale
-            self.intercept_ = self.intercept_ * tscale
-            if getattr(self, "pooled_coef_", None) is not None:
-                self.pooled_coef_ = self.pooled_coef_ * tscale
-            if getattr(self, "threshold_transformer_", None) is not None:
-                self.threshold_coef_ = self.threshold_coef_ * tscale
+        if exponent or tscale is not None:
+            self._scale_targets(exponent, tscale)
         return self
 
-    def _scale_targets(self, e: int) -> None:
-        """Undo the fit's target scaling by ``2**-e``: coefficients times ``2**e``, squared
-        errors times ``4**e``."""
-        self.dual_coef_ = np.ldexp(self.dual_coef_, e)
-        self.intercept_ = (float(np.ldexp(self.intercept_, e)) if np.ndim(self.intercept_) == 0
-                           else np.ldexp(self.intercept_, e))
-        if getattr(self, "pooled_coef_", None) is not None:
-            self.pooled_coef_ = np.ldexp(self.pooled_coef_, e)
-        if getattr(self, "threshold_transformer_", None) is not None:
-            self.threshold_coef_ = np.ldexp(self.threshold_coef_, e)
-        with np.errstate(over="ignore"):
-            self.cv_errors_ = np.ldexp(self.cv_errors_, 2 * e)
-            if hasattr(self, "component_errors_"):
-                self.component_errors_ = np.ldexp(self.component_errors_, 2 * e)
+    def _scale_targets(self, e: int, scale: np.ndarray | None = None) -> None:
+        """Undo the fit's target scaling, by ``scale`` (several targets: each one's
+        deviation) and by ``2**-e``: coefficients times ``2**e`` and ``scale``, squared
+        errors times ``4**e`` (with several targets they stay in the deviations' units)."""
+        for name in ("dual_coef_", "intercept_", "pooled_coef_", "threshold_coef_"):
+            value = getattr(self, name, None)
+            if value is None:
+                continue
+            value = np.ldexp(value, e)
+            if scale is not None:
+                value = value * scale
+            setattr(self, name, float(value) if np.ndim(value) == 0 else value)
+        if e:
+            with np.errstate(over="ignore"):
+                self.cv_errors_ = np.ldexp(self.cv_errors_, 2 * e)
+                if hasattr(self, "component_errors_"):
+                    self.component_errors_ = np.ldexp(self.component_errors_, 2 * e)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets :math:`\\sum_i c_i K(u, u_i)`.
