@@ -49,6 +49,10 @@ LAMBDAS = 10.0 ** np.arange(-9.0, 1.0)
 #: the most units for which the products a'(z_k) h_i (n^2 features) are in the score model
 #: of a smooth network with the input inside the activation (cost ~ n^4 per sample)
 PRODUCT_MAX_UNITS = 16
+#: the same with the input added to the drift, where the products carry the Euler-Maruyama
+#: chain's O(dt) correction of the score; above it they are left out (with them the learned
+#: score cost 2.6x the Gaussian one at 8 units, 3.5x at 16; 1.6x at 4)
+ADDITIVE_PRODUCT_MAX_UNITS = 4
 #: states per block in the score's evaluation (the blocks' products stay in cache)
 ROWS = 2048
 
@@ -147,7 +151,12 @@ class ScoreFeatures:
         # the input inside a smooth activation weighs the score by a'(z_k): with the products
         # a'(z_k) h_i in the span, the fit keeps Stein's identity for them too, and the FDT is
         # exact at lag 0 for a linear readout as in additive mode (docs/theory.md §12)
-        self.products = self.smooth and in_drift(model) and n <= PRODUCT_MAX_UNITS
+        # with the input added to the drift they carry the Euler-Maruyama chain's O(dt)
+        # correction of the score (in one dimension it involves F F' = (-gamma h + a)
+        # (-gamma + w a')): without them a 1-D tanh network at dt = 0.1 was 0.55 % (10 pooled
+        # standard errors) off the grid, with them 0.03 % (population fit on the grid)
+        self.products = self.smooth and n <= (PRODUCT_MAX_UNITS if in_drift(model)
+                                              else ADDITIVE_PRODUCT_MAX_UNITS)
         self.k_products = 1 + n + n * (self.nonlinear + self.smooth)
         self.n_features = self.k_products + n * n * self.products + n_fourier
 
