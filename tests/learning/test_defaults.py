@@ -224,6 +224,48 @@ def test_default_penalty_grid_is_relative_to_the_features():
     np.testing.assert_allclose(100 * b.coef, a.coef, rtol=1e-6, atol=1e-8)
 
 
+def _primal_loo(F, y, a):
+    """Leave-one-out refits in the primal, (F_c^T F_c + a I) w = F_c^T y_c: well conditioned
+    at any penalty when F has fewer columns than rows."""
+    err = 0.0
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        m = F[keep].mean(axis=0)
+        Fk = F[keep] - m
+        w = np.linalg.solve(Fk.T @ Fk + a * np.eye(F.shape[1]), Fk.T @ (y[keep] - y[keep].mean()))
+        err += ((F[i] - m) @ w + y[keep].mean() - y[i]) ** 2
+    return err / len(y)
+
+
+def _dual_loo(F, y, a):
+    """Leave-one-out refits solving [[K + a I, 1], [1^T, 0]] [c; b] = [y; 0], K = F F^T of
+    full rank (more columns than rows)."""
+    n, err = len(y), 0.0
+    K = F @ F.T
+    for i in range(n):
+        keep = np.arange(n) != i
+        A = np.block([[K[np.ix_(keep, keep)] + a * np.eye(n - 1), np.ones((n - 1, 1))],
+                      [np.ones((1, n - 1)), np.zeros((1, 1))]])
+        sol = np.linalg.solve(A, np.r_[y[keep], 0.0])
+        err += (K[i, keep] @ sol[:-1] + sol[-1] - y[i]) ** 2
+    return err / n
+
+
+@pytest.mark.parametrize(("n", "p"), [(20, 6), (12, 30)])
+def test_ridge_leave_one_out_equals_brute_force_at_small_penalties(n, p):
+    """Down to 1e4 eps times the largest eigenvalue (a user's ``alphas`` may go there)."""
+    rng = np.random.default_rng(5)
+    F = rng.standard_normal((n, p)) * np.logspace(0, -2, p)
+    F -= F.mean(axis=0)
+    y = F[:, 0] * F[:, 1] + F[:, 2] + 0.01 * np.sin(5 * F[:, 0])
+    lam = np.linalg.eigvalsh(F @ F.T)
+    scale = lam.clip(0).sum() / n
+    alphas = np.r_[np.array([1e-8, 1e-10, 1e-12]) * scale, 1e4 * np.finfo(float).eps * lam.max()]
+    fit = ridge_loo(F, y[:, None], [np.arange(p)], [[0]], alphas, relative=False)
+    brute = _primal_loo if n > p else _dual_loo
+    np.testing.assert_allclose(fit.errors[0], [brute(F, y, a) for a in alphas], rtol=1e-10)
+
+
 # ------------------------------------------------------------------ kernels
 def test_kernel_gram_is_nearly_invariant_under_resampling():
     """Time on [0, 1], the balanced difference channel: the normalised Gram of smooth series

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from srnnkit.kernels._pooled import embed, fit_bank, heat_features, pack
-from srnnkit.learning._kernel_select import LooFit, heat_grams, loo_fit, stack_weights
+from srnnkit.learning import ResponseKernelRidge
+from srnnkit.learning._kernel_select import LooFit, centre, heat_grams, loo_fit, stack_weights
 
 
 def test_heat_grams_equal_the_feature_grams():
@@ -147,3 +148,58 @@ def test_a_series_prediction_does_not_depend_on_its_batchmates():
     alone = np.array([est.predict(Z[i:i + 1])[0] for i in range(len(Z))])
     with_big = est.predict(np.concatenate([Z, 8.0 * Z[:1]]))   # a series on a finer grid
     np.testing.assert_allclose(with_big[:len(Z)], alone, rtol=0, atol=1e-12)
+
+
+def _augmented_loo(K, y, a):
+    """Leave-one-out refits of kernel ridge with an unpenalised intercept, each solving
+    [[K + a I, 1], [1^T, 0]] [c; b] = [y; 0] directly (well conditioned for a full-rank K)."""
+    n = len(y)
+    err = 0.0
+    for i in range(n):
+        keep = np.arange(n) != i
+        A = np.block([[K[np.ix_(keep, keep)] + a * np.eye(n - 1), np.ones((n - 1, 1))],
+                      [np.ones((1, n - 1)), np.zeros((1, 1))]])
+        sol = np.linalg.solve(A, np.r_[y[keep], 0.0])
+        err += (K[i, keep] @ sol[:-1] + sol[-1] - y[i]) ** 2
+    return err / n
+
+
+@pytest.mark.parametrize("case", ["rbf", "features"])
+def test_loo_fit_equals_brute_force_at_small_penalties(case):
+    """Penalties down to 1e4 eps times the largest eigenvalue (a user's ``alphas`` may go
+    there). The intercept's term 1/(n alpha) was subtracted from the sum over all
+    eigenvectors, which cancelled: 7e-6 off at 1e-12 x the mean eigenvalue here."""
+    rng = np.random.default_rng(5)
+    if case == "rbf":
+        X = rng.standard_normal((16, 3))
+        K = np.exp(-((X[:, None] - X[None]) ** 2).sum(-1) / 2)
+        y = np.sin(X[:, 0]) + X[:, 1] ** 2
+    else:
+        F = rng.standard_normal((12, 30)) * np.logspace(0, -2, 30)
+        K = F @ F.T
+        y = F[:, 0] * F[:, 1] + F[:, 2]
+    n = y.size
+    lam = np.clip(np.linalg.eigvalsh(centre(K)), 0, None)
+    scale = lam.sum() / n
+    alphas = np.array([1e-8, 1e-10, 1e-12]) * scale
+    alphas = np.r_[alphas, 1e4 * np.finfo(float).eps * lam.max()]
+    brute = [_augmented_loo(K, y, a) for a in alphas]
+    fit = loo_fit(K, (y - y.mean())[:, None], alphas, relative=False)
+    np.testing.assert_allclose(fit.errors, brute, rtol=1e-10)
+    est = ResponseKernelRidge(kernel="precomputed", alphas=alphas).fit(K, y)
+    np.testing.assert_allclose(est.cv_errors_, brute, rtol=1e-10)
+
+
+def test_loo_fit_at_small_penalties_on_a_smooth_gram():
+    """A smooth Gram (eigenvalues down to rounding). The subtraction of 1/(n alpha) was 2e-3
+    off at 1e-8 x the mean eigenvalue and left nothing at 1e-10 (inf: never chosen). The
+    references are leave-one-out refits in 50-digit arithmetic (mpmath) of this Gram."""
+    x = np.random.default_rng(0).standard_normal(16)
+    K = np.exp(-(x[:, None] - x[None, :]) ** 2 / 8)
+    y = np.sin(x)
+    scale = np.clip(np.linalg.eigvalsh(centre(K)), 0, None).sum() / x.size
+    fit = loo_fit(K, (y - y.mean())[:, None], np.array([1e-6, 1e-8, 1e-10]) * scale,
+                  relative=False)
+    np.testing.assert_allclose(fit.errors[:2], [5.673906610814396e-05, 1.3993481011484949e-05],
+                               rtol=1e-6)
+    np.testing.assert_allclose(fit.errors[2], 1.813663219861571e-07, rtol=1e-3)

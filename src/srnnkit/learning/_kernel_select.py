@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from ..kernels._pooled import _dct
-from ._ridge import eigh, relative_scale
+from ._ridge import _gram_spectrum, eigh, relative_scale
 
 __all__ = ["LooFit", "centre", "heat_grams", "loo_fit", "stack_weights"]
 
@@ -49,30 +49,37 @@ def loo_fit(K: np.ndarray, Yc: np.ndarray, grid: np.ndarray | None, *, relative:
     ``grid``: penalties (relative to the mean eigenvalue of the centred Gram when
     ``relative``); ``None``: `KERNEL_ALPHAS`. Ties go to the larger penalty. The residuals
     are those of ``srnnkit.learning._ridge.loo_residuals`` (full eigenbasis), for all
-    penalties in one matrix product. With the intercept the residual is :math:`c_i / M'_{ii}`
-    with :math:`c = M y_c`, :math:`M' = (K_c + \\alpha I)^{-1} - uu^\\top/\\alpha`, ``u`` the
-    unit constant vector (the intercept's direction).
+    penalties in one matrix product: :math:`c_i / M_{ii}` with :math:`c = M y_c`,
+    :math:`M = \\sum_j v_j v_j^\\top / (\\lambda_j + \\alpha)` over the eigenvectors of
+    the centred Gram other than the constant one (the intercept's direction), which is left
+    out of ``V`` and ``lam`` (with the intercept).
     """
     n = K.shape[0]
     Kc = centre(K) if intercept else K
-    lam, V = eigh(0.5 * (Kc + Kc.T))
-    lam = np.clip(lam, 0.0, None)
+    Kc = 0.5 * (Kc + Kc.T)
+    if intercept and n > 1:
+        # the constant vector u is an exact null vector of the centred Gram: it is set apart
+        # as the top eigenvector (`_gram_spectrum`) and left out of V. Subtracting its term
+        # 1/(n alpha) from the sum over all eigenvectors cancelled at small penalties: on a
+        # smooth Gram LOO errors 2e-3 off at 1e-8 x the mean eigenvalue and inf at 1e-10
+        # (penalties a user's `alphas` may hold; checked against refits in 50 digits)
+        lam, V = _gram_spectrum(Kc)
+        u = int(np.argmax(np.abs(V.sum(axis=0))))
+        lam, V = np.delete(lam, u), np.delete(V, u, axis=1)
+    else:
+        lam, V = eigh(Kc)
+        lam = np.clip(lam, 0.0, None)
     grid = KERNEL_ALPHAS if grid is None else np.asarray(grid, float)
     scale = relative_scale(lam, n) if relative else 1.0
     alphas = grid * scale
     if n < 2:
         return LooFit(0.0, float(alphas[-1]), np.zeros(alphas.size), np.zeros(n), lam, V,
                       np.zeros_like(Yc, dtype=float))
-    W = 1.0 / (lam[None, :] + alphas[:, None])                     # (n_alphas, n)
-    VtY = V.T @ Yc                                                 # (n, k)
-    C = V @ (W.T[:, :, None] * VtY[:, None, :]).reshape(n, -1)     # (n, n_alphas * k)
-    D = (V * V) @ W.T                                              # (n, n_alphas)
-    if intercept:
-        # the constant vector u = 1/sqrt(n) is an exact null vector of the centred Gram:
-        # remove its term 1/alpha u u^T from M = (K_c + alpha I)^{-1} (whatever basis eigh
-        # chose inside a degenerate null space); M Yc is unchanged (u^T Yc = 0)
-        D = D - 1.0 / (n * alphas[None, :])
-    D = np.maximum(D, np.finfo(float).tiny)
+    r = V.shape[1]
+    W = 1.0 / (lam[None, :] + alphas[:, None])                     # (n_alphas, r)
+    VtY = V.T @ Yc                                                 # (r, k)
+    C = V @ (W.T[:, :, None] * VtY[:, None, :]).reshape(r, -1)     # (n, n_alphas * k)
+    D = np.maximum((V * V) @ W.T, np.finfo(float).tiny)            # (n, n_alphas)
     with np.errstate(over="ignore"):   # a useless penalty on a huge Gram: error inf, not chosen
         E = C.reshape(n, alphas.size, -1) / D[:, :, None]
         per = np.sum(E * E, axis=2)                                # (n, n_alphas)
