@@ -106,6 +106,29 @@ def test_bad_inputs_for_an_srnn(kwargs, exc, match):
         analyze_network(_linear(), **kwargs)
 
 
+def test_an_absurd_budget_is_refused_by_name_before_any_work():
+    """Found by fuzzing: without data the white-noise test series grow like sqrt(budget), and
+    budget=1e300 stopped inside NumPy ("Maximum allowed dimension exceeded"); budget=1e30
+    would have asked for petabytes."""
+    from srnnkit._validation import MemoryLimitError
+
+    net = sk.SRNN(W=[[0.3]], C=[[1.0]], sigma=0.3, gamma=1.0, input_mode="activation")
+    for budget in (1e300, 1e30):
+        with pytest.raises(MemoryLimitError, match=r"budget=1e\+(300|30) is too large: the "
+                           "white-noise test series"):
+            analyze_network(net, dt=DT, budget=budget, seed=0)
+
+
+def test_repr_without_a_girsanov_estimate():
+    """Found by fuzzing: a noise matrix of rank < n (no Girsanov weights) printed
+    'n_lags=..., ; 2 problem(s)'."""
+    net = sk.SRNN(W=np.zeros((2, 2)), C=np.eye(2), sigma=[[0.3], [0.2]], gamma=1.0,
+                  input_mode="activation")
+    res = analyze_network(net, dt=DT, inputs=_series(2, (8, 8)), budget=BUDGET, seed=0)
+    assert res.agreement == {}
+    assert f"n_lags={res.plan.n_lags}, no Girsanov estimate; " in repr(res)
+
+
 def test_bad_model():
     with pytest.raises(TypeError, match="model"):
         analyze_network(np.eye(2), dt=DT)

@@ -76,7 +76,9 @@ def test_classifier_report_with_data(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, match", [
     (["missing.npz"], "no such file"),
-    (["MODEL", "--budget", "0"], "--budget must be a number > 0"),
+    (["MODEL", "--budget", "0"], "--budget must be a finite number > 0"),
+    (["MODEL", "--dt", "0.1", "--budget", "inf"], "--budget must be a finite number > 0"),
+    (["MODEL", "--dt", "0.1", "--seed", "-1"], "--seed must be an integer >= 0"),
     (["MODEL"], "pass --dt"),
     (["MODEL", "--dt", "-1"], "--dt must be a finite number > 0"),
     (["MODEL", "--dt", "inf"], "--dt must be a finite number > 0"),     # ran, then exit 1
@@ -97,6 +99,18 @@ def test_bad_input_exits_2(tmp_path, linear_npz, capsys, args, match):
     assert err.startswith("srnnkit: error:") and match in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_usage_error_keeps_the_earlier_report(tmp_path, linear_npz, capsys):
+    """Found by fuzzing: --budget inf and --seed -1 passed the CLI's checks, wiped the earlier
+    report in --out, then failed in the analysis with exit 1."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "report.html").write_text("earlier")
+    for bad in (["--budget", "inf"], ["--budget", "nan"], ["--seed", "-3"]):
+        assert main(["analyze", str(linear_npz), "--dt", "0.1", *bad, "--out", str(out)]) == 2
+        assert "srnnkit: error: --" in capsys.readouterr().err
+    assert (out / "report.html").read_text() == "earlier"
 
 
 def test_unwritable_output(tmp_path, linear_npz, capsys):

@@ -323,6 +323,7 @@ def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel
     N = None if series is None else max(s.shape[0] for s in series)
     plan = make_plan(net, dt, n_steps=N, n_available=0 if series is None else len(series),
                      slow_steps=slow, budget=budget, burn_in=burn)
+    _check_plan_memory(plan, net, N)
     rng = np.random.default_rng(s_sel)
     if series is None:
         subj.series = list(rng.standard_normal((plan.n_series, plan.n_lags, net.n_inputs))
@@ -333,6 +334,26 @@ def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel
         if subj.targets is not None:
             subj.targets = subj.targets[keep]
     return plan, hbar
+
+
+def _check_plan_memory(plan: Any, net: Any, n_steps: int | None) -> None:
+    """ValueError naming ``budget`` when the largest arrays of ``plan`` cannot fit in memory,
+    before any is built (found by fuzzing: without data the number of white-noise test series
+    grows like the square root of the budget, and budget=1e300 stopped inside NumPy with
+    "Maximum allowed dimension exceeded")."""
+    from .._validation import check_memory
+
+    S, m = plan.n_series, net.n_inputs
+    N = n_steps or plan.n_lags
+    P = max(plan.volterra_paths, plan.robustness_paths)
+    hint = "Lower the budget (1 is the default)."
+    if n_steps is None:
+        check_memory("budget", plan.budget, "the white-noise test series",
+                     (S, plan.n_lags, m), hint=hint)
+    check_memory("budget", plan.budget, "the stationary starts of the test series",
+                 (S * P, net.n_hidden), hint=hint)
+    check_memory("budget", plan.budget, "the noisy copies of the test series",
+                 (len(plan.noise_levels), plan.noise_draws, S, N, m), hint=hint)
 
 
 def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int | None,

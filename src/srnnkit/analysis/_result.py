@@ -172,7 +172,7 @@ class NetworkAnalysis:
 
     def __repr__(self) -> str:
         agr = ", ".join(f"order {k}: {100 * a.within:.1f}% within 4 SE"
-                        for k, a in self.agreement.items())
+                        for k, a in self.agreement.items()) or "no Girsanov estimate"
         return (f"NetworkAnalysis({self.source}, n_lags={self.plan.n_lags}, {agr}; "
                 f"{len(self.problems)} problem(s))")
 

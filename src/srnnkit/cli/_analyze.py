@@ -145,9 +145,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     """The ``analyze`` subcommand: exit 0, 1 (the analysis failed), 2 (bad input) or 130."""
     budget = QUICK_BUDGET if args.quick else 1.0
     if args.budget is not None:
-        if not args.budget > 0:
-            return _error(f"--budget must be a number > 0; got {args.budget}.", 2)
+        if not 0 < args.budget < float("inf"):
+            return _error(f"--budget must be a finite number > 0; got {args.budget}.", 2)
         budget = args.budget
+    if args.seed < 0:         # found by fuzzing: inf and -1 ran, then exit 1 (report wiped)
+        return _error(f"--seed must be an integer >= 0; got {args.seed}.", 2)
     try:
         model, dt = _load_model(args.model, args.dt)
         X, y, note = ((None, None, "") if args.data is None
