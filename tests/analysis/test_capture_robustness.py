@@ -118,6 +118,9 @@ def test_an_odd_network_is_told_it_has_no_order_2_response():
                         improved=np.full(4, 0.2), order2_fit=np.full(4, -120.0))
     (line,) = _volterra_problems(v)
     assert "no order-2 response" in line and "raise the budget" not in line
+    # each error named by its order (found by fuzzing: "errors 0.867 and 0.37" put order
+    # 1+2 first, where error1 comes first everywhere else, and read as the reverse)
+    assert "order 1+2 0.533, order 1 0.53," in line
     v.error1 = 0.53 * amps                      # an order-2 response left: the old advice
     (line,) = _volterra_problems(v)
-    assert "raise the budget" in line
+    assert "raise the budget" in line and "order 1+2 0.533, order 1 0.53," in line

@@ -297,9 +297,9 @@ def _volterra_problems(v: Any) -> list[str]:
     i = int(np.argmin(np.abs(v.amplitudes - 1.0)))
     head = (f"the Volterra series does not converge at the data's amplitude: order 2 does "
             f"not beat order 1 by two bootstrap standard errors of their median difference "
-            f"(median relative errors {v.error2[i]:.3g} and {v.error1[i]:.3g}, noise floor "
-            f"{v.floor[i]:.2g}; order 2 is better on {100 * v.improved[i]:.0f}% of the test "
-            "series)")
+            f"(median relative errors: order 1+2 {v.error2[i]:.3g}, order 1 {v.error1[i]:.3g}, "
+            f"noise floor {v.floor[i]:.2g}; order 2 is better on {100 * v.improved[i]:.0f}% "
+            "of the test series)")
     j = int(np.argmin(v.amplitudes))
     if v.order2_fit[i] < 0.5 <= v.order2_fit[j]:
         head += (f"; the least-squares multiple of the order-2 term in what order 1 leaves is "
@@ -314,7 +314,7 @@ def _volterra_problems(v: Any) -> list[str]:
         # found by fuzzing: an odd network (tanh, no bias) has no order-2 response, and the
         # advice to raise the budget changed nothing
         return [f"order 2 adds nothing to order 1 at the data's amplitude (median relative "
-                f"errors {v.error2[i]:.3g} and {v.error1[i]:.3g}, noise floor "
+                f"errors: order 1+2 {v.error2[i]:.3g}, order 1 {v.error1[i]:.3g}, noise floor "
                 f"{v.floor[i]:.2g}), and order 1's error falls like amplitude^{slope:.2g} "
                 "over the amplitudes tried (like amplitude^2 when the order-2 term vanishes, "
                 "as in an odd network: a tanh without biases): the series converges with no "
