@@ -256,6 +256,20 @@ def test_inputs_that_do_not_move_the_output_give_no_nan_metrics():
                 "order-2 error at 1 x data (median)", "order-2 fit at 1 x data (median)"):
         assert metrics[f"Volterra {key}"] is None, key
     assert any("do not move the mean output" in p for p in res.problems)
+    # found by fuzzing: the Volterra figure's log axis had no positive error to draw, and
+    # `srnnkit analyze --data` on all-zero series stopped with an internal error
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from srnnkit.analysis import plot_analysis
+
+    for fig in plot_analysis(res).values():
+        fig.savefig(io.BytesIO(), dpi=30)
+        plt.close(fig)
 
 
 def test_one_test_series_gives_unknown_not_nan_standard_errors():

@@ -167,7 +167,12 @@ def volterra_figure(res: Any) -> Any:
                 label="order 1 + 2", capsize=2)
     bx.plot(amps, v.floor, "k:", label="noise floor")
     bx.set_xscale("log")
-    bx.set_yscale("log")
+    errors = np.concatenate([v.error1, v.error2, v.floor])
+    if np.any(np.isfinite(errors) & (errors > 0)):
+        bx.set_yscale("log")
+    else:       # found by fuzzing: all NaN (inputs that do not move the output) failed to draw
+        bx.text(0.5, 0.5, "no relative error: the test inputs do not\nmove the mean output",
+                ha="center", va="center", transform=bx.transAxes, fontsize=8)
     bx.set_xticks(amps, [f"{a:g}" for a in amps], minor=False)
     bx.set_xticks([], minor=True)
     bx.set_xlabel("input amplitude (x data)")
