@@ -88,3 +88,27 @@ def test_a_large_mean_z2_is_a_problem_even_when_99_percent_agree():
                               model=SimpleNamespace(is_linear=True, sigma=np.eye(1)))
         lines = [p for p in _kernel_problems(res) if "more than their standard errors" in p]
         assert bool(lines) == flagged == (agr.mean_z2 > MEAN_Z2_LIMIT), agr.mean_z2
+
+
+@pytest.mark.parametrize("n_out, flagged", [(1, False), (2, True)])
+def test_one_outlier_in_a_small_kernel_is_not_a_disagreement(n_out, flagged):
+    """Found by fuzzing: an exactly zero 49-entry order-2 kernel (a 1-unit network) was
+    flagged on 10 % of the seeds, one entry beyond 4 SE each time; z's from 16 Girsanov
+    chains have Student-t tails. Two entries beyond 4 SE are a problem."""
+    from types import SimpleNamespace
+
+    from srnnkit.analysis._result import _kernel_problems
+
+    values = np.zeros((49, 1, 1))
+    se = np.full_like(values, 0.1)
+    b = values.copy()
+    b[:n_out * 10:10] = 0.1 * np.sqrt(2.0) * 5.0                 # z = -5 at n_out entries
+    agr = compare_kernels(ResponseFunction(values, dt=0.1, stderr=se, method="perturbation"),
+                          ResponseFunction(b, dt=0.1, stderr=se, method="girsanov"))
+    assert agr.within < 0.99
+    res = SimpleNamespace(mixing=None, agreement={1: agr},
+                          model=SimpleNamespace(is_linear=True, sigma=np.eye(1)))
+    lines = [p for p in _kernel_problems(res) if "disagree" in p]
+    assert bool(lines) == flagged
+    if flagged:
+        assert f"{n_out} beyond" in lines[0]

@@ -222,10 +222,16 @@ def _mixing_problems(mix: Any) -> list[str]:
 def _kernel_problems(res: NetworkAnalysis) -> list[str]:
     out = _mixing_problems(res.mixing)
     for order, agr in res.agreement.items():
-        if agr.within < AGREE_FRACTION:
+        outside = round(agr.n_entries * (1.0 - agr.within))
+        # one entry beyond 4 SE is not evidence in a kernel of fewer than 100 entries (found
+        # by fuzzing: 16 Girsanov chains give t-like z's, and an exactly zero 49-entry kernel
+        # was flagged on 10 % of the seeds); two are, and at 100 entries or more 99 % already
+        # asks for two
+        if agr.within < AGREE_FRACTION and outside >= 2:
             out.append(f"perturbation and Girsanov disagree on the order-{order} kernel: "
                        f"{100 * agr.within:.2f}% of its {agr.n_entries} entries are within 4 "
-                       f"standard errors (< {100 * AGREE_FRACTION:g}%), mean z^2 "
+                       f"standard errors (< {100 * AGREE_FRACTION:g}%; {outside} beyond), "
+                       f"mean z^2 "
                        f"{agr.mean_z2:.3g}; one estimate is biased (a kick eps too large, a "
                        "burn-in too short) or its standard errors are too small.")
         elif agr.mean_z2 > MEAN_Z2_LIMIT:
