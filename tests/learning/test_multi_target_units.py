@@ -37,3 +37,14 @@ def test_single_target_unchanged_by_its_column_form():
     b = LinearSRNNRegressor(n_oscillators=60, random_state=0).fit(X, Y[:, 1:2])
     np.testing.assert_allclose(b.predict(X)[:, 0], a.predict(X), rtol=1e-10)
     np.testing.assert_array_equal(a.cv_errors_, b.cv_errors_)
+
+
+def test_multi_output_regressor_fits_each_target_alone():
+    """docs/learning.md: `MultiOutputRegressor` gives each target the choices of its own."""
+    from sklearn.multioutput import MultiOutputRegressor
+
+    X, Y = _data()
+    wrapped = MultiOutputRegressor(ResponseKernelRidge(kernel="pooled")).fit(X[:30], Y[:30])
+    alone = [ResponseKernelRidge(kernel="pooled").fit(X[:30], Y[:30, k]).predict(X[30:])
+             for k in range(Y.shape[1])]
+    np.testing.assert_array_equal(wrapped.predict(X[30:]), np.column_stack(alone))
