@@ -125,6 +125,15 @@ def test_a_kick_lost_in_rounding_is_flagged(order, eps, warns):
         assert hits[0].filename == __file__
 
 
+@pytest.mark.parametrize("order,eps", [(2, 1e300), (2, 1e-300), (1, 1e-320)])
+def test_a_kick_whose_power_is_no_normal_double_is_refused(order, eps):
+    """The kicked differences are divided by eps**order: at order 2, eps=1e300 raised
+    OverflowError and eps=1e-300 gave a NaN kernel blamed on the readout (held-out audit)."""
+    call = sk.response.linear_response if order == 1 else sk.response.second_order_response
+    with pytest.raises(ValueError, match=r"^eps must be a number in \[.*\]"):
+        call(V2, dt=0.1, n_lags=3, method="perturbation", n_paths=16, seed=0, eps=eps)
+
+
 def test_a_tiny_kick_is_biased_beyond_its_standard_errors():
     """Why the warning above exists: at eps = 1e-15 the estimate moves by many of its own
     standard errors from the grid oracle; at the default eps it does not (2000 paths,

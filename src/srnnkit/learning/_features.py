@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import fail
 from ..features import MonomialBasis, SupportBasis, response_features
 from ..signatures import signature, signature_dim, words
-from ._input import as_series_list, check_channels, stack_rows, standardization
+from ._input import as_series_list, check_channels, check_params, stack_rows, standardization
 
 __all__ = ["ResponseFeatures", "SignatureTransformer", "channel_names", "prepare_inputs",
            "signature_names"]
@@ -172,7 +172,7 @@ class ResponseFeatures(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        check_params(self)
         series = as_series_list(X)
         self.basis_ = check_basis(self.basis, finite=True)
         self.n_features_in_ = series[0].shape[1]
@@ -284,7 +284,7 @@ class SignatureTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        check_params(self)
         self.n_features_in_ = as_series_list(X)[0].shape[1]
         return self
 
@@ -299,7 +299,7 @@ class SignatureTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_series, signature_dim(m + time_augment, depth, scalar_term))
         """
-        self._validate_params()
+        check_params(self)
         series = as_series_list(X)
         m_in = getattr(self, "n_features_in_", None)
         if m_in is not None and series[0].shape[1] != m_in:

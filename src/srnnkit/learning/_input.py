@@ -20,10 +20,49 @@ from .._stats import mean_std
 from .._validation import check_array, describe, fail
 
 __all__ = ["as_series_list", "by_length", "check_channels", "check_not_constant",
-           "check_targets", "stack_rows", "standardization", "target_scales"]
+           "check_params", "check_targets", "stack_rows", "standardization", "target_scales"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
+
+
+def check_params(est: Any) -> None:
+    """scikit-learn's parameter check, and no bool where a number goes.
+
+    scikit-learn's ``Interval(Integral, ...)`` and ``Interval(Real, ...)`` let ``True`` through
+    as 1 (``dyadic_order=True``, ``alpha=True``, ``noise=True`` fitted silently); the library's
+    functions refuse a bool where a number goes, and so do the estimators.
+    """
+    from sklearn.utils._param_validation import Interval, make_constraint
+
+    est._validate_params()
+    for name, constraints in est._parameter_constraints.items():
+        value = getattr(est, name, None)
+        if not isinstance(value, (bool, np.bool_)) or "boolean" in constraints \
+                or not any(isinstance(c, Interval) for c in constraints):
+            continue
+        fail(name, " or ".join(_constraint_text(make_constraint(c)) for c in constraints),
+             value, TypeError)
+
+
+def _constraint_text(c: Any) -> str:
+    """A scikit-learn constraint in the library's words ("an integer >= 0", '"auto"')."""
+    from numbers import Integral
+
+    from sklearn.utils._param_validation import Interval, StrOptions, _NoneConstraint
+
+    if isinstance(c, Interval):
+        words = ["an integer" if c.type is Integral else "a number"]
+        if c.left is not None:
+            words.append(f"{'>=' if c.closed in ('left', 'both') else '>'} {c.left:g}")
+        if c.right is not None:
+            words.append(f"{'<=' if c.closed in ('right', 'both') else '<'} {c.right:g}")
+        return " ".join(words[:2]) + (" and " + words[2] if len(words) > 2 else "")
+    if isinstance(c, StrOptions):
+        return " or ".join(f'"{o}"' for o in sorted(c.options))
+    if isinstance(c, _NoneConstraint):
+        return "None"
+    return str(c)
 
 
 def _is_ragged(X: Any) -> bool:
@@ -148,6 +187,8 @@ def check_targets(y: Any, n: int, *, numeric: bool = True) -> np.ndarray:
         raise ValueError("This estimator requires y to be passed, but the target y is None "
                          "(y must be an array of targets of length n_series).")
     if numeric:
+        if np.asarray(y).dtype.kind == "c":      # scikit-learn's message does not name y
+            fail("y", "real numbers", y, TypeError)
         y = sk_check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
     else:
         y = np.asarray(y)

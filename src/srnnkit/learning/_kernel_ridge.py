@@ -38,6 +38,7 @@ from ._input import (
     as_series_list,
     check_channels,
     check_not_constant,
+    check_params,
     check_targets,
     standardization,
     target_scales,
@@ -1197,7 +1198,7 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
         -------
         self
         """
-        self._validate_params()
+        check_params(self)
         exponent, tscale = 0, None
 
         def targets(n: int) -> np.ndarray:
@@ -1308,7 +1309,7 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
         -------
         self
         """
-        self._validate_params()
+        check_params(self)
 
         def targets(n: int) -> np.ndarray:
             labels = column_or_1d(check_targets(y, n, numeric=False), warn=True)

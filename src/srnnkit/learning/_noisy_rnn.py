@@ -24,6 +24,7 @@ from ._input import (
     as_series_list,
     check_channels,
     check_not_constant,
+    check_params,
     check_targets,
     standardization,
 )
@@ -160,7 +161,7 @@ class _NoisyRNNModel(BaseEstimator):
     # ------------------------------------------------------------------ training
     def _fit(self, X: Any, y: Any) -> None:
         """Validate, standardise, train, and set the fitted attributes."""
-        self._validate_params()
+        check_params(self)
         for name in ("n_hidden", "batch_size", "max_updates", "n_iter_no_change", "n_paths"):
             check_int(name, getattr(self, name), low=1)      # sklearn lets bools through
         series = as_series_list(X)

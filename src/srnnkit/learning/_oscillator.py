@@ -30,6 +30,7 @@ from ._input import (
     as_series_list,
     check_channels,
     check_not_constant,
+    check_params,
     check_targets,
     standardization,
     target_scales,
@@ -375,7 +376,7 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        check_params(self)
         for name in ("n_oscillators", "n_thresholds"):      # sklearn lets bools through
             check_int(name, getattr(self, name), low=1)
         if self.readout == "none" and not self.linear:
@@ -396,7 +397,9 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         n_in = inputs[0].shape[1]
         L = max(s.shape[0] for s in series)
         U = self.n_oscillators
-        check_memory("n_oscillators", U, "the network's weights and thresholds",
+        wide = self.n_thresholds > 2 * n_in + L          # the thresholds make the rows long
+        check_memory("n_thresholds" if wide else "n_oscillators",
+                     self.n_thresholds if wide else U, "the network's weights and thresholds",
                      (2 * U, 2 * n_in + self.n_thresholds + L))
         rng = as_generator(self.random_state, "random_state")
 
@@ -427,8 +430,12 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
     def _draw_network(self, rng: np.random.Generator, L: int, n_in: int) -> None:
         """Decay rates, frequencies, input weights and readout strides (sorted by stride)."""
         U = self.n_oscillators
-        g_hi = float(self.max_decay)
-        g_lo = min(1.0 / (self.max_memory * L), g_hi)
+        # decay rates below the smallest normal float are no decay over any series (memories
+        # beyond 4e307 samples): max_memory=1e308 made 1 / (max_memory L) zero (log: a math
+        # domain error) and a subnormal max_decay stopped the eigensolver
+        tiny = float(np.finfo(np.float64).tiny)
+        g_hi = max(float(self.max_decay), tiny)
+        g_lo = max(min(1.0 / (self.max_memory * L), g_hi), tiny)
         gamma = np.exp(rng.uniform(math.log(g_lo), math.log(g_hi), U))
         w_hi = math.pi if self.max_frequency is None else float(self.max_frequency)
         w_lo = min(2.0 * math.pi / L, w_hi)
@@ -627,7 +634,7 @@ class _LinearSRNNModel(BaseEstimator):
         self.n_jobs = n_jobs
 
     def _check_y(self, y: Any) -> None:
-        self._validate_params()
+        check_params(self)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None.")

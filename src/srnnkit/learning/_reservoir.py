@@ -21,7 +21,7 @@ from ..model import SRNN
 from ..simulate import simulate
 from ..simulate._simulate import mean_common_noise
 from ._features import channel_names
-from ._input import as_series_list, standardization
+from ._input import as_series_list, check_params, standardization
 from ._ridge import eigh, relative_scale
 
 __all__ = ["ForecastDivergenceWarning", "ReservoirForecaster", "SRNNReservoir"]
@@ -268,7 +268,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        check_params(self)
         series = as_series_list(X)
         self.n_features_in_ = series[0].shape[1]
         if self.dt == "auto":
@@ -537,7 +537,7 @@ class ReservoirForecaster(BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        check_params(self)
         check_int("washout", self.washout, low=0)          # scikit-learn lets bools through
         z = self._series(series)
         L, m = z.shape

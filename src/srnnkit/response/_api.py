@@ -340,6 +340,14 @@ def _check_eps(eps: float, order: int) -> float:
     is the same in every run), so a tiny kick is biased without a sign."""
     from ..kernels._common import user_stacklevel
 
+    # the kicked differences are divided by eps**order: it must be a normal double (eps=1e300
+    # at order 2 raised OverflowError here; eps=1e-300 divided by zero and the NaN kernel
+    # was blamed on the readout)
+    low, high = np.finfo(float).tiny ** (1 / order), np.finfo(float).max ** (1 / order)
+    if not low <= eps <= high:
+        fail("eps", f"a number in [{low:.1e}, {high:.1e}] (the kicked differences are divided "
+             f"by eps{'' if order == 1 else '**2'})", eps, hint="The default is "
+             f"{'1e-3' if order == 1 else '1e-2'}.")
     rounding = np.finfo(float).eps / eps ** order
     if rounding > _ROUNDING_LIMIT:
         least = (np.finfo(float).eps / _ROUNDING_LIMIT) ** (1 / order)

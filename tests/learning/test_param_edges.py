@@ -1,0 +1,47 @@
+"""Estimator parameters at their edges (found by the held-out audit): a bool where a number
+goes, decay rates beyond float range, thresholds that make the network's rows long."""
+
+import numpy as np
+import pytest
+
+import srnnkit.learning as L
+from srnnkit.features import LegendreBasis
+
+X = np.random.default_rng(0).standard_normal((8, 12)).cumsum(1)
+Y = np.array([0, 1] * 4)
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: L.LinearSRNNClassifier(n_oscillators=5, noise=True), "noise"),
+    (lambda: L.LinearSRNNClassifier(n_oscillators=5, max_memory=True), "max_memory"),
+    (lambda: L.LinearSRNNClassifier(n_oscillators=5, oscillating=True), "oscillating"),
+    (lambda: L.LinearSRNNFeatures(n_oscillators=5, max_decay=True), "max_decay"),
+    (lambda: L.ResponseKernelClassifier(basis=LegendreBasis(1, 1.0), alpha=True), "alpha"),
+    (lambda: L.ResponseKernelClassifier(dyadic_order=True), "dyadic_order"),
+    (lambda: L.ResponseKernelClassifier(n_modes=True), "n_modes"),
+    (lambda: L.SRNNReservoir(n_hidden=4, n_paths=2, leak=True), "leak"),
+])
+def test_bool_where_a_number_goes_is_refused(make, name):
+    with pytest.raises(TypeError, match=f"^{name} must be .*got True"):
+        make().fit(X, Y)
+
+
+def test_bool_params_that_take_bools_still_do():
+    L.LinearSRNNClassifier(n_oscillators=5, linear=True, derivative=False,
+                           random_state=0).fit(X, Y)
+
+
+def test_decay_rates_beyond_float_range():
+    for kw in (dict(max_memory=1e308), dict(max_decay=1e-320)):
+        est = L.LinearSRNNClassifier(n_oscillators=5, noise=0.5, random_state=0, **kw)
+        assert np.all(np.isfinite(est.fit(X, Y).decision_function(X))), kw
+
+
+def test_memory_guard_names_n_thresholds():
+    with pytest.raises(ValueError, match=r"^n_thresholds=1000000000 is too large"):
+        L.LinearSRNNFeatures(n_oscillators=5, n_thresholds=10**9).fit(X)
+
+
+def test_complex_targets_named():
+    with pytest.raises(TypeError, match=r"^y must be real numbers"):
+        L.LinearSRNNRegressor(n_oscillators=5).fit(X, np.arange(8) + 0j)
