@@ -115,3 +115,14 @@ def test_an_odd_networks_order_1_error_is_held_to_slope_3():
     m = {"default order-1 slope": 2.95}
     assert any("off its theory value 2" in p for p in volterra_problems(m))
     assert volterra_problems(m, odd=True) == []
+
+
+def test_a_deeply_nested_earlier_metrics_file_is_cleared(tmp_path):
+    """A foreign metrics.json nested beyond the JSON parser's recursion limit made every run
+    into that folder an internal error (RecursionError; found by the held-out audit)."""
+    from srnnkit.cli._report import clear_outputs
+
+    (tmp_path / "metrics.json").write_text("[" * 200_000)
+    (tmp_path / "keep.png").write_bytes(b"")
+    clear_outputs(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]

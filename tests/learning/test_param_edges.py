@@ -45,3 +45,16 @@ def test_memory_guard_names_n_thresholds():
 def test_complex_targets_named():
     with pytest.raises(TypeError, match=r"^y must be real numbers"):
         L.LinearSRNNRegressor(n_oscillators=5).fit(X, np.arange(8) + 0j)
+
+
+@pytest.mark.parametrize("dt", [1e-300, 1e160])
+def test_kernel_machine_dt_whose_square_is_no_normal_double(dt):
+    """dt=1e-300 raised ZeroDivisionError and dt=1e160 OverflowError in the amplitude rule."""
+    with pytest.raises(ValueError, match=r"^dt must be a number whose step"):
+        L.ResponseKernelClassifier(dt=dt, kernel="response").fit(X, Y)
+
+
+def test_pooled_bandwidth_beyond_float_range_is_named():
+    """bandwidth=1e300 made the heat weights NaN (inf * 0) and the eigensolver failed."""
+    with pytest.raises(ValueError, match=r"^bandwidth must be a width"):
+        L.ResponseKernelClassifier(kernel="pooled", bandwidth=1e300).fit(X, Y)

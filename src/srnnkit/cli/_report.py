@@ -172,7 +172,7 @@ def _earlier_figures(path: Path) -> list[str]:
     folder, nothing else (an unreadable or foreign file lists none)."""
     try:
         listed = json.loads(path.read_text()).get("figures", [])
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):   # deeply nested JSON: the last
         return []
     if not isinstance(listed, list):
         return []

@@ -331,6 +331,13 @@ class _KernelBase(BaseEstimator):
         self.block_ = 1 if cells is None else -(-L // cells)
         n_cells = -(-L // self.block_)
         self.dt_ = (float(self.dt) * self.block_ if self.dt is not None else 1.0 / n_cells)
+        # a kernel cell weighs dt**2: dt=1e-300 divided by zero and dt=1e160 overflowed in
+        # the amplitude rule (ZeroDivisionError, OverflowError)
+        low, high = math.sqrt(np.finfo(float).tiny), math.sqrt(np.finfo(float).max)
+        if not low <= self.dt_ <= high:
+            fail("dt", f"a number whose step (dt x {self.block_} with the block averaging) is "
+                 f"in [{low:.1e}, {high:.1e}] (a kernel cell weighs dt**2)", self.dt,
+                 hint="Use dt=None (the series span 1).")
         self.basis_ = check_basis(self.basis, finite=self.refine is not None)
         base = [_block_mean(z, self.block_) for z in self._standard(series)]
         if self.derivative and self.kernel != "signature":

@@ -101,8 +101,12 @@ def heat_grams(E: np.ndarray, bandwidths: np.ndarray, degrees: int
     """
     n, _, _, B = E.shape
     mu = _dct(B)[1]
-    taus = 0.5 * (np.asarray(bandwidths) * (B - 1)) ** 2
-    weights = np.exp(-taus[:, None] * mu[None, :])                  # (n_bw, B)
+    # a width whose tau overflows (bandwidth=1e300) keeps only the constant mode: inf * 0
+    # made the weights NaN, and the eigensolver failed on the NaN Gram
+    with np.errstate(over="ignore"):
+        taus = np.minimum(0.5 * (np.asarray(bandwidths, dtype=float) * (B - 1)) ** 2,
+                          np.finfo(float).max)
+        weights = np.exp(-taus[:, None] * mu[None, :])              # (n_bw, B)
     acc = np.zeros((len(taus), n, n))
     for p in range(degrees + 1):
         for k in range(B):

@@ -192,6 +192,14 @@ class NoisyRNN(torch.nn.Module):
                                       for k in child_sequences(seed, 4, "seed"))
         scale = init_scale / math.sqrt(n)
         W0 = rng_w.standard_normal((n, n)) * scale
+        for name, value, a in (("init_scale", init_scale, W0),
+                               ("sigma", sigma, _sigma_matrix(sigma, n))):
+            # beyond the dtype's range (float32: 3.4e38) the weights or the noise matrix
+            # became inf and every output NaN, silently
+            if not bool(torch.isfinite(torch.as_tensor(np.asarray(a, float), dtype=dtype)).all()):
+                what = "initial weights" if name == "init_scale" else "noise matrix entries"
+                fail(name, f"a value whose {what} are finite in {dtype} (up to "
+                     f"{torch.finfo(dtype).max:.2g})", value)
 
         def param(a: np.ndarray) -> torch.nn.Parameter:
             return torch.nn.Parameter(torch.as_tensor(np.asarray(a, float), dtype=dtype))
