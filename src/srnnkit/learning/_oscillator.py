@@ -451,7 +451,12 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         order = np.argsort(strides, kind="stable")
         self.gamma_, self.omega_, self.strides_ = gamma[order], omega[order], strides[order]
         lam, kap = self._lam_kap()
-        C = C[:, order] * (np.sqrt(1.0 - np.abs(lam) ** 2) / np.abs(kap))[None, :]
+        # 1 - |lam|^2 = -expm1(-2 gamma): for a slow oscillator (gamma below about 1e-16,
+        # max_memory=1e300) |lam|^2 rounded above 1 and the weight was NaN (NaN features);
+        # the old formula is kept where it is accurate, so the usual networks keep their bits
+        g = self.gamma_
+        damp = np.where(g < 1e-6, -np.expm1(-2.0 * g), 1.0 - np.abs(lam) ** 2)
+        C = C[:, order] * (np.sqrt(damp) / np.abs(kap))[None, :]
         self.input_weights_ = C
 
     def _keep_oscillators(self, keep: np.ndarray) -> None:
