@@ -27,8 +27,9 @@ and 7):
   is too coarse for ReLU networks of two or more units with the input inside the activation:
   `LearnedScoreWarning`). With the input
   inside the activation it carries the divergence term and the chain's first-order
-  correction in :math:`\Delta`. A callable ``score(h) -> v(h)`` of shape (..., m) may be
-  passed instead.
+  correction in :math:`\Delta`, and checks its :math:`O(\Delta^2)` remainder on its own runs
+  (``info["fdt_step_check"]``; `FDTStepWarning` when the step is too large). A callable
+  ``score(h) -> v(h)`` of shape (..., m) may be passed instead.
 - ``"girsanov"`` -- likelihood-ratio weights: :math:`r_1(k) = E_0[(f(h_{j+1+k})-\bar f)\,
   \omega_j]`, :math:`\omega_j = G^\top\xi_j/\sqrt\Delta`, :math:`G = \sigma^+C`, along
   stationary runs (FFT).  Unbiased for the EM chain at any ``dt``; needs
@@ -49,7 +50,7 @@ from ..model._linear import stationary_covariance
 from ._api import linear_response, second_order_response
 from ._grid import GridChain
 from ._result import ResponseFunction
-from ._score import GaussianScoreWarning, LearnedScoreWarning
+from ._score import FDTStepWarning, GaussianScoreWarning, LearnedScoreWarning
 from ._volterra import (
     UnresolvedSlopeWarning,
     VolterraConvergence,
@@ -60,6 +61,7 @@ from ._volterra import (
 )
 
 __all__ = [
+    "FDTStepWarning",
     "GaussianScoreWarning",
     "GridChain",
     "LearnedScoreWarning",

@@ -14,7 +14,7 @@ from .._validation import check_choice, check_int, check_memory, check_positive,
 from ..dynamics._agreement import RunsDisagreeWarning, RunWatch
 from ..model._linear import check_stationary_law
 from ._cost import linear_response_cost, second_order_response_cost
-from ._fdt import SCORES, fdt_first, warn_score
+from ._fdt import SCORES, fdt_first, warn_score, warn_step
 from ._linear import analytic_linear_response, analytic_second_order
 from ._mixed import mixed_second, pathwise_first
 from ._montecarlo import (
@@ -403,6 +403,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
         values, se, extra = fdt_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in,
                                       score, par, watch)
         info.update(extra)
+        warn_step(model, dt, info, stacklevel=4)
     else:
         girsanov_matrix(model, "linear_response")
         values, se = girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par,

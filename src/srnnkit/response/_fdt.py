@@ -30,21 +30,28 @@ from ..model._linear import analytic_output_mean, stationary_covariance
 from ._montecarlo import SERIAL, _engine, _result, _xcorr, centring_constant
 from ._score import (
     PRODUCT_MAX_UNITS,
+    FDTStepWarning,
     GaussianScoreWarning,
     LearnedScoreWarning,
     ScoreFeatures,
     ScoreStats,
     fit_score,
 )
-from ._weights import in_drift, kinked_in_drift
+from ._weights import girsanov_matrix, in_drift, kinked_in_drift
 
-__all__ = ["SCORES", "conjugate_values", "fdt_first", "make_score", "warn_score"]
+__all__ = ["SCORES", "StepCheck", "conjugate_values", "fdt_first", "make_score", "warn_score",
+           "warn_step"]
 
 #: the named scores of ``method="fdt"``
 SCORES = ("auto", "exact", "gaussian", "learned")
 #: stationary states kept between the fit of a learned score and the correlations (floats);
 #: longer runs are simulated twice (the same runs: one seed child per run)
 _KEEP_FLOATS = 2 ** 25
+#: family-wise false-alarm rate of StepCheck's difference test on an unbiased estimate
+STEP_CHECK_ALPHA = 1e-4
+#: the centred correction's change of the kernel, in the estimate's standard errors, above
+#: which StepCheck flags the estimate (raised with few runs, :meth:`StepCheck.thresholds`)
+STEP_CENTRING_Z = 3.0
 
 
 def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | None = None,
@@ -86,23 +93,41 @@ def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | No
     """
     if not in_drift(model):
         return -(s @ model.C)
-    act = ACTIVATIONS[model.activation]
-    W = model.W
-    z = h @ W.T + model.b
-    a1, a2 = act.derivative(z), act.second_derivative(z)
-    wd = np.diag(W)
     if dt is None:
+        act = ACTIVATIONS[model.activation]
         if act.kinked:
             raise ValueError(
                 f"conjugate_values: with a {act.name!r} activation and the input inside it, "
                 "the continuous-time conjugate variable has a surface term (a'' is a Dirac "
                 "mass at z = 0) that no pointwise formula holds; pass dt (the chain's step "
                 "smooths it).")
-        return -((a2 * wd + a1 * s) @ model.C)
+        z = h @ model.W.T + model.b
+        return -((act.second_derivative(z) * np.diag(model.W) + act.derivative(z) * s)
+                 @ model.C)
     if score_trace is None:
         raise ValueError("conjugate_values: dt needs score_trace, (W Sigma J_s)_kk")
+    g, dg, _, _ = chain_gbar(model, h, s, dt, score_trace)
+    return -((dg + g * s) @ model.C)
+
+
+def chain_gbar(model: Any, h: np.ndarray, s: np.ndarray, dt: float, score_trace: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r""":math:`\tilde g`, :math:`\partial_k\tilde g_k`, :math:`a'(z)` and the drift at states
+    ``h``, each (..., n), of :func:`conjugate_values` with ``dt`` (input inside the
+    activation).
+
+    :math:`\tilde g - a'(z)` is the first-order correction. The chain's exact
+    :math:`\bar G` has the mean of :math:`G` over the stationary law (the tower property:
+    :math:`h_j` and :math:`h_{j+1}` have one law), so the mean of the correction is the
+    :math:`O(\Delta^2)` error that :class:`StepCheck` measures."""
+    act = ACTIVATIONS[model.activation]
+    W = model.W
+    z = h @ W.T + model.b
+    a1, a2 = act.derivative(z), act.second_derivative(z)
+    wd = np.diag(W)
     S = model.diffusion
-    q = (s @ S - model.drift(h)) @ W.T
+    F = model.drift(h)
+    q = (s @ S - F) @ W.T
     d = np.einsum("kl,lm,km->k", W, S, W)
     dq = score_trace + np.diag(W @ model.gamma_matrix) - a1 @ (W * W.T)
     if act.kinked:
@@ -111,7 +136,7 @@ def conjugate_values(model: Any, h: np.ndarray, s: np.ndarray, *, dt: float | No
         a3, a4 = act.nth_derivative(z, 3), act.nth_derivative(z, 4)
         g = a1 + dt * (a2 * q + 0.5 * a3 * d)
         dg = a2 * wd + dt * (a3 * wd * q + a2 * dq + 0.5 * a4 * wd * d)
-    return -((dg + g * s) @ model.C)
+    return g, dg, a1, F
 
 
 def _step_gbar(z: np.ndarray, q: np.ndarray, d: np.ndarray, dq: np.ndarray, wd: np.ndarray,
@@ -138,6 +163,169 @@ def _step_gbar(z: np.ndarray, q: np.ndarray, d: np.ndarray, dq: np.ndarray, wd: 
     dg = np.where(noisy, np.exp(-0.5 * u * u) * (wd + dt * dq) / (safe * np.sqrt(2 * np.pi)),
                   0.0)
     return g, dg
+
+
+def check_lags(n_lags: int, n_check: int = 12) -> np.ndarray:
+    """The lags of :class:`StepCheck`: 0-3, then about evenly spaced in log up to the last
+    (at most ``n_check``)."""
+    lags = np.round(np.geomspace(4, max(n_lags - 1, 4), max(n_check - 4, 1))).astype(int)
+    lags = np.unique(np.concatenate([np.arange(4), lags]))
+    return lags[lags < n_lags][:n_check]
+
+
+class StepCheck:
+    r"""Two checks of the FDT's :math:`O(\Delta^2)` remainder with the input inside the
+    activation, on the estimate's own runs (``info["fdt_step_check"]``, `FDTStepWarning`).
+
+    *Centring.* The chain's exact :math:`\bar G` has the stationary mean of :math:`G` (the
+    tower property), so the mean :math:`\delta` of the first-order correction
+    :math:`\tilde g - a'(z)` (:func:`chain_gbar`) is an error of the formula. Removing it
+    changes the kernel by :math:`\sum_u\delta_u C_{ua}\,E[s_u(h_i)(f(h_{i+k}) - \bar f)]`
+    (:meth:`correction_mean`), for a linear readout exactly the estimate's lag-0 error to
+    :math:`O(\Delta^2)`; flagged above :data:`STEP_CENTRING_Z` of the estimate's standard
+    errors (:meth:`thresholds`).
+
+    *Likelihood ratio.* The chain's exact conjugate variable is :math:`v_a(h') =
+    E[\omega_{j,a}\mid h_{j+1}=h']` with :math:`\omega_j = (\sigma^+G(h_j))^\top
+    \xi_j/\sqrt\Delta` the Girsanov weight of step j, so :math:`E[\omega_j\,(f(h_{j+1+k}) -
+    \bar f)] = r_1(k)` exactly, whatever the score. The weights come from the states,
+    :math:`\omega_j = C^\top(a'(z_j)\circ\sigma^{+\top}\sigma^+(h_{j+1} - h_j - \Delta
+    F(h_j)))/\Delta`; the mean over runs of the difference from the FDT estimates its bias
+    (of any origin) without bias, its standard error from the spread over runs; flagged
+    beyond Student's t at :data:`STEP_CHECK_ALPHA`. Both at the lags :func:`check_lags`,
+    by direct sums (no FFT).
+    """
+
+    def __init__(self, model: Any, dt: float, n_lags: int, n_steps: int) -> None:
+        self.model, self.dt, self.n_lags, self.n_steps = model, dt, n_lags, n_steps
+        self.act = ACTIVATIONS[model.activation]
+        pinv = np.linalg.pinv(model.sigma)
+        self.metric = pinv.T @ pinv                                  # sigma+^T sigma+
+        self.lags = check_lags(n_lags)
+        self.diff = Moments((self.lags.size, model.n_outputs, model.n_inputs))
+        self.score_f: list[np.ndarray] = []
+        self.corr: list[np.ndarray] = []
+
+    @classmethod
+    def of(cls, model: Any, dt: float, n_lags: int, n_steps: int) -> StepCheck | None:
+        """The check, or ``None`` where it does not apply: additive input (no ``dt``
+        correction) or input units that get no noise of their own (no Girsanov weight)."""
+        if not in_drift(model):
+            return None
+        try:
+            girsanov_matrix(model, "the FDT's step check")
+        except ValueError:
+            return None
+        return cls(model, dt, n_lags, n_steps)
+
+    def weighted(self, states: np.ndarray, f: np.ndarray, score: np.ndarray | None = None,
+                 parts: tuple | None = None) -> tuple:
+        """One group of runs (B): their likelihood-ratio estimates at :attr:`lags`
+        (B, n_check, p, m) from their states (B, L, n) and centred outputs f (B, L, p); with
+        the score and the parts of :func:`_with_correction` (each (B, L, n)) also the score's
+        correlations with f (B, n_check, p, n) and the correction's means (B, n)."""
+        m, dt = self.model, self.dt
+        h = states[:, :-1]
+        if parts is None:
+            z = h @ m.W.T + m.b
+            a1, F = self.act.derivative(z), self.act(z) - h @ m.gamma_matrix.T
+        else:
+            a1, F = parts[1][:, :-1], parts[2][:, :-1]
+        noise = states[:, 1:] - h
+        noise -= dt * F
+        w = ((noise @ self.metric) * a1) @ (m.C / dt)                      # (B, L-1, m)
+        L = w.shape[1]
+        fT = np.ascontiguousarray(f.transpose(0, 2, 1))                     # (B, p, L+1)
+        out = np.empty((states.shape[0], self.lags.size, f.shape[2], w.shape[2]))
+        for i, k in enumerate(self.lags):
+            out[:, i] = fT[:, :, 1 + k:] @ w[:, :L - k] / (L - k)
+        if score is None:
+            return out, None, None
+        sf = np.empty((states.shape[0], self.lags.size, f.shape[2], score.shape[2]))
+        for i, k in enumerate(self.lags):
+            sf[:, i] = fT[:, :, k:] @ score[:, :L + 1 - k] / (L + 1 - k)
+        return out, sf, parts[0].mean(axis=1) - parts[1].mean(axis=1)
+
+    def add(self, weighted: tuple, fdt: np.ndarray) -> None:
+        """A group's :meth:`weighted` and FDT estimates (pseudo-values for a learned score)."""
+        lr, sf, corr = weighted
+        self.diff.add(lr - fdt[:, self.lags], axis=0)
+        if sf is not None:
+            self.score_f.append(sf)
+            self.corr.append(corr)
+
+    def thresholds(self) -> tuple[float, float]:
+        """``(difference, centring)`` thresholds in standard errors. The difference test:
+        Student's t quantile of the runs' count at :data:`STEP_CHECK_ALPHA`, Bonferroni over
+        the checked lags. The centring test: :data:`STEP_CENTRING_Z`, raised with few runs
+        so that a change of 1.5 true standard errors passes it with probability below 0.1 %
+        (the estimate's standard error comes from the runs' spread)."""
+        from scipy.stats import chi2, t
+
+        dof = max(self.diff.count - 1, 1)
+        diff = float(t.isf(STEP_CHECK_ALPHA / (2 * self.lags.size), dof))
+        return diff, max(STEP_CENTRING_Z, 1.5 / float(np.sqrt(chi2.ppf(1e-3, dof) / dof)))
+
+    def correction_mean(self) -> np.ndarray | None:
+        """:math:`E[\\tilde g - a'] \\cdot` (score, f correlations) at :attr:`lags`,
+        (n_check, p, m): the change of the FDT kernel when the first-order correction is
+        centred, which for a linear readout is the estimate's error at lag 0 to
+        :math:`O(\\Delta^2)` (``None`` without the score)."""
+        if not self.score_f:
+            return None
+        sf = np.concatenate(self.score_f).mean(axis=0)                 # (n_check, p, n)
+        delta = np.concatenate(self.corr).mean(axis=0)                 # (n,)
+        return np.einsum("kpu,u,ua->kpa", sf, delta, self.model.C)
+
+    def report(self, mean: np.ndarray, se: np.ndarray) -> dict[str, Any]:
+        """``info["fdt_step_check"]``: the largest standardised difference and where, the
+        differences relative to the kernel's peak."""
+        d, sd = self.diff.mean, self.diff.stderr()
+        z = np.abs(d) / np.where(sd > 0, sd, np.inf)
+        k = np.unravel_index(int(np.argmax(z)), z.shape)
+        peak = float(np.abs(mean).max()) or 1.0
+        thr, thr_c = self.thresholds()
+        se = se[self.lags]
+        out = {"max_z": float(z[k]), "threshold": thr, "flagged": bool(z[k] > thr),
+               "lag": int(self.lags[k[0]]), "difference": float(d[k]) / peak,
+               "difference_se": float(sd[k]) / peak, "fdt_se": float(se[k]) / peak,
+               "max_difference": float(np.abs(d).max()) / peak,
+               "lags": self.lags.tolist()}
+        c = self.correction_mean()
+        if c is not None:
+            zc = np.abs(c) / np.where(se > 0, se, np.inf)
+            j = np.unravel_index(int(np.argmax(zc)), zc.shape)
+            out.update(centring=float(np.abs(c).max()) / peak, centring_z=float(zc[j]),
+                       centring_lag=int(self.lags[j[0]]), centring_threshold=thr_c,
+                       flagged_centring=bool(zc[j] > thr_c))
+            out["flagged"] = out["flagged"] or out["flagged_centring"]
+        return out
+
+
+def warn_step(model: Any, dt: float, info: dict, stacklevel: int) -> None:
+    """:class:`FDTStepWarning` when :class:`StepCheck` flags the estimate."""
+    check = info.get("fdt_step_check")
+    if not check or not check["flagged"]:
+        return
+    why = []
+    if check.get("flagged_centring"):
+        why.append(
+            f"the mean of its first-order-in-dt correction, which the chain's exact conjugate "
+            f"variable does not have, moves the kernel by {100 * check['centring']:.2g} % of "
+            f"its peak ({check['centring_z']:.3g} standard errors of the estimate at lag "
+            f"{check['centring_lag']}, threshold {check['centring_threshold']:.3g})")
+    if check["max_z"] > check["threshold"]:
+        why.append(
+            f"it differs from the chain's exact one-step likelihood-ratio estimate on the same "
+            f"runs by {100 * abs(check['difference']):.2g} % of the kernel's peak at lag "
+            f"{check['lag']} ({check['max_z']:.3g} standard errors of the difference, "
+            f"threshold {check['threshold']:.3g})")
+    warnings.warn(
+        f"method='fdt' with the input inside the activation at dt={dt:g}: the estimate is "
+        f"likely biased beyond its standard errors: {'; and '.join(why)}. Its conjugate "
+        "variable is the Euler-Maruyama chain's to first order in dt only (docs/response.md); "
+        "use a smaller dt or method='perturbation' / 'girsanov' (details in "
+        "info['fdt_step_check']).", FDTStepWarning, stacklevel=stacklevel + 1)
 
 
 def warn_score(model: Any, score: Any, stacklevel: int) -> None:
@@ -229,12 +417,14 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
                          "exist; use method='perturbation' or pass score=callable.") from None
 
 
-def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray) -> Callable:
-    """Per-run quasi-Gaussian FDT: the run's own mean and covariance, f centred by the run."""
+def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray,
+                   check: StepCheck | None = None) -> Callable:
+    """Per-run quasi-Gaussian FDT: the run's own mean and covariance, f centred by the run
+    (and :meth:`StepCheck.weighted` with ``check``, else ``None``)."""
     additive = not in_drift(model)
     A = model.W @ model.diffusion                        # (W Sigma J_s)_kk, J_s = -S^-1
 
-    def body(states: np.ndarray, _: Any = None) -> np.ndarray:
+    def body(states: np.ndarray, _: Any = None) -> tuple:
         f = model.output(states)
         f = f - f.mean(axis=1, keepdims=True)
         dev = states - states.mean(axis=1, keepdims=True)
@@ -246,9 +436,22 @@ def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray) -> Ca
             P = np.stack([_solve_cov(s, np.eye(s.shape[0])) for s in S])
             score = -np.einsum("bti,bij->btj", dev, P)
             trace = -np.einsum("ki,bik->bk", A, P)[:, None, :]
-            x = conjugate_values(model, states, score, dt=dt, score_trace=trace)
-        return _xcorr(x, f, n_lags) / counts
+            if check is None:
+                x = conjugate_values(model, states, score, dt=dt, score_trace=trace)
+            else:
+                x, parts = _with_correction(model, states, score, dt, trace)
+                return _xcorr(x, f, n_lags) / counts, check.weighted(states, f, score, parts)
+        return (_xcorr(x, f, n_lags) / counts,
+                None if check is None else check.weighted(states, f))
     return body
+
+
+def _with_correction(model: Any, h: np.ndarray, s: np.ndarray, dt: float,
+                     trace: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """The conjugate variables of :func:`conjugate_values` with ``dt`` (..., m) and, for
+    :meth:`StepCheck.weighted`, :math:`\\tilde g`, :math:`a'(z)` and the drift (..., n)."""
+    g, dg, a1, F = chain_gbar(model, h, s, dt, trace)
+    return -((dg + g * s) @ model.C), (g, a1, F)
 
 
 @_engine
@@ -271,19 +474,26 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     info: dict[str, Any] = {"score": score_kind}
     if score_kind == "learned":
         return _learned(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par, info, watch)
+    check = StepCheck.of(model, dt, n_lags, n_steps)
     if v is None:
-        body = _gaussian_body(model, dt, n_lags, counts)
+        body = _gaussian_body(model, dt, n_lags, counts, check)
     else:
         fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
 
-        def body(states: np.ndarray, _: Any = None) -> np.ndarray:
+        def body(states: np.ndarray, _: Any = None) -> tuple:
             # an exact score has mean zero: no centring of v, none of f by the run
-            return _xcorr(v(states), model.output(states) - fbar, n_lags) / counts
+            f = model.output(states) - fbar
+            return (_xcorr(v(states), f, n_lags) / counts,
+                    None if check is None else check.weighted(states, f))
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
-    for est in watch.results(map_chains(par, watch.body(body), model, dt, n_chains, n_steps,
-                                        runs, burn_in)):
+    for est, lr in watch.results(map_chains(par, watch.body(body), model, dt, n_chains,
+                                            n_steps, runs, burn_in)):
         acc.add(est, axis=0)
+        if check is not None:
+            check.add(lr, est)
     mean, se = _result(acc)
+    if check is not None:
+        info["fdt_step_check"] = check.report(mean, se)
     return mean, se, info
 
 
@@ -318,23 +528,31 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
     _check_spread(cov)
     features = ScoreFeatures(model, mean, cov, n_fourier=0, seed=feat_seed)
     items = chain_items(model, n_chains, n_steps, runs)
-    est, pseudo, learned = _two_passes(model, dt, n_lags, n_steps, burn_in, par, features,
-                                       fbar, items, watch)
+    check = StepCheck.of(model, dt, n_lags, n_steps)
+    est, pseudo, learned, checked = _two_passes(model, dt, n_lags, n_steps, burn_in, par,
+                                                features, fbar, items, watch, check)
     acc, acc_se = (Moments((n_lags, model.n_outputs, model.n_inputs)) for _ in range(2))
     acc.add(est, axis=0)
     acc_se.add(pseudo, axis=0)
     info["score_fit"] = learned.diagnostics
+    if check is not None:
+        start = 0
+        for c in checked:
+            check.add(c, pseudo[start:start + c[0].shape[0]])
+            start += c[0].shape[0]
+        info["fdt_step_check"] = check.report(acc.mean, acc_se.stderr())
     return acc.mean, acc_se.stderr(), info
 
 
 def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int | None,
                 par: Runner, features: ScoreFeatures, fbar: np.ndarray, items: list,
-                watch: Any) -> tuple:
+                watch: Any, check: StepCheck | None = None) -> tuple:
     """The fit, then the correlations: the runs are kept between the two passes (or, beyond
     :data:`_KEEP_FLOATS`, simulated again: the same runs). The fit uses every state of a run
     up to :func:`_fit_stride`; the fit correction of the standard error is correlated at
     about 1024 evenly spaced times per run (:func:`_direction_correlations`).
-    Returns the per-run estimates, their pseudo-values and the fitted score."""
+    Returns the per-run estimates, their pseudo-values, the fitted score and the groups'
+    :meth:`StepCheck.weighted` (``None`` each without ``check``)."""
     n_chains = sum(len(it[1]) for it in items)
     keep = n_chains * (n_steps + 1) * model.n_hidden <= _KEEP_FLOATS
     stride = _fit_stride(n_steps, features.n_features)
@@ -366,21 +584,30 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
         states = states_of(item) if states is None else states
         f = model.output(states) - fbar
         x = np.empty((*states.shape[:2], model.n_inputs))
+        checked = []
         grad = 0.0
         for b, st in enumerate(states):
             score, trace = features.score_and_trace(st, learned.theta, A)
-            x[b] = conjugate_values(model, st, score, dt=dt, score_trace=trace)
+            if check is None:
+                x[b] = conjugate_values(model, st, score, dt=dt, score_trace=trace)
+            else:
+                x[b], parts = _with_correction(model, st, score, dt, trace)
+                checked.append(check.weighted(states[b:b + 1], f[b:b + 1], score[None],
+                                              tuple(a[None] for a in parts)))
             grad = grad + _direction_correlations(model, st[sub], features(st[sub]), u, f[b],
                                                   sub, n_lags)
-        return _xcorr(x, f, n_lags) / counts, grad
+        if check is not None:
+            checked = tuple(np.concatenate(c) for c in zip(*checked, strict=True))
+        return _xcorr(x, f, n_lags) / counts, (None if check is None else checked), grad
 
-    ests, grad = [], 0.0
-    for est, g in par.map(body, list(zip(items, kept, strict=True))):
+    ests, checked, grad = [], [], 0.0
+    for est, c, g in par.map(body, list(zip(items, kept, strict=True))):
         ests.append(est)
+        checked.append(c)
         grad = grad + g
     est = np.concatenate(ests)                                        # (R, n_lags, p, m)
     grad = grad / (n_chains * sub.size)                               # (n_lags, p, R, m)
-    return est, est + grad.transpose(2, 0, 1, 3), learned
+    return est, est + grad.transpose(2, 0, 1, 3), learned, checked
 
 
 def _fit_stride(n_steps: int, n_features: int, flops: float = 2e8) -> int:
