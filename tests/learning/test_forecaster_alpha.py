@@ -117,7 +117,9 @@ def test_a_diverging_closed_loop_forecast_says_so():
 
     t = np.arange(700)
     square = np.sign(np.sin(2 * np.pi * t / 60 + 0.1))
-    fc = ReservoirForecaster(random_state=0).fit(square[:600])
+    # one past value in the readout (lags=1, the default before lags="auto", which keeps
+    # this square wave in range)
+    fc = ReservoirForecaster(lags=1, random_state=0).fit(square[:600])
     with pytest.warns(ForecastDivergenceWarning, match=r"closed-loop forecast diverged: at "
                                                        r"step \d+ it reached") as rec:
         out = fc.predict(100)
@@ -134,3 +136,28 @@ def test_a_diverging_closed_loop_forecast_says_so():
         warnings.simplefilter("always", ForecastDivergenceWarning)
         fc.predict(3000)
     assert len([w for w in rec if w.category is ForecastDivergenceWarning]) == 1
+
+
+def test_auto_lags_reach_past_the_reservoirs_memory():
+    """Found by a held-out check: NARMA30 (y[t+1] needs u[t-29]) gave 0.76 with one past
+    value in the readout against 0.38 for a ridge on 50 lags of u; the number of past values
+    is now chosen with the penalty by the same cross-validation in time."""
+    rng = np.random.default_rng(0)
+    u = rng.uniform(0, 0.5, 1600)
+    y = np.r_[np.zeros(30), u[:-30]]                 # y[t+1] = u[t-29]: a 30-step memory
+    one = ReservoirForecaster(n_hidden=50, lags=1, random_state=0).fit(u[:800], y[:800])
+    auto = ReservoirForecaster(n_hidden=50, random_state=0).fit(u[:800], y[:800])
+    err = {k: _nrmse(e.predict_next(u)[799:1599], y[800:]) for k, e in
+           (("one", one), ("auto", auto))}
+    assert err["one"] > 0.9 and err["auto"] < 0.05 and auto.lags_ == 32
+    # closed loop and history continue the window of past values: predict(1) is the last
+    # teacher-forced one-step prediction
+    s = np.sin(0.3 * np.arange(700)) + 0.5 * np.sin(0.3 * np.sqrt(2) * np.arange(700))
+    fc = ReservoirForecaster(n_hidden=50, random_state=0).fit(s[:600])
+    assert fc.lags_ > 1 and fc.coef_.shape == (50 + fc.lags_, 1)
+    np.testing.assert_allclose(fc.predict(1)[0, 0], fc.predict_next(s[:600])[-1], rtol=1e-12)
+    np.testing.assert_allclose(fc.predict(3, history=s[:650])[0, 0],
+                               fc.predict_next(s[:650])[-1], rtol=1e-12)
+    assert _nrmse(fc.predict(50)[:, 0], s[600:650]) < 0.01
+    with pytest.raises(ValueError, match="lags must be at most washout"):
+        ReservoirForecaster(n_hidden=10, washout=5, lags=7).fit(s)
