@@ -22,7 +22,7 @@ from ..simulate import simulate
 from ..simulate._simulate import mean_common_noise
 from ._features import channel_names
 from ._input import as_series_list, check_params, standardization
-from ._ridge import eigh, relative_scale
+from ._ridge import eigh
 
 __all__ = ["ForecastDivergenceWarning", "ReservoirForecaster", "SRNNReservoir"]
 
@@ -445,7 +445,8 @@ class ReservoirForecaster(BaseEstimator):
         `FORECAST_ALPHAS` times the mean eigenvalue of the features' centred Gram matrix
         (a smooth deterministic series takes the smallest; a noisy one or a random walk a
         larger one: a fixed ``1e-8`` gave a one-step error 20x persistence's on a random
-        walk). ``0`` is the least-squares (minimum-norm) readout.
+        walk). ``0`` is the least-squares (minimum-norm) readout. With ``strategy="direct"``
+        each horizon takes its own penalty (``alpha_`` then has one per horizon).
     washout : int, default=100
         Leading steps of the training series not used to fit the readout (transient).
     standardize : bool, default=True
@@ -473,6 +474,11 @@ class ReservoirForecaster(BaseEstimator):
         Readout weights on ``[h̄_t, z_{t-1}, ..., z_{t-lags_}]``, horizon ``k`` in columns
         ``(k-1) m .. k m - 1`` (``H = 1`` for ``"recursive"``, ``max_horizon`` for ``"direct"``).
     intercept_ : ndarray of shape (m * H,)
+    alpha_ : float, or ndarray of shape (max_horizon,) for ``strategy="direct"``
+        The readout's penalty (each horizon's).
+    cv_errors_ : ndarray of shape (len(FORECAST_ALPHAS),)
+        Cross-validated error of each penalty at ``lags_`` (summed over horizons), with
+        ``alpha="auto"``.
     lags_ : int
         Number of past values in the readout (chosen with ``lags="auto"``).
     mean_, scale_ : ndarray of shape (m,)
@@ -603,10 +609,11 @@ class ReservoirForecaster(BaseEstimator):
                 fail("lags", f"at most washout + 1 = {self.washout + 1} (the fitted rows' "
                      "past values must lie in the series)", self.lags)
             grid = [self.lags]
-        if len(grid) > 1:
-            self.lags_, self.alpha_, self.cv_errors_ = self._choose_lags(hbar, z, T, rows, grid)
+        if self.alpha == "auto" or len(grid) > 1:
+            self.lags_, alpha, self.cv_errors_ = self._choose_lags(hbar, z, T, rows, grid, H)
         else:
-            self.lags_ = grid[0]
+            self.lags_, alpha, self.cv_errors_ = grid[0], np.full(H, float(self.alpha)), \
+                np.zeros(0)
         F = np.hstack([hbar[rows], _lag_block(z, self.lags_)[rows - 1]])
         Fm, Tm = F.mean(axis=0), T.mean(axis=0)
         Fc, Tc = F - Fm, T - Tm
@@ -617,16 +624,13 @@ class ReservoirForecaster(BaseEstimator):
                  "(their Gram matrix overflowed)", self.input_scale)
         lam, V = eigh(gram)
         lam = np.clip(lam, 0.0, None)
-        if len(grid) > 1:
-            pass                                        # chosen with the window above
-        elif self.alpha == "auto":
-            alphas = FORECAST_ALPHAS * relative_scale(lam, rows.size)
-            self.cv_errors_ = _blocked_cv(F, T, alphas)
-            best = np.flatnonzero(self.cv_errors_ <= self.cv_errors_.min() * (1 + 1e-10))[-1]
-            self.alpha_ = float(alphas[best])
-        else:
-            self.alpha_, self.cv_errors_ = float(self.alpha), np.zeros(0)
-        self.coef_ = V @ ((V.T @ (Fc.T @ Tc)) * _ridge_weights(lam, self.alpha_)[:, None])
+        b = V.T @ (Fc.T @ Tc)
+        m_t = T.shape[1] // H
+        self.coef_ = np.empty((F.shape[1], T.shape[1]))
+        for k in range(H):                              # each horizon with its own penalty
+            sl = slice(k * m_t, (k + 1) * m_t)
+            self.coef_[:, sl] = V @ (b[:, sl] * _ridge_weights(lam, float(alpha[k]))[:, None])
+        self.alpha_ = float(alpha[0]) if H == 1 else alpha
         self.intercept_ = Tm - Fm @ self.coef_
         self.ensemble_ = ens
         self.last_state_ = hbar[-1]
@@ -636,51 +640,51 @@ class ReservoirForecaster(BaseEstimator):
         return self
 
     def _choose_lags(self, hbar: np.ndarray, z: np.ndarray, T: np.ndarray, rows: np.ndarray,
-                     grid: list[int]) -> tuple[int, float, np.ndarray]:
-        """Number of past values and penalty of smallest error in `_blocked_cv`'s
-        cross-validation in time (the same blocks and relative penalties), from the centred
-        cross products of the longest window's features, computed once (the readout with
-        ``p`` past values uses their leading ``n_hidden + p m`` columns)."""
+                     grid: list[int], H: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """Number of past values and each horizon's penalty of smallest error in the
+        cross-validation in time of `_blocked_cv` (the same blocks and relative penalties),
+        the centred Gram matrix of each block's complement formed once for the longest
+        window (the readout with ``p`` past values uses its leading ``n_hidden + p m``
+        columns). Returns the number, the penalties (H,) and the errors of the chosen number
+        summed over horizons (one per penalty)."""
         n, m, N = rows.size, z.shape[1], hbar.shape[1]
         F = np.hstack([hbar[rows], _lag_block(z, grid[-1])[rows - 1]])
-        F = F - F.mean(axis=0)
-        Tg = T - T.mean(axis=0)
-        with np.errstate(over="ignore", invalid="ignore"):
-            S, C = F.T @ F, F.T @ Tg
-        if not np.all(np.isfinite(S)):
-            fail("input_scale", "a scale at which the reservoir's states can be squared "
-                 "(their Gram matrix overflowed)", self.input_scale)
-        blocks = np.array_split(np.arange(n), min(CV_FOLDS, n))
         folds = []
-        for blk in blocks:
-            nt = n - blk.size
-            fm = -F[blk].sum(axis=0) / nt              # train means (the full means are 0)
-            tm = -Tg[blk].sum(axis=0) / nt
-            G = S - F[blk].T @ F[blk] - nt * np.outer(fm, fm)
-            Cb = C - F[blk].T @ Tg[blk] - nt * np.outer(fm, tm)
-            folds.append((blk, fm, tm, G, Cb))
-        best = (np.inf, grid[0], 0.0, np.zeros(0))
+        for blk in np.array_split(np.arange(n), min(CV_FOLDS, n)):
+            train = np.ones(n, dtype=bool)
+            train[blk] = False
+            fm, tm = F[train].mean(axis=0), T[train].mean(axis=0)
+            Fc, Tc = F[train] - fm, T[train] - tm
+            with np.errstate(over="ignore", invalid="ignore"):
+                G = Fc.T @ Fc
+            if not np.all(np.isfinite(G)):
+                fail("input_scale", "a scale at which the reservoir's states can be squared "
+                     "(their Gram matrix overflowed)", self.input_scale)
+            folds.append((blk, fm, tm, G, Fc.T @ Tc))
+        Fc = F - F.mean(axis=0)
+        m_t = T.shape[1] // H
+        best = (np.inf, grid[0], np.zeros(H), np.zeros(0))
         for p in grid:
             k = N + p * m
-            trace = float(np.trace(S[:k, :k]))
-            scale = trace / n if trace > 0 else 1.0
-            alphas = (FORECAST_ALPHAS * scale if self.alpha == "auto"
-                      else np.array([float(self.alpha)]))
-            sq = np.zeros(alphas.size)
-            for blk, fm, tm, G, Cb in folds:
+            trace = float(np.sum(Fc[:, :k] * Fc[:, :k]))
+            alphas = (FORECAST_ALPHAS * (trace / n if trace > 0 else 1.0)
+                      if self.alpha == "auto" else np.array([float(self.alpha)]))
+            sq = np.zeros((alphas.size, H))
+            for blk, fm, tm, G, C in folds:
                 lam, V = eigh(G[:k, :k])
                 lam = np.clip(lam, 0.0, None)
-                bv = V.T @ Cb[:k]
+                bv = V.T @ C[:k]
                 P = (F[blk, :k] - fm[:k]) @ V
                 for i, a in enumerate(alphas):
-                    err = P @ (bv * _ridge_weights(lam, float(a))[:, None]) + tm - Tg[blk]
-                    sq[i] += float(np.sum(err * err))
+                    err = P @ (bv * _ridge_weights(lam, float(a))[:, None]) + tm - T[blk]
+                    sq[i] += np.sum((err * err).reshape(blk.size, H, m_t), axis=(0, 2))
             sq /= n
-            i = np.flatnonzero(sq <= sq.min() * (1 + 1e-10))[-1]
+            pick = np.array([np.flatnonzero(c <= c.min() * (1 + 1e-10))[-1] for c in sq.T])
+            total = float(sq[pick, np.arange(H)].sum())
             # a longer window is taken only when it lowers the cross-validated error
-            if sq[i] < best[0] * (1 - 1e-10):
-                best = (float(sq[i]), p, float(alphas[i]),
-                        sq if self.alpha == "auto" else np.zeros(0))
+            if total < best[0] * (1 - 1e-10):
+                best = (total, p, alphas[pick],
+                        sq.sum(axis=1) if self.alpha == "auto" else np.zeros(0))
         return best[1], best[2], best[3]
 
     def _readout(self, hbar: np.ndarray, zprev: np.ndarray, horizon: int = 1) -> np.ndarray:
