@@ -6,25 +6,35 @@ from sklearn.linear_model import Ridge
 
 import srnnkit as sk
 from srnnkit.learning import ReservoirForecaster
-from srnnkit.learning._reservoir import CV_FOLDS, FORECAST_ALPHAS, _blocked_cv
+from srnnkit.learning._reservoir import CV_FOLDS, FORECAST_ALPHAS, _lag_block
 
 
 def _nrmse(pred, target):
     return float(np.sqrt(np.mean((pred - target) ** 2)) / target.std())
 
 
-def test_blocked_cv_equals_refits_on_the_other_blocks():
+@pytest.mark.parametrize("p", [1, 3])
+def test_cross_validation_in_time_equals_refits_on_the_other_blocks(p):
+    """The errors of `_choose_lags` (readout on [state, p past values]) against scikit-learn
+    ridge refitted on the other blocks, at every penalty of the grid."""
     rng = np.random.default_rng(0)
-    F = rng.standard_normal((53, 6))
-    T = np.c_[F[:, 0] - F[:, 1] ** 2, F[:, 2]] + 0.3 * rng.standard_normal((53, 2)) + 1.0
-    alphas = np.array([1e-3, 0.3, 30.0])
+    L, N, m, washout = 60, 5, 2, 6
+    hbar, z = rng.standard_normal((L, N)), rng.standard_normal((L, m))
+    rows = np.arange(washout, L - 1)
+    F = np.hstack([hbar[rows], _lag_block(z, p)[rows - 1]])
+    T = np.c_[F[:, 0] - F[:, 1] ** 2, F[:, -1]] + 0.3 * rng.standard_normal((rows.size, 2))
+    est = ReservoirForecaster(n_hidden=N, washout=washout)
+    lags, _, cv = est._choose_lags(hbar, z, T, rows, [p], 1)
+    Fc = F - F.mean(axis=0)
+    alphas = FORECAST_ALPHAS * float(np.sum(Fc * Fc)) / rows.size
     ref = np.zeros(alphas.size)
-    for block in np.array_split(np.arange(53), CV_FOLDS):
-        train = np.setdiff1d(np.arange(53), block)
+    for block in np.array_split(np.arange(rows.size), CV_FOLDS):
+        train = np.setdiff1d(np.arange(rows.size), block)
         for i, a in enumerate(alphas):
             fit = Ridge(alpha=a, solver="svd").fit(F[train], T[train])
             ref[i] += np.sum((fit.predict(F[block]) - T[block]) ** 2)
-    np.testing.assert_allclose(_blocked_cv(F, T, alphas), ref / 53, rtol=1e-9)
+    assert lags == p
+    np.testing.assert_allclose(cv, ref / rows.size, rtol=1e-7)
 
 
 def test_auto_penalty_on_a_random_walk_and_on_mackey_glass():

@@ -391,27 +391,6 @@ def _ridge_weights(lam: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
 
 
-def _blocked_cv(F: np.ndarray, T: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """Mean squared error (summed over targets) of ridge with an unpenalised intercept for
-    each penalty, each of `CV_FOLDS` contiguous blocks of rows predicted by the fit on the
-    others (one eigendecomposition per block)."""
-    n = F.shape[0]
-    sq = np.zeros(alphas.size)
-    for block in np.array_split(np.arange(n), min(CV_FOLDS, n)):
-        train = np.ones(n, dtype=bool)
-        train[block] = False
-        Fm, Tm = F[train].mean(axis=0), T[train].mean(axis=0)
-        Fc, Tc = F[train] - Fm, T[train] - Tm
-        lam, V = eigh(Fc.T @ Fc)
-        lam = np.clip(lam, 0.0, None)
-        b = V.T @ (Fc.T @ Tc)                                   # (p, k)
-        P = (F[block] - Fm) @ V                                 # (n_block, p)
-        for i, a in enumerate(alphas):
-            err = P @ (b * _ridge_weights(lam, float(a))[:, None]) + Tm - T[block]
-            sq[i] += float(np.sum(err * err))
-    return sq / n
-
-
 class ReservoirForecaster(BaseEstimator):
     r"""One- and multi-step-ahead forecasting with a fixed SRNN reservoir and a ridge readout.
 
@@ -642,7 +621,8 @@ class ReservoirForecaster(BaseEstimator):
     def _choose_lags(self, hbar: np.ndarray, z: np.ndarray, T: np.ndarray, rows: np.ndarray,
                      grid: list[int], H: int) -> tuple[int, np.ndarray, np.ndarray]:
         """Number of past values and each horizon's penalty of smallest error in the
-        cross-validation in time of `_blocked_cv` (the same blocks and relative penalties),
+        cross-validation in time (`CV_FOLDS` contiguous blocks of rows, each predicted by
+        ridge with an unpenalised intercept fitted on the others; relative penalties),
         the centred Gram matrix of each block's complement formed once for the longest
         window (the readout with ``p`` past values uses its leading ``n_hidden + p m``
         columns). Returns the number, the penalties (H,) and the errors of the chosen number
