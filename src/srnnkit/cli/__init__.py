@@ -208,7 +208,10 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
 
     try:
         cfg = load_config(args.config, quick=args.quick, seed=args.seed)
-        if args.train or args.test:
+        for flag, value in (("--train", args.train), ("--test", args.test)):
+            if value is not None and not value.strip():   # found by a held-out check:
+                raise ConfigError(f"{flag} must name a .ts file; got {value!r}.")  # '' ran
+        if args.train or args.test:                           # the synthetic task, exit 0
             if not (args.train and args.test):
                 raise ConfigError("--train and --test must be given together.")
             if args.command not in ("run", "fit"):   # found by fuzzing: silently ignored

@@ -479,8 +479,10 @@ def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, lis
 
     from srnnkit.learning import ResponseKernelRidge, SRNNReservoir
 
-    alphas = np.logspace(-6, 1, 8)
-    krr = ResponseKernelRidge(alphas=alphas).fit(Xtr, ytr)
+    # the library's defaults, as `ResponseKernelRidge()` in Python gives them (found by a
+    # held-out check: a fixed grid of absolute penalties gave another NRMSE than Python's)
+    krr = ResponseKernelRidge().fit(Xtr, ytr)
+    alphas = np.logspace(-6, 1, 8)                   # the reservoir pipeline's ridge grid
     pred = krr.predict(Xte)
     res = make_pipeline(SRNNReservoir(n_hidden=64, random_state=seed),
                         RidgeCV(alphas=alphas)).fit(Xtr, ytr)
@@ -529,7 +531,9 @@ def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
     from srnnkit import learning
 
     if name == "ResponseKernelClassifier":
-        clf = learning.ResponseKernelClassifier(alphas=np.logspace(-6, 1, 8))
+        # its defaults, as `ResponseKernelClassifier()` in Python (found by a held-out check: a
+        # fixed grid of absolute penalties scored 0.15 where Python's default scores 0.05)
+        clf = learning.ResponseKernelClassifier()
     else:
         clf = getattr(learning, name)(random_state=seed)
     clf.fit(Xtr, ytr)
