@@ -119,6 +119,25 @@ def test_a_long_estimate_is_said_when_the_stage_starts(tmp_path, monkeypatch, ca
     assert "estimated" not in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize("seconds, said", [(4.0, False), (31.0, True)])
+def test_only_an_estimate_over_30_s_is_said(tmp_path, monkeypatch, capsys, seconds, said):
+    """Found by a held-out check: the library warns of a burn-in-dominated simulate from 3 s,
+    and `srnnkit run --quick` printed "[volterra] simulate is estimated to take about 4 s"
+    under load; docs/cli.md says a stage estimated at more than 30 s."""
+    from srnnkit import _cost
+    from srnnkit.cli import _pipeline
+
+    def stage(cfg, ctx, out_dir):
+        estimate = _cost.CostEstimate("simulate", [_cost.Part(
+            "burn-in steps", "burn_in", 1.0, None, seconds=seconds)], seconds=seconds)
+        _cost._warn(estimate)
+        return {"metrics": {}, "figures": [], "problems": []}
+
+    monkeypatch.setitem(_pipeline.STAGE_FUNCS, "simulate", stage)
+    assert main(["simulate", "--quick", "--out", str(tmp_path / "o")]) == 0
+    assert ("estimated to take" in capsys.readouterr().err) is said
+
 # ------------------------------------------------------------ issue #20: the first hour
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
