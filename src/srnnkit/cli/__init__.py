@@ -214,6 +214,14 @@ def _prepare(args: argparse.Namespace) -> tuple[dict, Path, tuple | None] | int:
         if args.train or args.test:                           # the synthetic task, exit 0
             if not (args.train and args.test):
                 raise ConfigError("--train and --test must be given together.")
+            for flag, value in (("--train", args.train), ("--test", args.test)):
+                try:                     # config.toml (TOML is Unicode) records the path
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    shown = value.encode("utf-8", "backslashreplace").decode()
+                    raise ConfigError(f"{flag} '{shown}' is not valid UTF-8 text: the run's "
+                                      "config.toml could not record it; rename the file or "
+                                      "its folder.") from None
             if args.command not in ("run", "fit"):   # found by fuzzing: silently ignored
                 raise ConfigError(f"--train and --test are data for the fit stage (`srnnkit "
                                   f"fit` or `srnnkit run`); `srnnkit {args.command}` does not "

