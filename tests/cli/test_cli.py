@@ -742,3 +742,40 @@ def test_the_done_line_survives_a_stdout_that_cannot_encode_the_path(tmp_path, m
     sys.stdout.flush()
     assert "\\xfc\\u732b" in raw.getvalue().decode("ascii")
     assert (out / "report.html").exists()
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")   # scikit-learn's, at 1e300
+@pytest.mark.parametrize("size", [1e-300, 1e300])
+def test_regression_targets_near_the_float_range_are_scored(tmp_path, size):
+    """Found by a held-out check: targets of size 1e-300 had a spread that underflowed to 0
+    ("the test targets are constant", RMSE 0.0) and of size 1e300 one that overflowed (every
+    NRMSE undefined, flagged as "NRMSE nan >= 1"); both are scored in units of the largest
+    target now, as the same targets times 1 are."""
+    rng = np.random.default_rng(0)
+
+    def rows(n):
+        xs = [rng.standard_normal(12).round(3) for _ in range(n)]
+        return [([x.tolist()], float(x[-4:].mean()) * size) for x in xs]
+
+    train, test = (_ts(tmp_path / f"{n}.ts", rows(k), target=True)
+                   for n, k in (("train", 30), ("test", 12)))
+    out = tmp_path / "o"
+    assert main(["fit", "--quick", "--quiet", "--train", train, "--test", test,
+                 "--out", str(out)]) == 0
+    got = json.loads((out / "metrics.json").read_text())
+    m = got["fit"]
+    from srnnkit.datasets import load_ts
+
+    yte = load_ts(test)[1]
+    assert m["test target SD"] == pytest.approx(np.std(yte / size) * size, rel=1e-9)
+    assert 0 < m["ResponseKernelRidge NRMSE"] < 1 and 0 < m["SRNNReservoir+ridge NRMSE"] < 1
+    assert not any("constant" in w or "nan" in w for w in got["warnings"]), got["warnings"]
+
+
+def test_a_learner_without_finite_predictions_is_flagged_as_such():
+    from srnnkit.cli._checks import fit_problems
+
+    out = fit_problems({"linear ridge on the raw series NRMSE": float("nan"),
+                        "ResponseKernelRidge NRMSE": 0.2})
+    assert out == ["linear ridge on the raw series has no NRMSE: its test predictions are not "
+                   "finite numbers (series or targets near the float range?)."]

@@ -143,7 +143,11 @@ def fit_problems(m: dict[str, Any]) -> list[str]:
                 and value <= chance:
             out.append(f"{key[:-len(' accuracy')]} is no better than always predicting the "
                        f"majority class (accuracy {value:.3g} <= {chance:.3g}).")
-        if key.endswith(" NRMSE") and isinstance(value, float) and not value < 1.0:
+        if key.endswith(" NRMSE") and isinstance(value, float) and not math.isfinite(value):
+            # found by a held-out check: predictions beyond the float range read "NRMSE nan >= 1"
+            out.append(f"{key[:-len(' NRMSE')]} has no NRMSE: its test predictions are not "
+                       "finite numbers (series or targets near the float range?).")
+        elif key.endswith(" NRMSE") and isinstance(value, float) and not value < 1.0:
             out.append(f"{key[:-len(' NRMSE')]} is no better than predicting the mean "
                        f"(NRMSE {value:.3g} >= 1).")
     base = _num(m, "linear ridge on the raw series NRMSE")

@@ -487,20 +487,32 @@ def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, lis
     res = make_pipeline(SRNNReservoir(n_hidden=64, random_state=seed),
                         RidgeCV(alphas=alphas)).fit(Xtr, ytr)
     pred_r = res.predict(Xte)
-    sd = float(np.std(yte))
-    rmse = {"ResponseKernelRidge": float(np.sqrt(np.mean((pred - yte) ** 2))),
-            "SRNNReservoir+ridge": float(np.sqrt(np.mean((pred_r - yte) ** 2)))}
+    # errors and spread in units of the largest |target| (found by a held-out check: targets
+    # of size 1e-300 had a spread that underflowed to 0, "the test targets are constant", and
+    # of size 1e300 one that overflowed, every NRMSE undefined)
+    scale = float(np.max(np.abs(yte))) or 1.0
+    yt = np.asarray(yte, dtype=float) / scale
+    sd_1 = float(np.std(yt))
+
+    def rms(p: Any) -> float:                          # in units of scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.sqrt(np.mean((np.asarray(p, dtype=float) / scale - yt) ** 2)))
+
+    with np.errstate(over="ignore"):
+        sd = sd_1 * scale
+    rmse = {"ResponseKernelRidge": rms(pred), "SRNNReservoir+ridge": rms(pred_r)}
     # constant test targets: the NRMSE is undefined (found by fuzzing: a division by zero,
     # NumPy warnings and "NRMSE inf >= 1"); the RMSE is reported instead
-    metrics: dict[str, Any] = {f"{k} NRMSE": v / sd if sd > 0 else None
+    metrics: dict[str, Any] = {f"{k} NRMSE": v / sd_1 if sd_1 > 0 else None
                                for k, v in rmse.items()}
-    if sd == 0:
-        metrics.update({f"{k} RMSE": v for k, v in rmse.items()})
+    if sd_1 == 0:
+        with np.errstate(over="ignore"):
+            metrics.update({f"{k} RMSE": v * scale for k, v in rmse.items()})
     metrics.update({"test target SD": sd, "alpha chosen": float(krr.alpha_)})
     base = _raw_ridge(Xtr, ytr, Xte, alphas)
     if base is not None:       # the linear baseline the learners must beat (found by fuzzing:
-        rmse_b = float(np.sqrt(np.mean((base - yte) ** 2)))     # on NARMA10 they did not)
-        metrics["linear ridge on the raw series NRMSE"] = rmse_b / sd if sd > 0 else None
+        rmse_b = rms(base)                                      # on NARMA10 they did not)
+        metrics["linear ridge on the raw series NRMSE"] = rmse_b / sd_1 if sd_1 > 0 else None
     fig, ax = plt.subplots(figsize=(4.5, 4.0), layout="constrained")
     ax.scatter(yte, pred, s=12, label="response kernel ridge")
     ax.scatter(yte, pred_r, s=12, marker="x", label="SRNN reservoir + ridge")
