@@ -92,3 +92,24 @@ def test_a_kappa_that_overflows_is_named_where():
     with pytest.raises(ValueError, match=r"must be finite on the time grid \(times 0 to .*\); "
                                          r"got 'inf at s = .*, t = .*'\. A kappa that grows"):
         response_kernel(U, dt=0.3, basis=WeightedMonomialBasis())
+
+
+def test_response_kernel_grid_check_skips_a_finer_table_that_does_not_fit(monkeypatch):
+    # found by fuzzing: one series of 10,000 steps at dyadic_order=0 (a time table of
+    # 0.75 GiB, under the 2 GiB limit) raised MemoryLimitError "reduce dyadic_order" from
+    # the advisory grid check's table one order finer (3 GiB), after 6 s of work. Here the
+    # limit is lowered so that the table of the requested order fits and the finer one not.
+    from srnnkit.kernels import _response
+
+    from kernel_oracles import goursat_oracle
+
+    L, dt = 20, 0.05
+    u = 0.3 * np.random.default_rng(7).standard_normal((L, 2))
+    basis = MonomialBasis(2)
+    monkeypatch.setattr(_response, "MAX_TABLE_BYTES", 8 * L * L)       # order 0 only
+    K = response_kernel(u[None], dt=dt, basis=basis, dyadic_order=0)
+    mid = (np.arange(L) + 0.5) * dt
+    G = dt * dt * basis.kappa(mid[:, None], mid[None, :]) * (u @ u.T)   # midpoint cells
+    assert np.isclose(K[0, 0], goursat_oracle(G), rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="time table"):       # the requested order still guarded
+        response_kernel(u[None], dt=dt, basis=basis, dyadic_order=1)

@@ -87,17 +87,38 @@ def _estimate(call: str, xname: str, x: _Sizes, y: _Sizes | None, shift: int, fa
                         unit="it")
 
 
-#: synthetic series of a rate measurement (enough pairs to fill the solver's SIMD lanes)
+#: most synthetic series of a rate measurement (enough pairs to fill the solver's SIMD lanes)
 _CAL_SERIES = 48
 
 
-def _calibrated(fn: Any, d: int, kwargs: dict, cells_of: Any) -> float:
-    """Seconds per PDE cell of ``fn`` (48 synthetic series of ``k`` steps, one thread)."""
+def _cal_series(x: _Sizes, y: _Sizes | None) -> int:
+    """Synthetic series of the rate measurement: a symmetric Gram with about as many pairs as
+    the call (at most `_CAL_SERIES` series), so that its SIMD lanes are as full and the parts
+    that do not grow with the pairs (the time table, the coarse-grid check on a few
+    self-kernels) weigh as much per cell. Found by fuzzing: rated on 48 series, one series of
+    3,000 steps (one lane, the check's finer table) was estimated at 0.019 s and took 9 s."""
+    pairs = x.count * (x.count + 1) / 2 if y is None else float(x.count) * y.count
+    n = int(np.ceil((np.sqrt(8.0 * pairs + 1.0) - 1.0) / 2.0))
+    return int(min(max(n, 1), _CAL_SERIES))
+
+
+def _lane_penalty(x: _Sizes, y: _Sizes | None, n_jobs: Any, max_lanes: int) -> float:
+    """How much slower per cell than with full lanes the prior assumes (few pairs)."""
+    from .._parallel import n_threads
+    from ._common import choose_lanes
+
+    pairs = x.count * (x.count + 1) // 2 if y is None else x.count * y.count
+    return max_lanes / choose_lanes(int(min(pairs, 2**62)), n_threads(n_jobs), max_lanes)
+
+
+def _calibrated(fn: Any, d: int, kwargs: dict, cells_of: Any, n_series: int) -> float:
+    """Seconds per PDE cell of ``fn`` (``n_series`` synthetic series of ``k`` steps, one
+    thread)."""
     rng = np.random.default_rng(0)
 
     def run(k: int) -> None:
-        fn(0.1 * rng.standard_normal((_CAL_SERIES, k, d)), None, n_jobs=1, **kwargs)
-    return per_unit(run, lambda k: cells_of(_Sizes(_CAL_SERIES, float(k), d)), k0=4,
+        fn(0.1 * rng.standard_normal((n_series, k, d)), None, n_jobs=1, **kwargs)
+    return per_unit(run, lambda k: cells_of(_Sizes(n_series, float(k), d)), k0=4,
                     k_max=1 << 12)
 
 
@@ -121,8 +142,12 @@ def signature_kernel_cost(X: Any, Y: Any = None, *, static: str = "linear",
         return _pairs_cells(sizes, None, 1)[1] * factor
 
     d = x.channels
-    rate = Rate(("signature_kernel", static, d, R, bool(richardson)), 4e-9 + 1e-9 * d,
-                lambda: _calibrated(signature_kernel, d, kwargs, cells))
+    from ._pde_loops import LANES
+
+    n_cal = _cal_series(x, y)
+    prior = (4e-9 + 1e-9 * d) * _lane_penalty(x, y, n_jobs, LANES)
+    rate = Rate(("signature_kernel", static, d, R, bool(richardson), n_cal), prior,
+                lambda: _calibrated(signature_kernel, d, kwargs, cells, n_cal))
     return _estimate("signature_kernel", "X", x, y, 1, factor, rate, n_jobs, executor, device,
                      "the number of series, their length or dyadic_order")
 
@@ -148,6 +173,10 @@ def response_kernel_cost(U: Any, V: Any = None, *, dt: float, basis: Any,
     factor = (r * R) ** 2 * (1.25 if richardson else 1.0)
     x = _sizes("U", U)
     y = None if V is None else _sizes("V", V)
+    from ._response import _check_table
+
+    # the front end's memory guard first: no CostWarning for a call it refuses
+    _check_table(r, int(np.max(x.lengths)), int(np.max((y or x).lengths)))
     kwargs = dict(dt=dt, basis=basis, dyadic_order=lev, depth=depth,
                   richardson=bool(richardson), refine=refine)
 
@@ -155,9 +184,13 @@ def response_kernel_cost(U: Any, V: Any = None, *, dt: float, basis: Any,
         return _pairs_cells(sizes, None, 0)[1] * factor
 
     d = x.channels
-    prior = (5e-9 if depth is None else 2e-9 * int(depth) ** 3) + 1e-9 * d
+    from ._pde_loops import LANES, TRUNC_LANES
+
+    n_cal = _cal_series(x, y)
+    prior = ((5e-9 if depth is None else 2e-9 * int(depth) ** 3) + 1e-9 * d) * _lane_penalty(
+        x, y, n_jobs, LANES if depth is None else TRUNC_LANES)
     rate = Rate(("response_kernel", type(basis).__name__, getattr(basis, "n_functions", None),
-                 d, r, R, depth, bool(richardson)), prior,
-                lambda: _calibrated(response_kernel, d, kwargs, cells))
+                 d, r, R, depth, bool(richardson), n_cal), prior,
+                lambda: _calibrated(response_kernel, d, kwargs, cells, n_cal))
     return _estimate("response_kernel", "U", x, y, 0, factor, rate, n_jobs, executor, device,
                      "the number of series, their length, dyadic_order or refine")
