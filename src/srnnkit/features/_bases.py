@@ -314,13 +314,42 @@ class LegendreBasis(SupportBasis):
         norm = np.sqrt((2 * np.arange(self.n_functions) + 1) / self.T)
         return np.stack(self._legendre(x), axis=-1) * norm
 
+    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
+        """The reproducing kernel ``<psi(s), psi(t)>``, elementwise (broadcasting).
+
+        The polynomials are evaluated on ``s`` and ``t`` as given (a column and a row for a
+        grid), and only the last two of each are kept.
+
+        Parameters
+        ----------
+        s, t : float or array-like
+            Times; broadcast against each other.
+
+        Returns
+        -------
+        kappa : float or ndarray
+            ``sum_p psi_p(s) psi_p(t)``, of the broadcast shape of ``s`` and ``t``
+            (a float for scalars).
+        """
+        _pair(s, t)                                  # the checks, and they must broadcast
+        return _scalarize(self._kappa(np.asarray(s, dtype=float), np.asarray(t, dtype=float)))
+
     def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """The Christoffel–Darboux sum ``sum_p (2p+1)/T P_p(2s/T-1) P_p(2t/T-1)``."""
-        ps = self._legendre(2.0 * s / self.T - 1.0)
-        pt = self._legendre(2.0 * t / self.T - 1.0)
-        out = np.zeros(s.shape)
-        for p in range(self.n_functions):
-            out = out + (2 * p + 1) / self.T * ps[p] * pt[p]
+        """The Christoffel–Darboux sum ``sum_p (2p+1)/T P_p(2s/T-1) P_p(2t/T-1)`` (the
+        three-term recurrence on ``s`` and ``t`` separately; found by fuzzing: on the
+        broadcast grid all ``2 (degree + 1)`` polynomials were kept, 5.1 GB and 13 s for
+        degree 30 on the 3200 x 3200 time table of one response kernel)."""
+        xs = 2.0 * s / self.T - 1.0
+        xt = 2.0 * t / self.T - 1.0
+        out = np.zeros(np.broadcast_shapes(s.shape, t.shape))
+        s0, s1 = np.ones_like(xs), xs.copy()
+        t0, t1 = np.ones_like(xt), xt.copy()
+        out = out + 1 / self.T * s0 * t0
+        for p in range(1, self.n_functions):
+            if p > 1:        # P_p from P_{p-1}, P_{p-2}: the recurrence of `_legendre`
+                s0, s1 = s1, ((2 * p - 1) * xs * s1 - (p - 1) * s0) / p
+                t0, t1 = t1, ((2 * p - 1) * xt * t1 - (p - 1) * t0) / p
+            out = out + (2 * p + 1) / self.T * s1 * t1
         return out
 
     def _repr_args(self) -> str:
