@@ -73,6 +73,27 @@ def test_estimate_within_a_factor_three_of_the_measured_time(name):
     assert 1 / 3 < tries[-1][0] < 3, (name, tries)
 
 
+def test_gram_rates_are_measured_on_about_as_many_pairs_as_the_call(monkeypatch):
+    """The deterministic half of the test below (no timing): the synthetic Gram of the rate
+    measurement has about as many pairs as the call, at most 48 series."""
+    from srnnkit.kernels import _cost as kc
+
+    seen = []
+    monkeypatch.setattr(kc, "_calibrated", lambda fn, d, kw, cells, n: seen.append(n) or 1e-9)
+    X = np.zeros((1, 10, 2))
+    for U, V, want in [(X, None, 1), (np.zeros((3, 10, 2)), None, 3),
+                       (np.zeros((2, 10, 2)), np.zeros((5, 10, 2)), 4),
+                       (np.zeros((500, 10, 2)), None, 48)]:
+        seen.clear()
+        _cost._MEASURED.clear()
+        sk.estimate_cost(sk.kernels.signature_kernel, U, V)
+        sk.estimate_cost(sk.kernels.response_kernel, U, V, dt=0.1,
+                         basis=sk.features.MonomialBasis(1))
+        assert seen == [want, want], (U.shape, seen)
+    _cost._MEASURED.clear()
+
+
+@pytest.mark.slow   # it times calls
 def test_gram_of_one_series_is_not_estimated_at_the_rate_of_full_lanes():
     """Found by fuzzing: the Gram rates were measured on 48 series (full SIMD lanes, the
     time table and the coarse-grid check shared by 1,176 pairs), so one series was estimated
