@@ -99,9 +99,9 @@ def test_response_kernel_grid_check_skips_a_finer_table_that_does_not_fit(monkey
     # 0.75 GiB, under the 2 GiB limit) raised MemoryLimitError "reduce dyadic_order" from
     # the advisory grid check's table one order finer (3 GiB), after 6 s of work. Here the
     # limit is lowered so that the table of the requested order fits and the finer one not.
-    from srnnkit.kernels import _response
-
     from kernel_oracles import goursat_oracle
+
+    from srnnkit.kernels import _response
 
     L, dt = 20, 0.05
     u = 0.3 * np.random.default_rng(7).standard_normal((L, 2))
