@@ -159,3 +159,31 @@ def test_unresolved_truncation_errors_warn_that_the_slopes_are_noise():
     with warnings.catch_warnings():
         warnings.simplefilter("error", sk.response.UnresolvedSlopeWarning)
         sk.response.volterra_convergence(v2, step, dt=0.02, amplitudes=[0.4, 0.2, 0.1, 0.05])
+
+
+def test_truncation_errors_at_rounding_level_warn_that_the_slopes_are_noise():
+    """Found by fuzzing: the order-1 series of a linear SRNN is exact, so its errors are
+    rounding (1e-15), which counted as resolved against a CRN standard error of 1e-17: slopes
+    1.02 and 1.02 came back without a word; the exact grid at amplitudes 1e-7 the same
+    (slopes 0.34 and -0.19)."""
+    import warnings
+
+    lin = sk.SRNN(W=[[0.0, 0.3], [-0.2, 0.0]], C=[[1.0], [0.5]], sigma=0.5,
+                  gamma=[[1.5, 0.4], [0.0, 1.2]], b=[0.5, -0.2], activation="identity",
+                  readout=[[1.0, -0.7]])
+    w = np.r_[np.ones(10), np.zeros(10)][:, None]
+    series = sk.response.VolterraSeries.from_model(lin, order=2, dt=0.05, n_lags=20,
+                                                   method="analytic", discrete=True)
+    with pytest.warns(sk.response.UnresolvedSlopeWarning) as rec:
+        res = sk.response.volterra_convergence(lin, w, dt=0.05, series=series, n_paths=200,
+                                               seed=0)
+    assert np.abs(res.error1).max() < 1e-12
+    text = " ".join(str(r.message) for r in rec)
+    assert "order-1 truncation error is beyond two standard errors at 0 of 5" in text
+    assert "rounding level" in text
+    v2 = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    with pytest.warns(sk.response.UnresolvedSlopeWarning, match="order-2 .* rounding level"):
+        sk.response.volterra_convergence(v2, w, dt=0.05, amplitudes=[1e-5, 5e-6, 2.5e-6])
+    with warnings.catch_warnings():            # amplitudes 1e-3: both orders resolved
+        warnings.simplefilter("error", sk.response.UnresolvedSlopeWarning)
+        sk.response.volterra_convergence(v2, w, dt=0.05, amplitudes=[1e-3, 5e-4, 2.5e-4])
