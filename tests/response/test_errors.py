@@ -299,3 +299,18 @@ def test_z_scores_of_entries_zero_up_to_rounding():
                                  seed=0)
     z = rf.z_scores(grid)
     assert z[0, 0].ravel()[0] == 0.0 and np.abs(z).max() < 5
+
+
+def test_a_float32_step_is_the_same_step():
+    """Found by fuzzing: a series built at the float32 step of float32 time stamps
+    (0.019999999552965164) refused dt=0.02, "must be the series' own step 0.02 ...; got 0.02",
+    and so did volterra_convergence(dt=0.02, series=...)."""
+    model = sk.SRNN(W=[[0.8]], C=[[1.0]], sigma=0.5, gamma=1.0, b=[0.3])
+    dt32 = np.float32(0.02)
+    vs = R.VolterraSeries.from_model(model, order=2, dt=dt32, n_lags=20, method="grid")
+    u = 0.1 * np.ones((20, 1))
+    np.testing.assert_array_equal(vs.predict(u, dt=0.02), vs.predict(u))
+    np.testing.assert_array_equal(vs.predict(u, dt=dt32), vs.predict(u))
+    R.volterra_convergence(model, u, dt=0.02, series=vs, amplitudes=[0.4, 0.2])
+    with pytest.raises(ValueError, match="dt must be"):       # another step still refused
+        vs.predict(u, dt=0.0200001)
