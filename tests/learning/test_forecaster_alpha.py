@@ -187,3 +187,27 @@ def test_direct_horizons_each_get_their_own_penalty():
         ref = ReservoirForecaster(n_hidden=40, strategy="direct", max_horizon=6, lags=2,
                                   alpha=fc.alpha_[k], random_state=0).fit(s)
         np.testing.assert_allclose(fc.coef_[:, k], ref.coef_[:, k], rtol=1e-9, atol=1e-12)
+
+
+def test_a_forecaster_saved_before_lags_loads_with_the_last_value_readout():
+    """A forecaster pickled before ``lags`` existed (no ``lags``, ``lags_``, ``last_lags_``):
+    its repr, get_params and clone raised AttributeError; it now reads as ``lags=1``, the
+    readout it was fitted with, and forecasts as it did."""
+    import pickle
+
+    from sklearn.base import clone
+
+    z = np.sin(0.1 * np.arange(400))
+    new = ReservoirForecaster(n_hidden=20, lags=1, random_state=0).fit(z)
+    old = ReservoirForecaster(n_hidden=20, lags=1, random_state=0).fit(z)
+    for name in ("lags", "lags_", "last_lags_"):
+        del old.__dict__[name]
+    old = pickle.loads(pickle.dumps(old))
+    assert old.get_params()["lags"] == 1 and "lags=1" in repr(old)
+    assert clone(old).lags == 1
+    np.testing.assert_array_equal(old.predict(5), new.predict(5))
+    np.testing.assert_array_equal(old.predict(3, history=z[:200]), new.predict(3, history=z[:200]))
+    np.testing.assert_array_equal(old.predict_next(z[:200]), new.predict_next(z[:200]))
+    unfitted = ReservoirForecaster(n_hidden=20)
+    del unfitted.__dict__["lags"]
+    assert pickle.loads(pickle.dumps(unfitted)).lags == 1

@@ -517,6 +517,16 @@ class ReservoirForecaster(BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    def __setstate__(self, state: dict) -> None:
+        """A forecaster saved before ``lags`` existed keeps its readout on the last value:
+        ``lags=1`` (its ``repr``, ``get_params`` and ``clone`` raised AttributeError, and
+        ``lags="auto"`` would refit it differently)."""
+        state.setdefault("lags", 1)
+        if "coef_" in state:
+            state.setdefault("lags_", 1)
+            state.setdefault("last_lags_", state["last_value_"])
+        super().__setstate__(state)
+
     @staticmethod
     def _series(series: Any, name: str = "series") -> np.ndarray:
         if isinstance(series, (list, tuple)) and len(series) and isinstance(
@@ -699,7 +709,7 @@ class ReservoirForecaster(BaseEstimator):
             fail("series", f"a series with {self.n_features_in_} channel(s)", z)
         z = (z - self.mean_) / self.scale_
         hbar, _ = _mean_states(self, z)
-        lags = _lag_block(z, getattr(self, "lags_", 1))
+        lags = _lag_block(z, self.lags_)
         pred = self._readout(hbar[1:], lags, horizon) * self.target_scale_ + self.target_mean_
         one = self.target_ndim_ == 1 if self.driven_ else np.ndim(series) == 1
         return pred[:, 0] if one else pred
@@ -732,14 +742,14 @@ class ReservoirForecaster(BaseEstimator):
                  "strategy='direct'", n_ahead)
         if history is None:
             ens = self.ensemble_.copy()
-            zprev = getattr(self, "last_lags_", self.last_value_).copy()
+            zprev = self.last_lags_.copy()
         else:
             z = self._series(history, "history")
             if z.shape[1] != self.n_features_in_:
                 fail("history", f"a series with {self.n_features_in_} channel(s)", z)
             z = (z - self.mean_) / self.scale_
             _, ens = _mean_states(self, z, keep_ensemble=True)
-            zprev = _lag_block(z[-getattr(self, "lags_", 1):], getattr(self, "lags_", 1))[-1]
+            zprev = _lag_block(z[-self.lags_:], self.lags_)[-1]
         if self.strategy == "direct":
             hbar = ens.mean(axis=0)
             out = np.stack([self._readout(hbar, zprev, k) for k in range(1, n_ahead + 1)])
