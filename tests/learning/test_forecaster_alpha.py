@@ -211,3 +211,13 @@ def test_a_forecaster_saved_before_lags_loads_with_the_last_value_readout():
     unfitted = ReservoirForecaster(n_hidden=20)
     del unfitted.__dict__["lags"]
     assert pickle.loads(pickle.dumps(unfitted)).lags == 1
+
+
+def test_alpha_is_a_float_unless_direct_with_several_horizons():
+    """The documented type of ``alpha_``: one penalty per horizon only with several."""
+    z = np.sin(0.1 * np.arange(400))
+    kw = dict(n_hidden=20, random_state=0)
+    assert isinstance(ReservoirForecaster(**kw).fit(z).alpha_, float)
+    assert isinstance(ReservoirForecaster(strategy="direct", **kw).fit(z).alpha_, float)
+    alpha = ReservoirForecaster(strategy="direct", max_horizon=3, **kw).fit(z).alpha_
+    assert isinstance(alpha, np.ndarray) and alpha.shape == (3,)

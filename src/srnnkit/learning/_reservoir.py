@@ -425,7 +425,8 @@ class ReservoirForecaster(BaseEstimator):
         (a smooth deterministic series takes the smallest; a noisy one or a random walk a
         larger one: a fixed ``1e-8`` gave a one-step error 20x persistence's on a random
         walk). ``0`` is the least-squares (minimum-norm) readout. With ``strategy="direct"``
-        each horizon takes its own penalty (``alpha_`` then has one per horizon).
+        each horizon takes its own penalty (``alpha_`` then has one per horizon
+        when ``max_horizon > 1``).
     washout : int, default=100
         Leading steps of the training series not used to fit the readout (transient).
     standardize : bool, default=True
@@ -453,8 +454,9 @@ class ReservoirForecaster(BaseEstimator):
         Readout weights on ``[h̄_t, z_{t-1}, ..., z_{t-lags_}]``, horizon ``k`` in columns
         ``(k-1) m .. k m - 1`` (``H = 1`` for ``"recursive"``, ``max_horizon`` for ``"direct"``).
     intercept_ : ndarray of shape (m * H,)
-    alpha_ : float, or ndarray of shape (max_horizon,) for ``strategy="direct"``
-        The readout's penalty (each horizon's).
+    alpha_ : float or ndarray of shape (max_horizon,)
+        The readout's penalty; each horizon's (an array) with ``strategy="direct"`` and
+        ``max_horizon > 1``, a float otherwise.
     cv_errors_ : ndarray of shape (len(FORECAST_ALPHAS),)
         Cross-validated error of each penalty at ``lags_`` (summed over horizons), with
         ``alpha="auto"``.
