@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._progress import progress
 from .._random import child_sequences
-from .._validation import check_int, check_memory, fail
+from .._validation import check_memory, fail
 from ..dynamics._drift import EulerStep
 from ._input import (
     as_series_list,
@@ -162,8 +162,6 @@ class _NoisyRNNModel(BaseEstimator):
     def _fit(self, X: Any, y: Any) -> None:
         """Validate, standardise, train, and set the fitted attributes."""
         check_params(self)
-        for name in ("n_hidden", "batch_size", "max_updates", "n_iter_no_change", "n_paths"):
-            check_int(name, getattr(self, name), low=1)      # sklearn lets bools through
         series = as_series_list(X)
         targets = self._targets(y, len(series))
         m = series[0].shape[1]

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._parallel import Runner, n_threads
 from .._random import as_generator
-from .._validation import check_array, check_int, check_memory, fail
+from .._validation import check_array, check_memory, fail
 from . import _oscillator_loops as _k
 from ._features import channel_names
 from ._input import (
@@ -377,8 +377,6 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         self
         """
         check_params(self)
-        for name in ("n_oscillators", "n_thresholds"):      # sklearn lets bools through
-            check_int(name, getattr(self, name), low=1)
         if self.readout == "none" and not self.linear:
             fail("readout", '"step", "relu" or "both" (or "none" with linear=True)',
                  self.readout)

@@ -561,7 +561,6 @@ class ReservoirForecaster(BaseEstimator):
         self
         """
         check_params(self)
-        check_int("washout", self.washout, low=0)          # scikit-learn lets bools through
         z = self._series(series)
         L, m = z.shape
         self.n_features_in_ = m
@@ -595,7 +594,6 @@ class ReservoirForecaster(BaseEstimator):
             top = min(self.washout + 1, max(self.n_hidden // m, 1))
             grid = [p for p in FORECAST_LAGS if p <= top] or [1]
         else:
-            check_int("lags", self.lags, low=1)
             if self.lags > self.washout + 1:
                 fail("lags", f"at most washout + 1 = {self.washout + 1} (the fitted rows' "
                      "past values must lie in the series)", self.lags)
