@@ -126,6 +126,20 @@ def test_rbf_depends_on_paths_over_scale_only_at_extreme_sizes(size):
                                rtol=1e-12)
 
 
+
+def test_rbf_paths_beyond_1e308_scales_keep_the_old_formula():
+    """In units of scale paths of size 1e300 at scale=1e-10 were inf (a NaN Gram,
+    NonFiniteResultError); distinct points are beyond the kernel's reach, so the Gram is the
+    one of any paths with all points far apart in units of scale, as before the rescaling.
+    A subnormal scale with 1/scale**2 infinite is named (it was ZeroDivisionError)."""
+    X = np.random.default_rng(0).standard_normal((3, 6, 2))
+    want = signature_kernel(X, static="rbf", scale=1e-10, dyadic_order=1)
+    for size, scale in ((1e300, 1e-10), (1e200, 1e-120), (1.0, 1e-300)):
+        got = signature_kernel(X * size, static="rbf", scale=scale, dyadic_order=1)
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="scale"):
+        signature_kernel(X, static="rbf", scale=1e-310, dyadic_order=1)
+
 def test_bad_input():
     X = np.zeros((2, 5, 3))
     with pytest.raises(ValueError, match="Y must have the same number of channels"):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._cost import costed
-from .._validation import check_choice, check_finite_result, check_positive
+from .._validation import check_choice, check_finite_result, check_positive, fail
 from . import _common as cm
 from ._cost import signature_kernel_cost
 
@@ -151,8 +151,16 @@ def _rbf_units(Xp: np.ndarray, Yp: np.ndarray | None, scale: float
     if (np.isfinite(gamma) and gamma >= np.finfo(float).tiny
             and span * span * gamma < 1e300 and span * span < 1e300):
         return Xp, Yp, scale
-    with np.errstate(over="ignore"):
+    if big / scale < np.finfo(float).max:             # the paths in units of scale are finite
         return Xp / scale, None if Yp is None else Yp / scale, 1.0
+    # points beyond 1.8e308 scales: distinct ones are far beyond the kernel's reach, and the
+    # squared distances may overflow to inf (exp(-inf) = 0) as long as gamma is finite (paths
+    # of size 1e300 at scale=1e-10 gave the right Gram; in units of scale they were inf, NaN)
+    if np.isfinite(gamma):
+        return Xp, Yp, scale
+    fail("scale", f"a scale with 1/scale**2 finite, or paths within 1.8e308 scales (the paths "
+         f"reach {big:.3g}; the RBF kernel depends on them over scale only)", scale,
+         hint="Divide the paths by a common factor and scale by the same.")
 
 
 def _variation(P: np.ndarray, n: np.ndarray) -> np.ndarray:
