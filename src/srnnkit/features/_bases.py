@@ -113,10 +113,17 @@ class SupportBasis:
             (a float for scalars).
         """
         s_arr, t_arr = _pair(s, t)
+        if self._kappa_broadcasts:           # s and t as given (a column and a row for a grid)
+            s_arr, t_arr = np.asarray(s, dtype=float), np.asarray(t, dtype=float)
         return _scalarize(self._kappa(s_arr, t_arr))
 
+    #: ``_kappa`` takes ``s`` and ``t`` unbroadcast (they broadcast together), so a grid's
+    #: work stays on its column and row
+    _kappa_broadcasts = False
+
     def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:  # pragma: no cover
-        """The kernel on float arrays ``s``, ``t`` of one shape."""
+        """The kernel on float arrays ``s``, ``t`` of one shape (that broadcast together,
+        with `_kappa_broadcasts`)."""
         raise NotImplementedError
 
     def integrals(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
@@ -314,25 +321,7 @@ class LegendreBasis(SupportBasis):
         norm = np.sqrt((2 * np.arange(self.n_functions) + 1) / self.T)
         return np.stack(self._legendre(x), axis=-1) * norm
 
-    def kappa(self, s: ArrayLike, t: ArrayLike) -> float | np.ndarray:
-        """The reproducing kernel ``<psi(s), psi(t)>``, elementwise (broadcasting).
-
-        The polynomials are evaluated on ``s`` and ``t`` as given (a column and a row for a
-        grid), and only the last two of each are kept.
-
-        Parameters
-        ----------
-        s, t : float or array-like
-            Times; broadcast against each other.
-
-        Returns
-        -------
-        kappa : float or ndarray
-            ``sum_p psi_p(s) psi_p(t)``, of the broadcast shape of ``s`` and ``t``
-            (a float for scalars).
-        """
-        _pair(s, t)                                  # the checks, and they must broadcast
-        return _scalarize(self._kappa(np.asarray(s, dtype=float), np.asarray(t, dtype=float)))
+    _kappa_broadcasts = True     # the polynomials of s and t apart, two kept (`_kappa`)
 
     def _kappa(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The Christoffel–Darboux sum ``sum_p (2p+1)/T P_p(2s/T-1) P_p(2t/T-1)`` (the
