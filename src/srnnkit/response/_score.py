@@ -20,7 +20,10 @@ network's own activations :math:`a(z_k)` and their derivatives :math:`a'(z_k)`,
 :math:`\tfrac2{\sigma^2}(-\gamma h + a(wh+b))` lies in their span): K = 1 + 3n. With the
 input inside a smooth activation, also the products :math:`a'(z_k)h_i` (K = 1 + 3n + n^2, up
 to `PRODUCT_MAX_UNITS` units): the FDT's lag-0 test functions, :math:`h_i a'(z_k)` in score
-component k, then lie in the span (without them a 3-unit tanh network was 4 % off). A ReLU's
+component k, then lie in the span (without them a 3-unit tanh network was 4 % off). With the
+input in the drift the products are in the model too, up to `ADDITIVE_PRODUCT_MAX_UNITS`
+units: there they carry the Euler-Maruyama chain's :math:`O(\Delta)` correction of the score
+(docs/response.md). A ReLU's
 derivative is a step, whose gradient (a Dirac mass) the loss would need pointwise; it is left
 out (K = 1 + 2n; with it the fit was biased, 8-51 standard errors in the FDT on 1-D ReLU
 networks). Random Fourier
