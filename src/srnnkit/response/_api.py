@@ -243,7 +243,9 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         ``"fdt"``'s score (docs/theory.md §12): "exact" (linear), "gaussian" (biased on
         nonlinear SRNNs: :class:`GaussianScoreWarning`), "learned" (score matching on the
         runs; fit in ``info["score_fit"]``; what "auto" means for nonlinear SRNNs) or a
-        callable ``h -> v(h)`` of conjugate variables.
+        callable ``h -> v(h)`` of conjugate variables. With the input inside the activation
+        every score's estimate is checked for its :math:`O(\Delta^2)` remainder on its own
+        runs (``info["fdt_step_check"]``; :class:`FDTStepWarning` when ``dt`` is too large).
     burn_in : int, optional
         Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
         contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
