@@ -36,7 +36,8 @@ BATCH_VALUES = 2_000_000
 class ForecastDivergenceWarning(UserWarning):
     """A closed-loop forecast of :class:`ReservoirForecaster` left the training series'
     range by far (found by fuzzing: a square wave, forecast one step ahead to 1e-6, reached
-    1e5 within 100 steps in closed loop, without a word).
+    1e5 within 100 steps in closed loop, without a word; with one past value in the readout,
+    ``lags=1``, the default before ``lags="auto"``).
 
     Examples
     --------
