@@ -100,8 +100,7 @@ def mg():
 
 def test_forecast_mackey_glass_one_step(mg):
     """One-step-ahead NRMSE on 1000 test steps < 1e-3 (observed 1.3e-4, 2.3e-4 with
-    lags=1; BENCHMARKS.md quotes
-    3.6e-3 for a 500-unit ReservoirPy ESN)."""
+    lags=1; BENCHMARKS.md quotes 3.6e-3 for a 500-unit ReservoirPy ESN)."""
     fc = ReservoirForecaster(n_hidden=100, random_state=0).fit(mg[:2000])
     pred = fc.predict_next(mg[:3000])[1999:2999]
     target = mg[2000:3000]
