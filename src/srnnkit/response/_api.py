@@ -243,9 +243,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
         ``"fdt"``'s score (docs/theory.md §12): "exact" (linear), "gaussian" (biased on
         nonlinear SRNNs: :class:`GaussianScoreWarning`), "learned" (score matching on the
         runs; fit in ``info["score_fit"]``; what "auto" means for nonlinear SRNNs) or a
-        callable ``h -> v(h)`` of conjugate variables. With the input inside the activation
-        every score's estimate is checked for its :math:`O(\Delta^2)` remainder on its own
-        runs (``info["fdt_step_check"]``; :class:`FDTStepWarning` when ``dt`` is too large).
+        callable ``h -> v(h)`` of conjugate variables (with the input inside the activation
+        ``dt`` is checked: ``info["fdt_step_check"]``, :class:`FDTStepWarning`).
     burn_in : int, optional
         Burn-in steps for nonlinear SRNNs started at 0 (default: ten relaxation times of the
         contraction bound :math:`\lambda_{\min}(\Gamma_{sym}) - \mathrm{Lip}(a)\|W\|_2`);
@@ -266,10 +265,9 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     Returns
     -------
     ResponseFunction
-        ``values`` and ``stderr`` of shape (n_lags, p, m). Monte Carlo ``info`` records the
-        sample sizes and ``seed`` (the int seed, or the entropy drawn for ``seed=None``):
-        ``seed=info["seed"]`` repeats the estimate; ``info["runs"]``: whether the stationary
-        runs sample one law (nonlinear SRNNs; `RunsDisagreeWarning` when they do not).
+        ``values`` and ``stderr`` of shape (n_lags, p, m). Monte Carlo ``info``: sample sizes,
+        ``seed`` (the int seed, or the entropy drawn for ``seed=None``: ``seed=info["seed"]``
+        repeats it), ``runs`` (whether the runs sample one law; `RunsDisagreeWarning`).
 
     Examples
     --------
