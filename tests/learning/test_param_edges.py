@@ -66,3 +66,14 @@ def test_pooled_bandwidth_beyond_float_range_is_named():
     """bandwidth=1e300 made the heat weights NaN (inf * 0) and the eigensolver failed."""
     with pytest.raises(ValueError, match=r"^bandwidth must be a width"):
         L.ResponseKernelClassifier(kernel="pooled", bandwidth=1e300).fit(X, Y)
+
+
+def test_bool_n_jobs_is_refused_up_front():
+    """``n_jobs`` is a bare ``Integral`` constraint, not an interval: check_params let True
+    through, and ReservoirForecaster(n_jobs=True) fitted silently."""
+    z = np.sin(0.1 * np.arange(300))
+    with pytest.raises(TypeError, match=r"^n_jobs must be an integer or None; got True"):
+        L.ReservoirForecaster(n_hidden=10, n_jobs=True).fit(z)
+    with pytest.raises(TypeError, match=r"^n_jobs must be an integer or None; got True"):
+        L.SRNNReservoir(n_hidden=4, n_jobs=True).fit(X)
+    L.ReservoirForecaster(n_hidden=10, n_jobs=1).fit(z)

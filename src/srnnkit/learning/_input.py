@@ -33,13 +33,17 @@ def check_params(est: Any) -> None:
     as 1 (``dyadic_order=True``, ``alpha=True``, ``noise=True`` fitted silently); the library's
     functions refuse a bool where a number goes, and so do the estimators.
     """
+    from numbers import Integral, Real
+
     from sklearn.utils._param_validation import Interval, make_constraint
 
     est._validate_params()
     for name, constraints in est._parameter_constraints.items():
         value = getattr(est, name, None)
+        # a bare ``Integral`` too (``n_jobs``: SRNNReservoir(n_jobs=True) fitted silently)
         if not isinstance(value, (bool, np.bool_)) or "boolean" in constraints \
-                or not any(isinstance(c, Interval) for c in constraints):
+                or not any(isinstance(c, Interval) or c in (Integral, Real)
+                           for c in constraints):
             continue
         fail(name, " or ".join(_constraint_text(make_constraint(c)) for c in constraints),
              value, TypeError)
@@ -47,7 +51,7 @@ def check_params(est: Any) -> None:
 
 def _constraint_text(c: Any) -> str:
     """A scikit-learn constraint in the library's words ("an integer >= 0", '"auto"')."""
-    from numbers import Integral
+    from numbers import Integral, Real
 
     from sklearn.utils._param_validation import Interval, StrOptions, _NoneConstraint
 
@@ -62,6 +66,8 @@ def _constraint_text(c: Any) -> str:
         return " or ".join(f'"{o}"' for o in sorted(c.options))
     if isinstance(c, _NoneConstraint):
         return "None"
+    if getattr(c, "type", None) in (Integral, Real):                   # a bare type
+        return "an integer" if c.type is Integral else "a number"
     return str(c)
 
 
