@@ -203,3 +203,22 @@ def test_loo_fit_at_small_penalties_on_a_smooth_gram():
     np.testing.assert_allclose(fit.errors[:2], [5.673906610814396e-05, 1.3993481011484949e-05],
                                rtol=1e-6)
     np.testing.assert_allclose(fit.errors[2], 1.813663219861571e-07, rtol=1e-3)
+
+
+@pytest.mark.parametrize(("n", "c"), [(6, 1.0), (6, 3.7), (20, 3.7), (40, 1e-3)])
+def test_a_constant_kernel_fits_the_mean(n, c):
+    """A constant Gram: its centred part is zero or rounding (4e-16 for 3.7), whose
+    eigenvalues set the relative penalty scale (1e-18) and carried the fit: predictions -384
+    for targets of mean -0.22 (n=6, ones), 1e14 off for 3.7 everywhere, LOO errors 30-340 %
+    off. The intercept alone is the fit, and its LOO error is that of the mean of the others."""
+    import warnings
+
+    K = c * np.ones((n, n))
+    y = np.random.default_rng(n).standard_normal(n)
+    yc = y - y.mean()
+    fit = loo_fit(K, yc[:, None], None)
+    np.testing.assert_allclose(fit.errors, np.mean((n / (n - 1) * yc) ** 2), rtol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # NearConstantGramWarning
+        est = ResponseKernelRidge(kernel="precomputed").fit(K, y)
+    np.testing.assert_allclose(est.predict(K), y.mean(), rtol=0, atol=1e-12)
