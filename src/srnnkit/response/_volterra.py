@@ -586,16 +586,7 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                              "reference='montecarlo'.")
         chain = GridChain(model, dt, spacing=spacing)
     if reference == "grid":
-        try:
-            # E f^0(h_T) from the same propagation, not <f>: the stationary vector is exact
-            # only to ~1e-14, an offset that the errors of tiny amplitudes kept (slope 0.00)
-            exact = np.array([chain.expectation(e * w)[-1, output] for e in eps]) \
-                - chain.expectation(0.0 * w)[-1, output]
-        except ValueError as err:      # the inputs push the law off the grid
-            raise ValueError(f"{err} Here: use reference='montecarlo' or smaller "
-                             "amplitudes.") from err
-        exact_se = np.zeros_like(exact)
-        level = abs(float(chain.mean_output[output]))
+        exact, exact_se, level = _grid_reference(chain, w, eps, output)
     else:
         d, dse, base, _ = crn_input_response(model, w, dt, eps,
                                              check_int("n_paths", n_paths, low=2),
@@ -610,6 +601,21 @@ def volterra_convergence(model: Any, inputs: Any, *, dt: float,
                                v2=v[1], v_stderr=v_se, error1=e1, error2=e2,
                                error_stderr=err_se, slope1=slope1,
                                slope2=slope2, reference=reference, terms_method=how)
+
+
+def _grid_reference(chain: Any, w: np.ndarray, eps: np.ndarray, output: int
+                    ) -> tuple[np.ndarray, np.ndarray, float]:
+    """`volterra_convergence`'s exact changes :math:`Y(\\varepsilon)` on the grid, their
+    standard errors (zero) and the output's level (for the rounding floor)."""
+    try:
+        # E f^0(h_T) from the same propagation, not <f>: the stationary vector is exact
+        # only to ~1e-14, an offset that the errors of tiny amplitudes kept (slope 0.00)
+        exact = np.array([chain.expectation(e * w)[-1, output] for e in eps]) \
+            - chain.expectation(0.0 * w)[-1, output]
+    except ValueError as err:      # the inputs push the law off the grid
+        raise ValueError(f"{err} Here: use reference='montecarlo' or smaller "
+                         "amplitudes.") from err
+    return exact, np.zeros_like(exact), abs(float(chain.mean_output[output]))
 
 
 def _check_series(series: Any, dt: float, model: Any = None) -> None:
