@@ -451,9 +451,10 @@ class ReservoirForecaster(BaseEstimator):
     Attributes
     ----------
     model_ : SRNN
-    coef_ : ndarray of shape (n_hidden + m * lags_, m * H)
-        Readout weights on ``[h̄_t, z_{t-1}, ..., z_{t-lags_}]``, horizon ``k`` in columns
-        ``(k-1) m .. k m - 1`` (``H = 1`` for ``"recursive"``, ``max_horizon`` for ``"direct"``).
+    coef_ : ndarray of shape (n_hidden + m * p, m * H)
+        Readout weights on ``[h̄_t, z_{t-1}, ..., z_{t-p}]`` (``p = lags_``), horizon ``k``
+        in columns ``(k-1) m .. k m - 1`` (``H = 1`` for ``"recursive"``, ``max_horizon`` for
+        ``"direct"``).
     intercept_ : ndarray of shape (m * H,)
     alpha_ : float or ndarray of shape (max_horizon,)
         The readout's penalty; each horizon's (an array) with ``strategy="direct"`` and
