@@ -429,6 +429,7 @@ def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray,
         f = f - f.mean(axis=1, keepdims=True)
         dev = states - states.mean(axis=1, keepdims=True)
         S = np.einsum("bti,btj->bij", dev, dev) / states.shape[1]
+        weighted = None             # a StepCheck only with the input inside the activation
         if additive:
             x = np.einsum("bti,bim->btm", dev,
                           np.stack([_solve_cov(s, model.C) for s in S]))
@@ -436,13 +437,10 @@ def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray,
             P = np.stack([_solve_cov(s, np.eye(s.shape[0])) for s in S])
             score = -np.einsum("bti,bij->btj", dev, P)
             trace = -np.einsum("ki,bik->bk", A, P)[:, None, :]
-            if check is None:
-                x = conjugate_values(model, states, score, dt=dt, score_trace=trace)
-            else:
-                x, parts = _with_correction(model, states, score, dt, trace)
-                return _xcorr(x, f, n_lags) / counts, check.weighted(states, f, score, parts)
-        return (_xcorr(x, f, n_lags) / counts,
-                None if check is None else check.weighted(states, f))
+            x, parts = _with_correction(model, states, score, dt, trace)
+            if check is not None:
+                weighted = check.weighted(states, f, score, parts)
+        return _xcorr(x, f, n_lags) / counts, weighted
     return body
 
 
