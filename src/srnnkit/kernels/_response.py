@@ -203,7 +203,8 @@ def _solve(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symme
                 results.append(_gram(Up, nu, Vp, nv, symmetric, kap, r, R, depth, nthreads))
     if depth is None and check:
         for P, n in ((Up, nu),) if symmetric else ((Up, nu), (Vp, nv)):
-            if refine is None and not _table_fits(2 ** (lev + 1), P.shape[1], P.shape[1]):
+            if refine is None and _table_bytes(2 ** (lev + 1), P.shape[1], P.shape[1]) \
+                    > MAX_TABLE_BYTES:
                 # found by fuzzing: one series of 10,000 steps at dyadic_order=0 (a table of
                 # 0.75 GiB) raised MemoryLimitError "reduce dyadic_order" from this check's
                 # finer table, after the requested kernel was computed; the check is advisory
@@ -220,12 +221,13 @@ def _solve(Up: np.ndarray, nu: np.ndarray, Vp: np.ndarray, nv: np.ndarray, symme
 MAX_TABLE_BYTES = 2**31
 
 
-def _table_fits(r: int, la: int, lb: int) -> bool:
-    return 8 * (la * r) * (lb * r) <= MAX_TABLE_BYTES
+def _table_bytes(r: int, la: int, lb: int) -> int:
+    """Bytes of the time table of paths of ``la`` and ``lb`` steps, ``r`` pieces a step."""
+    return 8 * (la * r) * (lb * r)
 
 
 def _check_table(r: int, la: int, lb: int) -> None:
-    nbytes = 8 * (la * r) * (lb * r)
+    nbytes = _table_bytes(r, la, lb)
     if nbytes > MAX_TABLE_BYTES:
         raise MemoryLimitError(
             f"the time table of response_kernel must fit in {MAX_TABLE_BYTES / 2**30:.0f} GiB; "
