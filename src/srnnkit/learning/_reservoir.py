@@ -608,12 +608,7 @@ class ReservoirForecaster(BaseEstimator):
         F = np.hstack([hbar[rows], _lag_block(z, self.lags_)[rows - 1]])
         Fm, Tm = F.mean(axis=0), T.mean(axis=0)
         Fc, Tc = F - Fm, T - Tm
-        with np.errstate(over="ignore", invalid="ignore"):
-            gram = Fc.T @ Fc
-        if not np.all(np.isfinite(gram)):
-            fail("input_scale", "a scale at which the reservoir's states can be squared "
-                 "(their Gram matrix overflowed)", self.input_scale)
-        lam, V = eigh(gram)
+        lam, V = eigh(self._gram(Fc))
         lam = np.clip(lam, 0.0, None)
         b = V.T @ (Fc.T @ Tc)
         m_t = T.shape[1] // H
@@ -629,6 +624,16 @@ class ReservoirForecaster(BaseEstimator):
         self.last_lags_ = _lag_block(z[-self.lags_:], self.lags_)[-1]
         self.train_bound_ = float(np.abs(z).max())
         return self
+
+    def _gram(self, Fc: np.ndarray) -> np.ndarray:
+        """``Fc.T @ Fc`` of the readout's centred features, refused by ``input_scale`` when
+        it overflows."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = Fc.T @ Fc
+        if not np.all(np.isfinite(gram)):
+            fail("input_scale", "a scale at which the reservoir's states can be squared "
+                 "(their Gram matrix overflowed)", self.input_scale)
+        return gram
 
     def _choose_lags(self, hbar: np.ndarray, z: np.ndarray, T: np.ndarray, rows: np.ndarray,
                      grid: list[int], H: int) -> tuple[int, np.ndarray, np.ndarray]:
@@ -647,12 +652,7 @@ class ReservoirForecaster(BaseEstimator):
             train[blk] = False
             fm, tm = F[train].mean(axis=0), T[train].mean(axis=0)
             Fc, Tc = F[train] - fm, T[train] - tm
-            with np.errstate(over="ignore", invalid="ignore"):
-                G = Fc.T @ Fc
-            if not np.all(np.isfinite(G)):
-                fail("input_scale", "a scale at which the reservoir's states can be squared "
-                     "(their Gram matrix overflowed)", self.input_scale)
-            folds.append((blk, fm, tm, G, Fc.T @ Tc))
+            folds.append((blk, fm, tm, self._gram(Fc), Fc.T @ Tc))
         Fc = F - F.mean(axis=0)
         m_t = T.shape[1] // H
         best = (np.inf, grid[0], np.zeros(H), np.zeros(0))
