@@ -127,7 +127,6 @@ def _quantiles(states: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return a + (pos - lo) * (b - a)
 
 
-
 def _column_groups(feats: Any, n_cols: int, short: np.ndarray, pool_auto: bool
                    ) -> list[np.ndarray]:
     """The feature columns in eight groups: (threshold, linear readouts) x (mean,
@@ -179,6 +178,7 @@ def _readout_candidates(groups: list[np.ndarray], power: list[float], mem_sets: 
                 weights.append([1.0] * len(thr) + [w_lin] * len(lin))
                 labels.append((osc, timed, bool(thr), bool(lin)))
     return candidates, weights, labels
+
 
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
     """Standardise with the training statistics and append the (weighted) first differences."""
