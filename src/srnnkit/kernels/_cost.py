@@ -91,14 +91,18 @@ def _estimate(call: str, xname: str, x: _Sizes, y: _Sizes | None, shift: int, fa
 _CAL_SERIES = 48
 
 
+def _pair_count(x: _Sizes, y: _Sizes | None) -> int:
+    """Kernel entries the call computes: ``x``'s pairs once (symmetric), else ``x`` by ``y``."""
+    return int(x.count) * (int(x.count) + 1) // 2 if y is None else int(x.count) * int(y.count)
+
+
 def _cal_series(x: _Sizes, y: _Sizes | None) -> int:
     """Synthetic series of the rate measurement: a symmetric Gram with about as many pairs as
     the call (at most `_CAL_SERIES` series), so that its SIMD lanes are as full and the parts
     that do not grow with the pairs (the time table, the coarse-grid check on a few
     self-kernels) weigh as much per cell. Found by fuzzing: rated on 48 series, one series of
     3,000 steps (one lane, the check's finer table) was estimated at 0.019 s and took 9 s."""
-    pairs = x.count * (x.count + 1) / 2 if y is None else float(x.count) * y.count
-    n = int(np.ceil((np.sqrt(8.0 * pairs + 1.0) - 1.0) / 2.0))
+    n = int(np.ceil((np.sqrt(8.0 * _pair_count(x, y) + 1.0) - 1.0) / 2.0))
     return int(min(max(n, 1), _CAL_SERIES))
 
 
@@ -107,8 +111,8 @@ def _lane_penalty(x: _Sizes, y: _Sizes | None, n_jobs: Any, max_lanes: int) -> f
     from .._parallel import n_threads
     from ._common import choose_lanes
 
-    pairs = x.count * (x.count + 1) // 2 if y is None else x.count * y.count
-    return max_lanes / choose_lanes(int(min(pairs, 2**62)), n_threads(n_jobs), max_lanes)
+    return max_lanes / choose_lanes(min(_pair_count(x, y), 2**62), n_threads(n_jobs),
+                                    max_lanes)
 
 
 def _calibrated(fn: Any, d: int, kwargs: dict, cells_of: Any, n_series: int) -> float:
