@@ -19,8 +19,9 @@ from sklearn.utils import check_array as sk_check_array
 from .._stats import mean_std
 from .._validation import check_array, describe, fail
 
-__all__ = ["as_series_list", "by_length", "check_channels", "check_not_constant",
-           "check_params", "check_targets", "stack_rows", "standardization", "target_scales"]
+__all__ = ["as_series_list", "by_length", "check_channels", "check_labels", "check_not_constant",
+           "check_params", "check_targets", "check_two_classes", "sign_targets", "stack_rows",
+           "standardization", "target_scales"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
@@ -204,3 +205,44 @@ def check_targets(y: Any, n: int, *, numeric: bool = True) -> np.ndarray:
         raise ValueError(f"y must have one entry per series (inconsistent numbers of samples): "
                          f"X has {n} series; got {describe(y)}.")
     return y
+
+
+def check_labels(y: Any, n: int, *, own_shape_text: bool = False) -> np.ndarray:
+    """Validate the class labels ``y`` of ``n`` series: one column of a classification type.
+
+    ``own_shape_text``: a 2-D ``y`` of several columns is refused in the library's words;
+    otherwise in scikit-learn's (``column_or_1d``), as the kernel and oscillator classifiers
+    always have.
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import column_or_1d
+
+    y = check_targets(y, n, numeric=False)
+    if own_shape_text and y.ndim == 2 and y.shape[1] != 1:
+        raise ValueError(f"y must be a 1-D array of class labels; got shape {y.shape}.")
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    return y
+
+
+def check_two_classes(classes: np.ndarray) -> None:
+    """Raise ValueError unless ``classes`` (the distinct labels) holds at least two."""
+    if len(classes) < 2:
+        raise ValueError(f"y must hold labels of at least two classes; got one class: "
+                         f"{classes.tolist()}.")
+
+
+def sign_targets(est: Any, y: Any, n: int) -> np.ndarray:
+    """One-vs-rest targets of the labels ``y`` of ``n`` series, in {-1, +1}.
+
+    Sets ``est.classes_`` (before the two-class check, as the classifiers always did).
+    Two classes give one column (+1 for the second class), more one column per class.
+    """
+    from sklearn.preprocessing import LabelBinarizer
+
+    labels = check_labels(y, n)
+    binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
+    Y = binarizer.fit_transform(labels).astype(np.float64)
+    est.classes_ = binarizer.classes_
+    check_two_classes(est.classes_)
+    return Y

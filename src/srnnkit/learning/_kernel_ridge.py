@@ -9,10 +9,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from .._stats import unit_exponent
 from .._validation import (
@@ -40,6 +38,7 @@ from ._input import (
     check_not_constant,
     check_params,
     check_targets,
+    sign_targets,
     standardization,
     target_scales,
 )
@@ -1317,19 +1316,7 @@ class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
         self
         """
         check_params(self)
-
-        def targets(n: int) -> np.ndarray:
-            labels = column_or_1d(check_targets(y, n, numeric=False), warn=True)
-            check_classification_targets(labels)
-            binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
-            Y = binarizer.fit_transform(labels).astype(np.float64)
-            self.classes_ = binarizer.classes_
-            if len(self.classes_) < 2:
-                raise ValueError(f"y must hold labels of at least two classes; got one "
-                                 f"class: {self.classes_.tolist()}.")
-            return Y
-
-        self._fit_kernel(X, targets)
+        self._fit_kernel(X, lambda n: sign_targets(self, y, n))
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:

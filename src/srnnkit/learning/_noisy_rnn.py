@@ -23,9 +23,11 @@ from ..dynamics._drift import EulerStep
 from ._input import (
     as_series_list,
     check_channels,
+    check_labels,
     check_not_constant,
     check_params,
     check_targets,
+    check_two_classes,
     standardization,
 )
 
@@ -497,18 +499,9 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
         return self
 
     def _targets(self, y: Any, n: int) -> np.ndarray:
-        from sklearn.utils.multiclass import check_classification_targets
-        from sklearn.utils.validation import column_or_1d
-
-        y = check_targets(y, n, numeric=False)
-        if y.ndim == 2 and y.shape[1] != 1:
-            raise ValueError(f"y must be a 1-D array of class labels; got shape {y.shape}.")
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        y = check_labels(y, n, own_shape_text=True)
         self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y must hold labels of at least two classes; got one class: "
-                             f"{self.classes_.tolist()}.")
+        check_two_classes(self.classes_)
         return codes.astype(np.int64)
 
     def _n_outputs(self) -> int:

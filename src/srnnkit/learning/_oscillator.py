@@ -16,10 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import Runner, n_threads
 from .._random import as_generator
@@ -32,6 +30,7 @@ from ._input import (
     check_not_constant,
     check_params,
     check_targets,
+    sign_targets,
     standardization,
     target_scales,
 )
@@ -832,15 +831,7 @@ class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
         """
         self._check_y(y)
         X = as_series_list(X)
-        y = column_or_1d(check_targets(y, len(X), numeric=False), warn=True)
-        check_classification_targets(y)
-        binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
-        Y = binarizer.fit_transform(y).astype(np.float64)
-        self.classes_ = binarizer.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(f"y must hold labels of at least two classes; got one class: "
-                             f"{self.classes_.tolist()}.")
-        self._fit_readout(X, Y)
+        self._fit_readout(X, sign_targets(self, y, len(X)))
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
