@@ -4,8 +4,21 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import LabelBinarizer
 
-from srnnkit.learning import LinearSRNNClassifier, ResponseKernelClassifier
-from srnnkit.learning._input import check_labels, check_two_classes, sign_targets
+from srnnkit.learning import (
+    LinearSRNNClassifier,
+    LinearSRNNFeatures,
+    ResponseFeatures,
+    ResponseKernelClassifier,
+    SRNNReservoir,
+)
+from srnnkit.learning._input import (
+    channel_scaling,
+    check_labels,
+    check_two_classes,
+    scaled,
+    sign_targets,
+    standardization,
+)
 
 
 class _Holder:
@@ -56,3 +69,39 @@ def test_classifiers_refuse_one_class_alike(make):
     with pytest.raises(ValueError, match=r"at least two classes; got one class: \[1\]"):
         est.fit(X, np.ones(6, int))
     np.testing.assert_array_equal(est.classes_, [1])
+
+
+def test_channel_scaling_standardises_over_every_step_or_keeps_a_fixed_scale():
+    rng = np.random.default_rng(1)
+    series = [rng.standard_normal((5, 2)) * [1.0, 3.0] + 2.0, rng.standard_normal((3, 2))]
+    shift, scale = channel_scaling(series)
+    ref_shift, ref_scale = standardization(np.concatenate(series, axis=0))
+    np.testing.assert_array_equal(shift, ref_shift)
+    np.testing.assert_array_equal(scale, ref_scale)
+    shift, scale = channel_scaling(series, False)
+    np.testing.assert_array_equal(shift, [0.0, 0.0])
+    np.testing.assert_array_equal(scale, [1.0, 1.0])
+    np.testing.assert_array_equal(channel_scaling(series, False, 2.5)[1], [2.5, 2.5])
+
+
+def test_scaled_checks_the_channels_of_fit():
+    est = _Holder()
+    est.n_features_in_, est.shift_, est.scale_ = 2, np.array([1.0, 2.0]), np.array([2.0, 4.0])
+    out = scaled(est, [np.array([[3.0, 6.0]]), np.array([[1.0, 2.0], [5.0, 10.0]])])
+    np.testing.assert_array_equal(out[0], [[1.0, 1.0]])
+    np.testing.assert_array_equal(out[1], [[0.0, 0.0], [2.0, 2.0]])
+    with pytest.raises(ValueError, match=r"X\[1\] must be series with 2 channel"):
+        scaled(est, [np.zeros((3, 2)), np.zeros((3, 1))])
+
+
+@pytest.mark.parametrize("make", [
+    lambda std: LinearSRNNFeatures(n_oscillators=4, n_thresholds=1, standardize=std),
+    lambda std: SRNNReservoir(n_hidden=4, n_paths=1, standardize=std),
+    lambda std: ResponseFeatures(depth=1, scaling="standard" if std else None)])
+def test_transformers_share_the_channel_scaling(make):
+    X = np.random.default_rng(2).standard_normal((4, 9, 2)) * [1.0, 5.0] + 3.0
+    for std in (True, False):
+        est = make(std).fit(X)
+        ref = channel_scaling(list(X), std)
+        np.testing.assert_array_equal(est.shift_, ref[0])
+        np.testing.assert_array_equal(est.scale_, ref[1])

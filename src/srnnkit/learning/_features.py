@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import fail
 from ..features import MonomialBasis, SupportBasis, response_features
 from ..signatures import signature, signature_dim, words
-from ._input import as_series_list, check_channels, check_params, stack_rows, standardization
+from ._input import as_series_list, channel_scaling, check_params, scaled, stack_rows
 
 __all__ = ["ResponseFeatures", "SignatureTransformer", "channel_names", "prepare_inputs",
            "signature_names"]
@@ -43,12 +43,9 @@ def signature_names(channels: list[str], depth: int, scalar_term: bool) -> np.nd
 
 def _fit_scaling(est: Any, series: list[np.ndarray]) -> None:
     """Learn ``shift_``/``scale_`` (per channel) and ``dt_`` from the training series."""
-    m = series[0].shape[1]
-    if isinstance(est.scaling, str):  # "standard"
-        est.shift_, est.scale_ = standardization(np.concatenate(series, axis=0))
-    else:
-        est.shift_ = np.zeros(m)
-        est.scale_ = np.full(m, 1.0 if est.scaling is None else float(est.scaling))
+    standard = isinstance(est.scaling, str)                          # "standard"
+    fixed = 1.0 if standard or est.scaling is None else float(est.scaling)
+    est.shift_, est.scale_ = channel_scaling(series, standard, fixed)
     est.dt_ = float(est.dt) if est.dt is not None else 1.0 / max(s.shape[0] for s in series)
 
 
@@ -58,8 +55,7 @@ def prepare_inputs(est: Any, series: list[np.ndarray], time: bool = False) -> li
     The channel is the constant 1 (response inputs) or, with ``time=True``, the time
     ``i * dt_`` (paths for the signature kernel).
     """
-    check_channels(series, est.n_features_in_)
-    out = [(s - est.shift_) / est.scale_ for s in series]
+    out = scaled(est, series)
     if est.time_augment:
         out = [np.hstack([(np.arange(s.shape[0]) * est.dt_)[:, None] if time
                           else np.ones((s.shape[0], 1)), s]) for s in out]

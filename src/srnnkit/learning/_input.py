@@ -19,9 +19,9 @@ from sklearn.utils import check_array as sk_check_array
 from .._stats import mean_std
 from .._validation import check_array, describe, fail
 
-__all__ = ["as_series_list", "by_length", "check_channels", "check_labels", "check_not_constant",
-           "check_params", "check_targets", "check_two_classes", "sign_targets", "stack_rows",
-           "standardization", "target_scales"]
+__all__ = ["as_series_list", "by_length", "channel_scaling", "check_channels", "check_labels",
+           "check_not_constant", "check_params", "check_targets", "check_two_classes",
+           "scaled", "sign_targets", "stack_rows", "standardization", "target_scales"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
@@ -154,6 +154,26 @@ def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, sd = mean_std(values)               # any finite scale (1e-170 and 1e155 too)
     tol = np.sqrt(max(values.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
     return mean, np.where(sd > tol, sd, 1.0)
+
+
+def channel_scaling(series: list[np.ndarray], standardize: bool = True, scale: float = 1.0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel ``(shift, scale)`` of the training ``series`` (each ``(n_steps_i, m)``).
+
+    ``standardize``: the mean and deviation of every step of every series
+    (`standardization`); otherwise 0 and ``scale``.
+    """
+    if standardize:
+        return standardization(np.concatenate(series, axis=0))
+    m = series[0].shape[1]
+    return np.zeros(m), np.full(m, scale)
+
+
+def scaled(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
+    """``(s - est.shift_) / est.scale_`` of each series, after checking that each has the
+    ``est.n_features_in_`` channels of fit (`check_channels`)."""
+    check_channels(series, est.n_features_in_)
+    return [(s - est.shift_) / est.scale_ for s in series]
 
 
 def target_scales(Y: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ from ._input import (
     check_not_constant,
     check_params,
     check_targets,
+    scaled,
     sign_targets,
     standardization,
     target_scales,
@@ -318,9 +319,6 @@ class _KernelBase(BaseEstimator):
         check_not_constant(series, self.shift_, self.scale_)
         return series
 
-    def _standard(self, series: list[np.ndarray]) -> list[np.ndarray]:
-        return [(s - self.shift_) / self.scale_ for s in series]
-
     def _fit_path_inputs(self, series: list[np.ndarray]) -> list[np.ndarray]:
         """Block averaging, time step, basis and difference weights of the whole-path kernel;
         return the base (scaled, averaged) training inputs."""
@@ -338,7 +336,7 @@ class _KernelBase(BaseEstimator):
                  f"in [{low:.1e}, {high:.1e}] (a kernel cell weighs dt**2)", self.dt,
                  hint="Use dt=None (the series span 1).")
         self.basis_ = check_basis(self.basis, finite=self.refine is not None)
-        base = [_block_mean(z, self.block_) for z in self._standard(series)]
+        base = [_block_mean(z, self.block_) for z in scaled(self, series)]
         if self.derivative and self.kernel != "signature":
             cells = np.concatenate(base, axis=0)
             diffs = np.concatenate([np.diff(b, axis=0) for b in base], axis=0)
@@ -350,9 +348,7 @@ class _KernelBase(BaseEstimator):
         return base
 
     def _base(self, X: Any) -> list[np.ndarray]:
-        series = as_series_list(X)
-        check_channels(series, self.n_features_in_)
-        return [_block_mean(z, self.block_) for z in self._standard(series)]
+        return [_block_mean(z, self.block_) for z in scaled(self, as_series_list(X))]
 
     def _pooled_inputs(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Inputs of the pooled kernel (packed): the scaled channels, their differences."""
@@ -845,7 +841,7 @@ class _KernelBase(BaseEstimator):
         self.gram_mean_ = float(K.mean()) if self.fit_intercept else 0.0
 
     def _path_test_gram(self, series: list[np.ndarray]) -> np.ndarray:
-        base = [_block_mean(z, self.block_) for z in self._standard(series)]
+        base = [_block_mean(z, self.block_) for z in scaled(self, series)]
         paths = self._paths(base, self.input_scale_)
         # new paths with larger increments than the training ones get a finer PDE grid, each
         # by its own increments (found by fuzzing: one large series in a batch put every

@@ -22,12 +22,13 @@ from .._validation import check_memory, fail
 from ..dynamics._drift import EulerStep
 from ._input import (
     as_series_list,
-    check_channels,
+    channel_scaling,
     check_labels,
     check_not_constant,
     check_params,
     check_targets,
     check_two_classes,
+    scaled,
     standardization,
 )
 
@@ -168,9 +169,9 @@ class _NoisyRNNModel(BaseEstimator):
         targets = self._targets(y, len(series))
         m = series[0].shape[1]
         self.n_features_in_ = m
-        self.shift_, self.scale_ = standardization(np.concatenate(series, axis=0))
+        self.shift_, self.scale_ = channel_scaling(series)
         check_not_constant(series, self.shift_, self.scale_)
-        inputs = [(s - self.shift_) / self.scale_ for s in series]
+        inputs = scaled(self, series)
         L = _reference_length([s.shape[0] for s in inputs])
         self.dt_ = HORIZON / L if self.dt is None else float(self.dt)
         p = self._n_outputs()
@@ -292,9 +293,7 @@ class _NoisyRNNModel(BaseEstimator):
     def _outputs(self, X: Any) -> np.ndarray:
         """:math:`E f(h_T)` (or the noise-free output) of every series, shape (n, p)."""
         check_is_fitted(self, "srnn_")
-        series = as_series_list(X)
-        check_channels(series, self.n_features_in_)
-        inputs = [(s - self.shift_) / self.scale_ for s in series]
+        inputs = scaled(self, as_series_list(X))
         if self.prediction == "noise-free":
             return _mean_outputs(self.srnn_, inputs, dt=self.dt_)
         return _mean_outputs(self.srnn_, inputs, dt=self.dt_, n_paths=self.n_paths,

@@ -26,10 +26,11 @@ from . import _oscillator_loops as _k
 from ._features import channel_names
 from ._input import (
     as_series_list,
-    check_channels,
+    channel_scaling,
     check_not_constant,
     check_params,
     check_targets,
+    scaled,
     sign_targets,
     standardization,
     target_scales,
@@ -181,8 +182,7 @@ def _readout_candidates(groups: list[np.ndarray], power: list[float], mem_sets: 
 
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
     """Standardise with the training statistics and append the (weighted) first differences."""
-    check_channels(series, est.n_features_in_)
-    out = [(s - est.shift_) / est.scale_ for s in series]
+    out = scaled(est, series)
     if est.derivative:
         w = getattr(est, "derivative_weight_", 1.0)
         out = [np.hstack([z, w * np.diff(z, axis=0, prepend=z[:1])]) for z in out]
@@ -380,16 +380,11 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
             fail("readout", '"step", "relu" or "both" (or "none" with linear=True)',
                  self.readout)
         series = as_series_list(X)
-        m = series[0].shape[1]
-        self.n_features_in_ = m
-        if self.standardize:
-            self.shift_, self.scale_ = standardization(np.concatenate(series, axis=0))
-        else:
-            self.shift_, self.scale_ = np.zeros(m), np.ones(m)
+        self.n_features_in_ = series[0].shape[1]
+        self.shift_, self.scale_ = channel_scaling(series, self.standardize)
         check_not_constant(series, self.shift_, self.scale_)
         if self.derivative:
-            self.derivative_weight_ = _derivative_weight(
-                [(s - self.shift_) / self.scale_ for s in series])
+            self.derivative_weight_ = _derivative_weight(scaled(self, series))
         inputs = _prepare(self, series)
         n_in = inputs[0].shape[1]
         L = max(s.shape[0] for s in series)

@@ -21,7 +21,7 @@ from ..model import SRNN
 from ..simulate import simulate
 from ..simulate._simulate import mean_common_noise
 from ._features import channel_names
-from ._input import as_series_list, check_params, standardization
+from ._input import as_series_list, channel_scaling, check_params, standardization
 from ._ridge import eigh
 
 __all__ = ["ForecastDivergenceWarning", "ReservoirForecaster", "SRNNReservoir"]
@@ -279,9 +279,7 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
             self.dt_ = 1.0 / (self.leak * math.sqrt(L))
         else:
             self.dt_ = float(self.dt)
-        m = self.n_features_in_
-        self.shift_, self.scale_ = (standardization(np.concatenate(series, axis=0))
-                                    if self.standardize else (np.zeros(m), np.ones(m)))
+        self.shift_, self.scale_ = channel_scaling(series, self.standardize)
         self.model_, self.noise_seed_, self.h0_ = _build_model(self, self.n_features_in_)
         self.n_features_out_ = self.n_hidden * (2 if self.pooling == "both" else 1)
         return self
