@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import LabelBinarizer
 
+import srnnkit.learning as learning
 from srnnkit.learning import (
     LinearSRNNClassifier,
     LinearSRNNFeatures,
@@ -12,6 +13,7 @@ from srnnkit.learning import (
     SRNNReservoir,
 )
 from srnnkit.learning._input import (
+    SeriesInputMixin,
     channel_scaling,
     check_labels,
     check_two_classes,
@@ -105,3 +107,20 @@ def test_transformers_share_the_channel_scaling(make):
         ref = channel_scaling(list(X), std)
         np.testing.assert_array_equal(est.shift_, ref[0])
         np.testing.assert_array_equal(est.scale_, ref[1])
+
+
+def test_every_estimator_takes_3d_series_through_one_mixin():
+    estimators = [c for c in vars(learning).values()
+                  if isinstance(c, type) and hasattr(c, "get_params")]
+    assert len(estimators) >= 11
+    for cls in estimators:
+        tags = cls().__sklearn_tags__()
+        series = issubclass(cls, SeriesInputMixin)
+        assert tags.input_tags.three_d_array == series, cls
+        assert series or cls is learning.ReservoirForecaster       # one series, not a batch
+        if tags.estimator_type == "regressor":
+            assert tags.target_tags.multi_output and tags.target_tags.single_output, cls
+    tags = learning.SignatureTransformer().__sklearn_tags__()
+    assert not tags.requires_fit
+    assert learning.ResponseKernelRidge(kernel="precomputed").__sklearn_tags__(
+    ).input_tags.pairwise

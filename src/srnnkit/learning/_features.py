@@ -13,7 +13,14 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import fail
 from ..features import MonomialBasis, SupportBasis, response_features
 from ..signatures import signature, signature_dim, words
-from ._input import as_series_list, channel_scaling, check_params, scaled, stack_rows
+from ._input import (
+    SeriesInputMixin,
+    as_series_list,
+    channel_scaling,
+    check_params,
+    scaled,
+    stack_rows,
+)
 
 __all__ = ["ResponseFeatures", "SignatureTransformer", "channel_names", "prepare_inputs",
            "signature_names"]
@@ -76,7 +83,7 @@ def check_basis(basis: Any, *, finite: bool) -> SupportBasis:
 _SCALING = [None, StrOptions({"standard"}), Interval(Real, 0, None, closed="neither")]
 
 
-class ResponseFeatures(TransformerMixin, BaseEstimator):
+class ResponseFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
     r"""Response features: the truncated signature of :math:`X = \int_0^T \psi(s)\otimes u_s\,ds`.
 
     By docs/theory.md §4 the expected output of *any* SRNN driven by ``u`` is a linear
@@ -214,13 +221,8 @@ class ResponseFeatures(TransformerMixin, BaseEstimator):
         tensor = [f"psi{p}.{c}" for p in range(self.basis_.n_functions) for c in chans]
         return signature_names(tensor, self.depth, self.scalar_term)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
 
-
-class SignatureTransformer(TransformerMixin, BaseEstimator):
+class SignatureTransformer(SeriesInputMixin, TransformerMixin, BaseEstimator):
     r"""Truncated signatures of the series seen as piecewise-linear paths (stateless).
 
     For a series with points :math:`x_0, \dots, x_{L-1}` the features are the iterated
@@ -331,6 +333,5 @@ class SignatureTransformer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
         tags.requires_fit = False
         return tags

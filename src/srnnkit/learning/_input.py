@@ -19,12 +19,23 @@ from sklearn.utils import check_array as sk_check_array
 from .._stats import mean_std
 from .._validation import check_array, describe, fail
 
-__all__ = ["as_series_list", "by_length", "channel_scaling", "check_channels", "check_labels",
-           "check_not_constant", "check_params", "check_targets", "check_two_classes",
-           "scaled", "sign_targets", "stack_rows", "standardization", "target_scales"]
+__all__ = ["SeriesInputMixin", "as_series_list", "by_length", "channel_scaling",
+           "check_channels", "check_labels", "check_not_constant", "check_params",
+           "check_targets", "check_two_classes", "scaled", "sign_targets", "stack_rows",
+           "standardization", "target_scales"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
+
+
+class SeriesInputMixin:
+    """Mixin of the estimators whose ``X`` is a batch of time series: scikit-learn's tag
+    ``input_tags.three_d_array`` (an array ``(n_series, n_steps, n_channels)`` is valid)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
 
 
 def check_params(est: Any) -> None:

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -33,6 +33,7 @@ from ..kernels._pooled import (
 )
 from ._features import _SCALING, _fit_scaling, check_basis
 from ._input import (
+    SeriesInputMixin,
     as_series_list,
     check_channels,
     check_not_constant,
@@ -243,7 +244,7 @@ def _block_mean(x: np.ndarray, k: int) -> np.ndarray:
     return sums / counts[:, None]
 
 
-class _KernelBase(BaseEstimator):
+class _KernelBase(SeriesInputMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "kernel": [StrOptions({"auto", "pooled", "response", "signature", "precomputed"})],
         "alpha": [Interval(Real, 0, None, closed="neither"), None],
@@ -956,7 +957,6 @@ class _KernelBase(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
 
@@ -1106,7 +1106,7 @@ _DOC_PARAMS = r"""Parameters
 """
 
 
-class ResponseKernelRidge(RegressorMixin, _KernelBase):
+class ResponseKernelRidge(MultiOutputMixin, RegressorMixin, _KernelBase):
     r"""Kernel ridge regression with the response kernel (docs/theory.md §5-6).
 
     The Gram matrix :math:`K_{ij} = \langle S(X^{u_i}), S(X^{u_j})\rangle`,
@@ -1255,7 +1255,6 @@ class ResponseKernelRidge(RegressorMixin, _KernelBase):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
         # scikit-learn's tabular check data are read as univariate time series here
         tags.regressor_tags.poor_score = True
         return tags

@@ -12,7 +12,7 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -21,6 +21,7 @@ from .._random import child_sequences
 from .._validation import check_memory, fail
 from ..dynamics._drift import EulerStep
 from ._input import (
+    SeriesInputMixin,
     as_series_list,
     channel_scaling,
     check_labels,
@@ -132,7 +133,7 @@ def _reference_length(lengths: list[int]) -> int:
     return max(1, math.ceil(float(np.median(lengths))))
 
 
-class _NoisyRNNModel(BaseEstimator):
+class _NoisyRNNModel(SeriesInputMixin, BaseEstimator):
     """Shared shell: standardise, train a `srnnkit.nn.NoisyRNN` with Adam, keep its SRNN."""
 
     _parameter_constraints: ClassVar[dict] = dict(_PARAMS)
@@ -298,11 +299,6 @@ class _NoisyRNNModel(BaseEstimator):
             return _mean_outputs(self.srnn_, inputs, dt=self.dt_)
         return _mean_outputs(self.srnn_, inputs, dt=self.dt_, n_paths=self.n_paths,
                             seed=self.noise_seed_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
 
 
 class _Adam:
@@ -562,7 +558,7 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
         return self.classes_[out.argmax(axis=1)]
 
 
-class NoisyRNNRegressor(RegressorMixin, _NoisyRNNModel):
+class NoisyRNNRegressor(MultiOutputMixin, RegressorMixin, _NoisyRNNModel):
     __doc__ = r"""Time-series regressor: a noise-injected RNN trained by gradient (PyTorch).
 
     The network of `NoisyRNNClassifier` with a linear readout of the state after each
@@ -639,9 +635,3 @@ class NoisyRNNRegressor(RegressorMixin, _NoisyRNNModel):
         """
         out = self._outputs(X)
         return out[:, 0] if self.target_ndim_ == 1 else out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags

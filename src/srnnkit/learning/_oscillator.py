@@ -15,7 +15,13 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -25,6 +31,7 @@ from .._validation import check_array, check_memory, fail
 from . import _oscillator_loops as _k
 from ._features import channel_names
 from ._input import (
+    SeriesInputMixin,
     as_series_list,
     channel_scaling,
     check_not_constant,
@@ -201,7 +208,7 @@ def _derivative_weight(series: list[np.ndarray]) -> np.ndarray:
     return np.where(rough > 0, size / np.where(rough > 0, rough, 1.0), 1.0)
 
 
-class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
+class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
     r"""Exact noise-averaged readouts of a random linear SRNN: a bank of damped oscillators.
 
     The network is a linear SRNN (docs/theory.md §1 with :math:`a` the identity and
@@ -591,13 +598,8 @@ class LinearSRNNFeatures(TransformerMixin, BaseEstimator):
         return np.asarray([f"linearsrnnfeatures{i}" for i in range(self.n_features_out_)],
                           dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
 
-
-class _LinearSRNNModel(BaseEstimator):
+class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
     """Shared shell: `LinearSRNNFeatures`, standardisation, ridge chosen by leave-one-out."""
 
     _parameter_constraints: ClassVar[dict] = {
@@ -725,11 +727,6 @@ class _LinearSRNNModel(BaseEstimator):
         parts = [feats._readouts(inputs[a:a + block], buf) @ W + c
                  for a in range(0, len(inputs), block)]
         return np.concatenate(parts, axis=0)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
 
 
 _SHELL_DOC = """
@@ -864,7 +861,7 @@ class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
         return self.classes_[scores.argmax(axis=1)]
 
 
-class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
+class LinearSRNNRegressor(MultiOutputMixin, RegressorMixin, _LinearSRNNModel):
     __doc__ = r"""Time-series regressor: `LinearSRNNFeatures`, standardisation, ridge.
 
     Predicts a scalar (or vector) target per series by ridge regression on the exact
@@ -924,9 +921,3 @@ class LinearSRNNRegressor(RegressorMixin, _LinearSRNNModel):
         """
         scores = self._scores(X)
         return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags

@@ -21,7 +21,7 @@ from ..model import SRNN
 from ..simulate import simulate
 from ..simulate._simulate import mean_common_noise
 from ._features import channel_names
-from ._input import as_series_list, channel_scaling, check_params, standardization
+from ._input import SeriesInputMixin, as_series_list, channel_scaling, check_params, standardization
 from ._ridge import eigh
 
 __all__ = ["ForecastDivergenceWarning", "ReservoirForecaster", "SRNNReservoir"]
@@ -144,7 +144,7 @@ def _pooled_cost(est: Any, series: list[np.ndarray]) -> Any:
                         speedup=speedup(n_threads(est.n_jobs), len(series)))
 
 
-class SRNNReservoir(TransformerMixin, BaseEstimator):
+class SRNNReservoir(SeriesInputMixin, TransformerMixin, BaseEstimator):
     r"""Noise-averaged hidden states of a fixed random SRNN as features of a time series.
 
     Each series :math:`u` drives the SRNN (docs/theory.md §1)
@@ -353,11 +353,6 @@ class SRNNReservoir(TransformerMixin, BaseEstimator):
         if self.pooling in ("mean", "both"):
             names += [f"h_mean_{i}" for i in range(self.n_hidden)]
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
 
 
 #: penalties of ``ReservoirForecaster(alpha="auto")``, relative to the mean eigenvalue of the
