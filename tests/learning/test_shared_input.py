@@ -20,6 +20,7 @@ from srnnkit.learning._input import (
     scaled,
     sign_targets,
     standardization,
+    standardize_columns,
 )
 
 
@@ -124,3 +125,14 @@ def test_every_estimator_takes_3d_series_through_one_mixin():
     assert not tags.requires_fit
     assert learning.ResponseKernelRidge(kernel="precomputed").__sklearn_tags__(
     ).input_tags.pairwise
+
+
+def test_standardize_columns_in_place():
+    F = np.random.default_rng(3).standard_normal((7, 3)) * [1.0, 10.0, 0.0] + 4.0
+    ref_mean, ref_scale = standardization(F)
+    expected = (F - ref_mean) / ref_scale
+    mean, scale = standardize_columns(F)
+    np.testing.assert_array_equal(mean, ref_mean)
+    np.testing.assert_array_equal(scale, ref_scale)
+    np.testing.assert_array_equal(F, expected)                   # in place, same rounding
+    assert scale[2] == 1.0 and np.all(F[:, 2] == 0.0)             # a constant column

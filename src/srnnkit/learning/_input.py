@@ -22,7 +22,7 @@ from .._validation import check_array, describe, fail
 __all__ = ["SeriesInputMixin", "as_series_list", "by_length", "channel_scaling",
            "check_channels", "check_labels", "check_not_constant", "check_params",
            "check_targets", "check_two_classes", "scaled", "sign_targets", "stack_rows",
-           "standardization", "target_scales"]
+           "standardization", "standardize_columns", "target_scales"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
@@ -165,6 +165,15 @@ def standardization(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, sd = mean_std(values)               # any finite scale (1e-170 and 1e155 too)
     tol = np.sqrt(max(values.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
     return mean, np.where(sd > tol, sd, 1.0)
+
+
+def standardize_columns(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standardise the columns of the feature matrix ``F`` in place (`standardization`);
+    return their mean and scale, to apply to new rows."""
+    mean, scale = standardization(F)
+    F -= mean
+    F /= scale
+    return mean, scale
 
 
 def channel_scaling(series: list[np.ndarray], standardize: bool = True, scale: float = 1.0

@@ -41,7 +41,7 @@ from ._input import (
     check_targets,
     scaled,
     sign_targets,
-    standardization,
+    standardize_columns,
     target_scales,
 )
 from ._kernel_select import KERNEL_ALPHAS, LooFit, centre, heat_grams, loo_fit, stack_weights
@@ -548,9 +548,7 @@ class _KernelBase(SeriesInputMixin, BaseEstimator):
 
         feats = LinearSRNNFeatures(random_state=THRESHOLD_SEED, n_jobs=self.n_jobs)
         F = feats.fit_transform(series)
-        mean, scale = standardization(F)
-        F -= mean
-        F /= scale
+        mean, scale = standardize_columns(F)
         self.threshold_transformer_ = feats
         self.threshold_shift_, self.threshold_scale_ = mean, scale
         half = F.shape[1] // 2                     # pooling "mean+time": the plain averages first

@@ -39,7 +39,7 @@ from ._input import (
     check_targets,
     scaled,
     sign_targets,
-    standardization,
+    standardize_columns,
     target_scales,
 )
 from ._ridge import ridge_loo
@@ -663,9 +663,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         feats = LinearSRNNFeatures(**params)
         F = feats.fit_transform(X)
         self.n_features_in_ = feats.n_features_in_
-        mean, scale = standardization(F)
-        F -= mean
-        F /= scale
+        mean, scale = standardize_columns(F)
         if not np.abs(F).max(initial=0.0) > 1e-8:    # standardised: a varying column has SD 1
             from ._kernel_ridge import NearConstantGramWarning
 
