@@ -29,6 +29,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._cpu import has_avx512
 from ._activations import IDENTITY, RELU, SIGMOID, TANH
 
 __all__ = ["GEMM_MAX", "LANES", "em_piece", "em_row", "gemm_rows", "simd_tanh"]
@@ -40,17 +41,7 @@ GEMM_MAX = 256
 
 def _lanes() -> int:
     """Doubles per vector: 8 where numba's target CPU has AVX-512, else 4."""
-    from llvmlite import binding
-    from numba.core import config
-
-    if config.CPU_NAME or config.CPU_FEATURES:
-        features = config.CPU_FEATURES or ""
-    else:
-        try:
-            features = binding.get_host_cpu_features().flatten()
-        except RuntimeError:  # pragma: no cover - LLVM cannot tell on this host
-            features = ""
-    return 8 if "+avx512f" in features.split(",") else 4
+    return 8 if has_avx512() else 4
 
 
 LANES = _lanes()

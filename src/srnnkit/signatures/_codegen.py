@@ -39,6 +39,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._cpu import has_avx512
+
 __all__ = ["BLOCK", "FixedLayout", "fixed_layout", "fmuladd", "paths_kernel", "rank_one_kernel"]
 
 BLOCK = 4  # segments per top-level block (as _loops.BLOCK)
@@ -51,17 +53,7 @@ def _vector_bytes() -> int:
     Wider vectors than the CPU's are still correct (LLVM splits them); this only sets
     the alignment and how many Horner intermediates are kept in registers.
     """
-    from llvmlite import binding
-    from numba.core import config
-
-    if config.CPU_NAME or config.CPU_FEATURES:
-        features = config.CPU_FEATURES or ""
-    else:
-        try:
-            features = binding.get_host_cpu_features().flatten()
-        except RuntimeError:  # pragma: no cover - LLVM cannot tell on this host
-            features = ""
-    return 64 if "+avx512f" in features.split(",") else 32
+    return 64 if has_avx512() else 32
 
 
 VEC_BYTES = _vector_bytes()  # one vector
