@@ -24,7 +24,10 @@ def test_cross_validation_in_time_equals_refits_on_the_other_blocks(p):
     F = np.hstack([hbar[rows], _lag_block(z, p)[rows - 1]])
     T = np.c_[F[:, 0] - F[:, 1] ** 2, F[:, -1]] + 0.3 * rng.standard_normal((rows.size, 2))
     est = ReservoirForecaster(n_hidden=N, washout=washout)
-    lags, _, cv = est._choose_lags(hbar, z, T, rows, [p], 1)
+    tgt = np.zeros((L - 1, 2))
+    tgt[rows] = T                                  # row t's target at step t (horizon 1)
+    lags, _, cv, state = est._choose_lags(hbar, z[:L - 1], tgt, {p: washout}, 1)
+    assert state                                   # the target needs the state
     Fc = F - F.mean(axis=0)
     alphas = FORECAST_ALPHAS * float(np.sum(Fc * Fc)) / rows.size
     ref = np.zeros(alphas.size)
@@ -41,13 +44,15 @@ def test_auto_penalty_on_a_random_walk_and_on_mackey_glass():
     """A fixed 1e-8 (the earlier default) gave 10.7 on this random walk (persistence 0.07);
     the chosen penalty is large there and at the bottom of the grid on Mackey-Glass."""
     walk = np.cumsum(np.random.default_rng(0).standard_normal(1200))
-    fixed = ReservoirForecaster(alpha=1e-8, random_state=0).fit(walk[:600])
+    # the state in the readout (lags=1: no cross-validation, which would drop it here)
+    fixed = ReservoirForecaster(alpha=1e-8, lags=1, washout=100, random_state=0).fit(walk[:600])
     auto = ReservoirForecaster(random_state=0).fit(walk[:600])
     persistence = _nrmse(walk[599:1199], walk[600:])
     err = {name: _nrmse(est.predict_next(walk)[599:1199], walk[600:])
            for name, est in (("fixed", fixed), ("auto", auto))}
     assert err["fixed"] > 20 * persistence and err["auto"] < 2 * persistence
-    assert _chosen(auto) >= 10                     # relative penalty >= 1e-4
+    # a large penalty on the state, or the past values alone (their ridge needs none)
+    assert not auto.uses_state_ or _chosen(auto) >= 10       # relative penalty >= 1e-4
     mg = sk.datasets.mackey_glass(1600, seed=0)
     fc = ReservoirForecaster(n_hidden=100, random_state=0).fit(mg[:800])
     assert _nrmse(fc.predict_next(mg)[799:1599], mg[800:]) < 1e-3
@@ -86,7 +91,7 @@ def test_a_list_of_series_is_refused():
 
 
 def test_bool_washout_and_overflowing_states_are_named():
-    with pytest.raises(TypeError, match="washout must be an integer >= 0; got True"):
+    with pytest.raises(TypeError, match='washout must be an integer >= 0 or "auto"; got True'):
         ReservoirForecaster(n_hidden=10, washout=True).fit(np.sin(np.arange(300.0)))
     with np.errstate(all="ignore"), pytest.raises(ValueError, match="input_scale must be"):
         ReservoirForecaster(n_hidden=10, input_scale=1e200, random_state=0).fit(
@@ -180,12 +185,12 @@ def test_direct_horizons_each_get_their_own_penalty():
     noise = np.random.default_rng(1).standard_normal(900)
     s = sk.datasets.mackey_glass(900, seed=0) + 0.01 * noise
     fc = ReservoirForecaster(n_hidden=40, strategy="direct", max_horizon=6, lags=2,
-                             random_state=0).fit(s)
+                             washout=100, random_state=0).fit(s)
     assert fc.alpha_.shape == (6,) and fc.cv_errors_.shape == FORECAST_ALPHAS.shape
     assert len(set(fc.alpha_.tolist())) > 1
     for k in (0, 5):                     # each horizon's columns: the fit at its own penalty
         ref = ReservoirForecaster(n_hidden=40, strategy="direct", max_horizon=6, lags=2,
-                                  alpha=fc.alpha_[k], random_state=0).fit(s)
+                                  washout=100, alpha=fc.alpha_[k], random_state=0).fit(s)
         np.testing.assert_allclose(fc.coef_[:, k], ref.coef_[:, k], rtol=1e-9, atol=1e-12)
 
 
