@@ -93,3 +93,13 @@ def test_a_forecaster_saved_before_the_auto_washout_loads():
     old = pickle.loads(pickle.dumps(old))
     assert old.washout_ == 30 and old.uses_state_
     np.testing.assert_array_equal(old.predict(5), fc.predict(5))
+
+
+def test_a_series_too_short_for_the_given_lags_says_why():
+    """With ``washout="auto"`` an integer ``lags`` sets the washout to at least ``lags - 1``
+    (its past values must lie in the series); a series too short for it is refused so."""
+    x = np.sin(0.2 * np.arange(60))
+    with pytest.raises(ValueError, match=r"65 steps \(the washout is lags - 1 = 63\)"):
+        ReservoirForecaster(n_hidden=10, lags=64, random_state=0).fit(x)
+    fc = ReservoirForecaster(n_hidden=10, lags=64, random_state=0).fit(np.r_[x, x])
+    assert fc.washout_ == 63 and fc.lags_ == 64

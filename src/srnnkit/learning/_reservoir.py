@@ -691,8 +691,9 @@ class ReservoirForecaster(BaseEstimator):
             grid = [self.lags]
         starts = {p: 1 + max(w, p - 1) for p in grid}
         if L - H + 1 - starts[grid[0]] < 2:
+            why = f" (the washout is lags - 1 = {grid[0] - 1})" if grid[0] - 1 > w else ""
             fail("series", f"a series longer than washout + max_horizon + 1 = "
-                 f"{starts[grid[0]] + H} steps", z)
+                 f"{starts[grid[0]] + H} steps{why}", z)
         return {p: r for p, r in starts.items() if L - H + 1 - r >= 2}
 
     def _gram(self, Fc: np.ndarray) -> np.ndarray:
