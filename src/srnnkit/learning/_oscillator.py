@@ -65,8 +65,13 @@ _FEATURE_PARAMS: dict[str, list] = {
     "n_jobs": [Integral, None],
 }
 
-# Quantile levels of the thresholds, as MiniRocket draws its biases.
+# Quantile levels of the thresholds on a series of L steps: uniform on [q, 1 - q] with
+# q = min(_QUANTILES[0], _TAIL_STATES / L): the central 10-90 % on short series; on long ones
+# out to the _TAIL_STATES-th most extreme state of the series, so a short pattern that fills
+# less than a tenth of a long record (whose states lie beyond the 90 % quantile) is counted
+# by the threshold readouts (MiniRocket draws its biases' levels over all of (0, 1)).
 _QUANTILES = (0.1, 0.9)
+_TAIL_STATES = 4
 
 
 # max_memory="auto" (model shells): the "short" candidate keeps the oscillators whose time
@@ -107,6 +112,28 @@ def gaussian_tables() -> np.ndarray:
     tables = np.stack([cdf, pdf * h, pdf, -x * pdf * h])
     tables.setflags(write=False)
     return tables
+
+
+def _tail_levels(levels: np.ndarray, n_steps: int) -> np.ndarray:
+    """Map levels drawn on ``_QUANTILES`` to ``[q, 1 - q]``, ``q = min(0.1, _TAIL_STATES / L)``.
+
+    Parameters
+    ----------
+    levels : ndarray
+        Quantile levels drawn uniformly on ``_QUANTILES``.
+    n_steps : int
+        Length ``L`` of the series the thresholds are read from.
+
+    Returns
+    -------
+    ndarray
+        The levels, unchanged (the same bits) where ``q`` is the central range's own edge.
+    """
+    lo, hi = _QUANTILES
+    q = _TAIL_STATES / max(n_steps, 1)
+    if q >= lo:
+        return levels
+    return q + (levels - lo) * ((1.0 - 2.0 * q) / (hi - lo))
 
 
 def _content_order(series: list[np.ndarray]) -> np.ndarray:
@@ -258,9 +285,12 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
     - input weights :math:`c_j` Gaussian, each block reading one channel (and each other one
       with probability ``1 / n_inputs``), scaled so that a unit white-noise input gives each
       block unit variance;
-    - ``n_thresholds`` thresholds per hidden unit at random quantiles (10%-90%) of that
-      unit's mean state on a random training series (MiniRocket's bias rule; drawn from
-      the series sorted by content, so the order of the training set does not matter);
+    - ``n_thresholds`` thresholds per hidden unit at random quantiles of that unit's mean
+      state on a random training series (MiniRocket's bias rule; drawn from the series
+      sorted by content, so the order of the training set does not matter), at levels
+      uniform on :math:`[q, 1 - q]`, :math:`q = \min(0.1, 4/L_i)` for a series of
+      :math:`L_i` steps: the central 10%-90% up to 40 steps, out to the 4th most extreme
+      state on long series (where a short pattern fills under a tenth of the steps);
     - ``subsample``: block :math:`j` is read every :math:`s_j` steps, the largest power of
       two :math:`\le 1/\max(\gamma_j, \omega_j)` (about once per radian of its phase or
       decay: a slow state is not re-read while it has barely moved); its features average
@@ -404,7 +434,8 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
 
         self._draw_network(rng, L, n_in)
 
-        # thresholds: random quantiles of each unit's mean state on a random training series
+        # thresholds: random quantiles of each unit's mean state on a random training series,
+        # reaching further into the tails on long series (_tail_levels)
         nb = self.n_thresholds
         # the series are picked in an order of their own content, not of their place in X:
         # the features do not depend on the order of the training set (found by fuzzing:
@@ -415,7 +446,8 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         net = self._network()
         for i in np.unique(pick):
             units = np.flatnonzero(pick == i)
-            B[units] = _quantiles(self._states(inputs[i], net)[:, units], levels[units])
+            B[units] = _quantiles(self._states(inputs[i], net)[:, units],
+                                  _tail_levels(levels[units], inputs[i].shape[0]))
         self.thresholds_ = B
         self.n_features_out_ = self._n_out(U)
         return self
