@@ -160,7 +160,7 @@ def _targets(est: Any, targets: Any, n: int) -> tuple[np.ndarray, str]:
 def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
                     targets: Any = None, budget: float = 1.0, seed: SeedLike = None,
                     burn_in: int | None = None, n_jobs: int | None = None,
-                    shrink: bool = True) -> Any:
+                    shrink: bool = True, odd_even: bool = True) -> Any:
     r"""Read a trained network through its response kernels.
 
     For an SRNN (or a fitted ``NoisyRNNClassifier`` / ``NoisyRNNRegressor``, whose
@@ -212,6 +212,9 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
         Shrink each kernel entry toward zero by its own standard error
         (:func:`shrink_weights`) before the Volterra series contracts it; the kernels
         reported and compared stay the raw estimates.
+    odd_even : bool, default=True
+        Split what order 1 misses into odd (orders 3+, which no order-2 term lowers) and even
+        parts by runs at minus each amplitude (:func:`volterra_capture`); False skips them.
 
     Returns
     -------
@@ -246,7 +249,7 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
             plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel)
             seconds["plan"] = time.perf_counter() - t0 - seconds["mixing"]
             return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob), burn_in,
-                        n_jobs, seconds, shrink, mixing)
+                        n_jobs, seconds, shrink, mixing, odd_even)
         except DivergenceError as err:
             raise DivergenceError(
                 f"{err} The analysis reads the network in its stationary law (runs from h = 0 "
@@ -357,7 +360,8 @@ def _check_plan_memory(plan: Any, net: Any, n_steps: int | None) -> None:
 
 
 def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int | None,
-         n_jobs: int | None, seconds: dict, shrink: bool = True, mixing: Any = None) -> Any:
+         n_jobs: int | None, seconds: dict, shrink: bool = True, mixing: Any = None,
+         odd_even: bool = True) -> Any:
     """Kernels, agreement, memory, Volterra capture and robustness, in that order."""
     from ._agreement import compare_kernels
     from ._capture import volterra_capture
@@ -390,7 +394,7 @@ def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int
     memory = network_memory(net, dt, est.first["perturbation"], stationary_mean=hbar)
     capture = volterra_capture(net, dt, subj.series, est.batches,
                                pool[:S * Pv].reshape(S, Pv, -1), amplitudes=plan.amplitudes,
-                               seed=s_vol, shrink=shrink)
+                               seed=s_vol, shrink=shrink, odd_even=odd_even)
     lap("volterra")
     rob = robustness(net, dt, subj.series, est.first["perturbation"],
                      pool[:S * Pr].reshape(S, Pr, -1), noise_levels=plan.noise_levels,

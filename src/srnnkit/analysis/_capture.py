@@ -19,12 +19,20 @@ each entry is multiplied by :math:`\max(0, 1 - s^2/\hat r^2)`, its own standard 
 a second-order kernel does not add up in the prediction. A convergent series has
 :math:`e_1 \propto \varepsilon` and :math:`e_2 \propto \varepsilon^2` at small amplitude and
 :math:`e_2 < e_1`; past its radius of convergence, order 2 stops helping.
+
+The same noise also drives every series at :math:`-\varepsilon` (``odd_even=True``), which
+splits the truth into its odd part :math:`O = (Y(\varepsilon) - Y(-\varepsilon))/2` (orders
+1, 3, 5, ...) and its even part :math:`E = (Y(\varepsilon) + Y(-\varepsilon))/2` (orders 2,
+4, ...). Order 2 can only fix the even part, so :math:`\|O - \varepsilon V_1\|/\|Y\|`
+(what the odd orders 3 and higher leave) is a floor that no order-2 term lowers, and
+:math:`\|E - \varepsilon^2V_2\|/\|Y\|` against :math:`\|E\|/\|Y\|` says how well the
+order-2 term models the part it is for.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +43,9 @@ __all__ = ["VolterraCapture", "volterra_capture"]
 
 #: bootstrap resamples of the test series for the standard errors of the medians
 BOOTSTRAP = 400
+#: the odd/even split's medians and their standard errors (NaN without the runs at -eps)
+ODD_EVEN_FIELDS = ("odd_error1", "even_part", "even_error2", "odd_error1_stderr",
+                   "even_part_stderr", "even_error2_stderr")
 
 
 @dataclass
@@ -83,6 +94,19 @@ class VolterraCapture:
         (amplitude 1; NaN when 1 is not among the amplitudes).
     shrunk : bool
         The kernels were shrunk entry by entry (:func:`shrink_weights`) before contraction.
+    odd_error1, even_part, even_error2 : ndarray of shape (A,)
+        From the runs at :math:`-\varepsilon` (same noise), medians over the series of
+        :math:`\|O - \varepsilon V_1\|/\|Y\|` (the odd orders 3 and higher: a floor that no
+        order-2 term lowers), :math:`\|E\|/\|Y\|` (all that order 2 can fix) and
+        :math:`\|E - \varepsilon^2 V_2\|/\|Y\|` (order 2 against the even part), with
+        :math:`O, E` the odd and even parts of :math:`Y` (module docstring) and each norm
+        over the series' steps and outputs. NaN when ``odd_even=False``.
+    odd_error1_stderr, even_part_stderr, even_error2_stderr : ndarray of shape (A,)
+        Their bootstrap standard errors over the test series (NaN when ``odd_even=False``).
+    odd_even_per_series : ndarray of shape (3, A, S)
+        The three ratios per series (NaN when ``odd_even=False``).
+    odd_even : bool
+        The runs at :math:`-\varepsilon` were made (the three fields above are measured).
 
     Examples
     --------
@@ -121,6 +145,23 @@ class VolterraCapture:
     second_lags: int
     stationary_mean_outputs: np.ndarray
     shrunk: bool = False
+    odd_error1: np.ndarray = field(default=None)          # type: ignore[assignment]
+    even_part: np.ndarray = field(default=None)           # type: ignore[assignment]
+    even_error2: np.ndarray = field(default=None)         # type: ignore[assignment]
+    odd_error1_stderr: np.ndarray = field(default=None)   # type: ignore[assignment]
+    even_part_stderr: np.ndarray = field(default=None)    # type: ignore[assignment]
+    even_error2_stderr: np.ndarray = field(default=None)  # type: ignore[assignment]
+    odd_even_per_series: np.ndarray = field(default=None)  # type: ignore[assignment]
+    odd_even: bool = False
+
+    def __post_init__(self) -> None:
+        A = np.shape(self.amplitudes)[0]
+        S = np.shape(self.per_series)[-1] if self.per_series is not None else 0
+        for name in ODD_EVEN_FIELDS:
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(A, np.nan))
+        if self.odd_even_per_series is None:
+            self.odd_even_per_series = np.full((3, A, S), np.nan)
 
     @property
     def converges_at_data(self) -> bool:
@@ -155,7 +196,7 @@ def _series_terms(batches: list[tuple[Any, Any]], series: list[np.ndarray], p: i
 def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
                      batches: list[tuple[Any, Any]], h0: np.ndarray, *,
                      amplitudes: Any = (1.0, 0.5, 0.25, 0.125), seed: Any = None,
-                     shrink: bool = True) -> VolterraCapture:
+                     shrink: bool = True, odd_even: bool = True) -> VolterraCapture:
     r"""Volterra series of ``model`` against common-random-numbers Monte Carlo on test series.
 
     The truncation errors :math:`e_1, e_2` of the module docstring, per series and amplitude.
@@ -180,6 +221,11 @@ def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
         Multiply each kernel entry by the :func:`shrink_weights` of the batches' pooled
         estimate (its value against its standard error) before contracting; False contracts
         the raw mean kernel.
+    odd_even : bool, default=True
+        Also run every series at :math:`-\varepsilon` with the same noise and split the
+        truth into its odd and even parts (``odd_error1``, ``even_part``, ``even_error2``);
+        the Monte Carlo then runs :math:`1 + 2A` input variants instead of :math:`1 + A`.
+        False skips those runs and leaves the three NaN; the other fields do not depend on it.
 
     Returns
     -------
@@ -205,17 +251,54 @@ def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
     U, lengths = pad_series(series)
     S, N, _ = U.shape
     p = model.n_outputs
-    variants = np.concatenate([[0.0], amps])[:, None, None, None] * U[None]
+    Y, Y_se, Ym, last = _monte_carlo(model, dt, U, lengths, amps, h0, seed, odd_even)
+    if shrink:
+        from ._kernels import shrink_batches
+
+        batches = shrink_batches(batches)
+    V, V_se = _series_terms(batches, series, p)
+    mask = (np.arange(N + 1)[None, :] <= lengths[:, None]) & (np.arange(N + 1)[None, :] >= 1)
+    # the same bootstrap resamples for every median (drawn once: a Generator seed advances)
+    idx = _bootstrap_index(seed, S)
+    errs = _errors(amps, Y, Y_se, V, V_se, mask, seed, idx)
+    if Ym is not None:
+        errs.update(_odd_even(amps, Y, Ym, V, mask, idx))
+    return VolterraCapture(
+        amplitudes=amps, **errs, ts=dt * np.arange(N + 1),
+        example={"Y": Y[:, 0], "Y_stderr": Y_se[:, 0], "V1": V[0, 0], "V2": V[0, 1],
+                 "V1_stderr": V_se[0, 0], "V2_stderr": V_se[0, 1], "length": int(lengths[0])},
+        n_series=S, n_paths=h0.shape[1], second_lags=int(batches[0][1].n_lags),
+        stationary_mean_outputs=last, shrunk=bool(shrink), odd_even=Ym is not None)
+
+
+def _bootstrap_index(seed: Any, S: int) -> np.ndarray:
+    """``BOOTSTRAP`` resamples (with replacement) of the ``S`` test series."""
+    return np.random.default_rng(seed).integers(0, S, size=(BOOTSTRAP, S))
+
+
+def _monte_carlo(model: Any, dt: float, U: np.ndarray, lengths: np.ndarray, amps: np.ndarray,
+                 h0: np.ndarray, seed: Any, odd_even: bool
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Common-random-numbers change of the mean output ``Y`` (A, S, N+1, p) at each amplitude,
+    its standard error, the change at minus each amplitude (None unless ``odd_even``) and the
+    mean output at each series' last step at amplitude 1 (S, p)."""
+    S, N, _ = U.shape
+    p = model.n_outputs
     A = amps.size
+    signed = np.concatenate([[0.0], amps, -amps if odd_even else []])
+    variants = signed[:, None, None, None] * U[None]
     acc = np.zeros((2, A, S, N + 1, p))              # sum and sum of squares of the change
+    minus = np.zeros((A, S, N + 1, p)) if odd_even else None
     last = np.full((S, p), np.nan)
     P = h0.shape[1]
     unit = np.flatnonzero(np.isclose(amps, 1.0))
 
     def reduce(chunk: slice, j: int, F: np.ndarray) -> None:
-        D = F[1:] - F[0]                               # (A, c, P, p)
+        D = F[1:A + 1] - F[0]                          # (A, c, P, p)
         acc[0, :, chunk, j] = D.sum(axis=2)
         acc[1, :, chunk, j] = (D ** 2).sum(axis=2)
+        if minus is not None:                          # the runs at -eps, same noise
+            minus[:, chunk, j] = (F[A + 1:] - F[0]).sum(axis=2)
         ends = np.nonzero(lengths[chunk] == j)[0]
         if ends.size and unit.size:
             last[chunk.start + ends] = F[1 + unit[0], ends].mean(axis=1)
@@ -223,27 +306,45 @@ def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
     crn_outputs(model, dt, variants, h0, seed, reduce)
     Y = acc[0] / P
     Y_se = np.sqrt(np.maximum(acc[1] / P - Y ** 2, 0.0) * P / (P - 1) / P)
-    if shrink:
-        from ._kernels import shrink_batches
+    return Y, Y_se, None if minus is None else minus / P, last
 
-        batches = shrink_batches(batches)
-    V, V_se = _series_terms(batches, series, p)
-    mask = (np.arange(N + 1)[None, :] <= lengths[:, None]) & (np.arange(N + 1)[None, :] >= 1)
-    errs = _errors(amps, Y, Y_se, V, V_se, mask, seed)
-    return VolterraCapture(
-        amplitudes=amps, **errs, ts=dt * np.arange(N + 1),
-        example={"Y": Y[:, 0], "Y_stderr": Y_se[:, 0], "V1": V[0, 0], "V2": V[0, 1],
-                 "V1_stderr": V_se[0, 0], "V2_stderr": V_se[0, 1], "length": int(lengths[0])},
-        n_series=S, n_paths=P, second_lags=int(batches[0][1].n_lags),
-        stationary_mean_outputs=last, shrunk=bool(shrink))
+
+def _odd_even(amps: np.ndarray, Y: np.ndarray, Ym: np.ndarray, V: np.ndarray,
+              mask: np.ndarray, idx: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-series ratios of the odd and even parts of the truth (module docstring) to
+    ``||Y||``, their medians over the series and bootstrap standard errors."""
+    sel = mask[:, :, None]
+    per = np.zeros((3, amps.size, Y.shape[1]))       # odd remainder, even part, even error
+
+    def norm(z: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.sum(np.where(sel, z, 0.0) ** 2, axis=(1, 2)))
+
+    for i, a in enumerate(amps):
+        n_y = norm(Y[i])
+        safe = np.where(n_y > 0, n_y, np.nan)        # no response: no ratio (as in _errors)
+        odd, even = 0.5 * (Y[i] - Ym[i]), 0.5 * (Y[i] + Ym[i])
+        per[0, i] = norm(odd - a * V[:, 0]) / safe
+        per[1, i] = norm(even) / safe
+        per[2, i] = norm(even - a * a * V[:, 1]) / safe
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN: undefined, NaN
+        med = np.nanmedian(per, axis=2)
+        se = np.nanmedian(per[:, :, idx], axis=3).std(axis=2, ddof=1)
+    return {"odd_error1": med[0], "even_part": med[1], "even_error2": med[2],
+            "odd_error1_stderr": se[0], "even_part_stderr": se[1], "even_error2_stderr": se[2],
+            "odd_even_per_series": per}
 
 
 def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
-            V_se: np.ndarray, mask: np.ndarray, seed: Any) -> dict[str, np.ndarray]:
+            V_se: np.ndarray, mask: np.ndarray, seed: Any, idx: np.ndarray | None = None
+            ) -> dict[str, np.ndarray]:
     """Per-series relative errors of the truncations and their noise floors; medians over
-    the series with bootstrap SE, pooled errors, and whether order 2 beats order 1."""
+    the series with bootstrap SE (resamples ``idx`` of the series, or drawn from ``seed``),
+    pooled errors, and whether order 2 beats order 1."""
     sel = mask[:, :, None]
     S = Y.shape[1]
+    if idx is None:
+        idx = _bootstrap_index(seed, S)
     per = np.zeros((3, amps.size, S))                 # e1, e2, floor per series
     pooled = np.zeros((2, amps.size))
     rms = np.zeros(amps.size)
@@ -269,8 +370,6 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
         t2n = np.sum(t2 ** 2, axis=(1, 2))
         fit[i] = np.sum((y - np.where(sel, v1, 0.0)) * t2, axis=(1, 2)) / np.where(
             t2n > 0, t2n, np.nan)                     # no order-2 term: no multiple of it
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, S, size=(BOOTSTRAP, S))
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN: undefined, NaN
         med = np.nanmedian(per, axis=2)

@@ -139,7 +139,8 @@ def second_order_figure(res: Any) -> Any:
 
 def volterra_figure(res: Any) -> Any:
     """Left: one test series' mean-output change against the order-1 and order-1+2 series;
-    right: median relative errors against the input amplitude, with the noise floor."""
+    right: median relative errors against the input amplitude, with the noise floor and
+    (when measured) the odd remainder of order 1 that no order-2 term lowers."""
     import matplotlib.pyplot as plt
 
     v = res.volterra
@@ -165,6 +166,9 @@ def volterra_figure(res: Any) -> Any:
                 label="order 1", capsize=2)
     bx.errorbar(amps, v.error2, yerr=2 * v.error2_stderr, fmt="s-", color="C1",
                 label="order 1 + 2", capsize=2)
+    if getattr(v, "odd_even", False):     # what no order-2 term lowers (runs at -eps)
+        bx.plot(amps, v.odd_error1, "^--", color="C2", ms=4,
+                label="odd remainder (orders 3+)")
     bx.plot(amps, v.floor, "k:", label="noise floor")
     bx.set_xscale("log")
     errors = np.concatenate([v.error1, v.error2, v.floor])

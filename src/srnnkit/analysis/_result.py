@@ -153,6 +153,12 @@ class NetworkAnalysis:
             out[f"Volterra order-2 error at {a:g} x data (pooled)"] = float(v.error2_pooled[i])
             out[f"series where order 2 beats order 1 at {a:g} x data"] = float(v.improved[i])
             out[f"Volterra order-2 fit at {a:g} x data (median)"] = float(v.order2_fit[i])
+            if getattr(v, "odd_even", False):      # the runs at -eps: odd and even parts
+                out[f"Volterra odd remainder of order 1 at {a:g} x data (median)"] = float(
+                    v.odd_error1[i])
+                out[f"Volterra even part at {a:g} x data (median)"] = float(v.even_part[i])
+                out[f"Volterra even part left by order 2 at {a:g} x data (median)"] = float(
+                    v.even_error2[i])
         r = self.robustness
         for i, lv in enumerate(r.noise_levels):
             out[f"noise {lv:g}: predicted output variance"] = float(r.predicted_variance[i])
@@ -312,6 +318,7 @@ def _volterra_problems(v: Any) -> list[str]:
                  f"{v.order2_fit[i]:.2g} at the data's amplitude against "
                  f"{v.order2_fit[j]:.2g} at {v.amplitudes[j]:g} x (adding the term helps only "
                  "above 1/2): higher orders cancel much of it at the data's amplitude")
+    head += _odd_reason(v, i)
     best = v.largest_converging
     if best is not None:
         return [head + f"; it does at {best:g} x the data and below."]
@@ -328,6 +335,20 @@ def _volterra_problems(v: Any) -> list[str]:
     return [head + "; nor does it at any smaller amplitude tried: the second-order kernel is too "
             f"noisy to help (raise the budget: {_BUDGET}) or the truncation error is below the "
             "noise floor."]
+
+
+def _odd_reason(v: Any, i: int) -> str:
+    """Why order 2 cannot help at amplitude ``i`` when the runs at minus the amplitude show
+    that what order 1 misses is mostly odd (orders 3 and higher, which no order-2 term
+    lowers); empty otherwise."""
+    odd, even = (np.asarray(getattr(v, f, [np.nan] * len(v.amplitudes)), dtype=float)[i]
+                 for f in ("odd_error1", "even_part"))
+    if not odd > even:                  # NaN (not measured) or an even part that dominates
+        return ""
+    return (f"; what order 1 misses is mostly odd (orders 3 and higher, which no order-2 term "
+            f"lowers): odd remainder {odd:.2g} against an even part of {even:.2g}, which "
+            f"order 2 leaves at {float(v.even_error2[i]):.2g} (medians relative to the "
+            "response, from runs at minus the amplitude with the same noise)")
 
 
 def _order1_slope(v: Any) -> float | None:
