@@ -236,6 +236,8 @@ def test_every_subcommand_has_a_helpful_help(command, capsys):
         assert "(default: srnnkit-report)" in " ".join(text.split())
     if command == "run":
         assert "60 seconds with --quick" in text and "minutes without" in text
+        # the first run compiles the loops (111 s cold against 18 s warm for --quick)
+        assert "first run after installing also compiles" in " ".join(text.split())
 
 
 def test_usage_error_exit_2(capsys):

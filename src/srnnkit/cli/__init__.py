@@ -46,6 +46,8 @@ The report's "Problems found" box lists what it measured to be wrong or
 unresolved (also the "warnings" list of metrics.json).
 
 Time on 2 cores (idle to busy): {TIMES['run --quick']} with --quick, {TIMES['run']} without.
+The first run after installing also compiles the package's loops, once (1 to 2
+minutes more; Numba caches them).
 Change sizes with --config FILE.toml (`srnnkit config > FILE.toml` to start)."""
 
 
