@@ -464,3 +464,23 @@ def test_a_constant_gram_warns_instead_of_crashing():
         (24, 60))
     est = ResponseKernelClassifier(input_scale=1e-9).fit(X, y)
     assert est.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize(("n", "p"), [(30, 8), (12, 40)])
+def test_ridge_column_weights_equal_scaled_columns(n, p):
+    """Column weights are ridge on the columns times their weights (the channel weights of
+    LinearSRNNClassifier)."""
+    rng = np.random.default_rng(n)
+    F = rng.standard_normal((n, p))
+    F -= F.mean(axis=0)
+    Y = (F[:, :2].sum(axis=1) + 0.1 * rng.standard_normal(n))[:, None]
+    groups = [np.arange(p // 2), np.arange(p // 2, p)]
+    cw = rng.uniform(0, 2, p)
+    cw[1] = 0.0
+    fit = ridge_loo(F, Y, groups, [[0, 1]], weights=[[1.0, 2.0]],
+                    column_weights=[cw[groups[0]], cw[groups[1]]])
+    w = cw * np.r_[np.ones(p // 2), np.full(p - p // 2, 2.0)]
+    ref = ridge_loo(F * w, Y, groups, [[0, 1]])
+    np.testing.assert_allclose(fit.errors, ref.errors, rtol=1e-9)
+    np.testing.assert_allclose(F @ fit.coef.T, (F * w) @ ref.coef.T, rtol=1e-8, atol=1e-10)
+    assert fit.coef[0, 1] == 0.0

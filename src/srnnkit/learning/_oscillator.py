@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import Runner, n_threads
 from .._random import as_generator
+from .._stats import unit_exponent
 from .._validation import check_array, check_memory, fail
 from . import _oscillator_loops as _k
 from ._features import channel_names
@@ -42,7 +43,14 @@ from ._input import (
     standardize_columns,
     target_scales,
 )
-from ._ridge import ridge_loo
+from ._ridge import (
+    RELATIVE_ALPHAS,
+    _gram_spectrum,
+    _spectrum,
+    loo_errors,
+    relative_scale,
+    ridge_loo,
+)
 
 __all__ = ["LinearSRNNClassifier", "LinearSRNNFeatures", "LinearSRNNRegressor",
            "gaussian_tables"]
@@ -77,6 +85,10 @@ _TAIL_STATES = 4
 # max_memory="auto" (model shells): the "short" candidate keeps the oscillators whose time
 # constant is at most this fraction of the longest training series.
 _SHORT_MEMORY = 0.25
+
+# The channel relevances (leave-one-out of each channel's features alone) are computed on at
+# most this many training series: one eigendecomposition of this size per channel.
+_RELEVANCE_SERIES = 128
 
 # Each oscillator reads about this many input channels (at least one).
 _CHANNELS_PER_OSCILLATOR = 1.0
@@ -212,6 +224,88 @@ def _readout_candidates(groups: list[np.ndarray], power: list[float], mem_sets: 
                 weights.append([1.0] * len(thr) + [w_lin] * len(lin))
                 labels.append((osc, timed, bool(thr), bool(lin)))
     return candidates, weights, labels
+
+
+def _column_channels(feats: Any, n_cols: int) -> np.ndarray:
+    """The input channel of each feature column: the one its oscillator reads with the
+    largest weight (a first-difference input counts as its channel)."""
+    U, nb, m = feats.n_oscillators, feats.n_thresholds, feats.n_features_in_
+    pools = 2 if feats.pooling == "mean+time" else 1
+    n_lin = 2 * U * pools if feats.linear else 0
+    chan = np.argmax(np.abs(feats.input_weights_), axis=0) % m          # (U,)
+    unit_thr = np.repeat(chan, 2 * nb)
+    unit_lin = np.repeat(chan, 2)
+    return np.concatenate([np.tile(unit_thr, (n_cols - n_lin) // unit_thr.size),
+                           np.tile(unit_lin, n_lin // unit_lin.size)])
+
+
+def _channel_relevance(F: np.ndarray, Y: np.ndarray, chan: np.ndarray, m: int) -> np.ndarray:
+    """Per channel, the fraction of the intercept's leave-one-out error that a ridge on
+    that channel's feature columns alone removes (at its best penalty), clipped at 0.
+
+    The leave-one-out error of the intercept alone is ``n^2 / (n-1)^2`` times the targets'
+    variance; a channel whose features predict nothing scores 0. On at most
+    ``_RELEVANCE_SERIES`` series, evenly spaced in an order of their features' content (their
+    rounded sums of squares and first feature: the result does not depend on the order of the
+    training set; the cost is one eigendecomposition of that size per channel).
+    """
+    n = F.shape[0]
+    rows = np.arange(n)
+    if n > _RELEVANCE_SERIES:
+        order = np.lexsort((np.round(F[:, 0], 8), np.round(np.einsum("ij,ij->i", F, F), 6)))
+        rows = np.sort(order[np.linspace(0, n - 1, _RELEVANCE_SERIES).round().astype(int)])
+        F, Y = F[rows], Y[rows]
+        F = F - F.mean(axis=0)                    # (the full F has column means 0)
+    n = rows.size
+    Yc = np.ldexp(Y - Y.mean(axis=0), -unit_exponent(Y))
+    base = float(np.sum(Yc * Yc)) / n * (n / (n - 1.0)) ** 2 if n > 2 else 0.0
+    rel = np.zeros(m)
+    for c in range(m):
+        cols = np.flatnonzero(chan == c)
+        if cols.size == 0 or base <= 0:
+            continue
+        G = F[:, cols]
+        lam, Q = _gram_spectrum(G @ G.T) if n <= cols.size else _spectrum(G)
+        err = loo_errors(lam, Q, Yc, RELATIVE_ALPHAS * relative_scale(lam, n)).min()
+        rel[c] = max(0.0, 1.0 - err / base)
+    return rel
+
+
+def _channel_weighted(groups: list[np.ndarray], candidates: list[list[int]],
+                      weights: list[list[float]], labels: list[tuple], chan: np.ndarray,
+                      rel: np.ndarray) -> tuple[list, list, list, list, list]:
+    """Append to the candidates a copy of each with the columns of channel ``c`` weighted by
+    ``sqrt(rel[c] / max(rel))`` (a penalty scale per channel of ``max(rel) / rel[c]``;
+    channels of relevance 0 get weight 0), on copies of the column groups.
+
+    Returns ``(groups, candidates, weights, labels, column_weights)``: the given candidates
+    come first (and so count as simpler under the one-standard-error rule); labels gain a
+    last entry, whether the channels are weighted.
+    """
+    w_ch = np.sqrt(rel / rel.max())
+    k = len(groups)
+    column_weights = [None] * k + [w_ch[chan[g]] for g in groups]
+    return (groups + groups, candidates + [[g + k for g in c] for c in candidates],
+            weights + weights, [(*lab, False) for lab in labels]
+            + [(*lab, True) for lab in labels], column_weights)
+
+
+def _channel_candidates(feats: Any, F: np.ndarray, Y: np.ndarray, groups: list,
+                        candidates: list, weights: list, labels: list) -> tuple:
+    """The channel relevances and the readout candidates with, where some channel has
+    relevance 0 and some more, the channel-weighted copies (`_channel_weighted`).
+
+    Returns ``(rel, groups, candidates, weights, labels, column_weights)``; labels
+    gain a last entry (channels weighted); one channel: relevance 1, no copies.
+    """
+    m = feats.n_features_in_
+    rel = np.ones(m)
+    if m > 1:
+        chan = _column_channels(feats, F.shape[1])
+        rel = _channel_relevance(F, Y, chan, m)
+        if rel.max() > 0 and rel.min() == 0:
+            return (rel, *_channel_weighted(groups, candidates, weights, labels, chan, rel))
+    return rel, groups, candidates, weights, [(*lab, False) for lab in labels], None
 
 
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
@@ -718,9 +812,11 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
             "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
         if alphas is not None and (alphas.size == 0 or np.any(alphas <= 0)):
             fail("alphas", "a non-empty array of positive penalties", self.alphas)
+        rel, groups, candidates, weights, labels, colw = _channel_candidates(
+            feats, F, Y, groups, candidates, weights, labels)
         fit = ridge_loo(F, Y, groups, candidates, alphas, relative=alphas is None,
-                        weights=weights)
-        osc, timed, use_thr, use_lin = labels[fit.candidate]
+                        weights=weights, column_weights=colw)
+        osc, timed, use_thr, use_lin, by_channel = labels[fit.candidate]
         chosen = np.concatenate([groups[g] for g in candidates[fit.candidate]])
         order = np.argsort(chosen, kind="stable")            # back to the feature layout
         cols, coef = chosen[order], fit.coef[:, order]
@@ -738,6 +834,9 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         self.coef_, self.intercept_ = coef, fit.intercept
         self.alpha_ = fit.alpha
         self.cv_errors_ = fit.errors
+        self.channel_relevance_ = rel
+        self.channel_weights_ = np.sqrt(rel / rel.max()) if by_channel \
+            else np.ones(rel.size)
 
     def _scores(self, X: Any) -> np.ndarray:
         """Readout scores ``(n_series, n_outputs)``, in blocks of series: the feature matrix
@@ -804,9 +903,16 @@ _SHELL_DOC = """
         The ridge readout (unpenalised intercept).
     alpha_ : float
         The penalty chosen by leave-one-out.
+    channel_relevance_ : ndarray of shape (n_features_in_,)
+        Per channel, the fraction of the intercept's leave-one-out error that the features of
+        the blocks reading mainly that channel remove alone (1 for one channel). When some
+        channel scores 0 and some more, every candidate below has a copy with channel ``c``'s
+        features weighted by ``sqrt(channel_relevance_[c] / max)`` (listed after them).
+    channel_weights_ : ndarray of shape (n_features_in_,)
+        The channel weights of the chosen candidate (all 1 unless a weighted copy won).
     cv_errors_ : ndarray of shape (n_candidates, n_alphas)
-        Mean squared leave-one-out error of each candidate (readouts, memory, pooling) and
-        penalty
+        Mean squared leave-one-out error of each candidate (readouts, memory, pooling,
+        channel weights) and penalty
         (`LinearSRNNRegressor` with several targets: summed over them, each in units of its
         standard deviation).
     n_features_in_ : int

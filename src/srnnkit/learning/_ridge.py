@@ -153,7 +153,8 @@ def loo_residuals(lam: np.ndarray, Q: np.ndarray, Yc: np.ndarray, alphas: np.nda
 def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
               candidates: Sequence[Sequence[int]], alphas: np.ndarray | None = None, *,
               relative: bool = True,
-              weights: Sequence[Sequence[float]] | None = None) -> RidgeLOO:
+              weights: Sequence[Sequence[float]] | None = None,
+              column_weights: Sequence[np.ndarray | None] | None = None) -> RidgeLOO:
     """Choose a set of column groups of ``F`` and a penalty by exact leave-one-out, then fit.
 
     Parameters
@@ -176,6 +177,9 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
         multiplied by it, so that its penalty is the candidate's divided by the weight's
         square (a penalty scale per group). ``None``: every weight 1. ``coef`` is returned
         for the unweighted columns.
+    column_weights : sequence of (ndarray or None) or None, default=None
+        Per group, a weight for each of its columns (``None``: 1), multiplied into the
+        candidate's group weight: a penalty scale per column.
 
     Returns
     -------
@@ -196,12 +200,17 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     columns = [np.concatenate([groups[g] for g in c]) for c in candidates]
     if weights is None:
         weights = [[1.0] * len(c) for c in candidates]
-    wcols = [np.concatenate([np.full(groups[g].size, float(w))
-                             for g, w in zip(c, ws, strict=True)])
+    if column_weights is None:
+        column_weights = [None] * len(groups)
+    colw = [np.ones(g.size) if w is None else np.asarray(w, float)
+            for g, w in zip(groups, column_weights, strict=True)]
+    wcols = [np.concatenate([colw[g] * float(w) for g, w in zip(c, ws, strict=True)])
              for c, ws in zip(candidates, weights, strict=True)]
     errors = np.empty((len(candidates), grid.size))
     spectra = []
-    blocks = [F[:, g] @ F[:, g].T for g in groups] if n <= p else None
+    blocks = [(F[:, g] * w) @ (F[:, g] * w).T if column_weights[k] is not None
+              else F[:, g] @ F[:, g].T for k, (g, w) in enumerate(zip(groups, colw, strict=True))
+              ] if n <= p else None
     for c, cols in enumerate(columns):
         if blocks is not None:
             lam, Q = _gram_spectrum(sum(blocks[g] * float(w) ** 2
