@@ -568,9 +568,15 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
             else np.zeros(U)
         omega *= rng.random(U) < self.oscillating
         C = rng.standard_normal((n_in, U))
-        if n_in > 1:
+        p = getattr(self, "_channel_p", None)       # channel probabilities (model shells)
+        if n_in > 1 and p is None:
             mask = rng.random((n_in, U)) < min(1.0, _CHANNELS_PER_OSCILLATOR / n_in)
             mask[rng.integers(0, n_in, U), np.arange(U)] = True
+            C *= mask
+        elif n_in > 1:                              # values and differences share p
+            p_in = np.tile(p, n_in // p.size) / (n_in // p.size)
+            mask = rng.random((n_in, U)) < np.minimum(1.0, _CHANNELS_PER_OSCILLATOR * p_in)[:, None]
+            mask[rng.choice(n_in, U, p=p_in / p_in.sum()), np.arange(U)] = True
             C *= mask
         strides = _strides(gamma, omega) if self.subsample else np.ones(U, dtype=np.int64)
         order = np.argsort(strides, kind="stable")
@@ -775,8 +781,48 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         ``linear="auto"``: the linear readouts are computed too, and the leave-one-out error
         decides among the threshold readouts, the linear ones, and both (the linear ones
         weighted to the threshold ones' total variance); the readouts left out are dropped
-        from ``features_``.
+        from ``features_``. Several channels: see `_channel_candidates`; when a
+        channel-weighted candidate wins, a second network whose blocks read the channels in
+        proportion to their relevance is drawn, and leave-one-out decides between the first
+        network's choice (listed first: simpler) and the second's candidates.
         """
+        alphas = None if self.alphas is None else check_array(
+            "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
+        if alphas is not None and (alphas.size == 0 or np.any(alphas <= 0)):
+            fail("alphas", "a non-empty array of positive penalties", self.alphas)
+        first = self._readout_problem(X, Y, None)
+        fit = ridge_loo(first.F, Y, first.groups, first.candidates, alphas,
+                        relative=alphas is None, weights=first.weights,
+                        column_weights=first.colw)
+        rel = first.rel
+        won, errors = first, fit.errors
+        if first.labels[fit.candidate][-1]:                   # a channel-weighted candidate
+            second = self._readout_problem(X, Y, rel / rel.sum())
+            c = fit.candidate
+            cols1 = np.concatenate([first.groups[g] for g in first.candidates[c]])
+            w1 = np.concatenate([(np.ones(first.groups[g].size) if first.colw[g] is None
+                                  else first.colw[g]) * w
+                                 for g, w in zip(first.candidates[c], first.weights[c],
+                                                 strict=True)])
+            k1 = cols1.size
+            both = ridge_loo(np.hstack([first.F[:, cols1], second.F]), Y,
+                             [np.arange(k1)] + [g + k1 for g in second.groups],
+                             [[0]] + [[g + 1 for g in cand] for cand in second.candidates],
+                             alphas, relative=alphas is None,
+                             weights=[[1.0], *second.weights],
+                             column_weights=[w1] + [None] * len(second.groups))
+            errors = np.vstack([fit.errors, both.errors])
+            if both.candidate > 0:
+                won, fit = second, both
+                fit.candidate -= 1
+        self._set_readout(won, fit, errors)
+
+    def _readout_problem(self, X: Any, Y: np.ndarray, channel_p: np.ndarray | None) -> Any:
+        """The features of a network (blocks reading the channels with probabilities
+        ``channel_p``; ``None``: uniform), standardised, and their readout candidates (with
+        the channel-weighted ones for a uniform network)."""
+        from types import SimpleNamespace
+
         params = {k: getattr(self, k) for k in _FEATURE_PARAMS}
         pool_auto, mem_auto = self.pooling == "auto", self.max_memory == "auto"
         lin_auto = isinstance(self.linear, str)               # "auto"
@@ -787,6 +833,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         if mem_auto:
             params["max_memory"] = 1.0
         feats = LinearSRNNFeatures(**params)
+        feats._channel_p = channel_p
         F = feats.fit_transform(X)
         self.n_features_in_ = feats.n_features_in_
         mean, scale = standardize_columns(F)
@@ -796,7 +843,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
             warnings.warn(f"every feature of {type(self).__name__} is constant over the "
                           f"training series (noise={self.noise:g} may drown the input): the "
                           "readout predicts from the intercept alone.",
-                          NearConstantGramWarning, stacklevel=3)
+                          NearConstantGramWarning, stacklevel=4)
         L = max(x.shape[0] for x in X)
         U = feats.n_oscillators
         short = (1.0 / feats.gamma_ <= _SHORT_MEMORY * L) if mem_auto else np.ones(U, bool)
@@ -808,19 +855,26 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         mem_sets.append((np.ones(U, dtype=bool), [0, 1]))
         candidates, weights, labels = _readout_candidates(groups, power, mem_sets, lin_on,
                                                           lin_auto, pool_auto)
-        alphas = None if self.alphas is None else check_array(
-            "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
-        if alphas is not None and (alphas.size == 0 or np.any(alphas <= 0)):
-            fail("alphas", "a non-empty array of positive penalties", self.alphas)
-        rel, groups, candidates, weights, labels, colw = _channel_candidates(
-            feats, F, Y, groups, candidates, weights, labels)
-        fit = ridge_loo(F, Y, groups, candidates, alphas, relative=alphas is None,
-                        weights=weights, column_weights=colw)
-        osc, timed, use_thr, use_lin, by_channel = labels[fit.candidate]
-        chosen = np.concatenate([groups[g] for g in candidates[fit.candidate]])
+        if channel_p is None:
+            rel, groups, candidates, weights, labels, colw = _channel_candidates(
+                feats, F, Y, groups, candidates, weights, labels)
+        else:
+            rel, colw = self.channel_relevance_, [None] * len(groups)
+            labels = [(*lab, False) for lab in labels]
+        self.channel_relevance_ = rel
+        return SimpleNamespace(feats=feats, F=F, mean=mean, scale=scale, groups=groups,
+                               candidates=candidates, weights=weights, labels=labels,
+                               colw=colw or [None] * len(groups), rel=rel,
+                               channel_p=channel_p, pool_auto=pool_auto)
+
+    def _set_readout(self, won: Any, fit: Any, errors: np.ndarray) -> None:
+        """The fitted attributes from the chosen problem ``won`` and its ``fit``."""
+        feats = won.feats
+        osc, timed, use_thr, use_lin, by_channel = won.labels[fit.candidate]
+        chosen = np.concatenate([won.groups[g] for g in won.candidates[fit.candidate]])
         order = np.argsort(chosen, kind="stable")            # back to the feature layout
         cols, coef = chosen[order], fit.coef[:, order]
-        if pool_auto:
+        if won.pool_auto:
             feats.set_params(pooling="mean+time" if timed else "mean")
         feats.set_params(linear=use_lin, readout=self.readout if use_thr else "none")
         if not osc.all():
@@ -830,13 +884,17 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         self.pooling_ = feats.pooling
         self.linear_ = use_lin
         self.max_memory_ = float(_SHORT_MEMORY if not osc.all() else feats.max_memory)
-        self.feature_mean_, self.feature_scale_ = mean[cols], scale[cols]
+        self.feature_mean_, self.feature_scale_ = won.mean[cols], won.scale[cols]
         self.coef_, self.intercept_ = coef, fit.intercept
         self.alpha_ = fit.alpha
-        self.cv_errors_ = fit.errors
+        self.cv_errors_ = errors
+        rel = won.rel
         self.channel_relevance_ = rel
         self.channel_weights_ = np.sqrt(rel / rel.max()) if by_channel \
             else np.ones(rel.size)
+        m = rel.size
+        self.channel_probabilities_ = np.full(m, 1.0 / m) if won.channel_p is None \
+            else won.channel_p
 
     def _scores(self, X: Any) -> np.ndarray:
         """Readout scores ``(n_series, n_outputs)``, in blocks of series: the feature matrix
@@ -910,9 +968,14 @@ _SHELL_DOC = """
         features weighted by ``sqrt(channel_relevance_[c] / max)`` (listed after them).
     channel_weights_ : ndarray of shape (n_features_in_,)
         The channel weights of the chosen candidate (all 1 unless a weighted copy won).
+    channel_probabilities_ : ndarray of shape (n_features_in_,)
+        The probability of a block of ``features_`` to read each channel: uniform, or
+        ``channel_relevance_ / sum`` when a weighted copy won and then the candidates of a
+        second network drawn with these probabilities won against it.
     cv_errors_ : ndarray of shape (n_candidates, n_alphas)
         Mean squared leave-one-out error of each candidate (readouts, memory, pooling,
-        channel weights) and penalty
+        channel weights) and penalty; when a second network was drawn, its rows follow
+        (the first network's choice, then its candidates)
         (`LinearSRNNRegressor` with several targets: summed over them, each in units of its
         standard deviation).
     n_features_in_ : int
