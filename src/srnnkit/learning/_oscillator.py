@@ -961,14 +961,14 @@ _SHELL_DOC = """
         The ridge readout (unpenalised intercept).
     alpha_ : float
         The penalty chosen by leave-one-out.
-    channel_relevance_ : ndarray of shape (n_features_in_,)
+    channel_relevance_ : ndarray of shape (n_channels,)
         Per channel, the fraction of the intercept's leave-one-out error that the features of
         the blocks reading mainly that channel remove alone (1 for one channel). When some
         channel scores 0 and some more, every candidate below has a copy with channel ``c``'s
         features weighted by ``sqrt(channel_relevance_[c] / max)`` (listed after them).
-    channel_weights_ : ndarray of shape (n_features_in_,)
+    channel_weights_ : ndarray of shape (n_channels,)
         The channel weights of the chosen candidate (all 1 unless a weighted copy won).
-    channel_probabilities_ : ndarray of shape (n_features_in_,)
+    channel_probabilities_ : ndarray of shape (n_channels,)
         The probability of a block of ``features_`` to read each channel: uniform, or
         ``channel_relevance_ / sum`` when a weighted copy won and then the candidates of a
         second network drawn with these probabilities won against it.
