@@ -326,13 +326,20 @@ def _odd_even(amps: np.ndarray, Y: np.ndarray, Ym: np.ndarray, V: np.ndarray,
         per[0, i] = norm(odd - a * V[:, 0]) / safe
         per[1, i] = norm(even) / safe
         per[2, i] = norm(even - a * a * V[:, 1]) / safe
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN: undefined, NaN
-        med = np.nanmedian(per, axis=2)
-        se = np.nanmedian(per[:, :, idx], axis=3).std(axis=2, ddof=1)
+    med, se = _medians(per, idx)
     return {"odd_error1": med[0], "even_part": med[1], "even_error2": med[2],
             "odd_error1_stderr": se[0], "even_part_stderr": se[1], "even_error2_stderr": se[2],
             "odd_even_per_series": per}
+
+
+def _medians(per: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Medians over the series (last axis) of the per-series values ``per`` and their
+    bootstrap standard errors over the resamples ``idx`` (NaN series left out; all NaN:
+    NaN)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN: undefined, NaN
+        return (np.nanmedian(per, axis=-1),
+                np.nanmedian(per[..., idx], axis=-1).std(axis=-1, ddof=1))
 
 
 def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
@@ -370,16 +377,15 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
         t2n = np.sum(t2 ** 2, axis=(1, 2))
         fit[i] = np.sum((y - np.where(sel, v1, 0.0)) * t2, axis=(1, 2)) / np.where(
             t2n > 0, t2n, np.nan)                     # no order-2 term: no multiple of it
+    med, se = _medians(per, idx)
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN: undefined, NaN
-        med = np.nanmedian(per, axis=2)
-        boot = np.nanmedian(per[:, :, idx], axis=3)            # (3, A, BOOTSTRAP)
         gap = np.nanmedian(per[0] - per[1], axis=1)
         gap_se = np.nanmedian(per[0][:, idx] - per[1][:, idx], axis=2).std(axis=1, ddof=1)
         improved = np.nanmean(np.where(np.isnan(per[0]), np.nan, per[1] < per[0]), axis=1)
         order2_fit = np.nanmedian(fit, axis=1)
-    return {"error1": med[0], "error2": med[1], "error1_stderr": boot[0].std(axis=1, ddof=1),
-            "error2_stderr": boot[1].std(axis=1, ddof=1), "floor": med[2],
+    return {"error1": med[0], "error2": med[1], "error1_stderr": se[0],
+            "error2_stderr": se[1], "floor": med[2],
             "converges": gap > 2.0 * gap_se, "improved": improved,
             "error1_pooled": pooled[0], "error2_pooled": pooled[1], "response_rms": rms,
             "order2_fit": order2_fit, "per_series": per}

@@ -45,7 +45,6 @@ from ._input import (
 )
 from ._ridge import (
     RELATIVE_ALPHAS,
-    _gram_spectrum,
     _spectrum,
     loo_errors,
     relative_scale,
@@ -264,8 +263,7 @@ def _channel_relevance(F: np.ndarray, Y: np.ndarray, chan: np.ndarray, m: int) -
         cols = np.flatnonzero(chan == c)
         if cols.size == 0 or base <= 0:
             continue
-        G = F[:, cols]
-        lam, Q = _gram_spectrum(G @ G.T) if n <= cols.size else _spectrum(G)
+        lam, Q = _spectrum(F[:, cols])        # from the smaller of its two Gram matrices
         err = loo_errors(lam, Q, Yc, RELATIVE_ALPHAS * relative_scale(lam, n)).min()
         rel[c] = max(0.0, 1.0 - err / base)
     return rel
@@ -305,7 +303,8 @@ def _channel_candidates(feats: Any, F: np.ndarray, Y: np.ndarray, groups: list,
         rel = _channel_relevance(F, Y, chan, m)
         if rel.max() > 0 and rel.min() == 0:
             return (rel, *_channel_weighted(groups, candidates, weights, labels, chan, rel))
-    return rel, groups, candidates, weights, [(*lab, False) for lab in labels], None
+    return (rel, groups, candidates, weights, [(*lab, False) for lab in labels],
+            [None] * len(groups))
 
 
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
@@ -797,7 +796,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         rel = first.rel
         won, errors = first, fit.errors
         if first.labels[fit.candidate][-1]:                   # a channel-weighted candidate
-            second = self._readout_problem(X, Y, rel / rel.sum())
+            second = self._readout_problem(X, Y, rel / rel.sum(), rel)
             c = fit.candidate
             cols1 = np.concatenate([first.groups[g] for g in first.candidates[c]])
             w1 = np.concatenate([(np.ones(first.groups[g].size) if first.colw[g] is None
@@ -817,10 +816,12 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
                 fit.candidate -= 1
         self._set_readout(won, fit, errors)
 
-    def _readout_problem(self, X: Any, Y: np.ndarray, channel_p: np.ndarray | None) -> Any:
+    def _readout_problem(self, X: Any, Y: np.ndarray, channel_p: np.ndarray | None = None,
+                         rel: np.ndarray | None = None) -> Any:
         """The features of a network (blocks reading the channels with probabilities
         ``channel_p``; ``None``: uniform), standardised, and their readout candidates (with
-        the channel-weighted ones for a uniform network)."""
+        the channel-weighted ones for a uniform network, whose channel relevances it
+        measures; a drawn network keeps ``rel``, those of the uniform one)."""
         from types import SimpleNamespace
 
         params = {k: getattr(self, k) for k in _FEATURE_PARAMS}
@@ -859,12 +860,11 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
             rel, groups, candidates, weights, labels, colw = _channel_candidates(
                 feats, F, Y, groups, candidates, weights, labels)
         else:
-            rel, colw = self.channel_relevance_, [None] * len(groups)
+            colw = [None] * len(groups)
             labels = [(*lab, False) for lab in labels]
-        self.channel_relevance_ = rel
         return SimpleNamespace(feats=feats, F=F, mean=mean, scale=scale, groups=groups,
                                candidates=candidates, weights=weights, labels=labels,
-                               colw=colw or [None] * len(groups), rel=rel,
+                               colw=colw, rel=rel,
                                channel_p=channel_p, pool_auto=pool_auto)
 
     def _set_readout(self, won: Any, fit: Any, errors: np.ndarray) -> None:

@@ -707,7 +707,8 @@ class ReservoirForecaster(BaseEstimator):
         return gram
 
     def _choose_lags(self, hbar: np.ndarray, z: np.ndarray, tgt: np.ndarray,
-                     starts: dict[int, int], H: int) -> tuple[int, np.ndarray, np.ndarray]:
+                     starts: dict[int, int], H: int
+                     ) -> tuple[int, np.ndarray, np.ndarray, bool]:
         """Number of past values and each horizon's penalty of smallest error in the
         cross-validation in time (`CV_FOLDS` contiguous blocks of rows, each predicted by
         ridge with an unpenalised intercept fitted on the others; relative penalties; the
@@ -729,8 +730,8 @@ class ReservoirForecaster(BaseEstimator):
     def _cv_windows(self, F: np.ndarray, T: np.ndarray, grid: list[int], m: int, H: int,
                     best: tuple) -> tuple:
         """`_choose_lags` on one row set: ``F`` the features with the longest window of
-        ``grid``, ``T`` the targets; ``best`` (error, p, penalties, errors) so far, updated
-        when a window lowers the error."""
+        ``grid``, ``T`` the targets; ``best`` (error, p, penalties, errors, uses the state)
+        so far, updated when a window lowers the error."""
         n, N = F.shape[0], F.shape[1] - grid[-1] * m
         folds = []
         for blk in np.array_split(np.arange(n), min(CV_FOLDS, n)):
