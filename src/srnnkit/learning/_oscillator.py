@@ -172,26 +172,37 @@ def _quantiles(states: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return a + (pos - lo) * (b - a)
 
 
+def _per_column(feats: Any, n_cols: int, per_oscillator: np.ndarray) -> tuple[int, np.ndarray]:
+    """Spread a value per oscillator over the ``n_cols`` feature columns, in their layout:
+    the threshold readouts (``2 n_thresholds`` columns per oscillator, per pooling block)
+    first, then the linear ones (2 per oscillator and block). Returns the number of
+    threshold columns and the values (n_cols,)."""
+    U, nb = feats.n_oscillators, feats.n_thresholds
+    pools = 2 if feats.pooling == "mean+time" else 1
+    n_lin = 2 * U * pools if feats.linear else 0
+    n_thr = n_cols - n_lin
+    thr = np.tile(np.repeat(per_oscillator, 2 * nb), n_thr // (2 * nb * U))
+    lin = np.tile(np.repeat(per_oscillator, 2), n_lin // (2 * U))
+    return n_thr, np.concatenate([thr, lin])
+
+
 def _column_groups(feats: Any, n_cols: int, short: np.ndarray, pool_auto: bool
                    ) -> list[np.ndarray]:
     """The feature columns in eight groups: (threshold, linear readouts) x (mean,
     time-weighted half) x (short-memory, long-memory oscillators), in the order
     ``[thr: short mean, long mean, short timed, long timed, lin: the same four]``."""
     U, nb = feats.n_oscillators, feats.n_thresholds
-    pools = 2 if feats.pooling == "mean+time" else 1
-    n_lin = 2 * U * pools if feats.linear else 0
-    n_thr = n_cols - n_lin
+    n_thr, col_short = _per_column(feats, n_cols, short)
     groups = []
-    for start, size, unit in ((0, n_thr, np.repeat(np.repeat(short, 2), nb)),
-                              (n_thr, n_lin, np.repeat(short, 2))):
-        n_blocks = size // unit.size
-        half = n_blocks // 2 if pool_auto else n_blocks
-        col_short = np.tile(unit, n_blocks)
-        col_mean = np.arange(size) < half * unit.size
-        groups += [start + np.flatnonzero(col_short & col_mean),
-                   start + np.flatnonzero(~col_short & col_mean),
-                   start + np.flatnonzero(col_short & ~col_mean),
-                   start + np.flatnonzero(~col_short & ~col_mean)]
+    for start, stop, block in ((0, n_thr, 2 * nb * U), (n_thr, n_cols, 2 * U)):
+        n_blocks = (stop - start) // block
+        half = n_blocks // 2 if pool_auto else n_blocks  # the mean blocks come first
+        col_mean = np.arange(stop - start) < half * block
+        part = col_short[start:stop]
+        groups += [start + np.flatnonzero(part & col_mean),
+                   start + np.flatnonzero(~part & col_mean),
+                   start + np.flatnonzero(part & ~col_mean),
+                   start + np.flatnonzero(~part & ~col_mean)]
     return groups
 
 
@@ -228,14 +239,8 @@ def _readout_candidates(groups: list[np.ndarray], power: list[float], mem_sets: 
 def _column_channels(feats: Any, n_cols: int) -> np.ndarray:
     """The input channel of each feature column: the one its oscillator reads with the
     largest weight (a first-difference input counts as its channel)."""
-    U, nb, m = feats.n_oscillators, feats.n_thresholds, feats.n_features_in_
-    pools = 2 if feats.pooling == "mean+time" else 1
-    n_lin = 2 * U * pools if feats.linear else 0
-    chan = np.argmax(np.abs(feats.input_weights_), axis=0) % m          # (U,)
-    unit_thr = np.repeat(chan, 2 * nb)
-    unit_lin = np.repeat(chan, 2)
-    return np.concatenate([np.tile(unit_thr, (n_cols - n_lin) // unit_thr.size),
-                           np.tile(unit_lin, n_lin // unit_lin.size)])
+    chan = np.argmax(np.abs(feats.input_weights_), axis=0) % feats.n_features_in_   # (U,)
+    return _per_column(feats, n_cols, chan)[1]
 
 
 def _channel_relevance(F: np.ndarray, Y: np.ndarray, chan: np.ndarray, m: int) -> np.ndarray:
