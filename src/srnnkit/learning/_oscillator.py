@@ -510,6 +510,11 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
+        return self._fit(X)
+
+    def _fit(self, X: Any, channel_p: np.ndarray | None = None) -> LinearSRNNFeatures:
+        """`fit`, with each oscillator reading channel ``c`` with probability
+        ``channel_p[c]`` (the model shells' second network; ``None``: uniform)."""
         check_params(self)
         if self.readout == "none" and not self.linear:
             fail("readout", '"step", "relu" or "both" (or "none" with linear=True)',
@@ -530,7 +535,7 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
                      (2 * U, 2 * n_in + self.n_thresholds + L))
         rng = as_generator(self.random_state, "random_state")
 
-        self._draw_network(rng, L, n_in)
+        self._draw_network(rng, L, n_in, channel_p)
 
         # thresholds: random quantiles of each unit's mean state on a random training series,
         # reaching further into the tails on long series (_tail_levels)
@@ -556,8 +561,10 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         n_thr = {"both": 2, "step": 1, "relu": 1, "none": 0}[self.readout]
         return 2 * U * pools * (n_thr * self.n_thresholds + (1 if self.linear else 0))
 
-    def _draw_network(self, rng: np.random.Generator, L: int, n_in: int) -> None:
-        """Decay rates, frequencies, input weights and readout strides (sorted by stride)."""
+    def _draw_network(self, rng: np.random.Generator, L: int, n_in: int,
+                      p: np.ndarray | None = None) -> None:
+        """Decay rates, frequencies, input weights and readout strides (sorted by stride);
+        ``p``: the probability of an oscillator to read each channel (``None``: uniform)."""
         U = self.n_oscillators
         # decay rates below the smallest normal float are no decay over any series (memories
         # beyond 4e307 samples): max_memory=1e308 made 1 / (max_memory L) zero (log: a math
@@ -572,7 +579,6 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
             else np.zeros(U)
         omega *= rng.random(U) < self.oscillating
         C = rng.standard_normal((n_in, U))
-        p = getattr(self, "_channel_p", None)       # channel probabilities (model shells)
         if n_in > 1 and p is None:
             mask = rng.random((n_in, U)) < min(1.0, _CHANNELS_PER_OSCILLATOR / n_in)
             mask[rng.integers(0, n_in, U), np.arange(U)] = True
@@ -839,8 +845,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         if mem_auto:
             params["max_memory"] = 1.0
         feats = LinearSRNNFeatures(**params)
-        feats._channel_p = channel_p
-        F = feats.fit_transform(X)
+        F = feats._fit(X, channel_p).transform(X)
         self.n_features_in_ = feats.n_features_in_
         mean, scale = standardize_columns(F)
         if not np.abs(F).max(initial=0.0) > 1e-8:    # standardised: a varying column has SD 1
