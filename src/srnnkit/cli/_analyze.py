@@ -157,7 +157,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     except ValueError as err:
         return _error(str(err), 2)
     try:
-        out = _output_dir(args.out)
+        out = _output_dir(args.out, ("report.html", "metrics.json", "analysis.toml"))
     except ValueError as err:
         return _error(str(err), 2)
     from ._report import clear_outputs

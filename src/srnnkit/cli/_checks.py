@@ -132,12 +132,19 @@ def kernel_problems(m: dict[str, Any]) -> list[str]:
 
 
 def fit_problems(m: dict[str, Any]) -> list[str]:
-    """A learner must beat the trivial predictor (the majority class or the mean)."""
+    """A learner must beat the trivial predictor (the majority class or the mean); test series
+    of a class absent from the training set are flagged (they cannot be predicted)."""
     out = []
     if _num(m, "test target SD") == 0:
         out.append("the test targets are constant, so the NRMSE (the RMSE over their spread) "
                    "is undefined; the RMSE is reported instead.")
     chance = _num(m, "majority-class rate")
+    unseen, n_test = _num(m, "test series of classes absent from training"), _num(m, "n_test")
+    if unseen and n_test:
+        names = ", ".join(repr(c) for c in m.get("classes absent from training", [])[:5])
+        out.append(f"{unseen:.0f} of {n_test:.0f} test series are of classes absent from the "
+                   f"training set ({names}): no classifier trained on it predicts them, so "
+                   f"they count as errors (the accuracy is at most {1 - unseen / n_test:.3g}).")
     for key, value in m.items():
         if key.endswith(" accuracy") and chance is not None and isinstance(value, float) \
                 and value <= chance:

@@ -557,6 +557,11 @@ def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
     metrics = {f"{name} accuracy": float(np.mean(pred == np.asarray(yte))),
                "majority-class rate": float(counts.max() / counts.sum()),
                "n_classes": len(clf.classes_)}
+    unseen = ~np.isin(np.asarray(yte), clf.classes_)
+    if unseen.any():   # found by a held-out check: they lowered the accuracy, unflagged
+        metrics["test series of classes absent from training"] = int(unseen.sum())
+        metrics["classes absent from training"] = [str(c) for c in
+                                                   np.unique(np.asarray(yte)[unseen])]
     confusion = np.array([[np.sum((np.asarray(yte) == a) & (pred == b)) for b in labels]
                           for a in labels])
     fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")

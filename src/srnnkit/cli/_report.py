@@ -167,7 +167,7 @@ def clear_outputs(out: Path) -> None:
             (out / name).unlink()
     for name in ("report.html", "metrics.json", "analysis.toml"):
         target = out / name
-        if target.exists():
+        if target.exists() and not target.is_dir():   # a folder is the caller's to refuse
             target.unlink()
 
 

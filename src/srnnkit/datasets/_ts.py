@@ -16,6 +16,9 @@ __all__ = ["load_ts"]
 
 _BOOL_TAGS = {"timestamps", "missing", "univariate", "equallength", "classlabel",
               "targetlabel"}
+#: the tags of the format as aeon writes them (the reader ignores their case)
+_TAG_NAMES = ("problemName", "timeStamps", "missing", "univariate", "dimensions",
+              "equalLength", "seriesLength", "classLabel", "targetLabel", "data")
 
 
 #: how to read a file with missing values (the CLI replaces it by its own option's name)
@@ -44,7 +47,8 @@ def _read_text(path: PathOrFile) -> str:
     try:
         return bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ValueError(f".ts file is not valid UTF-8 text ({err}).") from None
+        raise ValueError(f".ts file is not valid UTF-8 text ({err}); a .ts file is UTF-8 "
+                         "text, not UTF-16 nor a binary file such as .npz.") from None
 
 
 def _parse_bool(lineno: int, tag: str, value: str) -> bool:
@@ -95,8 +99,14 @@ class _Header:
 def _header_line(lineno: int, line: str, header: _Header) -> bool:
     """Read one header line into ``header``; True when it is ``@data`` (checked)."""
     if not line.startswith("@"):
+        # found by a held-out check: a UCR 2018 .tsv or a CSV file read this way, no hint
+        table = not header.tags and ("\t" in line or "," in line)
         raise _err(lineno, f"expected a header line '@tag value' or '@data' before the "
-                   f"data; got {line[:40]!r}.")
+                   f"data; got {line[:40]!r}." + (
+                       " It looks like a row of a table (a CSV or UCR .tsv file): this reader "
+                       "takes the .ts format only, a header ('@classLabel true <labels>', "
+                       "'@data') then one line per series, 'v1,v2,...:<label>'." if table
+                       else " Is the '@data' line missing?" if header.tags else ""))
     parts = line[1:].split(None, 1)          # any whitespace after the tag (a TAB too, as
     tag = parts[0].lower() if parts else ""  # aeon reads it; found by fuzzing)
     value = parts[1] if len(parts) > 1 else ""
@@ -136,6 +146,36 @@ def _header_line(lineno: int, line: str, header: _Header) -> bool:
     return False
 
 
+def _data_hint(header: _Header, line: str) -> str:
+    """A hint for a data line that failed: the header's unknown tags that look like known ones
+    (found by a held-out check: ``@clasLabel`` was kept as an unknown tag, and the error was
+    about the label ``c1`` not being a number, two lines below the cause), or labels in a
+    file whose header declares none."""
+    import difflib
+
+    known = {name.lower(): name for name in _TAG_NAMES}
+    hints = [f"@{tag} (@{known[close[0]]}?)" for tag in header.tags if tag not in known
+             for close in [difflib.get_close_matches(tag, list(known), n=1, cutoff=0.75)]
+             if close]
+    if hints:
+        return (f" The header has unknown tag(s) {', '.join(hints)}: a misspelt tag is "
+                "ignored.")
+    last = line.rsplit(":", 1)[-1].strip()
+    if ":" in line and "classlabel" not in header.tags and "targetlabel" not in header.tags \
+            and "," not in last and last != "?" and not _is_number(last):
+        return (f" The header declares no labels, so the last field {last[:40]!r} was read as "
+                "values: add '@classLabel true <labels>' before '@data'.")
+    return ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _split_target(lineno: int, fields: list[str],
                   header: _Header) -> tuple[list[str], str | float | None]:
     """The dimension fields of a data line and its class label or target (None if neither)."""
@@ -144,6 +184,11 @@ def _split_target(lineno: int, fields: list[str],
     if len(fields) < 2:
         raise _err(lineno, "expected the dimensions followed by ':<label>'.")
     label = fields[-1].strip()
+    if "," in label and label not in (header.labels or []):   # found by a held-out check:
+        what, tag = (("class label", "@classLabel") if header.get("classlabel")  # the last
+                     else ("regression target", "@targetLabel"))    # dimension read as a label
+        raise _err(lineno, f"the line ends with the values {label[:40]!r}, not a {what}: "
+                   f"with {tag} true each line ends with ':<{what}>'.")
     if header.get("classlabel"):
         if label not in header.labels:
             raise _err(lineno, f"class label {label[:40]!r} is not among the declared "
@@ -275,12 +320,18 @@ def load_ts(path: PathOrFile, *, missing: str = "raise",
         if not in_data:
             in_data = _header_line(lineno, line, header)
             continue
-        fields, target = _split_target(lineno, line.split(":"), header)
+        if line.startswith("@"):       # found by a held-out check: a second '@data' read as
+            raise _err(lineno, f"header line {line[:40]!r} after '@data': the header "  # data
+                       "comes before '@data', once.")
+        try:
+            fields, target = _split_target(lineno, line.split(":"), header)
+            if "(" in line:
+                raise _err(lineno, "time-stamped values '(t,v)' are not supported.")
+            case = _parse_dims(lineno, fields, missing)
+        except ValueError as err:
+            raise ValueError(f"{err}{_data_hint(header, line)}") from None
         if target is not None:
             targets.append(target)
-        if "(" in line:
-            raise _err(lineno, "time-stamped values '(t,v)' are not supported.")
-        case = _parse_dims(lineno, fields, missing)
         _check_case(lineno, case, header, cases[0] if cases else None)
         cases.append(case)
     if last_line == 0 or not text.strip():
