@@ -640,6 +640,27 @@ def test_test_series_of_a_class_absent_from_training_are_counted_and_flagged(tmp
                             "set ('c')") for w in m["warnings"]), m["warnings"]
 
 
+def test_class_labels_with_a_dollar_sign_are_text_in_the_figure(tmp_path, monkeypatch):
+    """Found by a held-out check: the class label '$\\frac$' went to Matplotlib's math mode
+    in the confusion matrix's ticks and failed the fit stage (exit 1)."""
+    import matplotlib.axes
+
+    shown = []
+    set_xticks = matplotlib.axes.Axes.set_xticks
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_xticks", lambda self, ticks, labels=None,
+                        **kw: shown.append(labels) or set_xticks(self, ticks, labels, **kw))
+    rng = np.random.default_rng(4)
+    labs = ["$\\frac$", "$x$", "a$b"]
+    rows = [([(rng.standard_normal(10) + 2 * labs.index(lab)).round(3).tolist()], lab)
+            for lab in labs * 5]
+    train = _ts(tmp_path / "train.ts", rows[:9], labels="true " + " ".join(labs))
+    test = _ts(tmp_path / "test.ts", rows[9:], labels="true " + " ".join(labs))
+    assert main(["fit", "--quick", "--quiet", "--train", train, "--test", test,
+                 "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "fit.png").is_file()
+    assert sorted(shown[-1]) == sorted(["\\$\\frac\\$", "\\$x\\$", "a\\$b"])
+
+
 def test_a_trained_network_at_chance_is_a_problem(tmp_path):
     """Found by fuzzing: one Adam update left the built-in task's network at chance (0.33
     for three classes) and the report listed six problems of its kernels, none of them

@@ -568,8 +568,11 @@ def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
     im = ax.imshow(confusion, cmap="Blues")
     fig.colorbar(im, ax=ax, label="test series")
     ticks = np.arange(len(labels))
-    ax.set_xticks(ticks, [str(x) for x in labels], rotation=90 if len(labels) > 6 else 0)
-    ax.set_yticks(ticks, [str(x) for x in labels])
+    # a '$' is text, not Matplotlib's math mode (found by a held-out check: a class label
+    # '$\frac$' failed the stage, exit 1, and '$x$' was drawn as math)
+    names = [str(x).replace("$", r"\$") for x in labels]
+    ax.set_xticks(ticks, names, rotation=90 if len(labels) > 6 else 0)
+    ax.set_yticks(ticks, names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(f"{name}: confusion matrix", fontsize=9)
