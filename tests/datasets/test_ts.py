@@ -223,7 +223,7 @@ def test_an_unknown_tag_unlike_any_known_one_adds_no_hint():
 
 
 @pytest.mark.parametrize(("text", "match"), [
-    ("label\tv1\tv2\n1\t0.5\t0.25\n", r"line 1: .*got 'label\\tv1\\tv2'\. It looks like a row "
+    ("1\t0.5\t0.25\n", r"line 1: .*got '1\\t0.5\\t0.25'\. It looks like a row "
      r"of a table \(a CSV or UCR \.tsv file\): this reader takes the \.ts format only"),
     ("1,0.5,0.25\n", r"line 1: .*It looks like a row of a table"),
     ("@univariate true\n@classLabel true a b\n1,2,3:a\n", r"line 3: .*got '1,2,3:a'\. Is the "
@@ -253,3 +253,26 @@ def test_labels_in_a_file_whose_header_declares_none_are_named():
         load_ts(io.StringIO("@data\n1,2,3:a\n"))
     with pytest.raises(ValueError, match=r"got 'x'\.$"):       # not the last field: no hint
         load_ts(io.StringIO("@data\n1,x,3:4,5,6\n"))
+
+
+
+def test_arff_percent_comments_are_comments():
+    """Found by a held-out check: the UnitTest (Chinatown) files that aeon and sktime ship
+    open with '%' comment lines (ARFF's); aeon reads them, this reader said "expected a header
+    line" with a hint that the prose line was a row of a CSV file."""
+    X, y = load_ts(io.StringIO("%# a cut down version, for tests\n% more\n%\n" + UNI
+                               + "% after the data\n"))
+    assert X.shape == (3, 4, 1) and y.tolist() == ["up", "down", "up"]
+    with pytest.raises(ValueError, match=r"got 'a note, with commas, and words'\.$"):
+        load_ts(io.StringIO("a note, with commas, and words\n@data\n"))
+
+
+
+def test_a_repeated_tag_that_the_reader_does_not_use_is_no_error():
+    """Found by a held-out check: the UnitTest_TEST.ts file that aeon and sktime ship has two
+    @problemName lines ('duplicate header tag'); aeon reads it. A repeated tag that the
+    reader uses stays an error."""
+    X, _ = load_ts(io.StringIO("@problemName UnitTest\n@problemName Chinatown\n" + UNI))
+    assert X.shape == (3, 4, 1)
+    with pytest.raises(ValueError, match="line 2: duplicate header tag @univariate"):
+        load_ts(io.StringIO("@univariate true\n@univariate true\n@data\n1,2\n"))
