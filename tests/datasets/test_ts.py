@@ -251,6 +251,8 @@ def test_labels_in_a_file_whose_header_declares_none_are_named():
                                          r"declares no labels, so the last field 'a' was read "
                                          r"as values: add '@classLabel true <labels>'"):
         load_ts(io.StringIO("@data\n1,2,3:a\n"))
+    with pytest.raises(ValueError, match=r"got 'a'\. The header declares no labels"):
+        load_ts(io.StringIO("@classLabel false\n@data\n1,2,3:a\n"))
     with pytest.raises(ValueError, match=r"got 'x'\.$"):       # not the last field: no hint
         load_ts(io.StringIO("@data\n1,x,3:4,5,6\n"))
 

@@ -168,7 +168,7 @@ def _data_hint(header: _Header, line: str) -> str:
         return (f" The header has unknown tag(s) {', '.join(hints)}: a misspelt tag is "
                 "ignored.")
     last = line.rsplit(":", 1)[-1].strip()
-    if ":" in line and "classlabel" not in header.tags and "targetlabel" not in header.tags \
+    if ":" in line and not header.get("classlabel") and not header.get("targetlabel") \
             and "," not in last and last != "?" and not _is_number(last):
         return (f" The header declares no labels, so the last field {last[:40]!r} was read as "
                 "values: add '@classLabel true <labels>' before '@data'.")
