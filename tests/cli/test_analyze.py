@@ -216,3 +216,23 @@ def test_a_multi_output_regressor_with_one_target_per_series_measures_no_error(t
                  "--budget", "0.001", "--quiet", "--out", str(out)]) == 0
     assert "the regressor has 2 outputs, so no error is measured" in (
         out / "report.html").read_text()
+
+
+def test_labels_that_are_not_the_classifiers_classes_are_named(tmp_path):
+    """Found by a held-out check: a --data file with one class of three unknown to the
+    classifier (3 of 9 series) said only "its labels are not the classifier's classes"."""
+    from srnnkit.cli._analyze import _load_data
+    from srnnkit.learning import NoisyRNNClassifier
+
+    model = NoisyRNNClassifier(n_hidden=4)
+    model.classes_, model.n_features_in_ = np.array(["a", "b"]), 2   # as fit sets them
+    X = np.random.default_rng(0).standard_normal((6, 5, 2))
+    path = tmp_path / "d.ts"
+    _write_ts(path, X, ["a", "b", "c", "a", "b", "c"])
+    _, y, note = _load_data(str(path), model)
+    assert y is None
+    assert note == (" (2 of its 6 labels, 'c', are not the classifier's classes, so no "
+                    "accuracy is measured)")
+    _write_ts(path, X, ["a", "b"] * 3)
+    _, y, note = _load_data(str(path), model)
+    assert y.tolist() == ["a", "b"] * 3 and note == ""

@@ -121,9 +121,11 @@ def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any,
         names = {str(c): c for c in model.classes_}      # .ts labels are read as text
         if all(str(label) in names for label in y):
             y = np.array([names[str(label)] for label in y])
-        else:
-            y, note = None, (" (its labels are not the classifier's classes, so no accuracy "
-                             "is measured)")
+        else:   # which labels and how many (found by a held-out check: one unknown class
+            unknown = [str(v) for v in y if str(v) not in names]   # of three said nothing)
+            shown = ", ".join(repr(v) for v in sorted(set(unknown))[:5])
+            y, note = None, (f" ({len(unknown)} of its {len(y)} labels, {shown}, are not the "
+                             "classifier's classes, so no accuracy is measured)")
     elif isinstance(model, NoisyRNNRegressor) and y is not None:
         outputs = int(getattr(model, "n_outputs_", 1))
         if np.asarray(y).dtype.kind not in "fiu":
