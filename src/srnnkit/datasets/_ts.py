@@ -176,6 +176,7 @@ def _data_hint(header: _Header, line: str) -> str:
 
 
 def _is_number(text: str) -> bool:
+    """Whether ``float`` reads ``text``."""
     try:
         float(text)
     except ValueError:
@@ -275,9 +276,9 @@ def load_ts(path: PathOrFile, *, missing: str = "raise",
     ``@seriesLength``, ``@classLabel true <labels...>`` or ``@classLabel false``,
     ``@targetLabel true`` for regression), ``#`` (or ARFF's ``%``) comment lines, then
     ``@data`` and one line per case: the dimensions separated by ``:``, the values of a
-    dimension by ``,``, and the
-    class label or regression target as the last ``:`` field. ``?`` (or ``NaN``) marks a
-    missing value. Time-stamped data (``@timeStamps true``) is not supported.
+    dimension by ``,``, and the class label or regression target as the last ``:`` field.
+    ``?`` (or ``NaN``) marks a missing value. Time-stamped data (``@timeStamps true``) is not
+    supported.
 
     Parameters
     ----------
