@@ -63,11 +63,12 @@ def test_time_scales_and_frequencies_follow_the_series_length():
         w = est.omega_[est.omega_ > 0]
         assert w.min() >= 2 * np.pi / L and w.max() <= np.pi
         assert 0.65 < np.mean(est.omega_ > 0) < 0.85
-        # strides are powers of two, sorted, about one read per radian of phase or decay
+        # strides are powers of two, sorted, at most one read per radian of phase or decay
+        # (fewer where the inputs' fast content would alias: test_strides_do_not_alias...)
         rate = np.maximum(est.gamma_, est.omega_)
         assert np.all(np.diff(est.strides_) >= 0)
-        assert np.all((est.strides_ <= np.maximum(1.0, 1 / rate))
-                      & ((est.strides_ == 1) | (2 * est.strides_ > 1 / rate)))
+        assert np.all(est.strides_ == 2 ** np.round(np.log2(est.strides_)))
+        assert np.all(est.strides_ <= np.maximum(1.0, 1 / rate))
     # the same seed draws the same positions on the log scale: in units of the series'
     # length the slow end moves with it (4x), the fast end stays at the sampling step
     np.testing.assert_allclose(_unit_draws(a.gamma_, 1 / 40, 1.0),
@@ -78,6 +79,48 @@ def test_time_scales_and_frequencies_follow_the_series_length():
     # the difference channel is weighted to the level channel's size whatever the sampling
     assert 3.5 < b.derivative_weight_[0] / a.derivative_weight_[0] < 4.5
     assert a.strides_.max() < b.strides_.max()
+
+
+def _periodic_noisy(L=400, period=8, n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(L)
+    return (np.sin(2 * np.pi * t[None] / period + rng.uniform(0, 2 * np.pi, (n, 1)))
+            + 0.7 * rng.standard_normal((n, L)))
+
+
+def test_strides_do_not_alias_the_inputs_fast_content():
+    """A block read at least 8 times per series is read every ``s`` steps only while at
+    most 1 % of its state's power lies above ``pi / s``; checked on the actual mean states
+    by FFT (independent of the filter formula). The rule of one read per radian of a block's
+    own phase or decay alone read slow blocks driven by a period-8 input every 8 steps: up
+    to 96 % of their power aliased, and the step features of a pure period-8 sine moved with
+    its phase 6.5x as much as when every step is read (the same phase at every read)."""
+    L = 400
+    X = _periodic_noisy(L)
+    f = LinearSRNNFeatures(n_oscillators=200, random_state=0).fit(X)
+    S = np.stack([f.mean_states(x) for x in X])                       # (n, L, 2U)
+    P = (np.abs(np.fft.rfft(S, axis=1)) ** 2).sum(axis=0)
+    P = P[:, 0::2] + P[:, 1::2]                                       # per block
+    nu = np.pi * np.arange(P.shape[0]) / (L / 2)
+    aliased = np.array([P[nu > np.pi / s, j].sum() / P[:, j].sum()
+                        for j, s in enumerate(f.strides_)])
+    many = f.strides_ * 8 <= L                  # blocks read at least 8 times
+    assert aliased[many].max() < 0.03           # 1 % by the rule; the transient adds a little
+    assert f.strides_[many].max() > 1           # slow blocks are still strided
+    # the blocks read fewer than 8 times keep one read per radian of phase or decay
+    rate = np.maximum(f.gamma_, f.omega_)[~many]
+    assert np.all(2 * f.strides_[~many] > 1 / rate) and not many.all()
+    # the features of a pure period-8 sine hardly depend on its phase: no more than when
+    # every step is read (what is left: the transient from the zero start)
+    t = np.arange(L)
+    phases = np.stack([np.sin(2 * np.pi * t / 8 + p)
+                       for p in np.linspace(0, 2 * np.pi, 8, endpoint=False)])
+    kw = dict(n_oscillators=200, pooling="mean", readout="step", random_state=0)
+    f = LinearSRNNFeatures(**kw).fit(X)
+    spread = np.ptp(f.transform(phases), axis=0).reshape(200, 8)      # (block, its 8 columns)
+    every = np.ptp(LinearSRNNFeatures(subsample=False, **kw).fit(X).transform(phases), axis=0)
+    assert spread.mean() < 1.5 * every.mean()                         # 1.36x; was 6.5x
+    assert spread[f.strides_ * 8 <= L].mean() < 0.03                  # 0.017; was 0.115
 
 
 def test_resampled_series_keep_their_accuracy():

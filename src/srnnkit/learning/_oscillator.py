@@ -103,6 +103,78 @@ def _strides(gamma: np.ndarray, omega: np.ndarray) -> np.ndarray:
     return (2 ** np.clip(k, 0, 62)).astype(np.int64)
 
 
+# Frequency bins on (0, pi] of the training inputs' spectrum (`_input_spectra`).
+_SPECTRUM_BINS = 512
+
+# A block is read every s steps only while at most this fraction of its state's power (its
+# filter applied to the training inputs' spectrum) lies above the stride's Nyquist frequency
+# pi / s: beyond it the reads alias the input's fast content onto the block's average.
+_ALIAS_POWER = 0.01
+
+# ... applied to the blocks read at least this many times on the longest training series: the
+# few reads of the rest are snapshots at fixed times (on 24-step series, strides 8-16: steps
+# 8, 16, 24), which on short aligned records tell when something happens.
+_MIN_READS = 8
+
+
+def _input_spectra(series: list[np.ndarray]) -> np.ndarray:
+    """Mean periodogram ``(n_channels, _SPECTRUM_BINS)`` of the (prepared) training series,
+    each channel's ``|FFT|^2 / L_i`` summed into equal bins on ``[0, pi]``."""
+    K = _SPECTRUM_BINS
+    out = np.zeros((series[0].shape[1], K))
+    for z in series:
+        L = z.shape[0]
+        P = np.abs(np.fft.rfft(z, axis=0)) ** 2 / L               # (L // 2 + 1, m)
+        b = np.minimum((np.arange(P.shape[0]) * (2.0 * K / L)).astype(np.int64), K - 1)
+        for c in range(out.shape[0]):
+            out[c] += np.bincount(b, weights=P[:, c], minlength=K)
+    return out / len(series)
+
+
+def _alias_strides(strides: np.ndarray, gamma: np.ndarray, omega: np.ndarray,
+                   C: np.ndarray, spectra: np.ndarray) -> np.ndarray:
+    """Cap each block's stride ``2^k`` where more than ``_ALIAS_POWER`` of its state's power
+    lies above ``pi / 2^k``.
+
+    Parameters
+    ----------
+    strides : ndarray of shape (U,)
+        The strides of `_strides` (powers of two).
+    gamma, omega : ndarray of shape (U,)
+        Decay rates and frequencies.
+    C : ndarray of shape (n_inputs, U)
+        Input weights (their scale per block does not matter).
+    spectra : ndarray of shape (n_inputs, K)
+        `_input_spectra` of the prepared training inputs.
+
+    Returns
+    -------
+    ndarray of shape (U,)
+        The strides, each at most its input.
+    """
+    K = spectra.shape[1]
+    nu = (np.arange(K) + 0.5) * (math.pi / K)                      # bin centres
+    out = strides.copy()
+    todo = np.flatnonzero(strides > 1)
+    for part in np.array_split(todo, max(1, -(-todo.size // 2048))):   # (2048, K) at a time
+        drive = (C[:, part] ** 2).T @ spectra                      # channels apart
+        lam = np.exp(-(gamma[part] - 1j * omega[part]))[:, None]
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            # the state's x and y parts hold the filter at +nu and -nu (a real input)
+            power = drive * (1.0 / np.abs(1.0 - lam * np.exp(-1j * nu)) ** 2
+                             + 1.0 / np.abs(1.0 - lam * np.exp(1j * nu)) ** 2)
+            # tail[:, i]: the power in bins i..K-1, as a fraction of the total (a block
+            # with no input power, or an infinite peak at its own frequency: 0, no cap)
+            tail = np.cumsum(power[:, ::-1], axis=1)[:, ::-1]
+            tail = np.nan_to_num(tail / tail[:, :1], nan=0.0, posinf=0.0)
+        for i, j in enumerate(part):
+            s = int(strides[j])
+            while s > 1 and tail[i, min(K - 1, -(-K // s))] > _ALIAS_POWER:
+                s //= 2
+            out[j] = s
+    return out
+
+
 def _n_read(strides: np.ndarray) -> np.ndarray:
     """``n_read[k]``: number of (sorted) oscillators with stride <= 2^k, k = 0..max."""
     K = int(np.log2(strides.max())) if strides.size else 0
@@ -391,9 +463,12 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
       state on long series (where a short pattern fills under a tenth of the steps);
     - ``subsample``: block :math:`j` is read every :math:`s_j` steps, the largest power of
       two :math:`\le 1/\max(\gamma_j, \omega_j)` (about once per radian of its phase or
-      decay: a slow state is not re-read while it has barely moved); its features average
-      those reads. Its state still advances every step. On series of thousands of steps
-      this reads about 40 % of the units per step, at no measurable cost in accuracy.
+      decay: a slow state is not re-read while it has barely moved), halved while more than
+      1 % of its state's power (its filter applied to the mean periodogram of the training
+      inputs) lies above :math:`\pi / s_j`, the frequency the reads would alias (a slow
+      block driven by a period-8 input, read every 8 steps, saw the same phase at every
+      read); blocks read fewer than 8 times on the longest series keep the first stride.
+      Its features average those reads; its state still advances every step.
 
     Parameters
     ----------
@@ -535,7 +610,8 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
                      (2 * U, 2 * n_in + self.n_thresholds + L))
         rng = as_generator(self.random_state, "random_state")
 
-        self._draw_network(rng, L, n_in, channel_p)
+        self._draw_network(rng, L, n_in, channel_p,
+                           _input_spectra(inputs) if self.subsample else None)
 
         # thresholds: random quantiles of each unit's mean state on a random training series,
         # reaching further into the tails on long series (_tail_levels)
@@ -562,9 +638,11 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         return 2 * U * pools * (n_thr * self.n_thresholds + (1 if self.linear else 0))
 
     def _draw_network(self, rng: np.random.Generator, L: int, n_in: int,
-                      p: np.ndarray | None = None) -> None:
+                      p: np.ndarray | None = None, spectra: np.ndarray | None = None
+                      ) -> None:
         """Decay rates, frequencies, input weights and readout strides (sorted by stride);
-        ``p``: the probability of an oscillator to read each channel (``None``: uniform)."""
+        ``p``: the probability of an oscillator to read each channel (``None``: uniform);
+        ``spectra``: the inputs' spectra that cap the strides (`_alias_strides`)."""
         U = self.n_oscillators
         # decay rates below the smallest normal float are no decay over any series (memories
         # beyond 4e307 samples): max_memory=1e308 made 1 / (max_memory L) zero (log: a math
@@ -589,6 +667,9 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
             mask[rng.choice(n_in, U, p=p_in / p_in.sum()), np.arange(U)] = True
             C *= mask
         strides = _strides(gamma, omega) if self.subsample else np.ones(U, dtype=np.int64)
+        if spectra is not None and strides.max() > 1:
+            capped = _alias_strides(strides, gamma, omega, C, spectra)
+            strides = np.where(strides <= L // _MIN_READS, capped, strides)  # (_MIN_READS)
         order = np.argsort(strides, kind="stable")
         self.gamma_, self.omega_, self.strides_ = gamma[order], omega[order], strides[order]
         lam, kap = self._lam_kap()
