@@ -236,3 +236,17 @@ def test_labels_that_are_not_the_classifiers_classes_are_named(tmp_path):
     _write_ts(path, X, ["a", "b"] * 3)
     _, y, note = _load_data(str(path), model)
     assert y.tolist() == ["a", "b"] * 3 and note == ""
+
+
+def test_labels_given_with_a_bare_srnn_are_said_to_be_unused(tmp_path, linear_npz):
+    """Found by held-out checks: a converted network saved as an SRNN, given a labelled
+    .ts file, got no accuracy (an SRNN has no classes) and the report did not say why."""
+    rng = np.random.default_rng(0)
+    _write_ts(tmp_path / "d.ts", rng.standard_normal((4, 6, 1)), np.array([0, 1, 0, 1]))
+    out = tmp_path / "rep"
+    assert main(["analyze", str(linear_npz), "--dt", "0.1", "--budget", "0.001", "--quiet",
+                 "--data", str(tmp_path / "d.ts"), "--out", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert "its labels are not used: a bare SRNN has no classes" in html
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert not any("accuracy" in k for k in metrics["robustness"]), metrics["robustness"]

@@ -99,3 +99,75 @@ def test_a_trained_elman_rnn_can_be_analysed():
     res = analyze_network(model, dt=1.0, inputs=X[:8], budget=0.001, seed=0)
     assert res.first["perturbation"].values.shape[1:] == (2, 2)
     assert res.agreement[1].within >= 0.95
+
+
+def _train_briefly(rnn, head, steps=20):
+    torch.manual_seed(1)
+    x = torch.randn(16, 8, rnn.input_size, dtype=torch.float64)
+    target = x[:, :, 0].sum(1, keepdim=True)
+    opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=0.03)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(head(rnn(x)[0][:, -1]), target).backward()
+        opt.step()
+
+
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+@pytest.mark.parametrize("wrap", ["old weight_norm", "old spectral_norm", "spectral_norm"])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_weights_recomputed_in_the_forward_pass_are_the_ones_it_uses(wrap, mode):
+    """Found by held-out checks: torch.nn.utils.weight_norm / spectral_norm recompute the
+    weight attribute in a forward pre-hook, so right after training it held the weight
+    before the last optimiser step (a wrong SRNN, readout off by 0.06 to 0.8); a
+    parametrised spectral norm read in training mode ran a power iteration, changing the
+    module. The conversion is the module's forward pass in evaluation mode, and leaves it
+    as it was."""
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(2, 6, batch_first=True, dtype=torch.float64)
+    if wrap == "old weight_norm":
+        torch.nn.utils.weight_norm(rnn, "weight_hh_l0")
+    elif wrap == "old spectral_norm":
+        torch.nn.utils.spectral_norm(rnn, "weight_hh_l0")
+    else:
+        torch.nn.utils.parametrizations.spectral_norm(rnn, "weight_hh_l0")
+    head = torch.nn.Linear(6, 1, dtype=torch.float64)
+    _train_briefly(rnn, head)
+    getattr(rnn, mode)()
+    state = {k: v.clone() for k, v in rnn.state_dict().items()}
+    model = from_torch_rnn(rnn, head)
+    assert rnn.training == (mode == "train")
+    assert all(torch.equal(v, state[k]) for k, v in rnn.state_dict().items())
+    u = np.random.default_rng(1).standard_normal((3, 10, 2))
+    with torch.no_grad():
+        expected = head(rnn.eval()(torch.from_numpy(u))[0]).numpy()
+    traj = sk.simulate(model, u, dt=1.0, h0="zeros", burn_in=0)
+    np.testing.assert_allclose(traj.mean[:, 1:], expected, rtol=0, atol=1e-12)
+
+
+class _HalvedCell(torch.nn.RNNCell):
+    """A user's cell whose forward pass is not the Elman recurrence of its weights."""
+
+    def forward(self, x, h=None):
+        return 0.5 * super().forward(x, h)
+
+
+def test_a_module_whose_forward_pass_is_another_recurrence_is_refused():
+    with pytest.raises(ValueError, match="forward pass is the Elman recurrence"):
+        from_torch_rnn(_HalvedCell(2, 4))
+    cell = torch.nn.RNNCell(2, 4)
+    cell.nonlinearity = "gelu"                                     # was a KeyError
+    with pytest.raises(ValueError, match=r"nonlinearity 'tanh' or 'relu'; got .*gelu"):
+        from_torch_rnn(cell)
+
+
+def test_a_wrapping_module_or_a_state_dict_is_refused_with_what_to_pass():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = torch.nn.RNN(2, 4, batch_first=True)
+            self.fc = torch.nn.Linear(4, 3)
+
+    with pytest.raises(TypeError, match=r"got 'Net'\. It holds encoder \(RNN\): pass the "):
+        from_torch_rnn(Net())
+    with pytest.raises(TypeError, match="A state dict is not a module"):
+        from_torch_rnn(Net().encoder.state_dict())

@@ -138,8 +138,11 @@ def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any,
                              f"{outputs} outputs, so no error is measured)")
         else:
             y = np.asarray(y, dtype=float)
-    else:
-        y = None
+    elif y is not None:
+        # a bare SRNN (a converted torch classifier, say) has no classes to score: the
+        # labels went unused and the report did not say so (found by held-out checks)
+        y, note = None, (" (its labels are not used: a bare SRNN has no classes or "
+                         "predictions, so no accuracy under noise is measured)")
     return X, y, note
 
 

@@ -82,7 +82,7 @@ def _variant(net: Any) -> tuple[float, float, np.ndarray | None, float]:
     if isinstance(kind, str) and kind in _NOT_SRNN:
         fail("net", "a Lipschitz RNN with model='LipschitzRNN'",
              f"model={kind!r}, {_NOT_SRNN[kind]}")
-    fail("net", "a Lipschitz RNN (erichson/LipschitzRNN's rnn_models with "
+    fail("net", "a Lipschitz RNN (erichson/LipschitzRNN's RnnModels with "
          "model='LipschitzRNN') or a noisy RNN (erichson/NoisyRNN's NoisyRNN, solver 'base' "
          "or 'noisy'), or a module with the same attributes", type(net).__name__, TypeError)
     raise AssertionError  # pragma: no cover - fail raises
@@ -117,12 +117,16 @@ def from_lipschitz_rnn(net: Any, *, sigma: ArrayLike | None = None) -> SRNN:
     so the SRNN's state is then the network's own; a trained step may be negative (nothing in
     the reference code keeps it positive), and only a zero step is refused. With ``sigma = 0``,
     ``srnnkit.simulate(model, x, dt=net.eps, h0="zeros")`` is the network's forward pass in
-    evaluation mode; the multiplicative noise of training (``mult_noise``) is not part of it.
+    evaluation mode (the noisy RNN's ``forward(x, mode="test")``, its default: the reference
+    code draws its training noise when called with ``mode="train"``, whatever ``.train()``
+    or ``.eval()`` says); the multiplicative noise of training (``mult_noise``) is not part
+    of it.
 
     Parameters
     ----------
     net : torch.nn.Module
-        A trained ``rnn_models(model="LipschitzRNN")`` of erichson/LipschitzRNN or a
+        A trained ``RnnModels(model="LipschitzRNN")`` (``rnn_models`` in earlier versions)
+        of erichson/LipschitzRNN or a
         ``NoisyRNN`` of erichson/NoisyRNN (solver ``"base"`` or ``"noisy"``), as saved by
         their drivers with ``torch.save(model, ...)``, or any module with the same attributes:
         ``E`` and ``D`` (``torch.nn.Linear``), ``B`` and ``C`` (n x n), ``beta``, ``alpha``,

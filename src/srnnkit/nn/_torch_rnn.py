@@ -24,10 +24,12 @@ __all__ = ["from_torch_rnn"]
 
 #: torch's nonlinearity names -> SRNN activations
 _NONLINEARITIES = {"tanh": "tanh", "relu": "relu"}
+#: ``torch.nn.RNN.mode`` (what its forward pass runs) -> SRNN activations
+_MODES = {"RNN_TANH": "tanh", "RNN_RELU": "relu"}
 
 
-def _rnn_weights(rnn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """(W_hh, W_ih, b_hh + b_ih, activation) of a one-layer, one-direction Elman RNN."""
+def _check_layer(rnn: Any) -> str:
+    """The activation of a one-layer, one-direction Elman RNN; refuses anything else."""
     import torch
 
     if isinstance(rnn, torch.nn.RNN):
@@ -39,16 +41,98 @@ def _rnn_weights(rnn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
                  "series is not a causal dynamical system)", "bidirectional=True")
         if getattr(rnn, "proj_size", 0):
             fail("rnn", "a torch.nn.RNN without projections", f"proj_size={rnn.proj_size}")
-        W_hh, W_ih = rnn.weight_hh_l0, rnn.weight_ih_l0
-        biases = (rnn.bias_hh_l0, rnn.bias_ih_l0) if rnn.bias else ()
-    elif isinstance(rnn, torch.nn.RNNCell):
-        W_hh, W_ih = rnn.weight_hh, rnn.weight_ih
-        biases = (rnn.bias_hh, rnn.bias_ih) if rnn.bias else ()
+        if rnn.mode not in _MODES:    # the forward pass runs mode, not the nonlinearity text
+            fail("rnn", "a torch.nn.RNN with nonlinearity 'tanh' or 'relu'",
+                 f"mode={rnn.mode!r} (nonlinearity={rnn.nonlinearity!r})")
+        return _MODES[rnn.mode]
+    if isinstance(rnn, torch.nn.RNNCell):
+        if rnn.nonlinearity not in _NONLINEARITIES:    # was a KeyError
+            fail("rnn", "a torch.nn.RNNCell with nonlinearity 'tanh' or 'relu'",
+                 f"nonlinearity={rnn.nonlinearity!r}")
+        return _NONLINEARITIES[rnn.nonlinearity]
+    layers = ([f"{k} ({type(v).__name__})" for k, v in rnn.named_modules()
+               if isinstance(v, (torch.nn.RNNBase, torch.nn.RNNCellBase)) and k]
+              if isinstance(rnn, torch.nn.Module) else [])
+    hint = (f"It holds {', '.join(layers[:3])}: pass the Elman layer itself, and its "
+            "torch.nn.Linear head as readout." if layers else
+            "A state dict is not a module: build the module, load_state_dict() into it and "
+            "pass the module." if isinstance(rnn, dict) else None)
+    fail("rnn", "a torch.nn.RNN or torch.nn.RNNCell (Elman; an LSTM or GRU is not an "
+         "SRNN)", type(rnn).__name__, TypeError, hint=hint)
+    raise AssertionError  # pragma: no cover - fail raises
+
+
+def _rnn_weights(rnn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """(W_hh, W_ih, b_hh + b_ih, activation) of a one-layer, one-direction Elman RNN, as its
+    forward pass in evaluation mode uses them.
+
+    The module runs once, in evaluation mode, on a short probe before the weights are read:
+    hooks that recompute a weight in the forward pass (``torch.nn.utils.weight_norm``,
+    ``spectral_norm``, ``prune``) left the attribute at its value before the last optimiser
+    step, and a parametrised weight read in training mode ran a power iteration. The probe's
+    output is then checked against the recurrence of the weights read.
+    """
+    import torch
+
+    activation = _check_layer(rnn)
+    cell = isinstance(rnn, torch.nn.RNNCell)
+    suffix = "" if cell else "_l0"
+    was_training = rnn.training
+    try:
+        rnn.eval()
+        with torch.no_grad():
+            u, H, eps = _probe(rnn, cell)
+            W_hh, W_ih = (float64_copy(getattr(rnn, f"weight_{k}{suffix}")) for k in ("hh", "ih"))
+            biases = ([float64_copy(getattr(rnn, f"bias_{k}{suffix}")) for k in ("hh", "ih")]
+                      if rnn.bias else [])
+    finally:
+        rnn.train(was_training)
+    b = sum(biases, np.zeros(W_hh.shape[0]))
+    _check_probe(u, H, eps, W_hh, W_ih, b, activation)
+    return W_hh, W_ih, b, activation
+
+
+def _probe(rnn: Any, cell: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    """Inputs (2, 4, m), the module's hidden states after each (both as float64) and the
+    machine epsilon of its dtype."""
+    import torch
+
+    ref = rnn.weight_ih if cell else rnn.weight_ih_l0
+    gen = torch.Generator().manual_seed(0)
+    u = torch.randn(2, 4, rnn.input_size, generator=gen).to(dtype=ref.dtype, device=ref.device)
+    if cell:
+        h = torch.zeros(2, rnn.hidden_size, dtype=ref.dtype, device=ref.device)
+        states = []
+        for k in range(u.shape[1]):
+            h = rnn(u[:, k], h)
+            states.append(h)
+        H = torch.stack(states, 1)
     else:
-        fail("rnn", "a torch.nn.RNN or torch.nn.RNNCell (Elman; an LSTM or GRU is not an "
-             "SRNN)", type(rnn).__name__, TypeError)
-    b = sum((float64_copy(x) for x in biases), np.zeros(W_hh.shape[0]))
-    return float64_copy(W_hh), float64_copy(W_ih), b, _NONLINEARITIES[rnn.nonlinearity]
+        H = rnn(u)[0] if rnn.batch_first else rnn(u.transpose(0, 1))[0].transpose(0, 1)
+    return float64_copy(u), float64_copy(H), float(torch.finfo(ref.dtype).eps)
+
+
+def _check_probe(u: np.ndarray, H: np.ndarray, eps: float, W_hh: np.ndarray,
+                 W_ih: np.ndarray, b: np.ndarray, activation: str) -> None:
+    """Refuse weights whose Elman recurrence is not the module's forward pass on the probe."""
+    if not all(np.isfinite(a).all() for a in (W_hh, W_ih, b)):
+        return                                    # the SRNN's own check names the weight
+    act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0.0))
+    h = np.zeros((u.shape[0], W_hh.shape[0]))
+    worst, scale = 0.0, 1.0
+    for k in range(u.shape[1]):
+        z = h @ W_hh.T + u[:, k] @ W_ih.T + b
+        scale = max(scale, float(np.abs(z).max(initial=0.0)))
+        h = act(z)
+        worst = max(worst, float(np.abs(h - H[:, k]).max(initial=0.0)))
+    # the module's own rounding: about eps * |z| per step (1e-7 measured in float32)
+    tol = 1e3 * eps * scale
+    if not worst <= tol:
+        fail("rnn", f"a module whose forward pass is the Elman recurrence {activation}(W_hh h "
+             "+ W_ih x + b_hh + b_ih) of its weights (a subclass with its own forward pass, "
+             "or a nonlinearity changed after construction, is not)",
+             f"a forward pass {worst:.3g} away from that recurrence on a 4-step probe "
+             f"(rounding allows {tol:.2g})")
 
 
 def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> SRNN:
@@ -62,7 +146,11 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
               \qquad y = Q h + q,
 
     the SRNN with :math:`\Gamma = I` and the input inside the activation: with ``sigma = 0``,
-    ``srnnkit.simulate(model, x, dt=1.0, h0="zeros")`` is the module's forward pass. The
+    ``srnnkit.simulate(model, x, dt=1.0, h0="zeros")`` is the module's forward pass in
+    evaluation mode (the weights are read as that pass uses them: one pass runs, in
+    evaluation mode, on a 4-step probe first, so that weights recomputed by a forward hook
+    such as ``torch.nn.utils.weight_norm`` or ``spectral_norm`` are current; the module is
+    left in its mode and state, and its output on the probe is checked). The
     noise ``sigma`` (added once per step) is what makes it an SRNN with a stationary law and
     response kernels: the level the network was trained with, or the level at which to read it.
     The step's linear part :math:`I - \Delta\Gamma` is 0, so with a bounded activation the
@@ -72,7 +160,8 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     ----------
     rnn : torch.nn.RNN or torch.nn.RNNCell
         One layer, one direction, ``nonlinearity`` "tanh" or "relu"; ``batch_first`` does not
-        matter. Its weights are copied as float64.
+        matter. Its weights are copied as float64. Pass the layer itself, not a module that
+        holds it, and its head as ``readout``.
     readout : torch.nn.Linear, optional
         The head that maps the hidden state to the outputs, :math:`y = Q h + q`; ``None``
         reads the hidden state itself.
@@ -84,6 +173,16 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     model : SRNN
         ``SRNN(W=W_hh, C=W_ih, b=b_hh + b_ih, gamma=1.0, sigma=sigma, activation,
         readout=Linear(Q, q), input_mode="activation")``.
+
+    Raises
+    ------
+    TypeError
+        If ``rnn`` is not a ``torch.nn.RNN`` or ``RNNCell`` (an LSTM, a GRU, a module that
+        holds the layer, a state dict) or ``readout`` is not a ``torch.nn.Linear``.
+    ValueError
+        If ``rnn`` has several layers, two directions or another nonlinearity, if its
+        forward pass is not the Elman recurrence of its weights (a subclass with its own
+        forward pass), or if the shapes do not match.
 
     Examples
     --------
