@@ -176,3 +176,21 @@ def test_a_noisy_rnn_trained_in_the_reference_form_can_be_analysed():
     res = analyze_network(model, dt=net.eps, inputs=X[:8], budget=0.001, seed=0)
     assert res.first["perturbation"].values.shape[1:] == (2, 2)
     assert res.agreement[1].within >= 0.95
+
+
+def test_a_reimplementation_is_told_what_it_lacks_and_may_keep_eps_in_a_tensor():
+    """Found by held-out checks: a user's copy of the Lipschitz step without the reference
+    code's ``model`` attribute, or an Elman RNN, got the generic refusal without saying what
+    was missing; ``eps`` kept as a 0-d tensor (a buffer) was refused as not a number."""
+    net = _Reference(2, 4, 1)
+    del net.model
+    with pytest.raises(TypeError, match="neither model='LipschitzRNN' nor gamma_A"):
+        from_lipschitz_rnn(net)
+    with pytest.raises(TypeError, match=r"converted by srnnkit\.nn\.from_torch_rnn"):
+        from_lipschitz_rnn(torch.nn.RNN(2, 4))
+    with pytest.raises(TypeError, match=r"It has gamma_A .* and solver='euler'"):
+        from_lipschitz_rnn(_Reference(2, 4, 1, kind="noisy", solver="euler"))
+    ref = _Reference(2, 4, 1)
+    buffered = _with(_Reference(2, 4, 1), eps=torch.tensor(0.1, dtype=torch.float64))
+    np.testing.assert_array_equal(from_lipschitz_rnn(buffered).gamma_matrix,
+                                  from_lipschitz_rnn(ref).gamma_matrix)

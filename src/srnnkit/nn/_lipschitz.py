@@ -47,8 +47,11 @@ _NOT_SRNN = {
 
 
 def _number(net: Any, name: str, *, positive: bool = False) -> float:
-    """The hyperparameter ``net.<name>`` as a finite float."""
+    """The hyperparameter ``net.<name>`` as a finite float (a 0-d tensor is read as its
+    value: a reimplementation may keep ``eps`` in a buffer)."""
     value = getattr(net, name, None)
+    if hasattr(value, "ndim") and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not np.isfinite(value) or (positive and value <= 0):
         what = "a finite number > 0" if positive else "a finite number"
@@ -84,8 +87,25 @@ def _variant(net: Any) -> tuple[float, float, np.ndarray | None, float]:
              f"model={kind!r}, {_NOT_SRNN[kind]}")
     fail("net", "a Lipschitz RNN (erichson/LipschitzRNN's RnnModels with "
          "model='LipschitzRNN') or a noisy RNN (erichson/NoisyRNN's NoisyRNN, solver 'base' "
-         "or 'noisy'), or a module with the same attributes", type(net).__name__, TypeError)
+         "or 'noisy'), or a module with the same attributes", type(net).__name__, TypeError,
+         hint=_variant_hint(net, solver))
     raise AssertionError  # pragma: no cover - fail raises
+
+
+def _variant_hint(net: Any, solver: Any) -> str | None:
+    """What tells the two reference networks apart, and what ``net`` lacks of it."""
+    import torch
+
+    if isinstance(net, (torch.nn.RNNBase, torch.nn.RNNCellBase)):
+        return ("An Elman torch.nn.RNN or RNNCell is converted by srnnkit.nn.from_torch_rnn; "
+                "an LSTM or GRU is not an SRNN.")
+    if hasattr(net, "gamma_A"):
+        return f"It has gamma_A (a noisy RNN) and solver={solver!r}."
+    if all(hasattr(net, k) for k in ("B", "C", "E", "D")):
+        return ("It has the weights B, C, E and D but neither model='LipschitzRNN' nor "
+                "gamma_A with a solver: set net.model = 'LipschitzRNN' (with gamma, beta, "
+                "eps, alpha) if it steps h + eps [alpha h A + tanh(h W + E x)].")
+    return None
 
 
 def _skew_sym(M: np.ndarray, beta: float, shift: float) -> np.ndarray:
@@ -131,7 +151,7 @@ def from_lipschitz_rnn(net: Any, *, sigma: ArrayLike | None = None) -> SRNN:
         their drivers with ``torch.save(model, ...)``, or any module with the same attributes:
         ``E`` and ``D`` (``torch.nn.Linear``), ``B`` and ``C`` (n x n), ``beta``, ``alpha``,
         ``eps`` and ``gamma`` (or ``gamma_A``, ``gamma_W``, ``solver``, ``d``,
-        ``add_noise``). Weights are copied as float64.
+        ``add_noise``; numbers or 0-d tensors). Weights are copied as float64.
     sigma : float, array-like of shape (n,) or (n, r), optional
         Noise added to :math:`h` per step, :math:`\nu` (a scalar means :math:`\nu I`), at which
         to read the network. ``None`` takes the level it was trained with (``add_noise`` of a

@@ -160,8 +160,10 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     ----------
     rnn : torch.nn.RNN or torch.nn.RNNCell
         One layer, one direction, ``nonlinearity`` "tanh" or "relu"; ``batch_first`` does not
-        matter. Its weights are copied as float64. Pass the layer itself, not a module that
-        holds it, and its head as ``readout``.
+        matter to the conversion, but srnnkit takes inputs as (n_series, n_steps, m): a
+        ``batch_first=False`` batch (n_steps, batch, m) is transposed first, or its time
+        steps are read as series. Its weights are copied as float64. Pass the layer itself,
+        not a module that holds it, and its head as ``readout``.
     readout : torch.nn.Linear, optional
         The head that maps the hidden state to the outputs, :math:`y = Q h + q`; ``None``
         reads the hidden state itself.
