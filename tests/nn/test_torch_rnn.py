@@ -171,3 +171,21 @@ def test_a_wrapping_module_or_a_state_dict_is_refused_with_what_to_pass():
         from_torch_rnn(Net())
     with pytest.raises(TypeError, match="A state dict is not a module"):
         from_torch_rnn(Net().encoder.state_dict())
+
+
+class _LastStateRNN(torch.nn.RNN):
+    """A user's subclass that returns only the last output: still the Elman recurrence."""
+
+    def forward(self, x, hx=None):
+        return super().forward(x, hx)[0][:, -1]
+
+
+def test_a_subclass_that_only_reshapes_the_output_is_converted():
+    torch.manual_seed(0)
+    rnn = _LastStateRNN(2, 5, batch_first=True, dtype=torch.float64)
+    model = from_torch_rnn(rnn)
+    u = np.random.default_rng(2).standard_normal((3, 7, 2))
+    with torch.no_grad():
+        expected = rnn(torch.from_numpy(u)).numpy()
+    traj = sk.simulate(model, u, dt=1.0, h0="zeros", burn_in=0)
+    np.testing.assert_allclose(traj.mean[:, -1], expected, rtol=0, atol=1e-12)

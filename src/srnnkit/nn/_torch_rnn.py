@@ -92,31 +92,46 @@ def _rnn_weights(rnn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     return W_hh, W_ih, b, activation
 
 
-def _probe(rnn: Any, cell: bool) -> tuple[np.ndarray, np.ndarray, float]:
-    """Inputs (2, 4, m), the module's hidden states after each (both as float64) and the
-    machine epsilon of its dtype."""
+def _probe(rnn: Any, cell: bool) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """Inputs (2, 4, m), the module's hidden states after each (both as float64; None when
+    its forward pass returns something else) and the machine epsilon of its dtype.
+
+    The call runs the forward pre-hooks that recompute weights even when the forward pass
+    itself is a subclass's with other arguments or outputs, which is then not checked.
+    """
     import torch
 
     ref = rnn.weight_ih if cell else rnn.weight_ih_l0
     gen = torch.Generator().manual_seed(0)
     u = torch.randn(2, 4, rnn.input_size, generator=gen).to(dtype=ref.dtype, device=ref.device)
-    if cell:
-        h = torch.zeros(2, rnn.hidden_size, dtype=ref.dtype, device=ref.device)
-        states = []
-        for k in range(u.shape[1]):
-            h = rnn(u[:, k], h)
-            states.append(h)
-        H = torch.stack(states, 1)
-    else:
-        H = rnn(u)[0] if rnn.batch_first else rnn(u.transpose(0, 1))[0].transpose(0, 1)
+    shape = (2, rnn.hidden_size)
+    try:
+        if cell:
+            h, states = torch.zeros(shape, dtype=ref.dtype, device=ref.device), []
+            for k in range(u.shape[1]):
+                h = rnn(u[:, k], h)
+                if not (isinstance(h, torch.Tensor) and h.shape == shape):
+                    return float64_copy(u), None, 0.0
+                states.append(h)
+            H = torch.stack(states, 1)
+        else:
+            out = rnn(u if rnn.batch_first else u.transpose(0, 1))
+            H = out[0] if isinstance(out, tuple) else out
+            if not (isinstance(H, torch.Tensor) and H.ndim == 3):
+                return float64_copy(u), None, 0.0
+            H = H if rnn.batch_first else H.transpose(0, 1)
+    except (TypeError, ValueError, RuntimeError, IndexError):    # a forward of its own
+        return float64_copy(u), None, 0.0
+    if H.shape != (2, 4, rnn.hidden_size):
+        return float64_copy(u), None, 0.0
     return float64_copy(u), float64_copy(H), float(torch.finfo(ref.dtype).eps)
 
 
-def _check_probe(u: np.ndarray, H: np.ndarray, eps: float, W_hh: np.ndarray,
+def _check_probe(u: np.ndarray, H: np.ndarray | None, eps: float, W_hh: np.ndarray,
                  W_ih: np.ndarray, b: np.ndarray, activation: str) -> None:
     """Refuse weights whose Elman recurrence is not the module's forward pass on the probe."""
-    if not all(np.isfinite(a).all() for a in (W_hh, W_ih, b)):
-        return                                    # the SRNN's own check names the weight
+    if H is None or not all(np.isfinite(a).all() for a in (W_hh, W_ih, b)):
+        return                  # no states to check; the SRNN's own check names the weight
     act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0.0))
     h = np.zeros((u.shape[0], W_hh.shape[0]))
     worst, scale = 0.0, 1.0
