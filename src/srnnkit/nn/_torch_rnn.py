@@ -130,24 +130,25 @@ def _probe(rnn: Any, cell: bool) -> tuple[np.ndarray, np.ndarray | None, float]:
 def _check_probe(u: np.ndarray, H: np.ndarray | None, eps: float, W_hh: np.ndarray,
                  W_ih: np.ndarray, b: np.ndarray, activation: str) -> None:
     """Refuse weights whose Elman recurrence is not the module's forward pass on the probe."""
-    if H is None or not all(np.isfinite(a).all() for a in (W_hh, W_ih, b)):
-        return                  # no states to check; the SRNN's own check names the weight
+    if H is None or not np.isfinite(H).all():
+        return                  # no states to check (or the module overflowed its dtype)
+    if not all(np.isfinite(a).all() for a in (W_hh, W_ih, b)):
+        return                  # the SRNN's own check names the weight
     act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0.0))
-    h = np.zeros((u.shape[0], W_hh.shape[0]))
-    worst, scale = 0.0, 1.0
-    for k in range(u.shape[1]):
-        z = h @ W_hh.T + u[:, k] @ W_ih.T + b
-        scale = max(scale, float(np.abs(z).max(initial=0.0)))
-        h = act(z)
-        worst = max(worst, float(np.abs(h - H[:, k]).max(initial=0.0)))
-    # the module's own rounding: about eps * |z| per step (1e-7 measured in float32)
-    tol = 1e3 * eps * scale
-    if not worst <= tol:
+    # one step at a time from the module's own states, so rounding does not compound
+    prev = np.concatenate([np.zeros_like(H[:, :1]), H[:, :-1]], axis=1)
+    z = prev @ W_hh.T + u @ W_ih.T + b
+    size = np.abs(prev) @ np.abs(W_hh).T + np.abs(u) @ np.abs(W_ih).T + np.abs(b)
+    # a dot product of k terms rounds by at most about k eps times the sum of their sizes
+    tol = 4.0 * (W_hh.shape[1] + W_ih.shape[1] + 2) * eps * (1.0 + size)
+    gap = np.abs(act(z) - H)
+    if not np.all(gap <= tol):
+        worst = np.unravel_index(np.argmax(gap - tol), gap.shape)
         fail("rnn", f"a module whose forward pass is the Elman recurrence {activation}(W_hh h "
              "+ W_ih x + b_hh + b_ih) of its weights (a subclass with its own forward pass, "
              "or a nonlinearity changed after construction, is not)",
-             f"a forward pass {worst:.3g} away from that recurrence on a 4-step probe "
-             f"(rounding allows {tol:.2g})")
+             f"a step of its forward pass {gap[worst]:.3g} away from that recurrence on a "
+             f"4-step probe (rounding allows {tol[worst]:.2g})")
 
 
 def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> SRNN:
