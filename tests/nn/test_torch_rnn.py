@@ -189,3 +189,11 @@ def test_a_subclass_that_only_reshapes_the_output_is_converted():
         expected = rnn(torch.from_numpy(u)).numpy()
     traj = sk.simulate(model, u, dt=1.0, h0="zeros", burn_in=0)
     np.testing.assert_allclose(traj.mean[:, -1], expected, rtol=0, atol=1e-12)
+
+
+def test_a_learned_noise_level_can_be_passed_as_a_tensor():
+    """Found by held-out checks: sigma as a tensor that requires grad (a learned level) was
+    refused ("Can't call numpy() on Tensor that requires grad")."""
+    level = torch.nn.Parameter(torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64))
+    model = from_torch_rnn(torch.nn.RNN(2, 3), sigma=level)
+    np.testing.assert_array_equal(model.sigma, np.diag([0.1, 0.2, 0.3]))

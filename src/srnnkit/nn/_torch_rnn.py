@@ -183,8 +183,9 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     readout : torch.nn.Linear, optional
         The head that maps the hidden state to the outputs, :math:`y = Q h + q`; ``None``
         reads the hidden state itself.
-    sigma : float, array-like of shape (n,) or (n, r), default=0.0
-        Noise amplitude per step (a scalar means :math:`\sigma I`).
+    sigma : float, array-like or tensor of shape (n,) or (n, r), default=0.0
+        Noise amplitude per step (a scalar means :math:`\sigma I`); a tensor is copied
+        (detached) as float64.
 
     Returns
     -------
@@ -213,6 +214,8 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     >>> model.n_hidden, model.n_inputs, model.n_outputs, model.input_mode
     (8, 2, 3, 'activation')
     """
+    import torch
+
     from ..model import SRNN, Linear
 
     W, C, b, activation = _rnn_weights(rnn)
@@ -220,8 +223,6 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     if readout is None:
         ro: Any = None
     else:
-        import torch
-
         if not isinstance(readout, torch.nn.Linear):
             fail("readout", "None or a torch.nn.Linear head", type(readout).__name__,
                  TypeError)
@@ -231,5 +232,7 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
         Q = float64_copy(readout.weight)
         q = float64_copy(readout.bias) if readout.bias is not None else np.zeros(Q.shape[0])
         ro = Linear(Q, q)
+    if isinstance(sigma, torch.Tensor):       # a learned level (requires_grad) was refused
+        sigma = float64_copy(sigma)
     return SRNN(W=W, C=C, b=b, gamma=1.0, sigma=sigma, activation=activation, readout=ro,
                 input_mode="activation")
