@@ -86,6 +86,7 @@ def _load_model(path: str, dt: float | None) -> tuple[Any, float | None]:
                              "--dt (the Euler-Maruyama step it runs with).")
         if not 0 < dt < float("inf"):
             raise ValueError(f"--dt must be a finite number > 0; got {dt}.")
+        _check_analysable(path, obj, dt)
         return obj, dt
     if not _is_estimator(obj):
         raise ValueError(f"{path!r} holds a {type(obj).__name__}; `srnnkit analyze` needs a "
@@ -95,7 +96,20 @@ def _load_model(path: str, dt: float | None) -> tuple[Any, float | None]:
     if dt is not None and not np.isclose(dt, obj.dt_):
         raise ValueError(f"--dt {dt:g} differs from the estimator's own step dt_ = "
                          f"{obj.dt_:g}; leave --dt out.")
+    _check_analysable(path, obj, None)
     return obj, None
+
+
+def _check_analysable(path: str, obj: Any, dt: float | None) -> None:
+    """ValueError (exit 2) for a network the analysis refuses before any work: no noise, or
+    a step that expands (no stationary law). It was exit 1, "the analysis failed", although
+    nothing had been computed (found by held-out checks)."""
+    from srnnkit.analysis._analyze import _subject
+
+    try:
+        _subject(obj, dt, None, None)
+    except ValueError as err:
+        raise ValueError(f"{path!r} cannot be analysed: {_one_line(err)}") from None
 
 
 def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any, str]:
