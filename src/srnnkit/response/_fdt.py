@@ -575,7 +575,9 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
     u -= u.mean(axis=0)
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
     sub = _subsample(n_steps, n_lags)
-    A = model.W @ model.diffusion
+    # (W Sigma J_s)_kk is used only with the input inside the activation: zero otherwise,
+    # which spares the readout features' Jacobian in the score's trace
+    A = model.W @ model.diffusion if in_drift(model) else np.zeros((model.n_hidden,) * 2)
 
     def body(job: tuple) -> tuple:
         item, states = job
