@@ -363,7 +363,8 @@ CV_FOLDS = 5
 #: numbers of past values in the readout that ``ReservoirForecaster(lags="auto")`` chooses
 #: from (with the penalty, by the same cross-validation in time), at most ``washout + 1`` (an
 #: integer ``washout``) or `LAG_FRACTION` of the series (``"auto"``), and ``n_hidden`` values
-#: in all
+#: in all; when the longest of them wins, the window doubles (128, 256, ...) within these
+#: bounds while the doubled window lowers the cross-validated error
 FORECAST_LAGS = (1, 2, 4, 8, 16, 32, 64)
 
 
@@ -392,6 +393,15 @@ def _memory_steps(est: Any, z: np.ndarray, hbar: np.ndarray) -> int:
         gap = np.abs(moved - hbar).max(axis=1)
         above = np.flatnonzero(~(gap <= WASHOUT_TOL * est.h0_.shape[-1]))
     return int(above[-1]) + 1 if above.size else 0
+
+
+def _auto_lags(top: int) -> list[int]:
+    """The windows of ``lags="auto"`` up to ``top`` past values: `FORECAST_LAGS`, then their
+    doublings (tried only while the longest window so far wins, see `_choose_lags`)."""
+    grid = list(FORECAST_LAGS)
+    while grid[-1] * 2 <= top:
+        grid.append(grid[-1] * 2)
+    return grid
 
 
 def _lag_block(z: np.ndarray, p: int) -> np.ndarray:
@@ -481,7 +491,11 @@ class ReservoirForecaster(BaseEstimator):
         rows at ``p``). ``"auto"`` chooses it from `FORECAST_LAGS` (up to ``n_hidden``
         values in all, and `LAG_FRACTION` of the series with ``washout="auto"``) jointly
         with the penalty, by the same cross-validation in
-        time; a longer window is taken only when it lowers the cross-validated error. The
+        time; a longer window is taken only when it lowers the cross-validated error. When
+        the longest, 64, wins, the window doubles (128, 256, ...) within the same bounds
+        while the doubled window lowers the error (a period-24 series of 1400 training
+        steps took 64 on every seed, and 128 gave one-step errors 1 % lower and 50-step
+        closed-loop errors 9 % lower, 5 seeds). The
         reservoir's memory fades within about 20 steps: NARMA30 (which needs ``u[t-29]``)
         gave a one-step NRMSE of 0.76 with ``lags=1`` (the earlier readout) and 0.38 with
         ``"auto"``. ``1`` is the earlier readout.
@@ -683,7 +697,7 @@ class ReservoirForecaster(BaseEstimator):
         if self.lags == "auto":
             top = min(max(int(LAG_FRACTION * L), 1) if auto else w + 1,
                       max(self.n_hidden // m, 1))
-            grid = [p for p in FORECAST_LAGS if p <= top] or [1]
+            grid = [p for p in _auto_lags(top) if p <= top] or [1]
         else:
             if not auto and self.lags > w + 1:
                 fail("lags", f"at most washout + 1 = {w + 1} (the fitted rows' past values "
@@ -715,13 +729,21 @@ class ReservoirForecaster(BaseEstimator):
         mean squared error over each window's rows, ``starts[p]`` on). The centred Gram
         matrix of each block's complement is formed once per row set, for its longest
         window (the readout with ``p`` past values uses its leading ``n_hidden + p m``
-        columns; the past values alone, its last ``p m``). Returns the number, the penalties
-        (H,), the errors of the chosen readout summed over horizons (one per penalty) and
-        whether it uses the state."""
+        columns; the past values alone, its last ``p m``). With ``lags="auto"`` the windows
+        beyond `FORECAST_LAGS` (its doublings) are tried one at a time, each only while the
+        longest window tried so far is the best one. Returns the number, the penalties (H,),
+        the errors of the chosen readout summed over horizons (one per penalty) and whether
+        it uses the state."""
         best = (np.inf, next(iter(starts)), np.zeros(H), np.zeros(0), True)
-        for first in sorted(set(starts.values())):
-            grid = [p for p, r in starts.items() if r == first]
-            rows = np.arange(first, z.shape[0] - H + 1)
+        auto = self.lags == "auto"
+        base = {p: r for p, r in starts.items() if p <= FORECAST_LAGS[-1] or not auto}
+        sets = [[p for p, r in base.items() if r == first]
+                for first in sorted(set(base.values()))]
+        for grid in sets + [[p] for p in sorted(set(starts) - set(base))]:
+            if len(grid) == 1 and grid[0] not in base and best[1] < max(
+                    q for q in starts if q < grid[0]):
+                break       # the longest window tried did not win: no doubling beyond it
+            rows = np.arange(starts[grid[0]], z.shape[0] - H + 1)
             T = np.hstack([tgt[rows + k - 1] for k in range(1, H + 1)])
             F = np.hstack([hbar[rows], _lag_block(z, grid[-1])[rows - 1]])
             best = self._cv_windows(F, T, grid, z.shape[1], H, best)
