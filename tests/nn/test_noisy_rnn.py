@@ -395,3 +395,30 @@ def test_a_float32_dissipative_network_converts_back():
     with pytest.raises(ValueError, match=r"smallest diagonal entry .* of its largest entry, "
                                          r"1e-06 allowed"):
         NoisyRNN.from_srnn(bad, dt=net.dt, parameterization="dissipative")
+
+
+@pytest.mark.parametrize("parameterization", PARAMETERIZATIONS)
+def test_unit_scale_is_part_of_the_network_and_of_its_srnn(parameterization):
+    """``unit_scale`` s: the network's W and Q are the parameters times diag(s); its forward
+    pass is still the Euler-Maruyama chain of `to_srnn()`, and `from_srnn` rebuilds it (with
+    s folded into the weights) exactly."""
+    s = np.array([0.3, 1.0, 2.5, 7.0, 0.05, 1.5])
+    net = _net("tanh", parameterization, unit_scale=s).eval()
+    plain = _net("tanh", parameterization).eval()            # same seed, s = 1
+    assert torch.equal(plain.unit_scale, torch.ones(6, dtype=torch.float64))
+    model = net.to_srnn()
+    W = plain.recurrent_weights().detach().numpy()
+    np.testing.assert_array_equal(model.W, W * s)
+    np.testing.assert_array_equal(model.readout.Q, plain.Q.detach().numpy() * s)
+    u = np.random.default_rng(0).standard_normal((4, 12, 3))
+    ref = _em_numpy(model, u, net.dt)
+    np.testing.assert_allclose(net.states(torch.from_numpy(u)).detach().numpy(), ref,
+                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(net(torch.from_numpy(u)).detach().numpy(),
+                               model.output(ref[:, -1]), rtol=0, atol=1e-12)
+    back = NoisyRNN.from_srnn(model, dt=net.dt)
+    np.testing.assert_allclose(back(torch.from_numpy(u)).detach().numpy(),
+                               model.output(ref[:, -1]), rtol=0, atol=1e-12)
+    for bad, match in ((np.ones(5), r"shape \(6,\)"), (-1.0, "positive")):
+        with pytest.raises(ValueError, match=match):
+            NoisyRNN(3, 6, 2, dt=0.1, unit_scale=bad)

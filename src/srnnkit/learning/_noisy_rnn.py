@@ -38,8 +38,14 @@ __all__ = ["NoisyRNNClassifier", "NoisyRNNRegressor"]
 #: The typical (median-length) training series spans this many time units (dt = HORIZON /
 #: its n_steps).
 HORIZON = 4.0
-#: Initial leak rates are log-uniform on [1, LEAK_RANGE] / (n_steps dt), at most 1 / dt.
-LEAK_RANGE = 10.0
+#: Initial leak rates are log-uniform on [1 / n_steps, 1 / LEAK_STEPS] / dt: memories from
+#: LEAK_STEPS steps (the input's own step, the shortest feature a series can carry) to the
+#: whole series.
+LEAK_STEPS = 1.0
+#: A unit whose range 1/leak is below n_steps dt / UNIT_RANGE (the fastest initial memory
+#: before LEAK_STEPS, a tenth of the series) has its recurrent-weight and readout columns
+#: trained in units of its range: unit_scale = max(1, leak n_steps dt / UNIT_RANGE).
+UNIT_RANGE = 10.0
 
 _PARAMS: dict[str, list] = {
     "n_hidden": [Interval(Integral, 1, None, closed="left")],
@@ -195,15 +201,18 @@ class _NoisyRNNModel(SeriesInputMixin, BaseEstimator):
 
         span = L * self.dt_
         rng = np.random.default_rng(kids[1])
-        hi = min(LEAK_RANGE / span, 1.0 / self.dt_)
+        hi = 1.0 / (LEAK_STEPS * self.dt_)
         lo = min(1.0 / span, hi)
         leak = np.exp(rng.uniform(math.log(lo), math.log(hi), self.n_hidden))
+        # a one-step unit ranges over |h| <= dt: W and Q read the units faster than a tenth
+        # of the series in units of their range (the Lipschitz form has one shared leak)
+        unit_scale = np.maximum(1.0, leak * span / UNIT_RANGE)
         if self.parameterization == "lipschitz":
-            leak = 1.0 / span
+            leak, unit_scale = 1.0 / span, None
         return NoisyRNN(m, self.n_hidden, self._n_outputs(), dt=self.dt_, sigma=self.sigma,
                         sigma_mult=self.sigma_mult, activation=self.activation,
-                        parameterization=self.parameterization, gamma=leak, seed=kids[0],
-                        dtype=torch.float32)
+                        parameterization=self.parameterization, gamma=leak,
+                        unit_scale=unit_scale, seed=kids[0], dtype=torch.float32)
 
     def _train(self, torch: Any, inputs: list[np.ndarray], targets: np.ndarray, L: int,
                kids: list) -> Any:
@@ -378,9 +387,13 @@ _DOC_PARAMS = r"""
         How :math:`\Gamma` and :math:`W` are parameterised (`srnnkit.nn.NoisyRNN`);
         ``"dissipative"`` makes the linear part :math:`I - \Delta\Gamma` of every step a
         contraction, so the trained network and its SRNN have a stationary law (what
-        `srnnkit.analysis.analyze_network` reads). Initial leak rates are log-uniform on
-        :math:`[1, 10] / (L\Delta)` (memories from a tenth of the series to all of it), at
-        most :math:`1/\Delta`.
+        `srnnkit.analysis.analyze_network` reads). Initial leak rates :math:`\gamma_j` are
+        log-uniform on :math:`[1/L, 1] / \Delta` (memories from one step to the whole
+        series). A unit ranges over :math:`|h_j| \le 1/\gamma_j`; the recurrent-weight and
+        readout columns of the units faster than a tenth of the series are trained in units
+        of that range, scaled by :math:`s_j = \max(1, \gamma_j L\Delta / 10)`
+        (`srnnkit.nn.NoisyRNN`'s ``unit_scale``; not in the Lipschitz form). `srnn_` holds
+        the resulting :math:`W` and :math:`Q`.
     learning_rate : float, default=1e-2
         Adam's initial step size, decayed to 0 over the training budget by a cosine
         schedule, :math:`\eta_t = \eta\,(1 + \cos(\pi t / T))/2`.

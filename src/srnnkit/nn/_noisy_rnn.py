@@ -122,6 +122,14 @@ class NoisyRNN(torch.nn.Module):
     init_scale : float, default=1.0
         Recurrent weights start as :math:`N(0, \text{init\_scale}^2 / n)` entries
         (:math:`M_A, M_W` likewise in the Lipschitz form).
+    unit_scale : float or array-like of shape (n,), optional
+        A fixed positive scale :math:`s_j` per hidden unit (a buffer, not trained): the
+        network's recurrent weights and readout are :math:`W\,\mathrm{diag}(s)` and
+        :math:`Q\,\mathrm{diag}(s)`, with the trained parameters in place of :math:`W` and
+        :math:`Q` (so ``init_scale`` and the initial readout hold for them). With
+        :math:`s_j = \gamma_j`, the unit's initial leak rate, the parameters read each unit
+        in units of its stationary range :math:`1/\gamma_j` (the state :math:`\gamma_j h_j`,
+        bounded by one as a GRU's), whatever its time constant. None: ones (no scaling).
     seed : int, numpy Generator or None, default=None
         Seeds the initial weights (NumPy draws, independent of torch's global state).
     dtype : torch.dtype, optional
@@ -133,8 +141,11 @@ class NoisyRNN(torch.nn.Module):
         The step.
     sigma : Tensor of shape (n, r)
         The additive noise matrix (a buffer, not trained).
+    unit_scale : Tensor of shape (n,)
+        The per-unit scale :math:`s` (a buffer, not trained; ones by default).
     C, b, Q, q : Parameter
-        Input weights (n, m), bias (n,), readout (p, n) and offset (p,).
+        Input weights (n, m), bias (n,), readout (p, n) and offset (p,); the network's
+        readout matrix is ``readout_weights()``, :math:`Q\,\mathrm{diag}(s)`.
 
     See Also
     --------
@@ -162,7 +173,8 @@ class NoisyRNN(torch.nn.Module):
                  activation: str = "tanh", parameterization: str = "free",
                  gamma: ArrayLike = 1.0, beta: float = 0.75,
                  gamma_w: float = 0.0, readout: str = "last", init_scale: float = 1.0,
-                 seed: SeedLike = None, dtype: torch.dtype | None = None) -> None:
+                 unit_scale: ArrayLike | None = None, seed: SeedLike = None,
+                 dtype: torch.dtype | None = None) -> None:
         super().__init__()
         m = check_int("n_inputs", n_inputs, low=1)
         n = check_int("n_hidden", n_hidden, low=1)
@@ -225,6 +237,8 @@ class NoisyRNN(torch.nn.Module):
         self.Q = param(rng_q.standard_normal((p, n)) / math.sqrt(n))
         self.q = param(np.zeros(p))
         self.register_buffer("sigma", torch.as_tensor(_sigma_matrix(sigma, n), dtype=dtype))
+        self.register_buffer("unit_scale", torch.as_tensor(_unit_scale(unit_scale, n),
+                                                           dtype=dtype))
 
     @staticmethod
     def _initial_leak(gamma: ArrayLike, n: int) -> np.ndarray:
@@ -276,7 +290,7 @@ class NoisyRNN(torch.nn.Module):
         return self.gamma_shift * eye - self._lipschitz(self.M_A)
 
     def recurrent_weights(self) -> torch.Tensor:
-        """The recurrent weights :math:`W` built from the parameters.
+        """The recurrent weights :math:`W` built from the parameters (times ``unit_scale``).
 
         Returns
         -------
@@ -284,9 +298,21 @@ class NoisyRNN(torch.nn.Module):
             Differentiable in the parameters.
         """
         if self.parameterization != "lipschitz":
-            return self.W
-        eye = torch.eye(self.n_hidden, dtype=self.M_W.dtype, device=self.M_W.device)
-        return self._lipschitz(self.M_W) - self.gamma_w * eye
+            W = self.W
+        else:
+            eye = torch.eye(self.n_hidden, dtype=self.M_W.dtype, device=self.M_W.device)
+            W = self._lipschitz(self.M_W) - self.gamma_w * eye
+        return W * self.unit_scale
+
+    def readout_weights(self) -> torch.Tensor:
+        r"""The readout matrix :math:`Q\,\mathrm{diag}(s)` (``Q`` times ``unit_scale``).
+
+        Returns
+        -------
+        Q : Tensor of shape (p, n)
+            Differentiable in the parameters.
+        """
+        return self.Q * self.unit_scale
 
     # ------------------------------------------------------------------ stepping
     def _inputs(self, u: ArrayLike | torch.Tensor) -> tuple[torch.Tensor, bool]:
@@ -413,10 +439,10 @@ class NoisyRNN(torch.nn.Module):
             lengths = self._lengths(lengths, u.shape[0], u.shape[1])
         H = self._run(u, self._use_noise(noise), generator, lengths)         # (T+1, B, n)
         if self.readout == "all":
-            out = H[1:].transpose(0, 1) @ self.Q.T + self.q
+            out = H[1:].transpose(0, 1) @ self.readout_weights().T + self.q
         else:
             h = H[-1] if lengths is None else H[lengths, torch.arange(u.shape[0])]
-            out = h @ self.Q.T + self.q
+            out = h @ self.readout_weights().T + self.q
         return out[0] if single else out
 
     @staticmethod
@@ -455,7 +481,8 @@ class NoisyRNN(torch.nn.Module):
             arr = float64_copy
             return SRNN(arr(self.recurrent_weights()), arr(self.C), arr(self.sigma),
                         gamma=arr(self.gamma_matrix()), b=arr(self.b),
-                        activation=self.activation, readout=Linear(arr(self.Q), arr(self.q)),
+                        activation=self.activation,
+                        readout=Linear(arr(self.readout_weights()), arr(self.q)),
                         input_mode="activation")
 
     @classmethod
@@ -590,6 +617,18 @@ def _dissipative_parameters(G: np.ndarray, dt: float) -> dict[str, np.ndarray]:
 def float64_copy(t: torch.Tensor) -> np.ndarray:
     """A float64 NumPy copy of a tensor (detached, on the CPU)."""
     return t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+
+
+def _unit_scale(unit_scale: ArrayLike | None, n: int) -> np.ndarray:
+    """``unit_scale`` as a positive array of shape (n,) (None: ones)."""
+    if unit_scale is None:
+        return np.ones(n)
+    s = check_array("unit_scale", unit_scale, ndim=(0, 1), shape_text=f"() or ({n},)")
+    if s.ndim == 1 and s.shape != (n,):
+        fail("unit_scale", f"a scalar or an array of shape ({n},)", s)
+    if np.any(s <= 0):
+        fail("unit_scale", "positive numbers", f"smallest {float(s.min()):.3g}")
+    return np.broadcast_to(s, (n,)).astype(float)
 
 
 def _sigma_matrix(sigma: ArrayLike | torch.Tensor, n: int) -> np.ndarray:
