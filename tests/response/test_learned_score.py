@@ -26,6 +26,17 @@ def tanh_1d(sigma, w=2.0, mode="additive"):
 
 
 # ------------------------------------------------------------------------------ the fit
+def _summed_gradients(feats, h, e=1e-6):
+    """Central differences of the features' gradients, summed over the states ``h``."""
+    n = h.shape[1]
+    num = np.zeros((feats.n_features, n))
+    for i in range(n):
+        d = np.zeros(n)
+        d[i] = e
+        num[:, i] = ((feats(h + d) - feats(h - d)) / (2 * e)).sum(axis=0)
+    return num
+
+
 @pytest.mark.parametrize("activation, mode, n_act", [
     ("tanh", "additive", 6 + 9), ("relu", "additive", 3), ("relu", "activation", 3),
     ("tanh", "activation", 6 + 9), ("sigmoid", "activation", 6 + 9)])
@@ -36,13 +47,8 @@ def test_feature_gradients_match_finite_differences(activation, mode, n_act):
     rng = np.random.default_rng(0)
     feats = ScoreFeatures(model, np.zeros(3), np.eye(3), n_fourier=5, seed=1)
     h = rng.standard_normal((4, 3))
-    e = 1e-6
-    num = np.zeros((feats.n_features, 3))
-    for i in range(3):
-        d = np.zeros(3)
-        d[i] = e
-        num[:, i] = ((feats(h + d) - feats(h - d)) / (2 * e)).sum(axis=0)
-    np.testing.assert_allclose(feats.grad_sum(h), num, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(feats.grad_sum(h), _summed_gradients(feats, h), rtol=1e-6,
+                               atol=1e-8)
     assert feats(h).shape == (4, feats.n_features) == (4, 1 + 3 + n_act + 5)
 
 
@@ -334,13 +340,9 @@ def test_readout_features_and_their_gradients(readout, mode):
     assert feats.readout and feats.n_features == feats.k_readout + p
     h = rng.standard_normal((5, 3))
     np.testing.assert_allclose(feats(h)[:, feats.k_readout:], model.output(h))
+    np.testing.assert_allclose(feats.grad_sum(h), _summed_gradients(feats, h), rtol=1e-6,
+                               atol=1e-7)
     e = 1e-6
-    num = np.zeros((feats.n_features, 3))
-    for i in range(3):
-        d = np.zeros(3)
-        d[i] = e
-        num[:, i] = ((feats(h + d) - feats(h - d)) / (2 * e)).sum(axis=0)
-    np.testing.assert_allclose(feats.grad_sum(h), num, rtol=1e-6, atol=1e-7)
     theta, A = rng.standard_normal((feats.n_features, 3)), rng.standard_normal((3, 3))
     s, trace = feats.score_and_trace(h, theta, A)
     np.testing.assert_allclose(s, feats(h) @ theta, atol=1e-12)
