@@ -504,6 +504,9 @@ def test_metrics_json_is_strict_json():
     (["run", "--bogus"], "srnnkit: error: unrecognized arguments: --bogus"),
     (["run", "--seed", "1.5"], "srnnkit: error: run: argument --seed: invalid int value"),
     (["simulate", "--quick", "--out", ""], "srnnkit: error: --out must name a directory"),
+    # found by a held-out check: it named the config key run.seed, not the option typed
+    (["run", "--quick", "--seed", "-1"],
+     "srnnkit: error: --seed must be an integer in [0, 4294967295]; got -1."),
 ])
 def test_usage_errors_are_one_line(argv, match, capsys):
     """Found by fuzzing: argparse printed its usage lines before the error, and --out ''

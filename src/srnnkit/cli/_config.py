@@ -213,6 +213,10 @@ def load_config(path: str | Path | None = None, *, quick: bool = False,
             raise ConfigError(f"config file {str(p)!r} is not valid TOML: {err}.") from None
         cfg = merge(cfg, data, str(p))
     if seed is not None:
+        lo, hi = _SPEC["run"]["seed"][2][:2]
+        if isinstance(seed, bool) or not isinstance(seed, Integral) or not lo <= seed <= hi:
+            # named as the user typed it (it said "config key run.seed")
+            raise ConfigError(f"--seed must be an integer in [{lo}, {hi}]; got {_short(seed)}.")
         cfg = merge(cfg, {"run": {"seed": seed}}, "--seed")
     return cfg
 
