@@ -160,21 +160,13 @@ def test_trained_stage_of_run(tmp_path):
     assert main(["trained", "--quick", "--quiet", "--out", str(out)]) == 0
     m = json.loads((out / "metrics.json").read_text())["trained"]
     assert m["test accuracy"] > 0.9
-    # Girsanov's standard errors are honest when its runs sample one stationary law; when
-    # the network holds several stable states the check below flags it and the report says
-    # the standard errors are unreliable (the network the one-step memories train at the
-    # default seed: 97.1 % of the order-1 entries within 4 SE, runs' between/within ratio
-    # 1e5 and more; docs/cli.md), so the 99 % goal applies to the first case only
-    one_law = (m["stationary runs: between/within ratio (max over outputs)"]
-               <= m["stationary runs: ratio threshold"])
-    html = (out / "report.html").read_text()
-    if one_law:
-        assert m["order 1: entries within 4 SE"] >= 0.99
-        assert m["order 2: entries within 4 SE"] >= 0.99
-    else:
-        assert "independent stationary runs of the network do not sample one law" in html
-        assert m["order 1: entries within 4 SE"] >= 0.95
-        assert m["order 2: entries within 4 SE"] >= 0.95
+    # this network holds several stable states (the report says so); the analysis spreads
+    # Girsanov's steps over more, shorter runs for that reason (`spread_chains`: with its 20
+    # long runs 97.1 % of the order-1 entries were within 4 SE, mean z^2 2.75)
+    assert (m["stationary runs: between/within ratio (max over outputs)"]
+            > m["stationary runs: ratio threshold"])
+    assert m["order 1: entries within 4 SE"] >= 0.99
+    assert m["order 2: entries within 4 SE"] >= 0.99
     for amp in ("0.5", "0.25", "0.125"):      # where the series converges on every network
         assert (m[f"Volterra order-2 error at {amp} x data (median)"]   # (docs/trained.md)
                 < m[f"Volterra order-1 error at {amp} x data (median)"])

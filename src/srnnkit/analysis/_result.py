@@ -221,8 +221,9 @@ def _mixing_problems(mix: Any) -> list[str]:
             "estimators read as its stationary law is the mixture of the states that runs "
             "from 0 happen to settle in; an estimator with few independent runs (Girsanov's "
             "chains) samples that mixture poorly, so the two estimators can disagree beyond "
-            "their standard errors, and the kernels are responses within those states. A "
-            "larger sigma mixes the states."]
+            "their standard errors (the analysis spread Girsanov's steps over at least "
+            f"{runs.size} shorter runs for that reason), and the kernels are responses within "
+            "those states. A larger sigma mixes the states."]
 
 
 def _kernel_problems(res: NetworkAnalysis) -> list[str]:
