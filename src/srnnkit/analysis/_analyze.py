@@ -246,8 +246,7 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
         try:
             mixing, burn_in = _check_mixing(subj, burn_in, s_mix)
             seconds["mixing"] = time.perf_counter() - t0
-            plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel)
-            plan = spread_chains(plan, mixing)
+            plan, hbar = _plan(subj, budget, burn_in, s_mean, s_sel, mixing)
             seconds["plan"] = time.perf_counter() - t0 - seconds["mixing"]
             return _run(subj, plan, hbar, (s_pool, s_kern, s_vol, s_rob), burn_in,
                         n_jobs, seconds, shrink, mixing, odd_even)
@@ -337,10 +336,11 @@ def _burn_steps(net: Any, dt: float, burn_in: int | None) -> int:
     return stationary_burn(net, dt, burn_in, default_burn_in)
 
 
-def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any
-          ) -> tuple[Any, np.ndarray]:
-    """The sample sizes, after a small stationary pool locates the state to linearise at;
-    picks the test series (at most ``plan.n_series``, a seeded choice) in place."""
+def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel: Any,
+          mixing: Any = None) -> tuple[Any, np.ndarray]:
+    """The sample sizes, after a small stationary pool locates the state to linearise at
+    (Girsanov's runs spread by `spread_chains` when ``mixing`` failed); picks the test
+    series (at most ``plan.n_series``, a seeded choice) in place."""
     from ._ensemble import stationary_states
     from ._memory import linearized_drift
     from ._plan import make_plan
@@ -353,8 +353,9 @@ def _plan(subj: _Subject, budget: float, burn_in: int | None, s_mean: Any, s_sel
     slow = -1.0 / math.log(factor) if 0 < factor < 1 else math.inf
     series = subj.series
     N = None if series is None else max(s.shape[0] for s in series)
-    plan = make_plan(net, dt, n_steps=N, n_available=0 if series is None else len(series),
-                     slow_steps=slow, budget=budget, burn_in=burn)
+    plan = spread_chains(make_plan(net, dt, n_steps=N,
+                                   n_available=0 if series is None else len(series),
+                                   slow_steps=slow, budget=budget, burn_in=burn), mixing)
     _check_plan_memory(plan, net, N)
     rng = np.random.default_rng(s_sel)
     if series is None:
