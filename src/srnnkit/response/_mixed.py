@@ -36,6 +36,22 @@ from ._weights import GirsanovWeights, in_drift
 __all__ = ["Tangents", "mixed_second", "pathwise_first"]
 
 
+def readout_derivative(model: Any, h: np.ndarray, V: np.ndarray) -> np.ndarray:
+    r""":math:`\nabla f(h)\cdot V` of ``model``'s readout for states (J, n) and tangents
+    (J, d, n): (J, p, d). Exact for linear and quadratic readouts; central differences of
+    step ``1e-6 max(1, |h|)`` for a callable."""
+    ro = model.readout
+    kind = getattr(ro, "kind", "callable")
+    if kind in ("linear", "identity"):
+        return (V @ ro.Q.T).transpose(0, 2, 1)
+    if kind == "quadratic":
+        return np.einsum("jdn,jn->jd", V, h @ ro.M)[:, None, :]
+    eps = 1e-6 * max(1.0, float(np.abs(h).max()))        # central difference
+    fp = model.output(h[:, None, :] + eps * V)               # (J, d, p)
+    fm = model.output(h[:, None, :] - eps * V)
+    return ((fp - fm) / (2 * eps)).transpose(0, 2, 1)
+
+
 class Tangents:
     r"""Pathwise derivatives of a stationary run's outputs with respect to a kick.
 
@@ -69,16 +85,7 @@ class Tangents:
 
     def readout_derivative(self, h: np.ndarray, V: np.ndarray) -> np.ndarray:
         r""":math:`\nabla f(h)\cdot V` for states (J, n) and tangents (J, d, n): (J, p, d)."""
-        ro = self.model.readout
-        kind = getattr(ro, "kind", "callable")
-        if kind in ("linear", "identity"):
-            return (V @ ro.Q.T).transpose(0, 2, 1)
-        if kind == "quadratic":
-            return np.einsum("jdn,jn->jd", V, h @ ro.M)[:, None, :]
-        eps = 1e-6 * max(1.0, float(np.abs(h).max()))        # central difference
-        fp = self.model.output(h[:, None, :] + eps * V)          # (J, d, p)
-        fm = self.model.output(h[:, None, :] - eps * V)
-        return ((fp - fm) / (2 * eps)).transpose(0, 2, 1)
+        return readout_derivative(self.model, h, V)
 
     def __call__(self, states: np.ndarray, n_lags: int, stride: int = 1) -> np.ndarray:
         """``T`` for kicks at steps ``0, stride, 2 stride, ...`` (every step by default)."""

@@ -223,8 +223,8 @@ class ScoreFeatures:
         r"""The readout's Jacobian :math:`\partial_{h_i} f_j` at states ``h`` (T, n).
 
         Exact for a :class:`~srnnkit.readouts.Quadratic` readout (:math:`Mh`), central
-        differences along each unit for a callable (step ``1e-6 max(1, |h|)``, as the
-        pathwise estimator's readout derivative).
+        differences along each unit for a callable (step ``1e-6 max(1, |h|)``): the pathwise
+        estimator's ``readout_derivative`` along the unit vectors.
 
         Parameters
         ----------
@@ -236,18 +236,13 @@ class ScoreFeatures:
         ndarray of shape (T, p, n)
             :math:`\partial_{h_i} f_j(h_t)` at ``[t, j, i]``.
         """
+        from ._mixed import readout_derivative
+
         h = np.asarray(h, dtype=float)
-        ro = self.model.readout
-        if getattr(ro, "kind", "callable") == "quadratic":
-            return (h @ ro.M)[:, None, :]
+        if not h.shape[0]:
+            return np.zeros((0, self.model.n_outputs, h.shape[1]))
         n = h.shape[1]
-        eps = 1e-6 * max(1.0, float(np.abs(h).max(initial=0.0)))
-        jac = np.empty((h.shape[0], self.model.n_outputs, n))
-        for i in range(n):
-            d = np.zeros(n)
-            d[i] = eps
-            jac[:, :, i] = (self.model.output(h + d) - self.model.output(h - d)) / (2 * eps)
-        return jac
+        return readout_derivative(self.model, h, np.broadcast_to(np.eye(n), (h.shape[0], n, n)))
 
     def grad_sum(self, h: np.ndarray) -> np.ndarray:
         r""":math:`\sum_t \partial_{h_i}\phi_j(h_t)` for samples ``h`` (T, n): (K, n)."""
