@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import fail
+from ..dynamics._activations import ACTIVATIONS
 from ._noisy_rnn import float64_copy
 
 if TYPE_CHECKING:
@@ -104,27 +105,33 @@ def _probe(rnn: Any, cell: bool) -> tuple[np.ndarray, np.ndarray | None, float]:
     ref = rnn.weight_ih if cell else rnn.weight_ih_l0
     gen = torch.Generator().manual_seed(0)
     u = torch.randn(2, 4, rnn.input_size, generator=gen).to(dtype=ref.dtype, device=ref.device)
-    shape = (2, rnn.hidden_size)
     try:
-        if cell:
-            h, states = torch.zeros(shape, dtype=ref.dtype, device=ref.device), []
-            for k in range(u.shape[1]):
-                h = rnn(u[:, k], h)
-                if not (isinstance(h, torch.Tensor) and h.shape == shape):
-                    return float64_copy(u), None, 0.0
-                states.append(h)
-            H = torch.stack(states, 1)
-        else:
-            out = rnn(u if rnn.batch_first else u.transpose(0, 1))
-            H = out[0] if isinstance(out, tuple) else out
-            if not (isinstance(H, torch.Tensor) and H.ndim == 3):
-                return float64_copy(u), None, 0.0
-            H = H if rnn.batch_first else H.transpose(0, 1)
+        H = _probe_states(rnn, cell, u)
     except (TypeError, ValueError, RuntimeError, IndexError):    # a forward of its own
-        return float64_copy(u), None, 0.0
-    if H.shape != (2, 4, rnn.hidden_size):
+        H = None
+    if H is None or H.shape != (2, 4, rnn.hidden_size):
         return float64_copy(u), None, 0.0
     return float64_copy(u), float64_copy(H), float(torch.finfo(ref.dtype).eps)
+
+
+def _probe_states(rnn: Any, cell: bool, u: Any) -> Any:
+    """The hidden states (2, 4, n) of ``rnn`` on the probe ``u``, or None when its forward
+    pass returns something else."""
+    import torch
+
+    if cell:
+        h, states = torch.zeros((2, rnn.hidden_size), dtype=u.dtype, device=u.device), []
+        for k in range(u.shape[1]):
+            h = rnn(u[:, k], h)
+            if not (isinstance(h, torch.Tensor) and h.shape == (2, rnn.hidden_size)):
+                return None
+            states.append(h)
+        return torch.stack(states, 1)
+    out = rnn(u if rnn.batch_first else u.transpose(0, 1))
+    H = out[0] if isinstance(out, tuple) else out
+    if not (isinstance(H, torch.Tensor) and H.ndim == 3):
+        return None
+    return H if rnn.batch_first else H.transpose(0, 1)
 
 
 def _check_probe(u: np.ndarray, H: np.ndarray | None, eps: float, W_hh: np.ndarray,
@@ -134,7 +141,7 @@ def _check_probe(u: np.ndarray, H: np.ndarray | None, eps: float, W_hh: np.ndarr
         return                  # no states to check (or the module overflowed its dtype)
     if not all(np.isfinite(a).all() for a in (W_hh, W_ih, b)):
         return                  # the SRNN's own check names the weight
-    act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0.0))
+    act = ACTIVATIONS[activation].fn
     # one step at a time from the module's own states, so rounding does not compound
     prev = np.concatenate([np.zeros_like(H[:, :1]), H[:, :-1]], axis=1)
     z = prev @ W_hh.T + u @ W_ih.T + b
