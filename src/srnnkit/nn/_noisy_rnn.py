@@ -242,10 +242,7 @@ class NoisyRNN(torch.nn.Module):
 
     @staticmethod
     def _initial_leak(gamma: ArrayLike, n: int) -> np.ndarray:
-        g = check_array("gamma", gamma, ndim=(0, 1), shape_text=f"() or ({n},)")
-        if g.ndim == 1 and g.shape != (n,):
-            fail("gamma", f"a scalar or an array of shape ({n},)", g)
-        return np.broadcast_to(g, (n,)).astype(float)
+        return _per_unit("gamma", gamma, n)
 
     # ------------------------------------------------------------------ shapes
     @property
@@ -619,16 +616,22 @@ def float64_copy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
 
 
+def _per_unit(name: str, value: ArrayLike, n: int) -> np.ndarray:
+    """``value`` (a scalar or shape (n,)) as an array of shape (n,)."""
+    v = check_array(name, value, ndim=(0, 1), shape_text=f"() or ({n},)")
+    if v.ndim == 1 and v.shape != (n,):
+        fail(name, f"a scalar or an array of shape ({n},)", v)
+    return np.broadcast_to(v, (n,)).astype(float)
+
+
 def _unit_scale(unit_scale: ArrayLike | None, n: int) -> np.ndarray:
     """``unit_scale`` as a positive array of shape (n,) (None: ones)."""
     if unit_scale is None:
         return np.ones(n)
-    s = check_array("unit_scale", unit_scale, ndim=(0, 1), shape_text=f"() or ({n},)")
-    if s.ndim == 1 and s.shape != (n,):
-        fail("unit_scale", f"a scalar or an array of shape ({n},)", s)
+    s = _per_unit("unit_scale", unit_scale, n)
     if np.any(s <= 0):
         fail("unit_scale", "positive numbers", f"smallest {float(s.min()):.3g}")
-    return np.broadcast_to(s, (n,)).astype(float)
+    return s
 
 
 def _sigma_matrix(sigma: ArrayLike | torch.Tensor, n: int) -> np.ndarray:
