@@ -289,7 +289,7 @@ def test_fit_uses_the_configured_classifier(tmp_path):
                  "--train", str(DOCS / "data" / "GunPoint_TRAIN.ts"),
                  "--test", str(DOCS / "data" / "GunPoint_TEST.ts")]) == 0
     m = json.loads((out / "metrics.json").read_text())["fit"]
-    assert m["LinearSRNNClassifier accuracy"] > 0.95          # README: 0.993
+    assert m["LinearSRNNClassifier accuracy"] > 0.95          # README: 1.000
     assert m["majority-class rate"] == pytest.approx(0.5067, abs=1e-3)
     assert (out / "fit.png").stat().st_size > 1000
     assert DEFAULTS["learning"]["classifier"] == "LinearSRNNClassifier"

@@ -175,6 +175,48 @@ def _alias_strides(strides: np.ndarray, gamma: np.ndarray, omega: np.ndarray,
     return out
 
 
+# This fraction of the blocks take their frequency from the training inputs' own spectrum
+# (`_spectral_frequencies`), the rest log-uniform on [2 pi / L, pi]: a frequency band that
+# carries the classes holds a few per cent of the log scale, and the blocks that resolve it
+# (near its frequency, with slow decay) were a handful of 500.
+_SPECTRAL_FRACTION = 0.25
+
+
+def _spectral_frequencies(rng: np.random.Generator, omega: np.ndarray, spectra: np.ndarray,
+                          w_lo: float, w_hi: float) -> np.ndarray:
+    """Redraw a fraction ``_SPECTRAL_FRACTION`` of the frequencies from the inputs' spectrum.
+
+    Parameters
+    ----------
+    rng : numpy Generator
+    omega : ndarray of shape (U,)
+        The log-uniform frequencies.
+    spectra : ndarray of shape (m, K)
+        `_input_spectra` of the standardised channels (not their differences): each channel's
+        spectrum counts with unit total power.
+    w_lo, w_hi : float
+        The frequency range; bins wholly outside it get no draws.
+
+    Returns
+    -------
+    ndarray of shape (U,)
+        ``omega`` with the redrawn entries: a bin drawn with probability proportional to its
+        power, a frequency uniform in it (clipped to the range). Unchanged (and no random
+        numbers used) when no input power lies in the range or the fraction is 0.
+    """
+    K = spectra.shape[1]
+    total = spectra.sum(axis=1, keepdims=True)
+    dens = (spectra / np.where(total > 0, total, 1.0)).sum(axis=0)
+    edge = np.arange(K) * (math.pi / K)                            # lower bin edges
+    dens = np.where((edge + math.pi / K > w_lo) & (edge < w_hi), dens, 0.0)
+    if not (dens.sum() > 0 and _SPECTRAL_FRACTION > 0):
+        return omega
+    pick = rng.random(omega.size) < _SPECTRAL_FRACTION
+    b = rng.choice(K, omega.size, p=dens / dens.sum())
+    w = np.clip((b + rng.random(omega.size)) * (math.pi / K), w_lo, w_hi)
+    return np.where(pick, w, omega)
+
+
 def _n_read(strides: np.ndarray) -> np.ndarray:
     """``n_read[k]``: number of (sorted) oscillators with stride <= 2^k, k = 0..max."""
     K = int(np.log2(strides.max())) if strides.size else 0
@@ -446,9 +488,12 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
     - decay rates :math:`\gamma_j` log-uniform on :math:`[1/(\text{max\_memory}\,L),
       \text{max\_decay}]`: memories from one sample to the whole series, spread evenly on a
       log scale (as MiniRocket spreads its dilations up to the series length);
-    - frequencies :math:`\omega_j` log-uniform on :math:`[2\pi/L, \text{max\_frequency}]`
-      (from one cycle per series to the sampling limit :math:`\pi`) for a fraction
-      ``oscillating`` of the blocks (0 for the rest: pure low-pass filters);
+    - frequencies :math:`\omega_j` on :math:`[2\pi/L, \text{max\_frequency}]` (from one
+      cycle per series to the sampling limit :math:`\pi`) for a fraction ``oscillating`` of
+      the blocks (0 for the rest: pure low-pass filters): three quarters log-uniform, a
+      quarter drawn from the training inputs' own spectrum (the mean periodogram of each
+      standardised channel, each with unit power, summed), so that a band that carries
+      the classes has blocks near it whatever its width on the log scale;
     - inputs: each channel standardised with the training mean and deviation; the first
       differences (``derivative``) weighted by ``mean |z| / mean |dz|`` over the training
       steps, so that they have the size of the values whatever the sampling rate;
@@ -610,8 +655,7 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
                      (2 * U, 2 * n_in + self.n_thresholds + L))
         rng = as_generator(self.random_state, "random_state")
 
-        self._draw_network(rng, L, n_in, channel_p,
-                           _input_spectra(inputs) if self.subsample else None)
+        self._draw_network(rng, L, n_in, channel_p, _input_spectra(inputs))
 
         # thresholds: random quantiles of each unit's mean state on a random training series,
         # reaching further into the tails on long series (_tail_levels)
@@ -642,7 +686,8 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
                       ) -> None:
         """Decay rates, frequencies, input weights and readout strides (sorted by stride);
         ``p``: the probability of an oscillator to read each channel (``None``: uniform);
-        ``spectra``: the inputs' spectra that cap the strides (`_alias_strides`)."""
+        ``spectra``: the inputs' spectra, which draw a fraction of the frequencies
+        (`_spectral_frequencies`) and cap the strides (`_alias_strides`)."""
         U = self.n_oscillators
         # decay rates below the smallest normal float are no decay over any series (memories
         # beyond 4e307 samples): max_memory=1e308 made 1 / (max_memory L) zero (log: a math
@@ -655,6 +700,8 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         w_lo = min(2.0 * math.pi / L, w_hi)
         omega = np.exp(rng.uniform(math.log(w_lo), math.log(w_hi), U)) if w_hi > 0 \
             else np.zeros(U)
+        if spectra is not None and w_hi > 0:
+            omega = _spectral_frequencies(rng, omega, spectra[:self.n_features_in_], w_lo, w_hi)
         omega *= rng.random(U) < self.oscillating
         C = rng.standard_normal((n_in, U))
         if n_in > 1 and p is None:
