@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1317 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1339 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1317
+N_CASES = 1339
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -111,6 +111,17 @@ def _fit_with(name):
         est = _estimator(name, **params).fit(X, y)
         return est.transform(X) if hasattr(est, "transform") else est
     return run
+
+
+def _fit_labels(name):
+    def run(y):
+        return _estimator(name).fit(_series_batch(), y)
+    return run
+
+
+def _pandas_series():
+    pd = pytest.importorskip("pandas")
+    return pd.Series(np.linspace(0.0, 1.0, 8))
 
 
 def _fit_noisy(name):
@@ -556,6 +567,27 @@ TARGETS: list[Target] = [
       for name in ("SRNNReservoir", "ResponseFeatures", "ResponseKernelRidge",
                    "LinearSRNNFeatures", "LinearSRNNRegressor", "NoisyRNNClassifier",
                    "NoisyRNNRegressor")],
+    # a user's one series where a batch goes: said so, with what to pass (found by fuzzing:
+    # a 1-D X got scikit-learn's advice reshape(-1, 1), n_steps series of one step each; a
+    # (n_steps, n_channels) X at predict read "X[0] must be series with 2 channel(s); got
+    # (2, 1)"); an empty list; mixed str/int labels (a TypeError from numpy's sort)
+    *[Target(f"{name}.fit(one series)", _fit(name), lambda: dict(X=_series_batch()),
+             {"X": {"1-D": const(np.ones(8), V), "Series": (lambda v: _pandas_series(), V)}},
+             names={"X": r"\bX\b.*X\[None\]"})
+      for name in ("SRNNReservoir", "ResponseKernelClassifier", "LinearSRNNClassifier",
+                   "LinearSRNNRegressor", "NoisyRNNClassifier")],
+    *[Target(f"{name}.fit(empty)", _fit(name), lambda: dict(X=_series_batch()),
+             {"X": {"empty-list": const([], V)}})
+      for name in ("SRNNReservoir", "ResponseKernelRidge", "LinearSRNNClassifier")],
+    *[Target(f"{name}.transform(one series)", _transform(name),
+             lambda: dict(X=_series_batch()),
+             {"X": {"(n_steps, n_channels)": const(np.ones((8, 2)), V)}},
+             names={"X": r"\bX\b.*X\[None\]"})
+      for name in ("SRNNReservoir", "SignatureTransformer", "ResponseFeatures",
+                   "ResponseKernelRidge", "LinearSRNNRegressor", "NoisyRNNRegressor")],
+    *[Target(f"{name}.fit(labels)", _fit_labels(name), lambda: dict(y=_labels()),
+             {"y": {"mixed-kinds": const(np.array(["a", 1] * 3, dtype=object), V)}})
+      for name in ("ResponseKernelClassifier", "LinearSRNNClassifier", "NoisyRNNClassifier")],
     # models of a series' time course: nothing to learn from constant or one-step series
     *[Target(f"{name}.fit(time course)", _fit(name), lambda: dict(X=_series_batch()),
              {"X": {"constant": const(np.ones((6, 8, 2)), V),

@@ -242,13 +242,48 @@ def test_labels_that_are_not_the_classifiers_classes_are_named(tmp_path):
     X = np.random.default_rng(0).standard_normal((6, 5, 2))
     path = tmp_path / "d.ts"
     _write_ts(path, X, ["a", "b", "c", "a", "b", "c"])
-    _, y, note = _load_data(str(path), model)
-    assert y is None
-    assert note == (" (2 of its 6 labels, 'c', are not the classifier's classes, so no "
+    Xk, y, note, unseen = _load_data(str(path), model)
+    # the known labels are scored (one unknown label used to drop the whole file's accuracy)
+    assert y.tolist() == ["a", "b", "a", "b"] and np.allclose(Xk, X[[0, 1, 3, 4]], atol=1e-6)
+    assert note == (" (2 of its 6 labels, 'c', are not the classifier's classes: those "
+                    "series are left out, and the accuracy is measured on the other 4)")
+    assert unseen == {"test series of classes absent from training": 2,
+                      "classes absent from training": ["c"]}
+    _write_ts(path, X, ["c", "d", "c", "d", "c", "d"])
+    Xk, y, note, unseen = _load_data(str(path), model)
+    assert y is None and Xk.shape == X.shape and unseen == {}
+    assert note == (" (6 of its 6 labels, 'c', 'd', are not the classifier's classes, so no "
                     "accuracy is measured)")
     _write_ts(path, X, ["a", "b"] * 3)
-    _, y, note = _load_data(str(path), model)
-    assert y.tolist() == ["a", "b"] * 3 and note == ""
+    _, y, note, unseen = _load_data(str(path), model)
+    assert y.tolist() == ["a", "b"] * 3 and note == "" and unseen == {}
+
+
+def test_one_unknown_label_is_flagged_and_the_others_scored(tmp_path, capsys):
+    """Held-out check: one test label unknown to the classifier dropped the accuracy for
+    the whole file; now the known series are scored and the unknown ones flagged."""
+    pytest.importorskip("torch")
+    from srnnkit.cli._trained import builtin_task
+    from srnnkit.learning import NoisyRNNClassifier
+
+    X, y = builtin_task(48, seed=1)
+    clf = NoisyRNNClassifier(n_hidden=4, max_updates=20, random_state=0).fit(X[:40], y[:40])
+    sk.save(clf, tmp_path / "clf.npz")
+    labels = [str(v) for v in y[40:]]
+    labels[0] = "unheard-of"
+    _write_ts(tmp_path / "test.ts", X[40:], labels)
+    out = tmp_path / "rep"
+    rc = main(["analyze", str(tmp_path / "clf.npz"), "--data", str(tmp_path / "test.ts"),
+               "--budget", "0.001", "--quiet", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    rob = metrics["robustness"]
+    assert "clean accuracy" in rob                      # scored on the 7 known series
+    assert rob["test series of classes absent from training"] == 1
+    assert rob["classes absent from training"] == ["unheard-of"]
+    assert any("absent from the classifier's training ('unheard-of')" in w
+               for w in metrics["warnings"])
+    assert "accuracy is measured on the other 7" in (out / "report.html").read_text()
 
 
 def test_labels_given_with_a_bare_srnn_are_said_to_be_unused(tmp_path, linear_npz):

@@ -130,16 +130,9 @@ def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any,
     got = X[0].shape[-1] if isinstance(X, list) else X.shape[-1]
     if got != m:
         raise ValueError(f"the data {path!r} has {got} channel(s); the model takes {m}.")
-    note = ""
+    note, unseen = "", {}
     if isinstance(model, NoisyRNNClassifier) and y is not None:
-        names = {str(c): c for c in model.classes_}      # .ts labels are read as text
-        if all(str(label) in names for label in y):
-            y = np.array([names[str(label)] for label in y])
-        else:   # which labels and how many (found by a held-out check: one unknown class
-            unknown = [str(v) for v in y if str(v) not in names]   # of three said nothing)
-            shown = ", ".join(repr(v) for v in sorted(set(unknown))[:5])
-            y, note = None, (f" ({len(unknown)} of its {len(y)} labels, {shown}, are not the "
-                             "classifier's classes, so no accuracy is measured)")
+        X, y, note, unseen = _known_labels(X, y, model.classes_)
     elif isinstance(model, NoisyRNNRegressor) and y is not None:
         outputs = int(getattr(model, "n_outputs_", 1))
         if np.asarray(y).dtype.kind not in "fiu":
@@ -157,7 +150,35 @@ def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any,
         # labels went unused and the report did not say so (found by held-out checks)
         y, note = None, (" (its labels are not used: a bare SRNN has no classes or "
                          "predictions, so no accuracy under noise is measured)")
-    return X, y, note
+    return X, y, note, unseen
+
+
+def _known_labels(X: Any, y: Any, classes: np.ndarray) -> tuple[Any, Any, str, dict]:
+    """The series whose labels are the classifier's classes, their labels, a note for the
+    report and the flags of the others (``srnnkit fit``'s metrics keys, empty when none).
+
+    The unknown labels are named and counted (found by a held-out check: one unknown class
+    of three said nothing); when some labels are known, their series are analysed and
+    scored and the others left out (one unknown label used to drop the accuracy of the
+    whole file). With no known label the series are all kept and nothing is scored.
+    """
+    names = {str(c): c for c in classes}                   # .ts labels are read as text
+    known = np.array([str(label) in names for label in y], dtype=bool)
+    if known.all():
+        return X, np.array([names[str(label)] for label in y]), "", {}
+    unknown = sorted({str(v) for v, k in zip(y, known, strict=True) if not k})
+    shown = ", ".join(repr(v) for v in unknown[:5])
+    n_out, n = int((~known).sum()), len(y)
+    head = f" ({n_out} of its {n} labels, {shown}, are not the classifier's classes"
+    if not known.any():
+        return X, None, head + ", so no accuracy is measured)", {}
+    keep = np.flatnonzero(known)
+    X = [X[i] for i in keep] if isinstance(X, list) else X[keep]
+    y = np.array([names[str(y[i])] for i in keep])
+    flags = {"test series of classes absent from training": n_out,
+             "classes absent from training": unknown}
+    return X, y, (f"{head}: those series are left out, and the accuracy is measured on the "
+                  f"other {len(keep)})"), flags
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -171,8 +192,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         return _error(f"--seed must be an integer >= 0; got {args.seed}.", 2)
     try:
         model, dt = _load_model(args.model, args.dt)
-        X, y, note = ((None, None, "") if args.data is None
-                      else _load_data(args.data, model, args.missing))
+        X, y, note, unseen = ((None, None, "", {}) if args.data is None
+                              else _load_data(args.data, model, args.missing))
     except ValueError as err:
         return _error(str(err), 2)
     try:
@@ -192,9 +213,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         if args.traceback:
             raise
         return _error(f"the analysis failed: {type(err).__name__}: {_one_line(err)}", 1)
-    write_analysis_report(res, out, args.model, args.data, note)
+    write_analysis_report(res, out, args.model, args.data, note, unseen)
     if not args.quiet:
-        n = len(res.problems)
+        n = len(res.problems) + bool(unseen)
         found = f"; {n} problem(s) found, see its Problems box" if n else ""
         print(_printable(f"done in {time.perf_counter() - t0:.1f} s: {out / 'report.html'}"
                          f"{found}"))
@@ -273,6 +294,17 @@ _OK_BOX = ("<div class='ok' id='problems'><strong>No problems found</strong> by 
            "prediction is within a factor 2 of Monte Carlo).</div>")
 
 
+def _flag_unseen(records: list[dict], unseen: dict) -> None:
+    """The test series of classes absent from training, in the robustness record."""
+    rec = next(r for r in records if r["name"] == "robustness")
+    rec["metrics"].update(unseen)
+    n = unseen["test series of classes absent from training"]
+    names = ", ".join(repr(c) for c in unseen["classes absent from training"][:5])
+    rec["problems"].append(f"{n} test series are of classes absent from the classifier's "
+                           f"training ({names}): they are left out of the analysis and its "
+                           "accuracies, which are on the other series.")
+
+
 def _toml_value(value: Any) -> str:
     """A TOML literal for a plan value (numbers, strings, tuples of them): the tuples were
     written with repr, which TOML does not read (found by fuzzing)."""
@@ -286,11 +318,22 @@ def _toml_value(value: Any) -> str:
 
 
 def write_analysis_report(res: Any, out: Path, model_path: str, data_path: str | None,
-                          note: str = "") -> Path:
-    """``report.html``, ``metrics.json`` and ``analysis.toml`` (the sizes used) in ``out``."""
-    from ._report import _STYLE, atomic_write, problems_section, stages_section, write_metrics
+                          note: str = "", unseen: dict | None = None) -> Path:
+    """``report.html``, ``metrics.json`` and ``analysis.toml`` (the sizes used) in ``out``;
+    ``unseen``: the flags of test series whose classes the classifier never saw (metrics
+    of the robustness stage and a line in its problems, as ``srnnkit fit`` flags them)."""
+    from ._report import (
+        _STYLE,
+        atomic_write,
+        problems,
+        problems_section,
+        stages_section,
+        write_metrics,
+    )
 
     records = analysis_records(res, out)
+    if unseen:
+        _flag_unseen(records, unseen)
     write_metrics(out, records)
     plan = res.plan
     settings = "\n".join(f"{k} = {_toml_value(v)}" for k, v in vars(plan).items()
@@ -306,7 +349,7 @@ def write_analysis_report(res: Any, out: Path, model_path: str, data_path: str |
             "numbers are also in <code>metrics.json</code>.</p>")
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              f"<title>srnnkit analysis</title><style>{_STYLE}</style></head><body>", head,
-             problems_section(records, out, "") if res.problems else _OK_BOX,
+             problems_section(records, out, "") if problems(records) else _OK_BOX,
              stages_section(records, out, ""),
              "<h2>Sample sizes</h2><pre>" + html.escape(settings) + "</pre>",
              "</body></html>"]

@@ -1,6 +1,7 @@
 """scikit-learn estimators over the functional core (thin shells).
 
-- :class:`SRNNReservoir` -- noise-averaged hidden states of a fixed random SRNN.
+- :class:`SRNNReservoir` -- noise-averaged hidden states of a fixed random SRNN
+  (:class:`SeriesOffsetWarning` when the series' levels spread far more than they vary).
 - :class:`LinearSRNNFeatures` -- exact noise-averaged threshold readouts of a random linear
   SRNN (damped oscillators); :class:`LinearSRNNClassifier` / :class:`LinearSRNNRegressor`
   add a cross-validated ridge readout.
@@ -32,7 +33,12 @@ from ._kernel_ridge import (
 )
 from ._noisy_rnn import NoisyRNNClassifier, NoisyRNNRegressor
 from ._oscillator import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
-from ._reservoir import ForecastDivergenceWarning, ReservoirForecaster, SRNNReservoir
+from ._reservoir import (
+    ForecastDivergenceWarning,
+    ReservoirForecaster,
+    SeriesOffsetWarning,
+    SRNNReservoir,
+)
 from ._windows import sliding_windows
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "ResponseKernelClassifier",
     "ResponseKernelRidge",
     "SRNNReservoir",
+    "SeriesOffsetWarning",
     "SignatureTransformer",
     "kernel_ridge_cv",
     "sliding_windows",

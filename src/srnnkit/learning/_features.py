@@ -17,6 +17,7 @@ from ._input import (
     SeriesInputMixin,
     as_series_list,
     channel_scaling,
+    check_channels,
     check_params,
     scaled,
     stack_rows,
@@ -300,8 +301,8 @@ class SignatureTransformer(SeriesInputMixin, TransformerMixin, BaseEstimator):
         check_params(self)
         series = as_series_list(X)
         m_in = getattr(self, "n_features_in_", None)
-        if m_in is not None and series[0].shape[1] != m_in:
-            fail("X", f"series with {m_in} channel(s) (as in fit)", series[0])
+        if m_in is not None:
+            check_channels(series, m_in)
         return stack_rows(series, self._batch)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

@@ -99,6 +99,7 @@ def as_series_list(X: Any, name: str = "X", *, min_len: int = 1) -> list[np.ndar
     """Validate ``X`` and return a list of float64 ``(n_steps_i, n_channels)`` arrays."""
     if X is None or isinstance(X, (str, bytes)):
         fail(name, f"a batch of series of shape {_SHAPE}", X, TypeError)
+    _check_not_one_series(X, name)
     if _is_ragged(X):
         out = []
         for i, x in enumerate(X):
@@ -131,12 +132,39 @@ def as_series_list(X: Any, name: str = "X", *, min_len: int = 1) -> list[np.ndar
     return out
 
 
+def _check_not_one_series(X: Any, name: str) -> None:
+    """ValueError naming ``name`` for an empty list and for a 1-D ``X``: one series of
+    values, which scikit-learn's message told to reshape to ``(-1, 1)`` (n_steps series of one
+    step each, found by fuzzing); ``X[None]`` is what is meant. The message keeps
+    scikit-learn's "Reshape your data" (its common checks match it)."""
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        fail(name, f"a batch of at least one series of shape {_SHAPE}", X)
+    if _is_ragged(X):
+        return
+    try:
+        arr = np.asarray(X)
+    except (ValueError, TypeError):   # an inhomogeneous nested list: the checks below say so
+        return
+    if arr.ndim == 1 and arr.dtype.kind in "biuf":
+        fail(name, f"a batch of series of shape {_SHAPE}", f"a 1-D {describe(arr)}",
+             hint=f"Reshape your data: for one series of n_steps values pass {name}[None] or "
+                  f"[{name}] (shape (1, n_steps)).")
+
+
 def check_channels(series: list[np.ndarray], m: int) -> None:
-    """Raise ValueError naming ``X[i]`` when a series does not have the ``m`` channels of fit."""
+    """Raise ValueError naming ``X[i]`` when a series does not have the ``m`` channels of fit.
+
+    When every series has one channel and the fit had several, ``X`` was most likely one
+    series ``(n_steps, n_channels)`` read as ``(n_series, n_steps)``: the message says so.
+    """
+    hint = None
+    if m > 1 and all(s.shape[1] == 1 for s in series):
+        hint = (f"A 2-D X is (n_series, n_steps) univariate series; for one series of shape "
+                f"(n_steps, {m}) pass X[None] (shape (1, n_steps, {m})).")
     for i, s in enumerate(series):
         if s.shape[1] != m:
             fail(f"X[{i}]" if len(series) > 1 else "X",
-                 f"series with {m} channel(s) (as in fit)", s)
+                 f"series with {m} channel(s) (as in fit)", s, hint=hint)
 
 
 def check_not_constant(series: list[np.ndarray], shift: np.ndarray, scale: np.ndarray,
@@ -261,6 +289,13 @@ def check_labels(y: Any, n: int, *, own_shape_text: bool = False) -> np.ndarray:
     if own_shape_text and y.ndim == 2 and y.shape[1] != 1:
         raise ValueError(f"y must be a 1-D array of class labels; got shape {y.shape}.")
     y = column_or_1d(y, warn=True)
+    if y.dtype == object:
+        try:                      # numpy's sort fails on str and int alike (found by fuzzing)
+            np.unique(y)
+        except TypeError:
+            kinds = ", ".join(sorted({type(v).__name__ for v in y.tolist()}))
+            fail("y", "class labels of one kind (all strings or all numbers)",
+                 f"labels of the kinds {kinds}", hint="Convert them, e.g. y.astype(str).")
     check_classification_targets(y)
     return y
 

@@ -33,7 +33,8 @@ and 7):
 - ``"girsanov"`` -- likelihood-ratio weights: :math:`r_1(k) = E_0[(f(h_{j+1+k})-\bar f)\,
   \omega_j]`, :math:`\omega_j = G^\top\xi_j/\sqrt\Delta`, :math:`G = \sigma^+C`, along
   stationary runs (FFT).  Unbiased for the EM chain at any ``dt``; needs
-  :math:`\mathrm{range}\,C\subseteq\mathrm{range}\,\sigma`.
+  :math:`\mathrm{range}\,C\subseteq\mathrm{range}\,\sigma`, and warns
+  (`GirsanovConditioningWarning`) when an input enters a direction the noise barely drives.
 - ``"grid"`` -- one-dimensional SRNNs: exact EM-chain kernel from the grid transfer operator
   (:class:`GridChain`), no sampling noise.
 
@@ -59,10 +60,12 @@ from ._volterra import (
     volterra_convergence,
     volterra_terms,
 )
+from ._weights import GirsanovConditioningWarning
 
 __all__ = [
     "FDTStepWarning",
     "GaussianScoreWarning",
+    "GirsanovConditioningWarning",
     "GridChain",
     "LearnedScoreWarning",
     "ResponseFunction",

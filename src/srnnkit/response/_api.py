@@ -25,7 +25,7 @@ from ._montecarlo import (
     perturbation_second,
 )
 from ._result import ResponseFunction
-from ._weights import girsanov_matrix, refuse_kinked
+from ._weights import girsanov_matrix, refuse_kinked, warn_conditioning
 
 __all__ = ["linear_response", "second_order_response"]
 
@@ -406,6 +406,8 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
         warn_step(model, dt, info, stacklevel=4)
     else:
         girsanov_matrix(model, "linear_response")
+        warn_conditioning(model, "linear_response with method='girsanov'",
+                          "method='perturbation' or 'pathwise'")
         values, se = girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par,
                                     watch)
     _check_runs(model, method, watch, info, 4, "linear_response")
@@ -513,6 +515,8 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
         info.update(n_paths=n_paths, eps=eps)
     else:
         girsanov_matrix(model, "second_order_response")
+        warn_conditioning(model, f"second_order_response with method={method!r}",
+                          "method='perturbation'")
         refuse_kinked(model, f"second_order_response with method={method!r}", _R2_INSTEAD)
         n_chains = _chain_count(n_paths, n_chains, method)
         given = n_steps is not None

@@ -37,7 +37,7 @@ from ._montecarlo import (
     hermite_terms,
 )
 from ._result import ResponseFunction
-from ._weights import refuse_kinked
+from ._weights import refuse_kinked, warn_conditioning
 
 __all__ = ["VolterraConvergence", "VolterraSeries", "VolterraTerms", "volterra_convergence",
            "volterra_terms"]
@@ -434,6 +434,8 @@ def volterra_terms(model: Any, inputs: Any, *, dt: float, order: int = 2,
     if not single:
         fail("inputs", "a single series of shape (n_steps, m)", u)
     girsanov_matrix(model, "volterra_terms")
+    warn_conditioning(model, "volterra_terms (Girsanov weights)",
+                      "a VolterraSeries of method='perturbation' kernels")
     if order >= 2:
         refuse_kinked(model, f"volterra_terms with order={order}",
                       "the kernels of second_order_response(method='perturbation') in "
