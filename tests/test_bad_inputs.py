@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1339 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1345 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1339
+N_CASES = 1345
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -586,8 +586,15 @@ TARGETS: list[Target] = [
       for name in ("SRNNReservoir", "SignatureTransformer", "ResponseFeatures",
                    "ResponseKernelRidge", "LinearSRNNRegressor", "NoisyRNNRegressor")],
     *[Target(f"{name}.fit(labels)", _fit_labels(name), lambda: dict(y=_labels()),
-             {"y": {"mixed-kinds": const(np.array(["a", 1] * 3, dtype=object), V)}})
+             {"y": {"mixed-kinds": const(np.array(["a", 1] * 3, dtype=object), V),
+                    "complex": const(_labels() + 0j, T)}})
       for name in ("ResponseKernelClassifier", "LinearSRNNClassifier", "NoisyRNNClassifier")],
+    # complex X: one line (scikit-learn's message went on with the whole array)
+    *[Target(f"{name}.fit(complex)", _fit(name), lambda: dict(X=_series_batch()),
+             {"X": {"complex": (ARRAY["complex"][0], V)}},
+             names={"X": r"^X must be real numbers \(Complex data not supported\); got "
+                         r"array of shape \(6, 8, 2\) and dtype complex128\.$"})
+      for name in ("SRNNReservoir", "LinearSRNNClassifier", "ResponseKernelRidge")],
     # models of a series' time course: nothing to learn from constant or one-step series
     *[Target(f"{name}.fit(time course)", _fit(name), lambda: dict(X=_series_batch()),
              {"X": {"constant": const(np.ones((6, 8, 2)), V),

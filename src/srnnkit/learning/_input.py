@@ -115,6 +115,8 @@ def as_series_list(X: Any, name: str = "X", *, min_len: int = 1) -> list[np.ndar
             arr = sk_check_array(X, allow_nd=True, dtype=np.float64, input_name=name,
                                  ensure_min_samples=1)
         except ValueError as err:   # keep sklearn's text (its checks match it), name the input
+            if "Complex data not supported" in str(err):   # it went on with the whole array
+                fail(name, "real numbers (Complex data not supported)", np.asarray(X))
             if name in str(err).split():
                 raise
             raise ValueError(f"{name}: {err}") from None
@@ -261,9 +263,9 @@ def check_targets(y: Any, n: int, *, numeric: bool = True) -> np.ndarray:
     if y is None:
         raise ValueError("This estimator requires y to be passed, but the target y is None "
                          "(y must be an array of targets of length n_series).")
+    if np.asarray(y).dtype.kind == "c":          # scikit-learn's message does not name y
+        fail("y", "real numbers", np.asarray(y), TypeError)
     if numeric:
-        if np.asarray(y).dtype.kind == "c":      # scikit-learn's message does not name y
-            fail("y", "real numbers", y, TypeError)
         y = sk_check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
     else:
         y = np.asarray(y)
