@@ -156,11 +156,11 @@ def _check_not_one_series(X: Any, name: str) -> None:
 def check_channels(series: list[np.ndarray], m: int) -> None:
     """Raise ValueError naming ``X[i]`` when a series does not have the ``m`` channels of fit.
 
-    When every series has one channel and the fit had several, ``X`` was most likely one
-    series ``(n_steps, n_channels)`` read as ``(n_series, n_steps)``: the message says so.
+    When every series is ``(m, 1)`` and the fit had ``m > 1`` channels, ``X`` was most
+    likely one series ``(n_steps, m)`` read as ``(n_series, n_steps)``: the message says so.
     """
     hint = None
-    if m > 1 and all(s.shape[1] == 1 for s in series):
+    if m > 1 and all(s.shape == (m, 1) for s in series):
         hint = (f"A 2-D X is (n_series, n_steps) univariate series; for one series of shape "
                 f"(n_steps, {m}) pass X[None] (shape (1, n_steps, {m})).")
     for i, s in enumerate(series):
