@@ -401,3 +401,64 @@ def test_channel_weights_off_for_one_channel_and_for_relevant_channels():
     assert np.all(four.channel_relevance_ > 0)
     assert four.cv_errors_.shape[0] == 8 and np.all(four.channel_weights_ == 1.0)
     np.testing.assert_allclose(four.channel_probabilities_, 0.25)
+
+
+
+def test_thresholds_run_only_the_picked_oscillators(monkeypatch):
+    """Found by profiling: every picked training series ran all U oscillators to take a few
+    units' quantiles (on PigCVP, 2000 steps, a fifth of the classifier's fit + predict).
+    Only the picked units' oscillators run now: 2U units over all picked series, so at most
+    2U oscillator columns in all (U per series before), and their states are the same bits
+    as the whole network's (each oscillator's recursion is its own)."""
+    from srnnkit.learning import _oscillator as osc
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 300, 2)).cumsum(axis=1)
+    widths = []
+    states = osc._k.mean_states
+
+    def counting(x, C, *rest):
+        widths.append(C.shape[1])
+        return states(x, C, *rest)
+
+    monkeypatch.setattr(osc._k, "mean_states", counting)
+    est = LinearSRNNFeatures(n_oscillators=40, random_state=1).fit(X)
+    monkeypatch.setattr(osc._k, "mean_states", states)
+    assert 2 <= len(widths) <= 6 and sum(widths) <= 2 * est.n_oscillators   # was 40 each
+    net = est._network()
+    inputs = osc._prepare(est, list(X))
+    for x in inputs[:3]:
+        full = est._states(x, net)                                      # (L, 2U)
+        for units in (np.array([0]), np.array([5, 2, 3, 79]), rng.permutation(80)[:17]):
+            np.testing.assert_array_equal(osc._unit_states(x, net, units), full[:, units])
+
+
+def test_input_spectra_one_bincount_per_series(monkeypatch):
+    """Found by profiling: the inputs' spectra took one bincount per series and channel
+    (6480 calls on JapaneseVowels' 270 series of 24 input channels, a tenth of the fit). One
+    bincount per series bins every channel (bin ``c K + b``), each bin summing its
+    frequencies in the same order: the same bits as the per-channel sums."""
+    from srnnkit.learning import _oscillator as osc
+
+    rng = np.random.default_rng(0)
+    series = [rng.standard_normal((L, 3)) for L in (5, 17, 64, 300)]
+    K = osc._SPECTRUM_BINS
+    ref = np.zeros((3, K))
+    for z in series:
+        P = np.abs(np.fft.rfft(z, axis=0)) ** 2 / z.shape[0]
+        b = np.minimum((np.arange(P.shape[0]) * (2.0 * K / z.shape[0])).astype(np.int64),
+                       K - 1)
+        for c in range(3):
+            ref[c] += np.bincount(b, weights=P[:, c], minlength=K)
+    calls = []
+    bincount = np.bincount
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return bincount(*args, **kwargs)
+
+    monkeypatch.setattr(osc.np, "bincount", counting)
+    out = osc._input_spectra(series)
+    monkeypatch.setattr(osc.np, "bincount", bincount)
+    assert len(calls) == len(series)                           # was 3 per series
+    np.testing.assert_array_equal(out, ref / len(series))

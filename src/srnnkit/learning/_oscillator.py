@@ -121,13 +121,16 @@ def _input_spectra(series: list[np.ndarray]) -> np.ndarray:
     """Mean periodogram ``(n_channels, _SPECTRUM_BINS)`` of the (prepared) training series,
     each channel's ``|FFT|^2 / L_i`` summed into equal bins on ``[0, pi]``."""
     K = _SPECTRUM_BINS
-    out = np.zeros((series[0].shape[1], K))
+    m = series[0].shape[1]
+    out = np.zeros((m, K))
     for z in series:
         L = z.shape[0]
         P = np.abs(np.fft.rfft(z, axis=0)) ** 2 / L               # (L // 2 + 1, m)
         b = np.minimum((np.arange(P.shape[0]) * (2.0 * K / L)).astype(np.int64), K - 1)
-        for c in range(out.shape[0]):
-            out[c] += np.bincount(b, weights=P[:, c], minlength=K)
+        # every channel in one bincount, bin (c, b) at c K + b: each bin still sums its
+        # frequencies in their order (the same bits as one bincount per channel)
+        out += np.bincount((b + K * np.arange(m)[:, None]).ravel(), weights=P.T.ravel(),
+                           minlength=m * K).reshape(m, K)
     return out / len(series)
 
 
@@ -284,6 +287,34 @@ def _quantiles(states: np.ndarray, levels: np.ndarray) -> np.ndarray:
     cols = np.arange(S.shape[1])[:, None]
     a, b = S[lo, cols], S[hi, cols]
     return a + (pos - lo) * (b - a)
+
+
+def _unit_states(x: np.ndarray, net: tuple[np.ndarray, ...], units: np.ndarray
+                 ) -> np.ndarray:
+    """Mean states ``(L, units.size)`` of the hidden ``units`` alone on the prepared series
+    ``x``: only their oscillators are run (each oscillator's recursion is its own, so the
+    numbers are those of the whole network's `mean_states`; a threshold needs a few of the
+    ``2U`` columns, and running every oscillator on every picked series was a fifth of
+    `LinearSRNNClassifier`'s fit + predict on long series).
+
+    Parameters
+    ----------
+    x : ndarray of shape (L, n_inputs)
+        A prepared series.
+    net : tuple of ndarray
+        ``(C, Re lam, Im lam, Re kap, Im kap)`` of the whole network (`_network`).
+    units : ndarray of int
+        Hidden units (``2j``: ``x_j``, ``2j + 1``: ``y_j``).
+
+    Returns
+    -------
+    ndarray of shape (L, units.size)
+    """
+    osc, pos = np.unique(units // 2, return_inverse=True)
+    C, lr, li, kr, ki = net
+    H = _k.mean_states(np.ascontiguousarray(x), np.ascontiguousarray(C[:, osc]), lr[osc],
+                       li[osc], kr[osc], ki[osc])
+    return H[:, 2 * pos + units % 2]
 
 
 def _per_column(feats: Any, n_cols: int, per_oscillator: np.ndarray) -> tuple[int, np.ndarray]:
@@ -669,7 +700,7 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         net = self._network()
         for i in np.unique(pick):
             units = np.flatnonzero(pick == i)
-            B[units] = _quantiles(self._states(inputs[i], net)[:, units],
+            B[units] = _quantiles(_unit_states(inputs[i], net, units),
                                   _tail_levels(levels[units], inputs[i].shape[0]))
         self.thresholds_ = B
         self.n_features_out_ = self._n_out(U)
