@@ -462,3 +462,21 @@ def test_input_spectra_one_bincount_per_series(monkeypatch):
     monkeypatch.setattr(osc.np, "bincount", bincount)
     assert len(calls) == len(series)                           # was 3 per series
     np.testing.assert_array_equal(out, ref / len(series))
+
+
+def test_classifier_scores_do_not_depend_on_threads():
+    """The same seed gives the same numbers whatever ``n_jobs`` and the BLAS threads: the
+    thresholds (the picked units' oscillators), the Gram blocks (one syrk each) and the
+    series blocks of the features are each computed the same way on any thread count."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(2)
+    X, y = _bump_channels(rng, 48, m=3, L=90)
+    T = _bump_channels(rng, 12, m=3, L=90)[0]
+    scores = []
+    for n_jobs, blas in ((1, 1), (2, 1), (2, 2), (-1, None)):
+        with threadpool_limits(blas):
+            clf = LinearSRNNClassifier(120, random_state=4, n_jobs=n_jobs).fit(X, y)
+            scores.append(clf.decision_function(T))
+    for s in scores[1:]:
+        np.testing.assert_array_equal(s, scores[0])
