@@ -480,3 +480,28 @@ def test_classifier_scores_do_not_depend_on_threads():
             scores.append(clf.decision_function(T))
     for s in scores[1:]:
         np.testing.assert_array_equal(s, scores[0])
+
+
+def test_feature_standardisation_equals_numpy_bits():
+    """Found by profiling: NumPy's column max, min, mean, std and the in-place operations
+    read PLAID's 537 x 18000 feature matrix about ten times (0.04-0.09 s of a 1.2 s fit +
+    predict). `_standardize` does it in three compiled passes with NumPy's order of the
+    sums: the same bits, and NumPy's own path for non-finite or extreme columns."""
+    from srnnkit.learning._input import standardize_columns
+    from srnnkit.learning._oscillator import _standardize
+
+    rng = np.random.default_rng(0)
+    cases = [rng.standard_normal((537, 300)) * rng.uniform(0.01, 100, 300) + 3.0,
+             rng.standard_normal((1, 7)), np.full((5, 3), 2.5), np.full((4, 2), -0.0),
+             (rng.random((40, 6)) > 0.5).astype(float)]
+    odd = rng.standard_normal((9, 4))
+    odd[:, 1] *= 1e-120                                    # beyond ordinary sizes: NumPy's path
+    odd2 = rng.standard_normal((9, 4))
+    odd2[3, 2] = np.nan
+    for F in [*cases, odd, odd2]:
+        a, b = F.copy(), F.copy()
+        ma, sa = standardize_columns(a)
+        mb, sb = _standardize(b)
+        for u, v in ((a, b), (ma, mb), (sa, sb)):
+            np.testing.assert_array_equal(u, v)
+            assert np.array_equal(np.signbit(u), np.signbit(v))

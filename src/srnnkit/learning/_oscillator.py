@@ -317,6 +317,37 @@ def _unit_states(x: np.ndarray, net: tuple[np.ndarray, ...], units: np.ndarray
     return H[:, 2 * pos + units % 2]
 
 
+def _standardize(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`standardize_columns` of the feature matrix ``F``, the same bits, in three passes.
+
+    Found by profiling: NumPy's max, min, mean and std along the columns and the two
+    in-place operations read the matrix about ten times and allocated a copy of it (PLAID's
+    537 x 18000 features: 0.04-0.09 s of a 1.2 s fit + predict). The compiled loops sum the
+    rows in NumPy's order; a matrix with a non-finite value or a column beyond the ordinary
+    sizes of `srnnkit._stats.mean_std` (max |value| outside 1e-100-1e100) takes NumPy's path.
+
+    Parameters
+    ----------
+    F : ndarray of shape (n, p)
+        Features, standardised in place.
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (p,)
+    """
+    if F.dtype != np.float64 or not F.flags.c_contiguous or F.ndim != 2 or 0 in F.shape:
+        return standardize_columns(F)
+    mx, mn, mean, sd = _k.column_stats(F)
+    size = np.maximum(np.abs(mx), np.abs(mn))
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))
+            and np.all((size > 1e-100) & (size < 1e100) | (size == 0))):
+        return standardize_columns(F)
+    tol = np.sqrt(max(F.shape[0], 1)) * np.finfo(float).eps * (np.abs(mean) + sd)
+    scale = np.where(sd > tol, sd, 1.0)
+    _k.standardize_rows(F, mean, scale)
+    return mean, scale
+
+
 def _per_column(feats: Any, n_cols: int, per_oscillator: np.ndarray) -> tuple[int, np.ndarray]:
     """Spread a value per oscillator over the ``n_cols`` feature columns, in their layout:
     the threshold readouts (``2 n_thresholds`` columns per oscillator, per pooling block)
@@ -1006,7 +1037,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         feats = LinearSRNNFeatures(**params)
         F = feats._fit(X, channel_p).transform(X)
         self.n_features_in_ = feats.n_features_in_
-        mean, scale = standardize_columns(F)
+        mean, scale = _standardize(F)
         if not np.abs(F).max(initial=0.0) > 1e-8:    # standardised: a varying column has SD 1
             from ._kernel_ridge import NearConstantGramWarning
 
