@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from collections.abc import Sequence
 from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -488,6 +489,57 @@ def _channel_candidates(feats: Any, F: np.ndarray, Y: np.ndarray, groups: list,
             [None] * len(groups))
 
 
+# The Gaussian readout of the regressor (`_kernel_candidates`): random Fourier features of
+# the standardised linear readouts, at squared widths that are these multiples of the mean
+# squared distance between two training rows (2 x the number of varying columns).
+_KERNEL_FEATURES = 2048
+_KERNEL_WIDTHS = (64.0, 16.0, 4.0, 1.0)
+
+
+def _fourier_features(Z: np.ndarray, seed: int, widths: Sequence[float]) -> list[np.ndarray]:
+    """Random Fourier features ``sqrt(2/D) cos(Z W + b)`` of the Gaussian kernel
+    ``exp(-|z - z'|^2 / width)`` for each of ``widths``: ``W`` Gaussian of variance
+    ``2 / width``, ``b`` uniform on ``[0, 2 pi)``, ``D = _KERNEL_FEATURES``. One projection
+    ``Z W_0`` (``W_0`` standard Gaussian) drawn from ``seed``, the same at fit and predict
+    time, serves every width."""
+    rng = np.random.default_rng(seed)
+    # single precision for the projection (half the cost of the draws and the product): the
+    # features are random anyway, and the same bits at fit and predict time
+    W0 = rng.standard_normal((Z.shape[1], _KERNEL_FEATURES), dtype=np.float32)
+    P = (Z.astype(np.float32) @ W0).astype(np.float64)
+    b = rng.uniform(0.0, 2.0 * math.pi, _KERNEL_FEATURES)
+    out = []
+    for width in widths:
+        N = P * math.sqrt(2.0 / width)
+        N += b
+        np.cos(N, out=N)
+        N *= math.sqrt(2.0 / _KERNEL_FEATURES)
+        out.append(N)
+    return out
+
+
+def _kernel_candidates(F: np.ndarray, lin_cols: np.ndarray, seed: int) -> tuple:
+    """The Gaussian-readout candidates: for each width of ``_KERNEL_WIDTHS``, the centred
+    random Fourier features of the (standardised) linear readouts ``F[:, lin_cols]``.
+
+    A ridge on them is (approximately) kernel ridge with a Gaussian kernel of the series'
+    time-averaged mean states: a smooth nonlinear function of them (the square of a
+    series' mean, the product of two channels' means), which a linear readout of the
+    threshold or linear readouts only approximates.
+
+    Returns ``(blocks, widths, means)``: the features ``(n, D)`` per width, the squared
+    widths, and the column means subtracted.
+    """
+    Z = F[:, lin_cols]
+    base = 2.0 * max(1, int(np.count_nonzero(np.any(Z != 0.0, axis=0))))
+    widths = [mult * base for mult in _KERNEL_WIDTHS]
+    blocks = _fourier_features(Z, seed, widths)
+    means = [N.mean(axis=0) for N in blocks]
+    for N, mean in zip(blocks, means, strict=True):
+        N -= mean
+    return blocks, widths, means
+
+
 def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
     """Standardise with the training statistics and append the (weighted) first differences."""
     out = scaled(est, series)
@@ -934,6 +986,9 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
 class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
     """Shared shell: `LinearSRNNFeatures`, standardisation, ridge chosen by leave-one-out."""
 
+    # with linear="auto", also the Gaussian readout of the linear readouts (the regressor)
+    _kernel_readout = False
+
     _parameter_constraints: ClassVar[dict] = {
         **_FEATURE_PARAMS, "pooling": [StrOptions({"mean", "mean+time", "auto"})],
         "max_memory": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
@@ -984,7 +1039,9 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         from ``features_``. Several channels: see `_channel_candidates`; when a
         channel-weighted candidate wins, a second network whose blocks read the channels in
         proportion to their relevance is drawn, and leave-one-out decides between the first
-        network's choice (listed first: simpler) and the second's candidates.
+        network's choice (listed first: simpler) and the second's candidates. The regressor
+        with ``linear="auto"``: then between that choice (listed first) and the Gaussian
+        readouts of the linear readouts (`_kernel_readout_choice`).
         """
         alphas = None if self.alphas is None else check_array(
             "alphas", self.alphas, ndim=(0, 1), shape_text="(n_alphas,)").ravel()
@@ -1015,7 +1072,12 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
             if both.candidate > 0:
                 won, fit = second, both
                 fit.candidate -= 1
-        self._set_readout(won, fit, errors)
+        kernel = None
+        if self._kernel_readout and isinstance(self.linear, str) and won.lin_cols.size:
+            fit.errors = errors
+            fit, kernel = self._kernel_readout_choice(won, fit, Y, alphas)
+            errors = fit.errors
+        self._set_readout(won, fit, errors, kernel)
 
     def _readout_problem(self, X: Any, Y: np.ndarray, channel_p: np.ndarray | None = None,
                          rel: np.ndarray | None = None) -> Any:
@@ -1056,6 +1118,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         mem_sets.append((np.ones(U, dtype=bool), [0, 1]))
         candidates, weights, labels = _readout_candidates(groups, power, mem_sets, lin_on,
                                                           lin_auto, pool_auto)
+        lin_cols = np.sort(np.concatenate(groups[4:8]))
         if channel_p is None:
             rel, groups, candidates, weights, labels, colw = _channel_candidates(
                 feats, F, Y, groups, candidates, weights, labels)
@@ -1064,16 +1127,53 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
             labels = [(*lab, False) for lab in labels]
         return SimpleNamespace(feats=feats, F=F, mean=mean, scale=scale, groups=groups,
                                candidates=candidates, weights=weights, labels=labels,
-                               colw=colw, rel=rel,
+                               colw=colw, rel=rel, lin_cols=lin_cols,
                                channel_p=channel_p, pool_auto=pool_auto)
 
-    def _set_readout(self, won: Any, fit: Any, errors: np.ndarray) -> None:
-        """The fitted attributes from the chosen problem ``won`` and its ``fit``."""
+    def _kernel_readout_choice(self, won: Any, fit: Any, Y: np.ndarray,
+                               alphas: np.ndarray | None) -> tuple[Any, Any]:
+        """Leave-one-out between the chosen readout ``fit`` and the Gaussian readouts of the
+        linear readouts (`_kernel_candidates`; the widest, smoothest one listed first).
+
+        The best Gaussian readout (by the one-standard-error rule among the widths) replaces
+        the choice only when the choice's leave-one-out error exceeds its own by more than
+        the standard error of their paired per-series difference (the choice counts as the
+        simpler one). Returns ``(fit, kernel)``: ``fit`` unchanged and ``None`` (the choice,
+        every bit of it, as without the Gaussian readouts), or the Gaussian readout's fit and
+        ``(width, seed, column means)``; ``fit.errors`` gains one row per width either way.
+        """
+        seed = int(as_generator(self.random_state, "random_state").integers(2**63))
+        blocks, widths, means = _kernel_candidates(won.F, won.lin_cols, seed)
+        D = _KERNEL_FEATURES
+        kern = ridge_loo(np.hstack(blocks), Y, [j * D + np.arange(D) for j in range(len(blocks))],
+                         [[j] for j in range(len(blocks))], alphas, relative=alphas is None)
+        errors = np.vstack([fit.errors, kern.errors])
+        e0, e1 = fit.per_sample, kern.per_sample
+        n = e0.size
+        se = np.std(e0 - e1, ddof=1) / math.sqrt(n) if n > 1 else 0.0
+        if not np.mean(e0) > np.mean(e1) + se:
+            fit.errors = errors
+            return fit, None
+        kern.errors = errors
+        j = kern.candidate
+        return kern, (widths[j], seed, means[j])
+
+    def _set_readout(self, won: Any, fit: Any, errors: np.ndarray,
+                     kernel: tuple | None = None) -> None:
+        """The fitted attributes from the chosen problem ``won`` and its ``fit`` (with
+        ``kernel``, ``(width, seed, column means)``, the Gaussian readout of its linear
+        readouts)."""
         feats = won.feats
-        osc, timed, use_thr, use_lin, by_channel = won.labels[fit.candidate]
-        chosen = np.concatenate([won.groups[g] for g in won.candidates[fit.candidate]])
-        order = np.argsort(chosen, kind="stable")            # back to the feature layout
-        cols, coef = chosen[order], fit.coef[:, order]
+        self.kernel_width_, self.kernel_seed_, self.kernel_mean_ = kernel or (None, None, None)
+        if kernel is None:
+            osc, timed, use_thr, use_lin, by_channel = won.labels[fit.candidate]
+            chosen = np.concatenate([won.groups[g] for g in won.candidates[fit.candidate]])
+            order = np.argsort(chosen, kind="stable")            # back to the feature layout
+            cols, coef = chosen[order], fit.coef[:, order]
+        else:                     # the linear readouts of every block, both poolings
+            osc, timed, use_thr, use_lin, by_channel = (
+                np.ones(feats.n_oscillators, bool), won.pool_auto, False, True, False)
+            cols, coef = won.lin_cols, fit.coef
         if won.pool_auto:
             feats.set_params(pooling="mean+time" if timed else "mean")
         feats.set_params(linear=use_lin, readout=self.readout if use_thr else "none")
@@ -1107,10 +1207,18 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         feats = self.features_
         inputs = _prepare(feats, as_series_list(X))
         coef = np.atleast_2d(self.coef_)                            # (n_outputs, n_features)
-        W = (coef / self.feature_scale_).T
-        c = np.atleast_1d(self.intercept_) - (self.feature_mean_ / self.feature_scale_) @ coef.T
         block = max(1, min(len(inputs), (1 << 24) // max(1, feats.n_features_out_)))
         buf = np.empty((block, feats.n_features_out_))
+        if getattr(self, "kernel_width_", None) is not None:       # the Gaussian readout
+            c = np.atleast_1d(self.intercept_) - self.kernel_mean_ @ coef.T
+            block = min(block, max(1, (1 << 24) // _KERNEL_FEATURES))
+            parts = [_fourier_features((feats._readouts(inputs[a:a + block], buf)
+                                        - self.feature_mean_) / self.feature_scale_,
+                                       self.kernel_seed_, [self.kernel_width_])[0] @ coef.T + c
+                     for a in range(0, len(inputs), block)]
+            return np.concatenate(parts, axis=0)
+        W = (coef / self.feature_scale_).T
+        c = np.atleast_1d(self.intercept_) - (self.feature_mean_ / self.feature_scale_) @ coef.T
         parts = [feats._readouts(inputs[a:a + block], buf) @ W + c
                  for a in range(0, len(inputs), block)]
         return np.concatenate(parts, axis=0)
@@ -1139,7 +1247,14 @@ _SHELL_DOC = """
         first, so counted as simpler), the linear readouts alone (all memories), and both
         with the linear ones weighted to the same total variance as the threshold ones (a
         penalty scale of their own). Linear-only readouts drop the threshold features
-        (``features_.readout == "none"``).
+        (``features_.readout == "none"``). `LinearSRNNRegressor` with ``"auto"`` then
+        compares the choice (listed first) with a *Gaussian readout*: ridge on random
+        Fourier features of the standardised linear readouts of every block (kernel ridge
+        with a Gaussian kernel of the time-averaged mean states, for targets that are
+        smooth nonlinear functions of them), at squared widths 64, 16, 4, 1 times the mean
+        squared distance of two training rows (the widest counted as the simplest); it
+        replaces the choice only when its leave-one-out error is lower by more than one
+        standard error of their paired difference.
     alphas : array-like or None, default=None
         Ridge penalties tried by efficient leave-one-out on the training set. ``None``:
         ``logspace(-7, 1, 17)`` times the mean eigenvalue :math:`\\operatorname{tr}(G)/n` of
@@ -1158,7 +1273,8 @@ _SHELL_DOC = """
     feature_mean_, feature_scale_ : ndarray of shape (n_features,)
         Standardisation of the features.
     coef_, intercept_ : ndarray
-        The ridge readout (unpenalised intercept).
+        The ridge readout (unpenalised intercept); over the random Fourier features when
+        ``kernel_width_`` is set.
     alpha_ : float
         The penalty chosen by leave-one-out.
     channel_relevance_ : ndarray of shape (n_channels,)
@@ -1172,10 +1288,19 @@ _SHELL_DOC = """
         The probability of a block of ``features_`` to read each channel: uniform, or
         ``channel_relevance_ / sum`` when a weighted copy won and then the candidates of a
         second network drawn with these probabilities won against it.
+    kernel_width_ : float or None
+        `LinearSRNNRegressor`: the squared width of the Gaussian readout, in units of the
+        standardised linear readouts of ``features_`` (``feature_mean_``,
+        ``feature_scale_``); ``None`` when a linear readout won (always for the classifier).
+    kernel_seed_ : int or None
+        The seed the random Fourier features are drawn from again at predict time.
+    kernel_mean_ : ndarray of shape (2048,) or None
+        The training mean of each random Fourier feature, subtracted before ``coef_``.
     cv_errors_ : ndarray of shape (n_candidates, n_alphas)
         Mean squared leave-one-out error of each candidate (readouts, memory, pooling,
         channel weights) and penalty; when a second network was drawn, its rows follow
-        (the first network's choice, then its candidates)
+        (the first network's choice, then its candidates); `LinearSRNNRegressor` with
+        ``linear="auto"``: then one row per width of the Gaussian readout (widest first)
         (`LinearSRNNRegressor` with several targets: summed over them, each in units of its
         standard deviation).
     n_features_in_ : int
@@ -1279,6 +1404,8 @@ class LinearSRNNRegressor(MultiOutputMixin, RegressorMixin, _LinearSRNNModel):
     >>> bool(reg.score(X[45:], f[45:]) > 0.95)
     True
     """
+
+    _kernel_readout = True
 
     def fit(self, X: Any, y: Any) -> LinearSRNNRegressor:
         """Fit the features and the ridge readout.

@@ -33,6 +33,7 @@ class RidgeLOO:
     coef: np.ndarray          # (n_outputs, n_columns of the chosen candidate)
     intercept: np.ndarray     # (n_outputs,)
     errors: np.ndarray        # (n_candidates, n_alphas) mean squared LOO error
+    per_sample: np.ndarray | None = None   # (n,) the chosen one's squared LOO errors
 
 
 # Below this size a symmetric eigendecomposition runs on one BLAS thread: threads do not
@@ -204,11 +205,13 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     -------
     RidgeLOO
         ``candidate`` indexes ``candidates``; ``coef`` is over the candidate's columns in
-        the order of its groups. Each candidate is scored at its best penalty (ties go to
-        the larger); the chosen one is the first (list candidates simplest first) whose
-        score is within one standard error of the best score (the one-standard-error rule,
-        with the standard error of the mean paired difference of the per-sample
-        leave-one-out errors, candidate minus best).
+        the order of its groups; ``per_sample`` holds the chosen candidate's squared
+        leave-one-out error of each sample (summed over outputs) at its penalty. Each
+        candidate is scored at its best penalty (ties go to the larger); the chosen one is
+        the first (list candidates simplest first) whose score is within one standard
+        error of the best score (the one-standard-error rule, with the standard error of
+        the mean paired difference of the per-sample leave-one-out errors, candidate minus
+        best).
     """
     n, p = F.shape
     # targets beyond 1e30 or below 1e-30 are chosen for at unit size (exactly: a power of
@@ -262,4 +265,5 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     coef = np.ldexp((dual.T @ F[:, columns[c]]) * wcols[c] ** 2, shift)
     intercept = Y.mean(axis=0)
     with np.errstate(over="ignore"):
-        return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift))
+        return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift),
+                        np.ldexp(per[c], 2 * shift))
