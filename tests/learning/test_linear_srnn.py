@@ -538,3 +538,18 @@ def test_gaussian_readout_chosen_for_a_nonlinear_function_of_the_mean(tmp_path):
     # the classifier has no kernel candidates
     clf = LinearSRNNClassifier(**kw).fit(X[:120], y[:120] > np.median(y[:120]))
     assert clf.kernel_width_ is None
+
+
+def test_gaussian_readout_choice_does_not_depend_on_the_targets_units():
+    """The comparison with the Gaussian readout read per-series errors rescaled to the
+    targets' units, which underflowed to 0 for targets near 1e-200 (and overflowed near
+    1e200): the choice flipped with the units. It is made at unit size now."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 40)) + rng.uniform(-1, 1, (30, 1))
+    y = X.mean(axis=1) ** 2
+    fits = {s: LinearSRNNRegressor(n_oscillators=50, random_state=0).fit(X, s * y)
+            for s in (1e-200, 1.0, 1e200)}
+    assert fits[1.0].kernel_width_ is not None
+    for s, m in fits.items():
+        assert m.kernel_width_ == fits[1.0].kernel_width_
+        np.testing.assert_allclose(m.predict(X) / s, fits[1.0].predict(X), rtol=1e-9, atol=1e-12)

@@ -33,7 +33,8 @@ class RidgeLOO:
     coef: np.ndarray          # (n_outputs, n_columns of the chosen candidate)
     intercept: np.ndarray     # (n_outputs,)
     errors: np.ndarray        # (n_candidates, n_alphas) mean squared LOO error
-    per_sample: np.ndarray | None = None   # (n,) the chosen one's squared LOO errors
+    per_sample: np.ndarray | None = None   # (n,) the chosen one's squared LOO errors,
+    # in the units of the choice: targets times 2^-unit_exponent(Y) (no overflow at 1e200)
 
 
 # Below this size a symmetric eigendecomposition runs on one BLAS thread: threads do not
@@ -206,7 +207,9 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     RidgeLOO
         ``candidate`` indexes ``candidates``; ``coef`` is over the candidate's columns in
         the order of its groups; ``per_sample`` holds the chosen candidate's squared
-        leave-one-out error of each sample (summed over outputs) at its penalty. Each
+        leave-one-out error of each sample (summed over outputs) at its penalty, for the
+        targets scaled by ``2**-unit_exponent(Y)`` (the same for every call with ``Y``;
+        the errors of targets near 1e200 would overflow). Each
         candidate is scored at its best penalty (ties go to the larger); the chosen one is
         the first (list candidates simplest first) whose score is within one standard
         error of the best score (the one-standard-error rule, with the standard error of
@@ -265,5 +268,4 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     coef = np.ldexp((dual.T @ F[:, columns[c]]) * wcols[c] ** 2, shift)
     intercept = Y.mean(axis=0)
     with np.errstate(over="ignore"):
-        return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift),
-                        np.ldexp(per[c], 2 * shift))
+        return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift), per[c])
