@@ -424,7 +424,9 @@ def _fc_direct():
     from srnnkit.learning import ReservoirForecaster
 
     s = np.stack([_mackey(), np.cos(0.05 * np.arange(300))], axis=1)
-    fc = ReservoirForecaster(strategy="direct", max_horizon=3, **FORECASTER).fit(s[:250])
+    # the levels' readout, as recorded (difference="auto" takes the differences here)
+    fc = ReservoirForecaster(strategy="direct", max_horizon=3, difference=False,
+                             **FORECASTER).fit(s[:250])
     return {"predict": fc.predict(3), "next2": fc.predict_next(s[200:260], horizon=2),
             "coef": fc.coef_}
 

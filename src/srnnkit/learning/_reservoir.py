@@ -492,6 +492,16 @@ def _lag_block(z: np.ndarray, p: int) -> np.ndarray:
     return out
 
 
+def _horizons(tgt: np.ndarray, rows: np.ndarray, H: int, diff: bool) -> np.ndarray:
+    """Targets of the fitted ``rows``, horizons ``1..H`` side by side: ``tgt[t + k - 1]``,
+    or with ``diff`` (``tgt`` the one-step changes) their sums ``tgt[t] + ... +
+    tgt[t + k - 1]``, the change of the series over ``k`` steps."""
+    if not diff:
+        return np.hstack([tgt[rows + k - 1] for k in range(1, H + 1)])
+    cs = np.vstack([np.zeros((1, tgt.shape[1])), np.cumsum(tgt, axis=0)])
+    return np.hstack([cs[rows + k] - cs[rows] for k in range(1, H + 1)])
+
+
 def _ridge_weights(lam: np.ndarray, alpha: float) -> np.ndarray:
     """``1 / (lam + alpha)``; for ``alpha = 0`` the pseudo-inverse's (directions whose
     eigenvalue is below ``1e-12`` of the largest get 0)."""
@@ -577,6 +587,20 @@ class ReservoirForecaster(BaseEstimator):
         reservoir's memory fades within about 20 steps: NARMA30 (which needs ``u[t-29]``)
         gave a one-step NRMSE of 0.76 with ``lags=1`` (the earlier readout) and 0.38 with
         ``"auto"``. ``1`` is the earlier readout.
+    difference : bool or "auto", default="auto"
+        Model the series' one-step differences instead of its levels (as ARIMA's
+        ``d = 1``): the network is driven by the differences (standardised on their own),
+        the readout on them and their past values predicts the change of the series over
+        each horizon, and the forecasts are the last value plus the changes. A readout on
+        levels has an intercept and pulls a random walk back to the training mean, and a
+        level outside the training range saturates the state. ``"auto"`` with
+        ``strategy="direct"`` fits both and keeps the one of lower cross-validated error
+        (summed over the horizons, in the series' units: the same cross-validation in
+        time as ``alpha``); with ``"recursive"`` it keeps the levels, because a
+        closed loop on differences integrates its own errors (Lorenz-63 x: 2 of 5 seeds
+        left the attractor by 1e26 within 50 steps when the one-step cross-validation took
+        the differences). ``True`` differences in either strategy; a driven task (``y``)
+        always fits the levels of ``y`` (``True`` is refused).
 
     Attributes
     ----------
@@ -592,11 +616,21 @@ class ReservoirForecaster(BaseEstimator):
     cv_errors_ : ndarray of shape (len(FORECAST_ALPHAS),)
         Cross-validated error of each penalty for the chosen readout (``lags_`` past values,
         with the state or not; summed over horizons), with ``alpha="auto"``.
+    difference_errors_ : ndarray of shape (2,) or (0,)
+        With ``difference="auto"`` and ``strategy="direct"``: the errors of the readouts on
+        the levels and on the differences forecasting forward in time inside the training
+        split (mean squared error summed over the horizons, standardised units of the
+        series); the lower one was kept. Empty when nothing was weighed.
     lags_ : int
         Number of past values in the readout (chosen with ``lags="auto"``).
     washout_ : int
         Leading steps of the training series not fitted (the rule of ``washout="auto"``, at
         least ``lags_ - 1``; the integer given otherwise).
+    difference_ : bool
+        Whether the readout models the differences (``difference``); ``lags_``,
+        ``washout_`` and the readout then refer to the differenced series.
+    diff_mean_, diff_scale_ : ndarray of shape (m,)
+        Standardisation of the differences (only with ``difference_`` True).
     uses_state_ : bool
         Whether the readout uses the reservoir's state (False: the cross-validation took the
         past values alone, and the state's rows of ``coef_`` are 0).
@@ -629,6 +663,7 @@ class ReservoirForecaster(BaseEstimator):
         "strategy": [StrOptions({"recursive", "direct"})],
         "max_horizon": [Interval(Integral, 1, None, closed="left")],
         "lags": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "difference": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(self, n_hidden: int = 200, *, spectral_radius: float = 0.9,
@@ -636,7 +671,8 @@ class ReservoirForecaster(BaseEstimator):
                  density: float = 1.0, bias_scale: float = 0.5, dt: float = 1.0,
                  n_paths: int = 1, activation: str = "tanh", alpha: float | str = "auto",
                  washout: int | str = "auto", standardize: bool = True, strategy: str = "recursive",
-                 max_horizon: int = 1, lags: int | str = "auto", random_state: Any = None,
+                 max_horizon: int = 1, lags: int | str = "auto",
+                 difference: bool | str = "auto", random_state: Any = None,
                  n_jobs: int | None = None) -> None:
         self.n_hidden = n_hidden
         self.spectral_radius = spectral_radius
@@ -654,6 +690,7 @@ class ReservoirForecaster(BaseEstimator):
         self.strategy = strategy
         self.max_horizon = max_horizon
         self.lags = lags
+        self.difference = difference
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -662,7 +699,9 @@ class ReservoirForecaster(BaseEstimator):
         ``lags=1`` (its ``repr``, ``get_params`` and ``clone`` raised AttributeError, and
         ``lags="auto"`` would refit it differently)."""
         state.setdefault("lags", 1)
+        state.setdefault("difference", False)
         if "coef_" in state:
+            state.setdefault("difference_", False)
             state.setdefault("washout_", state.get("washout", 100))
             state.setdefault("uses_state_", True)
             state.setdefault("lags_", 1)
@@ -702,48 +741,112 @@ class ReservoirForecaster(BaseEstimator):
         """
         check_params(self)
         z = self._series(series)
-        L, m = z.shape
+        m = z.shape[1]
         self.n_features_in_ = m
         if self.standardize:
             self.mean_, self.scale_ = standardization(z)
         else:
             self.mean_, self.scale_ = np.zeros(m), np.ones(m)
-        z = (z - self.mean_) / self.scale_
+        raw, z = z, (z - self.mean_) / self.scale_
         self.model_, self.noise_seed_, self.h0_ = _build_model(self, m)
-        hbar, ens = _mean_states(self, z, keep_ensemble=True)
-        # features at t = 1..L-1: [hbar_t, z_{t-1}] -> target z_{t+k-1}, k = 1..H
         H = 1 if self.strategy == "recursive" else self.max_horizon
         tgt = self._targets(series, y, z)
-        starts = self._starts(z, hbar, H)       # first fitted row of each window p
+        if y is not None and self.difference is True:
+            fail("difference", "False or 'auto' with targets y (a driven task fits the "
+                 "targets' levels)", self.difference, TypeError)
+        # "auto" weighs the differences for the direct readouts only: in closed loop the
+        # differences' readout integrates its errors (Lorenz x: 2 of 5 seeds left the
+        # attractor by 1e26 within 50 steps where the levels' stayed within it)
+        modes = [True] if self.difference is True else [False] if (
+            y is not None or self.difference is False or self.strategy == "recursive") \
+            else [False, True]
+        fits = []
+        for diff in modes:
+            inp, target = self._diff_inputs(raw, z) if diff else ({}, tgt)
+            try:
+                fits.append(self._fit_readout(inp.pop("inp", z), target, diff, H,
+                                              choose=len(modes) > 1) | inp)
+            except ValueError:
+                if not (diff and fits):
+                    raise                   # too short to difference: the levels alone
+        errors = np.array([f.pop("_forward") for f in fits])
+        for name, value in fits[int(np.argmin(errors))].items():
+            setattr(self, name, value)
+        self.difference_errors_ = errors if len(fits) > 1 else np.zeros(0)
+        self.last_value_ = z[-1]
+        return self
+
+    def _diff_inputs(self, raw: np.ndarray, z: np.ndarray) -> tuple[dict, np.ndarray]:
+        """The differenced series that drives the network (standardised on its own:
+        ``diff_mean_``, ``diff_scale_``) and the one-step changes of ``z`` (the targets,
+        summed over the horizons)."""
+        dx = np.diff(raw, axis=0)
+        m = dx.shape[1]
+        mean, scale = standardization(dx) if self.standardize else (np.zeros(m), np.ones(m))
+        return {"inp": (dx - mean) / scale, "diff_mean_": mean, "diff_scale_": scale}, \
+            np.diff(z, axis=0)
+
+    def _fit_readout(self, inp: np.ndarray, tgt: np.ndarray, diff: bool, H: int,
+                     choose: bool) -> dict:
+        """The readout on the network driven by ``inp`` (the series, or its differences
+        with ``diff``) to targets ``tgt`` (their sums over the horizons with ``diff``): the
+        fitted attributes, and ``_forward``, its `_forward_error` (with ``choose``; else
+        ``inf``)."""
+        hbar, ens = _mean_states(self, inp, keep_ensemble=True)
+        starts = self._starts(inp, hbar, H)       # first fitted row of each window p
         if self.alpha == "auto" or len(starts) > 1:
-            self.lags_, alpha, self.cv_errors_, self.uses_state_ = self._choose_lags(
-                hbar, z, tgt, starts, H)
+            lags, alpha, cv_errors, state = self._choose_lags(hbar, inp, tgt, starts, H, diff)
         else:
-            self.lags_, alpha, self.cv_errors_, self.uses_state_ = next(iter(starts)), \
+            lags, alpha, cv_errors, state = next(iter(starts)), \
                 np.full(H, float(self.alpha)), np.zeros(0), True
-        self.washout_ = starts[self.lags_] - 1
-        rows = np.arange(1 + self.washout_, L - H + 1)
-        T = np.hstack([tgt[rows + k - 1] for k in range(1, H + 1)])
-        F = np.hstack([hbar[rows], _lag_block(z, self.lags_)[rows - 1]])
-        first = 0 if self.uses_state_ else self.n_hidden  # the state's weights stay 0 if unused
+        rows = np.arange(starts[lags], inp.shape[0] - H + 1)
+        T = _horizons(tgt, rows, H, diff)
+        F = np.hstack([hbar[rows], _lag_block(inp, lags)[rows - 1]])
+        first = 0 if state else self.n_hidden  # the state's weights stay 0 if unused
         Fm, Tm = F.mean(axis=0), T.mean(axis=0)
         Fc, Tc = F[:, first:] - Fm[first:], T - Tm
         lam, V = eigh(self._gram(Fc))
         lam = np.clip(lam, 0.0, None)
         b = V.T @ (Fc.T @ Tc)
         m_t = T.shape[1] // H
-        self.coef_ = np.zeros((F.shape[1], T.shape[1]))
+        coef = np.zeros((F.shape[1], T.shape[1]))
         for k in range(H):                              # each horizon with its own penalty
             sl = slice(k * m_t, (k + 1) * m_t)
-            self.coef_[first:, sl] = V @ (b[:, sl] * _ridge_weights(lam, float(alpha[k]))[:, None])
-        self.alpha_ = float(alpha[0]) if H == 1 else alpha
-        self.intercept_ = Tm - Fm @ self.coef_
-        self.ensemble_ = ens
-        self.last_state_ = hbar[-1]
-        self.last_value_ = z[-1]
-        self.last_lags_ = _lag_block(z[-self.lags_:], self.lags_)[-1]
-        self.train_bound_ = float(np.abs(z).max())
-        return self
+            coef[first:, sl] = V @ (b[:, sl] * _ridge_weights(lam, float(alpha[k]))[:, None])
+        fwd = self._forward_error(F[:, first:], T, alpha, H) if choose else np.inf
+        return {"_forward": fwd, "lags_": lags, "cv_errors_": cv_errors, "uses_state_": state,
+                "washout_": starts[lags] - 1, "alpha_": float(alpha[0]) if H == 1 else alpha,
+                "coef_": coef, "intercept_": Tm - Fm @ coef, "ensemble_": ens,
+                "last_state_": hbar[-1], "last_lags_": _lag_block(inp[-lags:], lags)[-1],
+                "train_bound_": float(np.abs(inp).max()), "difference_": diff}
+
+    def _forward_error(self, F: np.ndarray, T: np.ndarray, alpha: np.ndarray, H: int
+                       ) -> float:
+        """Error of the readout (features ``F``, targets ``T``, each horizon's penalty
+        ``alpha``) forecasting forward in time: the rows cut into `CV_FOLDS` contiguous
+        blocks, each after the first predicted by the readout fitted on the rows before it
+        whose targets all precede it; the mean squared error over those blocks, summed over
+        horizons. Levels and differences are compared by it (a held-out block between
+        training blocks flatters a readout on levels: it has seen the levels around it)."""
+        blocks = np.array_split(np.arange(F.shape[0]), CV_FOLDS)
+        m_t = T.shape[1] // H
+        sq, count = 0.0, 0
+        for blk in blocks[1:]:
+            train = np.arange(max(int(blk[0]) - H + 1, 0))
+            if train.size < 2 or blk.size == 0:
+                continue
+            fm, tm = F[train].mean(axis=0), T[train].mean(axis=0)
+            lam, V = eigh(self._gram(F[train] - fm))
+            lam = np.clip(lam, 0.0, None)
+            b = V.T @ ((F[train] - fm).T @ (T[train] - tm))
+            P = (F[blk] - fm) @ V
+            for k in range(H):
+                sl = slice(k * m_t, (k + 1) * m_t)
+                err = P @ (b[:, sl] * _ridge_weights(lam, float(alpha[k]))[:, None]) + \
+                    tm[sl] - T[blk, sl]
+                sq += float(np.sum(err * err))
+            count += blk.size
+        return sq / count if count else np.inf
 
     def _targets(self, series: Any, y: Any, z: np.ndarray) -> np.ndarray:
         """The standardised targets: ``y`` (driven task) or the series ``z`` itself; sets
@@ -799,7 +902,7 @@ class ReservoirForecaster(BaseEstimator):
         return gram
 
     def _choose_lags(self, hbar: np.ndarray, z: np.ndarray, tgt: np.ndarray,
-                     starts: dict[int, int], H: int
+                     starts: dict[int, int], H: int, diff: bool = False
                      ) -> tuple[int, np.ndarray, np.ndarray, bool]:
         """Number of past values and each horizon's penalty of smallest error in the
         cross-validation in time (`CV_FOLDS` contiguous blocks of rows, each predicted by
@@ -811,7 +914,8 @@ class ReservoirForecaster(BaseEstimator):
         beyond `FORECAST_LAGS` (its doublings) are tried one at a time, each only while the
         longest window tried so far is the best one. Returns the number, the penalties (H,),
         the errors of the chosen readout summed over horizons (one per penalty) and whether
-        it uses the state."""
+        it uses the state. With ``diff`` the targets ``tgt`` are one-step changes, summed
+        over each horizon."""
         best = (np.inf, next(iter(starts)), np.zeros(H), np.zeros(0), True)
         auto = self.lags == "auto"
         base = {p: r for p, r in starts.items() if p <= FORECAST_LAGS[-1] or not auto}
@@ -822,7 +926,7 @@ class ReservoirForecaster(BaseEstimator):
                     q for q in starts if q < grid[0]):
                 break       # the longest window tried did not win: no doubling beyond it
             rows = np.arange(starts[grid[0]], z.shape[0] - H + 1)
-            T = np.hstack([tgt[rows + k - 1] for k in range(1, H + 1)])
+            T = _horizons(tgt, rows, H, diff)
             F = np.hstack([hbar[rows], _lag_block(z, grid[-1])[rows - 1]])
             best = self._cv_windows(F, T, grid, z.shape[1], H, best)
         return best[1], best[2], best[3], best[4]
@@ -896,10 +1000,18 @@ class ReservoirForecaster(BaseEstimator):
         z = self._series(series)
         if z.shape[1] != self.n_features_in_:
             fail("series", f"a series with {self.n_features_in_} channel(s)", z)
-        z = (z - self.mean_) / self.scale_
-        hbar, _ = _mean_states(self, z)
-        lags = _lag_block(z, self.lags_)
-        pred = self._readout(hbar[1:], lags, horizon) * self.target_scale_ + self.target_mean_
+        if getattr(self, "difference_", False):
+            inp = (np.diff(z, axis=0) - self.diff_mean_) / self.diff_scale_
+            hbar, _ = _mean_states(self, inp)     # row t has seen series[0..t]
+            lags = np.vstack([np.zeros((1, self.lags_ * z.shape[1])),
+                              _lag_block(inp, self.lags_)])[:z.shape[0]]
+            change = self._readout(hbar, lags, horizon)     # over `horizon` steps
+            pred = z + change * self.scale_
+        else:
+            z = (z - self.mean_) / self.scale_
+            hbar, _ = _mean_states(self, z)
+            pred = self._readout(hbar[1:], _lag_block(z, self.lags_), horizon)
+            pred = pred * self.target_scale_ + self.target_mean_
         one = self.target_ndim_ == 1 if self.driven_ else np.ndim(series) == 1
         return pred[:, 0] if one else pred
 
@@ -929,20 +1041,32 @@ class ReservoirForecaster(BaseEstimator):
         if self.strategy == "direct" and n_ahead > self.max_horizon:
             fail("n_ahead", f"an integer <= max_horizon = {self.max_horizon} with "
                  "strategy='direct'", n_ahead)
+        diff = getattr(self, "difference_", False)
         if history is None:
-            ens = self.ensemble_.copy()
-            zprev = self.last_lags_.copy()
+            ens, zprev, level = self.ensemble_.copy(), self.last_lags_.copy(), self.last_value_
         else:
             z = self._series(history, "history")
             if z.shape[1] != self.n_features_in_:
                 fail("history", f"a series with {self.n_features_in_} channel(s)", z)
             z = (z - self.mean_) / self.scale_
+            level = z[-1]
+            if diff:
+                z = (np.diff(z, axis=0) * self.scale_ - self.diff_mean_) / self.diff_scale_
             _, ens = _mean_states(self, z, keep_ensemble=True)
-            zprev = _lag_block(z[-self.lags_:], self.lags_)[-1]
+            zprev = _lag_block(z[-self.lags_:], self.lags_)[-1] if len(z) else \
+                np.zeros(self.lags_ * self.n_features_in_)
         if self.strategy == "direct":
             hbar = ens.mean(axis=0)
             out = np.stack([self._readout(hbar, zprev, k) for k in range(1, n_ahead + 1)])
-            return out * self.scale_ + self.mean_
+            return (out + level if diff else out) * self.scale_ + self.mean_
+        out = self._closed_loop(n_ahead, ens, zprev, level if diff else None, seed)
+        return out * self.scale_ + self.mean_
+
+    def _closed_loop(self, n_ahead: int, ens: np.ndarray, zprev: np.ndarray,
+                     level: np.ndarray | None, seed: Any) -> np.ndarray:
+        """The recursive forecast (standardised) from the ensemble ``ens`` and past inputs
+        ``zprev``: each forecast drives the network; with differences (``level``, the last
+        standardised value) each forecast change does, and the levels are its sums."""
         rng = as_generator(self.noise_seed_ + 1 if seed is None else seed, "seed")
         step = EulerStep(self.model_, self.dt)        # the dynamics core's step
         no_noise = np.zeros((ens.shape[0], step.r))
@@ -952,11 +1076,16 @@ class ReservoirForecaster(BaseEstimator):
         warned = False
         for k in range(n_ahead):
             zhat = self._readout(ens.mean(axis=0), zprev)
-            out[k] = zhat
+            if level is not None:                    # a change: the next input, its level
+                level = level + zhat
+                out[k] = level
+                zhat = (zhat * self.scale_ - self.diff_mean_) / self.diff_scale_
+            else:
+                out[k] = zhat
             if not warned and not np.abs(zhat).max() <= bound:    # NaN included
                 _warn_diverged(k, float(np.abs(zhat).max()), train, self.standardize)
                 warned = True                                      # once per call
             xi = rng.standard_normal((ens.shape[0], step.r)) if self.noise > 0 else no_noise
             ens = step(ens, xi, u=zhat)
             zprev = np.concatenate([zhat, zprev[:zprev.size - zhat.size]])
-        return out * self.scale_ + self.mean_
+        return out
