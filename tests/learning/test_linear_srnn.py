@@ -18,7 +18,7 @@ from scipy.special import ndtr
 
 import srnnkit as sk
 from srnnkit.learning import LinearSRNNClassifier, LinearSRNNFeatures, LinearSRNNRegressor
-from srnnkit.learning._oscillator import _prepare, gaussian_tables
+from srnnkit.learning._oscillator import _fourier_features, _prepare, gaussian_tables
 from srnnkit.learning._oscillator_loops import gaussian_tables_eval
 
 
@@ -321,10 +321,18 @@ def test_linear_readouts_chosen_for_a_linear_target():
     # the fitted attributes agree: features_ computes exactly the chosen columns
     for m in (auto, LinearSRNNRegressor(linear=True, **kw).fit(X[:40], y[:40])):
         F = m.features_.transform(X[40:])
-        assert F.shape[1] == m.features_.n_features_out_ == m.coef_.shape[-1]
+        assert F.shape[1] == m.features_.n_features_out_ == m.feature_mean_.size
         assert m.features_._n_out(m.features_.n_oscillators) == F.shape[1]
-        pred = ((F - m.feature_mean_) / m.feature_scale_) @ m.coef_.T + m.intercept_
+        Z = (F - m.feature_mean_) / m.feature_scale_
+        if m.kernel_width_ is not None:   # the Gaussian readout of the linear readouts won
+            Z = _fourier_features(Z, m.kernel_seed_, [m.kernel_width_])[0] - m.kernel_mean_
+        assert Z.shape[1] == m.coef_.shape[-1]
+        pred = Z @ m.coef_.T + m.intercept_
         np.testing.assert_allclose(pred, m.predict(X[40:]), rtol=1e-9, atol=1e-12)
+        # one series at a time as all together, up to the BLAS product's rounding (the
+        # Gaussian readout's projection in single precision moved them by 1e-6 relative)
+        one_by_one = np.concatenate([m.predict(X[i:i + 1]) for i in range(40, 100)])
+        np.testing.assert_allclose(one_by_one, m.predict(X[40:]), rtol=1e-12, atol=1e-14)
 
 
 def test_thresholds_reach_the_tails_of_long_series():
