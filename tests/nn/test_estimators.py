@@ -176,6 +176,34 @@ def test_progress_bar_only_when_asked(capsys):
     assert "NoisyRNNClassifier" in capsys.readouterr().err
 
 
+def test_progress_bar_in_automatic_mode_for_long_fits(capsys, monkeypatch):
+    # automatic mode (the default): a fit whose first epoch projects past AUTO_SECONDS draws
+    # a bar when someone watches, like the library's other heavy calls; it never did, even
+    # for minutes-long fits (no cost estimate). Bars only count: the same weights.
+    from srnnkit import _progress
+
+    X, y = _two_frequencies(20)
+    ref = NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y).srnn_.W
+    monkeypatch.delenv("SRNNKIT_PROGRESS", raising=False)
+    monkeypatch.setattr(_progress, "interactive_terminal", lambda: True)
+    monkeypatch.setattr(_progress, "AUTO_SECONDS", 0.0)          # every fit is "long"
+    W = NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y).srnn_.W
+    err = capsys.readouterr().err
+    assert "NoisyRNNClassifier" in err and "epochs" in err
+    np.testing.assert_array_equal(W, ref)
+    monkeypatch.setattr(_progress, "AUTO_SECONDS", 1e9)          # this fit is short
+    NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(_progress, "AUTO_SECONDS", 0.0)
+    monkeypatch.setattr(_progress, "interactive_terminal", lambda: False)   # nobody watches
+    NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+    with sk.show_progress(False):                                  # an explicit switch wins
+        monkeypatch.setattr(_progress, "interactive_terminal", lambda: True)
+        NoisyRNNClassifier(**SMALL, random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+
+
 def test_divergence_is_reported():
     X, y = _two_frequencies(20)
     clf = NoisyRNNClassifier(n_hidden=8, activation="relu", parameterization="free",

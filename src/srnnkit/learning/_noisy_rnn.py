@@ -8,6 +8,7 @@ loaded model predicts without torch.
 from __future__ import annotations
 
 import math
+import time
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -16,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, Regre
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._progress import progress
+from .._progress import Task, current_task, progress_setting
 from .._random import child_sequences
 from .._validation import check_memory, fail
 from ..dynamics._drift import EulerStep
@@ -231,7 +232,7 @@ class _NoisyRNNModel(SeriesInputMixin, BaseEstimator):
         self.loss_curve_, self.validation_scores_ = [], []
         best, best_state, since = -np.inf, None, 0
         self.best_epoch_ = None
-        with progress(n_epochs, type(self).__name__) as bar:
+        with _EpochBar(n_epochs, type(self).__name__) as bar:
             for epoch in range(n_epochs):
                 net.train()
                 perm = train[torch.randperm(len(train), generator=gen).numpy()]
@@ -308,6 +309,58 @@ class _NoisyRNNModel(SeriesInputMixin, BaseEstimator):
             return _mean_outputs(self.srnn_, inputs, dt=self.dt_)
         return _mean_outputs(self.srnn_, inputs, dt=self.dt_, n_paths=self.n_paths,
                             seed=self.noise_seed_)
+
+
+class _EpochBar:
+    """The fit's progress bar, one step per epoch (a `srnnkit._progress.Task`).
+
+    An explicit switch (`srnnkit.show_progress`, ``SRNNKIT_PROGRESS``) decides at once. In
+    the automatic mode the fit's cost estimate is its first epoch's time times the epochs
+    (every epoch does the same work), so a fit projected past ``AUTO_SECONDS`` draws a bar
+    from its second epoch on when someone watches, as the library's other heavy calls do.
+    Inside another heavy call it stays silent (that call owns the bar). It only counts: the
+    weights are the same with and without it.
+
+    Parameters
+    ----------
+    total : int
+        Epochs planned.
+    desc : str
+        The bar's label.
+    """
+
+    def __init__(self, total: int, desc: str) -> None:
+        self.total, self.desc = total, desc
+        self.quiet = total <= 1 or current_task() is not None
+        self.task: Task | None = None
+        self.done = 0
+        self.start = time.perf_counter()
+
+    def __enter__(self) -> _EpochBar:
+        if not self.quiet and progress_setting() is not None:
+            self._open(None)
+        return self
+
+    def _open(self, seconds: float | None) -> None:
+        task = Task(self.desc, total=self.total, unit=" epochs", seconds=seconds).open()
+        if task.bar is None:                  # not drawn here: decided once, for the fit
+            self.quiet = True
+            return
+        self.task = task
+        if self.done:
+            task.update(self.done)
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` finished epochs (the first one opens the bar in the automatic mode)."""
+        self.done += n
+        if self.task is not None:
+            self.task.update(n)
+        elif not self.quiet and self.done == n:
+            self._open((time.perf_counter() - self.start) * self.total / n)
+
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        if self.task is not None:
+            self.task.close(finished=kind is None)
 
 
 class _Adam:
