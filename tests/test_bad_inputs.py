@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1345 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1384 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1345
+N_CASES = 1384
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -116,6 +116,15 @@ def _fit_with(name):
 def _fit_labels(name):
     def run(y):
         return _estimator(name).fit(_series_batch(), y)
+    return run
+
+
+def _score(name):
+    def run(y):
+        est = _fit(name)(_series_batch())
+        if not name.endswith("Classifier") and len(y) == 6:        # the valid baseline
+            y = np.arange(6.0)
+        return est.score(_series_batch(), y)
     return run
 
 
@@ -587,8 +596,30 @@ TARGETS: list[Target] = [
                    "ResponseKernelRidge", "LinearSRNNRegressor", "NoisyRNNRegressor")],
     *[Target(f"{name}.fit(labels)", _fit_labels(name), lambda: dict(y=_labels()),
              {"y": {"mixed-kinds": const(np.array(["a", 1] * 3, dtype=object), V),
-                    "complex": const(_labels() + 0j, T)}})
+                    "complex": const(_labels() + 0j, T),
+                    "nan": const(np.array([0.0, 1.0] * 2 + [0.0, np.nan]), V),
+                    "inf": const(np.array([0.0, 1.0] * 2 + [np.inf, 1.0]), V),
+                    "object-nan": const(np.array(["a", "b"] * 2 + ["a", np.nan],
+                                                 dtype=object), V)}})
       for name in ("ResponseKernelClassifier", "LinearSRNNClassifier", "NoisyRNNClassifier")],
+    # a one-step series at predict when every training series had 8 steps (fit refuses a
+    # batch of one-step series; predict took them silently): named, with both lengths
+    *[Target(f"{name}.transform(one-step)", _transform(name), lambda: dict(X=_series_batch()),
+             {"X": {"one-step": const(np.ones((3, 1, 2)), V),
+                    "one-step-in-list": const([np.ones((8, 2)), np.ones((1, 2))], V)}},
+             names={"X": r"^X\[\d\] must be a series of at least 2 steps \(the shortest "
+                         r"training series had 8\); got 'a series of 1 step'"})
+      for name in ("SRNNReservoir", "ResponseFeatures", "ResponseKernelRidge",
+                   "ResponseKernelClassifier", "LinearSRNNFeatures", "LinearSRNNClassifier",
+                   "LinearSRNNRegressor", "NoisyRNNClassifier", "NoisyRNNRegressor")],
+    # score with a y of the wrong length: scikit-learn's "inconsistent numbers of samples"
+    # named neither y nor X
+    *[Target(f"{name}.score", _score(name), lambda: dict(y=_labels()),
+             {"y": {"short": const(np.arange(5), V), "long": const(np.arange(7), V)}},
+             names={"y": r"^y must have one entry per series .*X has 6 series; got .*"
+                         r"\([57] entries\)"})
+      for name in ("ResponseKernelRidge", "ResponseKernelClassifier", "LinearSRNNClassifier",
+                   "LinearSRNNRegressor", "NoisyRNNClassifier", "NoisyRNNRegressor")],
     # complex X: one line (scikit-learn's message went on with the whole array)
     *[Target(f"{name}.fit(complex)", _fit(name), lambda: dict(X=_series_batch()),
              {"X": {"complex": (ARRAY["complex"][0], V)}},

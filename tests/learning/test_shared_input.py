@@ -1,5 +1,7 @@
 """The input helpers shared by the estimators of srnnkit.learning (one copy of each check)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.preprocessing import LabelBinarizer
@@ -8,12 +10,17 @@ import srnnkit.learning as learning
 from srnnkit.learning import (
     LinearSRNNClassifier,
     LinearSRNNFeatures,
+    LinearSRNNRegressor,
+    NoisyRNNClassifier,
     ResponseFeatures,
     ResponseKernelClassifier,
+    ResponseKernelRidge,
+    ShortSeriesWarning,
     SRNNReservoir,
 )
 from srnnkit.learning._input import (
     SeriesInputMixin,
+    SeriesScoreMixin,
     channel_scaling,
     check_labels,
     check_two_classes,
@@ -136,3 +143,82 @@ def test_standardize_columns_in_place():
     np.testing.assert_array_equal(scale, ref_scale)
     np.testing.assert_array_equal(F, expected)                   # in place, same rounding
     assert scale[2] == 1.0 and np.all(F[:, 2] == 0.0)             # a constant column
+
+
+def _length_estimators():
+    def noisy():
+        pytest.importorskip("torch")
+        return NoisyRNNClassifier(n_hidden=4, max_updates=2, random_state=0)
+    return [lambda: LinearSRNNClassifier(n_oscillators=5, random_state=0),
+            lambda: LinearSRNNRegressor(n_oscillators=5, random_state=0),
+            lambda: ResponseKernelClassifier(alphas=[1.0]),
+            lambda: ResponseKernelRidge(alphas=[1.0]),
+            lambda: SRNNReservoir(n_hidden=4, n_paths=1, random_state=0),
+            lambda: LinearSRNNFeatures(n_oscillators=4, random_state=0),
+            lambda: ResponseFeatures(depth=1),
+            noisy]
+
+
+@pytest.mark.parametrize("make", _length_estimators())
+def test_new_series_lengths_follow_one_rule(make):
+    """Shortest training series: 10 steps. At predict/transform a series of 1 step is
+    refused (fit refuses a batch of them), one under half of 10 steps (4) warns once,
+    naming its index and both lengths, and one of 5 steps (half) passes silently."""
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((10 + 2 * (i % 3), 2)) for i in range(8)]
+    y = np.arange(8) % 2
+    est = make().fit(X, y)
+    run = est.transform if hasattr(est, "transform") else est.predict
+    new = [rng.standard_normal((n, 2)) for n in (12, 5, 4, 3)]
+    with pytest.warns(ShortSeriesWarning) as caught:
+        run(new)
+    assert len(caught) == 1
+    assert str(caught[0].message).startswith(
+        "X[2] has 4 steps, fewer than half of the shortest training series (10 steps) "
+        "(2 of the 4 series are)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(new[:2])
+    with pytest.raises(ValueError, match=r"^X\[1\] must be a series of at least 2 steps "
+                       r"\(the shortest training series had 10\); got 'a series of 1 step'"):
+        run([new[0], new[0][:1]])
+
+
+def test_a_one_step_training_series_allows_one_step_series():
+    """A one-step series among the training series: the same length at predict is valid
+    (the rule refuses only what fit did not see)."""
+    rng = np.random.default_rng(1)
+    X = [rng.standard_normal((1 if i == 0 else 6, 1)) for i in range(6)]
+    est = LinearSRNNClassifier(n_oscillators=5, random_state=0).fit(X, np.arange(6) % 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert est.predict(X[:1]).shape == (1,)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("make", [lambda: LinearSRNNClassifier(n_oscillators=5),
+                                  lambda: ResponseKernelClassifier(alphas=[1.0])])
+def test_non_finite_labels_are_refused_before_any_warning(make, bad):
+    """A NaN label gave numpy's RuntimeWarning "invalid value encountered in cast" (in
+    scikit-learn's target check) ahead of the ValueError."""
+    X = np.random.default_rng(0).standard_normal((6, 10, 1))
+    y = np.array([0.0, 1.0, 0.0, bad, 1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^y must be class labels without NaN or "
+                           r"infinity; got '(NaN|infinity) at index 3 \(1 of 6 labels"):
+            make().fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        check_labels(np.array(["a", np.nan, "b"], dtype=object), 3)
+
+
+@pytest.mark.parametrize("make", [lambda: LinearSRNNClassifier(n_oscillators=5),
+                                  lambda: ResponseKernelRidge(alphas=[1.0])])
+def test_score_names_y_and_both_counts(make):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((6, 10, 1)), np.arange(6) % 2
+    est = make().fit(X, y)
+    with pytest.raises(ValueError, match=r"^y must have one entry per series \(inconsistent "
+                       r"numbers of samples\): X has 6 series; got .* \(4 entries\)\.$"):
+        est.score(X, y[:4])
+    assert est.score(X, y) == super(SeriesScoreMixin, est).score(X, y)   # scikit-learn's

@@ -21,10 +21,13 @@
   with any of the above.
 
 ``X`` is ``(n_series, n_steps, n_channels)``, ``(n_series, n_steps)`` (univariate) or a list
-of ``(n_steps_i, n_channels)`` arrays of unequal lengths.
+of ``(n_steps_i, n_channels)`` arrays of unequal lengths. ``predict``/``transform`` refuse
+a one-step series when every training series had two steps or more, and warn
+(:class:`ShortSeriesWarning`) for a series shorter than half the shortest training series.
 """
 
 from ._features import ResponseFeatures, SignatureTransformer
+from ._input import ShortSeriesWarning
 from ._kernel_ridge import (
     NearConstantGramWarning,
     ResponseKernelClassifier,
@@ -55,6 +58,7 @@ __all__ = [
     "ResponseKernelRidge",
     "SRNNReservoir",
     "SeriesOffsetWarning",
+    "ShortSeriesWarning",
     "SignatureTransformer",
     "kernel_ridge_cv",
     "sliding_windows",

@@ -19,6 +19,7 @@ from ._input import (
     channel_scaling,
     check_channels,
     check_params,
+    record_fit_input,
     scaled,
     stack_rows,
 )
@@ -179,7 +180,7 @@ class ResponseFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         check_params(self)
         series = as_series_list(X)
         self.basis_ = check_basis(self.basis, finite=True)
-        self.n_features_in_ = series[0].shape[1]
+        record_fit_input(self, series)
         _fit_scaling(self, series)
         d = self.basis_.n_functions * (self.n_features_in_ + int(self.time_augment))
         self.n_features_out_ = signature_dim(d, self.depth, scalar_term=self.scalar_term)

@@ -10,6 +10,7 @@ Accepted ``X``:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,10 +20,11 @@ from sklearn.utils import check_array as sk_check_array
 from .._stats import mean_std
 from .._validation import check_array, describe, fail
 
-__all__ = ["SeriesInputMixin", "as_series_list", "by_length", "channel_scaling",
-           "check_channels", "check_labels", "check_not_constant", "check_params",
-           "check_targets", "check_two_classes", "scaled", "sign_targets", "stack_rows",
-           "standardization", "standardize_columns", "target_scales"]
+__all__ = ["SeriesInputMixin", "SeriesScoreMixin", "ShortSeriesWarning", "as_series_list",
+           "by_length", "channel_scaling", "check_channels", "check_labels", "check_not_constant",
+           "check_params", "check_score_targets", "check_targets", "check_two_classes",
+           "record_fit_input", "scaled", "sign_targets", "stack_rows", "standardization",
+           "standardize_columns", "target_scales"]
 
 _SHAPE = ("(n_series, n_steps, n_channels), (n_series, n_steps) or a list of "
           "(n_steps_i, n_channels) arrays")
@@ -36,6 +38,30 @@ class SeriesInputMixin:
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+class SeriesScoreMixin:
+    """Mixin placed before scikit-learn's ``ClassifierMixin``/``RegressorMixin``: ``score``
+    first checks that ``y`` has one entry per series of ``X`` (`check_score_targets`)."""
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy (classifiers) or :math:`R^2` (regressors) of the predictions on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
+        y : array-like of shape (n_series,) or (n_series, n_targets)
+            True labels or targets, one per series of ``X``.
+        sample_weight : array-like of shape (n_series,), optional
+
+        Returns
+        -------
+        float
+            scikit-learn's score of the mixin that follows (``accuracy_score`` or
+            ``r2_score``).
+        """
+        check_score_targets(X, y)
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 def check_params(est: Any) -> None:
@@ -153,11 +179,36 @@ def _check_not_one_series(X: Any, name: str) -> None:
                   f"[{name}] (shape (1, n_steps)).")
 
 
-def check_channels(series: list[np.ndarray], m: int) -> None:
+class ShortSeriesWarning(UserWarning):
+    """A series given to ``predict``/``transform`` is shorter than half the shortest
+    training series: the fitted model reads it far outside the lengths it learned from.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from srnnkit.learning import ShortSeriesWarning
+    >>> warnings.simplefilter("error", ShortSeriesWarning)   # make it an error
+    """
+
+
+def record_fit_input(est: Any, series: list[np.ndarray]) -> None:
+    """Record what `check_channels` compares new series with: the number of channels
+    (``est.n_features_in_``) and the length of the shortest training series
+    (``est._fit_min_steps``)."""
+    est.n_features_in_ = series[0].shape[1]
+    est._fit_min_steps = min(s.shape[0] for s in series)
+
+
+def check_channels(series: list[np.ndarray], m: int, min_steps: int | None = None) -> None:
     """Raise ValueError naming ``X[i]`` when a series does not have the ``m`` channels of fit.
 
     When every series is ``(m, 1)`` and the fit had ``m > 1`` channels, ``X`` was most
     likely one series ``(n_steps, m)`` read as ``(n_series, n_steps)``: the message says so.
+
+    ``min_steps`` (the shortest training series' length, `record_fit_input`): a series of
+    one step, which carries no time course, is refused when every training series had at
+    least two (fit refuses a batch of one-step series); a series shorter than half of
+    ``min_steps`` gets a `ShortSeriesWarning` naming its index and both lengths.
     """
     hint = None
     if m > 1 and all(s.shape == (m, 1) for s in series):
@@ -167,6 +218,26 @@ def check_channels(series: list[np.ndarray], m: int) -> None:
         if s.shape[1] != m:
             fail(f"X[{i}]" if len(series) > 1 else "X",
                  f"series with {m} channel(s) (as in fit)", s, hint=hint)
+    if min_steps is not None:
+        _check_lengths(series, int(min_steps))
+
+
+def _check_lengths(series: list[np.ndarray], min_steps: int) -> None:
+    """The length rule of `check_channels`."""
+    lengths = np.array([s.shape[0] for s in series])
+    names = [f"X[{i}]" if len(series) > 1 else "X" for i in range(len(series))]
+    if min_steps >= 2 and lengths.min() < 2:
+        i = int(np.argmin(lengths))
+        fail(names[i], f"a series of at least 2 steps (the shortest training series had "
+             f"{min_steps})", f"a series of {lengths[i]} step", hint="A one-step series "
+             "has no time course to read.")
+    short = np.flatnonzero(2 * lengths < min_steps)
+    if short.size:
+        i = int(short[0])
+        more = f" ({short.size} of the {len(series)} series are)" if short.size > 1 else ""
+        warnings.warn(f"{names[i]} has {lengths[i]} steps, fewer than half of the shortest "
+                      f"training series ({min_steps} steps){more}: the model reads it far "
+                      "outside the lengths it was fitted on.", ShortSeriesWarning, stacklevel=4)
 
 
 def check_not_constant(series: list[np.ndarray], shift: np.ndarray, scale: np.ndarray,
@@ -219,10 +290,12 @@ def channel_scaling(series: list[np.ndarray], standardize: bool = True, scale: f
     return np.zeros(m), np.full(m, scale)
 
 
-def scaled(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
+def scaled(est: Any, series: list[np.ndarray], lengths: bool = True) -> list[np.ndarray]:
     """``(s - est.shift_) / est.scale_`` of each series, after checking that each has the
-    ``est.n_features_in_`` channels of fit (`check_channels`)."""
-    check_channels(series, est.n_features_in_)
+    ``est.n_features_in_`` channels and (``lengths``) a length fit to read
+    (`check_channels`; ``lengths=False`` where the caller checked them already)."""
+    check_channels(series, est.n_features_in_,
+                   getattr(est, "_fit_min_steps", None) if lengths else None)
     return [(s - est.shift_) / est.scale_ for s in series]
 
 
@@ -277,6 +350,18 @@ def check_targets(y: Any, n: int, *, numeric: bool = True) -> np.ndarray:
     return y
 
 
+def check_score_targets(X: Any, y: Any) -> None:
+    """Raise ValueError naming ``y`` when ``y`` does not hold one entry per series of ``X``
+    (``score``: scikit-learn's message named neither, "inconsistent numbers of samples")."""
+    n_y = len(y) if hasattr(y, "__len__") and np.ndim(y) >= 1 else None
+    if n_y is None:
+        return                              # no length: the scoring function says what came
+    n = len(as_series_list(X))
+    if n_y != n:
+        raise ValueError(f"y must have one entry per series (inconsistent numbers of samples): "
+                         f"X has {n} series; got {describe(y)} ({n_y} entries).")
+
+
 def check_labels(y: Any, n: int, *, own_shape_text: bool = False) -> np.ndarray:
     """Validate the class labels ``y`` of ``n`` series: one column of a classification type.
 
@@ -291,6 +376,7 @@ def check_labels(y: Any, n: int, *, own_shape_text: bool = False) -> np.ndarray:
     if own_shape_text and y.ndim == 2 and y.shape[1] != 1:
         raise ValueError(f"y must be a 1-D array of class labels; got shape {y.shape}.")
     y = column_or_1d(y, warn=True)
+    _check_finite_labels(y)
     if y.dtype == object:
         try:                      # numpy's sort fails on str and int alike (found by fuzzing)
             np.unique(y)
@@ -300,6 +386,25 @@ def check_labels(y: Any, n: int, *, own_shape_text: bool = False) -> np.ndarray:
                  f"labels of the kinds {kinds}", hint="Convert them, e.g. y.astype(str).")
     check_classification_targets(y)
     return y
+
+
+def _check_finite_labels(y: np.ndarray) -> None:
+    """ValueError naming ``y`` and the index of its first NaN or infinite label, before
+    scikit-learn's target check (which cast the NaN to int first: a stray numpy
+    RuntimeWarning "invalid value encountered in cast" came ahead of its error)."""
+    if y.dtype.kind in "fc":
+        bad = np.flatnonzero(~np.isfinite(y))
+    elif y.dtype == object:
+        bad = np.flatnonzero([isinstance(v, (float, np.floating)) and not np.isfinite(v)
+                              for v in y.tolist()])
+    else:
+        return
+    if bad.size:
+        i = int(bad[0])
+        what = "NaN" if np.isnan(y[i]) else "infinity"
+        fail("y", "class labels without NaN or infinity",
+             f"{what} at index {i} ({bad.size} of {y.size} labels are not finite)",
+             hint=f"Input y contains {what}: drop those series or give them a label.")
 
 
 def check_two_classes(classes: np.ndarray) -> None:

@@ -34,11 +34,14 @@ from ..kernels._pooled import (
 from ._features import _SCALING, _fit_scaling, check_basis
 from ._input import (
     SeriesInputMixin,
+    SeriesScoreMixin,
+    ShortSeriesWarning,
     as_series_list,
     check_channels,
     check_not_constant,
     check_params,
     check_targets,
+    record_fit_input,
     scaled,
     sign_targets,
     standardize_columns,
@@ -315,7 +318,7 @@ class _KernelBase(SeriesInputMixin, BaseEstimator):
     def _fit_inputs(self, X: Any) -> list[np.ndarray]:
         """Validate the training series and learn the channel scaling."""
         series = as_series_list(X)
-        self.n_features_in_ = series[0].shape[1]
+        record_fit_input(self, series)
         _fit_scaling(self, series)
         check_not_constant(series, self.shift_, self.scale_)
         return series
@@ -574,7 +577,9 @@ class _KernelBase(SeriesInputMixin, BaseEstimator):
         row = np.empty(len(series))
         step = max(1, CHUNK_VALUES // max(1, self.threshold_shift_.size))
         for lo in range(0, len(series), step):
-            F = self.threshold_transformer_.transform(series[lo:lo + step])
+            with warnings.catch_warnings():       # `_decision` checked the lengths (once)
+                warnings.simplefilter("ignore", ShortSeriesWarning)
+                F = self.threshold_transformer_.transform(series[lo:lo + step])
             F -= self.threshold_shift_
             F /= self.threshold_scale_
             F *= self.threshold_weights_
@@ -840,7 +845,8 @@ class _KernelBase(SeriesInputMixin, BaseEstimator):
         self.gram_mean_ = float(K.mean()) if self.fit_intercept else 0.0
 
     def _path_test_gram(self, series: list[np.ndarray]) -> np.ndarray:
-        base = [_block_mean(z, self.block_) for z in scaled(self, series)]
+        # the lengths were checked by `_decision` (one warning per call)
+        base = [_block_mean(z, self.block_) for z in scaled(self, series, lengths=False)]
         paths = self._paths(base, self.input_scale_)
         # new paths with larger increments than the training ones get a finer PDE grid, each
         # by its own increments (found by fuzzing: one large series in a batch put every
@@ -934,7 +940,7 @@ class _KernelBase(SeriesInputMixin, BaseEstimator):
             out, row = K @ dual, K.mean(axis=1)
         else:
             series = as_series_list(X)
-            check_channels(series, self.n_features_in_)
+            check_channels(series, self.n_features_in_, getattr(self, "_fit_min_steps", None))
             out = np.zeros((len(series), dual.shape[1]))
             row = np.zeros(len(series))
             if "pooled" in self._components():
@@ -1104,7 +1110,8 @@ _DOC_PARAMS = r"""Parameters
 """
 
 
-class ResponseKernelRidge(MultiOutputMixin, RegressorMixin, _KernelBase):
+class ResponseKernelRidge(SeriesScoreMixin, MultiOutputMixin, RegressorMixin,
+                          _KernelBase):
     r"""Kernel ridge regression with the response kernel (docs/theory.md §5-6).
 
     The Gram matrix :math:`K_{ij} = \langle S(X^{u_i}), S(X^{u_j})\rangle`,
@@ -1258,7 +1265,7 @@ class ResponseKernelRidge(MultiOutputMixin, RegressorMixin, _KernelBase):
         return tags
 
 
-class ResponseKernelClassifier(ClassifierMixin, _KernelBase):
+class ResponseKernelClassifier(SeriesScoreMixin, ClassifierMixin, _KernelBase):
     r"""One-vs-rest kernel ridge classification with the response kernel.
 
     The labels become :math:`\pm 1` targets (one column per class, a single column for two

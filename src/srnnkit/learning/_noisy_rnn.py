@@ -23,6 +23,7 @@ from .._validation import check_memory, fail
 from ..dynamics._drift import EulerStep
 from ._input import (
     SeriesInputMixin,
+    SeriesScoreMixin,
     as_series_list,
     channel_scaling,
     check_labels,
@@ -30,6 +31,7 @@ from ._input import (
     check_params,
     check_targets,
     check_two_classes,
+    record_fit_input,
     scaled,
     standardization,
 )
@@ -175,8 +177,8 @@ class _NoisyRNNModel(SeriesInputMixin, BaseEstimator):
         check_params(self)
         series = as_series_list(X)
         targets = self._targets(y, len(series))
-        m = series[0].shape[1]
-        self.n_features_in_ = m
+        record_fit_input(self, series)
+        m = self.n_features_in_
         self.shift_, self.scale_ = channel_scaling(series)
         check_not_constant(series, self.shift_, self.scale_)
         inputs = scaled(self, series)
@@ -506,7 +508,7 @@ _DOC_REG_ATTRS = r"""    target_shift_, target_scale_ : ndarray of shape (n_targ
 """
 
 
-class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
+class NoisyRNNClassifier(SeriesScoreMixin, ClassifierMixin, _NoisyRNNModel):
     __doc__ = r"""Time-series classifier: a noise-injected RNN trained by gradient (PyTorch).
 
     The network is the Euler-Maruyama discretisation of the SRNN with the input inside the
@@ -624,7 +626,8 @@ class NoisyRNNClassifier(ClassifierMixin, _NoisyRNNModel):
         return self.classes_[out.argmax(axis=1)]
 
 
-class NoisyRNNRegressor(MultiOutputMixin, RegressorMixin, _NoisyRNNModel):
+class NoisyRNNRegressor(SeriesScoreMixin, MultiOutputMixin, RegressorMixin,
+                        _NoisyRNNModel):
     __doc__ = r"""Time-series regressor: a noise-injected RNN trained by gradient (PyTorch).
 
     The network of `NoisyRNNClassifier` with a linear readout of the state after each

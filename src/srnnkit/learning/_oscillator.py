@@ -34,11 +34,13 @@ from . import _oscillator_loops as _k
 from ._features import channel_names
 from ._input import (
     SeriesInputMixin,
+    SeriesScoreMixin,
     as_series_list,
     channel_scaling,
     check_not_constant,
     check_params,
     check_targets,
+    record_fit_input,
     scaled,
     sign_targets,
     standardize_columns,
@@ -543,9 +545,10 @@ def _kernel_candidates(F: np.ndarray, lin_cols: np.ndarray, seed: int) -> tuple:
     return blocks, widths, means
 
 
-def _prepare(est: Any, series: list[np.ndarray]) -> list[np.ndarray]:
-    """Standardise with the training statistics and append the (weighted) first differences."""
-    out = scaled(est, series)
+def _prepare(est: Any, series: list[np.ndarray], lengths: bool = True) -> list[np.ndarray]:
+    """Standardise with the training statistics and append the (weighted) first differences
+    (``lengths``: the length rule of `check_channels`)."""
+    out = scaled(est, series, lengths)
     if est.derivative:
         w = getattr(est, "derivative_weight_", 1.0)
         out = [np.hstack([z, w * np.diff(z, axis=0, prepend=z[:1])]) for z in out]
@@ -757,7 +760,7 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
             fail("readout", '"step", "relu" or "both" (or "none" with linear=True)',
                  self.readout)
         series = as_series_list(X)
-        self.n_features_in_ = series[0].shape[1]
+        record_fit_input(self, series)
         self.shift_, self.scale_ = channel_scaling(series, self.standardize)
         check_not_constant(series, self.shift_, self.scale_)
         if self.derivative:
@@ -882,7 +885,9 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_steps, 2 * n_oscillators)
         """
         check_is_fitted(self, "thresholds_")
-        return self._states(_prepare(self, as_series_list([np.asarray(x, float)], "x"))[0])
+        # one series' trajectory, of any length: no length rule
+        x = as_series_list([np.asarray(x, float)], "x")
+        return self._states(_prepare(self, x, lengths=False)[0])
 
     def stationary_std(self) -> np.ndarray:
         r"""Stationary standard deviation :math:`s = \sigma/\sqrt{2\gamma_j}` per hidden unit.
@@ -1323,7 +1328,7 @@ _SHELL_DOC = """
 """
 
 
-class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
+class LinearSRNNClassifier(SeriesScoreMixin, ClassifierMixin, _LinearSRNNModel):
     __doc__ = r"""Time-series classifier: `LinearSRNNFeatures`, standardisation, ridge.
 
     A one-line classifier on the exact noise-averaged readouts of a random linear SRNN; the
@@ -1400,7 +1405,8 @@ class LinearSRNNClassifier(ClassifierMixin, _LinearSRNNModel):
         return self.classes_[scores.argmax(axis=1)]
 
 
-class LinearSRNNRegressor(MultiOutputMixin, RegressorMixin, _LinearSRNNModel):
+class LinearSRNNRegressor(SeriesScoreMixin, MultiOutputMixin, RegressorMixin,
+                          _LinearSRNNModel):
     __doc__ = r"""Time-series regressor: `LinearSRNNFeatures`, standardisation, ridge.
 
     Predicts a scalar (or vector) target per series by ridge regression on the exact

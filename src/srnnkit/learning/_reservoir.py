@@ -27,6 +27,7 @@ from ._input import (
     channel_scaling,
     check_channels,
     check_params,
+    record_fit_input,
     standardization,
 )
 from ._ridge import eigh
@@ -342,7 +343,7 @@ class SRNNReservoir(SeriesInputMixin, TransformerMixin, BaseEstimator):
         """
         check_params(self)
         series = as_series_list(X)
-        self.n_features_in_ = series[0].shape[1]
+        record_fit_input(self, series)
         if self.dt == "auto":
             # relaxation time 1 / leak = sqrt(L) steps: the geometric middle of one step and
             # the longest training series
@@ -374,7 +375,7 @@ class SRNNReservoir(SeriesInputMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         series = as_series_list(X)
-        check_channels(series, self.n_features_in_)
+        check_channels(series, self.n_features_in_, getattr(self, "_fit_min_steps", None))
         shift, scale = getattr(self, "shift_", 0.0), getattr(self, "scale_", 1.0)
         if getattr(self, "standardize", True) == "series":
             series = _centred(series)
