@@ -1412,7 +1412,16 @@ class LinearSRNNRegressor(SeriesScoreMixin, MultiOutputMixin, RegressorMixin,
     Predicts a scalar (or vector) target per series by ridge regression on the exact
     noise-averaged readouts of a random linear SRNN, with the penalty, the pooling and the
     longest memory chosen by exact leave-one-out (as `LinearSRNNClassifier`).
-""" + _SHELL_DOC + r"""
+""" + _SHELL_DOC.replace(
+        "n_oscillators, n_thresholds,", "n_thresholds,").replace(
+        "    Parameters\n    ----------\n", """    Parameters
+    ----------
+    n_oscillators : int, default=1000
+        As in `LinearSRNNFeatures`; twice the classifier's default. A continuous target
+        feels the random network's draw in every prediction, not only through a class
+        boundary: on Tecator the test RMSE over 20 seeds was 0.765 +- 0.017 (seed spread
+        0.08) with 500 oscillators and 0.687 +- 0.011 with 1000, at about 1.7x the fit time.
+""") + r"""
     Examples
     --------
     >>> import numpy as np
@@ -1427,6 +1436,20 @@ class LinearSRNNRegressor(SeriesScoreMixin, MultiOutputMixin, RegressorMixin,
     """
 
     _kernel_readout = True
+
+    def __init__(self, n_oscillators: int = 1000, *, n_thresholds: int = 4, noise: float = 0.0,
+                 max_decay: float = 1.0, max_memory: float | str = "auto",
+                 max_frequency: float | None = None, oscillating: float = 0.75,
+                 derivative: bool = True, readout: str = "both", pooling: str = "auto",
+                 subsample: bool = True, standardize: bool = True,
+                 linear: bool | str = "auto", alphas: Any = None, random_state: Any = None,
+                 n_jobs: int | None = None) -> None:
+        super().__init__(n_oscillators, n_thresholds=n_thresholds, noise=noise,
+                         max_decay=max_decay, max_memory=max_memory,
+                         max_frequency=max_frequency, oscillating=oscillating,
+                         derivative=derivative, readout=readout, pooling=pooling,
+                         subsample=subsample, standardize=standardize, linear=linear,
+                         alphas=alphas, random_state=random_state, n_jobs=n_jobs)
 
     def fit(self, X: Any, y: Any) -> LinearSRNNRegressor:
         """Fit the features and the ridge readout.
