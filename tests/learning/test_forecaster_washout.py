@@ -103,3 +103,30 @@ def test_a_series_too_short_for_the_given_lags_says_why():
         ReservoirForecaster(n_hidden=10, lags=64, random_state=0).fit(x)
     fc = ReservoirForecaster(n_hidden=10, lags=64, random_state=0).fit(np.r_[x, x])
     assert fc.washout_ == 63 and fc.lags_ == 64
+
+
+def test_short_history_or_series_warns_of_the_transient():
+    """Found by a held-out bad-input check: ``predict_next`` on a 1-step series and
+    ``predict(history=...)`` on a history shorter than the washout answered silently, from
+    a state that had not forgotten its start (the fit leaves those rows out). Now a
+    `ShortSeriesWarning` names the argument and ``washout_``; from ``washout_ + 1`` steps on
+    nothing is said, and the numbers are the same as without the check."""
+    import warnings
+
+    from srnnkit.learning import ShortSeriesWarning
+
+    u = np.sin(np.arange(200) * 0.2)
+    f = ReservoirForecaster(n_hidden=10, washout=5, random_state=0).fit(u)
+    assert f.washout_ == 5
+    for n in (1, 3, 5):
+        with pytest.warns(ShortSeriesWarning, match=rf"series has {n} step\(s\).*washout_ = 5"):
+            f.predict_next(u[:n])
+        with pytest.warns(ShortSeriesWarning, match=r"history has .*pass a longer history"):
+            f.predict(4, history=u[:n])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ShortSeriesWarning)
+        long_pred = f.predict_next(u[:6])
+        f.predict(4, history=u[:6])
+    with pytest.warns(ShortSeriesWarning):
+        short_pred = f.predict_next(u[:5])
+    np.testing.assert_array_equal(short_pred, long_pred[:5])      # warned, not changed

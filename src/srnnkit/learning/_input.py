@@ -181,13 +181,16 @@ def _check_not_one_series(X: Any, name: str) -> None:
 
 class ShortSeriesWarning(UserWarning):
     """A series given to ``predict``/``transform`` is shorter than half the shortest
-    training series: the fitted model reads it far outside the lengths it learned from.
+    training series: the fitted model reads it far outside the lengths it learned from
+    (`ReservoirForecaster`: a series or history of at most ``washout_`` steps, read from a
+    state that has not forgotten its start).
 
     Examples
     --------
     >>> import warnings
     >>> from srnnkit.learning import ShortSeriesWarning
-    >>> warnings.simplefilter("error", ShortSeriesWarning)   # make it an error
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", ShortSeriesWarning)   # make it an error here
     """
 
 

@@ -23,6 +23,7 @@ from ..simulate._simulate import mean_common_noise
 from ._features import channel_names
 from ._input import (
     SeriesInputMixin,
+    ShortSeriesWarning,
     as_series_list,
     channel_scaling,
     check_channels,
@@ -1001,6 +1002,7 @@ class ReservoirForecaster(BaseEstimator):
         z = self._series(series)
         if z.shape[1] != self.n_features_in_:
             fail("series", f"a series with {self.n_features_in_} channel(s)", z)
+        self._warn_transient("series", z.shape[0])
         if getattr(self, "difference_", False):
             inp = (np.diff(z, axis=0) - self.diff_mean_) / self.diff_scale_
             hbar, _ = _mean_states(self, inp)     # row t has seen series[0..t]
@@ -1015,6 +1017,19 @@ class ReservoirForecaster(BaseEstimator):
             pred = pred * self.target_scale_ + self.target_mean_
         one = self.target_ndim_ == 1 if self.driven_ else np.ndim(series) == 1
         return pred[:, 0] if one else pred
+
+    def _warn_transient(self, name: str, n_steps: int) -> None:
+        """Warn (`ShortSeriesWarning`) when ``name`` has at most ``washout_`` steps: the
+        network starts at the series' first value, and within ``washout_`` steps its state has
+        not forgotten that start, so every prediction read from it carries the transient that
+        the fit left out."""
+        w = int(getattr(self, "washout_", 0))
+        if n_steps <= w:
+            warnings.warn(
+                f"{name} has {n_steps} step(s), at most washout_ = {w}: the network's state "
+                "has not forgotten its start at the series' first value, so every prediction "
+                "read from it carries the transient the fit left out (the fit used rows from "
+                f"step {w + 1} on); pass a longer {name}.", ShortSeriesWarning, stacklevel=3)
 
     def predict(self, n_ahead: int, history: Any = None, seed: Any = None) -> np.ndarray:
         """Closed-loop forecast of the next ``n_ahead`` values.
@@ -1049,6 +1064,7 @@ class ReservoirForecaster(BaseEstimator):
             z = self._series(history, "history")
             if z.shape[1] != self.n_features_in_:
                 fail("history", f"a series with {self.n_features_in_} channel(s)", z)
+            self._warn_transient("history", z.shape[0])
             z = (z - self.mean_) / self.scale_
             level = z[-1]
             if diff:
