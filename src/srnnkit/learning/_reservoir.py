@@ -504,6 +504,15 @@ def _horizons(tgt: np.ndarray, rows: np.ndarray, H: int, diff: bool) -> np.ndarr
     return np.hstack([cs[rows + k] - cs[rows] for k in range(1, H + 1)])
 
 
+def _eigen_ridge(G: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ridge readout in the eigenbasis of the Gram matrix ``G = Fc^T Fc`` of centred
+    features, with ``C = Fc^T Tc``: eigenvalues ``lam`` (clipped at 0), eigenvectors ``V``
+    and ``V^T C``; the weights at penalty ``alpha`` are ``V (V^T C / (lam + alpha))``
+    (`_ridge_weights`)."""
+    lam, V = eigh(G)
+    return np.clip(lam, 0.0, None), V, V.T @ C
+
+
 def _ridge_weights(lam: np.ndarray, alpha: float) -> np.ndarray:
     """``1 / (lam + alpha)``; for ``alpha = 0`` the pseudo-inverse's (directions whose
     eigenvalue is below ``1e-12`` of the largest get 0)."""
@@ -807,9 +816,7 @@ class ReservoirForecaster(BaseEstimator):
         first = 0 if state else self.n_hidden  # the state's weights stay 0 if unused
         Fm, Tm = F.mean(axis=0), T.mean(axis=0)
         Fc, Tc = F[:, first:] - Fm[first:], T - Tm
-        lam, V = eigh(self._gram(Fc))
-        lam = np.clip(lam, 0.0, None)
-        b = V.T @ (Fc.T @ Tc)
+        lam, V, b = _eigen_ridge(self._gram(Fc), Fc.T @ Tc)
         m_t = T.shape[1] // H
         coef = np.zeros((F.shape[1], T.shape[1]))
         for k in range(H):                              # each horizon with its own penalty
@@ -838,9 +845,8 @@ class ReservoirForecaster(BaseEstimator):
             if train.size < 2 or blk.size == 0:
                 continue
             fm, tm = F[train].mean(axis=0), T[train].mean(axis=0)
-            lam, V = eigh(self._gram(F[train] - fm))
-            lam = np.clip(lam, 0.0, None)
-            b = V.T @ ((F[train] - fm).T @ (T[train] - tm))
+            Fc = F[train] - fm
+            lam, V, b = _eigen_ridge(self._gram(Fc), Fc.T @ (T[train] - tm))
             P = (F[blk] - fm) @ V
             for k in range(H):
                 sl = slice(k * m_t, (k + 1) * m_t)
@@ -955,9 +961,7 @@ class ReservoirForecaster(BaseEstimator):
                       if self.alpha == "auto" else np.array([float(self.alpha)]))
             sq = np.zeros((alphas.size, H))
             for blk, fm, tm, G, C in folds:
-                lam, V = eigh(G[cols, cols])
-                lam = np.clip(lam, 0.0, None)
-                bv = V.T @ C[cols]
+                lam, V, bv = _eigen_ridge(G[cols, cols], C[cols])
                 P = (F[blk, cols] - fm[cols]) @ V
                 for i, a in enumerate(alphas):
                     err = P @ (bv * _ridge_weights(lam, float(a))[:, None]) + tm - T[blk]
@@ -999,10 +1003,7 @@ class ReservoirForecaster(BaseEstimator):
         check_is_fitted(self, "coef_")
         h_max = self.coef_.shape[1] // self.target_mean_.shape[0]
         horizon = check_int("horizon", horizon, low=1, high=h_max)
-        z = self._series(series)
-        if z.shape[1] != self.n_features_in_:
-            fail("series", f"a series with {self.n_features_in_} channel(s)", z)
-        self._warn_transient("series", z.shape[0])
+        z = self._new_series(series, "series")
         if getattr(self, "difference_", False):
             inp = (np.diff(z, axis=0) - self.diff_mean_) / self.diff_scale_
             hbar, _ = _mean_states(self, inp)     # row t has seen series[0..t]
@@ -1018,18 +1019,23 @@ class ReservoirForecaster(BaseEstimator):
         one = self.target_ndim_ == 1 if self.driven_ else np.ndim(series) == 1
         return pred[:, 0] if one else pred
 
-    def _warn_transient(self, name: str, n_steps: int) -> None:
-        """Warn (`ShortSeriesWarning`) when ``name`` has at most ``washout_`` steps: the
-        network starts at the series' first value, and within ``washout_`` steps its state has
-        not forgotten that start, so every prediction read from it carries the transient that
-        the fit left out."""
-        w = int(getattr(self, "washout_", 0))
+    def _new_series(self, series: Any, name: str) -> np.ndarray:
+        """A series given after fit (``name``: ``series`` of `predict_next`, ``history`` of
+        `predict`), as `_series`, with the channels of fit; a `ShortSeriesWarning` when it
+        has at most ``washout_`` steps: the network starts at the series' first value, and
+        within ``washout_`` steps its state has not forgotten that start, so every prediction
+        read from it carries the transient that the fit left out."""
+        z = self._series(series, name)
+        if z.shape[1] != self.n_features_in_:
+            fail(name, f"a series with {self.n_features_in_} channel(s)", z)
+        n_steps, w = z.shape[0], int(getattr(self, "washout_", 0))
         if n_steps <= w:
             warnings.warn(
                 f"{name} has {n_steps} step(s), at most washout_ = {w}: the network's state "
                 "has not forgotten its start at the series' first value, so every prediction "
                 "read from it carries the transient the fit left out (the fit used rows from "
                 f"step {w + 1} on); pass a longer {name}.", ShortSeriesWarning, stacklevel=3)
+        return z
 
     def predict(self, n_ahead: int, history: Any = None, seed: Any = None) -> np.ndarray:
         """Closed-loop forecast of the next ``n_ahead`` values.
@@ -1061,10 +1067,7 @@ class ReservoirForecaster(BaseEstimator):
         if history is None:
             ens, zprev, level = self.ensemble_.copy(), self.last_lags_.copy(), self.last_value_
         else:
-            z = self._series(history, "history")
-            if z.shape[1] != self.n_features_in_:
-                fail("history", f"a series with {self.n_features_in_} channel(s)", z)
-            self._warn_transient("history", z.shape[0])
+            z = self._new_series(history, "history")
             z = (z - self.mean_) / self.scale_
             level = z[-1]
             if diff:
