@@ -125,13 +125,15 @@ def girsanov_matrix(model: Any, what: str) -> np.ndarray:
     return G
 
 
-def weight_conditioning(model: Any) -> np.ndarray:
+def weight_conditioning(model: Any, G: np.ndarray | None = None) -> np.ndarray:
     r"""Conditioning :math:`\kappa_a = |\sigma^+c_a|\,\|\sigma\|_2/|c_a|` of the Girsanov
     weights of each input (shape (m,); 1 for isotropic noise, 0 for an input with c_a = 0).
 
     Parameters
     ----------
     model : SRNN
+    G : ndarray of shape (r, m), optional
+        :math:`\sigma^+ C` when the caller has it (computed here otherwise).
 
     Returns
     -------
@@ -142,7 +144,7 @@ def weight_conditioning(model: Any) -> np.ndarray:
     sigma, C = np.asarray(model.sigma, dtype=float), np.asarray(model.C, dtype=float)
     size = float(np.linalg.norm(sigma, 2))
     norms = np.linalg.norm(C, axis=0)
-    weights = np.linalg.norm(np.linalg.pinv(sigma) @ C, axis=0)
+    weights = np.linalg.norm(np.linalg.pinv(sigma) @ C if G is None else G, axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(norms > 0, weights * size / np.where(norms > 0, norms, 1.0), 0.0)
 
@@ -153,11 +155,12 @@ def warn_conditioning(model: Any, what: str, instead: str) -> None:
     ``what`` names the call (with its method), ``instead`` what to use."""
     from ..kernels._common import user_stacklevel
 
-    kappa = weight_conditioning(model)
+    G = np.linalg.pinv(np.asarray(model.sigma, dtype=float)) @ np.asarray(model.C, dtype=float)
+    kappa = weight_conditioning(model, G)
     a = int(np.argmax(kappa))
     if kappa[a] <= CONDITIONING_MAX:
         return
-    var = float(np.linalg.norm(np.linalg.pinv(model.sigma) @ model.C[:, a]) ** 2)
+    var = float(np.linalg.norm(G[:, a]) ** 2)
     warnings.warn(
         f"{what}: input {a} enters a direction the noise barely "
         f"drives. Its likelihood-ratio weight has per-unit-time variance |pinv(sigma) @ "
