@@ -611,8 +611,6 @@ def test_regressor_defaults_to_twice_the_classifiers_oscillators():
     regressor's default is 1000, the classifier's stays 500, and both clone with it."""
     from sklearn.base import clone
 
-    from srnnkit.learning import LinearSRNNClassifier, LinearSRNNRegressor
-
     reg, clf = LinearSRNNRegressor(), LinearSRNNClassifier()
     assert reg.n_oscillators == 1000 and clf.n_oscillators == 500
     assert clone(reg).get_params() == reg.get_params()
