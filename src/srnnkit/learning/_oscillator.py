@@ -1225,11 +1225,13 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         feats = self.features_
         inputs = _prepare(feats, as_series_list(X))
         coef = np.atleast_2d(self.coef_)                            # (n_outputs, n_features)
-        block = max(1, min(len(inputs), (1 << 24) // max(1, feats.n_features_out_)))
+        kernel = getattr(self, "kernel_width_", None) is not None   # the Gaussian readout
+        # blocks of at most 2^24 values of the features (and of the Fourier features)
+        width = max(1, feats.n_features_out_, _KERNEL_FEATURES if kernel else 0)
+        block = max(1, min(len(inputs), (1 << 24) // width))
         buf = np.empty((block, feats.n_features_out_))
-        if getattr(self, "kernel_width_", None) is not None:       # the Gaussian readout
+        if kernel:
             c = np.atleast_1d(self.intercept_) - self.kernel_mean_ @ coef.T
-            block = min(block, max(1, (1 << 24) // _KERNEL_FEATURES))
             parts = [_fourier_features((feats._readouts(inputs[a:a + block], buf)
                                         - self.feature_mean_) / self.feature_scale_,
                                        self.kernel_seed_, [self.kernel_width_])[0] @ coef.T + c
