@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mean_std", "unit_exponent"]
+__all__ = ["mean_se", "mean_std", "unit_exponent"]
 
 
 def mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,6 +34,24 @@ def mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return values.mean(axis=0), values.std(axis=0)
     unit = values / size
     return unit.mean(axis=0) * size, unit.std(axis=0) * size
+
+
+def mean_se(diff: np.ndarray) -> float:
+    r"""Standard error of the mean of ``diff`` (1-D): :math:`s / \sqrt{n}`, with
+    :math:`s` the sample standard deviation (``ddof=1``); 0 for fewer than two values.
+
+    The one-standard-error rules compare two candidates through the mean of their paired
+    per-sample differences; this is its standard error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit._stats import mean_se
+    >>> float(mean_se(np.array([1.0, 2.0, 3.0, 4.0])))
+    0.6454972243679028
+    """
+    n = diff.size
+    return float(np.std(diff, ddof=1) / np.sqrt(n)) if n > 1 else 0.0
 
 
 def unit_exponent(values: np.ndarray) -> int:

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, Regre
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._stats import unit_exponent
+from .._stats import mean_se, unit_exponent
 from .._validation import (
     MemoryLimitError,
     NonFiniteResultError,
@@ -35,7 +35,6 @@ from ._features import _SCALING, _fit_scaling, check_basis
 from ._input import (
     SeriesInputMixin,
     SeriesScoreMixin,
-    ShortSeriesWarning,
     as_series_list,
     check_channels,
     check_not_constant,
@@ -577,9 +576,8 @@ class _KernelBase(SeriesInputMixin, BaseEstimator):
         row = np.empty(len(series))
         step = max(1, CHUNK_VALUES // max(1, self.threshold_shift_.size))
         for lo in range(0, len(series), step):
-            with warnings.catch_warnings():       # `_decision` checked the lengths (once)
-                warnings.simplefilter("ignore", ShortSeriesWarning)
-                F = self.threshold_transformer_.transform(series[lo:lo + step])
+            # `_decision` checked the lengths (once)
+            F = self.threshold_transformer_._transform(series[lo:lo + step], lengths=False)
             F -= self.threshold_shift_
             F /= self.threshold_scale_
             F *= self.threshold_weights_
@@ -985,8 +983,7 @@ def _clearly_better(fit: LooFit, than: LooFit) -> bool:
     error of their paired per-series difference (the one-standard-error rule; with GCV,
     which has no per-series errors, by any amount)."""
     diff = fit.per_series - than.per_series
-    se = float(np.std(diff, ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else 0.0
-    return fit.error + se < than.error
+    return fit.error + mean_se(diff) < than.error
 
 
 def _centred_trace(K: np.ndarray) -> float:

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import Runner, n_threads
 from .._random import as_generator
-from .._stats import unit_exponent
+from .._stats import mean_se, unit_exponent
 from .._validation import check_array, check_memory, fail
 from . import _oscillator_loops as _k
 from ._features import channel_names
@@ -945,7 +945,12 @@ class LinearSRNNFeatures(SeriesInputMixin, TransformerMixin, BaseEstimator):
             (``"mean+time"``) their time-weighted averages.
         """
         check_is_fitted(self, "thresholds_")
-        inputs = _prepare(self, as_series_list(X))
+        return self._transform(as_series_list(X))
+
+    def _transform(self, series: list[np.ndarray], lengths: bool = True) -> np.ndarray:
+        """`transform` of a list of 2-D series (``lengths=False``: the caller has checked
+        their lengths against fit's, so no `ShortSeriesWarning` from here)."""
+        inputs = _prepare(self, series, lengths)
         n = len(inputs)
         check_memory("X", f"{n} series", "the features", (n, self.n_features_out_))
         return self._readouts(inputs, np.empty((n, self.n_features_out_)))
@@ -1166,8 +1171,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
                          [[j] for j in range(len(blocks))], alphas, relative=alphas is None)
         errors = np.vstack([fit.errors, kern.errors])
         e0, e1 = fit.per_sample, kern.per_sample
-        n = e0.size
-        se = np.std(e0 - e1, ddof=1) / math.sqrt(n) if n > 1 else 0.0
+        se = mean_se(e0 - e1)
         if not np.mean(e0) > np.mean(e1) + se:
             fit.errors = errors
             return fit, None

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._stats import unit_exponent
+from .._stats import mean_se, unit_exponent
 
 __all__ = ["RELATIVE_ALPHAS", "RidgeLOO", "eigh", "loo_errors", "loo_residuals",
            "relative_scale", "ridge_loo"]
@@ -255,7 +255,7 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
         e = next(loo_residuals(lam, Q, Yc, grid[a_i:a_i + 1] * scale))
         per.append(np.sum(e * e, axis=1))
     # standard error of each candidate's paired difference to the best (same samples)
-    se = np.array([np.std(p - per[b], ddof=1) / np.sqrt(n) if n > 1 else 0.0 for p in per])
+    se = np.array([mean_se(p - per[b]) for p in per])
     c = int(np.flatnonzero(scores <= scores[b] + se)[0])
     lam, Q, scale = spectra[c]
     alpha = float(grid[best_a[c]] * scale)
