@@ -193,12 +193,14 @@ def _second_order_figure(cfg: dict, ctx: dict, out: Path, runs: int, steps: int
     with np.errstate(divide="ignore", invalid="ignore"):
         snr = np.where(r2.stderr > 0, np.abs(r2.values) / r2.stderr, 0.0)
     _, _, i, a, b = np.unravel_index(int(np.argmax(snr)), snr.shape)
-    level = resolution_threshold(snr.size)
+    # the standard errors come from the spread of `runs` runs: Student's t tails
+    level = resolution_threshold(snr.size, n_runs=r2.info["n_chains"])
     disp = SecondOrderDisplay.from_response(
         r2, output=int(i), channels=(int(a), int(b)),
         title=f"R2(τ1, τ2), output {i}, channels ({a}, {b}), mixed estimator"
     ).plot(threshold=level)
     metrics = {"R2 max |entry|/SE": float(snr.max()), "R2 resolution threshold": level,
+               "R2 runs": int(r2.info["n_chains"]),
                "R2 entries above threshold": float(np.mean(snr > level)),
                "R2 channels shown": [int(a), int(b)], "R2 method": "mixed",
                "R2 max |entry|": float(np.abs(r2.values).max())}
