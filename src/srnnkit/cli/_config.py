@@ -41,7 +41,8 @@ _SPEC: dict[str, dict[str, tuple[Any, str, Any, str]]] = {
         "n_lags": (150, "int", (1, None), "lags of the first-order kernels (window n_lags * dt)"),
         "n_paths": (20_000, "int", (2, None), "kicked paths of the perturbation estimator"),
         "fdt_steps": (400_000, "int", (100, None),
-                      "total stationary steps of the FDT and Girsanov estimators"),
+                      "total stationary steps of the FDT and Girsanov estimators (runs of "
+                      "10000 steps) and of the mixed second-order one (at least 40 runs)"),
         "second_order_lags": (25, "int", (1, None), "lags per axis of the second-order kernel"),
     },
     "volterra": {
