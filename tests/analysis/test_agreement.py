@@ -112,3 +112,29 @@ def test_one_outlier_in_a_small_kernel_is_not_a_disagreement(n_out, flagged):
     assert bool(lines) == flagged
     if flagged:
         assert f"{n_out} beyond" in lines[0]
+
+
+def test_girsanov_resolution_level_counts_its_runs():
+    """A kernel whose standard errors come from the spread of a few runs has Student-t
+    noise: the 'not resolved' level of the analysis is t's quantile with the Girsanov runs
+    (as the report's, srnnkit run), the normal one for perturbation's pooled paths."""
+    from types import SimpleNamespace
+
+    from scipy.stats import norm, t
+
+    from srnnkit.analysis._result import _kernel_problems
+
+    n = 576
+    values = np.zeros((n, 1, 1))
+    values[0] = 6.0                       # largest |entry|/SE 6: above 4.30, below t(9)'s
+    se = np.ones_like(values)
+    a = ResponseFunction(values, dt=0.1, stderr=se, method="perturbation")
+    b = ResponseFunction(values.copy(), dt=0.1, stderr=se, method="girsanov",
+                         info={"n_chains": 10})
+    agr = compare_kernels(a, b)
+    res = SimpleNamespace(mixing=None, agreement={1: agr}, first={"perturbation": a,
+                                                                 "girsanov": b},
+                          model=SimpleNamespace(is_linear=False, sigma=np.eye(1)))
+    lines = [p for p in _kernel_problems(res) if "not resolved" in p]
+    assert norm.isf(0.005 / n) < 6.0 < t.isf(0.005 / n, 9)
+    assert len(lines) == 1 and "girsanov" in lines[0] and "8.25" in lines[0], lines

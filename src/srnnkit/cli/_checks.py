@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..analysis._result import resolution_threshold
+
 __all__ = ["fit_problems", "kernel_problems", "resolution_threshold", "response_problems",
            "simulate_problems", "volterra_problems"]
 
@@ -17,43 +19,6 @@ __all__ = ["fit_problems", "kernel_problems", "resolution_threshold", "response_
 RESOLVED_Z = 3.0
 #: median |z| between two estimators of the same kernel beyond which they disagree
 AGREE_Z = 3.0
-
-
-def resolution_threshold(n_entries: int, n_runs: int | None = None) -> float:
-    """|entry|/SE that a kernel's largest entry must reach to count as resolved.
-
-    At least :data:`RESOLVED_Z`, and above what pure noise reaches with probability 1 % over
-    ``n_entries`` independent entries (the two-sided ``1 - 0.01 / n_entries`` quantile: 3.98
-    for a 12 x 12 map): the largest of many null entries often exceeds 3.
-
-    Parameters
-    ----------
-    n_entries : int
-        Entries of the kernel (all lags, outputs and channel pairs).
-    n_runs : int, optional
-        Independent runs whose spread gives the standard errors (the mixed estimator's
-        stationary runs). A null entry over such a standard error follows Student's t with
-        ``n_runs - 1`` degrees of freedom, whose tails are far heavier than the normal's at
-        these levels: 8.25 for 576 entries from 10 runs, against the normal 4.30 that noise
-        alone reaches about two times in three. ``None``: normal quantiles (standard errors
-        from thousands of paths).
-
-    Returns
-    -------
-    float
-        The threshold in standard errors.
-
-    Examples
-    --------
-    >>> from srnnkit.cli._checks import resolution_threshold
-    >>> round(resolution_threshold(576), 2), round(resolution_threshold(576, n_runs=10), 2)
-    (4.3, 8.25)
-    """
-    from scipy.stats import norm, t
-
-    tail = 0.005 / max(1, int(n_entries))
-    level = norm.isf(tail) if n_runs is None else t.isf(tail, max(1, int(n_runs) - 1))
-    return max(RESOLVED_Z, float(level))
 
 
 def _num(metrics: dict, key: str) -> float | None:
