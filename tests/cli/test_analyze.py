@@ -88,6 +88,9 @@ def test_classifier_report_with_data(tmp_path, capsys):
     # found by held-out checks: refused before any work, but exit 1 "the analysis failed"
     (["NOISELESS", "--dt", "0.1"], "cannot be analysed: model must be a network with noise"),
     (["GROWING", "--dt", "0.1"], "cannot be analysed: model must be a network whose Euler"),
+    # found by held-out checks: a ReLU network whose far field grows ran until its burn-in
+    # diverged, then exit 1 "the analysis failed"
+    (["RELU", "--dt", "0.1"], "cannot be analysed: model must be a network whose Euler"),
 ])
 def test_bad_input_exits_2(tmp_path, linear_npz, capsys, args, match):
     (tmp_path / "bad.npz").write_text("not a zip")
@@ -95,11 +98,13 @@ def test_bad_input_exits_2(tmp_path, linear_npz, capsys, args, match):
             tmp_path / "noiseless.npz")
     sk.save(sk.SRNN(W=np.zeros((2, 2)), C=np.ones((2, 1)), sigma=0.1, gamma=[-0.5, 1.0]),
             tmp_path / "growing.npz")
+    sk.save(sk.SRNN(W=[[1.5]], C=[[1.0]], sigma=0.3, gamma=1.0, activation="relu",
+                    input_mode="activation"), tmp_path / "relu.npz")
     rng = np.random.default_rng(0)
     _write_ts(tmp_path / "three.ts", rng.standard_normal((4, 6, 3)), np.array([0, 1, 0, 1]))
     subst = {"MODEL": str(linear_npz), "NOTMODEL": str(tmp_path / "bad.npz"),
              "TS3": str(tmp_path / "three.ts"), "NOISELESS": str(tmp_path / "noiseless.npz"),
-             "GROWING": str(tmp_path / "growing.npz")}
+             "GROWING": str(tmp_path / "growing.npz"), "RELU": str(tmp_path / "relu.npz")}
     argv = ["analyze", *[subst.get(a, str(tmp_path / a) if a.endswith((".npz", ".ts"))
                                    else a) for a in args], "--out", str(tmp_path / "o")]
     assert main(argv) == 2

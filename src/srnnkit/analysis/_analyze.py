@@ -61,7 +61,9 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
                  np.maximum(np.concatenate(series).std(axis=0), 1e-12))
         dt = check_positive("dt", dt)
         _check_stable_step(model, dt, "use a smaller dt (for a trained network, dt is its "
-                           "own step: another dt reads another network)")
+                           "own step: another dt reads another network; srnnkit.nn.NoisyRNN "
+                           "with parameterization='dissipative' trains one whose step "
+                           "contracts for any weights)")
         return _Subject(model, dt, "SRNN", series, scale, from_data=series is not None)
     if not _is_estimator(model):
         fail("model", "an srnnkit.SRNN or a fitted NoisyRNNClassifier / NoisyRNNRegressor",
@@ -90,12 +92,21 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
     return subj
 
 
+#: the far field of an unbounded activation is followed from FAR_STARTS directions for
+#: FAR_STEPS Euler steps (down to a fifth of them for a large network, about FAR_FLOPS
+#: multiply-adds in all: 0.1 s for 64 units)
+FAR_STARTS, FAR_STEPS, FAR_FLOPS = 16, 1000, 2e8
+
+
 def _check_stable_step(net: Any, dt: float, advice: str) -> None:
-    r"""ValueError when the Euler step's linear part :math:`I - \Delta\Gamma` expands.
+    r"""ValueError when the Euler step expands far from the origin.
 
     With a bounded activation the drift far from the origin is :math:`-\Gamma h` plus a
     bounded term, so a spectral radius of :math:`I - \Delta\Gamma` above 1 makes every
     long run grow without bound: there is no stationary law, and no kernel to estimate.
+    With the identity or ReLU the far field is :math:`h + \Delta[-\Gamma h + a(Wh)]`
+    (`far_step_growth`); a growth of 1 or more per step is refused the same way (it was
+    left to the divergence guard, which stopped the analysis part-way, after its work).
     """
     from ..dynamics._activations import ACTIVATIONS
     from ..dynamics._divergence import far_jacobian
@@ -106,6 +117,7 @@ def _check_stable_step(net: Any, dt: float, advice: str) -> None:
              hint="Read it at a noise level: e.g. from_torch_rnn(..., sigma=0.1), or the "
                   "sigma= of from_lipschitz_rnn or of the SRNN.")
     if not ACTIVATIONS[net.activation].bounded:
+        _check_unbounded_step(net, dt)
         return
     lam = np.linalg.eigvals(far_jacobian(net))
     radius = float(np.abs(1.0 + dt * lam).max())
@@ -121,6 +133,68 @@ def _check_stable_step(net: Any, dt: float, advice: str) -> None:
              "linear part is left at large |h|, so a larger one has no stationary law and "
              f"no response kernels); {advice}",
              f"spectral radius {radius:.4g} with dt = {dt:g}")
+
+
+def _check_unbounded_step(net: Any, dt: float) -> None:
+    """ValueError when the far field of an identity or ReLU network grows per Euler step."""
+    growth = far_step_growth(net, dt)
+    if growth < 1.0:
+        return
+    fail("model", f"a network whose Euler-Maruyama step contracts far from the origin (at "
+         f"large |h| the input, bias and noise are negligible and the {net.activation} "
+         "network steps h + dt [-gamma h + a(W h)]: if that grows along some direction, "
+         "the noise reaches it from h = 0 and the network has no stationary law and no "
+         "response kernels; a smaller dt helps only a network whose step, not whose "
+         "weights, expands, and a trained network is read at its own step)",
+         f"a far-field growth of {growth:.4g} per step with dt = {dt:g}",
+         hint="Bound the recurrent weights: ||I - dt gamma|| + dt ||W|| < 1 makes the step "
+              "contract for any state (a torch.nn.RNN has dt = 1 and gamma = I, so "
+              "||W_hh|| < 1, which torch.nn.utils.parametrizations.spectral_norm on "
+              "weight_hh_l0 keeps), or train with tanh, whose far field is the leak alone.")
+
+
+def far_step_growth(net: Any, dt: float) -> float:
+    r"""Growth factor per Euler step of an identity or ReLU network far from the origin.
+
+    There the input, bias and noise are negligible and the step is the positively
+    homogeneous map :math:`h \mapsto (I - \Delta\Gamma) h + \Delta\, a(Wh)`. For the
+    identity its growth is the spectral radius of :math:`I + \Delta(W - \Gamma)`; for ReLU
+    it is followed from ``FAR_STARTS`` directions (half of them in the positive orthant,
+    where ReLU units are active) for up to ``FAR_STEPS`` steps, and the largest geometric
+    mean growth over the second half is returned (0 for a direction that reaches 0).
+
+    Parameters
+    ----------
+    net : SRNN
+        With an unbounded activation.
+    dt : float
+        The Euler-Maruyama step.
+
+    Returns
+    -------
+    growth : float
+        1 or more: states far out do not shrink, so the network has no stationary law.
+    """
+    from ..dynamics._activations import ACTIVATIONS
+
+    n = net.n_hidden
+    M = np.eye(n) - dt * net.gamma_matrix
+    if net.activation == "identity":
+        return float(np.abs(np.linalg.eigvals(M + dt * net.W)).max())
+    act = ACTIVATIONS[net.activation].fn
+    steps = int(np.clip(FAR_FLOPS / (2 * FAR_STARTS * n * n), FAR_STEPS // 5, FAR_STEPS))
+    H = np.random.default_rng(0).standard_normal((n, FAR_STARTS))
+    H[:, ::2] = np.abs(H[:, ::2])
+    H /= np.linalg.norm(H, axis=0)
+    logs = np.zeros(FAR_STARTS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(steps):
+            H = M @ H + dt * act(net.W @ H)
+            norm = np.linalg.norm(H, axis=0)
+            if k >= steps // 2:
+                logs += np.log(norm)
+            H = np.where(norm > 0, H / norm, 0.0)
+    return float(np.exp(np.max(logs) / (steps - steps // 2)))
 
 
 def _check_channels(series: list[np.ndarray], m: int, whose: str) -> None:
