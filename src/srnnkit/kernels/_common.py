@@ -115,19 +115,35 @@ def choose_lanes(n_pairs: int, n_threads: int, max_lanes: int) -> int:
     return lanes
 
 
+# At most this many lanes per work item, a Gram is solved one pair at a time instead (``solve``
+# gets one lane): the lane loops' overhead per cell is then larger than the pair sweeps' whole
+# cost (measured at lengths 100-300, 1-8 channels, dyadic orders 0-2: 2-8x slower at 2 and 4
+# lanes, 0.7-1.3x at 8, faster from 16 on; benchmarks/kernels.md).
+PAIR_LANES = 4
+
+
+def pair_lanes(n_pairs: int, n_threads: int, max_lanes: int, pairwise: bool) -> int:
+    """`choose_lanes`, or 1 (one pair at a time) when ``pairwise`` and it gives at most
+    `PAIR_LANES` lanes."""
+    lanes = choose_lanes(n_pairs, n_threads, max_lanes)
+    return 1 if pairwise and lanes <= PAIR_LANES else lanes
+
+
 def gram_driver(solve: Callable[[np.ndarray, np.ndarray, int, np.ndarray], None],
                 nx: np.ndarray, ny: np.ndarray, symmetric: bool, max_lanes: int,
-                n_threads: int) -> np.ndarray:
+                n_threads: int, pairwise: bool = False) -> np.ndarray:
     """Run ``solve(px, py, lanes, out)`` over all pairs; scatter into an (n_x, n_y) Gram.
 
     The lane count depends on the problem size and thread count only through
     the grouping of pairs; every pair's arithmetic is the same in any lane, so
-    the result does not depend on ``n_threads``.
+    the result does not depend on ``n_threads``. With ``pairwise``, few pairs per thread
+    are solved one at a time (`PAIR_LANES`; ``solve`` gets ``lanes=1`` and must give the
+    same values as with lanes).
     """
     from .._progress import progress, progress_enabled
 
     n_pairs = len(nx) * (len(nx) + 1) // 2 if symmetric else len(nx) * len(ny)
-    lanes = choose_lanes(n_pairs, n_threads, max_lanes)
+    lanes = pair_lanes(n_pairs, n_threads, max_lanes, pairwise)
     px, py, n = gram_pairs(nx, ny, symmetric, lanes)
     out = np.empty(len(px))
     if progress_enabled() and len(px) >= 2 * lanes:
@@ -150,6 +166,21 @@ def gram_driver(solve: Callable[[np.ndarray, np.ndarray, int, np.ndarray], None]
     if symmetric:
         K[py[:n], px[:n]] = out[:n]
     return K
+
+
+def diagonal_driver(solve: Callable[[np.ndarray, np.ndarray, int, np.ndarray], None],
+                    n: np.ndarray, max_lanes: int, n_threads: int,
+                    pairwise: bool = False) -> np.ndarray:
+    """Run ``solve(px, px, lanes, out)`` over the pairs (i, i) only, grouped by length ``n``
+    in lanes (`gram_driver`'s rule for ``pairwise``); returns k(x_i, x_i), shape (n_x,)."""
+    lanes = pair_lanes(len(n), n_threads, max_lanes, pairwise)
+    order = np.argsort(n, kind="stable").astype(np.int64)
+    px = np.ascontiguousarray(np.concatenate([order, np.full((-len(n)) % lanes, order[-1])]))
+    out = np.empty(len(px))
+    solve(px, px, lanes, out)
+    res = np.empty(len(n))
+    res[order] = out[: len(n)]
+    return res
 
 
 def check_dyadic(dyadic_order: Any, richardson: Any) -> tuple[int, bool]:
@@ -253,9 +284,11 @@ __all__ = [
     "check_same_channels",
     "choose_lanes",
     "describe",
+    "diagonal_driver",
     "gram_driver",
     "gram_pairs",
     "numba_threads",
+    "pair_lanes",
     "resolve_n_jobs",
     "richardson_combine",
 ]

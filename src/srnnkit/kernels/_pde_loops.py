@@ -24,6 +24,15 @@ applied on an ``R x R`` refinement of every cell with ``G / R²``.  Lanes whose
 paths are shorter than the group's longest see zero increments past their end
 and read their result at their own end point, which later rows and columns
 cannot change.
+
+One pair at a time
+------------------
+With few pairs per thread the lanes mostly idle (one lane: about 19 ns per cell,
+against about 1 ns for a plain loop), so the front ends then call the ``*_pairs``
+functions: each pair on its own grid of exact size, its coefficients formed one
+cell row at a time (products vectorised over the columns), and `STRIP` refined
+rows advanced together so that their sequential chains overlap.  Every cell is
+the same expression as in the lane sweeps, so the values are the same bits.
 """
 
 from __future__ import annotations
@@ -615,3 +624,224 @@ def pooled_embed(X, offsets, cstart, lr, li, kr, ki, cidx, cstride, knots, inv_w
                 acl[p, c] *= inv
                 for b in range(knots.shape[1]):
                     acc[p, c, b] *= inv
+
+
+# ------------------------------------------------------------ one pair at a time (few pairs)
+# Refined rows advanced together by the pair sweeps: independent left-to-right chains, so
+# that the recursion's latency (a multiply and an add per cell) overlaps across rows.
+STRIP = 4
+
+
+@njit(cache=True, inline="always")
+def _cell_coefficients(g, A, C, j):
+    A[j] = 1.0 + g * (0.5 + g * (1.0 / 12.0))
+    C[j] = 1.0 - g * g * (1.0 / 12.0)
+
+
+@njit(cache=True)
+def _strip4(k, A0, C0, A1, C1, A2, C2, A3, C3, ncols, R):
+    """Advance the row ``k`` (n_cols*R + 1,) of one pair by four refined rows whose cell
+    coefficients are ``A0, C0`` ... ``A3, C3`` (n_cols,), each column repeated ``R`` times.
+    Every cell is ``left A + (up A - diag C)``, the lane sweeps' arithmetic, so the values
+    are the same bits; the four chains run side by side (one column of each per step)."""
+    l0 = l1 = l2 = l3 = k[0]
+    d0 = k[0]
+    col = 1
+    for j in range(ncols):
+        a0 = A0[j]
+        c0 = C0[j]
+        a1 = A1[j]
+        c1 = C1[j]
+        a2 = A2[j]
+        c2 = C2[j]
+        a3 = A3[j]
+        c3 = C3[j]
+        for _ in range(R):
+            up = k[col]
+            n0 = l0 * a0 + (up * a0 - d0 * c0)
+            n1 = l1 * a1 + (n0 * a1 - l0 * c1)
+            n2 = l2 * a2 + (n1 * a2 - l1 * c2)
+            n3 = l3 * a3 + (n2 * a3 - l2 * c3)
+            k[col] = n3
+            d0 = up
+            l0 = n0
+            l1 = n1
+            l2 = n2
+            l3 = n3
+            col += 1
+
+
+@njit(cache=True)
+def _row1(k, A0, C0, ncols, R):
+    """One refined row of one pair (the last rows of a sweep that are not a whole strip)."""
+    left = k[0]
+    d0 = k[0]
+    col = 1
+    for j in range(ncols):
+        a0 = A0[j]
+        c0 = C0[j]
+        for _ in range(R):
+            up = k[col]
+            left = left * a0 + (up * a0 - d0 * c0)
+            k[col] = left
+            d0 = up
+            col += 1
+
+
+@njit(cache=True)
+def _pair_rows(k, A, C, slot, r0, nref, ncols, R):
+    """Advance ``k`` by the refined rows ``r0 .. r0 + nref - 1``; refined row ``r`` uses the
+    coefficient row ``slot[r - r0]`` of ``A``, ``C``."""
+    if nref == STRIP:
+        s0, s1, s2, s3 = slot[0], slot[1], slot[2], slot[3]
+        _strip4(k, A[s0], C[s0], A[s1], C[s1], A[s2], C[s2], A[s3], C[s3], ncols, R)
+        return
+    for t in range(nref):
+        _row1(k, A[slot[t]], C[slot[t]], ncols, R)
+
+
+@njit(cache=True, inline="always")
+def _slots(r0, nref, R, slot):
+    """Coefficient slot of each refined row of a strip (its cell row mod `STRIP`: a strip
+    spans at most `STRIP` cell rows, since R is a power of two); the rows that start a cell
+    row are the ones whose coefficients are formed."""
+    for t in range(nref):
+        slot[t] = ((r0 + t) // R) % STRIP
+
+
+@njit(cache=True)
+def _pair_linear(dx, nx, dy, ny, R, factor):
+    """k at the end points of one pair, linear static kernel (`sig_linear_gram`'s values)."""
+    d = dx.shape[1]
+    dyT = np.empty((d, ny))          # channels first: the products vectorise over columns
+    for j in range(ny):
+        for c in range(d):
+            dyT[c, j] = dy[j, c]
+    k = np.ones(ny * R + 1)
+    A = np.empty((STRIP, ny))
+    C = np.empty((STRIP, ny))
+    slot = np.empty(STRIP, dtype=np.int64)
+    total = nx * R
+    for r0 in range(0, total, STRIP):
+        nref = min(STRIP, total - r0)
+        _slots(r0, nref, R, slot)
+        for t in range(nref):
+            if (r0 + t) % R == 0:
+                i = (r0 + t) // R
+                As = A[slot[t]]
+                Cs = C[slot[t]]
+                for j in range(ny):
+                    As[j] = 0.0
+                for c in range(d):          # the same sum, channel by channel, per column
+                    xc = dx[i, c]
+                    yc = dyT[c]
+                    for j in range(ny):
+                        As[j] += xc * yc[j]
+                for j in range(ny):
+                    _cell_coefficients(As[j] * factor, As, Cs, j)
+        _pair_rows(k, A, C, slot, r0, nref, ny, R)
+    return k[ny * R]
+
+
+@njit(cache=True, inline="always")
+def _rbf_row(x, y, npt, gamma, kv):
+    """``kv[j] = exp(-gamma |x - y_j|²)`` for the first ``npt`` points of ``y``."""
+    d = x.shape[0]
+    for j in range(npt):
+        s = 0.0
+        for c in range(d):
+            t = x[c] - y[j, c]
+            s += t * t
+        kv[j] = np.exp(-gamma * s)
+
+
+@njit(cache=True)
+def _pair_rbf(x, nxp, y, nyp, R, gamma, factor):
+    """k at the end points of one pair, RBF static kernel (`sig_rbf_gram`'s values)."""
+    ncol = nyp - 1
+    k = np.ones(ncol * R + 1)
+    A = np.empty((STRIP, max(ncol, 1)))
+    C = np.empty((STRIP, max(ncol, 1)))
+    slot = np.empty(STRIP, dtype=np.int64)
+    kprev = np.empty(nyp)
+    knext = np.empty(nyp)
+    _rbf_row(x[0], y, nyp, gamma, kprev)
+    total = (nxp - 1) * R
+    for r0 in range(0, total, STRIP):
+        nref = min(STRIP, total - r0)
+        _slots(r0, nref, R, slot)
+        for t in range(nref):
+            if (r0 + t) % R == 0:
+                i = (r0 + t) // R
+                _rbf_row(x[i + 1], y, nyp, gamma, knext)
+                As = A[slot[t]]
+                Cs = C[slot[t]]
+                for j in range(ncol):
+                    gg = (knext[j + 1] - knext[j]) - (kprev[j + 1] - kprev[j])
+                    _cell_coefficients(gg * factor, As, Cs, j)
+                kprev, knext = knext, kprev
+        _pair_rows(k, A, C, slot, r0, nref, ncol, R)
+    return k[ncol * R]
+
+
+@njit(cache=True)
+def _pair_response(u, nu, v, nv, kap, r, R, factor):
+    """k at the end points of one pair of inputs, response kernel (`response_gram`'s
+    values): piece rows ``p``, piece columns ``q``, G = kap[p, q] <u_{p//r}, v_{q//r}>."""
+    m = u.shape[1]
+    ncol = nv * r
+    k = np.ones(ncol * R + 1)
+    A = np.empty((STRIP, ncol))
+    C = np.empty((STRIP, ncol))
+    slot = np.empty(STRIP, dtype=np.int64)
+    uv = np.empty(nv)
+    total = nu * r * R
+    for r0 in range(0, total, STRIP):
+        nref = min(STRIP, total - r0)
+        _slots(r0, nref, R, slot)
+        for t in range(nref):
+            if (r0 + t) % R == 0:
+                p = (r0 + t) // R
+                if p % r == 0:
+                    i = p // r
+                    for j in range(nv):
+                        s = 0.0
+                        for c in range(m):
+                            s += u[i, c] * v[j, c]
+                        uv[j] = s * factor
+                As = A[slot[t]]
+                Cs = C[slot[t]]
+                kp = kap[p]
+                for j in range(nv):         # q = j r + s: no integer division per cell
+                    uvj = uv[j]
+                    for s in range(j * r, (j + 1) * r):
+                        _cell_coefficients(kp[s] * uvj, As, Cs, s)
+        _pair_rows(k, A, C, slot, r0, nref, ncol, R)
+    return k[ncol * R]
+
+
+@njit(cache=True, parallel=True)
+def sig_linear_pairs(dX, nX, dY, nY, px, py, R, factor, out):
+    """`sig_linear_gram` one pair at a time (``out[t]`` for pair ``(px[t], py[t])``)."""
+    for t in prange(px.shape[0]):
+        x = px[t]
+        y = py[t]
+        out[t] = _pair_linear(dX[x], nX[x], dY[y], nY[y], R, factor)
+
+
+@njit(cache=True, parallel=True)
+def sig_rbf_pairs(X, nX, Y, nY, px, py, R, gamma, factor, out):
+    """`sig_rbf_gram` one pair at a time."""
+    for t in prange(px.shape[0]):
+        x = px[t]
+        y = py[t]
+        out[t] = _pair_rbf(X[x], nX[x], Y[y], nY[y], R, gamma, factor)
+
+
+@njit(cache=True, parallel=True)
+def response_pairs(U, nU, V, nV, kap, r, px, py, R, factor, out):
+    """`response_gram` one pair at a time."""
+    for t in prange(px.shape[0]):
+        x = px[t]
+        y = py[t]
+        out[t] = _pair_response(U[x], nU[x], V[y], nV[y], kap, r, R, factor)

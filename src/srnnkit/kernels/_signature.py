@@ -124,11 +124,16 @@ def _signature_kernel(X: Any, Y: Any, *, static: Any, dyadic_order: Any, richard
     if static == "rbf":
         Xp, Yp, scale = _rbf_units(Xp, Yp if Y is not None else None, scale)
         Yp = Xp if Y is None else Yp
+    keep: dict = {}
+    out = _levels(Xp, nx, Yp, ny, Y is None, static, lev, rich, scale, nthreads, device, keep)
+    # the symmetric CPU Gram at dyadic_order holds the check's coarse self-kernels (the same
+    # bits: a pair's values do not depend on its lanes); the check solves the finer ones
+    known = np.diag(keep["finest"]) if Y is None and device == "cpu" else None
     for P, n in ((Xp, nx),) if Y is None else ((Xp, nx), (Yp, ny)):
-        cm.check_grid("signature_kernel", lambda lv, i, P=P, n=n: np.diag(_levels(
-            P[i], n[i], P[i], n[i], True, static, lv, False, scale, nthreads, "cpu")),
-            _variation(P, n), lev)      # (total, largest step) per path
-    out = _levels(Xp, nx, Yp, ny, Y is None, static, lev, rich, scale, nthreads, device)
+        cm.check_grid("signature_kernel", lambda lv, i, P=P, n=n: known[i]
+                      if known is not None and lv == lev
+                      else _self_kernels(P[i], n[i], static, lv, scale, nthreads),
+                      _variation(P, n), lev)      # (total, largest step) per path
     return check_finite_result(
         "signature_kernel", out, "The kernel grows like exp(|X| |Y|) in the path lengths: "
         "rescale the paths (scale=..., or divide them by their typical size), or use the "
@@ -175,8 +180,9 @@ def _variation(P: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 def _levels(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,
             static: str, lev: int, rich: bool, scale: float, nthreads: int,
-            device: str) -> np.ndarray:
-    """The Gram matrix at dyadic order ``lev`` (Richardson: combined with ``lev - 1``)."""
+            device: str, keep: dict | None = None) -> np.ndarray:
+    """The Gram matrix at dyadic order ``lev`` (Richardson: combined with ``lev - 1``);
+    ``keep["finest"]``, if given, receives the Gram at ``lev`` itself."""
     levels = [lev - 1, lev] if rich else [lev]
     if device == "cuda":
         from ._cuda import signature_gram_cuda
@@ -187,11 +193,23 @@ def _levels(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symm
         with cm.numba_threads(nthreads):
             results = [_gram(Xp, nx, Yp, ny, symmetric, static, 2**lv, scale, nthreads)
                        for lv in levels]
+    if keep is not None:
+        keep["finest"] = results[-1]
     return cm.richardson_combine(results[1], results[0]) if rich else results[0]
 
 
+def _self_kernels(P: np.ndarray, n: np.ndarray, static: str, lev: int, scale: float,
+                  nthreads: int) -> np.ndarray:
+    """k(x, x) of every path of ``P`` (lengths ``n``) at dyadic order ``lev``: the pairs
+    (i, i) only, the same values as the Gram's diagonal (the coarse-grid check)."""
+    with cm.numba_threads(nthreads):
+        return _gram(P, n, P, n, True, static, 2**lev, scale, nthreads, diagonal=True)
+
+
 def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmetric: bool,
-          static: str, R: int, scale: float, nthreads: int) -> np.ndarray:
+          static: str, R: int, scale: float, nthreads: int,
+          diagonal: bool = False) -> np.ndarray:
+    """The Gram matrix at ``R`` steps per cell side (``diagonal``: k(x_i, x_i) only, (n_x,))."""
     from . import _pde_loops as kr
 
     if static == "linear":
@@ -200,12 +218,20 @@ def _gram(Xp: np.ndarray, nx: np.ndarray, Yp: np.ndarray, ny: np.ndarray, symmet
         factor = scale / (R * R)
 
         def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
-            kr.sig_linear_gram(dX, nx - 1, dY, ny - 1, px, py, R, factor, nl, out)
+            if nl == 1:     # one pair at a time: row strips, no lane machinery
+                kr.sig_linear_pairs(dX, nx - 1, dY, ny - 1, px, py, R, factor, out)
+            else:
+                kr.sig_linear_gram(dX, nx - 1, dY, ny - 1, px, py, R, factor, nl, out)
     else:
         gamma = 0.5 / (scale * scale)
         factor = 1.0 / (R * R)
 
         def solve(px: np.ndarray, py: np.ndarray, nl: int, out: np.ndarray) -> None:
-            kr.sig_rbf_gram(Xp, nx, Yp, ny, px, py, R, gamma, factor, nl, out)
+            if nl == 1:
+                kr.sig_rbf_pairs(Xp, nx, Yp, ny, px, py, R, gamma, factor, out)
+            else:
+                kr.sig_rbf_gram(Xp, nx, Yp, ny, px, py, R, gamma, factor, nl, out)
 
-    return cm.gram_driver(solve, nx, ny, symmetric, kr.LANES, nthreads)
+    if diagonal:
+        return cm.diagonal_driver(solve, nx, kr.LANES, nthreads, pairwise=True)
+    return cm.gram_driver(solve, nx, ny, symmetric, kr.LANES, nthreads, pairwise=True)
