@@ -173,3 +173,18 @@ def test_response_check_reuses_the_coarse_diagonal(monkeypatch):
     calls.clear()
     assert len(_warned(response_kernel, W[:1], W[1:], dt=0.05, basis=basis)) == 2
     assert calls == [1, 1, 1, 1, 1]                 # (u, v), then both orders of u and of v
+
+
+def test_pairs_on_two_threads_are_lanes_on_one():
+    """5 pairs: 8 lanes on one thread, one pair at a time on two (3 per thread): the same
+    bits."""
+    assert cm.pair_lanes(5, 1, 64, True) == 8 and cm.pair_lanes(5, 2, 64, True) == 1
+    rng = np.random.default_rng(13)
+    X = [0.3 * rng.standard_normal((n, 3)) for n in (40, 7, 33, 21, 50)]
+    y = 0.3 * rng.standard_normal((45, 3))
+    for kw in ({"dyadic_order": 1}, {"static": "rbf", "dyadic_order": 2}):
+        one = signature_kernel(X, y, n_jobs=1, **kw)
+        assert np.array_equal(one, signature_kernel(X, y, n_jobs=2, **kw))
+    basis = MonomialBasis(1)
+    one = response_kernel(X, y[None], dt=0.05, basis=basis, n_jobs=1)
+    assert np.array_equal(one, response_kernel(X, y[None], dt=0.05, basis=basis, n_jobs=2))
