@@ -1,5 +1,7 @@
 """Volterra series and its convergence on the V2 tanh SRNN (docs/theory.md §9.5)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from response_reference import volterra_sum
@@ -187,3 +189,95 @@ def test_truncation_errors_at_rounding_level_warn_that_the_slopes_are_noise():
     with warnings.catch_warnings():            # amplitudes 1e-3: both orders resolved
         warnings.simplefilter("error", sk.response.UnresolvedSlopeWarning)
         sk.response.volterra_convergence(v2, w, dt=0.05, amplitudes=[1e-3, 5e-4, 2.5e-4])
+
+
+def _random_series(p, m, L, seed):
+    """A VolterraSeries with random decaying kernels of p outputs, m inputs and L lags."""
+    rng = np.random.default_rng(seed)
+    dec = np.exp(-0.05 * np.arange(L))
+    r1 = R.ResponseFunction(rng.standard_normal((L, p, m)) * dec[:, None, None], dt=0.05)
+    v2 = rng.standard_normal((L, L, p, m, m)) * np.multiply.outer(dec, dec)[..., None, None, None]
+    return R.VolterraSeries(r1, R.ResponseFunction(v2, dt=0.05, order=2), mean=np.zeros(p))
+
+
+def test_second_order_terms_of_a_long_input_in_bounded_memory():
+    # 4000 steps, 4 outputs, 2 channels, 100 lags: the order-2 spectra of all 100 second lags
+    # at once held 146 MB (tracemalloc peak); in blocks of second lags the peak stays near the
+    # 64 MB block budget, with the same numbers
+    import tracemalloc
+
+    series = _random_series(4, 2, 100, seed=3)
+    u = np.random.default_rng(4).standard_normal((4000, 2))
+    tracemalloc.start()
+    try:
+        with pytest.warns(UserWarning, match=r"n_steps=4000 > .*n_lags=100"):
+            terms = series.terms(u)      # exp(-0.05 k) has 0.7 % of its mass beyond 100 lags
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100e6
+    short = u[:60]                           # blocks of 7 second lags: the plain loops' sums
+    small = _random_series(3, 2, 60, seed=5)
+    import srnnkit.response._volterra as vmod
+
+    budget = vmod._BLOCK_BYTES
+    vmod._BLOCK_BYTES = 7 * (64 + 1) * 2 * 2 * (2 * 3 + 3) * 16
+    try:
+        got = small.predict(short)
+    finally:
+        vmod._BLOCK_BYTES = budget
+    s = small.second
+    ref = volterra_sum(small.first.values, s.values[:, 1:], s.d2, small.mean, short, 0.05)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    assert terms.shape == (2, 4001, 4) and np.all(np.isfinite(terms))
+
+
+def _linear_series(gamma, w, n_lags):
+    """Order-1 series of a 1-D linear SRNN with the EM chain's exact kernel (memory
+    1 / (gamma - w))."""
+    model = sk.SRNN(W=[[w]], C=[[1.0]], sigma=0.3, gamma=gamma, activation="identity")
+    return R.VolterraSeries.from_model(model, order=1, dt=0.05, n_lags=n_lags,
+                                       method="analytic", discrete=True)
+
+
+def test_truncation_warning_follows_the_kernels_decay():
+    # an input of 2000 steps against windows of 50 to 1000 lags: a slow kernel (memory 20 time
+    # units, 400 lags) loses 15-90 % of the response and says so with the lost share; a fast
+    # one (memory 0.2 time units, 4 lags) loses at most 2e-4 of it and was warned about alike
+    u = 0.1 * np.ones((2000, 1))
+    for gamma, w, lost in ((1.0, 0.95, True), (5.0, 0.0, False)):
+        full = _linear_series(gamma, w, 2000).predict(u)
+        for n_lags in (50, 100, 1000):
+            series = _linear_series(gamma, w, n_lags)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                err = np.abs(series.predict(u) - full).max() / np.abs(full - series.mean).max()
+            short = [c for c in caught if "has not decayed within its window" in str(c.message)]
+            assert len(short) == int(lost) and len(caught) == len(short)
+            assert err > 0.05 if lost else err < 1e-3
+            if lost:
+                assert f"n_steps=2000 > n_lags={n_lags}" in str(short[0].message)
+                assert "times that within it" in str(short[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # inside the window: quiet, and exact
+        _linear_series(1.0, 0.95, 50).predict(u[:50])
+
+
+def test_truncation_warning_of_a_sampled_kernel_decayed_into_its_noise():
+    # a fast 2-unit tanh network (memory about 0.35 time units): perturbation kernels of 60
+    # lags (3 time units) end within five standard errors of zero, so a 300-step input is
+    # quiet; with 6 lags both kernels are cut while large
+    model = sk.SRNN(W=[[0.3, 0.1], [0.0, 0.2]], C=[[1.0], [0.5]], sigma=0.5, gamma=3.0,
+                    b=[0.1, 0.0])
+    u = 0.2 * np.ones((300, 1))
+    long = R.VolterraSeries.from_model(model, order=2, dt=0.05, n_lags=60,
+                                       method="perturbation", seed=0, n_paths=2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", sk.CostWarning)
+        long.predict(u)
+    short = R.VolterraSeries.from_model(model, order=2, dt=0.05, n_lags=6,
+                                        method="perturbation", seed=0, n_paths=2000)
+    with pytest.warns(UserWarning, match="has not decayed") as caught:
+        short.predict(u)
+    assert sum("has not decayed" in str(c.message) for c in caught) == 2
