@@ -843,3 +843,18 @@ def test_a_learner_without_finite_predictions_is_flagged_as_such():
                         "ResponseKernelRidge NRMSE": 0.2})
     assert out == ["linear ridge on the raw series has no NRMSE: its test predictions are not "
                    "finite numbers (series or targets near the float range?)."]
+
+
+def test_class_labels_the_font_lacks_print_no_warning(tmp_path):
+    """Found by a held-out check: class labels in CJK script printed Matplotlib's 'Glyph ...
+    missing from font' warnings on stderr for the confusion matrix, even with --quiet."""
+    rng = np.random.default_rng(0)
+    rows = [([(rng.standard_normal(8) + (lab == "日本")).round(3).tolist()], lab)
+            for lab in ["日本", "größe"] * 6]
+    train = _ts(tmp_path / "train.ts", rows[:8], labels="true 日本 größe")
+    test = _ts(tmp_path / "test.ts", rows[8:], labels="true 日本 größe")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert main(["fit", "--quick", "--quiet", "--train", train, "--test", test, "--out",
+                     str(tmp_path / "o")]) == 0
+    assert not [w for w in seen if "Glyph" in str(w.message)], [str(w.message) for w in seen]

@@ -278,3 +278,25 @@ def test_a_repeated_tag_that_the_reader_does_not_use_is_no_error():
     assert X.shape == (3, 4, 1)
     with pytest.raises(ValueError, match="line 2: duplicate header tag @univariate"):
         load_ts(io.StringIO("@univariate true\n@univariate true\n@data\n1,2\n"))
+
+
+def test_a_quoted_class_label_may_hold_spaces():
+    """Found by a held-out check: '@classLabel true "a b" "c d"' was split at the spaces and
+    every line's label refused; the labels are read with their quotes, as aeon reads them."""
+    text = ('@classLabel true "a b" \'c d\' e\n@data\n1,2:"a b"\n3,4:\'c d\'\n5,6:e\n'
+            '7,8:"a b"\n')
+    X, y = load_ts(io.StringIO(text))
+    assert X.shape == (4, 2, 1)
+    assert y.tolist() == ['"a b"', "'c d'", "e", '"a b"']
+    with pytest.raises(ValueError, match=r"line 3: class label 'a' is not among"):
+        load_ts(io.StringIO('@classLabel true "a b" c\n@data\n1,2:a\n'))
+
+
+def test_an_arff_file_is_named_as_arff():
+    """Found by a held-out check: an ARFF file ('@relation', '@attribute') was read as
+    unlabelled univariate series of its rows, the class a last time step."""
+    text = ("% UEA\n@relation gp\n@attribute t1 numeric\n@attribute t2 numeric\n"
+            "@attribute class {1,2}\n@data\n1,2,1\n3,4,2\n")
+    with pytest.raises(ValueError, match=r"line 2: @relation is an ARFF header tag: this "
+                                         r"reader takes the \.ts format only"):
+        load_ts(io.StringIO(text))

