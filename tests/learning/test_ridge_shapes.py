@@ -108,3 +108,50 @@ def test_narrow_fit_equals_the_gram_path(n, p):
     np.testing.assert_allclose(fit.coef, coef, rtol=1e-10, atol=1e-10 * np.abs(coef).max())
     dec, ref = F[:, cols] @ fit.coef.T, F[:, cols] @ coef.T
     np.testing.assert_allclose(dec, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("sizes", [(20, 30), (90, 120)])      # primal and dual final solves
+def test_many_samples_choose_on_a_subset_and_fit_on_all(monkeypatch, sizes):
+    """Above `LOO_MAX_SAMPLES` samples the candidate and the relative penalty are chosen on
+    a fixed random subset (its features centred again), and the choice is fitted on every
+    sample: checked against `ridge_loo` of that subset and an explicit ridge solve of all
+    (the normal equations; deterministic, no standard error)."""
+    n, m = 160, 60
+    F, Y, groups = _problem(n, sizes, seed=3)
+    candidates = [[0], [0, 1]]
+    monkeypatch.setattr(_ridge, "LOO_MAX_SAMPLES", m)
+    fit = ridge_loo(F, Y, groups, candidates)
+    rows = np.sort(np.random.default_rng(0).choice(n, m, replace=False))
+    Fs = F[rows] - F[rows].mean(axis=0)
+    monkeypatch.setattr(_ridge, "LOO_MAX_SAMPLES", n)
+    sub = ridge_loo(Fs, Y[rows], groups, candidates)
+    assert fit.candidate == sub.candidate
+    np.testing.assert_array_equal(fit.errors, sub.errors)
+    np.testing.assert_array_equal(fit.per_sample, sub.per_sample)
+    cols = np.concatenate([groups[g] for g in candidates[fit.candidate]])
+    # the same multiple of the mean Gram eigenvalue, tr(G) / n, on the subset and on all
+    ratio = fit.alpha / (np.sum(F[:, cols] ** 2) / n)
+    assert ratio == pytest.approx(sub.alpha / (np.sum(Fs[:, cols] ** 2) / m), rel=1e-9)
+    assert np.min(np.abs(np.log(RELATIVE_ALPHAS / ratio))) < 1e-9
+    A = F[:, cols]
+    w = np.linalg.solve(A.T @ A + fit.alpha * np.eye(cols.size), A.T @ (Y - Y.mean(axis=0)))
+    np.testing.assert_allclose(fit.coef, w.T, rtol=1e-9, atol=1e-12 * np.abs(w).max())
+    np.testing.assert_allclose(fit.intercept, Y.mean(axis=0))
+
+
+def test_classifier_beyond_the_subset_limit_is_reproducible(monkeypatch):
+    """LinearSRNNClassifier with more training series than the leave-one-out subset: the
+    same labels from two fits and for any n_jobs (the subset is drawn from a fixed seed)."""
+    from srnnkit.learning import LinearSRNNClassifier
+
+    monkeypatch.setattr(_ridge, "LOO_MAX_SAMPLES", 40)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 30, 1))
+    y = np.repeat([0, 1, 2], 30)
+    X[y == 1, 10:20] += 1.0
+    X[y == 2] *= 2.0
+    kw = dict(n_oscillators=40, random_state=0)
+    a = LinearSRNNClassifier(**kw, n_jobs=1).fit(X[::2], y[::2])
+    b = LinearSRNNClassifier(**kw, n_jobs=2).fit(X[::2], y[::2])
+    np.testing.assert_array_equal(a.decision_function(X[1::2]), b.decision_function(X[1::2]))
+    assert np.mean(a.predict(X[1::2]) == y[1::2]) > 0.6
