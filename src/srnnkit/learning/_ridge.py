@@ -35,6 +35,7 @@ class RidgeLOO:
     errors: np.ndarray        # (n_candidates, n_alphas) mean squared LOO error
     per_sample: np.ndarray | None = None   # (n,) the chosen one's squared LOO errors,
     # in the units of the choice: targets times 2^-unit_exponent(Y) (no overflow at 1e200)
+    alpha_index: int | None = None         # the chosen penalty's index in the grid
 
 
 #: Above this many samples `ridge_loo` chooses on this many of them (a fixed random subset)
@@ -276,15 +277,8 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     shift = unit_exponent(Y)
     Yc = np.ldexp(Y - Y.mean(axis=0), -shift)
     grid = RELATIVE_ALPHAS if alphas is None else np.asarray(alphas, float)
-    columns = [np.concatenate([groups[g] for g in c]) for c in candidates]
-    if weights is None:
-        weights = [[1.0] * len(c) for c in candidates]
-    if column_weights is None:
-        column_weights = [None] * len(groups)
-    colw = [np.ones(g.size) if w is None else np.asarray(w, float)
-            for g, w in zip(groups, column_weights, strict=True)]
-    wcols = [np.concatenate([colw[g] * float(w) for g, w in zip(c, ws, strict=True)])
-             for c, ws in zip(candidates, weights, strict=True)]
+    weights, column_weights, colw, columns, wcols = _candidate_columns(
+        groups, candidates, weights, column_weights)
     spectra = _candidate_spectra(F, groups, candidates, weights, column_weights, colw,
                                  columns, wcols)
     errors = np.empty((len(candidates), grid.size))
@@ -316,7 +310,26 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
     coef = np.ldexp((dual.T @ F[:, columns[c]]) * wcols[c] ** 2, shift)
     intercept = Y.mean(axis=0)
     with np.errstate(over="ignore"):
-        return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift), per[c])
+        return RidgeLOO(c, alpha, coef, intercept, np.ldexp(errors, 2 * shift), per[c],
+                        best_a[c])
+
+
+def _candidate_columns(groups: Sequence[np.ndarray], candidates: Sequence[Sequence[int]],
+                       weights: Sequence[Sequence[float]] | None,
+                       column_weights: Sequence[np.ndarray | None] | None) -> tuple:
+    """``ridge_loo``'s ``weights`` and ``column_weights`` filled in (every weight 1 for
+    ``None``), each group's column weights ``colw``, and per candidate its ``columns`` and
+    their weights ``wcols`` (group weight times column weight)."""
+    if weights is None:
+        weights = [[1.0] * len(c) for c in candidates]
+    if column_weights is None:
+        column_weights = [None] * len(groups)
+    colw = [np.ones(g.size) if w is None else np.asarray(w, float)
+            for g, w in zip(groups, column_weights, strict=True)]
+    columns = [np.concatenate([groups[g] for g in c]) for c in candidates]
+    wcols = [np.concatenate([colw[g] * float(w) for g, w in zip(c, ws, strict=True)])
+             for c, ws in zip(candidates, weights, strict=True)]
+    return weights, column_weights, colw, columns, wcols
 
 
 def _ridge_subsampled(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray],
@@ -337,24 +350,15 @@ def _ridge_subsampled(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray]
     Fs -= Fs.mean(axis=0)
     sub = ridge_loo(Fs, Y[rows], groups, candidates, alphas, relative=relative,
                     weights=weights, column_weights=column_weights)
-    c = sub.candidate
-    ws = [1.0] * len(candidates[c]) if weights is None else weights[c]
-    cw = [None] * len(groups) if column_weights is None else column_weights
-    wc = np.concatenate([(np.ones(groups[g].size) if cw[g] is None
-                          else np.asarray(cw[g], float)) * float(w)
-                         for g, w in zip(candidates[c], ws, strict=True)])
-    cols = np.concatenate([groups[g] for g in candidates[c]])
-
-    def scale(B: np.ndarray) -> float:         # relative_scale: tr(G) / n of B's rows
-        total = float(np.einsum("ij,ij->", B, B))
-        return total / B.shape[0] if relative and total > 0 else 1.0
-
-    # the chosen penalty as a multiple of the subset's scale: its index in the grid
-    grid = RELATIVE_ALPHAS if alphas is None else np.asarray(alphas, float)
-    a_i = int(np.argmin(np.abs(np.log(grid) - np.log(sub.alpha / scale(Fs[:, cols] * wc)))))
     del Fs
-    A = F[:, cols] * wc
-    alpha = float(grid[a_i] * scale(A))
+    c = sub.candidate
+    *_, columns, wcols = _candidate_columns(groups, candidates, weights, column_weights)
+    A = F[:, columns[c]] * wcols[c]
+    # the subset's penalty as the same multiple of the whole set's tr(G) / n (the sum of
+    # G's diagonal, the rows' squared norms)
+    grid = RELATIVE_ALPHAS if alphas is None else np.asarray(alphas, float)
+    scale = relative_scale(np.einsum("ij,ij->i", A, A), n) if relative else 1.0
+    alpha = float(grid[sub.alpha_index] * scale)
     shift = unit_exponent(Y)
     Yc = np.ldexp(Y - Y.mean(axis=0), -shift)
     # w = A^T (A A^T + alpha I)^{-1} Yc = (A^T A + alpha I)^{-1} A^T Yc: the smaller system
@@ -366,5 +370,6 @@ def _ridge_subsampled(F: np.ndarray, Y: np.ndarray, groups: Sequence[np.ndarray]
         M = A @ A.T
         M[np.diag_indices_from(M)] += alpha
         w = A.T @ scipy.linalg.solve(M, Yc, assume_a="pos")
-    coef = np.ldexp(w.T * wc, shift)
-    return RidgeLOO(c, alpha, coef, Y.mean(axis=0), sub.errors, sub.per_sample)
+    coef = np.ldexp(w.T * wcols[c], shift)
+    return RidgeLOO(c, alpha, coef, Y.mean(axis=0), sub.errors, sub.per_sample,
+                    sub.alpha_index)
