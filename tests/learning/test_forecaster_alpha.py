@@ -133,12 +133,16 @@ def test_a_diverging_closed_loop_forecast_says_so():
     t = np.arange(700)
     square = np.sign(np.sin(2 * np.pi * t / 60 + 0.1))
     # one past value in the readout (lags=1, the default before lags="auto", which keeps
-    # this square wave in range)
-    fc = ReservoirForecaster(lags=1, random_state=0).fit(square[:600])
+    # this square wave in range) and a given penalty: with alpha="auto" the readout's closed
+    # loop is checked on the training series, and the bounded one taken stays within 1.8
+    # (test_forecaster_stability.py)
+    fc = ReservoirForecaster(lags=1, alpha=1e-8, random_state=0).fit(square[:600])
     with pytest.warns(ForecastDivergenceWarning, match=r"closed-loop forecast diverged: at "
                                                        r"step \d+ it reached") as rec:
         out = fc.predict(100)
     assert len(rec) == 1 and np.abs(out).max() > 10       # the values are still returned
+    checked = ReservoirForecaster(lags=1, random_state=0).fit(square[:600])
+    assert checked.n_unstable_ > 0 and np.abs(checked.predict(100)).max() < 10   # was 4.5e3
     sine = np.sin(2 * np.pi * t / 60)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ForecastDivergenceWarning)
