@@ -1,5 +1,5 @@
 """ReservoirForecaster (recursive): the readout's closed loop stays bounded on its training
-series."""
+series; the input inside the activation (``input_mode``)."""
 
 import warnings
 
@@ -96,3 +96,33 @@ def test_driven_fit_is_not_checked():
     u, y = sk.datasets.narma10(600, seed=0)
     fc = ReservoirForecaster(n_hidden=40, random_state=0).fit(u, y)
     assert fc.n_unstable_ == 0
+
+
+def test_input_inside_the_activation_forecasts_coarse_lorenz():
+    """Found by the same held-out check: with the input added outside tanh the state after
+    z[t] holds z[t] only linearly, and the one-step map of Lorenz-63 sampled every 0.05
+    needs products of the current values; a ReservoirPy ESN (input inside tanh) forecast 10
+    steps to 0.0067 against 0.37 (3 seeds, 500 / 200 units, 2000 training steps). Here
+    (100 units, 1000 steps, seed 0): 10-step NRMSE 0.55 additive, 0.0053 with
+    ``input_mode="activation"`` (seeds 1, 2: 0.82 and 0.54 against 0.034 and 0.0016)."""
+    x = _lorenz(1300, seed=0)
+    err = {}
+    for mode in ("additive", "activation"):
+        fc = ReservoirForecaster(n_hidden=100, input_mode=mode, random_state=0).fit(x[:1000])
+        assert fc.model_.input_mode == mode
+        err[mode], n_warn = _ten_step_errors(fc, x, 1000)
+        assert n_warn == 0
+    assert err["activation"] < 0.05 and err["additive"] > 0.3   # 10x and more between them
+    # the first closed-loop step is the last one-step prediction (the same drift)
+    assert fc.predict(1)[0] == pytest.approx(fc.predict_next(x[:1000])[-1], rel=1e-10)
+
+
+def test_input_mode_default_and_old_pickles():
+    fc = ReservoirForecaster(n_hidden=10, random_state=0)
+    assert fc.input_mode == "additive"
+    state = fc.fit(np.sin(np.arange(300) / 5)).__getstate__()
+    del state["input_mode"]
+    old = ReservoirForecaster.__new__(ReservoirForecaster)
+    old.__setstate__(state)
+    assert old.input_mode == "additive" and "input_mode" in repr(old.set_params(
+        input_mode="activation"))
