@@ -461,10 +461,14 @@ def _srnn_to(model: SRNN) -> dict:
             "stored in srnnkit files. Use readout=None, a (p, n) matrix, "
             "sk.readouts.Linear or sk.readouts.Quadratic, or save the weights yourself and "
             "attach the callable after loading.")
-    return {"W": model.W, "C": model.C, "sigma": model.sigma, "gamma": model.gamma,
-            "gamma_kind": model.gamma_kind, "b": model.b, "activation": model.activation,
-            "noise_diagonal": bool(model.noise_diagonal), "readout": readout,
-            "input_mode": model.input_mode}
+    state = {"W": model.W, "C": model.C, "sigma": model.sigma, "gamma": model.gamma,
+             "gamma_kind": model.gamma_kind, "b": model.b, "activation": model.activation,
+             "noise_diagonal": bool(model.noise_diagonal), "readout": readout,
+             "input_mode": model.input_mode}
+    dt = getattr(model, "dt", None)
+    if dt is not None:          # only when known: a model without one saves as before
+        state["dt"] = float(dt)
+    return state
 
 
 @_srnn_to.loader
@@ -495,7 +499,8 @@ def _srnn_from(s: dict) -> SRNN:
         raise ValueError(f"unknown gamma_kind {gk!r}")
     model = SRNN(s["W"], s["C"], s["sigma"], gamma=gamma_arg, b=s["b"],
                  activation=s["activation"], readout=readout,
-                 input_mode=s.get("input_mode", "additive"))
+                 input_mode=s.get("input_mode", "additive"),
+                 dt=None if s.get("dt") is None else _float(s["dt"]))  # files before dt: None
     if model.gamma_kind != gk or model.noise_diagonal != s["noise_diagonal"]:
         raise ValueError("the rebuilt model's gamma/noise structure differs from the saved one")
     return model

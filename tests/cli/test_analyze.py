@@ -51,6 +51,20 @@ def test_srnn_report(tmp_path, linear_npz, capsys):
     assert sorted(p.name for p in out.glob("*.png"))
 
 
+def test_srnn_saved_with_its_step_needs_no_dt(tmp_path, capsys):
+    """An SRNN saved with its step (``dt``, as NoisyRNN.to_srnn sets it) is analysed at that
+    step without --dt; --dt overrides it; a file without a step still needs --dt."""
+    model = sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]], sigma=0.5,
+                    gamma=[1.0, 0.8], activation="identity", dt=0.2)
+    sk.save(model, tmp_path / "m.npz")
+    for extra, dt in (([], 0.2), (["--dt", "0.1"], 0.1)):
+        out = tmp_path / f"rep{dt}"
+        rc = main(["analyze", str(tmp_path / "m.npz"), *extra, "--budget", "0.001",
+                   "--quiet", "--out", str(out)])
+        assert rc == 0, capsys.readouterr().err
+        assert json.loads((out / "metrics.json").read_text())["kernels"]["dt"] == dt
+
+
 def test_classifier_report_with_data(tmp_path, capsys):
     pytest.importorskip("torch")
     from srnnkit.cli._trained import builtin_task

@@ -152,6 +152,17 @@ def test_input_mode_activation_drift_and_io(tmp_path):
         sk.SRNN(m.W, m.C, sigma=0.1, input_mode="inside")
 
 
+def test_the_step_is_recorded_and_checked():
+    """``dt`` is the network's own step, recorded (None unless given) and checked."""
+    assert sk.SRNN.random(2, 1, seed=0).dt is None
+    assert sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.1, dt=0.5).dt == 0.5
+    for bad in (0.0, -1.0, float("inf")):
+        with pytest.raises(ValueError, match="dt"):
+            sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.1, dt=bad)
+    with pytest.raises(TypeError, match="dt"):
+        sk.SRNN(W=[[0.0]], C=[[1.0]], sigma=0.1, dt="0.5")
+
+
 @pytest.mark.parametrize("readout", [lambda H: np.array([1.0, 2.0]),      # (2,) for any input
                                      lambda H: H.sum(axis=0)])            # over the paths
 def test_a_callable_readout_of_the_wrong_shape_is_named_at_the_call(readout):

@@ -91,6 +91,7 @@ def test_to_srnn_and_from_srnn_are_inverses(parameterization):
     model = net.to_srnn()
     assert model.input_mode == "activation" and model.gamma_kind == "full"
     assert model.readout.kind == "linear" and model.n_noise == 2
+    assert model.dt == net.dt                     # the step travels with the SRNN
     back = NoisyRNN.from_srnn(model, dt=net.dt, parameterization=parameterization)
     tol = 0.0 if parameterization == "free" else 1e-14
     for name, value in net.state_dict().items():

@@ -48,6 +48,29 @@ def test_srnn_round_trip_exact(tmp_path, make):
     _same_model(model, back)
 
 
+def test_srnn_step_round_trips(tmp_path):
+    """An SRNN's own step (``dt``, e.g. from NoisyRNN.to_srnn) is saved and loaded; one
+    without a step saves as before, with no ``dt`` entry."""
+    sk.save(_ou(dt=0.25), tmp_path / "a.npz")
+    assert sk.load(tmp_path / "a.npz").dt == 0.25
+    assert "dt" in _meta(tmp_path / "a.npz")["state"]["dict"]
+    sk.save(_ou(), tmp_path / "b.npz")
+    assert sk.load(tmp_path / "b.npz").dt is None
+    assert "dt" not in _meta(tmp_path / "b.npz")["state"]["dict"]
+
+
+def test_srnn_file_written_before_the_step_loads(tmp_path):
+    """A file written the old way (no ``dt`` entry in the SRNN's state) loads, dt None."""
+    p = tmp_path / "old.npz"
+    sk.save(_ou(dt=0.5), p)
+    meta = _meta(p)
+    del meta["state"]["dict"]["dt"]
+    _rewrite(p, meta)
+    back = sk.load(p)
+    assert back.dt is None
+    _same_model(_ou(), back)
+
+
 def test_loaded_model_simulates_identically(tmp_path):
     model = sk.SRNN.random(5, 2, noise=0.3, seed=1)
     sk.save(model, str(tmp_path / "m.npz"))

@@ -49,6 +49,7 @@ def _subject(model: Any, dt: Any, inputs: Any, targets: Any) -> _Subject:
     from ..model import SRNN
 
     if isinstance(model, SRNN):
+        dt = model.dt if dt is None else dt
         if dt is None:
             fail("dt", "the network's Euler-Maruyama step (a number > 0) for an SRNN", dt)
         if targets is not None:
@@ -266,7 +267,7 @@ def analyze_network(model: Any, dt: float | None = None, *, inputs: Any = None,
     ----------
     model : SRNN or fitted NoisyRNNClassifier / NoisyRNNRegressor
     dt : float, optional
-        The Euler-Maruyama step; required for an SRNN, taken from ``dt_`` for an estimator.
+        The Euler-Maruyama step: by default an SRNN's ``model.dt``, an estimator's ``dt_``.
     inputs : array-like of shape (n_series, n_steps, m) or (n_series, n_steps), or list
         Test series (an estimator's raw units; an SRNN's own units); unequal lengths as a
         list. Default: standard normal white-noise series (the standardised scale of an

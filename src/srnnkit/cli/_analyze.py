@@ -1,10 +1,10 @@
 """``srnnkit analyze MODEL.npz``: read a saved trained network through its kernels.
 
-Loads a saved ``NoisyRNNClassifier`` / ``NoisyRNNRegressor`` (or an ``SRNN`` with
-``--dt``), runs :func:`srnnkit.analysis.analyze_network` on the ``--data`` series (or on
-white-noise inputs) and writes the same kind of self-contained report as ``srnnkit run``:
-``report.html`` with the figures embedded, the PNGs, ``metrics.json`` and the "Problems
-found" box. Everything that can be checked before the work (the model file, the data file,
+Loads a saved ``NoisyRNNClassifier`` / ``NoisyRNNRegressor`` (or an ``SRNN``, with its
+saved ``dt`` or ``--dt``), runs :func:`srnnkit.analysis.analyze_network` on the ``--data``
+series (or on white-noise inputs) and writes the same kind of self-contained report as
+``srnnkit run``: ``report.html`` with the figures embedded, the PNGs, ``metrics.json`` and the
+"Problems found" box. Everything that can be checked before the work (the model file, the data file,
 the output directory, the step) is checked first; errors are one line.
 """
 
@@ -32,8 +32,9 @@ _TEXT = """Analyse a saved trained network: its first- and second-order response
 by two independent estimators (perturbation and Girsanov) and their agreement, how much of
 its mean output on test inputs the Volterra series captures, its memory (kernel decay,
 time constants) and its robustness to input noise (predicted from the kernels, measured).
-MODEL.npz is a NoisyRNNClassifier or NoisyRNNRegressor saved with srnnkit.save (or an SRNN,
-with --dt). Writes report.html, the figures, metrics.json and analysis.toml to --out.
+MODEL.npz is a NoisyRNNClassifier or NoisyRNNRegressor saved with srnnkit.save (or an SRNN:
+its saved step dt, or --dt). Writes report.html, the figures, metrics.json and analysis.toml
+to --out.
 
 Time on 2 busy cores, 64 units, 8 inputs, 10 classes: about 2 minutes, 20 to 30 s with
 --quick."""
@@ -54,7 +55,8 @@ def add_parser(sub: Any, formatter: Any, epilog: str) -> None:
     sp.add_argument("--out", default="srnnkit-analysis", metavar="DIR",
                     help="output directory, created if missing")
     sp.add_argument("--dt", type=float, metavar="DT",
-                    help="the Euler-Maruyama step of a saved SRNN (estimators know theirs)")
+                    help="the Euler-Maruyama step of a saved SRNN (default: its saved dt, "
+                         "when it has one; estimators know theirs)")
     sp.add_argument("--quick", action="store_true",
                     help=f"smaller sample sizes (budget {QUICK_BUDGET:g})")
     sp.add_argument("--budget", type=float, metavar="B",
@@ -81,11 +83,13 @@ def _load_model(path: str, dt: float | None) -> tuple[Any, float | None]:
     except (ValueError, TypeError) as err:
         raise ValueError(f"cannot read the model {path!r}: {_one_line(err)}") from None
     if isinstance(obj, sk.SRNN):
-        if dt is None:
-            raise ValueError(f"{path!r} holds an SRNN, which does not know its step: pass "
-                             "--dt (the Euler-Maruyama step it runs with).")
-        if not 0 < dt < float("inf"):
+        if dt is not None and not 0 < dt < float("inf"):
             raise ValueError(f"--dt must be a finite number > 0; got {dt}.")
+        dt = obj.dt if dt is None else dt          # --dt overrides the saved step
+        if dt is None:
+            raise ValueError(f"{path!r} holds an SRNN saved without its step (built without "
+                             "dt=, or saved by srnnkit before SRNN.dt): pass --dt (the "
+                             "Euler-Maruyama step it runs with).")
         _check_analysable(path, obj, dt)
         return obj, dt
     if not _is_estimator(obj):

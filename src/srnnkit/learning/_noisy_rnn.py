@@ -681,7 +681,7 @@ class NoisyRNNRegressor(SeriesScoreMixin, MultiOutputMixin, RegressorMixin,
         s, c = self.target_scale_, self.target_shift_
         return SRNN(model.W, model.C, model.sigma, gamma=model.gamma_matrix, b=model.b,
                     activation=model.activation, readout=Linear(s[:, None] * ro.Q, s * ro.q + c),
-                    input_mode="activation")
+                    input_mode="activation", dt=model.dt)
 
     def _score_outputs(self, out: np.ndarray, targets: np.ndarray) -> float:
         from sklearn.metrics import r2_score

@@ -79,6 +79,12 @@ class SRNN:
         :math:`-\Gamma h + a(Wh + b) + Cu` (the paper's SRNN); ``"activation"`` gives
         :math:`-\Gamma h + a(Wh + Cu + b)`, the Lipschitz / noisy-RNN form of trained
         networks. With the identity activation both are the same model.
+    dt : float, optional
+        The Euler-Maruyama step the network runs with, when it has one (a trained network's
+        own step: `srnnkit.nn.NoisyRNN.to_srnn` sets it). Only recorded: it is saved and
+        loaded with the model (`srnnkit.save`) and read by ``srnnkit analyze``; simulations
+        still take their ``dt`` argument. None (the default) when the network has no step
+        of its own.
 
     Attributes
     ----------
@@ -105,7 +111,7 @@ class SRNN:
     def __init__(self, W: ArrayLike, C: ArrayLike, sigma: ArrayLike, gamma: ArrayLike = 1.0,
                  b: ArrayLike | None = None, activation: str = "tanh",
                  readout: ReadoutLike = None,
-                 input_mode: str = "additive") -> None:
+                 input_mode: str = "additive", dt: float | None = None) -> None:
         W = check_array("W", W, ndim=2, shape_text="(n, n)")
         n = W.shape[0]
         if W.shape != (n, n):
@@ -124,6 +130,7 @@ class SRNN:
         self.gamma, self.gamma_kind = _as_gamma(gamma, n)
         self.sigma, self.noise_diagonal = _as_sigma(sigma, n)
         self.readout = as_readout(readout, n)
+        self.dt = None if dt is None else check_positive("dt", dt)
         self._check_dissipativity()
 
     # ------------------------------------------------------------------ shapes

@@ -161,7 +161,7 @@ def from_lipschitz_rnn(net: Any, *, sigma: ArrayLike | None = None) -> SRNN:
     -------
     model : SRNN
         tanh activation, ``input_mode="activation"``, a full leak matrix and readout
-        ``Linear(D G, delta)``; to be read with ``dt = net.eps``.
+        ``Linear(D G, delta)``; to be read with ``dt = net.eps``, recorded as ``model.dt``.
 
     Raises
     ------
@@ -211,7 +211,8 @@ def from_lipschitz_rnn(net: Any, *, sigma: ArrayLike | None = None) -> SRNN:
     A = _skew_sym(B, beta, gamma_a)
     W = _skew_sym(Cw, beta, gamma_w)
     return SRNN(W=W.T * g, C=E, b=e, gamma=-alpha * A.T * g, sigma=nu / g[:, None] / np.sqrt(eps),
-                activation="tanh", readout=Linear(D * g, delta), input_mode="activation")
+                activation="tanh", readout=Linear(D * g, delta), input_mode="activation",
+                dt=eps)
 
 
 def _linear(net: Any, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -459,8 +459,8 @@ class NoisyRNN(torch.nn.Module):
         """The network as an `srnnkit.SRNN` (float64 copies of the weights).
 
         ``SRNN(W, C, sigma, gamma=Γ (full), b, activation, readout=Linear(Q, q),
-        input_mode="activation")``: simulating it with ``h0="zeros"`` and the step ``dt`` is
-        this module's forward pass.
+        input_mode="activation", dt=dt)``: simulating it with ``h0="zeros"`` and the step
+        ``dt`` (recorded as the SRNN's ``dt``) is this module's forward pass.
 
         Returns
         -------
@@ -480,7 +480,7 @@ class NoisyRNN(torch.nn.Module):
                         gamma=arr(self.gamma_matrix()), b=arr(self.b),
                         activation=self.activation,
                         readout=Linear(arr(self.readout_weights()), arr(self.q)),
-                        input_mode="activation")
+                        input_mode="activation", dt=self.dt)
 
     @classmethod
     def from_srnn(cls, model: SRNN, *, dt: float, readout: str = "last",

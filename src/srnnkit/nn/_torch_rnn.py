@@ -198,7 +198,8 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     -------
     model : SRNN
         ``SRNN(W=W_hh, C=W_ih, b=b_hh + b_ih, gamma=1.0, sigma=sigma, activation,
-        readout=Linear(Q, q), input_mode="activation")``.
+        readout=Linear(Q, q), input_mode="activation", dt=1.0)``: its step, one time unit
+        per input, is recorded as ``model.dt``.
 
     Raises
     ------
@@ -242,4 +243,4 @@ def from_torch_rnn(rnn: Any, readout: Any = None, *, sigma: ArrayLike = 0.0) -> 
     if isinstance(sigma, torch.Tensor):       # a learned level (requires_grad) was refused
         sigma = float64_copy(sigma)
     return SRNN(W=W, C=C, b=b, gamma=1.0, sigma=sigma, activation=activation, readout=ro,
-                input_mode="activation")
+                input_mode="activation", dt=1.0)
