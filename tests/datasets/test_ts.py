@@ -115,7 +115,14 @@ def test_missing_values_options():
     ("@targetLabel true\n@data\n1,2:abc\n", 3, "regression target must be a number"),
     ("@targetLabel true\n@data\n1,2\n", 3, "followed by ':<label>'"),
     ("@dimensions 0\n@data\n1\n", 1, "positive integer"),
-    ("@timeStamps true\n@data\n(0,1),(1,2)\n", 2, "not supported"),
+    ("@timeStamps true\n@data\n(0,1),(2,2),(3,4)\n", 3, "not equally spaced"),
+    ("@timeStamps true\n@data\n(0,1),(1,2)\n(0,1),(2,2)\n", 4, "step 2, the case on line 3"),
+    ("@timeStamps true\n@data\n(0,1),(1,2):(0,1),(2,2)\n", 3, "different timestamps"),
+    ("@timeStamps true\n@data\n(1,1),(0,2)\n", 3, "must increase"),
+    ("@timeStamps true\n@data\n(0,1),(x,2)\n", 3, "must be an integer"),
+    ("@timeStamps true\n@data\n(0,1),(2007-01-01,2)\n", 3, "mix integers and date-times"),
+    ("@timeStamps true\n@data\n1,2\n", 3, "'\\(timestamp,value\\)' tuples"),
+    ("@data\n(0,1),(1,2)\n", 2, "does not say '@timeStamps true'"),
     ("@univariate true\n\n", 2, "no '@data' line"),
     ("@data\n# only a comment\n", 2, "no data"),
     ("@data\n1,inf\n", 2, "finite"),
@@ -321,3 +328,59 @@ def test_errors_name_the_file_read_by_path(tmp_path):
         load_ts(tmp_path / "empty.ts")
     with pytest.raises(ValueError, match=r"^\.ts file, line 5: @seriesLength"):
         load_ts(io.StringIO(path.read_text()))
+
+
+STAMPED = """@problemName stamped
+@timeStamps true
+@missing false
+@univariate false
+@dimensions 2
+@equalLength false
+@classLabel true a b
+@data
+(0,1.5),(1,2.5),(2,3.25):(0,0.5),(1,0.75),(2,1.0):a
+(10,4.0),(11,5.5),(12,6.5),(13,6.25):(10,7.0),(11,8.25),(12,9.0),(13,9.5):b
+"""
+
+
+def test_equally_spaced_timestamps_read_as_the_values():
+    """@timeStamps true: '(t,v)' tuples with equally spaced integer timestamps (each case
+    from its own start) read into the same series as the file without them."""
+    X, y = load_ts(io.StringIO(STAMPED))
+    assert isinstance(X, list) and y.tolist() == ["a", "b"]
+    np.testing.assert_array_equal(X[0], [[1.5, 0.5], [2.5, 0.75], [3.25, 1.0]])
+    np.testing.assert_array_equal(X[1][:, 1], [7.0, 8.25, 9.0, 9.5])
+    plain = load_ts(io.StringIO("@classLabel true a\n@data\n1.5,2.5,3.25:0.5,0.75,1.0:a\n"))
+    np.testing.assert_array_equal(load_ts(io.StringIO(STAMPED))[0][0], plain[0][0])
+
+
+def test_timestamps_match_aeons_reader(tmp_path):
+    """aeon reads the values of the same file alike (its reader keeps digits with a decimal
+    point only, so the values here are positive decimals)."""
+    aeon_datasets = pytest.importorskip("aeon.datasets")
+    rng = np.random.default_rng(0)
+    values = np.round(rng.uniform(0.1, 9.0, size=(4, 6, 2)), 3) + 0.0005
+    lines = [":".join(",".join(f"({5 * i + t},{values[i, t, d]:.4f})" for t in range(6))
+                      for d in range(2)) + f":{'ab'[i % 2]}" for i in range(4)]
+    head = STAMPED.split("@equalLength")[0] + "@equalLength true\n@seriesLength 6\n"
+    path = tmp_path / "stamped.ts"
+    path.write_text(head + "@classLabel true a b\n@data\n" + "\n".join(lines) + "\n")
+    X, y = load_ts(path)
+    Xa, ya = aeon_datasets.load_from_ts_file(str(path))
+    np.testing.assert_array_equal(X, np.transpose(Xa, (0, 2, 1)))
+    np.testing.assert_array_equal(y, ya)
+
+
+def test_date_time_stamps_and_missing_values():
+    """Date-times (as sktime writes them, with colons inside the tuples) and '?' values."""
+    text = ("@timeStamps true\n@missing true\n@classLabel true a\n@data\n"
+            "(2007-01-01 00:00:00,1.0),(2007-01-01 12:00:00,?),(2007-01-02 00:00:00,3.0):"
+            "(2007-01-01 00:00:00,4.0),(2007-01-01 12:00:00,5.0),(2007-01-02 00:00:00,6.0):a\n")
+    X, _ = load_ts(io.StringIO(text), missing="interpolate")
+    np.testing.assert_array_equal(X[0], [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]])
+    with pytest.raises(ValueError, match="line 5: missing value"):
+        load_ts(io.StringIO(text))
+    uneven = text.replace("2007-01-02 00:00:00", "2007-01-03 00:00:00")
+    with pytest.raises(ValueError, match=r"not equally spaced \(step 43200 s, then 129600 s "
+                                         r"from 2007-01-01 12:00 to 2007-01-03\)"):
+        load_ts(io.StringIO(uneven), missing="interpolate")

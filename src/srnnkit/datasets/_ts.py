@@ -6,6 +6,7 @@ import io
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import IO, TypeAlias
 
@@ -125,8 +126,6 @@ def _header_line(lineno: int, line: str, header: _Header) -> bool:
     if tag == "data":
         if value.strip():
             raise _err(lineno, "@data must be on its own line.")
-        if tags.get("timestamps"):
-            raise _err(lineno, "time-stamped data (@timeStamps true) is not supported.")
         if tags.get("classlabel") and tags.get("targetlabel"):
             raise _err(lineno, "@classLabel true and @targetLabel true are exclusive.")
         return True
@@ -238,6 +237,117 @@ def _parse_dims(lineno: int, fields: list[str], missing: str) -> np.ndarray:
     return np.stack(dims, axis=1)
 
 
+#: one '(timestamp,value)' tuple of a time-stamped dimension
+_TUPLE = re.compile(r"\(([^()]*)\)")
+#: a dimension of tuples separated by commas, nothing else
+_TUPLES = re.compile(r"\s*\([^()]*\)\s*(?:,\s*\([^()]*\)\s*)*")
+
+
+def _split_fields(line: str) -> list[str]:
+    """The ``:``-separated fields of a time-stamped data line, not splitting inside the
+    tuples (a date-time such as ``2007-01-01 00:00:00`` holds colons)."""
+    fields, depth, start = [], 0, 0
+    for i, ch in enumerate(line):
+        depth += (ch == "(") - (ch == ")")
+        if ch == ":" and depth == 0:
+            fields.append(line[start:i])
+            start = i + 1
+    return [*fields, line[start:]]
+
+
+def _parse_time(lineno: int, text: str) -> int | np.datetime64:
+    """A timestamp: an integer, or a date-time NumPy reads (``2007-01-01 00:00:00``)."""
+    t = text.strip()
+    stamp = np.datetime64("NaT")
+    if re.fullmatch(r"[+-]?\d+", t):
+        if abs(int(t)) < 2 ** 62:                 # the steps fit in int64
+            return int(t)
+    else:
+        try:
+            with warnings.catch_warnings():       # an offset (+01:00) is read as UTC
+                warnings.simplefilter("ignore")
+                parsed = np.datetime64(t)
+            ns = parsed.astype("datetime64[ns]")
+            if ns.astype(parsed.dtype) == parsed:    # within the nanosecond range
+                stamp = ns
+        except (ValueError, OverflowError):
+            pass
+    if np.isnat(stamp):
+        raise _err(lineno, f"a timestamp must be an integer (|t| < 2**62) or a date-time "
+                   f"such as '2007-01-01 00:00:00'; got {t[:40]!r}.")
+    return stamp
+
+
+def _parse_stamped(lineno: int, fields: list[str], missing: str
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The dimensions of a time-stamped case (``(t,v)`` tuples) as an (n_steps, n_dims)
+    array and its timestamps (int64 or datetime64[ns]), the same for every dimension."""
+    dims, times = [], None
+    for f in fields:
+        if not _TUPLES.fullmatch(f):
+            raise _err(lineno, f"with @timeStamps true a dimension is a list of "
+                       f"'(timestamp,value)' tuples separated by commas; got {f[:40]!r}.")
+        pairs = [t.rsplit(",", 1) for t in _TUPLE.findall(f)]
+        if any(len(pair) != 2 for pair in pairs):
+            raise _err(lineno, "a tuple must be '(timestamp,value)'.")
+        stamps = [_parse_time(lineno, t) for t, _ in pairs]
+        kinds = {isinstance(s, int) for s in stamps}
+        if len(kinds) > 1:
+            raise _err(lineno, "timestamps mix integers and date-times.")
+        t = np.array(stamps, dtype=np.int64 if kinds == {True} else "datetime64[ns]")
+        if times is not None and not np.array_equal(t, times):
+            raise _err(lineno, "the dimensions of a case have different timestamps; "
+                       "srnnkit reads the dimensions of a case on one time grid.")
+        times = t
+        vals = np.array([_parse_value(lineno, v) for _, v in pairs])
+        dims.append(_fill_missing(lineno, vals, missing))
+    return np.stack(dims, axis=1), times
+
+
+def _show(step: object) -> str:
+    """A timestamp or a time step for a message (a date-time step in seconds)."""
+    if isinstance(step, np.timedelta64):
+        return f"{step / np.timedelta64(1, 's'):g} s"
+    if isinstance(step, np.datetime64):
+        return str(np.datetime_as_string(step, unit="auto")).replace("T", " ")
+    return str(step)
+
+
+def _time_step(lineno: int, times: np.ndarray) -> np.ndarray | None:
+    """The step of a case's equally spaced timestamps (None for one step); ValueError when
+    they do not increase by one step."""
+    if times.size < 2:
+        return None
+    steps = np.diff(times)
+    if np.any(steps <= steps.dtype.type(0)):
+        j = int(np.flatnonzero(steps <= steps.dtype.type(0))[0])
+        raise _err(lineno, f"timestamps must increase; {_show(times[j])} is followed by "
+                   f"{_show(times[j + 1])}.")
+    if np.any(steps != steps[0]):
+        j = int(np.flatnonzero(steps != steps[0])[0])
+        raise _err(lineno, f"the timestamps are not equally spaced (step {_show(steps[0])}, "
+                   f"then {_show(steps[j])} from {_show(times[j])} to {_show(times[j + 1])}): "
+                   "srnnkit's series are values on a uniform time grid, and reading these "
+                   "values as one would distort time. Resample the series to a uniform grid "
+                   "first (missing values may be written as '?').")
+    return steps[0]
+
+
+def _check_step(lineno: int, step: np.ndarray | None, first: tuple[int, object] | None
+                ) -> tuple[int, object] | None:
+    """The file's time step: the same for every case (``first``: its line and value)."""
+    if step is None:
+        return first
+    if first is None:
+        return lineno, step
+    if type(step) is not type(first[1]) or step != first[1]:
+        raise _err(lineno, f"this case's timestamps have step {_show(step)}, the case on "
+                   f"line {first[0]} step {_show(first[1])}: series sampled at different "
+                   "rates would be read as if on one time grid. Resample them to one step "
+                   "first.")
+    return first
+
+
 def _check_case(lineno: int, case: np.ndarray, header: _Header,
                 first: np.ndarray | None) -> None:
     """A case agrees with the header and with the first case."""
@@ -288,8 +398,17 @@ def load_ts(path: PathOrFile, *, missing: str = "raise",
     is read with its quotes, as aeon reads it), ``#`` (or ARFF's ``%``) comment lines, then
     ``@data`` and one line per case: the dimensions separated by ``:``, the values of a
     dimension by ``,``, and the class label or regression target as the last ``:`` field.
-    ``?`` (or ``NaN``) marks a missing value. Time-stamped data (``@timeStamps true``) is not
-    supported.
+    ``?`` (or ``NaN``) marks a missing value.
+
+    Time-stamped data (``@timeStamps true``) writes each value as a ``(timestamp,value)``
+    tuple, ``(0,1.5),(1,2.5),...``, the timestamps integers or date-times such as
+    ``2007-01-01 00:00:00`` (as sktime writes them). It is read into the same arrays when
+    the timestamps are equally spaced, the same for every dimension of a case and with one
+    step for the whole file (each case may start at its own time); the timestamps
+    themselves are not returned. Irregular timestamps (a gap, an uneven step, different
+    rates in different cases) are refused with a ValueError naming the line: the arrays
+    are values on a uniform grid, and reading irregular samples as such would distort
+    time; resample them first.
 
     Parameters
     ----------
@@ -351,6 +470,7 @@ def _parse(text: str, missing: str, return_type: str
     in_data = False
     cases: list[np.ndarray] = []
     targets: list[str | float | None] = []
+    step: tuple[int, object] | None = None        # time-stamped files: (line, step)
     last_line = 0
     for lineno, raw in enumerate(io.StringIO(text, newline=None), start=1):
         last_line = lineno
@@ -366,10 +486,17 @@ def _parse(text: str, missing: str, return_type: str
             raise _err(lineno, f"header line {line[:40]!r} after '@data': the header "  # data
                        "comes before '@data', once.")
         try:
-            fields, target = _split_target(lineno, line.split(":"), header)
-            if "(" in line:
-                raise _err(lineno, "time-stamped values '(t,v)' are not supported.")
-            case = _parse_dims(lineno, fields, missing)
+            stamped = bool(header.get("timestamps"))
+            fields, target = _split_target(
+                lineno, _split_fields(line) if stamped else line.split(":"), header)
+            if stamped:
+                case, times = _parse_stamped(lineno, fields, missing)
+                step = _check_step(lineno, _time_step(lineno, times), step)
+            elif "(" in line:
+                raise _err(lineno, "time-stamped values '(t,v)' in a file whose header "
+                           "does not say '@timeStamps true'.")
+            else:
+                case = _parse_dims(lineno, fields, missing)
         except ValueError as err:
             raise ValueError(f"{err}{_data_hint(header, line)}") from None
         if target is not None:
