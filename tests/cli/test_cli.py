@@ -859,3 +859,42 @@ def test_class_labels_the_font_lacks_print_no_warning(tmp_path):
         assert main(["fit", "--quick", "--quiet", "--train", train, "--test", test, "--out",
                      str(tmp_path / "o")]) == 0
     assert not [w for w in seen if "Glyph" in str(w.message)], [str(w.message) for w in seen]
+
+
+@pytest.mark.parametrize("target", [False, True], ids=["classification", "regression"])
+def test_fit_shows_the_step_it_runs(tmp_path, monkeypatch, target):
+    """`srnnkit fit` on a terminal showed nothing until the stage ended: a status line now
+    names the step running, its number and the elapsed time, with no percentage (the steps
+    take unequal times). --quiet keeps stderr silent."""
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    rng = np.random.default_rng(0)
+    labels = [0.5, 1.5] if target else ["a", "b"]
+    rows = [([rng.standard_normal(12).round(3).tolist()], lab) for lab in labels * 6]
+    train = _ts(tmp_path / "train.ts", rows, target=target)
+    test = _ts(tmp_path / "test.ts", rows[:4], target=target)
+    argv = ["fit", "--quick", "--train", train, "--test", test]
+    for quiet in (False, True):
+        err = Terminal()
+        monkeypatch.setattr(sys, "stderr", err)
+        assert main([*argv, *(["--quiet"] if quiet else []), "--out",
+                     str(tmp_path / f"o{quiet}")]) == 0
+        monkeypatch.undo()
+        text = err.getvalue()
+        if quiet:
+            assert text == ""
+            continue
+        n = 7 if target else 4
+        assert f"fit: step 1 of {n}, loading the learning code" in text
+        fitting = ("fitting ResponseKernelRidge on 12 series" if target else
+                   "fitting LinearSRNNClassifier on 12 series")
+        assert f"fit: step 2 of {n}, {fitting} [00:" in text
+        assert f"fit: step {n} of {n}, drawing the" in text
+        status = [line for line in text.split("\r") if line.startswith("fit")]
+        assert status and not any("%" in line for line in status)   # the library's own
+        # counted bars (a Gram matrix's rows) may still show theirs

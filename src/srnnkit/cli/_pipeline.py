@@ -512,7 +512,15 @@ def _labels(values: Any) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > 5 else "")
 
 
-def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, list[str]]:
+#: the fit stage's steps (its status line counts them; their times differ)
+FIT_STEPS = {"regression": 7, "classification": 4}
+#: the first step: the imports take seconds (compiled code loaded from its cache)
+_LOADING = "loading the learning code (srnnkit.learning, Matplotlib)"
+
+
+def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path, steps: Any
+                    ) -> tuple[dict, list[str]]:
+    steps.step(_LOADING)
     import matplotlib.pyplot as plt
     from sklearn.linear_model import RidgeCV
     from sklearn.pipeline import make_pipeline
@@ -521,11 +529,15 @@ def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, lis
 
     # the library's defaults, as `ResponseKernelRidge()` in Python gives them (found by a
     # held-out check: a fixed grid of absolute penalties gave another NRMSE than Python's)
+    steps.step(f"fitting ResponseKernelRidge on {len(Xtr)} series")
     krr = ResponseKernelRidge().fit(Xtr, ytr)
     alphas = np.logspace(-6, 1, 8)                   # the reservoir pipeline's ridge grid
+    steps.step(f"ResponseKernelRidge predicting {len(Xte)} series")
     pred = krr.predict(Xte)
+    steps.step(f"fitting SRNNReservoir+ridge on {len(Xtr)} series")
     res = make_pipeline(SRNNReservoir(n_hidden=64, random_state=seed),
                         RidgeCV(alphas=alphas)).fit(Xtr, ytr)
+    steps.step(f"SRNNReservoir+ridge predicting {len(Xte)} series")
     pred_r = res.predict(Xte)
     # errors and spread in units of the largest |target| (found by a held-out check: targets
     # of size 1e-300 had a spread that underflowed to 0, "the test targets are constant", and
@@ -549,10 +561,12 @@ def _fit_regression(Xtr, ytr, Xte, yte, seed: int, out: Path) -> tuple[dict, lis
         with np.errstate(over="ignore"):
             metrics.update({f"{k} RMSE": v * scale for k, v in rmse.items()})
     metrics.update({"test target SD": sd, "alpha chosen": float(krr.alpha_)})
+    steps.step("linear ridge on the raw series")
     base = _raw_ridge(Xtr, ytr, Xte, alphas)
     if base is not None:       # the linear baseline the learners must beat (found by fuzzing:
         rmse_b = rms(base)                                      # on NARMA10 they did not)
         metrics["linear ridge on the raw series NRMSE"] = rmse_b / sd_1 if sd_1 > 0 else None
+    steps.step("drawing the figure")
     fig, ax = plt.subplots(figsize=(4.5, 4.0), layout="constrained")
     ax.scatter(yte, pred, s=12, label="response kernel ridge")
     ax.scatter(yte, pred_r, s=12, marker="x", label="SRNN reservoir + ridge")
@@ -576,8 +590,9 @@ def _raw_ridge(Xtr: Any, ytr: Any, Xte: Any, alphas: np.ndarray) -> np.ndarray |
     return RidgeCV(alphas=alphas).fit(flat(Xtr), ytr).predict(flat(Xte))
 
 
-def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
+def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path, steps: Any
                         ) -> tuple[dict, list[str]]:
+    steps.step(_LOADING)
     import matplotlib.pyplot as plt
 
     from srnnkit import learning
@@ -588,7 +603,9 @@ def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
         clf = learning.ResponseKernelClassifier()
     else:
         clf = getattr(learning, name)(random_state=seed)
+    steps.step(f"fitting {name} on {len(Xtr)} series")
     clf.fit(Xtr, ytr)
+    steps.step(f"predicting {len(Xte)} test series")
     pred = clf.predict(Xte)
     _, counts = np.unique(np.asarray(yte), return_counts=True)
     # rows and columns: every true and every predicted class (found by fuzzing: predictions
@@ -602,6 +619,7 @@ def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
         metrics["test series of classes absent from training"] = int(unseen.sum())
         metrics["classes absent from training"] = [str(c) for c in
                                                    np.unique(np.asarray(yte)[unseen])]
+    steps.step("drawing the confusion matrix")
     confusion = np.array([[np.sum((np.asarray(yte) == a) & (pred == b)) for b in labels]
                           for a in labels])
     fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
@@ -620,20 +638,28 @@ def _fit_classification(Xtr, ytr, Xte, yte, name: str, seed: int, out: Path
 
 
 def stage_fit(cfg: dict, ctx: dict, out: Path) -> dict:
-    """Readout-only learning: a regression task or labelled --train/--test data."""
+    """Readout-only learning: a regression task or labelled --train/--test data; a status
+    line names the step running (`srnnkit._progress.Steps`) where bars are drawn."""
+    from srnnkit._progress import Steps
+
     from ._checks import fit_problems
 
     lcfg, seed = cfg["learning"], cfg["run"]["seed"]
     data = ctx.get("data") or load_data(cfg)
     Xtr, ytr, Xte, yte, task = data
     metrics: dict[str, object] = {"task": task, "n_train": len(ytr), "n_test": len(yte)}
-    if np.issubdtype(np.asarray(ytr).dtype, np.number):      # a regression target
-        extra, figs = _fit_regression(Xtr, ytr, Xte, yte, seed, out)
+    regression = np.issubdtype(np.asarray(ytr).dtype, np.number)    # a regression target
+    with Steps("fit", FIT_STEPS["regression" if regression else "classification"]) as steps:
+        if regression:
+            extra, figs = _fit_regression(Xtr, ytr, Xte, yte, seed, out, steps)
+        else:
+            extra, figs = _fit_classification(Xtr, ytr, Xte, yte, lcfg["classifier"], seed,
+                                              out, steps)
+    if regression:
         text = ("Readout-only learning: kernel ridge regression with the response kernel (the "
                 "kernel machine an SRNN with a trained readout is) and a fixed SRNN reservoir "
                 "with a ridge readout.")
     else:                                                    # class labels
-        extra, figs = _fit_classification(Xtr, ytr, Xte, yte, lcfg["classifier"], seed, out)
         text = (f"Classification with {lcfg['classifier']} (learning.classifier), trained on "
                 "the training set and scored on the test set.")
     metrics.update(extra)
