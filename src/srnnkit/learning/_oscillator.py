@@ -351,6 +351,13 @@ def _standardize(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
+def _sum_squares(A: np.ndarray) -> float:
+    """``float(np.sum(A ** 2))`` of a gathered copy ``A`` (squared in place): the same bits
+    without a second copy of it."""
+    np.multiply(A, A, out=A)
+    return float(np.sum(A))
+
+
 def _per_column(feats: Any, n_cols: int, per_oscillator: np.ndarray) -> tuple[int, np.ndarray]:
     """Spread a value per oscillator over the ``n_cols`` feature columns, in their layout:
     the threshold readouts (``2 n_thresholds`` columns per oscillator, per pooling block)
@@ -1113,7 +1120,9 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         F = feats._fit(X, channel_p).transform(X)
         self.n_features_in_ = feats.n_features_in_
         mean, scale = _standardize(F)
-        if not np.abs(F).max(initial=0.0) > 1e-8:    # standardised: a varying column has SD 1
+        # standardised: a varying column has SD 1 (its largest size from F's largest and
+        # smallest values: np.abs(F) was a copy of the matrix)
+        if not np.maximum(abs(F.max(initial=0.0)), abs(F.min(initial=0.0))) > 1e-8:
             from ._kernel_ridge import NearConstantGramWarning
 
             warnings.warn(f"every feature of {type(self).__name__} is constant over the "
@@ -1124,7 +1133,7 @@ class _LinearSRNNModel(SeriesInputMixin, BaseEstimator):
         U = feats.n_oscillators
         short = (1.0 / feats.gamma_ <= _SHORT_MEMORY * L) if mem_auto else np.ones(U, bool)
         groups = _column_groups(feats, F.shape[1], short, pool_auto)
-        power = [float(np.sum(F[:, g] ** 2)) for g in groups]
+        power = [_sum_squares(F[:, g]) for g in groups]
         mem_sets = []
         if mem_auto and short.any() and not short.all():
             mem_sets.append((short, [0]))
