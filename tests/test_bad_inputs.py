@@ -6,7 +6,7 @@ complex arrays, ragged lists, unknown options) while every other argument is val
 checks that the right exception type comes (TypeError for a wrong kind of object, ValueError
 for a wrong shape or value) and that its message names the argument.
 
-Number of cases: 1384 (kept in sync by ``test_case_count``; update both when adding targets).
+Number of cases: 1402 (kept in sync by ``test_case_count``; update both when adding targets).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from srnnkit.features import ExponentialBasis, LegendreBasis, MonomialBasis, Wei
 from srnnkit.readouts import Linear, Quadratic
 from srnnkit.response import ResponseFunction, VolterraSeries
 
-N_CASES = 1384
+N_CASES = 1402
 
 T, V = TypeError, ValueError
 HUGE = 10**13
@@ -217,6 +217,11 @@ SEED = {
     "string": (lambda v: "seed", T),
 }
 NJOBS = {"zero": (lambda v: 0, V), "float": (lambda v: 1.5, T), "string": (lambda v: "2", T)}
+# the Gram functions' tile, read only with an executor, was not checked without one
+TILE = {"zero": (lambda v: 0, V), "float": (lambda v: 1.5, T), "string": (lambda v: "x", T)}
+# a flag read by bool() took "no", NaN or 2.5 as True (linear_response's discrete)
+DISCRETE = {"string": (lambda v: "no", T), "nan": (lambda v: float("nan"), T),
+            "none": (lambda v: None, T), "float": (lambda v: 2.5, T)}
 
 
 # Estimators follow scikit-learn's input conventions (its common checks demand them): an
@@ -320,7 +325,8 @@ TARGETS: list[Target] = [
     Target("linear_response", lambda **k: sk.response.linear_response(**k),
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="analytic"),
            {"model": {"string": const("model", T), "none": const(None, T)},
-            "dt": POSITIVE, "n_lags": {**COUNT, "huge": const(HUGE, V)}, "method": CHOICE}),
+            "dt": POSITIVE, "n_lags": {**COUNT, "huge": const(HUGE, V)}, "method": CHOICE,
+            "discrete": DISCRETE}),
     Target("linear_response(perturbation)", lambda **k: sk.response.linear_response(**k),
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="perturbation", n_paths=4,
                         seed=0),
@@ -353,7 +359,8 @@ TARGETS: list[Target] = [
     Target("second_order_response", lambda **k: sk.response.second_order_response(**k),
            lambda: dict(model=_linear(), dt=0.1, n_lags=3, method="analytic"),
            {"model": {"string": const("model", T)}, "dt": POSITIVE,
-            "n_lags": {**COUNT, "huge": const(10**7, V)}, "method": CHOICE}),
+            "n_lags": {**COUNT, "huge": const(10**7, V)}, "method": CHOICE,
+            "discrete": DISCRETE}),
     Target("ResponseFunction", lambda **k: ResponseFunction(**k),
            lambda: dict(values=np.ones((4, 1, 2)), dt=0.1, stderr=None, order=1),
            {"values": but(ARRAY, "nan", "inf"), "dt": POSITIVE,
@@ -414,6 +421,11 @@ TARGETS: list[Target] = [
             "sig2": {**only(ARRAY, "nan", "string"), "length": const(np.ones(7), V)},
             "n_channels": only(COUNT, "float", "zero", "string"),
             "depth": only(COUNT, "float", "zero", "string")}),
+    # batch axes that do not broadcast: NumPy's "shape mismatch" named neither argument
+    Target("signature_combine(batch)", lambda **k: sk.signatures.signature_combine(**k),
+           lambda: dict(sig1=np.ones((2, 6)), sig2=np.ones((2, 6)), n_channels=2, depth=2),
+           {"sig2": {"batch": const(np.ones((3, 6)), V),
+                     "batch-2d": const(np.ones((2, 3, 6)), V)}}),
     Target("signature_inverse", lambda **k: sk.signatures.signature_inverse(**k),
            lambda: dict(sig=np.ones(6), n_channels=2, depth=2),
            {"sig": {**only(ARRAY, "nan", "inf", "string", "object", "none", "empty"),
@@ -500,7 +512,8 @@ TARGETS: list[Target] = [
                   "channels": const(np.ones((2, 5, 3)), V)},
             "static": CHOICE,
             "dyadic_order": {**but(COUNT, "zero", "none"), "huge": const(60, V)},
-            "scale": only(POSITIVE, "negative", "zero", "nan", "string")}),
+            "scale": only(POSITIVE, "negative", "zero", "nan", "string"),
+            "tile": TILE}),
     Target("response_kernel", lambda **k: sk.kernels.response_kernel(**k),
            lambda: dict(U=U3.copy(), V=None, dt=0.1, basis=LegendreBasis(1, 1.0),
                         dyadic_order=0, depth=None),
@@ -510,7 +523,8 @@ TARGETS: list[Target] = [
             "basis": {"string": const("legendre", T), "none": const(None, T)},
             "depth": {**only(COUNT, "float", "zero", "string"), "huge": const(10**6, V)},
             "dyadic_order": {"negative": const(-1, V), "float": const(1.5, T),
-                             "huge": const(60, V)}}),
+                             "huge": const(60, V)},
+            "tile": TILE}),
     # --------------------------------------------------------------------- plotting
     Target("TrajectoryDisplay", lambda **k: sk.plotting.TrajectoryDisplay.from_trajectory(**k),
            lambda: dict(traj=sk.simulate(_model(), U2, dt=0.05, n_paths=2, seed=0)),
@@ -769,7 +783,7 @@ TARGETS: list[Target] = [
             "V": {**only(ARRAY, "nan", "string"), "channels": const(np.ones((2, 5, 3)), V)},
             "reference": {**only(ARRAY, "nan", "string"),
                           "channels": const(np.ones((2, 5, 3)), V)},
-            "n_modes": but(COUNT, "none"),
+            "n_modes": {**but(COUNT, "none"), "huge": const(10**10, V)},
             "n_knots": {**but(COUNT, "none"), "one": const(1, V), "huge": const(10**5, V)},
             "bandwidth": but(POSITIVE, "inf"),
             "degree": {**only(COUNT, "float", "negative", "string"), "three": const(3, V)},
@@ -777,7 +791,7 @@ TARGETS: list[Target] = [
             "normalize": FLAG}),
     Target("ResponseKernelRidge(pooled params)", _fit_with("ResponseKernelRidge"),
            lambda: dict(kernel="pooled"),
-           {"n_modes": only(COUNT, "float", "zero", "string"),
+           {"n_modes": {**only(COUNT, "float", "zero", "string"), "huge": const(10**10, V)},
             "n_knots": {**only(COUNT, "float", "string"), "one": const(1, V)},
             "bandwidth": {**only(POSITIVE, "negative", "zero", "nan"),
                           "string": const("wide", V), "huge": const(1e6, V)},

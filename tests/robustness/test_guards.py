@@ -191,3 +191,40 @@ def test_a_marginal_or_stable_non_normal_leak_is_not_refused():
         rf = sk.response.linear_response(model, dt=0.05, n_lags=5, method="perturbation",
                                          n_paths=32, seed=0, burn_in=50)
         assert np.all(np.isfinite(rf.values))
+
+
+# found by the repro/bad-input sweep: VolterraSeries.predict of inputs of 1e160 returned 12
+# NaN/inf of 14 entries without a word (the FFT contraction overflowed); the signature
+# product returned inf
+@pytest.mark.parametrize("amplitude", [1e160, 1e300])
+def test_volterra_prediction_overflow_raises(amplitude):
+    model = sk.SRNN(W=[[0.0, 0.5], [-0.3, 0.0]], C=[[1.0], [0.5]], sigma=0.5,
+                    activation="identity")
+    series = sk.response.VolterraSeries.from_model(model, 2, dt=0.1, n_lags=8)
+    u = np.ones((6, 1))
+    assert np.isfinite(series.predict(1e150 * u)).all()            # large but finite: fine
+    for call in (series.predict, series.terms):
+        with pytest.raises(ValueError, match=r"VolterraSeries\.terms overflowed.*rescale the "
+                                             r"inputs"):
+            call(amplitude * u)
+
+
+def test_signature_combine_overflow_raises():
+    from srnnkit.signatures import signature_combine
+
+    big = np.full(6, 1e200)                      # level 2 of the product: 1e400
+    with pytest.raises(ValueError, match=r"signature_combine overflowed.*rescale the paths"):
+        signature_combine(big, big, 2, 2)
+    assert np.isfinite(signature_combine(big / 1e60, big / 1e60, 2, 2)).all()
+
+
+@pytest.mark.parametrize(("basis", "t"), [
+    (LegendreBasis(3, 1e-300), [0.0, 0.5, 1.0]),        # degree 3 over a tiny T: 1e900
+    (sk.features.ExponentialBasis([-1e3]), [0.0, 10.0]),  # a negative rate: e^(1e4)
+    (MonomialBasis(3), [1e200]),
+])
+def test_basis_overflow_raises(basis, t):
+    with pytest.raises(ValueError, match=rf"{type(basis).__name__}\(t\) overflowed.*smaller "
+                                         r"times"):
+        basis(np.array(t))
+    assert np.isfinite(basis(np.array([0.0]))).all()

@@ -13,7 +13,14 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import check_array, check_int, check_memory, check_positive, fail
+from .._validation import (
+    check_array,
+    check_finite_result,
+    check_int,
+    check_memory,
+    check_positive,
+    fail,
+)
 
 __all__ = [
     "ExponentialBasis",
@@ -22,6 +29,12 @@ __all__ = [
     "SupportBasis",
     "WeightedMonomialBasis",
 ]
+
+
+#: what to do when finite times give non-finite basis values or kernels
+_OVERFLOW_REMEDY = ("The basis functions grow too fast for these times (a large degree over "
+                    "a tiny T, a negative rate of ExponentialBasis): evaluate at smaller times "
+                    "(time in units of the series' length) or use a bounded basis.")
 
 
 def _times(name: str, t: ArrayLike) -> np.ndarray:
@@ -87,11 +100,18 @@ class SupportBasis:
     n_functions: int | None = None
 
     def __call__(self, t: ArrayLike) -> np.ndarray:
-        """Evaluate all basis functions: ``(len(t), n_functions)``."""
+        """Evaluate all basis functions: ``(len(t), n_functions)``.
+
+        Values that overflow (finite times at which a function exceeds the float range)
+        raise ``ValueError`` naming the basis, instead of returning infinity.
+        """
         self._require_finite("evaluating the basis")
         t = _times("t", t)
         check_memory("degree", self.n_functions - 1, "the basis values", (t.size, self.n_functions))
-        return self._eval(t)
+        with np.errstate(over="ignore", invalid="ignore"):     # overflow: the check below
+            values = self._eval(t)
+        return check_finite_result(f"{type(self).__name__}(t)", np.asarray(values),
+                                   _OVERFLOW_REMEDY)
 
     def _eval(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -36,7 +36,7 @@ import numpy as np
 
 from .._series import as_collection
 from .._stats import mean_std
-from .._validation import check_int, check_positive, fail
+from .._validation import check_int, check_memory, check_positive, fail
 
 __all__ = ["embed", "fit_bank", "heat_features", "pack", "pooled_response_kernel",
            "state_features"]
@@ -105,6 +105,7 @@ def fit_bank(packed: tuple[np.ndarray, np.ndarray], *, n_modes: int | None = Non
     X, offsets = packed
     m = X.shape[1]
     L = int(np.diff(offsets).max())
+    _check_readout_memory(n_modes, m, offsets.size - 1, n_knots, 0, "X")   # the estimators
     M = max(MIN_MODES, MODES_PER_INPUT * m) if n_modes is None else n_modes
     q = _r3(M)
     gamma = np.exp(math.log(1.0 / L) * q[:, 0])
@@ -342,4 +343,19 @@ def _check_pooled(U: Any, V: Any, reference: Any, **opts: Any) -> tuple[Any, Any
     for name, batch in (("U", Us), ("V", Vs), ("reference", Rs)):
         if batch is not None and not all(np.all(np.isfinite(s)) for s in batch):
             fail(name, "finite values", "NaN or infinite values")
+    _check_readout_memory(opts["n_modes"], m, len(Us) if Vs is None else max(len(Us), len(Vs)),
+                          int(opts["n_knots"]), int(opts["degree"]), "U")
     return Us, Vs, Rs
+
+
+def _check_readout_memory(n_modes: int | None, m: int, n: int, n_knots: int, degree: int,
+                          series: str) -> None:
+    """Refuse a bank whose pooled readouts ``(n, degree + 1, C, n_knots)`` (``C``: up to two
+    coordinates per mode, see :func:`embed`) cannot fit in memory, naming ``n_modes`` (a
+    typo such as ``n_modes=10**10`` otherwise died in NumPy, or ran for hours); with the
+    default ``n_modes``, the argument ``series`` that holds the series is named."""
+    M = max(MIN_MODES, MODES_PER_INPUT * m) if n_modes is None else n_modes
+    name, value = ("n_modes", n_modes) if n_modes is not None else (series, f"{n} series")
+    check_memory(name, value, "the pooled readouts of the series (up to 2 coordinates per "
+                 "mode, n_knots values each)", (n, degree + 1, 2 * M, n_knots),
+                 hint="Lower n_modes (the default is max(256, 32 * n_channels)) or n_knots.")

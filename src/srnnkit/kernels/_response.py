@@ -121,6 +121,8 @@ def _response_kernel(U: Any, V: Any, *, dt: Any, basis: Any, dyadic_order: Any, 
 
     device = check_device(device, "response_kernel")
     _check_diagonal(diagonal, V, device, executor)
+    if tile is not None:                  # used with an executor only, but never unchecked
+        check_int("tile", tile, low=1)
     if executor is not None:
         from ._tiles import gram_on_executor
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._cost import costed
-from .._validation import check_choice, check_finite_result, check_positive, fail
+from .._validation import check_choice, check_finite_result, check_int, check_positive, fail
 from . import _common as cm
 from ._cost import signature_kernel_cost
 
@@ -107,6 +107,8 @@ def _signature_kernel(X: Any, Y: Any, *, static: Any, dyadic_order: Any, richard
     from .._device import check_device
 
     device = check_device(device, "signature_kernel")
+    if tile is not None:                  # used with an executor only, but never unchecked
+        check_int("tile", tile, low=1)
     if executor is not None:
         from ._tiles import gram_on_executor
 

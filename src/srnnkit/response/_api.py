@@ -59,9 +59,11 @@ def check_burn_in(burn_in: Any) -> int | None:
     return None if burn_in is None else check_int("burn_in", burn_in, low=0)
 
 
-def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, ...]
-            ) -> tuple[Any, float, int, str]:
+def _common(model: Any, dt: Any, n_lags: Any, method: Any, methods: tuple[str, ...],
+            discrete: Any = False) -> tuple[Any, float, int, str]:
     model = check_model(model)
+    if not isinstance(discrete, (bool, np.bool_)):      # bool("no") is True: never guess
+        fail("discrete", "a bool", discrete, TypeError)
     dt = check_positive("dt", dt)
     n_lags = check_int("n_lags", n_lags, low=1)
     method = check_choice("method", method, methods)
@@ -282,7 +284,7 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     >>> float(abs(mc.values[0, 0, 0] - 1.25)) < 1e-10
     True
     """
-    model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS)
+    model, dt, n_lags, method = _common(model, dt, n_lags, method, FIRST_METHODS, discrete)
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
     if method in ("analytic", "grid"):
@@ -501,7 +503,7 @@ def second_order_response(model: Any, *, dt: float, n_lags: int, method: str = "
     >>> round(float(r2.r2(0, 0)[0, 0, 0]), 4), round(float(r2.r2(2, 1)[0, 0, 0]), 4)
     (1.3626, 1.087)
     """
-    model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS)
+    model, dt, n_lags, method = _common(model, dt, n_lags, method, SECOND_METHODS, discrete)
     burn_in = check_burn_in(burn_in)
     par = make_parallel(n_jobs, executor, device)
     if method in ("analytic", "grid"):

@@ -14,6 +14,7 @@ from .._series import as_series
 from .._validation import (
     check_array,
     check_choice,
+    check_finite_result,
     check_int,
     check_positive,
     fail,
@@ -252,6 +253,12 @@ class VolterraSeries:
         -------
         ndarray, shape (order, n_steps+1, p)
             ``[n - 1, t]``: the order-n term at step t (a batch has a leading n_series axis).
+
+        Raises
+        ------
+        ValueError
+            When a term overflows (``srnnkit._validation.NonFiniteResultError``; inputs of
+            about 1e150 and beyond), instead of returning NaN or infinity.
         """
         if dt is not None:
             dt = check_positive("dt", dt)
@@ -267,13 +274,15 @@ class VolterraSeries:
         dt = self.dt
         L1 = self.first.n_lags
         nfft = 1 << int(np.ceil(np.log2(L1 + N)))
-        R1 = np.fft.rfft(self.first.values, nfft, axis=0)            # (F, p, m)
-        for s in range(u.shape[0]):
-            U = np.fft.rfft(u[s], nfft, axis=0)                       # (F, m)
-            conv = np.fft.irfft(np.einsum("fpm,fm->fp", R1, U), nfft, axis=0)[:N]
-            out[s, 0, 1:] = dt * conv
-        if self.second is not None:
-            out[:, 1, 1:] = dt * dt * _second_order_sums(self.second.values, u)
+        with np.errstate(over="ignore", invalid="ignore"):   # overflow: the check below
+            R1 = np.fft.rfft(self.first.values, nfft, axis=0)        # (F, p, m)
+            for s in range(u.shape[0]):
+                U = np.fft.rfft(u[s], nfft, axis=0)                   # (F, m)
+                conv = np.fft.irfft(np.einsum("fpm,fm->fp", R1, U), nfft, axis=0)[:N]
+                out[s, 0, 1:] = dt * conv
+            if self.second is not None:
+                out[:, 1, 1:] = dt * dt * _second_order_sums(self.second.values, u)
+        check_finite_result("VolterraSeries.terms", out, _OVERFLOW_REMEDY)
         return out[0] if single else out
 
     def girsanov_terms(self, inputs: Any, *, model: Any = None, n_paths: int = 100_000,
@@ -318,12 +327,25 @@ class VolterraSeries:
         -------
         ndarray, shape (n_steps+1, p)
             The prediction (a batch has a leading n_series axis).
+
+        Raises
+        ------
+        ValueError
+            When the prediction overflows (see :meth:`terms`), instead of returning NaN.
         """
-        return self.mean + self.terms(inputs, dt=dt).sum(axis=-3)
+        terms = self.terms(inputs, dt=dt)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.mean + terms.sum(axis=-3)
+        return check_finite_result("VolterraSeries.predict", out, _OVERFLOW_REMEDY)
 
     def __repr__(self) -> str:
         return (f"VolterraSeries(order={self.order}, dt={self.dt:g}, "
                 f"n_lags={self.first.n_lags}, method={self.first.method!r})")
+
+
+#: what to do when a contraction overflows (finite kernels and inputs: the inputs are huge)
+_OVERFLOW_REMEDY = ("The order-n term grows like |inputs|^n times the kernels' mass: rescale "
+                    "the inputs (a Volterra series is an expansion in small inputs).")
 
 
 #: the share of a kernel's mass beyond its lag window that :meth:`VolterraSeries.terms` lets

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import check_array, check_int, fail
+from .._validation import check_array, check_finite_result, check_int, fail
 from ._words import signature_dim
 
 __all__ = ["signature_combine", "signature_inverse"]
@@ -51,6 +51,12 @@ def signature_combine(sig1: ArrayLike, sig2: ArrayLike, n_channels: int, depth: 
     ndarray of shape (..., dim)
         The signature of the concatenated path (batch axes broadcast).
 
+    Raises
+    ------
+    ValueError
+        For batch axes that do not broadcast, or when the product overflows (finite factors
+        whose levels are too large), instead of returning infinity.
+
     Examples
     --------
     >>> import numpy as np
@@ -66,20 +72,27 @@ def signature_combine(sig1: ArrayLike, sig2: ArrayLike, n_channels: int, depth: 
     a, la = _split("sig1", sig1, d, depth, scalar_term)
     b, lb = _split("sig2", sig2, d, depth, scalar_term)
     dtype = np.result_type(a, b)
-    batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    try:
+        batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    except ValueError:
+        fail("sig2", f"an array whose batch axes broadcast against sig1's {a.shape[:-1]} "
+             "(NumPy broadcasting)", b)
     out = np.empty((*batch, a.shape[-1]), dtype=dtype)
     a0, b0 = (a[..., :1], b[..., :1]) if scalar_term else (1, 1)   # level 0 (1: a signature)
     if scalar_term:
         out[..., :1] = a0 * b0
     start = 1 if scalar_term else 0
-    for n in range(1, depth + 1):
-        level = a0 * lb[n - 1] + la[n - 1] * b0
-        for k in range(1, n):
-            level = level + (la[k - 1][..., :, None] * lb[n - k - 1][..., None, :]).reshape(
-                *np.broadcast_shapes(la[k - 1].shape[:-1], lb[n - k - 1].shape[:-1]), d**n)
-        out[..., start:start + d**n] = level
-        start += d**n
-    return out
+    with np.errstate(over="ignore", invalid="ignore"):     # overflow: the check below
+        for n in range(1, depth + 1):
+            level = a0 * lb[n - 1] + la[n - 1] * b0
+            for k in range(1, n):
+                level = level + (la[k - 1][..., :, None] * lb[n - k - 1][..., None, :]).reshape(
+                    *np.broadcast_shapes(la[k - 1].shape[:-1], lb[n - k - 1].shape[:-1]), d**n)
+            out[..., start:start + d**n] = level
+            start += d**n
+    return check_finite_result("signature_combine", out, "Level n of a product grows like the "
+                               "product of the factors' levels: rescale the paths, or lower "
+                               "the depth.")
 
 
 def signature_inverse(sig: ArrayLike, n_channels: int, depth: int, *,
