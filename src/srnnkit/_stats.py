@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mean_se", "mean_std", "unit_exponent"]
+__all__ = ["batch_means_stderr", "mean_se", "mean_std", "unit_exponent"]
 
 
 def mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,3 +74,51 @@ def unit_exponent(values: np.ndarray) -> int:
     if size == 0.0 or 1e-30 <= size <= 1e30:
         return 0
     return int(np.frexp(size)[1])
+
+
+def batch_means_stderr(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                        int]:
+    r"""Mean, standard error and degrees of freedom of a ratio of batch sums.
+
+    Batch :math:`i` holds the sum :math:`S_i` of :math:`n_i` correlated terms (batches along
+    axis 0, long enough to be nearly independent of each other); the mean is
+    :math:`\hat\theta = \sum_i S_i / \sum_i n_i` and its standard error
+
+    .. math:: \mathrm{se}^2 = \frac{B}{B - 1}\,
+              \frac{\sum_i (S_i - n_i\hat\theta)^2}{(\sum_i n_i)^2},
+
+    :math:`B - 1` degrees of freedom; with equal :math:`n_i` it is the plain standard error
+    of the :math:`B` batch means.
+
+    Parameters
+    ----------
+    sums : ndarray of shape (B, ...)
+        The batches' sums.
+    counts : ndarray of shape (B, ...)
+        Their numbers of terms (positive; broadcast against ``sums``).
+
+    Returns
+    -------
+    mean : ndarray
+    se : ndarray
+        NaN with fewer than two batches.
+    dof : int
+        ``B - 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from srnnkit._stats import batch_means_stderr
+    >>> mean, se, dof = batch_means_stderr(np.array([2.0, 4.0, 9.0]), np.array([1, 2, 3]))
+    >>> float(mean), round(float(se), 6), dof
+    (2.5, 0.381881, 2)
+    """
+    counts = np.broadcast_to(counts, sums.shape)
+    B = sums.shape[0]
+    total = counts.sum(axis=0)
+    mean = sums.sum(axis=0) / total
+    if B < 2:
+        return mean, np.full_like(mean, np.nan), 0
+    resid = sums - counts * mean
+    se = np.sqrt(B / (B - 1.0) * (resid ** 2).sum(axis=0)) / total
+    return mean, se, B - 1

@@ -261,8 +261,8 @@ def linear_response(model: Any, *, dt: float, n_lags: int, method: str = "analyt
     device : {"cpu"}, default="cpu"
         The estimators run on the CPU; ``"cuda"`` raises.
     n_chains : int, optional
-        Independent stationary runs of ``"pathwise"``, ``"fdt"`` and ``"girsanov"`` (default
-        16; at least 2 for a standard error), each ``n_steps`` long.
+        Stationary runs of ``"pathwise"``, ``"fdt"``, ``"girsanov"`` (default 16, at least 2),
+        each ``n_steps`` long; ``"fdt"``/``"girsanov"`` below 16: see ``info["stderr_rule"]``.
 
     Returns
     -------
@@ -411,7 +411,7 @@ def _first_order_runs(model: Any, method: str, dt: float, n_lags: int, sizes: tu
         warn_conditioning(model, "linear_response with method='girsanov'",
                           "method='perturbation' or 'pathwise'")
         values, se = girsanov_first(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par,
-                                    watch)
+                                    watch, info)
     _check_runs(model, method, watch, info, 4, "linear_response")
     return values, se
 

@@ -27,6 +27,7 @@ from ..dynamics._agreement import RunWatch, watching
 from ..dynamics._ensembles import chain_items, map_chains, run_chain_group, stationary_run
 from ..dynamics._moments import Moments
 from ..model._linear import analytic_output_mean, stationary_covariance
+from ._batches import RunBatches, batch_xcorr
 from ._montecarlo import SERIAL, _engine, _result, _xcorr, centring_constant
 from ._score import (
     PRODUCT_MAX_UNITS,
@@ -47,6 +48,9 @@ SCORES = ("auto", "exact", "gaussian", "learned")
 #: stationary states kept between the fit of a learned score and the correlations (floats);
 #: longer runs are simulated twice (the same runs: one seed child per run)
 _KEEP_FLOATS = 2 ** 25
+#: the fit's statistics of the fine batches of few runs (floats, :class:`._batches.RunBatches`)
+#: are kept until the fit: beyond this the fine batches are made longer (256 MiB)
+_FINE_STATS_FLOATS = 2 ** 25
 #: family-wise false-alarm rate of StepCheck's difference test on an unbiased estimate
 STEP_CHECK_ALPHA = 1e-4
 #: the centred correction's change of the kernel, in the estimate's standard errors, above
@@ -418,9 +422,11 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray,
-                   check: StepCheck | None = None) -> Callable:
+                   check: StepCheck | None = None, batches: RunBatches | None = None
+                   ) -> Callable:
     """Per-run quasi-Gaussian FDT: the run's own mean and covariance, f centred by the run
-    (and :meth:`StepCheck.weighted` with ``check``, else ``None``)."""
+    (and :meth:`StepCheck.weighted` with ``check``, else ``None``; the fine batches' sums
+    of ``batches`` when it is on, else ``None``)."""
     additive = not in_drift(model)
     A = model.W @ model.diffusion                        # (W Sigma J_s)_kk, J_s = -S^-1
 
@@ -440,8 +446,48 @@ def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray,
             x, parts = _with_correction(model, states, score, dt, trace)
             if check is not None:
                 weighted = check.weighted(states, f, score, parts)
-        return _xcorr(x, f, n_lags) / counts, weighted
+        sums = _sums(batches, x, f, n_lags)
+        if sums is not None and additive:
+            sums -= _covariance_change(dev, f, S, model.C, n_lags, counts, batches)
+        return _xcorr(x, f, n_lags) / counts, weighted, sums
     return body
+
+
+def _covariance_change(dev: np.ndarray, f: np.ndarray, S: np.ndarray, C: np.ndarray,
+                       n_lags: int, counts: np.ndarray, batches: RunBatches) -> np.ndarray:
+    r"""What each fine batch's samples change in its run's quasi-Gaussian estimate through the
+    run's covariance (additive input), times the batch's counts: (B, a0, n_lags, p, m).
+
+    The run's estimate is :math:`M_k S^{-1}C` with :math:`M_k` the correlation of the
+    outputs at lag k with the deviations :math:`h_j - \bar h` (p, n) and :math:`S` the
+    run's covariance, the length-weighted mean of its fine batches' covariances
+    :math:`S_c`; to first order the batch moves it by
+    :math:`-M_k S^{-1}(S_c - S)S^{-1}C`. Subtracted from the batch's sums, it makes the
+    batch means see that the run's own covariance normalises its estimate (which makes the
+    lag-0 value exact for a linear readout; without it the standard error of 2-4 runs of a
+    2-unit linear SRNN was 1.25 times too large: mean z^2 0.64)."""
+    B, L, n = dev.shape
+    length = batches.length
+    a0 = L // length
+    Sc = np.empty((B, a0, n, n))
+    main = (a0 - 1) * length
+    if a0 > 1:
+        d = dev[:, :main].reshape(B, a0 - 1, length, n)
+        Sc[:, :a0 - 1] = np.einsum("bcti,bctj->bcij", d, d) / length
+    Sc[:, a0 - 1] = np.einsum("bti,btj->bij", dev[:, main:], dev[:, main:]) / (L - main)
+    P = np.stack([_solve_cov(s, np.eye(n)) for s in S])                   # (B, n, n)
+    Q = np.einsum("bij,bcjk,bkl,lm->bcim", P, Sc - S[:, None], P, C)       # (B, a0, n, m)
+    M = _xcorr(dev, f, n_lags) / counts[..., :1]                          # (B, n_lags, p, n)
+    return batches.counts[None, :, :, None, None] * np.einsum("bkpn,bcnm->bckpm", M, Q)
+
+
+def _sums(batches: RunBatches | None, x: np.ndarray, f: np.ndarray, n_lags: int
+          ) -> np.ndarray | None:
+    """The fine batches' sums of products of conjugate variables ``x`` and outputs ``f``
+    when ``batches`` is on, else ``None``."""
+    if batches is None or not batches.on:
+        return None
+    return batch_xcorr(x, f, n_lags, batches.length)
 
 
 def _with_correction(model: Any, h: np.ndarray, s: np.ndarray, dt: float,
@@ -462,8 +508,10 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     which makes the lag-0 value exact for a linear readout (f is centred by the run's mean).
     Exact, learned and callable scores (mean zero) are used as they are, and f is centred by
     a noise-independent constant (:func:`centring_constant`), so no ``O(1/n_steps)`` bias.
-    Returns ``(mean, stderr, info)``; ``info`` names the score (and the learned fit).
-    ``watch`` (:class:`RunWatch`) keeps the runs' batch means of the outputs.
+    Returns ``(mean, stderr, info)``; ``info`` names the score (and the learned fit) and
+    the standard error's rule (``"stderr_rule"``: the spread of the runs' estimates, or with
+    few runs batch means within them, :class:`._batches.RunBatches`). ``watch``
+    (:class:`RunWatch`) keeps the runs' batch means of the outputs.
     """
     watch = watching(watch)
     v, score_kind = make_score(model, dt, score)
@@ -473,23 +521,29 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
     if score_kind == "learned":
         return _learned(model, dt, n_lags, n_chains, n_steps, seed, burn_in, par, info, watch)
     check = StepCheck.of(model, dt, n_lags, n_steps)
+    batches = RunBatches(n_chains, n_steps + 1, n_lags)
     if v is None:
-        body = _gaussian_body(model, dt, n_lags, counts, check)
+        body = _gaussian_body(model, dt, n_lags, counts, check, batches)
     else:
         fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
 
         def body(states: np.ndarray, _: Any = None) -> tuple:
             # an exact score has mean zero: no centring of v, none of f by the run
             f = model.output(states) - fbar
-            return (_xcorr(v(states), f, n_lags) / counts,
-                    None if check is None else check.weighted(states, f))
+            x = v(states)
+            return (_xcorr(x, f, n_lags) / counts,
+                    None if check is None else check.weighted(states, f),
+                    _sums(batches, x, f, n_lags))
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
-    for est, lr in watch.results(map_chains(par, watch.body(body), model, dt, n_chains,
-                                            n_steps, runs, burn_in)):
+    for est, lr, sums in watch.results(map_chains(par, watch.body(body), model, dt, n_chains,
+                                                  n_steps, runs, burn_in)):
         acc.add(est, axis=0)
         if check is not None:
             check.add(lr, est)
+        if sums is not None:
+            batches.sums.append(sums)
     mean, se = _result(acc)
+    se, info["stderr_rule"] = batches.stderr(se)
     if check is not None:
         info["fdt_step_check"] = check.report(mean, se)
     return mean, se, info
@@ -519,7 +573,8 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
     runs. Without it the runs' scatter would ignore that the pooled score cancels much of
     each run's fluctuation (measured: a standard error 5x too large at lag 0 on a 1-D tanh
     SRNN; with the correction the spread of estimates over 24 seeds is 0.9-1.1 times the
-    reported standard error).
+    reported standard error). With few runs the pseudo-values are those of the runs' fine
+    batches (:class:`._batches.RunBatches`), each with its own samples' change of the fit.
     """
     runs, pilot, feat_seed = child_sequences(seed, 3)
     fbar, mean, cov = _pilot(model, dt, pilot, burn_in, n_steps)
@@ -527,30 +582,40 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
     features = ScoreFeatures(model, mean, cov, n_fourier=0, seed=feat_seed)
     items = chain_items(model, n_chains, n_steps, runs)
     check = StepCheck.of(model, dt, n_lags, n_steps)
-    est, pseudo, learned, checked = _two_passes(model, dt, n_lags, n_steps, burn_in, par,
-                                                features, fbar, items, watch, check)
+    # the fit's statistics of each fine batch, (K, K + n) each, are kept until the fit:
+    # within _FINE_STATS_FLOATS together (longer fine batches for many features)
+    K = features.n_features
+    batches = RunBatches(n_chains, n_steps + 1, n_lags,
+                         -(-n_chains * (n_steps + 1) * K * (K + model.n_hidden)
+                           // _FINE_STATS_FLOATS))
+    est, pseudo, learned, checked, sums = _two_passes(model, dt, n_lags, n_steps, burn_in, par,
+                                                      features, fbar, items, watch, check,
+                                                      batches)
     acc, acc_se = (Moments((n_lags, model.n_outputs, model.n_inputs)) for _ in range(2))
     acc.add(est, axis=0)
     acc_se.add(pseudo, axis=0)
     info["score_fit"] = learned.diagnostics
+    se, info["stderr_rule"] = batches.stderr(acc_se.stderr(), sums)
     if check is not None:
         start = 0
         for c in checked:
             check.add(c, pseudo[start:start + c[0].shape[0]])
             start += c[0].shape[0]
-        info["fdt_step_check"] = check.report(acc.mean, acc_se.stderr())
-    return acc.mean, acc_se.stderr(), info
+        info["fdt_step_check"] = check.report(acc.mean, se)
+    return acc.mean, se, info
 
 
 def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int | None,
                 par: Runner, features: ScoreFeatures, fbar: np.ndarray, items: list,
-                watch: Any, check: StepCheck | None = None) -> tuple:
+                watch: Any, check: StepCheck | None = None,
+                batches: RunBatches | None = None) -> tuple:
     """The fit, then the correlations: the runs are kept between the two passes (or, beyond
     :data:`_KEEP_FLOATS`, simulated again: the same runs). The fit uses every state of a run
     up to :func:`_fit_stride`; the fit correction of the standard error is correlated at
     about 1024 evenly spaced times per run (:func:`_direction_correlations`).
-    Returns the per-run estimates, their pseudo-values, the fitted score and the groups'
-    :meth:`StepCheck.weighted` (``None`` each without ``check``)."""
+    Returns the per-run estimates, their pseudo-values, the fitted score, the groups'
+    :meth:`StepCheck.weighted` (``None`` each without ``check``) and, when ``batches`` is
+    on, the fine batches' pseudo-value sums (:func:`_batch_pseudo`; else ``None``)."""
     n_chains = sum(len(it[1]) for it in items)
     keep = n_chains * (n_steps + 1) * model.n_hidden <= _KEEP_FLOATS
     stride = _fit_stride(n_steps, features.n_features)
@@ -558,21 +623,28 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
     def states_of(item: tuple) -> np.ndarray:
         return run_chain_group(model, dt, n_steps, item[1], burn_in, first=item[0])[0]
 
+    on = batches is not None and batches.on
+
     def fit_states(states: np.ndarray) -> tuple:
+        fine = [_fine_stats(features, st, stride, batches.length) for st in states] \
+            if on else None
         return ([ScoreStats.of(features, st[::stride]) for st in states],
-                (states if keep else None))
+                (states if keep else None), fine)
 
     def fit_body(item: tuple) -> tuple:
         return watch.body(fit_states)(states_of(item))
 
     stats: list[ScoreStats] = []
     kept: list[np.ndarray | None] = []
-    for per_run, states in watch.results(par.map(fit_body, items)):
+    fine: list[list[ScoreStats]] = []
+    for per_run, states, fine_runs in watch.results(par.map(fit_body, items)):
         stats += per_run
         kept.append(states)
+        fine += fine_runs or []
     learned = fit_score(features, stats)
     u = np.stack([learned.influence(st) for st in stats])            # (n_chains, K, n)
     u -= u.mean(axis=0)
+    coef, basis = _fine_influence(learned, fine) if on else (None, None)
     counts = (n_steps + 1 - np.arange(n_lags))[None, :, None, None]
     sub = _subsample(n_steps, n_lags)
     # (W Sigma J_s)_kk is used only with the input inside the activation: zero otherwise,
@@ -594,20 +666,72 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
                 x[b], parts = _with_correction(model, st, score, dt, trace)
                 checked.append(check.weighted(states[b:b + 1], f[b:b + 1], score[None],
                                               tuple(a[None] for a in parts)))
-            w = _directions(model, st[sub], features, learned.theta, u, A, dt)
+            w = _directions(model, st[sub], features, learned.theta,
+                            u if basis is None else np.concatenate([u, basis]), A, dt)
             grad = grad + _direction_correlations(w, f[b], sub, n_lags)
         if check is not None:
             checked = tuple(np.concatenate(c) for c in zip(*checked, strict=True))
-        return _xcorr(x, f, n_lags) / counts, (None if check is None else checked), grad
+        return (_xcorr(x, f, n_lags) / counts, (None if check is None else checked), grad,
+                _sums(batches, x, f, n_lags))
 
-    ests, checked, grad = [], [], 0.0
-    for est, c, g in par.map(body, list(zip(items, kept, strict=True))):
+    ests, checked, grad, sums = [], [], 0.0, []
+    for est, c, g, s in par.map(body, list(zip(items, kept, strict=True))):
         ests.append(est)
         checked.append(c)
         grad = grad + g
+        sums.append(s)
     est = np.concatenate(ests)                                        # (R, n_lags, p, m)
-    grad = grad / (n_chains * sub.size)                               # (n_lags, p, R, m)
-    return est, est + grad.transpose(2, 0, 1, 3), learned, checked
+    grad = grad / (n_chains * sub.size)                            # (n_lags, p, R [+ r], m)
+    pseudo = est + grad[:, :, :n_chains].transpose(2, 0, 1, 3)
+    if not on:
+        return est, pseudo, learned, checked, None
+    return (est, pseudo, learned, checked,
+            _batch_pseudo(np.concatenate(sums), batches.counts, coef, grad[:, :, n_chains:]))
+
+
+def _fine_stats(features: ScoreFeatures, states: np.ndarray, stride: int, length: int
+                ) -> list[ScoreStats]:
+    """The fit's statistics of each fine batch of one run (:func:`._batches.batch_counts`:
+    ``length`` states each, the last one to the end), on the states the fit uses (every
+    ``stride``-th of the run)."""
+    L = states.shape[0]
+    a0 = L // length
+    out = []
+    for c in range(a0):
+        lo, hi = c * length, (L if c == a0 - 1 else (c + 1) * length)
+        out.append(ScoreStats.of(features, states[lo + (-lo) % stride:hi:stride]))
+    return out
+
+
+def _fine_influence(learned: Any, fine: list[list[ScoreStats]]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    r"""The fit's change :math:`u_c - \bar u` that each fine batch's samples make
+    (:meth:`LearnedScore.influence`, centred by the samples' weighted mean), as coefficients
+    ``coef`` (R, a0, r) on ``basis`` (r, K, n), an orthogonal basis of their span scaled to
+    their root-mean-square size (the fit directions along which :func:`_directions` moves
+    the conjugate variables; at most K n of them, whatever the number of batches)."""
+    R, a0 = len(fine), len(fine[0])
+    u = np.stack([[learned.influence(st) for st in run] for run in fine])   # (R, a0, K, n)
+    w = np.array([[st.count for st in run] for run in fine], dtype=float)
+    u -= np.einsum("rc,rckn->kn", w, u) / w.sum()
+    flat = u.reshape(R * a0, -1)
+    _, sv, vt = np.linalg.svd(flat, full_matrices=False)
+    keep = sv > 1e-12 * max(float(sv[0]), 1e-300) if sv.size else sv > 0
+    scale = float(np.sqrt((flat ** 2).sum() / (R * a0))) or 1.0
+    basis = scale * vt[keep]                                          # (r, K n)
+    coef = flat @ basis.T / scale ** 2                                # (R a0, r)
+    return coef.reshape(R, a0, -1), basis.reshape(-1, *u.shape[2:])
+
+
+def _batch_pseudo(sums: np.ndarray, counts: np.ndarray, coef: np.ndarray, grad: np.ndarray
+                  ) -> np.ndarray:
+    """The fine batches' pseudo-value sums (R, a0, n_lags, p, m): each batch's sums of
+    products plus its count times the change of the kernel along its own fit direction
+    (``coef`` (R, a0, r) on the basis whose kernel changes are ``grad`` (n_lags, p, r, m))."""
+    R, a0, r = coef.shape
+    G = grad.transpose(2, 0, 1, 3).reshape(r, -1)                      # (r, n_lags p m)
+    change = (coef.reshape(R * a0, r) @ G).reshape(sums.shape)
+    return sums + counts[None, :, :, None, None] * change
 
 
 def _fit_stride(n_steps: int, n_features: int, flops: float = 2e8) -> int:

@@ -31,6 +31,7 @@ from ..dynamics._ensembles import (
 )
 from ..dynamics._moments import Moments, batch_moments, chain_moments
 from ..model._linear import analytic_output_mean
+from ._batches import RunBatches, batch_xcorr
 from ._chained import KickedChains, chain_layout, kicked_window, starts_per_chain
 from ._double import DoubleKicks
 from ._weights import GirsanovWeights, LikelihoodSeries, exp_series, girsanov_matrix, in_drift
@@ -195,13 +196,16 @@ def _xcorr(x: np.ndarray, y: np.ndarray, n_lags: int) -> np.ndarray:
 @_engine
 def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int,
                    seed: SeedLike, burn_in: int | None, par: Runner = SERIAL,
-                   watch: RunWatch | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   watch: RunWatch | None = None, info: dict | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """``r1(k) = E_0[(f(h_{j+1+k}) - f̄) omega_j]``, ``omega_j = (sigma^+ G(h_j))^T xi_j /
     sqrt(dt)`` (:class:`GirsanovWeights`; ``G = C`` for the additive input).
 
     ``f̄`` is a noise-independent constant (:func:`centring_constant`): a free control
     variate, since ``E[omega_j | h_j] = 0``. ``watch`` (:class:`RunWatch`) keeps the runs'
-    batch means of the outputs, for the check that they sample one law.
+    batch means of the outputs, for the check that they sample one law. The standard error
+    is the spread of the runs' estimates, or with few runs batch means within them
+    (:class:`._batches.RunBatches`); ``info["stderr_rule"]`` says which.
     """
     watch = watching(watch)
     weights = GirsanovWeights(model, dt, "linear_response")
@@ -209,15 +213,24 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     fbar = centring_constant(model, dt, pilot, burn_in, n_steps)
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
     counts = (n_steps - np.arange(n_lags))[None, :, None, None]
+    batches = RunBatches(n_chains, n_steps, n_lags)
 
-    def body(states: np.ndarray, xi: np.ndarray) -> np.ndarray:
+    def body(states: np.ndarray, xi: np.ndarray) -> tuple:
         f = model.output(states[:, 1:]) - fbar
-        return _xcorr(weights.first(states, xi), f, n_lags) / counts
+        w = weights.first(states, xi)
+        sums = batch_xcorr(w, f, n_lags, batches.length) if batches.on else None
+        return _xcorr(w, f, n_lags) / counts, sums
 
-    for est in watch.results(map_chains(par, watch.body(body), model, dt, n_chains, n_steps,
-                                        runs, burn_in)):
+    for est, sums in watch.results(map_chains(par, watch.body(body), model, dt, n_chains,
+                                              n_steps, runs, burn_in)):
         acc.add(est, axis=0)
-    return _result(acc)
+        if sums is not None:
+            batches.sums.append(sums)
+    mean, se = _result(acc)
+    se, rule = batches.stderr(se)
+    if info is not None:
+        info["stderr_rule"] = rule
+    return mean, se
 
 
 @_engine
