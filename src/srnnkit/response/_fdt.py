@@ -707,9 +707,13 @@ def _fine_influence(learned: Any, fine: list[list[ScoreStats]]
                     ) -> tuple[np.ndarray, np.ndarray]:
     r"""The fit's change :math:`u_c - \bar u` that each fine batch's samples make
     (:meth:`LearnedScore.influence`, centred by the samples' weighted mean), as coefficients
-    ``coef`` (R, a0, r) on ``basis`` (r, K, n), an orthogonal basis of their span scaled to
-    their root-mean-square size (the fit directions along which :func:`_directions` moves
-    the conjugate variables; at most K n of them, whatever the number of batches)."""
+    ``coef`` (R, a0, r) on ``basis`` (r, K, n), an orthogonal basis of their span (the fit
+    directions along which :func:`_directions` moves the conjugate variables; at most K n
+    of them, whatever the number of batches). The basis has a run's size, the batches'
+    root-mean-square size over :math:`\sqrt{a_0}`: the step of :func:`_directions`'s
+    central difference inside a ReLU, as for the runs (with the batches' own size the
+    standard error of 2 runs of a 1-D ReLU network was conservative, mean z^2 0.48 +- 0.08
+    and 0.70 +- 0.12 on 32 and 64 seeds; with a run's, 0.77 +- 0.13 and 0.99 +- 0.14)."""
     R, a0 = len(fine), len(fine[0])
     u = np.stack([[learned.influence(st) for st in run] for run in fine])   # (R, a0, K, n)
     w = np.array([[st.count for st in run] for run in fine], dtype=float)
@@ -717,7 +721,7 @@ def _fine_influence(learned: Any, fine: list[list[ScoreStats]]
     flat = u.reshape(R * a0, -1)
     _, sv, vt = np.linalg.svd(flat, full_matrices=False)
     keep = sv > 1e-12 * max(float(sv[0]), 1e-300) if sv.size else sv > 0
-    scale = float(np.sqrt((flat ** 2).sum() / (R * a0))) or 1.0
+    scale = (float(np.sqrt((flat ** 2).sum() / (R * a0))) or 1.0) / np.sqrt(a0)
     basis = scale * vt[keep]                                          # (r, K n)
     coef = flat @ basis.T / scale ** 2                                # (R a0, r)
     return coef.reshape(R, a0, -1), basis.reshape(-1, *u.shape[2:])
