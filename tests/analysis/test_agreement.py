@@ -138,3 +138,18 @@ def test_girsanov_resolution_level_counts_its_runs():
     lines = [p for p in _kernel_problems(res) if "not resolved" in p]
     assert norm.isf(0.005 / n) < 6.0 < t.isf(0.005 / n, 9)
     assert len(lines) == 1 and "girsanov" in lines[0] and "8.25" in lines[0], lines
+
+
+def test_girsanov_level_reads_the_batch_means_degrees_of_freedom():
+    """Below 16 runs Girsanov's standard errors come from batch means (info["stderr_rule"]):
+    their Student-t level takes those degrees of freedom, not n_chains - 1."""
+    from types import SimpleNamespace
+
+    from srnnkit.analysis._result import _t_runs, resolution_threshold
+
+    batched = SimpleNamespace(info={"n_chains": 4, "stderr_rule": {"rule": "batch means",
+                                                                   "dof": 99}})
+    runs = SimpleNamespace(info={"n_chains": 20, "stderr_rule": {"rule": "runs", "dof": 19}})
+    old = SimpleNamespace(info={"n_chains": 10})
+    assert (_t_runs(batched), _t_runs(runs), _t_runs(old)) == (100, 20, 10)
+    assert resolution_threshold(400, _t_runs(batched)) < resolution_threshold(400, 4)

@@ -228,3 +228,23 @@ def test_basis_overflow_raises(basis, t):
                                          r"times"):
         basis(np.array(t))
     assert np.isfinite(basis(np.array([0.0]))).all()
+
+
+@pytest.mark.parametrize("score", ["learned", "gaussian"])
+def test_fdt_readout_nan_names_the_readout(score):
+    """A readout that returns NaN on some states: the learned score, which takes a nonlinear
+    readout's outputs as features, failed with numpy's LinAlgError inside its fit."""
+    from srnnkit.response import linear_response
+
+    def readout(h):
+        out = np.tanh(h[..., :1]).copy()
+        out[h[..., 0] > 1.0] = np.nan
+        return out
+
+    model = sk.SRNN(0.5 * np.eye(2), np.ones((2, 1)), 0.8, readout=readout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"model\.readout must be a readout that returns "
+                                             r"finite values \(method='fdt'"):
+            linear_response(model, dt=0.1, n_lags=5, method="fdt", score=score, n_chains=4,
+                            n_steps=2000, seed=0)

@@ -65,6 +65,19 @@ def resolution_threshold(n_entries: int, n_runs: int | None = None) -> float:
     return max(3.0, float(level))
 
 
+def _t_runs(est: Any) -> int | None:
+    """Runs whose Student-t level applies to a Girsanov estimate's standard errors.
+
+    Below 16 runs the first-order standard errors come from batch means within the runs,
+    with ``info["stderr_rule"]["dof"]`` degrees of freedom (dof + 1 "runs"); otherwise from
+    the spread of the ``n_chains`` runs.
+    """
+    rule = est.info.get("stderr_rule")
+    if isinstance(rule, dict) and rule.get("dof") is not None:
+        return int(rule["dof"]) + 1
+    return est.info.get("n_chains")
+
+
 @dataclass
 class NetworkAnalysis:
     """What :func:`analyze_network` measured about a trained network.
@@ -285,7 +298,7 @@ def _kernel_problems(res: NetworkAnalysis) -> list[str]:
         for label, snr in zip(agr.labels, agr.max_snr, strict=True):
             # Girsanov's standard errors come from the spread of its runs: Student's t
             est = getattr(res, "second" if order == 2 else "first", {}).get(label)
-            level = resolution_threshold(agr.n_entries, est.info.get("n_chains")
+            level = resolution_threshold(agr.n_entries, _t_runs(est)
                                          if label == "girsanov" and est is not None else None)
             if snr < level:
                 why = (" Girsanov weights grow like 1/sigma (sigma = "

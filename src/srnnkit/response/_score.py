@@ -465,6 +465,13 @@ def fit_score(features: ScoreFeatures, runs: list[ScoreStats]) -> LearnedScore:
     Gaussian features alone (1 and h) are fitted the same way for the diagnostic.
     """
     every = sum(runs, ScoreStats())
+    if not (np.all(np.isfinite(every.gram)) and np.all(np.isfinite(every.div))):
+        from .._validation import fail
+
+        fail("model.readout", "a readout that returns finite values (method='fdt', "
+             "score='learned': a nonlinear readout's outputs are score features)",
+             "NaN or infinite outputs on the network's stationary states",
+             hint="Check the readout on the network's states.")
     K, n = every.div.shape
     shrunk = np.arange(K) >= 1 + n
     if features.products:
