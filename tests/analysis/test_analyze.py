@@ -49,9 +49,13 @@ def test_linear_network_against_closed_forms(linear_result):
     assert np.all(res.volterra.error1 < 1e-9) and np.all(res.volterra.error2 < 1e-9)
     np.testing.assert_allclose(np.sort(res.memory.time_constants), np.sort(-1 / eig.real))
     rob = res.robustness
+    # the measured variance's SE is the spread of only 4 series, so gap / SE follows
+    # Student's t with 3 degrees of freedom (over 30 seeds of the noise, mean z^2 2.5 to 3.5
+    # per level and |z| > 4 on 4 % of the levels): 22.2, the 1 - 1e-4 quantile of t_3, is a
+    # false-alarm rate of 1e-3 over the 5 independent levels
     gap = np.abs(rob.measured_variance - rob.predicted_variance)
-    assert np.all(gap < 4 * np.hypot(rob.measured_variance_stderr,
-                                     rob.predicted_variance_stderr))
+    assert np.all(gap < 22.2 * np.hypot(rob.measured_variance_stderr,
+                                        rob.predicted_variance_stderr))
     assert res.problems == []          # no order-2 or convergence complaints for a linear SRNN
 
 

@@ -460,8 +460,9 @@ def _check_plan_memory(plan: Any, net: Any, n_steps: int | None) -> None:
                      (S, plan.n_lags, m), hint=hint)
     check_memory("budget", plan.budget, "the stationary starts of the test series",
                  (S * P, net.n_hidden), hint=hint)
-    check_memory("budget", plan.budget, "the noisy copies of the test series",
-                 (len(plan.noise_levels), plan.noise_draws, S, N, m), hint=hint)
+    # the checks hold their work arrays a block of series at a time (one series at least)
+    check_memory("budget", plan.budget, "the noisy copies of one test series",
+                 (3, len(plan.noise_levels) * plan.noise_draws + 1, N, m), hint=hint)
 
 
 def _run(subj: _Subject, plan: Any, hbar: np.ndarray, seeds: tuple, burn_in: int | None,

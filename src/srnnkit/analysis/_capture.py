@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ._ensemble import crn_outputs, pad_series
+from ._ensemble import pad_series
 
 __all__ = ["VolterraCapture", "volterra_capture"]
 
@@ -176,21 +176,26 @@ class VolterraCapture:
         return float(ok.max()) if ok.size else None
 
 
-def _series_terms(batches: list[tuple[Any, Any]], series: list[np.ndarray], p: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-amplitude terms ``V`` (S, 2, N+1, p) from the mean kernel and their batch SE."""
+def _series_terms(batches: list[tuple[Any, Any]], series: list[np.ndarray], p: int,
+                  N: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-amplitude terms ``V`` (S, 2, N+1, p) from the mean kernel and their batch SE
+    (``N``: the padded length, by default the longest of ``series``), one series at a time
+    (the batches' terms of every series at once held 2 n_batches floats per step and
+    output)."""
     from ..response import VolterraSeries
 
-    N = max(s.shape[0] for s in series)
-    per = np.zeros((len(batches), len(series), 2, N + 1, p))
+    N = max(s.shape[0] for s in series) if N is None else N
+    B = len(batches)
+    mean, se = np.zeros((2, len(series), 2, N + 1, p))
     with warnings.catch_warnings():          # a second-order window shorter than the series
         warnings.simplefilter("ignore", UserWarning)
-        for b, (first, second) in enumerate(batches):
-            vs = VolterraSeries(first, second, mean=np.zeros(p))
-            for s, w in enumerate(series):
-                per[b, s, :, :w.shape[0] + 1] = vs.terms(w)
-    B = len(batches)
-    return per.mean(axis=0), per.std(axis=0, ddof=1) / np.sqrt(B)
+        sums = [VolterraSeries(first, second, mean=np.zeros(p)) for first, second in batches]
+        for s, w in enumerate(series):
+            per = np.zeros((B, 2, N + 1, p))
+            for b, vs in enumerate(sums):
+                per[b, :, :w.shape[0] + 1] = vs.terms(w)
+            mean[s], se[s] = per.mean(axis=0), per.std(axis=0, ddof=1) / np.sqrt(B)
+    return mean, se
 
 
 def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
@@ -247,28 +252,40 @@ def volterra_capture(model: Any, dt: float, series: list[np.ndarray],
     >>> bool(cap.error1.max() < 1e-9)          # a linear chain: order 1 is exact
     True
     """
+    from ._ensemble import BLOCK_FLOATS, crn_guard, crn_outputs, largest_input_row
+
     amps = np.asarray(amplitudes, dtype=float)
-    U, lengths = pad_series(series)
-    S, N, _ = U.shape
-    p = model.n_outputs
-    Y, Y_se, Ym, last = _monte_carlo(model, dt, U, lengths, amps, h0, seed, odd_even)
+    lengths = np.array([w.shape[0] for w in series], dtype=int)
+    S, N = len(series), int(lengths.max())
     if shrink:
         from ._kernels import shrink_batches
 
         batches = shrink_batches(batches)
-    V, V_se = _series_terms(batches, series, p)
-    mask = (np.arange(N + 1)[None, :] <= lengths[:, None]) & (np.arange(N + 1)[None, :] >= 1)
+    V, V_se = _series_terms(batches, series, model.n_outputs, N)
+    U = pad_series(series, N)[0]
+    signed = np.concatenate([[0.0], amps, -amps if odd_even else []])
+
+    def variants(chunk: slice, j0: int, j1: int) -> np.ndarray:
+        return signed[:, None, None, None] * U[None, chunk, j0:j1]
+
+    # the variants are multiples of the series: the largest row, scaled, for the guard
+    row = float(np.abs(signed).max()) * largest_input_row(model, [U])
+    acc = _Truth(amps, V, V_se, lengths, h0.shape[1], odd_even,
+                 min(N + 1, max(1, BLOCK_FLOATS // (3 * amps.size * S * model.n_outputs))))
+    crn_outputs(model, dt, variants, h0, seed, acc.reduce, shape=(signed.size, S, N),
+                guard=crn_guard(model, dt, row, h0, N))
     # the same bootstrap resamples for every median (drawn once: a Generator seed advances)
     idx = _bootstrap_index(seed, S)
-    errs = _errors(amps, Y, Y_se, V, V_se, mask, seed, idx)
-    if Ym is not None:
-        errs.update(_odd_even(amps, Y, Ym, V, mask, idx))
+    errs = _summary(acc.sums, acc.count, idx)
+    if odd_even:
+        errs.update(_odd_even(acc.odd_even_sums, acc.sums["y2"], idx))
     return VolterraCapture(
         amplitudes=amps, **errs, ts=dt * np.arange(N + 1),
-        example={"Y": Y[:, 0], "Y_stderr": Y_se[:, 0], "V1": V[0, 0], "V2": V[0, 1],
-                 "V1_stderr": V_se[0, 0], "V2_stderr": V_se[0, 1], "length": int(lengths[0])},
+        example={"Y": acc.example[0], "Y_stderr": acc.example[1], "V1": V[0, 0],
+                 "V2": V[0, 1], "V1_stderr": V_se[0, 0], "V2_stderr": V_se[0, 1],
+                 "length": int(lengths[0])},
         n_series=S, n_paths=h0.shape[1], second_lags=int(batches[0][1].n_lags),
-        stationary_mean_outputs=last, shrunk=bool(shrink), odd_even=Ym is not None)
+        stationary_mean_outputs=acc.last, shrunk=bool(shrink), odd_even=odd_even)
 
 
 def _bootstrap_index(seed: Any, S: int) -> np.ndarray:
@@ -276,56 +293,98 @@ def _bootstrap_index(seed: Any, S: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, S, size=(BOOTSTRAP, S))
 
 
-def _monte_carlo(model: Any, dt: float, U: np.ndarray, lengths: np.ndarray, amps: np.ndarray,
-                 h0: np.ndarray, seed: Any, odd_even: bool
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-    """Common-random-numbers change of the mean output ``Y`` (A, S, N+1, p) at each amplitude,
-    its standard error, the change at minus each amplitude (None unless ``odd_even``) and the
-    mean output at each series' last step at amplitude 1 (S, p)."""
-    S, N, _ = U.shape
-    p = model.n_outputs
-    A = amps.size
-    signed = np.concatenate([[0.0], amps, -amps if odd_even else []])
-    variants = signed[:, None, None, None] * U[None]
-    acc = np.zeros((2, A, S, N + 1, p))              # sum and sum of squares of the change
-    minus = np.zeros((A, S, N + 1, p)) if odd_even else None
-    last = np.full((S, p), np.nan)
-    P = h0.shape[1]
-    unit = np.flatnonzero(np.isclose(amps, 1.0))
+class _Truth:
+    """The common-random-numbers Monte Carlo truth, reduced as the paths run.
 
-    def reduce(chunk: slice, j: int, F: np.ndarray) -> None:
+    The change of the mean output ``Y`` at each amplitude (and at minus each, with
+    ``odd_even``) is summed over the paths a block of ``block`` steps at a time; each full
+    block is compared with the Volterra terms ``V`` (S, 2, N+1, p) and reduced to per-series
+    sums over its steps (:func:`_error_sums`, :func:`_odd_even_sums`), so the truth is never
+    held for every step of every series (it was 3 A floats per step, series and output).
+    Kept whole: the first series' truth (``example``) and the mean output at each series'
+    last step at amplitude 1 (``last``, (S, p)).
+    """
+
+    def __init__(self, amps: np.ndarray, V: np.ndarray, V_se: np.ndarray,
+                 lengths: np.ndarray, n_paths: int, odd_even: bool, block: int) -> None:
+        S, _, N1, p = V.shape
+        A = amps.size
+        self.amps, self.V, self.V_se, self.lengths, self.P = amps, V, V_se, lengths, n_paths
+        self.block = block
+        self.buf = np.zeros((3 if odd_even else 2, A, S, block, p))
+        self.sums = {k: np.zeros((A, S)) for k in _SUM_KEYS}
+        self.odd_even_sums = {k: np.zeros((A, S)) for k in _ODD_EVEN_KEYS} if odd_even \
+            else None
+        self.count = 0.0
+        self.example = np.zeros((2, A, N1, p))
+        self.last = np.full((S, p), np.nan)
+        self.unit = np.flatnonzero(np.isclose(amps, 1.0))
+
+    def reduce(self, chunk: slice, j: int, F: np.ndarray) -> None:
+        """``crn_outputs``' reduction: the outputs ``F`` (variants, c, P, p) of step ``j``."""
+        A, b0 = self.amps.size, j - j % self.block
         D = F[1:A + 1] - F[0]                          # (A, c, P, p)
-        acc[0, :, chunk, j] = D.sum(axis=2)
-        acc[1, :, chunk, j] = (D ** 2).sum(axis=2)
-        if minus is not None:                          # the runs at -eps, same noise
-            minus[:, chunk, j] = (F[A + 1:] - F[0]).sum(axis=2)
-        ends = np.nonzero(lengths[chunk] == j)[0]
-        if ends.size and unit.size:
-            last[chunk.start + ends] = F[1 + unit[0], ends].mean(axis=1)
+        self.buf[0, :, chunk, j - b0] = D.sum(axis=2)
+        self.buf[1, :, chunk, j - b0] = (D ** 2).sum(axis=2)
+        if self.odd_even_sums is not None:             # the runs at -eps, same noise
+            self.buf[2, :, chunk, j - b0] = (F[A + 1:] - F[0]).sum(axis=2)
+        ends = np.nonzero(self.lengths[chunk] == j)[0]
+        if ends.size and self.unit.size:
+            self.last[chunk.start + ends] = F[1 + self.unit[0], ends].mean(axis=1)
+        if j + 1 == b0 + self.block or j + 1 == self.V.shape[2]:
+            self._flush(chunk, b0, j + 1)
 
-    crn_outputs(model, dt, variants, h0, seed, reduce)
-    Y = acc[0] / P
-    Y_se = np.sqrt(np.maximum(acc[1] / P - Y ** 2, 0.0) * P / (P - 1) / P)
-    return Y, Y_se, None if minus is None else minus / P, last
+    def _flush(self, chunk: slice, b0: int, b1: int) -> None:
+        P, T = self.P, b1 - b0
+        Y = self.buf[0, :, chunk, :T] / P
+        Y_se = np.sqrt(np.maximum(self.buf[1, :, chunk, :T] / P - Y ** 2, 0.0)
+                       * P / (P - 1) / P)
+        t = np.arange(b0, b1)[None, :]
+        mask = (t <= self.lengths[chunk, None]) & (t >= 1)
+        V, V_se = self.V[chunk, :, b0:b1], self.V_se[chunk, :, b0:b1]
+        for key, val in _error_sums(self.amps, Y, Y_se, V, V_se, mask).items():
+            self.sums[key][:, chunk] += val
+        self.count += float(mask.sum() * Y.shape[-1])
+        if self.odd_even_sums is not None:
+            Ym = self.buf[2, :, chunk, :T] / P
+            for key, val in _odd_even_sums(self.amps, Y, Ym, V, mask).items():
+                self.odd_even_sums[key][:, chunk] += val
+        if chunk.start == 0:
+            self.example[0, :, b0:b1], self.example[1, :, b0:b1] = Y[:, 0], Y_se[:, 0]
 
 
-def _odd_even(amps: np.ndarray, Y: np.ndarray, Ym: np.ndarray, V: np.ndarray,
-              mask: np.ndarray, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-series ratios of the odd and even parts of the truth (module docstring) to
-    ``||Y||``, their medians over the series and bootstrap standard errors."""
+#: per-series sums of :func:`_error_sums` and :func:`_odd_even_sums`
+_SUM_KEYS = ("d1", "d2", "y2", "var", "fit", "t2")
+_ODD_EVEN_KEYS = ("odd", "even", "even2")
+
+
+def _odd_even_sums(amps: np.ndarray, Y: np.ndarray, Ym: np.ndarray, V: np.ndarray,
+                   mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-series sums of squares (A, S), over the steps in ``mask`` and the outputs, of the
+    odd part of the truth less order 1, its even part, and the even part less order 2
+    (module docstring)."""
     sel = mask[:, :, None]
-    per = np.zeros((3, amps.size, Y.shape[1]))       # odd remainder, even part, even error
+    out = {k: np.zeros((amps.size, Y.shape[1])) for k in _ODD_EVEN_KEYS}
 
-    def norm(z: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.sum(np.where(sel, z, 0.0) ** 2, axis=(1, 2)))
+    def sq(z: np.ndarray) -> np.ndarray:
+        return np.sum(np.where(sel, z, 0.0) ** 2, axis=(1, 2))
 
     for i, a in enumerate(amps):
-        n_y = norm(Y[i])
-        safe = np.where(n_y > 0, n_y, np.nan)        # no response: no ratio (as in _errors)
         odd, even = 0.5 * (Y[i] - Ym[i]), 0.5 * (Y[i] + Ym[i])
-        per[0, i] = norm(odd - a * V[:, 0]) / safe
-        per[1, i] = norm(even) / safe
-        per[2, i] = norm(even - a * a * V[:, 1]) / safe
+        out["odd"][i] = sq(odd - a * V[:, 0])
+        out["even"][i] = sq(even)
+        out["even2"][i] = sq(even - a * a * V[:, 1])
+    return out
+
+
+def _odd_even(sums: dict[str, np.ndarray], y2: np.ndarray, idx: np.ndarray
+              ) -> dict[str, np.ndarray]:
+    """Per-series ratios (3, A, S) of the odd and even parts of the truth to ``||Y||`` from
+    the sums of :func:`_odd_even_sums` and ``y2`` (the truth's own), their medians over the
+    series and bootstrap standard errors."""
+    n_y = np.sqrt(y2)
+    safe = np.where(n_y > 0, n_y, np.nan)            # no response: no ratio (as in _summary)
+    per = np.stack([np.sqrt(sums[k]) / safe for k in _ODD_EVEN_KEYS])
     med, se = _medians(per, idx)
     return {"odd_error1": med[0], "even_part": med[1], "even_error2": med[2],
             "odd_error1_stderr": se[0], "even_part_stderr": se[1], "even_error2_stderr": se[2],
@@ -342,41 +401,50 @@ def _medians(per: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 np.nanmedian(per[..., idx], axis=-1).std(axis=-1, ddof=1))
 
 
-def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
-            V_se: np.ndarray, mask: np.ndarray, seed: Any, idx: np.ndarray | None = None
-            ) -> dict[str, np.ndarray]:
-    """Per-series relative errors of the truncations and their noise floors; medians over
-    the series with bootstrap SE (resamples ``idx`` of the series, or drawn from ``seed``),
-    pooled errors, and whether order 2 beats order 1."""
+def _error_sums(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
+                V_se: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-series sums (A, S), over the steps in ``mask`` (S, T) and the outputs, of the
+    squared errors of order 1 (``d1``) and 1+2 (``d2``), the squared truth (``y2``), the
+    noise floor's variance (``var``: Monte Carlo and kernel SE), the order-2 term's inner
+    product with what order 1 leaves (``fit``) and its square (``t2``); ``Y``, ``Y_se``
+    (A, S, T, p), ``V``, ``V_se`` (S, 2, T, p)."""
     sel = mask[:, :, None]
-    S = Y.shape[1]
-    if idx is None:
-        idx = _bootstrap_index(seed, S)
-    per = np.zeros((3, amps.size, S))                 # e1, e2, floor per series
-    pooled = np.zeros((2, amps.size))
-    rms = np.zeros(amps.size)
-    fit = np.zeros((amps.size, S))
+    out = {k: np.zeros((amps.size, Y.shape[1])) for k in _SUM_KEYS}
     for i, a in enumerate(amps):
         y = np.where(sel, Y[i], 0.0)
-        norm_y = np.sqrt(np.sum(y ** 2, axis=(1, 2)))
-        # a series that does not move the output has no relative error (NaN: left out of
-        # the medians; all of them: undefined, None in metrics()), not 0
-        safe = np.where(norm_y > 0, norm_y, np.nan)
         v1 = a * V[:, 0]
         v2 = v1 + a * a * V[:, 1]
-        for n, pred in ((0, v1), (1, v2)):
-            d = np.where(sel, Y[i] - pred, 0.0)
-            per[n, i] = np.sqrt(np.sum(d ** 2, axis=(1, 2))) / safe
-            total = np.sum(y ** 2)
-            pooled[n, i] = np.sqrt(np.sum(d ** 2) / total) if total > 0 else np.nan
-        var = np.where(sel, Y_se[i] ** 2 + (a * V_se[:, 0]) ** 2 + (a * a * V_se[:, 1]) ** 2,
-                       0.0)
-        per[2, i] = np.sqrt(np.sum(var, axis=(1, 2))) / safe
-        rms[i] = np.sqrt(np.sum(y ** 2) / (sel.sum() * Y.shape[-1]))
+        out["d1"][i] = np.sum(np.where(sel, Y[i] - v1, 0.0) ** 2, axis=(1, 2))
+        out["d2"][i] = np.sum(np.where(sel, Y[i] - v2, 0.0) ** 2, axis=(1, 2))
+        out["y2"][i] = np.sum(y ** 2, axis=(1, 2))
+        out["var"][i] = np.sum(np.where(sel, Y_se[i] ** 2 + (a * V_se[:, 0]) ** 2
+                                        + (a * a * V_se[:, 1]) ** 2, 0.0), axis=(1, 2))
         t2 = np.where(sel, a * a * V[:, 1], 0.0)
-        t2n = np.sum(t2 ** 2, axis=(1, 2))
-        fit[i] = np.sum((y - np.where(sel, v1, 0.0)) * t2, axis=(1, 2)) / np.where(
-            t2n > 0, t2n, np.nan)                     # no order-2 term: no multiple of it
+        out["fit"][i] = np.sum((y - np.where(sel, v1, 0.0)) * t2, axis=(1, 2))
+        out["t2"][i] = np.sum(t2 ** 2, axis=(1, 2))
+    return out
+
+
+def _summary(sums: dict[str, np.ndarray], count: float, idx: np.ndarray
+             ) -> dict[str, np.ndarray]:
+    """Per-series relative errors of the truncations and their noise floors from the sums of
+    :func:`_error_sums`; medians over the series with bootstrap SE (resamples ``idx``),
+    pooled errors, the response's RMS over ``count`` values, order-2 fits and whether order 2
+    beats order 1."""
+    y2 = sums["y2"]
+    norm_y = np.sqrt(y2)
+    # a series that does not move the output has no relative error (NaN: left out of the
+    # medians; all of them: undefined, None in metrics()), not 0
+    safe = np.where(norm_y > 0, norm_y, np.nan)
+    per = np.stack([np.sqrt(sums["d1"]) / safe, np.sqrt(sums["d2"]) / safe,
+                    np.sqrt(sums["var"]) / safe])     # e1, e2, floor per series
+    t2 = sums["t2"]
+    fit = sums["fit"] / np.where(t2 > 0, t2, np.nan)  # no order-2 term: no multiple of it
+    total = y2.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = np.where(total > 0, np.sqrt(np.stack([sums["d1"].sum(axis=1),
+                                                       sums["d2"].sum(axis=1)])
+                                             / np.where(total > 0, total, 1.0)), np.nan)
     med, se = _medians(per, idx)
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN: undefined, NaN
@@ -387,5 +455,17 @@ def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
     return {"error1": med[0], "error2": med[1], "error1_stderr": se[0],
             "error2_stderr": se[1], "floor": med[2],
             "converges": gap > 2.0 * gap_se, "improved": improved,
-            "error1_pooled": pooled[0], "error2_pooled": pooled[1], "response_rms": rms,
-            "order2_fit": order2_fit, "per_series": per}
+            "error1_pooled": pooled[0], "error2_pooled": pooled[1],
+            "response_rms": np.sqrt(total / count), "order2_fit": order2_fit,
+            "per_series": per}
+
+
+def _errors(amps: np.ndarray, Y: np.ndarray, Y_se: np.ndarray, V: np.ndarray,
+            V_se: np.ndarray, mask: np.ndarray, seed: Any, idx: np.ndarray | None = None
+            ) -> dict[str, np.ndarray]:
+    """:func:`_summary` of the truth ``Y`` (A, S, N+1, p) held whole (resamples ``idx`` of
+    the series, or drawn from ``seed``)."""
+    if idx is None:
+        idx = _bootstrap_index(seed, Y.shape[1])
+    count = float(mask.sum() * Y.shape[-1])
+    return _summary(_error_sums(amps, Y, Y_se, V, V_se, mask), count, idx)

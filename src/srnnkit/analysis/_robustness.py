@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import seed_child
 from .._random import child_sequences
 from ..model._linear import psd_sqrt
 from ._ensemble import crn_outputs, pad_series
@@ -170,22 +171,92 @@ def _pair_variance(F: np.ndarray) -> np.ndarray:
     return pairs.mean(axis=-1)
 
 
-def _measured(model: Any, dt: float, U: np.ndarray, lengths: np.ndarray, noise: np.ndarray,
-              h0: np.ndarray, seed: Any) -> tuple[np.ndarray, np.ndarray]:
+class _Noisy:
+    """The clean test series and their noisy copies, a block of steps at a time.
+
+    Series ``s`` draws the noise of its copies from its own child ``(s,)`` of ``root``, step
+    after step (``(levels, draws, m)`` normals a step, zero past the series' end), so the
+    noise of a series depends neither on the other series nor on the blocks of steps in
+    which it is drawn (a block of steps is drawn in one call; NumPy's normals do not depend
+    on how a stream is cut).
+    """
+
+    def __init__(self, U: np.ndarray, lengths: np.ndarray, levels: np.ndarray,
+                 n_draws: int, scale: np.ndarray, root: Any) -> None:
+        self.U, self.lengths, self.levels, self.K = U, lengths, levels, n_draws
+        self.scale, self.root = scale, root
+        self.rngs: dict[int, np.random.Generator] = {}
+
+    def noise(self, s: int, j0: int, j1: int) -> np.ndarray:
+        """Noise (levels, draws, j1 - j0, m) of series ``s``'s copies at steps ``j0..j1-1``
+        (the next block of its stream; ``j0 = 0`` starts it again)."""
+        if j0 == 0:
+            self.rngs[s] = np.random.default_rng(seed_child(self.root, s))
+        z = self.rngs[s].standard_normal((j1 - j0, self.levels.size, self.K, self.U.shape[2]))
+        z[max(0, self.lengths[s] - j0):] = 0.0
+        return np.moveaxis(z, 0, 2) * (self.levels[:, None, None, None] * self.scale)
+
+    def __call__(self, chunk: slice, j0: int, j1: int) -> np.ndarray:
+        """The variants (1 + levels x draws, c, j1 - j0, m): clean, then the noisy copies."""
+        U = self.U[chunk, j0:j1]
+        out = np.empty((1 + self.levels.size * self.K, *U.shape))
+        out[0] = U
+        for i, s in enumerate(range(chunk.start, chunk.stop)):
+            out[1:, i] = U[i] + self.noise(s, j0, j1).reshape(-1, *U.shape[1:])
+        return out
+
+
+def _measured(model: Any, dt: float, noisy: _Noisy, h0: np.ndarray, seed: Any
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Variance of the stationary-start mean output per level: (mean, SE over series)."""
-    nl, K = noise.shape[:2]
-    variants = np.concatenate([U[None], (U[None, None] + noise).reshape(nl * K, *U.shape)])
-    S, P = U.shape[0], h0.shape[1]
-    ends = np.zeros((variants.shape[0], S, P, model.n_outputs))
+    from ._ensemble import BLOCK_FLOATS, crn_guard, largest_input_row
+
+    nl, K = noisy.levels.size, noisy.K
+    S, N, m = noisy.U.shape
+    V, P, lengths = 1 + nl * K, h0.shape[1], noisy.lengths
+    T = max(1, BLOCK_FLOATS // (V * S * m))
+    every = slice(0, S)
+    # the divergence guard of every noisy copy: a first pass over the noise (drawn again)
+    row = largest_input_row(model, (noisy(every, j0, min(N, j0 + T)) for j0 in range(0, N, T)))
+    ends = np.zeros((V, S, P, model.n_outputs))
 
     def reduce(chunk: slice, j: int, F: np.ndarray) -> None:
         hit = np.nonzero(lengths[chunk] == j)[0]
         if hit.size:
             ends[:, chunk.start + hit] = F[:, hit]
 
-    crn_outputs(model, dt, variants, h0, seed, reduce)
+    crn_outputs(model, dt, noisy, h0, seed, reduce, shape=(V, S, N),
+                guard=crn_guard(model, dt, row, h0, N))
     per = np.stack([_pair_variance(ends[1 + l * K:1 + (l + 1) * K]) for l in range(nl)])
     return per.mean(axis=1), _series_se(per)
+
+
+def _deployed_outputs(deployed: Callable, series: list[np.ndarray], noisy: _Noisy
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The estimator's own outputs on the clean series (S, p) and on their noisy copies
+    (levels, draws, S, p), called on groups of series of at most ``BLOCK_FLOATS`` input
+    floats (one series at least; the copies made one series at a time): its output on a
+    series depends only on that series, so the groups do not change it."""
+    from itertools import islice
+
+    from ._ensemble import BLOCK_FLOATS
+
+    nl, K = noisy.levels.size, noisy.K
+    g = max(1, BLOCK_FLOATS // max(1, noisy.U.shape[1] * noisy.U.shape[2]))
+
+    def run(batches: Any) -> np.ndarray:
+        parts = []
+        while batch := list(islice(batches, g)):
+            parts.append(deployed(batch))
+        return np.concatenate(parts)
+
+    def copies() -> Any:
+        for s, w in enumerate(series):
+            z = noisy.noise(s, 0, w.shape[0])                  # (levels, draws, L, m)
+            yield from (w + z[l, k] for l in range(nl) for k in range(K))
+
+    outs = run(copies()).reshape(len(series), nl, K, -1)
+    return run(iter(series)), np.moveaxis(outs, 0, 2)
 
 
 def robustness(model: Any, dt: float, series: list[np.ndarray], first: Any, h0: np.ndarray, *,
@@ -245,28 +316,22 @@ def robustness(model: Any, dt: float, series: list[np.ndarray], first: Any, h0: 
     S, _, m = U.shape
     scale = np.ones(m) if scale is None else np.asarray(scale, dtype=float)
     s_noise, s_pred = child_sequences(seed, 2)
-    rng = np.random.default_rng(s_noise)
-    noise = (levels[:, None, None, None, None] * scale
-             * rng.standard_normal((levels.size, n_draws, *U.shape)))
-    noise *= (np.arange(U.shape[1])[None, :] < lengths[:, None])[None, None, :, :, None]
+    noisy = _Noisy(U, lengths, levels, int(n_draws), scale, s_noise)
     pred, pred_se, covs = _prediction(first, lengths, scale, levels)
-    meas, meas_se = _measured(model, dt, U, lengths, noise, h0, seed)
+    meas, meas_se = _measured(model, dt, noisy, h0, seed)
     out = Robustness(levels, pred, pred_se, meas, meas_se, None, None, metric, None, None,
                      None, None, S, int(n_draws), int(h0.shape[1]))
     if deployed is not None:
-        _deployed(out, series, lengths, noise, covs, deployed, targets, metric, s_pred)
+        clean, outs = _deployed_outputs(deployed, series, noisy)
+        _deployed(out, clean, outs, covs, targets, metric, s_pred)
     return out
 
 
-def _deployed(out: Robustness, series: list[np.ndarray], lengths: np.ndarray,
-              noise: np.ndarray, covs: list[np.ndarray], deployed: Callable,
+def _deployed(out: Robustness, clean: np.ndarray, outs: np.ndarray, covs: list[np.ndarray],
               targets: Any, metric: str | None, seed: Any) -> None:
-    """The estimator's own outputs on the noisy copies: variance, score, predicted score."""
-    nl, K, S = noise.shape[:3]
-    noisy = [series[s] + noise[l, k, s, :lengths[s]]
-             for l in range(nl) for k in range(K) for s in range(S)]
-    clean = deployed(series)                                          # (S, p)
-    outs = deployed(noisy).reshape(nl, K, S, -1)
+    """The estimator's own outputs on the clean series (S, p) and on the noisy copies
+    (levels, draws, S, p): variance, score, predicted score."""
+    S = clean.shape[0]
     per = outs.var(axis=1, ddof=1).mean(axis=-1)                      # (nl, S)
     out.deployed_variance = per.mean(axis=1)
     out.deployed_variance_stderr = _series_se(per)
