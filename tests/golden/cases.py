@@ -405,7 +405,8 @@ def _mackey():
 
 FORECASTER = dict(n_hidden=20, spectral_radius=0.9, input_scale=0.3, noise=0.01, leak=1.0,
                   density=1.0, bias_scale=0.5, dt=1.0, n_paths=2, activation="tanh",
-                  alpha=1e-6, washout=20, standardize=True, lags=1, random_state=0)
+                  alpha=1e-6, washout=20, standardize=True, lags=1, random_state=0,
+                  input_mode="additive")     # as recorded (the default before "auto")
 
 
 @case("learn/forecaster/recursive")

@@ -229,12 +229,13 @@ def test_direct_horizons_each_get_their_own_penalty():
     noise = np.random.default_rng(1).standard_normal(900)
     s = sk.datasets.mackey_glass(900, seed=0) + 0.01 * noise
     fc = ReservoirForecaster(n_hidden=40, strategy="direct", max_horizon=6, lags=2,
-                             washout=100, random_state=0).fit(s)
+                             washout=100, input_mode="additive", random_state=0).fit(s)
     assert fc.alpha_.shape == (6,) and fc.cv_errors_.shape == FORECAST_ALPHAS.shape
     assert len(set(fc.alpha_.tolist())) > 1
     for k in (0, 5):                     # each horizon's columns: the fit at its own penalty
         ref = ReservoirForecaster(n_hidden=40, strategy="direct", max_horizon=6, lags=2,
-                                  washout=100, alpha=fc.alpha_[k], random_state=0).fit(s)
+                                  washout=100, alpha=fc.alpha_[k], input_mode="additive",
+                                  random_state=0).fit(s)
         np.testing.assert_allclose(fc.coef_[:, k], ref.coef_[:, k], rtol=1e-9, atol=1e-12)
 
 

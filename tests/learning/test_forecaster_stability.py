@@ -75,12 +75,13 @@ def test_a_bounded_choice_is_kept():
     closed loop); on seed 4 the choice left the bound (on the test part too: 50-step NRMSE
     1.9 from 10 origins, now 1.9e-3) and another is taken."""
     x = sk.datasets.mackey_glass(2000)
-    fc = ReservoirForecaster(random_state=0).fit(x)
+    fc = ReservoirForecaster(input_mode="additive", random_state=0).fit(x)
     assert fc.n_unstable_ == 0
-    direct = ReservoirForecaster(strategy="direct", difference=False, random_state=0).fit(x)
+    direct = ReservoirForecaster(strategy="direct", difference=False, input_mode="additive",
+                                 random_state=0).fit(x)
     assert direct.n_unstable_ == 0                # direct: no closed loop, no check
     np.testing.assert_allclose(fc.coef_, direct.coef_, rtol=1e-10, atol=1e-12)
-    assert ReservoirForecaster(random_state=4).fit(x).n_unstable_ > 0
+    assert ReservoirForecaster(input_mode="additive", random_state=4).fit(x).n_unstable_ > 0
 
 
 @pytest.mark.parametrize("kw", [{"alpha": 1e-8}, {"difference": True}])
@@ -118,8 +119,8 @@ def test_input_inside_the_activation_forecasts_coarse_lorenz():
 
 
 def test_input_mode_default_and_old_pickles():
-    fc = ReservoirForecaster(n_hidden=10, random_state=0)
-    assert fc.input_mode == "additive"
+    fc = ReservoirForecaster(n_hidden=10, input_mode="additive", random_state=0)
+    assert ReservoirForecaster().input_mode == "auto"
     state = fc.fit(np.sin(np.arange(300) / 5)).__getstate__()
     del state["input_mode"]
     old = ReservoirForecaster.__new__(ReservoirForecaster)
