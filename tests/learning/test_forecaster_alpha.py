@@ -8,6 +8,8 @@ import srnnkit as sk
 from srnnkit.learning import ReservoirForecaster
 from srnnkit.learning._reservoir import CV_FOLDS, FORECAST_ALPHAS, _lag_block
 
+from ._additive import additive_forecaster  # noqa: F401
+
 
 def _nrmse(pred, target):
     return float(np.sqrt(np.mean((pred - target) ** 2)) / target.std())

@@ -6,6 +6,8 @@ import pytest
 import srnnkit as sk
 from srnnkit.learning import ReservoirForecaster
 
+from ._additive import additive_forecaster  # noqa: F401
+
 
 def _walk(n, seed, drift=0.0):
     return np.cumsum(drift + np.random.default_rng(seed).standard_normal(n))

@@ -8,6 +8,8 @@ from srnnkit.learning import ReservoirForecaster
 from srnnkit.learning._reservoir import WASHOUT_FRACTION, WASHOUT_TOL, _step
 from srnnkit.simulate import simulate
 
+from ._additive import additive_forecaster  # noqa: F401
+
 
 def _lorenz_x(n, dt=0.02, burn=1000):
     """x of Lorenz-63 (RK4, two substeps per sample), after ``burn`` samples."""

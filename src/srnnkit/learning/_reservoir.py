@@ -610,7 +610,7 @@ class ReservoirForecaster(BaseEstimator):
         ``strategy="recursive"`` (on levels, without ``y``) the choice must also stay
         bounded in closed loop: run without noise from the start of each block for one
         block's length, its forecasts must stay within `DIVERGE_FACTOR` times the training
-        series' largest |value| (the bound of `ForecastDivergenceWarning`); otherwise the
+        series' largest absolute value (the bound of `ForecastDivergenceWarning`); otherwise the
         candidate (past values, state or not, penalty) of next-lowest cross-validated error
         that does is taken (``n_unstable_`` counts those passed over). A readout that fits
         each next value well can amplify its own errors when fed back: Lorenz-63 (x, y, z)
@@ -999,7 +999,7 @@ class ReservoirForecaster(BaseEstimator):
     def _closed_loop_bounded(self, hbar: np.ndarray, z: np.ndarray, start: int, lags: int,
                              coef: np.ndarray, intercept: np.ndarray) -> bool:
         """Whether the closed loop of the readout (``coef``, ``intercept``; ``lags`` past
-        values) stays within `DIVERGE_FACTOR` times the training series' largest |value|
+        values) stays within `DIVERGE_FACTOR` times the training series' largest absolute value
         (the bound of `ForecastDivergenceWarning`) when run from the start of each of the
         `CV_FOLDS` blocks of the fitted rows (from ``start`` on) for one block's length.
         The state starts at the mean state there and evolves without noise. A readout
