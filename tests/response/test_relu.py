@@ -28,6 +28,7 @@ NETS = [dict(w=0.5, c=1.0, sigma=0.6, gamma=1.0, b=0.1),
         dict(w=-0.8, c=0.8, sigma=0.5, gamma=1.2, b=0.3)]
 
 
+@pytest.mark.slow          # 18 s: the fast suite keeps the other ReLU grid checks
 def test_the_grid_converges_across_the_kink():
     """With the input inside a ReLU the grid weighs each cell by the share of it where the
     unit is on: spacing 0.01 and 0.001 agree to 5e-5 (2e-5 measured; pointwise values of
