@@ -126,6 +126,7 @@ def test_cli_workers_gives_the_same_numbers(tmp_path):
     assert ma["final_mean"] == mb["final_mean"] and ma["max_stderr"] == mb["max_stderr"]
 
 
+@pytest.mark.slow          # 10 s: the connection attempt times out
 def test_cli_bad_scheduler_is_reported(tmp_path, capsys):
     from srnnkit.cli import main
 

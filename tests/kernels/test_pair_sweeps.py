@@ -55,7 +55,7 @@ def test_pair_sweeps_are_the_lane_sweeps_bits(seed):
     assert np.array_equal(lanes[: len(px)], pairs)
 
 
-@pytest.mark.parametrize("lev", [0, 1, 2])
+@pytest.mark.parametrize("lev", [0, 1, pytest.param(2, marks=pytest.mark.slow)])  # 2: 8 s
 def test_few_long_pairs_match_the_plain_scheme(lev):
     rng = np.random.default_rng(11)
     X = np.cumsum(rng.standard_normal((2, 300, 3)), axis=1) * 0.03
