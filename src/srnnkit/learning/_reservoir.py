@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -1010,19 +1011,30 @@ class ReservoirForecaster(BaseEstimator):
         blocks = [b for b in np.array_split(rows, CV_FOLDS) if b.size]
         origins = np.array([b[0] for b in blocks])
         bound = DIVERGE_FACTOR * float(np.abs(z).max())
-        step = EulerStep(self.model_, self.dt)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for zhat in self._fed_back(hbar, z, origins, lags, coef, intercept,
+                                          min(b.size for b in blocks)):
+                if not np.abs(zhat).max() <= bound:             # NaN included
+                    return False
+        return True
+
+    def _fed_back(self, hbar: np.ndarray, z: np.ndarray, origins: np.ndarray, lags: int,
+                  coef: np.ndarray, intercept: np.ndarray, n_steps: int) -> Iterator:
+        """The forecasts ``(origins, m)`` of the readout (``coef``, ``intercept``; ``lags``
+        past values) fed back, one step at a time for ``n_steps`` steps: from each of
+        ``origins``, the mean state ``hbar`` there and the past values of ``z`` before it,
+        the network stepped without noise, on the training series (`_closed_loop_bounded`,
+        `_loop_errors`; `_closed_loop` is the forecast's own loop)."""
         m = z.shape[1]
+        step = EulerStep(self.model_, self.dt)
         h = hbar[origins].copy()
         zprev = _lag_block(z, lags)[origins - 1]
         xi = np.zeros((origins.size, step.r))
-        with np.errstate(over="ignore", invalid="ignore"):
-            for _ in range(min(b.size for b in blocks)):
-                zhat = np.concatenate([h, zprev], axis=1) @ coef + intercept
-                if not np.abs(zhat).max() <= bound:             # NaN included
-                    return False
-                h = step(h, xi, u=zhat)
-                zprev = np.concatenate([zhat, zprev[:, :zprev.shape[1] - m]], axis=1)
-        return True
+        for _ in range(n_steps):
+            zhat = np.concatenate([h, zprev], axis=1) @ coef + intercept
+            yield zhat
+            h = step(h, xi, u=zhat)
+            zprev = np.concatenate([zhat, zprev[:, :zprev.shape[1] - m]], axis=1)
 
     def _validated_error(self, hbar: np.ndarray, z: np.ndarray, fitted: tuple,
                          alpha: np.ndarray, H: int, diff: bool, start: int, lags: int
@@ -1045,22 +1057,14 @@ class ReservoirForecaster(BaseEstimator):
                                         lags, coef, intercept, horizon)
                 sq = float(np.mean(err * err)) if err.size else np.inf
             return sq if np.isfinite(sq) else np.inf
-        m_t = T.shape[1] // H
         sq = 0.0
         for blk in np.array_split(np.arange(F.shape[0]), CV_FOLDS):
             train = np.ones(F.shape[0], dtype=bool)
             train[blk] = False
             if train.sum() < 2 or blk.size == 0:
                 continue
-            fm, tm = F[train].mean(axis=0), T[train].mean(axis=0)
-            Fc = F[train, first:] - fm[first:]
-            lam, V, b = _eigen_ridge(self._gram(Fc), Fc.T @ (T[train] - tm))
-            P = (F[blk, first:] - fm[first:]) @ V
-            for k in range(H):
-                sl = slice(k * m_t, (k + 1) * m_t)
-                err = P @ (b[:, sl] * _ridge_weights(lam, float(alpha[k]))[:, None]) + \
-                    tm[sl] - T[blk, sl]
-                sq += float(np.sum(err * err))
+            for err in self._block_errors(F[:, first:], T, train, blk, alpha, H):
+                sq += err
         sq /= F.shape[0]
         return sq if np.isfinite(sq) else np.inf
 
@@ -1071,20 +1075,13 @@ class ReservoirForecaster(BaseEstimator):
         the past values before it) for ``horizon`` steps, against the series ``z``; the
         origins whose horizon passes the series' end are left out."""
         origins = origins[origins + horizon <= z.shape[0]]
-        m = z.shape[1]
-        step = EulerStep(self.model_, self.dt)
-        h = hbar[origins].copy()
-        zprev = _lag_block(z, lags)[origins - 1]
-        xi = np.zeros((origins.size, step.r))
-        err = np.empty((horizon, origins.size, m))
-        for k in range(horizon):
-            zhat = np.concatenate([h, zprev], axis=1) @ coef + intercept
+        err = np.empty((horizon, origins.size, z.shape[1]))
+        loop = self._fed_back(hbar, z, origins, lags, coef, intercept, horizon)
+        for k, zhat in enumerate(loop):
             err[k] = zhat - z[origins + k]
             if not np.all(np.isfinite(zhat)):
                 err[k:] = np.inf
                 break
-            h = step(h, xi, u=zhat)
-            zprev = np.concatenate([zhat, zprev[:, :zprev.shape[1] - m]], axis=1)
         return err
 
     def _forward_error(self, F: np.ndarray, T: np.ndarray, alpha: np.ndarray, H: int
@@ -1096,23 +1093,33 @@ class ReservoirForecaster(BaseEstimator):
         horizons. Levels and differences are compared by it (a held-out block between
         training blocks flatters a readout on levels: it has seen the levels around it)."""
         blocks = np.array_split(np.arange(F.shape[0]), CV_FOLDS)
-        m_t = T.shape[1] // H
         sq, count = 0.0, 0
         for blk in blocks[1:]:
             train = np.arange(max(int(blk[0]) - H + 1, 0))
             if train.size < 2 or blk.size == 0:
                 continue
-            fm, tm = F[train].mean(axis=0), T[train].mean(axis=0)
-            Fc = F[train] - fm
-            lam, V, b = _eigen_ridge(self._gram(Fc), Fc.T @ (T[train] - tm))
-            P = (F[blk] - fm) @ V
-            for k in range(H):
-                sl = slice(k * m_t, (k + 1) * m_t)
-                err = P @ (b[:, sl] * _ridge_weights(lam, float(alpha[k]))[:, None]) + \
-                    tm[sl] - T[blk, sl]
-                sq += float(np.sum(err * err))
+            for err in self._block_errors(F, T, train, blk, alpha, H):
+                sq += err
             count += blk.size
         return sq / count if count else np.inf
+
+    def _block_errors(self, F: np.ndarray, T: np.ndarray, train: np.ndarray, blk: np.ndarray,
+                      alpha: np.ndarray, H: int) -> list[float]:
+        """Squared errors over the rows ``blk``, one per horizon, of the ridge readout
+        (unpenalised intercept, horizon k at penalty ``alpha[k]``) fitted on the rows
+        ``train`` of features ``F`` and targets ``T`` (`_forward_error`, `_validated_error`)."""
+        m_t = T.shape[1] // H
+        fm, tm = F[train].mean(axis=0), T[train].mean(axis=0)
+        Fc = F[train] - fm
+        lam, V, b = _eigen_ridge(self._gram(Fc), Fc.T @ (T[train] - tm))
+        P = (F[blk] - fm) @ V
+        out = []
+        for k in range(H):
+            sl = slice(k * m_t, (k + 1) * m_t)
+            err = P @ (b[:, sl] * _ridge_weights(lam, float(alpha[k]))[:, None]) + \
+                tm[sl] - T[blk, sl]
+            out.append(float(np.sum(err * err)))
+        return out
 
     def _targets(self, series: Any, y: Any, z: np.ndarray) -> np.ndarray:
         """The standardised targets: ``y`` (driven task) or the series ``z`` itself; sets

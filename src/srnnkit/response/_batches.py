@@ -189,11 +189,16 @@ class RunBatches:
         self.counts = batch_counts(n_terms, n_lags, self.length) if self.on else None
         self.sums: list[np.ndarray] = []
 
-    def add(self, x: np.ndarray, y: np.ndarray) -> None:
-        """The fine batches of the runs with weights ``x`` (B, L, m) and outputs ``y``
-        (B, L, p) (nothing unless :attr:`on`)."""
-        if self.on:
-            self.sums.append(batch_xcorr(x, y, self.n_lags, self.length))
+    def of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+        """The fine batches' sums (:func:`batch_xcorr`) of the runs with weights ``x``
+        (B, L, m) and outputs ``y`` (B, L, p), or ``None`` unless :attr:`on` (computed where
+        the runs are, e.g. in a worker; :meth:`keep` collects them)."""
+        return batch_xcorr(x, y, self.n_lags, self.length) if self.on else None
+
+    def keep(self, sums: np.ndarray | None) -> None:
+        """Collect a group of runs' :meth:`of` (``None`` is skipped)."""
+        if sums is not None:
+            self.sums.append(sums)
 
     def stderr(self, se: np.ndarray, sums: np.ndarray | None = None
                ) -> tuple[np.ndarray, dict[str, Any]]:

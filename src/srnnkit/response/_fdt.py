@@ -27,7 +27,7 @@ from ..dynamics._agreement import RunWatch, watching
 from ..dynamics._ensembles import chain_items, map_chains, run_chain_group, stationary_run
 from ..dynamics._moments import Moments
 from ..model._linear import analytic_output_mean, stationary_covariance
-from ._batches import RunBatches, batch_xcorr
+from ._batches import RunBatches
 from ._montecarlo import SERIAL, _engine, _result, _xcorr, centring_constant
 from ._score import (
     PRODUCT_MAX_UNITS,
@@ -422,8 +422,7 @@ def _solve_cov(S: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray,
-                   check: StepCheck | None = None, batches: RunBatches | None = None
-                   ) -> Callable:
+                   check: StepCheck | None, batches: RunBatches) -> Callable:
     """Per-run quasi-Gaussian FDT: the run's own mean and covariance, f centred by the run
     (and :meth:`StepCheck.weighted` with ``check``, else ``None``; the fine batches' sums
     of ``batches`` when it is on, else ``None``)."""
@@ -446,7 +445,7 @@ def _gaussian_body(model: Any, dt: float, n_lags: int, counts: np.ndarray,
             x, parts = _with_correction(model, states, score, dt, trace)
             if check is not None:
                 weighted = check.weighted(states, f, score, parts)
-        sums = _sums(batches, x, f, n_lags)
+        sums = batches.of(x, f)
         if sums is not None and additive:
             sums -= _covariance_change(dev, f, S, model.C, n_lags, counts, batches)
         return _xcorr(x, f, n_lags) / counts, weighted, sums
@@ -479,15 +478,6 @@ def _covariance_change(dev: np.ndarray, f: np.ndarray, S: np.ndarray, C: np.ndar
     Q = np.einsum("bij,bcjk,bkl,lm->bcim", P, Sc - S[:, None], P, C)       # (B, a0, n, m)
     M = _xcorr(dev, f, n_lags) / counts[..., :1]                          # (B, n_lags, p, n)
     return batches.counts[None, :, :, None, None] * np.einsum("bkpn,bcnm->bckpm", M, Q)
-
-
-def _sums(batches: RunBatches | None, x: np.ndarray, f: np.ndarray, n_lags: int
-          ) -> np.ndarray | None:
-    """The fine batches' sums of products of conjugate variables ``x`` and outputs ``f``
-    when ``batches`` is on, else ``None``."""
-    if batches is None or not batches.on:
-        return None
-    return batch_xcorr(x, f, n_lags, batches.length)
 
 
 def _with_correction(model: Any, h: np.ndarray, s: np.ndarray, dt: float,
@@ -533,15 +523,14 @@ def fdt_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, s
             x = v(states)
             return (_xcorr(x, f, n_lags) / counts,
                     None if check is None else check.weighted(states, f),
-                    _sums(batches, x, f, n_lags))
+                    batches.of(x, f))
     acc = Moments((n_lags, model.n_outputs, model.n_inputs))
     for est, lr, sums in watch.results(map_chains(par, watch.body(body), model, dt, n_chains,
                                                   n_steps, runs, burn_in)):
         acc.add(est, axis=0)
         if check is not None:
             check.add(lr, est)
-        if sums is not None:
-            batches.sums.append(sums)
+        batches.keep(sums)
     mean, se = _result(acc)
     se, info["stderr_rule"] = batches.stderr(se)
     if check is not None:
@@ -607,8 +596,7 @@ def _learned(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: int, se
 
 def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int | None,
                 par: Runner, features: ScoreFeatures, fbar: np.ndarray, items: list,
-                watch: Any, check: StepCheck | None = None,
-                batches: RunBatches | None = None) -> tuple:
+                watch: Any, check: StepCheck | None, batches: RunBatches) -> tuple:
     """The fit, then the correlations: the runs are kept between the two passes (or, beyond
     :data:`_KEEP_FLOATS`, simulated again: the same runs). The fit uses every state of a run
     up to :func:`_fit_stride`; the fit correction of the standard error is correlated at
@@ -623,7 +611,7 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
     def states_of(item: tuple) -> np.ndarray:
         return run_chain_group(model, dt, n_steps, item[1], burn_in, first=item[0])[0]
 
-    on = batches is not None and batches.on
+    on = batches.on
 
     def fit_states(states: np.ndarray) -> tuple:
         fine = [_fine_stats(features, st, stride, batches.length) for st in states] \
@@ -672,21 +660,22 @@ def _two_passes(model: Any, dt: float, n_lags: int, n_steps: int, burn_in: int |
         if check is not None:
             checked = tuple(np.concatenate(c) for c in zip(*checked, strict=True))
         return (_xcorr(x, f, n_lags) / counts, (None if check is None else checked), grad,
-                _sums(batches, x, f, n_lags))
+                batches.of(x, f))
 
-    ests, checked, grad, sums = [], [], 0.0, []
+    ests, checked, grad = [], [], 0.0
     for est, c, g, s in par.map(body, list(zip(items, kept, strict=True))):
         ests.append(est)
         checked.append(c)
         grad = grad + g
-        sums.append(s)
+        batches.keep(s)
     est = np.concatenate(ests)                                        # (R, n_lags, p, m)
     grad = grad / (n_chains * sub.size)                            # (n_lags, p, R [+ r], m)
     pseudo = est + grad[:, :, :n_chains].transpose(2, 0, 1, 3)
     if not on:
         return est, pseudo, learned, checked, None
     return (est, pseudo, learned, checked,
-            _batch_pseudo(np.concatenate(sums), batches.counts, coef, grad[:, :, n_chains:]))
+            _batch_pseudo(np.concatenate(batches.sums), batches.counts, coef,
+                          grad[:, :, n_chains:]))
 
 
 def _fine_stats(features: ScoreFeatures, states: np.ndarray, stride: int, length: int

@@ -31,7 +31,7 @@ from ..dynamics._ensembles import (
 )
 from ..dynamics._moments import Moments, batch_moments, chain_moments
 from ..model._linear import analytic_output_mean
-from ._batches import RunBatches, batch_xcorr
+from ._batches import RunBatches
 from ._chained import KickedChains, chain_layout, kicked_window, starts_per_chain
 from ._double import DoubleKicks
 from ._weights import GirsanovWeights, LikelihoodSeries, exp_series, girsanov_matrix, in_drift
@@ -218,14 +218,12 @@ def girsanov_first(model: Any, dt: float, n_lags: int, n_chains: int, n_steps: i
     def body(states: np.ndarray, xi: np.ndarray) -> tuple:
         f = model.output(states[:, 1:]) - fbar
         w = weights.first(states, xi)
-        sums = batch_xcorr(w, f, n_lags, batches.length) if batches.on else None
-        return _xcorr(w, f, n_lags) / counts, sums
+        return _xcorr(w, f, n_lags) / counts, batches.of(w, f)
 
     for est, sums in watch.results(map_chains(par, watch.body(body), model, dt, n_chains,
                                               n_steps, runs, burn_in)):
         acc.add(est, axis=0)
-        if sums is not None:
-            batches.sums.append(sums)
+        batches.keep(sums)
     mean, se = _result(acc)
     se, rule = batches.stderr(se)
     if info is not None:

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import fail
 from ..dynamics._activations import ACTIVATIONS
 from ._weights import in_drift
 
@@ -466,8 +467,6 @@ def fit_score(features: ScoreFeatures, runs: list[ScoreStats]) -> LearnedScore:
     """
     every = sum(runs, ScoreStats())
     if not (np.all(np.isfinite(every.gram)) and np.all(np.isfinite(every.div))):
-        from .._validation import fail
-
         fail("model.readout", "a readout that returns finite values (method='fdt', "
              "score='learned': a nonlinear readout's outputs are score features)",
              "NaN or infinite outputs on the network's stationary states",
