@@ -15,6 +15,7 @@ import numpy as np
 
 from .._parallel import seed_child
 from .._random import SeedLike, as_seed_sequence
+from ..dynamics._divergence import _norm_rows_max
 
 __all__ = ["crn_guard", "crn_outputs", "largest_input_row", "pad_series", "stationary_states"]
 
@@ -81,16 +82,11 @@ def largest_input_row(model: Any, arrays: Any) -> np.ndarray:
             with np.errstate(over="ignore", invalid="ignore"):
                 norm = np.sqrt(((part @ C.T) ** 2).sum(axis=-1))
             if not np.all(np.isfinite(norm)):           # the guard's own overflow-safe norm
-                norm = np.array([_row_norm(r @ C.T) for r in part])
+                norm = np.array([_norm_rows_max(r @ C.T) for r in part])
             k = int(np.argmax(norm))
             if norm[k] > top:
                 best, top = part[k:k + 1].copy(), float(norm[k])
     return best
-
-
-def _row_norm(x: np.ndarray) -> float:
-    top = float(np.abs(x).max(initial=0.0))
-    return top * float(np.sqrt(((x / top) ** 2).sum())) if 0 < top < np.inf else top
 
 
 def crn_guard(model: Any, dt: float, row: np.ndarray, h0: np.ndarray, n_steps: int) -> Any:
