@@ -9,23 +9,13 @@ import pytest
 import srnnkit as sk
 from srnnkit.learning import ForecastDivergenceWarning, ReservoirForecaster
 
+from ._systems import lorenz63
+
 
 def _lorenz(n, dt=0.05, seed=0, burn=500):
     """Lorenz-63 (x, y, z) sampled every ``dt`` (RK4, ten substeps), after ``burn`` samples,
     from a random start near (1, 1, 1)."""
-    f = lambda v: np.array([10 * (v[1] - v[0]), v[0] * (28 - v[2]) - v[1],  # noqa: E731
-                            v[0] * v[1] - 8 / 3 * v[2]])
-    v = 1.0 + np.random.default_rng(seed).standard_normal(3)
-    h, out = dt / 10, np.empty((burn + n, 3))
-    for i in range(burn + n):
-        for _ in range(10):
-            k1 = f(v)
-            k2 = f(v + h / 2 * k1)
-            k3 = f(v + h / 2 * k2)
-            k4 = f(v + h * k3)
-            v = v + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        out[i] = v
-    return out[burn:]
+    return lorenz63(n, dt, 1.0 + np.random.default_rng(seed).standard_normal(3), 10, burn)
 
 
 def _ten_step_errors(fc, x, n_tr):

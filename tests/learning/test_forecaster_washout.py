@@ -9,23 +9,12 @@ from srnnkit.learning._reservoir import WASHOUT_FRACTION, WASHOUT_TOL, _step
 from srnnkit.simulate import simulate
 
 from ._additive import additive_forecaster  # noqa: F401
+from ._systems import lorenz63
 
 
 def _lorenz_x(n, dt=0.02, burn=1000):
     """x of Lorenz-63 (RK4, two substeps per sample), after ``burn`` samples."""
-    f = lambda v: np.array([10 * (v[1] - v[0]), v[0] * (28 - v[2]) - v[1],  # noqa: E731
-                            v[0] * v[1] - 8 / 3 * v[2]])
-    v, h, out = np.array([1.0, 1.0, 20.0]), dt / 2, np.empty(n)
-    for i in range(burn + n):
-        for _ in range(2):
-            k1 = f(v)
-            k2 = f(v + h / 2 * k1)
-            k3 = f(v + h / 2 * k2)
-            k4 = f(v + h * k3)
-            v = v + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        if i >= burn:
-            out[i - burn] = v[0]
-    return out
+    return lorenz63(n, dt, [1.0, 1.0, 20.0], 2, burn)[:, 0]
 
 
 def _nrmse(pred, target):
